@@ -1,0 +1,113 @@
+//! The error type of every cie-core operation.
+
+use crate::sw::StatusWord;
+use crate::transport::TransportError;
+
+/// Which secret a PIN-family error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// The user PIN (reference `81`).
+    Pin,
+    /// The PUK (reference `82`).
+    Puk,
+}
+
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credential::Pin => "PIN",
+            Credential::Puk => "PUK",
+        })
+    }
+}
+
+/// Secure-messaging failures (PROTOCOL.md §5).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SmError {
+    /// The response carried no MAC object (DO8E) or no status object (DO99).
+    #[error("secure-messaging data object missing")]
+    MissingObject,
+    /// The MAC in DO8E does not match.
+    #[error("secure-messaging MAC mismatch")]
+    BadMac,
+    /// Padding of decrypted data is not ISO 7816-4 method 2.
+    #[error("bad secure-messaging padding")]
+    BadPadding,
+    /// A data object could not be parsed.
+    #[error("malformed secure-messaging object")]
+    Malformed,
+    /// The card rejected our secure-messaging objects (`69 87` / `69 88`).
+    #[error("card rejected secure messaging ({0})")]
+    Rejected(StatusWord),
+}
+
+/// Errors of cie-core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The transport (reader, PC/SC, simulator link) failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The card answered an unexpected status word.
+    #[error("{command}: card answered {sw}")]
+    Card {
+        /// The command that failed.
+        command: &'static str,
+        /// The status word.
+        sw: StatusWord,
+    },
+    /// Secure messaging failed; the channel is closed and will be re-established.
+    #[error("secure messaging: {0}")]
+    SecureMessaging(#[from] SmError),
+    /// The PIN or PUK was wrong.
+    #[error("wrong {credential}{}", tries_left.map(|n| format!(": {n} tries left")).unwrap_or_default())]
+    WrongCredential {
+        /// PIN or PUK.
+        credential: Credential,
+        /// Tries left, when the card said (`63 Cx`).
+        tries_left: Option<u8>,
+    },
+    /// The PIN or PUK is blocked (`69 83`, or no tries left).
+    #[error("{0} blocked")]
+    Blocked(Credential),
+    /// A PIN or PUK that is not exactly 8 ASCII digits; rejected before any APDU.
+    #[error("{0} must be exactly 8 digits")]
+    InvalidCredentialFormat(Credential),
+    /// The operation needs the PIN to be verified first.
+    #[error("PIN verification required")]
+    LoginRequired,
+    /// The card in the reader is not a CIE 3.0.
+    #[error("not a CIE: {0}")]
+    NotCie(String),
+    /// Data read from the card is malformed.
+    #[error("malformed card data: {0}")]
+    Malformed(String),
+    /// A caller-supplied argument is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Device authentication (DH + DAPP, PROTOCOL.md §4) failed.
+    #[error("device authentication failed: {0}")]
+    DeviceAuthentication(String),
+    /// Passive authentication of EF.SOD (PROTOCOL.md §8.3) failed.
+    #[error("passive authentication failed: {0}")]
+    PassiveAuthentication(String),
+}
+
+impl Error {
+    /// Builds a [`Error::Card`] error.
+    pub fn card(command: &'static str, sw: StatusWord) -> Self {
+        Error::Card { command, sw }
+    }
+
+    /// Builds a [`Error::Malformed`] error.
+    pub fn malformed(what: impl Into<String>) -> Self {
+        Error::Malformed(what.into())
+    }
+
+    /// True when the card was removed from the reader.
+    pub fn is_card_removed(&self) -> bool {
+        matches!(self, Error::Transport(TransportError::CardRemoved))
+    }
+}
+
+/// Result alias for cie-core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

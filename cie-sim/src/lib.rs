@@ -1,0 +1,1 @@
+//! cie-sim: a software CIE 3.0.
