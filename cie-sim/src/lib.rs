@@ -1,1 +1,2 @@
 //! cie-sim: a software CIE 3.0.
+pub mod image;
