@@ -5,7 +5,7 @@ use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::sw::{StatusWord, SwKind};
-use crate::transport::Transport;
+use crate::transport::Link;
 
 /// Chaining bit of the class byte (ISO 7816-4 §5.1.1).
 pub const CLA_CHAINING: u8 = 0x10;
@@ -168,7 +168,7 @@ impl Response {
 
 /// Sends one short APDU and collects the whole answer, issuing GET RESPONSE (`00 C0 00 00 xx`)
 /// while the card answers `61 xx`. Used for both plain and secure-messaging commands.
-pub fn exchange<T: Transport + ?Sized>(t: &mut T, apdu: &[u8]) -> Result<Response> {
+pub fn exchange<L: Link + ?Sized>(t: &mut L, apdu: &[u8]) -> Result<Response> {
     let mut resp = Response::parse(&t.transmit(apdu)?)?;
     let mut data = std::mem::take(&mut resp.data);
     let mut guard = 0;
@@ -187,7 +187,7 @@ pub fn exchange<T: Transport + ?Sized>(t: &mut T, apdu: &[u8]) -> Result<Respons
 /// Sends a clear command: chains data longer than 255 bytes (CLA bit `10`, only the last
 /// answer is examined, PROTOCOL.md §4.3 step 3), follows `61 xx` with GET RESPONSE, and
 /// re-issues the command once with `Le = xx` on `6C xx` (PROTOCOL.md §2.5).
-pub fn transmit<T: Transport + ?Sized>(t: &mut T, cmd: &Command) -> Result<Response> {
+pub fn transmit<L: Link + ?Sized>(t: &mut L, cmd: &Command) -> Result<Response> {
     let chunks: Vec<&[u8]> = if cmd.data.is_empty() {
         vec![&[][..]]
     } else {
@@ -256,16 +256,13 @@ mod tests {
         sent: Vec<Vec<u8>>,
     }
 
-    impl Transport for Script {
+    impl Link for Script {
         fn transmit(&mut self, command: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
             self.sent.push(command.to_vec());
             if self.answers.is_empty() {
                 return Err(TransportError::Other("script exhausted".into()));
             }
             Ok(self.answers.remove(0))
-        }
-        fn atr(&mut self) -> std::result::Result<Vec<u8>, TransportError> {
-            Ok(vec![])
         }
     }
 

@@ -18,4 +18,4 @@ pub mod transport;
 
 pub use error::{Credential, Error, Result, SmError};
 pub use sw::StatusWord;
-pub use transport::{Transport, TransportError};
+pub use transport::{Link, Transport, TransportError};

@@ -1,6 +1,6 @@
 //! The link to the card: a small [`Transport`] trait, and a wrapper that counts and traces APDUs.
 //!
-//! Backends: PC/SC ([`crate::pcsc_backend`], feature `pcsc`), the in-process simulator
+//! Backends: PC/SC (feature `pcsc`), the in-process simulator
 //! (`cie-sim`), and test backends.
 
 use std::fmt::Write as _;
@@ -31,46 +31,51 @@ pub enum TransportError {
     Other(String),
 }
 
-/// A connection to one card (ISO 7816-4 APDU level).
-///
-/// Designed for PC/SC: `begin_transaction`/`end_transaction` bracket every card operation so
-/// that no other process can interleave APDUs; a reset by someone else surfaces as
-/// [`TransportError::CardReset`], after which the transport is reconnected and usable.
-pub trait Transport: Send {
+/// Sends APDUs to the card inside one exclusive transaction (see [`Transport::transaction`]).
+pub trait Link {
     /// Sends one command APDU and returns the response bytes including `SW1 SW2`.
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+}
+
+impl<L: Link + ?Sized> Link for &mut L {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+}
+
+impl<L: Link + ?Sized> Link for Box<L> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+}
+
+/// A connection to one card (ISO 7816-4 APDU level).
+///
+/// Designed for PC/SC: every card operation runs inside one exclusive transaction
+/// ([`Transport::transaction`], PC/SC `SCardBeginTransaction`; dropping the returned [`Link`]
+/// ends it and leaves the card as it is) so that no other process can interleave APDUs.
+/// A reset by someone else surfaces as [`TransportError::CardReset`] from `transaction` or from
+/// [`Link::transmit`]; the transport has then already reconnected and is usable again, but
+/// every card-side state (secure channel, PIN status) is lost.
+pub trait Transport: Send {
+    /// Starts an exclusive transaction; APDUs of one operation go through the returned link.
+    fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError>;
 
     /// The card's answer to reset.
     fn atr(&mut self) -> Result<Vec<u8>, TransportError>;
 
-    /// Starts an exclusive transaction (PC/SC `SCardBeginTransaction`).
-    fn begin_transaction(&mut self) -> Result<(), TransportError> {
-        Ok(())
-    }
-
-    /// Ends the exclusive transaction, leaving the card as it is.
-    fn end_transaction(&mut self) -> Result<(), TransportError> {
-        Ok(())
-    }
-
-    /// A name for logs (reader name, "simulator", ...).
+    /// A name for logs and users (reader name, "simulator", ...).
     fn name(&self) -> String {
         "card".into()
     }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        (**self).transmit(command)
+    fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
+        (**self).transaction()
     }
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         (**self).atr()
-    }
-    fn begin_transaction(&mut self) -> Result<(), TransportError> {
-        (**self).begin_transaction()
-    }
-    fn end_transaction(&mut self) -> Result<(), TransportError> {
-        (**self).end_transaction()
     }
     fn name(&self) -> String {
         (**self).name()
@@ -152,6 +157,25 @@ impl<T: Transport> Counting<T> {
 }
 
 impl<T: Transport> Transport for Counting<T> {
+    fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
+        let inner = self.inner.transaction()?;
+        Ok(Box::new(CountingLink { inner, counter: self.counter.clone() }))
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.inner.atr()
+    }
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+}
+
+/// The [`Link`] of a [`Counting`] transport.
+struct CountingLink<'a> {
+    inner: Box<dyn Link + 'a>,
+    counter: ApduCounter,
+}
+
+impl Link for CountingLink<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         tracing::debug!(target: "cie::apdu", "=> {}", redact_command(command));
         let result = self.inner.transmit(command);
@@ -163,18 +187,6 @@ impl<T: Transport> Transport for Counting<T> {
             Err(e) => tracing::debug!(target: "cie::apdu", "<= error: {e}"),
         }
         result
-    }
-    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
-        self.inner.atr()
-    }
-    fn begin_transaction(&mut self) -> Result<(), TransportError> {
-        self.inner.begin_transaction()
-    }
-    fn end_transaction(&mut self) -> Result<(), TransportError> {
-        self.inner.end_transaction()
-    }
-    fn name(&self) -> String {
-        self.inner.name()
     }
 }
 
