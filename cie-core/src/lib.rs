@@ -19,3 +19,6 @@ pub mod transport;
 pub use error::{Credential, Error, Result, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
+pub mod pin;
+pub mod sign;
+pub mod variant;
