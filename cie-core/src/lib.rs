@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apdu;
+pub mod consts;
 pub mod error;
 pub mod sm;
 pub mod sw;
