@@ -61,7 +61,7 @@ impl DhGroup {
         let p = BigUint::from_bytes_be(&self.p);
         let q = BigUint::from_bytes_be(&self.q);
         let g = BigUint::from_bytes_be(&self.g);
-        if p.bits() < 1024 || !p.bit(0) || q.bits() < 160 || g <= BigUint::one() || g >= p {
+        if p.bits() < 1024 || self.p.last().is_none_or(|b| b & 1 == 0) || q.bits() < 160 || g <= BigUint::one() || g >= p {
             return Err(Error::malformed("implausible DH domain parameters"));
         }
         Ok(())
