@@ -13,6 +13,8 @@
 pub mod apdu;
 pub mod consts;
 pub mod error;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_backend;
 pub mod sm;
 pub mod sw;
 pub mod transport;

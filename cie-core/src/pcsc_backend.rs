@@ -1,0 +1,289 @@
+//! The PC/SC backend: a [`Transport`] over one reader through the system's PC/SC service
+//! (pcsc-lite's `pcscd` on Linux), built on the `pcsc` crate. Feature `pcsc`.
+//!
+//! Every operation runs inside one exclusive PC/SC transaction (DESIGN.md §3); the connection is
+//! shared, so other applications can use the card between our operations. A reset by someone
+//! else (`SCARD_W_RESET_CARD`) is absorbed here: the handle is reconnected with `LeaveCard` and
+//! [`TransportError::CardReset`] tells the session that every card-side state is gone. The ATR is
+//! read with `SCardStatus`, which every reader driver supports (vpcd, for one, has no
+//! `SCARD_ATTR_ATR_STRING`). Disconnecting always leaves the card as it is: the `pcsc` crate's own
+//! `Drop` would reset it and wipe another application's secure channel and PIN status.
+
+use std::ffi::CString;
+
+use pcsc::{Card, Context, Disposition, Protocols, Scope, ShareMode};
+
+use crate::transport::{Link, Transport, TransportError};
+
+/// Reader behaviours that need a workaround, looked up by [`quirks`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReaderQuirks {
+    /// The reader cannot carry extended-length APDUs. cie-core only ever sends short APDUs
+    /// (it chains long data, PROTOCOL.md §4.3 and §5.3), so on such readers an extended APDU is
+    /// refused before it reaches the reader instead of failing in an obscure way.
+    pub no_extended_apdu: bool,
+}
+
+/// The reader-quirk table, the one place that knows about individual readers: `(substring of
+/// the PC/SC reader name, quirks)`; the first matching row wins.
+///
+/// Known entries:
+/// - `ACR122`: ACS ACR122U, a PN53x-based NFC reader. Its firmware frames APDUs for the PN53x
+///   and does not carry extended-length APDUs (a known limitation, e.g. why it is unsuitable
+///   for the German eID); short APDUs work, which is all the CIE protocol needs.
+///
+/// Readers not listed need no workaround. The virtual reader of the test stack ("Virtual PCD",
+/// vsmartcard's vpcd) lacks `SCARD_ATTR_ATR_STRING`; that is covered for every reader by always
+/// reading the ATR with `SCardStatus`, so it has no row.
+const QUIRKS: &[(&str, ReaderQuirks)] = &[("ACR122", ReaderQuirks { no_extended_apdu: true })];
+
+/// The quirks of a reader, by its PC/SC name (see the table on [`QUIRKS`]).
+pub fn quirks(reader_name: &str) -> ReaderQuirks {
+    QUIRKS
+        .iter()
+        .find(|(pattern, _)| reader_name.contains(pattern))
+        .map(|(_, q)| *q)
+        .unwrap_or_default()
+}
+
+/// True when `apdu` is encoded as an extended-length APDU (ISO 7816-4 §5.1: a `00` byte where
+/// a short Lc or Le would stand, followed by two length bytes).
+fn is_extended(apdu: &[u8]) -> bool {
+    apdu.len() >= 7 && apdu[4] == 0x00
+}
+
+/// Maps a PC/SC error to a [`TransportError`]; `reader` names the reader in messages.
+/// A reset (`SCARD_W_RESET_CARD`, or `SCARD_W_UNPOWERED_CARD` after someone powered the card
+/// down) maps to [`TransportError::CardReset`]; [`PcscTransport`] reconnects before returning it.
+pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
+    use pcsc::Error as E;
+    match e {
+        E::ResetCard | E::UnpoweredCard => TransportError::CardReset,
+        E::RemovedCard | E::UnresponsiveCard => TransportError::CardRemoved,
+        E::NoSmartcard => TransportError::NoCard,
+        E::ReaderUnavailable | E::UnknownReader | E::NoReadersAvailable => {
+            TransportError::ReaderUnavailable(format!("{reader}: {e}"))
+        }
+        E::NoService | E::ServiceStopped | E::Shutdown => {
+            TransportError::ReaderUnavailable("the PC/SC service (pcscd) is not running".into())
+        }
+        E::SharingViolation => TransportError::Busy,
+        other => TransportError::Other(format!("{reader}: PC/SC error: {other}")),
+    }
+}
+
+/// A connection to the card in one PC/SC reader.
+pub struct PcscTransport {
+    /// Always `Some` until [`PcscTransport::close`] or drop.
+    card: Option<Card>,
+    reader: String,
+    quirks: ReaderQuirks,
+}
+
+/// Preferred protocols: T=1 (what CIE cards use) or T=0.
+const PROTOCOLS: Protocols = Protocols::T0.union(Protocols::T1);
+
+impl PcscTransport {
+    /// The names of the PC/SC readers present now. No reader, or no PC/SC service, is an error
+    /// ([`TransportError::ReaderUnavailable`]) with a message a user can act on.
+    pub fn list_readers() -> Result<Vec<String>, TransportError> {
+        let ctx = establish()?;
+        let names = ctx.list_readers_owned().map_err(|e| match e {
+            pcsc::Error::NoReadersAvailable => {
+                TransportError::ReaderUnavailable("no smart-card reader found".into())
+            }
+            other => map_error(other, "PC/SC"),
+        })?;
+        if names.is_empty() {
+            return Err(TransportError::ReaderUnavailable("no smart-card reader found".into()));
+        }
+        Ok(names.into_iter().map(|n| n.to_string_lossy().into_owned()).collect())
+    }
+
+    /// Connects to the card in `reader` (shared mode, T=1 or T=0).
+    pub fn connect(reader: &str) -> Result<PcscTransport, TransportError> {
+        let ctx = establish()?;
+        let name = CString::new(reader).map_err(|_| {
+            TransportError::ReaderUnavailable(format!("invalid reader name {reader:?}"))
+        })?;
+        let card = ctx.connect(&name, ShareMode::Shared, PROTOCOLS).map_err(|e| match e {
+            pcsc::Error::RemovedCard => TransportError::NoCard,
+            other => map_error(other, reader),
+        })?;
+        Ok(PcscTransport { card: Some(card), reader: reader.to_owned(), quirks: quirks(reader) })
+    }
+
+    /// The quirks applied to this reader.
+    pub fn quirks(&self) -> ReaderQuirks {
+        self.quirks
+    }
+
+    /// The reader name.
+    pub fn reader(&self) -> &str {
+        &self.reader
+    }
+
+    /// Disconnects, leaving the card as it is (no reset). Dropping does the same.
+    pub fn close(mut self) -> Result<(), TransportError> {
+        self.disconnect()
+    }
+
+    fn disconnect(&mut self) -> Result<(), TransportError> {
+        match self.card.take() {
+            None => Ok(()),
+            // On failure the handle is dropped anyway: the crate's Drop then tries a reset
+            // disconnect, which only matters if the card is still there and the first call
+            // failed for a transient reason; there is nothing better to do with it.
+            Some(card) => {
+                card.disconnect(Disposition::LeaveCard).map_err(|(_, e)| map_error(e, &self.reader))
+            }
+        }
+    }
+
+    fn card_mut(&mut self) -> Result<&mut Card, TransportError> {
+        self.card.as_mut().ok_or_else(|| TransportError::Other("connection closed".into()))
+    }
+}
+
+impl Drop for PcscTransport {
+    fn drop(&mut self) {
+        let _ = self.disconnect();
+    }
+}
+
+fn establish() -> Result<Context, TransportError> {
+    Context::establish(Scope::User).map_err(|e| map_error(e, "PC/SC"))
+}
+
+/// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
+/// resetting again, and tell the caller the card state is gone.
+fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
+    debug_assert!(matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard));
+    tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
+    match card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
+        Ok(()) => TransportError::CardReset,
+        Err(e2) => map_error(e2, reader),
+    }
+}
+
+fn is_reset(e: pcsc::Error) -> bool {
+    matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard)
+}
+
+impl Transport for PcscTransport {
+    fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
+        let quirks = self.quirks;
+        let reader = self.reader.clone();
+        let card = self.card_mut()?;
+        match card.transaction2() {
+            Ok(tx) => Ok(Box::new(PcscLink { tx, reader, quirks, buf: vec![0; RECV_BUF] })),
+            Err((card, e)) if is_reset(e) => Err(after_reset(card, &reader, e)),
+            Err((_, e)) => Err(map_error(e, &reader)),
+        }
+    }
+
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+        let reader = self.reader.clone();
+        let card = self.card_mut()?;
+        match card.status2_owned() {
+            Ok(status) => Ok(status.atr().to_vec()),
+            Err(e) if is_reset(e) => Err(after_reset(card, &reader, e)),
+            Err(e) => Err(map_error(e, &reader)),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.reader.clone()
+    }
+}
+
+/// Receive buffer: the largest short response (256 data bytes + SW) with room to spare for an
+/// extended one, should a caller ever send one.
+const RECV_BUF: usize = pcsc::MAX_BUFFER_SIZE_EXTENDED;
+
+/// One exclusive transaction; dropping it ends the transaction with `LeaveCard`.
+struct PcscLink<'a> {
+    tx: pcsc::Transaction<'a>,
+    reader: String,
+    quirks: ReaderQuirks,
+    buf: Vec<u8>,
+}
+
+impl Link for PcscLink<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if self.quirks.no_extended_apdu && is_extended(command) {
+            return Err(TransportError::Other(format!(
+                "{}: this reader cannot carry extended-length APDUs",
+                self.reader
+            )));
+        }
+        match self.tx.transmit(command, &mut self.buf) {
+            Ok(resp) if resp.len() >= 2 => Ok(resp.to_vec()),
+            Ok(resp) => Err(TransportError::Other(format!(
+                "{}: response of {} bytes has no status word",
+                self.reader,
+                resp.len()
+            ))),
+            Err(e) if is_reset(e) => {
+                tracing::debug!(target: "cie::pcsc", "{}: {e}; reconnecting", self.reader);
+                match self.tx.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
+                    Ok(()) => Err(TransportError::CardReset),
+                    Err(e2) => Err(map_error(e2, &self.reader)),
+                }
+            }
+            Err(e) => Err(map_error(e, &self.reader)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_errors() {
+        use pcsc::Error as E;
+        assert_eq!(map_error(E::ResetCard, "r"), TransportError::CardReset);
+        assert_eq!(map_error(E::UnpoweredCard, "r"), TransportError::CardReset);
+        for e in [E::RemovedCard, E::UnresponsiveCard] {
+            assert_eq!(map_error(e, "r"), TransportError::CardRemoved, "{e:?}");
+        }
+        assert_eq!(map_error(E::NoSmartcard, "r"), TransportError::NoCard);
+        assert_eq!(map_error(E::SharingViolation, "r"), TransportError::Busy);
+        for e in [E::ReaderUnavailable, E::UnknownReader, E::NoReadersAvailable] {
+            match map_error(e, "Reader X") {
+                TransportError::ReaderUnavailable(m) => assert!(m.contains("Reader X"), "{m}"),
+                other => panic!("{e:?} -> {other:?}"),
+            }
+        }
+        match map_error(E::NoService, "r") {
+            TransportError::ReaderUnavailable(m) => assert!(m.contains("pcscd"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(map_error(E::CommError, "r"), TransportError::Other(_)));
+    }
+
+    #[test]
+    fn quirk_lookup() {
+        assert!(quirks("ACS ACR122U PICC Interface 00 00").no_extended_apdu);
+        assert_eq!(quirks("Virtual PCD 00 00"), ReaderQuirks::default());
+        assert_eq!(quirks("Generic Smart Card Reader Interface [Smart Card Reader Interface] (20070818000000) 00 00"), ReaderQuirks::default());
+    }
+
+    #[test]
+    fn detects_extended_apdus() {
+        assert!(!is_extended(&[0x00, 0xA4, 0x00, 0x00]));
+        assert!(!is_extended(&[0x00, 0xB0, 0x00, 0x00, 0x00])); // short case 2, Le = 256
+        assert!(!is_extended(&[0x00, 0xA4, 0x04, 0x0C, 0x02, 0x3F, 0x00]));
+        assert!(is_extended(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00])); // case 2E
+        assert!(is_extended(&[0x00, 0x2A, 0x00, 0xAE, 0x00, 0x00, 0x01, 0xAB]));
+        // case 3E
+    }
+
+    #[test]
+    fn only_resets_trigger_a_reconnect() {
+        assert!(is_reset(pcsc::Error::ResetCard));
+        assert!(is_reset(pcsc::Error::UnpoweredCard));
+        assert!(!is_reset(pcsc::Error::RemovedCard));
+    }
+}
