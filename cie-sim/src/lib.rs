@@ -1,2 +1,4 @@
 //! cie-sim: a software CIE 3.0.
 pub mod image;
+pub mod fixtures;
+pub mod pki;
