@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
-use cie_core::{Credential, Error};
+use cie_core::{Credential, Error, Transport};
 use rand_core::{OsRng, RngCore};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
