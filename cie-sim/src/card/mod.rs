@@ -220,8 +220,7 @@ impl SimCard {
 
         if cmd.cla & CLA_SM == CLA_SM {
             let Some(mut session) = self.v.sm.take() else {
-                // SM objects but no session keys to check them with.
-                self.v.close_session();
+                // SM objects but no session keys to check them with (nothing to close).
                 return StatusWord::SM_OBJECTS_INCORRECT.to_bytes().to_vec();
             };
             let clear = match unprotect_command(&session.keys, &mut session.ssc, &cmd) {
