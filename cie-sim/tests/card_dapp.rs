@@ -235,7 +235,8 @@ fn ssc_changes_only_after_the_internal_authenticate_answer() {
     // authenticate() applies §4.4.3 and then VERIFY must work; with the old counter it must not.
     let mut card = card(Profile::Stm2);
     let mut ch = authenticate(&mut card, 21);
-    let mut stale = Channel { keys: ch.keys.clone(), ssc: Ssc::INITIAL, y_ifd: vec![], y_icc: vec![], rng: ch.rng.clone() };
+    let mut stale =
+        Channel { keys: ch.keys.clone(), ssc: Ssc::INITIAL, y_ifd: vec![], y_icc: vec![], rng: ch.rng.clone() };
     // The host that forgot the SSC change: its MAC does not verify → plain 69 88, session closed.
     let p = protect_command(&stale.keys, &mut stale.ssc, &Command::new(0x00, 0x84, 0x00, 0x00).with_le(8));
     assert_eq!(card.process(&p.to_bytes().unwrap()), [0x69, 0x88]);

@@ -31,7 +31,10 @@ fn certificate_key(der: &[u8]) -> RsaPublicKey {
 
 /// DigestInfo of SHA-256(data) (RFC 8017 §9.2 note 1).
 fn digest_info(data: &[u8]) -> Vec<u8> {
-    let mut v = vec![0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+    let mut v = vec![
+        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
+    ];
     v.extend_from_slice(&Sha256::digest(data));
     v
 }
@@ -97,8 +100,14 @@ fn three_wrong_pins_block_counters_persist_and_puk_unblocks() {
     let rrc03 = Command::new(0x00, 0x2C, 0x03, 0x81).with_le(256);
     assert_eq!(ch.send(&mut card, &rrc03), (vec![], OK));
     assert_eq!(card.pin_tries_left(), 3);
-    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468135x")).1, StatusWord::WRONG_DATA);
-    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468")).1, StatusWord::WRONG_LENGTH);
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468135x")).1,
+        StatusWord::WRONG_DATA
+    );
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468")).1,
+        StatusWord::WRONG_LENGTH
+    );
     assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"24681357")), (vec![], OK));
     // The PUK status was consumed by setting the PIN.
     assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x03, 0x81)).1, StatusWord::SECURITY_STATUS_NOT_SATISFIED);
@@ -136,7 +145,10 @@ fn change_pin() {
     assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::tries_left(2));
     assert_eq!(verify(&mut ch, &mut card, 0x81, b"13572468"), OK);
     // Only the PIN can be changed (P2 81).
-    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x24, 0x00, 0x82).with_data([PUK, PUK].concat())).1, StatusWord::REFERENCE_NOT_FOUND);
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x24, 0x00, 0x82).with_data([PUK, PUK].concat())).1,
+        StatusWord::REFERENCE_NOT_FOUND
+    );
 }
 
 #[test]
@@ -202,7 +214,10 @@ fn signature_with_key_81_verifies_with_the_certificate_key() {
     assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
     // SELECT of the DF clears the security environment left by DAPP (key 82).
     assert_eq!(ch.apdu(&mut card, &SELECT_CIE).1, OK);
-    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x88, 0x00, 0x00).with_data([1u8; 20])).1, StatusWord::CONDITIONS_NOT_SATISFIED);
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x88, 0x00, 0x00).with_data([1u8; 20])).1,
+        StatusWord::CONDITIONS_NOT_SATISFIED
+    );
 }
 
 #[test]
