@@ -14,6 +14,7 @@ pub mod apdu;
 pub mod consts;
 pub mod error;
 pub mod sm;
+pub mod sod;
 pub mod sw;
 pub mod transport;
 
