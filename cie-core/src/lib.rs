@@ -16,6 +16,7 @@ pub mod error;
 #[cfg(feature = "pcsc")]
 pub mod pcsc_backend;
 pub mod sm;
+pub mod sod;
 pub mod sw;
 pub mod transport;
 
