@@ -2,3 +2,10 @@
 pub mod image;
 pub mod fixtures;
 pub mod pki;
+pub mod card;
+pub mod profile;
+pub mod transport;
+
+pub use card::{SimCard, SimOptions};
+pub use profile::Profile;
+pub use transport::{SimHandle, SimTransport};
