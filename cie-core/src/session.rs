@@ -376,9 +376,14 @@ impl<T: Transport> Session<T> {
             st.ensure_selected(link)?;
             let nis = st.nis.as_bytes().to_vec();
             let mut x = st.exchanger(link);
-            x.send(
-                &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, consts::ALG_RSA_PKCS1, 0x84, 0x01, 0x83]),
-            )?
+            x.send(&Command::new(0x00, 0x22, 0x41, 0xA4).with_data([
+                0x80,
+                0x01,
+                consts::ALG_RSA_PKCS1,
+                0x84,
+                0x01,
+                0x83,
+            ]))?
             .ok("MSE SET AT (key 83)")?;
             x.send(&Command::new(0x00, 0x88, 0x00, 0x00).with_data(nis))?.ok("INTERNAL AUTHENTICATE (key 83)")
         })?;
@@ -529,9 +534,8 @@ impl State {
         }
         let key = files::read_file(&mut Plain(&mut *link), files::EF_INT_KPUB)?;
         let key = tlv::der_trim(&key)?.to_vec();
-        self.chip_key = Some(
-            RsaPublicKey::from_pkcs1_der(&key).map_err(|e| Error::malformed(format!("chip key (EF 1004): {e}")))?,
-        );
+        self.chip_key =
+            Some(RsaPublicKey::from_pkcs1_der(&key).map_err(|e| Error::malformed(format!("chip key (EF 1004): {e}")))?);
         self.chip_key_der = key;
         self.sn_icc = sn;
         self.nis = String::from_utf8_lossy(nis).into_owned();
@@ -637,7 +641,8 @@ impl State {
             .subject_public_key_info
             .to_der()
             .map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
-        let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
+        let key =
+            RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
         self.certificate_key = Some(key);
         self.certificate = Some(der.clone());
         Ok(der)

@@ -73,9 +73,7 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
     let hash = |data: &[u8]| digest(sod.algorithm.digest(), data);
 
     if sod.message_digest != hash(sod.lds_raw).as_slice() {
-        return Err(fail(
-            "messageDigest does not match the LDSSecurityObject".into(),
-        ));
+        return Err(fail("messageDigest does not match the LDSSecurityObject".into()));
     }
 
     let ds = parse_certificate(sod.ds_cert).map_err(|e| fail(format!("DS certificate: {e}")))?;
@@ -85,25 +83,15 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
         *first = 0x31;
     }
     let sig_ok = match sod.algorithm {
-        SodAlgorithm::Sha256Pkcs1 => ds_key
-            .verify(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(&signed),
-                sod.signature,
-            )
-            .is_ok(),
-        SodAlgorithm::Sha512Pss => ds_key
-            .verify(
-                Pss::new_with_salt::<Sha512>(sod.pss_salt),
-                &Sha512::digest(&signed),
-                sod.signature,
-            )
-            .is_ok(),
+        SodAlgorithm::Sha256Pkcs1 => {
+            ds_key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&signed), sod.signature).is_ok()
+        }
+        SodAlgorithm::Sha512Pss => {
+            ds_key.verify(Pss::new_with_salt::<Sha512>(sod.pss_salt), &Sha512::digest(&signed), sod.signature).is_ok()
+        }
     };
     if !sig_ok {
-        return Err(fail(
-            "the Document Signer's signature over EF.SOD is invalid".into(),
-        ));
+        return Err(fail("the Document Signer's signature over EF.SOD is invalid".into()));
     }
 
     let mut checked = Vec::with_capacity(groups.len());
@@ -115,10 +103,7 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
             .map(|(_, h)| *h)
             .ok_or_else(|| fail(format!("DG {:02X} is not listed in EF.SOD", group.number)))?;
         if listed != hash(group.content).as_slice() {
-            return Err(fail(format!(
-                "hash of DG {:02X} does not match EF.SOD",
-                group.number
-            )));
+            return Err(fail(format!("hash of DG {:02X} does not match EF.SOD", group.number)));
         }
         checked.push(group.number);
     }
@@ -245,9 +230,7 @@ fn read_tlv(data: &[u8]) -> Parse<(Tlv<'_>, &[u8])> {
         }
         let bytes = data.get(pos..pos + n).ok_or("truncated length")?;
         pos += n;
-        bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     let end = pos.checked_add(len).ok_or("length overflow")?;
     let raw = data.get(..end).ok_or("truncated value")?;
@@ -279,11 +262,7 @@ fn children(data: &[u8]) -> Parse<Vec<Tlv<'_>>> {
 /// An AlgorithmIdentifier: its OID content and raw parameters (if any).
 fn algorithm_id<'a>(tlv: &Tlv<'a>) -> Parse<(&'a [u8], Option<Tlv<'a>>)> {
     let (oid, rest) = expect(tlv.value, 0x06, "algorithm OID")?;
-    let params = if rest.is_empty() {
-        None
-    } else {
-        Some(read_tlv(rest)?.0)
-    };
+    let params = if rest.is_empty() { None } else { Some(read_tlv(rest)?.0) };
     Ok((oid.value, params))
 }
 
@@ -314,10 +293,7 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
 
     let (_version, rest) = expect(signed_data.value, 0x02, "SignedData version")?;
     let (digest_algs, rest) = expect(rest, 0x31, "digestAlgorithms")?;
-    let first_alg = children(digest_algs.value)?
-        .into_iter()
-        .next()
-        .ok_or("digestAlgorithms is empty")?;
+    let first_alg = children(digest_algs.value)?.into_iter().next().ok_or("digestAlgorithms is empty")?;
     let (digest_oid, _) = algorithm_id(&first_alg)?;
     let hash = Hash::from_oid(digest_oid).ok_or("unsupported digest algorithm")?;
 
@@ -422,9 +398,7 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
         SodAlgorithm::Sha512Pss => 1,
     };
     if lds_version != expected_version {
-        return Err(format!(
-            "LDS version {lds_version} does not fit the {algorithm:?} profile"
-        ));
+        return Err(format!("LDS version {lds_version} does not fit the {algorithm:?} profile"));
     }
     let (lds_alg, r) = expect(r, 0x30, "LDS hashAlgorithm")?;
     if algorithm_id(&lds_alg)?.0 != digest_oid {
@@ -469,10 +443,7 @@ fn signer_matches(sid: &Tlv<'_>, cert: &[u8]) -> bool {
     let Ok(parts) = children(sid.value) else {
         return false;
     };
-    sid.tag == 0x30
-        && parts.len() == 2
-        && parts[0].raw == cert.issuer
-        && parts[1].raw == cert.serial
+    sid.tag == 0x30 && parts.len() == 2 && parts[0].raw == cert.issuer && parts[1].raw == cert.serial
 }
 
 /// RSASSA-PSS-params (RFC 4055): returns the hash and salt length. Absent parameters are read
@@ -501,8 +472,7 @@ fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
                     return Err("PSS mask generation is not MGF1".into());
                 }
                 let inner = inner.ok_or("MGF1 without hash")?;
-                mgf_hash =
-                    Some(Hash::from_oid(algorithm_id(&inner)?.0).ok_or("unsupported MGF1 hash")?);
+                mgf_hash = Some(Hash::from_oid(algorithm_id(&inner)?.0).ok_or("unsupported MGF1 hash")?);
             }
             0xa2 => {
                 let (n, _) = expect(field.value, 0x02, "PSS salt length")?;
@@ -602,27 +572,9 @@ fn verify_issued_by(ds: &Cert<'_>, csca: &[u8]) -> Parse<()> {
     let key = rsa_key(csca.spki)?;
     let (oid, params) = algorithm_id(&ds.sig_alg)?;
     let ok = match oid {
-        OID_SHA256_RSA => key
-            .verify(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(ds.tbs),
-                ds.signature,
-            )
-            .is_ok(),
-        OID_SHA384_RSA => key
-            .verify(
-                Pkcs1v15Sign::new::<Sha384>(),
-                &Sha384::digest(ds.tbs),
-                ds.signature,
-            )
-            .is_ok(),
-        OID_SHA512_RSA => key
-            .verify(
-                Pkcs1v15Sign::new::<Sha512>(),
-                &Sha512::digest(ds.tbs),
-                ds.signature,
-            )
-            .is_ok(),
+        OID_SHA256_RSA => key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(ds.tbs), ds.signature).is_ok(),
+        OID_SHA384_RSA => key.verify(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(ds.tbs), ds.signature).is_ok(),
+        OID_SHA512_RSA => key.verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(ds.tbs), ds.signature).is_ok(),
         OID_RSA_PSS => {
             let (hash, salt) = pss_params(params.as_ref())?;
             let h = digest(hash, ds.tbs);
@@ -647,18 +599,12 @@ mod tests {
 
     #[test]
     fn der_trim_cuts_padding_and_rejects_bad_lengths() {
-        assert_eq!(
-            der_trim(&[0x30, 0x02, 1, 2, 0, 0, 0]).unwrap(),
-            [0x30, 0x02, 1, 2]
-        );
+        assert_eq!(der_trim(&[0x30, 0x02, 1, 2, 0, 0, 0]).unwrap(), [0x30, 0x02, 1, 2]);
         let mut long = vec![0x30, 0x82, 0x01, 0x00];
         long.extend([7u8; 0x100]);
         long.extend([0xff; 5]);
         assert_eq!(der_trim(&long).unwrap().len(), 0x104);
-        assert_eq!(
-            der_trim(&[0x7f, 0x21, 0x01, 9, 9]).unwrap(),
-            [0x7f, 0x21, 0x01, 9]
-        );
+        assert_eq!(der_trim(&[0x7f, 0x21, 0x01, 9, 9]).unwrap(), [0x7f, 0x21, 0x01, 9]);
         assert!(der_trim(&[]).is_err());
         assert!(der_trim(&[0x30]).is_err());
         assert!(der_trim(&[0x30, 0x03, 1, 2]).is_err());

@@ -4,8 +4,7 @@
 use cie_core::sod::{der_trim, verify_sod, DataGroup, SodAlgorithm};
 use cie_core::Error;
 use cie_sim::fixtures::{
-    card_image, citizen_ca_certificate, csca_certificate, document_signer_certificate,
-    document_signer_key,
+    card_image, citizen_ca_certificate, csca_certificate, document_signer_certificate, document_signer_key,
 };
 use cie_sim::image::{CardImage, SodProfile};
 
@@ -15,30 +14,12 @@ const ALL_DGS: [u8; 6] = [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0x1b];
 /// The six data groups as a host reads them (§8.2).
 fn groups(image: &CardImage) -> Vec<DataGroup<'_>> {
     vec![
-        DataGroup {
-            number: 0xa1,
-            content: &image.nis[..12],
-        },
-        DataGroup {
-            number: 0xa2,
-            content: &image.serial[..9],
-        },
-        DataGroup {
-            number: 0xa3,
-            content: der_trim(&image.certificate).unwrap(),
-        },
-        DataGroup {
-            number: 0xa4,
-            content: der_trim(&image.int_kpub).unwrap(),
-        },
-        DataGroup {
-            number: 0xa5,
-            content: der_trim(&image.servizi_kpub).unwrap(),
-        },
-        DataGroup {
-            number: 0x1b,
-            content: der_trim(&image.ef_dh).unwrap(),
-        },
+        DataGroup { number: 0xa1, content: &image.nis[..12] },
+        DataGroup { number: 0xa2, content: &image.serial[..9] },
+        DataGroup { number: 0xa3, content: der_trim(&image.certificate).unwrap() },
+        DataGroup { number: 0xa4, content: der_trim(&image.int_kpub).unwrap() },
+        DataGroup { number: 0xa5, content: der_trim(&image.servizi_kpub).unwrap() },
+        DataGroup { number: 0x1b, content: der_trim(&image.ef_dh).unwrap() },
     ]
 }
 
@@ -50,10 +31,7 @@ fn message(err: Error) -> String {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .expect("pattern present")
+    haystack.windows(needle.len()).position(|w| w == needle).expect("pattern present")
 }
 
 #[test]
@@ -84,10 +62,7 @@ fn padded_files_are_trimmed_before_hashing() {
     padded.extend([0u8; 37]);
     let trimmed = der_trim(&padded).unwrap();
     assert_eq!(trimmed, &image.certificate[..]);
-    let dg = [DataGroup {
-        number: 0xa3,
-        content: &padded,
-    }];
+    let dg = [DataGroup { number: 0xa3, content: &padded }];
     let err = message(verify_sod(&image.sod, &dg, None).unwrap_err());
     assert!(err.contains("DG A3"), "{err}");
 }
@@ -103,10 +78,7 @@ fn tampered_group_is_named() {
             content[last] ^= 0x01;
             groups[index].content = &content;
             let err = message(verify_sod(&image.sod, &groups, None).unwrap_err());
-            assert!(
-                err.contains(&format!("DG {number:02X}")) && err.contains("does not match"),
-                "{err}"
-            );
+            assert!(err.contains(&format!("DG {number:02X}")) && err.contains("does not match"), "{err}");
         }
     }
 }
@@ -114,10 +86,7 @@ fn tampered_group_is_named() {
 #[test]
 fn unlisted_group_is_named() {
     let image = card_image(SodProfile::Sha256Pkcs1);
-    let dg = [DataGroup {
-        number: 0xa6,
-        content: b"anything",
-    }];
+    let dg = [DataGroup { number: 0xa6, content: b"anything" }];
     let err = message(verify_sod(&image.sod, &dg, None).unwrap_err());
     assert!(err.contains("DG A6 is not listed"), "{err}");
 }
@@ -126,11 +95,7 @@ fn unlisted_group_is_named() {
 fn validly_signed_sod_without_a_group_rejects_it() {
     let image = card_image(SodProfile::Sha512Pss);
     let all = groups(&image);
-    let listed: Vec<(u8, &[u8])> = all
-        .iter()
-        .filter(|g| g.number != 0xa5)
-        .map(|g| (g.number, g.content))
-        .collect();
+    let listed: Vec<(u8, &[u8])> = all.iter().filter(|g| g.number != 0xa5).map(|g| (g.number, g.content)).collect();
     let sod = cie_sim::pki::build_sod(
         SodProfile::Sha512Pss,
         &listed,
@@ -161,9 +126,7 @@ fn tampered_signature_is_rejected() {
 
 #[test]
 fn tampered_message_digest_is_rejected() {
-    const MESSAGE_DIGEST: [u8; 11] = [
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04,
-    ];
+    const MESSAGE_DIGEST: [u8; 11] = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
     for profile in PROFILES {
         let image = card_image(profile);
         let mut sod = image.sod.clone();
@@ -193,9 +156,7 @@ fn wrong_csca_is_rejected() {
     for profile in PROFILES {
         let image = card_image(profile);
         // Another CA altogether: issuer name differs.
-        let err = message(
-            verify_sod(&image.sod, &groups(&image), Some(citizen_ca_certificate())).unwrap_err(),
-        );
+        let err = message(verify_sod(&image.sod, &groups(&image), Some(citizen_ca_certificate())).unwrap_err());
         assert!(err.contains("CSCA"), "{err}");
         // Same name as the real CSCA but another key.
         let csca = csca_certificate();
@@ -219,10 +180,7 @@ fn truncated_sod_is_an_error_not_a_panic() {
     for profile in PROFILES {
         let image = card_image(profile);
         for len in 0..image.sod.len() {
-            assert!(
-                verify_sod(&image.sod[..len], &groups(&image), None).is_err(),
-                "prefix of {len} bytes accepted"
-            );
+            assert!(verify_sod(&image.sod[..len], &groups(&image), None).is_err(), "prefix of {len} bytes accepted");
         }
         // Trailing padding after the outer TLV is tolerated (files are read whole).
         let mut padded = image.sod.clone();
