@@ -1,8 +1,8 @@
 //! cie-sim: a software CIE 3.0.
-pub mod image;
-pub mod fixtures;
-pub mod pki;
 pub mod card;
+pub mod fixtures;
+pub mod image;
+pub mod pki;
 pub mod profile;
 pub mod transport;
 
