@@ -1,2 +1,5 @@
 //! cie-sim: a software CIE 3.0.
 pub mod image;
+pub mod latency;
+pub mod stack;
+pub mod vpcd;
