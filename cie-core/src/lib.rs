@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apdu;
+pub mod consts;
 pub mod error;
 #[cfg(feature = "pcsc")]
 pub mod pcsc_backend;
@@ -21,3 +22,13 @@ pub mod transport;
 pub use error::{Credential, Error, Result, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
+pub mod pin;
+pub mod sign;
+pub mod variant;
+pub mod channel;
+pub mod dapp;
+pub mod dh;
+pub mod files;
+pub mod tlv;
+pub mod session;
+pub mod sod;

@@ -1,0 +1,227 @@
+//! Device authentication with privacy protection, DAPP (PROTOCOL.md §4.2, §4.4).
+//!
+//! The host re-issues the terminal CV certificate signed with the public CA private exponent
+//! ([`crate::consts::CA_PRIVATE_EXPONENT`]) under the card's CA modulus, proves possession of the
+//! terminal key (EXTERNAL AUTHENTICATE) and checks the chip's answer with key `82` (EF 1004).
+//! Both signatures bind the DH values and the domain parameters.
+
+use num_bigint::BigUint;
+use rand_core::{OsRng, RngCore};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPublicKey;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::apdu::{self, Command};
+use crate::channel::SecureChannel;
+use crate::consts;
+use crate::dh::{to_fixed, DhGroup};
+use crate::error::{Error, Result};
+use crate::sm::{push_len, Ssc};
+use crate::tlv;
+use crate::transport::Link;
+
+/// Key `84`: the external-authentication CA public key and its identifiers (§4.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaKey {
+    /// Modulus n (leading zeros stripped).
+    pub modulus: Vec<u8>,
+    /// Public exponent e.
+    pub exponent: Vec<u8>,
+    /// Certificate holder reference (12 bytes); CAR = CHR[4..12).
+    pub chr: Vec<u8>,
+    /// Certificate holder authorisation; CA AID = CHA[0..6).
+    pub cha: Vec<u8>,
+}
+
+impl CaKey {
+    /// CAR of the terminal certificate: CHR[4..12) (§4.2).
+    pub fn car(&self) -> Result<&[u8]> {
+        self.chr.get(4..12).ok_or_else(|| Error::malformed("CA CHR shorter than 12 bytes"))
+    }
+
+    /// CA AID: CHA[0..6) (§4.2).
+    pub fn aid(&self) -> Result<&[u8]> {
+        self.cha.get(..6).ok_or_else(|| Error::malformed("CA CHA shorter than 6 bytes"))
+    }
+}
+
+/// Reads key `84` with GET DATA `BF A0 04` / `7F 49` (§4.2), in plain.
+pub fn read_ca_key<L: Link + ?Sized>(link: &mut L) -> Result<CaKey> {
+    let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x09, 0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80]);
+    let data = apdu::transmit(link, &cmd)?.ok("GET DATA CA key")?;
+    let root = tlv::parse(&data)?;
+    let key = tlv::child(tlv::child(&root, 0xBFA004)?, 0x7F49)?;
+    let get = |t| -> Result<Vec<u8>> { Ok(tlv::primitive(tlv::child(key, t)?)?.to_vec()) };
+    let modulus = strip_zeros(&get(0x81)?).to_vec();
+    let ca = CaKey { modulus, exponent: get(0x82)?, chr: get(0x5F20)?, cha: get(0x5F4C)? };
+    if ca.modulus.len() < 128 || ca.exponent.is_empty() {
+        return Err(Error::malformed("implausible CA key"));
+    }
+    ca.car()?;
+    ca.aid()?;
+    Ok(ca)
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    &b[first..]
+}
+
+/// Appends a TLV with a one- or two-byte tag.
+fn push_tlv(out: &mut Vec<u8>, tag: &[u8], value: &[u8]) {
+    out.extend_from_slice(tag);
+    push_len(out, value.len());
+    out.extend_from_slice(value);
+}
+
+/// Builds the terminal CV certificate for this card's CA and signs it with the public CA
+/// private exponent, ISO/IEC 9796-2 scheme 1 with SHA-256 (§4.4.1). The signature is checked
+/// with the card's CA public key before use ("Errore in verifica firma" in the official host).
+pub fn terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
+    let car = ca.car()?;
+    let mut body = Vec::with_capacity(297);
+    body.push(consts::CPI);
+    body.extend_from_slice(car);
+    body.extend_from_slice(&consts::CHR_IFD);
+    body.extend_from_slice(ca.aid()?);
+    body.push(0x01);
+    body.extend_from_slice(&consts::TERMINAL_CERT_OID);
+    body.extend_from_slice(&consts::TERMINAL_MODULUS);
+    body.extend_from_slice(&consts::TERMINAL_PUBLIC_EXPONENT);
+
+    let k = ca.modulus.len();
+    if k < 34 + 1 || body.len() < k - 34 {
+        return Err(Error::DeviceAuthentication("CA modulus size unsupported".into()));
+    }
+    let recoverable = k - 34;
+    let mut m = Vec::with_capacity(k);
+    m.push(0x6A);
+    m.extend_from_slice(&body[..recoverable]);
+    m.extend_from_slice(&Sha256::digest(&body));
+    m.push(0xBC);
+
+    let n = BigUint::from_bytes_be(&ca.modulus);
+    let mi = BigUint::from_bytes_be(&m);
+    if mi >= n {
+        return Err(Error::DeviceAuthentication("terminal certificate does not fit the CA modulus".into()));
+    }
+    let s = mi.modpow(&BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT), &n);
+    if s.modpow(&BigUint::from_bytes_be(&ca.exponent), &n) != mi {
+        return Err(Error::DeviceAuthentication(
+            "the card's CA key does not match the published CA private exponent".into(),
+        ));
+    }
+    let sig = to_fixed(&s, k)?;
+
+    let mut inner = Vec::with_capacity(k + 100);
+    push_tlv(&mut inner, &[0x5F, 0x37], &sig);
+    push_tlv(&mut inner, &[0x5F, 0x38], &body[recoverable..]);
+    push_tlv(&mut inner, &[0x42], car);
+    let mut cert = Vec::with_capacity(inner.len() + 5);
+    push_tlv(&mut cert, &[0x7F, 0x21], &inner);
+    Ok(cert)
+}
+
+/// Everything DAPP hashes, as exchanged byte for byte.
+pub struct DappInput<'a> {
+    /// The DH group as read from the card.
+    pub group: &'a DhGroup,
+    /// Host DH public value as sent.
+    pub y_ifd: &'a [u8],
+    /// Card DH public value as received.
+    pub y_icc: &'a [u8],
+    /// The terminal certificate from [`terminal_certificate`].
+    pub certificate: &'a [u8],
+    /// Key `82`'s public key (EF 1004).
+    pub chip_key: &'a RsaPublicKey,
+}
+
+fn dapp_hash(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Runs the seven DAPP commands under secure messaging (§4.4.2) and returns the counter to use
+/// from the next command on (§4.4.3).
+pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L, input: &DappInput<'_>) -> Result<Ssc> {
+    let mut send = |cmd: Command, what: &'static str| -> Result<Vec<u8>> { channel.transmit(link, &cmd)?.ok(what) };
+
+    // 1-2: the card verifies our certificate with key 84.
+    send(
+        Command::new(0x00, 0x22, 0x81, 0xB6)
+            .with_data([0x80, 0x01, consts::ALG_CERT_VERIFY, 0x83, 0x01, 0x84])
+            .with_le(256),
+        "MSE SET DST",
+    )?;
+    send(Command::new(0x00, 0x2A, 0x00, 0xAE).with_data(input.certificate.to_vec()), "PSO VERIFY CERTIFICATE")?;
+
+    // 3-5: external authentication of the terminal key.
+    let mut at = vec![0x83, 0x0C];
+    at.extend_from_slice(&consts::CHR_IFD);
+    send(Command::new(0x00, 0x22, 0x81, 0xA4).with_data(at), "MSE SET AT (external)")?;
+    let challenge = send(Command::new(0x00, 0x84, 0x00, 0x00).with_le(8), "GET CHALLENGE")?;
+    let rnd_icc: [u8; 8] = challenge
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::DeviceAuthentication("challenge is not 8 bytes".into()))?;
+
+    let n_ifd = BigUint::from_bytes_be(&consts::TERMINAL_MODULUS);
+    let k_ifd = consts::TERMINAL_MODULUS.len();
+    let mut prnd = vec![0u8; k_ifd - 34];
+    OsRng.fill_bytes(&mut prnd);
+    let g = input.group;
+    let h = dapp_hash(&[&prnd, input.y_ifd, &consts::SN_IFD, &rnd_icc, input.y_icc, &g.g, &g.p, &g.q]);
+    let mut m = Vec::with_capacity(k_ifd);
+    m.push(0x6A);
+    m.extend_from_slice(&prnd);
+    m.extend_from_slice(&h);
+    m.push(0xBC);
+    let sig = BigUint::from_bytes_be(&m).modpow(&BigUint::from_bytes_be(&consts::TERMINAL_PRIVATE_EXPONENT), &n_ifd);
+    let mut ext = consts::SN_IFD.to_vec();
+    ext.extend_from_slice(&to_fixed(&sig, k_ifd)?);
+    send(Command::new(0x00, 0x82, 0x00, 0x00).with_data(ext), "EXTERNAL AUTHENTICATE")?;
+
+    // 6-7: the chip proves itself with key 82.
+    send(
+        Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x84, 0x01, 0x82, 0x80, 0x01, consts::ALG_DH_DAPP]),
+        "MSE SET AT (internal)",
+    )?;
+    let mut rnd_ifd = [0u8; 8];
+    OsRng.fill_bytes(&mut rnd_ifd);
+    let answer = send(Command::new(0x00, 0x88, 0x00, 0x00).with_data(rnd_ifd), "INTERNAL AUTHENTICATE (DAPP)")?;
+    verify_chip_answer(&answer, &rnd_ifd, input)?;
+    Ok(Ssc::after_dapp(&rnd_icc, &rnd_ifd))
+}
+
+/// Checks SN.ICC || SIG_ICC from the chip (§4.4.2, card step 7).
+fn verify_chip_answer(answer: &[u8], rnd_ifd: &[u8; 8], input: &DappInput<'_>) -> Result<()> {
+    let fail = |why: &str| Error::DeviceAuthentication(format!("chip authentication failed: {why}"));
+    if answer.len() < 8 + 64 {
+        return Err(fail("answer too short"));
+    }
+    let (sn_icc, sig) = answer.split_at(8);
+    let key = input.chip_key;
+    let s = BigUint::from_bytes_be(sig);
+    let n = BigUint::from_bytes_be(&key.n().to_bytes_be());
+    if s >= n {
+        return Err(fail("signature out of range"));
+    }
+    let e = BigUint::from_bytes_be(&key.e().to_bytes_be());
+    let x = to_fixed(&s.modpow(&e, &n), key.size())?;
+    let len = x.len();
+    if len < 34 || x[0] != 0x6A || x[len - 1] != 0xBC {
+        return Err(fail("bad signature format"));
+    }
+    let prnd2 = &x[1..len - 33];
+    let h2 = &x[len - 33..len - 1];
+    let g = input.group;
+    let expected = dapp_hash(&[prnd2, input.y_icc, sn_icc, rnd_ifd, input.y_ifd, &g.g, &g.p, &g.q]);
+    if !bool::from(expected.ct_eq(h2)) {
+        return Err(fail("hash mismatch"));
+    }
+    Ok(())
+}

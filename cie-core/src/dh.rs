@@ -1,0 +1,160 @@
+//! Diffie-Hellman key exchange in plain (PROTOCOL.md §4.1, §4.3).
+//!
+//! Public values and the shared secret are fixed-length big-endian on `len(p)` bytes (the
+//! official Linux middleware's minimal encoding, §11.12, is not reproduced).
+
+use num_bigint::BigUint;
+use num_traits::One;
+use rand_core::{OsRng, RngCore};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::apdu::{self, Command};
+use crate::error::{Error, Result};
+use crate::sm::SmKeys;
+use crate::tlv;
+use crate::transport::Link;
+
+/// The DH domain parameters exactly as the card returned them (they are hashed in DAPP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhGroup {
+    /// Generator g.
+    pub g: Vec<u8>,
+    /// Prime p.
+    pub p: Vec<u8>,
+    /// Subgroup order q.
+    pub q: Vec<u8>,
+}
+
+/// GET DATA of one DH parameter (three-call form, §4.1): `97` g, `98` p, `99` q.
+fn param_command(tag: u8) -> Command {
+    Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, tag, 0x00])
+}
+
+/// Reads the DH group with three GET DATA (all generations) or one (`one_call`, first
+/// Gemalto generation; §1.2, §4.1). The values are checked for plausibility.
+pub fn read_group<L: Link + ?Sized>(link: &mut L, one_call: bool) -> Result<DhGroup> {
+    let group = if one_call {
+        let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x08, 0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80]);
+        let data = apdu::transmit(link, &cmd)?.ok("GET DATA DH parameters")?;
+        let root = tlv::parse(&data)?;
+        let a3 = tlv::child(tlv::child(&root, 0xBFA101)?, 0xA3)?;
+        // The official host takes the children by position (§4.1); we insist on the tags.
+        DhGroup {
+            g: tlv::primitive(tlv::child(a3, 0x97)?)?.to_vec(),
+            p: tlv::primitive(tlv::child(a3, 0x98)?)?.to_vec(),
+            q: tlv::primitive(tlv::child(a3, 0x99)?)?.to_vec(),
+        }
+    } else {
+        let mut get = |tag: u8| -> Result<Vec<u8>> {
+            let data = apdu::transmit(link, &param_command(tag))?.ok("GET DATA DH parameter")?;
+            tlv::value_at(&data, &[0x70, 0xBFA101, 0xA3, tag as u32])
+        };
+        DhGroup { g: get(0x97)?, p: get(0x98)?, q: get(0x99)? }
+    };
+    group.check()?;
+    Ok(group)
+}
+
+impl DhGroup {
+    /// Sanity checks: p odd and at least 1024 bits, q at least 160 bits, 1 < g < p.
+    pub fn check(&self) -> Result<()> {
+        let p = BigUint::from_bytes_be(&self.p);
+        let q = BigUint::from_bytes_be(&self.q);
+        let g = BigUint::from_bytes_be(&self.g);
+        if p.bits() < 1024 || self.p.last().is_none_or(|b| b & 1 == 0) || q.bits() < 160 || g <= BigUint::one() || g >= p {
+            return Err(Error::malformed("implausible DH domain parameters"));
+        }
+        Ok(())
+    }
+
+    /// Byte length of p: the fixed length of public values and of the shared secret.
+    pub fn modulus_len(&self) -> usize {
+        BigUint::from_bytes_be(&self.p).to_bytes_be().len()
+    }
+}
+
+/// Left-pads the big-endian encoding of `n` to exactly `len` bytes.
+pub fn to_fixed(n: &BigUint, len: usize) -> Result<Vec<u8>> {
+    let mut bytes = n.to_bytes_be();
+    if bytes.len() > len {
+        bytes.zeroize();
+        return Err(Error::malformed("value longer than its modulus"));
+    }
+    let mut out = vec![0u8; len - bytes.len()];
+    out.extend_from_slice(&bytes);
+    bytes.zeroize();
+    Ok(out)
+}
+
+/// The host's ephemeral DH key pair.
+pub struct DhKeyPair {
+    x: Zeroizing<Vec<u8>>,
+    /// y_IFD = g^x mod p, fixed length.
+    pub public: Vec<u8>,
+}
+
+impl DhKeyPair {
+    /// Draws x uniformly in [2, q) from the OS RNG and computes y_IFD (§4.3 steps 1-2).
+    pub fn generate(group: &DhGroup) -> Result<DhKeyPair> {
+        let q = BigUint::from_bytes_be(&group.q);
+        let p = BigUint::from_bytes_be(&group.p);
+        let g = BigUint::from_bytes_be(&group.g);
+        let len = group.q.len();
+        let mut buf = Zeroizing::new(vec![0u8; len]);
+        let mut x = loop {
+            OsRng.fill_bytes(&mut buf);
+            let x = BigUint::from_bytes_be(&buf);
+            if x > BigUint::one() && x < q {
+                break x;
+            }
+        };
+        let y = g.modpow(&x, &p);
+        let public = to_fixed(&y, group.modulus_len())?;
+        let x_bytes = Zeroizing::new(x.to_bytes_be());
+        x.zeroize();
+        Ok(DhKeyPair { x: x_bytes, public })
+    }
+
+    /// Z = y_ICC^x mod p on len(p) bytes (§4.3 step 5), after checking that y_ICC is in the
+    /// subgroup of order q (1 < y < p - 1 and y^q = 1).
+    pub fn shared_secret(&self, group: &DhGroup, y_icc: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let p = BigUint::from_bytes_be(&group.p);
+        let q = BigUint::from_bytes_be(&group.q);
+        let y = BigUint::from_bytes_be(y_icc);
+        if y <= BigUint::one() || y >= &p - BigUint::one() || y.modpow(&q, &p) != BigUint::one() {
+            return Err(Error::DeviceAuthentication("the card's DH public value is invalid".into()));
+        }
+        let mut x = BigUint::from_bytes_be(&self.x);
+        let mut z = y.modpow(&x, &p);
+        x.zeroize();
+        let out = Zeroizing::new(to_fixed(&z, group.modulus_len())?);
+        z.zeroize();
+        Ok(out)
+    }
+}
+
+/// The result of a key exchange: the session keys and both public values (hashed by DAPP).
+pub struct KeyExchange {
+    /// K_ENC and K_MAC.
+    pub keys: SmKeys,
+    /// Host public value, as sent.
+    pub y_ifd: Vec<u8>,
+    /// Card public value, as received.
+    pub y_icc: Vec<u8>,
+}
+
+/// Runs the exchange (§4.3 steps 3-6): MSE SET KAT with y_IFD (plain chaining), GET DATA of
+/// y_ICC, Z and the KDF. Secure messaging starts with the next command.
+pub fn exchange<L: Link + ?Sized>(link: &mut L, group: &DhGroup) -> Result<KeyExchange> {
+    let pair = DhKeyPair::generate(group)?;
+    let mut data = vec![0x80, 0x01, 0x9B, 0x83, 0x01, 0x81, 0x91];
+    crate::sm::push_len(&mut data, pair.public.len());
+    data.extend_from_slice(&pair.public);
+    let mse = Command::new(0x00, 0x22, 0x41, 0xA6).with_data(data);
+    apdu::transmit(link, &mse)?.ok("MSE SET KAT")?;
+    let get = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x04, 0xA6, 0x02, 0x91, 0x00]);
+    let answer = apdu::transmit(link, &get)?.ok("GET DATA DH public value")?;
+    let y_icc = tlv::value_at(&answer, &[0xA6, 0x91])?;
+    let z = pair.shared_secret(group, &y_icc)?;
+    Ok(KeyExchange { keys: SmKeys::derive(&z), y_ifd: pair.public.clone(), y_icc })
+}

@@ -1,0 +1,155 @@
+//! Signature input: hashing and PKCS#1 v1.5 DigestInfo (PROTOCOL.md §7, RFC 8017 §9.2 note 1).
+//!
+//! The card pads with PKCS#1 v1.5 block type 1 and signs whatever the host sends, so the host
+//! builds a complete DigestInfo. Every prefix is the correct one for its hash (the official
+//! middleware's SHA-256 prefix bug of §7.2 is not reproduced).
+
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+
+use crate::error::{Error, Result};
+
+/// Largest input the card signs with a 2048-bit key: k - 11 bytes (PROTOCOL.md §7.1).
+pub const MAX_SIGN_INPUT: usize = 245;
+
+/// Hash algorithms for which the host builds a DigestInfo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HashAlg {
+    /// SHA-1 (legacy; still used by some signature formats).
+    Sha1,
+    /// SHA-224.
+    Sha224,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    /// All supported algorithms.
+    pub const ALL: [HashAlg; 5] = [HashAlg::Sha1, HashAlg::Sha224, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512];
+
+    /// Digest length in bytes.
+    pub fn digest_len(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 20,
+            HashAlg::Sha224 => 28,
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// The DER prefix of the DigestInfo (RFC 8017 §9.2, note 1).
+    pub fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            HashAlg::Sha1 => &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00, 0x04, 0x14],
+            HashAlg::Sha224 => &[
+                0x30, 0x2D, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00,
+                0x04, 0x1C,
+            ],
+            HashAlg::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+                0x04, 0x20,
+            ],
+            HashAlg::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00,
+                0x04, 0x30,
+            ],
+            HashAlg::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00,
+                0x04, 0x40,
+            ],
+        }
+    }
+
+    /// Hashes `data`.
+    pub fn hash(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            HashAlg::Sha1 => Sha1::digest(data).to_vec(),
+            HashAlg::Sha224 => Sha224::digest(data).to_vec(),
+            HashAlg::Sha256 => Sha256::digest(data).to_vec(),
+            HashAlg::Sha384 => Sha384::digest(data).to_vec(),
+            HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// Parses a name such as `sha256`, `SHA-256` or `sha-1`.
+    pub fn from_name(name: &str) -> Option<HashAlg> {
+        match name.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha1" => Some(HashAlg::Sha1),
+            "sha224" => Some(HashAlg::Sha224),
+            "sha256" => Some(HashAlg::Sha256),
+            "sha384" => Some(HashAlg::Sha384),
+            "sha512" => Some(HashAlg::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name (`sha256`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "sha1",
+            HashAlg::Sha224 => "sha224",
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sha384 => "sha384",
+            HashAlg::Sha512 => "sha512",
+        }
+    }
+}
+
+/// Builds the DigestInfo for a digest computed by the caller; the digest length is checked.
+pub fn digest_info(alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>> {
+    if digest.len() != alg.digest_len() {
+        return Err(Error::InvalidArgument(format!(
+            "a {} digest is {} bytes, got {}",
+            alg.name(),
+            alg.digest_len(),
+            digest.len()
+        )));
+    }
+    let mut v = alg.digest_info_prefix().to_vec();
+    v.extend_from_slice(digest);
+    Ok(v)
+}
+
+/// Hashes `data` and builds its DigestInfo.
+pub fn digest_info_of(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+    let mut v = alg.digest_info_prefix().to_vec();
+    v.extend_from_slice(&alg.hash(data));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_consistent_der() {
+        for alg in HashAlg::ALL {
+            let di = digest_info_of(alg, b"abc");
+            // Outer SEQUENCE length covers the rest; OCTET STRING length is the digest length.
+            assert_eq!(di[1] as usize, di.len() - 2, "{alg:?}");
+            let p = alg.digest_info_prefix();
+            assert_eq!(p[p.len() - 1] as usize, alg.digest_len());
+            assert!(di.len() <= MAX_SIGN_INPUT);
+        }
+        assert!(digest_info(HashAlg::Sha256, &[0; 20]).is_err());
+        assert_eq!(HashAlg::from_name("SHA-256"), Some(HashAlg::Sha256));
+    }
+
+    #[test]
+    fn matches_the_rsa_crate() {
+        use rsa::pkcs1v15::Pkcs1v15Sign;
+        // The rsa crate's own prefixes (RFC 8017) must agree with ours.
+        let ours = HashAlg::Sha256.digest_info_prefix();
+        let theirs = Pkcs1v15Sign::new::<Sha256>().prefix;
+        assert_eq!(&*theirs, ours);
+        assert_eq!(&*Pkcs1v15Sign::new::<Sha512>().prefix, HashAlg::Sha512.digest_info_prefix());
+        assert_eq!(&*Pkcs1v15Sign::new::<Sha384>().prefix, HashAlg::Sha384.digest_info_prefix());
+        assert_eq!(&*Pkcs1v15Sign::new::<Sha224>().prefix, HashAlg::Sha224.digest_info_prefix());
+        assert_eq!(&*Pkcs1v15Sign::new::<Sha1>().prefix, HashAlg::Sha1.digest_info_prefix());
+    }
+}

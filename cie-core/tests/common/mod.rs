@@ -1,0 +1,48 @@
+//! Shared helpers: a simulated card behind a counting transport.
+
+#![allow(dead_code)]
+
+use cie_core::pin::Secret;
+use cie_core::session::Session;
+use cie_core::transport::{ApduCounter, Counting};
+use cie_sim::image::SodProfile;
+use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions, SimTransport};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::RsaPublicKey;
+use x509_cert::der::{Decode, Encode};
+
+pub type SimSession = Session<Counting<SimTransport>>;
+
+pub struct Rig {
+    pub handle: SimHandle,
+    pub session: SimSession,
+    pub counter: ApduCounter,
+}
+
+pub fn rig(profile: Profile, sod: SodProfile) -> Rig {
+    let card = SimCard::new(profile, fixtures::card_image(sod), SimOptions::default());
+    let handle = SimHandle::new(card);
+    let transport = Counting::new(handle.connect());
+    let counter = transport.counter();
+    let session = Session::open(transport).expect("open session");
+    Rig { handle, session, counter }
+}
+
+pub fn pin() -> Secret {
+    Secret::pin(fixtures::TEST_PIN).unwrap()
+}
+
+pub fn puk() -> Secret {
+    Secret::puk(fixtures::TEST_PUK).unwrap()
+}
+
+pub fn exchanges(counter: &ApduCounter) -> u64 {
+    counter.stats().exchanges
+}
+
+/// The RSA public key of a DER certificate.
+pub fn certificate_key(der: &[u8]) -> RsaPublicKey {
+    let cert = x509_cert::Certificate::from_der(der).unwrap();
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
+    RsaPublicKey::from_public_key_der(&spki).unwrap()
+}

@@ -1,0 +1,102 @@
+//! `cie demo`: the citizen authentication flow, step by step, with time and APDU exchanges.
+
+use std::time::Instant;
+
+use cie_core::session::PinStatus;
+use cie_core::sign::HashAlg;
+use cie_core::{Credential, Error, Transport};
+use rand_core::{OsRng, RngCore};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use sha2::Sha256;
+use x509_cert::der::{Decode, Encode};
+
+use crate::card::{self, CardSession};
+use crate::holder;
+use crate::pin_input::{read_secret, PinSource};
+
+struct Steps {
+    start: Instant,
+    last: Instant,
+    apdus: u64,
+}
+
+impl Steps {
+    fn done(&mut self, session: &CardSession, what: &str, detail: &str) {
+        let now = Instant::now();
+        let apdus = session.transport().counter().stats().exchanges;
+        println!(
+            "  {:<32} {:>8.1} ms {:>4} APDUs  {detail}",
+            what,
+            (now - self.last).as_secs_f64() * 1000.0,
+            apdus - self.apdus
+        );
+        self.last = now;
+        self.apdus = apdus;
+    }
+}
+
+/// Runs the demo against the card in `reader` (or the first CIE found).
+pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
+    println!("cie demo: citizen authentication with the CIE");
+    let start = Instant::now();
+    let mut s = card::open(reader)?;
+    let mut steps = Steps { start, last: start, apdus: 0 };
+    let generation = s.generation();
+    let atr = cie_core::transport::hex(s.atr());
+    let name = s.transport().name();
+    steps.done(&s, "detect the card", &format!("{generation} in \"{name}\", ATR {atr}"));
+    println!("  {:<32} {:>8} {:>4}        NIS {}", "read the NIS", "", "", s.nis());
+
+    let tries = s.pin_status()?;
+    let tries = match tries {
+        PinStatus::Blocked => return Err(Error::Blocked(Credential::Pin)),
+        PinStatus::TriesLeft(n) => format!("{n} PIN tries left"),
+        PinStatus::Verified => "PIN already verified".into(),
+    };
+    steps.done(&s, "open the secure channel", &format!("DH + device authentication; {tries}"));
+
+    let pin = read_secret(pin_source, Credential::Pin, "CIE PIN (8 digits): ")?;
+    steps.last = Instant::now();
+    s.verify_pin(&pin)?;
+    drop(pin);
+    steps.done(&s, "verify the PIN", "ok");
+
+    let serial = s.serial()?;
+    steps.done(&s, "read the card number", &serial);
+
+    let cert = s.certificate()?;
+    steps.done(&s, "read the certificate", &format!("{} bytes", cert.len()));
+
+    let report = s.verify_sod(None)?;
+    let groups: Vec<String> = report.checked.iter().map(|g| format!("{g:02X}")).collect();
+    steps.done(&s, "verify EF.SOD", &format!("{:?}, data groups {} match", report.algorithm, groups.join(" ")));
+
+    let mut challenge = [0u8; 32];
+    OsRng.fill_bytes(&mut challenge);
+    let signature = s.sign(HashAlg::Sha256, &challenge)?;
+    steps.done(&s, "sign a random challenge", &format!("SHA-256, {} bytes", signature.len()));
+
+    let parsed = x509_cert::Certificate::from_der(&cert).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
+    let spki = parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| Error::malformed(format!("certificate: {e}")))?;
+    let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &HashAlg::Sha256.hash(&challenge), &signature)
+        .map_err(|_| Error::malformed("the signature does not verify with the certificate's key"))?;
+    steps.done(&s, "verify the signature", "valid (certificate's public key)");
+
+    let holder = holder::holder(&cert).map_err(Error::Malformed)?;
+    let total = steps.start.elapsed().as_secs_f64() * 1000.0;
+    let apdus = s.transport().counter().stats();
+    println!(
+        "  total: {total:.1} ms, {} APDU exchanges, {} bytes sent, {} bytes received",
+        apdus.exchanges, apdus.bytes_sent, apdus.bytes_received
+    );
+    println!("cardholder: {}", holder.name);
+    println!("subject: {}", holder.subject);
+    println!("demo ok");
+    Ok(())
+}
