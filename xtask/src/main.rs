@@ -224,7 +224,7 @@ fn stack_options(args: &[String]) -> Result<(StackOptions, bool, Vec<String>)> {
 /// Builds the simulator (debug or release) and returns its path.
 fn build_sim(release: bool) -> Result<PathBuf> {
     let mut c = cargo();
-    c.args(["build", "-p", "cie-sim", "--bin", "cie-sim"]);
+    c.args(["build", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]);
     if release {
         c.arg("--release");
     }
