@@ -8,10 +8,14 @@ use cie_core::{Transport, TransportError};
 use cie_sim::stack::{StackOptions, VirtualStack};
 
 const NXP_ATR: [u8; 20] = [
-    0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50, 0x12, 0x0F, 0xFF,
-    0x82, 0x90, 0x00, 0xF1,
+    0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
+    0xF1,
 ];
 const SELECT_MF: [u8; 4] = [0x00, 0xA4, 0x00, 0x00];
+/// SELECT DF_CIE by AID (PROTOCOL.md §2.1).
+const SELECT_CIE: [u8; 11] = [0x00, 0xA4, 0x04, 0x0C, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x39];
+/// SELECT EF.ID_Servizi (1001), which lives in DF_CIE: found only while DF_CIE is selected.
+const SELECT_NIS: [u8; 7] = [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x01];
 
 fn stack() -> VirtualStack {
     let stack = VirtualStack::start(StackOptions::default())
@@ -45,10 +49,7 @@ fn lists_connects_and_exchanges() {
     // The empty reader of vpcd's second slot has no card.
     let empty = readers.iter().find(|r| r.as_str() != stack.reader_name()).unwrap();
     assert!(matches!(PcscTransport::connect(empty), Err(TransportError::NoCard)));
-    assert!(matches!(
-        PcscTransport::connect("No Such Reader 00 00"),
-        Err(TransportError::ReaderUnavailable(_))
-    ));
+    assert!(matches!(PcscTransport::connect("No Such Reader 00 00"), Err(TransportError::ReaderUnavailable(_))));
 }
 
 #[test]
@@ -61,9 +62,7 @@ fn reset_by_another_application_is_reported_once() {
     let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
     let name = std::ffi::CString::new(stack.reader_name()).unwrap();
     let mut other = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).unwrap();
-    other
-        .reconnect(pcsc::ShareMode::Shared, pcsc::Protocols::ANY, pcsc::Disposition::ResetCard)
-        .unwrap();
+    other.reconnect(pcsc::ShareMode::Shared, pcsc::Protocols::ANY, pcsc::Disposition::ResetCard).unwrap();
 
     assert_eq!(select_mf(&mut t).unwrap_err(), TransportError::CardReset);
     // Reconnected: usable again, the reset is not reported twice.
@@ -78,11 +77,12 @@ fn dropping_leaves_the_card_alone() {
     let mut watcher = PcscTransport::connect(stack.reader_name()).unwrap();
     assert_eq!(select_mf(&mut watcher).unwrap(), [0x90, 0x00]);
 
-    // Our transport disconnects with LeaveCard: the other connection sees no reset.
+    // Our transport disconnects with LeaveCard: the other connection sees no reset, and the
+    // card keeps its state (DF_CIE stays selected).
     let mut ours = PcscTransport::connect(stack.reader_name()).unwrap();
-    assert_eq!(select_mf(&mut ours).unwrap(), [0x90, 0x00]);
+    assert_eq!(ours.transaction().unwrap().transmit(&SELECT_CIE).unwrap(), [0x90, 0x00]);
     drop(ours);
-    assert_eq!(select_mf(&mut watcher).unwrap(), [0x90, 0x00]);
+    assert_eq!(watcher.transaction().unwrap().transmit(&SELECT_NIS).unwrap(), [0x90, 0x00]);
 
     // Control: the pcsc crate's own Drop resets the card, which the watcher does notice.
     let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
@@ -90,6 +90,8 @@ fn dropping_leaves_the_card_alone() {
     let raw = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).unwrap();
     drop(raw);
     assert_eq!(select_mf(&mut watcher).unwrap_err(), TransportError::CardReset);
+    // The card was really reset: the MF is current again, EF 1001 is not found from there.
+    assert_eq!(watcher.transaction().unwrap().transmit(&SELECT_NIS).unwrap(), [0x6A, 0x82]);
     assert_eq!(select_mf(&mut watcher).unwrap(), [0x90, 0x00]);
 }
 

@@ -149,9 +149,7 @@ impl Latency {
                 self.after_external_auth = false;
                 Operation::Transfer
             }
-            (0xCB, 0x3F, 0xFF) if data.len() >= 3 && data[0] == 0x4D && data[2] == 0xA6 => {
-                Operation::Dh
-            }
+            (0xCB, 0x3F, 0xFF) if data.len() >= 3 && data[0] == 0x4D && data[2] == 0xA6 => Operation::Dh,
             (0x2A, 0x00, 0xAE) if last_chunk => Operation::VerifyCertificate,
             (0x82, _, _) if last_chunk => {
                 self.after_external_auth = true;
@@ -165,9 +163,7 @@ impl Latency {
                 }
             }
             // VERIFY without data is a status query (§6); under SM, data comes as DO87.
-            (0x20, _, _) if (!sm && !data.is_empty()) || (sm && data.first() == Some(&0x87)) => {
-                Operation::PinWrite
-            }
+            (0x20, _, _) if (!sm && !data.is_empty()) || (sm && data.first() == Some(&0x87)) => Operation::PinWrite,
             (0x24, _, _) | (0x2C, _, _) if last_chunk => Operation::PinWrite,
             _ => Operation::Transfer,
         }

@@ -77,9 +77,7 @@ pub enum StackError {
     #[error("{0} not installed: run `cargo xtask test` (it installs pcscd, vsmartcard-vpcd, iproute2 and the other test packages)")]
     NotInstalled(String),
     /// The simulator binary was not found.
-    #[error(
-        "cie-sim binary not found ({0}): build it (`cargo build -p cie-sim`) or set CIE_SIM_BIN"
-    )]
+    #[error("cie-sim binary not found ({0}): build it (`cargo build -p cie-sim`) or set CIE_SIM_BIN")]
     SimBinaryMissing(String),
     /// A step did not complete in time or a process died; the message includes its log.
     #[error("{0}")]
@@ -131,9 +129,8 @@ impl VirtualStack {
         check_installed()?;
         let sim_binary = match &options.sim_binary {
             Some(p) => p.clone(),
-            None => default_sim_binary().ok_or_else(|| {
-                StackError::SimBinaryMissing("not next to the current executable".into())
-            })?,
+            None => default_sim_binary()
+                .ok_or_else(|| StackError::SimBinaryMissing("not next to the current executable".into()))?,
         };
         if !sim_binary.is_file() {
             return Err(StackError::SimBinaryMissing(sim_binary.display().to_string()));
@@ -196,10 +193,7 @@ impl VirtualStack {
         if pcscd_ready != Some(true) {
             stop_child(&mut pcscd, true);
             stop_child(&mut holder, false);
-            return Err(StackError::Failed(format!(
-                "pcscd did not start{}",
-                log_tail(&log_dir, "pcscd.log")
-            )));
+            return Err(StackError::Failed(format!("pcscd did not start{}", log_tail(&log_dir, "pcscd.log"))));
         }
         let socket_link = socket_link_path();
         let _ = fs::remove_file(&socket_link);
@@ -288,8 +282,7 @@ impl VirtualStack {
     /// this process. Call it before the first PC/SC call of the process: pcsc-lite reads the
     /// variable once. The value is the same for every stack of this process.
     pub fn export_socket_env(&self) {
-        if std::env::var_os("PCSCLITE_CSOCK_NAME").as_deref() != Some(self.socket_link.as_os_str())
-        {
+        if std::env::var_os("PCSCLITE_CSOCK_NAME").as_deref() != Some(self.socket_link.as_os_str()) {
             std::env::set_var("PCSCLITE_CSOCK_NAME", &self.socket_link);
         }
     }
@@ -310,19 +303,14 @@ impl VirtualStack {
     }
 
     fn send_control(&mut self, line: &str) -> Result<(), StackError> {
-        let stdin = self.sim_stdin.as_mut().ok_or_else(|| {
-            StackError::Failed("the simulator's control channel is closed".into())
-        })?;
-        writeln!(stdin, "{line}")
-            .and_then(|_| stdin.flush())
-            .map_err(io_err(format!("sending {line:?} to cie-sim")))
+        let stdin = self
+            .sim_stdin
+            .as_mut()
+            .ok_or_else(|| StackError::Failed("the simulator's control channel is closed".into()))?;
+        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(io_err(format!("sending {line:?} to cie-sim")))
     }
 
-    fn wait_status(
-        &mut self,
-        done: impl Fn(&SimStatus) -> bool,
-        what: &str,
-    ) -> Result<(), StackError> {
+    fn wait_status(&mut self, done: impl Fn(&SimStatus) -> bool, what: &str) -> Result<(), StackError> {
         let deadline = Instant::now() + self.timeout;
         let (lock, cv) = &*self.status;
         let mut s = lock.lock().map_err(|_| StackError::Failed("status lock poisoned".into()))?;
@@ -336,10 +324,7 @@ impl VirtualStack {
                 drop(s);
                 return Err(self.failure(&format!("{what} within {:?}", self.timeout)));
             }
-            s = cv
-                .wait_timeout(s, deadline - now)
-                .map_err(|_| StackError::Failed("status lock poisoned".into()))?
-                .0;
+            s = cv.wait_timeout(s, deadline - now).map_err(|_| StackError::Failed("status lock poisoned".into()))?.0;
         }
         drop(s);
         thread::sleep(SETTLE);
@@ -465,11 +450,9 @@ fn check_installed() -> Result<(), StackError> {
     if !Path::new("/etc/reader.conf.d/vpcd").exists() {
         missing.push("vsmartcard-vpcd (vpcd reader driver)");
     }
-    for (prog, pkg) in [
-        ("ip", "iproute2 (ip)"),
-        ("unshare", "util-linux (unshare)"),
-        ("nsenter", "util-linux (nsenter)"),
-    ] {
+    for (prog, pkg) in
+        [("ip", "iproute2 (ip)"), ("unshare", "util-linux (unshare)"), ("nsenter", "util-linux (nsenter)")]
+    {
         if find_program(prog).is_none() {
             missing.push(pkg);
         }
@@ -502,11 +485,8 @@ fn socket_link_path() -> PathBuf {
 
 fn new_log_dir() -> Result<PathBuf, StackError> {
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "cie-stack-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("cie-stack-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
     Ok(dir)
@@ -514,11 +494,7 @@ fn new_log_dir() -> Result<PathBuf, StackError> {
 
 fn log_file(dir: &Path, name: &str) -> Result<File, StackError> {
     let path = dir.join(name);
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(io_err(format!("creating {}", path.display())))
+    OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(format!("creating {}", path.display())))
 }
 
 /// The last lines of a log, formatted to append to an error message.

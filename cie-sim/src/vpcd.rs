@@ -53,6 +53,19 @@ impl<C: VirtualCard + ?Sized> VirtualCard for Box<C> {
     }
 }
 
+/// The simulated CIE (PROTOCOL.md §10) as a vpcd card.
+impl VirtualCard for crate::SimCard {
+    fn atr(&self) -> Vec<u8> {
+        crate::SimCard::atr(self).to_vec()
+    }
+    fn reset(&mut self) {
+        crate::SimCard::reset(self)
+    }
+    fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
+        crate::SimCard::process(self, apdu)
+    }
+}
+
 /// Something that happened on the connection, reported to the caller of [`Connection::serve`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -195,11 +208,7 @@ impl Connection {
                         std::thread::sleep(rest);
                     }
                     self.write_frame(&response)?;
-                    on_event(Event::Apdu {
-                        ins: apdu[1],
-                        command_len: apdu.len(),
-                        response_len: response.len(),
-                    });
+                    on_event(Event::Apdu { ins: apdu[1], command_len: apdu.len(), response_len: response.len() });
                 }
             }
         }
@@ -344,9 +353,7 @@ mod tests {
         let server = std::thread::spawn(move || {
             let mut card = TinyCard { resets: 0, selected: false };
             let mut events = Vec::new();
-            let end = conn
-                .serve(&mut card, &mut Latency::new(LatencyModel::NONE), &mut |e| events.push(e))
-                .unwrap();
+            let end = conn.serve(&mut card, &mut Latency::new(LatencyModel::NONE), &mut |e| events.push(e)).unwrap();
             (end, card.resets, events)
         });
         // Presence poll, power on, ATR.
@@ -414,9 +421,7 @@ mod tests {
         // Reserve a port, free it, and start listening only after the client began retrying.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let client = std::thread::spawn(move || {
-            Connection::connect_retry(addr, Some(Duration::from_secs(10)))
-        });
+        let client = std::thread::spawn(move || Connection::connect_retry(addr, Some(Duration::from_secs(10))));
         std::thread::sleep(Duration::from_millis(250));
         let listener = TcpListener::bind(addr).unwrap();
         let (_s, _) = listener.accept().unwrap();

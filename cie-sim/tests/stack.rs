@@ -34,10 +34,7 @@ fn card_is_served_removed_and_inserted() {
 
     // The NXP-class CIE ATR of PROTOCOL.md §1.1, read through pcscd (SCardStatus).
     let atr = opensc_tool(&stack, &["-a"]);
-    assert!(
-        atr.contains("3b:8f:80:01:80:31:80:65:49:54:4e:58:50:12:0f:ff:82:90:00:f1"),
-        "opensc-tool -a: {atr}"
-    );
+    assert!(atr.contains("3b:8f:80:01:80:31:80:65:49:54:4e:58:50:12:0f:ff:82:90:00:f1"), "opensc-tool -a: {atr}");
     let line = reader_line(&opensc_tool(&stack, &["-l"]), stack.reader_name());
     assert!(line.contains("Yes"), "card present: {line:?}");
 
@@ -59,10 +56,7 @@ fn card_is_served_removed_and_inserted() {
 
 #[test]
 fn a_second_stack_in_the_same_process_reuses_the_socket_path() {
-    let opts = || StackOptions {
-        sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()),
-        ..Default::default()
-    };
+    let opts = || StackOptions { sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()), ..Default::default() };
     let first = VirtualStack::start(opts()).unwrap();
     let path = first.socket_path().to_owned();
     let first_logs = first.log_dir().to_owned();

@@ -20,12 +20,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cie_sim::fixtures;
+use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
 use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED};
-use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
+use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
+use cie_sim::{Profile, SimCard, SimOptions};
 
-const USAGE: &str =
-    "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
+const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
 [--latency realistic|none] [--sod sha256|sha512] [--verbose]";
 
 /// Command-line options.
@@ -71,9 +73,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--pin" => o.pin = Some(value),
             "--puk" => o.puk = Some(value),
             "--latency" => {
-                o.latency = LatencyModel::from_name(&value).ok_or_else(|| {
-                    format!("--latency: expected realistic or none, got {value:?}")
-                })?;
+                o.latency = LatencyModel::from_name(&value)
+                    .ok_or_else(|| format!("--latency: expected realistic or none, got {value:?}"))?;
             }
             "--sod" => match value.as_str() {
                 "sha256" | "sha512" => o.sod = value,
@@ -85,36 +86,22 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
     Ok(o)
 }
 
-/// The simulated card for `o`.
-fn build_card(o: &Options) -> Result<Box<dyn VirtualCard>, String> {
-    // Until the card engine (SimCard) and the fixtures are merged, a placeholder card that
-    // only knows its ATR and SELECT MF stands in.
-    let _ = (&o.pin, &o.puk, &o.sod);
-    if !o.profile.eq_ignore_ascii_case("nxp") {
-        return Err(format!("unknown profile {:?}", o.profile));
+/// The simulated card for `o`: the fixtures' card image, the chosen generation and EF.SOD
+/// profile, PIN and PUK (defaults: the fixtures' test credentials).
+fn build_card(o: &Options) -> Result<SimCard, String> {
+    let profile = Profile::from_name(&o.profile).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown profile {:?} (one of: {})", o.profile, names.join(", "))
+    })?;
+    let sod = if o.sod == "sha512" { SodProfile::Sha512Pss } else { SodProfile::Sha256Pkcs1 };
+    let mut options = SimOptions::default();
+    if let Some(pin) = &o.pin {
+        options.pin = pin.clone();
     }
-    Ok(Box::new(placeholder::Card))
-}
-
-mod placeholder {
-    //! Stand-in card until the real engine lands.
-    pub struct Card;
-    impl cie_sim::vpcd::VirtualCard for Card {
-        fn atr(&self) -> Vec<u8> {
-            vec![
-                0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50, 0x12,
-                0x0F, 0xFF, 0x82, 0x90, 0x00, 0xF1,
-            ]
-        }
-        fn reset(&mut self) {}
-        fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
-            match apdu {
-                [0x00, 0xA4, 0x00, 0x00] => vec![0x90, 0x00],
-                [_, 0xA4, ..] => vec![0x6A, 0x82],
-                _ => vec![0x6D, 0x00],
-            }
-        }
+    if let Some(puk) = &o.puk {
+        options.puk = puk.clone();
     }
+    Ok(SimCard::new(profile, fixtures::card_image(sod), options))
 }
 
 /// Control requests from stdin to the main thread.
@@ -267,7 +254,10 @@ mod tests {
 
     #[test]
     fn parses_options() {
-        let o = parse_args(args("--connect 127.0.0.1:4000 --profile Gemalto --pin 11112222 --latency realistic --sod sha512 -v")).unwrap();
+        let o = parse_args(args(
+            "--connect 127.0.0.1:4000 --profile Gemalto --pin 11112222 --latency realistic --sod sha512 -v",
+        ))
+        .unwrap();
         assert_eq!(o.connect, SocketAddr::from(([127, 0, 0, 1], 4000)));
         assert_eq!(o.profile, "Gemalto");
         assert_eq!(o.pin.as_deref(), Some("11112222"));
@@ -281,5 +271,31 @@ mod tests {
         assert!(parse_args(args("--sod md5")).is_err());
         assert!(parse_args(args("--pin")).is_err());
         assert!(parse_args(args("--bogus 1")).is_err());
+    }
+
+    #[test]
+    fn builds_every_profile() {
+        for p in Profile::ALL {
+            let o = parse_args(args(&format!("--profile {} --sod sha512", p.name()))).unwrap();
+            let card = build_card(&o).unwrap();
+            assert_eq!(card.profile(), p);
+            assert_eq!(card.atr(), p.atr());
+        }
+        let o = parse_args(args("--profile bit4id-b9547")).unwrap();
+        assert_eq!(build_card(&o).unwrap().profile(), Profile::Bit4idB9547);
+        let err = build_card(&parse_args(args("--profile Nokia")).unwrap()).err().unwrap();
+        assert!(err.contains("Gemalto"), "{err}");
+    }
+
+    #[test]
+    fn pin_and_puk_options_reach_the_card() {
+        use cie_core::pin::Secret;
+        let o = parse_args(args("--pin 11112222 --puk 33334444")).unwrap();
+        let handle = cie_sim::SimHandle::new(build_card(&o).unwrap());
+        let mut session = cie_core::session::Session::open(handle.connect()).unwrap();
+        // The fixtures' default PIN is now wrong, the chosen one right.
+        assert!(session.verify_pin(&Secret::pin(fixtures::TEST_PIN).unwrap()).is_err());
+        session.verify_pin(&Secret::pin("11112222").unwrap()).unwrap();
+        session.unblock_pin(&Secret::puk("33334444").unwrap(), &Secret::pin("11112222").unwrap()).unwrap();
     }
 }
