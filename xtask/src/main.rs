@@ -27,7 +27,8 @@ const USAGE: &str = "usage: cargo xtask COMMAND
 commands:
   test [ARGS]        install missing packages, build the workspace, run all tests
                      (ARGS go to `cargo test --workspace`)
-  demo               run `cie demo` against the simulated card behind an isolated pcscd
+  demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
+                     run `cie demo` against the simulated card behind an isolated pcscd
   with-card [--profile NAME] [--latency realistic|none] [--pin PIN] [--puk PUK]
             [--sod sha256|sha512] [--release] -- CMD ARGS...
                      run CMD with PCSCLITE_CSOCK_NAME pointing at an isolated pcscd whose
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cmd.as_str() {
         "test" => test(rest),
-        "demo" => demo(),
+        "demo" => demo(rest),
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
@@ -166,20 +167,26 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo() -> Result<ExitCode> {
+fn demo(args: &[String]) -> Result<ExitCode> {
+    let (mut options, _, rest) = stack_options(args)?;
+    if !rest.is_empty() {
+        return Err(format!("demo takes no command\n\n{USAGE}"));
+    }
     ensure_packages()?;
     run(cargo().args(["build", "--release", "-p", "cie", "-p", "cie-sim"]))?;
     let release = target_dir().join("release");
-    let stack = start_stack(StackOptions { sim_binary: Some(release.join("cie-sim")), ..StackOptions::default() })?;
+    options.sim_binary = Some(release.join("cie-sim"));
+    // The simulated card's PIN: a test credential, not a secret.
+    let pin = options.pin.clone().unwrap_or_else(|| cie_sim::fixtures::TEST_PIN.to_owned());
+    let stack = start_stack(options)?;
     let mut cmd = Command::new(release.join("cie"));
     cmd.args(["--reader", stack.reader_name(), "--pin-stdin", "demo"])
         .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
         .stdin(Stdio::piped());
-    step(&format!("running {} (the simulator's test PIN on stdin)", describe(&cmd)));
+    step(&format!("running {} (the simulated card's PIN on stdin)", describe(&cmd)));
     let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", describe(&cmd)))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // The simulated card's test PIN: a fixture, not a secret.
-        let _ = writeln!(stdin, "{}", cie_sim::fixtures::TEST_PIN);
+        let _ = writeln!(stdin, "{pin}");
     }
     let status = child.wait().map_err(|e| e.to_string())?;
     drop(stack);
