@@ -139,12 +139,12 @@ impl VirtualStack {
         let log_dir = new_log_dir()?;
 
         // 1. The namespace holder: private mounts (tmpfs on /run/pcscd) and network (lo up).
-        let mut holder_cmd = Command::new("unshare");
+        let mut holder_cmd = Command::new(program("unshare"));
         holder_cmd
             .args(["-m", "-n", "--propagation", "private", "sh", "-c"])
             .arg(
-                "mkdir -p /run/pcscd && mount -t tmpfs tmpfs /run/pcscd && ip link set lo up \
-                 && exec sleep infinity",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; mkdir -p /run/pcscd \
+                 && mount -t tmpfs tmpfs /run/pcscd && ip link set lo up && exec sleep infinity",
             )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -167,12 +167,14 @@ impl VirtualStack {
         }
 
         // 2. pcscd inside it, logging every APDU.
-        let mut pcscd_cmd = Command::new("nsenter");
+        let mut pcscd_cmd = Command::new(program("nsenter"));
         let pcscd_log = log_file(&log_dir, "pcscd.log")?;
         pcscd_cmd
             .arg("-t")
             .arg(ns.to_string())
-            .args(["-m", "-n", &pcscd_path(), "-f", "-a"])
+            .args(["-m", "-n"])
+            .arg(program("pcscd"))
+            .args(["-f", "-a"])
             .stdin(Stdio::null())
             .stdout(pcscd_log.try_clone().map_err(io_err("log file"))?)
             .stderr(pcscd_log);
@@ -204,7 +206,7 @@ impl VirtualStack {
         }
 
         // 3. The card, on the namespace's loopback.
-        let mut sim_cmd = Command::new("nsenter");
+        let mut sim_cmd = Command::new(program("nsenter"));
         sim_cmd
             .arg("-t")
             .arg(ns.to_string())
@@ -474,8 +476,9 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn pcscd_path() -> String {
-    find_program("pcscd").map(|p| p.display().to_string()).unwrap_or_else(|| "pcscd".into())
+/// The full path of `name` when found, else `name` (left to the spawn error).
+fn program(name: &str) -> PathBuf {
+    find_program(name).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// The per-process symbolic link handed out as `PCSCLITE_CSOCK_NAME`.
