@@ -16,6 +16,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+mod fuzz;
+
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
 /// brings up loopback with `ip`; tests drive it with OpenSC and pcsc-tools clients.
@@ -35,6 +37,10 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
+  fuzz [--seconds N] [--target T]...
+                     run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
+                     (default 60); fails on any crash
+  fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages";
 
 fn main() -> ExitCode {
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
+        "fuzz" => fuzz::fuzz(rest),
+        "fuzz-seeds" => fuzz::record_seeds(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
