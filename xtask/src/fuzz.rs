@@ -214,7 +214,9 @@ fn push_chunk(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-type Log = Arc<Mutex<Vec<(Vec<u8>, Vec<u8>)>>>;
+/// (command, answer) pairs in order.
+type Exchanges = Vec<(Vec<u8>, Vec<u8>)>;
+type Log = Arc<Mutex<Exchanges>>;
 
 /// Records every (command, answer) pair going through a link.
 struct Recorder<L> {
@@ -281,7 +283,7 @@ fn record_link(profile: Profile, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
 }
 
 /// A whole session as the `host_session` target runs it (`ops` as there).
-fn record_session(profile: Profile, ops: u8, pin: &str) -> Option<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+fn record_session(profile: Profile, ops: u8, pin: &str) -> Option<(Vec<u8>, Exchanges)> {
     let handle = SimHandle::new(card(profile));
     let log = Log::default();
     let transport = RecordingTransport { inner: handle.connect(), log: log.clone() };
