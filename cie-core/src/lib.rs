@@ -32,3 +32,5 @@ pub mod files;
 pub mod tlv;
 pub mod session;
 pub mod sod;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_monitor;
