@@ -1,4 +1,14 @@
 //! cie-sim: a software CIE 3.0.
-pub mod image;
+pub mod card;
 pub mod fixtures;
+pub mod image;
+pub mod latency;
 pub mod pki;
+pub mod profile;
+pub mod stack;
+pub mod transport;
+pub mod vpcd;
+
+pub use card::{SimCard, SimOptions};
+pub use profile::Profile;
+pub use transport::{SimHandle, SimTransport};
