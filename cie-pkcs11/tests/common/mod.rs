@@ -114,3 +114,36 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The built module: `$CIE_PKCS11_MODULE`, else `libcie_pkcs11.so` in the target directory of
+/// this test executable (`target/<profile>/deps/..`).
+pub fn module_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CIE_PKCS11_MODULE") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    for dir in [deps.parent().unwrap(), deps] {
+        let p = dir.join("libcie_pkcs11.so");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("libcie_pkcs11.so not found next to {}: build the crate first", exe.display());
+}
+
+/// Tests that load the module or start a PC/SC stack run one at a time: the module has one
+/// static state per process, and pcsc-lite allows one stack per process.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts the isolated pcscd + vpcd + simulator stack and points this process's PC/SC client
+/// library at it.
+pub fn start_stack() -> cie_sim::stack::VirtualStack {
+    let stack = cie_sim::stack::VirtualStack::start(cie_sim::stack::StackOptions::default())
+        .unwrap_or_else(|e| panic!("starting the virtual PC/SC stack: {e}"));
+    stack.export_socket_env();
+    stack
+}
