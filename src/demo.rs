@@ -83,7 +83,8 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
         .subject_public_key_info
         .to_der()
         .map_err(|e| Error::malformed(format!("certificate: {e}")))?;
-    let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
+    let key =
+        RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
     key.verify(Pkcs1v15Sign::new::<Sha256>(), &HashAlg::Sha256.hash(&challenge), &signature)
         .map_err(|_| Error::malformed("the signature does not verify with the certificate's key"))?;
     steps.done(&s, "verify the signature", "valid (certificate's public key)");

@@ -41,7 +41,9 @@ fn exit_code(e: &Error) -> u8 {
 /// What to tell the user to do next.
 fn advice(e: &Error) -> &'static str {
     match e {
-        Error::WrongCredential { .. } => "check the PIN (8 digits, from the letter that came with the card) and try again",
+        Error::WrongCredential { .. } => {
+            "check the PIN (8 digits, from the letter that came with the card) and try again"
+        }
         Error::Blocked(_) => "unblock the PIN with the PUK: cie pin unblock",
         Error::InvalidCredentialFormat(_) => "the PIN is the 8-digit code that came with the card",
         Error::Transport(TransportError::NoCard) => "put the card on the reader and try again",

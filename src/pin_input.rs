@@ -25,7 +25,8 @@ pub fn read_secret(source: PinSource, kind: Credential, prompt: &str) -> Result<
                     "no terminal to ask the PIN on; use --pin-stdin to read it from standard input".into(),
                 ));
             }
-            rpassword::prompt_password(prompt).map_err(|e| Error::InvalidArgument(format!("cannot read the {kind}: {e}")))?
+            rpassword::prompt_password(prompt)
+                .map_err(|e| Error::InvalidArgument(format!("cannot read the {kind}: {e}")))?
         }
         PinSource::Stdin => {
             let mut line = String::new();

@@ -188,11 +188,8 @@ pub fn exchange<L: Link + ?Sized>(t: &mut L, apdu: &[u8]) -> Result<Response> {
 /// answer is examined, PROTOCOL.md §4.3 step 3), follows `61 xx` with GET RESPONSE, and
 /// re-issues the command once with `Le = xx` on `6C xx` (PROTOCOL.md §2.5).
 pub fn transmit<L: Link + ?Sized>(t: &mut L, cmd: &Command) -> Result<Response> {
-    let chunks: Vec<&[u8]> = if cmd.data.is_empty() {
-        vec![&[][..]]
-    } else {
-        cmd.data.chunks(MAX_SHORT_DATA).collect()
-    };
+    let chunks: Vec<&[u8]> =
+        if cmd.data.is_empty() { vec![&[][..]] } else { cmd.data.chunks(MAX_SHORT_DATA).collect() };
     let last = chunks.len() - 1;
     for (i, chunk) in chunks.iter().enumerate() {
         let mut part = Command::new(cmd.cla, cmd.ins, cmd.p1, cmd.p2).with_data(*chunk);
@@ -238,12 +235,9 @@ mod tests {
 
     #[test]
     fn parses_all_cases() {
-        for bytes in [
-            &[0u8, 0xA4, 0, 0][..],
-            &[0, 0x84, 0, 0, 8],
-            &[0, 0xA4, 2, 4, 2, 0x10, 0x01],
-            &[0, 0x88, 0, 0, 1, 1, 0],
-        ] {
+        for bytes in
+            [&[0u8, 0xA4, 0, 0][..], &[0, 0x84, 0, 0, 8], &[0, 0xA4, 2, 4, 2, 0x10, 0x01], &[0, 0x88, 0, 0, 1, 1, 0]]
+        {
             assert_eq!(Command::parse(bytes).unwrap().to_bytes().unwrap(), bytes);
         }
         assert_eq!(Command::parse(&[0, 0xA4, 0, 0, 5, 1]), Err(StatusWord::WRONG_LENGTH));

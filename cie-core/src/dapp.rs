@@ -48,7 +48,8 @@ impl CaKey {
 
 /// Reads key `84` with GET DATA `BF A0 04` / `7F 49` (§4.2), in plain.
 pub fn read_ca_key<L: Link + ?Sized>(link: &mut L) -> Result<CaKey> {
-    let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x09, 0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80]);
+    let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF)
+        .with_data([0x4D, 0x09, 0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80]);
     let data = apdu::transmit(link, &cmd)?.ok("GET DATA CA key")?;
     let root = tlv::parse(&data)?;
     let key = tlv::child(tlv::child(&root, 0xBFA004)?, 0x7F49)?;
@@ -164,10 +165,8 @@ pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L,
     at.extend_from_slice(&consts::CHR_IFD);
     send(Command::new(0x00, 0x22, 0x81, 0xA4).with_data(at), "MSE SET AT (external)")?;
     let challenge = send(Command::new(0x00, 0x84, 0x00, 0x00).with_le(8), "GET CHALLENGE")?;
-    let rnd_icc: [u8; 8] = challenge
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::DeviceAuthentication("challenge is not 8 bytes".into()))?;
+    let rnd_icc: [u8; 8] =
+        challenge.as_slice().try_into().map_err(|_| Error::DeviceAuthentication("challenge is not 8 bytes".into()))?;
 
     let n_ifd = BigUint::from_bytes_be(&consts::TERMINAL_MODULUS);
     let k_ifd = consts::TERMINAL_MODULUS.len();

@@ -27,14 +27,16 @@ pub struct DhGroup {
 
 /// GET DATA of one DH parameter (three-call form, §4.1): `97` g, `98` p, `99` q.
 fn param_command(tag: u8) -> Command {
-    Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, tag, 0x00])
+    Command::new(0x00, 0xCB, 0x3F, 0xFF)
+        .with_data([0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, tag, 0x00])
 }
 
 /// Reads the DH group with three GET DATA (all generations) or one (`one_call`, first
 /// Gemalto generation; §1.2, §4.1). The values are checked for plausibility.
 pub fn read_group<L: Link + ?Sized>(link: &mut L, one_call: bool) -> Result<DhGroup> {
     let group = if one_call {
-        let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x08, 0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80]);
+        let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF)
+            .with_data([0x4D, 0x08, 0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80]);
         let data = apdu::transmit(link, &cmd)?.ok("GET DATA DH parameters")?;
         let root = tlv::parse(&data)?;
         let a3 = tlv::child(tlv::child(&root, 0xBFA101)?, 0xA3)?;
@@ -61,7 +63,12 @@ impl DhGroup {
         let p = BigUint::from_bytes_be(&self.p);
         let q = BigUint::from_bytes_be(&self.q);
         let g = BigUint::from_bytes_be(&self.g);
-        if p.bits() < 1024 || self.p.last().is_none_or(|b| b & 1 == 0) || q.bits() < 160 || g <= BigUint::one() || g >= p {
+        if p.bits() < 1024
+            || self.p.last().is_none_or(|b| b & 1 == 0)
+            || q.bits() < 160
+            || g <= BigUint::one()
+            || g >= p
+        {
             return Err(Error::malformed("implausible DH domain parameters"));
         }
         Ok(())

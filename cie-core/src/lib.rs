@@ -11,24 +11,24 @@
 #![warn(missing_docs)]
 
 pub mod apdu;
+pub mod channel;
 pub mod consts;
+pub mod dapp;
+pub mod dh;
 pub mod error;
+pub mod files;
 #[cfg(feature = "pcsc")]
 pub mod pcsc_backend;
+pub mod pin;
+pub mod session;
+pub mod sign;
 pub mod sm;
+pub mod sod;
 pub mod sw;
+pub mod tlv;
 pub mod transport;
+pub mod variant;
 
 pub use error::{Credential, Error, Result, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
-pub mod pin;
-pub mod sign;
-pub mod variant;
-pub mod channel;
-pub mod dapp;
-pub mod dh;
-pub mod files;
-pub mod tlv;
-pub mod session;
-pub mod sod;

@@ -39,11 +39,7 @@ const QUIRKS: &[(&str, ReaderQuirks)] = &[("ACR122", ReaderQuirks { no_extended_
 
 /// The quirks of a reader, by its PC/SC name (see the table on [`QUIRKS`]).
 pub fn quirks(reader_name: &str) -> ReaderQuirks {
-    QUIRKS
-        .iter()
-        .find(|(pattern, _)| reader_name.contains(pattern))
-        .map(|(_, q)| *q)
-        .unwrap_or_default()
+    QUIRKS.iter().find(|(pattern, _)| reader_name.contains(pattern)).map(|(_, q)| *q).unwrap_or_default()
 }
 
 /// True when `apdu` is encoded as an extended-length APDU (ISO 7816-4 §5.1: a `00` byte where
@@ -89,9 +85,7 @@ impl PcscTransport {
     pub fn list_readers() -> Result<Vec<String>, TransportError> {
         let ctx = establish()?;
         let names = ctx.list_readers_owned().map_err(|e| match e {
-            pcsc::Error::NoReadersAvailable => {
-                TransportError::ReaderUnavailable("no smart-card reader found".into())
-            }
+            pcsc::Error::NoReadersAvailable => TransportError::ReaderUnavailable("no smart-card reader found".into()),
             other => map_error(other, "PC/SC"),
         })?;
         if names.is_empty() {
@@ -103,9 +97,8 @@ impl PcscTransport {
     /// Connects to the card in `reader` (shared mode, T=1 or T=0).
     pub fn connect(reader: &str) -> Result<PcscTransport, TransportError> {
         let ctx = establish()?;
-        let name = CString::new(reader).map_err(|_| {
-            TransportError::ReaderUnavailable(format!("invalid reader name {reader:?}"))
-        })?;
+        let name = CString::new(reader)
+            .map_err(|_| TransportError::ReaderUnavailable(format!("invalid reader name {reader:?}")))?;
         let card = ctx.connect(&name, ShareMode::Shared, PROTOCOLS).map_err(|e| match e {
             pcsc::Error::RemovedCard => TransportError::NoCard,
             other => map_error(other, reader),
@@ -134,9 +127,7 @@ impl PcscTransport {
             // On failure the handle is dropped anyway: the crate's Drop then tries a reset
             // disconnect, which only matters if the card is still there and the first call
             // failed for a transient reason; there is nothing better to do with it.
-            Some(card) => {
-                card.disconnect(Disposition::LeaveCard).map_err(|(_, e)| map_error(e, &self.reader))
-            }
+            Some(card) => card.disconnect(Disposition::LeaveCard).map_err(|(_, e)| map_error(e, &self.reader)),
         }
     }
 
@@ -267,7 +258,10 @@ mod tests {
     fn quirk_lookup() {
         assert!(quirks("ACS ACR122U PICC Interface 00 00").no_extended_apdu);
         assert_eq!(quirks("Virtual PCD 00 00"), ReaderQuirks::default());
-        assert_eq!(quirks("Generic Smart Card Reader Interface [Smart Card Reader Interface] (20070818000000) 00 00"), ReaderQuirks::default());
+        assert_eq!(
+            quirks("Generic Smart Card Reader Interface [Smart Card Reader Interface] (20070818000000) 00 00"),
+            ReaderQuirks::default()
+        );
     }
 
     #[test]

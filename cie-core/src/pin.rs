@@ -102,7 +102,9 @@ pub fn check_status(credential: Credential, command: &'static str, sw: StatusWor
         SwKind::Ok => Ok(()),
         SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Err(Error::Blocked(credential)),
         SwKind::TriesLeft(n) => Err(Error::WrongCredential { credential, tries_left: Some(n) }),
-        SwKind::VerificationFailed | SwKind::WrongLength => Err(Error::WrongCredential { credential, tries_left: None }),
+        SwKind::VerificationFailed | SwKind::WrongLength => {
+            Err(Error::WrongCredential { credential, tries_left: None })
+        }
         _ => Err(Error::card(command, sw)),
     }
 }
@@ -135,10 +137,7 @@ mod tests {
             check_status(Credential::Pin, "VERIFY", StatusWord::AUTH_METHOD_BLOCKED),
             Err(Error::Blocked(Credential::Pin))
         ));
-        assert!(matches!(
-            check_status(Credential::Pin, "VERIFY", StatusWord::FILE_NOT_FOUND),
-            Err(Error::Card { .. })
-        ));
+        assert!(matches!(check_status(Credential::Pin, "VERIFY", StatusWord::FILE_NOT_FOUND), Err(Error::Card { .. })));
     }
 
     #[test]

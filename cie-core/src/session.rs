@@ -21,7 +21,6 @@ use crate::files::{self, Exchanger, Plain, Secure};
 use crate::pin::{self, Pin, Puk};
 use crate::sign::{self, HashAlg, MAX_SIGN_INPUT};
 use crate::sw::{StatusWord, SwKind};
-use crate::tlv;
 use crate::transport::{Link, Transport, TransportError};
 use crate::variant::{Generation, RootSelect};
 
@@ -376,9 +375,14 @@ impl<T: Transport> Session<T> {
             st.ensure_selected(link)?;
             let nis = st.nis.as_bytes().to_vec();
             let mut x = st.exchanger(link);
-            x.send(
-                &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, consts::ALG_RSA_PKCS1, 0x84, 0x01, 0x83]),
-            )?
+            x.send(&Command::new(0x00, 0x22, 0x41, 0xA4).with_data([
+                0x80,
+                0x01,
+                consts::ALG_RSA_PKCS1,
+                0x84,
+                0x01,
+                0x83,
+            ]))?
             .ok("MSE SET AT (key 83)")?;
             x.send(&Command::new(0x00, 0x88, 0x00, 0x00).with_data(nis))?.ok("INTERNAL AUTHENTICATE (key 83)")
         })?;
@@ -412,8 +416,8 @@ impl<T: Transport> Session<T> {
         })?;
         let st = &self.state;
         let nis = st.nis.as_bytes();
-        let servizi = tlv::der_trim(&servizi)?;
-        let ef_dh = tlv::der_trim(&ef_dh)?;
+        let servizi = crate::sod::der_trim(&servizi)?;
+        let ef_dh = crate::sod::der_trim(&ef_dh)?;
         let serial = st.serial.as_ref().map(|s| s.as_bytes().to_vec());
         let mut groups = vec![
             crate::sod::DataGroup { number: 0xA1, content: nis },
@@ -427,7 +431,7 @@ impl<T: Transport> Session<T> {
         if let Some(c) = &st.certificate {
             groups.push(crate::sod::DataGroup { number: 0xA3, content: c });
         }
-        crate::sod::verify_sod(tlv::der_trim(&sod)?, &groups, csca)
+        crate::sod::verify_sod(crate::sod::der_trim(&sod)?, &groups, csca)
     }
 }
 
@@ -528,10 +532,9 @@ impl State {
             return Err(Error::malformed("NIS is not 12 digits"));
         }
         let key = files::read_file(&mut Plain(&mut *link), files::EF_INT_KPUB)?;
-        let key = tlv::der_trim(&key)?.to_vec();
-        self.chip_key = Some(
-            RsaPublicKey::from_pkcs1_der(&key).map_err(|e| Error::malformed(format!("chip key (EF 1004): {e}")))?,
-        );
+        let key = crate::sod::der_trim(&key)?.to_vec();
+        self.chip_key =
+            Some(RsaPublicKey::from_pkcs1_der(&key).map_err(|e| Error::malformed(format!("chip key (EF 1004): {e}")))?);
         self.chip_key_der = key;
         self.sn_icc = sn;
         self.nis = String::from_utf8_lossy(nis).into_owned();
@@ -630,14 +633,15 @@ impl State {
     fn read_certificate(&mut self, link: &mut dyn Link) -> Result<Vec<u8>> {
         self.ensure_user(link)?;
         let raw = files::read_file(self.exchanger(link).as_mut(), files::EF_CERTIFICATE)?;
-        let der = tlv::der_trim(&raw)?.to_vec();
+        let der = crate::sod::der_trim(&raw)?.to_vec();
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
         let spki = cert
             .tbs_certificate
             .subject_public_key_info
             .to_der()
             .map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
-        let key = RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
+        let key =
+            RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
         self.certificate_key = Some(key);
         self.certificate = Some(der.clone());
         Ok(der)

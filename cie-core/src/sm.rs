@@ -400,10 +400,7 @@ mod tests {
         let mut host = Ssc::INITIAL;
         let cmd = Command::new(0x00, 0x22, 0x81, 0xB6).with_data([0x80, 0x01, 0x41, 0x83, 0x01, 0x84]).with_le(256);
         let p = protect_command(&keys, &mut host, &cmd);
-        assert_eq!(
-            p.to_bytes().unwrap(),
-            h("0C2281B6188709 01F5CFEBE9570FD6FF 970100 8E0887C9A9853EAB2700 00")
-        );
+        assert_eq!(p.to_bytes().unwrap(), h("0C2281B6188709 01F5CFEBE9570FD6FF 970100 8E0887C9A9853EAB2700 00"));
         // The card side recovers the clear command with the same counter.
         let mut card = Ssc::INITIAL;
         let clear = unprotect_command(&keys, &mut card, &Command::parse(&p.to_bytes().unwrap()).unwrap()).unwrap();
@@ -423,10 +420,7 @@ mod tests {
         let verify = Command::new(0x00, 0x20, 0x00, 0x81).with_data(*b"12345678");
         let mut p = protect_command(&keys, &mut host, &verify);
         p.le = Some(256);
-        assert_eq!(
-            p.to_bytes().unwrap(),
-            h("0C2000811D871101C0C020864CCCE390B9B0B11267FF1A978E08D975C9BCB1DDF24200")
-        );
+        assert_eq!(p.to_bytes().unwrap(), h("0C2000811D871101C0C020864CCCE390B9B0B11267FF1A978E08D975C9BCB1DDF24200"));
         let r = unprotect_response(&keys, &mut host, &h("990263C28E08C4DF8377C1BC4D39")).unwrap();
         assert_eq!(r.sw, StatusWord::tries_left(2));
 

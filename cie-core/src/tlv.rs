@@ -57,45 +57,6 @@ pub fn value_at(data: &[u8], path: &[u32]) -> Result<Vec<u8>> {
     Ok(primitive(cur)?.to_vec())
 }
 
-/// The encoded length (header + value) of the first TLV in `data`, by its DER length only
-/// (PROTOCOL.md §2.5 step 3: files padded after their DER object are trimmed to it).
-pub fn der_object_len(data: &[u8]) -> Result<usize> {
-    let bad = || Error::malformed("truncated DER object");
-    let mut i = 1;
-    if data.first().ok_or_else(bad)? & 0x1F == 0x1F {
-        while data.get(i).ok_or_else(bad)? & 0x80 != 0 {
-            i += 1;
-        }
-        i += 1;
-    }
-    let first = *data.get(i).ok_or_else(bad)?;
-    i += 1;
-    let len = if first < 0x80 {
-        first as usize
-    } else {
-        let n = (first & 0x7F) as usize;
-        if n == 0 || n > 3 {
-            return Err(Error::malformed("unsupported DER length"));
-        }
-        let mut l = 0usize;
-        for _ in 0..n {
-            l = (l << 8) | *data.get(i).ok_or_else(bad)? as usize;
-            i += 1;
-        }
-        l
-    };
-    let total = i.checked_add(len).ok_or_else(bad)?;
-    if total > data.len() {
-        return Err(bad());
-    }
-    Ok(total)
-}
-
-/// `data` trimmed to its first DER object.
-pub fn der_trim(data: &[u8]) -> Result<&[u8]> {
-    Ok(&data[..der_object_len(data)?])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,8 +69,5 @@ mod tests {
         assert_eq!(value_at(&y, &[0xA6, 0x91]).unwrap(), [0xAB, 0xCD]);
         assert!(value_at(&y, &[0x70, 0x91]).is_err());
         assert!(value_at(&y[..4], &[0xA6, 0x91]).is_err());
-        assert_eq!(der_trim(&[0x30, 0x02, 1, 2, 0xFF, 0xFF]).unwrap(), [0x30, 0x02, 1, 2]);
-        assert_eq!(der_object_len(&[0x30, 0x82, 0x01, 0x00]).is_err(), true);
-        assert_eq!(der_object_len(&[0x7F, 0x21, 0x01, 0x00]).unwrap(), 4);
     }
 }

@@ -43,8 +43,10 @@ pub enum Generation {
     Unknown(RootSelect),
 }
 
-/// ATR fragments that identify each generation (PROTOCOL.md §1.1), searched as contiguous
-/// byte strings in the ATR (not the official multiset match, §11.13).
+/// ATR fragments that identify each generation (PROTOCOL.md §1.1). They are first searched as
+/// contiguous byte strings; only if none matches is the official middleware's multiset
+/// inclusion applied (§1.1, in table order), so that a chip the official middleware recognises
+/// is recognised here too (the full STM and STM2 ATRs are not public).
 const ATR_HINTS: &[(Generation, &[u8])] = &[
     (Generation::Nxp, &[0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50]),
     (Generation::Gemalto, &[0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x04, 0x00, 0x11]),
@@ -58,6 +60,24 @@ const ATR_HINTS: &[(Generation, &[u8])] = &[
     (Generation::Bit4id2023, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x44]),
     (Generation::Bit4idB9547, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49]),
 ];
+
+/// The official table order (PROTOCOL.md §1.1): the first multiset match wins.
+const OFFICIAL_ORDER: [Generation; 11] = Generation::KNOWN;
+
+/// True when every byte of `pattern` occurs in `atr` at least as often (multiset inclusion).
+fn multiset_includes(atr: &[u8], pattern: &[u8]) -> bool {
+    let mut counts = [0i32; 256];
+    for &b in atr {
+        counts[b as usize] += 1;
+    }
+    for &b in pattern {
+        counts[b as usize] -= 1;
+        if counts[b as usize] < 0 {
+            return false;
+        }
+    }
+    true
+}
 
 impl Generation {
     /// The eleven known generations.
@@ -80,6 +100,12 @@ impl Generation {
         ATR_HINTS
             .iter()
             .find(|(_, pattern)| atr.windows(pattern.len()).any(|w| w == *pattern))
+            .or_else(|| {
+                OFFICIAL_ORDER
+                    .iter()
+                    .filter_map(|g| ATR_HINTS.iter().find(|(h, _)| h == g))
+                    .find(|(_, p)| multiset_includes(atr, p))
+            })
             .map(|(g, _)| *g)
     }
 
@@ -144,18 +170,22 @@ mod tests {
     #[test]
     fn atr_hints() {
         let gemalto = [
-            0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x04, 0x00, 0x11, 0x12, 0x0F, 0xFF, 0x82,
-            0x90, 0x00, 0x8A,
+            0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x04, 0x00, 0x11, 0x12, 0x0F, 0xFF, 0x82, 0x90,
+            0x00, 0x8A,
         ];
         assert_eq!(Generation::from_atr(&gemalto), Some(Generation::Gemalto));
         let stm3 = [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x00, 0x94, 0x82, 0x90, 0x00, 0xC5];
         assert_eq!(Generation::from_atr(&stm3), Some(Generation::Stm3));
         let b9547 = [
-            0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49, 0x12, 0x0F, 0xFF, 0x82,
-            0x90, 0x00, 0x80,
+            0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49, 0x12, 0x0F, 0xFF, 0x82, 0x90,
+            0x00, 0x80,
         ];
         assert_eq!(Generation::from_atr(&b9547), Some(Generation::Bit4idB9547));
         assert_eq!(Generation::from_atr(&[0x3B, 0x00]), None);
+        // No contiguous match: the official multiset rule decides (STM2's `80 80 01 01`).
+        let stm2_like =
+            [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x01, 0x01, 0x82, 0x90, 0x00, 0x51];
+        assert_eq!(Generation::from_atr(&stm2_like), Some(Generation::Stm2));
         assert_eq!(Generation::Bit4idB9547.root_select(), RootSelect::MasterFile);
         assert_eq!(Generation::Stm2.root_select(), RootSelect::IasAid);
         assert!(Generation::Gemalto.dh_params_one_call());

@@ -154,11 +154,7 @@ mod tests {
     use x509_cert::Certificate;
 
     fn public_key(cert: &Certificate) -> RsaPublicKey {
-        let spki = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .unwrap();
+        let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
         RsaPublicKey::from_public_key_der(&spki).unwrap()
     }
 
@@ -168,11 +164,7 @@ mod tests {
         assert_eq!(cert.tbs_certificate.issuer, issuer.tbs_certificate.subject);
         let tbs = cert.tbs_certificate.to_der().unwrap();
         public_key(&issuer)
-            .verify(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(&tbs),
-                cert.signature.raw_bytes(),
-            )
+            .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&tbs), cert.signature.raw_bytes())
             .unwrap();
     }
 
@@ -199,24 +191,15 @@ mod tests {
                 assert_eq!(key.e(), &BigUint::from(65537u32));
             }
         }
-        assert_ne!(
-            card_image(SodProfile::Sha256Pkcs1).sod,
-            card_image(SodProfile::Sha512Pss).sod
-        );
+        assert_ne!(card_image(SodProfile::Sha256Pkcs1).sod, card_image(SodProfile::Sha512Pss).sod);
     }
 
     #[test]
     fn sn_icc_carries_the_nis_in_packed_bcd() {
         let image = card_image(SodProfile::Sha256Pkcs1);
-        let hex: String = image.sn_icc[5..11]
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
+        let hex: String = image.sn_icc[5..11].iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(hex, TEST_NIS);
-        assert_eq!(
-            image.sn_icc[..],
-            crate::pki::sn_icc_for_nis(TEST_NIS).unwrap()
-        );
+        assert_eq!(image.sn_icc[..], crate::pki::sn_icc_for_nis(TEST_NIS).unwrap());
     }
 
     #[test]
@@ -238,10 +221,7 @@ mod tests {
         check_signed_by(csca_certificate(), csca_certificate());
         check_signed_by(document_signer_certificate(), csca_certificate());
         check_signed_by(citizen_ca_certificate(), citizen_ca_certificate());
-        check_signed_by(
-            &card_image(SodProfile::Sha256Pkcs1).certificate,
-            citizen_ca_certificate(),
-        );
+        check_signed_by(&card_image(SodProfile::Sha256Pkcs1).certificate, citizen_ca_certificate());
         let ds = Certificate::from_der(document_signer_certificate()).unwrap();
         assert_eq!(public_key(&ds), document_signer_key().to_public_key());
     }
@@ -250,27 +230,15 @@ mod tests {
     fn citizen_certificate_subject_and_usage() {
         let cert = Certificate::from_der(&card_image(SodProfile::Sha256Pkcs1).certificate).unwrap();
         let subject = cert.tbs_certificate.subject.to_string();
-        for part in [
-            "C=IT",
-            "GIVENNAME=MARIO",
-            "SN=ROSSI",
-            "SERIALNUMBER=TINIT-RSSMRA80A01H501U",
-        ] {
+        for part in ["C=IT", "GIVENNAME=MARIO", "SN=ROSSI", "SERIALNUMBER=TINIT-RSSMRA80A01H501U"] {
             assert!(subject.contains(part), "{subject} lacks {part}");
         }
         use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
         let (_, ku) = cert.tbs_certificate.get::<KeyUsage>().unwrap().unwrap();
         assert!(ku.0.contains(KeyUsages::DigitalSignature));
         assert!(!ku.0.contains(KeyUsages::NonRepudiation));
-        let (_, eku) = cert
-            .tbs_certificate
-            .get::<ExtendedKeyUsage>()
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            eku.0,
-            [der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2")]
-        );
+        let (_, eku) = cert.tbs_certificate.get::<ExtendedKeyUsage>().unwrap().unwrap();
+        assert_eq!(eku.0, [der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2")]);
         let serial = cert.tbs_certificate.serial_number.as_bytes();
         assert_eq!(serial.len(), 16);
         assert!(serial[0] < 0x80);
@@ -315,9 +283,7 @@ mod tests {
         assert!(e < n && d < n);
         let mut seed = [0u8; 256];
         for round in 0u8..4 {
-            seed.iter_mut()
-                .enumerate()
-                .for_each(|(i, b)| *b = (i as u8).wrapping_mul(31).wrapping_add(round));
+            seed.iter_mut().enumerate().for_each(|(i, b)| *b = (i as u8).wrapping_mul(31).wrapping_add(round));
             let m = BigUint::from_bytes_be(&seed) % &n;
             assert_eq!(m.modpow(&d, &n).modpow(&e, &n), m);
             assert_eq!(m.modpow(&e, &n).modpow(&d, &n), m);
@@ -340,13 +306,7 @@ mod tests {
             assert_eq!(header.tag.octet(), 0x77);
             let ci = ContentInfo::from_der(outer.read_slice(header.length).unwrap()).unwrap();
             let sd: SignedData = ci.content.decode_as().unwrap();
-            let lds = sd
-                .encap_content_info
-                .econtent
-                .as_ref()
-                .unwrap()
-                .decode_as::<OctetString>()
-                .unwrap();
+            let lds = sd.encap_content_info.econtent.as_ref().unwrap().decode_as::<OctetString>().unwrap();
             let lds = lds.as_bytes();
             let version = match profile {
                 SodProfile::Sha256Pkcs1 => 0,
@@ -370,29 +330,20 @@ mod tests {
                 let mut entry = vec![0x30, (5 + h.len()) as u8, 0x02, 0x01, dg, 0x04];
                 entry.push(h.len() as u8);
                 entry.extend(&h);
-                assert!(
-                    lds.windows(entry.len()).any(|w| w == entry),
-                    "DG {dg:02X} hash missing"
-                );
+                assert!(lds.windows(entry.len()).any(|w| w == entry), "DG {dg:02X} hash missing");
             }
             let signer = sd.signer_infos.0.as_slice()[0].clone();
             let attrs = signer.signed_attrs.unwrap();
             assert_eq!(attrs.as_slice()[0].oid.to_string(), "1.2.840.113549.1.9.3");
             assert_eq!(attrs.as_slice()[1].oid.to_string(), "1.2.840.113549.1.9.4");
-            let md: OctetString = attrs.as_slice()[1].values.as_slice()[0]
-                .decode_as()
-                .unwrap();
+            let md: OctetString = attrs.as_slice()[1].values.as_slice()[0].decode_as().unwrap();
             assert_eq!(md.as_bytes(), hash(lds));
             let to_sign = attrs.to_der().unwrap();
             let ds = public_key(&Certificate::from_der(document_signer_certificate()).unwrap());
             let sig = signer.signature.as_bytes();
             match profile {
-                SodProfile::Sha256Pkcs1 => ds
-                    .verify(Pkcs1v15Sign::new::<Sha256>(), &hash(&to_sign), sig)
-                    .unwrap(),
-                SodProfile::Sha512Pss => ds
-                    .verify(Pss::new_with_salt::<Sha512>(64), &hash(&to_sign), sig)
-                    .unwrap(),
+                SodProfile::Sha256Pkcs1 => ds.verify(Pkcs1v15Sign::new::<Sha256>(), &hash(&to_sign), sig).unwrap(),
+                SodProfile::Sha512Pss => ds.verify(Pss::new_with_salt::<Sha512>(64), &hash(&to_sign), sig).unwrap(),
             }
         }
     }

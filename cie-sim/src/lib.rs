@@ -1,4 +1,11 @@
 //! cie-sim: a software CIE 3.0.
-pub mod image;
+pub mod card;
 pub mod fixtures;
+pub mod image;
 pub mod pki;
+pub mod profile;
+pub mod transport;
+
+pub use card::{SimCard, SimOptions};
+pub use profile::Profile;
+pub use transport::{SimHandle, SimTransport};

@@ -28,8 +28,7 @@ use sha2::{Digest, Sha256, Sha512};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::{Attribute, AttributeTypeAndValue};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{AsExtension, Extension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -44,22 +43,19 @@ use crate::image::SodProfile;
 pub type Result<T> = std::result::Result<T, Box<dyn StdError + Send + Sync>>;
 
 /// OID 2.23.136.1.1.1, id-icao-mrtd-security-ldsSecurityObject (PROTOCOL.md §8.3).
-pub const OID_LDS_SECURITY_OBJECT: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.23.136.1.1.1");
+pub const OID_LDS_SECURITY_OBJECT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.136.1.1.1");
 /// OID 1.2.840.113549.1.7.2, id-signedData (PROTOCOL.md §8.3).
 pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 /// OID 1.2.840.113549.1.9.3, the contentType signed attribute (PROTOCOL.md §8.3).
 pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 /// OID 1.2.840.113549.1.9.4, the messageDigest signed attribute (PROTOCOL.md §8.3).
-pub const OID_MESSAGE_DIGEST: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// OID 2.16.840.1.101.3.4.2.1, SHA-256 (PROTOCOL.md Appendix B).
 pub const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 /// OID 2.16.840.1.101.3.4.2.3, SHA-512 (PROTOCOL.md Appendix B).
 pub const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 /// OID 1.2.840.113549.1.1.11, sha256WithRSAEncryption (PROTOCOL.md Appendix B).
-pub const OID_SHA256_WITH_RSA: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+pub const OID_SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 
 const OID_C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
 const OID_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
@@ -215,10 +211,7 @@ pub fn generate() -> Result<Fixtures> {
     let cca_name = name(&[
         (OID_C, Str::Printable("IT")),
         (OID_O, Str::Utf8(TEST_ORGANISATION)),
-        (
-            OID_CN,
-            Str::Utf8("Test CA per la Carta d'Identita Elettronica"),
-        ),
+        (OID_CN, Str::Utf8("Test CA per la Carta d'Identita Elettronica")),
     ])?;
     let citizen_ca_cert = certificate(CertSpec {
         serial: random_serial(&mut rng_for("citizen ca serial")),
@@ -274,20 +267,8 @@ pub fn generate() -> Result<Fixtures> {
         (0xa5, &ef_1005[..]),
         (0x1b, &ef_dh[..]),
     ];
-    let sod_sha256 = build_sod(
-        SodProfile::Sha256Pkcs1,
-        &groups,
-        &ds_key,
-        &ds_cert,
-        &mut rng_for("sod sha256"),
-    )?;
-    let sod_sha512 = build_sod(
-        SodProfile::Sha512Pss,
-        &groups,
-        &ds_key,
-        &ds_cert,
-        &mut rng_for("sod sha512"),
-    )?;
+    let sod_sha256 = build_sod(SodProfile::Sha256Pkcs1, &groups, &ds_key, &ds_cert, &mut rng_for("sod sha256"))?;
+    let sod_sha512 = build_sod(SodProfile::Sha512Pss, &groups, &ds_key, &ds_cert, &mut rng_for("sod sha512"))?;
 
     Ok(Fixtures {
         csca_cert,
@@ -387,10 +368,7 @@ pub fn ca_key(rng: &mut ChaCha20Rng, d_ca: &BigUint) -> Result<(BigUint, BigUint
         if !d_ca.gcd(&lambda).is_one() {
             continue;
         }
-        let e = d_ca
-            .mod_inverse(&lambda)
-            .and_then(|e| e.to_biguint())
-            .ok_or("d_CA has no inverse")?;
+        let e = d_ca.mod_inverse(&lambda).and_then(|e| e.to_biguint()).ok_or("d_CA has no inverse")?;
         if e.is_zero() {
             continue;
         }
@@ -421,10 +399,7 @@ pub fn build_sod(
             SodProfile::Sha512Pss => Sha512::digest(data).to_vec(),
         }
     };
-    let digest_alg = AlgorithmIdentifierOwned {
-        oid: digest_oid,
-        parameters: None,
-    };
+    let digest_alg = AlgorithmIdentifierOwned { oid: digest_oid, parameters: None };
 
     // LDSSecurityObject, by hand for the one-byte DG INTEGER quirk.
     let mut hashes = Vec::new();
@@ -455,31 +430,22 @@ pub fn build_sod(
 
     let (signature_algorithm, signature) = match profile {
         SodProfile::Sha256Pkcs1 => (
-            AlgorithmIdentifierOwned {
-                oid: OID_SHA256_WITH_RSA,
-                parameters: Some(Any::null()),
-            },
+            AlgorithmIdentifierOwned { oid: OID_SHA256_WITH_RSA, parameters: Some(Any::null()) },
             ds_key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&to_sign))?,
         ),
         SodProfile::Sha512Pss => (
             rsa::pss::get_default_pss_signature_algo_id::<Sha512>()?,
-            ds_key.sign_with_rng(
-                rng,
-                Pss::new_with_salt::<Sha512>(64),
-                &Sha512::digest(&to_sign),
-            )?,
+            ds_key.sign_with_rng(rng, Pss::new_with_salt::<Sha512>(64), &Sha512::digest(&to_sign))?,
         ),
     };
 
     let ds_cert = Certificate::from_der(ds_cert_der)?;
     let signer = cms::signed_data::SignerInfo {
         version: cms::content_info::CmsVersion::V1,
-        sid: cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(
-            cms::cert::IssuerAndSerialNumber {
-                issuer: ds_cert.tbs_certificate.issuer.clone(),
-                serial_number: ds_cert.tbs_certificate.serial_number.clone(),
-            },
-        ),
+        sid: cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(cms::cert::IssuerAndSerialNumber {
+            issuer: ds_cert.tbs_certificate.issuer.clone(),
+            serial_number: ds_cert.tbs_certificate.serial_number.clone(),
+        }),
         digest_alg: digest_alg.clone(),
         signed_attrs: Some(signed_attrs),
         signature_algorithm,
@@ -499,10 +465,8 @@ pub fn build_sod(
         crls: None,
         signer_infos: cms::signed_data::SignerInfos(SetOfVec::try_from(vec![signer])?),
     };
-    let content_info = cms::content_info::ContentInfo {
-        content_type: OID_SIGNED_DATA,
-        content: Any::encode_from(&signed_data)?,
-    };
+    let content_info =
+        cms::content_info::ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&signed_data)? };
     Ok(tlv(0x77, &content_info.to_der()?))
 }
 
@@ -513,12 +477,7 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .iter()
-            .copied()
-            .skip_while(|&b| b == 0)
-            .collect();
+        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|&b| b == 0).collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -567,12 +526,8 @@ fn name(parts: &[(ObjectIdentifier, Str<'_>)]) -> Result<Name> {
 
 fn validity(from_year: u16, to_year: u16) -> Result<Validity> {
     Ok(Validity {
-        not_before: Time::UtcTime(der::asn1::UtcTime::from_date_time(DateTime::new(
-            from_year, 1, 1, 0, 0, 0,
-        )?)?),
-        not_after: Time::UtcTime(der::asn1::UtcTime::from_date_time(DateTime::new(
-            to_year, 12, 31, 23, 59, 59,
-        )?)?),
+        not_before: Time::UtcTime(der::asn1::UtcTime::from_date_time(DateTime::new(from_year, 1, 1, 0, 0, 0)?)?),
+        not_after: Time::UtcTime(der::asn1::UtcTime::from_date_time(DateTime::new(to_year, 12, 31, 23, 59, 59)?)?),
     })
 }
 
@@ -602,9 +557,7 @@ fn key_id(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
 }
 
 fn spki_of(key: &RsaPublicKey) -> Result<SubjectPublicKeyInfoOwned> {
-    Ok(SubjectPublicKeyInfoOwned::from_der(
-        key.to_public_key_der()?.as_bytes(),
-    )?)
+    Ok(SubjectPublicKeyInfoOwned::from_der(key.to_public_key_der()?.as_bytes())?)
 }
 
 fn extension<E: AsExtension>(value: &E, critical: bool, subject: &Name) -> Result<Extension> {
@@ -621,52 +574,26 @@ fn certificate(spec: CertSpec<'_>) -> Result<Vec<u8>> {
     match spec.kind {
         CertKind::Ca => {
             extensions.push(extension(
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                },
+                &BasicConstraints { ca: true, path_len_constraint: Some(0) },
                 true,
                 &spec.subject,
             )?);
-            extensions.push(extension(
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                true,
-                &spec.subject,
-            )?);
+            extensions.push(extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true, &spec.subject)?);
         }
         CertKind::DocumentSigner => {
-            extensions.push(extension(
-                &KeyUsage(KeyUsages::DigitalSignature.into()),
-                true,
-                &spec.subject,
-            )?);
+            extensions.push(extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true, &spec.subject)?);
         }
         CertKind::Authentication => {
             extensions.push(extension(
-                &BasicConstraints {
-                    ca: false,
-                    path_len_constraint: None,
-                },
+                &BasicConstraints { ca: false, path_len_constraint: None },
                 true,
                 &spec.subject,
             )?);
-            extensions.push(extension(
-                &KeyUsage(KeyUsages::DigitalSignature.into()),
-                true,
-                &spec.subject,
-            )?);
-            extensions.push(extension(
-                &ExtendedKeyUsage(vec![OID_KP_CLIENT_AUTH]),
-                false,
-                &spec.subject,
-            )?);
+            extensions.push(extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true, &spec.subject)?);
+            extensions.push(extension(&ExtendedKeyUsage(vec![OID_KP_CLIENT_AUTH]), false, &spec.subject)?);
         }
     }
-    extensions.push(extension(
-        &SubjectKeyIdentifier(OctetString::new(key_id(&spki))?),
-        false,
-        &spec.subject,
-    )?);
+    extensions.push(extension(&SubjectKeyIdentifier(OctetString::new(key_id(&spki))?), false, &spec.subject)?);
     if spec.issuer != spec.subject {
         extensions.push(extension(
             &AuthorityKeyIdentifier {
@@ -678,10 +605,7 @@ fn certificate(spec: CertSpec<'_>) -> Result<Vec<u8>> {
             &spec.subject,
         )?);
     }
-    let signature_algorithm = AlgorithmIdentifierOwned {
-        oid: OID_SHA256_WITH_RSA,
-        parameters: Some(Any::null()),
-    };
+    let signature_algorithm = AlgorithmIdentifierOwned { oid: OID_SHA256_WITH_RSA, parameters: Some(Any::null()) };
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&spec.serial)?,
@@ -695,14 +619,8 @@ fn certificate(spec: CertSpec<'_>) -> Result<Vec<u8>> {
         extensions: Some(extensions),
     };
     let tbs_der = tbs.to_der()?;
-    let signature = spec
-        .issuer_key
-        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&tbs_der))?;
-    let cert = Certificate {
-        tbs_certificate: tbs,
-        signature_algorithm,
-        signature: BitString::from_bytes(&signature)?,
-    };
+    let signature = spec.issuer_key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&tbs_der))?;
+    let cert = Certificate { tbs_certificate: tbs, signature_algorithm, signature: BitString::from_bytes(&signature)? };
     Ok(cert.to_der()?)
 }
 

@@ -1,0 +1,168 @@
+//! PIN (`81`) and PUK (`82`) of PROTOCOL.md §6: VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+//! COUNTER, with counters that survive resets. All three commands require secure messaging
+//! and a successful device authentication (plain → `69 82`).
+//!
+//! Counter rules (our choices for the open points §11.10): a wrong value decrements the counter
+//! and answers `63 Cx` with the tries left, so the wrong try that reaches zero answers `63 C0`
+//! and from then on the reference answers `69 83`; a value that is not 8 bytes long answers
+//! `67 00` and spends nothing; VERIFY without data is a status query that spends nothing.
+
+use cie_core::apdu::Command;
+use cie_core::sw::StatusWord;
+use zeroize::Zeroizing;
+
+use super::crypto::ct_eq;
+use super::{CardResult, Reply, SimCard};
+
+/// PIN tries (§6).
+pub(crate) const PIN_TRIES: u8 = 3;
+/// PUK tries (§6).
+pub(crate) const PUK_TRIES: u8 = 10;
+/// Length of PIN and PUK: 8 ASCII digits (§6).
+const LEN: usize = 8;
+
+/// A persistent reference datum (PIN or PUK) with its retry counter.
+pub(crate) struct Secret {
+    value: Zeroizing<Vec<u8>>,
+    pub tries: u8,
+    max: u8,
+}
+
+impl Secret {
+    pub fn new(value: &[u8], max: u8) -> Self {
+        Secret { value: Zeroizing::new(value.to_vec()), tries: max, max }
+    }
+
+    /// Compares `candidate` and updates the counter: `Ok` resets it, a mismatch spends one try
+    /// and returns `63 Cx`; a blocked reference returns `69 83` without comparing.
+    fn check(&mut self, candidate: &[u8]) -> Result<(), StatusWord> {
+        if self.tries == 0 {
+            return Err(StatusWord::AUTH_METHOD_BLOCKED);
+        }
+        if ct_eq(&self.value, candidate) {
+            self.tries = self.max;
+            Ok(())
+        } else {
+            self.tries -= 1;
+            Err(StatusWord::tries_left(self.tries))
+        }
+    }
+
+    fn set(&mut self, value: &[u8]) {
+        self.value = Zeroizing::new(value.to_vec());
+        self.tries = self.max;
+    }
+}
+
+/// 8 ASCII digits.
+fn well_formed(value: &[u8]) -> bool {
+    value.len() == LEN && value.iter().all(u8::is_ascii_digit)
+}
+
+impl SimCard {
+    fn require_terminal(&self, sm: bool) -> Result<(), StatusWord> {
+        if sm && self.v.terminal {
+            Ok(())
+        } else {
+            Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED)
+        }
+    }
+
+    /// VERIFY `00 20 00 81|82` + 8 ASCII digits (§6).
+    pub(super) fn verify(&mut self, cmd: &Command, sm: bool) -> CardResult {
+        if cmd.p1 != 0 {
+            return Err(StatusWord::INCORRECT_P1P2);
+        }
+        let is_pin = match cmd.p2 {
+            0x81 => true,
+            0x82 => false,
+            _ => return Err(StatusWord::REFERENCE_NOT_FOUND),
+        };
+        self.require_terminal(sm)?;
+        let (secret, verified) =
+            if is_pin { (&mut self.pin, &mut self.v.pin_ok) } else { (&mut self.puk, &mut self.v.puk_ok) };
+        if secret.tries == 0 {
+            *verified = false;
+            return Err(StatusWord::AUTH_METHOD_BLOCKED);
+        }
+        if cmd.data.is_empty() {
+            // Status query: nothing spent.
+            return if *verified { Ok(Reply::done()) } else { Err(StatusWord::tries_left(secret.tries)) };
+        }
+        if cmd.data.len() != LEN {
+            return Err(StatusWord::WRONG_LENGTH);
+        }
+        match secret.check(&cmd.data) {
+            Ok(()) => {
+                *verified = true;
+                Ok(Reply::done())
+            }
+            Err(sw) => {
+                *verified = false;
+                Err(sw)
+            }
+        }
+    }
+
+    /// CHANGE REFERENCE DATA `00 24 00 81` + old PIN || new PIN (§6). The old PIN is checked
+    /// with the VERIFY counter rules; the new one must be 8 ASCII digits (`6A 80`, nothing
+    /// spent). Success sets the new PIN and a full counter; the PIN status of the session is
+    /// cleared (§10.2).
+    pub(super) fn change_reference_data(&mut self, cmd: &Command, sm: bool) -> CardResult {
+        if cmd.p1 != 0 {
+            return Err(StatusWord::INCORRECT_P1P2);
+        }
+        if cmd.p2 != 0x81 {
+            return Err(StatusWord::REFERENCE_NOT_FOUND);
+        }
+        self.require_terminal(sm)?;
+        if self.pin.tries == 0 {
+            self.v.pin_ok = false;
+            return Err(StatusWord::AUTH_METHOD_BLOCKED);
+        }
+        if cmd.data.len() != 2 * LEN {
+            return Err(StatusWord::WRONG_LENGTH);
+        }
+        let (old, new) = cmd.data.split_at(LEN);
+        if !well_formed(new) {
+            return Err(StatusWord::WRONG_DATA);
+        }
+        self.v.pin_ok = false;
+        self.pin.check(old)?;
+        self.pin.set(new);
+        Ok(Reply::done())
+    }
+
+    /// RESET RETRY COUNTER (§6): `00 2C 03 81` (no data) resets the PIN counter; `00 2C 02 81`
+    /// with a new PIN also sets the PIN and consumes the PUK status. Both need the PUK verified
+    /// in this session.
+    pub(super) fn reset_retry_counter(&mut self, cmd: &Command, sm: bool) -> CardResult {
+        if cmd.p2 != 0x81 {
+            return Err(StatusWord::REFERENCE_NOT_FOUND);
+        }
+        if !matches!(cmd.p1, 0x02 | 0x03) {
+            return Err(StatusWord::INCORRECT_P1P2);
+        }
+        self.require_terminal(sm)?;
+        if !self.v.puk_ok {
+            return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+        }
+        if cmd.p1 == 0x03 {
+            if !cmd.data.is_empty() {
+                return Err(StatusWord::WRONG_LENGTH);
+            }
+            self.pin.tries = self.pin.max;
+        } else {
+            if cmd.data.len() != LEN {
+                return Err(StatusWord::WRONG_LENGTH);
+            }
+            if !well_formed(&cmd.data) {
+                return Err(StatusWord::WRONG_DATA);
+            }
+            self.pin.set(&cmd.data);
+            self.v.puk_ok = false;
+        }
+        self.v.pin_ok = false;
+        Ok(Reply::done())
+    }
+}
