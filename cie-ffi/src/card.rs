@@ -60,7 +60,10 @@ impl cie_card {
     /// Locks the handle; a handle poisoned by a caught panic is refused.
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, CardState>, FfiError> {
         self.state.lock().map_err(|_| {
-            FfiError::new(CIE_ERR_INTERNAL, "this handle is unusable after an internal error; free it and open the card again")
+            FfiError::new(
+                CIE_ERR_INTERNAL,
+                "this handle is unusable after an internal error; free it and open the card again",
+            )
         })
     }
 }
@@ -96,9 +99,8 @@ pub(crate) unsafe fn with_card(
 fn open_first() -> Result<Box<cie_card>, Error> {
     let mut failure: Option<Error> = None;
     for name in PcscTransport::list_readers()? {
-        let attempt = PcscTransport::connect(&name)
-            .map_err(Error::from)
-            .and_then(|t| cie_card::from_transport(Box::new(t)));
+        let attempt =
+            PcscTransport::connect(&name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)));
         match attempt {
             Ok(card) => return Ok(card),
             Err(e) => {
@@ -132,9 +134,9 @@ pub unsafe extern "C" fn cie_card_open(reader: *const c_char, out: *mut *mut cie
         // SAFETY: forwarded contract.
         let reader = unsafe { args::optional_string(reader, "reader") }?;
         let card = match reader {
-            Some(name) => PcscTransport::connect(name)
-                .map_err(Error::from)
-                .and_then(|t| cie_card::from_transport(Box::new(t)))?,
+            Some(name) => {
+                PcscTransport::connect(name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)))?
+            }
             None => open_first()?,
         };
         *out = Box::into_raw(card);

@@ -26,10 +26,11 @@ pub use readers::cie_reader_list;
 pub use sign::*;
 pub use status::*;
 
-const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(v) => v,
-    Err(_) => c"unknown",
-};
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
 
 /// The library version, e.g. "0.1.0" (static string).
 #[no_mangle]

@@ -27,7 +27,11 @@ fn tries_in(e: &Error, credential: Credential) -> Option<c_int> {
 /// # Safety
 /// `card` is a live handle; `pin` is a NUL-terminated string; `tries_left` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn cie_card_verify_pin(card: *const cie_card, pin: *const c_char, tries_left: *mut c_int) -> cie_status {
+pub unsafe extern "C" fn cie_card_verify_pin(
+    card: *const cie_card,
+    pin: *const c_char,
+    tries_left: *mut c_int,
+) -> cie_status {
     // SAFETY: forwarded contract.
     unsafe {
         args::store(tries_left, -1);

@@ -26,10 +26,7 @@ pub unsafe extern "C" fn cie_readers_list(out: *mut *mut cie_reader_list) -> cie
         let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::bad_argument("out is NULL"))?;
         *out = std::ptr::null_mut();
         let names = PcscTransport::list_readers().map_err(|e| FfiError::from(cie_core::Error::from(e)))?;
-        let names = names
-            .into_iter()
-            .map(|n| CString::new(n.replace('\0', "")).unwrap_or_default())
-            .collect();
+        let names = names.into_iter().map(|n| CString::new(n.replace('\0', "")).unwrap_or_default()).collect();
         *out = Box::into_raw(Box::new(cie_reader_list { names }));
         Ok(())
     })

@@ -33,9 +33,7 @@ pub unsafe extern "C" fn cie_card_verify_sod(
             let csca = args::bytes(csca, csca_len, "csca")?;
             let csca = (!csca.is_empty()).then_some(csca);
             let report = c.session.verify_sod(csca)?;
-            // A CSCA that does not vouch for the Document Signer is an error, so success with
-            // one given means it was verified.
-            args::store(csca_verified, c_int::from(csca.is_some()));
+            args::store(csca_verified, c_int::from(report.csca_verified));
             args::store(groups_checked, report.checked.len());
             Ok(())
         })

@@ -93,10 +93,9 @@ pub fn code_of(e: &Error) -> cie_status {
         Error::NotCie(_) => CIE_ERR_NOT_CIE,
         Error::InvalidArgument(_) => CIE_ERR_BAD_ARGUMENT,
         Error::PassiveAuthentication(_) => CIE_ERR_SOD_INVALID,
-        Error::Card { .. }
-        | Error::SecureMessaging(_)
-        | Error::Malformed(_)
-        | Error::DeviceAuthentication(_) => CIE_ERR_CARD,
+        Error::Card { .. } | Error::SecureMessaging(_) | Error::Malformed(_) | Error::DeviceAuthentication(_) => {
+            CIE_ERR_CARD
+        }
     }
 }
 
