@@ -2,9 +2,12 @@
 pub mod card;
 pub mod fixtures;
 pub mod image;
+pub mod latency;
 pub mod pki;
 pub mod profile;
+pub mod stack;
 pub mod transport;
+pub mod vpcd;
 
 pub use card::{SimCard, SimOptions};
 pub use profile::Profile;

@@ -48,10 +48,10 @@ const ATR_GEMALTO2: [u8; 20] = [
 /// Built: the STM3 shape with the STM pattern (`… B8 00 7F`) as historical bytes.
 const ATR_STM: [u8; 16] =
     [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x00, 0x7F, 0x82, 0x90, 0x00, 0x2E];
-/// Built: the STM3 shape with historical bytes `80 66 47 50 00 B8 01 01 82 90 00`, so that the
-/// multiset of ATR bytes contains the STM2 pattern `80 80 01 01` and no earlier pattern.
-const ATR_STM2: [u8; 16] =
-    [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x01, 0x01, 0x82, 0x90, 0x00, 0x51];
+/// Built: the STM2 pattern `80 80 01 01` is itself the tail of a complete ATR without historical
+/// bytes: T0 = `80` (TD1 follows, K = 0), TD1 = `80` (T=0, TD2 follows), TD2 = `01` (T=1),
+/// TCK = `01`.
+const ATR_STM2: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
 const ATR_STM3: [u8; 16] =
     [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x00, 0x94, 0x82, 0x90, 0x00, 0xC5];
 const ATR_ACTALIS: [u8; 20] = [
@@ -119,9 +119,11 @@ impl Profile {
     }
 
     /// The answer to reset (§1.1). Full ATRs are taken from §1.1. STM and STM2 have only a
-    /// pattern in the official table, so we built ATRs of the STM3 shape (`3B 8B 80 01`, 11
-    /// historical bytes, TCK) whose bytes, compared as a multiset the way the official middleware
-    /// does, contain that generation's pattern and no pattern of an earlier table row.
+    /// pattern in the official table, so we built valid ATRs that contain that pattern as
+    /// contiguous bytes (and hence also as a multiset, the way the official middleware compares)
+    /// and no pattern of an earlier table row: STM = the STM3 shape `3B 8B 80 01` with historical
+    /// bytes `80 66 47 50 00 B8 00 7F 82 90 00` and TCK `2E`; STM2 = `3B 80 80 01 01` (no
+    /// historical bytes).
     pub fn atr(self) -> &'static [u8] {
         match self {
             Profile::Nxp => &ATR_NXP,
@@ -209,6 +211,9 @@ mod tests {
         for (i, p) in Profile::ALL.into_iter().enumerate() {
             let first = PATTERNS.iter().position(|pat| is_subset(p.atr(), pat));
             assert_eq!(first, Some(i), "{p}");
+            // Also found as contiguous bytes, by a host that searches substrings.
+            let first = PATTERNS.iter().position(|pat| p.atr().windows(pat.len()).any(|w| w == *pat));
+            assert_eq!(first, Some(i), "{p}");
         }
     }
 
@@ -227,6 +232,7 @@ mod tests {
         }
         assert_eq!(Profile::Nxp.historical_bytes()[0], 0x80);
         assert_eq!(*Profile::Stm3.historical_bytes().last().unwrap(), 0x00);
+        assert!(Profile::Stm2.historical_bytes().is_empty());
     }
 
     #[test]

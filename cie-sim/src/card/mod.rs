@@ -5,7 +5,7 @@
 //! parse → CLA check → GET RESPONSE (served from the pending buffer, never SM-wrapped) →
 //! secure messaging (unwrap with [`cie_core::sm::unprotect_command`]; a plain command closes an
 //! open session, §5.5) → command chaining (§5.3, §10.2) → the command handlers (modules
-//! [`fs`], [`keys`], [`dapp`], [`pin`], [`sign`]) → response wrapping
+//! `fs`, `keys`, `dapp`, `pin`, `sign`) → response wrapping
 //! ([`cie_core::sm::protect_response`], trailer = DO99 status) → `61 xx` splitting at 256 bytes.
 //!
 //! Only pure helpers come from cie-core (APDU parsing, status words, the SM primitives and the
@@ -150,28 +150,28 @@ impl SimCard {
         self.v = Volatile::default();
     }
 
-    /// Processes one command APDU and returns `response data || SW1 SW2`. Never panics, whatever
-    /// the input.
+    /// Processes one command APDU and returns `response data || SW1 SW2` (§10.3). Never panics,
+    /// whatever the input.
     pub fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
         self.process_with_fault(apdu, false)
     }
 
-    /// PIN tries left (3 when fresh, 0 when blocked).
+    /// PIN tries left (3 when fresh, 0 when blocked; §6).
     pub fn pin_tries_left(&self) -> u8 {
         self.pin.tries
     }
 
-    /// PUK tries left (10 when fresh, 0 when blocked).
+    /// PUK tries left (10 when fresh, 0 when blocked; §6).
     pub fn puk_tries_left(&self) -> u8 {
         self.puk.tries
     }
 
-    /// The generation this card impersonates.
+    /// The generation this card impersonates (§1.1).
     pub fn profile(&self) -> Profile {
         self.profile
     }
 
-    /// The card's personalisation.
+    /// The card's personalisation (§10.1).
     pub fn image(&self) -> &CardImage {
         &self.image
     }
@@ -182,7 +182,7 @@ impl SimCard {
         self.commands
     }
 
-    /// Whether a secure-messaging session is open (for tests and diagnostics).
+    /// Whether a secure-messaging session is open (§5; for tests and diagnostics).
     pub fn secure_messaging_open(&self) -> bool {
         self.v.sm.is_some()
     }
@@ -220,8 +220,7 @@ impl SimCard {
 
         if cmd.cla & CLA_SM == CLA_SM {
             let Some(mut session) = self.v.sm.take() else {
-                // SM objects but no session keys to check them with.
-                self.v.close_session();
+                // SM objects but no session keys to check them with (nothing to close).
                 return StatusWord::SM_OBJECTS_INCORRECT.to_bytes().to_vec();
             };
             let clear = match unprotect_command(&session.keys, &mut session.ssc, &cmd) {

@@ -1,0 +1,301 @@
+//! `cie-sim`: the simulated CIE as a virtual card of vsmartcard's vpcd reader driver, so that
+//! pcscd and every PC/SC application see a CIE in "Virtual PCD 00 00" (TESTING.md).
+//!
+//! ```text
+//! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
+//!         [--latency realistic|none] [--sod sha256|sha512] [--verbose]
+//! ```
+//!
+//! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
+//! `insert` (the card is inserted again: reconnect, power-on), `quit` (or end of input). The
+//! card, with its PIN and PUK counters, lives as long as the process, across removals.
+//! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`)
+//! are what `cie_sim::stack::VirtualStack` waits for.
+
+use std::io::BufRead;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cie_sim::fixtures;
+use cie_sim::image::SodProfile;
+use cie_sim::latency::{Latency, LatencyModel};
+use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED};
+use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
+use cie_sim::{Profile, SimCard, SimOptions};
+
+const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
+[--latency realistic|none] [--sod sha256|sha512] [--verbose]";
+
+/// Command-line options.
+struct Options {
+    connect: SocketAddr,
+    profile: String,
+    pin: Option<String>,
+    puk: Option<String>,
+    latency: LatencyModel,
+    sod: String,
+    verbose: bool,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut o = Options {
+        connect: SocketAddr::from(([127, 0, 0, 1], VPCD_PORT)),
+        profile: "NXP".into(),
+        pin: None,
+        puk: None,
+        latency: LatencyModel::NONE,
+        sod: "sha256".into(),
+        verbose: false,
+    };
+    let mut args = args.peekable();
+    while let Some(flag) = args.next() {
+        if flag == "--verbose" || flag == "-v" {
+            o.verbose = true;
+            continue;
+        }
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.into());
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--connect" => {
+                o.connect = value
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .ok_or_else(|| format!("bad address {value:?}"))?;
+            }
+            "--profile" => o.profile = value,
+            "--pin" => o.pin = Some(value),
+            "--puk" => o.puk = Some(value),
+            "--latency" => {
+                o.latency = LatencyModel::from_name(&value)
+                    .ok_or_else(|| format!("--latency: expected realistic or none, got {value:?}"))?;
+            }
+            "--sod" => match value.as_str() {
+                "sha256" | "sha512" => o.sod = value,
+                _ => return Err(format!("--sod: expected sha256 or sha512, got {value:?}")),
+            },
+            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+        }
+    }
+    Ok(o)
+}
+
+/// The simulated card for `o`: the fixtures' card image, the chosen generation and EF.SOD
+/// profile, PIN and PUK (defaults: the fixtures' test credentials).
+fn build_card(o: &Options) -> Result<SimCard, String> {
+    let profile = Profile::from_name(&o.profile).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown profile {:?} (one of: {})", o.profile, names.join(", "))
+    })?;
+    let sod = if o.sod == "sha512" { SodProfile::Sha512Pss } else { SodProfile::Sha256Pkcs1 };
+    let mut options = SimOptions::default();
+    if let Some(pin) = &o.pin {
+        options.pin = pin.clone();
+    }
+    if let Some(puk) = &o.puk {
+        options.puk = puk.clone();
+    }
+    Ok(SimCard::new(profile, fixtures::card_image(sod), options))
+}
+
+/// Control requests from stdin to the main thread.
+enum Control {
+    Insert,
+    Quit,
+}
+
+/// What the stdin thread needs to act while the main thread serves.
+#[derive(Default)]
+struct Shared {
+    /// Set while a connection is being served.
+    remover: Mutex<Option<Remover>>,
+    /// Set while the card is out of the reader.
+    removed: AtomicBool,
+    quit: AtomicBool,
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut card = match build_card(&options) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("cie-sim: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut latency = Latency::new(options.latency);
+    let shared = Arc::new(Shared::default());
+    let (tx, rx) = mpsc::channel();
+    {
+        let shared = shared.clone();
+        std::thread::spawn(move || read_controls(&shared, &tx));
+    }
+
+    loop {
+        // Connect (card inserted), retrying while vpcd is not listening yet.
+        let conn = loop {
+            if shared.quit.load(Ordering::SeqCst) {
+                return ExitCode::SUCCESS;
+            }
+            match Connection::connect(options.connect) {
+                Ok(c) => break c,
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        eprintln!("{LOG_CONNECTED} to {}", options.connect);
+        match conn.remover() {
+            Ok(r) => set_remover(&shared, Some(r)),
+            Err(e) => eprintln!("cie-sim: cannot watch the connection: {e}"),
+        }
+        let verbose = options.verbose;
+        let end = conn.serve(&mut card, &mut latency, &mut |e| log_event(e, verbose));
+        set_remover(&shared, None);
+        match end {
+            Ok(End::Removed) => {
+                // Mark first: whoever reads the line may send `insert` at once.
+                shared.removed.store(true, Ordering::SeqCst);
+                eprintln!("{LOG_REMOVED}");
+                if shared.quit.load(Ordering::SeqCst) {
+                    return ExitCode::SUCCESS;
+                }
+                // Out of the reader until `insert` (or `quit`).
+                match rx.recv() {
+                    Ok(Control::Insert) => shared.removed.store(false, Ordering::SeqCst),
+                    Ok(Control::Quit) | Err(_) => return ExitCode::SUCCESS,
+                }
+            }
+            Ok(End::Closed) => {
+                eprintln!("cie-sim: vpcd closed the connection; reconnecting");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => {
+                eprintln!("cie-sim: connection error: {e}; reconnecting");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+fn set_remover(shared: &Shared, r: Option<Remover>) {
+    if let Ok(mut slot) = shared.remover.lock() {
+        *slot = r;
+    }
+}
+
+fn current_remover(shared: &Shared) -> Option<Remover> {
+    shared.remover.lock().ok().and_then(|r| r.clone())
+}
+
+/// Reads control lines until `quit` or the end of stdin.
+fn read_controls(shared: &Shared, tx: &mpsc::Sender<Control>) {
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        match line.trim() {
+            "remove" => match current_remover(shared) {
+                Some(r) => {
+                    r.at_next_poll();
+                    // pcscd polls about every 400 ms; if it does not (stopped), pull anyway.
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(2));
+                        r.now();
+                    });
+                }
+                None => eprintln!("cie-sim: remove: the card is not in the reader"),
+            },
+            "insert" => {
+                if shared.removed.load(Ordering::SeqCst) {
+                    let _ = tx.send(Control::Insert);
+                } else {
+                    eprintln!("cie-sim: insert: the card is already in the reader");
+                }
+            }
+            "quit" => break,
+            "" => {}
+            other => eprintln!("cie-sim: unknown control {other:?} (remove, insert, quit)"),
+        }
+    }
+    shared.quit.store(true, Ordering::SeqCst);
+    if let Some(r) = current_remover(shared) {
+        r.now();
+    }
+    let _ = tx.send(Control::Quit);
+}
+
+fn log_event(e: Event, verbose: bool) {
+    match e {
+        Event::Ready => eprintln!("{LOG_READY} (ATR served after power-on)"),
+        Event::Apdu { ins, command_len, response_len } if verbose => {
+            eprintln!("cie-sim: APDU INS {ins:02X}: {command_len} -> {response_len} bytes")
+        }
+        Event::PowerOn | Event::PowerOff | Event::Reset if verbose => eprintln!("cie-sim: {e:?}"),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> impl Iterator<Item = String> + '_ {
+        s.split_whitespace().map(String::from)
+    }
+
+    #[test]
+    fn parses_options() {
+        let o = parse_args(args(
+            "--connect 127.0.0.1:4000 --profile Gemalto --pin 11112222 --latency realistic --sod sha512 -v",
+        ))
+        .unwrap();
+        assert_eq!(o.connect, SocketAddr::from(([127, 0, 0, 1], 4000)));
+        assert_eq!(o.profile, "Gemalto");
+        assert_eq!(o.pin.as_deref(), Some("11112222"));
+        assert_eq!(o.latency, LatencyModel::REALISTIC);
+        assert_eq!(o.sod, "sha512");
+        assert!(o.verbose);
+        let d = parse_args(args("")).unwrap();
+        assert_eq!(d.connect.port(), VPCD_PORT);
+        assert_eq!(d.latency, LatencyModel::NONE);
+        assert!(parse_args(args("--latency slow")).is_err());
+        assert!(parse_args(args("--sod md5")).is_err());
+        assert!(parse_args(args("--pin")).is_err());
+        assert!(parse_args(args("--bogus 1")).is_err());
+    }
+
+    #[test]
+    fn builds_every_profile() {
+        for p in Profile::ALL {
+            let o = parse_args(args(&format!("--profile {} --sod sha512", p.name()))).unwrap();
+            let card = build_card(&o).unwrap();
+            assert_eq!(card.profile(), p);
+            assert_eq!(card.atr(), p.atr());
+        }
+        let o = parse_args(args("--profile bit4id-b9547")).unwrap();
+        assert_eq!(build_card(&o).unwrap().profile(), Profile::Bit4idB9547);
+        let err = build_card(&parse_args(args("--profile Nokia")).unwrap()).err().unwrap();
+        assert!(err.contains("Gemalto"), "{err}");
+    }
+
+    #[test]
+    fn pin_and_puk_options_reach_the_card() {
+        use cie_core::pin::Secret;
+        let o = parse_args(args("--pin 11112222 --puk 33334444")).unwrap();
+        let handle = cie_sim::SimHandle::new(build_card(&o).unwrap());
+        let mut session = cie_core::session::Session::open(handle.connect()).unwrap();
+        // The fixtures' default PIN is now wrong, the chosen one right.
+        assert!(session.verify_pin(&Secret::pin(fixtures::TEST_PIN).unwrap()).is_err());
+        session.verify_pin(&Secret::pin("11112222").unwrap()).unwrap();
+        session.unblock_pin(&Secret::puk("33334444").unwrap(), &Secret::pin("11112222").unwrap()).unwrap();
+    }
+}

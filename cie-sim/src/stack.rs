@@ -1,0 +1,621 @@
+//! An isolated PC/SC stack with the simulator as the card: pcscd with vsmartcard's vpcd driver
+//! in a private mount + network namespace, and the `cie-sim` binary connected to vpcd inside
+//! that namespace (TESTING.md, "pcscd + vpcd, isolated").
+//!
+//! Why a namespace: vpcd listens on all interfaces at a fixed port and pcscd's socket path is
+//! compiled in, so a stack in the host namespaces would clash with a system pcscd, another test
+//! stack, or anything on the network. In the namespace, pcscd's socket lives on a private
+//! tmpfs on `/run/pcscd` and vpcd's port on a private loopback; clients stay outside and reach
+//! pcscd through `/proc/<pid>/root/run/pcscd/pcscd.comm`, named in `PCSCLITE_CSOCK_NAME`.
+//!
+//! One stack per process at a time: pcsc-lite's client library reads `PCSCLITE_CSOCK_NAME` once
+//! and keeps it for the life of the process. [`VirtualStack::socket_path`] is therefore a
+//! symbolic link whose name depends only on the process id, re-pointed at each new stack, and
+//! [`VirtualStack::start`] waits while another stack of the same process is alive.
+//!
+//! Readiness: the simulator prints a line when pcscd has powered the card and read its ATR
+//! ([`LOG_READY`]: vpcd's power-on followed by the ATR request), and another when a removal has
+//! been seen by vpcd ([`LOG_REMOVED`]: the simulator leaves one of pcscd's presence polls
+//! unanswered). pcscd updates the reader state right after either, so the stack waits for the
+//! line and a short settling time; no PC/SC client library is needed for it.
+//!
+//! Needs root (for `unshare -m -n`), and the packages `pcscd`, `vsmartcard-vpcd` and `iproute2`
+//! (`cargo xtask test` installs them). Every process the stack starts is stopped by its PID on
+//! drop, and is also killed by the kernel if this process dies first.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::vpcd::{VPCD_PORT, VPCD_READER};
+
+/// Line prefix the simulator prints on stderr when pcscd has powered the card and read its ATR.
+pub const LOG_READY: &str = "cie-sim: ready";
+/// Line prefix the simulator prints on stderr when vpcd has noticed a removal.
+pub const LOG_REMOVED: &str = "cie-sim: removed";
+/// Line prefix the simulator prints on stderr once connected to vpcd.
+pub const LOG_CONNECTED: &str = "cie-sim: connected";
+
+/// Packages the stack needs at run time (Debian names).
+pub const RUNTIME_PACKAGES: &[&str] = &["pcscd", "vsmartcard-vpcd", "iproute2"];
+
+/// After a ready/removed line, time for pcscd to publish the new reader state.
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// How to start a [`VirtualStack`]. Unset fields use the simulator's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct StackOptions {
+    /// Card generation (`--profile`, e.g. "NXP", "Gemalto"; see `Profile::from_name`).
+    pub profile: Option<String>,
+    /// The card's PIN (`--pin`, 8 digits; a test credential of a virtual card).
+    pub pin: Option<String>,
+    /// The card's PUK (`--puk`).
+    pub puk: Option<String>,
+    /// Latency model (`--latency realistic|none`).
+    pub latency: Option<String>,
+    /// EF.SOD profile (`--sod sha256|sha512`).
+    pub sod: Option<String>,
+    /// The simulator binary; default: `$CIE_SIM_BIN`, else `cie-sim` next to the current
+    /// executable or one directory up (from `target/<profile>/deps/`).
+    pub sim_binary: Option<PathBuf>,
+    /// How long to wait for each step (namespace, pcscd, card present); default 15 s.
+    pub timeout: Option<Duration>,
+    /// Extra arguments for the simulator.
+    pub extra_sim_args: Vec<OsString>,
+}
+
+/// Errors starting or driving a [`VirtualStack`].
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// A needed program or driver is not installed.
+    #[error("{0} not installed: run `cargo xtask test` (it installs pcscd, vsmartcard-vpcd, iproute2 and the other test packages)")]
+    NotInstalled(String),
+    /// The simulator binary was not found.
+    #[error("cie-sim binary not found ({0}): build it (`cargo build -p cie-sim`) or set CIE_SIM_BIN")]
+    SimBinaryMissing(String),
+    /// A step did not complete in time or a process died; the message includes its log.
+    #[error("{0}")]
+    Failed(String),
+    /// An I/O error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StackError {
+    let context = context.into();
+    move |source| StackError::Io { context, source }
+}
+
+/// Counts of the simulator's status lines, shared with the thread reading its stderr.
+#[derive(Default)]
+struct SimStatus {
+    ready: u64,
+    removed: u64,
+    exited: bool,
+}
+
+type Shared = Arc<(Mutex<SimStatus>, Condvar)>;
+
+/// A running isolated pcscd + vpcd + cie-sim stack. Dropping it stops everything it started.
+pub struct VirtualStack {
+    holder: Child,
+    pcscd: Child,
+    sim: Child,
+    sim_stdin: Option<ChildStdin>,
+    status: Shared,
+    reader_thread: Option<JoinHandle<()>>,
+    log_dir: PathBuf,
+    socket_link: PathBuf,
+    socket_target: PathBuf,
+    timeout: Duration,
+    _slot: ProcessSlot,
+}
+
+impl VirtualStack {
+    /// Starts a stack and waits until the card is present in [`VPCD_READER`].
+    pub fn start(options: StackOptions) -> Result<VirtualStack, StackError> {
+        let timeout = options.timeout.unwrap_or(Duration::from_secs(15));
+        check_installed()?;
+        let sim_binary = match &options.sim_binary {
+            Some(p) => p.clone(),
+            None => default_sim_binary()
+                .ok_or_else(|| StackError::SimBinaryMissing("not next to the current executable".into()))?,
+        };
+        if !sim_binary.is_file() {
+            return Err(StackError::SimBinaryMissing(sim_binary.display().to_string()));
+        }
+        let slot = ProcessSlot::acquire();
+        let log_dir = new_log_dir()?;
+
+        // 1. The namespace holder: private mounts (tmpfs on /run/pcscd) and network (lo up).
+        let mut holder_cmd = Command::new(program("unshare"));
+        holder_cmd
+            .args(["-m", "-n", "--propagation", "private", "sh", "-c"])
+            .arg(
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; mkdir -p /run/pcscd \
+                 && mount -t tmpfs tmpfs /run/pcscd && ip link set lo up && exec sleep infinity",
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file(&log_dir, "namespace.log")?);
+        let mut holder = spawn_supervised(holder_cmd).map_err(io_err("starting unshare"))?;
+        let ns = holder.id();
+        let comm = PathBuf::from(format!("/proc/{ns}/comm"));
+        let ns_ready = wait_until(timeout, || {
+            if let Ok(Some(_)) = holder.try_wait() {
+                return Some(false);
+            }
+            fs::read_to_string(&comm).ok().filter(|c| c.trim() == "sleep").map(|_| true)
+        });
+        if ns_ready != Some(true) {
+            stop_child(&mut holder, false);
+            return Err(StackError::Failed(format!(
+                "could not create the private namespace (root needed for unshare -m -n){}",
+                log_tail(&log_dir, "namespace.log")
+            )));
+        }
+
+        // 2. pcscd inside it, logging every APDU.
+        let mut pcscd_cmd = Command::new(program("nsenter"));
+        let pcscd_log = log_file(&log_dir, "pcscd.log")?;
+        pcscd_cmd
+            .arg("-t")
+            .arg(ns.to_string())
+            .args(["-m", "-n"])
+            .arg(program("pcscd"))
+            .args(["-f", "-a"])
+            .stdin(Stdio::null())
+            .stdout(pcscd_log.try_clone().map_err(io_err("log file"))?)
+            .stderr(pcscd_log);
+        let mut pcscd = match spawn_supervised(pcscd_cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                stop_child(&mut holder, false);
+                return Err(io_err("starting pcscd")(e));
+            }
+        };
+        let socket_target = PathBuf::from(format!("/proc/{ns}/root/run/pcscd/pcscd.comm"));
+        let pcscd_ready = wait_until(timeout, || {
+            if let Ok(Some(_)) = pcscd.try_wait() {
+                return Some(false);
+            }
+            socket_target.exists().then_some(true)
+        });
+        if pcscd_ready != Some(true) {
+            stop_child(&mut pcscd, true);
+            stop_child(&mut holder, false);
+            return Err(StackError::Failed(format!("pcscd did not start{}", log_tail(&log_dir, "pcscd.log"))));
+        }
+        let socket_link = socket_link_path();
+        let _ = fs::remove_file(&socket_link);
+        if let Err(e) = std::os::unix::fs::symlink(&socket_target, &socket_link) {
+            stop_child(&mut pcscd, true);
+            stop_child(&mut holder, false);
+            return Err(io_err(format!("linking {}", socket_link.display()))(e));
+        }
+
+        // 3. The card, on the namespace's loopback.
+        let mut sim_cmd = Command::new(program("nsenter"));
+        sim_cmd
+            .arg("-t")
+            .arg(ns.to_string())
+            .arg("-n")
+            .arg(&sim_binary)
+            .arg("--connect")
+            .arg(format!("127.0.0.1:{VPCD_PORT}"));
+        for (flag, value) in [
+            ("--profile", &options.profile),
+            ("--pin", &options.pin),
+            ("--puk", &options.puk),
+            ("--latency", &options.latency),
+            ("--sod", &options.sod),
+        ] {
+            if let Some(v) = value {
+                sim_cmd.arg(flag).arg(v);
+            }
+        }
+        sim_cmd
+            .args(&options.extra_sim_args)
+            .stdin(Stdio::piped())
+            .stdout(log_file(&log_dir, "sim.stdout.log")?)
+            .stderr(Stdio::piped());
+        let mut sim = match spawn_supervised(sim_cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                stop_child(&mut pcscd, true);
+                stop_child(&mut holder, false);
+                return Err(io_err("starting cie-sim")(e));
+            }
+        };
+        let sim_stdin = sim.stdin.take();
+        let status: Shared = Arc::default();
+        let reader_thread = sim.stderr.take().map(|stderr| {
+            let status = status.clone();
+            let log = log_file(&log_dir, "sim.log").ok();
+            thread::spawn(move || follow_sim_log(stderr, log, status))
+        });
+
+        let mut stack = VirtualStack {
+            holder,
+            pcscd,
+            sim,
+            sim_stdin,
+            status,
+            reader_thread,
+            log_dir,
+            socket_link,
+            socket_target,
+            timeout,
+            _slot: slot,
+        };
+        stack.wait_status(|s| s.ready >= 1, "the simulated card did not become ready")?;
+        Ok(stack)
+    }
+
+    /// The value for `PCSCLITE_CSOCK_NAME`: where PC/SC clients reach this stack's pcscd.
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_link
+    }
+
+    /// The PC/SC name of the reader holding the simulated card.
+    pub fn reader_name(&self) -> &'static str {
+        VPCD_READER
+    }
+
+    /// The directory with `pcscd.log` (every APDU, from `pcscd -a`), `sim.log` and
+    /// `namespace.log`. Removed on drop unless the thread is panicking or
+    /// `CIE_STACK_KEEP_LOGS` is set.
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
+
+    /// Sets `PCSCLITE_CSOCK_NAME` in this process's environment, for PC/SC clients running in
+    /// this process. Call it before the first PC/SC call of the process: pcsc-lite reads the
+    /// variable once. The value is the same for every stack of this process.
+    pub fn export_socket_env(&self) {
+        if std::env::var_os("PCSCLITE_CSOCK_NAME").as_deref() != Some(self.socket_link.as_os_str()) {
+            std::env::set_var("PCSCLITE_CSOCK_NAME", &self.socket_link);
+        }
+    }
+
+    /// Removes the card from the reader and waits until pcscd has noticed. The simulator keeps
+    /// its state (PIN counters); volatile state is lost as with a real removal.
+    pub fn remove_card(&mut self) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.removed).unwrap_or(0);
+        self.send_control("remove")?;
+        self.wait_status(|s| s.removed > before, "pcscd did not notice the card removal")
+    }
+
+    /// Inserts the card again and waits until pcscd has powered it.
+    pub fn insert_card(&mut self) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.ready).unwrap_or(0);
+        self.send_control("insert")?;
+        self.wait_status(|s| s.ready > before, "the reinserted card did not become ready")
+    }
+
+    fn send_control(&mut self, line: &str) -> Result<(), StackError> {
+        let stdin = self
+            .sim_stdin
+            .as_mut()
+            .ok_or_else(|| StackError::Failed("the simulator's control channel is closed".into()))?;
+        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(io_err(format!("sending {line:?} to cie-sim")))
+    }
+
+    fn wait_status(&mut self, done: impl Fn(&SimStatus) -> bool, what: &str) -> Result<(), StackError> {
+        let deadline = Instant::now() + self.timeout;
+        let (lock, cv) = &*self.status;
+        let mut s = lock.lock().map_err(|_| StackError::Failed("status lock poisoned".into()))?;
+        while !done(&s) {
+            if s.exited {
+                drop(s);
+                return Err(self.failure(&format!("{what}: the simulator exited")));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                drop(s);
+                return Err(self.failure(&format!("{what} within {:?}", self.timeout)));
+            }
+            s = cv.wait_timeout(s, deadline - now).map_err(|_| StackError::Failed("status lock poisoned".into()))?.0;
+        }
+        drop(s);
+        thread::sleep(SETTLE);
+        Ok(())
+    }
+
+    fn failure(&self, what: &str) -> StackError {
+        StackError::Failed(format!(
+            "{what}{}{}",
+            log_tail(&self.log_dir, "sim.log"),
+            log_tail(&self.log_dir, "pcscd.log")
+        ))
+    }
+}
+
+impl Drop for VirtualStack {
+    fn drop(&mut self) {
+        // The card first (vpcd sees it removed), then pcscd, then the namespace.
+        if let Some(mut stdin) = self.sim_stdin.take() {
+            let _ = writeln!(stdin, "quit");
+        }
+        wait_or_kill(&mut self.sim, Duration::from_secs(2));
+        stop_child(&mut self.pcscd, true);
+        stop_child(&mut self.holder, false);
+        if let Some(t) = self.reader_thread.take() {
+            let _ = t.join();
+        }
+        if fs::read_link(&self.socket_link).ok().as_deref() == Some(self.socket_target.as_path()) {
+            let _ = fs::remove_file(&self.socket_link);
+        }
+        if thread::panicking() || std::env::var_os("CIE_STACK_KEEP_LOGS").is_some() {
+            eprintln!("virtual PC/SC stack logs kept in {}", self.log_dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.log_dir);
+        }
+    }
+}
+
+/// Reads the simulator's stderr: copies it to `sim.log` and counts the status lines.
+fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) {
+    let (lock, cv) = &*status;
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if let Some(f) = log.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+        if let Ok(mut s) = lock.lock() {
+            if line.starts_with(LOG_READY) {
+                s.ready += 1;
+            } else if line.starts_with(LOG_REMOVED) {
+                s.removed += 1;
+            }
+        }
+        cv.notify_all();
+    }
+    if let Ok(mut s) = lock.lock() {
+        s.exited = true;
+    }
+    cv.notify_all();
+}
+
+/// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
+fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stops a child by its PID: SIGTERM first when `gently` (and up to 2 s to exit), then SIGKILL.
+fn stop_child(child: &mut Child, gently: bool) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    if gently {
+        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+            // SAFETY: plain kill(2) on the PID of a child we have not reaped yet.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        wait_or_kill(child, Duration::from_secs(2));
+    } else {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Waits up to `grace` for `child` to exit, then kills it (SIGKILL) and reaps it.
+fn wait_or_kill(child: &mut Child, grace: Duration) {
+    if wait_until(grace, || child.try_wait().ok().flatten()).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Where the simulator binary is by default (see [`StackOptions::sim_binary`]).
+pub fn default_sim_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CIE_SIM_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let mut candidates = vec![dir.join("cie-sim")];
+    if let Some(up) = dir.parent() {
+        candidates.push(up.join("cie-sim"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Checks that the programs and the vpcd driver are installed.
+fn check_installed() -> Result<(), StackError> {
+    let mut missing = Vec::new();
+    if find_program("pcscd").is_none() {
+        missing.push("pcscd");
+    }
+    if !Path::new("/etc/reader.conf.d/vpcd").exists() {
+        missing.push("vsmartcard-vpcd (vpcd reader driver)");
+    }
+    for (prog, pkg) in
+        [("ip", "iproute2 (ip)"), ("unshare", "util-linux (unshare)"), ("nsenter", "util-linux (nsenter)")]
+    {
+        if find_program(prog).is_none() {
+            missing.push(pkg);
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StackError::NotInstalled(missing.join(", ")))
+    }
+}
+
+/// `name` in `$PATH` or the system binary directories (pcscd lives in /usr/sbin, which a
+/// non-login PATH may lack).
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The full path of `name` when found, else `name` (left to the spawn error).
+fn program(name: &str) -> PathBuf {
+    find_program(name).unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// The per-process symbolic link handed out as `PCSCLITE_CSOCK_NAME`.
+fn socket_link_path() -> PathBuf {
+    std::env::temp_dir().join(format!("cie-pcscd-{}.comm", std::process::id()))
+}
+
+fn new_log_dir() -> Result<PathBuf, StackError> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir =
+        std::env::temp_dir().join(format!("cie-stack-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+    Ok(dir)
+}
+
+fn log_file(dir: &Path, name: &str) -> Result<File, StackError> {
+    let path = dir.join(name);
+    OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(format!("creating {}", path.display())))
+}
+
+/// The last lines of a log, formatted to append to an error message.
+fn log_tail(dir: &Path, name: &str) -> String {
+    let text = fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(15)..];
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("\n--- {name} (last lines; all logs in {}) ---\n{}", dir.display(), tail.join("\n"))
+    }
+}
+
+/// One stack per process at a time (see the module documentation).
+struct ProcessSlot;
+
+static SLOT: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+impl ProcessSlot {
+    fn acquire() -> ProcessSlot {
+        let (lock, cv) = &SLOT;
+        let mut busy = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy {
+            busy = cv.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy = true;
+        ProcessSlot
+    }
+}
+
+impl Drop for ProcessSlot {
+    fn drop(&mut self) {
+        let (lock, cv) = &SLOT;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        cv.notify_one();
+    }
+}
+
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns `cmd` so that the kernel kills it (SIGKILL) if this process dies without dropping
+/// the stack (`PR_SET_PDEATHSIG`). The signal follows the death of the spawning *thread*, so
+/// every spawn happens on one thread that lives as long as the process.
+fn spawn_supervised(mut cmd: Command) -> io::Result<Child> {
+    static SPAWNER: OnceLock<Option<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                Ok(())
+            });
+        }
+    }
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        thread::Builder::new()
+            .name("cie-stack-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    match spawner {
+        Some(tx) => {
+            let (reply_tx, reply_rx) = mpsc::channel();
+            tx.send((cmd, reply_tx)).map_err(|_| io::Error::other("the spawner thread is gone"))?;
+            reply_rx.recv().map_err(|_| io::Error::other("the spawner thread is gone"))?
+        }
+        None => cmd.spawn(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_log_lines_are_counted() {
+        let status: Shared = Arc::default();
+        let text = format!(
+            "{LOG_CONNECTED} to 127.0.0.1:35963\n{LOG_READY} (ATR served)\nnoise\n{LOG_REMOVED}\n{LOG_READY}\n"
+        );
+        follow_sim_log(text.as_bytes(), None, status.clone());
+        let s = status.0.lock().unwrap();
+        assert_eq!((s.ready, s.removed, s.exited), (2, 1, true));
+    }
+
+    #[test]
+    fn log_tail_keeps_the_last_lines() {
+        let dir = new_log_dir().unwrap();
+        let body: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        fs::write(dir.join("x.log"), body).unwrap();
+        let tail = log_tail(&dir, "x.log");
+        assert!(tail.contains("line 39") && tail.contains("line 25"));
+        assert!(!tail.contains("line 24\n"));
+        assert_eq!(log_tail(&dir, "missing.log"), "");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn socket_link_is_stable_per_process() {
+        assert_eq!(socket_link_path(), socket_link_path());
+        assert!(socket_link_path().to_string_lossy().contains(&std::process::id().to_string()));
+    }
+
+    #[test]
+    fn supervised_spawn_runs_commands() {
+        let mut c = Command::new("true");
+        c.stdin(Stdio::null());
+        assert!(spawn_supervised(c).unwrap().wait().unwrap().success());
+        let c = Command::new("false");
+        assert!(!spawn_supervised(c).unwrap().wait().unwrap().success());
+    }
+}

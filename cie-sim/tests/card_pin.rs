@@ -1,0 +1,247 @@
+//! PIN/PUK (PROTOCOL.md §6), protected files and signatures (§2.2, §7.1), card side.
+
+mod card_util;
+
+use card_util::*;
+use cie_core::apdu::Command;
+use cie_core::sw::StatusWord;
+use cie_sim::{Profile, SimCard, SimOptions};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use x509_cert::der::{Decode, Encode};
+
+const PIN: &[u8] = b"12345678";
+const PUK: &[u8] = b"87654321";
+const WRONG: &[u8] = b"11111111";
+
+fn tries(sw: StatusWord) -> Option<u8> {
+    (sw.sw1() == 0x63 && sw.sw2() & 0xF0 == 0xC0).then_some(sw.sw2() & 0x0F)
+}
+
+/// VERIFY without data: status query.
+fn query(ch: &mut Channel, card: &mut SimCard, reference: u8) -> StatusWord {
+    ch.send(card, &Command::new(0x00, 0x20, 0x00, reference)).1
+}
+
+fn certificate_key(der: &[u8]) -> RsaPublicKey {
+    let cert = x509_cert::Certificate::from_der(der).unwrap();
+    RsaPublicKey::from_public_key_der(&cert.tbs_certificate.subject_public_key_info.to_der().unwrap()).unwrap()
+}
+
+/// DigestInfo of SHA-256(data) (RFC 8017 §9.2 note 1).
+fn digest_info(data: &[u8]) -> Vec<u8> {
+    let mut v = vec![
+        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
+    ];
+    v.extend_from_slice(&Sha256::digest(data));
+    v
+}
+
+fn sign(ch: &mut Channel, card: &mut SimCard, key: u8, data: &[u8]) -> (Vec<u8>, StatusWord) {
+    let mse = Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, 0x02, 0x84, 0x01, key]);
+    assert_eq!(ch.send(card, &mse), (vec![], OK));
+    ch.send(card, &Command::new(0x00, 0x88, 0x00, 0x00).with_data(data))
+}
+
+#[test]
+fn verify_wrong_then_right_and_status_queries() {
+    let mut card = card(Profile::Nxp);
+    let mut ch = authenticate(&mut card, 1);
+    assert_eq!(query(&mut ch, &mut card, 0x81), StatusWord::tries_left(3));
+    let s = verify(&mut ch, &mut card, 0x81, WRONG);
+    assert_eq!(tries(s), Some(2));
+    assert_eq!(card.pin_tries_left(), 2);
+    // The query spends nothing.
+    assert_eq!(query(&mut ch, &mut card, 0x81), StatusWord::tries_left(2));
+    assert_eq!(query(&mut ch, &mut card, 0x81), StatusWord::tries_left(2));
+    // Wrong length spends nothing: 67 00.
+    for bad in [&b"1234"[..], b"123456789", b"1234567"] {
+        assert_eq!(verify(&mut ch, &mut card, 0x81, bad), StatusWord::WRONG_LENGTH);
+    }
+    assert_eq!(card.pin_tries_left(), 2);
+    // Right PIN: 90 00, counter back to 3, query says verified.
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    assert_eq!(card.pin_tries_left(), 3);
+    assert_eq!(query(&mut ch, &mut card, 0x81), OK);
+    // A failed VERIFY drops the PIN status.
+    assert_eq!(tries(verify(&mut ch, &mut card, 0x81, WRONG)), Some(2));
+    assert_eq!(query(&mut ch, &mut card, 0x81), StatusWord::tries_left(2));
+    // Unknown reference, wrong P1.
+    assert_eq!(verify(&mut ch, &mut card, 0x83, PIN), StatusWord::REFERENCE_NOT_FOUND);
+    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x20, 0x01, 0x81).with_data(PIN)).1, StatusWord::INCORRECT_P1P2);
+}
+
+#[test]
+fn three_wrong_pins_block_counters_persist_and_puk_unblocks() {
+    let mut card = card(Profile::Gemalto);
+    let mut ch = authenticate(&mut card, 2);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, WRONG), StatusWord::tries_left(2));
+    // Counters survive a reset (and the reset closes the session).
+    card.reset();
+    assert_eq!(card.pin_tries_left(), 2);
+    let mut ch = authenticate(&mut card, 3);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, WRONG), StatusWord::tries_left(1));
+    // The wrong try that reaches zero answers 63 C0; from then on 69 83, even for the right PIN.
+    assert_eq!(verify(&mut ch, &mut card, 0x81, WRONG), StatusWord::tries_left(0));
+    assert_eq!(card.pin_tries_left(), 0);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::AUTH_METHOD_BLOCKED);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, b"1234"), StatusWord::AUTH_METHOD_BLOCKED);
+    assert_eq!(query(&mut ch, &mut card, 0x81), StatusWord::AUTH_METHOD_BLOCKED);
+    // RESET RETRY COUNTER needs the PUK first.
+    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x03, 0x81)).1, StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+    // A wrong PUK spends a PUK try.
+    assert_eq!(verify(&mut ch, &mut card, 0x82, b"00000000"), StatusWord::tries_left(9));
+    assert_eq!(card.puk_tries_left(), 9);
+    assert_eq!(verify(&mut ch, &mut card, 0x82, PUK), OK);
+    assert_eq!(card.puk_tries_left(), 10);
+    // C_InitPIN's sequence: RRC 03 (counter only, with LNX's DO97), then RRC 02 + new PIN.
+    let rrc03 = Command::new(0x00, 0x2C, 0x03, 0x81).with_le(256);
+    assert_eq!(ch.send(&mut card, &rrc03), (vec![], OK));
+    assert_eq!(card.pin_tries_left(), 3);
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468135x")).1,
+        StatusWord::WRONG_DATA
+    );
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"2468")).1,
+        StatusWord::WRONG_LENGTH
+    );
+    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x02, 0x81).with_data(*b"24681357")), (vec![], OK));
+    // The PUK status was consumed by setting the PIN.
+    assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x2C, 0x03, 0x81)).1, StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::tries_left(2));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, b"24681357"), OK);
+    assert_eq!(card.pin_tries_left(), 3);
+}
+
+#[test]
+fn puk_blocks_after_ten_wrong_tries() {
+    let mut card = card(Profile::Stm3);
+    let mut ch = authenticate(&mut card, 4);
+    for left in (0..10).rev() {
+        assert_eq!(verify(&mut ch, &mut card, 0x82, b"00000000"), StatusWord::tries_left(left));
+    }
+    assert_eq!(verify(&mut ch, &mut card, 0x82, PUK), StatusWord::AUTH_METHOD_BLOCKED);
+    assert_eq!(card.puk_tries_left(), 0);
+    // The PIN is unaffected.
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+}
+
+#[test]
+fn change_pin() {
+    let mut card = card(Profile::Bit4id);
+    let mut ch = authenticate(&mut card, 5);
+    let change = |old: &[u8], new: &[u8]| Command::new(0x00, 0x24, 0x00, 0x81).with_data([old, new].concat());
+    // Wrong old PIN: a try is spent.
+    assert_eq!(ch.send(&mut card, &change(WRONG, b"13572468")).1, StatusWord::tries_left(2));
+    // Malformed new PIN or length: nothing spent.
+    assert_eq!(ch.send(&mut card, &change(PIN, b"1357246a")).1, StatusWord::WRONG_DATA);
+    assert_eq!(ch.send(&mut card, &change(PIN, b"1357")).1, StatusWord::WRONG_LENGTH);
+    assert_eq!(card.pin_tries_left(), 2);
+    assert_eq!(ch.send(&mut card, &change(PIN, b"13572468")), (vec![], OK));
+    assert_eq!(card.pin_tries_left(), 3);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::tries_left(2));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, b"13572468"), OK);
+    // Only the PIN can be changed (P2 81).
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x24, 0x00, 0x82).with_data([PUK, PUK].concat())).1,
+        StatusWord::REFERENCE_NOT_FOUND
+    );
+}
+
+#[test]
+fn custom_pin_and_puk_from_options() {
+    let options = SimOptions { pin: "99990000".into(), puk: "11112222".into() };
+    let mut card = SimCard::new(Profile::Nxp, image(), options);
+    let mut ch = authenticate(&mut card, 6);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::tries_left(2));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, b"99990000"), OK);
+    assert_eq!(verify(&mut ch, &mut card, 0x82, b"11112222"), OK);
+    assert!(!format!("{:?}", SimOptions::default()).contains("1234"));
+    assert!(!format!("{card:?}").contains("9999"));
+}
+
+#[test]
+fn serial_and_certificate_need_the_pin() {
+    let img = image();
+    let mut card = card(Profile::Actalis);
+    let mut ch = authenticate(&mut card, 7);
+    assert_eq!(ch.apdu(&mut card, &SELECT_CIE), (vec![], OK));
+    // Under SM and device-authenticated, but no PIN yet: 69 82 (wrapped).
+    assert_eq!(read_file_sm(&mut ch, &mut card, 0x1003), (vec![], StatusWord::SECURITY_STATUS_NOT_SATISFIED));
+    assert_eq!(read_file_sm(&mut ch, &mut card, 0x1002), (vec![], StatusWord::SECURITY_STATUS_NOT_SATISFIED));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    assert_eq!(read_file_sm(&mut ch, &mut card, 0x1003), (img.certificate.clone(), OK));
+    assert_eq!(read_file_sm(&mut ch, &mut card, 0x1002), (img.serial.clone(), OK));
+    // The serial fits one READ: the card answers 62 82 inside DO99 and as the trailer.
+    assert_eq!(ch.apdu(&mut card, &[0x00, 0xB0, 0x00, 0x00, 0x80]), (img.serial.clone(), StatusWord::END_OF_FILE));
+    // Public files read under SM as well, with the FCP returned although no Le was sent.
+    let (fcp, s) = ch.apdu(&mut card, &[0x00, 0xA4, 0x02, 0x04, 0x02, 0x10, 0x04]);
+    assert_eq!((fcp.len(), s), (29, OK));
+    assert_eq!(read_file_sm(&mut ch, &mut card, 0x1004), (img.int_kpub.clone(), OK));
+    // A full 256-byte SM read is split 256 + 61 1B.
+    assert_eq!(ch.apdu(&mut card, &[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x03]).1, OK);
+    let (d, s) = ch.apdu(&mut card, &[0x00, 0xB0, 0x00, 0x00, 0x00]);
+    assert_eq!((d.as_slice(), s), (&img.certificate[..256], OK));
+    // After a reset everything is gone again (plain: 69 82).
+    card.reset();
+    assert_eq!(sw(&mut card, &SELECT_CIE), OK);
+    assert_eq!(read_file_plain(&mut card, 0x1003), (vec![], StatusWord::SECURITY_STATUS_NOT_SATISFIED));
+}
+
+#[test]
+fn signature_with_key_81_verifies_with_the_certificate_key() {
+    let img = image();
+    let key = certificate_key(&img.certificate);
+    let mut card = card(Profile::Bit4id2023);
+    let mut ch = authenticate(&mut card, 8);
+    // Without the PIN: 69 82.
+    assert_eq!(sign(&mut ch, &mut card, 0x81, &digest_info(b"x")), (vec![], StatusWord::SECURITY_STATUS_NOT_SATISFIED));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    let (sig, s) = sign(&mut ch, &mut card, 0x81, &digest_info(b"hello"));
+    assert_eq!((sig.len(), s), (256, OK));
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"hello"), &sig).unwrap();
+    // Raw data up to 245 bytes is padded and signed as is; 246 is too long.
+    let (sig, s) = sign(&mut ch, &mut card, 0x81, &[0x5A; 245]);
+    assert_eq!(s, OK);
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &[0x5A; 245], &sig).unwrap();
+    assert_eq!(sign(&mut ch, &mut card, 0x81, &[0x5A; 246]).1, StatusWord::WRONG_LENGTH);
+    // INTERNAL AUTHENTICATE without a security environment: 69 85.
+    card.reset();
+    let mut ch = authenticate(&mut card, 9);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    // SELECT of the DF clears the security environment left by DAPP (key 82).
+    assert_eq!(ch.apdu(&mut card, &SELECT_CIE).1, OK);
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x88, 0x00, 0x00).with_data([1u8; 20])).1,
+        StatusWord::CONDITIONS_NOT_SATISFIED
+    );
+}
+
+#[test]
+fn key_83_signs_in_plain_without_pin_deterministically() {
+    let img = image();
+    let key = public_key(&img.servizi_kpub);
+    let mut card = card(Profile::Nxp);
+    assert_eq!(sw(&mut card, &SELECT_CIE), OK);
+    assert_eq!(sw(&mut card, &[0x00, 0x22, 0x41, 0xA4, 0x06, 0x80, 0x01, 0x02, 0x84, 0x01, 0x83]), OK);
+    let mut apdu = vec![0x00, 0x88, 0x00, 0x00, 0x0C];
+    apdu.extend_from_slice(&img.nis);
+    let (s1, s) = send(&mut card, &apdu);
+    assert_eq!((s1.len(), s), (256, OK));
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &img.nis, &s1).unwrap();
+    // Deterministic, also after a reset.
+    card.reset();
+    assert_eq!(sw(&mut card, &SELECT_CIE), OK);
+    assert_eq!(sw(&mut card, &[0x00, 0x22, 0x41, 0xA4, 0x06, 0x80, 0x01, 0x02, 0x84, 0x01, 0x83]), OK);
+    assert_eq!(send(&mut card, &apdu), (s1.clone(), OK));
+    // Key 81 is refused in plain even with the right MSE SET.
+    assert_eq!(sw(&mut card, &[0x00, 0x22, 0x41, 0xA4, 0x06, 0x80, 0x01, 0x02, 0x84, 0x01, 0x81]), OK);
+    assert_eq!(sw(&mut card, &apdu), StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+    // The same key 83 also works under SM.
+    let mut ch = authenticate(&mut card, 10);
+    let (s2, s) = sign(&mut ch, &mut card, 0x83, &img.nis);
+    assert_eq!((s2, s), (s1, OK));
+}
