@@ -16,6 +16,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+mod header;
+
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
 /// brings up loopback with `ip`; tests drive it with OpenSC and pcsc-tools clients.
@@ -35,7 +37,8 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
-  install-deps       only install the missing system packages";
+  install-deps       only install the missing system packages
+  header [--check]   regenerate cie-ffi/include/cie.h with cbindgen (--check: fail if stale)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
+        "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
