@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx) -> Result<(), Failure> {
         return Ok(());
     }
     println!("reader:       {reader}");
-    println!("card:         CIE 3.0, generation {generation} ({})", generation.manufacturer());
+    println!("card:         CIE 3.0 (generation {generation}, manufacturer {})", generation.manufacturer());
     println!("ATR:          {atr}");
     println!("NIS:          {nis}");
     match (blocked, tries) {

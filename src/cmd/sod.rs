@@ -68,7 +68,7 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         println!("Document Signer not checked against a CSCA (give one with --csca FILE)");
     }
     if !ctx.globals.login {
-        println!("card number and certificate not checked (they need the PIN: add --login)");
+        println!("card number and certificate not checked (they need the PIN: add --login or --pin-stdin)");
     }
     Ok(())
 }
