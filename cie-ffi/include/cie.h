@@ -185,7 +185,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. "0.1.0" (static string).
+ * The library version, e.g. "0.1.0" (a static string).
  */
 const char *cie_version(void);
 

@@ -32,7 +32,7 @@ const VERSION: &std::ffi::CStr =
         Err(_) => c"unknown",
     };
 
-/// The library version, e.g. "0.1.0" (static string).
+/// The library version, e.g. "0.1.0" (a static string).
 #[no_mangle]
 pub extern "C" fn cie_version() -> *const c_char {
     VERSION.as_ptr()

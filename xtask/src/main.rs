@@ -21,8 +21,19 @@ mod header;
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
 /// brings up loopback with `ip`; tests drive it with OpenSC and pcsc-tools clients.
-const PACKAGES: &[&str] =
-    &["libpcsclite-dev", "pkg-config", "pcscd", "pcsc-tools", "vsmartcard-vpcd", "opensc", "iproute2"];
+/// cie-ffi's and the CLI's tests also run the C example under valgrind and verify signatures
+/// with openssl.
+const PACKAGES: &[&str] = &[
+    "libpcsclite-dev",
+    "pkg-config",
+    "pcscd",
+    "pcsc-tools",
+    "vsmartcard-vpcd",
+    "opensc",
+    "iproute2",
+    "valgrind",
+    "openssl",
+];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
