@@ -33,9 +33,8 @@ fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> (Option<i32
     });
     let mut stdin = child.stdin.take().unwrap();
     let mut seen = String::new();
-    let mut answered = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
-    for (prompt, answer) in answers {
+    for (answered, (prompt, answer)) in answers.iter().enumerate() {
         // Wait for this prompt (counting earlier occurrences of the same text).
         let occurrences = answers[..answered].iter().filter(|(p, _)| p == prompt).count() + 1;
         while seen.matches(prompt).count() < occurrences {
@@ -47,7 +46,6 @@ fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> (Option<i32
         }
         stdin.write_all(format!("{answer}\r").as_bytes()).unwrap();
         stdin.flush().unwrap();
-        answered += 1;
     }
     // Keep stdin open until the tool is done (script exits when its input ends).
     let status = loop {
