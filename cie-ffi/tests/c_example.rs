@@ -107,7 +107,7 @@ fn pkg_config_file_builds_the_example() {
     let pc = template
         .replace("@PREFIX@", "/usr/local")
         .replace("@LIBDIR@", &lib_dir().display().to_string())
-        .replace("@INCLUDEDIR@", &crate_dir().join("include").display().to_string())
+        .replace("@INCLUDEDIR@", &crate_dir().join("../include").display().to_string())
         .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
     assert!(!pc.contains('@'), "every placeholder is replaced");
     std::fs::write(dir.join("cie.pc"), pc).unwrap();

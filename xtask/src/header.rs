@@ -1,5 +1,5 @@
 //! The generated C-side files of cie-ffi: `cargo xtask header` regenerates
-//! `cie-ffi/include/cie.h` with cbindgen (configuration in `cie-ffi/cbindgen.toml`), and
+//! `include/cie.h` (at the workspace root) with cbindgen (configuration in `cie-ffi/cbindgen.toml`), and
 //! [`pkg_config`] renders `cie-ffi/cie.pc.in` for an installation.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// `cargo xtask header [--check]`: writes `cie-ffi/include/cie.h`, or with `--check` fails
+/// `cargo xtask header [--check]`: writes `include/cie.h` (at the workspace root), or with `--check` fails
 /// when the committed header differs from the generated one.
 pub fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
@@ -26,7 +26,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cbindgen: {e}"))?;
     let mut fresh = Vec::new();
     bindings.write(&mut fresh);
-    let path = crate_dir.join("include/cie.h");
+    let path = crate_dir.join("../include/cie.h");
     let current = std::fs::read(&path).unwrap_or_default();
     if current == fresh {
         println!("{} is up to date", path.display());
@@ -35,7 +35,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if check {
         return Err(format!("{} is stale: run cargo xtask header", path.display()));
     }
-    std::fs::create_dir_all(crate_dir.join("include")).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
+    std::fs::create_dir_all(crate_dir.join("../include")).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     std::fs::write(&path, &fresh).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())

@@ -49,7 +49,7 @@ commands:
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
   install-deps       only install the missing system packages
-  header [--check]   regenerate cie-ffi/include/cie.h with cbindgen (--check: fail if stale)";
+  header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

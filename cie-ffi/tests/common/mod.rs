@@ -73,7 +73,7 @@ pub fn compile_sign_example(dir: &Path, extra_flags: &[String]) -> PathBuf {
 pub fn direct_flags() -> Vec<String> {
     let lib = lib_dir();
     vec![
-        format!("-I{}", crate_dir().join("include").display()),
+        format!("-I{}", crate_dir().join("../include").display()),
         format!("-L{}", lib.display()),
         "-lcie".into(),
         format!("-Wl,-rpath,{}", lib.display()),
