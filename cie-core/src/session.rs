@@ -187,6 +187,12 @@ impl<T: Transport> Session<T> {
                     }
                     tracing::info!("re-establishing the secure channel after: {e}");
                 }
+                Err(e @ Error::Transport(TransportError::CardRemoved | TransportError::NoCard)) => {
+                    // The card is gone: forget the PIN and every card-side state (DESIGN.md §3).
+                    self.state.pin = None;
+                    self.state.card_was_reset();
+                    return Err(e);
+                }
                 other => {
                     if self.state.channel.as_ref().is_some_and(|c| !c.is_usable()) {
                         self.state.drop_channel();
