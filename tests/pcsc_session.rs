@@ -173,7 +173,11 @@ fn card_removed_mid_session_is_a_clean_error_and_a_new_session_works_after_reins
 
     stack.insert_card().unwrap();
     // The old connection stays dead (the card in the reader may be another one now).
-    let stale = within("old session after reinsertion", LIMIT, move || s.sign(HashAlg::Sha256, b"stale").unwrap_err());
+    // The PIN was forgotten with the removal, so a signature is refused without card access.
+    let (stale_sign, stale) = within("old session after reinsertion", LIMIT, move || {
+        (s.sign(HashAlg::Sha256, b"stale").unwrap_err(), s.pin_status().unwrap_err())
+    });
+    assert!(matches!(stale_sign, Error::LoginRequired), "{stale_sign}");
     assert!(matches!(stale, Error::Transport(_)), "{stale}");
 
     // A new session works; the removal spent no PIN try. Spend one now, and remove the card

@@ -7,9 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::Session;
 use cie_core::{Error, Transport, TransportError};
-use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use x509_cert::der::{Decode, Encode};
 
 use crate::args;
 use crate::status::{cie_status, guard, FfiError, CIE_ERR_INTERNAL};
@@ -35,17 +33,14 @@ impl CardState {
             return Ok(n);
         }
         let cert = self.session.certificate()?;
-        let n = modulus_len(&cert).map_err(|e| FfiError::from(Error::malformed(e)))?;
+        let n = modulus_len(&cert)?;
         self.signature_len = Some(n);
         Ok(n)
     }
 }
 
-fn modulus_len(cert: &[u8]) -> Result<usize, String> {
-    let cert = x509_cert::Certificate::from_der(cert).map_err(|e| format!("certificate: {e}"))?;
-    let spki = cert.tbs_certificate.subject_public_key_info.to_der().map_err(|e| format!("certificate: {e}"))?;
-    let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|e| format!("certificate key: {e}"))?;
-    Ok(key.size())
+fn modulus_len(cert: &[u8]) -> Result<usize, Error> {
+    Ok(cie_core::certificate::public_key(cert)?.size())
 }
 
 impl cie_card {

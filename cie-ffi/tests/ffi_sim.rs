@@ -8,9 +8,7 @@ use cie::*;
 use cie_core::sign::HashAlg;
 use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
-use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use x509_cert::der::{Decode, Encode};
 
 struct Card {
     handle: SimHandle,
@@ -77,8 +75,7 @@ fn certificate(card: &Card) -> Result<Vec<u8>, cie_status> {
 }
 
 fn key_of(cert: &[u8]) -> RsaPublicKey {
-    let cert = x509_cert::Certificate::from_der(cert).unwrap();
-    RsaPublicKey::from_public_key_der(&cert.tbs_certificate.subject_public_key_info.to_der().unwrap()).unwrap()
+    cie_core::certificate::public_key(cert).unwrap()
 }
 
 fn sign(card: &Card, hash: cie_hash, data: &[u8]) -> Result<Vec<u8>, cie_status> {

@@ -23,10 +23,8 @@ use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::stack::{StackOptions, VirtualStack};
 use cie_sim::Profile;
-use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Sha256, Sha512};
-use x509_cert::der::{Decode, Encode};
 
 /// Time limit of one test phase (a few card operations through pcscd) and of a helper process.
 pub const LIMIT: Duration = Duration::from_secs(120);
@@ -75,9 +73,7 @@ pub fn exchanges(counter: &ApduCounter) -> u64 {
 
 /// The RSA public key of a DER certificate.
 pub fn certificate_key(der: &[u8]) -> RsaPublicKey {
-    let cert = x509_cert::Certificate::from_der(der).unwrap();
-    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
-    RsaPublicKey::from_public_key_der(&spki).unwrap()
+    cie_core::certificate::public_key(der).unwrap()
 }
 
 /// Checks a PKCS#1 v1.5 signature of `data` hashed with `alg` (SHA-256 or SHA-512).
