@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apdu;
+pub mod certificate;
 pub mod channel;
 pub mod consts;
 pub mod dapp;

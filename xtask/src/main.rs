@@ -16,13 +16,25 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+mod header;
 mod install;
 
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
 /// brings up loopback with `ip`; tests drive it with OpenSC and pcsc-tools clients.
-const PACKAGES: &[&str] =
-    &["libpcsclite-dev", "pkg-config", "pcscd", "pcsc-tools", "vsmartcard-vpcd", "opensc", "iproute2"];
+/// cie-ffi's and the CLI's tests also run the C example under valgrind and verify signatures
+/// with openssl.
+const PACKAGES: &[&str] = &[
+    "libpcsclite-dev",
+    "pkg-config",
+    "pcscd",
+    "pcsc-tools",
+    "vsmartcard-vpcd",
+    "opensc",
+    "iproute2",
+    "valgrind",
+    "openssl",
+];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
@@ -38,6 +50,7 @@ commands:
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
   install-deps       only install the missing system packages
+  header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
                      build libcie_pkcs11.so (release) and install it with its p11-kit module file";
 
@@ -53,6 +66,7 @@ fn main() -> ExitCode {
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
+        "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
