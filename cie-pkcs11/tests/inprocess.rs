@@ -413,3 +413,48 @@ fn login_cost_on_a_card_seen_before() {
     let cost = rig.apdus() - before;
     assert!(cost <= 17, "C_Login on a card already seen costs {cost} APDUs");
 }
+
+/// A card that is not a CIE: it knows no application.
+struct NotACie;
+
+impl cie_core::Transport for NotACie {
+    fn transaction(&mut self) -> Result<Box<dyn cie_core::Link + '_>, cie_core::TransportError> {
+        Ok(Box::new(NotACieLink))
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, cie_core::TransportError> {
+        Ok(vec![0x3B, 0x00])
+    }
+}
+
+struct NotACieLink;
+
+impl cie_core::Link for NotACieLink {
+    fn transmit(&mut self, _command: &[u8]) -> Result<Vec<u8>, cie_core::TransportError> {
+        Ok(vec![0x6A, 0x82])
+    }
+}
+
+#[test]
+fn another_card_is_not_recognized() {
+    let backend = cie_pkcs11::InProcessBackend::new();
+    backend.add_reader("Other Reader", || Ok(Box::new(NotACie)));
+    let m = cie_pkcs11::Module::with_backend(backend, Config::without_cache());
+    m.initialize(None).unwrap();
+    assert_eq!(m.slot_list(true, true).unwrap(), vec![0], "a card is present");
+    assert_eq!(err(m.token_info(0)), CKR_TOKEN_NOT_RECOGNIZED);
+    assert_eq!(err(m.open_session(0, CKF_SERIAL_SESSION)), CKR_TOKEN_NOT_RECOGNIZED);
+    m.finalize().unwrap();
+}
+
+#[test]
+fn a_reset_by_another_application_is_absorbed() {
+    let rig = Rig::nxp();
+    let m = &rig.module;
+    let s = rig.session(false);
+    m.login(s, CKU_USER, PIN).unwrap();
+    let key = rig.private_key(s);
+    rig.card.reset();
+    let di = cie_core::sign::digest_info_of(HashAlg::Sha256, b"after a reset");
+    verify_digest_info(&di, &sign(&rig, s, key, CKM_RSA_PKCS, &di));
+    assert_eq!(m.session_info(s).unwrap().state, CKS_RO_USER_FUNCTIONS);
+}
