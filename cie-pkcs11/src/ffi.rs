@@ -1,5 +1,5 @@
 //! The `extern "C"` entry points (PKCS#11 2.40 and 3.0). Each is a thin shim over the safe
-//! [`Module`] API, written with the one [`cryptoki!`] macro that does the NULL checks, catches
+//! [`Module`] API, written with the one `cryptoki!` macro that does the NULL checks, catches
 //! panics and maps `Result<(), Ckr>` to `CK_RV` (DESIGN.md §2, §6). The shims own the one
 //! static [`Module`] of the process.
 #![allow(non_snake_case)]

@@ -134,7 +134,7 @@ impl Module {
         })
     }
 
-    /// `C_GetTokenInfo`: label "CIE <NIS>", the chip manufacturer, model "CIE 3.0", serial = NIS,
+    /// `C_GetTokenInfo`: label `CIE <NIS>`, the chip manufacturer, model "CIE 3.0", serial = NIS,
     /// and the PIN flags as last reported by the card.
     pub fn token_info(&self, slot_id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
         let inst = self.instance()?;
