@@ -6,10 +6,6 @@ use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
 use cie_core::{Credential, Error, Transport};
 use rand_core::{OsRng, RngCore};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use sha2::Sha256;
-use x509_cert::der::{Decode, Encode};
 
 use crate::card::{self, CardSession};
 use crate::holder;
@@ -77,16 +73,7 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
     let signature = s.sign(HashAlg::Sha256, &challenge)?;
     steps.done(&s, "sign a random challenge", &format!("SHA-256, {} bytes", signature.len()));
 
-    let parsed = x509_cert::Certificate::from_der(&cert).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
-    let spki = parsed
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| Error::malformed(format!("certificate: {e}")))?;
-    let key =
-        RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &HashAlg::Sha256.hash(&challenge), &signature)
-        .map_err(|_| Error::malformed("the signature does not verify with the certificate's key"))?;
+    cie_core::certificate::verify(&cert, HashAlg::Sha256, &challenge, &signature)?;
     steps.done(&s, "verify the signature", "valid (certificate's public key)");
 
     let holder = holder::holder(&cert).map_err(Error::Malformed)?;

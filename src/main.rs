@@ -1,60 +1,20 @@
 //! `cie`: the command-line tool for the Italian electronic identity card (CIE 3.0).
 
+mod args;
 mod card;
+mod cmd;
 mod demo;
+mod failure;
 mod holder;
+mod output;
 mod pin_input;
 
 use std::process::ExitCode;
 
-use cie_core::pcsc_backend::PcscTransport;
-use cie_core::{Error, TransportError};
-use pin_input::PinSource;
-
-const USAGE: &str = "usage: cie [--reader NAME] [--pin-stdin] COMMAND
-
-commands:
-  readers    list the smart-card readers
-  demo       run the citizen authentication flow against the card, step by step
-
-options:
-  --reader NAME   use this reader instead of the first one holding a CIE
-  --pin-stdin     read the PIN from standard input instead of the terminal
-  -h, --help      this help
-
-The PIN is never accepted on the command line.
-exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN, 4 PIN blocked, 5 no reader or no card";
-
-/// Exit codes, distinct for the cases scripts care about.
-fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::WrongCredential { .. } => 3,
-        Error::Blocked(_) => 4,
-        Error::Transport(
-            TransportError::NoCard | TransportError::ReaderUnavailable(_) | TransportError::CardRemoved,
-        ) => 5,
-        Error::InvalidCredentialFormat(_) | Error::InvalidArgument(_) => 2,
-        _ => 1,
-    }
-}
-
-/// What to tell the user to do next.
-fn advice(e: &Error) -> &'static str {
-    match e {
-        Error::WrongCredential { .. } => {
-            "check the PIN (8 digits, from the letter that came with the card) and try again"
-        }
-        Error::Blocked(_) => "unblock the PIN with the PUK: cie pin unblock",
-        Error::InvalidCredentialFormat(_) => "the PIN is the 8-digit code that came with the card",
-        Error::Transport(TransportError::NoCard) => "put the card on the reader and try again",
-        Error::Transport(TransportError::ReaderUnavailable(_)) => {
-            "connect a reader and check that the PC/SC service (pcscd) is running"
-        }
-        Error::Transport(TransportError::CardRemoved) => "the card was removed: put it back and try again",
-        Error::NotCie(_) => "the card in the reader is not a CIE 3.0",
-        _ => "run again with CIE_LOG=debug for the APDU trace (PINs are never shown)",
-    }
-}
+use args::{Command, USAGE};
+use cmd::Ctx;
+use failure::Failure;
+use output::{Json, Progress};
 
 /// `CIE_LOG=debug` (or `info`, `trace`) logs to standard error, APDU traces included with
 /// PIN/PUK data redacted; nothing is logged otherwise.
@@ -72,64 +32,48 @@ fn init_logging() {
 
 fn main() -> ExitCode {
     init_logging();
-    let mut reader = None;
-    let mut pin_source = PinSource::Terminal;
-    let mut command = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--reader" => match args.next() {
-                Some(r) => reader = Some(r),
-                None => {
-                    eprintln!("--reader needs a reader name\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            "--pin-stdin" => pin_source = PinSource::Stdin,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "--pin" => {
-                eprintln!("the PIN is never taken from the command line: use the prompt or --pin-stdin");
-                return ExitCode::from(2);
-            }
-            other if command.is_none() && !other.starts_with('-') => command = Some(other.to_owned()),
-            other => {
-                eprintln!("unknown argument {other:?}\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let result = match command.as_deref() {
-        Some("readers") => readers(),
-        Some("demo") => demo::run(reader.as_deref(), pin_source),
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-        None => {
-            eprintln!("{USAGE}");
+    let invocation = match args::parse(std::env::args().skip(1)) {
+        Ok(i) => i,
+        Err(message) => {
+            eprintln!("cie: {message}\nrun cie --help for the commands and options");
             return ExitCode::from(2);
         }
     };
+    let json = invocation.globals.json;
+    let ctx = Ctx { progress: Progress::new(invocation.globals.quiet), globals: invocation.globals };
+    let result = match invocation.command {
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Command::Version => {
+            println!("cie {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Readers => cmd::readers::run(&ctx),
+        Command::Info => cmd::info::run(&ctx),
+        Command::Cert { format, output } => cmd::cert::run(&ctx, format, output.as_deref()),
+        Command::Sign { hash, input, output } => cmd::sign::run(&ctx, hash, &input, &output),
+        Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
+        Command::PinChange => cmd::pin::change(&ctx),
+        Command::PinUnblock => cmd::pin::unblock(&ctx),
+        Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source).map_err(Failure::from),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("hint: {}", advice(&e));
-            ExitCode::from(exit_code(&e))
+        Err(failure) => {
+            let code = failure.exit_code();
+            eprintln!("error: {failure}");
+            eprintln!("hint: {}", failure.advice());
+            if json {
+                let j = Json::object([
+                    ("error", Json::str(failure.to_string())),
+                    ("hint", Json::str(failure.advice())),
+                    ("exit_code", Json::Int(code.into())),
+                ]);
+                println!("{j}");
+            }
+            ExitCode::from(code)
         }
     }
-}
-
-fn readers() -> Result<(), Error> {
-    let readers = PcscTransport::list_readers()?;
-    if readers.is_empty() {
-        return Err(TransportError::ReaderUnavailable("no smart-card reader found".into()).into());
-    }
-    for r in readers {
-        println!("{r}");
-    }
-    Ok(())
 }

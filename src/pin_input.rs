@@ -30,10 +30,15 @@ pub fn read_secret(source: PinSource, kind: Credential, prompt: &str) -> Result<
         }
         PinSource::Stdin => {
             let mut line = String::new();
-            std::io::stdin()
+            let n = std::io::stdin()
                 .lock()
                 .read_line(&mut line)
                 .map_err(|e| Error::InvalidArgument(format!("cannot read the {kind} from standard input: {e}")))?;
+            if n == 0 {
+                return Err(Error::InvalidArgument(format!(
+                    "standard input ended before the {kind} (--pin-stdin reads one per line)"
+                )));
+            }
             line
         }
     });

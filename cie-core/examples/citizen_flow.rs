@@ -12,10 +12,6 @@ use cie_core::sign::HashAlg;
 use cie_core::transport::Counting;
 use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use sha2::Sha256;
-use x509_cert::der::{Decode, Encode};
 
 fn run(profile: Profile, sod: SodProfile) -> Result<(u64, u64, u64), Box<dyn std::error::Error>> {
     let card = SimCard::new(profile, fixtures::card_image(sod), SimOptions::default());
@@ -35,9 +31,7 @@ fn run(profile: Profile, sod: SodProfile) -> Result<(u64, u64, u64), Box<dyn std
     let challenge = b"citizen authentication challenge";
     let sig = session.sign(HashAlg::Sha256, challenge)?;
     let sign = counter.stats().exchanges - before;
-    let parsed = x509_cert::Certificate::from_der(&cert)?;
-    let key = RsaPublicKey::from_public_key_der(&parsed.tbs_certificate.subject_public_key_info.to_der()?)?;
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &HashAlg::Sha256.hash(challenge), &sig)?;
+    cie_core::certificate::verify(&cert, HashAlg::Sha256, challenge, &sig)?;
     let report = session.verify_sod(Some(fixtures::csca_certificate()))?;
     if report.checked.len() != 6 || !report.csca_verified {
         return Err("EF.SOD did not cover every data group".into());

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apdu;
+pub mod certificate;
 pub mod channel;
 pub mod consts;
 pub mod dapp;
@@ -32,3 +33,5 @@ pub mod variant;
 pub use error::{Credential, Error, Result, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
+#[cfg(feature = "pcsc")]
+pub mod pcsc_monitor;

@@ -37,7 +37,7 @@ pub struct ReaderQuirks {
 /// reading the ATR with `SCardStatus`, so it has no row.
 const QUIRKS: &[(&str, ReaderQuirks)] = &[("ACR122", ReaderQuirks { no_extended_apdu: true })];
 
-/// The quirks of a reader, by its PC/SC name (see the table on [`QUIRKS`]).
+/// The quirks of a reader, by its PC/SC name (see the quirk table in this module's source).
 pub fn quirks(reader_name: &str) -> ReaderQuirks {
     QUIRKS.iter().find(|(pattern, _)| reader_name.contains(pattern)).map(|(_, q)| *q).unwrap_or_default()
 }

@@ -7,9 +7,7 @@
 //! Every operation runs inside one exclusive transaction of the [`Transport`].
 
 use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use x509_cert::der::{Decode, Encode};
+use rsa::RsaPublicKey;
 
 use crate::apdu::{self, Command};
 use crate::channel::SecureChannel;
@@ -187,6 +185,12 @@ impl<T: Transport> Session<T> {
                     }
                     tracing::info!("re-establishing the secure channel after: {e}");
                 }
+                Err(e @ Error::Transport(TransportError::CardRemoved | TransportError::NoCard)) => {
+                    // The card is gone: forget the PIN and every card-side state (DESIGN.md §3).
+                    self.state.pin = None;
+                    self.state.card_was_reset();
+                    return Err(e);
+                }
                 other => {
                     if self.state.channel.as_ref().is_some_and(|c| !c.is_usable()) {
                         self.state.drop_channel();
@@ -347,8 +351,7 @@ impl<T: Transport> Session<T> {
                 .secure(link, &Command::new(0x00, 0x88, 0x00, 0x00).with_data(digest_info.to_vec()))?
                 .ok("INTERNAL AUTHENTICATE (signature)")?;
             if let Some(key) = &st.certificate_key {
-                key.verify(Pkcs1v15Sign::new_unprefixed(), digest_info, &sig)
-                    .map_err(|_| Error::malformed("the card's signature does not verify with its certificate"))?;
+                crate::certificate::verify_digest_info(key, digest_info, &sig)?;
             }
             Ok(sig)
         })
@@ -634,14 +637,7 @@ impl State {
         self.ensure_user(link)?;
         let raw = files::read_file(self.exchanger(link).as_mut(), files::EF_CERTIFICATE)?;
         let der = crate::sod::der_trim(&raw)?.to_vec();
-        let cert = x509_cert::Certificate::from_der(&der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
-        let spki = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
-        let key =
-            RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))?;
+        let key = crate::certificate::public_key(&der)?;
         self.certificate_key = Some(key);
         self.certificate = Some(der.clone());
         Ok(der)

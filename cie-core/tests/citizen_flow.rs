@@ -209,9 +209,11 @@ fn card_removed_is_a_clean_error() {
     rig.handle.remove();
     let err = rig.session.sign(HashAlg::Sha256, b"gone").unwrap_err();
     assert!(err.is_card_removed(), "{err}");
+    assert!(!rig.session.is_logged_in(), "the PIN must be forgotten when the card is removed");
     rig.handle.insert();
     // The old connection stays dead; a new one works.
-    assert!(rig.session.sign(HashAlg::Sha256, b"still gone").unwrap_err().is_card_removed());
+    assert!(matches!(rig.session.sign(HashAlg::Sha256, b"still gone"), Err(Error::LoginRequired)));
+    assert!(rig.session.pin_status().unwrap_err().is_card_removed());
     let mut s = cie_core::session::Session::open(rig.handle.connect()).unwrap();
     s.verify_pin(&pin()).unwrap();
     s.sign(HashAlg::Sha256, b"back").unwrap();

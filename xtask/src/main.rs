@@ -17,12 +17,25 @@ use std::process::{Command, ExitCode, Stdio};
 use cie_sim::stack::{StackOptions, VirtualStack};
 
 mod fuzz;
+mod header;
+mod install;
 
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
 /// brings up loopback with `ip`; tests drive it with OpenSC and pcsc-tools clients.
-const PACKAGES: &[&str] =
-    &["libpcsclite-dev", "pkg-config", "pcscd", "pcsc-tools", "vsmartcard-vpcd", "opensc", "iproute2"];
+/// cie-ffi's and the CLI's tests also run the C example under valgrind and verify signatures
+/// with openssl.
+const PACKAGES: &[&str] = &[
+    "libpcsclite-dev",
+    "pkg-config",
+    "pcscd",
+    "pcsc-tools",
+    "vsmartcard-vpcd",
+    "opensc",
+    "iproute2",
+    "valgrind",
+    "openssl",
+];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
@@ -41,7 +54,10 @@ commands:
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
-  install-deps       only install the missing system packages";
+  install-deps       only install the missing system packages
+  header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
+  install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
+                     build libcie_pkcs11.so (release) and install it with its p11-kit module file";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +73,8 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::fuzz(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
+        "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
+        "install" => install::install(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

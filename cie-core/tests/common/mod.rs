@@ -7,9 +7,7 @@ use cie_core::session::Session;
 use cie_core::transport::{ApduCounter, Counting};
 use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions, SimTransport};
-use rsa::pkcs8::DecodePublicKey;
 use rsa::RsaPublicKey;
-use x509_cert::der::{Decode, Encode};
 
 pub type SimSession = Session<Counting<SimTransport>>;
 
@@ -42,7 +40,5 @@ pub fn exchanges(counter: &ApduCounter) -> u64 {
 
 /// The RSA public key of a DER certificate.
 pub fn certificate_key(der: &[u8]) -> RsaPublicKey {
-    let cert = x509_cert::Certificate::from_der(der).unwrap();
-    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
-    RsaPublicKey::from_public_key_der(&spki).unwrap()
+    cie_core::certificate::public_key(der).unwrap()
 }

@@ -1,0 +1,247 @@
+//! `cie_card`: one open card (a cie-core session over PC/SC), and the data it shows (§2).
+
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+
+use cie_core::pcsc_backend::PcscTransport;
+use cie_core::session::Session;
+use cie_core::{Error, Transport, TransportError};
+use rsa::traits::PublicKeyParts;
+
+use crate::args;
+use crate::status::{cie_status, guard, FfiError, CIE_ERR_INTERNAL};
+
+/// An open CIE (opaque). Create it with `cie_card_open`, free it with `cie_card_free`.
+/// A handle must not be used from two threads at the same time; different handles are
+/// independent.
+pub struct cie_card {
+    state: Mutex<CardState>,
+}
+
+/// What a handle holds.
+pub(crate) struct CardState {
+    pub(crate) session: Session<Box<dyn Transport>>,
+    reader: String,
+    signature_len: Option<usize>,
+}
+
+impl CardState {
+    /// The length of the holder key's signatures (its modulus), from the certificate.
+    pub(crate) fn signature_len(&mut self) -> Result<usize, FfiError> {
+        if let Some(n) = self.signature_len {
+            return Ok(n);
+        }
+        let cert = self.session.certificate()?;
+        let n = modulus_len(&cert)?;
+        self.signature_len = Some(n);
+        Ok(n)
+    }
+}
+
+fn modulus_len(cert: &[u8]) -> Result<usize, Error> {
+    Ok(cie_core::certificate::public_key(cert)?.size())
+}
+
+impl cie_card {
+    /// Wraps a session; the C entry points and Rust tests both build handles through this.
+    #[doc(hidden)]
+    pub fn from_transport(transport: Box<dyn Transport>) -> Result<Box<cie_card>, Error> {
+        let reader = transport.name();
+        let session = Session::open(transport)?;
+        Ok(Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) }))
+    }
+
+    /// Locks the handle; a handle poisoned by a caught panic is refused.
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, CardState>, FfiError> {
+        self.state.lock().map_err(|_| {
+            FfiError::new(
+                CIE_ERR_INTERNAL,
+                "this handle is unusable after an internal error; free it and open the card again",
+            )
+        })
+    }
+}
+
+/// Runs `f` on the card behind `card` (inside an entry point's guard).
+///
+/// # Safety
+/// `card` is NULL or a live handle from `cie_card_open`.
+pub(crate) unsafe fn on_card(
+    card: *const cie_card,
+    f: impl FnOnce(&mut CardState) -> Result<(), FfiError>,
+) -> Result<(), FfiError> {
+    // SAFETY: forwarded contract.
+    let card = unsafe { args::non_null(card, "card") }?;
+    let mut state = card.lock()?;
+    f(&mut state)
+}
+
+/// An entry point that runs `f` on the card behind `card`.
+///
+/// # Safety
+/// `card` is NULL or a live handle from `cie_card_open`.
+pub(crate) unsafe fn with_card(
+    card: *const cie_card,
+    f: impl FnOnce(&mut CardState) -> Result<(), FfiError>,
+) -> cie_status {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { on_card(card, f) })
+}
+
+/// Opens the first reader's CIE: the first reader holding a CIE wins; when none does, the most
+/// telling failure (a card that is not a CIE, a PC/SC error) beats "no card".
+fn open_first() -> Result<Box<cie_card>, Error> {
+    let mut failure: Option<Error> = None;
+    for name in PcscTransport::list_readers()? {
+        let attempt =
+            PcscTransport::connect(&name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)));
+        match attempt {
+            Ok(card) => return Ok(card),
+            Err(e) => {
+                tracing::debug!(target: "cie::ffi", "{name}: {e}");
+                let no_card = matches!(e, Error::Transport(TransportError::NoCard | TransportError::CardRemoved));
+                if failure.is_none() || !no_card {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    Err(match failure {
+        Some(Error::Transport(TransportError::CardRemoved)) | None => TransportError::NoCard.into(),
+        Some(e) => e,
+    })
+}
+
+/// Opens the CIE in `reader` (a name from `cie_readers_list`), or, when `reader` is NULL, in the
+/// first reader that holds one. Detects the card generation and reads the NIS (no PIN needed).
+/// On success `*out` receives a handle to free with `cie_card_free`; on failure `*out` is NULL.
+/// Fails with `CIE_ERR_NO_READER`, `CIE_ERR_NO_CARD`, `CIE_ERR_NOT_CIE`, `CIE_ERR_CARD_BUSY`...
+///
+/// # Safety
+/// `reader` is NULL or a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_open(reader: *const c_char, out: *mut *mut cie_card) -> cie_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::bad_argument("out is NULL"))?;
+        *out = std::ptr::null_mut();
+        // SAFETY: forwarded contract.
+        let reader = unsafe { args::optional_string(reader, "reader") }?;
+        let card = match reader {
+            Some(name) => {
+                PcscTransport::connect(name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)))?
+            }
+            None => open_first()?,
+        };
+        *out = Box::into_raw(card);
+        Ok(())
+    })
+}
+
+/// Closes the card and frees the handle (NULL is ignored). The PIN held for the session is
+/// wiped and the card is left as it is (not reset).
+///
+/// # Safety
+/// `card` is NULL or a handle from `cie_card_open`, freed once and not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_free(card: *mut cie_card) {
+    if !card.is_null() {
+        // SAFETY: the handle came from Box::into_raw and is freed once.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(card) })));
+    }
+}
+
+/// The reader's name (NUL-terminated; `*len` counts the NUL).
+///
+/// # Safety
+/// `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_reader(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe { with_card(card, |c| args::write_string(&c.reader, buf, len)) }
+}
+
+/// The card generation, e.g. "NXP" or "Gemalto" (PROTOCOL.md §1.1; NUL-terminated).
+///
+/// # Safety
+/// As `cie_card_reader`.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_generation(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe { with_card(card, |c| args::write_string(c.session.generation().name(), buf, len)) }
+}
+
+/// The answer to reset (raw bytes).
+///
+/// # Safety
+/// `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_atr(card: *const cie_card, buf: *mut u8, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe { with_card(card, |c| args::write_bytes(c.session.atr(), buf, len)) }
+}
+
+/// The NIS (Numero Identificativo per i Servizi, EF 1001, PROTOCOL.md §2.2): 12 digits plus
+/// the NUL. No PIN needed.
+///
+/// # Safety
+/// As `cie_card_reader`.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_nis(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe { with_card(card, |c| args::write_string(c.session.nis(), buf, len)) }
+}
+
+/// The card number printed on the card (EF 1002, §2.2), NUL-terminated. Needs the PIN
+/// (`CIE_ERR_LOGIN_REQUIRED` otherwise).
+///
+/// # Safety
+/// As `cie_card_reader`.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_serial(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card(card, |c| {
+            if !c.session.is_logged_in() {
+                return Err(Error::LoginRequired.into());
+            }
+            let serial = c.session.serial()?;
+            args::write_string(&serial, buf, len)
+        })
+    }
+}
+
+/// The holder's authentication certificate (EF 1003, §2.2), X.509 DER. Needs the PIN
+/// (`CIE_ERR_LOGIN_REQUIRED` otherwise); read once, then served from memory.
+///
+/// # Safety
+/// `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_certificate(card: *const cie_card, buf: *mut u8, len: *mut usize) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card(card, |c| {
+            if c.session.cached_certificate().is_none() && !c.session.is_logged_in() {
+                return Err(Error::LoginRequired.into());
+            }
+            let cert = c.session.certificate()?;
+            args::write_bytes(&cert, buf, len)
+        })
+    }
+}
+
+/// Forgets the PIN and closes the secure channel; the next signature needs the PIN again.
+///
+/// # Safety
+/// `card` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn cie_card_logout(card: *const cie_card) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card(card, |c| {
+            c.session.logout();
+            Ok(())
+        })
+    }
+}

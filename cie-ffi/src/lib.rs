@@ -1,0 +1,53 @@
+//! libcie: a small C API over cie-core for the Italian electronic identity card (CIE 3.0).
+//!
+//! No protocol logic lives here: every function is a thin shim over [`cie_core::session::Session`]
+//! that checks its arguments, catches panics, maps errors to `CIE_ERR_*` codes and keeps a
+//! thread-local message for `cie_last_error()`. The header `include/cie.h` is generated from this
+//! crate by cbindgen (`cargo xtask header`); a test fails when it is stale.
+//!
+//! Conventions (also in the header): opaque handles with create/free pairs; caller-owned output
+//! buffers with the size query through a NULL buffer; a handle is not to be used from two threads
+//! at once, different handles are independent.
+
+#![allow(non_camel_case_types)]
+
+pub mod args;
+pub mod card;
+pub mod pin;
+pub mod readers;
+pub mod sign;
+pub mod sod;
+pub mod status;
+
+use std::ffi::c_char;
+
+pub use card::cie_card;
+pub use readers::cie_reader_list;
+pub use sign::*;
+pub use status::*;
+
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
+
+/// The library version, e.g. "0.1.0" (a static string).
+#[no_mangle]
+pub extern "C" fn cie_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+/// The message of the last failed `cie_*` call on this thread: what happened and, where useful,
+/// what to do next (never a PIN). Empty after a successful call. The string belongs to the
+/// library and stays valid until the next `cie_*` call on the same thread.
+#[no_mangle]
+pub extern "C" fn cie_last_error() -> *const c_char {
+    status::last_error_ptr()
+}
+
+/// A short static description of a status code ("wrong PIN", ...).
+#[no_mangle]
+pub extern "C" fn cie_status_string(status: cie_status) -> *const c_char {
+    status::describe(status).as_ptr()
+}

@@ -1,0 +1,198 @@
+//! `C_Login`, `C_Logout`, `C_InitPIN`, `C_SetPIN` (PROTOCOL.md §6, DESIGN.md §5).
+//!
+//! `CKU_USER` takes the full 8-digit PIN; `CKU_SO` takes the PUK; `C_InitPIN` in an SO session
+//! unblocks the PIN with the PUK and sets the new one; `C_SetPIN` changes the PIN. A PIN of the
+//! wrong length is refused with `CKR_PIN_LEN_RANGE` before any APDU. After a user login the
+//! certificate is read (unless already known) and stored in the certificate cache.
+
+use std::sync::Arc;
+
+use cie_core::pin::Secret;
+use cie_core::Credential;
+use cryptoki_sys::*;
+
+use crate::error::{Ckr, Result};
+use crate::module::{lock, Login, Module, Slot};
+use crate::object::ObjectSet;
+use crate::session::SessionObj;
+
+/// Validates a PIN or PUK before any APDU: length 8 (else `CKR_PIN_LEN_RANGE`), digits only
+/// (else `bad_chars`: `CKR_PIN_INCORRECT` for a login, `CKR_PIN_INVALID` for a new PIN).
+fn secret(kind: Credential, value: &[u8], bad_chars: CK_RV) -> Result<Secret> {
+    if value.len() != cie_core::pin::SECRET_LEN {
+        return Err(Ckr(CKR_PIN_LEN_RANGE));
+    }
+    Secret::new(kind, value).map_err(|_| Ckr(bad_chars))
+}
+
+impl Module {
+    /// `C_Login`.
+    pub fn login(&self, handle: CK_SESSION_HANDLE, user_type: CK_USER_TYPE, pin: &[u8]) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let current = inst.login_state(&s);
+        match user_type {
+            CKU_USER => {
+                match current {
+                    Login::User => return Err(Ckr(CKR_USER_ALREADY_LOGGED_IN)),
+                    Login::So => return Err(Ckr(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
+                    Login::Nobody => {}
+                }
+                let pin = secret(Credential::Pin, pin, CKR_PIN_INCORRECT)?;
+                let known = lock(&s.slot.state).objects.is_some();
+                let certificate = inst.with_card(&s.slot, s.epoch, |conn| {
+                    conn.card.verify_pin(&pin)?;
+                    if known {
+                        return Ok(None);
+                    }
+                    // Read the certificate now so the objects appear with the login.
+                    match conn.card.certificate() {
+                        Ok(cert) => {
+                            let binding = conn.card.card_binding_signature().ok();
+                            Ok(Some((cert, binding, conn.card.nis().to_owned())))
+                        }
+                        Err(e) if crate::error::is_removal(&e) => Err(e),
+                        Err(e) => {
+                            tracing::warn!("certificate unreadable: {e}");
+                            Ok(None)
+                        }
+                    }
+                })?;
+                if let Some((cert, binding, nis)) = certificate {
+                    install_objects(&s.slot, s.epoch, &cert);
+                    if let (Some(cache), Some(binding)) = (&inst.cache, binding) {
+                        if let Err(e) = cache.store(&nis, &binding, &cert) {
+                            tracing::warn!("certificate cache: cannot store: {e}");
+                        }
+                    }
+                }
+                set_login(&s.slot, s.epoch, Login::User);
+                tracing::info!("slot {}: user logged in", s.slot.id);
+                Ok(())
+            }
+            CKU_SO => {
+                match current {
+                    Login::So => return Err(Ckr(CKR_USER_ALREADY_LOGGED_IN)),
+                    Login::User => return Err(Ckr(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
+                    Login::Nobody => {}
+                }
+                let read_only =
+                    lock(&inst.sessions).values().any(|o| o.slot.id == s.slot.id && o.epoch == s.epoch && !o.rw);
+                if read_only {
+                    return Err(Ckr(CKR_SESSION_READ_ONLY_EXISTS));
+                }
+                let puk = secret(Credential::Puk, pin, CKR_PIN_INCORRECT)?;
+                // The CIE has no PUK-only check that leaves no trace; the PUK is verified by
+                // C_InitPIN, which needs it.
+                inst.with_card(&s.slot, s.epoch, |conn| {
+                    conn.puk = Some(puk);
+                    Ok(())
+                })?;
+                set_login(&s.slot, s.epoch, Login::So);
+                tracing::info!("slot {}: security officer logged in", s.slot.id);
+                Ok(())
+            }
+            CKU_CONTEXT_SPECIFIC => Err(Ckr(CKR_OPERATION_NOT_INITIALIZED)),
+            _ => Err(Ckr(CKR_USER_TYPE_INVALID)),
+        }
+    }
+
+    /// `C_Logout`: forgets the PIN (or PUK); no APDU.
+    pub fn logout(&self, handle: CK_SESSION_HANDLE) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        if inst.login_state(&s) == Login::Nobody {
+            return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
+        }
+        inst.logout_token(&s.slot, s.epoch);
+        let same_token: Vec<Arc<SessionObj>> =
+            lock(&inst.sessions).values().filter(|o| o.slot.id == s.slot.id).cloned().collect();
+        for other in same_token {
+            lock(&other.ops).sign = None;
+        }
+        Ok(())
+    }
+
+    /// `C_InitPIN`: in an SO session, unblocks the PIN with the PUK and sets `new_pin`.
+    pub fn init_pin(&self, handle: CK_SESSION_HANDLE, new_pin: &[u8]) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        if inst.login_state(&s) != Login::So {
+            return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
+        }
+        let new_pin = secret(Credential::Pin, new_pin, CKR_PIN_INVALID)?;
+        let result = inst.with_card(&s.slot, s.epoch, |conn| {
+            let Some(puk) = conn.puk.clone() else {
+                return Err(cie_core::Error::LoginRequired);
+            };
+            let r = conn.card.unblock_pin(&puk, &new_pin);
+            if matches!(r, Err(cie_core::Error::WrongCredential { .. } | cie_core::Error::Blocked(_))) {
+                conn.puk = None;
+            }
+            r
+        });
+        match result {
+            Ok(()) => {
+                let mut st = lock(&s.slot.state);
+                if st.epoch == s.epoch {
+                    st.pin_tries = Some(3);
+                    st.puk_tries = None;
+                }
+                tracing::info!("slot {}: PIN unblocked and replaced", s.slot.id);
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e.rv(), CKR_PIN_INCORRECT | CKR_PIN_LOCKED | CKR_USER_NOT_LOGGED_IN) {
+                    // The PUK is wrong or blocked: the SO is no longer logged in.
+                    set_login(&s.slot, s.epoch, Login::Nobody);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `C_SetPIN`: changes the user PIN (CHANGE REFERENCE DATA with old and new PIN). The PUK
+    /// of a CIE cannot be changed.
+    pub fn set_pin(&self, handle: CK_SESSION_HANDLE, old: &[u8], new: &[u8]) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        if !s.rw {
+            return Err(Ckr(CKR_SESSION_READ_ONLY));
+        }
+        if inst.login_state(&s) == Login::So {
+            return Err(Ckr(CKR_FUNCTION_NOT_SUPPORTED));
+        }
+        let old = secret(Credential::Pin, old, CKR_PIN_INCORRECT)?;
+        let new = secret(Credential::Pin, new, CKR_PIN_INVALID)?;
+        let result = inst.with_card(&s.slot, s.epoch, |conn| conn.card.change_pin(&old, &new));
+        if let Err(e) = result {
+            if e.rv() == CKR_PIN_INCORRECT || e.rv() == CKR_PIN_LOCKED {
+                // cie-core forgets a PIN that the card no longer accepts.
+                set_login(&s.slot, s.epoch, Login::Nobody);
+            }
+            return Err(e);
+        }
+        tracing::info!("slot {}: PIN changed", s.slot.id);
+        Ok(())
+    }
+}
+
+fn set_login(slot: &Slot, epoch: u64, login: Login) {
+    let mut st = lock(&slot.state);
+    if st.epoch == epoch {
+        st.login = login;
+    }
+}
+
+/// Makes the objects of the certificate visible on the token of `epoch`.
+fn install_objects(slot: &Slot, epoch: u64, certificate: &[u8]) {
+    match ObjectSet::from_certificate(certificate, epoch) {
+        Ok(set) => {
+            let mut st = lock(&slot.state);
+            if st.epoch == epoch && st.objects.is_none() {
+                st.objects = Some(Arc::new(set));
+            }
+        }
+        Err(e) => tracing::warn!("slot {}: certificate unusable: {e}", slot.id),
+    }
+}

@@ -1,0 +1,237 @@
+//! Signing: `C_SignInit`, `C_Sign`, `C_SignUpdate`, `C_SignFinal` and the mechanisms
+//! (PROTOCOL.md §7: the card adds PKCS#1 v1.5 type-1 padding to at most k - 11 bytes; no raw
+//! RSA, no PSS). `CKM_RSA_PKCS` signs the caller's DigestInfo; `CKM_SHAx_RSA_PKCS` hash on the
+//! host and build the DigestInfo. A size query (NULL signature buffer) or a short buffer does
+//! not end the operation.
+
+use cie_core::sign::{digest_info, HashAlg, MAX_SIGN_INPUT};
+use cryptoki_sys::*;
+use sha2::digest::DynDigest;
+use zeroize::Zeroizing;
+
+use crate::error::{Ckr, Result};
+use crate::module::{lock, Login, Module};
+
+/// The mechanisms of the token, in `C_GetMechanismList` order.
+pub const MECHANISMS: [CK_MECHANISM_TYPE; 6] = [
+    CKM_RSA_PKCS,
+    CKM_SHA1_RSA_PKCS,
+    CKM_SHA224_RSA_PKCS,
+    CKM_SHA256_RSA_PKCS,
+    CKM_SHA384_RSA_PKCS,
+    CKM_SHA512_RSA_PKCS,
+];
+
+/// Key size of every CIE 3.0 holder key, in bits.
+pub const KEY_BITS: CK_ULONG = 2048;
+
+/// `C_GetMechanismInfo` for a supported mechanism: 2048-bit keys, sign only, on the card.
+pub fn mechanism_info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
+    MECHANISMS.contains(&mechanism).then_some(CK_MECHANISM_INFO {
+        ulMinKeySize: KEY_BITS,
+        ulMaxKeySize: KEY_BITS,
+        flags: CKF_SIGN | CKF_HW,
+    })
+}
+
+/// The hash of a `CKM_SHAx_RSA_PKCS` mechanism; `None` for `CKM_RSA_PKCS`.
+fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
+    match mechanism {
+        CKM_SHA1_RSA_PKCS => Some(HashAlg::Sha1),
+        CKM_SHA224_RSA_PKCS => Some(HashAlg::Sha224),
+        CKM_SHA256_RSA_PKCS => Some(HashAlg::Sha256),
+        CKM_SHA384_RSA_PKCS => Some(HashAlg::Sha384),
+        CKM_SHA512_RSA_PKCS => Some(HashAlg::Sha512),
+        _ => None,
+    }
+}
+
+fn hasher(alg: HashAlg) -> Box<dyn DynDigest + Send> {
+    use sha2::Digest;
+    match alg {
+        HashAlg::Sha1 => Box::new(sha1::Sha1::new()),
+        HashAlg::Sha224 => Box::new(sha2::Sha224::new()),
+        HashAlg::Sha256 => Box::new(sha2::Sha256::new()),
+        HashAlg::Sha384 => Box::new(sha2::Sha384::new()),
+        HashAlg::Sha512 => Box::new(sha2::Sha512::new()),
+    }
+}
+
+/// An active signature operation of a session.
+pub(crate) struct SignOp {
+    /// `None`: CKM_RSA_PKCS.
+    hash: Option<(HashAlg, Box<dyn DynDigest + Send>)>,
+    /// CKM_RSA_PKCS input collected so far.
+    data: Zeroizing<Vec<u8>>,
+    /// `C_SignUpdate` was called.
+    multi_part: bool,
+    /// Signature length.
+    sig_len: usize,
+}
+
+/// What `C_Sign`/`C_SignFinal` hand back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignOutput {
+    /// Size query: the signature length (operation still active).
+    Length(usize),
+    /// The buffer is too small for this length (`CKR_BUFFER_TOO_SMALL`; operation still active).
+    TooSmall(usize),
+    /// The signature (operation finished).
+    Signature(Vec<u8>),
+}
+
+impl Module {
+    /// `C_SignInit`. `has_parameter`: the mechanism came with a parameter (none is accepted).
+    pub fn sign_init(
+        &self,
+        handle: CK_SESSION_HANDLE,
+        mechanism: CK_MECHANISM_TYPE,
+        has_parameter: bool,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let mut ops = lock(&s.ops);
+        if ops.sign.is_some() {
+            return Err(Ckr(CKR_OPERATION_ACTIVE));
+        }
+        if !MECHANISMS.contains(&mechanism) {
+            return Err(Ckr(CKR_MECHANISM_INVALID));
+        }
+        if has_parameter {
+            return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
+        }
+        let user = inst.login_state(&s) == Login::User;
+        let objects = {
+            let st = lock(&s.slot.state);
+            if st.epoch == s.epoch {
+                st.objects.clone()
+            } else {
+                None
+            }
+        };
+        let objects = objects.ok_or(Ckr(if user { CKR_KEY_HANDLE_INVALID } else { CKR_USER_NOT_LOGGED_IN }))?;
+        if key == objects.private_key.handle {
+            if !user {
+                return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
+            }
+        } else if key == objects.public_key.handle {
+            return Err(Ckr(CKR_KEY_FUNCTION_NOT_PERMITTED));
+        } else {
+            return Err(Ckr(CKR_KEY_HANDLE_INVALID));
+        }
+        ops.sign = Some(SignOp {
+            hash: hash_of(mechanism).map(|alg| (alg, hasher(alg))),
+            data: Zeroizing::new(Vec::new()),
+            multi_part: false,
+            sig_len: objects.modulus_len,
+        });
+        Ok(())
+    }
+
+    /// `C_Sign`: `capacity` is the signature buffer's size, `None` for a size query.
+    pub fn sign(&self, handle: CK_SESSION_HANDLE, data: &[u8], capacity: Option<usize>) -> Result<SignOutput> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let mut ops = lock(&s.ops);
+        let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
+        if op.multi_part {
+            ops.sign = None;
+            return Err(Ckr(CKR_OPERATION_ACTIVE));
+        }
+        let input = match &op.hash {
+            Some((alg, _)) => digest_info(*alg, &alg.hash(data)).map_err(|_| Ckr(CKR_GENERAL_ERROR)),
+            None => Ok(data.to_vec()),
+        };
+        let input = Zeroizing::new(input?);
+        if input.is_empty() || input.len() > MAX_SIGN_INPUT {
+            ops.sign = None;
+            return Err(Ckr(CKR_DATA_LEN_RANGE));
+        }
+        let sig_len = op.sig_len;
+        match capacity {
+            None => return Ok(SignOutput::Length(sig_len)),
+            Some(c) if c < sig_len => return Ok(SignOutput::TooSmall(sig_len)),
+            Some(_) => {}
+        }
+        ops.sign = None;
+        self.card_sign(&inst, &s, &input)
+    }
+
+    /// `C_SignUpdate`.
+    pub fn sign_update(&self, handle: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let mut ops = lock(&s.ops);
+        let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
+        op.multi_part = true;
+        match &mut op.hash {
+            Some((_, h)) => h.update(part),
+            None => {
+                if op.data.len() + part.len() > MAX_SIGN_INPUT {
+                    ops.sign = None;
+                    return Err(Ckr(CKR_DATA_LEN_RANGE));
+                }
+                op.data.extend_from_slice(part);
+            }
+        }
+        Ok(())
+    }
+
+    /// `C_SignFinal`: `capacity` as for [`Module::sign`].
+    pub fn sign_final(&self, handle: CK_SESSION_HANDLE, capacity: Option<usize>) -> Result<SignOutput> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let mut ops = lock(&s.ops);
+        let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
+        if op.hash.is_none() && op.data.is_empty() {
+            ops.sign = None;
+            return Err(Ckr(CKR_DATA_LEN_RANGE));
+        }
+        let sig_len = op.sig_len;
+        match capacity {
+            None => return Ok(SignOutput::Length(sig_len)),
+            Some(c) if c < sig_len => return Ok(SignOutput::TooSmall(sig_len)),
+            Some(_) => {}
+        }
+        let Some(op) = ops.sign.take() else {
+            return Err(Ckr(CKR_OPERATION_NOT_INITIALIZED));
+        };
+        let input = match op.hash {
+            Some((alg, h)) => Zeroizing::new(digest_info(alg, &h.finalize()).map_err(|_| Ckr(CKR_GENERAL_ERROR))?),
+            None => op.data,
+        };
+        self.card_sign(&inst, &s, &input)
+    }
+
+    /// The card signs `input` (a DigestInfo or up to k - 11 bytes): 3 APDUs after login.
+    fn card_sign(
+        &self,
+        inst: &crate::module::Instance,
+        s: &crate::session::SessionObj,
+        input: &[u8],
+    ) -> Result<SignOutput> {
+        if inst.login_state(s) != Login::User {
+            return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
+        }
+        let sig = inst.with_card(&s.slot, s.epoch, |conn| conn.card.sign_digest_info(input))?;
+        Ok(SignOutput::Signature(sig))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mechanisms() {
+        for m in MECHANISMS {
+            let info = mechanism_info(m).unwrap();
+            assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_HW));
+        }
+        assert!(mechanism_info(CKM_RSA_PKCS_PSS).is_none());
+        assert!(mechanism_info(CKM_RSA_X_509).is_none());
+        assert_eq!(hash_of(CKM_SHA384_RSA_PKCS), Some(HashAlg::Sha384));
+        assert_eq!(hash_of(CKM_RSA_PKCS), None);
+    }
+}

@@ -1,0 +1,270 @@
+//! Slots and tokens: `C_GetSlotList`, `C_GetSlotInfo`, `C_GetTokenInfo`,
+//! `C_GetMechanismList`, `C_GetMechanismInfo`, `C_WaitForSlotEvent` (DESIGN.md §6: one slot per
+//! reader, one token per card; PROTOCOL.md §8.6 for what the official module shows).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use cryptoki_sys::*;
+
+use crate::backend::{ReaderStatus, WaitOutcome};
+use crate::error::{Ckr, Result};
+use crate::module::{lock, Instance, Login, Module, Slot, TokenData};
+use crate::object::{ObjectSet, CK_UNAVAILABLE_INFORMATION};
+use crate::sign::{mechanism_info, MECHANISMS};
+
+/// `text` left-aligned in `N` bytes padded with spaces, cut at a character boundary.
+pub fn pad<const N: usize>(text: &str) -> [u8; N] {
+    let mut out = [b' '; N];
+    let mut end = text.len().min(N);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out[..end].copy_from_slice(&text.as_bytes()[..end]);
+    out
+}
+
+/// This crate's version as a `CK_VERSION`.
+pub(crate) fn crate_version() -> CK_VERSION {
+    let num = |s: &str| s.parse::<u8>().unwrap_or(0);
+    CK_VERSION { major: num(env!("CARGO_PKG_VERSION_MAJOR")), minor: num(env!("CARGO_PKG_VERSION_MINOR")) }
+}
+
+impl Instance {
+    /// Opens the token in a slot if needed (connects, reads the card's static data, looks up the
+    /// certificate cache) and returns its epoch and data.
+    pub(crate) fn open_token(&self, slot: &Slot) -> Result<(u64, Arc<TokenData>)> {
+        let epoch = self.refresh(slot);
+        let check = |slot: &Slot| -> Result<Option<Arc<TokenData>>> {
+            let st = lock(&slot.state);
+            if st.epoch != epoch || epoch == 0 {
+                return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
+            }
+            if st.unrecognized {
+                return Err(Ckr(CKR_TOKEN_NOT_RECOGNIZED));
+            }
+            Ok(st.info.clone())
+        };
+        if let Some(info) = check(slot)? {
+            return Ok((epoch, info));
+        }
+        let cache = self.cache.clone();
+        let (info, certificate) = self.with_card(slot, epoch, |conn| {
+            let info =
+                TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.generation().manufacturer() };
+            let mut certificate = None;
+            if let Some(cache) = &cache {
+                match conn.card.card_binding_signature() {
+                    Ok(binding) => certificate = cache.load(&info.nis, &binding),
+                    Err(e) if crate::error::is_removal(&e) => return Err(e),
+                    Err(e) => tracing::info!("certificate cache unavailable for this card: {e}"),
+                }
+            }
+            Ok((info, certificate))
+        })?;
+        let objects = certificate.and_then(|der| match ObjectSet::from_certificate(&der, epoch) {
+            Ok(o) => Some(Arc::new(o)),
+            Err(e) => {
+                tracing::warn!("cached certificate unusable: {e}");
+                None
+            }
+        });
+        let mut st = lock(&slot.state);
+        if st.epoch != epoch {
+            return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
+        }
+        if let Some(existing) = &st.info {
+            return Ok((epoch, existing.clone()));
+        }
+        let info = Arc::new(info);
+        st.info = Some(info.clone());
+        if st.objects.is_none() {
+            st.objects = objects;
+        }
+        tracing::info!("slot {}: CIE token {epoch} ({})", slot.id, info.manufacturer);
+        Ok((epoch, info))
+    }
+
+    /// The slot's token if present (opened), else `CKR_TOKEN_NOT_PRESENT`.
+    pub(crate) fn token_slot(&self, slot_id: CK_SLOT_ID) -> Result<(Arc<Slot>, u64, Arc<TokenData>)> {
+        let slot = self.slot(slot_id)?;
+        let (epoch, info) = self.open_token(&slot)?;
+        Ok((slot, epoch, info))
+    }
+}
+
+impl Module {
+    /// `C_GetSlotList`: the slots (readers), or only those with a token. `refresh` (the size
+    /// query with a NULL list) re-reads the reader list and remembers the answer, which the
+    /// following call with a buffer returns again.
+    pub fn slot_list(&self, token_present: bool, refresh: bool) -> Result<Vec<CK_SLOT_ID>> {
+        let inst = self.instance()?;
+        let idx = usize::from(token_present);
+        if !refresh {
+            if let Some(list) = lock(&inst.listed)[idx].clone() {
+                return Ok(list);
+            }
+        }
+        let slots = inst.refresh_readers();
+        let mut list = Vec::new();
+        for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
+            if !token_present || inst.refresh(slot) != 0 {
+                list.push(slot.id);
+            }
+        }
+        lock(&inst.listed)[idx] = Some(list.clone());
+        Ok(list)
+    }
+
+    /// `C_GetSlotInfo` (no APDU).
+    pub fn slot_info(&self, slot_id: CK_SLOT_ID) -> Result<CK_SLOT_INFO> {
+        let inst = self.instance()?;
+        let slot = inst.slot(slot_id)?;
+        let present = inst.refresh(&slot) != 0;
+        let mut flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT;
+        if present {
+            flags |= CKF_TOKEN_PRESENT;
+        }
+        Ok(CK_SLOT_INFO {
+            slotDescription: pad(&slot.reader),
+            manufacturerID: pad(&slot.reader),
+            flags,
+            hardwareVersion: CK_VERSION::default(),
+            firmwareVersion: CK_VERSION::default(),
+        })
+    }
+
+    /// `C_GetTokenInfo`: label `CIE <NIS>`, the chip manufacturer, model "CIE 3.0", serial = NIS,
+    /// and the PIN flags as last reported by the card.
+    pub fn token_info(&self, slot_id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
+        let inst = self.instance()?;
+        let (slot, epoch, info) = inst.token_slot(slot_id)?;
+        let (pin_tries, puk_tries) = {
+            let st = lock(&slot.state);
+            (st.pin_tries, st.puk_tries)
+        };
+        let mut flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
+        flags |= match pin_tries {
+            Some(0) => CKF_USER_PIN_LOCKED,
+            Some(1) => CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW,
+            Some(2) => CKF_USER_PIN_COUNT_LOW,
+            _ => 0,
+        };
+        flags |= match puk_tries {
+            Some(0) => CKF_SO_PIN_LOCKED,
+            Some(1) => CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_COUNT_LOW,
+            Some(2..=9) => CKF_SO_PIN_COUNT_LOW,
+            _ => 0,
+        };
+        let (sessions, rw) = inst.session_counts(&slot, epoch);
+        Ok(CK_TOKEN_INFO {
+            label: pad(&format!("CIE {}", info.nis)),
+            manufacturerID: pad(info.manufacturer),
+            model: pad("CIE 3.0"),
+            serialNumber: pad(&info.nis),
+            flags,
+            ulMaxSessionCount: CK_EFFECTIVELY_INFINITE,
+            ulSessionCount: sessions as CK_ULONG,
+            ulMaxRwSessionCount: CK_EFFECTIVELY_INFINITE,
+            ulRwSessionCount: rw as CK_ULONG,
+            ulMaxPinLen: 8,
+            ulMinPinLen: 8,
+            ulTotalPublicMemory: CK_UNAVAILABLE_INFORMATION,
+            ulFreePublicMemory: CK_UNAVAILABLE_INFORMATION,
+            ulTotalPrivateMemory: CK_UNAVAILABLE_INFORMATION,
+            ulFreePrivateMemory: CK_UNAVAILABLE_INFORMATION,
+            hardwareVersion: CK_VERSION { major: 3, minor: 0 },
+            firmwareVersion: CK_VERSION::default(),
+            utcTime: [b' '; 16],
+        })
+    }
+
+    /// `C_GetMechanismList` (PROTOCOL.md §7: PKCS#1 v1.5 signatures only).
+    pub fn mechanism_list(&self, slot_id: CK_SLOT_ID) -> Result<Vec<CK_MECHANISM_TYPE>> {
+        let inst = self.instance()?;
+        let slot = inst.slot(slot_id)?;
+        if inst.refresh(&slot) == 0 {
+            return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
+        }
+        Ok(MECHANISMS.to_vec())
+    }
+
+    /// `C_GetMechanismInfo`.
+    pub fn mechanism_info(&self, slot_id: CK_SLOT_ID, mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
+        let inst = self.instance()?;
+        let slot = inst.slot(slot_id)?;
+        if inst.refresh(&slot) == 0 {
+            return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
+        }
+        mechanism_info(mechanism).ok_or(Ckr(CKR_MECHANISM_INVALID))
+    }
+
+    /// `C_WaitForSlotEvent`: the first slot whose card was inserted or removed since the last
+    /// report. Blocks (holding no lock) unless `CKF_DONT_BLOCK`; `C_Finalize` wakes it with
+    /// `CKR_CRYPTOKI_NOT_INITIALIZED`.
+    pub fn wait_for_slot_event(&self, flags: CK_FLAGS) -> Result<CK_SLOT_ID> {
+        let inst = self.instance()?;
+        loop {
+            if inst.finalized.load(Ordering::SeqCst) {
+                return Err(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED));
+            }
+            let slots = inst.refresh_readers();
+            let mut known: Vec<(String, ReaderStatus)> = Vec::new();
+            for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
+                let Ok(now) = inst.backend.status(&slot.reader) else { continue };
+                let mut reported = lock(&inst.reported);
+                match reported.insert(slot.reader.clone(), now) {
+                    Some(before) if before.present != now.present || (now.present && before.events != now.events) => {
+                        return Ok(slot.id);
+                    }
+                    // A reader seen for the first time is an event only if it holds a card.
+                    None if now.present => return Ok(slot.id),
+                    _ => known.push((slot.reader.clone(), now)),
+                }
+            }
+            if flags & CKF_DONT_BLOCK != 0 {
+                return Err(Ckr(CKR_NO_EVENT));
+            }
+            let waiter = inst.backend.waiter().map_err(|e| {
+                tracing::debug!("cannot wait for slot events: {e}");
+                Ckr(CKR_DEVICE_ERROR)
+            })?;
+            lock(&inst.waiters).push(waiter.clone());
+            // C_Finalize may have run between the check above and the registration.
+            if inst.finalized.load(Ordering::SeqCst) {
+                waiter.cancel();
+            }
+            let outcome = waiter.wait(&known);
+            lock(&inst.waiters).retain(|w| !Arc::ptr_eq(w, &waiter));
+            match outcome {
+                Ok(WaitOutcome::Cancelled) => return Err(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED)),
+                Ok(WaitOutcome::Changed) => {}
+                Err(e) => {
+                    tracing::debug!("waiting for slot events: {e}");
+                    return Err(Ckr(CKR_DEVICE_ERROR));
+                }
+            }
+        }
+    }
+
+    /// Who is logged in to a slot's token (for tests and diagnostics).
+    pub fn is_user_logged_in(&self, slot_id: CK_SLOT_ID) -> Result<bool> {
+        let inst = self.instance()?;
+        let slot = inst.slot(slot_id)?;
+        let st = lock(&slot.state);
+        Ok(st.login == Login::User)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding() {
+        assert_eq!(&pad::<8>("CIE"), b"CIE     ");
+        assert_eq!(&pad::<4>("abcdef"), b"abcd");
+        // "è" is two bytes: never cut in the middle.
+        assert_eq!(&pad::<4>("abcè"), b"abc ");
+    }
+}

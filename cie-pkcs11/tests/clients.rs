@@ -1,0 +1,395 @@
+//! The built module in the clients citizens and integrators use, each against the simulated
+//! card behind an isolated pcscd and each under `timeout` (TESTING.md, "PKCS#11 clients"):
+//! OpenSC pkcs11-tool (--test, --sign verified by openssl), NSS certutil/modutil, the OpenSSL
+//! pkcs11 engine with curl in a TLS 1.2 client-certificate handshake against openssl s_server,
+//! GnuTLS p11tool through a p11-kit module file, and Java 17 SunPKCS11 (keytool, a signature).
+//!
+//! Debian packages: opensc, libnss3-tools, libengine-pkcs11-openssl, curl, openssl, gnutls-bin,
+//! p11-kit, openjdk-17-jdk-headless (plus the stack's pcscd, vsmartcard-vpcd, iproute2).
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use cie_sim::fixtures;
+use cie_sim::stack::VirtualStack;
+use common::*;
+use sha1::{Digest, Sha1};
+
+/// Everything a client test needs: the stack, a private home, the module path.
+struct Client {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    stack: VirtualStack,
+    home: PathBuf,
+    module: PathBuf,
+}
+
+impl Client {
+    fn new(tag: &str) -> Client {
+        let serial = serial();
+        let stack = start_stack();
+        let home = temp_dir(&format!("client-{tag}"));
+        Client { _serial: serial, stack, home, module: module_path() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.join(name)
+    }
+
+    /// A command under `timeout`, stdin closed, with the stack's socket, a private HOME and no
+    /// certificate cache unless the test sets one.
+    fn cmd(&self, secs: u32, program: &str) -> Command {
+        require(program);
+        let mut c = Command::new("timeout");
+        c.arg(secs.to_string())
+            .arg(program)
+            .stdin(Stdio::null())
+            .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("CIE_PKCS11_CACHE", "off")
+            .env_remove("CIE_PKCS11_LOG");
+        c
+    }
+
+    /// Writes the test card's certificate as PEM and returns its path.
+    fn citizen_pem(&self) -> PathBuf {
+        let der = self.path("citizen.der");
+        std::fs::write(&der, certificate()).unwrap();
+        let pem = self.path("citizen.pem");
+        ok(self.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem));
+        pem
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.home);
+        }
+    }
+}
+
+/// Fails with an actionable message when a client program is missing.
+fn require(program: &str) {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain(["/usr/bin", "/bin", "/usr/sbin"].map(PathBuf::from))
+        .any(|d| d.join(program).is_file());
+    assert!(found, "{program} not installed: run `cargo xtask test` (it installs the PKCS#11 client packages)");
+}
+
+/// Runs a command; it must succeed. Returns stdout.
+fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "{cmd:?} failed: {}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The CKA_ID of the test card's objects (SHA-1 of the modulus), hex.
+fn key_id_hex() -> String {
+    use rsa::traits::PublicKeyParts;
+    let n = certificate_key().n().to_bytes_be();
+    Sha1::digest(&n).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const TOKEN_URI: &str = "pkcs11:token=CIE%20378215946021";
+
+#[test]
+fn pkcs11_tool_test_suite_passes() {
+    let c = Client::new("p11test");
+    let m = c.module.clone();
+    let out =
+        ok(c.cmd(120, "pkcs11-tool").arg("--module").arg(&m).args(["--test", "--login", "--pin", fixtures::TEST_PIN]));
+    assert!(out.contains("No errors"), "{out}");
+    assert!(out.contains("all 4 signature functions seem to work"), "{out}");
+    let listed = ok(c.cmd(60, "pkcs11-tool").arg("--module").arg(&m).args([
+        "--list-objects",
+        "--login",
+        "--pin",
+        fixtures::TEST_PIN,
+    ]));
+    assert!(listed.contains("Certificate Object") && listed.contains("Private Key Object"), "{listed}");
+    assert!(listed.contains("MARIO ROSSI (CIE)"), "{listed}");
+}
+
+#[test]
+fn pkcs11_tool_signature_verifies_with_openssl() {
+    let c = Client::new("p11sign");
+    let input = c.path("document.txt");
+    std::fs::write(&input, b"a document signed with the CIE through pkcs11-tool\n").unwrap();
+    let sig = c.path("document.sig");
+    ok(c.cmd(60, "pkcs11-tool")
+        .arg("--module")
+        .arg(&c.module)
+        .args([
+            "--login",
+            "--pin",
+            fixtures::TEST_PIN,
+            "--sign",
+            "--mechanism",
+            "SHA256-RSA-PKCS",
+            "--id",
+            &key_id_hex(),
+        ])
+        .arg("-i")
+        .arg(&input)
+        .arg("-o")
+        .arg(&sig));
+    let pem = c.citizen_pem();
+    let public = c.path("public.pem");
+    let key = ok(c.cmd(20, "openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(&pem));
+    std::fs::write(&public, key).unwrap();
+    let verified = ok(c
+        .cmd(20, "openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&public)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&input));
+    assert!(verified.contains("Verified OK"), "{verified}");
+}
+
+fn nss_db(c: &Client, friendly: bool) -> String {
+    let db = format!("sql:{}", c.path("nssdb").display());
+    std::fs::create_dir_all(c.path("nssdb")).unwrap();
+    ok(c.cmd(30, "certutil").args(["-N", "-d", &db, "--empty-password"]));
+    let mut add = c.cmd(30, "modutil");
+    add.args(["-dbdir", &db, "-add", "cie", "-libfile"]).arg(&c.module).arg("-force");
+    if friendly {
+        add.args(["-mechanisms", "FRIENDLY"]);
+    }
+    ok(&mut add);
+    db
+}
+
+#[test]
+fn nss_lists_the_certificate() {
+    let c = Client::new("nss");
+    let db = nss_db(&c, false);
+    let modules = ok(c.cmd(30, "modutil").args(["-dbdir", &db, "-list"]));
+    assert!(modules.contains("cie") && modules.contains("CIE 378215946021"), "{modules}");
+    let pinfile = c.path("pin.txt");
+    std::fs::write(&pinfile, format!("{}\n", fixtures::TEST_PIN)).unwrap();
+    let listed = ok(c.cmd(60, "certutil").args(["-L", "-d", &db, "-h", "all", "-f"]).arg(&pinfile));
+    assert!(listed.contains("CIE 378215946021:MARIO ROSSI (CIE)"), "{listed}");
+}
+
+#[test]
+fn nss_lists_the_certificate_without_pin_from_the_cache() {
+    let c = Client::new("nsscache");
+    // A first use with the PIN fills the certificate cache...
+    ok(c.cmd(60, "pkcs11-tool")
+        .arg("--module")
+        .arg(&c.module)
+        .args(["--login", "--pin", fixtures::TEST_PIN, "--list-objects"])
+        .env_remove("CIE_PKCS11_CACHE"));
+    let entries = std::fs::read_dir(c.home.join(".cache/cie")).unwrap().count();
+    assert_eq!(entries, 1);
+    // ...so a later client sees the certificate without any PIN.
+    let db = nss_db(&c, true);
+    let listed = ok(c.cmd(60, "certutil").args(["-L", "-d", &db, "-h", "all"]).env_remove("CIE_PKCS11_CACHE"));
+    assert!(listed.contains("CIE 378215946021:MARIO ROSSI (CIE)"), "{listed}");
+}
+
+/// A free TCP port on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "s_server did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Kills a child (by its PID) when dropped.
+struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// OpenSSL configuration for a CIE client: sign the handshake with PKCS#1 v1.5.
+const OPENSSL_CLIENT_CONF: &str = "openssl_conf = cie_client
+[cie_client]
+ssl_conf = cie_ssl
+[cie_ssl]
+system_default = cie_tls
+[cie_tls]
+ClientSignatureAlgorithms = RSA+SHA256:RSA+SHA384:RSA+SHA512
+";
+
+#[test]
+fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
+    let c = Client::new("tls");
+    require("curl");
+    let (key, cert) = (c.path("server.key"), c.path("server.pem"));
+    ok(c.cmd(60, "openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let ca_der = c.path("citizen_ca.der");
+    std::fs::write(&ca_der, fixtures::citizen_ca_certificate()).unwrap();
+    let ca = c.path("citizen_ca.pem");
+    ok(c.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&ca_der).arg("-out").arg(&ca));
+    let client_pem = c.citizen_pem();
+
+    let port = free_port();
+    let server_log = c.path("s_server.log");
+    let server = c
+        .cmd(120, "openssl")
+        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-Verify", "1", "-www", "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .arg("-CAfile")
+        .arg(&ca)
+        .stdout(std::fs::File::create(&server_log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Background(server);
+    wait_for_port(port);
+
+    // The card signs PKCS#1 v1.5 only (PROTOCOL.md §7.1): the client must not pick RSA-PSS
+    // from the server's list, which OpenSSL would do by default even in TLS 1.2.
+    let conf = c.path("openssl-client.cnf");
+    std::fs::write(&conf, OPENSSL_CLIENT_CONF).unwrap();
+    let key_uri = format!("{TOKEN_URI};type=private;pin-value={}", fixtures::TEST_PIN);
+    let page = ok(c
+        .cmd(60, "curl")
+        .env("PKCS11_MODULE_PATH", &c.module)
+        .env("OPENSSL_CONF", &conf)
+        .args(["--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
+        .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &key_uri, "--cert"])
+        .arg(&client_pem)
+        .arg(format!("https://127.0.0.1:{port}/")));
+    assert!(page.contains("TLSv1.2"), "{page}");
+    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
+    let seen = format!("{page}\n{log}");
+    assert!(
+        seen.contains("RSSMRA80A01H501U") && seen.contains("ROSSI"),
+        "the server shows the citizen's subject:\n{seen}"
+    );
+}
+
+/// A directory holding the repository's p11-kit module file, pointed at the built module.
+fn p11kit_modules(c: &Client) -> PathBuf {
+    let dir = c.path("p11-kit-modules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cie-pkcs11.module")).unwrap();
+    assert!(template.lines().any(|l| l.trim() == "module: libcie_pkcs11.so"), "{template}");
+    let config = template.replace("module: libcie_pkcs11.so", &format!("module: {}", c.module.display()));
+    std::fs::write(dir.join("cie-pkcs11.module"), config).unwrap();
+    dir
+}
+
+/// `program args` with p11-kit's system module directory replaced by `modules` (a bind mount
+/// in a private mount namespace: p11-kit ignores per-user configuration when run as root, and
+/// the host's directory stays untouched).
+fn with_p11kit_modules(c: &Client, secs: u32, modules: &Path, program: &str) -> Command {
+    require(program);
+    let mut cmd = c.cmd(secs, "unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount --bind "$0" /usr/share/p11-kit/modules && exec "$@""#)
+        .arg(modules)
+        .arg(program);
+    cmd
+}
+
+#[test]
+fn gnutls_p11tool_sees_the_objects_through_p11_kit() {
+    let c = Client::new("p11tool");
+    let modules = p11kit_modules(&c);
+    let tokens = ok(with_p11kit_modules(&c, 60, &modules, "p11tool").arg("--list-tokens"));
+    assert!(tokens.contains("CIE 378215946021"), "{tokens}");
+    let all = ok(with_p11kit_modules(&c, 60, &modules, "p11tool")
+        .args(["--list-all", "--login", TOKEN_URI])
+        .env("GNUTLS_PIN", fixtures::TEST_PIN));
+    assert!(all.contains("Type: X.509 Certificate"), "{all}");
+    assert!(all.contains("Type: Private key"), "{all}");
+    assert!(all.contains("Type: Public key"), "{all}");
+    assert!(all.contains("MARIO ROSSI (CIE)"), "{all}");
+}
+
+const JAVA_SIGN: &str = r#"
+import java.security.*;
+import java.security.cert.X509Certificate;
+import java.util.Collections;
+
+public class CieSign {
+    public static void main(String[] args) throws Exception {
+        Provider p = Security.getProvider("SunPKCS11").configure(args[0]);
+        Security.addProvider(p);
+        KeyStore ks = KeyStore.getInstance("PKCS11", p);
+        ks.load(null, args[1].toCharArray());
+        for (String alias : Collections.list(ks.aliases())) {
+            if (!ks.isKeyEntry(alias)) continue;
+            PrivateKey key = (PrivateKey) ks.getKey(alias, null);
+            X509Certificate cert = (X509Certificate) ks.getCertificate(alias);
+            byte[] data = "signed in Java through SunPKCS11".getBytes("UTF-8");
+            Signature s = Signature.getInstance("SHA256withRSA", p);
+            s.initSign(key);
+            s.update(data);
+            byte[] sig = s.sign();
+            Signature v = Signature.getInstance("SHA256withRSA", "SunRsaSign");
+            v.initVerify(cert.getPublicKey());
+            v.update(data);
+            System.out.println("alias " + alias + " subject " + cert.getSubjectX500Principal());
+            System.out.println(v.verify(sig) ? "SIGNATURE VERIFIED" : "SIGNATURE BROKEN");
+            return;
+        }
+        System.out.println("NO KEY ENTRY");
+    }
+}
+"#;
+
+#[test]
+fn java_sunpkcs11_lists_the_key_and_signs() {
+    let c = Client::new("java");
+    let cfg = c.path("cie-pkcs11.cfg");
+    std::fs::write(&cfg, format!("name = CIE\nlibrary = {}\nslotListIndex = 0\n", c.module.display())).unwrap();
+    let listed = ok(c
+        .cmd(120, "keytool")
+        .args([
+            "-list",
+            "-keystore",
+            "NONE",
+            "-storetype",
+            "PKCS11",
+            "-providerClass",
+            "sun.security.pkcs11.SunPKCS11",
+            "-providerArg",
+        ])
+        .arg(&cfg)
+        .args(["-storepass", fixtures::TEST_PIN]));
+    assert!(listed.contains("PrivateKeyEntry"), "{listed}");
+    let source = c.path("CieSign.java");
+    std::fs::write(&source, JAVA_SIGN).unwrap();
+    let out = ok(c.cmd(120, "java").arg(&source).arg(&cfg).arg(fixtures::TEST_PIN));
+    assert!(out.contains("SIGNATURE VERIFIED"), "{out}");
+    assert!(out.contains("ROSSI"), "{out}");
+}

@@ -1,0 +1,291 @@
+//! Command-line parsing (hand-written: no parser crate to build). Global options may appear
+//! anywhere; options that belong to one command are refused on the others.
+
+use std::path::PathBuf;
+
+use cie_core::sign::HashAlg;
+
+use crate::pin_input::PinSource;
+
+/// The help text.
+pub const USAGE: &str = "usage: cie [OPTIONS] COMMAND [COMMAND OPTIONS]
+
+commands:
+  readers                         list the smart-card readers
+  info                            reader, card generation, ATR, NIS, PIN tries left
+                                  (with --login or --pin-stdin also the card number and holder)
+  cert [--pem|--der] [-o FILE]    export the holder's certificate (PEM by default; needs the PIN)
+  sign [--hash ALG] -i FILE -o SIG
+                                  sign FILE with the card (RSA PKCS#1 v1.5); SIG gets the raw
+                                  signature. ALG: sha256 (default), sha384, sha512, sha224, sha1
+  verify-sod [--csca FILE]        passive authentication: check EF.SOD against the card's data,
+                                  and the Document Signer against a CSCA certificate (PEM or DER)
+  pin change                      change the PIN (asks the current PIN, then the new one twice)
+  pin unblock                     unblock the PIN with the PUK and set a new PIN
+  demo                            run the citizen authentication flow, step by step
+
+options:
+  --reader NAME   use this reader instead of the first one holding a CIE
+  --pin-stdin     read PIN/PUK from standard input, one per line, instead of the terminal:
+                  pin change: current PIN, new PIN; pin unblock: PUK, new PIN (no repetition)
+  --login         info, verify-sod: ask the PIN to also read the PIN-protected data
+  --json          machine-readable output on standard output (errors too)
+  -q, --quiet     no progress messages on standard error
+  -h, --help      this help;  -V, --version  the version
+
+The PIN and PUK are never accepted on the command line.
+exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
+CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.";
+
+/// Options that apply to every command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Globals {
+    /// `--reader NAME`.
+    pub reader: Option<String>,
+    /// Where PIN and PUK come from.
+    pub pin_source: PinSource,
+    /// `--login`, or implied by `--pin-stdin`: read PIN-protected data where it is optional.
+    pub login: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+/// Certificate output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertFormat {
+    /// Base64 with BEGIN/END lines.
+    Pem,
+    /// Binary DER.
+    Der,
+}
+
+/// What to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `cie readers`.
+    Readers,
+    /// `cie info`.
+    Info,
+    /// `cie cert`.
+    Cert {
+        /// Output format.
+        format: CertFormat,
+        /// `-o FILE` (`None` or `-`: standard output).
+        output: Option<PathBuf>,
+    },
+    /// `cie sign`.
+    Sign {
+        /// `--hash`.
+        hash: HashAlg,
+        /// `-i FILE` (`-`: standard input).
+        input: PathBuf,
+        /// `-o SIG` (`-`: standard output).
+        output: PathBuf,
+    },
+    /// `cie verify-sod`.
+    VerifySod {
+        /// `--csca FILE`.
+        csca: Option<PathBuf>,
+    },
+    /// `cie pin change`.
+    PinChange,
+    /// `cie pin unblock`.
+    PinUnblock,
+    /// `cie demo`.
+    Demo,
+    /// `cie --help`.
+    Help,
+    /// `cie --version`.
+    Version,
+}
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Global options.
+    pub globals: Globals,
+    /// The command and its options.
+    pub command: Command,
+}
+
+/// Command-specific options as seen, checked against the command at the end.
+#[derive(Default)]
+struct Seen {
+    pem: bool,
+    der: bool,
+    output: Option<String>,
+    input: Option<String>,
+    hash: Option<String>,
+    csca: Option<String>,
+}
+
+/// Parses the arguments after the program name. The error is a message for the user.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
+    let mut globals =
+        Globals { reader: None, pin_source: PinSource::Terminal, login: false, json: false, quiet: false };
+    let mut seen = Seen::default();
+    let mut words: Vec<String> = Vec::new();
+    let mut help = false;
+    let mut version = false;
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            match inline.clone().or_else(|| it.next()) {
+                Some(v) => Ok(v),
+                None => Err(format!("{name} needs {what}")),
+            }
+        };
+        match name.as_str() {
+            "--reader" => globals.reader = Some(value("a reader name (see cie readers)")?),
+            "--pin-stdin" => {
+                globals.pin_source = PinSource::Stdin;
+                globals.login = true;
+            }
+            "--login" => globals.login = true,
+            "--json" => globals.json = true,
+            "-q" | "--quiet" => globals.quiet = true,
+            "-h" | "--help" => help = true,
+            "-V" | "--version" => version = true,
+            "--pin" | "--puk" | "--new-pin" | "-p" => {
+                return Err(format!(
+                    "{name}: PIN and PUK are never taken from the command line (other users could see them); \
+                     type them at the prompt or use --pin-stdin"
+                ))
+            }
+            "--pem" => seen.pem = true,
+            "--der" => seen.der = true,
+            "-o" | "--output" | "--out" => seen.output = Some(value("a file name")?),
+            "-i" | "--input" | "--in" => seen.input = Some(value("a file name")?),
+            "--hash" => seen.hash = Some(value("an algorithm: sha256, sha384, sha512, sha224 or sha1")?),
+            "--csca" => seen.csca = Some(value("a CSCA certificate file")?),
+            s if s.starts_with('-') && s != "-" => return Err(format!("unknown option {s}")),
+            _ => words.push(arg),
+        }
+    }
+    if help {
+        return Ok(Invocation { globals, command: Command::Help });
+    }
+    if version {
+        return Ok(Invocation { globals, command: Command::Version });
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let command = match words.as_slice() {
+        [] => return Err("no command given".into()),
+        ["readers"] => Command::Readers,
+        ["info"] => Command::Info,
+        ["cert"] => {
+            if seen.pem && seen.der {
+                return Err("choose one of --pem and --der".into());
+            }
+            Command::Cert {
+                format: if seen.der { CertFormat::Der } else { CertFormat::Pem },
+                output: seen.output.take().filter(|o| o != "-").map(PathBuf::from),
+            }
+        }
+        ["sign"] => {
+            let hash = match seen.hash.take() {
+                None => HashAlg::Sha256,
+                Some(h) => HashAlg::from_name(&h)
+                    .ok_or_else(|| format!("unknown hash {h:?}: use sha256, sha384, sha512, sha224 or sha1"))?,
+            };
+            let input = seen.input.take().ok_or("sign needs -i FILE, the file to sign")?;
+            let output = seen.output.take().ok_or("sign needs -o SIG, where to write the signature")?;
+            if input == "-" && globals.pin_source == PinSource::Stdin {
+                return Err("-i - and --pin-stdin both want standard input: give the data as a file".into());
+            }
+            Command::Sign { hash, input: input.into(), output: output.into() }
+        }
+        ["verify-sod"] => Command::VerifySod { csca: seen.csca.take().map(PathBuf::from) },
+        ["pin", "change"] => Command::PinChange,
+        ["pin", "unblock"] => Command::PinUnblock,
+        ["pin", ..] => return Err("use cie pin change or cie pin unblock".into()),
+        ["demo"] => Command::Demo,
+        [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo"].contains(c) => {
+            return Err(format!("unexpected argument {:?} after {c}", words[1]))
+        }
+        [c, ..] => return Err(format!("unknown command {c:?}")),
+    };
+    // Options of other commands are mistakes worth pointing out.
+    let leftovers = [
+        (seen.pem, "--pem"),
+        (seen.der, "--der"),
+        (seen.output.is_some(), "-o"),
+        (seen.input.is_some(), "-i"),
+        (seen.hash.is_some(), "--hash"),
+        (seen.csca.is_some(), "--csca"),
+    ];
+    let applies = |opt: &str| match &command {
+        Command::Cert { .. } => matches!(opt, "--pem" | "--der" | "-o"),
+        _ => false,
+    };
+    for (present, opt) in leftovers {
+        if present && !applies(opt) {
+            return Err(format!("option {opt} does not apply to this command"));
+        }
+    }
+    Ok(Invocation { globals, command })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Result<Invocation, String> {
+        parse(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn commands_and_options() {
+        let i = p("--reader R cert --der -o c.der --json").unwrap();
+        assert_eq!(i.globals.reader.as_deref(), Some("R"));
+        assert!(i.globals.json);
+        assert_eq!(i.command, Command::Cert { format: CertFormat::Der, output: Some("c.der".into()) });
+        assert_eq!(p("cert").unwrap().command, Command::Cert { format: CertFormat::Pem, output: None });
+        let i = p("sign --pin-stdin --hash=SHA-512 -i in -o out").unwrap();
+        assert_eq!(i.globals.pin_source, PinSource::Stdin);
+        assert!(i.globals.login);
+        assert_eq!(i.command, Command::Sign { hash: HashAlg::Sha512, input: "in".into(), output: "out".into() });
+        assert_eq!(
+            p("sign -i a -o b").unwrap().command,
+            Command::Sign { hash: HashAlg::Sha256, input: "a".into(), output: "b".into() }
+        );
+        assert_eq!(p("pin change").unwrap().command, Command::PinChange);
+        assert_eq!(p("pin unblock -q").unwrap().command, Command::PinUnblock);
+        assert_eq!(p("verify-sod --csca x.pem").unwrap().command, Command::VerifySod { csca: Some("x.pem".into()) });
+        assert!(!p("info").unwrap().globals.login);
+        assert!(p("info --login").unwrap().globals.login);
+        assert_eq!(p("demo --help").unwrap().command, Command::Help);
+    }
+
+    #[test]
+    fn mistakes() {
+        for bad in [
+            "",
+            "frobnicate",
+            "pin",
+            "pin reset",
+            "cert --pem --der",
+            "sign -o x",
+            "sign -i x",
+            "sign --hash md5 -i a -o b",
+            "sign -i - -o b --pin-stdin",
+            "info --hash sha256",
+            "readers -o x",
+            "cert --csca x",
+            "--reader",
+            "info extra",
+            "--frob info",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} accepted");
+        }
+        let e = p("sign --pin 12345678 -i a -o b").unwrap_err();
+        assert!(e.contains("never"), "{e}");
+        assert!(!e.contains("12345678"));
+    }
+}

@@ -1,0 +1,71 @@
+//! `cie info`: what the card tells without a PIN (reader, generation, ATR, NIS, PIN tries
+//! left), and with `--login` or `--pin-stdin` the card number and the holder too.
+
+use cie_core::session::PinStatus;
+use cie_core::transport::hex;
+use cie_core::{Credential, Error, Transport};
+
+use super::Ctx;
+use crate::failure::Failure;
+use crate::holder;
+use crate::output::Json;
+
+/// Shows the card's information.
+pub fn run(ctx: &Ctx) -> Result<(), Failure> {
+    let mut s = ctx.open()?;
+    let reader = s.transport().name();
+    let generation = s.generation();
+    let atr = hex(s.atr());
+    let nis = s.nis().to_owned();
+    ctx.progress.step("opening the secure channel to read the PIN status");
+    let (tries, blocked) = match s.pin_status()? {
+        PinStatus::TriesLeft(n) => (Some(n), false),
+        PinStatus::Blocked => (Some(0), true),
+        PinStatus::Verified => (s.pin_tries_left(), false),
+    };
+    let mut serial = None;
+    let mut holder = None;
+    if ctx.globals.login {
+        if blocked {
+            return Err(Error::Blocked(Credential::Pin).into());
+        }
+        ctx.login(&mut s)?;
+        ctx.progress.step("reading the card number and the certificate");
+        serial = Some(s.serial()?);
+        let cert = s.certificate()?;
+        holder = Some(holder::holder(&cert).map_err(Error::Malformed)?);
+    }
+    if ctx.globals.json {
+        let j = Json::object([
+            ("reader", Json::str(reader)),
+            ("generation", Json::str(generation.name())),
+            ("manufacturer", Json::str(generation.manufacturer())),
+            ("atr", Json::str(atr.replace(' ', ""))),
+            ("nis", Json::str(nis)),
+            ("pin_tries_left", tries.map_or(Json::Null, |n| Json::Int(n.into()))),
+            ("pin_blocked", Json::Bool(blocked)),
+            ("serial", Json::opt_str(serial)),
+            ("holder", Json::opt_str(holder.as_ref().map(|h| h.name.clone()))),
+            ("subject", Json::opt_str(holder.map(|h| h.subject))),
+        ]);
+        println!("{j}");
+        return Ok(());
+    }
+    println!("reader:       {reader}");
+    println!("card:         CIE 3.0 (generation {generation}, manufacturer {})", generation.manufacturer());
+    println!("ATR:          {atr}");
+    println!("NIS:          {nis}");
+    match (blocked, tries) {
+        (true, _) => println!("PIN:          blocked (unblock it with cie pin unblock)"),
+        (false, Some(n)) => println!("PIN:          {n} tries left"),
+        (false, None) => println!("PIN:          verified"),
+    }
+    if let Some(serial) = serial {
+        println!("card number:  {serial}");
+    }
+    if let Some(h) = holder {
+        println!("holder:       {}", h.name);
+        println!("subject:      {}", h.subject);
+    }
+    Ok(())
+}

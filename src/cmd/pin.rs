@@ -1,0 +1,55 @@
+//! `cie pin change` and `cie pin unblock` (PROTOCOL.md §6).
+//!
+//! On the terminal the new PIN is asked twice. With `--pin-stdin` each secret is one line and
+//! the new PIN is given once (a script does not mistype): change reads the current PIN then
+//! the new one; unblock reads the PUK then the new PIN.
+
+use cie_core::pin::Secret;
+use cie_core::Credential;
+
+use super::Ctx;
+use crate::failure::Failure;
+use crate::output::Json;
+use crate::pin_input::{read_secret, PinSource};
+
+/// The new PIN, confirmed on the terminal.
+fn new_pin(ctx: &Ctx) -> Result<Secret, Failure> {
+    let new = read_secret(ctx.globals.pin_source, Credential::Pin, "new PIN (8 digits): ")?;
+    if ctx.globals.pin_source == PinSource::Terminal {
+        let again = read_secret(ctx.globals.pin_source, Credential::Pin, "new PIN again: ")?;
+        if again != new {
+            return Err(Failure::Usage("the two new PINs differ; nothing was changed".into()));
+        }
+    }
+    Ok(new)
+}
+
+fn done(ctx: &Ctx, message: &str) {
+    if ctx.globals.json {
+        println!("{}", Json::object([("ok", Json::Bool(true))]));
+    } else {
+        println!("{message}");
+    }
+}
+
+/// Changes the PIN.
+pub fn change(ctx: &Ctx) -> Result<(), Failure> {
+    let mut s = ctx.open()?;
+    let old = read_secret(ctx.globals.pin_source, Credential::Pin, "current PIN (8 digits): ")?;
+    let new = new_pin(ctx)?;
+    ctx.progress.step("opening the secure channel and changing the PIN");
+    s.change_pin(&old, &new)?;
+    done(ctx, "PIN changed");
+    Ok(())
+}
+
+/// Unblocks the PIN with the PUK and sets a new one.
+pub fn unblock(ctx: &Ctx) -> Result<(), Failure> {
+    let mut s = ctx.open()?;
+    let puk = read_secret(ctx.globals.pin_source, Credential::Puk, "PUK (8 digits): ")?;
+    let new = new_pin(ctx)?;
+    ctx.progress.step("opening the secure channel, verifying the PUK and setting the new PIN");
+    s.unblock_pin(&puk, &new)?;
+    done(ctx, "PIN unblocked and set; it has 3 tries again");
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! `cie sign`: hashes a file and has the card sign it (RSA PKCS#1 v1.5 over a DigestInfo,
+//! PROTOCOL.md §7); the signature is checked against the certificate before it is written.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use cie_core::sign::HashAlg;
+use cie_core::Error;
+use sha2::digest::DynDigest;
+
+use super::{file_error, Ctx};
+use crate::failure::Failure;
+use crate::holder;
+use crate::output::Json;
+
+fn hasher(alg: HashAlg) -> Box<dyn DynDigest> {
+    match alg {
+        HashAlg::Sha1 => Box::new(sha1::Sha1::default()),
+        HashAlg::Sha224 => Box::new(sha2::Sha224::default()),
+        HashAlg::Sha256 => Box::new(sha2::Sha256::default()),
+        HashAlg::Sha384 => Box::new(sha2::Sha384::default()),
+        HashAlg::Sha512 => Box::new(sha2::Sha512::default()),
+    }
+}
+
+/// Hashes a file (or standard input for `-`) without loading it whole.
+fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
+    let mut reader: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| file_error(path, e))?)
+    };
+    let mut h = hasher(alg);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| file_error(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((h.finalize().into_vec(), total))
+}
+
+/// Signs `input` into `output`.
+pub fn run(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), Failure> {
+    let to_stdout = output == Path::new("-");
+    if to_stdout && std::io::stdout().is_terminal() {
+        return Err(Failure::Usage("the signature is binary: write it to a file with -o SIG".into()));
+    }
+    if to_stdout && ctx.globals.json {
+        return Err(Failure::Usage(
+            "--json prints a report on standard output: write the signature with -o SIG".into(),
+        ));
+    }
+    // Read the data first: a missing file should not cost a PIN try.
+    let (digest, size) = hash_file(alg, input)?;
+    let mut s = ctx.open()?;
+    ctx.login(&mut s)?;
+    ctx.progress.step("reading the certificate");
+    let cert = s.certificate()?;
+    let who = holder::holder(&cert).map_err(Error::Malformed)?;
+    ctx.progress.step(&format!("signing the {} digest with the card", alg.name()));
+    // The session checks the signature against the certificate's key.
+    let signature = s.sign_digest(alg, &digest)?;
+    if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&signature).and_then(|()| out.flush()).map_err(|e| file_error(output, e))?;
+    } else {
+        std::fs::write(output, &signature).map_err(|e| file_error(output, e))?;
+    }
+    if ctx.globals.json {
+        let j = Json::object([
+            ("input", Json::str(input.display().to_string())),
+            ("input_bytes", Json::Int(size.try_into().unwrap_or(i64::MAX))),
+            ("hash", Json::str(alg.name())),
+            ("signature_file", Json::str(output.display().to_string())),
+            ("signature_bytes", Json::Int(signature.len() as i64)),
+            ("algorithm", Json::str("RSA PKCS#1 v1.5")),
+            ("signer", Json::str(who.subject)),
+        ]);
+        println!("{j}");
+    } else if !to_stdout {
+        println!(
+            "{} signed by {}: {}-byte {} RSA PKCS#1 v1.5 signature written to {}",
+            input.display(),
+            who.name,
+            signature.len(),
+            alg.name(),
+            output.display()
+        );
+    }
+    Ok(())
+}

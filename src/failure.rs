@@ -1,0 +1,111 @@
+//! Why a command failed: the exit code scripts see and the advice people read.
+
+use cie_core::{Credential, Error, TransportError};
+
+/// A failed command.
+#[derive(Debug)]
+pub enum Failure {
+    /// From the card or the protocol library.
+    Card(Error),
+    /// A mistake on the command line or in what was typed (exit 2).
+    Usage(String),
+    /// A file could not be read or written (exit 1).
+    File(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Card(e)
+    }
+}
+
+impl From<TransportError> for Failure {
+    fn from(e: TransportError) -> Failure {
+        Failure::Card(e.into())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Card(e) => write!(f, "{e}"),
+            Failure::Usage(m) | Failure::File(m) => f.write_str(m),
+        }
+    }
+}
+
+impl Failure {
+    /// Exit codes, distinct for the cases scripts care about: 1 other, 2 usage, 3 wrong PIN or
+    /// PUK, 4 PIN or PUK blocked, 5 no reader or no card.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::File(_) => 1,
+            Failure::Card(e) => match e {
+                Error::WrongCredential { .. } => 3,
+                Error::Blocked(_) => 4,
+                Error::Transport(
+                    TransportError::NoCard | TransportError::ReaderUnavailable(_) | TransportError::CardRemoved,
+                ) => 5,
+                Error::InvalidCredentialFormat(_) | Error::InvalidArgument(_) => 2,
+                _ => 1,
+            },
+        }
+    }
+
+    /// What to do next.
+    pub fn advice(&self) -> &'static str {
+        let Failure::Card(e) = self else {
+            return match self {
+                Failure::Usage(_) => "see cie --help",
+                _ => "check the file name and permissions",
+            };
+        };
+        match e {
+            Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) } => {
+                "check the PIN (8 digits, from the letter that came with the card); one more wrong try blocks it"
+            }
+            Error::WrongCredential { credential: Credential::Pin, .. } => {
+                "check the PIN (8 digits, from the letter that came with the card) and try again"
+            }
+            Error::WrongCredential { credential: Credential::Puk, .. } => {
+                "check the PUK (8 digits, from the letter that came with the card) and try again"
+            }
+            Error::Blocked(Credential::Pin) => "unblock the PIN with the PUK: cie pin unblock",
+            Error::Blocked(Credential::Puk) => {
+                "the PUK is blocked too: the card can no longer be unblocked; ask the issuing municipality for a new one"
+            }
+            Error::InvalidCredentialFormat(_) => "PIN and PUK are the 8-digit codes that came with the card",
+            Error::LoginRequired => "this needs the PIN",
+            Error::Transport(TransportError::NoCard) => "put the card on the reader and try again",
+            Error::Transport(TransportError::ReaderUnavailable(_)) => {
+                "connect a reader and check that the PC/SC service (pcscd) is running; cie readers lists them"
+            }
+            Error::Transport(TransportError::CardRemoved) => "the card was removed: put it back and try again",
+            Error::Transport(TransportError::Busy) => "another application holds the card: close it and try again",
+            Error::NotCie(_) => "the card in the reader is not a CIE 3.0; use --reader to pick another reader",
+            Error::PassiveAuthentication(_) => {
+                "the card's data is not vouched for by its EF.SOD (or not by this CSCA): do not trust this card"
+            }
+            _ => "run again with CIE_LOG=debug for the APDU trace (PINs are never shown)",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let wrong = Failure::from(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) });
+        assert_eq!(wrong.exit_code(), 3);
+        assert_eq!(Failure::from(Error::Blocked(Credential::Pin)).exit_code(), 4);
+        assert_eq!(Failure::from(TransportError::NoCard).exit_code(), 5);
+        assert_eq!(Failure::from(TransportError::ReaderUnavailable("x".into())).exit_code(), 5);
+        assert_eq!(Failure::Usage("x".into()).exit_code(), 2);
+        assert_eq!(Failure::File("x".into()).exit_code(), 1);
+        assert_eq!(Failure::from(Error::NotCie("x".into())).exit_code(), 1);
+        assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().contains("cie pin unblock"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The CLI's error paths through pcscd with the virtual card: wrong PIN with tries left,
+//! blocked PIN and unblocking with the PUK, no card, no reader service, and mistakes caught
+//! before any PIN try is spent. Exit codes: 2 usage, 3 wrong PIN/PUK, 4 blocked, 5 no card.
+
+mod cli_util;
+
+use cli_util::*;
+
+fn run_sign(card: &Card, pin: &str) -> Run {
+    let (input, out) = (readme(), card.path("sig"));
+    card.cie(&["sign", "--pin-stdin", "-i", input.to_str().unwrap(), "-o", out.to_str().unwrap()], pin)
+}
+
+fn tries_left(card: &Card) -> String {
+    let r = card.cie(&["info"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    r.stdout.lines().find(|l| l.starts_with("PIN:")).unwrap_or_default().to_owned()
+}
+
+#[test]
+fn wrong_pin_then_blocked_then_unblocked() {
+    let card = Card::start("blocked");
+    let r = run_sign(&card, "00000000");
+    assert_eq!(r.code, Some(3), "{r:?}");
+    assert!(r.stderr.contains("wrong PIN: 2 tries left"), "{r:?}");
+    assert!(r.stderr.contains("hint: check the PIN"), "{r:?}");
+    assert!(!card.path("sig").exists());
+    assert_eq!(tries_left(&card), "PIN:          2 tries left");
+
+    // The right PIN resets the counter.
+    assert_eq!(run_sign(&card, TEST_PIN).code, Some(0));
+    assert_eq!(tries_left(&card), "PIN:          3 tries left");
+
+    assert_eq!(run_sign(&card, "00000000").code, Some(3));
+    let r = run_sign(&card, "00000000");
+    assert_eq!(r.code, Some(3), "{r:?}");
+    assert!(r.stderr.contains("1 tries left") && r.stderr.contains("one more wrong try blocks it"), "{r:?}");
+    let r = run_sign(&card, "00000000");
+    assert_eq!(r.code, Some(4), "{r:?}");
+    assert!(r.stderr.contains("PIN blocked") && r.stderr.contains("cie pin unblock"), "{r:?}");
+    // Blocked: even the right PIN is refused.
+    let r = run_sign(&card, TEST_PIN);
+    assert_eq!(r.code, Some(4), "{r:?}");
+    assert!(tries_left(&card).contains("blocked"));
+    let r = card.cie(&["--json", "info"], "");
+    assert!(r.stdout.contains("\"pin_blocked\":true") && r.stdout.contains("\"pin_tries_left\":0"), "{r:?}");
+
+    // A wrong PUK: exit 3, the PUK named.
+    let r = card.cie(&["pin", "unblock", "--pin-stdin"], "11111111\n24681357\n");
+    assert_eq!(r.code, Some(3), "{r:?}");
+    assert!(r.stderr.contains("wrong PUK") && r.stderr.contains("check the PUK"), "{r:?}");
+    // Standard input ending early is a usage error, before the card sees the PUK.
+    let r = card.cie(&["pin", "unblock", "--pin-stdin"], &format!("{TEST_PUK}\n"));
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("standard input ended before the PIN"), "{r:?}");
+
+    let r = card.cie(&["pin", "unblock", "--pin-stdin"], &format!("{TEST_PUK}\n24681357\n"));
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("PIN unblocked"), "{r:?}");
+    assert_eq!(tries_left(&card), "PIN:          3 tries left");
+    assert_eq!(run_sign(&card, TEST_PIN).code, Some(3), "the old PIN is gone");
+    assert_eq!(run_sign(&card, "24681357").code, Some(0));
+}
+
+#[test]
+fn mistakes_cost_no_pin_try() {
+    let card = Card::start("mistakes");
+    // A PIN of the wrong form: usage error, no APDU spent on it.
+    for bad in ["1234567", "123456789", "1234567x", ""] {
+        let r = run_sign(&card, bad);
+        assert_eq!(r.code, Some(2), "{bad:?}: {r:?}");
+    }
+    let r = run_sign(&card, "1234");
+    assert!(r.stderr.contains("PIN must be exactly 8 digits"), "{r:?}");
+    // A missing input file: reported before the PIN is asked.
+    let r = card.cie(&["sign", "--pin-stdin", "-i", "/nonexistent/file", "-o", "/tmp/x"], "00000000");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("/nonexistent/file"), "{r:?}");
+    // The PIN is never an argument.
+    let r = card.cie(&["sign", "--pin", TEST_PIN, "-i", "x", "-o", "y"], "");
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("never taken from the command line"), "{r:?}");
+    // No terminal and no --pin-stdin: a clear usage error.
+    let r = card.cie(&["cert"], "");
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("--pin-stdin"), "{r:?}");
+    // New PINs that differ cannot happen with --pin-stdin; a malformed new PIN is refused.
+    let r = card.cie(&["pin", "change", "--pin-stdin"], &format!("{TEST_PIN}\n12\n"));
+    assert_eq!(r.code, Some(2), "{r:?}");
+    for r in
+        [card.cie(&["frobnicate"], ""), card.cie(&["sign", "-i", "x"], ""), card.cie(&["cert", "--hash", "sha1"], "")]
+    {
+        assert_eq!(r.code, Some(2), "{r:?}");
+    }
+    assert_eq!(tries_left(&card), "PIN:          3 tries left");
+}
+
+#[test]
+fn no_card_and_no_reader() {
+    let mut card = Card::start("nocard");
+    // The empty vpcd slot.
+    let r = card.cie(&["--reader", "Virtual PCD 00 01", "info"], "");
+    assert_eq!(r.code, Some(5), "{r:?}");
+    assert!(r.stderr.contains("no card") && r.stderr.contains("put the card on the reader"), "{r:?}");
+
+    card.stack.remove_card().unwrap();
+    let r = run_sign(&card, TEST_PIN);
+    assert_eq!(r.code, Some(5), "{r:?}");
+    assert!(r.stderr.contains("put the card on the reader"), "{r:?}");
+    let r = card.cie(&["--json", "info"], "");
+    assert_eq!(r.code, Some(5), "{r:?}");
+    assert!(r.stdout.contains("\"exit_code\":5"), "{r:?}");
+    card.stack.insert_card().unwrap();
+    assert_eq!(run_sign(&card, TEST_PIN).code, Some(0));
+
+    // A reader name that does not exist, and no PC/SC service at all.
+    let r = card.cie(&["--reader", "Nothing 00 00", "info"], "");
+    assert_eq!(r.code, Some(5), "{r:?}");
+    let r = cie_with_socket(None, &["readers"], "");
+    assert_eq!(r.code, Some(5), "{r:?}");
+    assert!(r.stderr.contains("pcscd"), "{r:?}");
+}

@@ -1,0 +1,135 @@
+//! Shared by the `cie` CLI tests: a virtual card behind an isolated pcscd, and running the tool
+//! against it with a time limit and a given standard input.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cie_sim::stack::{StackOptions, VirtualStack};
+
+/// The simulated card's credentials.
+#[allow(unused_imports)]
+pub use cie_sim::fixtures::{TEST_NIS, TEST_PIN, TEST_PUK, TEST_SERIAL};
+
+/// What a run of `cie` produced.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// A virtual card (pcscd + vpcd + cie-sim; `cargo test --workspace` builds cie-sim, or set
+/// CIE_SIM_BIN) and a scratch directory.
+pub struct Card {
+    pub stack: VirtualStack,
+    pub dir: PathBuf,
+}
+
+impl Card {
+    pub fn start(name: &str) -> Card {
+        let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
+        let dir = std::env::temp_dir().join(format!("cie-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Card { stack, dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Runs `cie ARGS` with `stdin` as its standard input (never a terminal).
+    pub fn cie(&self, args: &[&str], stdin: &str) -> Run {
+        cie_with_socket(Some(self.stack.socket_path()), args, stdin)
+    }
+}
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Runs the `cie` binary under `timeout`, against the pcscd at `socket` (or none).
+pub fn cie_with_socket(socket: Option<&Path>, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("120").arg(env!("CARGO_BIN_EXE_cie")).args(args);
+    match socket {
+        Some(s) => cmd.env("PCSCLITE_CSOCK_NAME", s),
+        // A socket nobody listens on: "no PC/SC service".
+        None => cmd.env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm"),
+    };
+    cmd.env_remove("CIE_LOG").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run cie");
+    // The tool may exit before reading everything (e.g. a usage error): ignore EPIPE.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs a helper program (openssl...) under `timeout` and returns (success, stdout, stderr).
+pub fn tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `openssl dgst -HASH -verify <public key of cert.pem> -signature sig data` accepts.
+pub fn openssl_verifies(dir: &Path, cert_pem: &Path, hash: &str, data: &Path, sig: &Path) -> bool {
+    let pubkey = dir.join("pubkey.pem");
+    let (ok, _, err) = tool(
+        "openssl",
+        &[
+            "x509".as_ref(),
+            "-in".as_ref(),
+            cert_pem.as_os_str(),
+            "-noout".as_ref(),
+            "-pubkey".as_ref(),
+            "-out".as_ref(),
+            pubkey.as_os_str(),
+        ],
+    );
+    assert!(ok, "openssl x509: {err}");
+    let flag = format!("-{hash}");
+    let (ok, out, _) = tool(
+        "openssl",
+        &[
+            "dgst".as_ref(),
+            flag.as_ref(),
+            "-verify".as_ref(),
+            pubkey.as_os_str(),
+            "-signature".as_ref(),
+            sig.as_os_str(),
+            data.as_os_str(),
+        ],
+    );
+    ok && out.contains("Verified OK")
+}
+
+/// The repository's README.md, the file the issue signs.
+pub fn readme() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+}
