@@ -24,7 +24,7 @@ use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 use crate::{cargo, run, step, workspace_root, Result};
 
 /// Every fuzz target, in the order `cargo xtask fuzz` runs them.
-pub const TARGETS: &[&str] = &["sm_unwrap", "apdu_tlv", "sod", "host_session", "sim_card"];
+pub const TARGETS: &[&str] = &["sm_unwrap", "apdu_tlv", "sod", "host_session", "sim_card", "pkcs11_args"];
 
 /// Per-input time limit (seconds): a slower input is reported as a failure (a hang or a
 /// denial of service by a hostile card).
@@ -467,6 +467,25 @@ pub fn record_seeds(_args: &[String]) -> Result<ExitCode> {
     push_chunk(&mut script, &[1, 0x90, 0x00, 1, 2, 3, 4]);
     push_chunk(&mut script, &[0, 0x69, 0x88]);
     write("sm_unwrap", "channel", &seed(6, &script))?;
+
+    // pkcs11_args: find everything, read attributes with every buffer convention, sign.
+    let find_all = [0u8, 0, 0, 1, 0, 8, 2, 0];
+    let attrs = [3u8, 0, 1, 5, 4, 0, 6, 20, 9, 0, 3, 40, 0xFF, 0, 0, 1, 0, 15, 4];
+    let sign = [5u8, 0, 3, 0, 3, 6, 0, 0, 4, 0x5A, 0x5A, 0x5A, 0x5A, 0, 6, 0, 0, 4, 0x5A, 0x5A, 0x5A, 0x5A, 0xFF];
+    let multi = [5u8, 0, 0, 0, 3, 7, 0, 0, 2, 1, 2, 8, 0, 0, 8, 0, 0xFF];
+    let pin = [11u8, 0, 0, 8, b'1', b'2', b'3', b'4', b'5', b'6', b'7', b'8', 0, 4, b'1', b'2', b'3', b'4', 10, 0];
+    write(
+        "pkcs11_args",
+        "cache_objects",
+        &[&[0x01u8][..], &find_all, &attrs, &[4, 0, 2, 14, 0, 15, 1, 16, 1, 3]].concat(),
+    )?;
+    write("pkcs11_args", "login_sign", &[&[0x47u8][..], &find_all, &attrs, &sign, &multi].concat())?;
+    write("pkcs11_args", "no_login_sign", &[&[0x05u8][..], &find_all, &sign, &pin, &[18, 1, 1, 19, 0]].concat())?;
+    write(
+        "pkcs11_args",
+        "c_entry_points",
+        &[&[0x81u8, 0, 1, 0, 7][..], b"PKCS 11", &[3, 0, 1, 0, 1, 2], &[1, 0, 0, 4, 0, 0, 40]].concat(),
+    )?;
 
     step(&format!("wrote {written} seed files under {}", dir.display()));
     Ok(ExitCode::SUCCESS)
