@@ -16,6 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+mod bench_report;
 mod fuzz;
 mod header;
 mod install;
@@ -50,6 +51,9 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
+  bench-report [--latency realistic|none] [--no-tls] [--criterion]
+                     Markdown table of the user-visible operations through pcscd: APDUs,
+                     bytes, host CPU, wall time (both latency models unless one is named)
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
+        "bench-report" => bench_report::bench_report(rest),
         "fuzz" => fuzz::fuzz(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
