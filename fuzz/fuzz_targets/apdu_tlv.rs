@@ -3,7 +3,7 @@
 //! chunks (see `cie_fuzz`).
 //!
 //! Modes: 0 `Response::parse`, `Command::parse` and the TLV helpers on raw bytes; 1 and 2 the DH
-//! parameters (`dh::read_group`, three-call and one-call form); 3 the CA key
+//! parameters (`dh::read_group`, three-call and one-call form) and a key pair in the group read; 3 the CA key
 //! (`dapp::read_ca_key`) and, when it reads, the terminal certificate for it; 4 the DH exchange
 //! with the test card's group (the card's public value `A6/91` and its subgroup check); 5
 //! `apdu::transmit` of a command from the first chunk (GET RESPONSE, `6C xx`, chaining); 6 a
@@ -21,11 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let Some(mode) = input.byte() else { return };
     match mode % 7 {
         0 => raw(input.rest()),
-        1 => {
-            let _ = dh::read_group(&mut ScriptLink::new(input), false);
-        }
-        2 => {
-            let _ = dh::read_group(&mut ScriptLink::new(input), true);
+        1 | 2 => {
+            // A group the host accepts must also be usable: key generation must end quickly.
+            if let Ok(group) = dh::read_group(&mut ScriptLink::new(input), mode % 7 == 2) {
+                let _ = dh::DhKeyPair::generate(&group);
+            }
         }
         3 => {
             if let Ok(ca) = dapp::read_ca_key(&mut ScriptLink::new(input)) {

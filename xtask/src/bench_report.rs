@@ -124,16 +124,21 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
 /// The Markdown table: figures of the first run, wall time of every run.
 pub fn table(runs: &[(String, Vec<Measured>)]) -> String {
     let Some((_, first)) = runs.first() else { return String::new() };
-    let mut s = String::from("| operation | APDU exchanges | bytes sent / received | host CPU |");
+    let mut s = String::from("| operation | APDU exchanges | DESIGN §3 target | bytes sent / received | host CPU |");
     for (model, _) in runs {
         s.push_str(&format!(" wall ({model} latency) |"));
     }
-    s.push_str("\n|---|---:|---:|---:|");
+    s.push_str("\n|---|---:|---:|---:|---:|");
     s.push_str(&"---:|".repeat(runs.len()));
     s.push('\n');
     for row in first {
+        let target = match target(&row.name) {
+            Some(max) if row.exchanges <= max => format!("≤ {max} ✓"),
+            Some(max) => format!("≤ {max} ✗"),
+            None => String::new(),
+        };
         s.push_str(&format!(
-            "| {} | {} | {} / {} | {} |",
+            "| {} | {} | {target} | {} / {} | {} |",
             row.name,
             row.exchanges,
             row.sent,
@@ -149,6 +154,19 @@ pub fn table(runs: &[(String, Vec<Measured>)]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// The APDU budget of DESIGN.md §3 for an operation, if it has one.
+fn target(name: &str) -> Option<u64> {
+    if name.contains("C_Sign") || name.starts_with("Session::sign") {
+        Some(3)
+    } else if name.contains("card already seen") || name.contains("card seen") {
+        Some(17)
+    } else if name.contains("C_FindObjects") || name.contains("C_GetAttributeValue") {
+        Some(0)
+    } else {
+        None
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -405,8 +423,9 @@ mod tests {
         assert!(lines[0].contains("wall (realistic latency)") && lines[0].contains("wall (none latency)"));
         assert_eq!(
             lines[3],
-            "| further C_Sign — sign after login: 3 APDUs | 3 | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms |"
+            "| further C_Sign — sign after login: 3 APDUs | 3 | ≤ 3 ✓ | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms |"
         );
+        assert!(lines[2].starts_with("| C_OpenSession | 3 |  |"), "{}", lines[2]);
     }
 
     #[test]
