@@ -349,7 +349,13 @@ pub fn criterion_table(dir: &Path) -> String {
     }
     let mut s = String::from("\n| criterion benchmark | median |\n|---|---:|\n");
     for (id, ns) in medians {
-        let v = if ns >= 1e6 { format!("{:.2} ms", ns / 1e6) } else { format!("{:.1} µs", ns / 1e3) };
+        let v = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else if ns >= 1e3 {
+            format!("{:.1} µs", ns / 1e3)
+        } else {
+            format!("{ns:.0} ns")
+        };
         s.push_str(&format!("| {id} | {v} |\n"));
     }
     s
