@@ -14,6 +14,9 @@ use crate::sm::SmKeys;
 use crate::tlv;
 use crate::transport::Link;
 
+/// Largest DH modulus accepted (a CIE's is 2048 bits, PROTOCOL.md §4.1).
+pub const MAX_MODULUS_BITS: usize = 4096;
+
 /// The DH domain parameters exactly as the card returned them (they are hashed in DAPP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DhGroup {
@@ -58,14 +61,17 @@ pub fn read_group<L: Link + ?Sized>(link: &mut L, one_call: bool) -> Result<DhGr
 }
 
 impl DhGroup {
-    /// Sanity checks: p odd and at least 1024 bits, q at least 160 bits, 1 < g < p.
+    /// Sanity checks: p odd and of 1024 to 4096 bits, q of at least 160 bits and below p,
+    /// 1 < g < p. The upper bounds keep a hostile card from making the host compute for hours.
     pub fn check(&self) -> Result<()> {
         let p = BigUint::from_bytes_be(&self.p);
         let q = BigUint::from_bytes_be(&self.q);
         let g = BigUint::from_bytes_be(&self.g);
         if p.bits() < 1024
+            || p.bits() > MAX_MODULUS_BITS
             || self.p.last().is_none_or(|b| b & 1 == 0)
             || q.bits() < 160
+            || q >= p
             || g <= BigUint::one()
             || g >= p
         {
@@ -106,7 +112,9 @@ impl DhKeyPair {
         let q = BigUint::from_bytes_be(&group.q);
         let p = BigUint::from_bytes_be(&group.p);
         let g = BigUint::from_bytes_be(&group.g);
-        let len = group.q.len();
+        // Draw from the significant bytes of q only: its encoding may carry leading zeros,
+        // and x < q would then almost never hold.
+        let len = q.bits().div_ceil(8);
         let mut buf = Zeroizing::new(vec![0u8; len]);
         let mut x = loop {
             OsRng.fill_bytes(&mut buf);

@@ -16,6 +16,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+mod bench_report;
+mod fuzz;
 mod header;
 mod install;
 
@@ -56,6 +58,13 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
+  bench-report [--latency realistic|none] [--no-tls] [--criterion]
+                     Markdown table of the user-visible operations through pcscd: APDUs,
+                     bytes, host CPU, wall time (both latency models unless one is named)
+  fuzz [--seconds N] [--target T]...
+                     run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
+                     (default 60); fails on any crash
+  fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
@@ -72,6 +81,9 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "with-card" => with_card(rest),
         "bench-latency" => bench_latency(rest),
+        "bench-report" => bench_report::bench_report(rest),
+        "fuzz" => fuzz::fuzz(rest),
+        "fuzz-seeds" => fuzz::record_seeds(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),

@@ -1,0 +1,251 @@
+//! The user-visible operations of the bench report (`cargo xtask bench-report`; DESIGN.md §3):
+//! each is run once and measured for APDU exchanges and bytes on the wire (from a [`Meter`]),
+//! host CPU time (this process) and wall time. Shared by the `bench_rows` example (through
+//! pcscd) and the `bench_rows` test (in-process, where the APDU counts are asserted).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cie_core::pin::Secret;
+use cie_core::session::Session;
+use cie_core::sign::HashAlg;
+use cie_core::transport::{Link, Transport, TransportError};
+use cie_pkcs11::{AttrAnswer, Module, SignOutput};
+use cryptoki_sys::*;
+
+/// APDU exchanges and bytes on the wire (commands; responses with their status words).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wire {
+    /// Command/response exchanges.
+    pub exchanges: u64,
+    /// Command bytes.
+    pub sent: u64,
+    /// Response bytes.
+    pub received: u64,
+}
+
+impl Wire {
+    fn since(self, before: Wire) -> Wire {
+        Wire {
+            exchanges: self.exchanges - before.exchanges,
+            sent: self.sent - before.sent,
+            received: self.received - before.received,
+        }
+    }
+}
+
+/// Where the APDU figures come from: pcscd's APDU log, or a counting transport.
+pub trait Meter {
+    /// The totals so far.
+    fn read(&self) -> Wire;
+}
+
+/// Totals shared by every [`Metered`] transport built on it.
+#[derive(Clone, Default)]
+pub struct SharedMeter(Arc<Mutex<Wire>>);
+
+impl Meter for SharedMeter {
+    fn read(&self) -> Wire {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A transport that adds its traffic to a [`SharedMeter`].
+pub struct Metered<T> {
+    /// The transport measured.
+    pub inner: T,
+    /// Where its figures go.
+    pub meter: SharedMeter,
+}
+
+struct MeteredLink<'a> {
+    inner: Box<dyn Link + 'a>,
+    meter: SharedMeter,
+}
+
+impl Link for MeteredLink<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let answer = self.inner.transmit(command)?;
+        let mut w = self.meter.0.lock().unwrap_or_else(|e| e.into_inner());
+        w.exchanges += 1;
+        w.sent += command.len() as u64;
+        w.received += answer.len() as u64;
+        Ok(answer)
+    }
+}
+
+impl<T: Transport> Transport for Metered<T> {
+    fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
+        let inner = self.inner.transaction()?;
+        Ok(Box::new(MeteredLink { inner, meter: self.meter.clone() }))
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.inner.atr()
+    }
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+}
+
+/// One measured operation.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// What the user does.
+    pub name: String,
+    /// Its traffic.
+    pub wire: Wire,
+    /// CPU time of this process (host side) during the operation.
+    pub cpu: Duration,
+    /// Elapsed time.
+    pub wall: Duration,
+}
+
+impl Row {
+    /// The line the example prints and `cargo xtask bench-report` reads.
+    pub fn to_line(&self) -> String {
+        format!(
+            "ROW\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.name,
+            self.wire.exchanges,
+            self.wire.sent,
+            self.wire.received,
+            self.cpu.as_micros(),
+            self.wall.as_micros()
+        )
+    }
+}
+
+/// CPU time used by this process so far.
+pub fn cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec to the pointer we pass.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `f` once and measures it.
+pub fn measure<R>(name: &str, meter: &dyn Meter, f: impl FnOnce() -> R) -> (Row, R) {
+    let before = meter.read();
+    let cpu = cpu_time();
+    let start = Instant::now();
+    let r = f();
+    let wall = start.elapsed();
+    let cpu = cpu_time().saturating_sub(cpu);
+    (Row { name: name.to_owned(), wire: meter.read().since(before), cpu, wall }, r)
+}
+
+fn ck<T>(what: &str, r: Result<T, cie_pkcs11::Ckr>) -> Result<T, String> {
+    r.map_err(|e| format!("{what}: {e}"))
+}
+
+fn find(m: &Module, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> Result<CK_OBJECT_HANDLE, String> {
+    ck("C_FindObjectsInit", m.find_init(s, &[(CKA_CLASS, class.to_ne_bytes().to_vec())]))?;
+    let found = ck("C_FindObjects", m.find_next(s, 4))?;
+    ck("C_FindObjectsFinal", m.find_final(s))?;
+    found.first().copied().ok_or_else(|| format!("no object of class {class}"))
+}
+
+fn sign_once(m: &Module, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, data: &[u8]) -> Result<Vec<u8>, String> {
+    ck("C_SignInit", m.sign_init(s, CKM_SHA256_RSA_PKCS, false, key))?;
+    match ck("C_Sign", m.sign(s, data, Some(512)))? {
+        SignOutput::Signature(sig) => Ok(sig),
+        other => Err(format!("C_Sign: {other:?}")),
+    }
+}
+
+/// The PKCS#11 rows, on the first slot with a token of `m` (not initialised yet). The PIN is
+/// changed to `new_pin` by the C_SetPIN row and changed back afterwards (not measured).
+pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    let (row, slot) = measure("C_Initialize → C_GetTokenInfo", meter, || -> Result<CK_SLOT_ID, String> {
+        ck("C_Initialize", m.initialize(None))?;
+        let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
+        let slot = *slots.first().ok_or("no token")?;
+        ck("C_GetTokenInfo", m.token_info(slot))?;
+        Ok(slot)
+    });
+    rows.push(row);
+    let slot = slot?;
+    let (row, s) = measure("C_OpenSession", meter, || {
+        ck("C_OpenSession", m.open_session(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION))
+    });
+    rows.push(row);
+    let s = s?;
+    let (row, r) = measure("C_Login (first on this card)", meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
+    rows.push(row);
+    r?;
+    let (row, r) = measure("C_FindObjects + C_GetAttributeValue", meter, || -> Result<CK_OBJECT_HANDLE, String> {
+        let key = find(m, s, CKO_PRIVATE_KEY)?;
+        let cert = find(m, s, CKO_CERTIFICATE)?;
+        let (answers, rv) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, None)]))?;
+        let Some(AttrAnswer::Length(n)) = answers.first() else { return Err(format!("size query: {answers:?} {rv}")) };
+        let (answers, _) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, Some(*n))]))?;
+        match answers.first() {
+            Some(AttrAnswer::Value(v)) if v.len() == *n => Ok(key),
+            other => Err(format!("certificate value: {other:?}")),
+        }
+    });
+    rows.push(row);
+    let key = r?;
+    let (row, r) = measure("first C_Sign", meter, || sign_once(m, s, key, b"first signature"));
+    rows.push(row);
+    r?;
+    let (mut row, r) = measure("further C_Sign", meter, || sign_once(m, s, key, b"further signature"));
+    row.name = format!("further C_Sign — sign after login: {} APDUs", row.wire.exchanges);
+    rows.push(row);
+    r?;
+    ck("C_Logout", m.logout(s))?;
+    let (row, r) =
+        measure("C_Login (card already seen, after C_Logout)", meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
+    rows.push(row);
+    r?;
+    let (row, r) = measure("C_SetPIN", meter, || ck("C_SetPIN", m.set_pin(s, pin, new_pin)));
+    rows.push(row);
+    r?;
+    ck("C_SetPIN (back)", m.set_pin(s, new_pin, pin))?;
+    ck("C_Finalize", m.finalize())?;
+    Ok(rows)
+}
+
+/// The same operations through cie-core's `Session` directly (no PKCS#11 layer).
+pub fn session_rows<T: Transport>(
+    transport: T,
+    meter: &dyn Meter,
+    pin: &str,
+    new_pin: &str,
+) -> Result<Vec<Row>, String> {
+    fn e(what: &'static str) -> impl Fn(cie_core::Error) -> String {
+        move |err| format!("{what}: {err}")
+    }
+    let pin = Secret::pin(pin).map_err(e("PIN"))?;
+    let new_pin = Secret::pin(new_pin).map_err(e("new PIN"))?;
+    let mut rows = Vec::new();
+    let (row, s) = measure("Session::open", meter, || Session::open(transport));
+    rows.push(row);
+    let mut s = s.map_err(e("open"))?;
+    let (row, r) = measure("Session::verify_pin (first)", meter, || s.verify_pin(&pin));
+    rows.push(row);
+    r.map_err(e("verify_pin"))?;
+    let (row, r) = measure("Session::certificate", meter, || s.certificate());
+    rows.push(row);
+    r.map_err(e("certificate"))?;
+    let (row, r) = measure("Session::sign (first)", meter, || s.sign(HashAlg::Sha256, b"first"));
+    rows.push(row);
+    r.map_err(e("sign"))?;
+    let (mut row, r) = measure("Session::sign (further)", meter, || s.sign(HashAlg::Sha256, b"further"));
+    row.name = format!("Session::sign (further) — sign after login: {} APDUs", row.wire.exchanges);
+    rows.push(row);
+    r.map_err(e("sign"))?;
+    s.logout();
+    let (row, r) = measure("Session::verify_pin (card seen, after logout)", meter, || s.verify_pin(&pin));
+    rows.push(row);
+    r.map_err(e("verify_pin"))?;
+    let (row, r) = measure("Session::change_pin", meter, || s.change_pin(&pin, &new_pin));
+    rows.push(row);
+    r.map_err(e("change_pin"))?;
+    s.change_pin(&new_pin, &pin).map_err(e("change_pin back"))?;
+    Ok(rows)
+}
