@@ -1,7 +1,9 @@
 //! Reading a PIN or PUK: on the terminal without echo, or from standard input with
 //! `--pin-stdin`. Never from the command line (it would show in `ps`).
 
-use std::io::{BufRead, IsTerminal};
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::os::fd::AsRawFd;
 
 use cie_core::pin::Secret;
 use cie_core::{Credential, Error};
@@ -25,8 +27,7 @@ pub fn read_secret(source: PinSource, kind: Credential, prompt: &str) -> Result<
                     "no terminal to ask the PIN on; use --pin-stdin to read it from standard input".into(),
                 ));
             }
-            rpassword::prompt_password(prompt)
-                .map_err(|e| Error::InvalidArgument(format!("cannot read the {kind}: {e}")))?
+            prompt_without_echo(prompt).map_err(|e| Error::InvalidArgument(format!("cannot read the {kind}: {e}")))?
         }
         PinSource::Stdin => {
             let mut line = String::new();
@@ -44,4 +45,44 @@ pub fn read_secret(source: PinSource, kind: Credential, prompt: &str) -> Result<
     });
     let value = line.trim_end_matches(['\n', '\r']);
     Secret::new(kind, value.as_bytes())
+}
+
+/// Restores the terminal's settings when dropped (also on error or panic).
+struct EchoOff<'a> {
+    tty: &'a File,
+    saved: libc::termios,
+}
+
+impl Drop for EchoOff<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `tty` is an open terminal and `saved` came from tcgetattr on it.
+        unsafe {
+            libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSANOW, &self.saved);
+        }
+    }
+}
+
+/// Turns echo off on the controlling terminal *before* printing `prompt` (so that nothing typed
+/// ahead is echoed either), reads one line, and restores the terminal.
+fn prompt_without_echo(prompt: &str) -> std::io::Result<String> {
+    let tty = File::options().read(true).write(true).open("/dev/tty")?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for the open terminal `fd`.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut quiet = saved;
+    quiet.c_lflag &= !libc::ECHO;
+    quiet.c_lflag |= libc::ECHONL;
+    // SAFETY: as above; `quiet` is a modified copy of the terminal's own settings.
+    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let _restore = EchoOff { tty: &tty, saved };
+    (&tty).write_all(prompt.as_bytes())?;
+    (&tty).flush()?;
+    let mut line = String::new();
+    BufReader::new(&tty).read_line(&mut line)?;
+    Ok(line)
 }

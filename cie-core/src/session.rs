@@ -225,6 +225,18 @@ impl<T: Transport> Session<T> {
         result
     }
 
+    /// Verifies the PUK (VERIFY `82`, §6) without changing anything; a wrong PUK spends one
+    /// PUK try. The PUK status stays in the current secure channel until [`Session::logout`].
+    pub fn verify_puk(&mut self, puk: &Puk) -> Result<()> {
+        if puk.kind() != Credential::Puk {
+            return Err(Error::InvalidArgument("a PIN was given where the PUK is expected".into()));
+        }
+        self.run(|st, link| {
+            st.ensure_channel(link)?;
+            st.verify_secret(link, puk)
+        })
+    }
+
     /// Asks the card how many PIN tries are left without spending one (VERIFY with no data).
     pub fn pin_status(&mut self) -> Result<PinStatus> {
         self.run(|st, link| {

@@ -82,9 +82,10 @@ impl Module {
                     return Err(Ckr(CKR_SESSION_READ_ONLY_EXISTS));
                 }
                 let puk = secret(Credential::Puk, pin, CKR_PIN_INCORRECT)?;
-                // The CIE has no PUK-only check that leaves no trace; the PUK is verified by
-                // C_InitPIN, which needs it.
+                // Checked now (a wrong PUK spends one PUK try, as the caller asked), and kept
+                // for C_InitPIN.
                 inst.with_card(&s.slot, s.epoch, |conn| {
+                    conn.card.verify_puk(&puk)?;
                     conn.puk = Some(puk);
                     Ok(())
                 })?;

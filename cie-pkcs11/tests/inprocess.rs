@@ -234,10 +234,10 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     m.login(s, CKU_USER, b"11112222").unwrap();
     m.logout(s).unwrap();
 
-    // A wrong PUK: CKR_PIN_INCORRECT at C_InitPIN, the SO is logged out, the SO flags count.
-    m.login(s, CKU_SO, b"00000000").unwrap();
-    assert_eq!(err(m.init_pin(s, b"12345678")), CKR_PIN_INCORRECT);
+    // A wrong PUK: CKR_PIN_INCORRECT at C_Login already (one PUK try spent), no SO session.
+    assert_eq!(err(m.login(s, CKU_SO, b"00000000")), CKR_PIN_INCORRECT);
     assert_ne!(flags(m) & CKF_SO_PIN_COUNT_LOW, 0);
+    assert_eq!(rig.card.with_card(|c| c.puk_tries_left()), 9);
     assert_eq!(err(m.init_pin(s, b"12345678")), CKR_USER_NOT_LOGGED_IN);
     assert_eq!(rig.card.with_card(|c| c.puk_tries_left()), 9);
 

@@ -36,6 +36,13 @@ const PACKAGES: &[&str] = &[
     "iproute2",
     "valgrind",
     "openssl",
+    // PKCS#11 client tests: NSS, GnuTLS through p11-kit, the OpenSSL engine with curl, Java.
+    "libnss3-tools",
+    "gnutls-bin",
+    "p11-kit",
+    "libengine-pkcs11-openssl",
+    "curl",
+    "openjdk-17-jdk-headless",
 ];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
