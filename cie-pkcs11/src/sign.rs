@@ -148,11 +148,8 @@ impl Module {
             ops.sign = None;
             return Err(Ckr(CKR_DATA_LEN_RANGE));
         }
-        let sig_len = op.sig_len;
-        match capacity {
-            None => return Ok(SignOutput::Length(sig_len)),
-            Some(c) if c < sig_len => return Ok(SignOutput::TooSmall(sig_len)),
-            Some(_) => {}
+        if let Some(answer) = size_answer(capacity, op.sig_len) {
+            return Ok(answer);
         }
         ops.sign = None;
         self.card_sign(&inst, &s, &input)
@@ -188,11 +185,8 @@ impl Module {
             ops.sign = None;
             return Err(Ckr(CKR_DATA_LEN_RANGE));
         }
-        let sig_len = op.sig_len;
-        match capacity {
-            None => return Ok(SignOutput::Length(sig_len)),
-            Some(c) if c < sig_len => return Ok(SignOutput::TooSmall(sig_len)),
-            Some(_) => {}
+        if let Some(answer) = size_answer(capacity, op.sig_len) {
+            return Ok(answer);
         }
         let Some(op) = ops.sign.take() else {
             return Err(Ckr(CKR_OPERATION_NOT_INITIALIZED));
@@ -216,6 +210,16 @@ impl Module {
         }
         let sig = inst.with_card(&s.slot, s.epoch, |conn| conn.card.sign_digest_info(input))?;
         Ok(SignOutput::Signature(sig))
+    }
+}
+
+/// The answer to a size query (`capacity` None) or a too-small buffer, which leave the signing
+/// operation active (PKCS#11 2.40 §5.2); `None` when the signature fits.
+fn size_answer(capacity: Option<usize>, sig_len: usize) -> Option<SignOutput> {
+    match capacity {
+        None => Some(SignOutput::Length(sig_len)),
+        Some(c) if c < sig_len => Some(SignOutput::TooSmall(sig_len)),
+        Some(_) => None,
     }
 }
 
