@@ -33,9 +33,13 @@ pub enum SmError {
     /// Padding of decrypted data is not ISO 7816-4 method 2.
     #[error("bad secure-messaging padding")]
     BadPadding,
-    /// A data object could not be parsed.
+    /// A data object could not be parsed, or its length is not the one PROTOCOL.md §5 fixes.
     #[error("malformed secure-messaging object")]
     Malformed,
+    /// The data objects are not in the exact layout of PROTOCOL.md §5.2 / §5.4: an unknown or
+    /// repeated tag, objects out of order, or anything after DO8E.
+    #[error("secure-messaging objects out of layout")]
+    Layout,
     /// The card rejected our secure-messaging objects (`69 87` / `69 88`).
     #[error("card rejected secure messaging ({0})")]
     Rejected(StatusWord),

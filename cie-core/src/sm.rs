@@ -9,7 +9,7 @@ use cbc::cipher::{block_padding::NoPadding, BlockModeDecrypt, BlockModeEncrypt, 
 use retail_mac::{KeyInit, Mac, RetailMac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::apdu::{Command, Response};
 use crate::error::SmError;
@@ -99,8 +99,9 @@ impl Ssc {
 }
 
 /// ISO/IEC 9797-1 padding method 2 (ISO 7816-4): append `80`, then `00` to a multiple of 8.
-pub fn pad(data: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(data.len() + 8);
+/// The copy is zeroized when dropped (it may be a padded PIN, PROTOCOL.md §6).
+pub fn pad(data: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::with_capacity(data.len() + 8));
     v.extend_from_slice(data);
     v.push(0x80);
     while v.len() % 8 != 0 {
@@ -134,10 +135,10 @@ pub fn decrypt(key: &[u8; 16], ciphertext: &[u8]) -> Result<Vec<u8>, SmError> {
     if ciphertext.is_empty() || ciphertext.len() % 8 != 0 {
         return Err(SmError::Malformed);
     }
-    let mut buf = ciphertext.to_vec();
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
     let dec = TdesCbcDec::new(key.into(), &[0u8; 8].into());
     dec.decrypt_padded::<NoPadding>(&mut buf).map_err(|_| SmError::Malformed)?;
-    Ok(buf)
+    Ok(std::mem::take(&mut *buf))
 }
 
 /// ISO/IEC 9797-1 MAC algorithm 3 (retail MAC, DES, zero IV) over already padded data.
@@ -160,47 +161,106 @@ pub fn push_len(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-/// One secure-messaging data object found in a message: tag, value, and where it starts/ends.
+/// One secure-messaging data object found in a message: tag, value, and where it starts.
 struct Do<'a> {
     tag: u8,
     value: &'a [u8],
     start: usize,
 }
 
-/// Splits a sequence of single-byte-tag SM data objects with DER lengths.
-fn parse_dos(bytes: &[u8]) -> Result<Vec<Do<'_>>, SmError> {
-    let mut out = Vec::new();
+/// One place of the fixed object layout of PROTOCOL.md §5.2 / §5.4: which tags may fill it,
+/// whether it must be filled, and the exact value length when the layout fixes one.
+struct Slot {
+    tags: &'static [u8],
+    required: bool,
+    len: Option<usize>,
+}
+
+/// Response body, PROTOCOL.md §5.4: `[DO87 | DO85] DO99 DO8E`, DO99 of 2 bytes, DO8E of 8.
+const RESPONSE_LAYOUT: [Slot; 3] = [
+    Slot { tags: &[0x87, 0x85], required: false, len: None },
+    Slot { tags: &[0x99], required: true, len: Some(2) },
+    Slot { tags: &[0x8E], required: true, len: Some(8) },
+];
+
+/// Command data field, PROTOCOL.md §5.2: `[DO87 (even INS) | DO85 (odd INS)] [DO97] DO8E`,
+/// DO97 of 1 byte, DO8E of 8.
+fn command_layout(ins: u8) -> [Slot; 3] {
+    let data: &'static [u8] = if ins & 1 == 1 { &[0x85] } else { &[0x87] };
+    [
+        Slot { tags: data, required: false, len: None },
+        Slot { tags: &[0x97], required: false, len: Some(1) },
+        Slot { tags: &[0x8E], required: true, len: Some(8) },
+    ]
+}
+
+/// Reads one single-byte-tag object with a BER length (short form, `81 xx` or `82 xx xx`)
+/// bounded by `bytes` (ISO 7816-4 §5.4.2). Returns the object and the offset after it.
+fn read_do(bytes: &[u8], start: usize) -> Result<(Do<'_>, usize), SmError> {
+    let tag = bytes[start];
+    let first = *bytes.get(start + 1).ok_or(SmError::Malformed)?;
+    let (len, header) = match first {
+        0..=0x7F => (usize::from(first), 2),
+        0x81 => (usize::from(*bytes.get(start + 2).ok_or(SmError::Malformed)?), 3),
+        0x82 => {
+            let hi = *bytes.get(start + 2).ok_or(SmError::Malformed)?;
+            let lo = *bytes.get(start + 3).ok_or(SmError::Malformed)?;
+            (usize::from(u16::from_be_bytes([hi, lo])), 4)
+        }
+        _ => return Err(SmError::Malformed),
+    };
+    let begin = start + header;
+    let end = begin.checked_add(len).filter(|&e| e <= bytes.len()).ok_or(SmError::Malformed)?;
+    Ok((Do { tag, value: &bytes[begin..end], start }, end))
+}
+
+/// Splits `bytes` into SM data objects that follow `layout` exactly: only the tags of the
+/// layout, each place filled at most once and in order, every required place filled, the last
+/// place (DO8E) last with nothing after it, fixed lengths as given, DO87 = `01` plus whole
+/// cipher blocks, DO85 = whole cipher blocks (PROTOCOL.md §5.2, §5.4). A required object that
+/// is absent from an otherwise well-formed message is [`SmError::MissingObject`]; anything
+/// else out of place is [`SmError::Layout`]; bad lengths are [`SmError::Malformed`].
+fn parse_layout<'a>(bytes: &'a [u8], layout: &[Slot]) -> Result<Vec<Do<'a>>, SmError> {
+    let mut out: Vec<Do<'a>> = Vec::with_capacity(layout.len());
+    let mut next_slot = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let start = i;
-        let tag = bytes[i];
-        i += 1;
-        let first = *bytes.get(i).ok_or(SmError::Malformed)?;
-        i += 1;
-        let len = match first {
-            0..=0x7F => first as usize,
-            0x81 => {
-                let l = *bytes.get(i).ok_or(SmError::Malformed)? as usize;
-                i += 1;
-                l
-            }
-            0x82 => {
-                let hi = *bytes.get(i).ok_or(SmError::Malformed)? as usize;
-                let lo = *bytes.get(i + 1).ok_or(SmError::Malformed)? as usize;
-                i += 2;
-                (hi << 8) | lo
-            }
-            _ => return Err(SmError::Malformed),
+        let (d, end) = read_do(bytes, i)?;
+        let offset = layout[next_slot..].iter().position(|s| s.tags.contains(&d.tag));
+        let Some(offset) = offset else {
+            return Err(SmError::Layout);
         };
-        let end = i.checked_add(len).filter(|&e| e <= bytes.len()).ok_or(SmError::Malformed)?;
-        out.push(Do { tag, value: &bytes[i..end], start });
+        let index = next_slot + offset;
+        let slot = &layout[index];
+        if layout[next_slot..index].iter().any(|s| s.required) {
+            return Err(SmError::MissingObject);
+        }
+        if slot.len.is_some_and(|l| l != d.value.len()) {
+            return Err(SmError::Malformed);
+        }
+        let ciphertext = match d.tag {
+            0x87 => match d.value.split_first() {
+                Some((0x01, ct)) => Some(ct),
+                _ => return Err(SmError::Malformed),
+            },
+            0x85 => Some(d.value),
+            _ => None,
+        };
+        if ciphertext.is_some_and(|ct| ct.is_empty() || ct.len() % 8 != 0) {
+            return Err(SmError::Malformed);
+        }
+        out.push(d);
+        next_slot = index + 1;
         i = end;
+    }
+    if layout[next_slot..].iter().any(|s| s.required) {
+        return Err(SmError::MissingObject);
     }
     Ok(out)
 }
 
 /// The MAC input of a command: `pad(SSC || pad(CLA INS P1 P2) || objects)` (PROTOCOL.md §5.2).
-fn command_mac_input(ssc: &Ssc, header: [u8; 4], objects: &[u8]) -> Vec<u8> {
+fn command_mac_input(ssc: &Ssc, header: [u8; 4], objects: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut m = Vec::with_capacity(32 + objects.len());
     m.extend_from_slice(&ssc.0);
     m.extend_from_slice(&pad(&header));
@@ -209,7 +269,7 @@ fn command_mac_input(ssc: &Ssc, header: [u8; 4], objects: &[u8]) -> Vec<u8> {
 }
 
 /// The MAC input of a response: `pad(SSC || objects)` (PROTOCOL.md §5.4).
-fn response_mac_input(ssc: &Ssc, objects: &[u8]) -> Vec<u8> {
+fn response_mac_input(ssc: &Ssc, objects: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut m = Vec::with_capacity(16 + objects.len());
     m.extend_from_slice(&ssc.0);
     m.extend_from_slice(objects);
@@ -217,7 +277,8 @@ fn response_mac_input(ssc: &Ssc, objects: &[u8]) -> Vec<u8> {
 }
 
 fn encrypted_object(keys: &SmKeys, odd_ins: bool, data: &[u8]) -> Vec<u8> {
-    let enc = encrypt(&keys.enc, &pad(data));
+    let padded = pad(data);
+    let enc = encrypt(&keys.enc, &padded);
     let mut out = Vec::with_capacity(enc.len() + 5);
     if odd_ins {
         out.push(0x85);
@@ -239,11 +300,11 @@ fn decrypt_object(keys: &SmKeys, d: &Do<'_>) -> Result<Vec<u8>, SmError> {
         },
         _ => d.value,
     };
-    let mut clear = decrypt(&keys.enc, ct)?;
+    let mut clear = Zeroizing::new(decrypt(&keys.enc, ct)?);
     let len = unpad(&clear)?.len();
     clear[len..].zeroize();
     clear.truncate(len);
-    Ok(clear)
+    Ok(std::mem::take(&mut *clear))
 }
 
 /// Host side: protects a clear command for one SSC step (increments `ssc` first).
@@ -266,37 +327,39 @@ pub fn protect_command(keys: &SmKeys, ssc: &mut Ssc, cmd: &Command) -> Command {
 }
 
 /// Host side: verifies and decrypts a protected response body for one SSC step (increments
-/// `ssc` first). The returned status word is the one inside DO99 (PROTOCOL.md §5.4).
+/// `ssc` first). The body must be exactly `[DO87 | DO85] DO99 DO8E` (PROTOCOL.md §5.4); any
+/// other object, order, repetition or trailing byte is refused before the MAC is looked at.
+/// The returned status word is the one inside DO99.
 pub fn unprotect_response(keys: &SmKeys, ssc: &mut Ssc, body: &[u8]) -> Result<Response, SmError> {
     ssc.increment();
-    let dos = parse_dos(body)?;
-    let mac_do = dos.iter().find(|d| d.tag == 0x8E).ok_or(SmError::MissingObject)?;
-    let status = dos.iter().find(|d| d.tag == 0x99).ok_or(SmError::MissingObject)?;
-    if mac_do.value.len() != 8 || status.value.len() != 2 {
-        return Err(SmError::Malformed);
-    }
+    let dos = parse_layout(body, &RESPONSE_LAYOUT)?;
+    let (mac_do, status) = match dos.as_slice() {
+        [.., status, mac_do] => (mac_do, status),
+        _ => return Err(SmError::MissingObject),
+    };
     let expected = mac(&keys.mac, &response_mac_input(ssc, &body[..mac_do.start]));
     if !bool::from(expected.ct_eq(mac_do.value)) {
         return Err(SmError::BadMac);
     }
     let sw = StatusWord::new(status.value[0], status.value[1]);
-    let data = match dos.iter().find(|d| matches!(d.tag, 0x87 | 0x85)) {
-        Some(d) => decrypt_object(keys, d)?,
-        None => Vec::new(),
+    let data = match dos.as_slice() {
+        [data, _, _] => decrypt_object(keys, data)?,
+        _ => Vec::new(),
     };
     Ok(Response { data, sw })
 }
 
 /// Card side: verifies and decrypts a protected command for one SSC step (increments `ssc`
-/// first). Errors are the status words a card answers (PROTOCOL.md §5.5): `69 87` when DO8E
-/// is missing, `69 88` for a wrong MAC or a malformed object.
+/// first). The data field must be exactly `[DO87 | DO85] [DO97] DO8E` (PROTOCOL.md §5.2, DO85
+/// for odd INS only). Errors are the status words a card answers (PROTOCOL.md §5.5): `69 87`
+/// when DO8E is missing, `69 88` for a wrong MAC or any object out of that layout.
 pub fn unprotect_command(keys: &SmKeys, ssc: &mut Ssc, cmd: &Command) -> Result<Command, StatusWord> {
     ssc.increment();
-    let dos = parse_dos(&cmd.data).map_err(|_| StatusWord::SM_OBJECTS_INCORRECT)?;
-    let mac_do = dos.iter().find(|d| d.tag == 0x8E).ok_or(StatusWord::SM_OBJECTS_MISSING)?;
-    if mac_do.value.len() != 8 {
-        return Err(StatusWord::SM_OBJECTS_INCORRECT);
-    }
+    let dos = parse_layout(&cmd.data, &command_layout(cmd.ins)).map_err(|e| match e {
+        SmError::MissingObject => StatusWord::SM_OBJECTS_MISSING,
+        _ => StatusWord::SM_OBJECTS_INCORRECT,
+    })?;
+    let mac_do = dos.last().ok_or(StatusWord::SM_OBJECTS_MISSING)?;
     let input = command_mac_input(ssc, [cmd.cla, cmd.ins, cmd.p1, cmd.p2], &cmd.data[..mac_do.start]);
     let expected = mac(&keys.mac, &input);
     if !bool::from(expected.ct_eq(mac_do.value)) {
@@ -308,15 +371,8 @@ pub fn unprotect_command(keys: &SmKeys, ssc: &mut Ssc, cmd: &Command) -> Result<
             0x87 | 0x85 => {
                 clear.data = decrypt_object(keys, d).map_err(|_| StatusWord::SM_OBJECTS_INCORRECT)?;
             }
-            0x97 => {
-                clear.le = match d.value {
-                    [0] => Some(256),
-                    [n] => Some(*n as u16),
-                    _ => return Err(StatusWord::SM_OBJECTS_INCORRECT),
-                }
-            }
-            0x8E => {}
-            _ => return Err(StatusWord::SM_OBJECTS_INCORRECT),
+            0x97 => clear.le = Some(if d.value[0] == 0 { 256 } else { u16::from(d.value[0]) }),
+            _ => {}
         }
     }
     Ok(clear)
@@ -356,7 +412,7 @@ mod tests {
 
     #[test]
     fn padding() {
-        assert_eq!(pad(&[1, 2, 3]), [1, 2, 3, 0x80, 0, 0, 0, 0]);
+        assert_eq!(*pad(&[1, 2, 3]), [1, 2, 3, 0x80, 0, 0, 0, 0]);
         assert_eq!(pad(&[0; 8]).len(), 16);
         assert_eq!(unpad(&[1, 2, 0x80, 0, 0, 0, 0, 0]).unwrap(), [1, 2]);
         assert_eq!(unpad(&[1, 2, 0, 0, 0, 0, 0, 0]), Err(SmError::BadPadding));

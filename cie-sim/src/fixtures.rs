@@ -183,7 +183,7 @@ mod tests {
             assert_eq!(image.ca_modulus.len(), 256);
             assert_eq!(image.ca_chr.len(), 12);
             assert_eq!(image.ca_cha.len(), 7);
-            assert_eq!(image.ca_cha[..6], cie_core::consts::CIE_AID);
+            assert_eq!(image.ca_cha[..6], crate::card::consts::CIE_AID);
             assert_eq!(image.ca_chr[..4], [0, 0, 0, 0]);
             assert_eq!(image.sod[0], 0x77);
             for key in [&image.key_sign, &image.key_dapp, &image.key_servizi] {
@@ -278,7 +278,7 @@ mod tests {
         let image = card_image(SodProfile::Sha256Pkcs1);
         let n = BigUint::from_bytes_be(&image.ca_modulus);
         let e = BigUint::from_bytes_be(&image.ca_exponent);
-        let d = BigUint::from_bytes_be(&cie_core::consts::CA_PRIVATE_EXPONENT);
+        let d = BigUint::from_bytes_be(&crate::host_keys::CA_PRIVATE_EXPONENT);
         assert_eq!(n.bits(), 2048);
         assert!(e < n && d < n);
         let mut seed = [0u8; 256];

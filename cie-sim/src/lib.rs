@@ -1,6 +1,7 @@
 //! cie-sim: a software CIE 3.0.
 pub mod card;
 pub mod fixtures;
+mod host_keys;
 pub mod image;
 pub mod latency;
 pub mod pki;

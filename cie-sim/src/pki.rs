@@ -250,11 +250,11 @@ pub fn generate() -> Result<Fixtures> {
     let dh_g = fixed_be(&g, 256)?;
     let ef_dh = ef_dh(&p, &q, &g)?;
 
-    let d_ca = BigUint::from_bytes_be(&cie_core::consts::CA_PRIVATE_EXPONENT);
+    let d_ca = BigUint::from_bytes_be(&crate::host_keys::CA_PRIVATE_EXPONENT);
     let (n_ca, e_ca) = ca_key(&mut rng_for("key 84"), &d_ca)?;
     let mut ca_chr = vec![0u8; 4];
     ca_chr.extend_from_slice(&CA_CAR);
-    let mut ca_cha = cie_core::consts::CIE_AID.to_vec();
+    let mut ca_cha = crate::card::consts::CIE_AID.to_vec();
     ca_cha.push(CA_CHA_ROLE);
 
     let sn_icc = sn_icc_for_nis(TEST_NIS)?.to_vec();

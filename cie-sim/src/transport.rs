@@ -47,6 +47,8 @@ struct Reader {
     faults: Vec<Fault>,
     /// The connection holding the current transaction.
     owner: Option<u64>,
+    /// Connections blocked in `transaction()` right now, waiting for the owner to finish.
+    waiting: usize,
     next_connection: u64,
 }
 
@@ -91,6 +93,7 @@ impl SimHandle {
                     apdus: 0,
                     faults: Vec::new(),
                     owner: None,
+                    waiting: 0,
                     next_connection: 0,
                 }),
                 released: Condvar::new(),
@@ -172,6 +175,12 @@ impl SimHandle {
     pub fn is_present(&self) -> bool {
         self.shared.lock().present
     }
+
+    /// How many connections are blocked in `transaction()` right now, waiting for another
+    /// connection's transaction to end (lets tests observe the exclusion without timing).
+    pub fn transactions_waiting(&self) -> usize {
+        self.shared.lock().waiting
+    }
 }
 
 /// One connection to the simulated card (a PC/SC handle); implements [`Transport`].
@@ -217,7 +226,9 @@ impl Transport for SimTransport {
                     if left.is_zero() {
                         return Err(TransportError::Busy);
                     }
+                    r.waiting += 1;
                     r = shared.released.wait_timeout(r, left).unwrap_or_else(|e| e.into_inner()).0;
+                    r.waiting -= 1;
                 }
             }
         }

@@ -213,3 +213,119 @@ fn reset_closes_the_session() {
     assert_eq!(card.process(&p), [0x69, 0x88]);
     assert_eq!(card.pin_tries_left(), 3);
 }
+
+/// A protected command assembled by hand: `header || Lc || objects || 8E 08 MAC || suffix || 00`,
+/// where the objects and the suffix are written out in the test and the MAC is the §5.2 MAC over
+/// `SSC+1 || pad(header) || objects` (computed with the MAC primitive only), so that the MAC is
+/// valid and only the layout can make the card refuse. Steps the channel's counter once.
+fn hand_made(ch: &mut Channel, header: [u8; 4], objects: &[u8], suffix: &[u8]) -> Vec<u8> {
+    ch.ssc.increment();
+    let mut input = ch.ssc.0.to_vec();
+    input.extend_from_slice(&cie_core::sm::pad(&header));
+    input.extend_from_slice(objects);
+    let mac = cie_core::sm::mac(ch.keys.mac_key(), &cie_core::sm::pad(&input));
+    let mut data = objects.to_vec();
+    data.extend_from_slice(&[0x8E, 0x08]);
+    data.extend_from_slice(&mac);
+    data.extend_from_slice(suffix);
+    let mut apdu = header.to_vec();
+    apdu.push(data.len() as u8);
+    apdu.extend_from_slice(&data);
+    apdu.push(0x00);
+    apdu
+}
+
+/// Sends `apdu` to a logged-in card and expects plain `69 88` with the session closed (§5.5).
+fn refused(card: &mut SimCard, ch: &mut Channel, apdu: &[u8]) {
+    assert_eq!(card.process(apdu), [0x69, 0x88], "{apdu:02X?}");
+    assert_session_and_status_dropped(card, ch);
+}
+
+const GET_CHALLENGE_SM: [u8; 4] = [0x0C, 0x84, 0x00, 0x00];
+const VERIFY_SM: [u8; 4] = [0x0C, 0x20, 0x00, 0x81];
+
+/// The hand-made assembly is right: without a suffix the card accepts it and answers.
+#[test]
+fn hand_made_command_with_exact_layout_is_accepted() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    let apdu = hand_made(&mut ch, GET_CHALLENGE_SM, &[0x97, 0x01, 0x08], &[]);
+    let (body, s) = split(&card.process(&apdu));
+    assert_eq!(s, OK);
+    assert_eq!(unprotect_response(&ch.keys, &mut ch.ssc, &body).unwrap().data.len(), 8);
+    // VERIFY as a status query (DO8E only), then with the PIN in DO87.
+    for objects in [vec![], pin_do87(&ch)] {
+        let apdu = hand_made(&mut ch, VERIFY_SM, &objects, &[]);
+        let (body, s) = split(&card.process(&apdu));
+        assert_eq!(s, OK);
+        assert_eq!(unprotect_response(&ch.keys, &mut ch.ssc, &body).unwrap().sw, OK);
+    }
+    assert!(card.secure_messaging_open());
+}
+
+/// `87 11 01 || 3DES(K_ENC, pad(PIN))`: a well-formed DO87 carrying the right PIN under the
+/// session's key (the tag, length and indicator bytes are written out, the cryptogram is made with
+/// the encryption primitive).
+fn pin_do87(ch: &Channel) -> Vec<u8> {
+    let mut d = vec![0x87, 0x11, 0x01];
+    d.extend(cie_core::sm::encrypt(ch.keys.enc(), &cie_core::sm::pad(PIN)));
+    d
+}
+
+/// PROTOCOL.md §5.2: nothing may follow DO8E. A VERIFY status query (MAC only) with a DO87
+/// carrying the right PIN appended after the valid MAC is 69 88, and no PIN status is gained.
+#[test]
+fn trailing_do87_is_69_88() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    let suffix = pin_do87(&ch);
+    let apdu = hand_made(&mut ch, VERIFY_SM, &[], &suffix);
+    refused(&mut card, &mut ch, &apdu);
+}
+
+#[test]
+fn trailing_do99_is_69_88() {
+    let (mut card, mut ch) = logged_in(Profile::Gemalto);
+    let apdu = hand_made(&mut ch, GET_CHALLENGE_SM, &[0x97, 0x01, 0x08], &[0x99, 0x02, 0x90, 0x00]);
+    refused(&mut card, &mut ch, &apdu);
+}
+
+#[test]
+fn duplicated_do87_is_69_88() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    let objects = [pin_do87(&ch), pin_do87(&ch)].concat();
+    let apdu = hand_made(&mut ch, VERIFY_SM, &objects, &[]);
+    refused(&mut card, &mut ch, &apdu);
+    assert_eq!(card.pin_tries_left(), 3, "no PIN try spent on a refused command");
+}
+
+#[test]
+fn do8e_of_7_and_9_bytes_is_69_88() {
+    for (len, profile) in [(7usize, Profile::Nxp), (9, Profile::Stm)] {
+        let (mut card, mut ch) = logged_in(profile);
+        ch.ssc.increment();
+        let mut apdu = vec![0x0C, 0x84, 0x00, 0x00, (3 + 2 + len) as u8, 0x97, 0x01, 0x08, 0x8E, len as u8];
+        apdu.extend(std::iter::repeat_n(0x5A, len));
+        apdu.push(0x00);
+        refused(&mut card, &mut ch, &apdu);
+    }
+}
+
+#[test]
+fn unknown_tag_before_do8e_is_69_88() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    let apdu = hand_made(&mut ch, GET_CHALLENGE_SM, &[0x97, 0x01, 0x08, 0x53, 0x01, 0x00], &[]);
+    refused(&mut card, &mut ch, &apdu);
+}
+
+#[test]
+fn truncated_length_is_69_88() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    ch.ssc.increment();
+    // DO8E announces 8 bytes, 7 follow.
+    let apdu = [0x0C, 0x84, 0x00, 0x00, 0x0C, 0x97, 0x01, 0x08, 0x8E, 0x08, 1, 2, 3, 4, 5, 6, 7, 0x00];
+    refused(&mut card, &mut ch, &apdu);
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    ch.ssc.increment();
+    // A two-byte length cut after its first byte.
+    let apdu = [0x0C, 0x20, 0x00, 0x81, 0x03, 0x87, 0x82, 0x01, 0x00];
+    refused(&mut card, &mut ch, &apdu);
+}

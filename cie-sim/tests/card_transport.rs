@@ -172,10 +172,17 @@ fn transactions_are_exclusive() {
         let resp = link.transmit(&SELECT_CIE).unwrap();
         (seen, resp)
     });
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    // Wait (without a time limit of our own) until the second connection is blocked inside
+    // transaction(): only then is the exclusion actually being exercised.
+    while h.transactions_waiting() == 0 {
+        assert!(!waiter.is_finished(), "the second transaction did not wait for the first");
+        std::thread::yield_now();
+    }
+    assert_eq!(h.transactions_waiting(), 1);
     released.store(true, Ordering::SeqCst);
     drop(link);
     let (seen, resp) = waiter.join().unwrap();
     assert!(seen, "the second transaction started before the first ended");
     assert_eq!(resp, [0x90, 0x00]);
+    assert_eq!(h.transactions_waiting(), 0);
 }

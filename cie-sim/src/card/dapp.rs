@@ -2,10 +2,10 @@
 //! templates), PSO VERIFY CERTIFICATE, GET CHALLENGE, EXTERNAL AUTHENTICATE, and the chip's
 //! INTERNAL AUTHENTICATE with key `82` followed by the SSC change of §4.4.3.
 
-use cie_core::apdu::Command;
-use cie_core::consts::{ALG_CERT_VERIFY, ALG_DH_DAPP, ALG_RSA_PKCS1, CPI, TERMINAL_CERT_OID};
-use cie_core::sm::Ssc;
-use cie_core::sw::StatusWord;
+use super::apdu::Command;
+use super::consts::{ALG_CERT_VERIFY, ALG_DH_DAPP, ALG_RSA_PKCS1, CPI, TERMINAL_CERT_OID};
+use super::sm::Ssc;
+use super::sw::StatusWord;
 use num_bigint::BigUint;
 use rand_chacha::rand_core::RngCore;
 use rsa::traits::PublicKeyParts;

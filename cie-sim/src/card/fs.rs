@@ -1,9 +1,9 @@
 //! The file system of PROTOCOL.md §2.1-§2.2: SELECT (MF, IAS AID, DF_CIE, EF with FCP) and READ
 //! BINARY (offset or SFI, and the odd-INS `B1` form), with the access conditions of §2.2/§10.3.
 
-use cie_core::apdu::Command;
-use cie_core::consts::{CIE_AID, IAS_AID};
-use cie_core::sw::StatusWord;
+use super::apdu::Command;
+use super::consts::{CIE_AID, IAS_AID};
+use super::sw::StatusWord;
 
 use super::state::Df;
 use super::tlv;

@@ -2,9 +2,10 @@
 //! card's DH public value §4.3) and the DH key exchange: MSE SET `41 A6` stores y_IFD, GET DATA
 //! `A6/91` computes y_ICC, Z and the session keys and switches secure messaging on.
 
-use cie_core::apdu::Command;
-use cie_core::sm::{SmKeys, Ssc};
-use cie_core::sw::StatusWord;
+use super::apdu::Command;
+use super::consts::ALG_DH_DAPP;
+use super::sm::{SmKeys, Ssc};
+use super::sw::StatusWord;
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
 use rand_chacha::rand_core::RngCore;
@@ -83,7 +84,7 @@ impl SimCard {
                 _ => return Err(StatusWord::WRONG_DATA),
             }
         }
-        if alg.is_some_and(|a| a != [cie_core::consts::ALG_DH_DAPP]) {
+        if alg.is_some_and(|a| a != [ALG_DH_DAPP]) {
             return Err(StatusWord::WRONG_DATA);
         }
         if key_ref.is_some_and(|k| k != [0x81]) {

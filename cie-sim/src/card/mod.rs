@@ -3,29 +3,34 @@
 //!
 //! [`SimCard::process`] runs every APDU through the same pipeline:
 //! parse → CLA check → GET RESPONSE (served from the pending buffer, never SM-wrapped) →
-//! secure messaging (unwrap with [`cie_core::sm::unprotect_command`]; a plain command closes an
-//! open session, §5.5) → command chaining (§5.3, §10.2) → the command handlers (modules
-//! `fs`, `keys`, `dapp`, `pin`, `sign`) → response wrapping
-//! ([`cie_core::sm::protect_response`], trailer = DO99 status) → `61 xx` splitting at 256 bytes.
+//! secure messaging (unwrap with `sm::unprotect_command`, exact §5.2 layout; a plain command
+//! closes an open session, §5.5) → command chaining (§5.3, §10.2) → the command handlers
+//! (modules `fs`, `keys`, `dapp`, `pin`, `sign`) → response wrapping (`sm::protect_response`,
+//! trailer = DO99 status) → `61 xx` splitting at 256 bytes.
 //!
-//! Only pure helpers come from cie-core (APDU parsing, status words, the SM primitives and the
-//! public constants); nothing of the host's protocol logic is used here, so a bug cannot hide by
-//! being symmetric.
+//! Everything here is the card's own implementation, written from PROTOCOL.md: APDU parsing
+//! (`apdu`), status words (`sw`), constants (`consts`), secure messaging (`sm`). Nothing of the
+//! host library is used (a test fails if a file of this directory names it), so a protocol bug
+//! cannot hide by being made identically on both sides.
 
+mod apdu;
+pub(crate) mod consts;
 mod crypto;
 mod dapp;
 mod fs;
 mod keys;
 mod pin;
 mod sign;
+mod sm;
 mod state;
+mod sw;
 mod tlv;
 
-use cie_core::apdu::Command;
-use cie_core::sm::{protect_response, unprotect_command};
-use cie_core::sw::StatusWord;
+use apdu::Command;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use sm::{protect_response, unprotect_command};
+use sw::StatusWord;
 use zeroize::Zeroizing;
 
 use crate::image::CardImage;

@@ -7,8 +7,8 @@
 //! and from then on the reference answers `69 83`; a value that is not 8 bytes long answers
 //! `67 00` and spends nothing; VERIFY without data is a status query that spends nothing.
 
-use cie_core::apdu::Command;
-use cie_core::sw::StatusWord;
+use super::apdu::Command;
+use super::sw::StatusWord;
 use zeroize::Zeroizing;
 
 use super::crypto::ct_eq;

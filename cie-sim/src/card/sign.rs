@@ -4,9 +4,9 @@
 //! `83` (plain or SM, no PIN; deterministic); key `82` with `9B` is the DAPP answer
 //! ([`SimCard::dapp_internal_authenticate`]).
 
-use cie_core::apdu::Command;
-use cie_core::consts::{ALG_DH_DAPP, ALG_RSA_PKCS1};
-use cie_core::sw::StatusWord;
+use super::apdu::Command;
+use super::consts::{ALG_DH_DAPP, ALG_RSA_PKCS1};
+use super::sw::StatusWord;
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 

@@ -2,8 +2,8 @@
 //! DH values, security environment, authentication status, chaining and GET RESPONSE buffers.
 //! A warm reset replaces the whole [`Volatile`] with its default.
 
-use cie_core::sm::{SmKeys, Ssc};
-use cie_core::sw::StatusWord;
+use super::sm::{SmKeys, Ssc};
+use super::sw::StatusWord;
 use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
