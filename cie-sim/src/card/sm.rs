@@ -103,6 +103,9 @@ fn retail_mac(key: &[u8; 16], message: &[u8]) -> [u8; MAC_LEN] {
     out
 }
 
+/// One data object: tag, value, offset of the tag in the data field.
+type Object<'a> = (u8, &'a [u8], usize);
+
 /// Reads data objects one after the other: a one-byte tag, then a BER length (`00`-`7F`,
 /// `81 xx`, `82 xx xx`) that must fit in what is left.
 struct Objects<'a> {
@@ -113,7 +116,7 @@ struct Objects<'a> {
 impl<'a> Objects<'a> {
     /// The next object as (tag, value, offset of its tag), `Ok(None)` at the end, `69 88` when
     /// a length is cut short or runs past the data.
-    fn next(&mut self) -> Result<Option<(u8, &'a [u8], usize)>, StatusWord> {
+    fn next(&mut self) -> Result<Option<Object<'a>>, StatusWord> {
         let start = self.pos;
         let rest = &self.bytes[start..];
         let Some((&tag, after_tag)) = rest.split_first() else {
