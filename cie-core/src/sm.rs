@@ -2,8 +2,11 @@
 //! algorithm 3, padding method 2, the send sequence counter, and the DO87/DO85/DO97/DO99/DO8E
 //! objects.
 //!
-//! These are pure functions, shared by the host ([`crate::channel`]) and the simulator, which
-//! protect and unprotect APDUs for one SSC step each. They hold no session logic.
+//! These are pure functions used by the host ([`crate::channel`]) that protect and unprotect
+//! APDUs for one SSC step each; they hold no session logic. Incoming objects must follow the
+//! exact layout of §5.2 / §5.4 (allowed tags only, each at most once, in order, DO8E last with
+//! nothing after it), checked before the MAC. The simulator's card has its own implementation
+//! and shares none of this code.
 
 use cbc::cipher::{block_padding::NoPadding, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use retail_mac::{KeyInit, Mac, RetailMac};
