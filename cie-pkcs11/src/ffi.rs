@@ -96,15 +96,29 @@ unsafe fn put_list<T: Copy>(items: &[T], out: *mut T, count: *mut CK_ULONG) -> R
         if out.is_null() {
             return Ok(());
         }
-        if usize_of(have)? < items.len() {
-            return Err(Ckr(CKR_BUFFER_TOO_SMALL));
-        }
-        std::ptr::copy_nonoverlapping(items.as_ptr(), out, items.len());
+        copy_out(items, out, usize_of(have)?, CKR_BUFFER_TOO_SMALL)
+    }
+}
+
+/// Copies `src` into a caller buffer of `capacity` elements; never writes past it: a source
+/// longer than the capacity (or a NULL buffer) copies nothing and returns `too_long`.
+///
+/// # Safety
+/// `dst` is NULL or has `capacity` writable elements.
+unsafe fn copy_out<T: Copy>(src: &[T], dst: *mut T, capacity: usize, too_long: CK_RV) -> Result<()> {
+    if src.len() > capacity || (dst.is_null() && !src.is_empty()) {
+        return Err(Ckr(too_long));
+    }
+    if !src.is_empty() {
+        // SAFETY: `dst` has `capacity >= src.len()` writable elements; a caller buffer cannot
+        // overlap our own allocation.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
     }
     Ok(())
 }
 
-/// The output convention of `C_Sign`/`C_SignFinal`.
+/// The output convention of `C_Sign`/`C_SignFinal`. The copy is bounded by the caller's
+/// `*len` whatever the signature holds (a longer one is `CKR_DEVICE_ERROR`, nothing written).
 unsafe fn put_signature(out: SignOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) -> Result<()> {
     // SAFETY: `len` was checked non-NULL; `p` has `*len` bytes when it is not NULL.
     unsafe {
@@ -118,7 +132,8 @@ unsafe fn put_signature(out: SignOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) ->
                 Err(Ckr(CKR_BUFFER_TOO_SMALL))
             }
             SignOutput::Signature(sig) => {
-                std::ptr::copy_nonoverlapping(sig.as_ptr(), p, sig.len());
+                let capacity = usize_of(*len)?;
+                copy_out(&sig, p, capacity, CKR_DEVICE_ERROR)?;
                 *len = sig.len() as CK_ULONG;
                 Ok(())
             }
@@ -434,15 +449,23 @@ cryptoki! {
             .iter()
             .map(|a| (a.type_, (!a.pValue.is_null()).then(|| usize::try_from(a.ulValueLen).unwrap_or(usize::MAX))))
             .collect();
-        let (answers, rv) = MODULE.attribute_values(hSession, hObject, &requests)?;
-        for (a, answer) in attrs.iter_mut().zip(answers) {
+        let (answers, mut rv) = MODULE.attribute_values(hSession, hObject, &requests)?;
+        for ((a, answer), (_, capacity)) in attrs.iter_mut().zip(answers).zip(&requests) {
             match answer {
                 AttrAnswer::Unavailable => a.ulValueLen = CK_UNAVAILABLE_INFORMATION,
                 AttrAnswer::Length(n) => a.ulValueLen = n as CK_ULONG,
                 AttrAnswer::Value(v) => {
-                    // SAFETY: pValue has ulValueLen >= v.len() bytes (checked by the answer).
-                    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len()) };
-                    a.ulValueLen = v.len() as CK_ULONG;
+                    // SAFETY: pValue has ulValueLen bytes (the capacity read above); the copy
+                    // is bounded by it.
+                    match unsafe { copy_out(&v, a.pValue as *mut u8, capacity.unwrap_or(0), CKR_BUFFER_TOO_SMALL) } {
+                        Ok(()) => a.ulValueLen = v.len() as CK_ULONG,
+                        Err(e) => {
+                            a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                            if rv == CKR_OK {
+                                rv = e.rv();
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -478,10 +501,12 @@ cryptoki! {
         ulMaxObjectCount: CK_ULONG,
         pulObjectCount: *mut CK_ULONG,
     ) non_null(phObject, pulObjectCount) {
-        let found = MODULE.find_next(hSession, usize_of(ulMaxObjectCount)?)?;
-        // SAFETY: checked non-NULL; phObject has room for ulMaxObjectCount handles.
+        let max = usize_of(ulMaxObjectCount)?;
+        let found = MODULE.find_next(hSession, max)?;
+        // SAFETY: checked non-NULL; phObject has room for ulMaxObjectCount handles, and the
+        // copy is bounded by it.
         unsafe {
-            std::ptr::copy_nonoverlapping(found.as_ptr(), phObject, found.len());
+            copy_out(&found, phObject, max, CKR_GENERAL_ERROR)?;
             *pulObjectCount = found.len() as CK_ULONG;
         }
         Ok(())

@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask COMMAND` (alias in `.cargo/config.toml`).
 //!
 //! - `test [CARGO TEST ARGS]`: install the system packages the PC/SC tests need (if missing),
-//!   build the whole workspace, run every test (the PC/SC tests start their own isolated stack).
+//!   check formatting (`cargo fmt --check`), clippy (`-D warnings`) and the docs
+//!   (`RUSTDOCFLAGS=-D warnings cargo doc`), build the whole workspace, run every test (the
+//!   PC/SC tests start their own isolated stack).
 //! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd.
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
@@ -48,7 +50,8 @@ const PACKAGES: &[&str] = &[
 const USAGE: &str = "usage: cargo xtask COMMAND
 
 commands:
-  test [ARGS]        install missing packages, build the workspace, run all tests
+  test [ARGS]        install missing packages, check fmt, clippy (-D warnings) and docs
+                     (-D warnings), build the workspace, run all tests
                      (ARGS go to `cargo test --workspace`)
   demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
                      run `cie demo` against the simulated card behind an isolated pcscd
@@ -199,10 +202,19 @@ fn ensure_packages() -> Result<()> {
 
 fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages()?;
+    lint()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     run(cargo().args(["test", "--workspace"]).args(extra))?;
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What CI enforces besides the tests: formatting, clippy with warnings denied,
+/// and documentation that builds without warnings.
+fn lint() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 fn demo(args: &[String]) -> Result<ExitCode> {
