@@ -958,3 +958,29 @@ static INTERFACES: Interfaces = Interfaces([
 
 /// Version and flags of each entry of [`INTERFACES`].
 const OFFERED: [(CK_VERSION, CK_FLAGS); 2] = [(VERSION_3_0, 0), (VERSION_2_40, 0)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_never_pass_the_callers_capacity() {
+        let mut buf = [0u8; 6];
+        // Longer than the capacity: nothing written, the given error.
+        let e = unsafe { copy_out(&[1u8; 5], buf.as_mut_ptr(), 4, CKR_DEVICE_ERROR) }.unwrap_err();
+        assert_eq!(e, Ckr(CKR_DEVICE_ERROR));
+        assert_eq!(buf, [0; 6]);
+        unsafe { copy_out(&[1u8; 4], buf.as_mut_ptr(), 4, CKR_DEVICE_ERROR) }.unwrap();
+        assert_eq!(buf, [1, 1, 1, 1, 0, 0]);
+        let e = unsafe { copy_out(&[1u8; 1], std::ptr::null_mut(), 4, CKR_BUFFER_TOO_SMALL) }.unwrap_err();
+        assert_eq!(e, Ckr(CKR_BUFFER_TOO_SMALL));
+        unsafe { copy_out::<u8>(&[], std::ptr::null_mut(), 0, CKR_BUFFER_TOO_SMALL) }.unwrap();
+
+        // A signature longer than the buffer the caller announced is refused, nothing written.
+        let mut sig = [0u8; 8];
+        let mut len: CK_ULONG = 4;
+        let out = SignOutput::Signature(vec![9; 5]);
+        let e = unsafe { put_signature(out, sig.as_mut_ptr(), &mut len) }.unwrap_err();
+        assert_eq!((e, len, sig), (Ckr(CKR_DEVICE_ERROR), 4, [0; 8]));
+    }
+}

@@ -157,6 +157,19 @@ fn target_dir() -> PathBuf {
     }
 }
 
+/// Makes sure `cargo fmt` and `cargo clippy` exist, adding the rustup components when they do
+/// not (a toolchain installed with rustup's minimal profile lacks them).
+fn ensure_components() -> Result<()> {
+    let works = |sub: &str| {
+        cargo().args([sub, "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    };
+    if works("fmt") && works("clippy") {
+        return Ok(());
+    }
+    step("cargo fmt or cargo clippy missing: adding the rustup components rustfmt and clippy");
+    run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))
+}
+
 /// Installs the missing packages of [`PACKAGES`] with apt-get (through sudo when not root).
 fn ensure_packages() -> Result<()> {
     let mut missing = Vec::new();
@@ -212,6 +225,7 @@ fn test(extra: &[String]) -> Result<ExitCode> {
 /// What CI enforces besides the tests: formatting, clippy with warnings denied,
 /// and documentation that builds without warnings.
 fn lint() -> Result<()> {
+    ensure_components()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
