@@ -166,7 +166,8 @@ typedef int cie_hash;
 
 /**
  * The card answered something unexpected (status word, malformed data, secure messaging or
- * device authentication failure).
+ * device authentication failure, or a signature of the wrong length or that does not verify
+ * with the certificate's key: such a signature is never returned).
  */
 #define CIE_ERR_CARD 16
 

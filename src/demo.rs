@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use cie_core::pin::Pin;
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
 use cie_core::{Credential, Error, Transport};
@@ -52,7 +53,7 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
     };
     steps.done(&s, "open the secure channel", &format!("DH + device authentication; {tries}"));
 
-    let pin = read_secret(pin_source, Credential::Pin, "CIE PIN (8 digits): ")?;
+    let pin = read_secret::<Pin>(pin_source, "CIE PIN (8 digits): ")?;
     steps.last = Instant::now();
     s.verify_pin(&pin)?;
     drop(pin);

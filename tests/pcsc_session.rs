@@ -186,7 +186,7 @@ fn card_removed_mid_session_is_a_clean_error_and_a_new_session_works_after_reins
     let s = within("second session", LIMIT, move || {
         let (mut s, _) = open(&r);
         assert_eq!(s.pin_status().unwrap(), PinStatus::TriesLeft(3));
-        let wrong = cie_core::pin::Secret::pin("00000000").unwrap();
+        let wrong = cie_core::pin::Pin::new("00000000").unwrap();
         match s.verify_pin(&wrong) {
             Err(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) }) => {}
             other => panic!("wrong PIN: {other:?}"),

@@ -10,7 +10,7 @@ use cie_core::apdu::Command;
 use cie_core::channel::SecureChannel;
 use cie_core::dapp::{self, CaKey, DappInput};
 use cie_core::dh::{self, DhGroup, DhKeyPair};
-use cie_core::pin::Secret;
+use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::{digest_info_of, HashAlg};
 use cie_core::sm::{self, SmKeys, Ssc, SM_CHUNK};
@@ -212,7 +212,7 @@ fn bench_in_process(c: &mut Criterion) {
     let card = SimCard::new(Profile::Nxp, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default());
     let handle = SimHandle::new(card);
     let mut s = Session::open(handle.connect()).unwrap();
-    let pin = Secret::pin(fixtures::TEST_PIN).unwrap();
+    let pin = Pin::new(fixtures::TEST_PIN).unwrap();
     s.verify_pin(&pin).unwrap();
     s.certificate().unwrap();
 

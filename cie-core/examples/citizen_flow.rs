@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use cie_core::pin::Secret;
+use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::transport::Counting;
@@ -23,7 +23,7 @@ fn run(profile: Profile, sod: SodProfile) -> Result<(u64, u64, u64), Box<dyn std
     if !session.generation().name().eq_ignore_ascii_case(profile.name()) {
         return Err(format!("detected {} instead of {}", session.generation(), profile.name()).into());
     }
-    session.verify_pin(&Secret::pin(fixtures::TEST_PIN)?)?;
+    session.verify_pin(&Pin::new(fixtures::TEST_PIN)?)?;
     let login = counter.stats().exchanges - opened;
     let cert = session.certificate()?;
     session.sign(HashAlg::Sha256, b"warm-up")?;

@@ -2,10 +2,11 @@
 //! signature with it (PKCS#1 v1.5 over a DigestInfo, PROTOCOL.md §7).
 
 use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use x509_cert::der::{Decode, Encode};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SignatureError};
 use crate::sign::{self, HashAlg};
 
 /// The RSA public key of a DER certificate.
@@ -19,10 +20,14 @@ pub fn public_key(der: &[u8]) -> Result<RsaPublicKey> {
     RsaPublicKey::from_public_key_der(&spki).map_err(|e| Error::malformed(format!("certificate key: {e}")))
 }
 
-/// Checks a PKCS#1 v1.5 signature over the DigestInfo `digest_info` with `key`.
+/// Checks a PKCS#1 v1.5 signature over the DigestInfo `digest_info` with `key` (§7.1): the
+/// signature must be exactly as long as the modulus and verify.
 pub fn verify_digest_info(key: &RsaPublicKey, digest_info: &[u8], signature: &[u8]) -> Result<()> {
-    key.verify(Pkcs1v15Sign::new_unprefixed(), digest_info, signature)
-        .map_err(|_| Error::malformed("the signature does not verify with the certificate's key"))
+    let expected = key.size();
+    if signature.len() != expected {
+        return Err(SignatureError::WrongLength { expected, got: signature.len() }.into());
+    }
+    key.verify(Pkcs1v15Sign::new_unprefixed(), digest_info, signature).map_err(|_| SignatureError::DoesNotVerify.into())
 }
 
 /// Checks a PKCS#1 v1.5 signature of `data` hashed with `alg`, with the key of the DER

@@ -45,6 +45,22 @@ pub enum SmError {
     Rejected(StatusWord),
 }
 
+/// Why a signature the card returned was refused (PROTOCOL.md §7.1): it is never handed on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// The answer is not exactly as long as the key's modulus.
+    #[error("the card answered {got} bytes for a {expected}-byte signature")]
+    WrongLength {
+        /// The modulus length of the signing key, in bytes.
+        expected: usize,
+        /// The length of the card's answer.
+        got: usize,
+    },
+    /// The answer does not verify with the public key of the card's certificate.
+    #[error("the card's signature does not verify with the certificate's key")]
+    DoesNotVerify,
+}
+
 /// Errors of cie-core.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -91,6 +107,9 @@ pub enum Error {
     /// Device authentication (DH + DAPP, PROTOCOL.md §4) failed.
     #[error("device authentication failed: {0}")]
     DeviceAuthentication(String),
+    /// The card's signature was refused (wrong length, or it does not verify).
+    #[error("bad signature from the card: {0}")]
+    CardSignature(#[from] SignatureError),
     /// Passive authentication of EF.SOD (PROTOCOL.md §8.3) failed.
     #[error("passive authentication failed: {0}")]
     PassiveAuthentication(String),

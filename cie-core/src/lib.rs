@@ -30,7 +30,7 @@ pub mod tlv;
 pub mod transport;
 pub mod variant;
 
-pub use error::{Credential, Error, Result, SmError};
+pub use error::{Credential, Error, Result, SignatureError, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
 #[cfg(feature = "pcsc")]

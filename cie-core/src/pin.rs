@@ -1,4 +1,8 @@
 //! PIN and PUK (PROTOCOL.md §6): validation before any APDU, and the commands that use them.
+//!
+//! [`Pin`] and [`Puk`] are distinct types, so passing one where the other is expected does not
+//! compile; the sealed [`Secret`] trait is what they have in common (validation, digits,
+//! card reference).
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -13,68 +17,103 @@ pub const PUK_REF: u8 = 0x82;
 /// Length of PIN and PUK.
 pub const SECRET_LEN: usize = 8;
 
-/// An 8-digit secret (PIN or PUK), validated on construction and zeroized on drop.
+/// Exactly 8 ASCII digits, zeroized on drop.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct Secret {
-    digits: [u8; SECRET_LEN],
-    #[zeroize(skip)]
-    kind: Credential,
-}
+struct Digits([u8; SECRET_LEN]);
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}(********)", self.kind)
-    }
-}
-
-impl Secret {
+impl Digits {
     /// Validates `value`: exactly 8 ASCII digits, nothing else (no whitespace trimming).
-    pub fn new(kind: Credential, value: &[u8]) -> Result<Secret> {
+    fn parse(kind: Credential, value: &[u8]) -> Result<Digits> {
         if value.len() != SECRET_LEN || !value.iter().all(u8::is_ascii_digit) {
             return Err(Error::InvalidCredentialFormat(kind));
         }
         let mut digits = [0u8; SECRET_LEN];
         digits.copy_from_slice(value);
-        Ok(Secret { digits, kind })
-    }
-
-    /// A user PIN.
-    pub fn pin(value: impl AsRef<[u8]>) -> Result<Secret> {
-        Secret::new(Credential::Pin, value.as_ref())
-    }
-
-    /// A PUK.
-    pub fn puk(value: impl AsRef<[u8]>) -> Result<Secret> {
-        Secret::new(Credential::Puk, value.as_ref())
-    }
-
-    /// PIN or PUK.
-    pub fn kind(&self) -> Credential {
-        self.kind
-    }
-
-    /// The card reference of this secret.
-    pub fn reference(&self) -> u8 {
-        match self.kind {
-            Credential::Pin => PIN_REF,
-            Credential::Puk => PUK_REF,
-        }
-    }
-
-    /// The ASCII digits (for building a command; the command zeroizes its copy on drop).
-    pub fn digits(&self) -> &[u8; SECRET_LEN] {
-        &self.digits
+        Ok(Digits(digits))
     }
 }
 
-/// Alias for a validated user PIN.
-pub type Pin = Secret;
-/// Alias for a validated PUK.
-pub type Puk = Secret;
+mod sealed {
+    /// Only [`super::Pin`] and [`super::Puk`] are secrets.
+    pub trait Sealed {}
+}
+
+/// What a [`Pin`] and a [`Puk`] have in common: 8 validated digits and a card reference (§6).
+pub trait Secret: sealed::Sealed + Clone + Sized {
+    /// PIN or PUK (for error messages and status mapping).
+    const KIND: Credential;
+    /// The card reference of this secret (P2 of VERIFY).
+    const REFERENCE: u8;
+    /// Validates `value`: exactly 8 ASCII digits, nothing else (no whitespace trimming).
+    fn parse(value: &[u8]) -> Result<Self>;
+    /// The ASCII digits (for building a command; the command zeroizes its copy on drop).
+    fn digits(&self) -> &[u8; SECRET_LEN];
+}
+
+/// A validated user PIN (reference `81`), zeroized on drop.
+///
+/// A PIN goes where a PIN is expected:
+///
+/// ```
+/// # use cie_core::pin::Pin;
+/// # fn login(s: &mut cie_core::session::Session<Box<dyn cie_core::Transport>>) -> cie_core::Result<()> {
+/// s.verify_pin(&Pin::new("12345678")?)
+/// # }
+/// ```
+///
+/// and a PUK there does not compile:
+///
+/// ```compile_fail
+/// # use cie_core::pin::Puk;
+/// # fn login(s: &mut cie_core::session::Session<Box<dyn cie_core::Transport>>) -> cie_core::Result<()> {
+/// s.verify_pin(&Puk::new("12345678")?)
+/// # }
+/// ```
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Pin(Digits);
+
+/// A validated PUK (reference `82`), zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Puk(Digits);
+
+macro_rules! secret_type {
+    ($ty:ident, $kind:expr, $reference:expr) => {
+        impl $ty {
+            /// Validates `value`: exactly 8 ASCII digits, nothing else (no whitespace trimming).
+            pub fn new(value: impl AsRef<[u8]>) -> Result<$ty> {
+                <$ty as Secret>::parse(value.as_ref())
+            }
+        }
+
+        impl sealed::Sealed for $ty {}
+
+        impl Secret for $ty {
+            const KIND: Credential = $kind;
+            const REFERENCE: u8 = $reference;
+
+            fn parse(value: &[u8]) -> Result<$ty> {
+                Digits::parse($kind, value).map($ty)
+            }
+
+            fn digits(&self) -> &[u8; SECRET_LEN] {
+                &self.0 .0
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}(********)", $kind)
+            }
+        }
+    };
+}
+
+secret_type!(Pin, Credential::Pin, PIN_REF);
+secret_type!(Puk, Credential::Puk, PUK_REF);
 
 /// VERIFY `00 20 00 <ref> 08 <digits>` (§6).
-pub fn verify_command(secret: &Secret) -> Command {
-    Command::new(0x00, 0x20, 0x00, secret.reference()).with_data(secret.digits().to_vec())
+pub fn verify_command<S: Secret>(secret: &S) -> Command {
+    Command::new(0x00, 0x20, 0x00, S::REFERENCE).with_data(secret.digits().to_vec())
 }
 
 /// VERIFY with no data: asks the tries left without spending one (§6, IAS-ECC).
@@ -83,7 +122,7 @@ pub fn status_command(reference: u8) -> Command {
 }
 
 /// CHANGE REFERENCE DATA `00 24 00 81 10 <old> <new>` (§6).
-pub fn change_command(old: &Secret, new: &Secret) -> Command {
+pub fn change_command(old: &Pin, new: &Pin) -> Command {
     let mut data = Vec::with_capacity(16);
     data.extend_from_slice(old.digits());
     data.extend_from_slice(new.digits());
@@ -91,7 +130,7 @@ pub fn change_command(old: &Secret, new: &Secret) -> Command {
 }
 
 /// RESET RETRY COUNTER with a new PIN `00 2C 02 81 08 <new>` (§6; PUK already verified).
-pub fn unblock_command(new_pin: &Secret) -> Command {
+pub fn unblock_command(new_pin: &Pin) -> Command {
     Command::new(0x00, 0x2C, 0x02, PIN_REF).with_data(new_pin.digits().to_vec())
 }
 
@@ -115,11 +154,14 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert!(Secret::pin("12345678").is_ok());
+        assert!(Pin::new("12345678").is_ok());
         for bad in ["1234567", "123456789", "1234567a", " 2345678", "", "１２３４５６７８"] {
-            assert!(matches!(Secret::pin(bad), Err(Error::InvalidCredentialFormat(Credential::Pin))), "{bad:?}");
+            assert!(matches!(Pin::new(bad), Err(Error::InvalidCredentialFormat(Credential::Pin))), "{bad:?}");
+            assert!(matches!(Puk::new(bad), Err(Error::InvalidCredentialFormat(Credential::Puk))), "{bad:?}");
         }
-        assert_eq!(format!("{:?}", Secret::pin("12345678").unwrap()), "PIN(********)");
+        assert_eq!(format!("{:?}", Pin::new("12345678").unwrap()), "PIN(********)");
+        assert_eq!(format!("{:?}", Puk::new("12345678").unwrap()), "PUK(********)");
+        assert_eq!((Pin::KIND, Puk::KIND), (Credential::Pin, Credential::Puk));
     }
 
     #[test]
@@ -142,10 +184,10 @@ mod tests {
 
     #[test]
     fn commands() {
-        let pin = Secret::pin("12345678").unwrap();
+        let pin = Pin::new("12345678").unwrap();
         let c = verify_command(&pin);
         assert_eq!(c.to_bytes().unwrap(), b"\x00\x20\x00\x81\x0812345678");
-        let puk = Secret::puk("87654321").unwrap();
+        let puk = Puk::new("87654321").unwrap();
         assert_eq!(verify_command(&puk).p2, 0x82);
         assert_eq!(change_command(&pin, &pin).data.len(), 16);
         assert_eq!(unblock_command(&pin).to_bytes().unwrap()[..5], [0x00, 0x2C, 0x02, 0x81, 0x08]);

@@ -16,7 +16,7 @@ use crate::dapp::{self, CaKey, DappInput};
 use crate::dh::{self, DhGroup};
 use crate::error::{Credential, Error, Result};
 use crate::files::{self, Exchanger, Plain, Secure};
-use crate::pin::{self, Pin, Puk};
+use crate::pin::{self, Pin, Puk, Secret};
 use crate::sign::{self, HashAlg, MAX_SIGN_INPUT};
 use crate::sw::{StatusWord, SwKind};
 use crate::transport::{Link, Transport, TransportError};
@@ -205,9 +205,6 @@ impl<T: Transport> Session<T> {
     /// reset can be recovered without asking again. A wrong PIN spends exactly one try and is
     /// reported with the tries left.
     pub fn verify_pin(&mut self, pin: &Pin) -> Result<()> {
-        if pin.kind() != Credential::Pin {
-            return Err(Error::InvalidArgument("a PUK was given where the PIN is expected".into()));
-        }
         let result = self.run(|st, link| {
             st.ensure_channel(link)?;
             st.verify_secret(link, pin)
@@ -228,9 +225,6 @@ impl<T: Transport> Session<T> {
     /// Verifies the PUK (VERIFY `82`, §6) without changing anything; a wrong PUK spends one
     /// PUK try. The PUK status stays in the current secure channel until [`Session::logout`].
     pub fn verify_puk(&mut self, puk: &Puk) -> Result<()> {
-        if puk.kind() != Credential::Puk {
-            return Err(Error::InvalidArgument("a PIN was given where the PUK is expected".into()));
-        }
         self.run(|st, link| {
             st.ensure_channel(link)?;
             st.verify_secret(link, puk)
@@ -259,9 +253,6 @@ impl<T: Transport> Session<T> {
 
     /// Changes the PIN (CHANGE REFERENCE DATA, §6). A wrong old PIN spends one try.
     pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<()> {
-        if old.kind() != Credential::Pin || new.kind() != Credential::Pin {
-            return Err(Error::InvalidArgument("PIN expected".into()));
-        }
         let result = self.run(|st, link| {
             st.ensure_channel(link)?;
             st.secret_sent = true;
@@ -288,9 +279,6 @@ impl<T: Transport> Session<T> {
     /// Unblocks the PIN with the PUK and sets a new PIN (VERIFY PUK, RESET RETRY COUNTER `02`,
     /// §6). A wrong PUK spends one PUK try.
     pub fn unblock_pin(&mut self, puk: &Puk, new_pin: &Pin) -> Result<()> {
-        if puk.kind() != Credential::Puk || new_pin.kind() != Credential::Pin {
-            return Err(Error::InvalidArgument("PUK and new PIN expected".into()));
-        }
         let result = self.run(|st, link| {
             st.ensure_channel(link)?;
             st.verify_secret(link, puk)?;
@@ -340,8 +328,26 @@ impl<T: Transport> Session<T> {
         })
     }
 
+    /// Gives the session the holder's certificate from a trusted copy (a cache keyed by this
+    /// card, DESIGN.md §5), so that signatures can be checked without reading EF 1003. Only
+    /// its public key is kept: [`Session::certificate`] still reads the card.
+    pub fn use_certificate_key(&mut self, certificate_der: &[u8]) -> Result<()> {
+        self.state.certificate_key = Some(crate::certificate::public_key(certificate_der)?);
+        Ok(())
+    }
+
+    /// True when the session knows the public key of the holder's signing key (from the card's
+    /// certificate or from [`Session::use_certificate_key`]); no card access.
+    pub fn knows_signing_key(&self) -> bool {
+        self.state.certificate_key.is_some()
+    }
+
     /// Signs a DigestInfo (or any data of at most 245 bytes) with the holder's key: the card
-    /// adds PKCS#1 v1.5 type-1 padding (§7.1). After login this costs 3 APDU exchanges.
+    /// adds PKCS#1 v1.5 type-1 padding (§7.1). After login this costs 3 APDU exchanges (plus
+    /// the certificate read the first time, when its key is not known yet).
+    ///
+    /// Every answer is checked before it is returned: it must be exactly as long as the
+    /// modulus and verify with the certificate's key, else [`Error::CardSignature`].
     pub fn sign_digest_info(&mut self, digest_info: &[u8]) -> Result<Vec<u8>> {
         if digest_info.is_empty() || digest_info.len() > MAX_SIGN_INPUT {
             return Err(Error::InvalidArgument(format!(
@@ -354,6 +360,10 @@ impl<T: Transport> Session<T> {
         }
         self.run(|st, link| {
             st.ensure_user(link)?;
+            if st.certificate_key.is_none() {
+                // Never hand on a signature that was not checked: learn the key first.
+                st.read_certificate(link)?;
+            }
             st.secure(
                 link,
                 &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, consts::ALG_RSA_PKCS1, 0x84, 0x01, 0x81]),
@@ -362,9 +372,8 @@ impl<T: Transport> Session<T> {
             let sig = st
                 .secure(link, &Command::new(0x00, 0x88, 0x00, 0x00).with_data(digest_info.to_vec()))?
                 .ok("INTERNAL AUTHENTICATE (signature)")?;
-            if let Some(key) = &st.certificate_key {
-                crate::certificate::verify_digest_info(key, digest_info, &sig)?;
-            }
+            let key = st.certificate_key.as_ref().ok_or_else(|| Error::malformed("no certificate key"))?;
+            crate::certificate::verify_digest_info(key, digest_info, &sig)?;
             Ok(sig)
         })
     }
@@ -633,16 +642,16 @@ impl State {
         }
     }
 
-    fn verify_secret(&mut self, link: &mut dyn Link, secret: &pin::Secret) -> Result<()> {
+    fn verify_secret<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
         self.secret_sent = true;
         let resp = self.secure(link, &pin::verify_command(secret))?;
-        if secret.kind() == Credential::Pin {
+        if S::KIND == Credential::Pin {
             self.note_tries(resp.sw);
             if resp.sw.is_ok() {
                 self.pin_verified = true;
             }
         }
-        pin::check_status(secret.kind(), "VERIFY", resp.sw)
+        pin::check_status(S::KIND, "VERIFY", resp.sw)
     }
 
     fn read_certificate(&mut self, link: &mut dyn Link) -> Result<Vec<u8>> {

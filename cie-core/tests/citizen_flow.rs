@@ -2,7 +2,7 @@
 
 mod common;
 
-use cie_core::pin::Secret;
+use cie_core::pin::{Pin, Puk};
 use cie_core::sign::HashAlg;
 use cie_core::{Credential, Error, StatusWord};
 use cie_sim::fixtures;
@@ -79,7 +79,7 @@ fn both_sod_profiles_verify_on_one_generation() {
 fn wrong_pin_spends_exactly_one_try() {
     let mut rig = rig(Profile::Gemalto, SodProfile::Sha256Pkcs1);
     assert_eq!(rig.handle.with_card(|c| c.pin_tries_left()), 3);
-    let wrong = Secret::pin("00000000").unwrap();
+    let wrong = Pin::new("00000000").unwrap();
     match rig.session.verify_pin(&wrong) {
         Err(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) }) => {}
         other => panic!("unexpected {other:?}"),
@@ -96,7 +96,7 @@ fn malformed_pin_sends_nothing_and_spends_nothing() {
     let rig = rig(Profile::Nxp, SodProfile::Sha256Pkcs1);
     let before = exchanges(&rig.counter);
     for bad in ["1234", "123456789", "1234567x", ""] {
-        assert!(matches!(Secret::pin(bad), Err(Error::InvalidCredentialFormat(Credential::Pin))));
+        assert!(matches!(Pin::new(bad), Err(Error::InvalidCredentialFormat(Credential::Pin))));
     }
     assert_eq!(exchanges(&rig.counter), before, "no APDU for a malformed PIN");
     assert_eq!(rig.handle.with_card(|c| c.pin_tries_left()), 3);
@@ -113,7 +113,7 @@ fn malformed_pin_sends_nothing_and_spends_nothing() {
 #[test]
 fn third_wrong_pin_blocks_and_puk_unblocks() {
     let mut rig = rig(Profile::Bit4id2023, SodProfile::Sha512Pss);
-    let wrong = Secret::pin("11111111").unwrap();
+    let wrong = Pin::new("11111111").unwrap();
     assert!(matches!(rig.session.verify_pin(&wrong), Err(Error::WrongCredential { tries_left: Some(2), .. })));
     assert!(matches!(rig.session.verify_pin(&wrong), Err(Error::WrongCredential { tries_left: Some(1), .. })));
     assert!(matches!(rig.session.verify_pin(&wrong), Err(Error::Blocked(Credential::Pin))));
@@ -121,8 +121,8 @@ fn third_wrong_pin_blocks_and_puk_unblocks() {
     // Even the right PIN is refused now, and spends nothing.
     assert!(matches!(rig.session.verify_pin(&pin()), Err(Error::Blocked(Credential::Pin))));
     // A wrong PUK spends one PUK try.
-    let wrong_puk = Secret::puk("00000000").unwrap();
-    let new_pin = Secret::pin("24681357").unwrap();
+    let wrong_puk = Puk::new("00000000").unwrap();
+    let new_pin = Pin::new("24681357").unwrap();
     assert!(matches!(
         rig.session.unblock_pin(&wrong_puk, &new_pin),
         Err(Error::WrongCredential { credential: Credential::Puk, tries_left: Some(9) })
@@ -139,7 +139,7 @@ fn third_wrong_pin_blocks_and_puk_unblocks() {
 #[test]
 fn change_pin() {
     let mut rig = rig(Profile::Stm3, SodProfile::Sha256Pkcs1);
-    let new_pin = Secret::pin("13572468").unwrap();
+    let new_pin = Pin::new("13572468").unwrap();
     rig.session.verify_pin(&pin()).unwrap();
     rig.session.change_pin(&pin(), &new_pin).unwrap();
     // The session keeps working with the new PIN held, even across a reset.

@@ -189,17 +189,62 @@ fn truncated_sod_is_an_error_not_a_panic() {
     }
 }
 
+/// The byte ranges of an EF.SOD that a signature covers (§8.3): the LDS security object
+/// (through messageDigest), the signed attributes and the Document Signer's signature over
+/// them, and the Document Signer certificate's tbsCertificate (signed by the CSCA). Each is the
+/// content of its DER object, found in the file by its bytes.
+fn signed_regions(sod: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
+    use cms::cert::CertificateChoices;
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+    use der::{Decode, Encode};
+    // EF.SOD is the ContentInfo inside an application tag 77 (§8.2).
+    let inner = der::asn1::AnyRef::from_der(sod).unwrap();
+    assert_eq!(sod[0], 0x77);
+    let info = ContentInfo::from_der(inner.value()).unwrap();
+    let signed: SignedData = info.content.decode_as().unwrap();
+    let content = |der: Vec<u8>| der::asn1::AnyRef::from_der(&der).unwrap().value().to_vec();
+    let lds = signed.encap_content_info.econtent.as_ref().unwrap();
+    let lds = content(lds.to_der().unwrap());
+    let signer = signed.signer_infos.0.get(0).unwrap();
+    let attrs = content(signer.signed_attrs.as_ref().unwrap().to_der().unwrap());
+    let signature = signer.signature.as_bytes().to_vec();
+    let certificates = signed.certificates.as_ref().unwrap();
+    let CertificateChoices::Certificate(ds) = certificates.0.get(0).unwrap() else { panic!("DS certificate") };
+    let tbs = content(ds.tbs_certificate.to_der().unwrap());
+    [("LDS security object", lds), ("signed attributes", attrs), ("signature", signature), ("DS tbsCertificate", tbs)]
+        .into_iter()
+        .map(|(name, bytes)| {
+            let at = find(sod, &bytes);
+            (name, at..at + bytes.len())
+        })
+        .collect()
+}
+
 #[test]
 fn corrupted_bytes_never_panic() {
     for profile in PROFILES {
         let image = card_image(profile);
         let groups = groups(&image);
+        let regions = signed_regions(der_trim(&image.sod).unwrap());
+        let mut refused = 0;
         for i in 0..image.sod.len() {
+            let region = regions.iter().find(|(_, r)| r.contains(&i));
             for mask in [0x01u8, 0x80, 0xff] {
                 let mut sod = image.sod.clone();
                 sod[i] ^= mask;
-                let _ = verify_sod(&sod, &groups, Some(csca_certificate()));
+                let result = verify_sod(&sod, &groups, Some(csca_certificate()));
+                if let Some((name, _)) = region {
+                    // A flip inside a signed region is always caught, with the named error.
+                    match result {
+                        Err(Error::PassiveAuthentication(_)) => refused += 1,
+                        other => panic!("{profile:?}: byte {i} of the {name} ^ {mask:02X}: {other:?}"),
+                    }
+                }
             }
         }
+        let covered: usize = regions.iter().map(|(_, r)| r.len()).sum();
+        assert_eq!(refused, covered * 3, "{profile:?}: every flip in a signed region refused");
+        assert!(covered > image.sod.len() / 2, "{profile:?}: the regions cover most of EF.SOD");
     }
 }

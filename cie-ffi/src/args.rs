@@ -5,7 +5,6 @@
 use std::ffi::{c_char, c_int, CStr};
 
 use cie_core::pin::Secret;
-use cie_core::Credential;
 
 use crate::status::{FfiError, CIE_ERR_BUFFER_TOO_SMALL};
 
@@ -49,13 +48,13 @@ pub unsafe fn optional_string<'a>(ptr: *const c_char, what: &str) -> Result<Opti
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string.
-pub unsafe fn secret(ptr: *const c_char, kind: Credential) -> Result<Secret, FfiError> {
+pub unsafe fn secret<S: Secret>(ptr: *const c_char) -> Result<S, FfiError> {
     if ptr.is_null() {
-        return Err(FfiError::bad_argument(format!("the {kind} is NULL")));
+        return Err(FfiError::bad_argument(format!("the {} is NULL", S::KIND)));
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     let c = unsafe { CStr::from_ptr(ptr) };
-    Secret::new(kind, c.to_bytes()).map_err(FfiError::from)
+    S::parse(c.to_bytes()).map_err(FfiError::from)
 }
 
 /// A byte slice from a pointer and a length (NULL allowed only with length 0).
@@ -145,6 +144,7 @@ pub fn tries(value: Option<u8>) -> c_int {
 mod tests {
     use super::*;
     use crate::status::CIE_ERR_BAD_ARGUMENT;
+    use cie_core::pin::{Pin, Puk};
 
     #[test]
     fn size_query_and_too_small() {
@@ -168,12 +168,12 @@ mod tests {
 
     #[test]
     fn secrets_are_validated() {
-        assert!(unsafe { secret(c"12345678".as_ptr(), Credential::Pin) }.is_ok());
+        assert!(unsafe { secret::<Pin>(c"12345678".as_ptr()) }.is_ok());
         for bad in [c"1234567", c"123456789", c"1234567x", c""] {
-            let e = unsafe { secret(bad.as_ptr(), Credential::Pin) }.unwrap_err();
+            let e = unsafe { secret::<Pin>(bad.as_ptr()) }.unwrap_err();
             assert_eq!(e.code, crate::status::CIE_ERR_BAD_PIN_FORMAT);
         }
-        assert_eq!(unsafe { secret(std::ptr::null(), Credential::Puk) }.unwrap_err().code, CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(unsafe { secret::<Puk>(std::ptr::null()) }.unwrap_err().code, CIE_ERR_BAD_ARGUMENT);
         assert_eq!(tries(None), -1);
         assert_eq!(tries(Some(2)), 2);
     }

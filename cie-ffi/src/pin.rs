@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
+use cie_core::pin::{Pin, Puk};
 use cie_core::session::PinStatus;
 use cie_core::{Credential, Error};
 
@@ -36,7 +37,7 @@ pub unsafe extern "C" fn cie_card_verify_pin(
     unsafe {
         args::store(tries_left, -1);
         with_card(card, |c| {
-            let pin = args::secret(pin, Credential::Pin)?;
+            let pin = args::secret::<Pin>(pin)?;
             let result = c.session.verify_pin(&pin);
             drop(pin);
             match result {
@@ -94,8 +95,8 @@ pub unsafe extern "C" fn cie_card_change_pin(
     unsafe {
         args::store(tries_left, -1);
         with_card(card, |c| {
-            let old = args::secret(old_pin, Credential::Pin)?;
-            let new = args::secret(new_pin, Credential::Pin)?;
+            let old = args::secret::<Pin>(old_pin)?;
+            let new = args::secret::<Pin>(new_pin)?;
             match c.session.change_pin(&old, &new) {
                 Ok(()) => {
                     args::store(tries_left, args::tries(c.session.pin_tries_left()));
@@ -129,8 +130,8 @@ pub unsafe extern "C" fn cie_card_unblock_pin(
     unsafe {
         args::store(puk_tries_left, -1);
         with_card(card, |c| {
-            let puk = args::secret(puk, Credential::Puk)?;
-            let new = args::secret(new_pin, Credential::Pin)?;
+            let puk = args::secret::<Puk>(puk)?;
+            let new = args::secret::<Pin>(new_pin)?;
             c.session.unblock_pin(&puk, &new).map_err(|e| {
                 args::store(puk_tries_left, tries_in(&e, Credential::Puk).unwrap_or(-1));
                 e.into()

@@ -57,6 +57,15 @@ unsafe fn sign_with(
                 return Ok(());
             }
             let sig = sign(&mut c.session)?;
+            // cie-core checked the answer against the certificate's key; the copy is bounded by
+            // the room checked above whatever it holds.
+            if sig.len() != needed {
+                return Err(cie_core::Error::from(cie_core::SignatureError::WrongLength {
+                    expected: needed,
+                    got: sig.len(),
+                })
+                .into());
+            }
             args::write_bytes(&sig, signature, signature_len)
         })
     }

@@ -45,7 +45,8 @@ pub const CIE_ERR_CARD_BUSY: cie_status = 14;
 /// The card was reset by someone else repeatedly during the operation; try again.
 pub const CIE_ERR_CARD_RESET: cie_status = 15;
 /// The card answered something unexpected (status word, malformed data, secure messaging or
-/// device authentication failure).
+/// device authentication failure, or a signature of the wrong length or that does not verify
+/// with the certificate's key: such a signature is never returned).
 pub const CIE_ERR_CARD: cie_status = 16;
 /// Passive authentication failed: EF.SOD does not vouch for the card's data (or for the CSCA).
 pub const CIE_ERR_SOD_INVALID: cie_status = 17;
@@ -93,9 +94,11 @@ pub fn code_of(e: &Error) -> cie_status {
         Error::NotCie(_) => CIE_ERR_NOT_CIE,
         Error::InvalidArgument(_) => CIE_ERR_BAD_ARGUMENT,
         Error::PassiveAuthentication(_) => CIE_ERR_SOD_INVALID,
-        Error::Card { .. } | Error::SecureMessaging(_) | Error::Malformed(_) | Error::DeviceAuthentication(_) => {
-            CIE_ERR_CARD
-        }
+        Error::Card { .. }
+        | Error::SecureMessaging(_)
+        | Error::Malformed(_)
+        | Error::DeviceAuthentication(_)
+        | Error::CardSignature(_) => CIE_ERR_CARD,
     }
 }
 
@@ -203,6 +206,8 @@ mod tests {
             (Error::NotCie("x".into()), CIE_ERR_NOT_CIE),
             (Error::InvalidCredentialFormat(Credential::Pin), CIE_ERR_BAD_PIN_FORMAT),
             (Error::LoginRequired, CIE_ERR_LOGIN_REQUIRED),
+            (cie_core::SignatureError::WrongLength { expected: 256, got: 300 }.into(), CIE_ERR_CARD),
+            (cie_core::SignatureError::DoesNotVerify.into(), CIE_ERR_CARD),
         ];
         for (e, code) in cases {
             let f = FfiError::from(e);

@@ -323,3 +323,31 @@ fn threads() {
         }
     });
 }
+
+#[test]
+fn faulty_card_signatures_are_refused_and_nothing_is_written() {
+    use cie_sim::SignFault;
+    const GUARD: u8 = 0xA5;
+    let card = open(Profile::Nxp);
+    assert_eq!(verify(&card, fixtures::TEST_PIN).0, CIE_OK);
+    let key = key_of(&certificate(&card).unwrap());
+    for fault in [SignFault::Length(257), SignFault::Length(300), SignFault::Length(255), SignFault::WrongSignature] {
+        card.handle.set_sign_fault(fault);
+        // A 256-byte buffer followed by guard bytes, announced as 256 bytes.
+        let mut buf = vec![GUARD; 256 + 64];
+        let mut len = 256usize;
+        let st = unsafe { cie_card_sign(card.card, CIE_HASH_SHA256, b"x".as_ptr(), 1, buf.as_mut_ptr(), &mut len) };
+        assert_eq!(st, CIE_ERR_CARD, "{fault}: {}", last_error());
+        assert!(last_error().contains("bad signature from the card"), "{}", last_error());
+        assert!(buf.iter().all(|&b| b == GUARD), "{fault}: nothing written");
+        assert_eq!(len, 256);
+
+        card.handle.set_sign_fault(SignFault::None);
+        let st = unsafe { cie_card_sign(card.card, CIE_HASH_SHA256, b"y".as_ptr(), 1, buf.as_mut_ptr(), &mut len) };
+        assert_eq!(st, CIE_OK, "{}", last_error());
+        assert_eq!(len, 256);
+        assert!(buf[256..].iter().all(|&b| b == GUARD));
+        let digest = HashAlg::Sha256.hash(b"y");
+        key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &buf[..256]).unwrap();
+    }
+}

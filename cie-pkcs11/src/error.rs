@@ -60,6 +60,7 @@ impl From<&Error> for Ckr {
             | Error::SecureMessaging(_)
             | Error::Malformed(_)
             | Error::DeviceAuthentication(_)
+            | Error::CardSignature(_)
             | Error::PassiveAuthentication(_) => Ckr(CKR_DEVICE_ERROR),
         }
     }
@@ -157,7 +158,7 @@ pub fn rv_name(rv: CK_RV) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cie_core::{Credential, StatusWord};
+    use cie_core::{Credential, SignatureError, StatusWord};
 
     #[test]
     fn maps_core_errors_precisely() {
@@ -170,6 +171,8 @@ mod tests {
             (Error::Transport(TransportError::CardRemoved), CKR_DEVICE_REMOVED),
             (Error::Transport(TransportError::NoCard), CKR_TOKEN_NOT_PRESENT),
             (Error::card("X", StatusWord::FILE_NOT_FOUND), CKR_DEVICE_ERROR),
+            (SignatureError::WrongLength { expected: 256, got: 257 }.into(), CKR_DEVICE_ERROR),
+            (SignatureError::DoesNotVerify.into(), CKR_DEVICE_ERROR),
         ];
         for (e, rv) in cases {
             assert_eq!(Ckr::from(&e).rv(), rv, "{e}");

@@ -96,15 +96,29 @@ unsafe fn put_list<T: Copy>(items: &[T], out: *mut T, count: *mut CK_ULONG) -> R
         if out.is_null() {
             return Ok(());
         }
-        if usize_of(have)? < items.len() {
-            return Err(Ckr(CKR_BUFFER_TOO_SMALL));
-        }
-        std::ptr::copy_nonoverlapping(items.as_ptr(), out, items.len());
+        copy_out(items, out, usize_of(have)?, CKR_BUFFER_TOO_SMALL)
+    }
+}
+
+/// Copies `src` into a caller buffer of `capacity` elements; never writes past it: a source
+/// longer than the capacity (or a NULL buffer) copies nothing and returns `too_long`.
+///
+/// # Safety
+/// `dst` is NULL or has `capacity` writable elements.
+unsafe fn copy_out<T: Copy>(src: &[T], dst: *mut T, capacity: usize, too_long: CK_RV) -> Result<()> {
+    if src.len() > capacity || (dst.is_null() && !src.is_empty()) {
+        return Err(Ckr(too_long));
+    }
+    if !src.is_empty() {
+        // SAFETY: `dst` has `capacity >= src.len()` writable elements; a caller buffer cannot
+        // overlap our own allocation.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
     }
     Ok(())
 }
 
-/// The output convention of `C_Sign`/`C_SignFinal`.
+/// The output convention of `C_Sign`/`C_SignFinal`. The copy is bounded by the caller's
+/// `*len` whatever the signature holds (a longer one is `CKR_DEVICE_ERROR`, nothing written).
 unsafe fn put_signature(out: SignOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) -> Result<()> {
     // SAFETY: `len` was checked non-NULL; `p` has `*len` bytes when it is not NULL.
     unsafe {
@@ -118,7 +132,8 @@ unsafe fn put_signature(out: SignOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) ->
                 Err(Ckr(CKR_BUFFER_TOO_SMALL))
             }
             SignOutput::Signature(sig) => {
-                std::ptr::copy_nonoverlapping(sig.as_ptr(), p, sig.len());
+                let capacity = usize_of(*len)?;
+                copy_out(&sig, p, capacity, CKR_DEVICE_ERROR)?;
                 *len = sig.len() as CK_ULONG;
                 Ok(())
             }
@@ -434,15 +449,23 @@ cryptoki! {
             .iter()
             .map(|a| (a.type_, (!a.pValue.is_null()).then(|| usize::try_from(a.ulValueLen).unwrap_or(usize::MAX))))
             .collect();
-        let (answers, rv) = MODULE.attribute_values(hSession, hObject, &requests)?;
-        for (a, answer) in attrs.iter_mut().zip(answers) {
+        let (answers, mut rv) = MODULE.attribute_values(hSession, hObject, &requests)?;
+        for ((a, answer), (_, capacity)) in attrs.iter_mut().zip(answers).zip(&requests) {
             match answer {
                 AttrAnswer::Unavailable => a.ulValueLen = CK_UNAVAILABLE_INFORMATION,
                 AttrAnswer::Length(n) => a.ulValueLen = n as CK_ULONG,
                 AttrAnswer::Value(v) => {
-                    // SAFETY: pValue has ulValueLen >= v.len() bytes (checked by the answer).
-                    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len()) };
-                    a.ulValueLen = v.len() as CK_ULONG;
+                    // SAFETY: pValue has ulValueLen bytes (the capacity read above); the copy
+                    // is bounded by it.
+                    match unsafe { copy_out(&v, a.pValue as *mut u8, capacity.unwrap_or(0), CKR_BUFFER_TOO_SMALL) } {
+                        Ok(()) => a.ulValueLen = v.len() as CK_ULONG,
+                        Err(e) => {
+                            a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                            if rv == CKR_OK {
+                                rv = e.rv();
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -478,10 +501,12 @@ cryptoki! {
         ulMaxObjectCount: CK_ULONG,
         pulObjectCount: *mut CK_ULONG,
     ) non_null(phObject, pulObjectCount) {
-        let found = MODULE.find_next(hSession, usize_of(ulMaxObjectCount)?)?;
-        // SAFETY: checked non-NULL; phObject has room for ulMaxObjectCount handles.
+        let max = usize_of(ulMaxObjectCount)?;
+        let found = MODULE.find_next(hSession, max)?;
+        // SAFETY: checked non-NULL; phObject has room for ulMaxObjectCount handles, and the
+        // copy is bounded by it.
         unsafe {
-            std::ptr::copy_nonoverlapping(found.as_ptr(), phObject, found.len());
+            copy_out(&found, phObject, max, CKR_GENERAL_ERROR)?;
             *pulObjectCount = found.len() as CK_ULONG;
         }
         Ok(())
@@ -933,3 +958,29 @@ static INTERFACES: Interfaces = Interfaces([
 
 /// Version and flags of each entry of [`INTERFACES`].
 const OFFERED: [(CK_VERSION, CK_FLAGS); 2] = [(VERSION_3_0, 0), (VERSION_2_40, 0)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_never_pass_the_callers_capacity() {
+        let mut buf = [0u8; 6];
+        // Longer than the capacity: nothing written, the given error.
+        let e = unsafe { copy_out(&[1u8; 5], buf.as_mut_ptr(), 4, CKR_DEVICE_ERROR) }.unwrap_err();
+        assert_eq!(e, Ckr(CKR_DEVICE_ERROR));
+        assert_eq!(buf, [0; 6]);
+        unsafe { copy_out(&[1u8; 4], buf.as_mut_ptr(), 4, CKR_DEVICE_ERROR) }.unwrap();
+        assert_eq!(buf, [1, 1, 1, 1, 0, 0]);
+        let e = unsafe { copy_out(&[1u8; 1], std::ptr::null_mut(), 4, CKR_BUFFER_TOO_SMALL) }.unwrap_err();
+        assert_eq!(e, Ckr(CKR_BUFFER_TOO_SMALL));
+        unsafe { copy_out::<u8>(&[], std::ptr::null_mut(), 0, CKR_BUFFER_TOO_SMALL) }.unwrap();
+
+        // A signature longer than the buffer the caller announced is refused, nothing written.
+        let mut sig = [0u8; 8];
+        let mut len: CK_ULONG = 4;
+        let out = SignOutput::Signature(vec![9; 5]);
+        let e = unsafe { put_signature(out, sig.as_mut_ptr(), &mut len) }.unwrap_err();
+        assert_eq!((e, len, sig), (Ckr(CKR_DEVICE_ERROR), 4, [0; 8]));
+    }
+}

@@ -34,7 +34,7 @@ pub fn init_from_env() {
         };
         let builder = tracing_subscriber::fmt().with_max_level(level).with_ansi(false).with_target(true);
         let result = match file {
-            Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            Some(path) => match open_log_file(std::path::Path::new(&path)) {
                 Ok(f) => builder.with_writer(Mutex::new(f)).try_init(),
                 Err(e) => {
                     eprintln!("cie-pkcs11: cannot open the log file {}: {e}", path.to_string_lossy());
@@ -48,6 +48,18 @@ pub fn init_from_env() {
     });
 }
 
+/// Opens the log file for appending. A new file is created with mode 0600 (debug traces hold
+/// the NIS and EF.SOD); an existing regular file readable by others is narrowed to 0600.
+pub fn open_log_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    let meta = f.metadata()?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +71,25 @@ mod tests {
         assert_eq!(level_from(Some("DEBUG"), false), Some(LevelFilter::DEBUG));
         assert_eq!(level_from(Some("info"), true), Some(LevelFilter::INFO));
         assert_eq!(level_from(Some("off"), true), None);
+    }
+
+    #[test]
+    fn log_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("cie-pkcs11-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let new = dir.join("new.log");
+        let _ = std::fs::remove_file(&new);
+        open_log_file(&new).unwrap();
+        assert_eq!(mode(&new), 0o600);
+        let old = dir.join("old.log");
+        std::fs::write(&old, b"before\n").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        use std::io::Write;
+        writeln!(open_log_file(&old).unwrap(), "after").unwrap();
+        assert_eq!(mode(&old), 0o600);
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "before\nafter\n");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,8 +7,7 @@
 
 use std::sync::Arc;
 
-use cie_core::pin::Secret;
-use cie_core::Credential;
+use cie_core::pin::{Pin, Puk, Secret};
 use cryptoki_sys::*;
 
 use crate::error::{Ckr, Result};
@@ -18,11 +17,11 @@ use crate::session::SessionObj;
 
 /// Validates a PIN or PUK before any APDU: length 8 (else `CKR_PIN_LEN_RANGE`), digits only
 /// (else `bad_chars`: `CKR_PIN_INCORRECT` for a login, `CKR_PIN_INVALID` for a new PIN).
-fn secret(kind: Credential, value: &[u8], bad_chars: CK_RV) -> Result<Secret> {
+fn secret<S: Secret>(value: &[u8], bad_chars: CK_RV) -> Result<S> {
     if value.len() != cie_core::pin::SECRET_LEN {
         return Err(Ckr(CKR_PIN_LEN_RANGE));
     }
-    Secret::new(kind, value).map_err(|_| Ckr(bad_chars))
+    S::parse(value).map_err(|_| Ckr(bad_chars))
 }
 
 impl Module {
@@ -38,7 +37,7 @@ impl Module {
                     Login::So => return Err(Ckr(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
                     Login::Nobody => {}
                 }
-                let pin = secret(Credential::Pin, pin, CKR_PIN_INCORRECT)?;
+                let pin = secret::<Pin>(pin, CKR_PIN_INCORRECT)?;
                 let known = lock(&s.slot.state).objects.is_some();
                 let certificate = inst.with_card(&s.slot, s.epoch, |conn| {
                     conn.card.verify_pin(&pin)?;
@@ -81,7 +80,7 @@ impl Module {
                 if read_only {
                     return Err(Ckr(CKR_SESSION_READ_ONLY_EXISTS));
                 }
-                let puk = secret(Credential::Puk, pin, CKR_PIN_INCORRECT)?;
+                let puk = secret::<Puk>(pin, CKR_PIN_INCORRECT)?;
                 // Checked now (a wrong PUK spends one PUK try, as the caller asked), and kept
                 // for C_InitPIN.
                 inst.with_card(&s.slot, s.epoch, |conn| {
@@ -121,7 +120,7 @@ impl Module {
         if inst.login_state(&s) != Login::So {
             return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
         }
-        let new_pin = secret(Credential::Pin, new_pin, CKR_PIN_INVALID)?;
+        let new_pin = secret::<Pin>(new_pin, CKR_PIN_INVALID)?;
         let result = inst.with_card(&s.slot, s.epoch, |conn| {
             let Some(puk) = conn.puk.clone() else {
                 return Err(cie_core::Error::LoginRequired);
@@ -163,8 +162,8 @@ impl Module {
         if inst.login_state(&s) == Login::So {
             return Err(Ckr(CKR_FUNCTION_NOT_SUPPORTED));
         }
-        let old = secret(Credential::Pin, old, CKR_PIN_INCORRECT)?;
-        let new = secret(Credential::Pin, new, CKR_PIN_INVALID)?;
+        let old = secret::<Pin>(old, CKR_PIN_INCORRECT)?;
+        let new = secret::<Pin>(new, CKR_PIN_INVALID)?;
         let result = inst.with_card(&s.slot, s.epoch, |conn| conn.card.change_pin(&old, &new));
         if let Err(e) = result {
             if e.rv() == CKR_PIN_INCORRECT || e.rv() == CKR_PIN_LOCKED {

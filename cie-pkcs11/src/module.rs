@@ -349,7 +349,24 @@ impl Instance {
             }
         };
         match Session::open(Counting::new(transport)) {
-            Ok(card) => Ok(Conn { epoch, card, puk: None }),
+            Ok(mut card) => {
+                // The token's certificate (read at login or from the cache) gives the session
+                // the key that checks every signature, without reading the card again.
+                let objects = {
+                    let st = lock(&slot.state);
+                    if st.epoch == epoch {
+                        st.objects.clone()
+                    } else {
+                        None
+                    }
+                };
+                if let Some(objects) = objects {
+                    if let Err(e) = card.use_certificate_key(&objects.certificate_der) {
+                        tracing::warn!("slot {}: certificate key unusable: {e}", slot.id);
+                    }
+                }
+                Ok(Conn { epoch, card, puk: None })
+            }
             Err(e) => {
                 tracing::info!("slot {}: not usable as a CIE: {e}", slot.id);
                 if is_removal(&e) {

@@ -148,11 +148,12 @@ impl Module {
             ops.sign = None;
             return Err(Ckr(CKR_DATA_LEN_RANGE));
         }
-        if let Some(answer) = size_answer(capacity, op.sig_len) {
+        let sig_len = op.sig_len;
+        if let Some(answer) = size_answer(capacity, sig_len) {
             return Ok(answer);
         }
         ops.sign = None;
-        self.card_sign(&inst, &s, &input)
+        self.card_sign(&inst, &s, &input, sig_len)
     }
 
     /// `C_SignUpdate`.
@@ -195,20 +196,28 @@ impl Module {
             Some((alg, h)) => Zeroizing::new(digest_info(alg, &h.finalize()).map_err(|_| Ckr(CKR_GENERAL_ERROR))?),
             None => op.data,
         };
-        self.card_sign(&inst, &s, &input)
+        self.card_sign(&inst, &s, &input, op.sig_len)
     }
 
     /// The card signs `input` (a DigestInfo or up to k - 11 bytes): 3 APDUs after login.
+    /// cie-core verifies the answer with the certificate's key; an answer that is not exactly
+    /// `sig_len` bytes (the length the caller's buffer was checked against) is refused here
+    /// too, with `CKR_DEVICE_ERROR`.
     fn card_sign(
         &self,
         inst: &crate::module::Instance,
         s: &crate::session::SessionObj,
         input: &[u8],
+        sig_len: usize,
     ) -> Result<SignOutput> {
         if inst.login_state(s) != Login::User {
             return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
         }
         let sig = inst.with_card(&s.slot, s.epoch, |conn| conn.card.sign_digest_info(input))?;
+        if sig.len() != sig_len {
+            tracing::warn!("slot {}: the card answered {} bytes for a {sig_len}-byte signature", s.slot.id, sig.len());
+            return Err(Ckr(CKR_DEVICE_ERROR));
+        }
         Ok(SignOutput::Signature(sig))
     }
 }

@@ -55,7 +55,17 @@ impl Instance {
             let mut certificate = None;
             if let Some(cache) = &cache {
                 match conn.card.card_binding_signature() {
-                    Ok(binding) => certificate = cache.load(&info.nis, &binding),
+                    Ok(binding) => {
+                        certificate = cache.load(&info.nis, &binding);
+                        // C_Login will not read the certificate: the session checks the
+                        // card's signatures with the cached certificate's key.
+                        if let Some(der) = &certificate {
+                            if let Err(e) = conn.card.use_certificate_key(der) {
+                                tracing::warn!("cached certificate unusable: {e}");
+                                certificate = None;
+                            }
+                        }
+                    }
                     Err(e) if crate::error::is_removal(&e) => return Err(e),
                     Err(e) => tracing::info!("certificate cache unavailable for this card: {e}"),
                 }

@@ -10,6 +10,6 @@ pub mod stack;
 pub mod transport;
 pub mod vpcd;
 
-pub use card::{SimCard, SimOptions};
+pub use card::{SignFault, SimCard, SimOptions};
 pub use profile::Profile;
 pub use transport::{SimHandle, SimTransport};

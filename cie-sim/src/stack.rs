@@ -33,12 +33,15 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::card::SignFault;
 use crate::vpcd::{VPCD_PORT, VPCD_READER};
 
 /// Line prefix the simulator prints on stderr when pcscd has powered the card and read its ATR.
 pub const LOG_READY: &str = "cie-sim: ready";
 /// Line prefix the simulator prints on stderr when vpcd has noticed a removal.
 pub const LOG_REMOVED: &str = "cie-sim: removed";
+/// Line prefix the simulator prints on stderr when a `sign-fault` control line took effect.
+pub const LOG_SIGN_FAULT: &str = "cie-sim: sign fault";
 /// Line prefix the simulator prints on stderr once connected to vpcd.
 pub const LOG_CONNECTED: &str = "cie-sim: connected";
 
@@ -102,6 +105,8 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StackError {
 struct SimStatus {
     ready: u64,
     removed: u64,
+    /// `sign-fault` acknowledgements.
+    sign_faults: u64,
     exited: bool,
 }
 
@@ -304,6 +309,14 @@ impl VirtualStack {
         self.wait_status(|s| s.ready > before, "the reinserted card did not become ready")
     }
 
+    /// Makes every following holder-key signature of the card faulty as `fault` says
+    /// ([`SignFault::None`]: correct again), and waits until the simulator has applied it.
+    pub fn set_sign_fault(&mut self, fault: SignFault) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.sign_faults).unwrap_or(0);
+        self.send_control(&format!("sign-fault {fault}"))?;
+        self.wait_status(|s| s.sign_faults > before, "the simulator did not acknowledge the signature fault")
+    }
+
     fn send_control(&mut self, line: &str) -> Result<(), StackError> {
         let stdin = self
             .sim_stdin
@@ -378,6 +391,8 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
                 s.ready += 1;
             } else if line.starts_with(LOG_REMOVED) {
                 s.removed += 1;
+            } else if line.starts_with(LOG_SIGN_FAULT) {
+                s.sign_faults += 1;
             }
         }
         cv.notify_all();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use cie_core::sw::StatusWord;
 use cie_core::transport::{Link, Transport, TransportError};
 
-use crate::card::SimCard;
+use crate::card::{SignFault, SimCard};
 
 /// How long `transaction()` waits for another connection's transaction to end.
 pub const TRANSACTION_WAIT: Duration = Duration::from_secs(5);
@@ -152,6 +152,12 @@ impl SimHandle {
     /// not given to the card at all.
     pub fn answer_status_at(&self, n: u64, sw: StatusWord) {
         self.schedule(n, FaultKind::Status(sw));
+    }
+
+    /// Every following signature with the holder's key answers as `fault` says
+    /// ([`SignFault::None`]: correctly again).
+    pub fn set_sign_fault(&self, fault: SignFault) {
+        self.shared.lock().card.set_sign_fault(fault);
     }
 
     fn schedule(&self, n: u64, kind: FaultKind) {

@@ -11,7 +11,7 @@
 //! `sm_unwrap` and `sim_card` cover the secure-messaging side.
 #![no_main]
 
-use cie_core::pin::Secret;
+use cie_core::pin::{Pin, Puk};
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::Error;
@@ -24,9 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut s) = Session::open(ScriptTransport::new(input)) else { return };
     let _ = (s.generation(), s.nis(), s.atr(), s.sn_icc(), s.chip_key_der());
     assert_eq!(s.nis().len(), 12, "an open session has a 12-digit NIS");
-    let pin = Secret::pin("12345678").expect("valid PIN");
-    let new_pin = Secret::pin("87654321").expect("valid PIN");
-    let puk = Secret::puk("11223344").expect("valid PUK");
+    let pin = Pin::new("12345678").expect("valid PIN");
+    let new_pin = Pin::new("87654321").expect("valid PIN");
+    let puk = Puk::new("11223344").expect("valid PUK");
     if ops & 1 != 0 {
         let _ = s.card_binding_signature();
     }

@@ -11,7 +11,7 @@
 #![no_main]
 
 use cie_core::apdu::Command;
-use cie_core::pin::{self, Secret};
+use cie_core::pin::{self, Pin};
 use cie_fuzz::{CardLink, Input};
 use cie_sim::{Profile, SimCard, SimOptions};
 use libfuzzer_sys::fuzz_target;
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             panic!("the real handshake failed against the simulator ({profile:?})");
         };
         if mode % 3 == 2 {
-            let pin = Secret::pin(cie_sim::fixtures::TEST_PIN).expect("test PIN");
+            let pin = Pin::new(cie_sim::fixtures::TEST_PIN).expect("test PIN");
             let resp = ch.transmit(&mut CardLink(&mut card), &pin::verify_command(&pin));
             assert!(resp.is_ok_and(|r| r.sw.is_ok()), "VERIFY with the right PIN");
         }

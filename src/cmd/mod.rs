@@ -8,7 +8,7 @@ pub mod readers;
 pub mod sign;
 pub mod sod;
 
-use cie_core::Credential;
+use cie_core::pin::Pin;
 
 use crate::args::Globals;
 use crate::card::{self, CardSession};
@@ -37,7 +37,7 @@ impl Ctx {
     /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is
     /// opened on the way.
     pub fn login(&self, session: &mut CardSession) -> Result<(), Failure> {
-        let pin = read_secret(self.globals.pin_source, Credential::Pin, "CIE PIN (8 digits): ")?;
+        let pin = read_secret::<Pin>(self.globals.pin_source, "CIE PIN (8 digits): ")?;
         self.progress.step("opening the secure channel and verifying the PIN");
         let result = session.verify_pin(&pin);
         drop(pin);

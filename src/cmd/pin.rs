@@ -4,8 +4,7 @@
 //! the new PIN is given once (a script does not mistype): change reads the current PIN then
 //! the new one; unblock reads the PUK then the new PIN.
 
-use cie_core::pin::Secret;
-use cie_core::Credential;
+use cie_core::pin::{Pin, Puk};
 
 use super::Ctx;
 use crate::failure::Failure;
@@ -13,10 +12,10 @@ use crate::output::Json;
 use crate::pin_input::{read_secret, PinSource};
 
 /// The new PIN, confirmed on the terminal.
-fn new_pin(ctx: &Ctx) -> Result<Secret, Failure> {
-    let new = read_secret(ctx.globals.pin_source, Credential::Pin, "new PIN (8 digits): ")?;
+fn new_pin(ctx: &Ctx) -> Result<Pin, Failure> {
+    let new = read_secret::<Pin>(ctx.globals.pin_source, "new PIN (8 digits): ")?;
     if ctx.globals.pin_source == PinSource::Terminal {
-        let again = read_secret(ctx.globals.pin_source, Credential::Pin, "new PIN again: ")?;
+        let again = read_secret::<Pin>(ctx.globals.pin_source, "new PIN again: ")?;
         if again != new {
             return Err(Failure::Usage("the two new PINs differ; nothing was changed".into()));
         }
@@ -35,7 +34,7 @@ fn done(ctx: &Ctx, message: &str) {
 /// Changes the PIN.
 pub fn change(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let old = read_secret(ctx.globals.pin_source, Credential::Pin, "current PIN (8 digits): ")?;
+    let old = read_secret::<Pin>(ctx.globals.pin_source, "current PIN (8 digits): ")?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel and changing the PIN");
     s.change_pin(&old, &new)?;
@@ -46,7 +45,7 @@ pub fn change(ctx: &Ctx) -> Result<(), Failure> {
 /// Unblocks the PIN with the PUK and sets a new one.
 pub fn unblock(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let puk = read_secret(ctx.globals.pin_source, Credential::Puk, "PUK (8 digits): ")?;
+    let puk = read_secret::<Puk>(ctx.globals.pin_source, "PUK (8 digits): ")?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel, verifying the PUK and setting the new PIN");
     s.unblock_pin(&puk, &new)?;

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cie_core::pcsc_backend::PcscTransport;
-use cie_core::pin::{Pin, Secret};
+use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::transport::{ApduCounter, Counting};
@@ -63,7 +63,7 @@ pub fn open(reader: &str) -> (PcscSession, ApduCounter) {
 
 /// The simulated card's PIN (a test credential).
 pub fn pin() -> Pin {
-    Secret::pin(fixtures::TEST_PIN).unwrap()
+    Pin::new(fixtures::TEST_PIN).unwrap()
 }
 
 /// Exchanges counted so far.
@@ -320,7 +320,7 @@ fn sign_worker(reader: &str) {
     let label = std::env::var(LABEL_ENV).unwrap();
     let mut input = std::io::stdin().lock().lines();
     let mut pin_line = zeroize::Zeroizing::new(input.next().unwrap().unwrap());
-    let pin = Secret::pin(pin_line.trim()).unwrap();
+    let pin = Pin::new(pin_line.trim()).unwrap();
     pin_line.clear();
 
     let (mut session, counter) = open(reader);

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use cie_core::apdu::{self, Command as Apdu};
 use cie_core::files::{self, Plain};
-use cie_core::pin::Secret;
+use cie_core::pin::{Pin, Puk};
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::sm::{self, SmKeys, Ssc};
@@ -289,9 +289,9 @@ fn record_session(profile: Profile, ops: u8, pin: &str) -> Option<(Vec<u8>, Exch
     let transport = RecordingTransport { inner: handle.connect(), log: log.clone() };
     let atr = handle.with_card(|c| c.atr().to_vec());
     let mut s = Session::open(transport).ok()?;
-    let pin = Secret::pin(pin).ok()?;
-    let new_pin = Secret::pin("87654321").ok()?;
-    let puk = Secret::puk(fixtures::TEST_PUK).ok()?;
+    let pin = Pin::new(pin).ok()?;
+    let new_pin = Pin::new("87654321").ok()?;
+    let puk = Puk::new(fixtures::TEST_PUK).ok()?;
     if ops & 1 != 0 {
         let _ = s.card_binding_signature();
     }

@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask COMMAND` (alias in `.cargo/config.toml`).
 //!
 //! - `test [CARGO TEST ARGS]`: install the system packages the PC/SC tests need (if missing),
-//!   build the whole workspace, run every test (the PC/SC tests start their own isolated stack).
+//!   check formatting (`cargo fmt --check`), clippy (`-D warnings`) and the docs
+//!   (`RUSTDOCFLAGS=-D warnings cargo doc`), build the whole workspace, run every test (the
+//!   PC/SC tests start their own isolated stack).
 //! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd.
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
@@ -48,7 +50,8 @@ const PACKAGES: &[&str] = &[
 const USAGE: &str = "usage: cargo xtask COMMAND
 
 commands:
-  test [ARGS]        install missing packages, build the workspace, run all tests
+  test [ARGS]        install missing packages, check fmt, clippy (-D warnings) and docs
+                     (-D warnings), build the workspace, run all tests
                      (ARGS go to `cargo test --workspace`)
   demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
                      run `cie demo` against the simulated card behind an isolated pcscd
@@ -123,9 +126,8 @@ fn run(cmd: &mut Command) -> Result<()> {
 }
 
 fn describe(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy().into_owned())
+    let envs = cmd.get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())));
+    envs.chain(std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -152,6 +154,19 @@ fn target_dir() -> PathBuf {
         }
         None => workspace_root().join("target"),
     }
+}
+
+/// Makes sure `cargo fmt` and `cargo clippy` exist, adding the rustup components when they do
+/// not (a toolchain installed with rustup's minimal profile lacks them).
+fn ensure_components() -> Result<()> {
+    let works = |sub: &str| {
+        cargo().args([sub, "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    };
+    if works("fmt") && works("clippy") {
+        return Ok(());
+    }
+    step("cargo fmt or cargo clippy missing: adding the rustup components rustfmt and clippy");
+    run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))
 }
 
 /// Installs the missing packages of [`PACKAGES`] with apt-get (through sudo when not root).
@@ -199,10 +214,20 @@ fn ensure_packages() -> Result<()> {
 
 fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages()?;
+    lint()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     run(cargo().args(["test", "--workspace"]).args(extra))?;
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What CI enforces besides the tests: formatting, clippy with warnings denied,
+/// and documentation that builds without warnings.
+fn lint() -> Result<()> {
+    ensure_components()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 fn demo(args: &[String]) -> Result<ExitCode> {

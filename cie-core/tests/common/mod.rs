@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use cie_core::pin::Secret;
+use cie_core::pin::{Pin, Puk};
 use cie_core::session::Session;
 use cie_core::transport::{ApduCounter, Counting};
 use cie_sim::image::SodProfile;
@@ -26,12 +26,12 @@ pub fn rig(profile: Profile, sod: SodProfile) -> Rig {
     Rig { handle, session, counter }
 }
 
-pub fn pin() -> Secret {
-    Secret::pin(fixtures::TEST_PIN).unwrap()
+pub fn pin() -> Pin {
+    Pin::new(fixtures::TEST_PIN).unwrap()
 }
 
-pub fn puk() -> Secret {
-    Secret::puk(fixtures::TEST_PUK).unwrap()
+pub fn puk() -> Puk {
+    Puk::new(fixtures::TEST_PUK).unwrap()
 }
 
 pub fn exchanges(counter: &ApduCounter) -> u64 {

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cie_core::pin::Secret;
+use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::transport::{Link, Transport, TransportError};
@@ -220,8 +220,8 @@ pub fn session_rows<T: Transport>(
     fn e(what: &'static str) -> impl Fn(cie_core::Error) -> String {
         move |err| format!("{what}: {err}")
     }
-    let pin = Secret::pin(pin).map_err(e("PIN"))?;
-    let new_pin = Secret::pin(new_pin).map_err(e("new PIN"))?;
+    let pin = Pin::new(pin).map_err(e("PIN"))?;
+    let new_pin = Pin::new(new_pin).map_err(e("new PIN"))?;
     let mut rows = Vec::new();
     let (row, s) = measure("Session::open", meter, || Session::open(transport));
     rows.push(row);

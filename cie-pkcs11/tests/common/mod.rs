@@ -115,21 +115,22 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// The built module: `$CIE_PKCS11_MODULE`, else `libcie_pkcs11.so` in the target directory of
-/// this test executable (`target/<profile>/deps/..`).
+/// The built module: `$CIE_PKCS11_MODULE`, else the newer of the `libcie_pkcs11.so` files in
+/// the target directory of this test executable (`target/<profile>/deps/..`, which only
+/// `cargo build` refreshes, and `target/<profile>/deps`, which `cargo test` refreshes).
 pub fn module_path() -> PathBuf {
     if let Some(p) = std::env::var_os("CIE_PKCS11_MODULE") {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
-    for dir in [deps.parent().unwrap(), deps] {
-        let p = dir.join("libcie_pkcs11.so");
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("libcie_pkcs11.so not found next to {}: build the crate first", exe.display());
+    [deps.parent().unwrap(), deps]
+        .into_iter()
+        .map(|dir| dir.join("libcie_pkcs11.so"))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("libcie_pkcs11.so not found next to {}: build the crate first", exe.display()))
 }
 
 /// Tests that load the module or start a PC/SC stack run one at a time: the module has one

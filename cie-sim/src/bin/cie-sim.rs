@@ -7,10 +7,13 @@
 //! ```
 //!
 //! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
-//! `insert` (the card is inserted again: reconnect, power-on), `quit` (or end of input). The
-//! card, with its PIN and PUK counters, lives as long as the process, across removals.
-//! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`)
-//! are what `cie_sim::stack::VirtualStack` waits for.
+//! `insert` (the card is inserted again: reconnect, power-on), `sign-fault none|length:N|wrong`
+//! (fault injection: every following holder-key signature is answered with N bytes, or is a
+//! wrong signature of the right length, or is correct again; acknowledged with
+//! `cie-sim: sign fault ...`), `quit` (or end of input). The card, with its PIN and PUK
+//! counters, lives as long as the process, across removals.
+//! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`,
+//! `cie-sim: sign fault ...`) are what `cie_sim::stack::VirtualStack` waits for.
 
 use std::io::BufRead;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -20,10 +23,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cie_sim::card::{SignFault, SignFaultSwitch};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
-use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED};
+use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED, LOG_SIGN_FAULT};
 use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
@@ -140,7 +144,8 @@ fn main() -> ExitCode {
     let (tx, rx) = mpsc::channel();
     {
         let shared = shared.clone();
-        std::thread::spawn(move || read_controls(&shared, &tx));
+        let faults = card.sign_fault_switch();
+        std::thread::spawn(move || read_controls(&shared, &faults, &tx));
     }
 
     loop {
@@ -199,9 +204,19 @@ fn current_remover(shared: &Shared) -> Option<Remover> {
 }
 
 /// Reads control lines until `quit` or the end of stdin.
-fn read_controls(shared: &Shared, tx: &mpsc::Sender<Control>) {
+fn read_controls(shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Control>) {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
+        if let Some(spec) = line.trim().strip_prefix("sign-fault ") {
+            match spec.trim().parse::<SignFault>() {
+                Ok(fault) => {
+                    faults.set(fault);
+                    eprintln!("{LOG_SIGN_FAULT} {fault}");
+                }
+                Err(e) => eprintln!("cie-sim: sign-fault: {e}"),
+            }
+            continue;
+        }
         match line.trim() {
             "remove" => match current_remover(shared) {
                 Some(r) => {
@@ -223,7 +238,7 @@ fn read_controls(shared: &Shared, tx: &mpsc::Sender<Control>) {
             }
             "quit" => break,
             "" => {}
-            other => eprintln!("cie-sim: unknown control {other:?} (remove, insert, quit)"),
+            other => eprintln!("cie-sim: unknown control {other:?} (remove, insert, sign-fault, quit)"),
         }
     }
     shared.quit.store(true, Ordering::SeqCst);
@@ -289,13 +304,13 @@ mod tests {
 
     #[test]
     fn pin_and_puk_options_reach_the_card() {
-        use cie_core::pin::Secret;
+        use cie_core::pin::{Pin, Puk};
         let o = parse_args(args("--pin 11112222 --puk 33334444")).unwrap();
         let handle = cie_sim::SimHandle::new(build_card(&o).unwrap());
         let mut session = cie_core::session::Session::open(handle.connect()).unwrap();
         // The fixtures' default PIN is now wrong, the chosen one right.
-        assert!(session.verify_pin(&Secret::pin(fixtures::TEST_PIN).unwrap()).is_err());
-        session.verify_pin(&Secret::pin("11112222").unwrap()).unwrap();
-        session.unblock_pin(&Secret::puk("33334444").unwrap(), &Secret::pin("11112222").unwrap()).unwrap();
+        assert!(session.verify_pin(&Pin::new(fixtures::TEST_PIN).unwrap()).is_err());
+        session.verify_pin(&Pin::new("11112222").unwrap()).unwrap();
+        session.unblock_pin(&Puk::new("33334444").unwrap(), &Pin::new("11112222").unwrap()).unwrap();
     }
 }

@@ -24,6 +24,8 @@ mod sign;
 mod sm;
 mod state;
 mod sw;
+
+pub use sign::{SignFault, SignFaultSwitch};
 mod tlv;
 
 use apdu::Command;
@@ -110,6 +112,8 @@ pub struct SimCard {
     puk: Secret,
     rng: ChaCha20Rng,
     commands: u64,
+    /// Fault injection for the key-`81` signature (kept across resets).
+    sign_fault: SignFaultSwitch,
     v: Volatile,
 }
 
@@ -140,6 +144,7 @@ impl SimCard {
             puk: Secret::new(puk.as_bytes(), pin::PUK_TRIES),
             rng: ChaCha20Rng::from_entropy(),
             commands: 0,
+            sign_fault: SignFaultSwitch::default(),
             v: Volatile::default(),
         }
     }
@@ -185,6 +190,17 @@ impl SimCard {
     /// not clear it).
     pub fn commands_processed(&self) -> u64 {
         self.commands
+    }
+
+    /// Makes every following key-`81` signature faulty as `fault` says ([`SignFault::None`]:
+    /// correct again). Fault injection for tests.
+    pub fn set_sign_fault(&mut self, fault: SignFault) {
+        self.sign_fault.set(fault);
+    }
+
+    /// A switch that sets this card's [`SignFault`] from another thread.
+    pub fn sign_fault_switch(&self) -> SignFaultSwitch {
+        self.sign_fault.clone()
     }
 
     /// Whether a secure-messaging session is open (§5; for tests and diagnostics).
