@@ -4,7 +4,7 @@ mod common;
 
 use cie_core::pin::{Pin, Puk};
 use cie_core::sign::HashAlg;
-use cie_core::{Credential, Error, StatusWord};
+use cie_core::{Credential, Error};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::Profile;
@@ -224,7 +224,7 @@ fn status_word_injection_is_reported() {
     let mut rig = rig(Profile::Nxp, SodProfile::Sha256Pkcs1);
     rig.session.verify_pin(&pin()).unwrap();
     // A "file not found" on the MSE SET of the signature is an error, not a retry loop.
-    rig.handle.answer_status_at(1, StatusWord::new(0x6F, 0x00));
+    rig.handle.answer_status_at(1, [0x6F, 0x00]);
     let err = rig.session.sign(HashAlg::Sha256, b"x").unwrap_err();
     assert!(matches!(err, Error::Card { .. } | Error::SecureMessaging(_)), "{err}");
     // And the session is usable afterwards.

@@ -14,7 +14,6 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use cie_core::sw::StatusWord;
 use cie_core::transport::{Link, Transport, TransportError};
 
 use crate::card::{SignFault, SimCard};
@@ -32,7 +31,7 @@ struct Fault {
 #[derive(Clone, Copy, Debug)]
 enum FaultKind {
     CorruptMac,
-    Status(StatusWord),
+    Status([u8; 2]),
 }
 
 struct Reader {
@@ -148,9 +147,9 @@ impl SimHandle {
         self.schedule(n, FaultKind::CorruptMac);
     }
 
-    /// The `n`-th APDU from now (1 = the next; 0 counts as 1) is answered with just `sw` and is
-    /// not given to the card at all.
-    pub fn answer_status_at(&self, n: u64, sw: StatusWord) {
+    /// The `n`-th APDU from now (1 = the next; 0 counts as 1) is answered with just the status
+    /// word `sw` (`[SW1, SW2]`) and is not given to the card at all.
+    pub fn answer_status_at(&self, n: u64, sw: [u8; 2]) {
         self.schedule(n, FaultKind::Status(sw));
     }
 
@@ -281,7 +280,7 @@ impl Link for SimLink<'_> {
             false
         });
         if let Some(sw) = status {
-            return Ok(sw.to_bytes().to_vec());
+            return Ok(sw.to_vec());
         }
         Ok(r.card.process_with_fault(command, corrupt))
     }

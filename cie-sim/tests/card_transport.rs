@@ -98,7 +98,7 @@ fn removed_card_and_dead_connections() {
 fn answer_status_at_replaces_the_nth_apdu() {
     let h = handle(Profile::Nxp);
     let mut t = h.connect();
-    h.answer_status_at(2, StatusWord::new(0x6F, 0x00));
+    h.answer_status_at(2, [0x6F, 0x00]);
     let mut link = t.transaction().unwrap();
     assert_eq!(link.transmit(&SELECT_CIE).unwrap(), [0x90, 0x00]);
     // The second APDU never reaches the card.
