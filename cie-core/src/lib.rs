@@ -9,6 +9,7 @@
 //! Section numbers in the documentation refer to the project's PROTOCOL.md.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod apdu;
 pub mod certificate;

@@ -10,6 +10,7 @@
 //! at once, different handles are independent.
 
 #![allow(non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod args;
 pub mod card;

@@ -13,6 +13,8 @@
 //! host library is used (a test fails if a file of this directory names it), so a protocol bug
 //! cannot hide by being made identically on both sides.
 
+#![forbid(unsafe_code)]
+
 mod apdu;
 pub(crate) mod consts;
 mod crypto;
