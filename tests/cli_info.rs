@@ -60,7 +60,13 @@ fn verify_sod() {
     assert!(ok, "{err}");
     let r = card.cie(&["--json", "verify-sod", "--csca", pem.to_str().unwrap()], "");
     assert_eq!(r.code, Some(0), "{r:?}");
-    assert!(r.stdout.contains("\"csca_verified\":true") && r.stdout.contains("\"valid\":true"), "{r:?}");
+    assert!(r.stdout.contains("\"csca_verified\":true") && r.stdout.contains("\"chain\":\"verified\""), "{r:?}");
+    assert!(r.stdout.contains("\"data_groups_match\":true") && !r.stdout.contains("\"valid\""), "{r:?}");
+    // Without a CSCA the JSON says the data matches but the chain was not checked.
+    let r = card.cie(&["--json", "verify-sod"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("\"data_groups_match\":true"), "{r:?}");
+    assert!(r.stdout.contains("\"chain\":\"not_checked\"") && r.stdout.contains("\"csca_verified\":false"), "{r:?}");
 
     // The wrong CSCA (the citizen CA) fails: exit 1 and advice not to trust the card.
     let wrong = card.path("wrong.der");

@@ -48,8 +48,13 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
     };
     if ctx.globals.json {
         let groups = report.checked.iter().map(|g| Json::str(format!("{g:02X}"))).collect();
+        // Two separate verdicts: the data read from the card matches the SOD its Document Signer
+        // signed, and (only with --csca) that Document Signer chains to the given CSCA.
+        let chain = if report.csca_verified { "verified" } else { "not_checked" };
         let j = Json::object([
-            ("valid", Json::Bool(true)),
+            ("data_groups_match", Json::Bool(true)),
+            ("document_signer_signature_valid", Json::Bool(true)),
+            ("chain", Json::str(chain)),
             ("algorithm", Json::str(algorithm)),
             ("lds_version", Json::Int(report.lds_version.into())),
             ("data_groups", Json::Array(groups)),
@@ -58,7 +63,10 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         println!("{j}");
         return Ok(());
     }
-    println!("EF.SOD is valid ({algorithm}, LDS version {})", report.lds_version);
+    println!(
+        "EF.SOD is valid: its Document Signer's signature verifies ({algorithm}, LDS version {})",
+        report.lds_version
+    );
     for g in &report.checked {
         println!("  {g:02X} {:<30} hash matches", group_name(*g));
     }
