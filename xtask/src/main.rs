@@ -4,6 +4,7 @@
 //!   build the whole workspace, run every test (the PC/SC tests start their own isolated stack).
 //! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd.
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
+//! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
 //!
 //! The isolated stack (pcscd + vpcd + cie-sim in a private namespace) needs root; see
@@ -17,6 +18,7 @@ use std::process::{Command, ExitCode, Stdio};
 use cie_sim::stack::{StackOptions, VirtualStack};
 
 mod bench_report;
+mod deb;
 mod fuzz;
 mod header;
 mod install;
@@ -43,13 +45,29 @@ const PACKAGES: &[&str] = &[
     "libengine-pkcs11-openssl",
     "curl",
     "openjdk-17-jdk-headless",
+    // Browser end-to-end tests (tests/browsers.rs): headful browsers under Xvfb, the PIN typed
+    // with xdotool, nginx as the relying party, the remote protocols from Python, screenshots.
+    "chromium",
+    "firefox-esr",
+    "xvfb",
+    "xdotool",
+    "nginx-light",
+    "python3-websocket",
+    "imagemagick",
+    // The Debian package and its test (`cargo xtask deb`): dpkg-shlibdeps, lintian,
+    // p11-kit-proxy, strip/objdump.
+    "dpkg-dev",
+    "lintian",
+    "p11-kit-modules",
+    "binutils",
 ];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
 commands:
   test [ARGS]        install missing packages, build the workspace, run all tests
-                     (ARGS go to `cargo test --workspace`)
+                     (ARGS go to `cargo test --workspace`); without ARGS also build the
+                     Debian packages and test them (lintian, p11-kit-proxy)
   demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
                      run `cie demo` against the simulated card behind an isolated pcscd
   with-card [--profile NAME] [--latency realistic|none] [--pin PIN] [--puk PUK]
@@ -67,6 +85,9 @@ commands:
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
+  deb [--out DIR] [--no-build]
+                     build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
+                     build; default DIR target/debian)
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
                      build libcie_pkcs11.so (release) and install it with its p11-kit module file";
 
@@ -87,6 +108,7 @@ fn main() -> ExitCode {
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
+        "deb" => deb::deb(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -201,6 +223,11 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     run(cargo().args(["test", "--workspace"]).args(extra))?;
+    if extra.is_empty() {
+        step("package test: building the Debian packages (release) and checking them");
+        let debs = deb::build(&target_dir().join("debian"), true)?;
+        deb::check(&debs)?;
+    }
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
 }
