@@ -268,6 +268,9 @@ mod tests {
         assert!(!p("info").unwrap().globals.login);
         assert!(p("info --login").unwrap().globals.login);
         assert_eq!(p("demo --help").unwrap().command, Command::Help);
+        let i = p("--json browser status --module m").unwrap();
+        assert!(i.globals.json);
+        assert_eq!(i.command, Command::Browser(vec!["status".into(), "--module".into(), "m".into()]));
     }
 
     #[test]

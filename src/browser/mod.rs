@@ -203,10 +203,8 @@ pub fn run(args: &[String], json: bool) -> Result<(), Failure> {
 fn setup(place: &Place, db: &NssDb, module: &Path) -> Outcome {
     let mut created = false;
     if !db.exists() {
-        if place.kind != Kind::Shared {
-            // A Firefox profile that was never started: Firefox creates its database itself.
-            return Outcome::new(place, "not changed: the profile has no database yet (start Firefox once)");
-        }
+        // ~/.pki/nssdb on a new account, or a Firefox profile never started: create the
+        // database as the browser would (no password), so the module is there on first start.
         if let Err(e) = db.create() {
             return failed(place, e.0);
         }
