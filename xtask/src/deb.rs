@@ -48,27 +48,38 @@ fn multiarch() -> String {
         .unwrap_or_else(|| format!("{}-linux-gnu", std::env::consts::ARCH))
 }
 
-fn parse(args: &[String]) -> Result<(Option<PathBuf>, bool)> {
-    let mut out = None;
-    let mut no_build = false;
+/// `deb` options: output directory, `--no-build`, `--check`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    out: Option<PathBuf>,
+    no_build: bool,
+    check: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
-            "--no-build" => no_build = true,
-            other => return Err(format!("deb: unknown option {other:?} (--out DIR, --no-build)")),
+            "--out" => o.out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
+            "--no-build" => o.no_build = true,
+            "--check" => o.check = true,
+            other => return Err(format!("deb: unknown option {other:?} (--out DIR, --no-build, --check)")),
         }
     }
-    Ok((out, no_build))
+    Ok(o)
 }
 
-/// `cargo xtask deb [--out DIR] [--no-build]`.
+/// `cargo xtask deb [--out DIR] [--no-build] [--check]`.
 pub fn deb(args: &[String]) -> Result<ExitCode> {
-    let (out, no_build) = parse(args)?;
-    let out = out.unwrap_or_else(|| target_dir().join("debian"));
-    let debs = build(&out, !no_build)?;
+    let o = parse(args)?;
+    let out = o.out.unwrap_or_else(|| target_dir().join("debian"));
+    let debs = build(&out, !o.no_build)?;
     for d in &debs {
         step(&format!("built {}", d.display()));
+    }
+    if o.check {
+        check(&debs)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -136,8 +147,8 @@ pub fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
     let installed_size = |dir: &Path| du_kib(dir);
     let main_control = format!(
         "Package: cie\nVersion: {VERSION}\nArchitecture: {arch}\nMaintainer: {MAINTAINER}\n\
-         Installed-Size: {}\nDepends: {depends}, pcscd, libpcsclite1\nRecommends: libnss3-tools, p11-kit-modules\n\
-         Section: utils\nPriority: optional\nMulti-Arch: foreign\n\
+         Installed-Size: {}\nDepends: {depends}, pcscd\nRecommends: libnss3-tools, p11-kit-modules\n\
+         Section: utils\nPriority: optional\n\
          Description: Italian electronic identity card (CIE 3.0) middleware\n \
          Tools and libraries to use the Italian electronic identity card (Carta\n \
          d'Identita Elettronica 3.0) through PC/SC: the cie command-line tool, the\n \
@@ -152,7 +163,6 @@ pub fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
     let dev_control = format!(
         "Package: cie-dev\nVersion: {VERSION}\nArchitecture: {arch}\nMaintainer: {MAINTAINER}\n\
          Installed-Size: {}\nDepends: cie (= {VERSION}), libpcsclite-dev\nSection: libdevel\nPriority: optional\n\
-         Multi-Arch: same\n\
          Description: Italian electronic identity card (CIE 3.0) C library - development files\n \
          Header cie.h, the libcie.so link and the pkg-config file cie.pc for C and\n \
          C++ programs that use the Italian electronic identity card through libcie.\n",
@@ -218,21 +228,19 @@ fn changelog() -> String {
     )
 }
 
-/// The machine-readable copyright file, with both licence texts.
+/// The machine-readable copyright file: the MIT text, and Debian's common copy of Apache-2.0.
 fn copyright() -> Result<String> {
     let root = workspace_root();
-    let read = |name: &str| fs::read_to_string(root.join(name)).map_err(|e| format!("{name}: {e}"));
-    let indent = |text: String| -> String {
-        text.lines().map(|l| if l.trim().is_empty() { " .\n".to_owned() } else { format!(" {l}\n") }).collect()
-    };
+    let mit = fs::read_to_string(root.join("LICENSE-MIT")).map_err(|e| format!("LICENSE-MIT: {e}"))?;
+    let mit: String =
+        mit.lines().map(|l| if l.trim().is_empty() { " .\n".to_owned() } else { format!(" {l}\n") }).collect();
     Ok(format!(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
          Upstream-Name: cie\n\n\
          Files: *\nCopyright: the cie developers\nLicense: MIT or Apache-2.0\n\n\
-         License: MIT\n{}\n\
-         License: Apache-2.0\n{}",
-        indent(read("LICENSE-MIT")?),
-        indent(read("LICENSE-APACHE")?)
+         License: MIT\n{mit}\n\
+         License: Apache-2.0\n On Debian systems, the full text of the Apache License, Version 2.0 can be\n \
+         found in the file /usr/share/common-licenses/Apache-2.0.\n"
     ))
 }
 
@@ -320,17 +328,14 @@ pub fn check(debs: &[PathBuf]) -> Result<()> {
         }
     }
 
-    // p11-kit's proxy as an installed system would have it: the package's module file in
-    // /usr/share/p11-kit/modules and the module in p11-kit's module directory, bind-mounted in a
-    // private mount namespace so the host stays untouched.
+    // p11-kit's proxy as an installed system would have it: the package's module file as the
+    // only one in /usr/share/p11-kit/modules and the module in p11-kit's module directory (where
+    // the relative `module:` line points), both bind-mounted in a private mount namespace so
+    // the host stays untouched.
     let host_modules = PathBuf::from(format!("/usr/lib/{ma}/pkcs11"));
     let modules_dir = main.parent().ok_or("no directory")?.join("pkcs11-dir");
     let _ = fs::remove_dir_all(&modules_dir);
     fs::create_dir_all(&modules_dir).map_err(|e| e.to_string())?;
-    for e in fs::read_dir(&host_modules).into_iter().flatten().flatten() {
-        let _ = std::os::unix::fs::symlink(e.path(), modules_dir.join(e.file_name()));
-    }
-    let _ = fs::remove_file(modules_dir.join("libcie_pkcs11.so"));
     fs::copy(&module, modules_dir.join("libcie_pkcs11.so")).map_err(|e| e.to_string())?;
     let proxy = format!("/usr/lib/{ma}/p11-kit-proxy.so");
     if !Path::new(&proxy).is_file() {
@@ -368,12 +373,16 @@ mod tests {
 
     #[test]
     fn options_and_metadata() {
-        assert_eq!(parse(&[]).unwrap(), (None, false));
-        assert_eq!(parse(&["--out".into(), "/x".into(), "--no-build".into()]).unwrap(), (Some("/x".into()), true));
+        assert_eq!(parse(&[]).unwrap(), Options::default());
+        assert_eq!(
+            parse(&["--out".into(), "/x".into(), "--no-build".into(), "--check".into()]).unwrap(),
+            Options { out: Some("/x".into()), no_build: true, check: true }
+        );
         assert!(parse(&["--out".into()]).is_err());
         assert!(parse(&["--frob".into()]).is_err());
         let c = copyright().unwrap();
-        assert!(c.contains("License: MIT or Apache-2.0") && c.contains("License: Apache-2.0\n"));
+        assert!(c.contains("License: MIT or Apache-2.0") && c.contains("/usr/share/common-licenses/Apache-2.0"));
+        assert!(c.contains("License: MIT\n Copyright") || c.contains("License: MIT\n MIT"), "{c}");
         assert!(changelog().starts_with(&format!("cie ({VERSION}) unstable")));
     }
 }

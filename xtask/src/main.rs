@@ -85,9 +85,9 @@ commands:
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
-  deb [--out DIR] [--no-build]
+  deb [--out DIR] [--no-build] [--check]
                      build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
-                     build; default DIR target/debian)
+                     build; default DIR target/debian); --check: lintian + p11-kit-proxy test
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
                      build libcie_pkcs11.so (release) and install it with its p11-kit module file";
 
