@@ -15,9 +15,9 @@ struct Home {
 }
 
 impl Home {
-    fn new() -> Home {
+    fn new(tag: &str) -> Home {
         let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
-        let dir = std::env::temp_dir().join(format!("cie-cli-browser-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("cie-cli-browser-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let exe = std::env::current_exe().unwrap();
@@ -79,7 +79,7 @@ fn block(output: &str, dir: &Path) -> String {
 
 #[test]
 fn setup_status_remove_every_database() {
-    let h = Home::new();
+    let h = Home::new("databases");
     let module = h.module.display().to_string();
     let ff = h.dir.join(".mozilla/firefox");
     let (used, fresh) = (ff.join("abcd.default-esr"), ff.join("efgh.work"));
@@ -168,4 +168,89 @@ fn setup_status_remove_every_database() {
     assert!(!ok && out.contains("cie browser setup|status|remove"), "{out}");
     let (ok, out) = h.cie(&["browser", "setup", "--module", "/nonexistent/libcie_pkcs11.so"]);
     assert!(!ok && out.contains("no such module file"), "{out}");
+}
+
+/// `setup --sandboxed` writes a systemd user unit whose command, run as systemd would run it,
+/// serves the card to p11-kit's client module; `status` reports it, `remove` deletes it. (No
+/// user systemd here: the test runs the unit's commands itself.)
+#[test]
+fn sandboxed_setup_serves_the_card_through_p11_kit() {
+    let h = Home::new("sandboxed");
+    let runtime = h.dir.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let module = h.module.display().to_string();
+    let with_runtime = |args: &[&str]| -> (bool, String) {
+        let out = Command::new("timeout")
+            .args(["-k", "5", "120"])
+            .arg(env!("CARGO_BIN_EXE_cie"))
+            .args(args)
+            .env("HOME", &h.dir)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", runtime.join("no-bus").display()))
+            .env("PCSCLITE_CSOCK_NAME", h.stack.socket_path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let (ok, out) = with_runtime(&["browser", "setup", "--sandboxed", "--module", &module]);
+    assert!(ok, "{out}");
+    let unit = h.dir.join(".config/systemd/user/cie-p11-kit-server.service");
+    let address = format!("unix:path={}/p11-kit/cie", runtime.display());
+    let b = block(&out, &unit);
+    assert!(b.contains("unit written") && b.contains(&address), "{out}");
+    assert!(b.contains("systemctl --user enable --now cie-p11-kit-server.service"), "{out}");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    let line = |key: &str| -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .replace("%t", &runtime.display().to_string())
+    };
+    // ExecStartPre, then ExecStart as systemd would run them (no shell, words split on spaces).
+    let pre: Vec<String> = line("ExecStartPre=").split(' ').map(str::to_owned).collect();
+    assert!(Command::new(&pre[0]).args(&pre[1..]).status().unwrap().success());
+    let start: Vec<String> = line("ExecStart=").split(' ').map(str::to_owned).collect();
+    assert!(start.contains(&module), "{text}");
+    let mut server = Command::new("timeout");
+    server
+        .args(["-k", "5", "120"])
+        .args(&start)
+        .env("PCSCLITE_CSOCK_NAME", h.stack.socket_path())
+        .env("HOME", &h.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut server, 0);
+    let mut server = server.spawn().unwrap();
+    let socket = runtime.join("p11-kit/cie");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !socket.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let listed = Command::new("timeout")
+        .args(["-k", "5", "60", "pkcs11-tool", "--module", "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so", "-L"])
+        .env("P11_KIT_SERVER_ADDRESS", &address)
+        .env("PCSCLITE_CSOCK_NAME", runtime.join("no-pcscd"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    // SAFETY: kill(2) on the process group this test created.
+    unsafe {
+        libc::kill(-(server.id() as libc::pid_t), libc::SIGTERM);
+    }
+    let _ = server.wait();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains("CIE 378215946021"), "the client sees the card through the unit's server: {listed}");
+
+    let (ok, out) = with_runtime(&["browser", "setup", "--sandboxed", "--module", &module]);
+    assert!(ok && block(&out, &unit).contains("unit already installed"), "{out}");
+    let (ok, out) = with_runtime(&["browser", "status"]);
+    assert!(ok && block(&out, &unit).contains("installed, not running"), "{out}");
+    let (ok, out) = with_runtime(&["browser", "remove"]);
+    assert!(ok && block(&out, &unit).contains("removed"), "{out}");
+    assert!(!unit.exists());
 }

@@ -5,6 +5,7 @@
 
 mod nssdb;
 mod places;
+mod sandboxed;
 
 use std::path::{Path, PathBuf};
 
@@ -14,13 +15,15 @@ use nssdb::{NssDb, Registration, MODULE_NAME};
 use places::{Kind, Place};
 
 /// Help for `cie browser`.
-pub const USAGE: &str = "usage: cie browser setup|status|remove [--module PATH]
+pub const USAGE: &str = "usage: cie browser setup|status|remove [--module PATH] [--sandboxed]
 
   setup    register the CIE PKCS#11 module in ~/.pki/nssdb (Chromium, Chrome; created if
            missing) and in every Firefox profile; safe to run again
   status   where the module is registered and whether the card is visible there
-  remove   undo setup
-  --module PATH   the module to register (default: the installed libcie_pkcs11.so)";
+  remove   undo setup (the sandboxed browsers' server unit too)
+  --module PATH   the module to register (default: the installed libcie_pkcs11.so)
+  --sandboxed     setup: also install and start a systemd user unit running p11-kit server
+                  with the module, for snap and Flatpak browsers (docs/SANDBOXED.md)";
 
 /// Which subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,11 +38,13 @@ enum Action {
 struct Options {
     action: Action,
     module: Option<PathBuf>,
+    sandboxed: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut action = None;
     let mut module = None;
+    let mut sandboxed = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -52,11 +57,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--module" => module = Some(PathBuf::from(it.next().ok_or("--module needs the path of libcie_pkcs11.so")?)),
             s if s.starts_with("--module=") => module = Some(PathBuf::from(&s["--module=".len()..])),
+            "--sandboxed" => sandboxed = true,
             other => return Err(format!("browser: unexpected argument {other:?}\n\n{USAGE}")),
         }
     }
     let action = action.ok_or_else(|| format!("browser needs setup, status or remove\n\n{USAGE}"))?;
-    Ok(Options { action, module })
+    if sandboxed && action != Action::Setup {
+        return Err("--sandboxed goes with setup (remove and status handle the unit anyway)".into());
+    }
+    Ok(Options { action, module, sandboxed })
 }
 
 /// Where an installed module is looked for: p11-kit's directory on Debian and derivatives
@@ -130,6 +139,7 @@ impl Outcome {
             Kind::Shared => "nssdb",
             Kind::Firefox(_) => "firefox",
             Kind::Sandboxed(_) => "sandboxed",
+            Kind::Server => "p11-kit-server",
         };
         let mut j = Json::object([
             ("database", Json::str(self.place.dir.display().to_string())),
@@ -179,6 +189,7 @@ pub fn run(args: &[String], json: bool) -> Result<(), Failure> {
     for place in places::places(&home) {
         let db = NssDb { dir: place.dir.clone() };
         let mut o = match (options.action, &place.kind) {
+            (_, Kind::Server) => continue,
             (Action::Setup, Kind::Sandboxed(_)) => Outcome::new(
                 &place,
                 "not changed: a sandboxed browser cannot load a module of the host (see docs/SANDBOXED.md)",
@@ -192,6 +203,24 @@ pub fn run(args: &[String], json: bool) -> Result<(), Failure> {
             o.restart = places::running_browsers(&place, &home);
         }
         outcomes.push(o);
+    }
+    let unit = sandboxed::unit_path(&home);
+    let server = Place { kind: Kind::Server, dir: unit.clone() };
+    match options.action {
+        Action::Setup if options.sandboxed => {
+            outcomes.push(setup_server(&server, module.as_deref().unwrap_or(Path::new(""))))
+        }
+        Action::Remove if unit.exists() => outcomes.push(remove_server(&server)),
+        Action::Status if unit.exists() => {
+            let active = sandboxed::systemctl(&["is-active", "--quiet", sandboxed::UNIT]);
+            let what = format!(
+                "installed, {} (address {})",
+                if active { "running" } else { "not running" },
+                sandboxed::address()
+            );
+            outcomes.push(Outcome::new(&server, what));
+        }
+        _ => {}
     }
     report(&outcomes, options.action, json);
     match outcomes.iter().find(|o| o.failed) {
@@ -269,6 +298,46 @@ fn status(place: &Place, db: &NssDb) -> Outcome {
     o
 }
 
+/// Writes the p11-kit server unit (if it differs) and asks systemd to start it.
+fn setup_server(place: &Place, module: &Path) -> Outcome {
+    let Some(p11_kit) = sandboxed::find_p11_kit() else {
+        return failed(place, "p11-kit is not installed (Debian/Ubuntu: sudo apt install p11-kit)".into());
+    };
+    let text = sandboxed::unit_text(&p11_kit, module);
+    let unchanged = std::fs::read_to_string(&place.dir).is_ok_and(|t| t == text);
+    if !unchanged {
+        let written =
+            place.dir.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&place.dir, &text));
+        if let Err(e) = written {
+            return failed(place, format!("writing the unit: {e}"));
+        }
+    }
+    let started = sandboxed::systemctl(&["daemon-reload"])
+        && sandboxed::systemctl(&["enable", "--now", sandboxed::UNIT])
+        && (unchanged || sandboxed::systemctl(&["restart", sandboxed::UNIT]));
+    let what = format!(
+        "{}; {}; sandboxed browsers reach the card at {} (see docs/SANDBOXED.md)",
+        if unchanged { "unit already installed" } else { "unit written" },
+        if started {
+            "started by systemd".to_owned()
+        } else {
+            format!("systemd did not start it: run `systemctl --user enable --now {}`", sandboxed::UNIT)
+        },
+        sandboxed::address()
+    );
+    Outcome::new(place, what)
+}
+
+/// Stops and removes the p11-kit server unit.
+fn remove_server(place: &Place) -> Outcome {
+    let stopped = sandboxed::systemctl(&["disable", "--now", sandboxed::UNIT]);
+    if let Err(e) = std::fs::remove_file(&place.dir) {
+        return failed(place, format!("removing the unit: {e}"));
+    }
+    let _ = sandboxed::systemctl(&["daemon-reload"]);
+    Outcome::new(place, if stopped { "removed (server stopped)" } else { "removed" })
+}
+
 fn failed(place: &Place, why: String) -> Outcome {
     let mut o = Outcome::new(place, why);
     o.failed = true;
@@ -311,12 +380,16 @@ mod tests {
 
     #[test]
     fn arguments() {
-        assert_eq!(p("setup").unwrap(), Options { action: Action::Setup, module: None });
+        assert_eq!(p("setup").unwrap(), Options { action: Action::Setup, module: None, sandboxed: false });
         assert_eq!(
-            p("setup --module /x/libcie_pkcs11.so").unwrap(),
-            Options { action: Action::Setup, module: Some("/x/libcie_pkcs11.so".into()) }
+            p("setup --module /x/libcie_pkcs11.so --sandboxed").unwrap(),
+            Options { action: Action::Setup, module: Some("/x/libcie_pkcs11.so".into()), sandboxed: true }
         );
-        assert_eq!(p("--module=/m status").unwrap(), Options { action: Action::Status, module: Some("/m".into()) });
+        assert_eq!(
+            p("--module=/m status").unwrap(),
+            Options { action: Action::Status, module: Some("/m".into()), sandboxed: false }
+        );
+        assert!(p("status --sandboxed").is_err());
         assert_eq!(p("remove").unwrap().action, Action::Remove);
         for bad in ["", "setup remove", "frob", "setup --module", "status --bogus"] {
             assert!(p(bad).is_err(), "{bad:?}");

@@ -20,6 +20,8 @@ pub enum Kind {
     Firefox(String),
     /// A Firefox profile inside a snap or Flatpak sandbox.
     Sandboxed(String),
+    /// Not a database: the systemd user unit of the p11-kit server for sandboxed browsers.
+    Server,
 }
 
 /// One place.
@@ -38,6 +40,7 @@ impl Place {
             Kind::Shared => "Chromium / Chrome / NSS applications".to_owned(),
             Kind::Firefox(name) => format!("Firefox profile \"{name}\""),
             Kind::Sandboxed(name) => format!("sandboxed Firefox profile \"{name}\""),
+            Kind::Server => "sandboxed browsers (p11-kit server unit)".to_owned(),
         }
     }
 }
@@ -122,6 +125,7 @@ pub fn running_browsers(place: &Place, home: &Path) -> Vec<&'static str> {
                 Vec::new()
             }
         }
+        Kind::Server => Vec::new(),
         Kind::Shared => [
             ("chromium", "Chromium"),
             ("google-chrome", "Google Chrome"),
