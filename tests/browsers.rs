@@ -179,6 +179,8 @@ struct Nav {
     error: String,
     ms: u64,
     prompts: u32,
+    /// APDU exchanges pcscd logged during the navigation.
+    apdus: u64,
 }
 
 impl Nav {
@@ -393,6 +395,17 @@ impl Rig {
             .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path()));
         let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
         j["pin_tries_left"].as_i64().unwrap_or_else(|| panic!("no pin_tries_left in {out}"))
+    }
+
+    /// APDU exchanges in pcscd's log so far.
+    fn apdus(&self) -> u64 {
+        let log = std::fs::read_to_string(self.stack.log_dir().join("pcscd.log")).unwrap_or_default();
+        log.lines().filter(|l| l.contains("APDU: ")).count() as u64
+    }
+
+    /// A line for `cargo xtask bench-report`: `ROW`, operation, APDU exchanges, wall ms.
+    fn row(&mut self, operation: &str, nav: &Nav) {
+        self.report.push(format!("ROW\t{operation}\t{}\t{}", nav.apdus, nav.ms));
     }
 
     fn record(&mut self, line: String) {
@@ -636,6 +649,7 @@ impl<'r> Session<'r> {
 
     /// Navigates to `url` and handles PIN prompts meanwhile as `at_prompt` says.
     fn navigate(&mut self, case: &str, url: &str, at_prompt: AtPrompt) -> Nav {
+        let apdus_before = self.rig.apdus();
         self.send(serde_json::json!({"cmd": "navigate", "url": url, "timeout": PAGE_LIMIT.as_secs()}));
         let deadline = Instant::now() + PAGE_LIMIT + Duration::from_secs(10);
         let mut prompts = 0;
@@ -668,6 +682,7 @@ impl<'r> Session<'r> {
             error: answer["error"].as_str().unwrap_or_default().to_owned(),
             ms: answer["ms"].as_u64().unwrap_or_default(),
             prompts,
+            apdus: self.rig.apdus().saturating_sub(apdus_before),
         }
     }
 
@@ -733,21 +748,27 @@ fn end_to_end(browser: Browser) {
     assert!(nav.ok && nav.shows_holder(), "first login: {nav:?}");
     assert_eq!(nav.prompts, 1, "first login asks the PIN exactly once");
     assert!(s.rig.served(0, "first").0, "a full handshake with the citizen's certificate");
-    s.rig.record(format!("case first login (cold cache, 1 PIN prompt): ok, {} ms", nav.ms));
+    s.rig.record(format!("case first login (cold cache, 1 PIN prompt): ok, {} ms, {} APDUs", nav.ms, nav.apdus));
+    s.rig.row("first login: navigation to page, PIN typed in the dialog", &nav);
 
     let url = s.rig.url(0, "second");
     let nav = s.navigate("2-second-page", &url, AtPrompt::Unexpected);
     assert!(nav.ok && nav.shows_holder(), "second page: {nav:?}");
     assert_eq!(nav.prompts, 0, "no prompt for a second page");
     assert!(nav.text.contains("/second"), "{nav:?}");
-    s.rig.record(format!("case second page, same server (no prompt): ok, {} ms", nav.ms));
+    s.rig.record(format!("case second page, same server (no prompt): ok, {} ms, {} APDUs", nav.ms, nav.apdus));
+    s.rig.row("second page, same server", &nav);
 
     let url = s.rig.url(1, "other");
     let nav = s.navigate("3-second-server", &url, AtPrompt::Unexpected);
     assert!(nav.ok && nav.shows_holder(), "second server: {nav:?}");
     assert_eq!(nav.prompts, 0, "no prompt for a second server");
     assert!(s.rig.served(1, "other").0, "a full handshake (a new card signature) on the second server");
-    s.rig.record(format!("case second server (new handshake and signature, no prompt): ok, {} ms", nav.ms));
+    s.rig.record(format!(
+        "case second server (new handshake and signature, no prompt): ok, {} ms, {} APDUs",
+        nav.ms, nav.apdus
+    ));
+    s.rig.row("login on a second server: navigation to page (new handshake, card signature)", &nav);
 
     s.rig.stack.remove_card().expect("removing the card");
     std::thread::sleep(Duration::from_secs(1));

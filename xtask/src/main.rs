@@ -76,9 +76,10 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
-  bench-report [--latency realistic|none] [--no-tls] [--criterion]
+  bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion]
                      Markdown table of the user-visible operations through pcscd: APDUs,
-                     bytes, host CPU, wall time (both latency models unless one is named)
+                     bytes, host CPU, wall time (both latency models unless one is named);
+                     Chromium and Firefox logins in a second table
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
