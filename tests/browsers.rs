@@ -700,7 +700,6 @@ impl Drop for Session<'_> {
             self.send(serde_json::json!({"cmd": "screenshot", "path": page}));
             let _ = self.driver_out.recv_timeout(Duration::from_secs(20));
         }
-        let _ = &self.home;
     }
 }
 
