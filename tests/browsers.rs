@@ -11,7 +11,7 @@
 //! Cases, in one browser session on a cold certificate cache: first login (one PIN prompt),
 //! a second page on the same server (no prompt), a second server (a new full handshake, so a
 //! new signature by the card, and no prompt), the card removed and reinserted while the browser
-//! is open (the next login works); then, in a fresh session, a wrong PIN (the failure is shown,
+//! is open (the next login works, now with the certificate cache warm: one PIN prompt); then, in a fresh session, a wrong PIN (the failure is shown,
 //! the card has 2 tries left: nothing retried the PIN).
 //!
 //! Every external program runs under a time limit and in its own process group, stopped as a
@@ -747,6 +747,8 @@ fn end_to_end(browser: Browser) {
     assert!(nav.ok && nav.shows_holder(), "first login: {nav:?}");
     assert_eq!(nav.prompts, 1, "first login asks the PIN exactly once");
     assert!(s.rig.served(0, "first").0, "a full handshake with the citizen's certificate");
+    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(cached, 1, "the first login warmed the module's certificate cache");
     s.rig.record(format!("case first login (cold cache, 1 PIN prompt): ok, {} ms, {} APDUs", nav.ms, nav.apdus));
     s.rig.row("first login: navigation to page, PIN typed in the dialog", &nav);
 
@@ -763,6 +765,7 @@ fn end_to_end(browser: Browser) {
     assert!(nav.ok && nav.shows_holder(), "second server: {nav:?}");
     assert_eq!(nav.prompts, 0, "no prompt for a second server");
     assert!(s.rig.served(1, "other").0, "a full handshake (a new card signature) on the second server");
+    assert!(nav.apdus >= 2, "the card signed the new handshake (MSE SET + INTERNAL AUTHENTICATE): {nav:?}");
     s.rig.record(format!(
         "case second server (new handshake and signature, no prompt): ok, {} ms, {} APDUs",
         nav.ms, nav.apdus
@@ -778,7 +781,7 @@ fn end_to_end(browser: Browser) {
     assert_eq!(nav.prompts, 1, "the reinserted card needs the PIN again, once: {nav:?}");
     assert!(s.rig.served(2, "after-reinsertion").0, "a full handshake after the reinsertion");
     s.rig.record(format!(
-        "case card removed and reinserted (next login works, {} PIN prompt): ok, {} ms",
+        "case card removed and reinserted (warm cache; next login works, {} PIN prompt): ok, {} ms",
         nav.prompts, nav.ms
     ));
     s.quit();
