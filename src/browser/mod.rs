@@ -68,20 +68,25 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options { action, module, sandboxed })
 }
 
-/// Where an installed module is looked for: p11-kit's directory on Debian and derivatives
-/// (`cargo xtask install`, the Debian package), `/usr/local`, and next to this executable (a
-/// build tree).
+/// Where the module is looked for: the installation this executable belongs to
+/// (`<prefix>/bin/cie` -> `<prefix>/lib/<multiarch>/pkcs11/`, as the Debian package and
+/// `cargo xtask install` lay it out), next to this executable (a build tree), then the usual
+/// system directories.
 fn default_module() -> Option<PathBuf> {
     let multiarch = format!("{}-linux-gnu", std::env::consts::ARCH);
-    let mut candidates = vec![
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
+        if let Some(prefix) = dir.parent().filter(|_| dir.ends_with("bin")) {
+            candidates.push(prefix.join("lib").join(&multiarch).join("pkcs11/libcie_pkcs11.so"));
+        }
+        candidates.push(dir.join("libcie_pkcs11.so"));
+    }
+    candidates.extend([
         Path::new("/usr/lib").join(&multiarch).join("pkcs11/libcie_pkcs11.so"),
         PathBuf::from("/usr/lib/pkcs11/libcie_pkcs11.so"),
         PathBuf::from("/usr/local/lib/pkcs11/libcie_pkcs11.so"),
         PathBuf::from("/usr/local/lib/libcie_pkcs11.so"),
-    ];
-    if let Some(dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
-        candidates.push(dir.join("libcie_pkcs11.so"));
-    }
+    ]);
     candidates.into_iter().find(|p| p.is_file())
 }
 

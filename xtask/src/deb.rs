@@ -8,8 +8,9 @@
 //! - `cie-dev_<version>_<arch>.deb`: `libcie.so`, `include/cie.h` and `cie.pc` for C programs.
 //!
 //! [`check`] is the package test `cargo xtask test` runs: lintian (no errors), the contents, and
-//! the installed files at work: `cie --version`, and `pkcs11-tool` through p11-kit's proxy
-//! (which finds the module only through the module file) listing the virtual card's token.
+//! the installed files at work: `cie --version`, `cie browser setup` registering the packaged
+//! module, and `pkcs11-tool` through p11-kit's proxy (which finds the module only through the
+//! module file) listing the virtual card's token.
 
 use std::fs;
 use std::io::Write;
@@ -319,6 +320,26 @@ pub fn check(debs: &[PathBuf]) -> Result<()> {
     let version = Command::new(scratch.join("usr/bin/cie")).arg("--version").output().map_err(|e| e.to_string())?;
     if !String::from_utf8_lossy(&version.stdout).contains(VERSION) {
         return Err("the packaged cie does not run".into());
+    }
+    // The packaged tool registers the packaged module by itself (found from its own prefix).
+    let home = scratch.join("home");
+    fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let setup = Command::new("timeout")
+        .args(["-k", "5", "60"])
+        .arg(scratch.join("usr/bin/cie"))
+        .args(["browser", "setup"])
+        .env("HOME", &home)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cie browser setup: {e}"))?;
+    let said = String::from_utf8_lossy(&setup.stdout);
+    let registered = fs::read_to_string(home.join(".pki/nssdb/pkcs11.txt")).unwrap_or_default();
+    let canonical = fs::canonicalize(&module).map_err(|e| e.to_string())?;
+    if !setup.status.success() || !registered.contains(&format!("library={}", canonical.display())) {
+        return Err(format!(
+            "the packaged `cie browser setup` did not register the packaged module: {said}{}",
+            String::from_utf8_lossy(&setup.stderr)
+        ));
     }
     let soname = Command::new("objdump").arg("-p").arg(scratch.join(format!("usr/lib/{ma}/{SONAME}"))).output();
     if let Ok(o) = soname {
