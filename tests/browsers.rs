@@ -1,8 +1,7 @@
-//! Chromium and Firefox ESR end to end with the PKCS#11 module, as citizens use them
-//! (TESTING.md, "Chromium", "Firefox ESR"): the virtual CIE behind an isolated pcscd, the
-//! module registered with `cie browser setup` (the README's instructions), the browser headful
-//! under Xvfb in a throwaway profile, the PIN typed into the browser's own dialog with xdotool,
-//! and a relying party as municipalities run it: nginx with `ssl_verify_client on`, TLS 1.2 and
+//! Chromium and Firefox ESR end to end with the PKCS#11 module, as citizens use them: the
+//! virtual CIE behind an isolated pcscd, the module registered with `cie browser setup` (the
+//! README's instructions), the browser headful under Xvfb in a throwaway profile, the PIN
+//! typed into the browser's own dialog with xdotool, and a relying party as municipalities run it: nginx with `ssl_verify_client on`, TLS 1.2 and
 //! the simulator's citizen CA, answering with the client certificate's subject. The page is
 //! read through the browser's remote protocol (CDP for Chromium, WebDriver BiDi for Firefox;
 //! tests/browser/remote.py). Only automatic certificate selection is configured (Chromium's
