@@ -1,11 +1,12 @@
-//! Chromium and Firefox ESR end to end with the PKCS#11 module, as citizens use them: the
-//! virtual CIE behind an isolated pcscd, the module registered with `cie browser setup` (the
-//! README's instructions), the browser headful under Xvfb in a throwaway profile, the PIN
-//! typed into the browser's own dialog with xdotool, and a relying party as municipalities run it: nginx with `ssl_verify_client on`, TLS 1.2 and
-//! the simulator's citizen CA, answering with the client certificate's subject. The page is
-//! read through the browser's remote protocol (CDP for Chromium, WebDriver BiDi for Firefox;
-//! tests/browser/remote.py). Only automatic certificate selection is configured (Chromium's
-//! AutoSelectCertificateForUrls policy, Firefox's `security.default_personal_cert`).
+//! Chromium and Firefox ESR end to end with the PKCS#11 module, as citizens use them: the virtual
+//! CIE behind an isolated pcscd, the module registered with `cie browser setup` (the README's
+//! instructions), the browser headful under Xvfb in a throwaway profile, the PIN typed into the
+//! browser's own dialog with xdotool, and a relying party as municipalities run it: nginx with
+//! `ssl_verify_client on`, TLS 1.2 and the simulator's citizen CA, answering with the client
+//! certificate's subject. The page is read through the browser's remote protocol (CDP for Chromium,
+//! WebDriver BiDi for Firefox; tests/browser/remote.py). Only automatic certificate selection is
+//! configured (Chromium's AutoSelectCertificateForUrls policy, Firefox's
+//! `security.default_personal_cert`).
 //!
 //! Cases, in one browser session on a cold certificate cache: first login (one PIN prompt),
 //! a second page on the same server (no prompt), a second server (a new full handshake, so a
