@@ -23,6 +23,8 @@ commands:
   pin change                      change the PIN (asks the current PIN, then the new one twice)
   pin unblock                     unblock the PIN with the PUK and set a new PIN
   demo                            run the citizen authentication flow, step by step
+  browser setup|status|remove     register the PKCS#11 module in the browsers' NSS databases
+                                  (see cie browser --help)
 
 options:
   --reader NAME   use this reader instead of the first one holding a CIE
@@ -95,6 +97,8 @@ pub enum Command {
     PinUnblock,
     /// `cie demo`.
     Demo,
+    /// `cie browser ARGS`: the arguments after `browser`, parsed by `crate::browser`.
+    Browser(Vec<String>),
     /// `cie --help`.
     Help,
     /// `cie --version`.
@@ -131,6 +135,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
     let mut version = false;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
+        if arg == "browser" && words.is_empty() {
+            return Ok(Invocation { globals, command: Command::Browser(it.collect()) });
+        }
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
@@ -261,6 +268,9 @@ mod tests {
         assert!(!p("info").unwrap().globals.login);
         assert!(p("info --login").unwrap().globals.login);
         assert_eq!(p("demo --help").unwrap().command, Command::Help);
+        let i = p("--json browser status --module m").unwrap();
+        assert!(i.globals.json);
+        assert_eq!(i.command, Command::Browser(vec!["status".into(), "--module".into(), "m".into()]));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `cie`: the command-line tool for the Italian electronic identity card (CIE 3.0).
 
 mod args;
+mod browser;
 mod card;
 mod cmd;
 mod demo;
@@ -57,6 +58,11 @@ fn main() -> ExitCode {
         Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
         Command::PinChange => cmd::pin::change(&ctx),
         Command::PinUnblock => cmd::pin::unblock(&ctx),
+        Command::Browser(args) if args.iter().any(|a| a == "-h" || a == "--help") => {
+            println!("{}", browser::USAGE);
+            Ok(())
+        }
+        Command::Browser(args) => browser::run(&args, json),
         Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source).map_err(Failure::from),
     };
     match result {

@@ -5,7 +5,9 @@
 //! The PKCS#11 and cie-core rows come from the `bench_rows` example of cie-pkcs11 (see its
 //! `rows.rs`), which counts APDUs in pcscd's APDU log; the TLS row runs curl with the OpenSSL
 //! pkcs11 engine and the built module against `openssl s_server` on 127.0.0.1, and measures
-//! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. With
+//! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. The browser rows
+//! come from the Chromium and Firefox end-to-end tests (tests/browsers.rs) run with the release
+//! module and each latency model (`--no-browsers` skips them). With
 //! `--criterion`, the medians of the last `cargo bench` run follow in a second table.
 //! Times are reported, never asserted; the APDU counts are asserted by cie-pkcs11's
 //! `bench_rows` test.
@@ -55,19 +57,24 @@ impl Measured {
 struct Options {
     models: Vec<String>,
     tls: bool,
+    browsers: bool,
     criterion: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut o = Options { models: vec!["realistic".into(), "none".into()], tls: true, criterion: false };
+    let mut o =
+        Options { models: vec!["realistic".into(), "none".into()], tls: true, browsers: true, criterion: false };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--latency" => o.models = vec![it.next().ok_or("--latency needs realistic or none")?.clone()],
             "--no-tls" => o.tls = false,
+            "--no-browsers" => o.browsers = false,
             "--criterion" => o.criterion = true,
             other => {
-                return Err(format!("unknown option {other:?} (bench-report [--latency M] [--no-tls] [--criterion])"))
+                return Err(format!(
+                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion])"
+                ))
             }
         }
     }
@@ -115,6 +122,16 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
         runs.push((model.clone(), rows));
     }
     print!("{}", table(&runs));
+    if o.browsers {
+        let mut browser_runs = Vec::new();
+        for model in &o.models {
+            match browser_rows(model, &release) {
+                Ok(rows) => browser_runs.push((model.clone(), rows)),
+                Err(e) => step(&format!("browser rows not measured ({model} latency): {e}")),
+            }
+        }
+        print!("{}", browser_table(&browser_runs));
+    }
     if o.criterion {
         print!("{}", criterion_table(&target_dir().join("criterion")));
     }
@@ -149,6 +166,59 @@ pub fn table(runs: &[(String, Vec<Measured>)]) -> String {
             // Row names carry counts ("sign after login: 3 APDUs"): match on the part before.
             let key = row.name.split(" — ").next().unwrap_or(&row.name);
             let wall = rows.iter().find(|r| r.name.split(" — ").next() == Some(key)).map(|r| ms(r.wall));
+            s.push_str(&format!(" {} |", wall.unwrap_or_else(|| "–".into())));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// One browser operation: (browser and operation, APDU exchanges, wall time).
+type BrowserRow = (String, u64, Duration);
+
+/// Runs the browser end-to-end tests (tests/browsers.rs) with the release module and simulator
+/// and the latency model `model`, and reads the rows they report.
+fn browser_rows(model: &str, release: &Path) -> Result<Vec<BrowserRow>> {
+    step(&format!("measuring Chromium and Firefox logins (latency model: {model})"));
+    run(cargo()
+        .args(["test", "--quiet", "-p", "cie", "--test", "browsers", "--", "--test-threads", "1"])
+        .env("CIE_BROWSER_LATENCY", model)
+        .env("CIE_PKCS11_MODULE", release.join("libcie_pkcs11.so"))
+        .env("CIE_SIM_BIN", release.join("cie-sim")))?;
+    let mut rows = Vec::new();
+    for (file, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
+        let path = target_dir().join("tmp").join(format!("browser-{file}-report.txt"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        rows.extend(parse_browser_rows(&text, name));
+    }
+    Ok(rows)
+}
+
+/// `ROW\toperation\tapdus\tms` lines of a browser test report.
+fn parse_browser_rows(text: &str, browser: &str) -> Vec<BrowserRow> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.strip_prefix("ROW\t")?.split('\t').collect();
+            let [op, apdus, ms] = f.as_slice() else { return None };
+            Some((format!("{browser}: {op}"), apdus.parse().ok()?, Duration::from_millis(ms.parse().ok()?)))
+        })
+        .collect()
+}
+
+/// The browser table: APDUs of the first run, wall time of every run.
+fn browser_table(runs: &[(String, Vec<BrowserRow>)]) -> String {
+    let Some((_, first)) = runs.first() else { return String::new() };
+    let mut s = String::from("\n| browser login | APDU exchanges |");
+    for (model, _) in runs {
+        s.push_str(&format!(" wall ({model} latency card) |"));
+    }
+    s.push_str("\n|---|---:|");
+    s.push_str(&"---:|".repeat(runs.len()));
+    s.push('\n');
+    for (name, apdus, _) in first {
+        s.push_str(&format!("| {name} | {apdus} |"));
+        for (_, rows) in runs {
+            let wall = rows.iter().find(|r| &r.0 == name).map(|r| ms(r.2));
             s.push_str(&format!(" {} |", wall.unwrap_or_else(|| "–".into())));
         }
         s.push('\n');
@@ -432,6 +502,16 @@ mod tests {
             "| further C_Sign — sign after login: 3 APDUs | 3 | ≤ 3 ✓ | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms |"
         );
         assert!(lines[2].starts_with("| C_OpenSession | 3 |  |"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn browser_rows_and_table() {
+        let report = "latency model: realistic\nchromium: x\nROW\tlogin on a second server\t5\t812\nROW\tbad\t1\n";
+        let rows = parse_browser_rows(report, "Chromium");
+        assert_eq!(rows, vec![("Chromium: login on a second server".to_owned(), 5, Duration::from_millis(812))]);
+        let t = browser_table(&[("realistic".into(), rows.clone()), ("none".into(), Vec::new())]);
+        assert!(t.contains("| Chromium: login on a second server | 5 | 812.0 ms | – |"), "{t}");
+        assert!(browser_table(&[]).is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //!   PC/SC tests start their own isolated stack).
 //! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd.
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
+//! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
 //!
 //! The isolated stack (pcscd + vpcd + cie-sim in a private namespace) needs root; see
@@ -19,6 +20,7 @@ use std::process::{Command, ExitCode, Stdio};
 use cie_sim::stack::{StackOptions, VirtualStack};
 
 mod bench_report;
+mod deb;
 mod fuzz;
 mod header;
 mod install;
@@ -45,6 +47,21 @@ const PACKAGES: &[&str] = &[
     "libengine-pkcs11-openssl",
     "curl",
     "openjdk-17-jdk-headless",
+    // Browser end-to-end tests (tests/browsers.rs): headful browsers under Xvfb, the PIN typed
+    // with xdotool, nginx as the relying party, the remote protocols from Python, screenshots.
+    "chromium",
+    "firefox-esr",
+    "xvfb",
+    "xdotool",
+    "nginx-light",
+    "python3-websocket",
+    "imagemagick",
+    // The Debian package and its test (`cargo xtask deb`): dpkg-shlibdeps, lintian,
+    // p11-kit-proxy, strip/objdump.
+    "dpkg-dev",
+    "lintian",
+    "p11-kit-modules",
+    "binutils",
 ];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
@@ -52,7 +69,8 @@ const USAGE: &str = "usage: cargo xtask COMMAND
 commands:
   test [ARGS]        install missing packages, check fmt, clippy (-D warnings) and docs
                      (-D warnings), build the workspace, run all tests
-                     (ARGS go to `cargo test --workspace`)
+                     (ARGS go to `cargo test --workspace`); without ARGS also build the
+                     Debian packages and test them (lintian, p11-kit-proxy)
   demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
                      run `cie demo` against the simulated card behind an isolated pcscd
   with-card [--profile NAME] [--latency realistic|none] [--pin PIN] [--puk PUK]
@@ -61,15 +79,19 @@ commands:
                      reader \"Virtual PCD 00 00\" holds the simulated card
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
-  bench-report [--latency realistic|none] [--no-tls] [--criterion]
+  bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion]
                      Markdown table of the user-visible operations through pcscd: APDUs,
-                     bytes, host CPU, wall time (both latency models unless one is named)
+                     bytes, host CPU, wall time (both latency models unless one is named);
+                     Chromium and Firefox logins in a second table
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
+  deb [--out DIR] [--no-build] [--check]
+                     build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
+                     build; default DIR target/debian); --check: lintian + p11-kit-proxy test
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
                      build libcie_pkcs11.so (release) and install it with its p11-kit module file";
 
@@ -90,6 +112,7 @@ fn main() -> ExitCode {
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
+        "deb" => deb::deb(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -217,6 +240,11 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     lint()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     run(cargo().args(["test", "--workspace"]).args(extra))?;
+    if extra.is_empty() {
+        step("package test: building the Debian packages (release) and checking them");
+        let debs = deb::build(&target_dir().join("debian"), true)?;
+        deb::check(&debs)?;
+    }
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
 }
