@@ -93,6 +93,10 @@ pub(crate) struct Instance {
     pub(crate) sessions: Mutex<HashMap<CK_SESSION_HANDLE, Arc<SessionObj>>>,
     pub(crate) waiters: Mutex<Vec<Arc<dyn EventWaiter>>>,
     pub(crate) finalized: AtomicBool,
+    /// The process that initialised: in a child after `fork()` this instance belongs to the
+    /// parent and is forgotten, never used nor released (PKCS#11 2.40 "Applications and
+    /// processes": a child process must call `C_Initialize` itself).
+    pid: u32,
     /// Reader states already reported by `C_WaitForSlotEvent` (or seen at initialisation).
     pub(crate) reported: Mutex<HashMap<String, ReaderStatus>>,
 }
@@ -185,19 +189,34 @@ impl Module {
         }
     }
 
-    /// The current initialisation, or `CKR_CRYPTOKI_NOT_INITIALIZED`.
-    pub(crate) fn instance(&self) -> Result<Arc<Instance>> {
-        lock(&self.instance).clone().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))
+    /// The initialisation of this process. In a child after `fork()` the parent's instance, its
+    /// sessions, card handles and PC/SC context are forgotten without being released (they
+    /// are the parent's connections to the PC/SC service, still in use there): the child is
+    /// not initialised until it calls `C_Initialize`, which opens its own.
+    fn current(&self) -> MutexGuard<'_, Option<Arc<Instance>>> {
+        let mut guard = lock(&self.instance);
+        if guard.as_ref().is_some_and(|i| i.pid != std::process::id()) {
+            if let Some(inherited) = guard.take() {
+                std::mem::forget(inherited);
+            }
+            self.backend.forget_inherited();
+        }
+        guard
     }
 
-    /// True between `C_Initialize` and `C_Finalize`.
+    /// The current initialisation, or `CKR_CRYPTOKI_NOT_INITIALIZED`.
+    pub(crate) fn instance(&self) -> Result<Arc<Instance>> {
+        self.current().clone().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))
+    }
+
+    /// True between `C_Initialize` and `C_Finalize` (in this process).
     pub fn is_initialized(&self) -> bool {
-        lock(&self.instance).is_some()
+        self.current().is_some()
     }
 
     /// Starts an initialisation (the checks on the arguments are in [`crate::general`]).
     pub(crate) fn start(&self) -> Result<()> {
-        let mut guard = lock(&self.instance);
+        let mut guard = self.current();
         if guard.is_some() {
             return Err(Ckr(CKR_CRYPTOKI_ALREADY_INITIALIZED));
         }
@@ -212,6 +231,7 @@ impl Module {
             waiters: Mutex::new(Vec::new()),
             finalized: AtomicBool::new(false),
             reported: Mutex::new(HashMap::new()),
+            pid: std::process::id(),
         });
         // Baseline for C_WaitForSlotEvent: what is in the readers now is not an event.
         for slot in instance.refresh_readers() {
@@ -224,9 +244,11 @@ impl Module {
     }
 
     /// Ends the initialisation: wakes `C_WaitForSlotEvent`, closes every session and card
-    /// connection (dropping PINs).
+    /// connection (dropping PINs) and releases the backend's PC/SC context, so that nothing
+    /// acquired since `C_Initialize` outlives `C_Finalize` (a module unloaded afterwards leaks
+    /// no socket and no memory).
     pub(crate) fn stop(&self) -> Result<()> {
-        let instance = lock(&self.instance).take().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))?;
+        let instance = self.current().take().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))?;
         instance.finalized.store(true, Ordering::SeqCst);
         for waiter in lock(&instance.waiters).drain(..) {
             waiter.cancel();
@@ -237,6 +259,9 @@ impl Module {
             lock(&slot.io).take();
             lock(&slot.state).new_token(0);
         }
+        lock(&instance.slots).clear();
+        drop(instance);
+        self.backend.release();
         Ok(())
     }
 }

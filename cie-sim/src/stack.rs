@@ -39,6 +39,9 @@ use crate::vpcd::{VPCD_PORT, VPCD_READER};
 pub const LOG_READY: &str = "cie-sim: ready";
 /// Line prefix the simulator prints on stderr when vpcd has noticed a removal.
 pub const LOG_REMOVED: &str = "cie-sim: removed";
+/// Line prefix the simulator prints on stderr when it has scheduled (or cancelled) a removal
+/// before an APDU (`remove-before N`, `remove-cancel`).
+pub const LOG_SCHEDULED: &str = "cie-sim: removal scheduled";
 /// Line prefix the simulator prints on stderr once connected to vpcd.
 pub const LOG_CONNECTED: &str = "cie-sim: connected";
 
@@ -102,6 +105,7 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StackError {
 struct SimStatus {
     ready: u64,
     removed: u64,
+    scheduled: u64,
     exited: bool,
 }
 
@@ -304,6 +308,33 @@ impl VirtualStack {
         self.wait_status(|s| s.ready > before, "the reinserted card did not become ready")
     }
 
+    /// Schedules a removal of the card when the `n`-th APDU from now reaches it (before the
+    /// card sees it: pulled while the reader sends the command), and waits until the simulator
+    /// has taken the order. See [`VirtualStack::removals`] and [`VirtualStack::wait_removed`].
+    pub fn remove_card_before_apdu(&mut self, n: u64) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.scheduled).unwrap_or(0);
+        self.send_control(&format!("remove-before {n}"))?;
+        self.wait_status(|s| s.scheduled > before, "the simulator did not schedule the removal")
+    }
+
+    /// Drops a removal scheduled with [`VirtualStack::remove_card_before_apdu`] that has not
+    /// happened (the operation needed fewer APDUs).
+    pub fn cancel_scheduled_removal(&mut self) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.scheduled).unwrap_or(0);
+        self.send_control("remove-cancel")?;
+        self.wait_status(|s| s.scheduled > before, "the simulator did not cancel the removal")
+    }
+
+    /// How many removals vpcd has noticed so far.
+    pub fn removals(&self) -> u64 {
+        self.status.0.lock().map(|s| s.removed).unwrap_or(0)
+    }
+
+    /// Waits until more than `seen` removals have been noticed (see [`VirtualStack::removals`]).
+    pub fn wait_removed(&mut self, seen: u64) -> Result<(), StackError> {
+        self.wait_status(|s| s.removed > seen, "pcscd did not notice the card removal")
+    }
+
     fn send_control(&mut self, line: &str) -> Result<(), StackError> {
         let stdin = self
             .sim_stdin
@@ -378,6 +409,8 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
                 s.ready += 1;
             } else if line.starts_with(LOG_REMOVED) {
                 s.removed += 1;
+            } else if line.starts_with(LOG_SCHEDULED) {
+                s.scheduled += 1;
             }
         }
         cv.notify_all();

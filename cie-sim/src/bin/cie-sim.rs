@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
-//! `insert` (the card is inserted again: reconnect, power-on), `quit` (or end of input). The
+//! `remove-before N` (the card leaves when the N-th APDU from now arrives, before it sees it:
+//! pulled while the reader sends a command), `remove-cancel` (drop a scheduled removal), `insert` (the card is inserted again: reconnect,
+//! power-on), `quit` (or end of input). The
 //! card, with its PIN and PUK counters, lives as long as the process, across removals.
 //! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`)
 //! are what `cie_sim::stack::VirtualStack` waits for.
@@ -23,7 +25,7 @@ use std::time::Duration;
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
-use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED};
+use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED, LOG_SCHEDULED};
 use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
@@ -214,6 +216,22 @@ fn read_controls(shared: &Shared, tx: &mpsc::Sender<Control>) {
                 }
                 None => eprintln!("cie-sim: remove: the card is not in the reader"),
             },
+            cmd if cmd.starts_with("remove-before ") => {
+                match (cmd["remove-before ".len()..].trim().parse::<u64>(), current_remover(shared)) {
+                    (Ok(n), Some(r)) => {
+                        r.before_apdu(n);
+                        eprintln!("{LOG_SCHEDULED} before APDU {n} from now");
+                    }
+                    (Err(_), _) => eprintln!("cie-sim: remove-before: expected a number, got {cmd:?}"),
+                    (_, None) => eprintln!("cie-sim: remove-before: the card is not in the reader"),
+                }
+            }
+            "remove-cancel" => {
+                if let Some(r) = current_remover(shared) {
+                    r.cancel_scheduled();
+                }
+                eprintln!("{LOG_SCHEDULED}: none");
+            }
             "insert" => {
                 if shared.removed.load(Ordering::SeqCst) {
                     let _ = tx.send(Control::Insert);
@@ -223,7 +241,9 @@ fn read_controls(shared: &Shared, tx: &mpsc::Sender<Control>) {
             }
             "quit" => break,
             "" => {}
-            other => eprintln!("cie-sim: unknown control {other:?} (remove, insert, quit)"),
+            other => {
+                eprintln!("cie-sim: unknown control {other:?} (remove, remove-before N, remove-cancel, insert, quit)")
+            }
         }
     }
     shared.quit.store(true, Ordering::SeqCst);
