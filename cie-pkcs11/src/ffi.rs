@@ -7,7 +7,6 @@
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::LazyLock;
 
 use cryptoki_sys::*;
 
@@ -18,8 +17,9 @@ use crate::module::Module;
 use crate::object::{AttrAnswer, CK_UNAVAILABLE_INFORMATION};
 use crate::sign::SignOutput;
 
-/// The module behind the C entry points.
-static MODULE: LazyLock<Module> = LazyLock::new(Module::new);
+/// The module behind the C entry points (no heap memory outside an initialisation, so an
+/// unloaded module leaves nothing behind).
+static MODULE: Module = Module::new();
 
 /// Runs one entry point: catches panics and maps the result (the single place where a
 /// `Result` becomes a `CK_RV`).

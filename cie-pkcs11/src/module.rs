@@ -57,35 +57,37 @@ impl Config {
 }
 
 /// Counters that never go back, so handles are never reused (DESIGN.md §6), not even across
-/// `C_Finalize` and a new `C_Initialize`.
-#[derive(Debug)]
-pub(crate) struct Ids {
-    epoch: AtomicU64,
-    session: AtomicU64,
-}
+/// `C_Finalize` and a new `C_Initialize`: process-wide, so the static module holds no heap
+/// memory outside an initialisation (an unloaded module leaves nothing behind).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ids;
+
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl Ids {
     pub(crate) fn next_epoch(&self) -> u64 {
-        self.epoch.fetch_add(1, Ordering::Relaxed)
+        NEXT_EPOCH.fetch_add(1, Ordering::Relaxed)
     }
     pub(crate) fn next_session(&self) -> CK_SESSION_HANDLE {
-        self.session.fetch_add(1, Ordering::Relaxed) as CK_SESSION_HANDLE
+        NEXT_SESSION.fetch_add(1, Ordering::Relaxed) as CK_SESSION_HANDLE
     }
 }
 
 /// A PKCS#11 module: the library state between `C_Initialize` and `C_Finalize`.
 pub struct Module {
-    backend: Arc<dyn Backend>,
+    /// A fixed backend (tests, benches); `None`: the production module, which opens a new
+    /// [`PcscBackend`] at each `C_Initialize` and drops it at `C_Finalize`.
+    backend: Option<Arc<dyn Backend>>,
     config: Option<Config>,
     instance: Mutex<Option<Arc<Instance>>>,
-    ids: Arc<Ids>,
 }
 
 /// The state of one initialisation.
 pub(crate) struct Instance {
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) cache: Option<CertCache>,
-    pub(crate) ids: Arc<Ids>,
+    pub(crate) ids: Ids,
     pub(crate) slots: Mutex<Vec<Arc<Slot>>>,
     /// The last list returned by a size query of `C_GetSlotList`, per `tokenPresent`, so the
     /// second call of the usual two-call pattern returns the same list.
@@ -170,23 +172,14 @@ impl TokenState {
 
 impl Module {
     /// The production module: cards from the system's PC/SC service, settings from the
-    /// environment at each `C_Initialize`.
-    pub fn new() -> Module {
-        Module::build(Arc::new(PcscBackend::new()), None)
+    /// environment at each `C_Initialize`. Holds no heap memory until then.
+    pub const fn new() -> Module {
+        Module { backend: None, config: None, instance: Mutex::new(None) }
     }
 
     /// A module over `backend` with fixed settings (tests, benches).
     pub fn with_backend(backend: impl Backend + 'static, config: Config) -> Module {
-        Module::build(Arc::new(backend), Some(config))
-    }
-
-    fn build(backend: Arc<dyn Backend>, config: Option<Config>) -> Module {
-        Module {
-            backend,
-            config,
-            instance: Mutex::new(None),
-            ids: Arc::new(Ids { epoch: AtomicU64::new(1), session: AtomicU64::new(1) }),
-        }
+        Module { backend: Some(Arc::new(backend)), config: Some(config), instance: Mutex::new(None) }
     }
 
     /// The initialisation of this process. In a child after `fork()` the parent's instance, its
@@ -199,7 +192,9 @@ impl Module {
             if let Some(inherited) = guard.take() {
                 std::mem::forget(inherited);
             }
-            self.backend.forget_inherited();
+            if let Some(backend) = &self.backend {
+                backend.forget_inherited();
+            }
         }
         guard
     }
@@ -222,9 +217,9 @@ impl Module {
         }
         let config = self.config.clone().unwrap_or_else(Config::from_env);
         let instance = Arc::new(Instance {
-            backend: self.backend.clone(),
+            backend: self.backend.clone().unwrap_or_else(|| Arc::new(PcscBackend::new())),
             cache: config.cache_dir.map(CertCache::new),
-            ids: self.ids.clone(),
+            ids: Ids,
             slots: Mutex::new(Vec::new()),
             listed: Mutex::new([None, None]),
             sessions: Mutex::new(HashMap::new()),
@@ -260,8 +255,7 @@ impl Module {
             lock(&slot.state).new_token(0);
         }
         lock(&instance.slots).clear();
-        drop(instance);
-        self.backend.release();
+        instance.backend.release();
         Ok(())
     }
 }

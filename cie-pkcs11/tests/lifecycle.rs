@@ -111,7 +111,7 @@ fn load_cycles_under_valgrind_lose_no_memory() {
     let dir = temp_dir("cycles-valgrind");
     let exe = compile(&dir, "cycles");
     let stack = stack();
-    let out = cycles(&stack, &exe, 5, true);
+    let out = cycles(&stack, &exe, 10, true);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "valgrind reported errors ({:?}):\n{stdout}\n{stderr}", out.status.code());
     assert!(stdout.contains("fds before="), "the program ran to the end:\n{stdout}\n{stderr}");
@@ -122,6 +122,6 @@ fn load_cycles_under_valgrind_lose_no_memory() {
     assert!(definitely.starts_with("0 bytes"), "definitely lost: {definitely}\n{stderr}");
     assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
     let summary: Vec<&str> = stderr.lines().filter(|l| l.contains("lost:") || l.contains("ERROR SUMMARY")).collect();
-    eprintln!("valgrind, 5 cycles:\n{}", summary.join("\n"));
+    eprintln!("valgrind, 10 cycles:\n{}", summary.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
