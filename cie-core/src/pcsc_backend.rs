@@ -200,6 +200,30 @@ struct PcscLink<'a> {
     buf: Vec<u8>,
 }
 
+/// How long [`PcscLink::card_gone`] waits for the PC/SC service to see a removal: pcsc-lite
+/// polls readers about every 400 ms.
+const REMOVAL_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// After an exchange that came back empty: a reader that lost the card in the middle of a
+/// command may answer with no bytes at all (vsmartcard's vpcd does, and pcscd passes that on
+/// as a success). Waits until the service has looked at the reader again and tells whether the
+/// card is gone, so the caller sees a removal rather than a transport failure.
+fn card_gone(card: &Card) -> bool {
+    let deadline = std::time::Instant::now() + REMOVAL_SETTLE;
+    loop {
+        match card.status2_owned() {
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => return true,
+            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 impl Link for PcscLink<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         if self.quirks.no_extended_apdu && is_extended(command) {
@@ -210,6 +234,7 @@ impl Link for PcscLink<'_> {
         }
         match self.tx.transmit(command, &mut self.buf) {
             Ok(resp) if resp.len() >= 2 => Ok(resp.to_vec()),
+            Ok([]) if card_gone(&self.tx) => Err(TransportError::CardRemoved),
             Ok(resp) => Err(TransportError::Other(format!(
                 "{}: response of {} bytes has no status word",
                 self.reader,

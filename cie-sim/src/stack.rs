@@ -106,6 +106,8 @@ struct SimStatus {
     ready: u64,
     removed: u64,
     scheduled: u64,
+    /// The PIN tries left the simulator reported with its last removal.
+    pin_tries: Option<u8>,
     exited: bool,
 }
 
@@ -330,6 +332,11 @@ impl VirtualStack {
         self.status.0.lock().map(|s| s.removed).unwrap_or(0)
     }
 
+    /// The card's PIN tries left, as the simulator reported them with its last removal.
+    pub fn pin_tries_at_last_removal(&self) -> Option<u8> {
+        self.status.0.lock().ok().and_then(|s| s.pin_tries)
+    }
+
     /// Waits until more than `seen` removals have been noticed (see [`VirtualStack::removals`]).
     pub fn wait_removed(&mut self, seen: u64) -> Result<(), StackError> {
         self.wait_status(|s| s.removed > seen, "pcscd did not notice the card removal")
@@ -409,6 +416,7 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
                 s.ready += 1;
             } else if line.starts_with(LOG_REMOVED) {
                 s.removed += 1;
+                s.pin_tries = pin_tries_of(&line).or(s.pin_tries);
             } else if line.starts_with(LOG_SCHEDULED) {
                 s.scheduled += 1;
             }
@@ -419,6 +427,12 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
         s.exited = true;
     }
     cv.notify_all();
+}
+
+/// The count in a removal line's "(PIN tries left N)".
+fn pin_tries_of(line: &str) -> Option<u8> {
+    let rest = &line[line.find("PIN tries left ")? + "PIN tries left ".len()..];
+    rest.trim_end_matches(')').trim().parse().ok()
 }
 
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
@@ -618,11 +632,13 @@ mod tests {
     fn sim_log_lines_are_counted() {
         let status: Shared = Arc::default();
         let text = format!(
-            "{LOG_CONNECTED} to 127.0.0.1:35963\n{LOG_READY} (ATR served)\nnoise\n{LOG_REMOVED}\n{LOG_READY}\n"
+            "{LOG_CONNECTED} to 127.0.0.1:35963\n{LOG_READY} (ATR served)\nnoise\n{LOG_REMOVED} (PIN tries left 2)\n\
+             {LOG_READY}\n{LOG_SCHEDULED} before APDU 7 from now\n{LOG_SCHEDULED}: none\n"
         );
         follow_sim_log(text.as_bytes(), None, status.clone());
         let s = status.0.lock().unwrap();
-        assert_eq!((s.ready, s.removed, s.exited), (2, 1, true));
+        assert_eq!((s.ready, s.removed, s.scheduled, s.exited), (2, 1, 2, true));
+        assert_eq!(s.pin_tries, Some(2));
     }
 
     #[test]

@@ -168,7 +168,7 @@ fn main() -> ExitCode {
             Ok(End::Removed) => {
                 // Mark first: whoever reads the line may send `insert` at once.
                 shared.removed.store(true, Ordering::SeqCst);
-                eprintln!("{LOG_REMOVED}");
+                eprintln!("{LOG_REMOVED} (PIN tries left {})", card.pin_tries_left());
                 if shared.quit.load(Ordering::SeqCst) {
                     return ExitCode::SUCCESS;
                 }
