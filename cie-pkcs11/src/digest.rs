@@ -1,5 +1,5 @@
 //! Message digests in software: `C_DigestInit`, `C_Digest`, `C_DigestUpdate`, `C_DigestKey`,
-//! `C_DigestFinal` with SHA-1, SHA-224, SHA-256, SHA-384 and SHA-512 (PKCS#11 2.40 §5.10).
+//! `C_DigestFinal` with SHA-1, SHA-224, SHA-256, SHA-384 and SHA-512 (PKCS#11 2.40, message digesting functions).
 //! The card is not involved. A size query (NULL buffer) or a short buffer leaves the
 //! operation active; every other error, and every result, ends it.
 
@@ -136,7 +136,7 @@ impl Module {
     }
 
     /// Ends the session's digest operation, if any (an error in a digest call, PKCS#11 2.40
-    /// §5.10, also when the C shim refused the arguments).
+    /// "message digesting functions", also when the C shim refused the arguments).
     pub fn digest_abort(&self, handle: CK_SESSION_HANDLE) {
         if let Ok(inst) = self.instance() {
             if let Some(s) = lock(&inst.sessions).get(&handle).cloned() {

@@ -152,7 +152,7 @@ unsafe fn put_digest(out: DigestOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) -> 
     }
 }
 
-/// The operation kinds whose errors end them (PKCS#11 2.40 §5.10-§5.13).
+/// The operation kinds whose errors end them (PKCS#11 2.40: digesting, signing, verifying).
 #[derive(Clone, Copy)]
 enum Op {
     Sign,
@@ -603,7 +603,7 @@ cryptoki! {
         })
     }
 
-    // ----- Verification and digests, in software (§5.13, §5.10) -----
+    // ----- Verification and digests, in software -----
 
     #[no_mangle]
     fn C_VerifyInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) non_null(pMechanism) {

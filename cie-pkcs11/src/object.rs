@@ -371,7 +371,8 @@ impl Module {
     /// session, `CKR_TOKEN_WRITE_PROTECTED` in a read/write one. A session object (`CKA_TOKEN`
     /// false or absent) may be created in any session (PKCS#11 2.40 §5.7), so the session type
     /// is no reason to refuse it: the module does not offer object creation at all, which is
-    /// `CKR_FUNCTION_NOT_SUPPORTED` (§5.1: an unsupported function returns it).
+    /// `CKR_FUNCTION_NOT_SUPPORTED` (the code the standard gives a function a library does not
+    /// offer).
     pub fn create_object(&self, handle: CK_SESSION_HANDLE, token_object: bool) -> Result<()> {
         let rw = self.instance()?.session(handle)?.rw;
         Err(Ckr(match (token_object, rw) {

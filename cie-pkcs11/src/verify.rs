@@ -1,7 +1,7 @@
 //! Signature verification in software: `C_VerifyInit`, `C_Verify`, `C_VerifyUpdate`,
 //! `C_VerifyFinal` with the token's public key (`CKA_VERIFY` true) and the mechanisms the card
 //! signs with (PKCS#1 v1.5: `CKM_RSA_PKCS` over a DigestInfo of at most k - 11 bytes,
-//! `CKM_SHAx_RSA_PKCS` hashing on the host). PKCS#11 2.40 §5.13: `C_Verify` and
+//! `CKM_SHAx_RSA_PKCS` hashing on the host). PKCS#11 2.40 (functions for verifying signatures): `C_Verify` and
 //! `C_VerifyFinal` always end the operation, and so does any error of `C_VerifyUpdate`.
 
 use cie_core::sign::{digest_info, HashAlg, MAX_SIGN_INPUT};

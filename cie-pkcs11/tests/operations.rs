@@ -1,4 +1,4 @@
-//! Operations end as PKCS#11 2.40 says (§5.10, §5.12, §5.13), through the C entry points of
+//! Operations end as PKCS#11 2.40 says (§5.12 for signing; digests and verification alike), through the C entry points of
 //! the built `libcie_pkcs11.so` against the simulated card behind pcscd: an error from
 //! `C_Sign` other than `CKR_BUFFER_TOO_SMALL` ends the operation (argument errors included),
 //! and so does any error of `C_SignUpdate`/`C_SignFinal`; size queries and short buffers do
