@@ -5,9 +5,11 @@
 //! (`CKR_DEVICE_REMOVED`, `CKR_TOKEN_NOT_PRESENT`, `CKR_SESSION_HANDLE_INVALID`) without
 //! hanging, the card's PIN counter (reported by the simulator at the removal) must be intact,
 //! the old session must be dead and, after reinsertion, a new session must log in and sign.
-//! A reset by another application cannot land inside the module's PC/SC transaction; the
-//! reset at every APDU is covered in-process (tests/faults.rs) and resets between operations
-//! by the soak (`cargo xtask soak`).
+//! A reset by another application cannot land inside the module's PC/SC transaction (pcscd
+//! makes it wait for the transaction's end): here another application resets the card before
+//! each of those operations and the module must recover transparently; the reset at every APDU
+//! is covered in-process (tests/faults.rs), and resets racing with signatures by the soak
+//! (`cargo xtask soak`).
 
 mod common;
 
@@ -129,6 +131,39 @@ fn case(p11: &Pkcs11, stack: &mut cie_sim::stack::VirtualStack, step: Step, i: u
     true
 }
 
+/// Another application resets the card (`SCardDisconnect` with `SCARD_RESET_CARD`).
+fn reset_by_another_application(reader: &str) {
+    use pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
+    let ctx = Context::establish(Scope::User).unwrap();
+    let name = std::ffi::CString::new(reader).unwrap();
+    let card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY).unwrap();
+    card.disconnect(Disposition::ResetCard).map_err(|(_, e)| e).unwrap();
+}
+
+/// The card reset by another application just before `step`: recovered transparently.
+fn reset_case(p11: &Pkcs11, reader: &str, step: Step) {
+    let slot = card_slot(p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    let mut key = None;
+    if step != Step::Login {
+        login(&s).unwrap();
+        key = Some(private_key(&s));
+    }
+    if step == Step::LaterSign {
+        check(&sign(&s, key.unwrap()).unwrap());
+    }
+    reset_by_another_application(reader);
+    match step {
+        Step::Login => {
+            login(&s).unwrap_or_else(|e| panic!("login after a reset: {e:?}"));
+            check(&sign(&s, private_key(&s)).unwrap());
+        }
+        _ => check(&sign(&s, key.unwrap()).unwrap_or_else(|e| panic!("{step:?} after a reset: {e:?}"))),
+    }
+    let info = p11.get_token_info(slot).unwrap();
+    assert!(!info.user_pin_count_low() && !info.user_pin_locked(), "{step:?}: no try spent");
+}
+
 #[test]
 fn card_pulled_before_every_apdu_of_login_and_sign_through_pcscd() {
     let _serial = serial();
@@ -147,5 +182,9 @@ fn card_pulled_before_every_apdu_of_login_and_sign_through_pcscd() {
         total += i - 1;
     }
     eprintln!("through pcscd: {total} removal cases");
+    for step in [Step::Login, Step::FirstSign, Step::LaterSign] {
+        reset_case(&p11, stack.reader_name(), step);
+    }
+    eprintln!("through pcscd: 3 cases of a reset by another application before an operation");
     p11.finalize().unwrap();
 }
