@@ -50,11 +50,13 @@ fn is_extended(apdu: &[u8]) -> bool {
 
 /// Maps a PC/SC error to a [`TransportError`]; `reader` names the reader in messages.
 /// A reset (`SCARD_W_RESET_CARD`, or `SCARD_W_UNPOWERED_CARD` after someone powered the card
-/// down) maps to [`TransportError::CardReset`]; [`PcscTransport`] reconnects before returning it.
+/// down, or the protocol-mismatch and lost-transaction answers pcscd gives while another
+/// application's reset is under way) maps to [`TransportError::CardReset`]; [`PcscTransport`]
+/// reconnects before returning it.
 pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     use pcsc::Error as E;
     match e {
-        E::ResetCard | E::UnpoweredCard => TransportError::CardReset,
+        E::ResetCard | E::UnpoweredCard | E::ProtoMismatch | E::NotTransacted => TransportError::CardReset,
         E::RemovedCard | E::UnresponsiveCard => TransportError::CardRemoved,
         E::NoSmartcard => TransportError::NoCard,
         E::ReaderUnavailable | E::UnknownReader | E::NoReadersAvailable => {
@@ -149,7 +151,7 @@ fn establish() -> Result<Context, TransportError> {
 /// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
 /// resetting again, and tell the caller the card state is gone.
 fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
-    debug_assert!(matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard));
+    debug_assert!(is_reset(e));
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
         Ok(()) => TransportError::CardReset,
@@ -157,8 +159,17 @@ fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError 
     }
 }
 
+/// True for the answers that mean the card's state is gone because someone else reset it:
+/// `SCARD_W_RESET_CARD`, `SCARD_W_UNPOWERED_CARD`, and what pcscd answers a handle while such a
+/// reset is under way: `SCARD_E_PROTO_MISMATCH` (the card is powered again but its protocol
+/// not negotiated yet) and `SCARD_E_NOT_TRANSACTED` (the reset broke this handle's
+/// transaction; pcscd checks that before sending, so the command did not reach the card).
+/// Reconnecting without a reset negotiates the protocol again.
 fn is_reset(e: pcsc::Error) -> bool {
-    matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard)
+    matches!(
+        e,
+        pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch | pcsc::Error::NotTransacted
+    )
 }
 
 impl Transport for PcscTransport {
@@ -303,6 +314,9 @@ mod tests {
     fn only_resets_trigger_a_reconnect() {
         assert!(is_reset(pcsc::Error::ResetCard));
         assert!(is_reset(pcsc::Error::UnpoweredCard));
+        assert!(is_reset(pcsc::Error::ProtoMismatch));
+        assert!(is_reset(pcsc::Error::NotTransacted));
+        assert_eq!(map_error(pcsc::Error::ProtoMismatch, "r"), TransportError::CardReset);
         assert!(!is_reset(pcsc::Error::RemovedCard));
     }
 }

@@ -437,6 +437,31 @@ mod tests {
     }
 
     #[test]
+    fn removal_before_the_nth_apdu() {
+        let (mut vpcd, conn) = start();
+        let remover = conn.remover().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut card = TinyCard { resets: 0, selected: false };
+            let end = conn.serve(&mut card, &mut Latency::default(), &mut |_| {}).unwrap();
+            (end, card.selected)
+        });
+        vpcd.send(&[0x01]);
+        assert_eq!(vpcd.exchange(&[0x04]).len(), 5);
+        // Scheduled and cancelled: nothing happens.
+        remover.before_apdu(1);
+        remover.cancel_scheduled();
+        assert_eq!(vpcd.exchange(&[0x00, 0xCA, 0x00, 0x00, 0x01]), [0x00, 0x90, 0x00]);
+        remover.before_apdu(2);
+        // The first APDU is answered, presence polls too ...
+        assert_eq!(vpcd.exchange(&[0x00, 0xCA, 0x00, 0x00, 0x01]), [0x00, 0x90, 0x00]);
+        assert_eq!(vpcd.exchange(&[0x04]).len(), 5);
+        // ... the second is left unanswered and never reaches the card.
+        vpcd.send(&[0x00, 0xA4, 0x00, 0x00]);
+        assert_eq!(vpcd.recv(), None);
+        assert_eq!(server.join().unwrap(), (End::Removed, false));
+    }
+
+    #[test]
     fn immediate_removal() {
         let (mut vpcd, conn) = start();
         let remover = conn.remover().unwrap();
