@@ -50,11 +50,13 @@ fn is_extended(apdu: &[u8]) -> bool {
 
 /// Maps a PC/SC error to a [`TransportError`]; `reader` names the reader in messages.
 /// A reset (`SCARD_W_RESET_CARD`, or `SCARD_W_UNPOWERED_CARD` after someone powered the card
-/// down) maps to [`TransportError::CardReset`]; [`PcscTransport`] reconnects before returning it.
+/// down, or the protocol-mismatch and lost-transaction answers pcscd gives while another
+/// application's reset is under way) maps to [`TransportError::CardReset`]; [`PcscTransport`]
+/// reconnects before returning it.
 pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     use pcsc::Error as E;
     match e {
-        E::ResetCard | E::UnpoweredCard => TransportError::CardReset,
+        E::ResetCard | E::UnpoweredCard | E::ProtoMismatch | E::NotTransacted => TransportError::CardReset,
         E::RemovedCard | E::UnresponsiveCard => TransportError::CardRemoved,
         E::NoSmartcard => TransportError::NoCard,
         E::ReaderUnavailable | E::UnknownReader | E::NoReadersAvailable => {
@@ -149,7 +151,7 @@ fn establish() -> Result<Context, TransportError> {
 /// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
 /// resetting again, and tell the caller the card state is gone.
 fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
-    debug_assert!(matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard));
+    debug_assert!(is_reset(e));
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
         Ok(()) => TransportError::CardReset,
@@ -157,8 +159,17 @@ fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError 
     }
 }
 
+/// True for the answers that mean the card's state is gone because someone else reset it:
+/// `SCARD_W_RESET_CARD`, `SCARD_W_UNPOWERED_CARD`, and what pcscd answers a handle while such a
+/// reset is under way: `SCARD_E_PROTO_MISMATCH` (the card is powered again but its protocol
+/// not negotiated yet) and `SCARD_E_NOT_TRANSACTED` (the reset broke this handle's
+/// transaction; pcscd checks that before sending, so the command did not reach the card).
+/// Reconnecting without a reset negotiates the protocol again.
 fn is_reset(e: pcsc::Error) -> bool {
-    matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard)
+    matches!(
+        e,
+        pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch | pcsc::Error::NotTransacted
+    )
 }
 
 impl Transport for PcscTransport {
@@ -200,6 +211,30 @@ struct PcscLink<'a> {
     buf: Vec<u8>,
 }
 
+/// How long [`PcscLink::card_gone`] waits for the PC/SC service to see a removal: pcsc-lite
+/// polls readers about every 400 ms.
+const REMOVAL_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// After an exchange that came back empty: a reader that lost the card in the middle of a
+/// command may answer with no bytes at all (vsmartcard's vpcd does, and pcscd passes that on
+/// as a success). Waits until the service has looked at the reader again and tells whether the
+/// card is gone, so the caller sees a removal rather than a transport failure.
+fn card_gone(card: &Card) -> bool {
+    let deadline = std::time::Instant::now() + REMOVAL_SETTLE;
+    loop {
+        match card.status2_owned() {
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => return true,
+            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 impl Link for PcscLink<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         if self.quirks.no_extended_apdu && is_extended(command) {
@@ -210,6 +245,7 @@ impl Link for PcscLink<'_> {
         }
         match self.tx.transmit(command, &mut self.buf) {
             Ok(resp) if resp.len() >= 2 => Ok(resp.to_vec()),
+            Ok([]) if card_gone(&self.tx) => Err(TransportError::CardRemoved),
             Ok(resp) => Err(TransportError::Other(format!(
                 "{}: response of {} bytes has no status word",
                 self.reader,
@@ -278,6 +314,9 @@ mod tests {
     fn only_resets_trigger_a_reconnect() {
         assert!(is_reset(pcsc::Error::ResetCard));
         assert!(is_reset(pcsc::Error::UnpoweredCard));
+        assert!(is_reset(pcsc::Error::ProtoMismatch));
+        assert!(is_reset(pcsc::Error::NotTransacted));
+        assert_eq!(map_error(pcsc::Error::ProtoMismatch, "r"), TransportError::CardReset);
         assert!(!is_reset(pcsc::Error::RemovedCard));
     }
 }

@@ -619,8 +619,12 @@ impl State {
         let Some(pin) = self.pin.clone() else {
             return Err(Error::LoginRequired);
         };
+        let sent_before = self.secret_sent;
         match self.verify_secret(link, &pin) {
             Ok(()) => {
+                // The held PIN is the card's: sending it again after a later reset in this
+                // operation spends nothing.
+                self.secret_sent = sent_before;
                 self.pin_verified = true;
                 Ok(())
             }
@@ -642,8 +646,18 @@ impl State {
         }
     }
 
+    /// VERIFY with `secret`. Marks the secret as sent (never to be re-sent in this attempt)
+    /// unless the transport answered the very first transmission with a reset: PC/SC refuses
+    /// to transmit to a card that was reset since the handle last saw it, so the command did
+    /// not reach the card and may be sent again once the channel is rebuilt.
     fn verify_secret<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
-        self.secret_sent = true;
+        let mut watched = Delivery { link, reached_card: false };
+        let result = self.verify_secret_on(&mut watched, secret);
+        self.secret_sent |= watched.reached_card;
+        result
+    }
+
+    fn verify_secret_on<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
         let resp = self.secure(link, &pin::verify_command(secret))?;
         if S::KIND == Credential::Pin {
             self.note_tries(resp.sw);
@@ -662,5 +676,22 @@ impl State {
         self.certificate_key = Some(key);
         self.certificate = Some(der.clone());
         Ok(der)
+    }
+}
+
+/// A link that notes whether a command may have reached the card: everything but a
+/// [`TransportError::CardReset`] answer to a transmission counts as delivered.
+struct Delivery<'a> {
+    link: &'a mut dyn Link,
+    reached_card: bool,
+}
+
+impl Link for Delivery<'_> {
+    fn transmit(&mut self, command: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        let result = self.link.transmit(command);
+        if !matches!(result, Err(TransportError::CardReset)) {
+            self.reached_card = true;
+        }
+        result
     }
 }

@@ -40,6 +40,13 @@ pub trait Backend: Send + Sync {
     fn connect(&self, reader: &str) -> Result<Box<dyn Transport>, TransportError>;
     /// A new waiter for slot events (each blocking caller gets its own).
     fn waiter(&self) -> Result<Arc<dyn EventWaiter>, TransportError>;
+    /// Releases what the backend keeps open between calls (`C_Finalize`: the PC/SC context
+    /// goes back to the service, its socket is closed).
+    fn release(&self) {}
+    /// In a child process after `fork()`: forgets, without releasing, what the backend holds,
+    /// because it belongs to the parent (releasing a PC/SC context or card handle here would
+    /// release the parent's). The child's next call opens its own.
+    fn forget_inherited(&self) {}
 }
 
 /// Blocks until readers change; cancellable from another thread (C_Finalize).
@@ -107,6 +114,17 @@ impl Backend for PcscBackend {
 
     fn waiter(&self) -> Result<Arc<dyn EventWaiter>, TransportError> {
         Ok(Arc::new(PcscWaiter(ReaderMonitor::new()?)))
+    }
+
+    fn release(&self) {
+        lock(&self.monitor).take();
+    }
+
+    fn forget_inherited(&self) {
+        if let Some(monitor) = lock(&self.monitor).take() {
+            // The parent's context: leaked on purpose in the child (see the trait).
+            std::mem::forget(monitor);
+        }
     }
 }
 

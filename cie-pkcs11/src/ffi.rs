@@ -7,18 +7,19 @@
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::LazyLock;
 
 use cryptoki_sys::*;
 
+use crate::digest::DigestOutput;
 use crate::error::{Ckr, Result};
 use crate::general::{choose_interface, InitArgs, MutexCallbacks, INTERFACE_NAME, VERSION_2_40, VERSION_3_0};
 use crate::module::Module;
 use crate::object::{AttrAnswer, CK_UNAVAILABLE_INFORMATION};
 use crate::sign::SignOutput;
 
-/// The module behind the C entry points.
-static MODULE: LazyLock<Module> = LazyLock::new(Module::new);
+/// The module behind the C entry points (no heap memory outside an initialisation, so an
+/// unloaded module leaves nothing behind).
+static MODULE: Module = Module::new();
 
 /// Runs one entry point: catches panics and maps the result (the single place where a
 /// `Result` becomes a `CK_RV`).
@@ -139,6 +140,56 @@ unsafe fn put_signature(out: SignOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) ->
             }
         }
     }
+}
+
+/// The output convention of `C_Digest`/`C_DigestFinal`, bounded by the caller's capacity.
+unsafe fn put_digest(out: DigestOutput, p: *mut CK_BYTE, len: *mut CK_ULONG) -> Result<()> {
+    // SAFETY: `len` was checked non-NULL; `p` has `*len` bytes when it is not NULL.
+    unsafe {
+        match out {
+            DigestOutput::Length(n) => {
+                *len = n as CK_ULONG;
+                Ok(())
+            }
+            DigestOutput::TooSmall(n) => {
+                *len = n as CK_ULONG;
+                Err(Ckr(CKR_BUFFER_TOO_SMALL))
+            }
+            DigestOutput::Digest(d) => {
+                if p.is_null() || usize_of(*len)? < d.len() {
+                    return Err(Ckr(CKR_BUFFER_TOO_SMALL));
+                }
+                std::ptr::copy_nonoverlapping(d.as_ptr(), p, d.len());
+                *len = d.len() as CK_ULONG;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The operation kinds whose errors end them (PKCS#11 2.40: digesting, signing, verifying).
+#[derive(Clone, Copy)]
+enum Op {
+    Sign,
+    Verify,
+    Digest,
+}
+
+/// Runs the body of a signing, verifying or digesting call and, when it fails with anything
+/// but `CKR_BUFFER_TOO_SMALL`, ends that operation, argument errors included (PKCS#11 2.40
+/// §5.12: such a call "terminates the current operation").
+fn ending_on_error(session: CK_SESSION_HANDLE, op: Op, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    let result = f();
+    if let Err(e) = result {
+        if e.rv() != CKR_BUFFER_TOO_SMALL {
+            match op {
+                Op::Sign => MODULE.sign_abort(session),
+                Op::Verify => MODULE.verify_abort(session),
+                Op::Digest => MODULE.digest_abort(session),
+            }
+        }
+    }
+    result
 }
 
 /// The buffer capacity of an output (`None` for a NULL buffer: a size query).
@@ -405,11 +456,18 @@ cryptoki! {
     #[no_mangle]
     fn C_CreateObject(
         hSession: CK_SESSION_HANDLE,
-        _pTemplate: *mut CK_ATTRIBUTE,
-        _ulCount: CK_ULONG,
+        pTemplate: *mut CK_ATTRIBUTE,
+        ulCount: CK_ULONG,
         phObject: *mut CK_OBJECT_HANDLE,
     ) non_null(phObject) {
-        MODULE.create_object(hSession, None)
+        // SAFETY: the template has ulCount attributes, each value ulValueLen bytes.
+        let attrs = unsafe { template(pTemplate, ulCount) }?;
+        let mut token_object = false;
+        for a in attrs.iter().filter(|a| a.type_ == CKA_TOKEN) {
+            let value = unsafe { input(a.pValue as *const u8, a.ulValueLen) }?;
+            token_object = matches!(value, [v] if *v != CK_FALSE);
+        }
+        MODULE.create_object(hSession, token_object)
     }
 
     #[no_mangle]
@@ -420,7 +478,7 @@ cryptoki! {
         _ulCount: CK_ULONG,
         phNewObject: *mut CK_OBJECT_HANDLE,
     ) non_null(phNewObject) {
-        MODULE.create_object(hSession, Some(hObject))
+        MODULE.copy_object(hSession, hObject)
     }
 
     #[no_mangle]
@@ -533,29 +591,127 @@ cryptoki! {
         ulDataLen: CK_ULONG,
         pSignature: *mut CK_BYTE,
         pulSignatureLen: *mut CK_ULONG,
-    ) non_null(pulSignatureLen) {
-        // SAFETY: data has ulDataLen bytes; the signature buffer *pulSignatureLen bytes.
-        unsafe {
-            let data = input(pData, ulDataLen)?;
-            let out = MODULE.sign(hSession, data, capacity(pSignature, pulSignatureLen)?)?;
-            put_signature(out, pSignature, pulSignatureLen)
-        }
+    ) {
+        ending_on_error(hSession, Op::Sign, || {
+            if pulSignatureLen.is_null() {
+                return Err(Ckr(CKR_ARGUMENTS_BAD));
+            }
+            // SAFETY: data has ulDataLen bytes; the signature buffer *pulSignatureLen bytes.
+            unsafe {
+                let data = input(pData, ulDataLen)?;
+                let out = MODULE.sign(hSession, data, capacity(pSignature, pulSignatureLen)?)?;
+                put_signature(out, pSignature, pulSignatureLen)
+            }
+        })
     }
 
     #[no_mangle]
     fn C_SignUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
-        // SAFETY: the part has ulPartLen bytes.
-        let part = unsafe { input(pPart, ulPartLen) }?;
-        MODULE.sign_update(hSession, part)
+        ending_on_error(hSession, Op::Sign, || {
+            // SAFETY: the part has ulPartLen bytes.
+            let part = unsafe { input(pPart, ulPartLen) }?;
+            MODULE.sign_update(hSession, part)
+        })
     }
 
     #[no_mangle]
-    fn C_SignFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, pulSignatureLen: *mut CK_ULONG) non_null(pulSignatureLen) {
-        // SAFETY: the signature buffer has *pulSignatureLen bytes.
-        unsafe {
-            let out = MODULE.sign_final(hSession, capacity(pSignature, pulSignatureLen)?)?;
-            put_signature(out, pSignature, pulSignatureLen)
-        }
+    fn C_SignFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, pulSignatureLen: *mut CK_ULONG) {
+        ending_on_error(hSession, Op::Sign, || {
+            if pulSignatureLen.is_null() {
+                return Err(Ckr(CKR_ARGUMENTS_BAD));
+            }
+            // SAFETY: the signature buffer has *pulSignatureLen bytes.
+            unsafe {
+                let out = MODULE.sign_final(hSession, capacity(pSignature, pulSignatureLen)?)?;
+                put_signature(out, pSignature, pulSignatureLen)
+            }
+        })
+    }
+
+    // ----- Verification and digests, in software -----
+
+    #[no_mangle]
+    fn C_VerifyInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM, hKey: CK_OBJECT_HANDLE) non_null(pMechanism) {
+        // SAFETY: checked non-NULL.
+        let (mech, has_param) = unsafe { mechanism(pMechanism) };
+        MODULE.verify_init(hSession, mech, has_param, hKey)
+    }
+
+    #[no_mangle]
+    fn C_Verify(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
+        ending_on_error(hSession, Op::Verify, || {
+            // SAFETY: data and signature have their stated lengths.
+            let (data, sig) = unsafe { (input(pData, ulDataLen)?, input(pSignature, ulSignatureLen)?) };
+            MODULE.verify(hSession, data, sig)
+        })
+    }
+
+    #[no_mangle]
+    fn C_VerifyUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
+        ending_on_error(hSession, Op::Verify, || {
+            // SAFETY: the part has ulPartLen bytes.
+            let part = unsafe { input(pPart, ulPartLen) }?;
+            MODULE.verify_update(hSession, part)
+        })
+    }
+
+    #[no_mangle]
+    fn C_VerifyFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
+        ending_on_error(hSession, Op::Verify, || {
+            // SAFETY: the signature has ulSignatureLen bytes.
+            let sig = unsafe { input(pSignature, ulSignatureLen) }?;
+            MODULE.verify_final(hSession, sig)
+        })
+    }
+
+    #[no_mangle]
+    fn C_DigestInit(hSession: CK_SESSION_HANDLE, pMechanism: *mut CK_MECHANISM) non_null(pMechanism) {
+        // SAFETY: checked non-NULL.
+        let (mech, has_param) = unsafe { mechanism(pMechanism) };
+        MODULE.digest_init(hSession, mech, has_param)
+    }
+
+    #[no_mangle]
+    fn C_Digest(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
+        ending_on_error(hSession, Op::Digest, || {
+            if pulDigestLen.is_null() {
+                return Err(Ckr(CKR_ARGUMENTS_BAD));
+            }
+            // SAFETY: data has ulDataLen bytes; the digest buffer *pulDigestLen bytes.
+            unsafe {
+                let data = input(pData, ulDataLen)?;
+                let out = MODULE.digest(hSession, data, capacity(pDigest, pulDigestLen)?)?;
+                put_digest(out, pDigest, pulDigestLen)
+            }
+        })
+    }
+
+    #[no_mangle]
+    fn C_DigestUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
+        ending_on_error(hSession, Op::Digest, || {
+            // SAFETY: the part has ulPartLen bytes.
+            let part = unsafe { input(pPart, ulPartLen) }?;
+            MODULE.digest_update(hSession, part)
+        })
+    }
+
+    #[no_mangle]
+    fn C_DigestKey(hSession: CK_SESSION_HANDLE, hKey: CK_OBJECT_HANDLE) {
+        MODULE.digest_key(hSession, hKey)
+    }
+
+    #[no_mangle]
+    fn C_DigestFinal(hSession: CK_SESSION_HANDLE, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
+        ending_on_error(hSession, Op::Digest, || {
+            if pulDigestLen.is_null() {
+                return Err(Ckr(CKR_ARGUMENTS_BAD));
+            }
+            // SAFETY: the digest buffer has *pulDigestLen bytes.
+            unsafe {
+                let out = MODULE.digest_final(hSession, capacity(pDigest, pulDigestLen)?)?;
+                put_digest(out, pDigest, pulDigestLen)
+            }
+        })
     }
 
     // ----- What the card cannot do (PROTOCOL.md §7.1) -----
@@ -598,42 +754,6 @@ cryptoki! {
     }
     #[no_mangle]
     fn C_DecryptFinal(hSession: CK_SESSION_HANDLE, _pLastPart: *mut CK_BYTE, _pulLastPartLen: *mut CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_DigestInit(hSession: CK_SESSION_HANDLE, _pMechanism: *mut CK_MECHANISM) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_Digest(hSession: CK_SESSION_HANDLE, _pData: *mut CK_BYTE, _ulDataLen: CK_ULONG, _pDigest: *mut CK_BYTE, _pulDigestLen: *mut CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_DigestUpdate(hSession: CK_SESSION_HANDLE, _pPart: *mut CK_BYTE, _ulPartLen: CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_DigestKey(hSession: CK_SESSION_HANDLE, _hKey: CK_OBJECT_HANDLE) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_DigestFinal(hSession: CK_SESSION_HANDLE, _pDigest: *mut CK_BYTE, _pulDigestLen: *mut CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_VerifyInit(hSession: CK_SESSION_HANDLE, _pMechanism: *mut CK_MECHANISM, _hKey: CK_OBJECT_HANDLE) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_Verify(hSession: CK_SESSION_HANDLE, _pData: *mut CK_BYTE, _ulDataLen: CK_ULONG, _pSignature: *mut CK_BYTE, _ulSignatureLen: CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_VerifyUpdate(hSession: CK_SESSION_HANDLE, _pPart: *mut CK_BYTE, _ulPartLen: CK_ULONG) {
-        not_supported(hSession)
-    }
-    #[no_mangle]
-    fn C_VerifyFinal(hSession: CK_SESSION_HANDLE, _pSignature: *mut CK_BYTE, _ulSignatureLen: CK_ULONG) {
         not_supported(hSession)
     }
     #[no_mangle]

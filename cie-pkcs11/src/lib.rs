@@ -13,6 +13,7 @@
 
 pub mod backend;
 pub mod cache;
+pub mod digest;
 pub mod error;
 #[allow(missing_docs)]
 pub mod ffi;
@@ -24,6 +25,7 @@ pub mod object;
 pub mod session;
 pub mod sign;
 pub mod slot;
+pub mod verify;
 
 pub use backend::{Backend, InProcessBackend, PcscBackend, ReaderControl};
 pub use error::Ckr;

@@ -1,8 +1,11 @@
 //! `C_Login`, `C_Logout`, `C_InitPIN`, `C_SetPIN` (PROTOCOL.md §6, DESIGN.md §5).
 //!
 //! `CKU_USER` takes the full 8-digit PIN; `CKU_SO` takes the PUK; `C_InitPIN` in an SO session
-//! unblocks the PIN with the PUK and sets the new one; `C_SetPIN` changes the PIN. A PIN of the
-//! wrong length is refused with `CKR_PIN_LEN_RANGE` before any APDU. After a user login the
+//! unblocks the PIN with the PUK and sets the new one; `C_SetPIN` changes the PIN. A PIN or PUK
+//! of the wrong length or with non-digits is refused before any APDU, so no try is spent: at
+//! `C_Login` (and for the old PIN of `C_SetPIN`) with `CKR_PIN_INCORRECT`, the answer NSS and
+//! other clients handle by asking again (cie-pkcs11/README.md explains the choice); a new PIN
+//! with `CKR_PIN_LEN_RANGE` or `CKR_PIN_INVALID`. After a user login the
 //! certificate is read (unless already known) and stored in the certificate cache.
 
 use std::sync::Arc;
@@ -15,13 +18,24 @@ use crate::module::{lock, Login, Module, Slot};
 use crate::object::ObjectSet;
 use crate::session::SessionObj;
 
-/// Validates a PIN or PUK before any APDU: length 8 (else `CKR_PIN_LEN_RANGE`), digits only
-/// (else `bad_chars`: `CKR_PIN_INCORRECT` for a login, `CKR_PIN_INVALID` for a new PIN).
-fn secret<S: Secret>(value: &[u8], bad_chars: CK_RV) -> Result<S> {
+/// Validates a PIN or PUK before any APDU: length 8 (else `bad_len`), digits only (else
+/// `bad_chars`). A secret to check against the card gets `CKR_PIN_INCORRECT` for both; a new
+/// PIN `CKR_PIN_LEN_RANGE` and `CKR_PIN_INVALID`.
+fn secret<S: Secret>(value: &[u8], bad_len: CK_RV, bad_chars: CK_RV) -> Result<S> {
     if value.len() != cie_core::pin::SECRET_LEN {
-        return Err(Ckr(CKR_PIN_LEN_RANGE));
+        return Err(Ckr(bad_len));
     }
     S::parse(value).map_err(|_| Ckr(bad_chars))
+}
+
+/// A PIN or PUK the card will check ([`secret`] with `CKR_PIN_INCORRECT`).
+fn given<S: Secret>(value: &[u8]) -> Result<S> {
+    secret(value, CKR_PIN_INCORRECT, CKR_PIN_INCORRECT)
+}
+
+/// A new PIN ([`secret`] with `CKR_PIN_LEN_RANGE`, `CKR_PIN_INVALID`).
+fn fresh_pin(value: &[u8]) -> Result<Pin> {
+    secret(value, CKR_PIN_LEN_RANGE, CKR_PIN_INVALID)
 }
 
 impl Module {
@@ -37,7 +51,7 @@ impl Module {
                     Login::So => return Err(Ckr(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
                     Login::Nobody => {}
                 }
-                let pin = secret::<Pin>(pin, CKR_PIN_INCORRECT)?;
+                let pin = given::<Pin>(pin)?;
                 let known = lock(&s.slot.state).objects.is_some();
                 let certificate = inst.with_card(&s.slot, s.epoch, |conn| {
                     conn.card.verify_pin(&pin)?;
@@ -47,7 +61,11 @@ impl Module {
                     // Read the certificate now so the objects appear with the login.
                     match conn.card.certificate() {
                         Ok(cert) => {
-                            let binding = conn.card.card_binding_signature().ok();
+                            let binding = match conn.card.card_binding_signature() {
+                                Ok(b) => Some(b),
+                                Err(e) if crate::error::is_removal(&e) => return Err(e),
+                                Err(_) => None,
+                            };
                             Ok(Some((cert, binding, conn.card.nis().to_owned())))
                         }
                         Err(e) if crate::error::is_removal(&e) => Err(e),
@@ -80,7 +98,7 @@ impl Module {
                 if read_only {
                     return Err(Ckr(CKR_SESSION_READ_ONLY_EXISTS));
                 }
-                let puk = secret::<Puk>(pin, CKR_PIN_INCORRECT)?;
+                let puk = given::<Puk>(pin)?;
                 // Checked now (a wrong PUK spends one PUK try, as the caller asked), and kept
                 // for C_InitPIN.
                 inst.with_card(&s.slot, s.epoch, |conn| {
@@ -120,7 +138,7 @@ impl Module {
         if inst.login_state(&s) != Login::So {
             return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
         }
-        let new_pin = secret::<Pin>(new_pin, CKR_PIN_INVALID)?;
+        let new_pin = fresh_pin(new_pin)?;
         let result = inst.with_card(&s.slot, s.epoch, |conn| {
             let Some(puk) = conn.puk.clone() else {
                 return Err(cie_core::Error::LoginRequired);
@@ -162,8 +180,8 @@ impl Module {
         if inst.login_state(&s) == Login::So {
             return Err(Ckr(CKR_FUNCTION_NOT_SUPPORTED));
         }
-        let old = secret::<Pin>(old, CKR_PIN_INCORRECT)?;
-        let new = secret::<Pin>(new, CKR_PIN_INVALID)?;
+        let old = given::<Pin>(old)?;
+        let new = fresh_pin(new)?;
         let result = inst.with_card(&s.slot, s.epoch, |conn| conn.card.change_pin(&old, &new));
         if let Err(e) = result {
             if e.rv() == CKR_PIN_INCORRECT || e.rv() == CKR_PIN_LOCKED {

@@ -57,35 +57,37 @@ impl Config {
 }
 
 /// Counters that never go back, so handles are never reused (DESIGN.md §6), not even across
-/// `C_Finalize` and a new `C_Initialize`.
-#[derive(Debug)]
-pub(crate) struct Ids {
-    epoch: AtomicU64,
-    session: AtomicU64,
-}
+/// `C_Finalize` and a new `C_Initialize`: process-wide, so the static module holds no heap
+/// memory outside an initialisation (an unloaded module leaves nothing behind).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ids;
+
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl Ids {
     pub(crate) fn next_epoch(&self) -> u64 {
-        self.epoch.fetch_add(1, Ordering::Relaxed)
+        NEXT_EPOCH.fetch_add(1, Ordering::Relaxed)
     }
     pub(crate) fn next_session(&self) -> CK_SESSION_HANDLE {
-        self.session.fetch_add(1, Ordering::Relaxed) as CK_SESSION_HANDLE
+        NEXT_SESSION.fetch_add(1, Ordering::Relaxed) as CK_SESSION_HANDLE
     }
 }
 
 /// A PKCS#11 module: the library state between `C_Initialize` and `C_Finalize`.
 pub struct Module {
-    backend: Arc<dyn Backend>,
+    /// A fixed backend (tests, benches); `None`: the production module, which opens a new
+    /// [`PcscBackend`] at each `C_Initialize` and drops it at `C_Finalize`.
+    backend: Option<Arc<dyn Backend>>,
     config: Option<Config>,
     instance: Mutex<Option<Arc<Instance>>>,
-    ids: Arc<Ids>,
 }
 
 /// The state of one initialisation.
 pub(crate) struct Instance {
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) cache: Option<CertCache>,
-    pub(crate) ids: Arc<Ids>,
+    pub(crate) ids: Ids,
     pub(crate) slots: Mutex<Vec<Arc<Slot>>>,
     /// The last list returned by a size query of `C_GetSlotList`, per `tokenPresent`, so the
     /// second call of the usual two-call pattern returns the same list.
@@ -93,6 +95,10 @@ pub(crate) struct Instance {
     pub(crate) sessions: Mutex<HashMap<CK_SESSION_HANDLE, Arc<SessionObj>>>,
     pub(crate) waiters: Mutex<Vec<Arc<dyn EventWaiter>>>,
     pub(crate) finalized: AtomicBool,
+    /// The process that initialised: in a child after `fork()` this instance belongs to the
+    /// parent and is forgotten, never used nor released (PKCS#11 2.40 "Applications and
+    /// processes": a child process must call `C_Initialize` itself).
+    pid: u32,
     /// Reader states already reported by `C_WaitForSlotEvent` (or seen at initialisation).
     pub(crate) reported: Mutex<HashMap<String, ReaderStatus>>,
 }
@@ -166,52 +172,61 @@ impl TokenState {
 
 impl Module {
     /// The production module: cards from the system's PC/SC service, settings from the
-    /// environment at each `C_Initialize`.
-    pub fn new() -> Module {
-        Module::build(Arc::new(PcscBackend::new()), None)
+    /// environment at each `C_Initialize`. Holds no heap memory until then.
+    pub const fn new() -> Module {
+        Module { backend: None, config: None, instance: Mutex::new(None) }
     }
 
     /// A module over `backend` with fixed settings (tests, benches).
     pub fn with_backend(backend: impl Backend + 'static, config: Config) -> Module {
-        Module::build(Arc::new(backend), Some(config))
+        Module { backend: Some(Arc::new(backend)), config: Some(config), instance: Mutex::new(None) }
     }
 
-    fn build(backend: Arc<dyn Backend>, config: Option<Config>) -> Module {
-        Module {
-            backend,
-            config,
-            instance: Mutex::new(None),
-            ids: Arc::new(Ids { epoch: AtomicU64::new(1), session: AtomicU64::new(1) }),
+    /// The initialisation of this process. In a child after `fork()` the parent's instance, its
+    /// sessions, card handles and PC/SC context are forgotten without being released (they
+    /// are the parent's connections to the PC/SC service, still in use there): the child is
+    /// not initialised until it calls `C_Initialize`, which opens its own.
+    fn current(&self) -> MutexGuard<'_, Option<Arc<Instance>>> {
+        let mut guard = lock(&self.instance);
+        if guard.as_ref().is_some_and(|i| i.pid != std::process::id()) {
+            if let Some(inherited) = guard.take() {
+                std::mem::forget(inherited);
+            }
+            if let Some(backend) = &self.backend {
+                backend.forget_inherited();
+            }
         }
+        guard
     }
 
     /// The current initialisation, or `CKR_CRYPTOKI_NOT_INITIALIZED`.
     pub(crate) fn instance(&self) -> Result<Arc<Instance>> {
-        lock(&self.instance).clone().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))
+        self.current().clone().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))
     }
 
-    /// True between `C_Initialize` and `C_Finalize`.
+    /// True between `C_Initialize` and `C_Finalize` (in this process).
     pub fn is_initialized(&self) -> bool {
-        lock(&self.instance).is_some()
+        self.current().is_some()
     }
 
     /// Starts an initialisation (the checks on the arguments are in [`crate::general`]).
     pub(crate) fn start(&self) -> Result<()> {
-        let mut guard = lock(&self.instance);
+        let mut guard = self.current();
         if guard.is_some() {
             return Err(Ckr(CKR_CRYPTOKI_ALREADY_INITIALIZED));
         }
         let config = self.config.clone().unwrap_or_else(Config::from_env);
         let instance = Arc::new(Instance {
-            backend: self.backend.clone(),
+            backend: self.backend.clone().unwrap_or_else(|| Arc::new(PcscBackend::new())),
             cache: config.cache_dir.map(CertCache::new),
-            ids: self.ids.clone(),
+            ids: Ids,
             slots: Mutex::new(Vec::new()),
             listed: Mutex::new([None, None]),
             sessions: Mutex::new(HashMap::new()),
             waiters: Mutex::new(Vec::new()),
             finalized: AtomicBool::new(false),
             reported: Mutex::new(HashMap::new()),
+            pid: std::process::id(),
         });
         // Baseline for C_WaitForSlotEvent: what is in the readers now is not an event.
         for slot in instance.refresh_readers() {
@@ -224,9 +239,11 @@ impl Module {
     }
 
     /// Ends the initialisation: wakes `C_WaitForSlotEvent`, closes every session and card
-    /// connection (dropping PINs).
+    /// connection (dropping PINs) and releases the backend's PC/SC context, so that nothing
+    /// acquired since `C_Initialize` outlives `C_Finalize` (a module unloaded afterwards leaks
+    /// no socket and no memory).
     pub(crate) fn stop(&self) -> Result<()> {
-        let instance = lock(&self.instance).take().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))?;
+        let instance = self.current().take().ok_or(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED))?;
         instance.finalized.store(true, Ordering::SeqCst);
         for waiter in lock(&instance.waiters).drain(..) {
             waiter.cancel();
@@ -237,6 +254,8 @@ impl Module {
             lock(&slot.io).take();
             lock(&slot.state).new_token(0);
         }
+        lock(&instance.slots).clear();
+        instance.backend.release();
         Ok(())
     }
 }

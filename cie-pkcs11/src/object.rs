@@ -133,6 +133,8 @@ pub struct ObjectSet {
     pub modulus_len: usize,
     /// The certificate, DER.
     pub certificate_der: Vec<u8>,
+    /// The certificate's RSA key (for `C_Verify`).
+    pub key: RsaPublicKey,
 }
 
 /// Handles of the objects of token `epoch`: unique per insertion, never reused.
@@ -222,7 +224,7 @@ impl ObjectSet {
         let mut p = key_common(CKO_PUBLIC_KEY, false);
         p.extend([
             (CKA_ENCRYPT, Value::Bytes(bbool(false))),
-            (CKA_VERIFY, Value::Bytes(bbool(false))),
+            (CKA_VERIFY, Value::Bytes(bbool(true))),
             (CKA_VERIFY_RECOVER, Value::Bytes(bbool(false))),
             (CKA_WRAP, Value::Bytes(bbool(false))),
             (CKA_TRUSTED, Value::Bytes(bbool(false))),
@@ -255,6 +257,7 @@ impl ObjectSet {
             private_key: Object { handle: h_priv, class: CKO_PRIVATE_KEY, private: true, attrs: k },
             modulus_len,
             certificate_der: der.to_vec(),
+            key,
         })
     }
 
@@ -277,7 +280,7 @@ pub(crate) struct FindOp {
 
 impl Module {
     /// The visible objects of a session's token (no APDU: they are known, or there are none yet).
-    fn objects_of(inst: &Instance, s: &SessionObj) -> (Option<Arc<ObjectSet>>, bool) {
+    pub(crate) fn objects_of(inst: &Instance, s: &SessionObj) -> (Option<Arc<ObjectSet>>, bool) {
         let user = inst.login_state(s) == Login::User;
         let st = lock(&s.slot.state);
         let objects = if st.epoch == s.epoch { st.objects.clone() } else { None };
@@ -319,7 +322,7 @@ impl Module {
     }
 
     /// A visible object of the session's token, or `CKR_OBJECT_HANDLE_INVALID`.
-    fn with_object<R>(
+    pub(crate) fn with_object<R>(
         &self,
         handle: CK_SESSION_HANDLE,
         object: CK_OBJECT_HANDLE,
@@ -363,14 +366,27 @@ impl Module {
         Err(Ckr(if rw { CKR_ACTION_PROHIBITED } else { CKR_SESSION_READ_ONLY }))
     }
 
-    /// `C_CreateObject`, `C_CopyObject` (after checking the source object): the token is
-    /// write-protected.
-    pub fn create_object(&self, handle: CK_SESSION_HANDLE, copy_of: Option<CK_OBJECT_HANDLE>) -> Result<()> {
+    /// `C_CreateObject`. The module creates no objects. A token object (`CKA_TOKEN` true) is
+    /// refused as the standard says for this session: `CKR_SESSION_READ_ONLY` in a read-only
+    /// session, `CKR_TOKEN_WRITE_PROTECTED` in a read/write one. A session object (`CKA_TOKEN`
+    /// false or absent) may be created in any session (PKCS#11 2.40 §5.7), so the session type
+    /// is no reason to refuse it: the module does not offer object creation at all, which is
+    /// `CKR_FUNCTION_NOT_SUPPORTED` (the code the standard gives a function a library does not
+    /// offer).
+    pub fn create_object(&self, handle: CK_SESSION_HANDLE, token_object: bool) -> Result<()> {
         let rw = self.instance()?.session(handle)?.rw;
-        if let Some(object) = copy_of {
-            self.with_object(handle, object, |_| ())?;
-        }
-        Err(Ckr(if rw { CKR_TOKEN_WRITE_PROTECTED } else { CKR_SESSION_READ_ONLY }))
+        Err(Ckr(match (token_object, rw) {
+            (false, _) => CKR_FUNCTION_NOT_SUPPORTED,
+            (true, false) => CKR_SESSION_READ_ONLY,
+            (true, true) => CKR_TOKEN_WRITE_PROTECTED,
+        }))
+    }
+
+    /// `C_CopyObject`: every object has `CKA_COPYABLE` false, so a copy is
+    /// `CKR_ACTION_PROHIBITED` (PKCS#11 2.40 §5.7) once the source object is found.
+    pub fn copy_object(&self, handle: CK_SESSION_HANDLE, object: CK_OBJECT_HANDLE) -> Result<()> {
+        self.with_object(handle, object, |_| ())?;
+        Err(Ckr(CKR_ACTION_PROHIBITED))
     }
 }
 

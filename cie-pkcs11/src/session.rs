@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use cryptoki_sys::*;
 
+use crate::digest::DigestOp;
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Instance, Login, Module, Slot};
 use crate::object::FindOp;
 use crate::sign::SignOp;
+use crate::verify::VerifyOp;
 
 /// One open session.
 pub(crate) struct SessionObj {
@@ -28,6 +30,8 @@ pub(crate) struct SessionObj {
 pub(crate) struct Ops {
     pub(crate) find: Option<FindOp>,
     pub(crate) sign: Option<SignOp>,
+    pub(crate) verify: Option<VerifyOp>,
+    pub(crate) digest: Option<DigestOp>,
 }
 
 impl Instance {
@@ -141,6 +145,12 @@ impl Module {
         let mut ops = lock(&s.ops);
         if flags & CKF_SIGN != 0 {
             ops.sign = None;
+        }
+        if flags & CKF_VERIFY != 0 {
+            ops.verify = None;
+        }
+        if flags & CKF_DIGEST != 0 {
+            ops.digest = None;
         }
         if flags & CKF_FIND_OBJECTS != 0 {
             ops.find = None;

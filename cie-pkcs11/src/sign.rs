@@ -25,17 +25,27 @@ pub const MECHANISMS: [CK_MECHANISM_TYPE; 6] = [
 /// Key size of every CIE 3.0 holder key, in bits.
 pub const KEY_BITS: CK_ULONG = 2048;
 
-/// `C_GetMechanismInfo` for a supported mechanism: 2048-bit keys, sign only, on the card.
+/// `C_GetMechanismInfo` for a supported mechanism: 2048-bit keys; signatures on the card,
+/// verification in software ([`crate::verify`]); the digests of [`crate::digest`].
 pub fn mechanism_info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
+    if crate::digest::MECHANISMS.contains(&mechanism) {
+        return Some(CK_MECHANISM_INFO { ulMinKeySize: 0, ulMaxKeySize: 0, flags: CKF_DIGEST });
+    }
     MECHANISMS.contains(&mechanism).then_some(CK_MECHANISM_INFO {
         ulMinKeySize: KEY_BITS,
         ulMaxKeySize: KEY_BITS,
-        flags: CKF_SIGN | CKF_HW,
+        flags: CKF_SIGN | CKF_VERIFY | CKF_HW,
     })
 }
 
+/// Every mechanism of the token, in `C_GetMechanismList` order: the signature mechanisms,
+/// then the digests.
+pub fn all_mechanisms() -> Vec<CK_MECHANISM_TYPE> {
+    MECHANISMS.iter().chain(crate::digest::MECHANISMS.iter()).copied().collect()
+}
+
 /// The hash of a `CKM_SHAx_RSA_PKCS` mechanism; `None` for `CKM_RSA_PKCS`.
-fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
+pub(crate) fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
     match mechanism {
         CKM_SHA1_RSA_PKCS => Some(HashAlg::Sha1),
         CKM_SHA224_RSA_PKCS => Some(HashAlg::Sha224),
@@ -46,7 +56,8 @@ fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
     }
 }
 
-fn hasher(alg: HashAlg) -> Box<dyn DynDigest + Send> {
+/// A fresh host-side hasher for `alg`.
+pub(crate) fn hasher(alg: HashAlg) -> Box<dyn DynDigest + Send> {
     use sha2::Digest;
     match alg {
         HashAlg::Sha1 => Box::new(sha1::Sha1::new()),
@@ -156,6 +167,17 @@ impl Module {
         self.card_sign(&inst, &s, &input, sig_len)
     }
 
+    /// Ends the session's signing operation, if any: PKCS#11 2.40 §5.12, a `C_Sign` or
+    /// `C_SignFinal` that fails with anything but `CKR_BUFFER_TOO_SMALL`, and any failed
+    /// `C_SignUpdate`, end the operation (also when the C shim refused the arguments).
+    pub fn sign_abort(&self, handle: CK_SESSION_HANDLE) {
+        if let Ok(inst) = self.instance() {
+            if let Some(s) = lock(&inst.sessions).get(&handle).cloned() {
+                lock(&s.ops).sign = None;
+            }
+        }
+    }
+
     /// `C_SignUpdate`.
     pub fn sign_update(&self, handle: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
         let inst = self.instance()?;
@@ -240,8 +262,13 @@ mod tests {
     fn mechanisms() {
         for m in MECHANISMS {
             let info = mechanism_info(m).unwrap();
-            assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_HW));
+            assert_eq!(
+                (info.ulMinKeySize, info.ulMaxKeySize, info.flags),
+                (2048, 2048, CKF_SIGN | CKF_VERIFY | CKF_HW)
+            );
         }
+        assert_eq!(mechanism_info(CKM_SHA256).map(|i| i.flags), Some(CKF_DIGEST));
+        assert_eq!(all_mechanisms().len(), 11);
         assert!(mechanism_info(CKM_RSA_PKCS_PSS).is_none());
         assert!(mechanism_info(CKM_RSA_X_509).is_none());
         assert_eq!(hash_of(CKM_SHA384_RSA_PKCS), Some(HashAlg::Sha384));

@@ -11,7 +11,7 @@ use crate::backend::{ReaderStatus, WaitOutcome};
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Instance, Login, Module, Slot, TokenData};
 use crate::object::{ObjectSet, CK_UNAVAILABLE_INFORMATION};
-use crate::sign::{mechanism_info, MECHANISMS};
+use crate::sign::{all_mechanisms, mechanism_info};
 
 /// `text` left-aligned in `N` bytes padded with spaces, cut at a character boundary.
 pub fn pad<const N: usize>(text: &str) -> [u8; N] {
@@ -189,14 +189,15 @@ impl Module {
         })
     }
 
-    /// `C_GetMechanismList` (PROTOCOL.md §7: PKCS#1 v1.5 signatures only).
+    /// `C_GetMechanismList` (PROTOCOL.md §7: PKCS#1 v1.5 signatures, verified in software
+    /// too, and the SHA digests).
     pub fn mechanism_list(&self, slot_id: CK_SLOT_ID) -> Result<Vec<CK_MECHANISM_TYPE>> {
         let inst = self.instance()?;
         let slot = inst.slot(slot_id)?;
         if inst.refresh(&slot) == 0 {
             return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
         }
-        Ok(MECHANISMS.to_vec())
+        Ok(all_mechanisms())
     }
 
     /// `C_GetMechanismInfo`.

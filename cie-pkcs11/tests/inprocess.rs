@@ -39,9 +39,12 @@ fn slot_and_token_information() {
     assert_eq!((t.ulMinPinLen, t.ulMaxPinLen), (8, 8));
     assert_eq!(t.ulSessionCount, 0);
 
-    assert_eq!(m.mechanism_list(0).unwrap(), cie_pkcs11::sign::MECHANISMS.to_vec());
+    let mut expected = cie_pkcs11::sign::MECHANISMS.to_vec();
+    expected.extend([CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512]);
+    assert_eq!(m.mechanism_list(0).unwrap(), expected);
     let info = m.mechanism_info(0, CKM_SHA256_RSA_PKCS).unwrap();
-    assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_HW));
+    assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY | CKF_HW));
+    assert_eq!(m.mechanism_info(0, CKM_SHA384).unwrap().flags, CKF_DIGEST);
     assert_eq!(err(m.mechanism_info(0, CKM_RSA_PKCS_PSS)), CKR_MECHANISM_INVALID);
     assert_eq!(err(m.mechanism_info(0, CKM_RSA_X_509)), CKR_MECHANISM_INVALID);
 
@@ -59,8 +62,10 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
     assert_eq!(m.session_info(s).unwrap().state, CKS_RO_PUBLIC_SESSION);
 
     let before = rig.apdus();
-    assert_eq!(err(m.login(s, CKU_USER, b"1234")), CKR_PIN_LEN_RANGE);
-    assert_eq!(err(m.login(s, CKU_USER, b"123456789")), CKR_PIN_LEN_RANGE);
+    // A PIN of the wrong length: CKR_PIN_INCORRECT (cie-pkcs11/README.md), no APDU, no try.
+    assert_eq!(err(m.login(s, CKU_USER, b"1234")), CKR_PIN_INCORRECT);
+    assert_eq!(err(m.login(s, CKU_USER, b"123456789")), CKR_PIN_INCORRECT);
+    assert_eq!(err(m.login(s, CKU_USER, b"")), CKR_PIN_INCORRECT);
     assert_eq!(err(m.login(s, CKU_USER, b"1234567a")), CKR_PIN_INCORRECT);
     assert_eq!(rig.apdus(), before, "malformed PINs never reach the card");
     assert_eq!(rig.card.with_card(|c| c.pin_tries_left()), 3);
@@ -111,7 +116,13 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
     let rw = rig.session(true);
     assert_eq!(err(m.destroy_object(rw, key)), CKR_ACTION_PROHIBITED);
     assert_eq!(err(m.set_attribute_values(rw, cert[0])), CKR_ACTION_PROHIBITED);
-    assert_eq!(err(m.create_object(rw, None)), CKR_TOKEN_WRITE_PROTECTED);
+    assert_eq!(err(m.create_object(rw, true)), CKR_TOKEN_WRITE_PROTECTED);
+    assert_eq!(err(m.create_object(s, true)), CKR_SESSION_READ_ONLY);
+    // A session object may be created in a read-only session; the module creates none.
+    assert_eq!(err(m.create_object(s, false)), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(err(m.create_object(rw, false)), CKR_FUNCTION_NOT_SUPPORTED);
+    assert_eq!(err(m.copy_object(s, key)), CKR_ACTION_PROHIBITED);
+    assert_eq!(err(m.copy_object(s, 0xdead)), CKR_OBJECT_HANDLE_INVALID);
 
     // Logout hides the private key again and drops the PIN.
     m.logout(s).unwrap();
@@ -223,7 +234,8 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     let ro = rig.session(false);
     assert_eq!(err(m.login(s, CKU_SO, PUK)), CKR_SESSION_READ_ONLY_EXISTS);
     m.close_session(ro).unwrap();
-    assert_eq!(err(m.login(s, CKU_SO, b"123")), CKR_PIN_LEN_RANGE);
+    assert_eq!(err(m.login(s, CKU_SO, b"123")), CKR_PIN_INCORRECT);
+    assert_eq!(rig.card.with_card(|c| c.puk_tries_left()), 10, "a PUK of the wrong length spends no try");
     m.login(s, CKU_SO, PUK).unwrap();
     assert_eq!(m.session_info(s).unwrap().state, CKS_RW_SO_FUNCTIONS);
     assert_eq!(err(m.open_session(0, CKF_SERIAL_SESSION)), CKR_SESSION_READ_WRITE_SO_EXISTS);

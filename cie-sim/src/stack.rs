@@ -42,6 +42,9 @@ pub const LOG_READY: &str = "cie-sim: ready";
 pub const LOG_REMOVED: &str = "cie-sim: removed";
 /// Line prefix the simulator prints on stderr when a `sign-fault` control line took effect.
 pub const LOG_SIGN_FAULT: &str = "cie-sim: sign fault";
+/// Line prefix the simulator prints on stderr when it has scheduled (or cancelled) a removal
+/// before an APDU (`remove-before N`, `remove-cancel`).
+pub const LOG_SCHEDULED: &str = "cie-sim: removal scheduled";
 /// Line prefix the simulator prints on stderr once connected to vpcd.
 pub const LOG_CONNECTED: &str = "cie-sim: connected";
 
@@ -107,6 +110,9 @@ struct SimStatus {
     removed: u64,
     /// `sign-fault` acknowledgements.
     sign_faults: u64,
+    scheduled: u64,
+    /// The PIN tries left the simulator reported with its last removal.
+    pin_tries: Option<u8>,
     exited: bool,
 }
 
@@ -317,6 +323,38 @@ impl VirtualStack {
         self.wait_status(|s| s.sign_faults > before, "the simulator did not acknowledge the signature fault")
     }
 
+    /// Schedules a removal of the card when the `n`-th APDU from now reaches it (before the
+    /// card sees it: pulled while the reader sends the command), and waits until the simulator
+    /// has taken the order. See [`VirtualStack::removals`] and [`VirtualStack::wait_removed`].
+    pub fn remove_card_before_apdu(&mut self, n: u64) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.scheduled).unwrap_or(0);
+        self.send_control(&format!("remove-before {n}"))?;
+        self.wait_status(|s| s.scheduled > before, "the simulator did not schedule the removal")
+    }
+
+    /// Drops a removal scheduled with [`VirtualStack::remove_card_before_apdu`] that has not
+    /// happened (the operation needed fewer APDUs).
+    pub fn cancel_scheduled_removal(&mut self) -> Result<(), StackError> {
+        let before = self.status.0.lock().map(|s| s.scheduled).unwrap_or(0);
+        self.send_control("remove-cancel")?;
+        self.wait_status(|s| s.scheduled > before, "the simulator did not cancel the removal")
+    }
+
+    /// How many removals vpcd has noticed so far.
+    pub fn removals(&self) -> u64 {
+        self.status.0.lock().map(|s| s.removed).unwrap_or(0)
+    }
+
+    /// The card's PIN tries left, as the simulator reported them with its last removal.
+    pub fn pin_tries_at_last_removal(&self) -> Option<u8> {
+        self.status.0.lock().ok().and_then(|s| s.pin_tries)
+    }
+
+    /// Waits until more than `seen` removals have been noticed (see [`VirtualStack::removals`]).
+    pub fn wait_removed(&mut self, seen: u64) -> Result<(), StackError> {
+        self.wait_status(|s| s.removed > seen, "pcscd did not notice the card removal")
+    }
+
     fn send_control(&mut self, line: &str) -> Result<(), StackError> {
         let stdin = self
             .sim_stdin
@@ -391,6 +429,9 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
                 s.ready += 1;
             } else if line.starts_with(LOG_REMOVED) {
                 s.removed += 1;
+                s.pin_tries = pin_tries_of(&line).or(s.pin_tries);
+            } else if line.starts_with(LOG_SCHEDULED) {
+                s.scheduled += 1;
             } else if line.starts_with(LOG_SIGN_FAULT) {
                 s.sign_faults += 1;
             }
@@ -401,6 +442,12 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
         s.exited = true;
     }
     cv.notify_all();
+}
+
+/// The count in a removal line's "(PIN tries left N)".
+fn pin_tries_of(line: &str) -> Option<u8> {
+    let rest = &line[line.find("PIN tries left ")? + "PIN tries left ".len()..];
+    rest.trim_end_matches(')').trim().parse().ok()
 }
 
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
@@ -600,11 +647,13 @@ mod tests {
     fn sim_log_lines_are_counted() {
         let status: Shared = Arc::default();
         let text = format!(
-            "{LOG_CONNECTED} to 127.0.0.1:35963\n{LOG_READY} (ATR served)\nnoise\n{LOG_REMOVED}\n{LOG_READY}\n"
+            "{LOG_CONNECTED} to 127.0.0.1:35963\n{LOG_READY} (ATR served)\nnoise\n{LOG_REMOVED} (PIN tries left 2)\n\
+             {LOG_READY}\n{LOG_SCHEDULED} before APDU 7 from now\n{LOG_SCHEDULED}: none\n"
         );
         follow_sim_log(text.as_bytes(), None, status.clone());
         let s = status.0.lock().unwrap();
-        assert_eq!((s.ready, s.removed, s.exited), (2, 1, true));
+        assert_eq!((s.ready, s.removed, s.scheduled, s.exited), (2, 1, 2, true));
+        assert_eq!(s.pin_tries, Some(2));
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //!   connections opened before the removal stay dead even after [`SimHandle::insert`] (which
 //!   powers the card on: a reset, counters kept); connections opened later work;
 //! * [`SimHandle::reset`]: the card is reset now; every existing connection gets
-//!   [`TransportError::CardReset`] once (on its next `transaction()` or transmit), then works.
+//!   [`TransportError::CardReset`] once (on its next `transaction()` or transmit), then works;
+//! * [`SimHandle::remove_before`] / [`SimHandle::reset_before`]: the same, scheduled to happen
+//!   just before a given APDU reaches the card (which then never sees that APDU), so a test can
+//!   pull or reset the card at every step of an operation.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -32,6 +35,10 @@ struct Fault {
 enum FaultKind {
     CorruptMac,
     Status([u8; 2]),
+    /// The card leaves the reader before the APDU reaches it.
+    Remove,
+    /// The card is reset (by another application) before the APDU reaches it.
+    Reset,
 }
 
 struct Reader {
@@ -159,6 +166,25 @@ impl SimHandle {
         self.shared.lock().card.set_sign_fault(fault);
     }
 
+    /// The card is removed just before the `n`-th APDU from now (1 = the next; 0 counts as 1)
+    /// reaches it: that transmit fails with `CardRemoved`, as does everything after it until
+    /// [`SimHandle::insert`]. The APDU counts in [`SimHandle::apdus`] but the card never sees it.
+    pub fn remove_before(&self, n: u64) {
+        self.schedule(n, FaultKind::Remove);
+    }
+
+    /// The card is reset, as by another application, just before the `n`-th APDU from now
+    /// reaches it: that transmit fails with `CardReset` (the connection works again after it;
+    /// other connections get `CardReset` once). The card never sees that APDU.
+    pub fn reset_before(&self, n: u64) {
+        self.schedule(n, FaultKind::Reset);
+    }
+
+    /// Drops every scheduled fault that has not happened yet.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     fn schedule(&self, n: u64, kind: FaultKind) {
         let mut r = self.shared.lock();
         let at = r.apdus + n.max(1);
@@ -269,6 +295,7 @@ impl Link for SimLink<'_> {
         let now = r.apdus;
         let mut corrupt = false;
         let mut status = None;
+        let (mut remove, mut reset) = (false, false);
         r.faults.retain(|f| {
             if f.at != now {
                 return true;
@@ -276,9 +303,22 @@ impl Link for SimLink<'_> {
             match f.kind {
                 FaultKind::CorruptMac => corrupt = true,
                 FaultKind::Status(sw) => status = Some(sw),
+                FaultKind::Remove => remove = true,
+                FaultKind::Reset => reset = true,
             }
             false
         });
+        if remove {
+            r.present = false;
+            r.insertion += 1;
+            return Err(TransportError::CardRemoved);
+        }
+        if reset {
+            r.card.reset();
+            r.reset_epoch += 1;
+            self.transport.reset_epoch = r.reset_epoch;
+            return Err(TransportError::CardReset);
+        }
         if let Some(sw) = status {
             return Ok(sw.to_vec());
         }

@@ -15,7 +15,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,8 @@ pub enum End {
 pub struct Connection {
     stream: TcpStream,
     remove: Arc<AtomicBool>,
+    /// APDUs still to answer before the card is pulled (0: no removal scheduled).
+    remove_countdown: Arc<AtomicU64>,
 }
 
 /// Removes the card from another thread: asks [`Connection::serve`] to close the connection.
@@ -109,6 +111,7 @@ pub struct Connection {
 pub struct Remover {
     stream: Arc<TcpStream>,
     remove: Arc<AtomicBool>,
+    remove_countdown: Arc<AtomicU64>,
 }
 
 impl Remover {
@@ -117,6 +120,18 @@ impl Remover {
     /// moment, between two APDUs, not in the middle of one.
     pub fn at_next_poll(&self) {
         self.remove.store(true, Ordering::SeqCst);
+    }
+
+    /// Removes the card when the `n`-th APDU from now arrives (1 = the next; 0 counts as 1),
+    /// before the card sees it: that APDU is left unanswered and the connection closed, as
+    /// when a card is pulled while the reader sends it a command.
+    pub fn before_apdu(&self, n: u64) {
+        self.remove_countdown.store(n.max(1), Ordering::SeqCst);
+    }
+
+    /// Drops a removal scheduled with [`Remover::before_apdu`] that has not happened.
+    pub fn cancel_scheduled(&self) {
+        self.remove_countdown.store(0, Ordering::SeqCst);
     }
 
     /// Removes the card now: the socket is shut down, whatever is in flight fails.
@@ -132,7 +147,11 @@ impl Connection {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         quickack(&stream);
-        Ok(Connection { stream, remove: Arc::new(AtomicBool::new(false)) })
+        Ok(Connection {
+            stream,
+            remove: Arc::new(AtomicBool::new(false)),
+            remove_countdown: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// Connects to vpcd at `addr`, retrying every 100 ms while nothing listens there yet, for at
@@ -150,7 +169,11 @@ impl Connection {
 
     /// A handle that removes the card from another thread.
     pub fn remover(&self) -> io::Result<Remover> {
-        Ok(Remover { stream: Arc::new(self.stream.try_clone()?), remove: self.remove.clone() })
+        Ok(Remover {
+            stream: Arc::new(self.stream.try_clone()?),
+            remove: self.remove.clone(),
+            remove_countdown: self.remove_countdown.clone(),
+        })
     }
 
     /// Serves `card` until the card is removed or vpcd closes the connection. `latency` delays
@@ -197,6 +220,10 @@ impl Connection {
                 }
                 [_] => {} // an unknown control byte: vpcd expects no reply
                 apdu => {
+                    if self.pull_now() {
+                        self.remove.store(true, Ordering::SeqCst);
+                        return Ok(self.end(End::Removed));
+                    }
                     let start = Instant::now();
                     let mut response = card.process(apdu);
                     if response.len() < 2 {
@@ -212,6 +239,13 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Counts one APDU against a removal scheduled with [`Remover::before_apdu`]: true when
+    /// this is the APDU before which the card leaves.
+    fn pull_now(&self) -> bool {
+        let step = |n: u64| (n > 0).then(|| n - 1);
+        matches!(self.remove_countdown.fetch_update(Ordering::SeqCst, Ordering::SeqCst, step), Ok(1))
     }
 
     fn end(&self, end: End) -> End {
@@ -400,6 +434,31 @@ mod tests {
         vpcd.send(&[0x04]);
         assert_eq!(vpcd.recv(), None);
         assert_eq!(server.join().unwrap(), End::Removed);
+    }
+
+    #[test]
+    fn removal_before_the_nth_apdu() {
+        let (mut vpcd, conn) = start();
+        let remover = conn.remover().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut card = TinyCard { resets: 0, selected: false };
+            let end = conn.serve(&mut card, &mut Latency::default(), &mut |_| {}).unwrap();
+            (end, card.selected)
+        });
+        vpcd.send(&[0x01]);
+        assert_eq!(vpcd.exchange(&[0x04]).len(), 5);
+        // Scheduled and cancelled: nothing happens.
+        remover.before_apdu(1);
+        remover.cancel_scheduled();
+        assert_eq!(vpcd.exchange(&[0x00, 0xCA, 0x00, 0x00, 0x01]), [0x00, 0x90, 0x00]);
+        remover.before_apdu(2);
+        // The first APDU is answered, presence polls too ...
+        assert_eq!(vpcd.exchange(&[0x00, 0xCA, 0x00, 0x00, 0x01]), [0x00, 0x90, 0x00]);
+        assert_eq!(vpcd.exchange(&[0x04]).len(), 5);
+        // ... the second is left unanswered and never reaches the card.
+        vpcd.send(&[0x00, 0xA4, 0x00, 0x00]);
+        assert_eq!(vpcd.recv(), None);
+        assert_eq!(server.join().unwrap(), (End::Removed, false));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
 //! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
+//! - `soak [--minutes N]`: concurrent signing processes, card resets and removals (not in `test`).
 //!
 //! The isolated stack (pcscd + vpcd + cie-sim in a private namespace) needs root; see
 //! `cie_sim::stack` and TESTING.md.
@@ -24,6 +25,7 @@ mod deb;
 mod fuzz;
 mod header;
 mod install;
+mod soak;
 
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
 /// libpcsclite through pkg-config; the stack runs pcscd with vsmartcard's vpcd driver and
@@ -83,6 +85,10 @@ commands:
                      Markdown table of the user-visible operations through pcscd: APDUs,
                      bytes, host CPU, wall time (both latency models unless one is named);
                      Chromium and Firefox logins in a second table
+  soak [--minutes N] 3 processes (8 + 1 + 1 threads) sign through the PKCS#11 module against
+                     one card behind an isolated pcscd while a 4th resets the card every 3 s
+                     and the card is pulled twice; checks every signature, deadlocks,
+                     descriptors and memory (default 3 minutes; not part of `test`)
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
         "bench-latency" => bench_latency(rest),
         "bench-report" => bench_report::bench_report(rest),
         "fuzz" => fuzz::fuzz(rest),
+        "soak" => soak::soak(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
         "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),

@@ -7,13 +7,16 @@
 //! ```
 //!
 //! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
-//! `insert` (the card is inserted again: reconnect, power-on), `sign-fault none|length:N|wrong`
-//! (fault injection: every following holder-key signature is answered with N bytes, or is a
-//! wrong signature of the right length, or is correct again; acknowledged with
-//! `cie-sim: sign fault ...`), `quit` (or end of input). The card, with its PIN and PUK
-//! counters, lives as long as the process, across removals.
+//! `remove-before N` (the card leaves when the N-th APDU from now arrives, before it sees it:
+//! pulled while the reader sends a command), `remove-cancel` (drop a scheduled removal), `insert`
+//! (the card is inserted again: reconnect, power-on), `sign-fault none|length:N|wrong` (fault
+//! injection: every following holder-key signature is answered with N bytes, or is a wrong
+//! signature of the right length, or is correct again; acknowledged with `cie-sim: sign fault
+//! ...`), `quit` (or end of input). The card, with its PIN and PUK counters, lives as long as the
+//! process, across removals.
 //! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`,
-//! `cie-sim: sign fault ...`) are what `cie_sim::stack::VirtualStack` waits for.
+//! `cie-sim: removal scheduled`, `cie-sim: sign fault ...`) are what
+//! `cie_sim::stack::VirtualStack` waits for.
 
 use std::io::BufRead;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -27,7 +30,7 @@ use cie_sim::card::{SignFault, SignFaultSwitch};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
-use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED, LOG_SIGN_FAULT};
+use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED, LOG_SCHEDULED, LOG_SIGN_FAULT};
 use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
@@ -171,7 +174,7 @@ fn main() -> ExitCode {
             Ok(End::Removed) => {
                 // Mark first: whoever reads the line may send `insert` at once.
                 shared.removed.store(true, Ordering::SeqCst);
-                eprintln!("{LOG_REMOVED}");
+                eprintln!("{LOG_REMOVED} (PIN tries left {})", card.pin_tries_left());
                 if shared.quit.load(Ordering::SeqCst) {
                     return ExitCode::SUCCESS;
                 }
@@ -229,6 +232,22 @@ fn read_controls(shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Co
                 }
                 None => eprintln!("cie-sim: remove: the card is not in the reader"),
             },
+            cmd if cmd.starts_with("remove-before ") => {
+                match (cmd["remove-before ".len()..].trim().parse::<u64>(), current_remover(shared)) {
+                    (Ok(n), Some(r)) => {
+                        r.before_apdu(n);
+                        eprintln!("{LOG_SCHEDULED} before APDU {n} from now");
+                    }
+                    (Err(_), _) => eprintln!("cie-sim: remove-before: expected a number, got {cmd:?}"),
+                    (_, None) => eprintln!("cie-sim: remove-before: the card is not in the reader"),
+                }
+            }
+            "remove-cancel" => {
+                if let Some(r) = current_remover(shared) {
+                    r.cancel_scheduled();
+                }
+                eprintln!("{LOG_SCHEDULED}: none");
+            }
             "insert" => {
                 if shared.removed.load(Ordering::SeqCst) {
                     let _ = tx.send(Control::Insert);
@@ -238,7 +257,9 @@ fn read_controls(shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Co
             }
             "quit" => break,
             "" => {}
-            other => eprintln!("cie-sim: unknown control {other:?} (remove, insert, sign-fault, quit)"),
+            other => eprintln!(
+                "cie-sim: unknown control {other:?} (remove, remove-before N, remove-cancel, insert, sign-fault, quit)"
+            ),
         }
     }
     shared.quit.store(true, Ordering::SeqCst);
