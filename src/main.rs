@@ -53,7 +53,9 @@ fn main() -> ExitCode {
         Command::Readers => cmd::readers::run(&ctx),
         Command::Info => cmd::info::run(&ctx),
         Command::Cert { format, output } => cmd::cert::run(&ctx, format, output.as_deref()),
-        Command::Sign { format: SignFormat::Raw, hash, input, output, .. } => cmd::sign::run(&ctx, hash, &input, &output),
+        Command::Sign { format: SignFormat::Raw, hash, input, output, .. } => {
+            cmd::sign::run(&ctx, hash, &input, &output)
+        }
         Command::Sign { format, hash, input, output, cosign } => {
             cmd::document::sign(&ctx, format, hash, &input, &output, cosign)
         }

@@ -140,7 +140,8 @@ pub fn check(leaf: &Cert, intermediates: &[Cert], trust: &Trust, at: Duration) -
         for anchor in trust.anchors.iter().filter(named) {
             match signed_by(&current, anchor) {
                 Ok(()) if !anchor.valid_at(at) => {
-                    last_error = Some(format!("the CA certificate \"{}\" is not valid at the signing time", anchor.subject()))
+                    last_error =
+                        Some(format!("the CA certificate \"{}\" is not valid at the signing time", anchor.subject()))
                 }
                 Ok(()) => return Chain::Trusted(anchor.subject()),
                 Err(e) => last_error = Some(e),

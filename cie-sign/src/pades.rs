@@ -180,7 +180,8 @@ fn fields(doc: &Document) -> Vec<(String, Option<Vec<u8>>, Dictionary)> {
         return out;
     };
     let mut seen = HashSet::new();
-    let mut stack: Vec<(Object, String, Option<Vec<u8>>)> = list.iter().rev().map(|o| (o.clone(), String::new(), None)).collect();
+    let mut stack: Vec<(Object, String, Option<Vec<u8>>)> =
+        list.iter().rev().map(|o| (o.clone(), String::new(), None)).collect();
     while let Some((obj, parent, parent_ft)) = stack.pop() {
         if let Object::Reference(id) = obj {
             if !seen.insert(id) || seen.len() > 100_000 {
@@ -197,7 +198,11 @@ fn fields(doc: &Document) -> Vec<(String, Option<Vec<u8>>, Dictionary)> {
         };
         let ft = dict.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).ok().or(parent_ft);
         match dict.get(b"Kids").and_then(|k| doc.dereference(k)).and_then(|(_, o)| o.as_array()) {
-            Ok(kids) if kids.iter().any(|k| doc.dereference(k).and_then(|(_, o)| o.as_dict()).is_ok_and(|d| d.has(b"T"))) => {
+            Ok(kids)
+                if kids
+                    .iter()
+                    .any(|k| doc.dereference(k).and_then(|(_, o)| o.as_dict()).is_ok_and(|d| d.has(b"T"))) =>
+            {
                 for k in kids.iter().rev() {
                     stack.push((k.clone(), name.clone(), ft.clone()));
                 }
@@ -256,7 +261,10 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
         ("Type", Object::Name(b"Sig".to_vec())),
         ("Filter", Object::Name(b"Adobe.PPKLite".to_vec())),
         ("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec())),
-        ("ByteRange", Object::Array(vec![Object::Integer(0), PLACEHOLDER.into(), PLACEHOLDER.into(), PLACEHOLDER.into()])),
+        (
+            "ByteRange",
+            Object::Array(vec![Object::Integer(0), PLACEHOLDER.into(), PLACEHOLDER.into(), PLACEHOLDER.into()]),
+        ),
         ("Contents", Object::String(vec![0; options.reserve], StringFormat::Hexadecimal)),
         ("M", Object::String(pdf_date(now)?.into_bytes(), StringFormat::Literal)),
     ]));

@@ -143,12 +143,10 @@ fn find_certificate<'a>(certs: &'a [Cert], sid: &SignerIdentifier) -> Option<&'a
         SignerIdentifier::IssuerAndSerialNumber(isn) => {
             c.cert.tbs_certificate.issuer == isn.issuer && c.cert.tbs_certificate.serial_number == isn.serial_number
         }
-        SignerIdentifier::SubjectKeyIdentifier(ski) => {
-            c.cert.tbs_certificate.extensions.iter().flatten().any(|e| {
-                e.extn_id == ObjectIdentifier::new_unwrap("2.5.29.14")
-                    && SubjectKeyIdentifier::from_der(e.extn_value.as_bytes()).ok().as_ref() == Some(ski)
-            })
-        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => c.cert.tbs_certificate.extensions.iter().flatten().any(|e| {
+            e.extn_id == ObjectIdentifier::new_unwrap("2.5.29.14")
+                && SubjectKeyIdentifier::from_der(e.extn_value.as_bytes()).ok().as_ref() == Some(ski)
+        }),
     })
 }
 
@@ -333,7 +331,8 @@ pub fn verify_p7m(p7m: &[u8], detached: Option<&mut dyn Read>, trust: &Trust) ->
         }
         (None, Some(reader)) => {
             // Hash the content once per algorithm in use, streaming.
-            let algs: Vec<HashAlg> = sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)).collect();
+            let algs: Vec<HashAlg> =
+                sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)).collect();
             let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
             for a in algs {
                 if !hashers.iter().any(|(b, _)| *b == a) {

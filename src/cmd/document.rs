@@ -217,11 +217,7 @@ pub fn verify(ctx: &Ctx, file: &Path, ca: &[PathBuf], content: Option<&Path>) ->
         Some(_) => None,
         None => {
             let name = file.to_string_lossy();
-            [".p7s", ".P7S"]
-                .iter()
-                .find_map(|ext| name.strip_suffix(ext))
-                .map(PathBuf::from)
-                .filter(|p| p.is_file())
+            [".p7s", ".P7S"].iter().find_map(|ext| name.strip_suffix(ext)).map(PathBuf::from).filter(|p| p.is_file())
         }
     };
     let report: Report = cie_sign::verify_file(file, content.or(guessed.as_deref()), &trust)?;
