@@ -43,7 +43,15 @@ const PACKAGES: &[&str] = &[
     "libengine-pkcs11-openssl",
     "curl",
     "openjdk-17-jdk-headless",
+    // Document signatures: poppler's pdfsig; Python for pyHanko's virtual environment.
+    "poppler-utils",
+    "python3",
+    "python3-venv",
 ];
+
+/// pyHanko, installed from PyPI into `target/pyhanko-venv` for the document-signature tests
+/// (tests/cli_document.rs, cie-pkcs11's pyHanko PKCS#11 test); versions pinned.
+const PYHANKO_PACKAGES: &[&str] = &["pyHanko[pkcs11]==0.38.0", "pyhanko-cli==0.6.0"];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
@@ -65,7 +73,7 @@ commands:
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
-  install-deps       only install the missing system packages
+  install-deps       only install the missing system packages (and pyHanko's venv)
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
   install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
                      build libcie_pkcs11.so (release) and install it with its p11-kit module file";
@@ -84,7 +92,7 @@ fn main() -> ExitCode {
         "bench-report" => bench_report::bench_report(rest),
         "fuzz" => fuzz::fuzz(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
-        "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
+        "install-deps" => ensure_packages().and_then(|()| ensure_pyhanko()).map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "-h" | "--help" | "help" => {
@@ -197,10 +205,33 @@ fn ensure_packages() -> Result<()> {
     run(&mut install)
 }
 
+/// The pyHanko virtual environment, created and filled when missing; returns the `pyhanko`
+/// executable.
+fn ensure_pyhanko() -> Result<PathBuf> {
+    let venv = target_dir().join("pyhanko-venv");
+    let exe = venv.join("bin").join("pyhanko");
+    if exe.is_file() {
+        step(&format!("pyHanko present: {}", exe.display()));
+        return Ok(exe);
+    }
+    step(&format!("installing pyHanko into {}", venv.display()));
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv).stdin(Stdio::null()))?;
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(PYHANKO_PACKAGES)
+        .stdin(Stdio::null()))?;
+    if exe.is_file() {
+        Ok(exe)
+    } else {
+        Err(format!("{} missing after pip install", exe.display()))
+    }
+}
+
 fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages()?;
+    let pyhanko = ensure_pyhanko()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
-    run(cargo().args(["test", "--workspace"]).args(extra))?;
+    run(cargo().args(["test", "--workspace"]).args(extra).env("CIE_PYHANKO", pyhanko))?;
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
 }
