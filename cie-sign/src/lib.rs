@@ -58,16 +58,21 @@ pub use pades::PadesOptions;
 pub use signer::Signer;
 pub use verify::{DocumentKind, Report, SignatureReport};
 
+/// An I/O error that names its file.
+fn with_path(path: &Path, e: std::io::Error) -> Error {
+    Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
 /// Verifies a signed file: a PDF (every signature) or a `.p7m` (every signer); a detached
 /// signature needs its content file in `content`.
 pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result<Report> {
-    let data = std::fs::read(path)?;
+    let data = std::fs::read(path).map_err(|e| with_path(path, e))?;
     if data.starts_with(b"%PDF-") {
         return pades::verify_pdf(&data, trust);
     }
     match content {
         Some(c) => {
-            let mut f = std::io::BufReader::new(std::fs::File::open(c)?);
+            let mut f = std::io::BufReader::new(std::fs::File::open(c).map_err(|e| with_path(c, e))?);
             verify::verify_p7m(&data, Some(&mut f), trust)
         }
         None => verify::verify_p7m(&data, None, trust),
