@@ -104,7 +104,7 @@ pub fn signed_attributes(
 
 /// The single value of attribute `oid`, if present; an error if it has several values or
 /// appears twice (RFC 5652 §11: these attributes are single-valued).
-pub fn single_value<'a>(attrs: &'a SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&'a Any>, String> {
+pub fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, String> {
     let mut found = None;
     for a in attrs.iter().filter(|a| a.oid == oid) {
         if found.is_some() || a.values.len() != 1 {

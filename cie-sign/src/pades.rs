@@ -360,7 +360,7 @@ fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -
         .and_then(Object::as_array)
         .ok()
         .and_then(|a| a.iter().map(|o| o.as_i64().ok().and_then(|v| usize::try_from(v).ok())).collect());
-    let Some([a, b, c, d]) = range.as_deref().map(|r| <[usize; 4]>::try_from(r).ok()).flatten() else {
+    let Some([a, b, c, d]) = range.as_deref().and_then(|r| <[usize; 4]>::try_from(r).ok()) else {
         return bad("the signature has no valid /ByteRange");
     };
     let end = c.checked_add(d).filter(|&e| e <= pdf.len());
