@@ -411,21 +411,38 @@ fn pades_signed_once_twice_and_after_openssl_verified_by_pdfsig_pyhanko_and_cie(
     pyhanko_validates_pdf(&config, &both, 2);
 }
 
+/// 300 MiB: beyond the 256 MiB the `der` crate's lengths reach, so the streamed paths (sign,
+/// verify, extract) are the ones exercised.
 #[test]
-fn hundred_megabytes_are_signed_streaming() {
+fn three_hundred_megabytes_are_signed_verified_and_extracted_streaming() {
     let card = Card::start("large");
     let ca = citizen_ca(&card);
     let big = card.path("large.bin");
     let f = std::fs::File::create(&big).unwrap();
-    f.set_len(100 * 1024 * 1024).unwrap();
+    f.set_len(SIZE).unwrap();
     drop(f);
     let r = card.cie(&["sign", "--format", "cades", "--pin-stdin", "-q", "-i", s(&big)], TEST_PIN);
     assert_eq!(r.code, Some(0), "{r:?}");
     let p7m = card.path("large.bin.p7m");
-    assert!(std::fs::metadata(&p7m).unwrap().len() > 100 * 1024 * 1024);
+    assert!(std::fs::metadata(&p7m).unwrap().len() > SIZE);
     let (ok, err) = openssl_cms_verify(&p7m, &ca, None, &card.path("large.out"));
     assert!(ok, "{err}");
-    assert_eq!(std::fs::metadata(card.path("large.out")).unwrap().len(), 100 * 1024 * 1024);
+    assert_eq!(std::fs::metadata(card.path("large.out")).unwrap().len(), SIZE);
+    std::fs::remove_file(card.path("large.out")).unwrap();
     let r = card.cie(&["verify", s(&p7m), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(0), "{r:?}");
+    let extracted = card.path("extracted.bin");
+    let r = card.cie(&["extract", s(&p7m), "-o", s(&extracted)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(std::fs::metadata(&extracted).unwrap().len(), SIZE);
+    // A changed byte deep inside the content is found by the streamed verification.
+    drop(std::fs::remove_file(&extracted));
+    let mut f = std::fs::OpenOptions::new().write(true).open(&p7m).unwrap();
+    std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(SIZE / 2)).unwrap();
+    std::io::Write::write_all(&mut f, b"!").unwrap();
+    drop(f);
+    let r = card.cie(&["verify", s(&p7m), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
 }
+
+const SIZE: u64 = 300 * 1024 * 1024;

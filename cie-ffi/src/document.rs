@@ -464,8 +464,8 @@ pub unsafe extern "C" fn cie_report_free(report: *mut cie_report) {
     }
 }
 
-/// Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path`, without
-/// checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
+/// Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path` (streamed: any
+/// size), without checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
 /// unreadable signature.
 ///
 /// # Safety
@@ -476,8 +476,25 @@ pub unsafe extern "C" fn cie_extract_file(p7m_path: *const c_char, output_path: 
         // SAFETY: forwarded contract.
         let (input, output) =
             unsafe { (args::string(p7m_path, "p7m_path")?, args::string(output_path, "output_path")?) };
-        let content = cades::extract(&std::fs::read(input).map_err(io(input))?)?;
-        std::fs::write(output, content).map_err(io(output))
+        let mut p7m = std::io::BufReader::new(std::fs::File::open(input).map_err(io(input))?);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(output).map_err(io(output))?);
+        let streamed = cades::extract_to(&mut p7m, &mut out);
+        let result = match streamed {
+            Ok(_) => {
+                use std::io::Write;
+                out.flush().map_err(io(output))
+            }
+            // Not a DER .p7m (Base64 text, say): decoded in memory.
+            Err(_) => {
+                drop(out);
+                let content = cades::extract(&std::fs::read(input).map_err(io(input))?)?;
+                std::fs::write(output, content).map_err(io(output))
+            }
+        };
+        if result.is_err() {
+            let _ = std::fs::remove_file(output);
+        }
+        result
     })
 }
 

@@ -17,7 +17,7 @@ use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
-use der::{Decode, Encode, Header, Length, Reader, SliceReader, Tag, TagNumber, Tagged};
+use der::{Decode, Encode, Header, Reader, SliceReader, Tag, TagNumber, Tagged};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
@@ -148,17 +148,13 @@ pub fn sign_detached(signer: &mut dyn Signer, options: &SignOptions, content: &m
     sign_digest_detached(signer, options.hash, &d, Some(options.time()?))
 }
 
-/// DER header bytes of a TLV with `tag` and content length `len`.
-fn header(tag: Tag, len: u64) -> Result<Vec<u8>> {
-    let len = Length::try_from(usize::try_from(len).map_err(|_| Error::Unsupported("content too large".into()))?)?;
-    Ok(Header::new(tag, len)?.to_der()?)
-}
+use crate::envelope::header;
 
 const EXPLICIT_0: Tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
 
 /// Writes an enveloping CAdES-BES `.p7m` of `content` to `out`, streaming: `content` is read
 /// once to hash it, the card signs, then `content` is read again and copied into the output.
-/// Memory stays bounded whatever the size (up to 4 GiB, the largest DER length handled).
+/// Memory stays bounded whatever the size.
 /// Returns the content's length. Fails if `content` changes between the two reads.
 pub fn sign_enveloping<R: Read + Seek>(
     signer: &mut dyn Signer,
@@ -187,18 +183,18 @@ pub fn sign_enveloping<R: Read + Seek>(
     let after = &body[usize::try_from(fields.position())?..];
 
     let oid_tlv = OID_DATA.to_der()?;
-    let octets_header = header(Tag::OctetString, n)?;
+    let octets_header = header(Tag::OctetString, n);
     let explicit_len = octets_header.len() as u64 + n;
-    let explicit_header = header(EXPLICIT_0, explicit_len)?;
+    let explicit_header = header(EXPLICIT_0, explicit_len);
     let encap_len = oid_tlv.len() as u64 + explicit_header.len() as u64 + explicit_len;
-    let encap_header = header(Tag::Sequence, encap_len)?;
+    let encap_header = header(Tag::Sequence, encap_len);
     let sd_len = before.len() as u64 + encap_header.len() as u64 + encap_len + after.len() as u64;
-    let sd_header = header(Tag::Sequence, sd_len)?;
-    let ci_explicit_header = header(EXPLICIT_0, sd_header.len() as u64 + sd_len)?;
+    let sd_header = header(Tag::Sequence, sd_len);
+    let ci_explicit_header = header(EXPLICIT_0, sd_header.len() as u64 + sd_len);
     let ci_oid = OID_SIGNED_DATA.to_der()?;
     let ci_len = ci_oid.len() as u64 + ci_explicit_header.len() as u64 + sd_header.len() as u64 + sd_len;
 
-    for part in [&header(Tag::Sequence, ci_len)?, &ci_oid, &ci_explicit_header, &sd_header, &before] {
+    for part in [&header(Tag::Sequence, ci_len), &ci_oid, &ci_explicit_header, &sd_header, &before] {
         out.write_all(part)?;
     }
     for part in [&encap_header, &oid_tlv, &explicit_header, &octets_header] {
@@ -252,6 +248,15 @@ pub fn extract(p7m: &[u8]) -> Result<Vec<u8>> {
     encapsulated_content(&sd)?
         .map(<[u8]>::to_vec)
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))
+}
+
+/// Streams the content of an enveloping `.p7m` (DER, any size) to `out` without checking its
+/// signatures; returns its length.
+pub fn extract_to<R: Read + Seek>(p7m: &mut R, out: &mut dyn Write) -> Result<u64> {
+    let layout = crate::envelope::layout(p7m)?
+        .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))?;
+    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, out, &mut |_| {})?;
+    Ok(layout.content_len)
 }
 
 /// Adds `signer`'s signature (a parallel SignerInfo, "co-signature") to an existing CAdES

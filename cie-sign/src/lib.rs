@@ -40,6 +40,7 @@ mod base64;
 pub mod cades;
 pub mod chain;
 pub mod digest;
+pub mod envelope;
 mod error;
 pub mod ess;
 pub mod identity;
@@ -66,6 +67,16 @@ fn with_path(path: &Path, e: std::io::Error) -> Error {
 /// Verifies a signed file: a PDF (every signature) or a `.p7m` (every signer); a detached
 /// signature needs its content file in `content`.
 pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result<Report> {
+    let mut file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
+    let mut magic = [0u8; 5];
+    let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| with_path(path, e))?;
+    if magic[..n].starts_with(&[0x30]) {
+        // A DER .p7m: an enveloping one is verified streaming, whatever its size.
+        std::io::Seek::rewind(&mut file).map_err(|e| with_path(path, e))?;
+        if let Ok(Some(report)) = verify::verify_enveloping_file(&mut std::io::BufReader::new(file), trust) {
+            return Ok(report);
+        }
+    }
     let data = std::fs::read(path).map_err(|e| with_path(path, e))?;
     if data.starts_with(b"%PDF-") {
         return pades::verify_pdf(&data, trust);

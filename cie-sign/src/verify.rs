@@ -320,6 +320,32 @@ pub(crate) fn verify_signed_data(
     Ok(reports)
 }
 
+/// Verifies an enveloping DER `.p7m` streaming (the content is hashed from the file, never
+/// held in memory); `None` when the signature is detached.
+pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trust) -> Result<Option<Report>> {
+    let Some(layout) = crate::envelope::layout(p7m)? else {
+        return Ok(None);
+    };
+    let sd = parse_signed_data(&layout.without_content)?;
+    let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
+    for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
+        if !hashers.iter().any(|(b, _)| *b == a) {
+            hashers.push((a, digest::Hasher::new(a)));
+        }
+    }
+    let mut feed = |chunk: &[u8]| {
+        for (_, h) in hashers.iter_mut() {
+            h.update(chunk);
+        }
+    };
+    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, &mut std::io::sink(), &mut feed)?;
+    let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
+    let mut lookup =
+        |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
+    let signatures = verify_signed_data(&sd, &mut lookup, trust, None, None)?;
+    Ok(Some(Report { kind: DocumentKind::Enveloping, signatures }))
+}
+
 /// Verifies a `.p7m`: enveloping, or detached with its content in `detached`.
 pub fn verify_p7m(p7m: &[u8], detached: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
     let sd = parse_signed_data(p7m)?;

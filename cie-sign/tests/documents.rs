@@ -189,3 +189,26 @@ fn pdf_with_xref_stream_and_prepared_external_signature() {
     assert_eq!(r.signatures.len(), 2);
     assert!(r.all_valid(), "{r:?}");
 }
+
+#[test]
+fn streamed_verification_and_extraction_match_the_in_memory_ones() {
+    let (_h, mut s) = card();
+    let content = b"0123456789".repeat(100_000);
+    let mut p7m = Vec::new();
+    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m).unwrap();
+    let r = cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7m), &citizen_ca()).unwrap().unwrap();
+    assert!(r.all_valid(), "{r:?}");
+    let mut out = Vec::new();
+    assert_eq!(cades::extract_to(&mut Cursor::new(&p7m), &mut out).unwrap(), content.len() as u64);
+    assert_eq!(out, content);
+    // A byte of the content changed: the streamed check finds it too.
+    let mut t = p7m.clone();
+    t[p7m.len() / 2] ^= 1;
+    let r = cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&t), &citizen_ca()).unwrap().unwrap();
+    assert!(!r.all_valid());
+    // Detached: no layout; truncated: an error, not a panic.
+    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..]).unwrap();
+    assert!(cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7s), &Trust::none()).unwrap().is_none());
+    assert!(cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7m[..p7m.len() - 10]), &Trust::none()).is_err());
+    assert!(cades::extract_to(&mut Cursor::new(&p7m[..200]), &mut Vec::new()).is_err());
+}

@@ -264,25 +264,36 @@ pub fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
     if file == output {
         return Err(Failure::Usage("the output must be another file than the input".into()));
     }
-    let p7m = std::fs::read(file).map_err(|e| file_error(file, e))?;
-    let content = cades::extract(&p7m)?;
+    let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
+    let mut first = [0u8; 1];
+    let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
     let staged = Staged::new(output);
     let mut out = staged.create()?;
-    out.write_all(&content).and_then(|()| out.flush()).map_err(|e| file_error(output, e))?;
+    let length = if der {
+        // DER: streamed, whatever the size.
+        std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
+        cades::extract_to(&mut input, &mut out)?
+    } else {
+        // Base64 text of a .p7m: decoded in memory.
+        let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
+        out.write_all(&content).map_err(|e| file_error(output, e))?;
+        content.len() as u64
+    };
+    out.flush().map_err(|e| file_error(output, e))?;
     drop(out);
     staged.commit()?;
     if ctx.globals.json {
         let j = Json::object([
             ("file", Json::str(file.display().to_string())),
             ("output", Json::str(output.display().to_string())),
-            ("bytes", Json::Int(content.len().try_into().unwrap_or(i64::MAX))),
+            ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
         ]);
         println!("{j}");
     } else {
         println!(
             "{}: {} bytes of signed content written to {} (signatures not checked here: use cie verify)",
             file.display(),
-            content.len(),
+            length,
             output.display()
         );
     }
