@@ -487,14 +487,15 @@ cie_status cie_report_problems(const struct cie_report *report,
 void cie_report_free(struct cie_report *report);
 
 /**
- * Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path`, without
- * checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
+ * Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path` (streamed: any
+ * size), without checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
  * unreadable signature.
  *
  * # Safety
  * Both are NUL-terminated strings.
  */
-cie_status cie_extract_file(const char *p7m_path, const char *output_path);
+cie_status cie_extract_file(const char *p7m_path,
+                            const char *output_path);
 
 /**
  * Copies the content of the enveloping `.p7m` in `p7m` to `out` (size query with `out`
