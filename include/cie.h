@@ -48,15 +48,60 @@ typedef struct cie_card cie_card;
 typedef struct cie_reader_list cie_reader_list;
 
 /**
+ * The result of `cie_verify_file` or `cie_verify_buffer`: one entry per signature.
+ */
+typedef struct cie_report cie_report;
+
+/**
  * Result of every `cie_*` function that can fail: `CIE_OK` or one of the `CIE_ERR_*` codes.
  * `cie_last_error()` tells what happened in words.
  */
 typedef int cie_status;
 
 /**
+ * A document signature format for `cie_card_sign_file` and `cie_card_sign_buffer`.
+ */
+typedef int cie_format;
+
+/**
  * A hash algorithm for `cie_card_sign` and `cie_card_sign_digest`.
  */
 typedef int cie_hash;
+
+/**
+ * The certificate-path verdict of one signature in a `cie_report`.
+ */
+typedef int cie_chain;
+
+/**
+ * CAdES-BES enveloping: a `.p7m` with the content inside (ETSI EN 319 122-1 B-B).
+ */
+#define CIE_FORMAT_CADES 1
+
+/**
+ * CAdES-BES detached: the signature alone (`.p7s`).
+ */
+#define CIE_FORMAT_CADES_DETACHED 2
+
+/**
+ * PAdES B-B: the PDF with a signature appended as an incremental update (ETSI EN 319 142-1).
+ */
+#define CIE_FORMAT_PADES 3
+
+/**
+ * No trust anchor was given: who issued the certificate was not checked.
+ */
+#define CIE_CHAIN_NOT_CHECKED 0
+
+/**
+ * The certificate chains to one of the given CA certificates.
+ */
+#define CIE_CHAIN_TRUSTED 1
+
+/**
+ * It does not (see `cie_report_problems`).
+ */
+#define CIE_CHAIN_UNTRUSTED 2
 
 /**
  * SHA-1 (legacy formats only).
@@ -181,6 +226,12 @@ typedef int cie_hash;
  */
 #define CIE_ERR_INTERNAL 18
 
+/**
+ * A document or signature file that cannot be read, signed or written (not a PDF or CMS
+ * signature the library handles, an encrypted PDF, an I/O error).
+ */
+#define CIE_ERR_DOCUMENT 19
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -280,6 +331,182 @@ cie_status cie_card_certificate(const struct cie_card *card, uint8_t *buf, size_
  * `card` is a live handle.
  */
 cie_status cie_card_logout(const struct cie_card *card);
+
+/**
+ * Signs the file `input_path` into `output_path` in `format` with `hash`. A CAdES enveloping
+ * signature is streamed (the input is read twice, never held in memory: any size up to 4 GiB);
+ * PAdES appends to a copy of the PDF, so earlier signatures stay valid. Needs the PIN
+ * (`CIE_ERR_LOGIN_REQUIRED`); an unreadable input or a PDF that cannot be signed fails with
+ * `CIE_ERR_DOCUMENT` before the card is used. The output is written to a temporary file
+ * renamed into place, so a failure leaves no partial output.
+ *
+ * # Safety
+ * `card` is a live handle; `input_path` and `output_path` are NUL-terminated strings.
+ */
+cie_status cie_card_sign_file(const struct cie_card *card,
+                              cie_format format,
+                              cie_hash hash,
+                              const char *input_path,
+                              const char *output_path);
+
+/**
+ * Signs `data` in `format` with `hash` into the caller's buffer `out`. The exact size is only
+ * known after signing, so with `out` NULL `*out_len` receives an upper bound (nothing is
+ * signed); on success `*out_len` is the size written. For `CIE_FORMAT_PADES`, `data` is a PDF.
+ * Needs the PIN. Memory: the whole output is built in memory (use `cie_card_sign_file` for
+ * large files).
+ *
+ * # Safety
+ * `card` is a live handle; `data` has `data_len` readable bytes; `out_len` is writable; `out`
+ * is NULL or has `*out_len` writable bytes.
+ */
+cie_status cie_card_sign_buffer(const struct cie_card *card,
+                                cie_format format,
+                                cie_hash hash,
+                                const uint8_t *data,
+                                size_t data_len,
+                                uint8_t *out,
+                                size_t *out_len);
+
+/**
+ * Verifies every signature of a signed file: a PDF, or a CAdES `.p7m`/`.p7s` (a detached one
+ * with its content in `content_path`, else NULL). `ca_paths` lists `ca_count` CA certificate
+ * files (PEM or DER) to check the signers' chains against; with none, chains are reported as
+ * `CIE_CHAIN_NOT_CHECKED`. Returns `CIE_OK` with `*report` set even when signatures are
+ * invalid (ask `cie_report_all_valid`); `CIE_ERR_DOCUMENT` when the file is not a signature
+ * the library can read. Free the report with `cie_report_free`.
+ *
+ * # Safety
+ * `path` is a NUL-terminated string; `content_path` is NULL or one; `ca_paths` as above;
+ * `report` is writable.
+ */
+cie_status cie_verify_file(const char *path,
+                           const char *content_path,
+                           const char *const *ca_paths,
+                           size_t ca_count,
+                           struct cie_report **report);
+
+/**
+ * As `cie_verify_file`, on memory: `data` is a PDF or a `.p7m`/`.p7s`; `content` the content
+ * of a detached signature (NULL otherwise); `ca` one or more CA certificates (PEM or DER, NULL
+ * for none).
+ *
+ * # Safety
+ * Each pointer is NULL (with length 0) or has its length in readable bytes; `report` is
+ * writable.
+ */
+cie_status cie_verify_buffer(const uint8_t *data,
+                             size_t data_len,
+                             const uint8_t *content,
+                             size_t content_len,
+                             const uint8_t *ca,
+                             size_t ca_len,
+                             struct cie_report **report);
+
+/**
+ * The number of signatures in the report (0 for NULL).
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+size_t cie_report_count(const struct cie_report *report);
+
+/**
+ * 1 when the document has at least one signature and every one is valid, else 0.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+int cie_report_all_valid(const struct cie_report *report);
+
+/**
+ * 1 when signature `index` is valid (intact, well-formed, certificate valid at signing time,
+ * and chaining to a given CA when CAs were given), 0 otherwise or out of range.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+int cie_report_valid(const struct cie_report *report, size_t index);
+
+/**
+ * The chain verdict of signature `index` (`CIE_CHAIN_*`); `CIE_CHAIN_UNTRUSTED` out of range.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+cie_chain cie_report_chain(const struct cie_report *report, size_t index);
+
+/**
+ * The signer's name ("Given-name Surname") of signature `index`; empty if unknown.
+ *
+ * # Safety
+ * `report` is a live report; `len` is writable; `buf` is NULL or has `*len` writable bytes.
+ */
+cie_status cie_report_signer(const struct cie_report *report, size_t index, char *buf, size_t *len);
+
+/**
+ * The signer's fiscal code (codice fiscale) of signature `index`; empty if the certificate
+ * carries none.
+ *
+ * # Safety
+ * As `cie_report_signer`.
+ */
+cie_status cie_report_fiscal_code(const struct cie_report *report,
+                                  size_t index,
+                                  char *buf,
+                                  size_t *len);
+
+/**
+ * The signing time claimed by the signer of signature `index`, "YYYY-MM-DDTHH:MM:SSZ";
+ * empty if none.
+ *
+ * # Safety
+ * As `cie_report_signer`.
+ */
+cie_status cie_report_signing_time(const struct cie_report *report,
+                                   size_t index,
+                                   char *buf,
+                                   size_t *len);
+
+/**
+ * Why signature `index` is not valid, one reason per line; empty when it is valid.
+ *
+ * # Safety
+ * As `cie_report_signer`.
+ */
+cie_status cie_report_problems(const struct cie_report *report,
+                               size_t index,
+                               char *buf,
+                               size_t *len);
+
+/**
+ * Frees a report (NULL is allowed).
+ *
+ * # Safety
+ * `report` is NULL or a report not yet freed.
+ */
+void cie_report_free(struct cie_report *report);
+
+/**
+ * Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path` (streamed: any
+ * size), without checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
+ * unreadable signature.
+ *
+ * # Safety
+ * Both are NUL-terminated strings.
+ */
+cie_status cie_extract_file(const char *p7m_path,
+                            const char *output_path);
+
+/**
+ * Copies the content of the enveloping `.p7m` in `p7m` to `out` (size query with `out`
+ * NULL), without checking its signatures.
+ *
+ * # Safety
+ * `p7m` has `p7m_len` readable bytes; `out_len` is writable; `out` is NULL or has `*out_len`
+ * writable bytes.
+ */
+cie_status cie_extract_buffer(const uint8_t *p7m, size_t p7m_len, uint8_t *out, size_t *out_len);
 
 /**
  * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so

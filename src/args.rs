@@ -15,9 +15,20 @@ commands:
   info                            reader, card generation, ATR, NIS, PIN tries left
                                   (with --login or --pin-stdin also the card number and holder)
   cert [--pem|--der] [-o FILE]    export the holder's certificate (PEM by default; needs the PIN)
-  sign [--hash ALG] -i FILE -o SIG
-                                  sign FILE with the card (RSA PKCS#1 v1.5); SIG gets the raw
-                                  signature. ALG: sha256 (default), sha384, sha512, sha224, sha1
+  sign [--format F] [--hash ALG] [--cosign] -i FILE [-o OUT]
+                                  sign FILE with the card. F: raw (default: OUT gets the bare
+                                  RSA PKCS#1 v1.5 signature; -o needed), cades (FILE.p7m with
+                                  FILE inside), cades-detached (FILE.p7s), pades (a signed PDF,
+                                  FILE-signed.pdf; earlier signatures stay valid). --cosign:
+                                  FILE is a .p7m, add a signature to it (cades).
+                                  ALG: sha256 (default), sha384, sha512, sha224, sha1
+  verify FILE [--ca CERT]... [--content DATA]
+                                  check every signature of a .p7m/.p7s or PDF: integrity, signed
+                                  attributes, certificate validity at signing time and, with
+                                  --ca (PEM or DER, repeatable), the chain to that CA. DATA is
+                                  the signed file of a detached signature. Exit 0 only if all
+                                  signatures are valid
+  extract FILE.p7m [-o OUT]       write the signed content of a .p7m (default: FILE without .p7m)
   verify-sod [--csca FILE]        passive authentication: check EF.SOD against the card's data,
                                   and the Document Signer against a CSCA certificate (PEM or DER)
   pin change                      change the PIN (asks the current PIN, then the new one twice)
@@ -79,11 +90,31 @@ pub enum Command {
     },
     /// `cie sign`.
     Sign {
+        /// `--format`.
+        format: SignFormat,
         /// `--hash`.
         hash: HashAlg,
-        /// `-i FILE` (`-`: standard input).
+        /// `-i FILE` (`-`: standard input, raw only).
         input: PathBuf,
-        /// `-o SIG` (`-`: standard output).
+        /// `-o OUT` (`-`: standard output, raw only); the default name for the other formats.
+        output: PathBuf,
+        /// `--cosign`: add a signature to the `.p7m` given as input.
+        cosign: bool,
+    },
+    /// `cie verify`.
+    Verify {
+        /// The signed file.
+        file: PathBuf,
+        /// `--ca FILE`, repeatable.
+        ca: Vec<PathBuf>,
+        /// `--content DATA`: the content of a detached signature.
+        content: Option<PathBuf>,
+    },
+    /// `cie extract`.
+    Extract {
+        /// The `.p7m`.
+        file: PathBuf,
+        /// `-o OUT`.
         output: PathBuf,
     },
     /// `cie verify-sod`.
@@ -105,6 +136,44 @@ pub enum Command {
     Version,
 }
 
+/// What `cie sign` produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignFormat {
+    /// The bare RSA PKCS#1 v1.5 signature.
+    Raw,
+    /// An enveloping CAdES `.p7m`.
+    Cades,
+    /// A detached CAdES signature.
+    CadesDetached,
+    /// A PAdES-signed PDF.
+    Pades,
+}
+
+impl SignFormat {
+    fn from_name(name: &str) -> Option<SignFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "raw" => Some(SignFormat::Raw),
+            "cades" | "p7m" => Some(SignFormat::Cades),
+            "cades-detached" | "p7s" => Some(SignFormat::CadesDetached),
+            "pades" | "pdf" => Some(SignFormat::Pades),
+            _ => None,
+        }
+    }
+
+    /// The output name when `-o` is not given: `FILE.p7m`, `FILE.p7s`, `FILE-signed.pdf`.
+    fn default_output(self, input: &str) -> Option<String> {
+        match self {
+            SignFormat::Raw => None,
+            SignFormat::Cades => Some(format!("{input}.p7m")),
+            SignFormat::CadesDetached => Some(format!("{input}.p7s")),
+            SignFormat::Pades => {
+                let stem = input.strip_suffix(".pdf").or_else(|| input.strip_suffix(".PDF")).unwrap_or(input);
+                Some(format!("{stem}-signed.pdf"))
+            }
+        }
+    }
+}
+
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
@@ -123,6 +192,10 @@ struct Seen {
     input: Option<String>,
     hash: Option<String>,
     csca: Option<String>,
+    format: Option<String>,
+    ca: Vec<String>,
+    content: Option<String>,
+    cosign: bool,
 }
 
 /// Parses the arguments after the program name. The error is a message for the user.
@@ -171,6 +244,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             "-i" | "--input" | "--in" => seen.input = Some(value("a file name")?),
             "--hash" => seen.hash = Some(value("an algorithm: sha256, sha384, sha512, sha224 or sha1")?),
             "--csca" => seen.csca = Some(value("a CSCA certificate file")?),
+            "--format" | "-f" => seen.format = Some(value("a format: cades, cades-detached, pades or raw")?),
+            "--ca" => seen.ca.push(value("a CA certificate file (PEM or DER)")?),
+            "--content" => seen.content = Some(value("the signed file of a detached signature")?),
+            "--cosign" => seen.cosign = true,
             s if s.starts_with('-') && s != "-" => return Err(format!("unknown option {s}")),
             _ => words.push(arg),
         }
@@ -196,24 +273,56 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             }
         }
         ["sign"] => {
+            let format = match seen.format.take() {
+                None => SignFormat::Raw,
+                Some(f) => SignFormat::from_name(&f)
+                    .ok_or_else(|| format!("unknown format {f:?}: use cades, cades-detached, pades or raw"))?,
+            };
             let hash = match seen.hash.take() {
                 None => HashAlg::Sha256,
                 Some(h) => HashAlg::from_name(&h)
                     .ok_or_else(|| format!("unknown hash {h:?}: use sha256, sha384, sha512, sha224 or sha1"))?,
             };
             let input = seen.input.take().ok_or("sign needs -i FILE, the file to sign")?;
-            let output = seen.output.take().ok_or("sign needs -o SIG, where to write the signature")?;
+            let output = match seen.output.take().or_else(|| format.default_output(&input)) {
+                Some(o) => o,
+                None => return Err("sign needs -o SIG, where to write the signature".into()),
+            };
             if input == "-" && globals.pin_source == PinSource::Stdin {
                 return Err("-i - and --pin-stdin both want standard input: give the data as a file".into());
             }
-            Command::Sign { hash, input: input.into(), output: output.into() }
+            if format != SignFormat::Raw && (input == "-" || output == "-") {
+                return Err("signed documents are read from and written to files: give -i FILE and -o OUT".into());
+            }
+            let cosign = std::mem::take(&mut seen.cosign);
+            if cosign && format != SignFormat::Cades {
+                return Err("--cosign adds a signature to a .p7m: use it with --format cades".into());
+            }
+            Command::Sign { format, hash, input: input.into(), output: output.into(), cosign }
+        }
+        ["verify"] => return Err("verify needs the signed FILE".into()),
+        ["verify", file] => Command::Verify {
+            file: file.into(),
+            ca: std::mem::take(&mut seen.ca).into_iter().map(PathBuf::from).collect(),
+            content: seen.content.take().map(PathBuf::from),
+        },
+        ["extract"] => return Err("extract needs the .p7m FILE".into()),
+        ["extract", file] => {
+            let output = match seen.output.take() {
+                Some(o) => o,
+                None => match file.strip_suffix(".p7m").or_else(|| file.strip_suffix(".P7M")) {
+                    Some(stem) if !stem.is_empty() => stem.to_owned(),
+                    _ => return Err("extract needs -o OUT (the file name does not end in .p7m)".into()),
+                },
+            };
+            Command::Extract { file: file.into(), output: output.into() }
         }
         ["verify-sod"] => Command::VerifySod { csca: seen.csca.take().map(PathBuf::from) },
         ["pin", "change"] => Command::PinChange,
         ["pin", "unblock"] => Command::PinUnblock,
         ["pin", ..] => return Err("use cie pin change or cie pin unblock".into()),
         ["demo"] => Command::Demo,
-        [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo"].contains(c) => {
+        [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo", "verify", "extract"].contains(c) => {
             return Err(format!("unexpected argument {:?} after {c}", words[1]))
         }
         [c, ..] => return Err(format!("unknown command {c:?}")),
@@ -226,6 +335,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         (seen.input.is_some(), "-i"),
         (seen.hash.is_some(), "--hash"),
         (seen.csca.is_some(), "--csca"),
+        (seen.format.is_some(), "--format"),
+        (!seen.ca.is_empty(), "--ca"),
+        (seen.content.is_some(), "--content"),
+        (seen.cosign, "--cosign"),
     ];
     let applies = |opt: &str| match &command {
         Command::Cert { .. } => matches!(opt, "--pem" | "--der" | "-o"),
@@ -257,10 +370,46 @@ mod tests {
         let i = p("sign --pin-stdin --hash=SHA-512 -i in -o out").unwrap();
         assert_eq!(i.globals.pin_source, PinSource::Stdin);
         assert!(i.globals.login);
-        assert_eq!(i.command, Command::Sign { hash: HashAlg::Sha512, input: "in".into(), output: "out".into() });
+        let sign = |format, hash, input: &str, output: &str, cosign| Command::Sign {
+            format,
+            hash,
+            input: input.into(),
+            output: output.into(),
+            cosign,
+        };
+        assert_eq!(i.command, sign(SignFormat::Raw, HashAlg::Sha512, "in", "out", false));
+        assert_eq!(p("sign -i a -o b").unwrap().command, sign(SignFormat::Raw, HashAlg::Sha256, "a", "b", false));
         assert_eq!(
-            p("sign -i a -o b").unwrap().command,
-            Command::Sign { hash: HashAlg::Sha256, input: "a".into(), output: "b".into() }
+            p("sign --format cades -i a.pdf").unwrap().command,
+            sign(SignFormat::Cades, HashAlg::Sha256, "a.pdf", "a.pdf.p7m", false)
+        );
+        assert_eq!(
+            p("sign --format=cades-detached -i a").unwrap().command,
+            sign(SignFormat::CadesDetached, HashAlg::Sha256, "a", "a.p7s", false)
+        );
+        assert_eq!(
+            p("sign --format pades --hash sha384 -i doc.pdf").unwrap().command,
+            sign(SignFormat::Pades, HashAlg::Sha384, "doc.pdf", "doc-signed.pdf", false)
+        );
+        assert_eq!(
+            p("sign --format cades --cosign -i a.p7m -o b.p7m").unwrap().command,
+            sign(SignFormat::Cades, HashAlg::Sha256, "a.p7m", "b.p7m", true)
+        );
+        assert_eq!(
+            p("verify x.pdf --ca a.pem --ca b.der --json").unwrap().command,
+            Command::Verify { file: "x.pdf".into(), ca: vec!["a.pem".into(), "b.der".into()], content: None }
+        );
+        assert_eq!(
+            p("verify x.p7s --content x").unwrap().command,
+            Command::Verify { file: "x.p7s".into(), ca: vec![], content: Some("x".into()) }
+        );
+        assert_eq!(
+            p("extract doc.pdf.p7m").unwrap().command,
+            Command::Extract { file: "doc.pdf.p7m".into(), output: "doc.pdf".into() }
+        );
+        assert_eq!(
+            p("extract doc -o out").unwrap().command,
+            Command::Extract { file: "doc".into(), output: "out".into() }
         );
         assert_eq!(p("pin change").unwrap().command, Command::PinChange);
         assert_eq!(p("pin unblock -q").unwrap().command, Command::PinUnblock);
@@ -285,6 +434,17 @@ mod tests {
             "sign -i x",
             "sign --hash md5 -i a -o b",
             "sign -i - -o b --pin-stdin",
+            "sign --format xades -i a",
+            "sign --format cades -i -",
+            "sign --format pades -i a -o -",
+            "sign --cosign -i a -o b",
+            "verify",
+            "verify a b",
+            "verify-sod --ca x",
+            "extract",
+            "extract doc",
+            "info --content x",
+            "cert --format cades",
             "info --hash sha256",
             "readers -o x",
             "cert --csca x",

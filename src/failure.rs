@@ -11,6 +11,19 @@ pub enum Failure {
     Usage(String),
     /// A file could not be read or written (exit 1).
     File(String),
+    /// A document or signature could not be read or made (exit 1).
+    Document(String),
+    /// Verification found a signature that is not valid (exit 1); the report was printed.
+    Invalid(String),
+}
+
+impl From<cie_sign::Error> for Failure {
+    fn from(e: cie_sign::Error) -> Failure {
+        match e {
+            cie_sign::Error::Card(e) => Failure::Card(e),
+            other => Failure::Document(other.to_string()),
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -29,7 +42,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Card(e) => write!(f, "{e}"),
-            Failure::Usage(m) | Failure::File(m) => f.write_str(m),
+            Failure::Usage(m) | Failure::File(m) | Failure::Document(m) | Failure::Invalid(m) => f.write_str(m),
         }
     }
 }
@@ -40,7 +53,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::File(_) => 1,
+            Failure::File(_) | Failure::Document(_) | Failure::Invalid(_) => 1,
             Failure::Card(e) => match e {
                 Error::WrongCredential { .. } => 3,
                 Error::Blocked(_) => 4,
@@ -58,6 +71,8 @@ impl Failure {
         let Failure::Card(e) = self else {
             return match self {
                 Failure::Usage(_) => "see cie --help",
+                Failure::Document(_) => "check that the file is a PDF or a CAdES .p7m/.p7s signature",
+                Failure::Invalid(_) => "do not rely on this document: it was altered or not signed as it claims",
                 _ => "check the file name and permissions",
             };
         };

@@ -12,7 +12,7 @@ mod pin_input;
 
 use std::process::ExitCode;
 
-use args::{Command, USAGE};
+use args::{Command, SignFormat, USAGE};
 use cmd::Ctx;
 use failure::Failure;
 use output::{Json, Progress};
@@ -54,7 +54,14 @@ fn main() -> ExitCode {
         Command::Readers => cmd::readers::run(&ctx),
         Command::Info => cmd::info::run(&ctx),
         Command::Cert { format, output } => cmd::cert::run(&ctx, format, output.as_deref()),
-        Command::Sign { hash, input, output } => cmd::sign::run(&ctx, hash, &input, &output),
+        Command::Sign { format: SignFormat::Raw, hash, input, output, .. } => {
+            cmd::sign::run(&ctx, hash, &input, &output)
+        }
+        Command::Sign { format, hash, input, output, cosign } => {
+            cmd::document::sign(&ctx, format, hash, &input, &output, cosign)
+        }
+        Command::Verify { file, ca, content } => cmd::document::verify(&ctx, &file, &ca, content.as_deref()),
+        Command::Extract { file, output } => cmd::document::extract(&ctx, &file, &output),
         Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
         Command::PinChange => cmd::pin::change(&ctx),
         Command::PinUnblock => cmd::pin::unblock(&ctx),
@@ -71,7 +78,8 @@ fn main() -> ExitCode {
             let code = failure.exit_code();
             eprintln!("error: {failure}");
             eprintln!("hint: {}", failure.advice());
-            if json {
+            // A verification report was already printed; its JSON is the output.
+            if json && !matches!(failure, Failure::Invalid(_)) {
                 let j = Json::object([
                     ("error", Json::str(failure.to_string())),
                     ("hint", Json::str(failure.advice())),

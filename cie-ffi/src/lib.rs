@@ -14,6 +14,7 @@
 
 pub mod args;
 pub mod card;
+pub mod document;
 pub mod pin;
 pub mod readers;
 pub mod sign;
@@ -23,6 +24,7 @@ pub mod status;
 use std::ffi::c_char;
 
 pub use card::cie_card;
+pub use document::*;
 pub use readers::cie_reader_list;
 pub use sign::*;
 pub use status::*;

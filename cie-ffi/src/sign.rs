@@ -22,7 +22,7 @@ pub const CIE_HASH_SHA384: cie_hash = 4;
 /// SHA-512.
 pub const CIE_HASH_SHA512: cie_hash = 5;
 
-fn hash_alg(hash: cie_hash) -> Result<HashAlg, FfiError> {
+pub(crate) fn hash_alg(hash: cie_hash) -> Result<HashAlg, FfiError> {
     Ok(match hash {
         CIE_HASH_SHA1 => HashAlg::Sha1,
         CIE_HASH_SHA224 => HashAlg::Sha224,

@@ -52,6 +52,9 @@ pub const CIE_ERR_CARD: cie_status = 16;
 pub const CIE_ERR_SOD_INVALID: cie_status = 17;
 /// A bug in the library (an internal panic was caught). The handle involved should be freed.
 pub const CIE_ERR_INTERNAL: cie_status = 18;
+/// A document or signature file that cannot be read, signed or written (not a PDF or CMS
+/// signature the library handles, an encrypted PDF, an I/O error).
+pub const CIE_ERR_DOCUMENT: cie_status = 19;
 
 /// A failed call: the code returned to C and the message kept for `cie_last_error()`.
 #[derive(Debug)]
@@ -172,6 +175,7 @@ pub fn describe(status: cie_status) -> &'static std::ffi::CStr {
         CIE_ERR_CARD => c"unexpected answer from the card",
         CIE_ERR_SOD_INVALID => c"passive authentication failed",
         CIE_ERR_INTERNAL => c"internal error",
+        CIE_ERR_DOCUMENT => c"unreadable document or signature",
         _ => c"unknown status",
     }
 }

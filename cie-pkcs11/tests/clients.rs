@@ -2,12 +2,17 @@
 //! card behind an isolated pcscd and each under `timeout` (TESTING.md, "PKCS#11 clients"):
 //! OpenSC pkcs11-tool (--test, --sign verified by openssl), NSS certutil/modutil, the OpenSSL
 //! pkcs11 engine with curl in a TLS 1.2 client-certificate handshake against openssl s_server,
-//! GnuTLS p11tool through a p11-kit module file, and Java 17 SunPKCS11 (keytool, a signature).
+//! GnuTLS p11tool through a p11-kit module file, Java 17 SunPKCS11 (keytool, a signature), and
+//! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign).
 //!
 //! Debian packages: opensc, libnss3-tools, libengine-pkcs11-openssl, curl, openssl, gnutls-bin,
-//! p11-kit, openjdk-17-jdk-headless (plus the stack's pcscd, vsmartcard-vpcd, iproute2).
+//! p11-kit, openjdk-17-jdk-headless, poppler-utils (plus the stack's pcscd, vsmartcard-vpcd,
+//! iproute2); pyHanko from PyPI in the virtual environment `cargo xtask test` prepares.
 
 mod common;
+
+#[path = "../../cie-sign/tests/common/pdf.rs"]
+mod pdf;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -392,4 +397,66 @@ fn java_sunpkcs11_lists_the_key_and_signs() {
     let out = ok(c.cmd(120, "java").arg(&source).arg(&cfg).arg(fixtures::TEST_PIN));
     assert!(out.contains("SIGNATURE VERIFIED"), "{out}");
     assert!(out.contains("ROSSI"), "{out}");
+}
+
+/// The pyHanko executable (`$CIE_PYHANKO`, set by `cargo xtask test`, else the workspace's
+/// target/pyhanko-venv).
+fn pyhanko() -> PathBuf {
+    let p = std::env::var_os("CIE_PYHANKO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyhanko-venv/bin/pyhanko"));
+    assert!(p.is_file(), "{} missing: run `cargo xtask test` (it installs pyHanko)", p.display());
+    p
+}
+
+#[test]
+fn pyhanko_signs_a_pdf_through_the_module() {
+    let c = Client::new("pyhanko");
+    let input = c.path("modulo.pdf");
+    std::fs::write(&input, pdf::classic_pdf("1.7", "Firmato con pyHanko")).unwrap();
+    let ca_der = c.path("ca.der");
+    std::fs::write(&ca_der, fixtures::citizen_ca_certificate()).unwrap();
+    let ca = c.path("ca.pem");
+    ok(c.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&ca_der).arg("-out").arg(&ca));
+    // The test card's PIN in pyHanko's configuration (a test credential).
+    let config = c.path("pyhanko.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "pkcs11-setups:\n  cie:\n    module-path: \"{}\"\n    token-criteria:\n      label: \"CIE {}\"\n    \
+             cert-label: \"MARIO ROSSI (CIE)\"\n    key-label: \"MARIO ROSSI (CIE)\"\n    user-pin: \"{}\"\n\
+             validation-contexts:\n  cie:\n    trust: \"{}\"\n    trust-replace: true\n    \
+             signer-key-usage-policy:\n      key-usage: [digital_signature]\n",
+            c.module.display(),
+            fixtures::TEST_NIS,
+            fixtures::TEST_PIN,
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let signed = c.path("modulo-firmato.pdf");
+    let exe = pyhanko();
+    let exe = exe.to_str().unwrap();
+    ok(c.cmd(180, exe)
+        .arg("--config")
+        .arg(&config)
+        .args(["sign", "addsig", "--field", "Firma"])
+        .args(["pkcs11", "--p11-setup", "cie"])
+        .arg(&input)
+        .arg(&signed));
+
+    let out = ok(c
+        .cmd(120, exe)
+        .arg("--config")
+        .arg(&config)
+        .args(["sign", "validate", "--validation-context", "cie", "--no-revocation-check", "--pretty-print"])
+        .arg(&signed));
+    assert!(out.contains("The signature is judged VALID.") && out.contains("Test CA per la Carta"), "{out}");
+    let out = ok(c.cmd(60, "pdfsig").arg(&signed));
+    assert!(out.contains("Signature Validation: Signature is Valid."), "{out}");
+    let mut trust = cie_sign::Trust::none();
+    trust.add(fixtures::citizen_ca_certificate()).unwrap();
+    let report = cie_sign::pades::verify_pdf(&std::fs::read(&signed).unwrap(), &trust).unwrap();
+    assert!(report.all_valid() && report.signatures.len() == 1, "{report:?}");
+    assert_eq!(report.signatures[0].field.as_deref(), Some("Firma"));
 }

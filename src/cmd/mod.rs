@@ -2,6 +2,7 @@
 //! logging in with progress messages.
 
 pub mod cert;
+pub mod document;
 pub mod info;
 pub mod pin;
 pub mod readers;

@@ -64,7 +64,15 @@ const PACKAGES: &[&str] = &[
     "lintian",
     "p11-kit-modules",
     "binutils",
+    // Document signatures: poppler's pdfsig; Python for pyHanko's virtual environment.
+    "poppler-utils",
+    "python3",
+    "python3-venv",
 ];
+
+/// pyHanko, installed from PyPI into `target/pyhanko-venv` for the document-signature tests
+/// (tests/cli_document.rs, cie-pkcs11's pyHanko PKCS#11 test); versions pinned.
+const PYHANKO_PACKAGES: &[&str] = &["pyHanko[pkcs11]==0.38.0", "pyhanko-cli==0.6.0"];
 
 const USAGE: &str = "usage: cargo xtask COMMAND
 
@@ -93,7 +101,7 @@ commands:
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
-  install-deps       only install the missing system packages
+  install-deps       only install the missing system packages (and pyHanko's venv)
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
   deb [--out DIR] [--no-build] [--check]
                      build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
@@ -116,7 +124,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::fuzz(rest),
         "soak" => soak::soak(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
-        "install-deps" => ensure_packages().map(|_| ExitCode::SUCCESS),
+        "install-deps" => ensure_packages().and_then(|()| ensure_pyhanko()).map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "deb" => deb::deb(rest),
@@ -242,11 +250,34 @@ fn ensure_packages() -> Result<()> {
     run(&mut install)
 }
 
+/// The pyHanko virtual environment, created and filled when missing; returns the `pyhanko`
+/// executable.
+fn ensure_pyhanko() -> Result<PathBuf> {
+    let venv = target_dir().join("pyhanko-venv");
+    let exe = venv.join("bin").join("pyhanko");
+    if exe.is_file() {
+        step(&format!("pyHanko present: {}", exe.display()));
+        return Ok(exe);
+    }
+    step(&format!("installing pyHanko into {}", venv.display()));
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv).stdin(Stdio::null()))?;
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(PYHANKO_PACKAGES)
+        .stdin(Stdio::null()))?;
+    if exe.is_file() {
+        Ok(exe)
+    } else {
+        Err(format!("{} missing after pip install", exe.display()))
+    }
+}
+
 fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages()?;
     lint()?;
+    let pyhanko = ensure_pyhanko()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
-    run(cargo().args(["test", "--workspace"]).args(extra))?;
+    run(cargo().args(["test", "--workspace"]).args(extra).env("CIE_PYHANKO", pyhanko))?;
     if extra.is_empty() {
         step("package test: building the Debian packages (release) and checking them");
         let debs = deb::build(&target_dir().join("debian"), true)?;

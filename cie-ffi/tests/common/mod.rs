@@ -59,11 +59,16 @@ pub fn text(bytes: &[u8]) -> String {
 /// Compiles `examples/sign.c` with the system C compiler against `include/cie.h` and the
 /// built library, strictly (warnings are errors).
 pub fn compile_sign_example(dir: &Path, extra_flags: &[String]) -> PathBuf {
-    let exe = dir.join("sign");
+    compile_example(dir, "sign", extra_flags)
+}
+
+/// Compiles `examples/NAME.c` into `dir/NAME` with warnings as errors.
+pub fn compile_example(dir: &Path, name: &str, extra_flags: &[String]) -> PathBuf {
+    let exe = dir.join(name);
     let out = run(Command::new("cc")
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-o"])
         .arg(&exe)
-        .arg(crate_dir().join("examples/sign.c"))
+        .arg(crate_dir().join(format!("examples/{name}.c")))
         .args(extra_flags));
     assert!(out.status.success(), "cc failed:\n{}", text(&out.stderr));
     exe

@@ -1,0 +1,91 @@
+//! Document signatures with the Italian electronic identity card (CIE 3.0): CAdES `.p7m`
+//! (ETSI EN 319 122-1, baseline B-B) and PAdES PDF (ETSI EN 319 142-1, baseline B-B) signing,
+//! their verification, and the extraction of a `.p7m`'s content.
+//!
+//! This crate sits above cie-core's [`Session`](cie_core::session::Session), which implements
+//! [`Signer`]; the protocol library itself knows nothing of document formats (DESIGN.md §2).
+//!
+//! ```no_run
+//! use cie_core::{session::Session, Transport};
+//! use cie_sign::{cades, pades, verify_file, SignOptions, PadesOptions, Trust};
+//!
+//! fn sign_and_check<T: Transport>(session: &mut Session<T>) -> cie_sign::Result<()> {
+//!     // After session.verify_pin(&pin)?:
+//!     // an enveloping CAdES .p7m, the content streamed from disk into the output.
+//!     let mut input = std::fs::File::open("domanda.pdf")?;
+//!     let mut output = std::fs::File::create("domanda.pdf.p7m")?;
+//!     cades::sign_enveloping(session, &SignOptions::default(), &mut input, &mut output)?;
+//!
+//!     // A PAdES signature, appended as an incremental update.
+//!     let pdf = std::fs::read("modulo.pdf")?;
+//!     std::fs::write("modulo-signed.pdf", pades::sign(session, &pdf, &PadesOptions::default())?)?;
+//!
+//!     // Verification, with the citizen CA as trust anchor.
+//!     let mut trust = Trust::none();
+//!     trust.add(&std::fs::read("ca.pem")?)?;
+//!     let report = verify_file("modulo-signed.pdf".as_ref(), None, &trust)?;
+//!     for s in &report.signatures {
+//!         let who = s.signer.as_ref().map(|i| i.name.as_str()).unwrap_or("?");
+//!         println!("{who}: {}", if s.is_valid() { "valid" } else { "INVALID" });
+//!     }
+//!     assert!(report.all_valid());
+//!     Ok(())
+//! }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod base64;
+pub mod cades;
+pub mod chain;
+pub mod digest;
+pub mod envelope;
+mod error;
+pub mod ess;
+pub mod identity;
+pub mod pades;
+mod signer;
+pub mod verify;
+
+use std::path::Path;
+
+pub use cades::SignOptions;
+pub use chain::{Chain, Trust};
+pub use cie_core::sign::HashAlg;
+pub use error::{Error, Result};
+pub use identity::Identity;
+pub use pades::PadesOptions;
+pub use signer::Signer;
+pub use verify::{DocumentKind, Report, SignatureReport};
+
+/// An I/O error that names its file.
+fn with_path(path: &Path, e: std::io::Error) -> Error {
+    Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// Verifies a signed file: a PDF (every signature) or a `.p7m` (every signer); a detached
+/// signature needs its content file in `content`.
+pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result<Report> {
+    let mut file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
+    let mut magic = [0u8; 5];
+    let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| with_path(path, e))?;
+    if magic[..n].starts_with(&[0x30]) {
+        // A DER .p7m: an enveloping one is verified streaming, whatever its size.
+        std::io::Seek::rewind(&mut file).map_err(|e| with_path(path, e))?;
+        if let Ok(Some(report)) = verify::verify_enveloping_file(&mut std::io::BufReader::new(file), trust) {
+            return Ok(report);
+        }
+    }
+    let data = std::fs::read(path).map_err(|e| with_path(path, e))?;
+    if data.starts_with(b"%PDF-") {
+        return pades::verify_pdf(&data, trust);
+    }
+    match content {
+        Some(c) => {
+            let mut f = std::io::BufReader::new(std::fs::File::open(c).map_err(|e| with_path(c, e))?);
+            verify::verify_p7m(&data, Some(&mut f), trust)
+        }
+        None => verify::verify_p7m(&data, None, trust),
+    }
+}

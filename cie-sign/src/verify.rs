@@ -1,0 +1,390 @@
+//! Verification of CMS signatures (RFC 5652 §5.4, §5.6) as CAdES-BES (ETSI EN 319 122-1 §5.2):
+//! for each SignerInfo, the content digest against message-digest, content-type,
+//! signing-certificate(-v2) against the certificate included, the RSA signature over the signed
+//! attributes, the certificate's validity at the signing time and, when trust anchors are
+//! given, the path to one of them. PDF signatures reuse this through [`crate::pades`].
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::{Duration, SystemTime};
+
+use cie_core::sign::HashAlg;
+use cms::cert::CertificateChoices;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Encode, Sequence};
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::time::Time;
+
+use crate::cades::{encapsulated_content, parse_signed_data, OID_RSA_ENCRYPTION};
+use crate::chain::{self, Cert, Chain, Trust};
+use crate::digest;
+use crate::ess::{
+    self, IssuerSerial, SigningCertificateV2, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_CERTIFICATE,
+    OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
+};
+use crate::identity::{identity, Identity};
+use crate::{Error, Result};
+
+/// What was verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// A `.p7m` with the content inside.
+    Enveloping,
+    /// A detached CMS signature, checked against a separate content file.
+    Detached,
+    /// A PDF with PAdES (or PKCS#7) signatures.
+    Pdf,
+}
+
+/// The verdict on one signature.
+#[derive(Clone, Debug)]
+pub struct SignatureReport {
+    /// The PDF signature field's name (PDF only).
+    pub field: Option<String>,
+    /// The signer, from the certificate.
+    pub signer: Option<Identity>,
+    /// The digest algorithm.
+    pub hash: Option<HashAlg>,
+    /// The signing time claimed by the signer (signing-time attribute, or a PDF's /M).
+    pub signing_time: Option<der::DateTime>,
+    /// Whether the signature carries the CAdES signing-certificate(-v2) attribute.
+    pub cades: bool,
+    /// What makes the signature invalid; empty when it is valid.
+    pub problems: Vec<String>,
+    /// Observations that do not invalidate it.
+    pub notes: Vec<String>,
+    /// The certificate path check.
+    pub chain: Chain,
+    /// PDF only: whether the signature covers the whole file (no later incremental update).
+    pub covers_whole_document: Option<bool>,
+}
+
+impl SignatureReport {
+    fn new(field: Option<String>) -> SignatureReport {
+        SignatureReport {
+            field,
+            signer: None,
+            hash: None,
+            signing_time: None,
+            cades: false,
+            problems: Vec::new(),
+            notes: Vec::new(),
+            chain: Chain::NotChecked,
+            covers_whole_document: None,
+        }
+    }
+
+    /// A report for a signature that could not even be read.
+    pub(crate) fn unreadable(field: Option<String>, problem: String) -> SignatureReport {
+        let mut r = SignatureReport::new(field);
+        r.problems.push(problem);
+        r
+    }
+
+    /// Valid: intact, well-formed, certificate valid at signing time, and (when anchors were
+    /// given) chaining to one of them.
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty() && !matches!(self.chain, Chain::Untrusted(_))
+    }
+}
+
+/// The verdict on a document.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// What kind of document.
+    pub kind: DocumentKind,
+    /// One entry per signature, in the document's order.
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl Report {
+    /// True when there is at least one signature and every one is valid.
+    pub fn all_valid(&self) -> bool {
+        !self.signatures.is_empty() && self.signatures.iter().all(SignatureReport::is_valid)
+    }
+}
+
+/// SigningCertificate (RFC 2634 §5.4; ESSCertID with a SHA-1 hash).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct SigningCertificateV1 {
+    certs: Vec<EssCertIdV1>,
+    #[asn1(optional = "true")]
+    policies: Option<Vec<der::asn1::Any>>,
+}
+
+/// ESSCertID (RFC 2634 §5.4.1).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct EssCertIdV1 {
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<IssuerSerial>,
+}
+
+/// The hash named by a SignerInfo's signature algorithm, `None` for plain rsaEncryption
+/// (RFC 3370 §3.2, RFC 4055 §5); an error for algorithms not handled (PSS, ECDSA...).
+fn signature_hash(oid: &ObjectIdentifier) -> std::result::Result<Option<HashAlg>, String> {
+    if *oid == OID_RSA_ENCRYPTION {
+        return Ok(None);
+    }
+    match oid.to_string().as_str() {
+        "1.2.840.113549.1.1.5" => Ok(Some(HashAlg::Sha1)),
+        "1.2.840.113549.1.1.14" => Ok(Some(HashAlg::Sha224)),
+        "1.2.840.113549.1.1.11" => Ok(Some(HashAlg::Sha256)),
+        "1.2.840.113549.1.1.12" => Ok(Some(HashAlg::Sha384)),
+        "1.2.840.113549.1.1.13" => Ok(Some(HashAlg::Sha512)),
+        other => Err(format!("signature algorithm {other} is not supported (RSA PKCS#1 v1.5 only)")),
+    }
+}
+
+/// The certificate a SignerInfo names (RFC 5652 §5.3 sid).
+fn find_certificate<'a>(certs: &'a [Cert], sid: &SignerIdentifier) -> Option<&'a Cert> {
+    certs.iter().find(|c| match sid {
+        SignerIdentifier::IssuerAndSerialNumber(isn) => {
+            c.cert.tbs_certificate.issuer == isn.issuer && c.cert.tbs_certificate.serial_number == isn.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => c.cert.tbs_certificate.extensions.iter().flatten().any(|e| {
+            e.extn_id == ObjectIdentifier::new_unwrap("2.5.29.14")
+                && SubjectKeyIdentifier::from_der(e.extn_value.as_bytes()).ok().as_ref() == Some(ski)
+        }),
+    })
+}
+
+/// Checks one ESSCertID(v2) against the signer's certificate.
+fn check_cert_id(
+    hash: HashAlg,
+    cert_hash: &OctetString,
+    issuer_serial: Option<&IssuerSerial>,
+    cert: &Cert,
+) -> std::result::Result<(), String> {
+    if hash.hash(&cert.der) != cert_hash.as_bytes() {
+        return Err("the signing-certificate attribute names another certificate (hash differs)".into());
+    }
+    if let Some(is) = issuer_serial {
+        if is.serial_number != cert.cert.tbs_certificate.serial_number {
+            return Err("the signing-certificate attribute names another serial number".into());
+        }
+    }
+    Ok(())
+}
+
+/// Checks the signed attributes of `si` (RFC 5652 §5.3, §11; RFC 5035 §3) and fills in the
+/// report; returns the DER the signature covers.
+fn check_attributes(
+    sd: &SignedData,
+    si: &SignerInfo,
+    cert: &Cert,
+    content_digest: &[u8],
+    report: &mut SignatureReport,
+) -> Result<Option<Vec<u8>>> {
+    let Some(attrs) = &si.signed_attrs else {
+        report.notes.push("no signed attributes: a plain PKCS#7 signature, not CAdES".into());
+        return Ok(None);
+    };
+    let mut problem = |p: String| report.problems.push(p);
+    match ess::single_value(attrs, OID_CONTENT_TYPE) {
+        Ok(Some(v)) => match v.decode_as::<ObjectIdentifier>() {
+            Ok(oid) if oid == sd.encap_content_info.econtent_type => {}
+            _ => problem("the content-type attribute does not match the content".into()),
+        },
+        Ok(None) => problem("the content-type signed attribute is missing".into()),
+        Err(e) => problem(e),
+    }
+    match ess::single_value(attrs, OID_MESSAGE_DIGEST) {
+        Ok(Some(v)) => match v.decode_as::<OctetString>() {
+            Ok(d) if d.as_bytes() == content_digest => {}
+            Ok(_) => problem("the content was modified: its digest differs from the signed one".into()),
+            Err(_) => problem("the message-digest attribute is malformed".into()),
+        },
+        Ok(None) => problem("the message-digest signed attribute is missing".into()),
+        Err(e) => problem(e),
+    }
+    match ess::single_value(attrs, OID_SIGNING_TIME) {
+        Ok(Some(v)) => match Time::from_der(&v.to_der()?) {
+            Ok(t) => report.signing_time = Some(t.to_date_time()),
+            Err(_) => report.problems.push("the signing-time attribute is malformed".into()),
+        },
+        Ok(None) => {}
+        Err(e) => report.problems.push(e),
+    }
+    match ess::single_value(attrs, OID_SIGNING_CERTIFICATE_V2) {
+        Ok(Some(v)) => {
+            report.cades = true;
+            let checked = v.decode_as::<SigningCertificateV2>().map_err(|e| e.to_string()).and_then(|sc| {
+                let id = sc.certs.first().ok_or("the signing-certificate-v2 attribute is empty")?;
+                let hash = match &id.hash_algorithm {
+                    None => HashAlg::Sha256,
+                    Some(a) => digest::from_oid(&a.oid).ok_or(format!("hash {} not supported", a.oid))?,
+                };
+                check_cert_id(hash, &id.cert_hash, id.issuer_serial.as_ref(), cert)
+            });
+            if let Err(e) = checked {
+                report.problems.push(format!("signing-certificate-v2: {e}"));
+            }
+        }
+        Ok(None) => {}
+        Err(e) => report.problems.push(e),
+    }
+    match ess::single_value(attrs, OID_SIGNING_CERTIFICATE) {
+        Ok(Some(v)) => {
+            report.cades = true;
+            let checked = v.decode_as::<SigningCertificateV1>().map_err(|e| e.to_string()).and_then(|sc| {
+                let id = sc.certs.first().ok_or("the signing-certificate attribute is empty")?;
+                check_cert_id(HashAlg::Sha1, &id.cert_hash, id.issuer_serial.as_ref(), cert)
+            });
+            if let Err(e) = checked {
+                report.problems.push(format!("signing-certificate: {e}"));
+            }
+        }
+        Ok(None) => {}
+        Err(e) => report.problems.push(e),
+    }
+    if !report.cades {
+        report.notes.push("no signing-certificate(-v2) attribute: a CMS signature, not CAdES-BES".into());
+    }
+    Ok(Some(attrs.to_der()?))
+}
+
+/// Verifies every SignerInfo of `sd`; `content_digest(alg)` hashes the signed content.
+/// `claimed_time` is the signing time stated outside the CMS (a PDF's /M), used when the
+/// signature has no signing-time attribute.
+pub(crate) fn verify_signed_data(
+    sd: &SignedData,
+    content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
+    trust: &Trust,
+    claimed_time: Option<der::DateTime>,
+    field: Option<String>,
+) -> Result<Vec<SignatureReport>> {
+    let mut certs = Vec::new();
+    for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
+        if let CertificateChoices::Certificate(c) = c {
+            certs.push(Cert::from_cert(c.clone())?);
+        }
+    }
+    let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
+    let mut reports = Vec::new();
+    for si in sd.signer_infos.0.iter() {
+        let mut report = SignatureReport::new(field.clone());
+        let Some(cert) = find_certificate(&certs, &si.sid) else {
+            report.problems.push("the signer's certificate is not included in the signature".into());
+            reports.push(report);
+            continue;
+        };
+        report.signer = Some(identity(&cert.cert));
+        let Some(alg) = digest::from_oid(&si.digest_alg.oid) else {
+            report.problems.push(format!("digest algorithm {} is not supported", si.digest_alg.oid));
+            reports.push(report);
+            continue;
+        };
+        report.hash = Some(alg);
+        let d = match digests.get(&alg) {
+            Some(d) => d.clone(),
+            None => {
+                let d = content_digest(alg)?;
+                digests.insert(alg, d.clone());
+                d
+            }
+        };
+        let signed = check_attributes(sd, si, cert, &d, &mut report)?;
+        match signature_hash(&si.signature_algorithm.oid) {
+            Ok(Some(h)) if h != alg => report.problems.push("signature and digest algorithms disagree".into()),
+            Ok(_) => {
+                let digest_info = match &signed {
+                    Some(attrs) => cie_core::sign::digest_info_of(alg, attrs),
+                    None => cie_core::sign::digest_info(alg, &d)?,
+                };
+                let ok = cie_core::certificate::public_key(&cert.der)
+                    .and_then(|k| cie_core::certificate::verify_digest_info(&k, &digest_info, si.signature.as_bytes()));
+                if ok.is_err() {
+                    report.problems.push("the signature does not verify with the signer's certificate".into());
+                }
+            }
+            Err(e) => report.problems.push(e),
+        }
+        if report.signing_time.is_none() {
+            report.signing_time = claimed_time;
+        }
+        let at = match report.signing_time {
+            Some(t) => t.unix_duration(),
+            None => {
+                report.notes.push("no signing time: the certificate is checked at the current time".into());
+                SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO)
+            }
+        };
+        if !cert.valid_at(at) {
+            report.problems.push("the signer's certificate was not valid at the signing time".into());
+        }
+        report.chain = chain::check(cert, &certs, trust, at);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Verifies an enveloping DER `.p7m` streaming (the content is hashed from the file, never
+/// held in memory); `None` when the signature is detached.
+pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trust) -> Result<Option<Report>> {
+    let Some(layout) = crate::envelope::layout(p7m)? else {
+        return Ok(None);
+    };
+    let sd = parse_signed_data(&layout.without_content)?;
+    let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
+    for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
+        if !hashers.iter().any(|(b, _)| *b == a) {
+            hashers.push((a, digest::Hasher::new(a)));
+        }
+    }
+    let mut feed = |chunk: &[u8]| {
+        for (_, h) in hashers.iter_mut() {
+            h.update(chunk);
+        }
+    };
+    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, &mut std::io::sink(), &mut feed)?;
+    let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
+    let mut lookup =
+        |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
+    let signatures = verify_signed_data(&sd, &mut lookup, trust, None, None)?;
+    Ok(Some(Report { kind: DocumentKind::Enveloping, signatures }))
+}
+
+/// Verifies a `.p7m`: enveloping, or detached with its content in `detached`.
+pub fn verify_p7m(p7m: &[u8], detached: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
+    let sd = parse_signed_data(p7m)?;
+    let attached = encapsulated_content(&sd)?;
+    let (kind, signatures) = match (attached, detached) {
+        (Some(content), _) => {
+            let r = verify_signed_data(&sd, &mut |alg| Ok(alg.hash(content)), trust, None, None)?;
+            (DocumentKind::Enveloping, r)
+        }
+        (None, Some(reader)) => {
+            // Hash the content once per algorithm in use, streaming.
+            let algs: Vec<HashAlg> =
+                sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)).collect();
+            let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
+            for a in algs {
+                if !hashers.iter().any(|(b, _)| *b == a) {
+                    hashers.push((a, digest::Hasher::new(a)));
+                }
+            }
+            let mut buf = vec![0u8; digest::CHUNK];
+            loop {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                for (_, h) in hashers.iter_mut() {
+                    h.update(&buf[..n]);
+                }
+            }
+            let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
+            let mut lookup =
+                |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
+            (DocumentKind::Detached, verify_signed_data(&sd, &mut lookup, trust, None, None)?)
+        }
+        (None, None) => {
+            return Err(Error::Unsupported(
+                "a detached signature: give the signed content too (cie verify FILE.p7s --content DATA)".into(),
+            ))
+        }
+    };
+    Ok(Report { kind, signatures })
+}
