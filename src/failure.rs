@@ -45,7 +45,10 @@ impl Failure {
                 Error::WrongCredential { .. } => 3,
                 Error::Blocked(_) => 4,
                 Error::Transport(
-                    TransportError::NoCard | TransportError::ReaderUnavailable(_) | TransportError::CardRemoved,
+                    TransportError::NoCard
+                    | TransportError::ReaderUnavailable(_)
+                    | TransportError::ServiceUnavailable(_)
+                    | TransportError::CardRemoved,
                 ) => 5,
                 Error::InvalidCredentialFormat(_) | Error::InvalidArgument(_) => 2,
                 _ => 1,
@@ -81,7 +84,13 @@ impl Failure {
             Error::Transport(TransportError::ReaderUnavailable(_)) => {
                 "connect a reader and check that the PC/SC service (pcscd) is running; cie readers lists them"
             }
+            Error::Transport(TransportError::ServiceUnavailable(_)) => {
+                "start the smart-card service: sudo systemctl start pcscd (Debian/Ubuntu package pcscd)"
+            }
             Error::Transport(TransportError::CardRemoved) => "the card was removed: put it back and try again",
+            Error::Transport(TransportError::CardReset) => {
+                "another application reset the card during the operation: try again"
+            }
             Error::Transport(TransportError::Busy) => "another application holds the card: close it and try again",
             Error::NotCie(_) => "the card in the reader is not a CIE 3.0; use --reader to pick another reader",
             Error::PassiveAuthentication(_) => {

@@ -23,6 +23,7 @@ impl std::fmt::Display for Credential {
 
 /// Secure-messaging failures (PROTOCOL.md §5).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SmError {
     /// The response carried no MAC object (DO8E) or no status object (DO99).
     #[error("secure-messaging data object missing")]
@@ -41,8 +42,10 @@ pub enum SmError {
     Rejected(StatusWord),
 }
 
-/// Errors of cie-core.
+/// Errors of cie-core. New variants may be added in minor releases (`#[non_exhaustive]`):
+/// match the ones you act on and keep a fallback arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The transport (reader, PC/SC, simulator link) failed.
     #[error(transparent)]
@@ -106,6 +109,11 @@ impl Error {
     /// True when the card was removed from the reader.
     pub fn is_card_removed(&self) -> bool {
         matches!(self, Error::Transport(TransportError::CardRemoved))
+    }
+
+    /// True when the smart-card service (pcscd) is not running or stopped during the call.
+    pub fn is_service_unavailable(&self) -> bool {
+        matches!(self, Error::Transport(TransportError::ServiceUnavailable(_)))
     }
 }
 

@@ -51,6 +51,10 @@ fn is_extended(apdu: &[u8]) -> bool {
 /// Maps a PC/SC error to a [`TransportError`]; `reader` names the reader in messages.
 /// A reset (`SCARD_W_RESET_CARD`, or `SCARD_W_UNPOWERED_CARD` after someone powered the card
 /// down) maps to [`TransportError::CardReset`]; [`PcscTransport`] reconnects before returning it.
+/// The service gone (`SCARD_E_NO_SERVICE`, `SCARD_F_COMM_ERROR`: pcsc-lite's client lost its
+/// socket to pcscd) maps to [`TransportError::ServiceUnavailable`]. This is the mapping without
+/// context; on a live connection, errors that can hide a removal or a reset are first checked
+/// against the reader's state (see `PcscTransport`'s diagnosis).
 pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     use pcsc::Error as E;
     match e {
@@ -61,10 +65,107 @@ pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
             TransportError::ReaderUnavailable(format!("{reader}: {e}"))
         }
         E::NoService | E::ServiceStopped | E::Shutdown => {
-            TransportError::ReaderUnavailable("the PC/SC service (pcscd) is not running".into())
+            TransportError::ServiceUnavailable("the PC/SC service (pcscd) is not running".into())
+        }
+        E::CommError => {
+            TransportError::ServiceUnavailable("the connection to the PC/SC service (pcscd) was lost".into())
         }
         E::SharingViolation => TransportError::Busy,
         other => TransportError::Other(format!("{reader}: PC/SC error: {other}")),
+    }
+}
+
+/// Errors after which the card may have been removed or reset behind our back: pcsc-lite
+/// reports a removal during a transaction as `SCARD_E_NOT_TRANSACTED` as often as
+/// `SCARD_W_REMOVED_CARD`, depending on which of its threads sees it first.
+fn needs_diagnosis(e: pcsc::Error) -> bool {
+    use pcsc::Error as E;
+    matches!(
+        e,
+        E::NotTransacted | E::ResetCard | E::UnpoweredCard | E::RemovedCard | E::NoSmartcard | E::UnresponsiveCard
+    )
+}
+
+/// `t`, unless it is an unclassified failure and the PC/SC service is no longer there: pcsc-lite's
+/// client reports a pcscd that died mid-call with various codes (`SCARD_F_COMM_ERROR`, but also
+/// `SCARD_W_SECURITY_VIOLATION` from a half-read answer), so the service is asked directly.
+fn unless_service_gone(t: TransportError) -> TransportError {
+    if !matches!(t, TransportError::Other(_)) {
+        return t;
+    }
+    match Context::establish(Scope::User) {
+        Err(e) => match map_error(e, "PC/SC") {
+            gone @ TransportError::ServiceUnavailable(_) => {
+                tracing::debug!(target: "cie::pcsc", "{t}; the service is gone");
+                gone
+            }
+            _ => t,
+        },
+        Ok(_) => t,
+    }
+}
+
+/// What a reader's state says about our card, for [`diagnose`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReaderPresence {
+    /// A card is in the reader (ours, reset; or another one inserted since).
+    Present,
+    /// The reader is empty.
+    Empty,
+    /// The reader is gone.
+    Gone,
+}
+
+/// Reads `reader`'s state without blocking and without touching the card.
+fn reader_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::Error> {
+    use pcsc::{ReaderState, State};
+    let Ok(name) = CString::new(reader) else { return Ok(ReaderPresence::Gone) };
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(std::time::Duration::ZERO, &mut states)?;
+    let ev = states[0].event_state();
+    Ok(if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+        ReaderPresence::Gone
+    } else if ev.contains(State::PRESENT) && !ev.contains(State::MUTE) {
+        ReaderPresence::Present
+    } else {
+        ReaderPresence::Empty
+    })
+}
+
+/// The truth behind `e`, an error of an operation on `card`: the reader's state is read again
+/// (`SCardGetStatusChange`) and the handle's (`SCardStatus`), so that a removal is reported as
+/// [`TransportError::CardRemoved`] and a reset as [`TransportError::CardReset`] (the handle is
+/// reconnected), whatever code pcsc-lite returned first; the service gone is
+/// [`TransportError::ServiceUnavailable`].
+fn diagnose(ctx: &Context, card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
+    if !needs_diagnosis(e) {
+        return unless_service_gone(map_error(e, reader));
+    }
+    let presence = match reader_presence(ctx, reader) {
+        Ok(p) => p,
+        Err(e2) => {
+            tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state: {e2}");
+            return match map_error(e2, reader) {
+                t @ TransportError::ServiceUnavailable(_) => t,
+                _ => map_error(e, reader),
+            };
+        }
+    };
+    tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state {presence:?}");
+    match presence {
+        ReaderPresence::Gone => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+        ReaderPresence::Empty => TransportError::CardRemoved,
+        ReaderPresence::Present => match card.status2_owned() {
+            Ok(_) if is_reset(e) => after_reset(card, reader, e),
+            // The handle is fine: a genuine failure of the transaction, not a removal.
+            Ok(_) => map_error(e, reader),
+            Err(e2) if is_reset(e2) => after_reset(card, reader, e2),
+            // Removed and put back (or another card): the handle is dead.
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => {
+                TransportError::CardRemoved
+            }
+            Err(e2) => map_error(e2, reader),
+        },
     }
 }
 
@@ -72,6 +173,8 @@ pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
 pub struct PcscTransport {
     /// Always `Some` until [`PcscTransport::close`] or drop.
     card: Option<Card>,
+    /// The context the card was connected through, to read the reader's state after an error.
+    ctx: Context,
     reader: String,
     quirks: ReaderQuirks,
 }
@@ -103,7 +206,7 @@ impl PcscTransport {
             pcsc::Error::RemovedCard => TransportError::NoCard,
             other => map_error(other, reader),
         })?;
-        Ok(PcscTransport { card: Some(card), reader: reader.to_owned(), quirks: quirks(reader) })
+        Ok(PcscTransport { card: Some(card), ctx, reader: reader.to_owned(), quirks: quirks(reader) })
     }
 
     /// The quirks applied to this reader.
@@ -131,8 +234,11 @@ impl PcscTransport {
         }
     }
 
-    fn card_mut(&mut self) -> Result<&mut Card, TransportError> {
-        self.card.as_mut().ok_or_else(|| TransportError::Other("connection closed".into()))
+    fn card_mut(&mut self) -> Result<(&Context, &mut Card), TransportError> {
+        match self.card.as_mut() {
+            Some(card) => Ok((&self.ctx, card)),
+            None => Err(TransportError::Other("connection closed".into())),
+        }
     }
 }
 
@@ -149,7 +255,6 @@ fn establish() -> Result<Context, TransportError> {
 /// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
 /// resetting again, and tell the caller the card state is gone.
 fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
-    debug_assert!(matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard));
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
         Ok(()) => TransportError::CardReset,
@@ -165,21 +270,19 @@ impl Transport for PcscTransport {
     fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
         let quirks = self.quirks;
         let reader = self.reader.clone();
-        let card = self.card_mut()?;
+        let (ctx, card) = self.card_mut()?;
         match card.transaction2() {
-            Ok(tx) => Ok(Box::new(PcscLink { tx, reader, quirks, buf: vec![0; RECV_BUF] })),
-            Err((card, e)) if is_reset(e) => Err(after_reset(card, &reader, e)),
-            Err((_, e)) => Err(map_error(e, &reader)),
+            Ok(tx) => Ok(Box::new(PcscLink { tx, ctx, reader, quirks, buf: vec![0; RECV_BUF] })),
+            Err((card, e)) => Err(diagnose(ctx, card, &reader, e)),
         }
     }
 
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         let reader = self.reader.clone();
-        let card = self.card_mut()?;
+        let (ctx, card) = self.card_mut()?;
         match card.status2_owned() {
             Ok(status) => Ok(status.atr().to_vec()),
-            Err(e) if is_reset(e) => Err(after_reset(card, &reader, e)),
-            Err(e) => Err(map_error(e, &reader)),
+            Err(e) => Err(diagnose(ctx, card, &reader, e)),
         }
     }
 
@@ -195,9 +298,47 @@ const RECV_BUF: usize = pcsc::MAX_BUFFER_SIZE_EXTENDED;
 /// One exclusive transaction; dropping it ends the transaction with `LeaveCard`.
 struct PcscLink<'a> {
     tx: pcsc::Transaction<'a>,
+    ctx: &'a Context,
     reader: String,
     quirks: ReaderQuirks,
     buf: Vec<u8>,
+}
+
+impl PcscLink<'_> {
+    /// [`diagnose`] inside the transaction (the reconnect after a reset goes through it).
+    fn diagnose(&mut self, e: pcsc::Error) -> TransportError {
+        if !needs_diagnosis(e) {
+            return unless_service_gone(map_error(e, &self.reader));
+        }
+        let reader = &self.reader;
+        let presence = reader_presence(self.ctx, reader);
+        tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state {presence:?}");
+        let status = self.tx.status2_owned().map(|_| ());
+        match (presence, status) {
+            (Err(e2), _) => match map_error(e2, reader) {
+                t @ TransportError::ServiceUnavailable(_) => t,
+                _ => map_error(e, reader),
+            },
+            (Ok(ReaderPresence::Gone), _) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+            (Ok(ReaderPresence::Empty), _) => TransportError::CardRemoved,
+            (Ok(ReaderPresence::Present), Err(e2)) if is_reset(e2) => self.reconnect_after_reset(),
+            (Ok(ReaderPresence::Present), Ok(())) if is_reset(e) => self.reconnect_after_reset(),
+            (Ok(ReaderPresence::Present), Ok(())) => map_error(e, reader),
+            (
+                Ok(ReaderPresence::Present),
+                Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard),
+            ) => TransportError::CardRemoved,
+            (Ok(ReaderPresence::Present), Err(e2)) => map_error(e2, reader),
+        }
+    }
+
+    fn reconnect_after_reset(&mut self) -> TransportError {
+        tracing::debug!(target: "cie::pcsc", "{}: reset; reconnecting", self.reader);
+        match self.tx.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
+            Ok(()) => TransportError::CardReset,
+            Err(e2) => map_error(e2, &self.reader),
+        }
+    }
 }
 
 impl Link for PcscLink<'_> {
@@ -215,14 +356,7 @@ impl Link for PcscLink<'_> {
                 self.reader,
                 resp.len()
             ))),
-            Err(e) if is_reset(e) => {
-                tracing::debug!(target: "cie::pcsc", "{}: {e}; reconnecting", self.reader);
-                match self.tx.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
-                    Ok(()) => Err(TransportError::CardReset),
-                    Err(e2) => Err(map_error(e2, &self.reader)),
-                }
-            }
-            Err(e) => Err(map_error(e, &self.reader)),
+            Err(e) => Err(self.diagnose(e)),
         }
     }
 }
@@ -247,11 +381,20 @@ mod tests {
                 other => panic!("{e:?} -> {other:?}"),
             }
         }
-        match map_error(E::NoService, "r") {
-            TransportError::ReaderUnavailable(m) => assert!(m.contains("pcscd"), "{m}"),
-            other => panic!("{other:?}"),
+        for e in [E::NoService, E::CommError, E::ServiceStopped] {
+            match map_error(e, "r") {
+                TransportError::ServiceUnavailable(m) => assert!(m.contains("pcscd"), "{m}"),
+                other => panic!("{e:?} -> {other:?}"),
+            }
         }
-        assert!(matches!(map_error(E::CommError, "r"), TransportError::Other(_)));
+        assert!(matches!(map_error(E::InvalidParameter, "r"), TransportError::Other(_)));
+        // The errors that can hide a removal or a reset are diagnosed; the rest are not.
+        for e in [E::NotTransacted, E::ResetCard, E::RemovedCard, E::NoSmartcard, E::UnpoweredCard] {
+            assert!(needs_diagnosis(e), "{e:?}");
+        }
+        for e in [E::CommError, E::NoService, E::SharingViolation, E::InvalidParameter] {
+            assert!(!needs_diagnosis(e), "{e:?}");
+        }
     }
 
     #[test]

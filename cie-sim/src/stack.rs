@@ -72,6 +72,7 @@ pub struct StackOptions {
 
 /// Errors starting or driving a [`VirtualStack`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StackError {
     /// A needed program or driver is not installed.
     #[error("{0} not installed: run `cargo xtask test` (it installs pcscd, vsmartcard-vpcd, iproute2 and the other test packages)")]
@@ -304,7 +305,15 @@ impl VirtualStack {
         self.wait_status(|s| s.ready > before, "the reinserted card did not become ready")
     }
 
-    fn send_control(&mut self, line: &str) -> Result<(), StackError> {
+    /// Stops pcscd abruptly (SIGKILL), as when the service crashes or is stopped in the middle
+    /// of a command; the card and the namespace stay. For tests of what clients report then.
+    pub fn kill_pcscd(&mut self) {
+        stop_child(&mut self.pcscd, false);
+    }
+
+    /// Sends a control line to the simulator's standard input (`remove`, `insert`; see
+    /// `cie-sim --help`) without waiting for its effect.
+    pub fn send_control(&mut self, line: &str) -> Result<(), StackError> {
         let stdin = self
             .sim_stdin
             .as_mut()
