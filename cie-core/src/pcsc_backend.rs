@@ -169,6 +169,40 @@ fn diagnose(ctx: &Context, card: &mut Card, reader: &str, e: pcsc::Error) -> Tra
     }
 }
 
+/// Opens a session with the first CIE found: each reader in turn (PC/SC order), the first
+/// holding a CIE wins. The one-call start (the C API's `cie_card_open(NULL)`):
+///
+/// ```no_run
+/// let mut session = cie_core::pcsc_backend::open_first_cie()?;
+/// println!("NIS {}", session.nis());
+/// # Ok::<(), cie_core::Error>(())
+/// ```
+///
+/// When no reader holds a CIE, the most telling failure is returned: a card that is not a
+/// CIE, a reader or service error, else [`TransportError::NoCard`]; no reader at all is
+/// [`TransportError::ReaderUnavailable`]. Blocks on PC/SC and card I/O.
+pub fn open_first_cie() -> Result<crate::session::Session<PcscTransport>, crate::Error> {
+    let mut failure: Option<crate::Error> = None;
+    for name in PcscTransport::list_readers()? {
+        let attempt = PcscTransport::connect(&name).map_err(crate::Error::from).and_then(crate::session::Session::open);
+        match attempt {
+            Ok(session) => return Ok(session),
+            Err(e) => {
+                tracing::debug!(target: "cie::pcsc", "{name}: {e}");
+                let no_card =
+                    matches!(e, crate::Error::Transport(TransportError::NoCard | TransportError::CardRemoved));
+                if failure.is_none() || !no_card {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    Err(match failure {
+        Some(crate::Error::Transport(TransportError::CardRemoved)) | None => TransportError::NoCard.into(),
+        Some(e) => e,
+    })
+}
+
 /// A connection to the card in one PC/SC reader.
 pub struct PcscTransport {
     /// Always `Some` until [`PcscTransport::close`] or drop.

@@ -182,7 +182,10 @@ impl VirtualStack {
         // 2. pcscd inside it, logging every APDU.
         let mut pcscd_cmd = Command::new(program("nsenter"));
         let pcscd_log = log_file(&log_dir, "pcscd.log")?;
-        pcscd_cmd.arg("-t").arg(ns.to_string()).args(enter_flags(user_ns, &["-m", "-n"]))
+        pcscd_cmd
+            .arg("-t")
+            .arg(ns.to_string())
+            .args(enter_flags(user_ns, &["-m", "-n"]))
             .arg(program("pcscd"))
             .args(["-f", "-a"])
             .stdin(Stdio::null())
