@@ -132,6 +132,39 @@ fn reader_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::
     })
 }
 
+/// How long a failure that looks like a removal waits for pcscd to publish the reader's new
+/// state: pcsc-lite can fail a command (`SCARD_E_NOT_TRANSACTED`) before its reader thread has
+/// seen the card go (it polls vpcd and most readers every 400 ms).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Waits up to [`SETTLE`] for `reader` to leave the state "card present"; the state then.
+fn settled_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::Error> {
+    use pcsc::{ReaderState, State};
+    let Ok(name) = CString::new(reader) else { return Ok(ReaderPresence::Gone) };
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(std::time::Duration::ZERO, &mut states)?;
+    let deadline = std::time::Instant::now() + SETTLE;
+    loop {
+        let ev = states[0].event_state();
+        if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+            return Ok(ReaderPresence::Gone);
+        }
+        if !ev.contains(State::PRESENT) || ev.contains(State::MUTE) {
+            return Ok(ReaderPresence::Empty);
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(ReaderPresence::Present);
+        }
+        states[0].sync_current_state();
+        match ctx.get_status_change(left, &mut states) {
+            Ok(()) => {}
+            Err(pcsc::Error::Timeout) => return Ok(ReaderPresence::Present),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The truth behind `e`, an error of an operation on `card`: the reader's state is read again
 /// (`SCardGetStatusChange`) and the handle's (`SCardStatus`), so that a removal is reported as
 /// [`TransportError::CardRemoved`] and a reset as [`TransportError::CardReset`] (the handle is
@@ -157,8 +190,12 @@ fn diagnose(ctx: &Context, card: &mut Card, reader: &str, e: pcsc::Error) -> Tra
         ReaderPresence::Empty => TransportError::CardRemoved,
         ReaderPresence::Present => match card.status2_owned() {
             Ok(_) if is_reset(e) => after_reset(card, reader, e),
-            // The handle is fine: a genuine failure of the transaction, not a removal.
-            Ok(_) => map_error(e, reader),
+            // The handle looks fine: a genuine failure, unless pcscd is about to see a removal.
+            Ok(_) => match settled_presence(ctx, reader) {
+                Ok(ReaderPresence::Empty) => TransportError::CardRemoved,
+                Ok(ReaderPresence::Gone) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+                _ => map_error(e, reader),
+            },
             Err(e2) if is_reset(e2) => after_reset(card, reader, e2),
             // Removed and put back (or another card): the handle is dead.
             Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => {
@@ -357,7 +394,11 @@ impl PcscLink<'_> {
             (Ok(ReaderPresence::Empty), _) => TransportError::CardRemoved,
             (Ok(ReaderPresence::Present), Err(e2)) if is_reset(e2) => self.reconnect_after_reset(),
             (Ok(ReaderPresence::Present), Ok(())) if is_reset(e) => self.reconnect_after_reset(),
-            (Ok(ReaderPresence::Present), Ok(())) => map_error(e, reader),
+            (Ok(ReaderPresence::Present), Ok(())) => match settled_presence(self.ctx, reader) {
+                Ok(ReaderPresence::Empty) => TransportError::CardRemoved,
+                Ok(ReaderPresence::Gone) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+                _ => map_error(e, reader),
+            },
             (
                 Ok(ReaderPresence::Present),
                 Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard),
