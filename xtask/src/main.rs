@@ -67,8 +67,10 @@ commands:
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
-  install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
-                     build libcie_pkcs11.so (release) and install it with its p11-kit module file";
+  install [--libdir DIR] [--includedir DIR] [--p11kit-dir DIR] [--destdir DIR] [--debug]
+          [--no-build] [--dry-run] [--uninstall]
+                     build and install libcie_pkcs11.so with its p11-kit module file, and the
+                     C API: libcie.so.N (SONAME) + libcie.so, libcie.a, cie.h, pkgconfig/cie.pc";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
