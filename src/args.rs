@@ -23,6 +23,7 @@ commands:
   pin change                      change the PIN (asks the current PIN, then the new one twice)
   pin unblock                     unblock the PIN with the PUK and set a new PIN
   demo                            run the citizen authentication flow, step by step
+  help [pin]                      this help; `help pin`: where PIN and PUK are, tries, unblocking
 
 options:
   --reader NAME   use this reader instead of the first one holding a CIE
@@ -36,6 +37,28 @@ options:
 The PIN and PUK are never accepted on the command line.
 exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
 CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.";
+
+/// `cie help pin`.
+pub const PIN_HELP: &str = concat!(
+    "PIN and PUK of the CIE
+
+Each is 8 digits, delivered in two halves: ",
+    crate::secret_origin!(),
+    ".
+
+PIN  needed to sign and to read the certificate and the card number. 3 tries: after 3 wrong
+     PINs in a row it is blocked (a right PIN resets the count). Before the last try cie asks
+     for confirmation. cie info shows the tries left without spending one.
+PUK  unblocks the PIN and sets a new one: cie pin unblock. 10 tries; a blocked PUK cannot be
+     unblocked: the comune issues a new card.
+
+cie pin change      choose a new PIN (asks the current one, then the new one twice)
+cie pin unblock     unblock the PIN with the PUK and choose a new PIN
+
+PIN and PUK are never accepted on the command line; with --pin-stdin they are read from
+standard input, one per line. Lost the PUK? The comune that issued the card can tell you how
+to get it again."
+);
 
 /// Options that apply to every command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,8 +118,10 @@ pub enum Command {
     PinUnblock,
     /// `cie demo`.
     Demo,
-    /// `cie --help`.
+    /// `cie --help`, `cie help`.
     Help,
+    /// `cie help pin`: about the PIN and the PUK.
+    HelpPin,
     /// `cie --version`.
     Version,
 }
@@ -206,6 +231,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         ["pin", "unblock"] => Command::PinUnblock,
         ["pin", ..] => return Err("use cie pin change or cie pin unblock".into()),
         ["demo"] => Command::Demo,
+        ["help"] => Command::Help,
+        ["help", "pin" | "puk"] => Command::HelpPin,
+        ["help", c] if ["readers", "info", "cert", "sign", "verify-sod", "demo", "help"].contains(c) => Command::Help,
+        ["help", c, ..] => return Err(format!("no help on {c:?}: try cie help or cie help pin")),
         [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo"].contains(c) => {
             return Err(format!("unexpected argument {:?} after {c}", words[1]))
         }
@@ -261,6 +290,11 @@ mod tests {
         assert!(!p("info").unwrap().globals.login);
         assert!(p("info --login").unwrap().globals.login);
         assert_eq!(p("demo --help").unwrap().command, Command::Help);
+        assert_eq!(p("help").unwrap().command, Command::Help);
+        assert_eq!(p("help pin").unwrap().command, Command::HelpPin);
+        assert_eq!(p("help puk").unwrap().command, Command::HelpPin);
+        assert_eq!(p("help sign").unwrap().command, Command::Help);
+        assert!(p("help frobnicate").is_err());
     }
 
     #[test]

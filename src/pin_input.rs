@@ -9,6 +9,20 @@ use cie_core::pin::Secret;
 use cie_core::{Credential, Error};
 use zeroize::Zeroizing;
 
+/// Where a CIE's PIN and PUK are written: each is delivered in two halves.
+#[macro_export]
+macro_rules! secret_origin {
+    () => {
+        "the first 4 digits are on the receipt the comune gave you when you requested the card, \
+         the last 4 in the letter that came with the card"
+    };
+}
+
+/// The prompt for the card's current PIN (or its PUK): where to find it, then `question`.
+pub fn prompt(kind: Credential, question: &str) -> String {
+    format!("The {kind} has 8 digits: {}.\n{question}", secret_origin!())
+}
+
 /// Where secrets come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinSource {
@@ -45,6 +59,20 @@ pub fn read_secret(source: PinSource, kind: Credential, prompt: &str) -> Result<
     });
     let value = line.trim_end_matches(['\n', '\r']);
     Secret::new(kind, value.as_bytes())
+}
+
+/// Asks a yes/no question on the terminal (echo on); only "y" or "yes" is a yes.
+pub fn confirm(question: &str) -> Result<bool, Error> {
+    let ask = || -> std::io::Result<String> {
+        let tty = File::options().read(true).write(true).open("/dev/tty")?;
+        (&tty).write_all(question.as_bytes())?;
+        (&tty).flush()?;
+        let mut line = String::new();
+        BufReader::new(&tty).read_line(&mut line)?;
+        Ok(line)
+    };
+    let answer = ask().map_err(|e| Error::InvalidArgument(format!("cannot ask on the terminal: {e}")))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 /// Restores the terminal's settings when dropped (also on error or panic).

@@ -62,7 +62,7 @@ pub enum Error {
     #[error("secure messaging: {0}")]
     SecureMessaging(#[from] SmError),
     /// The PIN or PUK was wrong.
-    #[error("wrong {credential}{}", tries_left.map(|n| format!(": {n} tries left")).unwrap_or_default())]
+    #[error("wrong {credential}{}", tries_left.map(|n| format!(": {}", tries_text(n))).unwrap_or_default())]
     WrongCredential {
         /// PIN or PUK.
         credential: Credential,
@@ -115,6 +115,11 @@ impl Error {
     pub fn is_service_unavailable(&self) -> bool {
         matches!(self, Error::Transport(TransportError::ServiceUnavailable(_)))
     }
+}
+
+/// "1 try left", "2 tries left".
+pub fn tries_text(n: u8) -> String {
+    format!("{n} {} left", if n == 1 { "try" } else { "tries" })
 }
 
 /// Result alias for cie-core.

@@ -28,7 +28,7 @@ pub enum TransportError {
     #[error("card in use by another application")]
     Busy,
     /// The smart-card service (pcscd) is not running, or stopped during the operation.
-    #[error("the PC/SC service is unavailable: {0}")]
+    #[error("{0}")]
     ServiceUnavailable(String),
     /// Any other transport failure.
     #[error("transport failure: {0}")]

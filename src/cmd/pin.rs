@@ -10,7 +10,7 @@ use cie_core::Credential;
 use super::Ctx;
 use crate::failure::Failure;
 use crate::output::Json;
-use crate::pin_input::{read_secret, PinSource};
+use crate::pin_input::{prompt, read_secret, PinSource};
 
 /// The new PIN, confirmed on the terminal.
 fn new_pin(ctx: &Ctx) -> Result<Secret, Failure> {
@@ -35,7 +35,9 @@ fn done(ctx: &Ctx, message: &str) {
 /// Changes the PIN.
 pub fn change(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let old = read_secret(ctx.globals.pin_source, Credential::Pin, "current PIN (8 digits): ")?;
+    ctx.confirm_last_try(&mut s)?;
+    let old =
+        read_secret(ctx.globals.pin_source, Credential::Pin, &prompt(Credential::Pin, "current PIN (8 digits): "))?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel and changing the PIN");
     s.change_pin(&old, &new)?;
@@ -46,7 +48,7 @@ pub fn change(ctx: &Ctx) -> Result<(), Failure> {
 /// Unblocks the PIN with the PUK and sets a new one.
 pub fn unblock(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let puk = read_secret(ctx.globals.pin_source, Credential::Puk, "PUK (8 digits): ")?;
+    let puk = read_secret(ctx.globals.pin_source, Credential::Puk, &prompt(Credential::Puk, "PUK (8 digits): "))?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel, verifying the PUK and setting the new PIN");
     s.unblock_pin(&puk, &new)?;
