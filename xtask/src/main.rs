@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if rest.iter().any(|a| a == "--help" || a == "-h") && !matches!(cmd.as_str(), "with-card" | "test") {
+    if wants_help(cmd, rest) {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
@@ -129,6 +129,16 @@ fn main() -> ExitCode {
 }
 
 type Result<T, E = String> = std::result::Result<T, E>;
+
+/// `--help` or `-h` among a command's own options (before `--`; `test` passes its arguments on
+/// to cargo test, so only a lone `--help` counts there).
+fn wants_help(cmd: &str, rest: &[String]) -> bool {
+    let is_help = |a: &String| a == "--help" || a == "-h";
+    match cmd {
+        "test" => rest.len() == 1 && is_help(&rest[0]),
+        _ => rest.iter().take_while(|a| *a != "--").any(is_help),
+    }
+}
 
 fn step(msg: &str) {
     eprintln!("xtask: {msg}");
@@ -584,6 +594,18 @@ mod tests {
         assert_eq!(cmd, ["cie", "--profile", "x"]);
         assert!(stack_options(&strings("--bogus")).is_err());
         assert!(stack_options(&strings("--pin")).is_err());
+    }
+
+    #[test]
+    fn help_is_answered_for_every_command() {
+        for cmd in ["demo", "with-card", "install", "bench-report", "fuzz", "header", "demo-as-user"] {
+            assert!(wants_help(cmd, &strings("--help")), "{cmd}");
+            assert!(wants_help(cmd, &strings("--profile x -h")), "{cmd}");
+        }
+        assert!(!wants_help("with-card", &strings("-- cie --help")), "the command's own --help");
+        assert!(wants_help("test", &strings("--help")));
+        assert!(!wants_help("test", &strings("-p cie -- --help")));
+        assert!(!wants_help("demo", &[]));
     }
 
     #[test]
