@@ -93,16 +93,42 @@ fn unless_service_gone(t: TransportError) -> TransportError {
     if !matches!(t, TransportError::Other(_)) {
         return t;
     }
-    match Context::establish(Scope::User) {
-        Err(e) => match map_error(e, "PC/SC") {
-            gone @ TransportError::ServiceUnavailable(_) => {
-                tracing::debug!(target: "cie::pcsc", "{t}; the service is gone");
-                gone
-            }
-            _ => t,
-        },
-        Ok(_) => t,
+    match service_gone() {
+        Some(gone) => {
+            tracing::debug!(target: "cie::pcsc", "{t}; the service is gone");
+            gone
+        }
+        None => t,
     }
+}
+
+/// Asks the PC/SC service whether it is still there (a new context and a reader listing, a
+/// full round trip): `Some(error)` when it is gone. A pcscd that is dying may still accept a
+/// connection for a moment, so ambiguous answers are asked again, a few times 50 ms apart.
+fn service_gone() -> Option<TransportError> {
+    let gone = |e: pcsc::Error| match map_error(e, "PC/SC") {
+        g @ TransportError::ServiceUnavailable(_) => Some(g),
+        _ => None,
+    };
+    for _ in 0..5 {
+        match Context::establish(Scope::User) {
+            Ok(ctx) => match ctx.list_readers_len() {
+                Ok(_) | Err(pcsc::Error::NoReadersAvailable) => return None,
+                Err(e) => {
+                    if let Some(g) = gone(e) {
+                        return Some(g);
+                    }
+                }
+            },
+            Err(e) => {
+                if let Some(g) = gone(e) {
+                    return Some(g);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    None
 }
 
 /// What a reader's state says about our card, for [`diagnose`].
