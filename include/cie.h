@@ -7,12 +7,21 @@
  * Conventions
  * - Every function that can fail returns a cie_status: CIE_OK (0) or a CIE_ERR_* code.
  *   cie_last_error() returns a message for the last failure on the calling thread.
- * - Handles (cie_reader_list, cie_card) are opaque; each has a create function and a
- *   free function. Free functions accept NULL.
- * - Output buffers belong to the caller. Pass buf = NULL to learn the size needed in *len
- *   (the call then succeeds without card work). If *len is too small, the call fails with
- *   CIE_ERR_BUFFER_TOO_SMALL and stores the size needed in *len. On success *len holds the
- *   number of bytes written; for strings it counts the terminating NUL.
+ * - Handles (cie_reader_list, cie_card, cie_waiter) are opaque; each has a create function
+ *   and a free function. Free functions accept NULL. Functions that change the card or the
+ *   session (PIN, signing, logout) take a non-const cie_card *; the others a const one.
+ * - Output buffers belong to the caller. Pass buf = NULL to learn the size needed in *len.
+ *   A size query runs the same checks as the real call and fails the same way (e.g.
+ *   CIE_ERR_LOGIN_REQUIRED for data that needs the PIN); it may read the card to learn the
+ *   size, but never signs, never changes the card and never spends a PIN try. If *len is
+ *   too small, the call fails with CIE_ERR_BUFFER_TOO_SMALL and stores the size needed in
+ *   *len. On success *len holds the number of bytes written; for strings it counts the
+ *   terminating NUL.
+ * - Every call blocks until the card (or pcscd) has answered; call libcie from a worker
+ *   thread in a GUI application. cie_wait_for_card blocks until a card is inserted, its
+ *   timeout passes or cie_waiter_cancel is called from another thread.
+ * - ABI: the library's SONAME is libcie.so.CIE_ABI_VERSION; a program built against this
+ *   header runs with any libcie of the same CIE_ABI_VERSION.
  * - PIN and PUK are NUL-terminated strings of exactly 8 ASCII digits. The library keeps
  *   the PIN in memory only while a card handle is logged in, never writes it anywhere,
  *   never logs it, and wipes its copies when done.
@@ -35,6 +44,12 @@
 #include <stdint.h>
 
 /**
+ * The ABI version: the `N` of the library's SONAME `libcie.so.N`, raised whenever a function
+ * or type of this header changes incompatibly (build.rs sets the SONAME from it).
+ */
+#define CIE_ABI_VERSION 1
+
+/**
  * An open CIE (opaque). Create it with `cie_card_open`, free it with `cie_card_free`.
  * A handle must not be used from two threads at the same time; different handles are
  * independent.
@@ -51,6 +66,12 @@ typedef struct cie_reader_list cie_reader_list;
  * The result of `cie_verify_file` or `cie_verify_buffer`: one entry per signature.
  */
 typedef struct cie_report cie_report;
+
+/**
+ * Waits for cards (opaque). Create it with `cie_waiter_new`, wait with `cie_wait_for_card`,
+ * wake a wait from another thread with `cie_waiter_cancel`, free it with `cie_waiter_free`.
+ */
+typedef struct cie_waiter cie_waiter;
 
 /**
  * Result of every `cie_*` function that can fail: `CIE_OK` or one of the `CIE_ERR_*` codes.
@@ -72,6 +93,19 @@ typedef int cie_hash;
  * The certificate-path verdict of one signature in a `cie_report`.
  */
 typedef int cie_chain;
+
+/**
+ * A log level for `cie_set_log_callback`.
+ */
+typedef int cie_log_level;
+
+/**
+ * A log callback: `level` is a `CIE_LOG_*` value, `message` a NUL-terminated UTF-8 line
+ * ("target: text") valid only during the call, `user` the pointer given to
+ * `cie_set_log_callback`. Called on the thread that calls into libcie, possibly from
+ * several threads at once; it must return quickly and must not call libcie.
+ */
+typedef void (*cie_log_callback)(cie_log_level level, const char *message, void *user);
 
 /**
  * CAdES-BES enveloping: a `.p7m` with the content inside (ETSI EN 319 122-1 B-B).
@@ -102,6 +136,31 @@ typedef int cie_chain;
  * It does not (see `cie_report_problems`).
  */
 #define CIE_CHAIN_UNTRUSTED 2
+
+/**
+ * Failures the library reports.
+ */
+#define CIE_LOG_ERROR 1
+
+/**
+ * Unexpected but handled situations.
+ */
+#define CIE_LOG_WARN 2
+
+/**
+ * Notable events (a card reset recovered, a secure channel re-established).
+ */
+#define CIE_LOG_INFO 3
+
+/**
+ * Details for troubleshooting: every APDU (PIN data redacted) and every failed call.
+ */
+#define CIE_LOG_DEBUG 4
+
+/**
+ * Everything.
+ */
+#define CIE_LOG_TRACE 5
 
 /**
  * SHA-1 (legacy formats only).
@@ -227,10 +286,26 @@ typedef int cie_chain;
 #define CIE_ERR_INTERNAL 18
 
 /**
+ * The smart-card service (pcscd) is not running, or stopped during the operation: start it
+ * (e.g. `systemctl start pcscd`), then free the handle and open the card again.
+ */
+#define CIE_ERR_SERVICE_UNAVAILABLE 19
+
+/**
+ * A wait (`cie_wait_for_card`) ended without a card: the timeout passed.
+ */
+#define CIE_ERR_TIMEOUT 20
+
+/**
+ * A wait (`cie_wait_for_card`) was cancelled by `cie_waiter_cancel` from another thread.
+ */
+#define CIE_ERR_CANCELLED 21
+
+/**
  * A document or signature file that cannot be read, signed or written (not a PDF or CMS
  * signature the library handles, an encrypted PDF, an I/O error).
  */
-#define CIE_ERR_DOCUMENT 19
+#define CIE_ERR_DOCUMENT 22
 
 #ifdef __cplusplus
 extern "C" {
@@ -317,7 +392,8 @@ cie_status cie_card_serial(const struct cie_card *card, char *buf, size_t *len);
 
 /**
  * The holder's authentication certificate (EF 1003, §2.2), X.509 DER. Needs the PIN
- * (`CIE_ERR_LOGIN_REQUIRED` otherwise); read once, then served from memory.
+ * (`CIE_ERR_LOGIN_REQUIRED` otherwise, for the size query too: the size is that of the
+ * certificate, which only the PIN unlocks); read once, then served from memory.
  *
  * # Safety
  * `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
@@ -330,7 +406,28 @@ cie_status cie_card_certificate(const struct cie_card *card, uint8_t *buf, size_
  * # Safety
  * `card` is a live handle.
  */
-cie_status cie_card_logout(const struct cie_card *card);
+cie_status cie_card_logout(struct cie_card *card);
+
+/**
+ * Asks the card how many PUK tries are left, without spending one (opens the secure channel
+ * if needed). `*tries_left` receives 0..10, 0 meaning the PUK is blocked (the call still
+ * succeeds); -1 when the PUK was verified in this channel and the card does not say.
+ *
+ * # Safety
+ * `card` is a live handle; `tries_left` is writable.
+ */
+cie_status cie_card_puk_tries_left(const struct cie_card *card, int *tries_left);
+
+/**
+ * Whether this handle holds a verified PIN (after `cie_card_verify_pin`, until
+ * `cie_card_logout`, a wrong PIN or the card's removal): `*verified` receives 1 or 0. No card
+ * I/O: when the card was reset by another application meanwhile, the library verifies the
+ * kept PIN again at the next operation.
+ *
+ * # Safety
+ * `card` is a live handle; `verified` is writable.
+ */
+cie_status cie_card_pin_verified(const struct cie_card *card, int *verified);
 
 /**
  * Signs the file `input_path` into `output_path` in `format` with `hash`. A CAdES enveloping
@@ -509,6 +606,48 @@ cie_status cie_extract_file(const char *p7m_path,
 cie_status cie_extract_buffer(const uint8_t *p7m, size_t p7m_len, uint8_t *out, size_t *out_len);
 
 /**
+ * The holder's name as in the certificate, "GIVEN-NAME SURNAME" (UTF-8, NUL-terminated).
+ * Needs the PIN (`CIE_ERR_LOGIN_REQUIRED`) unless the certificate was already read.
+ *
+ * # Safety
+ * `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
+ */
+cie_status cie_card_holder_name(const struct cie_card *card, char *buf, size_t *len);
+
+/**
+ * The holder's fiscal code (codice fiscale, 16 characters, NUL-terminated), from the
+ * certificate's subject serial number (`TINIT-...`). As `cie_card_holder_name`.
+ *
+ * # Safety
+ * As `cie_card_holder_name`.
+ */
+cie_status cie_card_fiscal_code(const struct cie_card *card, char *buf, size_t *len);
+
+/**
+ * The certificate's validity period in seconds since the Unix epoch (UTC): `*not_before`
+ * and `*not_after` (either may be NULL). The card itself has the same expiry date printed
+ * on it. As `cie_card_holder_name`.
+ *
+ * # Safety
+ * `card` is a live handle; `not_before` and `not_after` are NULL or writable.
+ */
+cie_status cie_card_validity(const struct cie_card *card, int64_t *not_before, int64_t *not_after);
+
+/**
+ * Sends the library's log messages up to `max_level` (`CIE_LOG_ERROR` .. `CIE_LOG_TRACE`) to
+ * `callback`, with `user` passed back unchanged; a NULL callback (or `max_level` 0) stops
+ * logging. Messages never contain a PIN, a PUK or key material. Process-wide; may be called
+ * again at any time to change the callback or the level. Fails with `CIE_ERR_GENERIC` when
+ * the host program (a Rust program linking libcie) has already installed its own `tracing`
+ * subscriber, `CIE_ERR_BAD_ARGUMENT` for a level outside 0..5.
+ *
+ * # Safety
+ * `callback` is NULL or a function that may be called from any thread, with `user`, until
+ * logging is stopped or changed.
+ */
+cie_status cie_set_log_callback(cie_log_callback callback, cie_log_level max_level, void *user);
+
+/**
  * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so
  * later operations (and recovery after a card reset) need no new prompt. `*tries_left`
  * (optional, may be NULL) receives the PIN tries left: 3 after success, the card's count after
@@ -518,7 +657,7 @@ cie_status cie_extract_buffer(const uint8_t *p7m, size_t p7m_len, uint8_t *out, 
  * # Safety
  * `card` is a live handle; `pin` is a NUL-terminated string; `tries_left` is NULL or writable.
  */
-cie_status cie_card_verify_pin(const struct cie_card *card, const char *pin, int *tries_left);
+cie_status cie_card_verify_pin(struct cie_card *card, const char *pin, int *tries_left);
 
 /**
  * Asks the card how many PIN tries are left, without spending one (opens the secure channel
@@ -536,7 +675,7 @@ cie_status cie_card_pin_tries_left(const struct cie_card *card, int *tries_left)
  * # Safety
  * `card` is a live handle; both PINs are NUL-terminated strings; `tries_left` is NULL or writable.
  */
-cie_status cie_card_change_pin(const struct cie_card *card,
+cie_status cie_card_change_pin(struct cie_card *card,
                                const char *old_pin,
                                const char *new_pin,
                                int *tries_left);
@@ -551,15 +690,16 @@ cie_status cie_card_change_pin(const struct cie_card *card,
  * `card` is a live handle; `puk` and `new_pin` are NUL-terminated strings; `puk_tries_left` is
  * NULL or writable.
  */
-cie_status cie_card_unblock_pin(const struct cie_card *card,
+cie_status cie_card_unblock_pin(struct cie_card *card,
                                 const char *puk,
                                 const char *new_pin,
                                 int *puk_tries_left);
 
 /**
  * Lists the PC/SC readers. On success `*out` receives a list to free with
- * `cie_reader_list_free`; on failure `*out` is set to NULL. Fails with `CIE_ERR_NO_READER` when
- * there is no reader or the PC/SC service is not running.
+ * `cie_reader_list_free` (no reader connected is an empty list, count 0); on failure `*out`
+ * is set to NULL. Fails with `CIE_ERR_SERVICE_UNAVAILABLE` when the PC/SC service (pcscd) is
+ * not running.
  *
  * # Safety
  * `out` is NULL (an error) or writable.
@@ -601,7 +741,7 @@ void cie_reader_list_free(struct cie_reader_list *list);
  * `card` is a live handle; `data` has `data_len` readable bytes (NULL only if 0);
  * `signature_len` is writable; `signature` is NULL or has `*signature_len` writable bytes.
  */
-cie_status cie_card_sign(const struct cie_card *card,
+cie_status cie_card_sign(struct cie_card *card,
                          cie_hash hash,
                          const uint8_t *data,
                          size_t data_len,
@@ -615,7 +755,7 @@ cie_status cie_card_sign(const struct cie_card *card,
  * # Safety
  * As `cie_card_sign`, with `digest` of `digest_len` readable bytes.
  */
-cie_status cie_card_sign_digest(const struct cie_card *card,
+cie_status cie_card_sign_digest(struct cie_card *card,
                                 cie_hash hash,
                                 const uint8_t *digest,
                                 size_t digest_len,
@@ -640,6 +780,54 @@ cie_status cie_card_verify_sod(const struct cie_card *card,
                                size_t csca_len,
                                int *csca_verified,
                                size_t *groups_checked);
+
+/**
+ * Creates a waiter (one PC/SC context). Fails with `CIE_ERR_SERVICE_UNAVAILABLE` when the
+ * PC/SC service is not running. On failure `*out` is NULL.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+cie_status cie_waiter_new(struct cie_waiter **out);
+
+/**
+ * Waits until a card is in `reader` (a reader name) or, when `reader` is NULL, in any reader;
+ * returns at once if there already is one. A reader plugged in during the wait counts.
+ * `timeout_ms` < 0 waits without limit. On success the reader's name is written to
+ * `reader_out` (NUL-terminated, size query with `reader_out` NULL as usual; `reader_len` may be
+ * NULL when the name is not wanted). Fails with `CIE_ERR_TIMEOUT` when the time passed,
+ * `CIE_ERR_CANCELLED` after `cie_waiter_cancel`, `CIE_ERR_SERVICE_UNAVAILABLE` when pcscd is
+ * not running. The card is not opened: call `cie_card_open` with the name to check that it is
+ * a CIE. Blocks the calling thread.
+ *
+ * # Safety
+ * `waiter` is a live waiter; `reader` is NULL or a NUL-terminated string; `reader_len` is NULL
+ * or writable; `reader_out` is NULL or has `*reader_len` writable bytes.
+ */
+cie_status cie_wait_for_card(const struct cie_waiter *waiter,
+                             const char *reader,
+                             int timeout_ms,
+                             char *reader_out,
+                             size_t *reader_len);
+
+/**
+ * Wakes a thread blocked in `cie_wait_for_card` on this waiter, which then fails with
+ * `CIE_ERR_CANCELLED`. Safe to call from any thread while another waits. The waiter stays
+ * cancelled (later waits fail at once): free it and create a new one to wait again.
+ * NULL is ignored.
+ *
+ * # Safety
+ * `waiter` is NULL or a live waiter.
+ */
+void cie_waiter_cancel(const struct cie_waiter *waiter);
+
+/**
+ * Frees a waiter (NULL is ignored). No thread may be waiting on it.
+ *
+ * # Safety
+ * `waiter` is NULL or a waiter from `cie_waiter_new`, freed once.
+ */
+void cie_waiter_free(struct cie_waiter *waiter);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -36,6 +36,7 @@ commands:
   demo                            run the citizen authentication flow, step by step
   browser setup|status|remove     register the PKCS#11 module in the browsers' NSS databases
                                   (see cie browser --help)
+  help [pin]                      this help; `help pin`: where PIN and PUK are, tries, unblocking
 
 options:
   --reader NAME   use this reader instead of the first one holding a CIE
@@ -49,6 +50,28 @@ options:
 The PIN and PUK are never accepted on the command line.
 exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
 CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.";
+
+/// `cie help pin`.
+pub const PIN_HELP: &str = concat!(
+    "PIN and PUK of the CIE
+
+Each is 8 digits, delivered in two halves: ",
+    crate::secret_origin!(),
+    ".
+
+PIN  needed to sign and to read the certificate and the card number. 3 tries: after 3 wrong
+     PINs in a row it is blocked (a right PIN resets the count). Before the last try cie asks
+     for confirmation. cie info shows the tries left without spending one.
+PUK  unblocks the PIN and sets a new one: cie pin unblock. 10 tries; a blocked PUK cannot be
+     unblocked: the comune issues a new card.
+
+cie pin change      choose a new PIN (asks the current one, then the new one twice)
+cie pin unblock     unblock the PIN with the PUK and choose a new PIN
+
+PIN and PUK are never accepted on the command line; with --pin-stdin they are read from
+standard input, one per line. Lost the PUK? The comune that issued the card can tell you how
+to get it again."
+);
 
 /// Options that apply to every command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,8 +153,10 @@ pub enum Command {
     Demo,
     /// `cie browser ARGS`: the arguments after `browser`, parsed by `crate::browser`.
     Browser(Vec<String>),
-    /// `cie --help`.
+    /// `cie --help`, `cie help`.
     Help,
+    /// `cie help pin`: about the PIN and the PUK.
+    HelpPin,
     /// `cie --version`.
     Version,
 }
@@ -322,6 +347,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         ["pin", "unblock"] => Command::PinUnblock,
         ["pin", ..] => return Err("use cie pin change or cie pin unblock".into()),
         ["demo"] => Command::Demo,
+        ["help"] => Command::Help,
+        ["help", "pin" | "puk"] => Command::HelpPin,
+        ["help", c]
+            if ["readers", "info", "cert", "sign", "verify-sod", "demo", "verify", "extract", "browser", "help"]
+                .contains(c) =>
+        {
+            Command::Help
+        }
+        ["help", c, ..] => return Err(format!("no help on {c:?}: try cie help or cie help pin")),
         [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo", "verify", "extract"].contains(c) => {
             return Err(format!("unexpected argument {:?} after {c}", words[1]))
         }
@@ -420,6 +454,11 @@ mod tests {
         let i = p("--json browser status --module m").unwrap();
         assert!(i.globals.json);
         assert_eq!(i.command, Command::Browser(vec!["status".into(), "--module".into(), "m".into()]));
+        assert_eq!(p("help").unwrap().command, Command::Help);
+        assert_eq!(p("help pin").unwrap().command, Command::HelpPin);
+        assert_eq!(p("help puk").unwrap().command, Command::HelpPin);
+        assert_eq!(p("help sign").unwrap().command, Command::Help);
+        assert!(p("help frobnicate").is_err());
     }
 
     #[test]

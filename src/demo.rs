@@ -48,12 +48,12 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
     let tries = s.pin_status()?;
     let tries = match tries {
         PinStatus::Blocked => return Err(Error::Blocked(Credential::Pin)),
-        PinStatus::TriesLeft(n) => format!("{n} PIN tries left"),
+        PinStatus::TriesLeft(n) => format!("PIN: {}", cie_core::error::tries_text(n)),
         PinStatus::Verified => "PIN already verified".into(),
     };
     steps.done(&s, "open the secure channel", &format!("DH + device authentication; {tries}"));
 
-    let pin = read_secret::<Pin>(pin_source, "CIE PIN (8 digits): ")?;
+    let pin = read_secret::<Pin>(pin_source, &crate::pin_input::prompt(Credential::Pin, "CIE PIN (8 digits): "))?;
     steps.last = Instant::now();
     s.verify_pin(&pin)?;
     drop(pin);

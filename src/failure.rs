@@ -15,6 +15,8 @@ pub enum Failure {
     Document(String),
     /// Verification found a signature that is not valid (exit 1); the report was printed.
     Invalid(String),
+    /// The user declined to go on (exit 1); nothing was sent to the card.
+    Cancelled(String),
 }
 
 impl From<cie_sign::Error> for Failure {
@@ -42,7 +44,11 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Card(e) => write!(f, "{e}"),
-            Failure::Usage(m) | Failure::File(m) | Failure::Document(m) | Failure::Invalid(m) => f.write_str(m),
+            Failure::Usage(m)
+            | Failure::File(m)
+            | Failure::Document(m)
+            | Failure::Invalid(m)
+            | Failure::Cancelled(m) => f.write_str(m),
         }
     }
 }
@@ -53,12 +59,15 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::File(_) | Failure::Document(_) | Failure::Invalid(_) => 1,
+            Failure::File(_) | Failure::Document(_) | Failure::Invalid(_) | Failure::Cancelled(_) => 1,
             Failure::Card(e) => match e {
                 Error::WrongCredential { .. } => 3,
                 Error::Blocked(_) => 4,
                 Error::Transport(
-                    TransportError::NoCard | TransportError::ReaderUnavailable(_) | TransportError::CardRemoved,
+                    TransportError::NoCard
+                    | TransportError::ReaderUnavailable(_)
+                    | TransportError::ServiceUnavailable(_)
+                    | TransportError::CardRemoved,
                 ) => 5,
                 Error::InvalidCredentialFormat(_) | Error::InvalidArgument(_) => 2,
                 _ => 1,
@@ -73,36 +82,55 @@ impl Failure {
                 Failure::Usage(_) => "see cie --help",
                 Failure::Document(_) => "check that the file is a PDF or a CAdES .p7m/.p7s signature",
                 Failure::Invalid(_) => "do not rely on this document: it was altered or not signed as it claims",
+                Failure::Cancelled(_) => "run the command again when you are sure of the PIN (cie help pin)",
                 _ => "check the file name and permissions",
             };
         };
         match e {
             Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) } => {
-                "check the PIN (8 digits, from the letter that came with the card); one more wrong try blocks it"
+                concat!("check the PIN (8 digits: ", crate::secret_origin!(), "); one more wrong try blocks it")
             }
             Error::WrongCredential { credential: Credential::Pin, .. } => {
-                "check the PIN (8 digits, from the letter that came with the card) and try again"
+                concat!("check the PIN (8 digits: ", crate::secret_origin!(), ") and try again")
             }
             Error::WrongCredential { credential: Credential::Puk, .. } => {
-                "check the PUK (8 digits, from the letter that came with the card) and try again"
+                concat!("check the PUK (8 digits: ", crate::secret_origin!(), ") and try again")
             }
             Error::Blocked(Credential::Pin) => "unblock the PIN with the PUK: cie pin unblock",
             Error::Blocked(Credential::Puk) => {
                 "the PUK is blocked too: the card can no longer be unblocked; ask the issuing municipality for a new one"
             }
-            Error::InvalidCredentialFormat(_) => "PIN and PUK are the 8-digit codes that came with the card",
+            Error::InvalidCredentialFormat(_) => {
+                concat!("PIN and PUK have 8 digits each: ", crate::secret_origin!(), " (cie help pin)")
+            }
             Error::LoginRequired => "this needs the PIN",
             Error::Transport(TransportError::NoCard) => "put the card on the reader and try again",
             Error::Transport(TransportError::ReaderUnavailable(_)) => {
                 "connect a reader and check that the PC/SC service (pcscd) is running; cie readers lists them"
             }
+            Error::Transport(TransportError::ServiceUnavailable(_)) => {
+                "start the smart-card service: sudo systemctl start pcscd (Debian/Ubuntu package pcscd)"
+            }
             Error::Transport(TransportError::CardRemoved) => "the card was removed: put it back and try again",
+            Error::Transport(TransportError::CardReset) => {
+                "another application reset the card during the operation: try again"
+            }
             Error::Transport(TransportError::Busy) => "another application holds the card: close it and try again",
             Error::NotCie(_) => "the card in the reader is not a CIE 3.0; use --reader to pick another reader",
             Error::PassiveAuthentication(_) => {
                 "the card's data is not vouched for by its EF.SOD (or not by this CSCA): do not trust this card"
             }
-            _ => "run again with CIE_LOG=debug for the APDU trace (PINs are never shown)",
+            Error::Transport(_) => {
+                "check that the reader is connected and the card lies still on it, then try again"
+            }
+            Error::Card { .. }
+            | Error::SecureMessaging(_)
+            | Error::Malformed(_)
+            | Error::DeviceAuthentication(_) => {
+                "take the card off the reader, put it back and try again; if this keeps happening \
+                 with a working reader, the card may be damaged: ask your comune"
+            }
+            _ => "try again; if this keeps happening, report it with the output of cie info",
         }
     }
 }

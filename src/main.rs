@@ -47,6 +47,10 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
+        Command::HelpPin => {
+            println!("{}", args::PIN_HELP);
+            Ok(())
+        }
         Command::Version => {
             println!("cie {}", env!("CARGO_PKG_VERSION"));
             Ok(())

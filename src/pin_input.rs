@@ -6,15 +6,29 @@
 //! capacity that never reallocates.
 
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::os::fd::AsRawFd;
 
 use cie_core::pin::Secret;
-use cie_core::Error;
+use cie_core::{Credential, Error};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Longest line kept; longer lines are consumed to their end and refused (a PIN has 8 digits).
 const MAX_LINE: usize = 64;
+
+/// Where a CIE's PIN and PUK are written: each is delivered in two halves.
+#[macro_export]
+macro_rules! secret_origin {
+    () => {
+        "the first 4 digits are on the receipt the comune gave you when you requested the card, \
+         the last 4 in the letter that came with the card"
+    };
+}
+
+/// The prompt for the card's current PIN (or its PUK): where to find it, then `question`.
+pub fn prompt(kind: Credential, question: &str) -> String {
+    format!("The {kind} has 8 digits: {}.\n{question}", secret_origin!())
+}
 
 /// Where secrets come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +125,20 @@ impl Read for RawStdin {
             Ok(n as usize)
         }
     }
+}
+
+/// Asks a yes/no question on the terminal (echo on); only "y" or "yes" is a yes.
+pub fn confirm(question: &str) -> Result<bool, Error> {
+    let ask = || -> std::io::Result<String> {
+        let tty = File::options().read(true).write(true).open("/dev/tty")?;
+        (&tty).write_all(question.as_bytes())?;
+        (&tty).flush()?;
+        let mut line = String::new();
+        BufReader::new(&tty).read_line(&mut line)?;
+        Ok(line)
+    };
+    let answer = ask().map_err(|e| Error::InvalidArgument(format!("cannot ask on the terminal: {e}")))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 /// Restores the terminal's settings when dropped (also on error or panic).

@@ -34,7 +34,9 @@ fn wrong_pin_then_blocked_then_unblocked() {
     assert_eq!(run_sign(&card, "00000000").code, Some(3));
     let r = run_sign(&card, "00000000");
     assert_eq!(r.code, Some(3), "{r:?}");
-    assert!(r.stderr.contains("1 tries left") && r.stderr.contains("one more wrong try blocks it"), "{r:?}");
+    assert!(r.stderr.contains("wrong PIN: 1 try left") && r.stderr.contains("one more wrong try blocks it"), "{r:?}");
+    assert!(r.stderr.contains("receipt the comune gave you") && r.stderr.contains("letter that came with"), "{r:?}");
+    assert_eq!(tries_left(&card), "PIN:          1 try left");
     let r = run_sign(&card, "00000000");
     assert_eq!(r.code, Some(4), "{r:?}");
     assert!(r.stderr.contains("PIN blocked") && r.stderr.contains("cie pin unblock"), "{r:?}");
@@ -119,4 +121,57 @@ fn no_card_and_no_reader() {
     let r = cie_with_socket(None, &["readers"], "");
     assert_eq!(r.code, Some(5), "{r:?}");
     assert!(r.stderr.contains("pcscd"), "{r:?}");
+}
+
+#[test]
+fn help_pin_says_where_pin_and_puk_are() {
+    let r = cie_with_socket(None, &["help", "pin"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    for text in
+        ["first 4 digits are on the receipt the comune gave you", "last 4 in the letter", "cie pin unblock", "PUK"]
+    {
+        assert!(r.stdout.contains(text), "{text}: {r:?}");
+    }
+    let r = cie_with_socket(None, &["help"], "");
+    assert!(r.code == Some(0) && r.stdout.contains("help [pin]"), "{r:?}");
+    assert_eq!(cie_with_socket(None, &["help", "frobnicate"], "").code, Some(2));
+    // A malformed PIN is rejected with the same hint.
+    let card = Card::start("helppin");
+    let r = run_sign(&card, "1234");
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("receipt the comune gave you") && r.stderr.contains("cie help pin"), "{r:?}");
+}
+
+/// The card pulled while `cie sign` runs: "the card was removed" (exit 5) or, when the removal
+/// came first, no card (exit 5), or a finished signature (exit 0); never exit 1 with a transport
+/// message.
+#[test]
+fn removal_during_sign_is_reported_as_removal() {
+    let mut card = Card::start("removal");
+    let socket = card.stack.socket_path().to_path_buf();
+    let input = readme();
+    let mut removed_mid_sign = 0;
+    for (run, delay_ms) in [0u64, 20, 50, 100, 150, 0, 20, 50, 100, 150].into_iter().enumerate() {
+        let out = card.path(&format!("sig{run}"));
+        let (input, out_s) = (input.to_str().unwrap().to_owned(), out.to_str().unwrap().to_owned());
+        let socket = socket.clone();
+        let signer = std::thread::spawn(move || {
+            cie_with_socket(
+                Some(&socket),
+                &["sign", "--pin-stdin", "-i", &input, "-o", &out_s],
+                &format!("{TEST_PIN}\n"),
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        card.stack.remove_card().unwrap();
+        let r = signer.join().unwrap();
+        assert!(matches!(r.code, Some(0) | Some(5)), "run {run}: {r:?}");
+        assert!(!r.stderr.contains("transport failure"), "run {run}: {r:?}");
+        if r.stderr.contains("the card was removed") {
+            removed_mid_sign += 1;
+            assert!(r.stderr.contains("put it back"), "{r:?}");
+        }
+        card.stack.insert_card().unwrap();
+    }
+    eprintln!("{removed_mid_sign} of 10 runs saw the removal in the middle of the command");
 }

@@ -35,3 +35,85 @@ pub fn verify_digest_info(key: &RsaPublicKey, digest_info: &[u8], signature: &[u
 pub fn verify(der: &[u8], alg: HashAlg, data: &[u8], signature: &[u8]) -> Result<()> {
     verify_digest_info(&public_key(der)?, &sign::digest_info_of(alg, data), signature)
 }
+
+/// What the holder's authentication certificate says about its holder (PROTOCOL.md §2.2),
+/// so that applications need not parse X.509 themselves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Holder {
+    /// Given name (`givenName`, 2.5.4.42), when present.
+    pub given_name: Option<String>,
+    /// Surname (`surname`, 2.5.4.4), when present.
+    pub surname: Option<String>,
+    /// Common name (2.5.4.3), when present.
+    pub common_name: Option<String>,
+    /// The Italian fiscal code (codice fiscale), from the subject's `serialNumber` (2.5.4.5)
+    /// in its ETSI EN 319 412-1 form `TINIT-<code>`; `None` when the subject has none.
+    pub fiscal_code: Option<String>,
+    /// Start of the validity period, seconds since the Unix epoch.
+    pub not_before: i64,
+    /// End of the validity period, seconds since the Unix epoch.
+    pub not_after: i64,
+}
+
+impl Holder {
+    /// "Given-name Surname", else the common name, else `None`.
+    pub fn name(&self) -> Option<String> {
+        match (&self.given_name, &self.surname) {
+            (Some(g), Some(s)) => Some(format!("{g} {s}")),
+            _ => self.common_name.clone(),
+        }
+    }
+}
+
+const OID_GIVEN_NAME: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.42");
+const OID_SURNAME: x509_cert::der::oid::ObjectIdentifier = x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.4");
+const OID_COMMON_NAME: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+const OID_SERIAL_NUMBER: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.5");
+
+fn subject_attribute(cert: &x509_cert::Certificate, oid: x509_cert::der::oid::ObjectIdentifier) -> Option<String> {
+    use x509_cert::der::asn1::{PrintableStringRef, Utf8StringRef};
+    cert.tbs_certificate.subject.0.iter().flat_map(|rdn| rdn.0.iter()).filter(|atv| atv.oid == oid).find_map(|atv| {
+        atv.value
+            .decode_as::<Utf8StringRef<'_>>()
+            .map(|s| s.as_str().to_owned())
+            .or_else(|_| atv.value.decode_as::<PrintableStringRef<'_>>().map(|s| s.as_str().to_owned()))
+            .ok()
+    })
+}
+
+fn unix_time(t: &x509_cert::time::Time) -> Result<i64> {
+    i64::try_from(t.to_unix_duration().as_secs()).map_err(|_| Error::malformed("certificate validity out of range"))
+}
+
+/// The holder's name, fiscal code and validity period from a DER certificate.
+pub fn holder(der: &[u8]) -> Result<Holder> {
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
+    let fiscal_code = subject_attribute(&cert, OID_SERIAL_NUMBER).map(|s| match s.strip_prefix("TINIT-") {
+        Some(code) => code.to_owned(),
+        None => s,
+    });
+    let validity = &cert.tbs_certificate.validity;
+    Ok(Holder {
+        given_name: subject_attribute(&cert, OID_GIVEN_NAME),
+        surname: subject_attribute(&cert, OID_SURNAME),
+        common_name: subject_attribute(&cert, OID_COMMON_NAME),
+        fiscal_code,
+        not_before: unix_time(&validity.not_before)?,
+        not_after: unix_time(&validity.not_after)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(matches!(holder(&[0x30, 0x03, 0x02, 0x01, 0x01]), Err(Error::Malformed(_))));
+        assert!(matches!(holder(&[]), Err(Error::Malformed(_))));
+    }
+}

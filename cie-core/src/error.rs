@@ -23,6 +23,7 @@ impl std::fmt::Display for Credential {
 
 /// Secure-messaging failures (PROTOCOL.md §5).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SmError {
     /// The response carried no MAC object (DO8E) or no status object (DO99).
     #[error("secure-messaging data object missing")]
@@ -47,6 +48,7 @@ pub enum SmError {
 
 /// Why a signature the card returned was refused (PROTOCOL.md §7.1): it is never handed on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     /// The answer is not exactly as long as the key's modulus.
     #[error("the card answered {got} bytes for a {expected}-byte signature")]
@@ -61,8 +63,10 @@ pub enum SignatureError {
     DoesNotVerify,
 }
 
-/// Errors of cie-core.
+/// Errors of cie-core. New variants may be added in minor releases (`#[non_exhaustive]`):
+/// match the ones you act on and keep a fallback arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The transport (reader, PC/SC, simulator link) failed.
     #[error(transparent)]
@@ -79,7 +83,7 @@ pub enum Error {
     #[error("secure messaging: {0}")]
     SecureMessaging(#[from] SmError),
     /// The PIN or PUK was wrong.
-    #[error("wrong {credential}{}", tries_left.map(|n| format!(": {n} tries left")).unwrap_or_default())]
+    #[error("wrong {credential}{}", tries_left.map(|n| format!(": {}", tries_text(n))).unwrap_or_default())]
     WrongCredential {
         /// PIN or PUK.
         credential: Credential,
@@ -130,6 +134,16 @@ impl Error {
     pub fn is_card_removed(&self) -> bool {
         matches!(self, Error::Transport(TransportError::CardRemoved))
     }
+
+    /// True when the smart-card service (pcscd) is not running or stopped during the call.
+    pub fn is_service_unavailable(&self) -> bool {
+        matches!(self, Error::Transport(TransportError::ServiceUnavailable(_)))
+    }
+}
+
+/// "1 try left", "2 tries left".
+pub fn tries_text(n: u8) -> String {
+    format!("{n} {} left", if n == 1 { "try" } else { "tries" })
 }
 
 /// Result alias for cie-core.

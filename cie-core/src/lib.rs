@@ -6,10 +6,12 @@
 //! [`sod`] (passive authentication), [`variant`] (card generations), and [`session`], the
 //! state machine that keeps the secure channel and PIN status across operations.
 //!
-//! Section numbers in the documentation refer to the project's PROTOCOL.md.
-
+//! Section numbers in the documentation refer to the project's `docs/PROTOCOL.md`.
+//!
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod apdu;
 pub mod certificate;
@@ -20,6 +22,7 @@ pub mod dh;
 pub mod error;
 pub mod files;
 #[cfg(feature = "pcsc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
 pub mod pcsc_backend;
 pub mod pin;
 pub mod session;
@@ -35,4 +38,18 @@ pub use error::{Credential, Error, Result, SignatureError, SmError};
 pub use sw::StatusWord;
 pub use transport::{Link, Transport, TransportError};
 #[cfg(feature = "pcsc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
 pub mod pcsc_monitor;
+
+/// Compile-time checks of the thread-safety promises of the README.
+#[cfg(all(test, feature = "pcsc"))]
+mod thread_safety {
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn sessions_over_pcsc_are_send_and_sync() {
+        send_sync::<crate::pcsc_backend::PcscTransport>();
+        send_sync::<crate::session::Session<crate::pcsc_backend::PcscTransport>>();
+        send_sync::<crate::Error>();
+    }
+}

@@ -50,30 +50,266 @@ fn is_extended(apdu: &[u8]) -> bool {
 
 /// Maps a PC/SC error to a [`TransportError`]; `reader` names the reader in messages.
 /// A reset (`SCARD_W_RESET_CARD`, or `SCARD_W_UNPOWERED_CARD` after someone powered the card
-/// down, or the protocol-mismatch and lost-transaction answers pcscd gives while another
-/// application's reset is under way) maps to [`TransportError::CardReset`]; [`PcscTransport`]
-/// reconnects before returning it.
+/// down) maps to [`TransportError::CardReset`]; [`PcscTransport`] reconnects before returning it.
+/// The service gone (`SCARD_E_NO_SERVICE`, `SCARD_F_COMM_ERROR`: pcsc-lite's client lost its
+/// socket to pcscd) maps to [`TransportError::ServiceUnavailable`]. This is the mapping without
+/// context; on a live connection, errors that can hide a removal or a reset are first checked
+/// against the reader's state (see `PcscTransport`'s diagnosis).
 pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     use pcsc::Error as E;
     match e {
-        E::ResetCard | E::UnpoweredCard | E::ProtoMismatch | E::NotTransacted => TransportError::CardReset,
+        E::ResetCard | E::UnpoweredCard => TransportError::CardReset,
         E::RemovedCard | E::UnresponsiveCard => TransportError::CardRemoved,
         E::NoSmartcard => TransportError::NoCard,
         E::ReaderUnavailable | E::UnknownReader | E::NoReadersAvailable => {
             TransportError::ReaderUnavailable(format!("{reader}: {e}"))
         }
         E::NoService | E::ServiceStopped | E::Shutdown => {
-            TransportError::ReaderUnavailable("the PC/SC service (pcscd) is not running".into())
+            TransportError::ServiceUnavailable("the PC/SC service (pcscd) is not running".into())
+        }
+        E::CommError => {
+            TransportError::ServiceUnavailable("the connection to the PC/SC service (pcscd) was lost".into())
         }
         E::SharingViolation => TransportError::Busy,
         other => TransportError::Other(format!("{reader}: PC/SC error: {other}")),
     }
 }
 
+/// Errors after which the card may have been removed or reset behind our back: pcsc-lite
+/// reports a removal during a transaction as `SCARD_E_NOT_TRANSACTED` as often as
+/// `SCARD_W_REMOVED_CARD`, depending on which of its threads sees it first.
+fn needs_diagnosis(e: pcsc::Error) -> bool {
+    use pcsc::Error as E;
+    matches!(
+        e,
+        E::NotTransacted
+            | E::ProtoMismatch
+            | E::ResetCard
+            | E::UnpoweredCard
+            | E::RemovedCard
+            | E::NoSmartcard
+            | E::UnresponsiveCard
+    )
+}
+
+/// Answers pcscd gives while another application's reset of the card is under way
+/// (`SCARD_E_PROTO_MISMATCH`, `SCARD_E_NOT_TRANSACTED`): when the card is still in the reader
+/// afterwards, they are a reset (the handle is reconnected), not a failure.
+fn during_reset(e: pcsc::Error) -> bool {
+    matches!(e, pcsc::Error::ProtoMismatch | pcsc::Error::NotTransacted)
+}
+
+/// How long [`card_gone`] waits for the PC/SC service to see a removal: pcsc-lite polls readers
+/// about every 400 ms.
+const REMOVAL_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// After an exchange that came back empty: a reader that lost the card in the middle of a
+/// command may answer with no bytes at all (vsmartcard's vpcd does, and pcscd passes that on
+/// as a success). Waits until the service has looked at the reader again and tells whether the
+/// card is gone, so the caller sees a removal rather than a transport failure.
+fn card_gone(card: &Card) -> bool {
+    let deadline = std::time::Instant::now() + REMOVAL_SETTLE;
+    loop {
+        match card.status2_owned() {
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => return true,
+            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `t`, unless it is an unclassified failure and the PC/SC service is no longer there: pcsc-lite's
+/// client reports a pcscd that died mid-call with various codes (`SCARD_F_COMM_ERROR`, but also
+/// `SCARD_W_SECURITY_VIOLATION` from a half-read answer), so the service is asked directly.
+fn unless_service_gone(t: TransportError) -> TransportError {
+    if !matches!(t, TransportError::Other(_)) {
+        return t;
+    }
+    match service_gone() {
+        Some(gone) => {
+            tracing::debug!(target: "cie::pcsc", "{t}; the service is gone");
+            gone
+        }
+        None => t,
+    }
+}
+
+/// Asks the PC/SC service whether it is still there (a new context and a reader listing, a
+/// full round trip): `Some(error)` when it is gone. A pcscd that is dying may still accept a
+/// connection for a moment, so ambiguous answers are asked again, a few times 50 ms apart.
+fn service_gone() -> Option<TransportError> {
+    let gone = |e: pcsc::Error| match map_error(e, "PC/SC") {
+        g @ TransportError::ServiceUnavailable(_) => Some(g),
+        _ => None,
+    };
+    for _ in 0..5 {
+        match Context::establish(Scope::User) {
+            Ok(ctx) => match ctx.list_readers_len() {
+                Ok(_) | Err(pcsc::Error::NoReadersAvailable) => return None,
+                Err(e) => {
+                    if let Some(g) = gone(e) {
+                        return Some(g);
+                    }
+                }
+            },
+            Err(e) => {
+                if let Some(g) = gone(e) {
+                    return Some(g);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    None
+}
+
+/// What a reader's state says about our card, for [`diagnose`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReaderPresence {
+    /// A card is in the reader (ours, reset; or another one inserted since).
+    Present,
+    /// The reader is empty.
+    Empty,
+    /// The reader is gone.
+    Gone,
+}
+
+/// Reads `reader`'s state without blocking and without touching the card.
+fn reader_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::Error> {
+    use pcsc::{ReaderState, State};
+    let Ok(name) = CString::new(reader) else { return Ok(ReaderPresence::Gone) };
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(std::time::Duration::ZERO, &mut states)?;
+    let ev = states[0].event_state();
+    Ok(if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+        ReaderPresence::Gone
+    } else if ev.contains(State::PRESENT) && !ev.contains(State::MUTE) {
+        ReaderPresence::Present
+    } else {
+        ReaderPresence::Empty
+    })
+}
+
+/// How long a failure that looks like a removal waits for pcscd to publish the reader's new
+/// state: pcsc-lite can fail a command (`SCARD_E_NOT_TRANSACTED`) before its reader thread has
+/// seen the card go (it polls vpcd and most readers every 400 ms).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Waits up to [`SETTLE`] for `reader` to leave the state "card present"; the state then.
+fn settled_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::Error> {
+    use pcsc::{ReaderState, State};
+    let Ok(name) = CString::new(reader) else { return Ok(ReaderPresence::Gone) };
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(std::time::Duration::ZERO, &mut states)?;
+    let deadline = std::time::Instant::now() + SETTLE;
+    loop {
+        let ev = states[0].event_state();
+        if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+            return Ok(ReaderPresence::Gone);
+        }
+        if !ev.contains(State::PRESENT) || ev.contains(State::MUTE) {
+            return Ok(ReaderPresence::Empty);
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(ReaderPresence::Present);
+        }
+        states[0].sync_current_state();
+        match ctx.get_status_change(left, &mut states) {
+            Ok(()) => {}
+            Err(pcsc::Error::Timeout) => return Ok(ReaderPresence::Present),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The truth behind `e`, an error of an operation on `card`: the reader's state is read again
+/// (`SCardGetStatusChange`) and the handle's (`SCardStatus`), so that a removal is reported as
+/// [`TransportError::CardRemoved`] and a reset as [`TransportError::CardReset`] (the handle is
+/// reconnected), whatever code pcsc-lite returned first; the service gone is
+/// [`TransportError::ServiceUnavailable`].
+fn diagnose(ctx: &Context, card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
+    if !needs_diagnosis(e) {
+        return unless_service_gone(map_error(e, reader));
+    }
+    let presence = match reader_presence(ctx, reader) {
+        Ok(p) => p,
+        Err(e2) => {
+            tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state: {e2}");
+            return match map_error(e2, reader) {
+                t @ TransportError::ServiceUnavailable(_) => t,
+                _ => map_error(e, reader),
+            };
+        }
+    };
+    tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state {presence:?}");
+    match presence {
+        ReaderPresence::Gone => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+        ReaderPresence::Empty => TransportError::CardRemoved,
+        ReaderPresence::Present => match card.status2_owned() {
+            Ok(_) if is_reset(e) => after_reset(card, reader, e),
+            // The handle looks fine: a genuine failure, unless pcscd is about to see a removal.
+            Ok(_) => match settled_presence(ctx, reader) {
+                Ok(ReaderPresence::Empty) => TransportError::CardRemoved,
+                Ok(ReaderPresence::Gone) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+                _ if during_reset(e) => after_reset(card, reader, e),
+                _ => map_error(e, reader),
+            },
+            Err(e2) if is_reset(e2) => after_reset(card, reader, e2),
+            // Removed and put back (or another card): the handle is dead.
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => {
+                TransportError::CardRemoved
+            }
+            Err(e2) => map_error(e2, reader),
+        },
+    }
+}
+
+/// Opens a session with the first CIE found: each reader in turn (PC/SC order), the first
+/// holding a CIE wins. The one-call start (the C API's `cie_card_open(NULL)`):
+///
+/// ```no_run
+/// let mut session = cie_core::pcsc_backend::open_first_cie()?;
+/// println!("NIS {}", session.nis());
+/// # Ok::<(), cie_core::Error>(())
+/// ```
+///
+/// When no reader holds a CIE, the most telling failure is returned: a card that is not a
+/// CIE, a reader or service error, else [`TransportError::NoCard`]; no reader at all is
+/// [`TransportError::ReaderUnavailable`]. Blocks on PC/SC and card I/O.
+pub fn open_first_cie() -> Result<crate::session::Session<PcscTransport>, crate::Error> {
+    let mut failure: Option<crate::Error> = None;
+    for name in PcscTransport::list_readers()? {
+        let attempt = PcscTransport::connect(&name).map_err(crate::Error::from).and_then(crate::session::Session::open);
+        match attempt {
+            Ok(session) => return Ok(session),
+            Err(e) => {
+                tracing::debug!(target: "cie::pcsc", "{name}: {e}");
+                let no_card =
+                    matches!(e, crate::Error::Transport(TransportError::NoCard | TransportError::CardRemoved));
+                if failure.is_none() || !no_card {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    Err(match failure {
+        Some(crate::Error::Transport(TransportError::CardRemoved)) | None => TransportError::NoCard.into(),
+        Some(e) => e,
+    })
+}
+
 /// A connection to the card in one PC/SC reader.
 pub struct PcscTransport {
     /// Always `Some` until [`PcscTransport::close`] or drop.
     card: Option<Card>,
+    /// The context the card was connected through, to read the reader's state after an error.
+    ctx: Context,
     reader: String,
     quirks: ReaderQuirks,
 }
@@ -105,7 +341,7 @@ impl PcscTransport {
             pcsc::Error::RemovedCard => TransportError::NoCard,
             other => map_error(other, reader),
         })?;
-        Ok(PcscTransport { card: Some(card), reader: reader.to_owned(), quirks: quirks(reader) })
+        Ok(PcscTransport { card: Some(card), ctx, reader: reader.to_owned(), quirks: quirks(reader) })
     }
 
     /// The quirks applied to this reader.
@@ -133,8 +369,11 @@ impl PcscTransport {
         }
     }
 
-    fn card_mut(&mut self) -> Result<&mut Card, TransportError> {
-        self.card.as_mut().ok_or_else(|| TransportError::Other("connection closed".into()))
+    fn card_mut(&mut self) -> Result<(&Context, &mut Card), TransportError> {
+        match self.card.as_mut() {
+            Some(card) => Ok((&self.ctx, card)),
+            None => Err(TransportError::Other("connection closed".into())),
+        }
     }
 }
 
@@ -151,7 +390,6 @@ fn establish() -> Result<Context, TransportError> {
 /// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
 /// resetting again, and tell the caller the card state is gone.
 fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError {
-    debug_assert!(is_reset(e));
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
         Ok(()) => TransportError::CardReset,
@@ -159,38 +397,27 @@ fn after_reset(card: &mut Card, reader: &str, e: pcsc::Error) -> TransportError 
     }
 }
 
-/// True for the answers that mean the card's state is gone because someone else reset it:
-/// `SCARD_W_RESET_CARD`, `SCARD_W_UNPOWERED_CARD`, and what pcscd answers a handle while such a
-/// reset is under way: `SCARD_E_PROTO_MISMATCH` (the card is powered again but its protocol
-/// not negotiated yet) and `SCARD_E_NOT_TRANSACTED` (the reset broke this handle's
-/// transaction; pcscd checks that before sending, so the command did not reach the card).
-/// Reconnecting without a reset negotiates the protocol again.
 fn is_reset(e: pcsc::Error) -> bool {
-    matches!(
-        e,
-        pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch | pcsc::Error::NotTransacted
-    )
+    matches!(e, pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard)
 }
 
 impl Transport for PcscTransport {
     fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
         let quirks = self.quirks;
         let reader = self.reader.clone();
-        let card = self.card_mut()?;
+        let (ctx, card) = self.card_mut()?;
         match card.transaction2() {
-            Ok(tx) => Ok(Box::new(PcscLink { tx, reader, quirks, buf: vec![0; RECV_BUF] })),
-            Err((card, e)) if is_reset(e) => Err(after_reset(card, &reader, e)),
-            Err((_, e)) => Err(map_error(e, &reader)),
+            Ok(tx) => Ok(Box::new(PcscLink { tx, ctx, reader, quirks, buf: vec![0; RECV_BUF] })),
+            Err((card, e)) => Err(diagnose(ctx, card, &reader, e)),
         }
     }
 
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         let reader = self.reader.clone();
-        let card = self.card_mut()?;
+        let (ctx, card) = self.card_mut()?;
         match card.status2_owned() {
             Ok(status) => Ok(status.atr().to_vec()),
-            Err(e) if is_reset(e) => Err(after_reset(card, &reader, e)),
-            Err(e) => Err(map_error(e, &reader)),
+            Err(e) => Err(diagnose(ctx, card, &reader, e)),
         }
     }
 
@@ -206,32 +433,51 @@ const RECV_BUF: usize = pcsc::MAX_BUFFER_SIZE_EXTENDED;
 /// One exclusive transaction; dropping it ends the transaction with `LeaveCard`.
 struct PcscLink<'a> {
     tx: pcsc::Transaction<'a>,
+    ctx: &'a Context,
     reader: String,
     quirks: ReaderQuirks,
     buf: Vec<u8>,
 }
 
-/// How long [`PcscLink::card_gone`] waits for the PC/SC service to see a removal: pcsc-lite
-/// polls readers about every 400 ms.
-const REMOVAL_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+impl PcscLink<'_> {
+    /// [`diagnose`] inside the transaction (the reconnect after a reset goes through it).
+    fn diagnose(&mut self, e: pcsc::Error) -> TransportError {
+        if !needs_diagnosis(e) {
+            return unless_service_gone(map_error(e, &self.reader));
+        }
+        let reader = &self.reader;
+        let presence = reader_presence(self.ctx, reader);
+        tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state {presence:?}");
+        let status = self.tx.status2_owned().map(|_| ());
+        match (presence, status) {
+            (Err(e2), _) => match map_error(e2, reader) {
+                t @ TransportError::ServiceUnavailable(_) => t,
+                _ => map_error(e, reader),
+            },
+            (Ok(ReaderPresence::Gone), _) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+            (Ok(ReaderPresence::Empty), _) => TransportError::CardRemoved,
+            (Ok(ReaderPresence::Present), Err(e2)) if is_reset(e2) => self.reconnect_after_reset(),
+            (Ok(ReaderPresence::Present), Ok(())) if is_reset(e) => self.reconnect_after_reset(),
+            (Ok(ReaderPresence::Present), Ok(())) => match settled_presence(self.ctx, reader) {
+                Ok(ReaderPresence::Empty) => TransportError::CardRemoved,
+                Ok(ReaderPresence::Gone) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
+                _ if during_reset(e) => self.reconnect_after_reset(),
+                _ => map_error(e, reader),
+            },
+            (
+                Ok(ReaderPresence::Present),
+                Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard),
+            ) => TransportError::CardRemoved,
+            (Ok(ReaderPresence::Present), Err(e2)) => map_error(e2, reader),
+        }
+    }
 
-/// After an exchange that came back empty: a reader that lost the card in the middle of a
-/// command may answer with no bytes at all (vsmartcard's vpcd does, and pcscd passes that on
-/// as a success). Waits until the service has looked at the reader again and tells whether the
-/// card is gone, so the caller sees a removal rather than a transport failure.
-fn card_gone(card: &Card) -> bool {
-    let deadline = std::time::Instant::now() + REMOVAL_SETTLE;
-    loop {
-        match card.status2_owned() {
-            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => return true,
-            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
-            Ok(_) => {}
-            Err(_) => return false,
+    fn reconnect_after_reset(&mut self) -> TransportError {
+        tracing::debug!(target: "cie::pcsc", "{}: reset; reconnecting", self.reader);
+        match self.tx.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
+            Ok(()) => TransportError::CardReset,
+            Err(e2) => map_error(e2, &self.reader),
         }
-        if std::time::Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
@@ -251,14 +497,7 @@ impl Link for PcscLink<'_> {
                 self.reader,
                 resp.len()
             ))),
-            Err(e) if is_reset(e) => {
-                tracing::debug!(target: "cie::pcsc", "{}: {e}; reconnecting", self.reader);
-                match self.tx.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard) {
-                    Ok(()) => Err(TransportError::CardReset),
-                    Err(e2) => Err(map_error(e2, &self.reader)),
-                }
-            }
-            Err(e) => Err(map_error(e, &self.reader)),
+            Err(e) => Err(self.diagnose(e)),
         }
     }
 }
@@ -283,11 +522,24 @@ mod tests {
                 other => panic!("{e:?} -> {other:?}"),
             }
         }
-        match map_error(E::NoService, "r") {
-            TransportError::ReaderUnavailable(m) => assert!(m.contains("pcscd"), "{m}"),
-            other => panic!("{other:?}"),
+        for e in [E::NoService, E::CommError, E::ServiceStopped] {
+            match map_error(e, "r") {
+                TransportError::ServiceUnavailable(m) => assert!(m.contains("pcscd"), "{m}"),
+                other => panic!("{e:?} -> {other:?}"),
+            }
         }
-        assert!(matches!(map_error(E::CommError, "r"), TransportError::Other(_)));
+        assert!(matches!(map_error(E::InvalidParameter, "r"), TransportError::Other(_)));
+        // The errors that can hide a removal or a reset are diagnosed; the rest are not.
+        for e in [E::NotTransacted, E::ProtoMismatch, E::ResetCard, E::RemovedCard, E::NoSmartcard, E::UnpoweredCard] {
+            assert!(needs_diagnosis(e), "{e:?}");
+        }
+        for e in [E::NotTransacted, E::ProtoMismatch] {
+            assert!(during_reset(e), "{e:?}");
+        }
+        assert!(!during_reset(E::ResetCard) && !during_reset(E::CommError));
+        for e in [E::CommError, E::NoService, E::SharingViolation, E::InvalidParameter] {
+            assert!(!needs_diagnosis(e), "{e:?}");
+        }
     }
 
     #[test]
@@ -314,9 +566,6 @@ mod tests {
     fn only_resets_trigger_a_reconnect() {
         assert!(is_reset(pcsc::Error::ResetCard));
         assert!(is_reset(pcsc::Error::UnpoweredCard));
-        assert!(is_reset(pcsc::Error::ProtoMismatch));
-        assert!(is_reset(pcsc::Error::NotTransacted));
-        assert_eq!(map_error(pcsc::Error::ProtoMismatch, "r"), TransportError::CardReset);
         assert!(!is_reset(pcsc::Error::RemovedCard));
     }
 }

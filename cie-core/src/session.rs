@@ -251,6 +251,21 @@ impl<T: Transport> Session<T> {
         })
     }
 
+    /// Asks the card how many PUK tries are left (VERIFY `82` without data, §6), spending none:
+    /// `TriesLeft(n)`, `Blocked`, or `Verified` when the PUK was verified in this channel.
+    pub fn puk_status(&mut self) -> Result<PinStatus> {
+        self.run(|st, link| {
+            st.ensure_channel(link)?;
+            let resp = st.secure(link, &pin::status_command(pin::PUK_REF))?;
+            match resp.sw.kind() {
+                SwKind::Ok => Ok(PinStatus::Verified),
+                SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Ok(PinStatus::Blocked),
+                SwKind::TriesLeft(n) => Ok(PinStatus::TriesLeft(n)),
+                _ => Err(Error::card("VERIFY PUK (status)", resp.sw)),
+            }
+        })
+    }
+
     /// Changes the PIN (CHANGE REFERENCE DATA, §6). A wrong old PIN spends one try.
     pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<()> {
         let result = self.run(|st, link| {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 /// Failures of the link to the card.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The card was reset (by another process, or a power glitch). The transport is usable
     /// again, but every card-side state (secure channel, PIN status) is lost.
@@ -26,6 +27,9 @@ pub enum TransportError {
     /// The reader or the card is in use exclusively by another process.
     #[error("card in use by another application")]
     Busy,
+    /// The smart-card service (pcscd) is not running, or stopped during the operation.
+    #[error("{0}")]
+    ServiceUnavailable(String),
     /// Any other transport failure.
     #[error("transport failure: {0}")]
     Other(String),

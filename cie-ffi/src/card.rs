@@ -48,6 +48,8 @@ impl cie_card {
     #[doc(hidden)]
     pub fn from_transport(transport: Box<dyn Transport>) -> Result<Box<cie_card>, Error> {
         let reader = transport.name();
+        // The counting wrapper traces every APDU (PIN data redacted) for `cie_set_log_callback`.
+        let transport: Box<dyn Transport> = Box::new(cie_core::transport::Counting::new(transport));
         let session = Session::open(transport)?;
         Ok(Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) }))
     }
@@ -213,7 +215,8 @@ pub unsafe extern "C" fn cie_card_serial(card: *const cie_card, buf: *mut c_char
 }
 
 /// The holder's authentication certificate (EF 1003, §2.2), X.509 DER. Needs the PIN
-/// (`CIE_ERR_LOGIN_REQUIRED` otherwise); read once, then served from memory.
+/// (`CIE_ERR_LOGIN_REQUIRED` otherwise, for the size query too: the size is that of the
+/// certificate, which only the PIN unlocks); read once, then served from memory.
 ///
 /// # Safety
 /// `card` is a live handle; `len` is writable; `buf` is NULL or has `*len` bytes.
@@ -236,7 +239,7 @@ pub unsafe extern "C" fn cie_card_certificate(card: *const cie_card, buf: *mut u
 /// # Safety
 /// `card` is a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn cie_card_logout(card: *const cie_card) -> cie_status {
+pub unsafe extern "C" fn cie_card_logout(card: *mut cie_card) -> cie_status {
     // SAFETY: forwarded contract.
     unsafe {
         with_card(card, |c| {

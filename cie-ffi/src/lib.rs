@@ -14,20 +14,30 @@
 
 pub mod args;
 pub mod card;
+pub mod credentials;
 pub mod document;
+pub mod holder;
+pub mod log;
 pub mod pin;
 pub mod readers;
 pub mod sign;
 pub mod sod;
 pub mod status;
+pub mod waiter;
 
 use std::ffi::c_char;
 
 pub use card::cie_card;
 pub use document::*;
+pub use log::*;
 pub use readers::cie_reader_list;
 pub use sign::*;
 pub use status::*;
+pub use waiter::cie_waiter;
+
+/// The ABI version: the `N` of the library's SONAME `libcie.so.N`, raised whenever a function
+/// or type of this header changes incompatibly (build.rs sets the SONAME from it).
+pub const CIE_ABI_VERSION: std::ffi::c_int = 1;
 
 const VERSION: &std::ffi::CStr =
     match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {

@@ -29,7 +29,7 @@ fn tries_in(e: &Error, credential: Credential) -> Option<c_int> {
 /// `card` is a live handle; `pin` is a NUL-terminated string; `tries_left` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_verify_pin(
-    card: *const cie_card,
+    card: *mut cie_card,
     pin: *const c_char,
     tries_left: *mut c_int,
 ) -> cie_status {
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn cie_card_pin_tries_left(card: *const cie_card, tries_le
 /// `card` is a live handle; both PINs are NUL-terminated strings; `tries_left` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_change_pin(
-    card: *const cie_card,
+    card: *mut cie_card,
     old_pin: *const c_char,
     new_pin: *const c_char,
     tries_left: *mut c_int,
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn cie_card_change_pin(
 /// NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_unblock_pin(
-    card: *const cie_card,
+    card: *mut cie_card,
     puk: *const c_char,
     new_pin: *const c_char,
     puk_tries_left: *mut c_int,

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use cie_core::pcsc_backend::PcscTransport;
+use cie_core::pcsc_monitor::ReaderMonitor;
 
 use crate::status::{cie_status, guard, FfiError};
 
@@ -14,8 +14,9 @@ pub struct cie_reader_list {
 }
 
 /// Lists the PC/SC readers. On success `*out` receives a list to free with
-/// `cie_reader_list_free`; on failure `*out` is set to NULL. Fails with `CIE_ERR_NO_READER` when
-/// there is no reader or the PC/SC service is not running.
+/// `cie_reader_list_free` (no reader connected is an empty list, count 0); on failure `*out`
+/// is set to NULL. Fails with `CIE_ERR_SERVICE_UNAVAILABLE` when the PC/SC service (pcscd) is
+/// not running.
 ///
 /// # Safety
 /// `out` is NULL (an error) or writable.
@@ -25,7 +26,8 @@ pub unsafe extern "C" fn cie_readers_list(out: *mut *mut cie_reader_list) -> cie
         // SAFETY: `out` is NULL or writable per the contract.
         let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::bad_argument("out is NULL"))?;
         *out = std::ptr::null_mut();
-        let names = PcscTransport::list_readers().map_err(|e| FfiError::from(cie_core::Error::from(e)))?;
+        let to_ffi = |e| FfiError::from(cie_core::Error::from(e));
+        let names = ReaderMonitor::new().and_then(|m| m.readers()).map_err(to_ffi)?;
         let names = names.into_iter().map(|n| CString::new(n.replace('\0', "")).unwrap_or_default()).collect();
         *out = Box::into_raw(Box::new(cie_reader_list { names }));
         Ok(())

@@ -81,7 +81,7 @@ unsafe fn sign_with(
 /// `signature_len` is writable; `signature` is NULL or has `*signature_len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_sign(
-    card: *const cie_card,
+    card: *mut cie_card,
     hash: cie_hash,
     data: *const u8,
     data_len: usize,
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn cie_card_sign(
 /// As `cie_card_sign`, with `digest` of `digest_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_sign_digest(
-    card: *const cie_card,
+    card: *mut cie_card,
     hash: cie_hash,
     digest: *const u8,
     digest_len: usize,

@@ -52,9 +52,16 @@ pub const CIE_ERR_CARD: cie_status = 16;
 pub const CIE_ERR_SOD_INVALID: cie_status = 17;
 /// A bug in the library (an internal panic was caught). The handle involved should be freed.
 pub const CIE_ERR_INTERNAL: cie_status = 18;
+/// The smart-card service (pcscd) is not running, or stopped during the operation: start it
+/// (e.g. `systemctl start pcscd`), then free the handle and open the card again.
+pub const CIE_ERR_SERVICE_UNAVAILABLE: cie_status = 19;
+/// A wait (`cie_wait_for_card`) ended without a card: the timeout passed.
+pub const CIE_ERR_TIMEOUT: cie_status = 20;
+/// A wait (`cie_wait_for_card`) was cancelled by `cie_waiter_cancel` from another thread.
+pub const CIE_ERR_CANCELLED: cie_status = 21;
 /// A document or signature file that cannot be read, signed or written (not a PDF or CMS
 /// signature the library handles, an encrypted PDF, an I/O error).
-pub const CIE_ERR_DOCUMENT: cie_status = 19;
+pub const CIE_ERR_DOCUMENT: cie_status = 22;
 
 /// A failed call: the code returned to C and the message kept for `cie_last_error()`.
 #[derive(Debug)]
@@ -86,7 +93,8 @@ pub fn code_of(e: &Error) -> cie_status {
             TransportError::ReaderUnavailable(_) => CIE_ERR_NO_READER,
             TransportError::Busy => CIE_ERR_CARD_BUSY,
             TransportError::CardReset => CIE_ERR_CARD_RESET,
-            TransportError::Other(_) => CIE_ERR_GENERIC,
+            TransportError::ServiceUnavailable(_) => CIE_ERR_SERVICE_UNAVAILABLE,
+            _ => CIE_ERR_GENERIC,
         },
         Error::WrongCredential { credential: Credential::Pin, .. } => CIE_ERR_WRONG_PIN,
         Error::WrongCredential { credential: Credential::Puk, .. } => CIE_ERR_WRONG_PUK,
@@ -102,6 +110,7 @@ pub fn code_of(e: &Error) -> cie_status {
         | Error::Malformed(_)
         | Error::DeviceAuthentication(_)
         | Error::CardSignature(_) => CIE_ERR_CARD,
+        _ => CIE_ERR_GENERIC,
     }
 }
 
@@ -112,6 +121,7 @@ impl From<Error> for FfiError {
             CIE_ERR_NO_CARD => "; put the card on the reader",
             CIE_ERR_NO_READER => "; connect a reader and check that pcscd is running",
             CIE_ERR_CARD_REMOVED => "; open the card again once it is back on the reader",
+            CIE_ERR_SERVICE_UNAVAILABLE => "; start the PC/SC service (pcscd), then open the card again",
             CIE_ERR_PIN_BLOCKED => "; unblock it with the PUK",
             CIE_ERR_LOGIN_REQUIRED => "; verify the PIN first",
             _ => "",
@@ -175,6 +185,9 @@ pub fn describe(status: cie_status) -> &'static std::ffi::CStr {
         CIE_ERR_CARD => c"unexpected answer from the card",
         CIE_ERR_SOD_INVALID => c"passive authentication failed",
         CIE_ERR_INTERNAL => c"internal error",
+        CIE_ERR_SERVICE_UNAVAILABLE => c"the PC/SC service (pcscd) is unavailable",
+        CIE_ERR_TIMEOUT => c"timed out",
+        CIE_ERR_CANCELLED => c"cancelled",
         CIE_ERR_DOCUMENT => c"unreadable document or signature",
         _ => c"unknown status",
     }
@@ -207,6 +220,7 @@ mod tests {
             (TransportError::NoCard.into(), CIE_ERR_NO_CARD),
             (TransportError::CardRemoved.into(), CIE_ERR_CARD_REMOVED),
             (TransportError::ReaderUnavailable("x".into()).into(), CIE_ERR_NO_READER),
+            (TransportError::ServiceUnavailable("x".into()).into(), CIE_ERR_SERVICE_UNAVAILABLE),
             (Error::NotCie("x".into()), CIE_ERR_NOT_CIE),
             (Error::InvalidCredentialFormat(Credential::Pin), CIE_ERR_BAD_PIN_FORMAT),
             (Error::LoginRequired, CIE_ERR_LOGIN_REQUIRED),

@@ -79,13 +79,17 @@ impl PcscBackend {
             let Some(monitor) = guard.as_ref() else { continue };
             match f(monitor) {
                 // The context may be stale (pcscd restarted): retry once with a new one.
-                Err(TransportError::ReaderUnavailable(_) | TransportError::Other(_)) if attempt == 0 => {
+                Err(
+                    TransportError::ReaderUnavailable(_)
+                    | TransportError::ServiceUnavailable(_)
+                    | TransportError::Other(_),
+                ) if attempt == 0 => {
                     *guard = None;
                 }
                 other => return other,
             }
         }
-        Err(TransportError::ReaderUnavailable("the PC/SC service is not available".into()))
+        Err(TransportError::ServiceUnavailable("the PC/SC service (pcscd) is not available".into()))
     }
 }
 

@@ -34,8 +34,9 @@ impl From<TransportError> for Ckr {
         Ckr(match e {
             TransportError::CardRemoved => CKR_DEVICE_REMOVED,
             TransportError::NoCard => CKR_TOKEN_NOT_PRESENT,
-            TransportError::ReaderUnavailable(_) => CKR_DEVICE_REMOVED,
-            TransportError::CardReset | TransportError::Busy | TransportError::Other(_) => CKR_DEVICE_ERROR,
+            // The reader or the whole service gone: the token is no longer reachable.
+            TransportError::ReaderUnavailable(_) | TransportError::ServiceUnavailable(_) => CKR_DEVICE_REMOVED,
+            _ => CKR_DEVICE_ERROR,
         })
     }
 }
@@ -62,6 +63,7 @@ impl From<&Error> for Ckr {
             | Error::DeviceAuthentication(_)
             | Error::CardSignature(_)
             | Error::PassiveAuthentication(_) => Ckr(CKR_DEVICE_ERROR),
+            _ => Ckr(CKR_DEVICE_ERROR),
         }
     }
 }

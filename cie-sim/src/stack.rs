@@ -19,8 +19,12 @@
 //! unanswered). pcscd updates the reader state right after either, so the stack waits for the
 //! line and a short settling time; no PC/SC client library is needed for it.
 //!
-//! Needs root (for `unshare -m -n`), and the packages `pcscd`, `vsmartcard-vpcd` and `iproute2`
-//! (`cargo xtask test` installs them). Every process the stack starts is stopped by its PID on
+//! Privileges: as root the namespaces are created directly (`unshare -m -n`). Any other user
+//! gets them inside a new user namespace (`unshare -r -m -n`, where the user is root of the
+//! namespace only), which Debian and Ubuntu allow by default; where the system forbids
+//! unprivileged user namespaces, [`VirtualStack::start`] says which setting to change.
+//! Needs the packages `pcscd`, `vsmartcard-vpcd` and `iproute2` (`cargo xtask demo` and
+//! `cargo xtask test` install them). Every process the stack starts is stopped by its PID on
 //! drop, and is also killed by the kernel if this process dies first.
 
 use std::ffi::OsString;
@@ -78,6 +82,7 @@ pub struct StackOptions {
 
 /// Errors starting or driving a [`VirtualStack`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StackError {
     /// A needed program or driver is not installed.
     #[error("{0} not installed: run `cargo xtask test` (it installs pcscd, vsmartcard-vpcd, iproute2 and the other test packages)")]
@@ -150,11 +155,18 @@ impl VirtualStack {
         let log_dir = new_log_dir()?;
 
         // 1. The namespace holder: private mounts (tmpfs on /run/pcscd) and network (lo up).
+        // Without root, inside a new user namespace; /run/pcscd may then be impossible to
+        // create (owned by the real root): a private tmpfs on /run makes room for it.
+        let user_ns = !is_root();
         let mut holder_cmd = Command::new(program("unshare"));
+        if user_ns {
+            holder_cmd.arg("-r");
+        }
         holder_cmd
             .args(["-m", "-n", "--propagation", "private", "sh", "-c"])
             .arg(
-                "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; mkdir -p /run/pcscd \
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; \
+                 { mkdir -p /run/pcscd 2>/dev/null || { mount -t tmpfs tmpfs /run && mkdir -p /run/pcscd; }; } \
                  && mount -t tmpfs tmpfs /run/pcscd && ip link set lo up && exec sleep infinity",
             )
             .stdin(Stdio::null())
@@ -172,7 +184,8 @@ impl VirtualStack {
         if ns_ready != Some(true) {
             stop_child(&mut holder, false);
             return Err(StackError::Failed(format!(
-                "could not create the private namespace (root needed for unshare -m -n){}",
+                "could not create the private namespace ({}){}",
+                if user_ns { userns_advice() } else { "unshare -m -n failed".into() },
                 log_tail(&log_dir, "namespace.log")
             )));
         }
@@ -183,7 +196,7 @@ impl VirtualStack {
         pcscd_cmd
             .arg("-t")
             .arg(ns.to_string())
-            .args(["-m", "-n"])
+            .args(enter_flags(user_ns, &["-m", "-n"]))
             .arg(program("pcscd"))
             .args(["-f", "-a"])
             .stdin(Stdio::null())
@@ -221,7 +234,7 @@ impl VirtualStack {
         sim_cmd
             .arg("-t")
             .arg(ns.to_string())
-            .arg("-n")
+            .args(enter_flags(user_ns, &["-n"]))
             .arg(&sim_binary)
             .arg("--connect")
             .arg(format!("127.0.0.1:{VPCD_PORT}"));
@@ -355,7 +368,15 @@ impl VirtualStack {
         self.wait_status(|s| s.removed > seen, "pcscd did not notice the card removal")
     }
 
-    fn send_control(&mut self, line: &str) -> Result<(), StackError> {
+    /// Stops pcscd abruptly (SIGKILL), as when the service crashes or is stopped in the middle
+    /// of a command; the card and the namespace stay. For tests of what clients report then.
+    pub fn kill_pcscd(&mut self) {
+        stop_child(&mut self.pcscd, false);
+    }
+
+    /// Sends a control line to the simulator's standard input (`remove`, `insert`; see
+    /// `cie-sim --help`) without waiting for its effect.
+    pub fn send_control(&mut self, line: &str) -> Result<(), StackError> {
         let stdin = self
             .sim_stdin
             .as_mut()
@@ -448,6 +469,47 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
 fn pin_tries_of(line: &str) -> Option<u8> {
     let rest = &line[line.find("PIN tries left ")? + "PIN tries left ".len()..];
     rest.trim_end_matches(')').trim().parse().ok()
+}
+
+/// True when this process runs as root (effective user id 0).
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `nsenter` flags to join the holder's namespaces `ns`: the user namespace first when the
+/// stack lives in one (`-U`, keeping our credentials, which the namespace maps to its root).
+fn enter_flags(user_ns: bool, ns: &[&'static str]) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if user_ns {
+        flags.extend(["-U", "--preserve-credentials"]);
+    }
+    flags.extend(ns);
+    flags
+}
+
+/// Why `unshare -r` may have failed, and what to change: the kernel settings that forbid
+/// unprivileged user namespaces, read from /proc.
+fn userns_advice() -> String {
+    let read = |p: &str| fs::read_to_string(p).ok().map(|v| v.trim().to_owned());
+    let mut why = Vec::new();
+    if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        why.push("kernel.unprivileged_userns_clone = 0 (enable: sudo sysctl -w kernel.unprivileged_userns_clone=1)");
+    }
+    if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        why.push("user.max_user_namespaces = 0 (enable: sudo sysctl -w user.max_user_namespaces=10000)");
+    }
+    if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        why.push(
+            "AppArmor restricts unprivileged user namespaces (Ubuntu 24.04+: sudo sysctl -w \
+             kernel.apparmor_restrict_unprivileged_userns=0, or run as root)",
+        );
+    }
+    if why.is_empty() {
+        "unshare -r -m -n failed: unprivileged user namespaces are not available here; run as root".into()
+    } else {
+        format!("unshare -r -m -n failed as a non-root user: {}", why.join("; "))
+    }
 }
 
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.

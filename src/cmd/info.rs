@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx) -> Result<(), Failure> {
     println!("NIS:          {nis}");
     match (blocked, tries) {
         (true, _) => println!("PIN:          blocked (unblock it with cie pin unblock)"),
-        (false, Some(n)) => println!("PIN:          {n} tries left"),
+        (false, Some(n)) => println!("PIN:          {}", cie_core::error::tries_text(n)),
         (false, None) => println!("PIN:          verified"),
     }
     if let Some(serial) = serial {

@@ -10,12 +10,13 @@ pub mod sign;
 pub mod sod;
 
 use cie_core::pin::Pin;
+use cie_core::Credential;
 
 use crate::args::Globals;
 use crate::card::{self, CardSession};
 use crate::failure::Failure;
 use crate::output::Progress;
-use crate::pin_input::read_secret;
+use crate::pin_input::{confirm, prompt, read_secret, PinSource};
 
 /// What every command gets.
 pub struct Ctx {
@@ -38,11 +39,34 @@ impl Ctx {
     /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is
     /// opened on the way.
     pub fn login(&self, session: &mut CardSession) -> Result<(), Failure> {
-        let pin = read_secret::<Pin>(self.globals.pin_source, "CIE PIN (8 digits): ")?;
+        self.confirm_last_try(session)?;
+        let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, "CIE PIN (8 digits): "))?;
         self.progress.step("opening the secure channel and verifying the PIN");
         let result = session.verify_pin(&pin);
         drop(pin);
         result.map_err(Failure::from)
+    }
+}
+
+impl Ctx {
+    /// On the terminal, before the PIN's last try: asks whether to go on (a wrong PIN would
+    /// block the card). Not with `--pin-stdin` (a script decides for itself). Asking the
+    /// card how many tries are left spends none.
+    pub fn confirm_last_try(&self, session: &mut CardSession) -> Result<(), Failure> {
+        if self.globals.pin_source != PinSource::Terminal || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Ok(());
+        }
+        let tries = match session.pin_tries_left() {
+            Some(n) => n,
+            None => match session.pin_status()? {
+                cie_core::session::PinStatus::TriesLeft(n) => n,
+                _ => return Ok(()),
+            },
+        };
+        if tries == 1 && !confirm("one try left: a wrong PIN blocks the card; continue? [y/N] ")? {
+            return Err(Failure::Cancelled("the PIN was not tried: it has one try left".into()));
+        }
+        Ok(())
     }
 }
 

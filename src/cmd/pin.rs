@@ -5,11 +5,12 @@
 //! the new one; unblock reads the PUK then the new PIN.
 
 use cie_core::pin::{Pin, Puk};
+use cie_core::Credential;
 
 use super::Ctx;
 use crate::failure::Failure;
 use crate::output::Json;
-use crate::pin_input::{read_secret, PinSource};
+use crate::pin_input::{prompt, read_secret, PinSource};
 
 /// The new PIN, confirmed on the terminal.
 fn new_pin(ctx: &Ctx) -> Result<Pin, Failure> {
@@ -34,7 +35,8 @@ fn done(ctx: &Ctx, message: &str) {
 /// Changes the PIN.
 pub fn change(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let old = read_secret::<Pin>(ctx.globals.pin_source, "current PIN (8 digits): ")?;
+    ctx.confirm_last_try(&mut s)?;
+    let old = read_secret::<Pin>(ctx.globals.pin_source, &prompt(Credential::Pin, "current PIN (8 digits): "))?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel and changing the PIN");
     s.change_pin(&old, &new)?;
@@ -45,7 +47,7 @@ pub fn change(ctx: &Ctx) -> Result<(), Failure> {
 /// Unblocks the PIN with the PUK and sets a new one.
 pub fn unblock(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let puk = read_secret::<Puk>(ctx.globals.pin_source, "PUK (8 digits): ")?;
+    let puk = read_secret::<Puk>(ctx.globals.pin_source, &prompt(Credential::Puk, "PUK (8 digits): "))?;
     let new = new_pin(ctx)?;
     ctx.progress.step("opening the secure channel, verifying the PUK and setting the new PIN");
     s.unblock_pin(&puk, &new)?;

@@ -84,7 +84,7 @@ fn parse(args: &[String]) -> Result<Options> {
 /// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--criterion]`.
 pub fn bench_report(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
-    crate::ensure_packages()?;
+    crate::ensure_packages(crate::PACKAGES)?;
     let tls = o.tls && ensure_tls_packages();
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]))?;
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-pkcs11", "--lib", "--example", "bench_rows"]))?;

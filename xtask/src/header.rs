@@ -43,7 +43,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// The pkg-config file `cie.pc` for an installation with the library in `libdir` and `cie.h`
 /// in `includedir` (rendered from `cie-ffi/cie.pc.in`); for `cargo xtask install`.
-#[allow(dead_code)]
 pub fn pkg_config(prefix: &str, libdir: &str, includedir: &str) -> Result<String, String> {
     let template_path = workspace_root().join("cie-ffi/cie.pc.in");
     let template = std::fs::read_to_string(&template_path).map_err(|e| format!("{}: {e}", template_path.display()))?;

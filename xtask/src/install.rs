@@ -1,10 +1,17 @@
-//! `cargo xtask install`: builds the PKCS#11 module in release mode and installs it where
-//! PKCS#11 applications look (DESIGN.md §6): `libcie_pkcs11.so` in p11-kit's module directory
-//! (`/usr/lib/<multiarch>/pkcs11` on Debian; `/usr/local/lib` without p11-kit) and the p11-kit
-//! module file `cie-pkcs11.module` in `/usr/share/p11-kit/modules/`.
+//! `cargo xtask install`: builds the PKCS#11 module and the C library in release mode and
+//! installs them:
+//! - the PKCS#11 module where PKCS#11 applications look (DESIGN.md §6): `libcie_pkcs11.so` in
+//!   p11-kit's module directory (`/usr/lib/<multiarch>/pkcs11` on Debian; `/usr/local/lib`
+//!   without p11-kit) and the p11-kit module file `cie-pkcs11.module` in
+//!   `/usr/share/p11-kit/modules/`;
+//! - the C API (cie-ffi): `libcie.so.N` (its SONAME, N = `CIE_ABI_VERSION`) with the link
+//!   `libcie.so`, `libcie.a` and `pkgconfig/cie.pc` in the library directory (default
+//!   `/usr/local/lib`), `cie.h` in the include directory (default `/usr/local/include`).
 //!
-//! Options: `--libdir DIR`, `--p11kit-dir DIR` (override the directories), `--destdir DIR`
-//! (stage under DIR, for packaging), `--no-build`, `--dry-run`, `--uninstall`.
+//! Options: `--libdir DIR` (both libraries, and cie.pc), `--includedir DIR`, `--p11kit-dir DIR`
+//! (override the directories), `--destdir DIR` (stage under DIR, for packaging; the paths in
+//! cie.pc stay the final ones), `--debug` (the debug build instead of release), `--no-build`,
+//! `--dry-run`, `--uninstall`.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -15,10 +22,39 @@ use super::{cargo, run, step, target_dir, workspace_root, Result};
 
 const LIBRARY: &str = "libcie_pkcs11.so";
 const MODULE_FILE: &str = "cie-pkcs11.module";
+/// The C API's ABI version, the N of the SONAME `libcie.so.N`.
+const ABI_VERSION: u32 = cie_abi_version();
+
+/// `CIE_ABI_VERSION` of cie-ffi/src/lib.rs (also read by cie-ffi's build.rs for the SONAME).
+const fn cie_abi_version() -> u32 {
+    const SRC: &str = include_str!("../../cie-ffi/src/lib.rs");
+    const KEY: &[u8] = b"pub const CIE_ABI_VERSION: std::ffi::c_int = ";
+    let src = SRC.as_bytes();
+    let mut i = 0;
+    while i + KEY.len() < src.len() {
+        let mut j = 0;
+        while j < KEY.len() && src[i + j] == KEY[j] {
+            j += 1;
+        }
+        if j == KEY.len() {
+            let mut n = 0u32;
+            let mut k = i + j;
+            while k < src.len() && src[k].is_ascii_digit() {
+                n = n * 10 + (src[k] - b'0') as u32;
+                k += 1;
+            }
+            return n;
+        }
+        i += 1;
+    }
+    panic!("CIE_ABI_VERSION not found in cie-ffi/src/lib.rs")
+}
 
 #[derive(Debug, Default)]
 struct Options {
     libdir: Option<PathBuf>,
+    includedir: Option<PathBuf>,
+    debug: bool,
     p11kit_dir: Option<PathBuf>,
     destdir: Option<PathBuf>,
     no_build: bool,
@@ -33,6 +69,8 @@ fn parse(args: &[String]) -> Result<Options> {
         let mut value = |name: &str| it.next().map(PathBuf::from).ok_or_else(|| format!("{name} needs a directory"));
         match a.as_str() {
             "--libdir" => o.libdir = Some(value("--libdir")?),
+            "--includedir" => o.includedir = Some(value("--includedir")?),
+            "--debug" => o.debug = true,
             "--p11kit-dir" => o.p11kit_dir = Some(value("--p11kit-dir")?),
             "--destdir" => o.destdir = Some(value("--destdir")?),
             "--no-build" => o.no_build = true,
@@ -92,6 +130,47 @@ fn write_file(path: &Path, content: &[u8], mode: u32) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| format!("installing {}: {e}", path.display()))
 }
 
+/// The C API's files: (source, destination, mode) for the libraries and the header, and the
+/// rendered pkg-config file with its destination.
+struct CApiFiles {
+    copies: Vec<(PathBuf, PathBuf)>,
+    link: (PathBuf, String),
+    pc: (PathBuf, String),
+}
+
+fn c_api_files(o: &Options, built_dir: &Path) -> Result<CApiFiles> {
+    let libdir = o.libdir.clone().unwrap_or_else(|| PathBuf::from("/usr/local/lib"));
+    let includedir = o.includedir.clone().unwrap_or_else(|| PathBuf::from("/usr/local/include"));
+    let prefix = libdir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/usr/local"));
+    let staged_lib = staged(o.destdir.as_deref(), &libdir);
+    let soname = format!("libcie.so.{ABI_VERSION}");
+    let pc = super::header::pkg_config(
+        &prefix.display().to_string(),
+        &libdir.display().to_string(),
+        &includedir.display().to_string(),
+    )?;
+    Ok(CApiFiles {
+        copies: vec![
+            (built_dir.join("libcie.so"), staged_lib.join(&soname)),
+            (built_dir.join("libcie.a"), staged_lib.join("libcie.a")),
+            (workspace_root().join("include/cie.h"), staged(o.destdir.as_deref(), &includedir).join("cie.h")),
+        ],
+        link: (staged_lib.join("libcie.so"), soname),
+        pc: (staged_lib.join("pkgconfig/cie.pc"), pc),
+    })
+}
+
+fn remove(path: &Path, dry_run: bool) -> Result<()> {
+    step(&format!("removing {}", path.display()));
+    if dry_run {
+        return Ok(());
+    }
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("removing {}: {e}", path.display())),
+        _ => Ok(()),
+    }
+}
+
 /// `cargo xtask install [OPTIONS]`.
 pub fn install(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
@@ -104,26 +183,28 @@ pub fn install(args: &[String]) -> Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("/usr/share/p11-kit/modules"));
     let lib_dest = staged(o.destdir.as_deref(), &libdir.join(LIBRARY));
     let conf_dest = staged(o.destdir.as_deref(), &confdir.join(MODULE_FILE));
+    let built_dir = target_dir().join(if o.debug { "debug" } else { "release" });
+    let c_api = c_api_files(&o, &built_dir)?;
 
     if o.uninstall {
-        for p in [&lib_dest, &conf_dest] {
-            step(&format!("removing {}", p.display()));
-            if !o.dry_run {
-                match fs::remove_file(p) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(format!("removing {}: {e}", p.display()))
-                    }
-                    _ => {}
-                }
-            }
+        for p in [&lib_dest, &conf_dest, &c_api.link.0, &c_api.pc.0] {
+            remove(p, o.dry_run)?;
+        }
+        for (_, dest) in &c_api.copies {
+            remove(dest, o.dry_run)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
 
     if !o.no_build && !o.dry_run {
-        run(cargo().args(["build", "--release", "-p", "cie-pkcs11"]))?;
+        let mut build = cargo();
+        build.args(["build", "-p", "cie-pkcs11", "-p", "cie-ffi"]);
+        if !o.debug {
+            build.arg("--release");
+        }
+        run(&mut build)?;
     }
-    let built = target_dir().join("release").join(LIBRARY);
+    let built = built_dir.join(LIBRARY);
     let template_path = workspace_root().join("cie-pkcs11").join(MODULE_FILE);
     let template =
         fs::read_to_string(&template_path).map_err(|e| format!("reading {}: {e}", template_path.display()))?;
@@ -133,13 +214,31 @@ pub fn install(args: &[String]) -> Result<ExitCode> {
 
     step(&format!("installing {} -> {}", built.display(), lib_dest.display()));
     step(&format!("installing p11-kit module file -> {} ({line})", conf_dest.display()));
+    for (from, to) in &c_api.copies {
+        step(&format!("installing {} -> {}", from.display(), to.display()));
+    }
+    step(&format!("linking {} -> {}", c_api.link.0.display(), c_api.link.1));
+    step(&format!("writing {}", c_api.pc.0.display()));
     if o.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
     let library = fs::read(&built).map_err(|e| format!("reading {}: {e} (build it first)", built.display()))?;
     write_file(&lib_dest, &library, 0o644)?;
     write_file(&conf_dest, config.as_bytes(), 0o644)?;
-    step("installed; check with `p11-kit list-modules` or `pkcs11-tool --module <path> --list-slots`");
+    for (from, to) in &c_api.copies {
+        let data = fs::read(from).map_err(|e| format!("reading {}: {e} (build it first)", from.display()))?;
+        write_file(to, &data, 0o644)?;
+    }
+    let (link, target) = &c_api.link;
+    let _ = fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).map_err(|e| format!("linking {}: {e}", link.display()))?;
+    write_file(&c_api.pc.0, c_api.pc.1.as_bytes(), 0o644)?;
+    // SAFETY: geteuid has no preconditions.
+    if o.destdir.is_none() && unsafe { libc::geteuid() } == 0 {
+        // Refresh the loader's cache for the new SONAME; harmless when the directory is not in it.
+        let _ = Command::new("ldconfig").stdin(Stdio::null()).status();
+    }
+    step("installed; check with `p11-kit list-modules` and `pkg-config --cflags --libs cie`");
     Ok(ExitCode::SUCCESS)
 }
 

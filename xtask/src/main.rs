@@ -4,14 +4,19 @@
 //!   check formatting (`cargo fmt --check`), clippy (`-D warnings`) and the docs
 //!   (`RUSTDOCFLAGS=-D warnings cargo doc`), build the whole workspace, run every test (the
 //!   PC/SC tests start their own isolated stack).
-//! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd.
-//! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card.
+//! - `demo`: run `cie demo` against the simulated card behind an isolated pcscd; installs only
+//!   the packages it needs ([`DEMO_PACKAGES`]), through sudo when not root.
+//! - `demo-as-user [USER]`: (root, for CI) create USER (default `ciedemo`) and run the README
+//!   quick start (`cargo xtask demo`) as that unprivileged user, on a copy of the tree.
+//! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card;
+//!   `--control FIFO` lets a script remove and insert the card meanwhile.
 //! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
 //! - `soak [--minutes N]`: concurrent signing processes, card resets and removals (not in `test`).
 //!
-//! The isolated stack (pcscd + vpcd + cie-sim in a private namespace) needs root; see
-//! `cie_sim::stack` and TESTING.md.
+//! The isolated stack (pcscd + vpcd + cie-sim in private namespaces) needs no root where
+//! unprivileged user namespaces are allowed (Debian and Ubuntu default); see `cie_sim::stack`
+//! and TESTING.md.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -74,6 +79,10 @@ const PACKAGES: &[&str] = &[
 /// (tests/cli_document.rs, cie-pkcs11's pyHanko PKCS#11 test); versions pinned.
 const PYHANKO_PACKAGES: &[&str] = &["pyHanko[pkcs11]==0.38.0", "pyhanko-cli==0.6.0"];
 
+/// What `cargo xtask demo` needs: the build dependencies of the PC/SC backend and the
+/// isolated stack's programs; not the test suite's clients (JDK, valgrind, browsers...).
+const DEMO_PACKAGES: &[&str] = &["libpcsclite-dev", "pkg-config", "pcscd", "vsmartcard-vpcd", "iproute2"];
+
 const USAGE: &str = "usage: cargo xtask COMMAND
 
 commands:
@@ -83,10 +92,17 @@ commands:
                      Debian packages and test them (lintian, p11-kit-proxy)
   demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
                      run `cie demo` against the simulated card behind an isolated pcscd
+                     (installs pcscd, vsmartcard-vpcd, libpcsclite-dev, pkg-config, iproute2
+                     if missing, with sudo when not root; needs no root otherwise)
+  demo-as-user [USER]
+                     as root (CI): create USER (default ciedemo) and run `cargo xtask demo`
+                     as that user on a copy of the tree
   with-card [--profile NAME] [--latency realistic|none] [--pin PIN] [--puk PUK]
-            [--sod sha256|sha512] [--release] -- CMD ARGS...
+            [--sod sha256|sha512] [--release] [--control FIFO] -- CMD ARGS...
                      run CMD with PCSCLITE_CSOCK_NAME pointing at an isolated pcscd whose
-                     reader \"Virtual PCD 00 00\" holds the simulated card
+                     reader \"Virtual PCD 00 00\" holds the simulated card; with --control,
+                     lines written to FIFO drive the card: `echo remove > FIFO`, `echo insert
+                     > FIFO` (created if missing; see cie-sim --help)
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
   bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion]
@@ -106,8 +122,10 @@ commands:
   deb [--out DIR] [--no-build] [--check]
                      build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
                      build; default DIR target/debian); --check: lintian + p11-kit-proxy test
-  install [--libdir DIR] [--p11kit-dir DIR] [--destdir DIR] [--no-build] [--dry-run] [--uninstall]
-                     build libcie_pkcs11.so (release) and install it with its p11-kit module file";
+  install [--libdir DIR] [--includedir DIR] [--p11kit-dir DIR] [--destdir DIR] [--debug]
+          [--no-build] [--dry-run] [--uninstall]
+                     build and install libcie_pkcs11.so with its p11-kit module file, and the
+                     C API: libcie.so.N (SONAME) + libcie.so, libcie.a, cie.h, pkgconfig/cie.pc";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -115,6 +133,10 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    if wants_help(cmd, rest) {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let result = match cmd.as_str() {
         "test" => test(rest),
         "demo" => demo(rest),
@@ -124,7 +146,8 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::fuzz(rest),
         "soak" => soak::soak(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
-        "install-deps" => ensure_packages().and_then(|()| ensure_pyhanko()).map(|_| ExitCode::SUCCESS),
+        "demo-as-user" => demo_as_user(rest),
+        "install-deps" => ensure_packages(PACKAGES).and_then(|()| ensure_pyhanko()).map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "deb" => deb::deb(rest),
@@ -147,6 +170,16 @@ fn main() -> ExitCode {
 }
 
 type Result<T, E = String> = std::result::Result<T, E>;
+
+/// `--help` or `-h` among a command's own options (before `--`; `test` passes its arguments on
+/// to cargo test, so only a lone `--help` counts there).
+fn wants_help(cmd: &str, rest: &[String]) -> bool {
+    let is_help = |a: &String| a == "--help" || a == "-h";
+    match cmd {
+        "test" => rest.len() == 1 && is_help(&rest[0]),
+        _ => rest.iter().take_while(|a| *a != "--").any(is_help),
+    }
+}
 
 fn step(msg: &str) {
     eprintln!("xtask: {msg}");
@@ -207,10 +240,11 @@ fn ensure_components() -> Result<()> {
     run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))
 }
 
-/// Installs the missing packages of [`PACKAGES`] with apt-get (through sudo when not root).
-fn ensure_packages() -> Result<()> {
+/// Installs the missing packages of `packages` with apt-get (through sudo when not root,
+/// saying so before sudo asks for a password).
+fn ensure_packages(packages: &[&str]) -> Result<()> {
     let mut missing = Vec::new();
-    for pkg in PACKAGES {
+    for pkg in packages {
         let out = Command::new("dpkg-query")
             .args(["-W", "-f=${Status}", pkg])
             .stdin(Stdio::null())
@@ -221,18 +255,32 @@ fn ensure_packages() -> Result<()> {
             Ok(_) => missing.push(*pkg),
             Err(_) => {
                 step("dpkg-query not found: not a Debian system, install these packages yourself:");
-                step(&format!("  {}", PACKAGES.join(" ")));
+                step(&format!("  {}", packages.join(" ")));
                 return Ok(());
             }
         }
     }
     if missing.is_empty() {
-        step(&format!("system packages present: {}", PACKAGES.join(" ")));
+        step(&format!("system packages present: {}", packages.join(" ")));
         return Ok(());
     }
-    step(&format!("installing missing packages: {}", missing.join(" ")));
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = is_root();
+    if root {
+        step(&format!("installing missing packages: {}", missing.join(" ")));
+    } else {
+        if find_in_path("sudo").is_none() {
+            return Err(format!(
+                "missing Debian packages: {0}; sudo is not installed: as root, run\n  \
+                 apt-get install --no-install-recommends {0}\nthen run this command again",
+                missing.join(" ")
+            ));
+        }
+        step(&format!(
+            "missing Debian packages: {}; installing them needs root: running `sudo apt-get` \
+             (sudo may ask for your password)",
+            missing.join(" ")
+        ));
+    }
     let apt = |args: &[&str]| {
         let mut c = if root {
             Command::new("apt-get")
@@ -272,8 +320,19 @@ fn ensure_pyhanko() -> Result<PathBuf> {
     }
 }
 
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `name` in `$PATH`.
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
 fn test(extra: &[String]) -> Result<ExitCode> {
-    ensure_packages()?;
+    ensure_packages(PACKAGES)?;
     lint()?;
     let pyhanko = ensure_pyhanko()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
@@ -282,6 +341,10 @@ fn test(extra: &[String]) -> Result<ExitCode> {
         step("package test: building the Debian packages (release) and checking them");
         let debs = deb::build(&target_dir().join("debian"), true)?;
         deb::check(&debs)?;
+    }
+    if is_root() && std::env::var_os("CI").is_some() && extra.is_empty() {
+        // The README quick start as a citizen would run it: not as root.
+        demo_as_user(&[])?;
     }
     step("all tests passed");
     Ok(ExitCode::SUCCESS)
@@ -301,7 +364,7 @@ fn demo(args: &[String]) -> Result<ExitCode> {
     if !rest.is_empty() {
         return Err(format!("demo takes no command\n\n{USAGE}"));
     }
-    ensure_packages()?;
+    ensure_packages(DEMO_PACKAGES)?;
     run(cargo().args(["build", "--release", "-p", "cie", "-p", "cie-sim"]))?;
     let release = target_dir().join("release");
     options.sim_binary = Some(release.join("cie-sim"));
@@ -368,19 +431,204 @@ fn build_sim(release: bool) -> Result<PathBuf> {
     Ok(target_dir().join(if release { "release" } else { "debug" }).join("cie-sim"))
 }
 
+/// Takes `--control FIFO` out of the options before `--` (the rest go to [`stack_options`]).
+fn take_control(args: &[String]) -> Result<(Option<PathBuf>, Vec<String>)> {
+    let mut control = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            rest.push(a.clone());
+            rest.extend(it.cloned());
+            break;
+        }
+        if a == "--control" {
+            control = Some(PathBuf::from(it.next().ok_or("--control needs a FIFO path")?));
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    Ok((control, rest))
+}
+
+/// Creates the FIFO `path` if missing (a FIFO already there is reused).
+fn make_fifo(path: &Path) -> Result<bool> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_fifo() => return Ok(false),
+        Ok(_) => return Err(format!("{}: exists and is not a FIFO", path.display())),
+        Err(_) => {}
+    }
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| format!("{}: bad path", path.display()))?;
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+        return Err(format!("mkfifo {}: {}", path.display(), std::io::Error::last_os_error()));
+    }
+    Ok(true)
+}
+
+/// Reads control lines from the FIFO forever (reopening it after each writer) and sends them on.
+fn read_fifo(path: PathBuf, tx: std::sync::mpsc::Sender<String>) {
+    use std::io::BufRead;
+    loop {
+        let Ok(f) = std::fs::File::open(&path) else { return };
+        for line in std::io::BufReader::new(f).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Applies one control line to the stack: `remove` and `insert` wait until pcscd has seen it.
+fn apply_control(stack: &mut VirtualStack, line: &str) {
+    let result = match line.trim() {
+        "" => return,
+        "remove" => stack.remove_card().map(|()| "card removed"),
+        "insert" => stack.insert_card().map(|()| "card inserted"),
+        other => {
+            step(&format!("--control: unknown line {other:?} (remove, insert)"));
+            return;
+        }
+    };
+    match result {
+        Ok(done) => step(done),
+        Err(e) => step(&format!("--control {line}: {e}")),
+    }
+}
+
 fn with_card(args: &[String]) -> Result<ExitCode> {
-    let (mut options, release, command) = stack_options(args)?;
+    let (control, args) = take_control(args)?;
+    let (mut options, release, command) = stack_options(&args)?;
     let Some((program, program_args)) = command.split_first() else {
         return Err(format!("with-card needs a command after `--`\n\n{USAGE}"));
     };
+    let created = match &control {
+        Some(path) => make_fifo(path)?,
+        None => false,
+    };
     options.sim_binary = Some(build_sim(release)?);
-    let stack = start_stack(options)?;
+    let mut stack = start_stack(options)?;
     let mut cmd = Command::new(program);
     cmd.args(program_args).env("PCSCLITE_CSOCK_NAME", stack.socket_path());
     step(&format!("running {}", describe(&cmd)));
-    let status = cmd.status().map_err(|e| format!("{program}: {e}"));
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Err(format!("{program}: {e}")),
+    };
+    let status = match &control {
+        None => child.wait(),
+        Some(path) => {
+            step(&format!("control the card with: echo remove > {0}; echo insert > {0}", path.display()));
+            let (tx, rx) = std::sync::mpsc::channel();
+            let reader_path = path.clone();
+            std::thread::spawn(move || read_fifo(reader_path, tx));
+            loop {
+                if let Some(status) = child.try_wait().transpose() {
+                    break status;
+                }
+                if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                    apply_control(&mut stack, &line);
+                }
+            }
+        }
+    };
     drop(stack);
-    Ok(exit_code(status?))
+    if let (true, Some(path)) = (created, &control) {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(exit_code(status.map_err(|e| format!("{program}: {e}"))?))
+}
+
+/// Runs `cmd` as `user` (through runuser) and returns whether it succeeded.
+fn as_user(user: &str, script: &str, env: &[(&str, String)]) -> Result<()> {
+    let mut c = Command::new("runuser");
+    c.args(["-u", user, "--", "env", "-i"]);
+    for (k, v) in env {
+        c.arg(format!("{k}={v}"));
+    }
+    c.args(["sh", "-c", script]).stdin(Stdio::null());
+    run(&mut c)
+}
+
+fn capture(cmd: &mut Command) -> Result<String> {
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("{}: {e}", describe(cmd)))?;
+    if !out.status.success() {
+        return Err(format!("{} failed: {}", describe(cmd), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// `cargo xtask demo-as-user [USER]`: the README quick start as an unprivileged user. As root:
+/// creates USER if needed, copies the working tree (without `target/`) to its home, gives it
+/// read access to this toolchain (hard links, else a copy) and a copy of the crate cache, and
+/// runs `cargo xtask demo` as USER. The packages are installed first (as root), so the
+/// unprivileged run needs neither sudo nor root: only user namespaces.
+fn demo_as_user(args: &[String]) -> Result<ExitCode> {
+    let user = match args {
+        [] => "ciedemo",
+        [u] => u.as_str(),
+        _ => return Err(format!("demo-as-user takes at most a user name\n\n{USAGE}")),
+    };
+    if !is_root() {
+        return Err("demo-as-user creates a user: run it as root (or run `cargo xtask demo` yourself)".into());
+    }
+    ensure_packages(DEMO_PACKAGES)?;
+    if capture(Command::new("id").args(["-u", user])).is_err() {
+        run(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]))?;
+    }
+    let home = capture(Command::new("getent").args(["passwd", user]))?
+        .split(':')
+        .nth(5)
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("no home directory for {user}"))?;
+    let tree = home.join("cie");
+    let toolchain = home.join("toolchain");
+    let cargo_home = home.join(".cargo");
+    for d in [&tree, &toolchain] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    std::fs::create_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+    step(&format!("copying the working tree to {}", tree.display()));
+    let copy = format!(
+        "tar -C '{}' --exclude=./target --exclude=./fuzz/target --exclude=./.git -cf - . | tar -C '{}' -xf -",
+        workspace_root().display(),
+        tree.display()
+    );
+    run(Command::new("sh").args(["-c", &copy]))?;
+    let sysroot = PathBuf::from(capture(Command::new("rustc").args(["--print", "sysroot"]))?);
+    step(&format!("giving {user} the toolchain {} (hard links, else a copy)", sysroot.display()));
+    let link = Command::new("cp").arg("-al").arg(&sysroot).arg(&toolchain).status();
+    if !matches!(link, Ok(s) if s.success()) {
+        let _ = std::fs::remove_dir_all(&toolchain);
+        run(Command::new("cp").arg("-a").arg(&sysroot).arg(&toolchain))?;
+    }
+    let root_cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("CARGO_HOME unknown")?;
+    std::fs::create_dir_all(&cargo_home).map_err(|e| format!("{}: {e}", cargo_home.display()))?;
+    if root_cargo_home.join("registry").is_dir() && !cargo_home.join("registry").is_dir() {
+        step("copying the crate cache (so the build needs no download)");
+        run(Command::new("cp").arg("-a").arg(root_cargo_home.join("registry")).arg(&cargo_home))?;
+    }
+    for d in [&tree, &cargo_home] {
+        run(Command::new("chown").args(["-R", &format!("{user}:")]).arg(d))?;
+    }
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", toolchain.join("bin").display());
+    let env = [
+        ("HOME", home.display().to_string()),
+        ("USER", user.to_owned()),
+        ("PATH", path),
+        ("CARGO_HOME", cargo_home.display().to_string()),
+        ("TMPDIR", "/tmp".to_owned()),
+    ];
+    step(&format!("running the quick start as {user}: cargo xtask demo"));
+    as_user(user, &format!("cd '{}' && id && cargo xtask demo", tree.display()), &env)?;
+    step(&format!("the demo passed as the unprivileged user {user}"));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_latency(args: &[String]) -> Result<ExitCode> {
@@ -394,7 +642,7 @@ fn bench_latency(args: &[String]) -> Result<ExitCode> {
             other => return Err(format!("unknown option {other:?}\n\n{USAGE}")),
         }
     }
-    ensure_packages()?;
+    ensure_packages(DEMO_PACKAGES)?;
     let sim = build_sim(true)?;
     run(cargo().args(["build", "--release", "-p", "cie-core", "--features", "pcsc", "--example", "pcsc_latency"]))?;
     let example = target_dir().join("release").join("examples").join("pcsc_latency");
@@ -437,6 +685,42 @@ mod tests {
         assert_eq!(cmd, ["cie", "--profile", "x"]);
         assert!(stack_options(&strings("--bogus")).is_err());
         assert!(stack_options(&strings("--pin")).is_err());
+    }
+
+    #[test]
+    fn help_is_answered_for_every_command() {
+        for cmd in ["demo", "with-card", "install", "bench-report", "fuzz", "header", "demo-as-user"] {
+            assert!(wants_help(cmd, &strings("--help")), "{cmd}");
+            assert!(wants_help(cmd, &strings("--profile x -h")), "{cmd}");
+        }
+        assert!(!wants_help("with-card", &strings("-- cie --help")), "the command's own --help");
+        assert!(wants_help("test", &strings("--help")));
+        assert!(!wants_help("test", &strings("-p cie -- --help")));
+        assert!(!wants_help("demo", &[]));
+    }
+
+    #[test]
+    fn control_option_is_taken_before_the_command() {
+        let (control, rest) = take_control(&strings("--profile x --control /tmp/f -- cmd --control y")).unwrap();
+        assert_eq!(control.as_deref(), Some(Path::new("/tmp/f")));
+        assert_eq!(rest, strings("--profile x -- cmd --control y"));
+        assert!(take_control(&strings("--control")).is_err());
+        let (control, _) = take_control(&strings("-- cmd")).unwrap();
+        assert!(control.is_none());
+    }
+
+    #[test]
+    fn demo_installs_only_what_it_needs() {
+        for p in cie_sim::stack::RUNTIME_PACKAGES {
+            assert!(DEMO_PACKAGES.contains(p), "{p}");
+        }
+        for p in ["libpcsclite-dev", "pkg-config", "pcscd", "vsmartcard-vpcd"] {
+            assert!(DEMO_PACKAGES.contains(&p), "{p}");
+        }
+        for p in ["openjdk-17-jdk-headless", "valgrind", "libnss3-tools", "curl"] {
+            assert!(!DEMO_PACKAGES.contains(&p), "{p}");
+        }
+        assert!(DEMO_PACKAGES.iter().all(|p| PACKAGES.contains(p)));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use cie_sim::stack::StackOptions;
 
-use crate::{cargo, ensure_packages, run, start_stack, step, target_dir, Result, USAGE};
+use crate::{cargo, ensure_packages, run, start_stack, step, target_dir, Result, PACKAGES, USAGE};
 
 /// Resident memory a signer may gain between the warm point and the end.
 const RSS_SLACK_KIB: u64 = 8 * 1024;
@@ -64,7 +64,7 @@ fn spawn(example: &Path, args: &[String], socket: &Path) -> Result<Child> {
 pub fn soak(args: &[String]) -> Result<ExitCode> {
     let minutes = parse_minutes(args)?;
     let seconds = minutes * 60;
-    ensure_packages()?;
+    ensure_packages(PACKAGES)?;
     run(cargo().args(["build", "-p", "cie-pkcs11", "-p", "cie-sim", "--example", "soak", "--bin", "cie-sim"]))?;
     run(cargo().args(["build", "-p", "cie-pkcs11", "--lib"]))?;
     let debug = target_dir().join("debug");

@@ -18,6 +18,11 @@ pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().to_path_buf();
     assert!(dir.join("libcie.so").is_file(), "libcie.so not found in {}", dir.display());
+    // Programs linked with -lcie need the SONAME (libcie.so.N) at run time, as installed.
+    let soname = dir.join(format!("libcie.so.{}", cie::CIE_ABI_VERSION));
+    if std::fs::read_link(&soname).is_err() {
+        let _ = std::os::unix::fs::symlink("libcie.so", &soname);
+    }
     dir
 }
 

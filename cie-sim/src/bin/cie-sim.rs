@@ -37,6 +37,31 @@ use cie_sim::{Profile, SimCard, SimOptions};
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
 [--latency realistic|none] [--sod sha256|sha512] [--verbose]";
 
+/// `cie-sim --help`: the options and the control lines read from standard input.
+const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
+
+usage: cie-sim [OPTIONS]
+
+options:
+  --connect HOST:PORT        vpcd to connect to (default 127.0.0.1:35963)
+  --profile NAME             card generation: NXP (default), Gemalto, ... (see cie_sim::Profile)
+  --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
+  --latency realistic|none   per-APDU timing model (default none)
+  --sod sha256|sha512        EF.SOD profile (default sha256)
+  -v, --verbose              log every APDU (INS and lengths) on standard error
+  -h, --help                 this text
+
+control lines on standard input (one per line):
+  remove    the card leaves the reader (pcscd notices at its next presence poll, within
+            about 0.4 s; after 2 s the connection is dropped anyway)
+  insert    the card is put back: reconnect and power-on; PIN and PUK counters are kept
+  quit      stop (the end of standard input does the same)
+
+status lines on standard error: \"cie-sim: connected ...\", \"cie-sim: ready ...\" (pcscd
+powered the card and read its ATR), \"cie-sim: removed\" (vpcd saw the removal).
+`cargo xtask with-card --control FIFO -- CMD` starts pcscd + vpcd + cie-sim and forwards the
+lines written to FIFO (`echo remove > FIFO`).";
+
 /// Command-line options.
 struct Options {
     connect: SocketAddr,
@@ -65,7 +90,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             continue;
         }
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.into());
+            return Err(HELP.into());
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
@@ -130,6 +155,10 @@ struct Shared {
 fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
+        Err(msg) if msg == HELP => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
             eprintln!("{msg}");
             return ExitCode::from(2);
@@ -307,6 +336,10 @@ mod tests {
         assert!(parse_args(args("--sod md5")).is_err());
         assert!(parse_args(args("--pin")).is_err());
         assert!(parse_args(args("--bogus 1")).is_err());
+        let help = parse_args(args("--help")).err().unwrap();
+        for control in ["remove", "insert", "quit", "with-card --control"] {
+            assert!(help.contains(control), "{control}");
+        }
     }
 
     #[test]
