@@ -440,7 +440,7 @@ cie_status cie_card_pin_verified(const struct cie_card *card, int *verified);
  * # Safety
  * `card` is a live handle; `input_path` and `output_path` are NUL-terminated strings.
  */
-cie_status cie_card_sign_file(const struct cie_card *card,
+cie_status cie_card_sign_file(struct cie_card *card,
                               cie_format format,
                               cie_hash hash,
                               const char *input_path,
@@ -457,7 +457,7 @@ cie_status cie_card_sign_file(const struct cie_card *card,
  * `card` is a live handle; `data` has `data_len` readable bytes; `out_len` is writable; `out`
  * is NULL or has `*out_len` writable bytes.
  */
-cie_status cie_card_sign_buffer(const struct cie_card *card,
+cie_status cie_card_sign_buffer(struct cie_card *card,
                                 cie_format format,
                                 cie_hash hash,
                                 const uint8_t *data,

@@ -71,7 +71,7 @@ fn io(path: &str) -> impl Fn(std::io::Error) -> FfiError + '_ {
 /// `card` is a live handle; `input_path` and `output_path` are NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_sign_file(
-    card: *const cie_card,
+    card: *mut cie_card,
     format: cie_format,
     hash: cie_hash,
     input_path: *const c_char,
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn cie_card_sign_file(
 /// is NULL or has `*out_len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_sign_buffer(
-    card: *const cie_card,
+    card: *mut cie_card,
     format: cie_format,
     hash: cie_hash,
     data: *const u8,
