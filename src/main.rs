@@ -31,7 +31,18 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
 }
 
+/// Output into a closed pipe (`cie verify FILE | head -1`) ends the process quietly, as it does
+/// for other Unix tools, instead of a panic in `println!`: Rust ignores SIGPIPE by default.
+fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL has no preconditions; no other thread
+    // exists yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     init_logging();
     let invocation = match args::parse(std::env::args().skip(1)) {
         Ok(i) => i,

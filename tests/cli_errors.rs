@@ -142,6 +142,35 @@ fn help_pin_says_where_pin_and_puk_are() {
     assert!(r.stderr.contains("receipt the comune gave you") && r.stderr.contains("cie help pin"), "{r:?}");
 }
 
+/// Output into a pipe that closed early (`cie --help | head -1`) ends the tool quietly: no panic
+/// message, killed by SIGPIPE as other Unix tools are.
+#[test]
+fn closed_pipe_is_no_panic() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // A pipe whose reading end is closed before the tool starts: every write fails with EPIPE.
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe() writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: pipe() just returned these descriptors; each is owned once.
+    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cie"))
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?} {stderr}");
+}
+
 /// The card pulled while `cie sign` runs: "the card was removed" (exit 5) or, when the removal
 /// came first, no card (exit 5), or a finished signature (exit 0); never exit 1 with a transport
 /// message.

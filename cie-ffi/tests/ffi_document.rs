@@ -57,12 +57,12 @@ fn bad_arguments() {
     // SAFETY: NULL card, unknown format and hash are rejected before any card work.
     unsafe {
         let (i, o) = (c"in".as_ptr(), c"out".as_ptr());
-        assert_eq!(cie_card_sign_file(null(), 9, CIE_HASH_SHA256, i, o), CIE_ERR_BAD_ARGUMENT);
-        assert_eq!(cie_card_sign_file(null(), CIE_FORMAT_PADES, 0, i, o), CIE_ERR_BAD_ARGUMENT);
-        assert_eq!(cie_card_sign_file(null(), CIE_FORMAT_CADES, CIE_HASH_SHA256, i, i), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(cie_card_sign_file(null_mut(), 9, CIE_HASH_SHA256, i, o), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(cie_card_sign_file(null_mut(), CIE_FORMAT_PADES, 0, i, o), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(cie_card_sign_file(null_mut(), CIE_FORMAT_CADES, CIE_HASH_SHA256, i, i), CIE_ERR_BAD_ARGUMENT);
         let mut len = 0usize;
         let st =
-            cie_card_sign_buffer(null(), CIE_FORMAT_CADES, CIE_HASH_SHA256, data.as_ptr(), 1, null_mut(), &mut len);
+            cie_card_sign_buffer(null_mut(), CIE_FORMAT_CADES, CIE_HASH_SHA256, data.as_ptr(), 1, null_mut(), &mut len);
         assert_eq!(st, CIE_ERR_BAD_ARGUMENT);
         assert!(last_error().contains("card"), "{}", last_error());
     }
