@@ -2,8 +2,8 @@
 //!
 //! `CKU_USER` takes the full 8-digit PIN; `CKU_SO` takes the PUK; `C_InitPIN` in an SO session
 //! unblocks the PIN with the PUK and sets the new one; `C_SetPIN` changes the PIN. A PIN of the
-//! wrong length is refused with `CKR_PIN_LEN_RANGE` before any APDU. After a user login the
-//! certificate is read (unless already known) and stored in the certificate cache.
+//! wrong length is refused with `CKR_PIN_LEN_RANGE` before any APDU. The certificate is read
+//! (or taken from the certificate cache) when objects are first asked for, not at login.
 
 use std::sync::Arc;
 
@@ -12,7 +12,6 @@ use cryptoki_sys::*;
 
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Login, Module, Slot};
-use crate::object::ObjectSet;
 use crate::session::SessionObj;
 
 /// Validates a PIN or PUK before any APDU: length 8 (else `CKR_PIN_LEN_RANGE`), digits only
@@ -38,33 +37,9 @@ impl Module {
                     Login::Nobody => {}
                 }
                 let pin = secret::<Pin>(pin, CKR_PIN_INCORRECT)?;
-                let known = lock(&s.slot.state).objects.is_some();
-                let certificate = inst.with_card(&s.slot, s.epoch, |conn| {
-                    conn.card.verify_pin(&pin)?;
-                    if known {
-                        return Ok(None);
-                    }
-                    // Read the certificate now so the objects appear with the login.
-                    match conn.card.certificate() {
-                        Ok(cert) => {
-                            let binding = conn.card.card_binding_signature().ok();
-                            Ok(Some((cert, binding, conn.card.nis().to_owned())))
-                        }
-                        Err(e) if crate::error::is_removal(&e) => Err(e),
-                        Err(e) => {
-                            tracing::warn!("certificate unreadable: {e}");
-                            Ok(None)
-                        }
-                    }
-                })?;
-                if let Some((cert, binding, nis)) = certificate {
-                    install_objects(&s.slot, s.epoch, &cert);
-                    if let (Some(cache), Some(binding)) = (&inst.cache, binding) {
-                        if let Err(e) = cache.store(&nis, &binding, &cert) {
-                            tracing::warn!("certificate cache: cannot store: {e}");
-                        }
-                    }
-                }
+                // The certificate is not read here: the objects appear when they are asked for
+                // (`Instance::ensure_objects`), from the cache when the card was seen before.
+                inst.with_card(&s.slot, s.epoch, |conn| conn.card.verify_pin(&pin))?;
                 set_login(&s.slot, s.epoch, Login::User);
                 tracing::info!("slot {}: user logged in", s.slot.id);
                 Ok(())
@@ -184,15 +159,3 @@ fn set_login(slot: &Slot, epoch: u64, login: Login) {
     }
 }
 
-/// Makes the objects of the certificate visible on the token of `epoch`.
-fn install_objects(slot: &Slot, epoch: u64, certificate: &[u8]) {
-    match ObjectSet::from_certificate(certificate, epoch) {
-        Ok(set) => {
-            let mut st = lock(&slot.state);
-            if st.epoch == epoch && st.objects.is_none() {
-                st.objects = Some(Arc::new(set));
-            }
-        }
-        Err(e) => tracing::warn!("slot {}: certificate unusable: {e}", slot.id),
-    }
-}

@@ -41,6 +41,23 @@ impl Meter for PcscdLog {
 
 const NEW_PIN: &str = "24681357";
 
+/// An empty private cache directory for the run, removed afterwards.
+struct CacheDir(PathBuf);
+
+impl CacheDir {
+    fn new() -> Result<CacheDir, String> {
+        let dir = std::env::temp_dir().join(format!("cie-bench-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(CacheDir(dir))
+    }
+}
+
+impl Drop for CacheDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn run() -> Result<Vec<Row>, String> {
     let pin = fixtures::TEST_PIN;
     if std::env::args().any(|a| a == "--in-process") {
@@ -54,8 +71,9 @@ fn run() -> Result<Vec<Row>, String> {
         let (c, m2) = (card.clone(), meter.clone());
         backend
             .add_reader("Simulated Reader 00", move || Ok(Box::new(Metered { inner: c.connect(), meter: m2.clone() })));
+        let cache = CacheDir::new()?;
         let mut rows = rows::pkcs11_rows(
-            &Module::with_backend(backend, Config::without_cache()),
+            &|| Module::with_backend(backend.clone(), Config::with_cache_dir(&cache.0)),
             &meter,
             pin.as_bytes(),
             NEW_PIN.as_bytes(),
@@ -66,8 +84,9 @@ fn run() -> Result<Vec<Row>, String> {
     }
     let log = std::env::var_os("CIE_BENCH_PCSCD_LOG").ok_or("CIE_BENCH_PCSCD_LOG is not set (pcscd's APDU log)")?;
     let meter = PcscdLog(log.into());
+    let cache = CacheDir::new()?;
     let mut rows = rows::pkcs11_rows(
-        &Module::with_backend(PcscBackend::new(), Config::without_cache()),
+        &|| Module::with_backend(PcscBackend::new(), Config::with_cache_dir(&cache.0)),
         &meter,
         pin.as_bytes(),
         NEW_PIN.as_bytes(),

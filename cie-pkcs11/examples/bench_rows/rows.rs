@@ -156,17 +156,43 @@ fn sign_once(m: &Module, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, data: &[u8
     }
 }
 
-/// The PKCS#11 rows, on the first slot with a token of `m` (not initialised yet). The PIN is
+/// Enumeration as every client does at start: `C_Initialize`, `C_GetSlotList`,
+/// `C_GetTokenInfo`; returns the first slot with a token.
+fn enumerate(m: &Module) -> Result<CK_SLOT_ID, String> {
+    ck("C_Initialize", m.initialize(None))?;
+    let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
+    let slot = *slots.first().ok_or("no token")?;
+    ck("C_GetTokenInfo", m.token_info(slot))?;
+    ck("C_GetMechanismList", m.mechanism_list(slot))?;
+    Ok(slot)
+}
+
+/// The certificate and the private key, the certificate's value read as clients do.
+fn find_key(m: &Module, s: CK_SESSION_HANDLE) -> Result<CK_OBJECT_HANDLE, String> {
+    let key = find(m, s, CKO_PRIVATE_KEY)?;
+    let cert = find(m, s, CKO_CERTIFICATE)?;
+    let (answers, rv) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, None)]))?;
+    let Some(AttrAnswer::Length(n)) = answers.first() else { return Err(format!("size query: {answers:?} {rv}")) };
+    let (answers, _) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, Some(*n))]))?;
+    match answers.first() {
+        Some(AttrAnswer::Value(v)) if v.len() == *n => Ok(key),
+        other => Err(format!("certificate value: {other:?}")),
+    }
+}
+
+/// The PKCS#11 rows on the first slot with a token. `new_module` stands for a new process
+/// (a module with no state in memory, sharing the on-disk cache): the first one meets the card
+/// for the first time (its cache directory is empty), the second one sees it again. The PIN is
 /// changed to `new_pin` by the C_SetPIN row and changed back afterwards (not measured).
-pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) -> Result<Vec<Row>, String> {
+pub fn pkcs11_rows(
+    new_module: &dyn Fn() -> Module,
+    meter: &dyn Meter,
+    pin: &[u8],
+    new_pin: &[u8],
+) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    let (row, slot) = measure("C_Initialize → C_GetTokenInfo", meter, || -> Result<CK_SLOT_ID, String> {
-        ck("C_Initialize", m.initialize(None))?;
-        let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
-        let slot = *slots.first().ok_or("no token")?;
-        ck("C_GetTokenInfo", m.token_info(slot))?;
-        Ok(slot)
-    });
+    let m = &new_module();
+    let (row, slot) = measure("C_Initialize → C_GetTokenInfo (card never seen)", meter, || enumerate(m));
     rows.push(row);
     let slot = slot?;
     let (row, s) = measure("C_OpenSession", meter, || {
@@ -177,17 +203,7 @@ pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) ->
     let (row, r) = measure("C_Login (first on this card)", meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
     rows.push(row);
     r?;
-    let (row, r) = measure("C_FindObjects + C_GetAttributeValue", meter, || -> Result<CK_OBJECT_HANDLE, String> {
-        let key = find(m, s, CKO_PRIVATE_KEY)?;
-        let cert = find(m, s, CKO_CERTIFICATE)?;
-        let (answers, rv) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, None)]))?;
-        let Some(AttrAnswer::Length(n)) = answers.first() else { return Err(format!("size query: {answers:?} {rv}")) };
-        let (answers, _) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, Some(*n))]))?;
-        match answers.first() {
-            Some(AttrAnswer::Value(v)) if v.len() == *n => Ok(key),
-            other => Err(format!("certificate value: {other:?}")),
-        }
-    });
+    let (row, r) = measure("C_FindObjects + C_GetAttributeValue (first on this card)", meter, || find_key(m, s));
     rows.push(row);
     let key = r?;
     let (row, r) = measure("first C_Sign", meter, || sign_once(m, s, key, b"first signature"));
@@ -207,8 +223,32 @@ pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) ->
     r?;
     ck("C_SetPIN (back)", m.set_pin(s, new_pin, pin))?;
     ck("C_Finalize", m.finalize())?;
+
+    // A new process, card seen before.
+    let m = &new_module();
+    let (row, slot) = measure(ENUMERATION_SEEN, meter, || enumerate(m));
+    rows.push(row);
+    let slot = slot?;
+    let s = ck("C_OpenSession", m.open_session(slot, CKF_SERIAL_SESSION))?;
+    let (row, r) = measure(LOGIN_NEW_PROCESS, meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
+    rows.push(row);
+    r?;
+    let (row, r) = measure("C_FindObjects + C_GetAttributeValue (new process, card seen before)", meter, || {
+        find_key(m, s)
+    });
+    rows.push(row);
+    let key = r?;
+    let (row, r) = measure("C_Sign after login", meter, || sign_once(m, s, key, b"signature after login"));
+    rows.push(row);
+    r?;
+    ck("C_Finalize", m.finalize())?;
     Ok(rows)
 }
+
+/// Row label of the enumeration of a card seen before (issue 13 target: at most 3 exchanges).
+pub const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
+/// Row label of a login in a new process (issue 13 target: at most 16 exchanges).
+pub const LOGIN_NEW_PROCESS: &str = "C_Login in a new process, card seen before";
 
 /// The same operations through cie-core's `Session` directly (no PKCS#11 layer).
 pub fn session_rows<T: Transport>(
