@@ -158,4 +158,3 @@ fn set_login(slot: &Slot, epoch: u64, login: Login) {
         st.login = login;
     }
 }
-

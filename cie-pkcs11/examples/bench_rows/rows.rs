@@ -233,9 +233,8 @@ pub fn pkcs11_rows(
     let (row, r) = measure(LOGIN_NEW_PROCESS, meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
     rows.push(row);
     r?;
-    let (row, r) = measure("C_FindObjects + C_GetAttributeValue (new process, card seen before)", meter, || {
-        find_key(m, s)
-    });
+    let (row, r) =
+        measure("C_FindObjects + C_GetAttributeValue (new process, card seen before)", meter, || find_key(m, s));
     rows.push(row);
     let key = r?;
     let (row, r) = measure("C_Sign after login", meter, || sign_once(m, s, key, b"signature after login"));
