@@ -248,11 +248,11 @@ fn target(name: &str) -> Option<u64> {
         Some(16)
     } else if name.contains("C_Sign") || name.starts_with("Session::sign") {
         Some(3)
-    } else if name.contains("card already seen") || name.contains("card seen") {
-        Some(17)
     } else if name.contains("C_FindObjects") && name.contains("new process") {
         // The certificate cache key (key-83 signature under SM) and nothing else.
         Some(3)
+    } else if name.contains("card already seen") || name.contains("card seen") {
+        Some(17)
     } else {
         None
     }
@@ -564,6 +564,7 @@ mod tests {
         assert_eq!(target("enumeration (C_Initialize .. C_GetTokenInfo), card seen before"), Some(3));
         assert_eq!(target("C_Login in a new process, card seen before"), Some(16));
         assert_eq!(target("C_Sign after login"), Some(3));
+        assert_eq!(target("C_FindObjects + C_GetAttributeValue (new process, card seen before)"), Some(3));
     }
 
     #[test]
