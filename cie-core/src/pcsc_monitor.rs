@@ -55,6 +55,10 @@ pub struct ReaderMonitor {
 const CANCEL_RETRY: Duration = Duration::from_millis(5);
 const CANCEL_FOR: Duration = Duration::from_secs(2);
 
+/// pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`: the most readers, and the most reader states
+/// one `SCardGetStatusChange` accepts.
+pub const MAX_READERS: usize = 16;
+
 impl ReaderMonitor {
     /// Establishes a PC/SC context. Fails with [`TransportError::ReaderUnavailable`] when the
     /// PC/SC service is not running.
@@ -97,7 +101,13 @@ impl ReaderMonitor {
         let deadline = timeout.map(|t| Instant::now() + t);
         let names: Vec<String> = known.iter().map(|k| k.reader.clone()).collect();
         let mut states = reader_states(&names)?;
-        states.push(ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE));
+        // pcsc-lite takes at most PCSCLITE_MAX_READERS_CONTEXTS states per call. With that many
+        // readers known no reader can be added, and a removed one shows in its own state, so
+        // the PnP pseudo-reader is only watched below the limit.
+        let pnp = names.len() < MAX_READERS;
+        if pnp {
+            states.push(ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE));
+        }
         // First pass: learn the current states (and the PnP counter) without blocking.
         self.ctx.get_status_change(Duration::ZERO, &mut states).map_err(|e| map_error(e, "PC/SC"))?;
         if differs(known, &states) {
@@ -122,7 +132,7 @@ impl ReaderMonitor {
             }
             match self.ctx.get_status_change(slice, &mut states) {
                 Ok(()) => {
-                    let pnp_changed = states.last().is_some_and(|s| s.event_state().contains(State::CHANGED));
+                    let pnp_changed = pnp && states.last().is_some_and(|s| s.event_state().contains(State::CHANGED));
                     if pnp_changed || differs(known, &states) {
                         return Ok(WaitResult::Changed);
                     }
