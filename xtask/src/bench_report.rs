@@ -112,6 +112,13 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
                 Err(e) => step(&format!("TLS row not measured: {e}")),
             }
         }
+        drop(stack);
+        if model == "realistic" {
+            match readers_row(&release, &probe, model) {
+                Ok(row) => rows.push(row),
+                Err(e) => step(&format!("16-reader row not measured: {e}")),
+            }
+        }
         runs.push((model.clone(), rows));
     }
     let base = baseline(&runs)?;
@@ -334,6 +341,30 @@ fn openssl(args: &[&str]) -> Result<()> {
     } else {
         Err(format!("openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
     }
+}
+
+/// Signatures per second with 16 readers, each with its own simulated card, against one reader
+/// (the probe's `--readers` mode on a 16-reader stack).
+fn readers_row(release: &Path, probe: &Path, model: &str) -> Result<Measured> {
+    let stack = start_stack(StackOptions {
+        sim_binary: Some(release.join("cie-sim")),
+        latency: Some(model.to_owned()),
+        readers: cie_sim::stack::MAX_READERS,
+        ..StackOptions::default()
+    })?;
+    step(&format!("measuring signatures on {} readers (latency model: {model})", stack.readers()));
+    let out = Command::new(probe)
+        .arg("--readers")
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
+        .env_remove("CIE_PKCS11_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", probe.display()))?;
+    if !out.status.success() {
+        return Err(format!("bench_rows --readers failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    String::from_utf8_lossy(&out.stdout).lines().find_map(Measured::parse).ok_or_else(|| "no row".into())
 }
 
 /// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +

@@ -4,8 +4,9 @@
 //! model; APDU figures come from pcscd's APDU log (`pcscd -a`), whose path is given in
 //! `CIE_BENCH_PCSCD_LOG`.
 //!
-//! `bench_rows [--in-process]`: with `--in-process`, the simulator runs in this process instead
-//! (no pcscd, no latency model; APDU figures from a counting transport).
+//! `bench_rows [--in-process | --readers]`: with `--in-process`, the simulator runs in this
+//! process instead (no pcscd, no latency model; APDU figures from a counting transport); with
+//! `--readers`, only the many-readers throughput row, on every reader of the stack.
 
 mod rows;
 
@@ -84,6 +85,11 @@ fn run() -> Result<Vec<Row>, String> {
     }
     let log = std::env::var_os("CIE_BENCH_PCSCD_LOG").ok_or("CIE_BENCH_PCSCD_LOG is not set (pcscd's APDU log)")?;
     let meter = PcscdLog(log.into());
+    if std::env::args().any(|a| a == "--readers") {
+        // Every reader of the stack holds a card: signatures per second on one and on all.
+        let m = std::sync::Arc::new(Module::with_backend(PcscBackend::new(), Config::without_cache()));
+        return Ok(vec![rows::throughput_row(&m, &meter, pin.as_bytes(), 4)?]);
+    }
     let cache = CacheDir::new()?;
     let mut rows = rows::pkcs11_rows(
         &|| Module::with_backend(PcscBackend::new(), Config::with_cache_dir(&cache.0)),

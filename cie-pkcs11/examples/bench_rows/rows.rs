@@ -244,6 +244,64 @@ pub fn pkcs11_rows(
     Ok(rows)
 }
 
+/// Row label of the many-readers throughput (issue 13: at least 14 with 16 readers).
+pub const READERS_THROUGHPUT: &str = "16 readers, signatures per second (ratio to 1 reader)";
+
+/// Signatures per second on one reader, then on every slot with a token at once (one session
+/// and one thread per slot, `per_slot` signatures each): one row named [`READERS_THROUGHPUT`]
+/// followed by both rates and their ratio (its last figure). Logging in is not measured.
+pub fn throughput_row(
+    m: &std::sync::Arc<Module>,
+    meter: &dyn Meter,
+    pin: &[u8],
+    per_slot: usize,
+) -> Result<Row, String> {
+    ck("C_Initialize", m.initialize(None))?;
+    let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
+    let prepare = |slot: CK_SLOT_ID| -> Result<(CK_SESSION_HANDLE, CK_OBJECT_HANDLE), String> {
+        let s = ck("C_OpenSession", m.open_session(slot, CKF_SERIAL_SESSION))?;
+        ck("C_Login", m.login(s, CKU_USER, pin))?;
+        Ok((s, find(m, s, CKO_PRIVATE_KEY)?))
+    };
+    let prepared: Vec<(CK_SESSION_HANDLE, CK_OBJECT_HANDLE)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slots.iter().map(|&slot| scope.spawn(move || prepare(slot))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let sign_all = |sessions: &[(CK_SESSION_HANDLE, CK_OBJECT_HANDLE)]| -> Result<(), String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .iter()
+                .map(|&(s, key)| {
+                    scope.spawn(move || -> Result<(), String> {
+                        for i in 0..per_slot {
+                            sign_once(m, s, key, format!("throughput {s} {i}").as_bytes())?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+        })
+    };
+    let first = prepared.first().ok_or("no token")?;
+    let (one, r) = measure("1 reader", meter, || sign_all(std::slice::from_ref(first)));
+    r?;
+    let (mut all, r) = measure(READERS_THROUGHPUT, meter, || sign_all(&prepared));
+    r?;
+    ck("C_Finalize", m.finalize())?;
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let (r1, rn) = (rate(per_slot, one.wall), rate(per_slot * prepared.len(), all.wall));
+    all.name = format!(
+        "{READERS_THROUGHPUT} — {} readers: {r1:.2}/s on 1, {rn:.2}/s on all, ratio {:.1}",
+        prepared.len(),
+        rn / r1
+    );
+    Ok(all)
+}
+
 /// Row label of the enumeration of a card seen before (issue 13 target: at most 3 exchanges).
 pub const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
 /// Row label of a login in a new process (issue 13 target: at most 16 exchanges).
