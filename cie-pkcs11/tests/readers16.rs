@@ -97,10 +97,8 @@ fn sixteen_readers_events_and_concurrent_signatures() {
         let want_tokens: BTreeSet<CK_SLOT_ID> = (0..READERS).filter(|&k| present[k]).map(|k| slots[k]).collect();
         assert_eq!(with_token, want_tokens, "round {round}: C_GetSlotList(tokenPresent)");
     }
-    for k in 0..READERS {
-        if !present[k] {
-            stack.insert_card_at(k).unwrap();
-        }
+    for (k, _) in present.iter().enumerate().filter(|(_, &p)| !p) {
+        stack.insert_card_at(k).unwrap();
     }
     drain_events(&m);
 
