@@ -114,8 +114,8 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
         }
         drop(stack);
         if model == "realistic" {
-            match readers_row(&release, &probe, model) {
-                Ok(row) => rows.push(row),
+            match readers_rows(&release, &probe, model) {
+                Ok(r) => rows.extend(r),
                 Err(e) => step(&format!("16-reader row not measured: {e}")),
             }
         }
@@ -344,8 +344,8 @@ fn openssl(args: &[&str]) -> Result<()> {
 }
 
 /// Signatures per second with 16 readers, each with its own simulated card, against one reader
-/// (the probe's `--readers` mode on a 16-reader stack).
-fn readers_row(release: &Path, probe: &Path, model: &str) -> Result<Measured> {
+/// (the probe's `--readers` mode on a 16-reader stack), through the module and through cie-core.
+fn readers_rows(release: &Path, probe: &Path, model: &str) -> Result<Vec<Measured>> {
     let stack = start_stack(StackOptions {
         sim_binary: Some(release.join("cie-sim")),
         latency: Some(model.to_owned()),
@@ -364,7 +364,7 @@ fn readers_row(release: &Path, probe: &Path, model: &str) -> Result<Measured> {
     if !out.status.success() {
         return Err(format!("bench_rows --readers failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    String::from_utf8_lossy(&out.stdout).lines().find_map(Measured::parse).ok_or_else(|| "no row".into())
+    Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect())
 }
 
 /// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +

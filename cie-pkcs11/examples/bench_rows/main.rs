@@ -88,7 +88,14 @@ fn run() -> Result<Vec<Row>, String> {
     if std::env::args().any(|a| a == "--readers") {
         // Every reader of the stack holds a card: signatures per second on one and on all.
         let m = std::sync::Arc::new(Module::with_backend(PcscBackend::new(), Config::without_cache()));
-        return Ok(vec![rows::throughput_row(&m, &meter, pin.as_bytes(), 4)?]);
+        let p11 = rows::throughput_row(&m, &meter, pin.as_bytes(), 4)?;
+        let readers = PcscTransport::list_readers().map_err(|e| e.to_string())?;
+        let connect = |k: usize| -> Result<PcscTransport, String> {
+            let name = readers.get(k).ok_or("no such reader")?;
+            PcscTransport::connect(name).map_err(|e| e.to_string())
+        };
+        let core = rows::session_throughput_row(&connect, readers.len(), &meter, pin, 4)?;
+        return Ok(vec![p11, core]);
     }
     let cache = CacheDir::new()?;
     let mut rows = rows::pkcs11_rows(

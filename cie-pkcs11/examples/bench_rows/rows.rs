@@ -302,6 +302,67 @@ pub fn throughput_row(
     Ok(all)
 }
 
+/// Row label of the many-readers throughput through cie-core directly.
+pub const READERS_THROUGHPUT_CORE: &str = "16 readers through cie-core, signatures per second (ratio to 1 reader)";
+
+/// The same as [`throughput_row`] with one cie-core [`Session`] per reader (`connect(k)` opens
+/// reader `k` of `readers`), one thread each.
+pub fn session_throughput_row<T: Transport + Send>(
+    connect: &(dyn Fn(usize) -> Result<T, String> + Sync),
+    readers: usize,
+    meter: &dyn Meter,
+    pin: &str,
+    per_slot: usize,
+) -> Result<Row, String> {
+    let pin = Pin::new(pin).map_err(|e| format!("PIN: {e}"))?;
+    let pin = &pin;
+    let sessions: Vec<Mutex<Session<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..readers)
+            .map(|k| {
+                scope.spawn(move || -> Result<Mutex<Session<T>>, String> {
+                    let mut s = Session::open(connect(k)?).map_err(|e| format!("open: {e}"))?;
+                    s.verify_pin(pin).map_err(|e| format!("verify_pin: {e}"))?;
+                    Ok(Mutex::new(s))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let sign_all = |sessions: &[Mutex<Session<T>>]| -> Result<(), String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .iter()
+                .map(|s| {
+                    scope.spawn(move || -> Result<(), String> {
+                        let mut s = s.lock().map_err(|_| "poisoned".to_owned())?;
+                        for i in 0..per_slot {
+                            s.sign(HashAlg::Sha256, format!("throughput {i}").as_bytes())
+                                .map_err(|e| format!("sign: {e}"))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+        })
+    };
+    let (one, r) = measure("1 reader", meter, || sign_all(&sessions[..1.min(sessions.len())]));
+    r?;
+    let (mut all, r) = measure(READERS_THROUGHPUT_CORE, meter, || sign_all(&sessions));
+    r?;
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let (r1, rn) = (rate(per_slot, one.wall), rate(per_slot * sessions.len(), all.wall));
+    all.name = format!(
+        "{READERS_THROUGHPUT_CORE} — {} readers: {r1:.2}/s on 1, {rn:.2}/s on all, ratio {:.1}",
+        sessions.len(),
+        rn / r1
+    );
+    Ok(all)
+}
+
 /// Row label of the enumeration of a card seen before (issue 13 target: at most 3 exchanges).
 pub const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
 /// Row label of a login in a new process (issue 13 target: at most 16 exchanges).
