@@ -322,6 +322,8 @@ pub fn session_throughput_row<T: Transport + Send>(
                 scope.spawn(move || -> Result<Mutex<Session<T>>, String> {
                     let mut s = Session::open(connect(k)?).map_err(|e| format!("open: {e}"))?;
                     s.verify_pin(pin).map_err(|e| format!("verify_pin: {e}"))?;
+                    // The key that checks every signature, as the module has it after C_FindObjects.
+                    s.certificate().map_err(|e| format!("certificate: {e}"))?;
                     Ok(Mutex::new(s))
                 })
             })
