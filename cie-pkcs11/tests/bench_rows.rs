@@ -48,6 +48,12 @@ fn bench_rows_meet_the_design_targets() {
         // Issue 13: a card seen before is enumerated with no card crypto in at most 3
         // exchanges, and a login in a new process costs at most DH + DAPP + VERIFY + 1.
         assert!(exchanges(&p11, rows::ENUMERATION_SEEN) <= 3, "enumeration of a card seen before");
+        // A card never seen costs what opening a cie-core session does: no key-83 signature
+        // (C_GetSlotList, C_GetTokenInfo and C_GetMechanismList do no card crypto).
+        assert_eq!(
+            exchanges(&p11, "C_Initialize → C_GetTokenInfo (card never seen)"),
+            exchanges(&direct, "Session::open")
+        );
         assert!(exchanges(&p11, rows::LOGIN_NEW_PROCESS) <= 16, "C_Login in a new process");
         // The certificate comes from the cache keyed by the key-83 signature, computed only now
         // that objects are asked for (MSE SET + INTERNAL AUTHENTICATE, + GET RESPONSE under SM).
