@@ -16,6 +16,7 @@
 pub mod apdu;
 pub mod certificate;
 pub mod channel;
+pub mod constants;
 pub mod consts;
 pub mod dapp;
 pub mod dh;

@@ -46,18 +46,25 @@ pub enum WaitResult {
 pub struct ReaderMonitor {
     ctx: Context,
     cancelled: AtomicBool,
+    /// A thread is inside [`ReaderMonitor::wait`].
+    waiting: AtomicBool,
 }
 
-/// Longest single blocking call, so a cancellation that races with the start of a wait is
-/// still noticed promptly.
-const WAIT_SLICE: Duration = Duration::from_millis(1000);
+/// How often [`ReaderMonitor::cancel`] repeats `SCardCancel` while a waiter has not left yet
+/// (pcsc-lite forgets a cancel that arrives before the blocking call), and for how long.
+const CANCEL_RETRY: Duration = Duration::from_millis(5);
+const CANCEL_FOR: Duration = Duration::from_secs(2);
+
+/// pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`: the most readers, and the most reader states
+/// one `SCardGetStatusChange` accepts.
+pub const MAX_READERS: usize = 16;
 
 impl ReaderMonitor {
     /// Establishes a PC/SC context. Fails with [`TransportError::ReaderUnavailable`] when the
     /// PC/SC service is not running.
     pub fn new() -> Result<ReaderMonitor, TransportError> {
         let ctx = Context::establish(Scope::User).map_err(|e| map_error(e, "PC/SC"))?;
-        Ok(ReaderMonitor { ctx, cancelled: AtomicBool::new(false) })
+        Ok(ReaderMonitor { ctx, cancelled: AtomicBool::new(false), waiting: AtomicBool::new(false) })
     }
 
     /// The reader names now; no reader is an empty list, not an error.
@@ -82,11 +89,25 @@ impl ReaderMonitor {
     /// Blocks until the state of a reader differs from `known` (a card inserted or removed, a
     /// reader gone), a reader is added or removed, `timeout` passes (`None`: no timeout) or
     /// [`ReaderMonitor::cancel`] is called. Returns at once when `known` is already stale.
+    /// Without a timeout it blocks in pcscd with no timer at all (no periodic wake-up).
     pub fn wait(&self, known: &[ReaderSnapshot], timeout: Option<Duration>) -> Result<WaitResult, TransportError> {
+        self.waiting.store(true, Ordering::SeqCst);
+        let result = self.wait_blocking(known, timeout);
+        self.waiting.store(false, Ordering::SeqCst);
+        result
+    }
+
+    fn wait_blocking(&self, known: &[ReaderSnapshot], timeout: Option<Duration>) -> Result<WaitResult, TransportError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let names: Vec<String> = known.iter().map(|k| k.reader.clone()).collect();
         let mut states = reader_states(&names)?;
-        states.push(ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE));
+        // pcsc-lite takes at most PCSCLITE_MAX_READERS_CONTEXTS states per call. With that many
+        // readers known no reader can be added, and a removed one shows in its own state, so
+        // the PnP pseudo-reader is only watched below the limit.
+        let pnp = names.len() < MAX_READERS;
+        if pnp {
+            states.push(ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE));
+        }
         // First pass: learn the current states (and the PnP counter) without blocking.
         self.ctx.get_status_change(Duration::ZERO, &mut states).map_err(|e| map_error(e, "PC/SC"))?;
         if differs(known, &states) {
@@ -102,16 +123,16 @@ impl ReaderMonitor {
                     if left.is_zero() {
                         return Ok(WaitResult::TimedOut);
                     }
-                    left.min(WAIT_SLICE)
+                    Some(left)
                 }
-                None => WAIT_SLICE,
+                None => None,
             };
             for s in states.iter_mut() {
                 s.sync_current_state();
             }
             match self.ctx.get_status_change(slice, &mut states) {
                 Ok(()) => {
-                    let pnp_changed = states.last().is_some_and(|s| s.event_state().contains(State::CHANGED));
+                    let pnp_changed = pnp && states.last().is_some_and(|s| s.event_state().contains(State::CHANGED));
                     if pnp_changed || differs(known, &states) {
                         return Ok(WaitResult::Changed);
                     }
@@ -125,9 +146,19 @@ impl ReaderMonitor {
 
     /// Wakes a thread blocked in [`ReaderMonitor::wait`] (now or later: the monitor stays
     /// cancelled).
+    /// `SCardCancel` only wakes a call already blocked in pcscd, so while a waiter has not left
+    /// it is repeated (every 5 ms, for at most 2 s): a waiter between its check of the flag and
+    /// the blocking call is still woken.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let _ = self.ctx.cancel();
+        let start = Instant::now();
+        loop {
+            let _ = self.ctx.cancel();
+            if !self.waiting.load(Ordering::SeqCst) || start.elapsed() > CANCEL_FOR {
+                return;
+            }
+            std::thread::sleep(CANCEL_RETRY);
+        }
     }
 }
 

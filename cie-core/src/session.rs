@@ -11,6 +11,7 @@ use rsa::RsaPublicKey;
 
 use crate::apdu::{self, Command};
 use crate::channel::SecureChannel;
+use crate::constants::CardConstants;
 use crate::consts;
 use crate::dapp::{self, CaKey, DappInput};
 use crate::dh::{self, DhGroup};
@@ -66,12 +67,28 @@ struct State {
     secret_sent: bool,
     /// Key `83` signature over the NIS.
     binding_signature: Option<Vec<u8>>,
+    /// The root is the current selection (no need to select it before the CIE application).
+    in_root: bool,
+    /// The chip key, DH group and CA key came from [`CardConstants`] given by the caller and
+    /// have not yet been confirmed by a handshake.
+    constants_unconfirmed: bool,
+    /// The constants were read from the card and not yet handed out for storage.
+    constants_to_store: bool,
 }
 
 impl<T: Transport> Session<T> {
     /// Connects to the card: detects its generation by probing (§1.2, the ATR as a hint),
     /// selects the CIE application, and reads EF.SN.ICC, the NIS and the chip key (§2) in plain.
-    pub fn open(mut transport: T) -> Result<Session<T>> {
+    pub fn open(transport: T) -> Result<Session<T>> {
+        Session::open_with_constants(transport, |_| None)
+    }
+
+    /// Like [`Session::open`], but asks `known` for the [`CardConstants`] stored for this card
+    /// (it gets EF.SN.ICC, the card's identity): when they decode and match EF.SN.ICC, opening
+    /// costs three exchanges (root, SELECT and READ of EF.SN.ICC) and no card crypto, and the
+    /// next secure channel skips reading the DH group, the CA key and the chip key. Constants
+    /// that do not fit the card are noticed in the handshake and read again (DESIGN.md §5).
+    pub fn open_with_constants(mut transport: T, known: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<Session<T>> {
         let atr = transport.atr()?;
         let mut session = Session {
             transport,
@@ -95,10 +112,45 @@ impl<T: Transport> Session<T> {
                 pin_tries: None,
                 secret_sent: false,
                 binding_signature: None,
+                in_root: false,
+                constants_unconfirmed: false,
+                constants_to_store: false,
             },
         };
-        session.run(|st, link| st.read_static(link))?;
+        let mut known = Some(known);
+        session.run(|st, link| {
+            st.read_sn_icc(link)?;
+            let constants = known.take().and_then(|f| f(&st.sn_icc)).and_then(|bytes| {
+                CardConstants::decode(&bytes).map_err(|e| tracing::info!("stored card constants unusable: {e}")).ok()
+            });
+            if constants.is_some_and(|c| st.adopt_constants(c)) {
+                return Ok(());
+            }
+            st.read_static(link)
+        })?;
         Ok(session)
+    }
+
+    /// The card's constants for a store, once after they were read from the card and confirmed
+    /// by a secure channel (so a caller stores only what works); `None` otherwise.
+    pub fn constants_to_store(&mut self) -> Option<Vec<u8>> {
+        let st = &mut self.state;
+        if !st.constants_to_store || st.channel.is_none() {
+            return None;
+        }
+        let (Some(group), Some(ca)) = (&st.group, &st.ca) else { return None };
+        st.constants_to_store = false;
+        let root = st.generation.root_select();
+        Some(
+            CardConstants {
+                root,
+                nis: st.nis.clone(),
+                chip_key_der: st.chip_key_der.clone(),
+                group: group.clone(),
+                ca: ca.clone(),
+            }
+            .encode(),
+        )
     }
 
     /// The card generation.
@@ -499,6 +551,7 @@ impl State {
     fn card_was_reset(&mut self) {
         self.drop_channel();
         self.in_cie_df = false;
+        self.in_root = false;
     }
 
     fn drop_channel(&mut self) {
@@ -527,12 +580,16 @@ impl State {
             RootSelect::IasAid => Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(consts::IAS_AID),
             RootSelect::MasterFile => Command::new(0x00, 0xA4, 0x00, 0x00),
         };
-        self.exchanger(link).send(&cmd)
+        let resp = self.exchanger(link).send(&cmd)?;
+        self.in_root = resp.sw.is_ok();
+        self.in_cie_df = false;
+        Ok(resp)
     }
 
     fn select_cie(&mut self, link: &mut dyn Link) -> Result<()> {
         let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(consts::CIE_AID);
         let resp = self.exchanger(link).send(&cmd)?;
+        self.in_root = false;
         if !resp.sw.is_ok() {
             return Err(Error::NotCie(format!("the CIE application is missing ({})", resp.sw)));
         }
@@ -558,12 +615,39 @@ impl State {
         Ok(())
     }
 
-    fn read_static(&mut self, link: &mut dyn Link) -> Result<()> {
+    /// Selects the root (probing, §1.2) and reads EF.SN.ICC (§2): three exchanges.
+    fn read_sn_icc(&mut self, link: &mut dyn Link) -> Result<()> {
         self.probe_root(link)?;
-        let sn = files::read_file(&mut Plain(&mut *link), files::EF_SN_ICC).map_err(|e| match e {
+        self.sn_icc = files::read_file(&mut Plain(&mut *link), files::EF_SN_ICC).map_err(|e| match e {
             Error::Card { sw, .. } if sw == StatusWord::FILE_NOT_FOUND => Error::NotCie("no EF.SN.ICC".into()),
             e => e,
         })?;
+        // Selecting an EF under the root leaves the root the current DF.
+        Ok(())
+    }
+
+    /// Takes stored constants if they fit this card (its NIS as carried by EF.SN.ICC, when it
+    /// carries one, and the root selection that just worked); false if they do not.
+    fn adopt_constants(&mut self, c: CardConstants) -> bool {
+        if files::nis_from_sn_icc(&self.sn_icc).is_some_and(|nis| nis != c.nis)
+            || c.root != self.generation.root_select()
+        {
+            tracing::info!("stored card constants belong to another card; reading the card");
+            return false;
+        }
+        let Ok(chip_key) = RsaPublicKey::from_pkcs1_der(&c.chip_key_der) else { return false };
+        self.nis = c.nis;
+        self.chip_key = Some(chip_key);
+        self.chip_key_der = c.chip_key_der;
+        self.group = Some(c.group);
+        self.ca = Some(c.ca);
+        self.terminal_certificate = None;
+        self.constants_unconfirmed = true;
+        true
+    }
+
+    /// Reads the rest of the static data after EF.SN.ICC: the NIS and the chip key (§2).
+    fn read_static(&mut self, link: &mut dyn Link) -> Result<()> {
         self.select_cie(link)?;
         let nis = files::read_file(&mut Plain(&mut *link), files::EF_NIS)?;
         let nis = nis.get(..12).ok_or_else(|| Error::malformed("NIS shorter than 12 bytes"))?;
@@ -575,7 +659,7 @@ impl State {
         self.chip_key =
             Some(RsaPublicKey::from_pkcs1_der(&key).map_err(|e| Error::malformed(format!("chip key (EF 1004): {e}")))?);
         self.chip_key_der = key;
-        self.sn_icc = sn;
+        self.constants_to_store = true;
         self.nis = String::from_utf8_lossy(nis).into_owned();
         if files::nis_from_sn_icc(&self.sn_icc).as_deref() != Some(self.nis.as_str()) {
             tracing::warn!("EF.SN.ICC does not carry the NIS of EF 1001");
@@ -585,19 +669,42 @@ impl State {
 
     fn ensure_selected(&mut self, link: &mut dyn Link) -> Result<()> {
         if !self.in_cie_df {
-            self.select_root(link)?.ok("SELECT root")?;
+            if !self.in_root {
+                self.select_root(link)?.ok("SELECT root")?;
+            }
             self.select_cie(link)?;
         }
         Ok(())
     }
 
-    /// DH + DAPP (§4) unless a usable channel is open. Static parameters are cached.
+    /// DH + DAPP (§4) unless a usable channel is open. Static parameters are cached. When they
+    /// came from stored [`CardConstants`] and the handshake fails, they are read from the card
+    /// and the handshake is run once more (no PIN has been sent at this point).
     fn ensure_channel(&mut self, link: &mut dyn Link) -> Result<()> {
         if self.channel.as_ref().is_some_and(SecureChannel::is_usable) {
             return Ok(());
         }
         self.drop_channel();
         self.ensure_selected(link)?;
+        match self.handshake(link) {
+            Err(e) if self.constants_unconfirmed && !matches!(e, Error::Transport(_)) => {
+                tracing::info!("the stored card constants do not fit the card ({e}); reading them again");
+                self.constants_unconfirmed = false;
+                self.group = None;
+                self.ca = None;
+                self.terminal_certificate = None;
+                self.chip_key = None;
+                // A failed handshake may leave the card anywhere: start from the root.
+                self.select_root(link)?.ok("SELECT root")?;
+                self.read_static(link)?;
+                self.handshake(link)
+            }
+            other => other,
+        }
+    }
+
+    /// Reads what is missing of the DH group and the CA key, then DH + DAPP (§4).
+    fn handshake(&mut self, link: &mut dyn Link) -> Result<()> {
         if self.group.is_none() {
             let one_call = self.generation.dh_params_one_call();
             let group = match dh::read_group(&mut *link, one_call) {
@@ -605,11 +712,16 @@ impl State {
                 other => other?,
             };
             self.group = Some(group);
+            self.constants_to_store = true;
         }
         if self.ca.is_none() {
             let ca = dapp::read_ca_key(&mut *link)?;
-            self.terminal_certificate = Some(dapp::terminal_certificate(&ca)?);
             self.ca = Some(ca);
+            self.constants_to_store = true;
+        }
+        if self.terminal_certificate.is_none() {
+            let ca = self.ca.as_ref().ok_or_else(|| Error::DeviceAuthentication("CA key missing".into()))?;
+            self.terminal_certificate = Some(dapp::terminal_certificate(ca)?);
         }
         let (Some(group), Some(certificate), Some(chip_key)) =
             (&self.group, &self.terminal_certificate, &self.chip_key)
@@ -622,6 +734,7 @@ impl State {
         let ssc = dapp::authenticate(&mut channel, &mut *link, &input)?;
         channel.set_ssc(ssc);
         self.channel = Some(channel);
+        self.constants_unconfirmed = false;
         Ok(())
     }
 

@@ -6,6 +6,12 @@
 //! derived (HKDF-SHA-256) from the card's deterministic key-83 signature over its NIS
 //! (`Session::card_binding_signature`), so the file is useless without the card. The file name
 //! is a hash of NIS and signature. `CIE_PKCS11_CACHE=off` turns the cache off.
+//!
+//! A second file per card holds the card's constants (`cie_core::constants`: NIS, chip key,
+//! DH group, CA key; public card data cie-core checks in every handshake), so that a card seen
+//! before is enumerated without card crypto and logged in without re-reading them. It is
+//! bound to the card's EF.SN.ICC the same way (AES-256-GCM under an HKDF key from it, file
+//! name a hash of it): the bytes are opaque here; cie-core decides what they mean.
 
 use std::fs;
 use std::io::Write;
@@ -78,7 +84,7 @@ impl CertCache {
             return None;
         }
         let data = fs::read(&path).ok()?;
-        match open(&key(binding), nis, &data) {
+        match open(&key(binding), &aad(nis), &data) {
             Some(cert) => {
                 tracing::debug!("certificate cache: hit");
                 Some(cert)
@@ -92,17 +98,51 @@ impl CertCache {
 
     /// Stores a card's certificate (atomically: a private temporary file renamed in place).
     pub fn store(&self, nis: &str, binding: &[u8], certificate: &[u8]) -> std::io::Result<()> {
+        let sealed = seal(&key(binding), &aad(nis), certificate)?;
+        self.write_atomically(&self.path(nis, binding), &sealed)
+    }
+
+    /// The constants file of the card with this EF.SN.ICC.
+    pub fn constants_path(&self, sn_icc: &[u8]) -> PathBuf {
+        let mut h = Sha256::new();
+        h.update(b"cie-pkcs11 card constants file v1\0");
+        h.update(sn_icc);
+        let name: String = h.finalize()[..20].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{name}.card"))
+    }
+
+    /// The stored constants of the card with this EF.SN.ICC, if a valid entry exists.
+    pub fn load_constants(&self, sn_icc: &[u8]) -> Option<Vec<u8>> {
+        let path = self.constants_path(sn_icc);
+        let meta = fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_FILE {
+            tracing::warn!("card constants cache: ignoring {}", path.display());
+            return None;
+        }
+        let data = fs::read(&path).ok()?;
+        let bytes = open(&constants_key(sn_icc), CONSTANTS_AAD, &data);
+        if bytes.is_none() {
+            tracing::warn!("card constants cache: {} does not decrypt; ignoring it", path.display());
+        }
+        bytes
+    }
+
+    /// Stores the constants of the card with this EF.SN.ICC (atomically).
+    pub fn store_constants(&self, sn_icc: &[u8], bytes: &[u8]) -> std::io::Result<()> {
+        let sealed = seal(&constants_key(sn_icc), CONSTANTS_AAD, bytes)?;
+        self.write_atomically(&self.constants_path(sn_icc), &sealed)
+    }
+
+    fn write_atomically(&self, path: &Path, sealed: &[u8]) -> std::io::Result<()> {
         self.ensure_dir()?;
-        let path = self.path(nis, binding);
-        let sealed = seal(&key(binding), nis, certificate)?;
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let _ = fs::remove_file(&tmp);
         let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(&sealed)?;
+        f.write_all(sealed)?;
         f.sync_all()?;
         drop(f);
-        fs::rename(&tmp, &path)?;
-        tracing::debug!("certificate cache: stored {}", path.display());
+        fs::rename(&tmp, path)?;
+        tracing::debug!("cache: stored {}", path.display());
         Ok(())
     }
 
@@ -129,18 +169,29 @@ fn key(binding: &[u8]) -> Zeroizing<[u8; 32]> {
     okm
 }
 
+/// AES-256 key of the constants file from EF.SN.ICC.
+fn constants_key(sn_icc: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hk = Hkdf::<Sha256>::new(Some(b"cie-pkcs11 card constants v1"), sn_icc);
+    let mut okm = Zeroizing::new([0u8; 32]);
+    let _ = hk.expand(b"aes-256-gcm key", okm.as_mut());
+    okm
+}
+
+/// Associated data of the constants file (format tag).
+const CONSTANTS_AAD: &[u8] = b"CIEP11K1";
+
 fn aad(nis: &str) -> Vec<u8> {
     let mut a = MAGIC.to_vec();
     a.extend_from_slice(nis.as_bytes());
     a
 }
 
-fn seal(key: &[u8; 32], nis: &str, plaintext: &[u8]) -> std::io::Result<Vec<u8>> {
+fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> std::io::Result<Vec<u8>> {
     let cipher = Aes256Gcm::new(key.into());
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad(nis) })
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
         .map_err(|_| std::io::Error::other("encryption failed"))?;
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&nonce);
@@ -148,13 +199,13 @@ fn seal(key: &[u8; 32], nis: &str, plaintext: &[u8]) -> std::io::Result<Vec<u8>>
     Ok(out)
 }
 
-fn open(key: &[u8; 32], nis: &str, data: &[u8]) -> Option<Vec<u8>> {
+fn open(key: &[u8; 32], aad: &[u8], data: &[u8]) -> Option<Vec<u8>> {
     let rest = data.strip_prefix(MAGIC.as_slice())?;
     if rest.len() < NONCE_LEN {
         return None;
     }
     let (nonce, ct) = rest.split_at(NONCE_LEN);
-    Aes256Gcm::new(key.into()).decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad(nis) }).ok()
+    Aes256Gcm::new(key.into()).decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).ok()
 }
 
 #[cfg(test)]
@@ -202,6 +253,28 @@ mod tests {
         raw[last] ^= 1;
         fs::write(&src, raw).unwrap();
         assert_eq!(cache.load("111111111111", &[1u8; 256]), None);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn constants_are_bound_to_the_card() {
+        let root = tempdir("constants");
+        let cache = CertCache::new(root.clone());
+        let sn = [0x01, 0x02, 0x03, 0x04, 0x05, 0x37, 0x82, 0x15, 0x94, 0x60, 0x21, 0x00];
+        cache.store_constants(&sn, b"constant bytes").unwrap();
+        assert_eq!(cache.load_constants(&sn).as_deref(), Some(&b"constant bytes"[..]));
+        let path = cache.constants_path(&sn);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!fs::read(&path).unwrap().windows(14).any(|w| w == b"constant bytes"));
+        // Another card's serial opens nothing, even with the file copied under its name.
+        let other = [0x09; 12];
+        fs::copy(&path, cache.constants_path(&other)).unwrap();
+        assert_eq!(cache.load_constants(&other), None);
+        // A tampered file is rejected.
+        let mut raw = fs::read(&path).unwrap();
+        raw[20] ^= 0x40;
+        fs::write(&path, raw).unwrap();
+        assert_eq!(cache.load_constants(&sn), None);
         fs::remove_dir_all(&root).unwrap();
     }
 

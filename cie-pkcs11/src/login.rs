@@ -5,8 +5,8 @@
 //! of the wrong length or with non-digits is refused before any APDU, so no try is spent: at
 //! `C_Login` (and for the old PIN of `C_SetPIN`) with `CKR_PIN_INCORRECT`, the answer NSS and
 //! other clients handle by asking again (cie-pkcs11/README.md explains the choice); a new PIN
-//! with `CKR_PIN_LEN_RANGE` or `CKR_PIN_INVALID`. After a user login the
-//! certificate is read (unless already known) and stored in the certificate cache.
+//! with `CKR_PIN_LEN_RANGE` or `CKR_PIN_INVALID`. The certificate is read (or taken from the
+//! certificate cache) when objects are first asked for, not at login.
 
 use std::sync::Arc;
 
@@ -15,7 +15,6 @@ use cryptoki_sys::*;
 
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Login, Module, Slot};
-use crate::object::ObjectSet;
 use crate::session::SessionObj;
 
 /// Validates a PIN or PUK before any APDU: length 8 (else `bad_len`), digits only (else
@@ -52,37 +51,9 @@ impl Module {
                     Login::Nobody => {}
                 }
                 let pin = given::<Pin>(pin)?;
-                let known = lock(&s.slot.state).objects.is_some();
-                let certificate = inst.with_card(&s.slot, s.epoch, |conn| {
-                    conn.card.verify_pin(&pin)?;
-                    if known {
-                        return Ok(None);
-                    }
-                    // Read the certificate now so the objects appear with the login.
-                    match conn.card.certificate() {
-                        Ok(cert) => {
-                            let binding = match conn.card.card_binding_signature() {
-                                Ok(b) => Some(b),
-                                Err(e) if crate::error::is_removal(&e) => return Err(e),
-                                Err(_) => None,
-                            };
-                            Ok(Some((cert, binding, conn.card.nis().to_owned())))
-                        }
-                        Err(e) if crate::error::is_removal(&e) => Err(e),
-                        Err(e) => {
-                            tracing::warn!("certificate unreadable: {e}");
-                            Ok(None)
-                        }
-                    }
-                })?;
-                if let Some((cert, binding, nis)) = certificate {
-                    install_objects(&s.slot, s.epoch, &cert);
-                    if let (Some(cache), Some(binding)) = (&inst.cache, binding) {
-                        if let Err(e) = cache.store(&nis, &binding, &cert) {
-                            tracing::warn!("certificate cache: cannot store: {e}");
-                        }
-                    }
-                }
+                // The certificate is not read here: the objects appear when they are asked for
+                // (`Instance::ensure_objects`), from the cache when the card was seen before.
+                inst.with_card(&s.slot, s.epoch, |conn| conn.card.verify_pin(&pin))?;
                 set_login(&s.slot, s.epoch, Login::User);
                 tracing::info!("slot {}: user logged in", s.slot.id);
                 Ok(())
@@ -199,18 +170,5 @@ fn set_login(slot: &Slot, epoch: u64, login: Login) {
     let mut st = lock(&slot.state);
     if st.epoch == epoch {
         st.login = login;
-    }
-}
-
-/// Makes the objects of the certificate visible on the token of `epoch`.
-fn install_objects(slot: &Slot, epoch: u64, certificate: &[u8]) {
-    match ObjectSet::from_certificate(certificate, epoch) {
-        Ok(set) => {
-            let mut st = lock(&slot.state);
-            if st.epoch == epoch && st.objects.is_none() {
-                st.objects = Some(Arc::new(set));
-            }
-        }
-        Err(e) => tracing::warn!("slot {}: certificate unusable: {e}", slot.id),
     }
 }

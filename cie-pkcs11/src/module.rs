@@ -367,7 +367,10 @@ impl Instance {
                 return Err(Ckr::from(&err));
             }
         };
-        match Session::open(Counting::new(transport)) {
+        // A card seen before is opened from its stored constants (cie-core checks they fit).
+        let cache = self.cache.clone();
+        let known = |sn_icc: &[u8]| cache.as_ref().and_then(|c| c.load_constants(sn_icc));
+        match Session::open_with_constants(Counting::new(transport), known) {
             Ok(mut card) => {
                 // The token's certificate (read at login or from the cache) gives the session
                 // the key that checks every signature, without reading the card again.
@@ -425,6 +428,14 @@ impl Instance {
             return Err(Ckr(CKR_DEVICE_ERROR));
         };
         let result = f(conn);
+        // Constants read from the card and confirmed by a secure channel go to the cache.
+        if let Some(bytes) = conn.card.constants_to_store() {
+            if let Some(cache) = &self.cache {
+                if let Err(e) = cache.store_constants(conn.card.sn_icc(), &bytes) {
+                    tracing::warn!("card constants cache: cannot store: {e}");
+                }
+            }
+        }
         let pin_tries = conn.card.pin_tries_left();
         if let Err(e) = &result {
             tracing::debug!("slot {}: card operation failed: {e}", slot.id);

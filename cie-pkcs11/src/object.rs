@@ -278,6 +278,83 @@ pub(crate) struct FindOp {
     pending: std::collections::VecDeque<CK_OBJECT_HANDLE>,
 }
 
+impl Instance {
+    /// Makes the token's objects known when they are asked for: from the certificate cache
+    /// (keyed by the card's key-83 signature, the only card crypto outside a login, DESIGN.md
+    /// §5), or, for the logged-in user, by reading the certificate (then cached). Without
+    /// either the token shows no objects yet. Only a removal is an error.
+    pub(crate) fn ensure_objects(&self, s: &SessionObj) -> Result<()> {
+        let user = self.login_state(s) == Login::User;
+        {
+            let st = lock(&s.slot.state);
+            if st.epoch != s.epoch || st.objects.is_some() || (self.cache.is_none() && !user) {
+                return Ok(());
+            }
+        }
+        let cache = self.cache.clone();
+        let found = self.with_card(&s.slot, s.epoch, |conn| {
+            let nis = conn.card.nis().to_owned();
+            let binding = match &cache {
+                Some(_) => match conn.card.card_binding_signature() {
+                    Ok(b) => Some(b),
+                    Err(e) if crate::error::is_removal(&e) => return Err(e),
+                    Err(e) => {
+                        tracing::info!("certificate cache unavailable for this card: {e}");
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let (Some(cache), Some(binding)) = (&cache, &binding) {
+                if let Some(der) = cache.load(&nis, binding) {
+                    // The session checks the card's signatures with the cached certificate's key.
+                    match conn.card.use_certificate_key(&der) {
+                        Ok(()) => return Ok(Some(der)),
+                        Err(e) => tracing::warn!("cached certificate unusable: {e}"),
+                    }
+                }
+            }
+            if !user {
+                return Ok(None);
+            }
+            match conn.card.certificate() {
+                Ok(der) => {
+                    if let (Some(cache), Some(binding)) = (&cache, &binding) {
+                        if let Err(e) = cache.store(&nis, binding, &der) {
+                            tracing::warn!("certificate cache: cannot store: {e}");
+                        }
+                    }
+                    Ok(Some(der))
+                }
+                Err(e) if crate::error::is_removal(&e) => Err(e),
+                Err(e) => {
+                    tracing::warn!("certificate unreadable: {e}");
+                    Ok(None)
+                }
+            }
+        });
+        let der = match found {
+            Ok(Some(der)) => der,
+            Ok(None) => return Ok(()),
+            Err(e) if e.0 == CKR_DEVICE_REMOVED || e.0 == CKR_TOKEN_NOT_PRESENT => return Err(e),
+            Err(e) => {
+                tracing::debug!("slot {}: objects unavailable: {e}", s.slot.id);
+                return Ok(());
+            }
+        };
+        match ObjectSet::from_certificate(&der, s.epoch) {
+            Ok(set) => {
+                let mut st = lock(&s.slot.state);
+                if st.epoch == s.epoch && st.objects.is_none() {
+                    st.objects = Some(Arc::new(set));
+                }
+            }
+            Err(e) => tracing::warn!("slot {}: certificate unusable: {e}", s.slot.id),
+        }
+        Ok(())
+    }
+}
+
 impl Module {
     /// The visible objects of a session's token (no APDU: they are known, or there are none yet).
     pub(crate) fn objects_of(inst: &Instance, s: &SessionObj) -> (Option<Arc<ObjectSet>>, bool) {
@@ -291,6 +368,10 @@ impl Module {
     pub fn find_init(&self, handle: CK_SESSION_HANDLE, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<()> {
         let inst = self.instance()?;
         let s = inst.session(handle)?;
+        if lock(&s.ops).find.is_some() {
+            return Err(Ckr(CKR_OPERATION_ACTIVE));
+        }
+        inst.ensure_objects(&s)?;
         let mut ops = lock(&s.ops);
         if ops.find.is_some() {
             return Err(Ckr(CKR_OPERATION_ACTIVE));
@@ -330,6 +411,7 @@ impl Module {
     ) -> Result<R> {
         let inst = self.instance()?;
         let s = inst.session(handle)?;
+        inst.ensure_objects(&s)?;
         let (objects, user) = Module::objects_of(&inst, &s);
         let set = objects.ok_or(Ckr(CKR_OBJECT_HANDLE_INVALID))?;
         let obj = set.get(object, user).ok_or(Ckr(CKR_OBJECT_HANDLE_INVALID))?;

@@ -10,7 +10,7 @@ use cryptoki_sys::*;
 use crate::backend::{ReaderStatus, WaitOutcome};
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Instance, Login, Module, Slot, TokenData};
-use crate::object::{ObjectSet, CK_UNAVAILABLE_INFORMATION};
+use crate::object::CK_UNAVAILABLE_INFORMATION;
 use crate::sign::{all_mechanisms, mechanism_info};
 
 /// `text` left-aligned in `N` bytes padded with spaces, cut at a character boundary.
@@ -31,8 +31,8 @@ pub(crate) fn crate_version() -> CK_VERSION {
 }
 
 impl Instance {
-    /// Opens the token in a slot if needed (connects, reads the card's static data, looks up the
-    /// certificate cache) and returns its epoch and data.
+    /// Opens the token in a slot if needed (connects and reads the card's static data, or takes
+    /// them from the card-constants cache) and returns its epoch and data.
     pub(crate) fn open_token(&self, slot: &Slot) -> Result<(u64, Arc<TokenData>)> {
         let epoch = self.refresh(slot);
         let check = |slot: &Slot| -> Result<Option<Arc<TokenData>>> {
@@ -48,37 +48,11 @@ impl Instance {
         if let Some(info) = check(slot)? {
             return Ok((epoch, info));
         }
-        let cache = self.cache.clone();
-        let (info, certificate) = self.with_card(slot, epoch, |conn| {
-            let info =
-                TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.generation().manufacturer() };
-            let mut certificate = None;
-            if let Some(cache) = &cache {
-                match conn.card.card_binding_signature() {
-                    Ok(binding) => {
-                        certificate = cache.load(&info.nis, &binding);
-                        // C_Login will not read the certificate: the session checks the
-                        // card's signatures with the cached certificate's key.
-                        if let Some(der) = &certificate {
-                            if let Err(e) = conn.card.use_certificate_key(der) {
-                                tracing::warn!("cached certificate unusable: {e}");
-                                certificate = None;
-                            }
-                        }
-                    }
-                    Err(e) if crate::error::is_removal(&e) => return Err(e),
-                    Err(e) => tracing::info!("certificate cache unavailable for this card: {e}"),
-                }
-            }
-            Ok((info, certificate))
+        // No card crypto here: the certificate cache is looked up only when objects are asked
+        // for (`Instance::ensure_objects`).
+        let info = self.with_card(slot, epoch, |conn| {
+            Ok(TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.generation().manufacturer() })
         })?;
-        let objects = certificate.and_then(|der| match ObjectSet::from_certificate(&der, epoch) {
-            Ok(o) => Some(Arc::new(o)),
-            Err(e) => {
-                tracing::warn!("cached certificate unusable: {e}");
-                None
-            }
-        });
         let mut st = lock(&slot.state);
         if st.epoch != epoch {
             return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
@@ -88,9 +62,6 @@ impl Instance {
         }
         let info = Arc::new(info);
         st.info = Some(info.clone());
-        if st.objects.is_none() {
-            st.objects = objects;
-        }
         tracing::info!("slot {}: CIE token {epoch} ({})", slot.id, info.manufacturer);
         Ok((epoch, info))
     }

@@ -205,8 +205,9 @@ fn nss_lists_the_certificate_without_pin_from_the_cache() {
         .arg(&c.module)
         .args(["--login", "--pin", fixtures::TEST_PIN, "--list-objects"])
         .env_remove("CIE_PKCS11_CACHE"));
+    // (one certificate file and one card-constants file).
     let entries = std::fs::read_dir(c.home.join(".cache/cie")).unwrap().count();
-    assert_eq!(entries, 1);
+    assert_eq!(entries, 2);
     // ...so a later client sees the certificate without any PIN.
     let db = nss_db(&c, true);
     let listed = ok(c.cmd(60, "certutil").args(["-L", "-d", &db, "-h", "all"]).env_remove("CIE_PKCS11_CACHE"));

@@ -349,10 +349,16 @@ fn certificate_cache_across_initialisations() {
         let s = p11.open_ro_session(slot).unwrap();
         assert!(s.find_objects(&[]).unwrap().is_empty());
         s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+        // The certificate is read (and cached) when the objects are first asked for.
+        assert_eq!(s.find_objects(&[]).unwrap().len(), 3);
     }
     p11.finalize().unwrap();
-    let entries: Vec<_> = std::fs::read_dir(dir.join("cie")).unwrap().collect();
-    assert_eq!(entries.len(), 1);
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("cie"))
+        .unwrap()
+        .map(|e| e.unwrap().path().extension().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["card", "cert"], "one certificate file and one card-constants file");
 
     let p11 = load();
     let s = p11.open_ro_session(slot).unwrap();

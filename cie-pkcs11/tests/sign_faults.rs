@@ -198,10 +198,11 @@ fn signature_faults_with_warm_cache() {
     std::env::set_var("CIE_PKCS11_CACHE", "on");
     std::env::set_var("XDG_CACHE_HOME", &dir);
     let mut stack = start_stack();
-    // Warm the cache: a login stores the certificate.
+    // Warm the cache: the first object query after login reads and stores the certificate.
     let p11 = Raw::load();
     let h = p11.open_session();
     p11.login(h);
+    assert_eq!(p11.find(h, None).len(), 3);
     p11.finalize();
     // A new initialisation finds the certificate in the cache: the objects are there before
     // login, and C_Login does not read the certificate from the card.

@@ -78,7 +78,18 @@ pub struct StackOptions {
     pub timeout: Option<Duration>,
     /// Extra arguments for the simulator.
     pub extra_sim_args: Vec<OsString>,
+    /// Readers, each with its own simulated card (one `cie-sim` process each); 0 means 1, at
+    /// most [`MAX_READERS`]. With more than one, pcscd gets a `reader.conf` of the stack's own
+    /// listing one vpcd channel (two readers) per copy of the vpcd driver: the driver keeps its
+    /// connections in per-library static state, so each channel needs its own copy.
+    pub readers: usize,
 }
+
+/// The most readers a stack serves (pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`).
+pub const MAX_READERS: usize = 16;
+
+/// The vpcd driver of the Debian package.
+const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 
 /// Errors starting or driving a [`VirtualStack`].
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +134,18 @@ struct SimStatus {
 
 type Shared = Arc<(Mutex<SimStatus>, Condvar)>;
 
+/// One simulated card of the stack, with the thread following its log.
+struct StackCard {
+    sim: Child,
+    stdin: Option<ChildStdin>,
+    status: Shared,
+    reader_thread: Option<JoinHandle<()>>,
+}
+
 /// A running isolated pcscd + vpcd + cie-sim stack. Dropping it stops everything it started.
 pub struct VirtualStack {
+    /// Cards 1.. of a multi-reader stack (card 0 is in the fields below).
+    extra: Vec<StackCard>,
     holder: Child,
     pcscd: Child,
     sim: Child,
@@ -151,8 +172,14 @@ impl VirtualStack {
         if !sim_binary.is_file() {
             return Err(StackError::SimBinaryMissing(sim_binary.display().to_string()));
         }
+        let readers = options.readers.max(1);
+        if readers > MAX_READERS {
+            return Err(StackError::Failed(format!("at most {MAX_READERS} readers, not {readers}")));
+        }
         let slot = ProcessSlot::acquire();
         let log_dir = new_log_dir()?;
+        // Several readers: pcscd reads a reader.conf of ours (bind-mounted in the namespace).
+        let conf_mount = if readers > 1 { multi_reader_conf(&log_dir, readers)? } else { String::new() };
 
         // 1. The namespace holder: private mounts (tmpfs on /run/pcscd) and network (lo up).
         // Without root, inside a new user namespace; /run/pcscd may then be impossible to
@@ -164,11 +191,11 @@ impl VirtualStack {
         }
         holder_cmd
             .args(["-m", "-n", "--propagation", "private", "sh", "-c"])
-            .arg(
+            .arg(format!(
                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; \
-                 { mkdir -p /run/pcscd 2>/dev/null || { mount -t tmpfs tmpfs /run && mkdir -p /run/pcscd; }; } \
-                 && mount -t tmpfs tmpfs /run/pcscd && ip link set lo up && exec sleep infinity",
-            )
+                 {{ mkdir -p /run/pcscd 2>/dev/null || {{ mount -t tmpfs tmpfs /run && mkdir -p /run/pcscd; }}; }} \
+                 && mount -t tmpfs tmpfs /run/pcscd{conf_mount} && ip link set lo up && exec sleep infinity"
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file(&log_dir, "namespace.log")?);
@@ -229,48 +256,29 @@ impl VirtualStack {
             return Err(io_err(format!("linking {}", socket_link.display()))(e));
         }
 
-        // 3. The card, on the namespace's loopback.
-        let mut sim_cmd = Command::new(program("nsenter"));
-        sim_cmd
-            .arg("-t")
-            .arg(ns.to_string())
-            .args(enter_flags(user_ns, &["-n"]))
-            .arg(&sim_binary)
-            .arg("--connect")
-            .arg(format!("127.0.0.1:{VPCD_PORT}"));
-        for (flag, value) in [
-            ("--profile", &options.profile),
-            ("--pin", &options.pin),
-            ("--puk", &options.puk),
-            ("--latency", &options.latency),
-            ("--sod", &options.sod),
-        ] {
-            if let Some(v) = value {
-                sim_cmd.arg(flag).arg(v);
+        // 3. The cards, on the namespace's loopback: card k on vpcd's port VPCD_PORT + k.
+        let mut cards = Vec::with_capacity(readers);
+        for k in 0..readers {
+            match spawn_sim(ns, k, &sim_binary, &options, &log_dir) {
+                Ok(card) => cards.push(card),
+                Err(e) => {
+                    for mut c in cards {
+                        stop_child(&mut c.sim, false);
+                    }
+                    stop_child(&mut pcscd, true);
+                    stop_child(&mut holder, false);
+                    return Err(e);
+                }
             }
         }
-        sim_cmd
-            .args(&options.extra_sim_args)
-            .stdin(Stdio::piped())
-            .stdout(log_file(&log_dir, "sim.stdout.log")?)
-            .stderr(Stdio::piped());
-        let mut sim = match spawn_supervised(sim_cmd) {
-            Ok(c) => c,
-            Err(e) => {
-                stop_child(&mut pcscd, true);
-                stop_child(&mut holder, false);
-                return Err(io_err("starting cie-sim")(e));
-            }
+        let mut cards = cards.into_iter();
+        let Some(StackCard { sim, stdin: sim_stdin, status, reader_thread }) = cards.next() else {
+            return Err(StackError::Failed("no card".into()));
         };
-        let sim_stdin = sim.stdin.take();
-        let status: Shared = Arc::default();
-        let reader_thread = sim.stderr.take().map(|stderr| {
-            let status = status.clone();
-            let log = log_file(&log_dir, "sim.log").ok();
-            thread::spawn(move || follow_sim_log(stderr, log, status))
-        });
+        let extra: Vec<StackCard> = cards.collect();
 
         let mut stack = VirtualStack {
+            extra,
             holder,
             pcscd,
             sim,
@@ -284,7 +292,80 @@ impl VirtualStack {
             _slot: slot,
         };
         stack.wait_status(|s| s.ready >= 1, "the simulated card did not become ready")?;
+        for k in 1..readers {
+            stack.wait_card(k, |s| s.ready >= 1, "a simulated card did not become ready")?;
+        }
         Ok(stack)
+    }
+
+    /// How many readers (each with its own card) the stack serves.
+    pub fn readers(&self) -> usize {
+        1 + self.extra.len()
+    }
+
+    /// The PC/SC name of reader `k` (0-based; see [`VirtualStack::readers`]).
+    pub fn reader_name_at(&self, k: usize) -> String {
+        vpcd_reader_name(k)
+    }
+
+    /// Removes the card of reader `k` and waits until pcscd has noticed.
+    pub fn remove_card_at(&mut self, k: usize) -> Result<(), StackError> {
+        if k == 0 {
+            return self.remove_card();
+        }
+        let before = self.card_status(k)?.0.lock().map(|s| s.removed).unwrap_or(0);
+        self.send_control_at(k, "remove")?;
+        self.wait_card(k, |s| s.removed > before, "pcscd did not notice the card removal")
+    }
+
+    /// Inserts the card of reader `k` again and waits until pcscd has powered it.
+    pub fn insert_card_at(&mut self, k: usize) -> Result<(), StackError> {
+        if k == 0 {
+            return self.insert_card();
+        }
+        let before = self.card_status(k)?.0.lock().map(|s| s.ready).unwrap_or(0);
+        self.send_control_at(k, "insert")?;
+        self.wait_card(k, |s| s.ready > before, "the reinserted card did not become ready")
+    }
+
+    fn card_status(&self, k: usize) -> Result<Shared, StackError> {
+        if k == 0 {
+            return Ok(self.status.clone());
+        }
+        self.extra
+            .get(k - 1)
+            .map(|c| c.status.clone())
+            .ok_or_else(|| StackError::Failed(format!("no reader {k} in this stack")))
+    }
+
+    fn send_control_at(&mut self, k: usize, line: &str) -> Result<(), StackError> {
+        let card = self.extra.get_mut(k - 1).ok_or_else(|| StackError::Failed(format!("no reader {k}")))?;
+        let stdin = card
+            .stdin
+            .as_mut()
+            .ok_or_else(|| StackError::Failed("the simulator's control channel is closed".into()))?;
+        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(io_err(format!("sending {line:?} to cie-sim")))
+    }
+
+    fn wait_card(&mut self, k: usize, done: impl Fn(&SimStatus) -> bool, what: &str) -> Result<(), StackError> {
+        if k == 0 {
+            return self.wait_status(done, what);
+        }
+        let status = self.card_status(k)?;
+        let deadline = Instant::now() + self.timeout;
+        let (lock, cv) = &*status;
+        let mut s = lock.lock().map_err(|_| StackError::Failed("status lock poisoned".into()))?;
+        while !done(&s) {
+            let now = Instant::now();
+            if s.exited || now >= deadline {
+                drop(s);
+                return Err(self.failure(&format!("reader {k}: {what}")));
+            }
+            s = cv.wait_timeout(s, deadline - now).map_err(|_| StackError::Failed("status lock poisoned".into()))?.0;
+        }
+        drop(s);
+        thread::sleep(SETTLE);
+        Ok(())
     }
 
     /// The value for `PCSCLITE_CSOCK_NAME`: where PC/SC clients reach this stack's pcscd.
@@ -416,11 +497,22 @@ impl VirtualStack {
 
 impl Drop for VirtualStack {
     fn drop(&mut self) {
-        // The card first (vpcd sees it removed), then pcscd, then the namespace.
+        // The cards first (vpcd sees them removed), then pcscd, then the namespace.
         if let Some(mut stdin) = self.sim_stdin.take() {
             let _ = writeln!(stdin, "quit");
         }
+        for card in &mut self.extra {
+            if let Some(mut stdin) = card.stdin.take() {
+                let _ = writeln!(stdin, "quit");
+            }
+        }
         wait_or_kill(&mut self.sim, Duration::from_secs(2));
+        for card in &mut self.extra {
+            wait_or_kill(&mut card.sim, Duration::from_secs(2));
+            if let Some(t) = card.reader_thread.take() {
+                let _ = t.join();
+            }
+        }
         stop_child(&mut self.pcscd, true);
         stop_child(&mut self.holder, false);
         if let Some(t) = self.reader_thread.take() {
@@ -435,6 +527,87 @@ impl Drop for VirtualStack {
             let _ = fs::remove_dir_all(&self.log_dir);
         }
     }
+}
+
+/// Writes pcscd's configuration for `readers` vpcd readers into `log_dir` and returns the shell
+/// command that bind-mounts it over `/etc/reader.conf.d` in the namespace. Channel `e` serves
+/// readers `2e` and `2e + 1` on ports `VPCD_PORT + 2e` and the next one; channels after the
+/// first load their own copy of the driver (its connections are per-library static state).
+fn multi_reader_conf(log_dir: &Path, readers: usize) -> Result<String, StackError> {
+    let conf_dir = log_dir.join("reader.conf.d");
+    let drivers = log_dir.join("drivers");
+    fs::create_dir_all(&conf_dir).map_err(io_err("reader.conf.d"))?;
+    fs::create_dir_all(&drivers).map_err(io_err("drivers"))?;
+    let mut conf = String::new();
+    for e in 0..readers.div_ceil(2) {
+        let port = usize::from(VPCD_PORT) + 2 * e;
+        let (name, lib) = if e == 0 {
+            ("Virtual PCD".to_owned(), PathBuf::from(VPCD_DRIVER))
+        } else {
+            let copy = drivers.join(format!("libifdvpcd-{e}.so"));
+            fs::copy(VPCD_DRIVER, &copy).map_err(io_err(format!("copying {VPCD_DRIVER}")))?;
+            (format!("Virtual PCD {e}"), copy)
+        };
+        conf.push_str(&format!(
+            "FRIENDLYNAME \"{name}\"\nDEVICENAME   /dev/null:{port}\nLIBPATH      {}\nCHANNELID    {port}\n\n",
+            lib.display()
+        ));
+    }
+    fs::write(conf_dir.join("vpcd"), conf).map_err(io_err("reader.conf"))?;
+    Ok(format!(" && mount --bind '{}' /etc/reader.conf.d", conf_dir.display()))
+}
+
+/// The PC/SC name of reader `k` of a stack: vpcd channel `k / 2`, slot `k % 2`.
+fn vpcd_reader_name(k: usize) -> String {
+    match k / 2 {
+        0 => format!("Virtual PCD 00 {:02X}", k % 2),
+        e => format!("Virtual PCD {e} 00 {:02X}", k % 2),
+    }
+}
+
+/// Starts the simulator of card `k`, connected to vpcd's port for reader `k`; its stderr is
+/// followed into `sim.log` (`sim-<k>.log` for k > 0).
+fn spawn_sim(
+    ns: u32,
+    k: usize,
+    sim_binary: &Path,
+    options: &StackOptions,
+    log_dir: &Path,
+) -> Result<StackCard, StackError> {
+    let suffix = if k == 0 { String::new() } else { format!("-{k}") };
+    let mut sim_cmd = Command::new(program("nsenter"));
+    sim_cmd
+        .arg("-t")
+        .arg(ns.to_string())
+        .args(enter_flags(!is_root(), &["-n"]))
+        .arg(sim_binary)
+        .arg("--connect")
+        .arg(format!("127.0.0.1:{}", usize::from(VPCD_PORT) + k));
+    for (flag, value) in [
+        ("--profile", &options.profile),
+        ("--pin", &options.pin),
+        ("--puk", &options.puk),
+        ("--latency", &options.latency),
+        ("--sod", &options.sod),
+    ] {
+        if let Some(v) = value {
+            sim_cmd.arg(flag).arg(v);
+        }
+    }
+    sim_cmd
+        .args(&options.extra_sim_args)
+        .stdin(Stdio::piped())
+        .stdout(log_file(log_dir, &format!("sim{suffix}.stdout.log"))?)
+        .stderr(Stdio::piped());
+    let mut sim = spawn_supervised(sim_cmd).map_err(io_err("starting cie-sim"))?;
+    let stdin = sim.stdin.take();
+    let status: Shared = Arc::default();
+    let reader_thread = sim.stderr.take().map(|stderr| {
+        let status = status.clone();
+        let log = log_file(log_dir, &format!("sim{suffix}.log")).ok();
+        thread::spawn(move || follow_sim_log(stderr, log, status))
+    });
+    Ok(StackCard { sim, stdin, status, reader_thread })
 }
 
 /// Reads the simulator's stderr: copies it to `sim.log` and counts the status lines.

@@ -114,14 +114,22 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
         let mut rows: Vec<Measured> =
             String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect();
         if tls {
-            match tls_row(&stack, &module) {
-                Ok(row) => rows.push(row),
+            match tls_rows(&stack, &module) {
+                Ok(tls) => rows.extend(tls),
                 Err(e) => step(&format!("TLS row not measured: {e}")),
+            }
+        }
+        drop(stack);
+        if model == "realistic" {
+            match readers_rows(&release, &probe, model) {
+                Ok(r) => rows.extend(r),
+                Err(e) => step(&format!("16-reader row not measured: {e}")),
             }
         }
         runs.push((model.clone(), rows));
     }
-    print!("{}", table(&runs));
+    let base = baseline(&runs)?;
+    print!("{}", table(&runs, &base));
     if o.browsers {
         let mut browser_runs = Vec::new();
         for model in &o.models {
@@ -138,15 +146,22 @@ pub fn bench_report(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Markdown table: figures of the first run, wall time of every run.
-pub fn table(runs: &[(String, Vec<Measured>)]) -> String {
-    let Some((_, first)) = runs.first() else { return String::new() };
-    let mut s = String::from("| operation | APDU exchanges | DESIGN §3 target | bytes sent / received | host CPU |");
+/// The key of a row for matching across runs: names carry counts after " — ".
+fn row_key(name: &str) -> &str {
+    name.split(" — ").next().unwrap_or(name)
+}
+
+/// The Markdown table: figures of the first run, wall time of every run, and the ratio of the
+/// first run's wall time to the baseline's (`benches/baseline.json`), so regressions show.
+pub fn table(runs: &[(String, Vec<Measured>)], baseline: &Baseline) -> String {
+    let Some((first_model, first)) = runs.first() else { return String::new() };
+    let mut s = String::from("| operation | APDU exchanges | target | bytes sent / received | host CPU |");
     for (model, _) in runs {
         s.push_str(&format!(" wall ({model} latency) |"));
     }
+    s.push_str(&format!(" wall / baseline ({first_model}) |"));
     s.push_str("\n|---|---:|---:|---:|---:|");
-    s.push_str(&"---:|".repeat(runs.len()));
+    s.push_str(&"---:|".repeat(runs.len() + 1));
     s.push('\n');
     for row in first {
         let target = match target(&row.name) {
@@ -162,12 +177,16 @@ pub fn table(runs: &[(String, Vec<Measured>)]) -> String {
             row.received,
             ms(row.cpu)
         ));
+        let key = row_key(&row.name);
         for (_, rows) in runs {
-            // Row names carry counts ("sign after login: 3 APDUs"): match on the part before.
-            let key = row.name.split(" — ").next().unwrap_or(&row.name);
-            let wall = rows.iter().find(|r| r.name.split(" — ").next() == Some(key)).map(|r| ms(r.wall));
+            let wall = rows.iter().find(|r| row_key(&r.name) == key).map(|r| ms(r.wall));
             s.push_str(&format!(" {} |", wall.unwrap_or_else(|| "–".into())));
         }
+        let ratio = baseline
+            .wall(key)
+            .filter(|b| !b.is_zero())
+            .map(|b| format!("{:.2}", row.wall.as_secs_f64() / b.as_secs_f64()));
+        s.push_str(&format!(" {} |", ratio.unwrap_or_else(|| "–".into())));
         s.push('\n');
     }
     s
@@ -226,14 +245,91 @@ fn browser_table(runs: &[(String, Vec<BrowserRow>)]) -> String {
     s
 }
 
-/// The APDU budget of DESIGN.md §3 for an operation, if it has one.
+/// The wall times of a first run, per row key (`benches/baseline.json`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Baseline {
+    /// Latency model of the run.
+    pub model: String,
+    /// (row key, APDU exchanges, wall time).
+    pub rows: Vec<(String, u64, Duration)>,
+}
+
+impl Baseline {
+    /// The baseline of a run's rows.
+    pub fn of(model: &str, rows: &[Measured]) -> Baseline {
+        Baseline {
+            model: model.to_owned(),
+            rows: rows.iter().map(|r| (row_key(&r.name).to_owned(), r.exchanges, r.wall)).collect(),
+        }
+    }
+
+    /// The baseline wall time of a row.
+    pub fn wall(&self, key: &str) -> Option<Duration> {
+        self.rows.iter().find(|(k, _, _)| k == key).map(|(_, _, w)| *w)
+    }
+
+    /// JSON, one row per line: `{"model": "...", "rows": {"key": {"exchanges": n, "wall_us": n}, ...}}`.
+    pub fn to_json(&self) -> String {
+        let q = |t: &str| t.replace(['"', '\\'], "'");
+        let mut s = format!("{{\n  \"model\": \"{}\",\n  \"rows\": {{\n", q(&self.model));
+        for (i, (key, ex, wall)) in self.rows.iter().enumerate() {
+            let comma = if i + 1 < self.rows.len() { "," } else { "" };
+            s.push_str(&format!(
+                "    \"{}\": {{\"exchanges\": {ex}, \"wall_us\": {}}}{comma}\n",
+                q(key),
+                wall.as_micros()
+            ));
+        }
+        s.push_str("  }\n}\n");
+        s
+    }
+
+    /// Reads what [`Baseline::to_json`] writes (one row per line).
+    pub fn parse(json: &str) -> Option<Baseline> {
+        let rest = json.split_once("\"model\": \"")?.1;
+        let model = rest[..rest.find('"')?].to_owned();
+        let mut rows = Vec::new();
+        for line in json.lines() {
+            let line = line.trim();
+            let Some((key, rest)) = line.strip_prefix('"').and_then(|l| l.split_once("\": {\"")) else { continue };
+            let rest = format!("\"{rest}");
+            let num = |field: &str| -> Option<u64> {
+                let after = rest.split_once(&format!("\"{field}\": "))?.1;
+                after.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+            };
+            rows.push((key.to_owned(), num("exchanges")?, Duration::from_micros(num("wall_us")?)));
+        }
+        Some(Baseline { model, rows })
+    }
+}
+
+/// `benches/baseline.json`: read it, or write this run's figures there when there is none.
+fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
+    let path = crate::workspace_root().join("benches").join("baseline.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Baseline::parse(&text).ok_or_else(|| format!("{}: not a bench baseline", path.display()));
+    }
+    let Some((model, rows)) = runs.first() else { return Ok(Baseline::default()) };
+    let b = Baseline::of(model, rows);
+    std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, b.to_json()).map_err(|e| format!("{}: {e}", path.display()))?;
+    step(&format!("no baseline yet: this run is the baseline ({})", path.display()));
+    Ok(b)
+}
+
+/// The APDU budget of an operation (DESIGN.md §3, issue 13), if it has one.
 fn target(name: &str) -> Option<u64> {
-    if name.contains("C_Sign") || name.starts_with("Session::sign") {
+    if name.starts_with("enumeration") && name.contains("card seen before") {
+        Some(3)
+    } else if name.contains("C_Login in a new process") {
+        Some(16)
+    } else if name.contains("C_Sign") || name.starts_with("Session::sign") {
+        Some(3)
+    } else if name.contains("C_FindObjects") && name.contains("new process") {
+        // The certificate cache key (key-83 signature under SM) and nothing else.
         Some(3)
     } else if name.contains("card already seen") || name.contains("card seen") {
         Some(17)
-    } else if name.contains("C_FindObjects") || name.contains("C_GetAttributeValue") {
-        Some(0)
     } else {
         None
     }
@@ -317,9 +413,34 @@ fn openssl(args: &[&str]) -> Result<()> {
     }
 }
 
+/// Signatures per second with 16 readers, each with its own simulated card, against one reader
+/// (the probe's `--readers` mode on a 16-reader stack), through the module and through cie-core.
+fn readers_rows(release: &Path, probe: &Path, model: &str) -> Result<Vec<Measured>> {
+    let stack = start_stack(StackOptions {
+        sim_binary: Some(release.join("cie-sim")),
+        latency: Some(model.to_owned()),
+        readers: cie_sim::stack::MAX_READERS,
+        ..StackOptions::default()
+    })?;
+    step(&format!("measuring signatures on {} readers (latency model: {model})", stack.readers()));
+    let out = Command::new(probe)
+        .arg("--readers")
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
+        .env_remove("CIE_PKCS11_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", probe.display()))?;
+    if !out.status.success() {
+        return Err(format!("bench_rows --readers failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect())
+}
+
 /// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +
-/// the built module (a new process: C_Initialize, login, one signature) against s_server.
-fn tls_row(stack: &VirtualStack, module: &Path) -> Result<Measured> {
+/// the built module (a new process: C_Initialize, login, one signature) against s_server; the
+/// first time the card is seen, then again with the module's cache filled.
+fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
     let dir = std::env::temp_dir().join(format!("cie-bench-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("home")).map_err(|e| e.to_string())?;
@@ -374,37 +495,47 @@ fn tls_row(stack: &VirtualStack, module: &Path) -> Result<Measured> {
 
     let log = stack.log_dir().join("pcscd.log");
     let uri = format!("pkcs11:token=CIE%20{};type=private;pin-value={}", fixtures::TEST_NIS, fixtures::TEST_PIN);
-    let before = pcscd_totals(&log);
-    let cpu = children_cpu();
-    let start = Instant::now();
-    let out = Command::new("timeout")
-        .args(["60", "curl", "--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
-        .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &uri, "--cert", &s(&p("client.pem"))])
-        .arg(format!("https://127.0.0.1:{port}/"))
-        .env("PKCS11_MODULE_PATH", module)
-        .env("OPENSSL_CONF", p("client.cnf"))
-        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
-        .env("HOME", p("home"))
-        .env("CIE_PKCS11_CACHE", "off")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("curl: {e}"))?;
-    let wall = start.elapsed();
-    let cpu = children_cpu().saturating_sub(cpu);
-    let after = pcscd_totals(&log);
-    let page = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() || !page.contains("TLSv1.2") {
-        return Err(format!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
+    // Twice, each a new process with the module's cache in a fresh home: the first meets the
+    // card for the first time, the second sees it again.
+    let mut rows = Vec::new();
+    for name in [
+        "TLS 1.2 client-auth handshake (curl + OpenSSL engine, new process, card never seen)",
+        "TLS 1.2 client-auth handshake (curl + OpenSSL engine, new process)",
+    ] {
+        let before = pcscd_totals(&log);
+        let cpu = children_cpu();
+        let start = Instant::now();
+        let out = Command::new("timeout")
+            .args(["60", "curl", "--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
+            .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &uri, "--cert", &s(&p("client.pem"))])
+            .arg(format!("https://127.0.0.1:{port}/"))
+            .env("PKCS11_MODULE_PATH", module)
+            .env("OPENSSL_CONF", p("client.cnf"))
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            .env("HOME", p("home"))
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("CIE_PKCS11_CACHE")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("curl: {e}"))?;
+        let wall = start.elapsed();
+        let cpu = children_cpu().saturating_sub(cpu);
+        let after = pcscd_totals(&log);
+        let page = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !page.contains("TLSv1.2") {
+            return Err(format!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        rows.push(Measured {
+            name: name.into(),
+            exchanges: after.0 - before.0,
+            sent: after.1 - before.1,
+            received: after.2 - before.2,
+            cpu,
+            wall,
+        });
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(Measured {
-        name: "TLS 1.2 client-auth handshake (curl + OpenSSL engine, new process)".into(),
-        exchanges: after.0 - before.0,
-        sent: after.1 - before.1,
-        received: after.2 - before.2,
-        cpu,
-        wall,
-    })
+    Ok(rows)
 }
 
 /// Medians of the last `cargo bench` run (criterion's `new/estimates.json`), as a table.
@@ -493,15 +624,48 @@ mod tests {
             ),
             ("none".to_owned(), vec![row("C_OpenSession", 0), row("further C_Sign — sign after login: 3 APDUs", 5)]),
         ];
-        let t = table(&runs);
+        let base = Baseline::of("realistic", &[row("further C_Sign — sign after login: 4 APDUs", 1400)]);
+        let t = table(&runs, &base);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].contains("wall (realistic latency)") && lines[0].contains("wall (none latency)"));
+        assert!(lines[0].ends_with("| wall / baseline (realistic) |"), "{}", lines[0]);
         assert_eq!(
             lines[3],
-            "| further C_Sign — sign after login: 3 APDUs | 3 | ≤ 3 ✓ | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms |"
+            "| further C_Sign — sign after login: 3 APDUs | 3 | ≤ 3 ✓ | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms | 0.50 |"
         );
-        assert!(lines[2].starts_with("| C_OpenSession | 3 |  |"), "{}", lines[2]);
+        assert!(lines[2].starts_with("| C_OpenSession | 3 |  |") && lines[2].ends_with(" | – |"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn baseline_round_trip_and_targets() {
+        let rows = vec![
+            Measured {
+                name: "enumeration (C_Initialize .. C_GetTokenInfo), card seen before".into(),
+                exchanges: 3,
+                sent: 16,
+                received: 47,
+                cpu: Duration::ZERO,
+                wall: Duration::from_micros(123_456),
+            },
+            Measured {
+                name: "further C_Sign — sign after login: 3 APDUs".into(),
+                exchanges: 3,
+                sent: 1,
+                received: 1,
+                cpu: Duration::ZERO,
+                wall: Duration::from_micros(7),
+            },
+        ];
+        let b = Baseline::of("realistic", &rows);
+        let back = Baseline::parse(&b.to_json()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.wall("further C_Sign"), Some(Duration::from_micros(7)));
+        assert_eq!(Baseline::parse("not json"), None);
+        assert_eq!(target("enumeration (C_Initialize .. C_GetTokenInfo), card seen before"), Some(3));
+        assert_eq!(target("C_Login in a new process, card seen before"), Some(16));
+        assert_eq!(target("C_Sign after login"), Some(3));
+        assert_eq!(target("C_FindObjects + C_GetAttributeValue (new process, card seen before)"), Some(3));
     }
 
     #[test]

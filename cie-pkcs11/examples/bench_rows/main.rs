@@ -4,8 +4,9 @@
 //! model; APDU figures come from pcscd's APDU log (`pcscd -a`), whose path is given in
 //! `CIE_BENCH_PCSCD_LOG`.
 //!
-//! `bench_rows [--in-process]`: with `--in-process`, the simulator runs in this process instead
-//! (no pcscd, no latency model; APDU figures from a counting transport).
+//! `bench_rows [--in-process | --readers]`: with `--in-process`, the simulator runs in this
+//! process instead (no pcscd, no latency model; APDU figures from a counting transport); with
+//! `--readers`, only the many-readers throughput row, on every reader of the stack.
 
 mod rows;
 
@@ -41,6 +42,23 @@ impl Meter for PcscdLog {
 
 const NEW_PIN: &str = "24681357";
 
+/// An empty private cache directory for the run, removed afterwards.
+struct CacheDir(PathBuf);
+
+impl CacheDir {
+    fn new() -> Result<CacheDir, String> {
+        let dir = std::env::temp_dir().join(format!("cie-bench-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(CacheDir(dir))
+    }
+}
+
+impl Drop for CacheDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn run() -> Result<Vec<Row>, String> {
     let pin = fixtures::TEST_PIN;
     if std::env::args().any(|a| a == "--in-process") {
@@ -54,8 +72,9 @@ fn run() -> Result<Vec<Row>, String> {
         let (c, m2) = (card.clone(), meter.clone());
         backend
             .add_reader("Simulated Reader 00", move || Ok(Box::new(Metered { inner: c.connect(), meter: m2.clone() })));
+        let cache = CacheDir::new()?;
         let mut rows = rows::pkcs11_rows(
-            &Module::with_backend(backend, Config::without_cache()),
+            &|| Module::with_backend(backend.clone(), Config::with_cache_dir(&cache.0)),
             &meter,
             pin.as_bytes(),
             NEW_PIN.as_bytes(),
@@ -66,8 +85,21 @@ fn run() -> Result<Vec<Row>, String> {
     }
     let log = std::env::var_os("CIE_BENCH_PCSCD_LOG").ok_or("CIE_BENCH_PCSCD_LOG is not set (pcscd's APDU log)")?;
     let meter = PcscdLog(log.into());
+    if std::env::args().any(|a| a == "--readers") {
+        // Every reader of the stack holds a card: signatures per second on one and on all.
+        let m = std::sync::Arc::new(Module::with_backend(PcscBackend::new(), Config::without_cache()));
+        let p11 = rows::throughput_row(&m, &meter, pin.as_bytes(), 4)?;
+        let readers = PcscTransport::list_readers().map_err(|e| e.to_string())?;
+        let connect = |k: usize| -> Result<PcscTransport, String> {
+            let name = readers.get(k).ok_or("no such reader")?;
+            PcscTransport::connect(name).map_err(|e| e.to_string())
+        };
+        let core = rows::session_throughput_row(&connect, readers.len(), &meter, pin, 4)?;
+        return Ok(vec![p11, core]);
+    }
+    let cache = CacheDir::new()?;
     let mut rows = rows::pkcs11_rows(
-        &Module::with_backend(PcscBackend::new(), Config::without_cache()),
+        &|| Module::with_backend(PcscBackend::new(), Config::with_cache_dir(&cache.0)),
         &meter,
         pin.as_bytes(),
         NEW_PIN.as_bytes(),

@@ -156,17 +156,43 @@ fn sign_once(m: &Module, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, data: &[u8
     }
 }
 
-/// The PKCS#11 rows, on the first slot with a token of `m` (not initialised yet). The PIN is
+/// Enumeration as every client does at start: `C_Initialize`, `C_GetSlotList`,
+/// `C_GetTokenInfo`; returns the first slot with a token.
+fn enumerate(m: &Module) -> Result<CK_SLOT_ID, String> {
+    ck("C_Initialize", m.initialize(None))?;
+    let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
+    let slot = *slots.first().ok_or("no token")?;
+    ck("C_GetTokenInfo", m.token_info(slot))?;
+    ck("C_GetMechanismList", m.mechanism_list(slot))?;
+    Ok(slot)
+}
+
+/// The certificate and the private key, the certificate's value read as clients do.
+fn find_key(m: &Module, s: CK_SESSION_HANDLE) -> Result<CK_OBJECT_HANDLE, String> {
+    let key = find(m, s, CKO_PRIVATE_KEY)?;
+    let cert = find(m, s, CKO_CERTIFICATE)?;
+    let (answers, rv) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, None)]))?;
+    let Some(AttrAnswer::Length(n)) = answers.first() else { return Err(format!("size query: {answers:?} {rv}")) };
+    let (answers, _) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, Some(*n))]))?;
+    match answers.first() {
+        Some(AttrAnswer::Value(v)) if v.len() == *n => Ok(key),
+        other => Err(format!("certificate value: {other:?}")),
+    }
+}
+
+/// The PKCS#11 rows on the first slot with a token. `new_module` stands for a new process
+/// (a module with no state in memory, sharing the on-disk cache): the first one meets the card
+/// for the first time (its cache directory is empty), the second one sees it again. The PIN is
 /// changed to `new_pin` by the C_SetPIN row and changed back afterwards (not measured).
-pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) -> Result<Vec<Row>, String> {
+pub fn pkcs11_rows(
+    new_module: &dyn Fn() -> Module,
+    meter: &dyn Meter,
+    pin: &[u8],
+    new_pin: &[u8],
+) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    let (row, slot) = measure("C_Initialize → C_GetTokenInfo", meter, || -> Result<CK_SLOT_ID, String> {
-        ck("C_Initialize", m.initialize(None))?;
-        let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
-        let slot = *slots.first().ok_or("no token")?;
-        ck("C_GetTokenInfo", m.token_info(slot))?;
-        Ok(slot)
-    });
+    let m = &new_module();
+    let (row, slot) = measure("C_Initialize → C_GetTokenInfo (card never seen)", meter, || enumerate(m));
     rows.push(row);
     let slot = slot?;
     let (row, s) = measure("C_OpenSession", meter, || {
@@ -177,17 +203,7 @@ pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) ->
     let (row, r) = measure("C_Login (first on this card)", meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
     rows.push(row);
     r?;
-    let (row, r) = measure("C_FindObjects + C_GetAttributeValue", meter, || -> Result<CK_OBJECT_HANDLE, String> {
-        let key = find(m, s, CKO_PRIVATE_KEY)?;
-        let cert = find(m, s, CKO_CERTIFICATE)?;
-        let (answers, rv) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, None)]))?;
-        let Some(AttrAnswer::Length(n)) = answers.first() else { return Err(format!("size query: {answers:?} {rv}")) };
-        let (answers, _) = ck("C_GetAttributeValue", m.attribute_values(s, cert, &[(CKA_VALUE, Some(*n))]))?;
-        match answers.first() {
-            Some(AttrAnswer::Value(v)) if v.len() == *n => Ok(key),
-            other => Err(format!("certificate value: {other:?}")),
-        }
-    });
+    let (row, r) = measure("C_FindObjects + C_GetAttributeValue (first on this card)", meter, || find_key(m, s));
     rows.push(row);
     let key = r?;
     let (row, r) = measure("first C_Sign", meter, || sign_once(m, s, key, b"first signature"));
@@ -207,8 +223,152 @@ pub fn pkcs11_rows(m: &Module, meter: &dyn Meter, pin: &[u8], new_pin: &[u8]) ->
     r?;
     ck("C_SetPIN (back)", m.set_pin(s, new_pin, pin))?;
     ck("C_Finalize", m.finalize())?;
+
+    // A new process, card seen before.
+    let m = &new_module();
+    let (row, slot) = measure(ENUMERATION_SEEN, meter, || enumerate(m));
+    rows.push(row);
+    let slot = slot?;
+    let s = ck("C_OpenSession", m.open_session(slot, CKF_SERIAL_SESSION))?;
+    let (row, r) = measure(LOGIN_NEW_PROCESS, meter, || ck("C_Login", m.login(s, CKU_USER, pin)));
+    rows.push(row);
+    r?;
+    let (row, r) =
+        measure("C_FindObjects + C_GetAttributeValue (new process, card seen before)", meter, || find_key(m, s));
+    rows.push(row);
+    let key = r?;
+    let (row, r) = measure("C_Sign after login", meter, || sign_once(m, s, key, b"signature after login"));
+    rows.push(row);
+    r?;
+    ck("C_Finalize", m.finalize())?;
     Ok(rows)
 }
+
+/// Row label of the many-readers throughput (issue 13: at least 14 with 16 readers).
+pub const READERS_THROUGHPUT: &str = "16 readers, signatures per second (ratio to 1 reader)";
+
+/// Signatures per second on one reader, then on every slot with a token at once (one session
+/// and one thread per slot, `per_slot` signatures each): one row named [`READERS_THROUGHPUT`]
+/// followed by both rates and their ratio (its last figure). Logging in is not measured.
+pub fn throughput_row(
+    m: &std::sync::Arc<Module>,
+    meter: &dyn Meter,
+    pin: &[u8],
+    per_slot: usize,
+) -> Result<Row, String> {
+    ck("C_Initialize", m.initialize(None))?;
+    let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
+    let prepare = |slot: CK_SLOT_ID| -> Result<(CK_SESSION_HANDLE, CK_OBJECT_HANDLE), String> {
+        let s = ck("C_OpenSession", m.open_session(slot, CKF_SERIAL_SESSION))?;
+        ck("C_Login", m.login(s, CKU_USER, pin))?;
+        Ok((s, find(m, s, CKO_PRIVATE_KEY)?))
+    };
+    let prepared: Vec<(CK_SESSION_HANDLE, CK_OBJECT_HANDLE)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slots.iter().map(|&slot| scope.spawn(move || prepare(slot))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let sign_all = |sessions: &[(CK_SESSION_HANDLE, CK_OBJECT_HANDLE)]| -> Result<(), String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .iter()
+                .map(|&(s, key)| {
+                    scope.spawn(move || -> Result<(), String> {
+                        for i in 0..per_slot {
+                            sign_once(m, s, key, format!("throughput {s} {i}").as_bytes())?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+        })
+    };
+    let first = prepared.first().ok_or("no token")?;
+    let (one, r) = measure("1 reader", meter, || sign_all(std::slice::from_ref(first)));
+    r?;
+    let (mut all, r) = measure(READERS_THROUGHPUT, meter, || sign_all(&prepared));
+    r?;
+    ck("C_Finalize", m.finalize())?;
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let (r1, rn) = (rate(per_slot, one.wall), rate(per_slot * prepared.len(), all.wall));
+    all.name = format!(
+        "{READERS_THROUGHPUT} — {} readers: {r1:.2}/s on 1, {rn:.2}/s on all, ratio {:.1}",
+        prepared.len(),
+        rn / r1
+    );
+    Ok(all)
+}
+
+/// Row label of the many-readers throughput through cie-core directly.
+pub const READERS_THROUGHPUT_CORE: &str = "16 readers through cie-core, signatures per second (ratio to 1 reader)";
+
+/// The same as [`throughput_row`] with one cie-core [`Session`] per reader (`connect(k)` opens
+/// reader `k` of `readers`), one thread each.
+pub fn session_throughput_row<T: Transport + Send>(
+    connect: &(dyn Fn(usize) -> Result<T, String> + Sync),
+    readers: usize,
+    meter: &dyn Meter,
+    pin: &str,
+    per_slot: usize,
+) -> Result<Row, String> {
+    let pin = Pin::new(pin).map_err(|e| format!("PIN: {e}"))?;
+    let pin = &pin;
+    let sessions: Vec<Mutex<Session<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..readers)
+            .map(|k| {
+                scope.spawn(move || -> Result<Mutex<Session<T>>, String> {
+                    let mut s = Session::open(connect(k)?).map_err(|e| format!("open: {e}"))?;
+                    s.verify_pin(pin).map_err(|e| format!("verify_pin: {e}"))?;
+                    // The key that checks every signature, as the module has it after C_FindObjects.
+                    s.certificate().map_err(|e| format!("certificate: {e}"))?;
+                    Ok(Mutex::new(s))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let sign_all = |sessions: &[Mutex<Session<T>>]| -> Result<(), String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .iter()
+                .map(|s| {
+                    scope.spawn(move || -> Result<(), String> {
+                        let mut s = s.lock().map_err(|_| "poisoned".to_owned())?;
+                        for i in 0..per_slot {
+                            s.sign(HashAlg::Sha256, format!("throughput {i}").as_bytes())
+                                .map_err(|e| format!("sign: {e}"))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| h.join().map_err(|_| "a thread panicked".to_owned()).and_then(|r| r))
+        })
+    };
+    let (one, r) = measure("1 reader", meter, || sign_all(&sessions[..1.min(sessions.len())]));
+    r?;
+    let (mut all, r) = measure(READERS_THROUGHPUT_CORE, meter, || sign_all(&sessions));
+    r?;
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let (r1, rn) = (rate(per_slot, one.wall), rate(per_slot * sessions.len(), all.wall));
+    all.name = format!(
+        "{READERS_THROUGHPUT_CORE} — {} readers: {r1:.2}/s on 1, {rn:.2}/s on all, ratio {:.1}",
+        sessions.len(),
+        rn / r1
+    );
+    Ok(all)
+}
+
+/// Row label of the enumeration of a card seen before (issue 13 target: at most 3 exchanges).
+pub const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
+/// Row label of a login in a new process (issue 13 target: at most 16 exchanges).
+pub const LOGIN_NEW_PROCESS: &str = "C_Login in a new process, card seen before";
 
 /// The same operations through cie-core's `Session` directly (no PKCS#11 layer).
 pub fn session_rows<T: Transport>(
