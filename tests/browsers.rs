@@ -747,8 +747,14 @@ fn end_to_end(browser: Browser) {
     assert!(nav.ok && nav.shows_holder(), "first login: {nav:?}");
     assert_eq!(nav.prompts, 1, "first login asks the PIN exactly once");
     assert!(s.rig.served(0, "first").0, "a full handshake with the citizen's certificate");
-    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(cached, 1, "the first login warmed the module's certificate cache");
+    // One certificate entry (`.cert`) and one entry of the card's constants (`.card`).
+    let cached = |ext: &str| {
+        std::fs::read_dir(&cache)
+            .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == ext)).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(cached("cert"), 1, "the first login warmed the module's certificate cache");
+    assert_eq!(cached("card"), 1, "the first login stored the card's constants");
     s.rig.record(format!("case first login (cold cache, 1 PIN prompt): ok, {} ms, {} APDUs", nav.ms, nav.apdus));
     s.rig.row("first login: navigation to page, PIN typed in the dialog", &nav);
 
