@@ -3,7 +3,7 @@
 //! - `cie_<version>_<arch>.deb`: `/usr/bin/cie`; the PKCS#11 module in p11-kit's module
 //!   directory `/usr/lib/<multiarch>/pkcs11/libcie_pkcs11.so` with its module file in
 //!   `/usr/share/p11-kit/modules/` (p11-kit-proxy and GnuTLS find it there); the C library
-//!   `libcie.so.0`; README, guides and licences in `/usr/share/doc/cie/`. Depends on pcscd and
+//!   `libcie.so.1`; README, guides and licences in `/usr/share/doc/cie/`. Depends on pcscd and
 //!   libpcsclite1.
 //! - `cie-dev_<version>_<arch>.deb`: `libcie.so`, `include/cie.h` and `cie.pc` for C programs.
 //!
@@ -22,8 +22,9 @@ use super::{cargo, describe, header, run, start_stack, step, target_dir, workspa
 use cie_sim::stack::StackOptions;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The C library's SONAME (ABI version 0 while the project is 0.x).
-const SONAME: &str = "libcie.so.0";
+/// The C library's SONAME, `libcie.so.<CIE_ABI_VERSION>` as cie-ffi's build.rs sets it (a unit
+/// test keeps the two equal).
+const SONAME: &str = "libcie.so.1";
 const MAINTAINER: &str = "cie developers <cie-dev@lists.example.org>";
 
 /// Debian's architecture name for this build.
@@ -96,10 +97,8 @@ pub fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
     let release = target_dir().join("release");
     if compile {
         run(cargo().args(["build", "--release", "-p", "cie", "-p", "cie-pkcs11"]))?;
-        // The C library gets its SONAME (only this crate's link line carries the option).
-        run(cargo()
-            .args(["rustc", "--release", "-p", "cie-ffi", "--lib", "--crate-type", "cdylib", "--"])
-            .args(["-C", &format!("link-arg=-Wl,-soname,{SONAME}")]))?;
+        // The C library; its build script gives it the SONAME.
+        run(cargo().args(["build", "--release", "-p", "cie-ffi", "--lib"]))?;
     }
     let arch = deb_arch()?;
     let ma = multiarch();
@@ -159,7 +158,11 @@ pub fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
         installed_size(&main)?
     );
     write(&main.join("DEBIAN/control"), main_control.as_bytes(), 0o644)?;
-    write(&main.join("DEBIAN/shlibs"), format!("libcie 0 cie (>= {VERSION})\n").as_bytes(), 0o644)?;
+    write(
+        &main.join("DEBIAN/shlibs"),
+        format!("libcie {} cie (>= {VERSION})\n", crate::install::ABI_VERSION).as_bytes(),
+        0o644,
+    )?;
     write(&main.join("DEBIAN/triggers"), b"activate-noawait ldconfig\n", 0o644)?;
     let dev_control = format!(
         "Package: cie-dev\nVersion: {VERSION}\nArchitecture: {arch}\nMaintainer: {MAINTAINER}\n\
@@ -391,6 +394,11 @@ pub fn check(debs: &[PathBuf]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soname_follows_the_abi_version() {
+        assert_eq!(SONAME, format!("libcie.so.{}", crate::install::ABI_VERSION));
+    }
 
     #[test]
     fn options_and_metadata() {

@@ -23,7 +23,7 @@ use super::{cargo, run, step, target_dir, workspace_root, Result};
 const LIBRARY: &str = "libcie_pkcs11.so";
 const MODULE_FILE: &str = "cie-pkcs11.module";
 /// The C API's ABI version, the N of the SONAME `libcie.so.N`.
-const ABI_VERSION: u32 = cie_abi_version();
+pub(crate) const ABI_VERSION: u32 = cie_abi_version();
 
 /// `CIE_ABI_VERSION` of cie-ffi/src/lib.rs (also read by cie-ffi's build.rs for the SONAME).
 const fn cie_abi_version() -> u32 {
