@@ -289,6 +289,7 @@ enum Cmd {
         csca: Option<PathBuf>,
     },
     /// Change or unblock the PIN
+    #[command(after_long_help = PIN_HELP)]
     Pin {
         #[command(subcommand)]
         action: PinCmd,
