@@ -1,54 +1,23 @@
-//! Command-line parsing (hand-written: no parser crate to build). Global options may appear
-//! anywhere; options that belong to one command are refused on the others.
+//! Command-line parsing with `clap` (derive). Global options may appear anywhere; options that
+//! belong to one command are refused on the others. PIN and PUK are never arguments: `--pin` and
+//! its likes are refused before parsing, with a message that does not repeat the value.
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+pub use clap_complete::Shell;
+
 use cie_core::sign::HashAlg;
 
+use crate::browser::{Action as BrowserAction, Options as BrowserOptions};
 use crate::pin_input::PinSource;
 
-/// The help text.
-pub const USAGE: &str = "usage: cie [OPTIONS] COMMAND [COMMAND OPTIONS]
+/// Text after the options in `cie --help`.
+const AFTER_HELP: &str = "The PIN and PUK are never accepted on the command line.
 
-commands:
-  readers                         list the smart-card readers
-  info                            reader, card generation, ATR, NIS, PIN tries left
-                                  (with --login or --pin-stdin also the card number and holder)
-  cert [--pem|--der] [-o FILE]    export the holder's certificate (PEM by default; needs the PIN)
-  sign [--format F] [--hash ALG] [--cosign] -i FILE [-o OUT]
-                                  sign FILE with the card. F: raw (default: OUT gets the bare
-                                  RSA PKCS#1 v1.5 signature; -o needed), cades (FILE.p7m with
-                                  FILE inside), cades-detached (FILE.p7s), pades (a signed PDF,
-                                  FILE-signed.pdf; earlier signatures stay valid). --cosign:
-                                  FILE is a .p7m, add a signature to it (cades).
-                                  ALG: sha256 (default), sha384, sha512, sha224, sha1
-  verify FILE [--ca CERT]... [--content DATA]
-                                  check every signature of a .p7m/.p7s or PDF: integrity, signed
-                                  attributes, certificate validity at signing time and, with
-                                  --ca (PEM or DER, repeatable), the chain to that CA. DATA is
-                                  the signed file of a detached signature. Exit 0 only if all
-                                  signatures are valid
-  extract FILE.p7m [-o OUT]       write the signed content of a .p7m (default: FILE without .p7m)
-  verify-sod [--csca FILE]        passive authentication: check EF.SOD against the card's data,
-                                  and the Document Signer against a CSCA certificate (PEM or DER)
-  pin change                      change the PIN (asks the current PIN, then the new one twice)
-  pin unblock                     unblock the PIN with the PUK and set a new PIN
-  demo                            run the citizen authentication flow, step by step
-  browser setup|status|remove     register the PKCS#11 module in the browsers' NSS databases
-                                  (see cie browser --help)
-  help [pin]                      this help; `help pin`: where PIN and PUK are, tries, unblocking
-
-options:
-  --reader NAME   use this reader instead of the first one holding a CIE
-  --pin-stdin     read PIN/PUK from standard input, one per line, instead of the terminal:
-                  pin change: current PIN, new PIN; pin unblock: PUK, new PIN (no repetition)
-  --login         info, verify-sod: ask the PIN to also read the PIN-protected data
-  --json          machine-readable output on standard output (errors too)
-  -q, --quiet     no progress messages on standard error
-  -h, --help      this help;  -V, --version  the version
-
-The PIN and PUK are never accepted on the command line.
 exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
+
 CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.";
 
 /// `cie help pin`.
@@ -151,40 +120,38 @@ pub enum Command {
     PinUnblock,
     /// `cie demo`.
     Demo,
-    /// `cie browser ARGS`: the arguments after `browser`, parsed by `crate::browser`.
-    Browser(Vec<String>),
-    /// `cie --help`, `cie help`.
+    /// `cie browser setup|status|remove`.
+    Browser(crate::browser::Options),
+    /// `cie completions SHELL`: the completion script on standard output.
+    Completions(Shell),
+    /// `cie manpage DIR` (hidden; `cargo xtask man`): writes `cie.1` and one page per command
+    /// (`cie-sign.1`...) into DIR.
+    Manpages(PathBuf),
+    /// `cie help`.
     Help,
+    /// `cie help COMMAND`: that command's help.
+    HelpOn(String),
     /// `cie help pin`: about the PIN and the PUK.
     HelpPin,
-    /// `cie --version`.
-    Version,
 }
 
 /// What `cie sign` produces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SignFormat {
-    /// The bare RSA PKCS#1 v1.5 signature.
+    /// The bare RSA PKCS#1 v1.5 signature (-o needed).
     Raw,
-    /// An enveloping CAdES `.p7m`.
+    /// An enveloping CAdES `.p7m` (FILE.p7m with FILE inside).
+    #[value(alias = "p7m")]
     Cades,
-    /// A detached CAdES signature.
+    /// A detached CAdES signature (FILE.p7s).
+    #[value(alias = "p7s")]
     CadesDetached,
-    /// A PAdES-signed PDF.
+    /// A PAdES-signed PDF (FILE-signed.pdf; earlier signatures stay valid).
+    #[value(alias = "pdf")]
     Pades,
 }
 
 impl SignFormat {
-    fn from_name(name: &str) -> Option<SignFormat> {
-        match name.to_ascii_lowercase().as_str() {
-            "raw" => Some(SignFormat::Raw),
-            "cades" | "p7m" => Some(SignFormat::Cades),
-            "cades-detached" | "p7s" => Some(SignFormat::CadesDetached),
-            "pades" | "pdf" => Some(SignFormat::Pades),
-            _ => None,
-        }
-    }
-
     /// The output name when `-o` is not given: `FILE.p7m`, `FILE.p7s`, `FILE-signed.pdf`.
     fn default_output(self, input: &str) -> Option<String> {
         match self {
@@ -208,190 +175,331 @@ pub struct Invocation {
     pub command: Command,
 }
 
-/// Command-specific options as seen, checked against the command at the end.
-#[derive(Default)]
-struct Seen {
-    pem: bool,
-    der: bool,
-    output: Option<String>,
-    input: Option<String>,
-    hash: Option<String>,
-    csca: Option<String>,
-    format: Option<String>,
-    ca: Vec<String>,
-    content: Option<String>,
-    cosign: bool,
+/// The command line as clap sees it.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cie",
+    version,
+    about = "Command-line tool for the Italian electronic identity card (CIE 3.0)",
+    disable_help_subcommand = true,
+    arg_required_else_help = true,
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(flatten)]
+    globals: GlobalArgs,
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-/// Parses the arguments after the program name. The error is a message for the user.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
-    let mut globals =
-        Globals { reader: None, pin_source: PinSource::Terminal, login: false, json: false, quiet: false };
-    let mut seen = Seen::default();
-    let mut words: Vec<String> = Vec::new();
-    let mut help = false;
-    let mut version = false;
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        if arg == "browser" && words.is_empty() {
-            return Ok(Invocation { globals, command: Command::Browser(it.collect()) });
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |what: &str| -> Result<String, String> {
-            match inline.clone().or_else(|| it.next()) {
-                Some(v) => Ok(v),
-                None => Err(format!("{name} needs {what}")),
-            }
-        };
-        match name.as_str() {
-            "--reader" => globals.reader = Some(value("a reader name (see cie readers)")?),
-            "--pin-stdin" => {
-                globals.pin_source = PinSource::Stdin;
-                globals.login = true;
-            }
-            "--login" => globals.login = true,
-            "--json" => globals.json = true,
-            "-q" | "--quiet" => globals.quiet = true,
-            "-h" | "--help" => help = true,
-            "-V" | "--version" => version = true,
-            "--pin" | "--puk" | "--new-pin" | "-p" => {
-                return Err(format!(
+/// Options that apply to every command, accepted before or after it.
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// Use this reader instead of the first one holding a CIE
+    #[arg(long, global = true, value_name = "NAME")]
+    reader: Option<String>,
+    /// Read PIN/PUK from standard input, one per line, instead of the terminal
+    ///
+    /// pin change: current PIN, new PIN; pin unblock: PUK, new PIN (no repetition).
+    #[arg(long, global = true)]
+    pin_stdin: bool,
+    /// info, verify-sod: ask the PIN to also read the PIN-protected data
+    #[arg(long, global = true)]
+    login: bool,
+    /// Machine-readable output on standard output (errors too)
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress messages on standard error
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// List the smart-card readers
+    Readers,
+    /// Reader, card generation, ATR, NIS, PIN tries left
+    ///
+    /// With --login or --pin-stdin also the card number and holder.
+    Info,
+    /// Export the holder's certificate (PEM by default; needs the PIN)
+    Cert {
+        /// PEM (the default)
+        #[arg(long, conflicts_with = "der")]
+        pem: bool,
+        /// Binary DER
+        #[arg(long)]
+        der: bool,
+        /// Where to write it (default, or -: standard output)
+        #[arg(short, long, alias = "out", value_name = "FILE")]
+        output: Option<String>,
+    },
+    /// Sign FILE with the card: bare signature, CAdES .p7m/.p7s or PAdES PDF
+    ///
+    /// raw (default): OUT gets the bare RSA PKCS#1 v1.5 signature (-o needed); cades: FILE.p7m
+    /// with FILE inside; cades-detached: FILE.p7s; pades: a signed PDF, FILE-signed.pdf (earlier
+    /// signatures stay valid). --cosign: FILE is a .p7m, add a signature to it (cades).
+    Sign {
+        /// What to produce
+        #[arg(short, long, value_enum, ignore_case = true, default_value = "raw", value_name = "F")]
+        format: SignFormat,
+        /// Hash algorithm: sha256, sha384, sha512, sha224, sha1
+        #[arg(long, value_parser = parse_hash, default_value = "sha256", value_name = "ALG")]
+        hash: HashAlg,
+        /// FILE is a .p7m: add a signature to it (with --format cades)
+        #[arg(long)]
+        cosign: bool,
+        /// The file to sign (-: standard input, raw only)
+        #[arg(short, long, alias = "in", value_name = "FILE")]
+        input: String,
+        /// Where to write (default: FILE.p7m, FILE.p7s, FILE-signed.pdf; -: standard output, raw)
+        #[arg(short, long, alias = "out", value_name = "OUT")]
+        output: Option<String>,
+    },
+    /// Check every signature of a .p7m/.p7s or PDF
+    ///
+    /// Integrity, signed attributes, certificate validity at signing time and, with --ca, the
+    /// chain to that CA. Exit 0 only if all signatures are valid.
+    Verify {
+        /// The signed file
+        file: PathBuf,
+        /// A trusted CA certificate (PEM or DER), repeatable
+        #[arg(long, value_name = "CERT")]
+        ca: Vec<PathBuf>,
+        /// The signed file of a detached signature
+        #[arg(long, value_name = "DATA")]
+        content: Option<PathBuf>,
+    },
+    /// Write the signed content of a .p7m (default: FILE without .p7m)
+    Extract {
+        /// The .p7m
+        #[arg(value_name = "FILE.p7m")]
+        file: String,
+        /// Where to write the content
+        #[arg(short, long, alias = "out", value_name = "OUT")]
+        output: Option<String>,
+    },
+    /// Passive authentication: check EF.SOD against the card's data
+    ///
+    /// With --csca, also the Document Signer against that CSCA certificate.
+    VerifySod {
+        /// The CSCA certificate (PEM or DER)
+        #[arg(long, value_name = "FILE")]
+        csca: Option<PathBuf>,
+    },
+    /// Change or unblock the PIN
+    #[command(after_long_help = PIN_HELP)]
+    Pin {
+        #[command(subcommand)]
+        action: PinCmd,
+    },
+    /// Run the citizen authentication flow, step by step
+    Demo,
+    /// Register the PKCS#11 module in the browsers' NSS databases
+    ///
+    /// Browsers then offer the card when a site asks for a client certificate.
+    #[command(override_usage = "cie browser setup|status|remove [--module PATH] [--sandboxed]")]
+    Browser {
+        #[command(subcommand)]
+        action: BrowserCmd,
+    },
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// This help; help [pin]: where PIN and PUK are; help COMMAND: that command's
+    Help {
+        /// pin, puk or a command
+        #[arg(value_name = "TOPIC")]
+        topic: Option<String>,
+    },
+}
+
+/// `cie pin ...`.
+#[derive(Subcommand, Debug)]
+enum PinCmd {
+    /// Change the PIN (asks the current PIN, then the new one twice)
+    Change,
+    /// Unblock the PIN with the PUK and set a new PIN
+    Unblock,
+}
+
+/// `cie browser ...`.
+#[derive(Subcommand, Debug)]
+enum BrowserCmd {
+    /// Register the module in ~/.pki/nssdb (Chromium, Chrome) and every Firefox profile
+    ///
+    /// The Chromium database is created if missing; safe to run again.
+    Setup {
+        /// The module to register (default: the installed libcie_pkcs11.so)
+        #[arg(long, value_name = "PATH")]
+        module: Option<PathBuf>,
+        /// Also install and start a systemd user unit running p11-kit server with the module, for
+        /// snap and Flatpak browsers (docs/SANDBOXED.md)
+        #[arg(long)]
+        sandboxed: bool,
+    },
+    /// Where the module is registered and whether the card is visible there
+    Status,
+    /// Undo setup (the sandboxed browsers' server unit too)
+    Remove,
+}
+
+fn parse_hash(name: &str) -> Result<HashAlg, String> {
+    HashAlg::from_name(name).ok_or_else(|| format!("unknown hash {name:?}: use sha256, sha384, sha512, sha224 or sha1"))
+}
+
+/// The hidden command printing the man page.
+const MANPAGE: &str = "manpage";
+
+/// Options that would put a secret on the command line.
+const SECRET_OPTIONS: [&str; 4] = ["--pin", "--puk", "--new-pin", "-p"];
+
+/// The clap command: for help, completions and the man page.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A usage error (exit status 2) showing the usage of command `sub` (`""`: of `cie`).
+fn usage_error(sub: &str, message: impl std::fmt::Display) -> clap::Error {
+    let mut cmd = command();
+    cmd.build();
+    match cmd.find_subcommand_mut(sub) {
+        Some(sub) => sub.error(ErrorKind::ArgumentConflict, message),
+        None => cmd.error(ErrorKind::ArgumentConflict, message),
+    }
+}
+
+/// Parses the arguments after the program name. The error prints itself (`exit()`: help and
+/// version on standard output with status 0, mistakes on standard error with status 2).
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap::Error> {
+    let args: Vec<String> = args.into_iter().collect();
+    for a in args.iter().take_while(|a| *a != "--") {
+        let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n);
+        if SECRET_OPTIONS.contains(&name) {
+            return Err(usage_error(
+                "",
+                format!(
                     "{name}: PIN and PUK are never taken from the command line (other users could see them); \
-                     type them at the prompt or use --pin-stdin"
-                ))
-            }
-            "--pem" => seen.pem = true,
-            "--der" => seen.der = true,
-            "-o" | "--output" | "--out" => seen.output = Some(value("a file name")?),
-            "-i" | "--input" | "--in" => seen.input = Some(value("a file name")?),
-            "--hash" => seen.hash = Some(value("an algorithm: sha256, sha384, sha512, sha224 or sha1")?),
-            "--csca" => seen.csca = Some(value("a CSCA certificate file")?),
-            "--format" | "-f" => seen.format = Some(value("a format: cades, cades-detached, pades or raw")?),
-            "--ca" => seen.ca.push(value("a CA certificate file (PEM or DER)")?),
-            "--content" => seen.content = Some(value("the signed file of a detached signature")?),
-            "--cosign" => seen.cosign = true,
-            s if s.starts_with('-') && s != "-" => return Err(format!("unknown option {s}")),
-            _ => words.push(arg),
+                 type them at the prompt or use --pin-stdin"
+                ),
+            ));
         }
     }
-    if help {
-        return Ok(Invocation { globals, command: Command::Help });
+    // `cie manpage` (for `cargo xtask man`) is known to the parser only, not to the help, the
+    // completions and the man page itself.
+    let manpage = clap::Arg::new("dir").required(true).value_parser(clap::value_parser!(PathBuf));
+    let parser = command().subcommand(clap::Command::new(MANPAGE).hide(true).arg(manpage));
+    let matches = parser.try_get_matches_from(std::iter::once("cie".to_owned()).chain(args))?;
+    let g = GlobalArgs::from_arg_matches(&matches)?;
+    let pin_source = if g.pin_stdin { PinSource::Stdin } else { PinSource::Terminal };
+    let globals = Globals { reader: g.reader, pin_source, login: g.login || g.pin_stdin, json: g.json, quiet: g.quiet };
+    if let Some((MANPAGE, m)) = matches.subcommand() {
+        let dir = m.get_one::<PathBuf>("dir").cloned().unwrap_or_default();
+        return Ok(Invocation { globals, command: Command::Manpages(dir) });
     }
-    if version {
-        return Ok(Invocation { globals, command: Command::Version });
-    }
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let command = match words.as_slice() {
-        [] => return Err("no command given".into()),
-        ["readers"] => Command::Readers,
-        ["info"] => Command::Info,
-        ["cert"] => {
-            if seen.pem && seen.der {
-                return Err("choose one of --pem and --der".into());
-            }
-            Command::Cert {
-                format: if seen.der { CertFormat::Der } else { CertFormat::Pem },
-                output: seen.output.take().filter(|o| o != "-").map(PathBuf::from),
-            }
-        }
-        ["sign"] => {
-            let format = match seen.format.take() {
-                None => SignFormat::Raw,
-                Some(f) => SignFormat::from_name(&f)
-                    .ok_or_else(|| format!("unknown format {f:?}: use cades, cades-detached, pades or raw"))?,
-            };
-            let hash = match seen.hash.take() {
-                None => HashAlg::Sha256,
-                Some(h) => HashAlg::from_name(&h)
-                    .ok_or_else(|| format!("unknown hash {h:?}: use sha256, sha384, sha512, sha224 or sha1"))?,
-            };
-            let input = seen.input.take().ok_or("sign needs -i FILE, the file to sign")?;
-            let output = match seen.output.take().or_else(|| format.default_output(&input)) {
-                Some(o) => o,
-                None => return Err("sign needs -o SIG, where to write the signature".into()),
-            };
-            if input == "-" && globals.pin_source == PinSource::Stdin {
-                return Err("-i - and --pin-stdin both want standard input: give the data as a file".into());
+    let cli = Cli::from_arg_matches(&matches)?;
+    let command = match cli.command {
+        Cmd::Readers => Command::Readers,
+        Cmd::Info => Command::Info,
+        Cmd::Cert { der, output, .. } => Command::Cert {
+            format: if der { CertFormat::Der } else { CertFormat::Pem },
+            output: output.filter(|o| o != "-").map(PathBuf::from),
+        },
+        Cmd::Sign { format, hash, cosign, input, output } => {
+            let output = output
+                .or_else(|| format.default_output(&input))
+                .ok_or_else(|| usage_error("sign", "sign needs -o SIG, where to write the signature"))?;
+            if input == "-" && pin_source == PinSource::Stdin {
+                return Err(usage_error(
+                    "sign",
+                    "-i - and --pin-stdin both want standard input: give the data as a file",
+                ));
             }
             if format != SignFormat::Raw && (input == "-" || output == "-") {
-                return Err("signed documents are read from and written to files: give -i FILE and -o OUT".into());
+                return Err(usage_error(
+                    "sign",
+                    "signed documents are read from and written to files: give -i FILE and -o OUT",
+                ));
             }
-            let cosign = std::mem::take(&mut seen.cosign);
             if cosign && format != SignFormat::Cades {
-                return Err("--cosign adds a signature to a .p7m: use it with --format cades".into());
+                return Err(usage_error("sign", "--cosign adds a signature to a .p7m: use it with --format cades"));
             }
             Command::Sign { format, hash, input: input.into(), output: output.into(), cosign }
         }
-        ["verify"] => return Err("verify needs the signed FILE".into()),
-        ["verify", file] => Command::Verify {
-            file: file.into(),
-            ca: std::mem::take(&mut seen.ca).into_iter().map(PathBuf::from).collect(),
-            content: seen.content.take().map(PathBuf::from),
-        },
-        ["extract"] => return Err("extract needs the .p7m FILE".into()),
-        ["extract", file] => {
-            let output = match seen.output.take() {
+        Cmd::Verify { file, ca, content } => Command::Verify { file, ca, content },
+        Cmd::Extract { file, output } => {
+            let output = match output {
                 Some(o) => o,
                 None => match file.strip_suffix(".p7m").or_else(|| file.strip_suffix(".P7M")) {
                     Some(stem) if !stem.is_empty() => stem.to_owned(),
-                    _ => return Err("extract needs -o OUT (the file name does not end in .p7m)".into()),
+                    _ => {
+                        return Err(usage_error("extract", "extract needs -o OUT (the file name does not end in .p7m)"))
+                    }
                 },
             };
             Command::Extract { file: file.into(), output: output.into() }
         }
-        ["verify-sod"] => Command::VerifySod { csca: seen.csca.take().map(PathBuf::from) },
-        ["pin", "change"] => Command::PinChange,
-        ["pin", "unblock"] => Command::PinUnblock,
-        ["pin", ..] => return Err("use cie pin change or cie pin unblock".into()),
-        ["demo"] => Command::Demo,
-        ["help"] => Command::Help,
-        ["help", "pin" | "puk"] => Command::HelpPin,
-        ["help", c]
-            if ["readers", "info", "cert", "sign", "verify-sod", "demo", "verify", "extract", "browser", "help"]
-                .contains(c) =>
-        {
-            Command::Help
-        }
-        ["help", c, ..] => return Err(format!("no help on {c:?}: try cie help or cie help pin")),
-        [c, ..] if ["readers", "info", "cert", "sign", "verify-sod", "demo", "verify", "extract"].contains(c) => {
-            return Err(format!("unexpected argument {:?} after {c}", words[1]))
-        }
-        [c, ..] => return Err(format!("unknown command {c:?}")),
+        Cmd::VerifySod { csca } => Command::VerifySod { csca },
+        Cmd::Pin { action: PinCmd::Change } => Command::PinChange,
+        Cmd::Pin { action: PinCmd::Unblock } => Command::PinUnblock,
+        Cmd::Demo => Command::Demo,
+        Cmd::Browser { action } => Command::Browser(match action {
+            BrowserCmd::Setup { module, sandboxed } => {
+                BrowserOptions { action: BrowserAction::Setup, module, sandboxed }
+            }
+            BrowserCmd::Status => BrowserOptions { action: BrowserAction::Status, module: None, sandboxed: false },
+            BrowserCmd::Remove => BrowserOptions { action: BrowserAction::Remove, module: None, sandboxed: false },
+        }),
+        Cmd::Completions { shell } => Command::Completions(shell),
+        Cmd::Help { topic: None } => Command::Help,
+        Cmd::Help { topic: Some(t) } => match t.as_str() {
+            "pin" | "puk" => Command::HelpPin,
+            c if command().get_subcommands().any(|s| s.get_name() == c) => Command::HelpOn(c.to_owned()),
+            c => return Err(usage_error("", format!("no help on {c:?}: try cie help or cie help pin"))),
+        },
     };
-    // Options of other commands are mistakes worth pointing out.
-    let leftovers = [
-        (seen.pem, "--pem"),
-        (seen.der, "--der"),
-        (seen.output.is_some(), "-o"),
-        (seen.input.is_some(), "-i"),
-        (seen.hash.is_some(), "--hash"),
-        (seen.csca.is_some(), "--csca"),
-        (seen.format.is_some(), "--format"),
-        (!seen.ca.is_empty(), "--ca"),
-        (seen.content.is_some(), "--content"),
-        (seen.cosign, "--cosign"),
-    ];
-    let applies = |opt: &str| match &command {
-        Command::Cert { .. } => matches!(opt, "--pem" | "--der" | "-o"),
-        _ => false,
-    };
-    for (present, opt) in leftovers {
-        if present && !applies(opt) {
-            return Err(format!("option {opt} does not apply to this command"));
-        }
-    }
     Ok(Invocation { globals, command })
+}
+
+/// Prints `cie --help` (`None`) or `cie COMMAND --help` on standard output.
+pub fn print_help(on: Option<&str>) -> std::io::Result<()> {
+    let mut cmd = command();
+    match on.and_then(|name| cmd.find_subcommand_mut(name)) {
+        Some(sub) => {
+            let mut sub = sub.clone().bin_name(format!("cie {}", on.unwrap_or_default()));
+            sub.print_long_help()
+        }
+        None => cmd.print_long_help(),
+    }
+}
+
+/// Writes the completion script for `shell` on standard output.
+pub fn print_completions(shell: Shell) {
+    clap_complete::generate(shell, &mut command(), "cie", &mut std::io::stdout());
+}
+
+/// Writes the man pages (roff): `cie.1` and `cie-COMMAND.1` for every command, into `dir`
+/// (created if missing).
+pub fn write_manpages(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(command(), dir)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn p(line: &str) -> Result<Invocation, String> {
+    fn p(line: &str) -> Result<Invocation, clap::Error> {
         parse(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
     }
 
     #[test]
@@ -450,15 +558,39 @@ mod tests {
         assert_eq!(p("verify-sod --csca x.pem").unwrap().command, Command::VerifySod { csca: Some("x.pem".into()) });
         assert!(!p("info").unwrap().globals.login);
         assert!(p("info --login").unwrap().globals.login);
-        assert_eq!(p("demo --help").unwrap().command, Command::Help);
-        let i = p("--json browser status --module m").unwrap();
+        assert_eq!(p("demo --help").unwrap_err().kind(), ErrorKind::DisplayHelp);
+        assert_eq!(p("--version").unwrap_err().kind(), ErrorKind::DisplayVersion);
+        let i = p("--json browser status").unwrap();
         assert!(i.globals.json);
-        assert_eq!(i.command, Command::Browser(vec!["status".into(), "--module".into(), "m".into()]));
+        let browser = |action, module: Option<&str>, sandboxed| {
+            Command::Browser(BrowserOptions { action, module: module.map(PathBuf::from), sandboxed })
+        };
+        assert_eq!(i.command, browser(BrowserAction::Status, None, false));
+        assert_eq!(p("browser remove").unwrap().command, browser(BrowserAction::Remove, None, false));
+        assert_eq!(
+            p("browser setup --module /x/libcie_pkcs11.so --sandboxed").unwrap().command,
+            browser(BrowserAction::Setup, Some("/x/libcie_pkcs11.so"), true)
+        );
+        assert_eq!(p("browser setup --module=/m").unwrap().command, browser(BrowserAction::Setup, Some("/m"), false));
+        assert_eq!(p("completions zsh").unwrap().command, Command::Completions(Shell::Zsh));
+        assert_eq!(p("manpage /d").unwrap().command, Command::Manpages("/d".into()));
+        assert!(p("manpage").is_err());
+        // Globals after the command, and options in their long spellings.
+        let i = p("pin change --pin-stdin --reader R -q").unwrap();
+        assert_eq!(
+            (i.globals.pin_source, i.globals.reader.as_deref(), i.globals.quiet),
+            (PinSource::Stdin, Some("R"), true)
+        );
+        assert_eq!(
+            p("sign --format P7S --input a --out b").unwrap().command,
+            sign(SignFormat::CadesDetached, HashAlg::Sha256, "a", "b", false)
+        );
         assert_eq!(p("help").unwrap().command, Command::Help);
         assert_eq!(p("help pin").unwrap().command, Command::HelpPin);
         assert_eq!(p("help puk").unwrap().command, Command::HelpPin);
-        assert_eq!(p("help sign").unwrap().command, Command::Help);
+        assert_eq!(p("help sign").unwrap().command, Command::HelpOn("sign".into()));
         assert!(p("help frobnicate").is_err());
+        assert!(p("help manpage").is_err(), "hidden");
     }
 
     #[test]
@@ -490,11 +622,60 @@ mod tests {
             "--reader",
             "info extra",
             "--frob info",
+            "browser",
+            "browser setup remove",
+            "browser frob",
+            "browser setup --module",
+            "browser status --sandboxed",
+            "browser status --bogus",
+            "completions",
+            "completions tcsh",
         ] {
-            assert!(p(bad).is_err(), "{bad:?} accepted");
+            let e = p(bad).expect_err(bad);
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
         }
-        let e = p("sign --pin 12345678 -i a -o b").unwrap_err();
-        assert!(e.contains("never"), "{e}");
-        assert!(!e.contains("12345678"));
+        for secret in ["--pin", "--puk", "--new-pin", "-p", "--pin=12345678"] {
+            let e = p(&format!("sign {secret} 12345678 -i a -o b")).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            let e = e.to_string();
+            assert!(e.contains("never"), "{e}");
+            assert!(!e.contains("12345678"), "{e}");
+        }
+    }
+
+    /// Renders a completion script or the man page into a string.
+    fn render(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn completions_and_man_page_name_every_command() {
+        let commands = [
+            "readers",
+            "info",
+            "cert",
+            "sign",
+            "verify",
+            "extract",
+            "verify-sod",
+            "pin",
+            "demo",
+            "browser",
+            "completions",
+        ];
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let script = render(|out| clap_complete::generate(shell, &mut command(), "cie", out));
+            for c in commands.iter().chain(&["change", "unblock", "setup", "cades-detached", "pin-stdin"]) {
+                assert!(script.contains(c), "{shell}: {c} missing");
+            }
+            assert!(!script.contains("manpage"), "{shell}: the hidden command is offered");
+        }
+        let man = render(|out| clap_mangen::Man::new(command()).render(out).unwrap());
+        assert!(man.starts_with(".ie") || man.contains(".TH cie 1"), "{man}");
+        for c in commands {
+            assert!(man.contains(&c.replace('-', "\\-")), "{c} missing from the man page");
+        }
     }
 }

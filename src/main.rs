@@ -12,7 +12,7 @@ mod pin_input;
 
 use std::process::ExitCode;
 
-use args::{Command, SignFormat, USAGE};
+use args::{Command, SignFormat};
 use cmd::Ctx;
 use failure::Failure;
 use output::{Json, Progress};
@@ -41,29 +41,33 @@ fn default_sigpipe() {
     }
 }
 
+/// A failed write of help text to standard output.
+fn stdout_failure(e: std::io::Error) -> Failure {
+    Failure::File(format!("standard output: {e}"))
+}
+
 fn main() -> ExitCode {
     default_sigpipe();
     init_logging();
     let invocation = match args::parse(std::env::args().skip(1)) {
         Ok(i) => i,
-        Err(message) => {
-            eprintln!("cie: {message}\nrun cie --help for the commands and options");
-            return ExitCode::from(2);
-        }
+        // Help and version on standard output (status 0), mistakes on standard error (status 2).
+        Err(e) => e.exit(),
     };
     let json = invocation.globals.json;
     let ctx = Ctx { progress: Progress::new(invocation.globals.quiet), globals: invocation.globals };
     let result = match invocation.command {
-        Command::Help => {
-            println!("{USAGE}");
+        Command::Help => args::print_help(None).map_err(stdout_failure),
+        Command::HelpOn(name) => args::print_help(Some(&name)).map_err(stdout_failure),
+        Command::Completions(shell) => {
+            args::print_completions(shell);
             Ok(())
+        }
+        Command::Manpages(dir) => {
+            args::write_manpages(&dir).map_err(|e| Failure::File(format!("{}: {e}", dir.display())))
         }
         Command::HelpPin => {
             println!("{}", args::PIN_HELP);
-            Ok(())
-        }
-        Command::Version => {
-            println!("cie {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         Command::Readers => cmd::readers::run(&ctx),
@@ -80,11 +84,7 @@ fn main() -> ExitCode {
         Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
         Command::PinChange => cmd::pin::change(&ctx),
         Command::PinUnblock => cmd::pin::unblock(&ctx),
-        Command::Browser(args) if args.iter().any(|a| a == "-h" || a == "--help") => {
-            println!("{}", browser::USAGE);
-            Ok(())
-        }
-        Command::Browser(args) => browser::run(&args, json),
+        Command::Browser(options) => browser::run(options, json),
         Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source).map_err(Failure::from),
     };
     match result {

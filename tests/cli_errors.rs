@@ -142,6 +142,36 @@ fn help_pin_says_where_pin_and_puk_are() {
     assert!(r.stderr.contains("receipt the comune gave you") && r.stderr.contains("cie help pin"), "{r:?}");
 }
 
+/// Shell completions for bash, zsh and fish name every command; `cie manpage DIR` (what `cargo
+/// xtask man` and the Debian package run) writes a page per command; help on one command.
+#[test]
+fn completions_man_pages_and_command_help() {
+    let commands = ["readers", "info", "cert", "sign", "verify", "extract", "verify-sod", "pin", "demo", "browser"];
+    for shell in ["bash", "zsh", "fish"] {
+        let r = cie_with_socket(None, &["completions", shell], "");
+        assert_eq!(r.code, Some(0), "{r:?}");
+        for c in commands.iter().chain(&["unblock", "setup", "cades-detached", "pin-stdin"]) {
+            assert!(r.stdout.contains(c), "{shell}: {c} missing");
+        }
+    }
+    assert_eq!(cie_with_socket(None, &["completions", "tcsh"], "").code, Some(2));
+    let dir = std::env::temp_dir().join(format!("cie-man-{}", std::process::id()));
+    let r = cie_with_socket(None, &["manpage", dir.to_str().unwrap()], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let main = std::fs::read_to_string(dir.join("cie.1")).unwrap();
+    assert!(main.contains(".TH cie 1") && main.contains("never accepted on the command line"), "{main}");
+    for c in commands {
+        assert!(main.contains(&c.replace('-', "\\-")), "{c} missing from cie.1");
+        let page = std::fs::read_to_string(dir.join(format!("cie-{c}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH cie-{c} 1")), "{page}");
+    }
+    let sign = std::fs::read_to_string(dir.join("cie-sign.1")).unwrap();
+    assert!(sign.contains("cades\\-detached") && sign.contains("\\-\\-cosign"), "{sign}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let r = cie_with_socket(None, &["help", "sign"], "");
+    assert!(r.code == Some(0) && r.stdout.contains("Usage: cie sign") && r.stdout.contains("--cosign"), "{r:?}");
+}
+
 /// Output into a pipe that closed early (`cie --help | head -1`) ends the tool quietly: no panic
 /// message, killed by SIGPIPE as other Unix tools are.
 #[test]

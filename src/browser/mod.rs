@@ -14,58 +14,26 @@ use crate::output::Json;
 use nssdb::{NssDb, Registration, MODULE_NAME};
 use places::{Kind, Place};
 
-/// Help for `cie browser`.
-pub const USAGE: &str = "usage: cie browser setup|status|remove [--module PATH] [--sandboxed]
-
-  setup    register the CIE PKCS#11 module in ~/.pki/nssdb (Chromium, Chrome; created if
-           missing) and in every Firefox profile; safe to run again
-  status   where the module is registered and whether the card is visible there
-  remove   undo setup (the sandboxed browsers' server unit too)
-  --module PATH   the module to register (default: the installed libcie_pkcs11.so)
-  --sandboxed     setup: also install and start a systemd user unit running p11-kit server
-                  with the module, for snap and Flatpak browsers (docs/SANDBOXED.md)";
-
 /// Which subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
+pub enum Action {
+    /// Register the module.
     Setup,
+    /// Report where it is registered.
     Status,
+    /// Undo `Setup`.
     Remove,
 }
 
-/// Parsed `cie browser` arguments.
-#[derive(Debug, PartialEq, Eq)]
-struct Options {
-    action: Action,
-    module: Option<PathBuf>,
-    sandboxed: bool,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut action = None;
-    let mut module = None;
-    let mut sandboxed = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "setup" | "status" | "remove" if action.is_none() => {
-                action = Some(match a.as_str() {
-                    "setup" => Action::Setup,
-                    "status" => Action::Status,
-                    _ => Action::Remove,
-                })
-            }
-            "--module" => module = Some(PathBuf::from(it.next().ok_or("--module needs the path of libcie_pkcs11.so")?)),
-            s if s.starts_with("--module=") => module = Some(PathBuf::from(&s["--module=".len()..])),
-            "--sandboxed" => sandboxed = true,
-            other => return Err(format!("browser: unexpected argument {other:?}\n\n{USAGE}")),
-        }
-    }
-    let action = action.ok_or_else(|| format!("browser needs setup, status or remove\n\n{USAGE}"))?;
-    if sandboxed && action != Action::Setup {
-        return Err("--sandboxed goes with setup (remove and status handle the unit anyway)".into());
-    }
-    Ok(Options { action, module, sandboxed })
+/// Parsed `cie browser` arguments (`crate::args`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// What to do.
+    pub action: Action,
+    /// `--module PATH`.
+    pub module: Option<PathBuf>,
+    /// `--sandboxed`.
+    pub sandboxed: bool,
 }
 
 /// Where the module is looked for: the installation this executable belongs to
@@ -183,8 +151,7 @@ impl Outcome {
 }
 
 /// Runs `cie browser ARGS`.
-pub fn run(args: &[String], json: bool) -> Result<(), Failure> {
-    let options = parse(args).map_err(Failure::Usage)?;
+pub fn run(options: Options, json: bool) -> Result<(), Failure> {
     let home = home()?;
     let module = match options.action {
         Action::Setup => Some(module_path(options.module)?),
@@ -372,32 +339,5 @@ fn report(outcomes: &[Outcome], action: Action, json: bool) {
             "\nThe first time a site asks for your certificate, the browser asks for the CIE PIN \
              (\"Unlock Security Device\" in Chromium, \"Password Required\" in Firefox)."
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> Result<Options, String> {
-        parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn arguments() {
-        assert_eq!(p("setup").unwrap(), Options { action: Action::Setup, module: None, sandboxed: false });
-        assert_eq!(
-            p("setup --module /x/libcie_pkcs11.so --sandboxed").unwrap(),
-            Options { action: Action::Setup, module: Some("/x/libcie_pkcs11.so".into()), sandboxed: true }
-        );
-        assert_eq!(
-            p("--module=/m status").unwrap(),
-            Options { action: Action::Status, module: Some("/m".into()), sandboxed: false }
-        );
-        assert!(p("status --sandboxed").is_err());
-        assert_eq!(p("remove").unwrap().action, Action::Remove);
-        for bad in ["", "setup remove", "frob", "setup --module", "status --bogus"] {
-            assert!(p(bad).is_err(), "{bad:?}");
-        }
     }
 }

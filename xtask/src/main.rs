@@ -30,6 +30,7 @@ mod deb;
 mod fuzz;
 mod header;
 mod install;
+mod man;
 mod soak;
 
 /// Debian packages the build and the PC/SC tests need: the pcsc crate builds against
@@ -64,8 +65,9 @@ const PACKAGES: &[&str] = &[
     "python3-websocket",
     "imagemagick",
     // The Debian package and its test (`cargo xtask deb`): dpkg-shlibdeps, lintian,
-    // p11-kit-proxy, strip/objdump.
+    // p11-kit-proxy, strip/objdump, groff (the man pages are checked).
     "dpkg-dev",
+    "groff-base",
     "lintian",
     "p11-kit-modules",
     "binutils",
@@ -122,6 +124,9 @@ commands:
   deb [--out DIR] [--no-build] [--check]
                      build the Debian packages cie_<version>_<arch>.deb and cie-dev_... (release
                      build; default DIR target/debian); --check: lintian + p11-kit-proxy test
+  man [--out DIR] [--no-build]
+                     write the man pages of cie (cie.1, cie-COMMAND.1) generated from its
+                     command-line definition into DIR (default target/man); groff checks them
   install [--libdir DIR] [--includedir DIR] [--p11kit-dir DIR] [--destdir DIR] [--debug]
           [--no-build] [--dry-run] [--uninstall]
                      build and install libcie_pkcs11.so with its p11-kit module file, and the
@@ -151,6 +156,7 @@ fn main() -> ExitCode {
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "deb" => deb::deb(rest),
+        "man" => man::man(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
