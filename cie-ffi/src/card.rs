@@ -265,7 +265,12 @@ mod tests {
         // The poisoned lock is recovered (DESIGN.md §2): the handle is usable again.
         let mut reader = String::new();
         // SAFETY: as above.
-        let ok = guard(|| unsafe { on_card(card, |c| Ok(reader = c.reader.clone())) });
+        let ok = guard(|| unsafe {
+            on_card(card, |c| {
+                reader = c.reader.clone();
+                Ok(())
+            })
+        });
         assert_eq!(ok, crate::status::CIE_OK);
         assert!(!reader.is_empty());
         // SAFETY: freed once.
