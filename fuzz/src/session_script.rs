@@ -15,9 +15,10 @@ use cie_core::transport::Transport;
 /// The new PIN of the script's PIN change and unblock.
 pub const NEW_PIN: &str = "87654321";
 
-/// Runs the script on an open session: [binding signature], [passive authentication], PIN
-/// verification (DH, DAPP, VERIFY), [PIN status], certificate, [serial], two signatures,
-/// [PIN change], [unblock]. Every result is ignored: a hostile card may fail any step.
+/// Runs the script on an open session: the binding signature (optional), passive
+/// authentication (optional), PIN verification (DH, DAPP, VERIFY), the PIN status (optional),
+/// the certificate, the serial number (optional), two signatures, a PIN change (optional) and
+/// an unblock (optional). Every result is ignored: a hostile card may fail any step.
 pub fn run<T: Transport>(s: &mut Session<T>, ops: u8, pin: &Pin, puk: &Puk) {
     let Ok(new_pin) = Pin::new(NEW_PIN) else { return };
     if ops & 1 != 0 {
