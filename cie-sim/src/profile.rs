@@ -92,7 +92,7 @@ impl Profile {
     ];
 
     /// The generation's name (§1.1), e.g. `"NXP"`, `"Bit4id_B9547"`: the same spelling as the
-    /// host's `cie_core::variant::Generation::name` (`cie-core/tests/generations.rs` checks it).
+    /// host library's `Generation::name` (its `tests/generations.rs` checks it).
     pub fn name(self) -> &'static str {
         match self {
             Profile::Nxp => "NXP",
