@@ -149,6 +149,9 @@ mod tests {
         assert_eq!(Failure::Usage("x".into()).exit_code(), 2);
         assert_eq!(Failure::File("x".into()).exit_code(), 1);
         assert_eq!(Failure::from(Error::NotCie("x".into())).exit_code(), 1);
+        // A session state error: not a usage error (2), and reported as a bug to report.
+        assert_eq!(Failure::from(Error::NoSecureChannel).exit_code(), 1);
+        assert!(Failure::from(Error::NoSecureChannel).advice().contains("report it"));
         assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().contains("cie pin unblock"));
     }
 }

@@ -54,10 +54,12 @@ pub struct Holder {
     pub not_before: i64,
     /// End of the validity period, seconds since the Unix epoch.
     pub not_after: i64,
+    /// The whole subject as an RFC 4514 string.
+    pub subject: String,
 }
 
 impl Holder {
-    /// "Given-name Surname", else the common name, else `None`.
+    /// "Given-name Surname", else the common name, else `None` (empty attributes count as absent).
     pub fn name(&self) -> Option<String> {
         match (&self.given_name, &self.surname) {
             (Some(g), Some(s)) => Some(format!("{g} {s}")),
@@ -82,6 +84,8 @@ fn subject_attribute(cert: &x509_cert::Certificate, oid: x509_cert::der::oid::Ob
             .map(|s| s.as_str().to_owned())
             .or_else(|_| atv.value.decode_as::<PrintableStringRef<'_>>().map(|s| s.as_str().to_owned()))
             .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
     })
 }
 
@@ -89,7 +93,8 @@ fn unix_time(t: &x509_cert::time::Time) -> Result<i64> {
     i64::try_from(t.to_unix_duration().as_secs()).map_err(|_| Error::malformed("certificate validity out of range"))
 }
 
-/// The holder's name, fiscal code and validity period from a DER certificate.
+/// The holder's name, fiscal code, subject and validity period from a DER certificate: the one
+/// holder parser of the workspace (the CLI, cie-pkcs11's labels and cie-ffi use it).
 pub fn holder(der: &[u8]) -> Result<Holder> {
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
     let fiscal_code = subject_attribute(&cert, OID_SERIAL_NUMBER).map(|s| match s.strip_prefix("TINIT-") {
@@ -104,6 +109,7 @@ pub fn holder(der: &[u8]) -> Result<Holder> {
         fiscal_code,
         not_before: unix_time(&validity.not_before)?,
         not_after: unix_time(&validity.not_after)?,
+        subject: cert.tbs_certificate.subject.to_string(),
     })
 }
 
@@ -115,5 +121,14 @@ mod tests {
     fn rejects_garbage() {
         assert!(matches!(holder(&[0x30, 0x03, 0x02, 0x01, 0x01]), Err(Error::Malformed(_))));
         assert!(matches!(holder(&[]), Err(Error::Malformed(_))));
+    }
+
+    #[test]
+    fn reads_the_simulated_holder() {
+        let image = cie_sim::fixtures::card_image(cie_sim::image::SodProfile::Sha256Pkcs1);
+        let h = holder(&image.certificate).unwrap();
+        assert_eq!(h.name().as_deref(), Some("MARIO ROSSI"));
+        assert!(h.subject.contains("MARIO") && h.subject.contains("ROSSI"), "{}", h.subject);
+        assert!(h.not_before < h.not_after);
     }
 }

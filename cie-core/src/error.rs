@@ -108,6 +108,10 @@ pub enum Error {
     /// A caller-supplied argument is invalid.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A command that must travel under secure messaging (PROTOCOL.md §5) found no secure
+    /// channel open: a state error of the session, not the caller's argument nor the card.
+    #[error("no secure channel is open for a command that needs secure messaging")]
+    NoSecureChannel,
     /// Device authentication (DH + DAPP, PROTOCOL.md §4) failed.
     #[error("device authentication failed: {0}")]
     DeviceAuthentication(String),

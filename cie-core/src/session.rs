@@ -571,7 +571,7 @@ impl State {
     fn secure(&mut self, link: &mut dyn Link, cmd: &Command) -> Result<apdu::Response> {
         match &mut self.channel {
             Some(channel) => channel.transmit(link, cmd),
-            None => Err(Error::InvalidArgument("no secure channel".into())),
+            None => Err(Error::NoSecureChannel),
         }
     }
 

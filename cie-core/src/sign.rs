@@ -4,15 +4,25 @@
 //! builds a complete DigestInfo. Every prefix is the correct one for its hash (the official
 //! middleware's SHA-256 prefix bug of §7.2 is not reproduced).
 
+use std::fmt;
+use std::io::Read;
+use std::str::FromStr;
+
 use sha1::Sha1;
+use sha2::digest::DynDigest;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use x509_cert::der::oid::ObjectIdentifier;
 
 use crate::error::{Error, Result};
 
 /// Largest input the card signs with a 2048-bit key: k - 11 bytes (PROTOCOL.md §7.1).
 pub const MAX_SIGN_INPUT: usize = 245;
 
-/// Hash algorithms for which the host builds a DigestInfo.
+/// Size of the read buffer of [`HashAlg::hash_reader`].
+pub const HASH_CHUNK: usize = 64 * 1024;
+
+/// Hash algorithms for which the host builds a DigestInfo: the one table of the workspace
+/// (digest, DigestInfo prefix, names and object identifiers); every layer uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HashAlg {
     /// SHA-1 (legacy; still used by some signature formats).
@@ -67,6 +77,69 @@ impl HashAlg {
         }
     }
 
+    /// A fresh incremental hash of this algorithm.
+    pub fn hasher(self) -> Box<dyn DynDigest + Send> {
+        match self {
+            HashAlg::Sha1 => Box::new(Sha1::new()),
+            HashAlg::Sha224 => Box::new(Sha224::new()),
+            HashAlg::Sha256 => Box::new(Sha256::new()),
+            HashAlg::Sha384 => Box::new(Sha384::new()),
+            HashAlg::Sha512 => Box::new(Sha512::new()),
+        }
+    }
+
+    /// Hashes everything `reader` yields, [`HASH_CHUNK`] bytes at a time (never held whole);
+    /// returns the digest and the number of bytes read.
+    pub fn hash_reader(self, reader: &mut dyn Read) -> std::io::Result<(Vec<u8>, u64)> {
+        let mut h = self.hasher();
+        let mut buf = vec![0u8; HASH_CHUNK];
+        let mut total = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            h.update(&buf[..n]);
+            total += n as u64;
+        }
+        Ok((h.finalize().into_vec(), total))
+    }
+
+    /// The digest algorithm's object identifier (RFC 3370 §2.1, RFC 5754 §2).
+    pub fn oid(self) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap(match self {
+            HashAlg::Sha1 => "1.3.14.3.2.26",
+            HashAlg::Sha224 => "2.16.840.1.101.3.4.2.4",
+            HashAlg::Sha256 => "2.16.840.1.101.3.4.2.1",
+            HashAlg::Sha384 => "2.16.840.1.101.3.4.2.2",
+            HashAlg::Sha512 => "2.16.840.1.101.3.4.2.3",
+        })
+    }
+
+    /// The algorithm of a digest object identifier, if supported.
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<HashAlg> {
+        HashAlg::ALL.into_iter().find(|a| a.oid() == *oid)
+    }
+
+    /// The object identifier of RSA PKCS#1 v1.5 with this hash (`shaXWithRSAEncryption`,
+    /// RFC 4055 §5, RFC 3279 §2.2.1).
+    pub fn rsa_pkcs1_oid(self) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap(match self {
+            HashAlg::Sha1 => "1.2.840.113549.1.1.5",
+            HashAlg::Sha224 => "1.2.840.113549.1.1.14",
+            HashAlg::Sha256 => "1.2.840.113549.1.1.11",
+            HashAlg::Sha384 => "1.2.840.113549.1.1.12",
+            HashAlg::Sha512 => "1.2.840.113549.1.1.13",
+        })
+    }
+
+    /// The hash of an RSA PKCS#1 v1.5 signature algorithm identifier, if supported.
+    pub fn from_rsa_pkcs1_oid(oid: &ObjectIdentifier) -> Option<HashAlg> {
+        HashAlg::ALL.into_iter().find(|a| a.rsa_pkcs1_oid() == *oid)
+    }
+
     /// Hashes `data`.
     pub fn hash(self, data: &[u8]) -> Vec<u8> {
         match self {
@@ -99,6 +172,25 @@ impl HashAlg {
             HashAlg::Sha384 => "sha384",
             HashAlg::Sha512 => "sha512",
         }
+    }
+}
+
+impl fmt::Display for HashAlg {
+    /// The lower-case name, as [`HashAlg::name`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for HashAlg {
+    type Err = Error;
+
+    /// As [`HashAlg::from_name`], with a typed error naming the accepted names.
+    fn from_str(s: &str) -> Result<HashAlg> {
+        HashAlg::from_name(s).ok_or_else(|| {
+            let names: Vec<&str> = HashAlg::ALL.iter().map(|a| a.name()).collect();
+            Error::InvalidArgument(format!("unknown hash algorithm \"{s}\" (one of {})", names.join(", ")))
+        })
     }
 }
 
@@ -140,6 +232,28 @@ mod tests {
         }
         assert!(digest_info(HashAlg::Sha256, &[0; 20]).is_err());
         assert_eq!(HashAlg::from_name("SHA-256"), Some(HashAlg::Sha256));
+    }
+
+    #[test]
+    fn names_oids_and_streaming_agree() {
+        for alg in HashAlg::ALL {
+            assert_eq!(alg.to_string().parse::<HashAlg>().unwrap(), alg);
+            assert_eq!(HashAlg::from_oid(&alg.oid()), Some(alg));
+            assert_eq!(HashAlg::from_rsa_pkcs1_oid(&alg.rsa_pkcs1_oid()), Some(alg));
+            assert_eq!(HashAlg::from_oid(&alg.rsa_pkcs1_oid()), None);
+            let data = vec![0x5au8; HASH_CHUNK * 2 + 17];
+            let (d, n) = alg.hash_reader(&mut &data[..]).unwrap();
+            assert_eq!(n, data.len() as u64);
+            assert_eq!(d, alg.hash(&data));
+            assert_eq!(d.len(), alg.digest_len());
+            // The DigestInfo prefix names the same OID as `oid()`: its DER follows `06 len`.
+            let p = alg.digest_info_prefix();
+            assert_eq!(&p[6..6 + p[5] as usize], alg.oid().as_bytes(), "{alg}");
+        }
+        assert!("md5".parse::<HashAlg>().is_err());
+        // SHA-256 of "abc" (FIPS 180-2 appendix B.1), written out.
+        assert_eq!(HashAlg::Sha256.hash(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf]);
+        assert_eq!(HashAlg::from_oid(&ObjectIdentifier::new_unwrap("1.2.840.113549.2.5")), None);
     }
 
     #[test]

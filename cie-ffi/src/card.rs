@@ -10,7 +10,7 @@ use cie_core::{Error, Transport, TransportError};
 use rsa::traits::PublicKeyParts;
 
 use crate::args;
-use crate::status::{cie_status, guard, FfiError, CIE_ERR_INTERNAL};
+use crate::status::{cie_status, guard, FfiError};
 
 /// An open CIE (opaque). Create it with `cie_card_open`, free it with `cie_card_free`.
 /// A handle must not be used from two threads at the same time; different handles are
@@ -54,13 +54,12 @@ impl cie_card {
         Ok(Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) }))
     }
 
-    /// Locks the handle; a handle poisoned by a caught panic is refused.
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, CardState>, FfiError> {
-        self.state.lock().map_err(|_| {
-            FfiError::new(
-                CIE_ERR_INTERNAL,
-                "this handle is unusable after an internal error; free it and open the card again",
-            )
+    /// Locks the handle, recovering it from a panic caught in an earlier call (the mutex
+    /// poisoning policy of DESIGN.md §2, shared with cie-pkcs11).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, CardState> {
+        self.state.lock().unwrap_or_else(|poisoned| {
+            self.state.clear_poison();
+            poisoned.into_inner()
         })
     }
 }
@@ -75,7 +74,7 @@ pub(crate) unsafe fn on_card(
 ) -> Result<(), FfiError> {
     // SAFETY: forwarded contract.
     let card = unsafe { args::non_null(card, "card") }?;
-    let mut state = card.lock()?;
+    let mut state = card.lock();
     f(&mut state)
 }
 
@@ -246,5 +245,35 @@ pub unsafe extern "C" fn cie_card_logout(card: *mut cie_card) -> cie_status {
             c.session.logout();
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cie_sim::{fixtures, image::SodProfile, Profile, SimCard, SimHandle, SimOptions};
+
+    use super::*;
+    use crate::status::CIE_ERR_INTERNAL;
+
+    #[test]
+    fn a_caught_panic_does_not_wedge_the_handle() {
+        let sim = SimCard::new(Profile::Nxp, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default());
+        let card = Box::into_raw(cie_card::from_transport(Box::new(SimHandle::new(sim).connect())).unwrap());
+        // SAFETY: `card` is a live handle until freed below.
+        let panicked = guard(|| unsafe { on_card(card, |_| panic!("a bug while the handle is locked")) });
+        assert_eq!(panicked, CIE_ERR_INTERNAL);
+        // The poisoned lock is recovered (DESIGN.md §2): the handle is usable again.
+        let mut reader = String::new();
+        // SAFETY: as above.
+        let ok = guard(|| unsafe {
+            on_card(card, |c| {
+                reader = c.reader.clone();
+                Ok(())
+            })
+        });
+        assert_eq!(ok, crate::status::CIE_OK);
+        assert!(!reader.is_empty());
+        // SAFETY: freed once.
+        unsafe { cie_card_free(card) };
     }
 }

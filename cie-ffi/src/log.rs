@@ -60,7 +60,8 @@ fn level_of(level: &Level) -> cie_log_level {
 }
 
 fn current() -> Option<Sink> {
-    SINK.read().ok().and_then(|s| *s)
+    // Poisoning recovered, as everywhere (DESIGN.md §2): the sink is a plain value.
+    *SINK.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Formats an event's fields: the message, then ` key=value` for the others.
@@ -157,7 +158,7 @@ pub unsafe extern "C" fn cie_set_log_callback(
             ));
         }
         let sink = callback.filter(|_| max_level > 0).map(|callback| Sink { callback, user, max: max_level });
-        *SINK.write().map_err(|_| FfiError::new(CIE_ERR_GENERIC, "log state poisoned"))? = sink;
+        *SINK.write().unwrap_or_else(|e| e.into_inner()) = sink;
         tracing::callsite::rebuild_interest_cache();
         Ok(())
     })

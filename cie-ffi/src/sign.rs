@@ -115,16 +115,10 @@ pub unsafe extern "C" fn cie_card_sign_digest(
         let alg = hash_alg(hash)?;
         // SAFETY: forwarded contract.
         let digest = unsafe { args::bytes(digest, digest_len, "digest") }?;
-        if digest.len() != alg.digest_len() {
-            return Err(FfiError::bad_argument(format!(
-                "a {} digest is {} bytes, got {}",
-                alg.name(),
-                alg.digest_len(),
-                digest.len()
-            )));
-        }
+        // A digest of the wrong length is refused before the size query (cie-core's check).
+        let digest_info = cie_core::sign::digest_info(alg, digest)?;
         // SAFETY: forwarded contract.
-        unsafe { sign_with(card, signature, signature_len, |s| s.sign_digest(alg, digest)) }
+        unsafe { sign_with(card, signature, signature_len, |s| s.sign_digest_info(&digest_info)) }
     })
 }
 

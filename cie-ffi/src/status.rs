@@ -104,6 +104,8 @@ pub fn code_of(e: &Error) -> cie_status {
         Error::LoginRequired => CIE_ERR_LOGIN_REQUIRED,
         Error::NotCie(_) => CIE_ERR_NOT_CIE,
         Error::InvalidArgument(_) => CIE_ERR_BAD_ARGUMENT,
+        // The session's own state, not the caller's arguments nor the card.
+        Error::NoSecureChannel => CIE_ERR_GENERIC,
         Error::PassiveAuthentication(_) => CIE_ERR_SOD_INVALID,
         Error::Card { .. }
         | Error::SecureMessaging(_)
@@ -224,6 +226,7 @@ mod tests {
             (Error::NotCie("x".into()), CIE_ERR_NOT_CIE),
             (Error::InvalidCredentialFormat(Credential::Pin), CIE_ERR_BAD_PIN_FORMAT),
             (Error::LoginRequired, CIE_ERR_LOGIN_REQUIRED),
+            (Error::NoSecureChannel, CIE_ERR_GENERIC),
             (cie_core::SignatureError::WrongLength { expected: 256, got: 300 }.into(), CIE_ERR_CARD),
             (cie_core::SignatureError::DoesNotVerify.into(), CIE_ERR_CARD),
         ];

@@ -9,7 +9,6 @@ use sha2::digest::DynDigest;
 
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Module};
-use crate::sign::hasher;
 
 /// The digest mechanisms, in `C_GetMechanismList` order.
 pub const MECHANISMS: [CK_MECHANISM_TYPE; 5] = [CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512];
@@ -71,7 +70,7 @@ impl Module {
         if has_parameter {
             return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
         }
-        ops.digest = Some(DigestOp { hasher: hasher(alg), multi_part: false });
+        ops.digest = Some(DigestOp { hasher: alg.hasher(), multi_part: false });
         Ok(())
     }
 

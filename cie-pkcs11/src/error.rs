@@ -57,6 +57,8 @@ impl From<&Error> for Ckr {
             Error::LoginRequired => Ckr(CKR_USER_NOT_LOGGED_IN),
             Error::NotCie(_) => Ckr(CKR_TOKEN_NOT_RECOGNIZED),
             Error::InvalidArgument(_) => Ckr(CKR_ARGUMENTS_BAD),
+            // The session's own state, not the caller's arguments nor the card.
+            Error::NoSecureChannel => Ckr(CKR_FUNCTION_FAILED),
             Error::Card { .. }
             | Error::SecureMessaging(_)
             | Error::Malformed(_)
@@ -175,6 +177,8 @@ mod tests {
             (Error::card("X", StatusWord::FILE_NOT_FOUND), CKR_DEVICE_ERROR),
             (SignatureError::WrongLength { expected: 256, got: 257 }.into(), CKR_DEVICE_ERROR),
             (SignatureError::DoesNotVerify.into(), CKR_DEVICE_ERROR),
+            (Error::NoSecureChannel, CKR_FUNCTION_FAILED),
+            (Error::InvalidArgument("x".into()), CKR_ARGUMENTS_BAD),
         ];
         for (e, rv) in cases {
             assert_eq!(Ckr::from(&e).rv(), rv, "{e}");

@@ -3,7 +3,8 @@
 //!
 //! The C entry points ([`ffi`]) are thin shims over the safe [`Module`], which holds all state
 //! and talks to cards only through `cie_core::session::Session`. Cards come from a pluggable
-//! [`backend::Backend`]: PC/SC in production, [`backend::InProcessBackend`] in tests and benches.
+//! [`backend::Backend`]: PC/SC in production, the in-process backend (`backend::InProcessBackend`,
+//! feature `test-backend`, not in the shipped module) in tests and benches.
 //!
 //! Environment: `CIE_PKCS11_LOG`, `CIE_PKCS11_LOG_FILE` (logging, off by default),
 //! `CIE_PKCS11_CACHE=off` (no certificate cache), `XDG_CACHE_HOME` (cache location).
@@ -27,7 +28,9 @@ pub mod sign;
 pub mod slot;
 pub mod verify;
 
-pub use backend::{Backend, InProcessBackend, PcscBackend, ReaderControl};
+pub use backend::{Backend, PcscBackend};
+#[cfg(any(test, feature = "test-backend"))]
+pub use backend::{InProcessBackend, ReaderControl};
 pub use error::Ckr;
 pub use module::{Config, Module};
 pub use object::AttrAnswer;

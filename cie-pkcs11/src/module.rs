@@ -25,10 +25,13 @@ use crate::error::{is_removal, Ckr, Result};
 use crate::object::ObjectSet;
 use crate::session::SessionObj;
 
-/// Locks a mutex, recovering from poisoning (every entry point catches panics, so a panic in
-/// one call must not wedge the module).
+/// Locks a mutex, recovering from poisoning (the policy of DESIGN.md §2, shared with cie-ffi):
+/// every entry point catches panics, so a panic in one call must not wedge the module.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(|poisoned| {
+        m.clear_poison();
+        poisoned.into_inner()
+    })
 }
 
 /// Settings read at `C_Initialize`.

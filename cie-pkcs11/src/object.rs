@@ -159,7 +159,7 @@ impl ObjectSet {
         let bits = key.n().bits();
         let modulus_len = bits.div_ceil(8);
         let id = Sha1::digest(&modulus).to_vec();
-        let label = label_of(&cert).into_bytes();
+        let label = label_of(der)?.into_bytes();
         let date = |t: &x509_cert::time::Time| {
             let d = t.to_date_time();
             format!("{:04}{:02}{:02}", d.year(), d.month(), d.day()).into_bytes()
@@ -472,20 +472,14 @@ impl Module {
     }
 }
 
-/// A readable label: "<given name> <surname> (CIE)" from the subject, or its common name.
-fn label_of(cert: &Certificate) -> String {
-    const CN: &str = "2.5.4.3";
-    const SURNAME: &str = "2.5.4.4";
-    const GIVEN_NAME: &str = "2.5.4.42";
-    let found = |oid: &str| -> Option<String> {
-        cert.tbs_certificate.subject.0.iter().flat_map(|rdn| rdn.0.iter()).find_map(|atv| {
-            (atv.oid.to_string() == oid).then(|| String::from_utf8_lossy(atv.value.value()).trim().to_owned())
-        })
-    };
-    match (found(GIVEN_NAME), found(SURNAME)) {
-        (Some(g), Some(s)) if !g.is_empty() && !s.is_empty() => format!("{g} {s} (CIE)"),
-        _ => found(CN).filter(|c| !c.is_empty()).unwrap_or_else(|| "CIE".into()),
-    }
+/// A readable label: "<given name> <surname> (CIE)" from the subject, or its common name
+/// (`cie_core::certificate::holder`).
+fn label_of(der: &[u8]) -> Result<String, String> {
+    let h = cie_core::certificate::holder(der).map_err(|e| e.to_string())?;
+    Ok(match (h.given_name, h.surname) {
+        (Some(g), Some(s)) => format!("{g} {s} (CIE)"),
+        _ => h.common_name.unwrap_or_else(|| "CIE".into()),
+    })
 }
 
 #[cfg(test)]

@@ -56,18 +56,6 @@ pub(crate) fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
     }
 }
 
-/// A fresh host-side hasher for `alg`.
-pub(crate) fn hasher(alg: HashAlg) -> Box<dyn DynDigest + Send> {
-    use sha2::Digest;
-    match alg {
-        HashAlg::Sha1 => Box::new(sha1::Sha1::new()),
-        HashAlg::Sha224 => Box::new(sha2::Sha224::new()),
-        HashAlg::Sha256 => Box::new(sha2::Sha256::new()),
-        HashAlg::Sha384 => Box::new(sha2::Sha384::new()),
-        HashAlg::Sha512 => Box::new(sha2::Sha512::new()),
-    }
-}
-
 /// An active signature operation of a session.
 pub(crate) struct SignOp {
     /// `None`: CKM_RSA_PKCS.
@@ -132,7 +120,7 @@ impl Module {
             return Err(Ckr(CKR_KEY_HANDLE_INVALID));
         }
         ops.sign = Some(SignOp {
-            hash: hash_of(mechanism).map(|alg| (alg, hasher(alg))),
+            hash: hash_of(mechanism).map(|alg| (alg, alg.hasher())),
             data: Zeroizing::new(Vec::new()),
             multi_part: false,
             sig_len: objects.modulus_len,

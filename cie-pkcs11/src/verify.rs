@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Module};
-use crate::sign::{hash_of, hasher, MECHANISMS};
+use crate::sign::{hash_of, MECHANISMS};
 
 /// An active verification of a session.
 pub(crate) struct VerifyOp {
@@ -71,7 +71,7 @@ impl Module {
             return Err(Ckr(CKR_KEY_HANDLE_INVALID));
         }
         ops.verify = Some(VerifyOp {
-            hash: hash_of(mechanism).map(|alg| (alg, hasher(alg))),
+            hash: hash_of(mechanism).map(|alg| (alg, alg.hasher())),
             data: Zeroizing::new(Vec::new()),
             multi_part: false,
             key: objects.key.clone(),

@@ -101,21 +101,9 @@ pub enum Chain {
     Untrusted(String),
 }
 
-/// The hash of an RSA PKCS#1 v1.5 certificate signature algorithm (RFC 4055 §5, RFC 3279).
-fn rsa_signature_hash(oid: &ObjectIdentifier) -> Option<HashAlg> {
-    match oid.to_string().as_str() {
-        "1.2.840.113549.1.1.5" => Some(HashAlg::Sha1),
-        "1.2.840.113549.1.1.14" => Some(HashAlg::Sha224),
-        "1.2.840.113549.1.1.11" => Some(HashAlg::Sha256),
-        "1.2.840.113549.1.1.12" => Some(HashAlg::Sha384),
-        "1.2.840.113549.1.1.13" => Some(HashAlg::Sha512),
-        _ => None,
-    }
-}
-
 /// Whether `issuer`'s key verifies `cert`'s signature.
 fn signed_by(cert: &Cert, issuer: &Cert) -> std::result::Result<(), String> {
-    let alg = rsa_signature_hash(&cert.cert.signature_algorithm.oid)
+    let alg = HashAlg::from_rsa_pkcs1_oid(&cert.cert.signature_algorithm.oid)
         .ok_or_else(|| format!("signature algorithm {} not supported", cert.cert.signature_algorithm.oid))?;
     let tbs = cert.cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
     let sig = cert.cert.signature.as_bytes().ok_or("signature is not a whole number of bytes")?;

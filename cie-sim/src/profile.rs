@@ -91,7 +91,8 @@ impl Profile {
         Profile::Bit4idB9547,
     ];
 
-    /// The name string of the official middleware (§1.1), e.g. `"NXP"`, `"Bit4id_B9547"`.
+    /// The generation's name (§1.1), e.g. `"NXP"`, `"Bit4id_B9547"`: the same spelling as the
+    /// host library's `Generation::name` (its `tests/generations.rs` checks it).
     pub fn name(self) -> &'static str {
         match self {
             Profile::Nxp => "NXP",
@@ -102,8 +103,8 @@ impl Profile {
             Profile::Stm3 => "STM3",
             Profile::Actalis => "Actalis",
             Profile::Actalis2023 => "Actalis2023",
-            Profile::Bit4id => "Bit4Id",
-            Profile::Bit4id2023 => "Bit4Id2023",
+            Profile::Bit4id => "Bit4id",
+            Profile::Bit4id2023 => "Bit4id2023",
             Profile::Bit4idB9547 => "Bit4id_B9547",
         }
     }

@@ -7,6 +7,8 @@
 //!   [`LEN_REMOVED`] and [`LEN_FAILURE`] carry no bytes and stand for a transport failure
 //!   instead of an answer, so that recovery paths are reached too.
 
+pub mod session_script;
+
 use std::sync::OnceLock;
 
 use cie_core::apdu::Command;

@@ -6,22 +6,11 @@ use std::path::Path;
 
 use cie_core::sign::HashAlg;
 use cie_core::Error;
-use sha2::digest::DynDigest;
 
 use super::{file_error, Ctx};
 use crate::failure::Failure;
 use crate::holder;
 use crate::output::Json;
-
-fn hasher(alg: HashAlg) -> Box<dyn DynDigest> {
-    match alg {
-        HashAlg::Sha1 => Box::new(sha1::Sha1::default()),
-        HashAlg::Sha224 => Box::new(sha2::Sha224::default()),
-        HashAlg::Sha256 => Box::new(sha2::Sha256::default()),
-        HashAlg::Sha384 => Box::new(sha2::Sha384::default()),
-        HashAlg::Sha512 => Box::new(sha2::Sha512::default()),
-    }
-}
 
 /// Hashes a file (or standard input for `-`) without loading it whole.
 fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
@@ -30,18 +19,7 @@ fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
     } else {
         Box::new(std::fs::File::open(path).map_err(|e| file_error(path, e))?)
     };
-    let mut h = hasher(alg);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = reader.read(&mut buf).map_err(|e| file_error(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((h.finalize().into_vec(), total))
+    alg.hash_reader(&mut reader).map_err(|e| file_error(path, e))
 }
 
 /// Signs `input` into `output`.

@@ -23,6 +23,11 @@ use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 
 use crate::{cargo, run, step, workspace_root, Result};
 
+/// The `host_session` target's script, the same file (the fuzz crate is outside the workspace
+/// and links libFuzzer, so it is included by path rather than depended on).
+#[path = "../../fuzz/src/session_script.rs"]
+mod session_script;
+
 /// Every fuzz target, in the order `cargo xtask fuzz` runs them.
 pub const TARGETS: &[&str] = &["sm_unwrap", "apdu_tlv", "sod", "host_session", "sim_card", "pkcs11_args"];
 
@@ -282,7 +287,7 @@ fn record_link(profile: Profile, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
     answers(&log)
 }
 
-/// A whole session as the `host_session` target runs it (`ops` as there).
+/// A whole session as the `host_session` target runs it: the same script (`ops` as there).
 fn record_session(profile: Profile, ops: u8, pin: &str) -> Option<(Vec<u8>, Exchanges)> {
     let handle = SimHandle::new(card(profile));
     let log = Log::default();
@@ -290,30 +295,8 @@ fn record_session(profile: Profile, ops: u8, pin: &str) -> Option<(Vec<u8>, Exch
     let atr = handle.with_card(|c| c.atr().to_vec());
     let mut s = Session::open(transport).ok()?;
     let pin = Pin::new(pin).ok()?;
-    let new_pin = Pin::new("87654321").ok()?;
     let puk = Puk::new(fixtures::TEST_PUK).ok()?;
-    if ops & 1 != 0 {
-        let _ = s.card_binding_signature();
-    }
-    if ops & 2 != 0 {
-        let _ = s.verify_sod(None);
-    }
-    let _ = s.verify_pin(&pin);
-    if ops & 4 != 0 {
-        let _ = s.pin_status();
-    }
-    let _ = s.certificate();
-    if ops & 8 != 0 {
-        let _ = s.serial();
-    }
-    let _ = s.sign(HashAlg::Sha256, b"fuzz");
-    let _ = s.sign_digest(HashAlg::Sha1, &[0x5A; 20]);
-    if ops & 16 != 0 {
-        let _ = s.change_pin(&pin, &new_pin);
-    }
-    if ops & 32 != 0 {
-        let _ = s.unblock_pin(&puk, &new_pin);
-    }
+    session_script::run(&mut s, ops, &pin, &puk);
     let mut seed = vec![ops];
     push_chunk(&mut seed, &atr);
     seed.extend_from_slice(&answers(&log));
