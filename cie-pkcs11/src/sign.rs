@@ -100,15 +100,7 @@ impl Module {
         if has_parameter {
             return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
         }
-        let user = inst.login_state(&s) == Login::User;
-        let objects = {
-            let st = lock(&s.slot.state);
-            if st.epoch == s.epoch {
-                st.objects.clone()
-            } else {
-                None
-            }
-        };
+        let (objects, user) = Module::objects_of(&inst, &s);
         let objects = objects.ok_or(Ckr(if user { CKR_KEY_HANDLE_INVALID } else { CKR_USER_NOT_LOGGED_IN }))?;
         if key == objects.private_key.handle {
             if !user {
