@@ -145,6 +145,42 @@ fn info_and_card_errors_in_both_languages() {
 }
 
 #[test]
+fn document_verification_in_both_languages() {
+    let card = Card::start("i18n-verify");
+    let (input, p7m) = (readme(), card.path("readme.p7m"));
+    let (input, p7m) = (input.to_str().unwrap(), p7m.to_str().unwrap());
+    let r = card.cie_in(ITALIAN, &["sign", "--pin-stdin", "--format", "cades", "-i", input, "-o", p7m], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("firmato da MARIO ROSSI"), "{r:?}");
+
+    let en = card.cie_in(ENGLISH, &["verify", p7m], "");
+    let it = card.cie_in(ITALIAN, &["verify", p7m], "");
+    assert_eq!((en.code, it.code), (Some(0), Some(0)), "{en:?}\n{it:?}");
+    assert!(en.stdout.contains("signature 1: VALID") && en.stdout.contains("result: all 1 signature valid"), "{en:?}");
+    assert!(it.stdout.contains("firma 1: VALIDA") && it.stdout.contains("codice fiscale:  RSSMRA80A01H501U"), "{it:?}");
+    assert!(it.stdout.contains("catena:          NON VERIFICATA"), "{it:?}");
+    assert!(it.stdout.contains("esito: l'unica firma è valida"), "{it:?}");
+    let en = card.cie_in(ENGLISH, &["--json", "verify", p7m], "");
+    let it = card.cie_in(ITALIAN, &["--json", "verify", p7m], "");
+    assert_eq!((en.code, it.code), (Some(0), Some(0)));
+    assert!(en.stdout.contains("\"valid\":true"), "{en:?}");
+    assert_eq!(it.stdout, en.stdout);
+
+    // Not a signature at all: the library's detail stays as it is, the frame is Italian.
+    let en = card.cie_in(ENGLISH, &["verify", input], "");
+    let it = card.cie_in(ITALIAN, &["verify", input], "");
+    assert_eq!(en.code, Some(1), "{en:?}");
+    assert_eq!(it.code, en.code, "{it:?}");
+    assert!(en.stderr.contains("hint: check that the file is a PDF or a CAdES"), "{en:?}");
+    assert!(it.stderr.contains("errore: impossibile elaborare il documento: "), "{it:?}");
+    assert!(it.stderr.contains("suggerimento: controlla che il file sia un PDF o una firma CAdES"), "{it:?}");
+    let en = card.cie_in(ENGLISH, &["--json", "verify", input], "");
+    let it = card.cie_in(ITALIAN, &["--json", "verify", input], "");
+    assert_eq!((en.code, it.code), (Some(1), Some(1)));
+    assert_eq!(it.stdout, en.stdout);
+}
+
+#[test]
 fn usage_errors_in_both_languages() {
     let card = Card::start("i18n-usage");
     // A PIN on the command line: refused by the parser (clap's own frame stays English).

@@ -65,9 +65,11 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         return Ok(());
     }
     println!("{}", tr!(SodValid, algorithm = algorithm, version = report.lds_version));
-    for g in &report.checked {
-        let name = format!("{:<30}", group_name(*g).to_string());
-        println!("{}", tr!(SodGroup, group = format!("{g:02X}"), name = name));
+    // The names in a column as wide as the longest one (at least 30 characters).
+    let names: Vec<String> = report.checked.iter().map(|g| group_name(*g).to_string()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(30);
+    for (g, name) in report.checked.iter().zip(names) {
+        println!("{}", tr!(SodGroup, group = format!("{g:02X}"), name = format!("{name:<width$}")));
     }
     if report.csca_verified {
         println!("{}", tr!(SodCscaVerified));

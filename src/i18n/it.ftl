@@ -73,7 +73,7 @@ documents-need-files = i documenti firmati si leggono e si scrivono su file: ind
 cosign-needs-cades = --cosign aggiunge una firma a un .p7m: usalo con --format cades
 extract-needs-output = extract richiede -o OUT (il nome del file non termina con .p7m)
 no-help-on = nessun aiuto su "{ $topic }": prova cie help o cie help pin
-document-error = { $detail }
+document-error = impossibile elaborare il documento: { $detail }
 
 ## Richiesta di PIN e PUK
 
