@@ -189,7 +189,7 @@ fn usage_errors_in_both_languages() {
     assert_eq!(en.code, Some(2), "{en:?}");
     assert_eq!(it.code, en.code, "{it:?}");
     assert!(en.stderr.contains("--pin: PIN and PUK are never taken from the command line"), "{en:?}");
-    assert!(it.stderr.contains("--pin: PIN e PUK non si danno mai sulla riga di comando"), "{it:?}");
+    assert!(it.stderr.contains("--pin: PIN e PUK non vanno mai scritti sulla riga di comando"), "{it:?}");
     assert!(!it.stderr.contains("12345678") && !en.stderr.contains("12345678"));
 
     // A PIN of the wrong form: refused before the card sees it.

@@ -15,7 +15,7 @@ wrong-credential-tries = { $credential } errato: { $tries ->
 }
 credential-blocked = { $credential } bloccato
 credential-format = il { $credential } deve avere esattamente 8 cifre
-login-required = serve prima verificare il PIN
+login-required = è necessario verificare prima il PIN
 no-card = carta non trovata: nessuna carta nel lettore
 no-reader = nessun lettore di smart card trovato
 reader-unavailable = lettore non disponibile: { $detail }
@@ -66,7 +66,7 @@ der-to-terminal = il formato DER è binario: scrivilo in un file con -o FILE
 signature-to-terminal = la firma è binaria: scrivila in un file con -o SIG
 json-signature-stdout = --json stampa un resoconto sullo standard output: scrivi la firma con -o SIG
 new-pins-differ = i due nuovi PIN non coincidono; non è stato cambiato nulla
-secret-on-command-line = { $option }: PIN e PUK non si danno mai sulla riga di comando (altri utenti potrebbero vederli); digitali quando vengono chiesti o usa --pin-stdin
+secret-on-command-line = { $option }: PIN e PUK non vanno mai scritti sulla riga di comando (altri utenti potrebbero vederli): digitali quando vengono chiesti o usa --pin-stdin
 sign-needs-output = sign richiede -o SIG, il file in cui scrivere la firma
 stdin-twice = -i - e --pin-stdin vogliono entrambi lo standard input: passa i dati in un file
 documents-need-files = i documenti firmati si leggono e si scrivono su file: indica -i FILE e -o OUT
