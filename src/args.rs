@@ -18,7 +18,10 @@ const AFTER_HELP: &str = "The PIN and PUK are never accepted on the command line
 
 exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
 
-CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.";
+CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.
+
+Messages are in Italian when the locale is (LC_ALL, LC_MESSAGES or LANG = it_*), in English
+otherwise; --json output, exit codes and this help are the same in every language.";
 
 /// `cie help pin`.
 pub const PIN_HELP: &str = concat!(
@@ -380,13 +383,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
     for a in args.iter().take_while(|a| *a != "--") {
         let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n);
         if SECRET_OPTIONS.contains(&name) {
-            return Err(usage_error(
-                "",
-                format!(
-                    "{name}: PIN and PUK are never taken from the command line (other users could see them); \
-                 type them at the prompt or use --pin-stdin"
-                ),
-            ));
+            return Err(usage_error("", tr!(SecretOnCommandLine, option = name)));
         }
     }
     // `cie manpage` (for `cargo xtask man`) is known to the parser only, not to the help, the
@@ -412,21 +409,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
         Cmd::Sign { format, hash, cosign, input, output } => {
             let output = output
                 .or_else(|| format.default_output(&input))
-                .ok_or_else(|| usage_error("sign", "sign needs -o SIG, where to write the signature"))?;
+                .ok_or_else(|| usage_error("sign", tr!(SignNeedsOutput)))?;
             if input == "-" && pin_source == PinSource::Stdin {
-                return Err(usage_error(
-                    "sign",
-                    "-i - and --pin-stdin both want standard input: give the data as a file",
-                ));
+                return Err(usage_error("sign", tr!(StdinTwice)));
             }
             if format != SignFormat::Raw && (input == "-" || output == "-") {
-                return Err(usage_error(
-                    "sign",
-                    "signed documents are read from and written to files: give -i FILE and -o OUT",
-                ));
+                return Err(usage_error("sign", tr!(DocumentsNeedFiles)));
             }
             if cosign && format != SignFormat::Cades {
-                return Err(usage_error("sign", "--cosign adds a signature to a .p7m: use it with --format cades"));
+                return Err(usage_error("sign", tr!(CosignNeedsCades)));
             }
             Command::Sign { format, hash, input: input.into(), output: output.into(), cosign }
         }
@@ -436,9 +427,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
                 Some(o) => o,
                 None => match file.strip_suffix(".p7m").or_else(|| file.strip_suffix(".P7M")) {
                     Some(stem) if !stem.is_empty() => stem.to_owned(),
-                    _ => {
-                        return Err(usage_error("extract", "extract needs -o OUT (the file name does not end in .p7m)"))
-                    }
+                    _ => return Err(usage_error("extract", tr!(ExtractNeedsOutput))),
                 },
             };
             Command::Extract { file: file.into(), output: output.into() }
@@ -459,7 +448,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
         Cmd::Help { topic: Some(t) } => match t.as_str() {
             "pin" | "puk" => Command::HelpPin,
             c if command().get_subcommands().any(|s| s.get_name() == c) => Command::HelpOn(c.to_owned()),
-            c => return Err(usage_error("", format!("no help on {c:?}: try cie help or cie help pin"))),
+            c => return Err(usage_error("", tr!(NoHelpOn, topic = c))),
         },
     };
     Ok(Invocation { globals, command })

@@ -5,17 +5,19 @@ use cie_core::session::Session;
 use cie_core::transport::Counting;
 use cie_core::{Error, TransportError};
 
+use crate::failure::Failure;
+
 /// A session through PC/SC, counting APDUs.
 pub type CardSession = Session<Counting<PcscTransport>>;
 
 /// Opens a session with the CIE in `reader`, or in the first reader that holds one.
-pub fn open(reader: Option<&str>) -> Result<CardSession, Error> {
+pub fn open(reader: Option<&str>) -> Result<CardSession, Failure> {
     if let Some(name) = reader {
-        return Session::open(Counting::new(PcscTransport::connect(name)?));
+        return Ok(Session::open(Counting::new(PcscTransport::connect(name)?))?);
     }
     let readers = PcscTransport::list_readers()?;
     if readers.is_empty() {
-        return Err(TransportError::ReaderUnavailable("no smart-card reader found".into()).into());
+        return Err(Failure::NoReader);
     }
     let mut last = None;
     for name in &readers {
@@ -27,8 +29,8 @@ pub fn open(reader: Option<&str>) -> Result<CardSession, Error> {
             }
         }
     }
-    Err(match last {
+    Err(Failure::Card(match last {
         Some(Error::Transport(TransportError::NoCard)) | None => TransportError::NoCard.into(),
         Some(e) => e,
-    })
+    }))
 }

@@ -9,6 +9,7 @@ use cie_core::{Credential, Error, Transport};
 use rand_core::{OsRng, RngCore};
 
 use crate::card::{self, CardSession};
+use crate::failure::Failure;
 use crate::holder;
 use crate::pin_input::{read_secret, PinSource};
 
@@ -34,7 +35,7 @@ impl Steps {
 }
 
 /// Runs the demo against the card in `reader` (or the first CIE found).
-pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
+pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Failure> {
     println!("cie demo: citizen authentication with the CIE");
     let start = Instant::now();
     let mut s = card::open(reader)?;
@@ -47,13 +48,13 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
 
     let tries = s.pin_status()?;
     let tries = match tries {
-        PinStatus::Blocked => return Err(Error::Blocked(Credential::Pin)),
+        PinStatus::Blocked => return Err(Error::Blocked(Credential::Pin).into()),
         PinStatus::TriesLeft(n) => format!("PIN: {}", cie_core::error::tries_text(n)),
         PinStatus::Verified => "PIN already verified".into(),
     };
     steps.done(&s, "open the secure channel", &format!("DH + device authentication; {tries}"));
 
-    let pin = read_secret::<Pin>(pin_source, &crate::pin_input::prompt(Credential::Pin, "CIE PIN (8 digits): "))?;
+    let pin = read_secret::<Pin>(pin_source, &crate::pin_input::prompt(Credential::Pin, tr!(PromptPin)))?;
     steps.last = Instant::now();
     s.verify_pin(&pin)?;
     drop(pin);
@@ -84,7 +85,7 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Error> {
         "  total: {total:.1} ms, {} APDU exchanges, {} bytes sent, {} bytes received",
         apdus.exchanges, apdus.bytes_sent, apdus.bytes_received
     );
-    println!("cardholder: {}", holder.name);
+    println!("cardholder: {}", holder.name());
     println!("subject: {}", holder.subject);
     println!("demo ok");
     Ok(())

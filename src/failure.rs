@@ -2,28 +2,33 @@
 
 use cie_core::{Credential, Error, TransportError};
 
-/// A failed command.
+use crate::i18n::Text;
+
+/// A failed command. Its message and advice are catalogue texts ([`Text`]): shown in the
+/// user's language, and in English in `--json` output.
 #[derive(Debug)]
 pub enum Failure {
     /// From the card or the protocol library.
     Card(Error),
+    /// No smart-card reader at all (exit 5).
+    NoReader,
     /// A mistake on the command line or in what was typed (exit 2).
-    Usage(String),
+    Usage(Text),
     /// A file could not be read or written (exit 1).
-    File(String),
+    File(Text),
     /// A document or signature could not be read or made (exit 1).
-    Document(String),
+    Document(Text),
     /// Verification found a signature that is not valid (exit 1); the report was printed.
-    Invalid(String),
+    Invalid(Text),
     /// The user declined to go on (exit 1); nothing was sent to the card.
-    Cancelled(String),
+    Cancelled(Text),
 }
 
 impl From<cie_sign::Error> for Failure {
     fn from(e: cie_sign::Error) -> Failure {
         match e {
             cie_sign::Error::Card(e) => Failure::Card(e),
-            other => Failure::Document(other.to_string()),
+            other => Failure::Document(tr!(DocumentError, detail = other.to_string())),
         }
     }
 }
@@ -40,16 +45,18 @@ impl From<TransportError> for Failure {
     }
 }
 
+/// The message in the user's language.
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Card(e) => write!(f, "{e}"),
-            Failure::Usage(m)
-            | Failure::File(m)
-            | Failure::Document(m)
-            | Failure::Invalid(m)
-            | Failure::Cancelled(m) => f.write_str(m),
-        }
+        self.message().fmt(f)
+    }
+}
+
+/// "PIN" or "PUK": the same word in both languages.
+fn credential(c: Credential) -> &'static str {
+    match c {
+        Credential::Pin => "PIN",
+        Credential::Puk => "PUK",
     }
 }
 
@@ -59,6 +66,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
+            Failure::NoReader => 5,
             Failure::File(_) | Failure::Document(_) | Failure::Invalid(_) | Failure::Cancelled(_) => 1,
             Failure::Card(e) => match e {
                 Error::WrongCredential { .. } => 3,
@@ -75,62 +83,79 @@ impl Failure {
         }
     }
 
-    /// What to do next.
-    pub fn advice(&self) -> &'static str {
-        let Failure::Card(e) = self else {
-            return match self {
-                Failure::Usage(_) => "see cie --help",
-                Failure::Document(_) => "check that the file is a PDF or a CAdES .p7m/.p7s signature",
-                Failure::Invalid(_) => "do not rely on this document: it was altered or not signed as it claims",
-                Failure::Cancelled(_) => "run the command again when you are sure of the PIN (cie help pin)",
-                _ => "check the file name and permissions",
-            };
+    /// What went wrong. The English texts are those of cie-core's errors; the details the card
+    /// or the libraries give (status words, parser messages) stay as they are.
+    pub fn message(&self) -> Text {
+        let e = match self {
+            Failure::NoReader => return tr!(NoReader),
+            Failure::Usage(t)
+            | Failure::File(t)
+            | Failure::Document(t)
+            | Failure::Invalid(t)
+            | Failure::Cancelled(t) => return t.clone(),
+            Failure::Card(e) => e,
         };
         match e {
-            Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) } => {
-                concat!("check the PIN (8 digits: ", crate::secret_origin!(), "); one more wrong try blocks it")
+            Error::WrongCredential { credential: c, tries_left: Some(n) } => {
+                tr!(WrongCredentialTries, credential = credential(*c), tries = *n)
             }
-            Error::WrongCredential { credential: Credential::Pin, .. } => {
-                concat!("check the PIN (8 digits: ", crate::secret_origin!(), ") and try again")
+            Error::WrongCredential { credential: c, tries_left: None } => {
+                tr!(WrongCredential, credential = credential(*c))
             }
-            Error::WrongCredential { credential: Credential::Puk, .. } => {
-                concat!("check the PUK (8 digits: ", crate::secret_origin!(), ") and try again")
-            }
-            Error::Blocked(Credential::Pin) => "unblock the PIN with the PUK: cie pin unblock",
-            Error::Blocked(Credential::Puk) => {
-                "the PUK is blocked too: the card can no longer be unblocked; ask the issuing municipality for a new one"
-            }
-            Error::InvalidCredentialFormat(_) => {
-                concat!("PIN and PUK have 8 digits each: ", crate::secret_origin!(), " (cie help pin)")
-            }
-            Error::LoginRequired => "this needs the PIN",
-            Error::Transport(TransportError::NoCard) => "put the card on the reader and try again",
-            Error::Transport(TransportError::ReaderUnavailable(_)) => {
-                "connect a reader and check that the PC/SC service (pcscd) is running; cie readers lists them"
-            }
-            Error::Transport(TransportError::ServiceUnavailable(_)) => {
-                "start the smart-card service: sudo systemctl start pcscd (Debian/Ubuntu package pcscd)"
-            }
-            Error::Transport(TransportError::CardRemoved) => "the card was removed: put it back and try again",
-            Error::Transport(TransportError::CardReset) => {
-                "another application reset the card during the operation: try again"
-            }
-            Error::Transport(TransportError::Busy) => "another application holds the card: close it and try again",
-            Error::NotCie(_) => "the card in the reader is not a CIE 3.0; use --reader to pick another reader",
-            Error::PassiveAuthentication(_) => {
-                "the card's data is not vouched for by its EF.SOD (or not by this CSCA): do not trust this card"
-            }
-            Error::Transport(_) => {
-                "check that the reader is connected and the card lies still on it, then try again"
-            }
+            Error::Blocked(c) => tr!(CredentialBlocked, credential = credential(*c)),
+            Error::InvalidCredentialFormat(c) => tr!(CredentialFormat, credential = credential(*c)),
+            Error::LoginRequired => tr!(LoginRequired),
+            Error::Transport(TransportError::NoCard) => tr!(NoCard),
+            Error::Transport(TransportError::ReaderUnavailable(d)) => tr!(ReaderUnavailable, detail = d),
+            Error::Transport(TransportError::ServiceUnavailable(d)) => tr!(ServiceUnavailable, detail = d),
+            Error::Transport(TransportError::CardRemoved) => tr!(CardRemoved),
+            Error::Transport(TransportError::CardReset) => tr!(CardReset),
+            Error::Transport(TransportError::Busy) => tr!(CardBusy),
+            Error::Transport(TransportError::Other(d)) => tr!(TransportFailure, detail = d),
+            Error::NotCie(d) => tr!(NotCie, detail = d),
+            Error::PassiveAuthentication(d) => tr!(PassiveAuthentication, detail = d),
             Error::Card { .. }
             | Error::SecureMessaging(_)
             | Error::Malformed(_)
-            | Error::DeviceAuthentication(_) => {
-                "take the card off the reader, put it back and try again; if this keeps happening \
-                 with a working reader, the card may be damaged: ask your comune"
+            | Error::DeviceAuthentication(_)
+            | Error::CardSignature(_) => tr!(CardAnswer, detail = e.to_string()),
+            _ => tr!(OtherFailure, detail = e.to_string()),
+        }
+    }
+
+    /// What to do next.
+    pub fn advice(&self) -> Text {
+        let Failure::Card(e) = self else {
+            return match self {
+                Failure::Usage(_) => tr!(AdviceUsage),
+                Failure::NoReader => tr!(AdviceNoReader),
+                Failure::Document(_) => tr!(AdviceDocument),
+                Failure::Invalid(_) => tr!(AdviceInvalid),
+                Failure::Cancelled(_) => tr!(AdviceCancelled),
+                _ => tr!(AdviceFile),
+            };
+        };
+        match e {
+            Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) } => tr!(AdvicePinLastTry),
+            Error::WrongCredential { credential: Credential::Pin, .. } => tr!(AdvicePin),
+            Error::WrongCredential { credential: Credential::Puk, .. } => tr!(AdvicePuk),
+            Error::Blocked(Credential::Pin) => tr!(AdvicePinBlocked),
+            Error::Blocked(Credential::Puk) => tr!(AdvicePukBlocked),
+            Error::InvalidCredentialFormat(_) => tr!(AdviceFormat),
+            Error::LoginRequired => tr!(AdviceLogin),
+            Error::Transport(TransportError::NoCard) => tr!(AdviceNoCard),
+            Error::Transport(TransportError::ReaderUnavailable(_)) => tr!(AdviceNoReader),
+            Error::Transport(TransportError::ServiceUnavailable(_)) => tr!(AdviceService),
+            Error::Transport(TransportError::CardRemoved) => tr!(AdviceRemoved),
+            Error::Transport(TransportError::CardReset) => tr!(AdviceReset),
+            Error::Transport(TransportError::Busy) => tr!(AdviceBusy),
+            Error::NotCie(_) => tr!(AdviceNotCie),
+            Error::PassiveAuthentication(_) => tr!(AdvicePassive),
+            Error::Transport(_) => tr!(AdviceTransport),
+            Error::Card { .. } | Error::SecureMessaging(_) | Error::Malformed(_) | Error::DeviceAuthentication(_) => {
+                tr!(AdviceCard)
             }
-            _ => "try again; if this keeps happening, report it with the output of cie info",
+            _ => tr!(AdviceOther),
         }
     }
 }
@@ -138,6 +163,7 @@ impl Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn exit_codes() {
@@ -146,12 +172,53 @@ mod tests {
         assert_eq!(Failure::from(Error::Blocked(Credential::Pin)).exit_code(), 4);
         assert_eq!(Failure::from(TransportError::NoCard).exit_code(), 5);
         assert_eq!(Failure::from(TransportError::ReaderUnavailable("x".into())).exit_code(), 5);
-        assert_eq!(Failure::Usage("x".into()).exit_code(), 2);
-        assert_eq!(Failure::File("x".into()).exit_code(), 1);
+        assert_eq!(Failure::NoReader.exit_code(), 5);
+        assert_eq!(Failure::Usage(tr!(SameOutput)).exit_code(), 2);
+        assert_eq!(Failure::File(tr!(AdviceFile)).exit_code(), 1);
         assert_eq!(Failure::from(Error::NotCie("x".into())).exit_code(), 1);
         // A session state error: not a usage error (2), and reported as a bug to report.
         assert_eq!(Failure::from(Error::NoSecureChannel).exit_code(), 1);
-        assert!(Failure::from(Error::NoSecureChannel).advice().contains("report it"));
-        assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().contains("cie pin unblock"));
+        assert!(Failure::from(Error::NoSecureChannel).advice().english().contains("report it"));
+        assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().english().contains("cie pin unblock"));
+    }
+
+    /// The English messages are cie-core's own texts, so scripts and tests that read them see
+    /// the same words as before the catalogue.
+    #[test]
+    fn english_messages_are_the_library_texts() {
+        let errors = [
+            Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) },
+            Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) },
+            Error::WrongCredential { credential: Credential::Puk, tries_left: None },
+            Error::Blocked(Credential::Pin),
+            Error::InvalidCredentialFormat(Credential::Puk),
+            Error::LoginRequired,
+            TransportError::NoCard.into(),
+            TransportError::ReaderUnavailable("r: gone".into()).into(),
+            TransportError::ServiceUnavailable("pcscd down".into()).into(),
+            TransportError::CardRemoved.into(),
+            TransportError::CardReset.into(),
+            TransportError::Busy.into(),
+            TransportError::Other("x".into()).into(),
+            Error::NotCie("x".into()),
+            Error::PassiveAuthentication("x".into()),
+            Error::malformed("x"),
+            Error::NoSecureChannel,
+        ];
+        for e in errors {
+            let text = e.to_string();
+            assert_eq!(Failure::from(e).message().english(), text);
+        }
+    }
+
+    #[test]
+    fn italian_messages() {
+        let it = |e: Error| Failure::from(e).message().render(Lang::It);
+        assert_eq!(
+            it(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) }),
+            "PIN errato: restano 2 tentativi"
+        );
+        assert_eq!(it(Error::Blocked(Credential::Puk)), "PUK bloccato");
+        assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().render(Lang::It).contains("cie pin unblock"));
     }
 }

@@ -1,5 +1,8 @@
 //! `cie`: the command-line tool for the Italian electronic identity card (CIE 3.0).
 
+#[macro_use]
+mod i18n;
+
 mod args;
 mod browser;
 mod card;
@@ -43,7 +46,7 @@ fn default_sigpipe() {
 
 /// A failed write of help text to standard output.
 fn stdout_failure(e: std::io::Error) -> Failure {
-    Failure::File(format!("standard output: {e}"))
+    cmd::file_error(std::path::Path::new("standard output"), e)
 }
 
 fn main() -> ExitCode {
@@ -63,9 +66,7 @@ fn main() -> ExitCode {
             args::print_completions(shell);
             Ok(())
         }
-        Command::Manpages(dir) => {
-            args::write_manpages(&dir).map_err(|e| Failure::File(format!("{}: {e}", dir.display())))
-        }
+        Command::Manpages(dir) => args::write_manpages(&dir).map_err(|e| cmd::file_error(&dir, e)),
         Command::HelpPin => {
             println!("{}", args::PIN_HELP);
             Ok(())
@@ -85,19 +86,21 @@ fn main() -> ExitCode {
         Command::PinChange => cmd::pin::change(&ctx),
         Command::PinUnblock => cmd::pin::unblock(&ctx),
         Command::Browser(options) => browser::run(options, json),
-        Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source).map_err(Failure::from),
+        Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             let code = failure.exit_code();
-            eprintln!("error: {failure}");
-            eprintln!("hint: {}", failure.advice());
-            // A verification report was already printed; its JSON is the output.
+            let (message, advice) = (failure.message(), failure.advice());
+            eprintln!("{}", tr!(ErrorLine, message = message.clone()));
+            eprintln!("{}", tr!(HintLine, hint = advice.clone()));
+            // A verification report was already printed; its JSON is the output. JSON is the
+            // same in every language: English texts.
             if json && !matches!(failure, Failure::Invalid(_)) {
                 let j = Json::object([
-                    ("error", Json::str(failure.to_string())),
-                    ("hint", Json::str(failure.advice())),
+                    ("error", Json::str(message.english())),
+                    ("hint", Json::str(advice.english())),
                     ("exit_code", Json::Int(code.into())),
                 ]);
                 println!("{j}");

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use crate::i18n::Text;
+
 /// Progress messages on standard error (silenced by `--quiet`).
 #[derive(Clone, Copy)]
 pub struct Progress {
@@ -15,9 +17,9 @@ impl Progress {
     }
 
     /// Announces a step that starts now.
-    pub fn step(&self, what: &str) {
+    pub fn step(&self, what: Text) {
         if !self.quiet {
-            eprintln!("cie: {what}...");
+            eprintln!("{}", tr!(Progress, step = what));
         }
     }
 }

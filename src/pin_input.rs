@@ -10,8 +10,11 @@ use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::os::fd::AsRawFd;
 
 use cie_core::pin::Secret;
-use cie_core::{Credential, Error};
+use cie_core::Credential;
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::failure::Failure;
+use crate::i18n::Text;
 
 /// Longest line kept; longer lines are consumed to their end and refused (a PIN has 8 digits).
 const MAX_LINE: usize = 64;
@@ -26,8 +29,8 @@ macro_rules! secret_origin {
 }
 
 /// The prompt for the card's current PIN (or its PUK): where to find it, then `question`.
-pub fn prompt(kind: Credential, question: &str) -> String {
-    format!("The {kind} has 8 digits: {}.\n{question}", secret_origin!())
+pub fn prompt(kind: Credential, question: Text) -> String {
+    format!("{}\n{question}", tr!(PromptSecret, credential = kind.to_string()))
 }
 
 /// Where secrets come from.
@@ -40,34 +43,31 @@ pub enum PinSource {
 }
 
 /// Reads one secret (a [`cie_core::pin::Pin`] or [`cie_core::pin::Puk`]), prompting with
-/// `prompt` on the terminal.
-pub fn read_secret<S: Secret>(source: PinSource, prompt: &str) -> Result<S, Error> {
-    let kind = S::KIND;
+/// `prompt` on the terminal. Mistakes are usage errors (exit 2), before the card sees anything.
+pub fn read_secret<S: Secret>(source: PinSource, prompt: &str) -> Result<S, Failure> {
+    let kind = S::KIND.to_string();
     let line = match source {
         PinSource::Terminal => {
             if !std::io::stdin().is_terminal() {
-                return Err(Error::InvalidArgument(
-                    "no terminal to ask the PIN on; use --pin-stdin to read it from standard input".into(),
-                ));
+                return Err(Failure::Usage(tr!(NoTerminal)));
             }
-            prompt_without_echo(prompt).map_err(|e| Error::InvalidArgument(format!("cannot read the {kind}: {e}")))?
+            prompt_without_echo(prompt)
+                .map_err(|e| Failure::Usage(tr!(CannotReadSecret, credential = &kind, detail = e.to_string())))?
         }
         PinSource::Stdin => read_line(&mut RawStdin)
-            .map_err(|e| Error::InvalidArgument(format!("cannot read the {kind} from standard input: {e}")))?,
+            .map_err(|e| Failure::Usage(tr!(CannotReadSecretStdin, credential = &kind, detail = e.to_string())))?,
     };
     let Some(line) = line else {
-        return Err(Error::InvalidArgument(format!(
-            "standard input ended before the {kind} (--pin-stdin reads one per line)"
-        )));
+        return Err(Failure::Usage(tr!(StdinEnded, credential = kind)));
     };
     let Line::Fits(value) = line else {
-        return Err(Error::InvalidCredentialFormat(kind));
+        return Err(cie_core::Error::InvalidCredentialFormat(S::KIND).into());
     };
     let mut end = value.len();
     while end > 0 && matches!(value[end - 1], b'\n' | b'\r') {
         end -= 1;
     }
-    S::parse(&value[..end])
+    Ok(S::parse(&value[..end])?)
 }
 
 /// One line read by [`read_line`].
@@ -127,8 +127,9 @@ impl Read for RawStdin {
     }
 }
 
-/// Asks a yes/no question on the terminal (echo on); only "y" or "yes" is a yes.
-pub fn confirm(question: &str) -> Result<bool, Error> {
+/// Asks a yes/no question on the terminal (echo on); only "y", "yes", "s", "si" or "sì" (Italian)
+/// is a yes.
+pub fn confirm(question: &str) -> Result<bool, Failure> {
     let ask = || -> std::io::Result<String> {
         let tty = File::options().read(true).write(true).open("/dev/tty")?;
         (&tty).write_all(question.as_bytes())?;
@@ -137,8 +138,8 @@ pub fn confirm(question: &str) -> Result<bool, Error> {
         BufReader::new(&tty).read_line(&mut line)?;
         Ok(line)
     };
-    let answer = ask().map_err(|e| Error::InvalidArgument(format!("cannot ask on the terminal: {e}")))?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    let answer = ask().map_err(|e| Failure::Usage(tr!(CannotAsk, detail = e.to_string())))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "s" | "si" | "sì"))
 }
 
 /// Restores the terminal's settings when dropped (also on error or panic).

@@ -707,6 +707,7 @@ impl Drop for Session<'_> {
 fn cie(home: &Path, rig: &Rig) -> Command {
     let mut c = bounded(120, env!("CARGO_BIN_EXE_cie"));
     c.env("HOME", home)
+        .env("LC_ALL", "C")
         .env("XDG_CACHE_HOME", home.join(".cache"))
         .env("PCSCLITE_CSOCK_NAME", rig.stack.socket_path())
         .env_remove("CIE_PKCS11_CACHE");

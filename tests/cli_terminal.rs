@@ -15,6 +15,7 @@ fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> (Option<i32
     let cmdline = format!("{} {args}", env!("CARGO_BIN_EXE_cie"));
     let mut child: Child = Command::new("timeout")
         .args(["120", "script", "-qec", &cmdline, "/dev/null"])
+        .env("LC_ALL", "C")
         .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -10,6 +10,7 @@ mod sandboxed;
 use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
+use crate::i18n::{Lang, Msg, Text};
 use crate::output::Json;
 use nssdb::{NssDb, Registration, MODULE_NAME};
 use places::{Kind, Place};
@@ -61,31 +62,25 @@ fn default_module() -> Option<PathBuf> {
 fn module_path(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
     let path = match explicit {
         Some(p) if p.is_file() => p,
-        Some(p) => return Err(Failure::File(format!("{}: no such module file", p.display()))),
-        None => default_module().ok_or_else(|| {
-            Failure::File(
-                "libcie_pkcs11.so is not installed: install the cie package (or run `cargo xtask install`), \
-                 or name the module with --module PATH"
-                    .into(),
-            )
-        })?,
+        Some(p) => return Err(Failure::File(tr!(BrowserNoModuleFile, path = p.display()))),
+        None => default_module().ok_or_else(|| Failure::File(tr!(BrowserNoModule)))?,
     };
     // NSS keeps the path as given: make it absolute so it works from any directory.
-    std::fs::canonicalize(&path).map_err(|e| Failure::File(format!("{}: {e}", path.display())))
+    std::fs::canonicalize(&path).map_err(|e| crate::cmd::file_error(&path, e))
 }
 
 fn home() -> Result<PathBuf, Failure> {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .filter(|h| h.is_absolute())
-        .ok_or_else(|| Failure::File("HOME is not set: cannot find the browsers' databases".into()))
+        .ok_or_else(|| Failure::File(tr!(BrowserNoHome)))
 }
 
 /// What happened to one database.
 struct Outcome {
     place: Place,
-    /// One-line summary.
-    what: String,
+    /// One-line summary: the texts one after the other.
+    what: Vec<Text>,
     /// A browser that must be restarted to see the change.
     restart: Vec<&'static str>,
     /// The registrations found (status).
@@ -96,10 +91,10 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn new(place: &Place, what: impl Into<String>) -> Outcome {
+    fn new(place: &Place, what: Text) -> Outcome {
         Outcome {
             place: place.clone(),
-            what: what.into(),
+            what: vec![what],
             restart: Vec::new(),
             registrations: Vec::new(),
             tokens: None,
@@ -117,8 +112,8 @@ impl Outcome {
         let mut j = Json::object([
             ("database", Json::str(self.place.dir.display().to_string())),
             ("kind", Json::str(kind)),
-            ("label", Json::str(self.place.label())),
-            ("result", Json::str(self.what.clone())),
+            ("label", Json::str(self.place.label().english())),
+            ("result", Json::str(self.what(Lang::En))),
             ("failed", Json::Bool(self.failed)),
             ("restart", Json::Array(self.restart.iter().map(|b| Json::str(*b)).collect())),
             (
@@ -148,6 +143,19 @@ impl Outcome {
         }
         j
     }
+
+    /// The summary in `lang`.
+    fn what(&self, lang: Lang) -> String {
+        self.what.iter().map(|t| t.render(lang)).collect()
+    }
+
+    /// Whether the database was changed.
+    fn changed(&self) -> bool {
+        let first = self.what.first().map(Text::msg);
+        [Msg::BrowserRegisteredCreated, Msg::BrowserRegistered, Msg::BrowserReregistered, Msg::BrowserRemoved]
+            .iter()
+            .any(|m| first == Some(*m))
+    }
 }
 
 /// Runs `cie browser ARGS`.
@@ -162,16 +170,12 @@ pub fn run(options: Options, json: bool) -> Result<(), Failure> {
         let db = NssDb { dir: place.dir.clone() };
         let mut o = match (options.action, &place.kind) {
             (_, Kind::Server) => continue,
-            (Action::Setup, Kind::Sandboxed(_)) => Outcome::new(
-                &place,
-                "not changed: a sandboxed browser cannot load a module of the host (see docs/SANDBOXED.md)",
-            ),
+            (Action::Setup, Kind::Sandboxed(_)) => Outcome::new(&place, tr!(BrowserSandboxedUnchanged)),
             (Action::Setup, _) => setup(&place, &db, module.as_deref().unwrap_or(Path::new(""))),
             (Action::Remove, _) => remove(&place, &db),
             (Action::Status, _) => status(&place, &db),
         };
-        let changed = ["registered", "re-registered", "removed"].iter().any(|w| o.what.starts_with(w));
-        if options.action != Action::Status && changed {
+        if options.action != Action::Status && o.changed() {
             o.restart = places::running_browsers(&place, &home);
         }
         outcomes.push(o);
@@ -185,18 +189,18 @@ pub fn run(options: Options, json: bool) -> Result<(), Failure> {
         Action::Remove if unit.exists() => outcomes.push(remove_server(&server)),
         Action::Status if unit.exists() => {
             let active = sandboxed::systemctl(&["is-active", "--quiet", sandboxed::UNIT]);
-            let what = format!(
-                "installed, {} (address {})",
-                if active { "running" } else { "not running" },
-                sandboxed::address()
-            );
+            let what = if active {
+                tr!(BrowserServerRunning, address = sandboxed::address())
+            } else {
+                tr!(BrowserServerNotRunning, address = sandboxed::address())
+            };
             outcomes.push(Outcome::new(&server, what));
         }
         _ => {}
     }
     report(&outcomes, options.action, json);
     match outcomes.iter().find(|o| o.failed) {
-        Some(o) => Err(Failure::File(format!("{}: {}", o.place.dir.display(), o.what))),
+        Some(o) => Err(Failure::File(tr!(FileError, path = o.place.dir.display(), detail = o.what(Lang::current())))),
         None => Ok(()),
     }
 }
@@ -207,28 +211,28 @@ fn setup(place: &Place, db: &NssDb, module: &Path) -> Outcome {
         // ~/.pki/nssdb on a new account, or a Firefox profile never started: create the
         // database as the browser would (no password), so the module is there on first start.
         if let Err(e) = db.create() {
-            return failed(place, e.0);
+            return failed(place, tr!(BrowserToolFailed, detail = e.0));
         }
         created = true;
     }
     let existing = db.registrations();
     if existing.len() == 1 && existing[0].library == module && !existing[0].friendly && existing[0].name == MODULE_NAME
     {
-        return Outcome::new(place, format!("already registered ({})", module.display()));
+        return Outcome::new(place, tr!(BrowserAlready, module = module.display()));
     }
     // Entries with another path or the FRIENDLY flag (older instructions) are replaced.
     for r in &existing {
         if let Err(e) = db.delete(&r.name) {
-            return failed(place, e.0);
+            return failed(place, tr!(BrowserToolFailed, detail = e.0));
         }
     }
     if let Err(e) = db.add(module) {
-        return failed(place, e.0);
+        return failed(place, tr!(BrowserToolFailed, detail = e.0));
     }
     let what = match (created, existing.is_empty()) {
-        (true, _) => format!("registered {} (database created)", module.display()),
-        (false, true) => format!("registered {}", module.display()),
-        (false, false) => format!("re-registered {} (replaced an older or FRIENDLY entry)", module.display()),
+        (true, _) => tr!(BrowserRegisteredCreated, module = module.display()),
+        (false, true) => tr!(BrowserRegistered, module = module.display()),
+        (false, false) => tr!(BrowserReregistered, module = module.display()),
     };
     Outcome::new(place, what)
 }
@@ -236,33 +240,32 @@ fn setup(place: &Place, db: &NssDb, module: &Path) -> Outcome {
 fn remove(place: &Place, db: &NssDb) -> Outcome {
     let existing = db.registrations();
     if existing.is_empty() {
-        return Outcome::new(place, "not registered");
+        return Outcome::new(place, tr!(BrowserNotRegistered));
     }
     for r in &existing {
         if let Err(e) = db.delete(&r.name) {
-            return failed(place, e.0);
+            return failed(place, tr!(BrowserToolFailed, detail = e.0));
         }
     }
-    Outcome::new(place, "removed")
+    Outcome::new(place, tr!(BrowserRemoved))
 }
 
 fn status(place: &Place, db: &NssDb) -> Outcome {
     if !db.exists() {
-        return Outcome::new(place, "no database");
+        return Outcome::new(place, tr!(BrowserNoDatabase));
     }
     let regs = db.registrations();
     let mut o = if regs.is_empty() {
-        Outcome::new(place, "not registered")
+        Outcome::new(place, tr!(BrowserNotRegistered))
     } else {
         let r = &regs[0];
-        let mut what = format!("registered as \"{}\" ({})", r.name, r.library.display());
+        let mut o = Outcome::new(place, tr!(BrowserRegisteredAs, name = &r.name, module = r.library.display()));
         if !r.library.is_file() {
-            what.push_str(", but the module file is missing: run cie browser setup again");
+            o.what.push(tr!(BrowserModuleMissing));
         }
         if r.friendly {
-            what.push_str(", with the FRIENDLY flag (a first use sends no certificate): run cie browser setup again");
+            o.what.push(tr!(BrowserFriendly));
         }
-        let mut o = Outcome::new(place, what);
         o.tokens = Some(db.tokens(&r.name).map(|t| t.into_iter().filter(|t| !t.is_empty()).collect()).map_err(|e| e.0));
         o
     };
@@ -273,7 +276,7 @@ fn status(place: &Place, db: &NssDb) -> Outcome {
 /// Writes the p11-kit server unit (if it differs) and asks systemd to start it.
 fn setup_server(place: &Place, module: &Path) -> Outcome {
     let Some(p11_kit) = sandboxed::find_p11_kit() else {
-        return failed(place, "p11-kit is not installed (Debian/Ubuntu: sudo apt install p11-kit)".into());
+        return failed(place, tr!(BrowserNoP11Kit));
     };
     let text = sandboxed::unit_text(&p11_kit, module);
     let unchanged = std::fs::read_to_string(&place.dir).is_ok_and(|t| t == text);
@@ -281,21 +284,17 @@ fn setup_server(place: &Place, module: &Path) -> Outcome {
         let written =
             place.dir.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&place.dir, &text));
         if let Err(e) = written {
-            return failed(place, format!("writing the unit: {e}"));
+            return failed(place, tr!(BrowserUnitWriteFailed, detail = e.to_string()));
         }
     }
     let started = sandboxed::systemctl(&["daemon-reload"])
         && sandboxed::systemctl(&["enable", "--now", sandboxed::UNIT])
         && (unchanged || sandboxed::systemctl(&["restart", sandboxed::UNIT]));
-    let what = format!(
-        "{}; {}; sandboxed browsers reach the card at {} (see docs/SANDBOXED.md)",
-        if unchanged { "unit already installed" } else { "unit written" },
-        if started {
-            "started by systemd".to_owned()
-        } else {
-            format!("systemd did not start it: run `systemctl --user enable --now {}`", sandboxed::UNIT)
-        },
-        sandboxed::address()
+    let what = tr!(
+        BrowserUnitSummary,
+        written = if unchanged { tr!(BrowserUnitUnchanged) } else { tr!(BrowserUnitWritten) },
+        started = if started { tr!(BrowserUnitStarted) } else { tr!(BrowserUnitNotStarted, unit = sandboxed::UNIT) },
+        address = sandboxed::address()
     );
     Outcome::new(place, what)
 }
@@ -304,13 +303,13 @@ fn setup_server(place: &Place, module: &Path) -> Outcome {
 fn remove_server(place: &Place) -> Outcome {
     let stopped = sandboxed::systemctl(&["disable", "--now", sandboxed::UNIT]);
     if let Err(e) = std::fs::remove_file(&place.dir) {
-        return failed(place, format!("removing the unit: {e}"));
+        return failed(place, tr!(BrowserUnitRemoveFailed, detail = e.to_string()));
     }
     let _ = sandboxed::systemctl(&["daemon-reload"]);
-    Outcome::new(place, if stopped { "removed (server stopped)" } else { "removed" })
+    Outcome::new(place, if stopped { tr!(BrowserServerRemovedStopped) } else { tr!(BrowserServerRemoved) })
 }
 
-fn failed(place: &Place, why: String) -> Outcome {
+fn failed(place: &Place, why: Text) -> Outcome {
     let mut o = Outcome::new(place, why);
     o.failed = true;
     o
@@ -321,23 +320,26 @@ fn report(outcomes: &[Outcome], action: Action, json: bool) {
         println!("{}", Json::Array(outcomes.iter().map(Outcome::json).collect()));
         return;
     }
+    let lang = Lang::current();
     for o in outcomes {
         println!("{}: {}", o.place.label(), o.place.dir.display());
-        println!("  {}", o.what);
+        println!("  {}", o.what(lang));
         match &o.tokens {
-            Some(Ok(t)) if t.is_empty() => println!("  card: not visible (no CIE in a reader, or pcscd not running)"),
-            Some(Ok(t)) => println!("  card: {} visible", t.join(", ")),
-            Some(Err(e)) => println!("  card: cannot tell ({e})"),
+            Some(Ok(t)) if t.is_empty() => println!("{}", tr!(BrowserCardNotVisible)),
+            Some(Ok(t)) => println!("{}", tr!(BrowserCardVisible, tokens = t.join(", "))),
+            Some(Err(e)) => println!("{}", tr!(BrowserCardUnknown, detail = e)),
             None => {}
         }
-        if !o.restart.is_empty() {
-            println!("  {} is running: restart it to use the change", o.restart.join(" and "));
+        let browsers = match o.restart.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            [rest @ .., last] => Some(tr!(BrowserAnd, first = rest.join(", "), second = *last).to_string()),
+        };
+        if let Some(browsers) = browsers {
+            println!("{}", tr!(BrowserRestart, browsers = browsers));
         }
     }
     if action == Action::Setup && outcomes.iter().all(|o| !o.failed) {
-        println!(
-            "\nThe first time a site asks for your certificate, the browser asks for the CIE PIN \
-             (\"Unlock Security Device\" in Chromium, \"Password Required\" in Firefox)."
-        );
+        println!("\n{}", tr!(BrowserFirstUse));
     }
 }

@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::i18n::Text;
+
 /// Which kind of database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -35,12 +37,12 @@ pub struct Place {
 
 impl Place {
     /// A short description for messages.
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> Text {
         match &self.kind {
-            Kind::Shared => "Chromium / Chrome / NSS applications".to_owned(),
-            Kind::Firefox(name) => format!("Firefox profile \"{name}\""),
-            Kind::Sandboxed(name) => format!("sandboxed Firefox profile \"{name}\""),
-            Kind::Server => "sandboxed browsers (p11-kit server unit)".to_owned(),
+            Kind::Shared => tr!(PlaceShared),
+            Kind::Firefox(name) => tr!(PlaceFirefox, name = name),
+            Kind::Sandboxed(name) => tr!(PlaceSandboxed, name = name),
+            Kind::Server => tr!(PlaceServer),
         }
     }
 }

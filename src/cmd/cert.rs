@@ -22,11 +22,11 @@ pub fn pem(der: &[u8]) -> Result<String, Failure> {
 /// Exports the certificate to `output` (standard output when `None`).
 pub fn run(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), Failure> {
     if output.is_none() && format == CertFormat::Der && !ctx.globals.json && std::io::stdout().is_terminal() {
-        return Err(Failure::Usage("DER is binary: write it to a file with -o FILE".into()));
+        return Err(Failure::Usage(tr!(DerToTerminal)));
     }
     let mut s = ctx.open()?;
     ctx.login(&mut s)?;
-    ctx.progress.step("reading the certificate");
+    ctx.progress.step(tr!(StepReadCertificate));
     let der = s.certificate()?;
     let who = holder::holder(&der).map_err(Error::Malformed)?;
     let text = pem(&der)?;
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), F
             ("format", Json::str(fmt)),
             ("file", Json::opt_str(output.map(|p| p.display().to_string()))),
             ("bytes", Json::Int(bytes.len() as i64)),
-            ("holder", Json::str(who.name)),
+            ("holder", Json::str(who.json_name())),
             ("subject", Json::str(who.subject)),
         ]);
         if output.is_none() {
@@ -59,7 +59,9 @@ pub fn run(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), F
         }
         println!("{j}");
     } else if let Some(path) = output {
-        println!("certificate of {} written to {} ({fmt}, {} bytes)", who.name, path.display(), bytes.len());
+        let text =
+            tr!(CertificateWritten, holder = who.name(), output = path.display(), format = fmt, bytes = bytes.len());
+        println!("{text}");
     }
     Ok(())
 }

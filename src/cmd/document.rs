@@ -71,7 +71,7 @@ pub fn sign(
     cosign: bool,
 ) -> Result<(), Failure> {
     if input == output {
-        return Err(Failure::Usage("the output must be another file than the input".into()));
+        return Err(Failure::Usage(tr!(SameOutput)));
     }
     let options = SignOptions { hash, signing_time: None };
     // Everything that can fail on the input happens before the PIN.
@@ -92,7 +92,7 @@ pub fn sign(
     };
     let mut s = ctx.open()?;
     ctx.login(&mut s)?;
-    ctx.progress.step(&format!("signing {} as {} with the card", input.display(), format_name(format)));
+    ctx.progress.step(tr!(StepSignDocument, file = input.display(), format = format_name(format)));
     let staged = Staged::new(output);
     let mut out = staged.create()?;
     let write_error = |e| file_error(output, e);
@@ -110,7 +110,7 @@ pub fn sign(
         (SignFormat::CadesDetached, _, _) => {
             out.write_all(&cades::sign_detached(&mut s, &options, &mut content)?).map_err(write_error)?;
         }
-        _ => return Err(Failure::Usage("raw signatures are made by cie sign without --format".into())),
+        _ => return Err(Failure::Usage(tr!(RawWithoutFormat))),
     }
     out.flush().map_err(write_error)?;
     drop(out);
@@ -128,56 +128,57 @@ pub fn sign(
         ]);
         println!("{j}");
     } else {
-        println!(
-            "{} signed by {} ({}, {}): {}",
-            input.display(),
-            who.name,
-            format_name(format),
-            hash.name(),
-            output.display()
+        let text = tr!(
+            DocumentSigned,
+            file = input.display(),
+            holder = who.name,
+            format = format_name(format),
+            hash = hash.name(),
+            output = output.display()
         );
+        println!("{text}");
     }
     Ok(())
 }
 
-fn chain_text(chain: &Chain) -> String {
-    match chain {
-        Chain::NotChecked => "NOT CHECKED (no --ca given: who issued the certificate is unknown)".into(),
-        Chain::Trusted(anchor) => format!("trusted, issued under \"{anchor}\""),
-        Chain::Untrusted(why) => format!("NOT TRUSTED: {why}"),
-    }
-}
-
+/// The report of one signature, a line each (the notes and problems cie-sign finds stay in
+/// English).
 fn print_signature(i: usize, s: &SignatureReport) {
-    let verdict = if s.is_valid() { "VALID" } else { "INVALID" };
-    match &s.field {
-        Some(f) => println!("signature {} (field {f}): {verdict}", i + 1),
-        None => println!("signature {}: {verdict}", i + 1),
-    }
+    let index = i + 1;
+    let heading = match (&s.field, s.is_valid()) {
+        (Some(field), true) => tr!(SignatureFieldValid, index = index, field = field),
+        (Some(field), false) => tr!(SignatureFieldInvalid, index = index, field = field),
+        (None, true) => tr!(SignatureValid, index = index),
+        (None, false) => tr!(SignatureInvalid, index = index),
+    };
+    let mut lines = vec![heading];
     if let Some(who) = &s.signer {
-        println!("  signer:       {}", who.name);
-        println!("  fiscal code:  {}", who.fiscal_code.as_deref().unwrap_or("(not in the certificate)"));
-        println!("  subject:      {}", who.subject);
-        println!("  issuer:       {}", who.issuer);
+        let code = who.fiscal_code.clone().unwrap_or_else(|| tr!(NoFiscalCode).to_string());
+        lines.push(tr!(SignerLine, name = &who.name));
+        lines.push(tr!(FiscalCodeLine, code = code));
+        lines.push(tr!(SubjectLine, subject = &who.subject));
+        lines.push(tr!(IssuerLine, issuer = &who.issuer));
     }
     if let Some(t) = s.signing_time {
-        println!("  signing time: {t} (as claimed by the signer)");
+        lines.push(tr!(SigningTimeLine, time = t.to_string()));
     }
     if let Some(h) = s.hash {
-        let kind = if s.cades { "CAdES-BES (signing-certificate attribute)" } else { "CMS" };
-        println!("  format:       {kind}, {}", h.name());
+        lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
     }
-    println!("  chain:        {}", chain_text(&s.chain));
+    lines.push(match &s.chain {
+        Chain::NotChecked => tr!(ChainNotChecked),
+        Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = anchor),
+        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = why),
+    });
     match s.covers_whole_document {
-        Some(true) => println!("  coverage:     the whole document"),
-        Some(false) => println!("  coverage:     a previous revision of the document"),
+        Some(true) => lines.push(tr!(CoverageWhole)),
+        Some(false) => lines.push(tr!(CoverageRevision)),
         None => {}
     }
-    for n in &s.notes {
-        println!("  note:         {n}");
-    }
-    for p in &s.problems {
-        println!("  PROBLEM:      {p}");
+    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = n)));
+    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = p)));
+    for line in lines {
+        println!("{line}");
     }
 }
 
@@ -210,7 +211,7 @@ pub fn verify(ctx: &Ctx, file: &Path, ca: &[PathBuf], content: Option<&Path>) ->
     let mut trust = Trust::none();
     for path in ca {
         let data = std::fs::read(path).map_err(|e| file_error(path, e))?;
-        trust.add(&data).map_err(|e| Failure::File(format!("{}: {e}", path.display())))?;
+        trust.add(&data).map_err(|e| Failure::File(tr!(FileError, path = path.display(), detail = e.to_string())))?;
     }
     // A detached signature next to its content: `doc.p7s` signs `doc`.
     let guessed = match content {
@@ -239,30 +240,30 @@ pub fn verify(ctx: &Ctx, file: &Path, ca: &[PathBuf], content: Option<&Path>) ->
         ]);
         println!("{j}");
     } else {
-        println!("{}: {kind}, {n} signature{}", file.display(), if n == 1 { "" } else { "s" });
+        println!("{}", tr!(VerifyHeader, file = file.display(), kind = kind, count = n));
         for (i, s) in report.signatures.iter().enumerate() {
             print_signature(i, s);
         }
         if trust.is_empty() && n > 0 {
-            println!("warning: the certificate chains were NOT checked; give the issuing CA with --ca FILE");
+            println!("{}", tr!(ChainsNotChecked));
         }
     }
     match (n, valid) {
-        (0, _) => Err(Failure::Invalid(format!("{}: no signatures found", file.display()))),
+        (0, _) => Err(Failure::Invalid(tr!(NoSignatures, file = file.display()))),
         (_, true) => {
             if !ctx.globals.json {
-                println!("result: all {n} signature{} valid", if n == 1 { "" } else { "s" });
+                println!("{}", tr!(AllValid, count = n));
             }
             Ok(())
         }
-        _ => Err(Failure::Invalid(format!("{bad} of {n} signatures are not valid"))),
+        _ => Err(Failure::Invalid(tr!(SomeInvalid, bad = bad, count = n))),
     }
 }
 
 /// Writes the content of a `.p7m` to `output` (the signatures are not checked: use verify).
 pub fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
     if file == output {
-        return Err(Failure::Usage("the output must be another file than the input".into()));
+        return Err(Failure::Usage(tr!(SameOutput)));
     }
     let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
     let mut first = [0u8; 1];
@@ -290,12 +291,7 @@ pub fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
         ]);
         println!("{j}");
     } else {
-        println!(
-            "{}: {} bytes of signed content written to {} (signatures not checked here: use cie verify)",
-            file.display(),
-            length,
-            output.display()
-        );
+        println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx) -> Result<(), Failure> {
     let generation = s.generation();
     let atr = hex(s.atr());
     let nis = s.nis().to_owned();
-    ctx.progress.step("opening the secure channel to read the PIN status");
+    ctx.progress.step(tr!(StepPinStatus));
     let (tries, blocked) = match s.pin_status()? {
         PinStatus::TriesLeft(n) => (Some(n), false),
         PinStatus::Blocked => (Some(0), true),
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx) -> Result<(), Failure> {
             return Err(Error::Blocked(Credential::Pin).into());
         }
         ctx.login(&mut s)?;
-        ctx.progress.step("reading the card number and the certificate");
+        ctx.progress.step(tr!(StepReadSerial));
         serial = Some(s.serial()?);
         let cert = s.certificate()?;
         holder = Some(holder::holder(&cert).map_err(Error::Malformed)?);
@@ -45,27 +45,27 @@ pub fn run(ctx: &Ctx) -> Result<(), Failure> {
             ("pin_tries_left", tries.map_or(Json::Null, |n| Json::Int(n.into()))),
             ("pin_blocked", Json::Bool(blocked)),
             ("serial", Json::opt_str(serial)),
-            ("holder", Json::opt_str(holder.as_ref().map(|h| h.name.clone()))),
+            ("holder", Json::opt_str(holder.as_ref().map(|h| h.json_name()))),
             ("subject", Json::opt_str(holder.map(|h| h.subject))),
         ]);
         println!("{j}");
         return Ok(());
     }
-    println!("reader:       {reader}");
-    println!("card:         CIE 3.0 (generation {generation}, manufacturer {})", generation.manufacturer());
-    println!("ATR:          {atr}");
-    println!("NIS:          {nis}");
+    println!("{}", tr!(InfoReader, reader = reader));
+    println!("{}", tr!(InfoCard, generation = generation.to_string(), manufacturer = generation.manufacturer()));
+    println!("{}", tr!(InfoAtr, atr = atr));
+    println!("{}", tr!(InfoNis, nis = nis));
     match (blocked, tries) {
-        (true, _) => println!("PIN:          blocked (unblock it with cie pin unblock)"),
-        (false, Some(n)) => println!("PIN:          {}", cie_core::error::tries_text(n)),
-        (false, None) => println!("PIN:          verified"),
+        (true, _) => println!("{}", tr!(InfoPinBlocked)),
+        (false, Some(n)) => println!("{}", tr!(InfoPinTries, tries = n)),
+        (false, None) => println!("{}", tr!(InfoPinVerified)),
     }
     if let Some(serial) = serial {
-        println!("card number:  {serial}");
+        println!("{}", tr!(InfoSerial, serial = serial));
     }
     if let Some(h) = holder {
-        println!("holder:       {}", h.name);
-        println!("subject:      {}", h.subject);
+        println!("{}", tr!(InfoHolder, holder = h.name()));
+        println!("{}", tr!(InfoSubject, subject = h.subject));
     }
     Ok(())
 }

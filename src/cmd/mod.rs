@@ -30,18 +30,18 @@ impl Ctx {
     /// Opens the CIE in the chosen reader (or the first one holding a CIE).
     pub fn open(&self) -> Result<CardSession, Failure> {
         match &self.globals.reader {
-            Some(r) => self.progress.step(&format!("connecting to the card in \"{r}\"")),
-            None => self.progress.step("looking for a CIE in the readers"),
+            Some(r) => self.progress.step(tr!(StepConnect, reader = r)),
+            None => self.progress.step(tr!(StepSearch)),
         }
-        Ok(card::open(self.globals.reader.as_deref())?)
+        card::open(self.globals.reader.as_deref())
     }
 
     /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is
     /// opened on the way.
     pub fn login(&self, session: &mut CardSession) -> Result<(), Failure> {
         self.confirm_last_try(session)?;
-        let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, "CIE PIN (8 digits): "))?;
-        self.progress.step("opening the secure channel and verifying the PIN");
+        let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, tr!(PromptPin)))?;
+        self.progress.step(tr!(StepLogin));
         let result = session.verify_pin(&pin);
         drop(pin);
         result.map_err(Failure::from)
@@ -63,14 +63,14 @@ impl Ctx {
                 _ => return Ok(()),
             },
         };
-        if tries == 1 && !confirm("one try left: a wrong PIN blocks the card; continue? [y/N] ")? {
-            return Err(Failure::Cancelled("the PIN was not tried: it has one try left".into()));
+        if tries == 1 && !confirm(&tr!(ConfirmLastTry).to_string())? {
+            return Err(Failure::Cancelled(tr!(LastTryCancelled)));
         }
         Ok(())
     }
 }
 
-/// A file error with its path.
+/// A file error with its path (the system's reason stays in English).
 pub fn file_error(path: &std::path::Path, e: std::io::Error) -> Failure {
-    Failure::File(format!("{}: {e}", path.display()))
+    Failure::File(tr!(FileError, path = path.display(), detail = e.to_string()))
 }

@@ -9,22 +9,23 @@ use cie_core::Credential;
 
 use super::Ctx;
 use crate::failure::Failure;
+use crate::i18n::Text;
 use crate::output::Json;
 use crate::pin_input::{prompt, read_secret, PinSource};
 
 /// The new PIN, confirmed on the terminal.
 fn new_pin(ctx: &Ctx) -> Result<Pin, Failure> {
-    let new = read_secret::<Pin>(ctx.globals.pin_source, "new PIN (8 digits): ")?;
+    let new = read_secret::<Pin>(ctx.globals.pin_source, &tr!(PromptNewPin).to_string())?;
     if ctx.globals.pin_source == PinSource::Terminal {
-        let again = read_secret::<Pin>(ctx.globals.pin_source, "new PIN again: ")?;
+        let again = read_secret::<Pin>(ctx.globals.pin_source, &tr!(PromptNewPinAgain).to_string())?;
         if again != new {
-            return Err(Failure::Usage("the two new PINs differ; nothing was changed".into()));
+            return Err(Failure::Usage(tr!(NewPinsDiffer)));
         }
     }
     Ok(new)
 }
 
-fn done(ctx: &Ctx, message: &str) {
+fn done(ctx: &Ctx, message: Text) {
     if ctx.globals.json {
         println!("{}", Json::object([("ok", Json::Bool(true))]));
     } else {
@@ -36,21 +37,21 @@ fn done(ctx: &Ctx, message: &str) {
 pub fn change(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
     ctx.confirm_last_try(&mut s)?;
-    let old = read_secret::<Pin>(ctx.globals.pin_source, &prompt(Credential::Pin, "current PIN (8 digits): "))?;
+    let old = read_secret::<Pin>(ctx.globals.pin_source, &prompt(Credential::Pin, tr!(PromptCurrentPin)))?;
     let new = new_pin(ctx)?;
-    ctx.progress.step("opening the secure channel and changing the PIN");
+    ctx.progress.step(tr!(StepChangePin));
     s.change_pin(&old, &new)?;
-    done(ctx, "PIN changed");
+    done(ctx, tr!(PinChanged));
     Ok(())
 }
 
 /// Unblocks the PIN with the PUK and sets a new one.
 pub fn unblock(ctx: &Ctx) -> Result<(), Failure> {
     let mut s = ctx.open()?;
-    let puk = read_secret::<Puk>(ctx.globals.pin_source, &prompt(Credential::Puk, "PUK (8 digits): "))?;
+    let puk = read_secret::<Puk>(ctx.globals.pin_source, &prompt(Credential::Puk, tr!(PromptPuk)))?;
     let new = new_pin(ctx)?;
-    ctx.progress.step("opening the secure channel, verifying the PUK and setting the new PIN");
+    ctx.progress.step(tr!(StepUnblockPin));
     s.unblock_pin(&puk, &new)?;
-    done(ctx, "PIN unblocked and set; it has 3 tries again");
+    done(ctx, tr!(PinUnblocked));
     Ok(())
 }

@@ -26,21 +26,19 @@ fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
 pub fn run(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), Failure> {
     let to_stdout = output == Path::new("-");
     if to_stdout && std::io::stdout().is_terminal() {
-        return Err(Failure::Usage("the signature is binary: write it to a file with -o SIG".into()));
+        return Err(Failure::Usage(tr!(SignatureToTerminal)));
     }
     if to_stdout && ctx.globals.json {
-        return Err(Failure::Usage(
-            "--json prints a report on standard output: write the signature with -o SIG".into(),
-        ));
+        return Err(Failure::Usage(tr!(JsonSignatureStdout)));
     }
     // Read the data first: a missing file should not cost a PIN try.
     let (digest, size) = hash_file(alg, input)?;
     let mut s = ctx.open()?;
     ctx.login(&mut s)?;
-    ctx.progress.step("reading the certificate");
+    ctx.progress.step(tr!(StepReadCertificate));
     let cert = s.certificate()?;
     let who = holder::holder(&cert).map_err(Error::Malformed)?;
-    ctx.progress.step(&format!("signing the {} digest with the card", alg.name()));
+    ctx.progress.step(tr!(StepSignDigest, hash = alg.name()));
     // The session checks the signature against the certificate's key.
     let signature = s.sign_digest(alg, &digest)?;
     if to_stdout {
@@ -61,14 +59,15 @@ pub fn run(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), F
         ]);
         println!("{j}");
     } else if !to_stdout {
-        println!(
-            "{} signed by {}: {}-byte {} RSA PKCS#1 v1.5 signature written to {}",
-            input.display(),
-            who.name,
-            signature.len(),
-            alg.name(),
-            output.display()
+        let text = tr!(
+            RawSigned,
+            file = input.display(),
+            holder = who.name(),
+            bytes = signature.len(),
+            hash = alg.name(),
+            output = output.display()
         );
+        println!("{text}");
     }
     Ok(())
 }

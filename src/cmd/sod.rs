@@ -8,6 +8,7 @@ use cie_core::sod::SodAlgorithm;
 
 use super::{file_error, Ctx};
 use crate::failure::Failure;
+use crate::i18n::Text;
 use crate::output::Json;
 
 /// DER from a file holding a certificate in PEM or DER.
@@ -15,21 +16,21 @@ fn read_certificate(path: &Path) -> Result<Vec<u8>, Failure> {
     let bytes = std::fs::read(path).map_err(|e| file_error(path, e))?;
     if bytes.starts_with(b"-----BEGIN") {
         let (_, der) = x509_cert::der::pem::decode_vec(&bytes)
-            .map_err(|e| Failure::File(format!("{}: not a PEM certificate: {e}", path.display())))?;
+            .map_err(|e| Failure::File(tr!(NotPemCertificate, path = path.display(), detail = e.to_string())))?;
         return Ok(der);
     }
     Ok(bytes)
 }
 
-fn group_name(n: u8) -> &'static str {
+fn group_name(n: u8) -> Text {
     match n {
-        0xA1 => "NIS (EF 1001)",
-        0xA2 => "card number (EF 1002)",
-        0xA3 => "certificate (EF 1003)",
-        0xA4 => "chip public key (EF 1004)",
-        0xA5 => "services public key (EF 1005)",
-        0x1B => "DH parameters (EF.DH)",
-        _ => "data group",
+        0xA1 => tr!(GroupNis),
+        0xA2 => tr!(GroupSerial),
+        0xA3 => tr!(GroupCertificate),
+        0xA4 => tr!(GroupChipKey),
+        0xA5 => tr!(GroupServicesKey),
+        0x1B => tr!(GroupDh),
+        _ => tr!(GroupOther),
     }
 }
 
@@ -40,7 +41,7 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
     if ctx.globals.login {
         ctx.login(&mut s)?;
     }
-    ctx.progress.step("reading EF.SOD and the data it covers");
+    ctx.progress.step(tr!(StepReadSod));
     let report = s.verify_sod(csca.as_deref())?;
     let algorithm = match report.algorithm {
         SodAlgorithm::Sha256Pkcs1 => "SHA-256, RSA PKCS#1 v1.5",
@@ -63,20 +64,20 @@ pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         println!("{j}");
         return Ok(());
     }
-    println!(
-        "EF.SOD is valid: its Document Signer's signature verifies ({algorithm}, LDS version {})",
-        report.lds_version
-    );
-    for g in &report.checked {
-        println!("  {g:02X} {:<30} hash matches", group_name(*g));
+    println!("{}", tr!(SodValid, algorithm = algorithm, version = report.lds_version));
+    // The names in a column as wide as the longest one (at least 30 characters).
+    let names: Vec<String> = report.checked.iter().map(|g| group_name(*g).to_string()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(30);
+    for (g, name) in report.checked.iter().zip(names) {
+        println!("{}", tr!(SodGroup, group = format!("{g:02X}"), name = format!("{name:<width$}")));
     }
     if report.csca_verified {
-        println!("Document Signer certificate verified with the CSCA");
+        println!("{}", tr!(SodCscaVerified));
     } else {
-        println!("Document Signer not checked against a CSCA (give one with --csca FILE)");
+        println!("{}", tr!(SodCscaNotChecked));
     }
     if !ctx.globals.login {
-        println!("card number and certificate not checked (they need the PIN: add --login or --pin-stdin)");
+        println!("{}", tr!(SodLoginNotChecked));
     }
     Ok(())
 }

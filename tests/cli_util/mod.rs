@@ -50,6 +50,11 @@ impl Card {
     pub fn cie(&self, args: &[&str], stdin: &str) -> Run {
         cie_with_socket(Some(self.stack.socket_path()), args, stdin)
     }
+
+    /// Runs `cie ARGS` with these locale variables only (`LC_ALL`, `LC_MESSAGES`, `LANG`).
+    pub fn cie_in(&self, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+        cie_with_locale(Some(self.stack.socket_path()), locale, args, stdin)
+    }
 }
 
 impl Drop for Card {
@@ -60,9 +65,19 @@ impl Drop for Card {
     }
 }
 
-/// Runs the `cie` binary under `timeout`, against the pcscd at `socket` (or none).
+/// Runs the `cie` binary under `timeout`, against the pcscd at `socket` (or none), in English
+/// whatever the machine's locale (tests/cli_i18n.rs runs the other language).
 pub fn cie_with_socket(socket: Option<&Path>, args: &[&str], stdin: &str) -> Run {
+    cie_with_locale(socket, &[("LC_ALL", "C")], args, stdin)
+}
+
+/// Runs the `cie` binary as [`cie_with_socket`] does, with these locale variables only.
+pub fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
     let mut cmd = Command::new("timeout");
+    for name in ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(locale.iter().copied());
     cmd.arg("120").arg(env!("CARGO_BIN_EXE_cie")).args(args);
     match socket {
         Some(s) => cmd.env("PCSCLITE_CSOCK_NAME", s),

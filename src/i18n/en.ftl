@@ -1,0 +1,224 @@
+# Messages of the cie tool in English (the default language). Every id here is in it.ftl too;
+# src/i18n.rs lists them (Msg) with the variables each one takes.
+
+## Error and hint lines (standard error)
+
+error-line = error: { $message }
+hint-line = hint: { $hint }
+
+## Card and reader errors
+
+wrong-credential = wrong { $credential }
+wrong-credential-tries = wrong { $credential }: { $tries ->
+    [one] 1 try left
+   *[other] { $tries } tries left
+}
+credential-blocked = { $credential } blocked
+credential-format = { $credential } must be exactly 8 digits
+login-required = PIN verification required
+no-card = no card in the reader
+no-reader = no smart-card reader found
+reader-unavailable = reader unavailable: { $detail }
+service-unavailable = { $detail }
+card-removed = the card was removed
+card-reset = the card was reset
+card-busy = card in use by another application
+transport-failure = transport failure: { $detail }
+not-cie = not a CIE: { $detail }
+passive-authentication = passive authentication failed: { $detail }
+card-answer = { $detail }
+other-failure = { $detail }
+
+## Advice after an error
+
+-secret-origin = the first 4 digits are on the receipt the comune gave you when you requested the card, the last 4 in the letter that came with the card
+advice-usage = see cie --help
+advice-document = check that the file is a PDF or a CAdES .p7m/.p7s signature
+advice-invalid = do not rely on this document: it was altered or not signed as it claims
+advice-cancelled = run the command again when you are sure of the PIN (cie help pin)
+advice-file = check the file name and permissions
+advice-pin-last-try = check the PIN (8 digits: { -secret-origin }); one more wrong try blocks it
+advice-pin = check the PIN (8 digits: { -secret-origin }) and try again
+advice-puk = check the PUK (8 digits: { -secret-origin }) and try again
+advice-pin-blocked = unblock the PIN with the PUK: cie pin unblock
+advice-puk-blocked = the PUK is blocked too: the card can no longer be unblocked; ask the issuing municipality for a new one
+advice-format = PIN and PUK have 8 digits each: { -secret-origin } (cie help pin)
+advice-login = this needs the PIN
+advice-no-card = put the card on the reader and try again
+advice-no-reader = connect a reader and check that the PC/SC service (pcscd) is running; cie readers lists them
+advice-service = start the smart-card service: sudo systemctl start pcscd (Debian/Ubuntu package pcscd)
+advice-removed = the card was removed: put it back and try again
+advice-reset = another application reset the card during the operation: try again
+advice-busy = another application holds the card: close it and try again
+advice-not-cie = the card in the reader is not a CIE 3.0; use --reader to pick another reader
+advice-passive = the card's data is not vouched for by its EF.SOD (or not by this CSCA): do not trust this card
+advice-transport = check that the reader is connected and the card lies still on it, then try again
+advice-card = take the card off the reader, put it back and try again; if this keeps happening with a working reader, the card may be damaged: ask your comune
+advice-other = try again; if this keeps happening, report it with the output of cie info
+
+## Files and mistakes
+
+file-error = { $path }: { $detail }
+not-pem-certificate = { $path }: not a PEM certificate: { $detail }
+same-output = the output must be another file than the input
+raw-without-format = raw signatures are made by cie sign without --format
+der-to-terminal = DER is binary: write it to a file with -o FILE
+signature-to-terminal = the signature is binary: write it to a file with -o SIG
+json-signature-stdout = --json prints a report on standard output: write the signature with -o SIG
+new-pins-differ = the two new PINs differ; nothing was changed
+secret-on-command-line = { $option }: PIN and PUK are never taken from the command line (other users could see them); type them at the prompt or use --pin-stdin
+sign-needs-output = sign needs -o SIG, where to write the signature
+stdin-twice = -i - and --pin-stdin both want standard input: give the data as a file
+documents-need-files = signed documents are read from and written to files: give -i FILE and -o OUT
+cosign-needs-cades = --cosign adds a signature to a .p7m: use it with --format cades
+extract-needs-output = extract needs -o OUT (the file name does not end in .p7m)
+no-help-on = no help on "{ $topic }": try cie help or cie help pin
+document-error = { $detail }
+
+## PIN and PUK prompts
+
+prompt-secret = The { $credential } has 8 digits: { -secret-origin }.
+prompt-pin = CIE PIN (8 digits):{" "}
+prompt-current-pin = current PIN (8 digits):{" "}
+prompt-puk = PUK (8 digits):{" "}
+prompt-new-pin = new PIN (8 digits):{" "}
+prompt-new-pin-again = new PIN again:{" "}
+confirm-last-try = one try left: a wrong PIN blocks the card; continue? [y/N]{" "}
+last-try-cancelled = the PIN was not tried: it has one try left
+no-terminal = no terminal to ask the PIN on; use --pin-stdin to read it from standard input
+cannot-read-secret = cannot read the { $credential }: { $detail }
+cannot-read-secret-stdin = cannot read the { $credential } from standard input: { $detail }
+stdin-ended = standard input ended before the { $credential } (--pin-stdin reads one per line)
+cannot-ask = cannot ask on the terminal: { $detail }
+
+## Progress (standard error)
+
+progress = cie: { $step }...
+step-connect = connecting to the card in "{ $reader }"
+step-search = looking for a CIE in the readers
+step-login = opening the secure channel and verifying the PIN
+step-pin-status = opening the secure channel to read the PIN status
+step-read-serial = reading the card number and the certificate
+step-read-certificate = reading the certificate
+step-sign-digest = signing the { $hash } digest with the card
+step-sign-document = signing { $file } as { $format } with the card
+step-change-pin = opening the secure channel and changing the PIN
+step-unblock-pin = opening the secure channel, verifying the PUK and setting the new PIN
+step-read-sod = reading EF.SOD and the data it covers
+
+## cie info
+
+info-reader = reader:       { $reader }
+info-card = card:         CIE 3.0 (generation { $generation }, manufacturer { $manufacturer })
+info-atr = ATR:          { $atr }
+info-nis = NIS:          { $nis }
+info-pin-blocked = PIN:          blocked (unblock it with cie pin unblock)
+info-pin-tries = PIN:          { $tries ->
+    [one] 1 try left
+   *[other] { $tries } tries left
+}
+info-pin-verified = PIN:          verified
+info-serial = card number:  { $serial }
+info-holder = holder:       { $holder }
+info-subject = subject:      { $subject }
+no-name = (no name in the certificate)
+
+## cie pin
+
+pin-changed = PIN changed
+pin-unblocked = PIN unblocked and set; it has 3 tries again
+
+## cie sign, cie cert
+
+raw-signed = { $file } signed by { $holder }: { $bytes }-byte { $hash } RSA PKCS#1 v1.5 signature written to { $output }
+certificate-written = certificate of { $holder } written to { $output } ({ $format }, { $bytes } bytes)
+document-signed = { $file } signed by { $holder } ({ $format }, { $hash }): { $output }
+
+## cie verify, cie extract
+
+verify-header = { $file }: { $kind }, { $count ->
+    [one] 1 signature
+   *[other] { $count } signatures
+}
+signature-valid = signature { $index }: VALID
+signature-invalid = signature { $index }: INVALID
+signature-field-valid = signature { $index } (field { $field }): VALID
+signature-field-invalid = signature { $index } (field { $field }): INVALID
+signer-line = {"  "}signer:       { $name }
+fiscal-code-line = {"  "}fiscal code:  { $code }
+no-fiscal-code = (not in the certificate)
+subject-line = {"  "}subject:      { $subject }
+issuer-line = {"  "}issuer:       { $issuer }
+signing-time-line = {"  "}signing time: { $time } (as claimed by the signer)
+format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute), { $hash }
+format-cms-line = {"  "}format:       CMS, { $hash }
+chain-not-checked = {"  "}chain:        NOT CHECKED (no --ca given: who issued the certificate is unknown)
+chain-trusted = {"  "}chain:        trusted, issued under "{ $anchor }"
+chain-untrusted = {"  "}chain:        NOT TRUSTED: { $reason }
+coverage-whole = {"  "}coverage:     the whole document
+coverage-revision = {"  "}coverage:     a previous revision of the document
+note-line = {"  "}note:         { $note }
+problem-line = {"  "}PROBLEM:      { $problem }
+chains-not-checked = warning: the certificate chains were NOT checked; give the issuing CA with --ca FILE
+all-valid = result: { $count ->
+    [one] all 1 signature valid
+   *[other] all { $count } signatures valid
+}
+no-signatures = { $file }: no signatures found
+some-invalid = { $bad } of { $count } signatures are not valid
+extracted = { $file }: { $bytes } bytes of signed content written to { $output } (signatures not checked here: use cie verify)
+
+## cie verify-sod
+
+sod-valid = EF.SOD is valid: its Document Signer's signature verifies ({ $algorithm }, LDS version { $version })
+sod-group = { "  " }{ $group } { $name } hash matches
+group-nis = NIS (EF 1001)
+group-serial = card number (EF 1002)
+group-certificate = certificate (EF 1003)
+group-chip-key = chip public key (EF 1004)
+group-services-key = services public key (EF 1005)
+group-dh = DH parameters (EF.DH)
+group-other = data group
+sod-csca-verified = Document Signer certificate verified with the CSCA
+sod-csca-not-checked = Document Signer not checked against a CSCA (give one with --csca FILE)
+sod-login-not-checked = card number and certificate not checked (they need the PIN: add --login or --pin-stdin)
+
+## cie browser
+
+place-shared = Chromium / Chrome / NSS applications
+place-firefox = Firefox profile "{ $name }"
+place-sandboxed = sandboxed Firefox profile "{ $name }"
+place-server = sandboxed browsers (p11-kit server unit)
+browser-sandboxed-unchanged = not changed: a sandboxed browser cannot load a module of the host (see docs/SANDBOXED.md)
+browser-already = already registered ({ $module })
+browser-registered-created = registered { $module } (database created)
+browser-registered = registered { $module }
+browser-reregistered = re-registered { $module } (replaced an older or FRIENDLY entry)
+browser-not-registered = not registered
+browser-removed = removed
+browser-no-database = no database
+browser-registered-as = registered as "{ $name }" ({ $module })
+browser-module-missing = , but the module file is missing: run cie browser setup again
+browser-friendly = , with the FRIENDLY flag (a first use sends no certificate): run cie browser setup again
+browser-tool-failed = { $detail }
+browser-no-p11-kit = p11-kit is not installed (Debian/Ubuntu: sudo apt install p11-kit)
+browser-unit-write-failed = writing the unit: { $detail }
+browser-unit-remove-failed = removing the unit: { $detail }
+browser-unit-written = unit written
+browser-unit-unchanged = unit already installed
+browser-unit-started = started by systemd
+browser-unit-not-started = systemd did not start it: run `systemctl --user enable --now { $unit }`
+browser-unit-summary = { $written }; { $started }; sandboxed browsers reach the card at { $address } (see docs/SANDBOXED.md)
+browser-server-removed = removed
+browser-server-removed-stopped = removed (server stopped)
+browser-server-running = installed, running (address { $address })
+browser-server-not-running = installed, not running (address { $address })
+browser-card-not-visible = {"  "}card: not visible (no CIE in a reader, or pcscd not running)
+browser-card-visible = {"  "}card: { $tokens } visible
+browser-card-unknown = {"  "}card: cannot tell ({ $detail })
+browser-restart = {"  "}{ $browsers } is running: restart it to use the change
+browser-and = { $first } and { $second }
+browser-first-use = The first time a site asks for your certificate, the browser asks for the CIE PIN ("Unlock Security Device" in Chromium, "Password Required" in Firefox).
+browser-no-module-file = { $path }: no such module file
+browser-no-module = libcie_pkcs11.so is not installed: install the cie package (or run `cargo xtask install`), or name the module with --module PATH
+browser-no-home = HOME is not set: cannot find the browsers' databases

@@ -1,0 +1,227 @@
+# Messaggi del programma cie in italiano (scelti quando la lingua è it_*: LC_ALL, LC_MESSAGES,
+# LANG). Ogni id è anche in en.ftl; src/i18n.rs li elenca (Msg) con le variabili di ciascuno.
+
+## Righe di errore e di suggerimento (standard error)
+
+error-line = errore: { $message }
+hint-line = suggerimento: { $hint }
+
+## Errori della carta e del lettore
+
+wrong-credential = { $credential } errato
+wrong-credential-tries = { $credential } errato: { $tries ->
+    [one] resta 1 tentativo
+   *[other] restano { $tries } tentativi
+}
+credential-blocked = { $credential } bloccato
+credential-format = il { $credential } deve avere esattamente 8 cifre
+login-required = è necessario verificare prima il PIN
+no-card = carta non trovata: nessuna carta nel lettore
+no-reader = nessun lettore di smart card trovato
+reader-unavailable = lettore non disponibile: { $detail }
+service-unavailable = il servizio delle smart card (pcscd) non è attivo o non risponde
+card-removed = la carta è stata rimossa dal lettore
+card-reset = la carta è stata reinizializzata da un'altra applicazione
+card-busy = la carta è in uso da un'altra applicazione
+transport-failure = errore di comunicazione con il lettore: { $detail }
+not-cie = la carta nel lettore non è una CIE: { $detail }
+passive-authentication = autenticazione passiva non riuscita: { $detail }
+card-answer = risposta inattesa della carta: { $detail }
+other-failure = operazione non riuscita: { $detail }
+
+## Suggerimenti dopo un errore
+
+-secret-origin = le prime 4 cifre sono sulla ricevuta che il Comune ti ha consegnato quando hai richiesto la carta, le ultime 4 nella lettera arrivata insieme alla carta
+advice-usage = vedi cie --help
+advice-document = controlla che il file sia un PDF o una firma CAdES .p7m/.p7s
+advice-invalid = non fare affidamento su questo documento: è stato modificato o non è firmato come dichiara
+advice-cancelled = ripeti il comando quando sei sicuro del PIN (cie help pin)
+advice-file = controlla il nome del file e i permessi
+advice-pin-last-try = controlla il PIN (8 cifre: { -secret-origin }); un altro tentativo errato lo blocca
+advice-pin = controlla il PIN (8 cifre: { -secret-origin }) e riprova
+advice-puk = controlla il PUK (8 cifre: { -secret-origin }) e riprova
+advice-pin-blocked = sblocca il PIN con il PUK: cie pin unblock
+advice-puk-blocked = anche il PUK è bloccato: la carta non può più essere sbloccata; chiedine una nuova al Comune che l'ha emessa
+advice-format = PIN e PUK hanno 8 cifre ciascuno: { -secret-origin } (cie help pin)
+advice-login = per questa operazione serve il PIN
+advice-no-card = appoggia la carta sul lettore e riprova
+advice-no-reader = collega un lettore e controlla che il servizio PC/SC (pcscd) sia attivo; cie readers elenca i lettori
+advice-service = avvia il servizio delle smart card: sudo systemctl start pcscd (pacchetto pcscd su Debian/Ubuntu)
+advice-removed = la carta è stata tolta: rimettila sul lettore e riprova
+advice-reset = un'altra applicazione ha reinizializzato la carta durante l'operazione: riprova
+advice-busy = un'altra applicazione sta usando la carta: chiudila e riprova
+advice-not-cie = la carta nel lettore non è una CIE 3.0; usa --reader per scegliere un altro lettore
+advice-passive = i dati della carta non sono garantiti dal suo EF.SOD (o non da questa CSCA): non fidarti di questa carta
+advice-transport = controlla che il lettore sia collegato e che la carta sia ferma sul lettore, poi riprova
+advice-card = togli la carta dal lettore, rimettila e riprova; se succede ancora con un lettore funzionante, la carta potrebbe essere danneggiata: rivolgiti al tuo Comune
+advice-other = riprova; se succede ancora, segnala il problema allegando l'output di cie info
+
+## File ed errori di utilizzo
+
+file-error = { $path }: { $detail }
+not-pem-certificate = { $path }: non è un certificato PEM: { $detail }
+same-output = il file di uscita deve essere diverso da quello di ingresso
+raw-without-format = le firme semplici si fanno con cie sign senza --format
+der-to-terminal = il formato DER è binario: scrivilo in un file con -o FILE
+signature-to-terminal = la firma è binaria: scrivila in un file con -o SIG
+json-signature-stdout = --json stampa un resoconto sullo standard output: scrivi la firma con -o SIG
+new-pins-differ = i due nuovi PIN non coincidono; non è stato cambiato nulla
+secret-on-command-line = { $option }: PIN e PUK non vanno mai scritti sulla riga di comando (altri utenti potrebbero vederli): digitali quando vengono chiesti o usa --pin-stdin
+sign-needs-output = sign richiede -o SIG, il file in cui scrivere la firma
+stdin-twice = -i - e --pin-stdin vogliono entrambi lo standard input: passa i dati in un file
+documents-need-files = i documenti firmati si leggono e si scrivono su file: indica -i FILE e -o OUT
+cosign-needs-cades = --cosign aggiunge una firma a un .p7m: usalo con --format cades
+extract-needs-output = extract richiede -o OUT (il nome del file non termina con .p7m)
+no-help-on = nessun aiuto su "{ $topic }": prova cie help o cie help pin
+document-error = impossibile elaborare il documento: { $detail }
+
+## Richiesta di PIN e PUK
+
+prompt-secret = Il { $credential } ha 8 cifre: { -secret-origin }.
+prompt-pin = PIN della CIE (8 cifre):{" "}
+prompt-current-pin = PIN attuale (8 cifre):{" "}
+prompt-puk = PUK (8 cifre):{" "}
+prompt-new-pin = nuovo PIN (8 cifre):{" "}
+prompt-new-pin-again = ripeti il nuovo PIN:{" "}
+confirm-last-try = resta un solo tentativo: un PIN errato blocca la carta; continuare? [s/N]{" "}
+last-try-cancelled = il PIN non è stato provato: resta un solo tentativo
+no-terminal = nessun terminale su cui chiedere il PIN; usa --pin-stdin per leggerlo dallo standard input
+cannot-read-secret = impossibile leggere il { $credential }: { $detail }
+cannot-read-secret-stdin = impossibile leggere il { $credential } dallo standard input: { $detail }
+stdin-ended = lo standard input è finito prima del { $credential } (--pin-stdin ne legge uno per riga)
+cannot-ask = impossibile chiedere conferma sul terminale: { $detail }
+
+## Avanzamento (standard error)
+
+progress = cie: { $step }...
+step-connect = collegamento alla carta nel lettore "{ $reader }"
+step-search = ricerca di una CIE nei lettori
+step-login = apertura del canale sicuro e verifica del PIN
+step-pin-status = apertura del canale sicuro per leggere lo stato del PIN
+step-read-serial = lettura del numero della carta e del certificato
+step-read-certificate = lettura del certificato
+step-sign-digest = firma dell'impronta { $hash } con la carta
+step-sign-document = firma di { $file } in formato { $format } con la carta
+step-change-pin = apertura del canale sicuro e cambio del PIN
+step-unblock-pin = apertura del canale sicuro, verifica del PUK e impostazione del nuovo PIN
+step-read-sod = lettura di EF.SOD e dei dati che garantisce
+
+## cie info
+
+info-reader = lettore:      { $reader }
+info-card = carta:        CIE 3.0 (generazione { $generation }, produttore { $manufacturer })
+info-atr = ATR:          { $atr }
+info-nis = NIS:          { $nis }
+info-pin-blocked = PIN:          bloccato (sbloccalo con cie pin unblock)
+info-pin-tries = PIN:          { $tries ->
+    [one] resta 1 tentativo
+   *[other] restano { $tries } tentativi
+}
+info-pin-verified = PIN:          verificato
+info-serial = numero carta: { $serial }
+info-holder = titolare:     { $holder }
+info-subject = soggetto:     { $subject }
+no-name = (nessun nome nel certificato)
+
+## cie pin
+
+pin-changed = PIN cambiato
+pin-unblocked = PIN sbloccato e impostato; ha di nuovo 3 tentativi
+
+## cie sign, cie cert
+
+raw-signed = { $file } firmato da { $holder }: firma RSA PKCS#1 v1.5 { $hash } di { $bytes } byte scritta in { $output }
+certificate-written = certificato di { $holder } scritto in { $output } ({ $format }, { $bytes } byte)
+document-signed = { $file } firmato da { $holder } ({ $format }, { $hash }): { $output }
+
+## cie verify, cie extract
+
+verify-header = { $file }: { $kind }, { $count ->
+    [one] 1 firma
+   *[other] { $count } firme
+}
+signature-valid = firma { $index }: VALIDA
+signature-invalid = firma { $index }: NON VALIDA
+signature-field-valid = firma { $index } (campo { $field }): VALIDA
+signature-field-invalid = firma { $index } (campo { $field }): NON VALIDA
+signer-line = {"  "}firmatario:      { $name }
+fiscal-code-line = {"  "}codice fiscale:  { $code }
+no-fiscal-code = (non presente nel certificato)
+subject-line = {"  "}soggetto:        { $subject }
+issuer-line = {"  "}emittente:       { $issuer }
+signing-time-line = {"  "}ora della firma: { $time } (dichiarata dal firmatario)
+format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
+format-cms-line = {"  "}formato:         CMS, { $hash }
+chain-not-checked = {"  "}catena:          NON VERIFICATA (nessun --ca indicato: non si sa chi ha emesso il certificato)
+chain-trusted = {"  "}catena:          attendibile, emessa sotto "{ $anchor }"
+chain-untrusted = {"  "}catena:          NON ATTENDIBILE: { $reason }
+coverage-whole = {"  "}copertura:       l'intero documento
+coverage-revision = {"  "}copertura:       una revisione precedente del documento
+note-line = {"  "}nota:            { $note }
+problem-line = {"  "}PROBLEMA:        { $problem }
+chains-not-checked = attenzione: le catene dei certificati NON sono state verificate; indica la CA emittente con --ca FILE
+all-valid = esito: { $count ->
+    [one] l'unica firma è valida
+   *[other] tutte le { $count } firme sono valide
+}
+no-signatures = { $file }: nessuna firma trovata
+some-invalid = { $bad ->
+    [one] 1 firma su { $count } non è valida
+   *[other] { $bad } firme su { $count } non sono valide
+}
+extracted = { $file }: { $bytes } byte di contenuto firmato scritti in { $output } (qui le firme non sono verificate: usa cie verify)
+
+## cie verify-sod
+
+sod-valid = EF.SOD è valido: la firma del suo Document Signer è verificata ({ $algorithm }, versione LDS { $version })
+sod-group = { "  " }{ $group } { $name } impronta corrispondente
+group-nis = NIS (EF 1001)
+group-serial = numero della carta (EF 1002)
+group-certificate = certificato (EF 1003)
+group-chip-key = chiave pubblica del chip (EF 1004)
+group-services-key = chiave pubblica dei servizi (EF 1005)
+group-dh = parametri DH (EF.DH)
+group-other = gruppo di dati
+sod-csca-verified = certificato del Document Signer verificato con la CSCA
+sod-csca-not-checked = Document Signer non verificato con una CSCA (indicane una con --csca FILE)
+sod-login-not-checked = numero della carta e certificato non verificati (serve il PIN: aggiungi --login o --pin-stdin)
+
+## cie browser
+
+place-shared = Chromium / Chrome / applicazioni NSS
+place-firefox = profilo Firefox "{ $name }"
+place-sandboxed = profilo Firefox in sandbox "{ $name }"
+place-server = browser in sandbox (unità del server p11-kit)
+browser-sandboxed-unchanged = non modificato: un browser in sandbox non può caricare un modulo del sistema (vedi docs/SANDBOXED.md)
+browser-already = già registrato ({ $module })
+browser-registered-created = registrato { $module } (database creato)
+browser-registered = registrato { $module }
+browser-reregistered = registrato di nuovo { $module } (sostituita una voce più vecchia o con il flag FRIENDLY)
+browser-not-registered = non registrato
+browser-removed = rimosso
+browser-no-database = nessun database
+browser-registered-as = registrato come "{ $name }" ({ $module })
+browser-module-missing = , ma il file del modulo non c'è più: esegui di nuovo cie browser setup
+browser-friendly = , con il flag FRIENDLY (al primo uso non viene inviato il certificato): esegui di nuovo cie browser setup
+browser-tool-failed = { $detail }
+browser-no-p11-kit = p11-kit non è installato (Debian/Ubuntu: sudo apt install p11-kit)
+browser-unit-write-failed = scrittura dell'unità non riuscita: { $detail }
+browser-unit-remove-failed = rimozione dell'unità non riuscita: { $detail }
+browser-unit-written = unità scritta
+browser-unit-unchanged = unità già installata
+browser-unit-started = avviata da systemd
+browser-unit-not-started = systemd non l'ha avviata: esegui `systemctl --user enable --now { $unit }`
+browser-unit-summary = { $written }; { $started }; i browser in sandbox raggiungono la carta su { $address } (vedi docs/SANDBOXED.md)
+browser-server-removed = rimossa
+browser-server-removed-stopped = rimossa (server fermato)
+browser-server-running = installata, in esecuzione (indirizzo { $address })
+browser-server-not-running = installata, non in esecuzione (indirizzo { $address })
+browser-card-not-visible = {"  "}carta: non visibile (nessuna CIE in un lettore, o pcscd non attivo)
+browser-card-visible = {"  "}carta: { $tokens } visibile
+browser-card-unknown = {"  "}carta: impossibile saperlo ({ $detail })
+browser-restart = {"  "}{ $browsers } è aperto: riavvialo per usare la modifica
+browser-and = { $first } e { $second }
+browser-first-use = La prima volta che un sito chiede il tuo certificato, il browser chiede il PIN della CIE ("Sblocca dispositivo di sicurezza" in Chromium, "Password richiesta" in Firefox).
+browser-no-module-file = { $path }: il file del modulo non esiste
+browser-no-module = libcie_pkcs11.so non è installato: installa il pacchetto cie (o esegui `cargo xtask install`), oppure indica il modulo con --module PATH
+browser-no-home = HOME non è impostata: impossibile trovare i database dei browser
