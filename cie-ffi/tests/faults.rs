@@ -6,12 +6,11 @@
 //! opened after reinsertion (or the same one after a reset) must sign.
 
 use std::ffi::CString;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use cie::*;
 use cie_core::sign::HashAlg;
 use cie_sim::image::SodProfile;
+use cie_sim::sweep::{sweep, Fault};
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 use rsa::Pkcs1v15Sign;
 
@@ -54,12 +53,6 @@ fn check(sig: &[u8]) {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fault {
-    Remove,
-    Reset,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Pin,
     WrongPin,
@@ -84,10 +77,7 @@ fn case(step: Step, fault: Fault, i: u64) -> bool {
     let tries = || handle.with_card(|c| c.pin_tries_left());
     let tries_before = tries();
     let apdus_before = handle.apdus();
-    match fault {
-        Fault::Remove => handle.remove_before(i),
-        Fault::Reset => handle.reset_before(i),
-    }
+    fault.before(&handle, i);
     let result = match step {
         Step::Pin => match verify_pin(&card, fixtures::TEST_PIN) {
             CIE_OK => Ok(None),
@@ -140,30 +130,12 @@ fn case(step: Step, fault: Fault, i: u64) -> bool {
     fired
 }
 
-/// Runs one sweep in a thread with a deadline (a hang fails the test); returns the number of
-/// cases in which the fault happened (one per APDU of the call).
-fn sweep(step: Step, fault: Fault) -> u64 {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut i = 1;
-        while case(step, fault, i) {
-            i += 1;
-        }
-        let _ = tx.send(i - 1);
-    });
-    let fired =
-        rx.recv_timeout(Duration::from_secs(600)).unwrap_or_else(|_| panic!("{step:?}/{fault:?}: hung or panicked"));
-    eprintln!("{step:?} / {fault:?}: before each of {fired} APDUs");
-    assert!(fired > 1, "{step:?} sends APDUs");
-    fired
-}
-
 #[test]
 fn verify_pin_and_sign_with_the_card_pulled_or_reset_before_every_apdu() {
     let mut total = 0;
-    for fault in [Fault::Remove, Fault::Reset] {
+    for fault in Fault::ALL {
         for step in [Step::Pin, Step::WrongPin, Step::FirstSign, Step::LaterSign] {
-            total += sweep(step, fault);
+            total += sweep(&format!("{step:?} / {fault:?}"), move |i| case(step, fault, i));
         }
     }
     eprintln!("C ABI: {total} fault cases");

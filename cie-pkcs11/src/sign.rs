@@ -9,8 +9,12 @@ use cryptoki_sys::*;
 use sha2::digest::DynDigest;
 use zeroize::Zeroizing;
 
+use std::sync::Arc;
+
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Login, Module};
+use crate::object::ObjectSet;
+use crate::session::Ops;
 
 /// The mechanisms of the token, in `C_GetMechanismList` order.
 pub const MECHANISMS: [CK_MECHANISM_TYPE; 6] = [
@@ -56,14 +60,82 @@ pub(crate) fn hash_of(mechanism: CK_MECHANISM_TYPE) -> Option<HashAlg> {
     }
 }
 
-/// An active signature operation of a session.
-pub(crate) struct SignOp {
+/// What a signature mechanism takes in, signing and verifying alike: a running hash
+/// (`CKM_SHAx_RSA_PKCS`) or the raw `CKM_RSA_PKCS` input, at most [`MAX_SIGN_INPUT`] bytes.
+pub(crate) struct SigInput {
     /// `None`: CKM_RSA_PKCS.
     hash: Option<(HashAlg, Box<dyn DynDigest + Send>)>,
     /// CKM_RSA_PKCS input collected so far.
     data: Zeroizing<Vec<u8>>,
-    /// `C_SignUpdate` was called.
+    /// `C_SignUpdate` or `C_VerifyUpdate` was called.
     multi_part: bool,
+}
+
+impl SigInput {
+    /// The input of `mechanism` as `C_SignInit` and `C_VerifyInit` check it: one of
+    /// [`MECHANISMS`], without a parameter (`has_parameter`: the caller gave one).
+    fn new(mechanism: CK_MECHANISM_TYPE, has_parameter: bool) -> Result<Self> {
+        if !MECHANISMS.contains(&mechanism) {
+            return Err(Ckr(CKR_MECHANISM_INVALID));
+        }
+        if has_parameter {
+            return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
+        }
+        Ok(SigInput {
+            hash: hash_of(mechanism).map(|alg| (alg, alg.hasher())),
+            data: Zeroizing::new(Vec::new()),
+            multi_part: false,
+        })
+    }
+
+    /// One more part (`C_SignUpdate`, `C_VerifyUpdate`): hashed, or collected up to
+    /// [`MAX_SIGN_INPUT`] bytes (`CKR_DATA_LEN_RANGE` beyond; the caller ends the operation).
+    pub(crate) fn update(&mut self, part: &[u8]) -> Result<()> {
+        self.multi_part = true;
+        match &mut self.hash {
+            Some((_, h)) => h.update(part),
+            None => {
+                if self.data.len() + part.len() > MAX_SIGN_INPUT {
+                    return Err(Ckr(CKR_DATA_LEN_RANGE));
+                }
+                self.data.extend_from_slice(part);
+            }
+        }
+        Ok(())
+    }
+
+    /// The input of a single-part call (`C_Sign`, `C_Verify`): the DigestInfo of `data`'s hash,
+    /// or `data` itself; `CKR_OPERATION_ACTIVE` after an update.
+    pub(crate) fn one_part(&self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        if self.multi_part {
+            return Err(Ckr(CKR_OPERATION_ACTIVE));
+        }
+        match &self.hash {
+            Some((alg, _)) => {
+                Ok(Zeroizing::new(digest_info(*alg, &alg.hash(data)).map_err(|_| Ckr(CKR_GENERAL_ERROR))?))
+            }
+            None => Ok(Zeroizing::new(data.to_vec())),
+        }
+    }
+
+    /// The input of a multi-part call (`C_SignFinal`, `C_VerifyFinal`): the DigestInfo of the
+    /// hashed parts, or the collected data (taken out of `self`).
+    pub(crate) fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        match self.hash.take() {
+            Some((alg, h)) => Ok(Zeroizing::new(digest_info(alg, &h.finalize()).map_err(|_| Ckr(CKR_GENERAL_ERROR))?)),
+            None => Ok(std::mem::take(&mut self.data)),
+        }
+    }
+
+    /// `CKM_RSA_PKCS` with nothing collected.
+    fn is_empty(&self) -> bool {
+        self.hash.is_none() && self.data.is_empty()
+    }
+}
+
+/// An active signature operation of a session.
+pub(crate) struct SignOp {
+    input: SigInput,
     /// Signature length.
     sig_len: usize,
 }
@@ -80,7 +152,31 @@ pub enum SignOutput {
 }
 
 impl Module {
-    /// `C_SignInit`. `has_parameter`: the mechanism came with a parameter (none is accepted).
+    /// What `C_SignInit` and `C_VerifyInit` share: a live session in which the operation `slot`
+    /// picks is not active, the mechanism's [`SigInput`], then the session's objects and whether
+    /// the user is logged in, for `start` to check the key and make the operation.
+    pub(crate) fn signature_init<T>(
+        &self,
+        handle: CK_SESSION_HANDLE,
+        mechanism: CK_MECHANISM_TYPE,
+        has_parameter: bool,
+        slot: fn(&mut Ops) -> &mut Option<T>,
+        start: impl FnOnce(SigInput, Option<Arc<ObjectSet>>, bool) -> Result<T>,
+    ) -> Result<()> {
+        let inst = self.instance()?;
+        let s = inst.session(handle)?;
+        let mut ops = lock(&s.ops);
+        if slot(&mut ops).is_some() {
+            return Err(Ckr(CKR_OPERATION_ACTIVE));
+        }
+        let input = SigInput::new(mechanism, has_parameter)?;
+        let (objects, user) = Module::objects_of(&inst, &s);
+        *slot(&mut ops) = Some(start(input, objects, user)?);
+        Ok(())
+    }
+
+    /// `C_SignInit` with the private key object. `has_parameter`: the mechanism came with a
+    /// parameter (none is accepted).
     pub fn sign_init(
         &self,
         handle: CK_SESSION_HANDLE,
@@ -88,36 +184,25 @@ impl Module {
         has_parameter: bool,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let inst = self.instance()?;
-        let s = inst.session(handle)?;
-        let mut ops = lock(&s.ops);
-        if ops.sign.is_some() {
-            return Err(Ckr(CKR_OPERATION_ACTIVE));
-        }
-        if !MECHANISMS.contains(&mechanism) {
-            return Err(Ckr(CKR_MECHANISM_INVALID));
-        }
-        if has_parameter {
-            return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
-        }
-        let (objects, user) = Module::objects_of(&inst, &s);
-        let objects = objects.ok_or(Ckr(if user { CKR_KEY_HANDLE_INVALID } else { CKR_USER_NOT_LOGGED_IN }))?;
-        if key == objects.private_key.handle {
-            if !user {
-                return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
-            }
-        } else if key == objects.public_key.handle {
-            return Err(Ckr(CKR_KEY_FUNCTION_NOT_PERMITTED));
-        } else {
-            return Err(Ckr(CKR_KEY_HANDLE_INVALID));
-        }
-        ops.sign = Some(SignOp {
-            hash: hash_of(mechanism).map(|alg| (alg, alg.hasher())),
-            data: Zeroizing::new(Vec::new()),
-            multi_part: false,
-            sig_len: objects.modulus_len,
-        });
-        Ok(())
+        self.signature_init(
+            handle,
+            mechanism,
+            has_parameter,
+            |ops| &mut ops.sign,
+            |input, objects, user| {
+                let objects = objects.ok_or(Ckr(if user { CKR_KEY_HANDLE_INVALID } else { CKR_USER_NOT_LOGGED_IN }))?;
+                if key == objects.private_key.handle {
+                    if !user {
+                        return Err(Ckr(CKR_USER_NOT_LOGGED_IN));
+                    }
+                } else if key == objects.public_key.handle {
+                    return Err(Ckr(CKR_KEY_FUNCTION_NOT_PERMITTED));
+                } else {
+                    return Err(Ckr(CKR_KEY_HANDLE_INVALID));
+                }
+                Ok(SignOp { input, sig_len: objects.modulus_len })
+            },
+        )
     }
 
     /// `C_Sign`: `capacity` is the signature buffer's size, `None` for a size query.
@@ -126,19 +211,19 @@ impl Module {
         let s = inst.session(handle)?;
         let mut ops = lock(&s.ops);
         let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        if op.multi_part {
-            ops.sign = None;
-            return Err(Ckr(CKR_OPERATION_ACTIVE));
-        }
-        let input = match &op.hash {
-            Some((alg, _)) => digest_info(*alg, &alg.hash(data)).map_err(|_| Ckr(CKR_GENERAL_ERROR)),
-            None => Ok(data.to_vec()),
+        let input = op.input.one_part(data).and_then(|input| {
+            if input.is_empty() || input.len() > MAX_SIGN_INPUT {
+                return Err(Ckr(CKR_DATA_LEN_RANGE));
+            }
+            Ok(input)
+        });
+        let input = match input {
+            Ok(input) => input,
+            Err(e) => {
+                ops.sign = None;
+                return Err(e);
+            }
         };
-        let input = Zeroizing::new(input?);
-        if input.is_empty() || input.len() > MAX_SIGN_INPUT {
-            ops.sign = None;
-            return Err(Ckr(CKR_DATA_LEN_RANGE));
-        }
         let sig_len = op.sig_len;
         if let Some(answer) = size_answer(capacity, sig_len) {
             return Ok(answer);
@@ -147,7 +232,7 @@ impl Module {
         self.card_sign(&inst, &s, &input, sig_len)
     }
 
-    /// Ends the session's signing operation, if any: PKCS#11 2.40 §5.12, a `C_Sign` or
+    /// Ends the session's signing operation, if any: PKCS#11 2.40 §5.11, a `C_Sign` or
     /// `C_SignFinal` that fails with anything but `CKR_BUFFER_TOO_SMALL`, and any failed
     /// `C_SignUpdate`, end the operation (also when the C shim refused the arguments).
     pub fn sign_abort(&self, handle: CK_SESSION_HANDLE) {
@@ -164,18 +249,11 @@ impl Module {
         let s = inst.session(handle)?;
         let mut ops = lock(&s.ops);
         let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        op.multi_part = true;
-        match &mut op.hash {
-            Some((_, h)) => h.update(part),
-            None => {
-                if op.data.len() + part.len() > MAX_SIGN_INPUT {
-                    ops.sign = None;
-                    return Err(Ckr(CKR_DATA_LEN_RANGE));
-                }
-                op.data.extend_from_slice(part);
-            }
+        let result = op.input.update(part);
+        if result.is_err() {
+            ops.sign = None;
         }
-        Ok(())
+        result
     }
 
     /// `C_SignFinal`: `capacity` as for [`Module::sign`].
@@ -184,20 +262,17 @@ impl Module {
         let s = inst.session(handle)?;
         let mut ops = lock(&s.ops);
         let op = ops.sign.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        if op.hash.is_none() && op.data.is_empty() {
+        if op.input.is_empty() {
             ops.sign = None;
             return Err(Ckr(CKR_DATA_LEN_RANGE));
         }
         if let Some(answer) = size_answer(capacity, op.sig_len) {
             return Ok(answer);
         }
-        let Some(op) = ops.sign.take() else {
+        let Some(mut op) = ops.sign.take() else {
             return Err(Ckr(CKR_OPERATION_NOT_INITIALIZED));
         };
-        let input = match op.hash {
-            Some((alg, h)) => Zeroizing::new(digest_info(alg, &h.finalize()).map_err(|_| Ckr(CKR_GENERAL_ERROR))?),
-            None => op.data,
-        };
+        let input = op.input.finish()?;
         self.card_sign(&inst, &s, &input, op.sig_len)
     }
 

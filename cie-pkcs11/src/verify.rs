@@ -4,24 +4,17 @@
 //! `CKM_SHAx_RSA_PKCS` hashing on the host). PKCS#11 2.40 (functions for verifying signatures): `C_Verify` and
 //! `C_VerifyFinal` always end the operation, and so does any error of `C_VerifyUpdate`.
 
-use cie_core::sign::{digest_info, HashAlg, MAX_SIGN_INPUT};
+use cie_core::sign::MAX_SIGN_INPUT;
 use cryptoki_sys::*;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use sha2::digest::DynDigest;
-use zeroize::Zeroizing;
 
 use crate::error::{Ckr, Result};
 use crate::module::{lock, Module};
-use crate::sign::{hash_of, MECHANISMS};
+use crate::sign::SigInput;
 
 /// An active verification of a session.
 pub(crate) struct VerifyOp {
-    /// `None`: CKM_RSA_PKCS.
-    hash: Option<(HashAlg, Box<dyn DynDigest + Send>)>,
-    /// CKM_RSA_PKCS input collected so far.
-    data: Zeroizing<Vec<u8>>,
-    /// `C_VerifyUpdate` was called.
-    multi_part: bool,
+    input: SigInput,
     key: RsaPublicKey,
     /// The modulus length: the only valid signature length.
     sig_len: usize,
@@ -50,34 +43,22 @@ impl Module {
         has_parameter: bool,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let inst = self.instance()?;
-        let s = inst.session(handle)?;
-        let mut ops = lock(&s.ops);
-        if ops.verify.is_some() {
-            return Err(Ckr(CKR_OPERATION_ACTIVE));
-        }
-        if !MECHANISMS.contains(&mechanism) {
-            return Err(Ckr(CKR_MECHANISM_INVALID));
-        }
-        if has_parameter {
-            return Err(Ckr(CKR_MECHANISM_PARAM_INVALID));
-        }
-        let (objects, user) = Module::objects_of(&inst, &s);
-        let objects = objects.ok_or(Ckr(CKR_KEY_HANDLE_INVALID))?;
-        if key == objects.private_key.handle && user {
-            return Err(Ckr(CKR_KEY_FUNCTION_NOT_PERMITTED));
-        }
-        if key != objects.public_key.handle {
-            return Err(Ckr(CKR_KEY_HANDLE_INVALID));
-        }
-        ops.verify = Some(VerifyOp {
-            hash: hash_of(mechanism).map(|alg| (alg, alg.hasher())),
-            data: Zeroizing::new(Vec::new()),
-            multi_part: false,
-            key: objects.key.clone(),
-            sig_len: objects.modulus_len,
-        });
-        Ok(())
+        self.signature_init(
+            handle,
+            mechanism,
+            has_parameter,
+            |ops| &mut ops.verify,
+            |input, objects, user| {
+                let objects = objects.ok_or(Ckr(CKR_KEY_HANDLE_INVALID))?;
+                if key == objects.private_key.handle && user {
+                    return Err(Ckr(CKR_KEY_FUNCTION_NOT_PERMITTED));
+                }
+                if key != objects.public_key.handle {
+                    return Err(Ckr(CKR_KEY_HANDLE_INVALID));
+                }
+                Ok(VerifyOp { input, key: objects.key.clone(), sig_len: objects.modulus_len })
+            },
+        )
     }
 
     /// `C_Verify`: `CKR_OK` for a valid signature, `CKR_SIGNATURE_INVALID` or
@@ -86,13 +67,7 @@ impl Module {
         let inst = self.instance()?;
         let s = inst.session(handle)?;
         let op = lock(&s.ops).verify.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        if op.multi_part {
-            return Err(Ckr(CKR_OPERATION_ACTIVE));
-        }
-        let input = match &op.hash {
-            Some((alg, _)) => Zeroizing::new(digest_info(*alg, &alg.hash(data)).map_err(|_| Ckr(CKR_GENERAL_ERROR))?),
-            None => Zeroizing::new(data.to_vec()),
-        };
+        let input = op.input.one_part(data)?;
         op.check(&input, signature)
     }
 
@@ -102,18 +77,11 @@ impl Module {
         let s = inst.session(handle)?;
         let mut ops = lock(&s.ops);
         let op = ops.verify.as_mut().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        op.multi_part = true;
-        match &mut op.hash {
-            Some((_, h)) => h.update(part),
-            None => {
-                if op.data.len() + part.len() > MAX_SIGN_INPUT {
-                    ops.verify = None;
-                    return Err(Ckr(CKR_DATA_LEN_RANGE));
-                }
-                op.data.extend_from_slice(part);
-            }
+        let result = op.input.update(part);
+        if result.is_err() {
+            ops.verify = None;
         }
-        Ok(())
+        result
     }
 
     /// `C_VerifyFinal`. Ends the operation.
@@ -121,10 +89,7 @@ impl Module {
         let inst = self.instance()?;
         let s = inst.session(handle)?;
         let mut op = lock(&s.ops).verify.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))?;
-        let input = match op.hash.take() {
-            Some((alg, h)) => Zeroizing::new(digest_info(alg, &h.finalize()).map_err(|_| Ckr(CKR_GENERAL_ERROR))?),
-            None => std::mem::take(&mut op.data),
-        };
+        let input = op.input.finish()?;
         op.check(&input, signature)
     }
 

@@ -11,24 +11,16 @@
 
 mod common;
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use cie_core::sign::HashAlg;
 use cie_pkcs11::SignOutput;
 use cie_sim::fixtures;
+use cie_sim::sweep::{sweep, Fault};
 use common::*;
 use cryptoki_sys::*;
 
 const PIN: &[u8] = fixtures::TEST_PIN.as_bytes();
 const WRONG_PIN: &[u8] = b"00000000";
 const DATA: &[u8] = b"signed while the card is pulled or reset";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fault {
-    Remove,
-    Reset,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
@@ -73,10 +65,7 @@ fn case(step: Step, fault: Fault, i: u64) -> bool {
     }
     let tries_before = tries(&rig);
     let apdus_before = rig.apdus();
-    match fault {
-        Fault::Remove => rig.card.remove_before(i),
-        Fault::Reset => rig.card.reset_before(i),
-    }
+    fault.before(&rig.card, i);
     let result: Result<Option<Vec<u8>>, CK_RV> = match step {
         Step::Login => m.login(s, CKU_USER, PIN).map(|()| None).map_err(|e| e.rv()),
         Step::WrongLogin => m.login(s, CKU_USER, WRONG_PIN).map(|()| None).map_err(|e| e.rv()),
@@ -141,41 +130,28 @@ fn case(step: Step, fault: Fault, i: u64) -> bool {
     fired
 }
 
-/// Runs the sweep of one step and fault in a thread with a deadline (a hang fails the test);
-/// returns the number of cases in which the fault happened (one per APDU of the operation).
-fn sweep(step: Step, fault: Fault) -> u64 {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut i = 1;
-        while case(step, fault, i) {
-            i += 1;
-        }
-        let _ = tx.send(i - 1);
-    });
-    let fired = rx
-        .recv_timeout(Duration::from_secs(600))
-        .unwrap_or_else(|_| panic!("{step:?} / {fault:?}: a case hung or panicked"));
-    eprintln!("{step:?} / {fault:?}: before each of {fired} APDUs");
-    assert!(fired > 1, "{step:?} sends APDUs");
-    fired
+/// The sweep of one step and fault (a hang or a panic fails the test); the number of cases in
+/// which the fault happened (one per APDU of the operation).
+fn sweep_step(step: Step, fault: Fault) -> u64 {
+    sweep(&format!("{step:?} / {fault:?}"), move |i| case(step, fault, i))
 }
 
 #[test]
 fn login_with_the_card_pulled_or_reset_before_every_apdu() {
-    let n: u64 = [Fault::Remove, Fault::Reset]
+    let n: u64 = Fault::ALL
         .into_iter()
         .flat_map(|f| [Step::Login, Step::WrongLogin].map(|s| (s, f)))
-        .map(|(s, f)| sweep(s, f))
+        .map(|(s, f)| sweep_step(s, f))
         .sum();
     eprintln!("C_Login: {n} fault cases (card pulled or reset before an APDU)");
 }
 
 #[test]
 fn sign_with_the_card_pulled_or_reset_before_every_apdu() {
-    let n: u64 = [Fault::Remove, Fault::Reset]
+    let n: u64 = Fault::ALL
         .into_iter()
         .flat_map(|f| [Step::FirstSign, Step::LaterSign].map(|s| (s, f)))
-        .map(|(s, f)| sweep(s, f))
+        .map(|(s, f)| sweep_step(s, f))
         .sum();
     eprintln!("C_Sign: {n} fault cases (card pulled or reset before an APDU)");
 }

@@ -7,6 +7,7 @@ pub mod latency;
 pub mod pki;
 pub mod profile;
 pub mod stack;
+pub mod sweep;
 pub mod transport;
 pub mod vpcd;
 
