@@ -5,8 +5,8 @@
 //! These are pure functions used by the host ([`crate::channel`]) that protect and unprotect
 //! APDUs for one SSC step each; they hold no session logic. Incoming objects are read with
 //! [`crate::tlv`] and must follow the exact layout of §5.2 / §5.4 (allowed tags only, each at
-//! most once, in order, DO8E last with nothing after it), checked before the MAC. The simulator's card has its own implementation
-//! and shares none of this code.
+//! most once, in order, DO8E last with nothing after it), checked before the MAC. The
+//! simulator's card has its own implementation and shares none of this code.
 
 use cbc::cipher::{block_padding::NoPadding, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use retail_mac::{KeyInit, Mac, RetailMac};

@@ -375,22 +375,38 @@ mod tests {
         assert!(children(child(&node, 0x01).unwrap()).is_err());
     }
 
+    /// `levels` objects `30` nested with exact lengths around `04 00`.
+    fn nested(levels: usize) -> Vec<u8> {
+        let header = |len: usize| match len {
+            0..=0x7F => vec![0x30, len as u8],
+            0x80..=0xFF => vec![0x30, 0x81, len as u8],
+            _ => vec![0x30, 0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8],
+        };
+        // Sizes from the innermost object outwards; the headers are then written outermost first.
+        let mut size = 2;
+        let mut headers = Vec::new();
+        for _ in 1..levels {
+            let h = header(size);
+            size += h.len();
+            headers.push(h);
+        }
+        let mut v: Vec<u8> = headers.into_iter().rev().flatten().collect();
+        v.extend_from_slice(&[0x04, 0x00]);
+        v
+    }
+
     #[test]
     fn nesting_is_bounded() {
-        let nested = |levels: usize| {
-            let mut v = vec![0x04, 0x00];
-            for _ in 0..levels - 1 {
-                let mut outer = vec![0x30, v.len() as u8];
-                outer.extend_from_slice(&v);
-                v = outer;
-            }
-            v
-        };
+        assert_eq!(nested(3), [0x30, 0x04, 0x30, 0x02, 0x04, 0x00]);
         assert!(parse(&nested(MAX_DEPTH)).is_ok());
         let e = parse(&nested(MAX_DEPTH + 1)).unwrap_err();
         assert!(e.to_string().contains("nesting"), "{e}");
         // The flat reader does not descend: one level at a time.
         assert!(read(&nested(MAX_DEPTH + 1)).is_ok());
+        // Deep answers are refused at the limit, on this 2 MiB test thread too; so are the 60 KB
+        // of `30 7F` that overflow the stack of iso7816-tlv's parser.
+        assert!(parse(&nested(30_000)).is_err());
+        assert!(parse(&[0x30, 0x7F].repeat(30_000)).is_err());
     }
 
     #[test]
