@@ -1,6 +1,7 @@
 //! cie-core: the host side of the Italian electronic identity card (CIE 3.0) protocol.
 //!
 //! Layers, bottom up: [`transport`] (the link to the card), [`apdu`] and [`sw`] (ISO 7816-4),
+//! [`tlv`] (the one BER-TLV reader for what the card sends),
 //! [`sm`] (secure-messaging primitives), [`channel`] (the host's secure channel),
 //! [`dh`] and [`dapp`] (key exchange and device authentication), [`files`], [`pin`], [`sign`],
 //! [`sod`] (passive authentication), [`variant`] (card generations), and [`session`], the

@@ -3,10 +3,10 @@
 //! objects.
 //!
 //! These are pure functions used by the host ([`crate::channel`]) that protect and unprotect
-//! APDUs for one SSC step each; they hold no session logic. Incoming objects must follow the
-//! exact layout of §5.2 / §5.4 (allowed tags only, each at most once, in order, DO8E last with
-//! nothing after it), checked before the MAC. The simulator's card has its own implementation
-//! and shares none of this code.
+//! APDUs for one SSC step each; they hold no session logic. Incoming objects are read with
+//! [`crate::tlv`] and must follow the exact layout of §5.2 / §5.4 (allowed tags only, each at
+//! most once, in order, DO8E last with nothing after it), checked before the MAC. The
+//! simulator's card has its own implementation and shares none of this code.
 
 use cbc::cipher::{block_padding::NoPadding, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use retail_mac::{KeyInit, Mac, RetailMac};
@@ -17,6 +17,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::apdu::{Command, Response};
 use crate::error::SmError;
 use crate::sw::StatusWord;
+use crate::tlv;
 
 /// SM class bits (ISO 7816-4 §5.1.1: proprietary SM with authenticated header).
 pub const CLA_SM: u8 = 0x0C;
@@ -197,25 +198,9 @@ fn command_layout(ins: u8) -> [Slot; 3] {
     ]
 }
 
-/// Reads one single-byte-tag object with a BER length (short form, `81 xx` or `82 xx xx`)
-/// bounded by `bytes` (ISO 7816-4 §5.4.2). Returns the object and the offset after it.
-fn read_do(bytes: &[u8], start: usize) -> Result<(Do<'_>, usize), SmError> {
-    let tag = bytes[start];
-    let first = *bytes.get(start + 1).ok_or(SmError::Malformed)?;
-    let (len, header) = match first {
-        0..=0x7F => (usize::from(first), 2),
-        0x81 => (usize::from(*bytes.get(start + 2).ok_or(SmError::Malformed)?), 3),
-        0x82 => {
-            let hi = *bytes.get(start + 2).ok_or(SmError::Malformed)?;
-            let lo = *bytes.get(start + 3).ok_or(SmError::Malformed)?;
-            (usize::from(u16::from_be_bytes([hi, lo])), 4)
-        }
-        _ => return Err(SmError::Malformed),
-    };
-    let begin = start + header;
-    let end = begin.checked_add(len).filter(|&e| e <= bytes.len()).ok_or(SmError::Malformed)?;
-    Ok((Do { tag, value: &bytes[begin..end], start }, end))
-}
+/// Most bytes after the first byte of an SM object's long-form length: `81 xx` or `82 xx xx`
+/// (PROTOCOL.md §5.2 step 7).
+const SM_LENGTH_BYTES: u8 = 2;
 
 /// Splits `bytes` into SM data objects that follow `layout` exactly: only the tags of the
 /// layout, each place filled at most once and in order, every required place filled, the last
@@ -226,9 +211,13 @@ fn read_do(bytes: &[u8], start: usize) -> Result<(Do<'_>, usize), SmError> {
 fn parse_layout<'a>(bytes: &'a [u8], layout: &[Slot]) -> Result<Vec<Do<'a>>, SmError> {
     let mut out: Vec<Do<'a>> = Vec::with_capacity(layout.len());
     let mut next_slot = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let (d, end) = read_do(bytes, i)?;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let start = bytes.len() - rest.len();
+        let (object, after) = tlv::read_limited(rest, SM_LENGTH_BYTES).map_err(|_| SmError::Malformed)?;
+        // Every SM tag is a single byte; a longer one fits no place of the layout.
+        let tag = u8::try_from(object.tag()).map_err(|_| SmError::Layout)?;
+        let d = Do { tag, value: object.value(), start };
         let offset = layout[next_slot..].iter().position(|s| s.tags.contains(&d.tag));
         let Some(offset) = offset else {
             return Err(SmError::Layout);
@@ -254,7 +243,7 @@ fn parse_layout<'a>(bytes: &'a [u8], layout: &[Slot]) -> Result<Vec<Do<'a>>, SmE
         }
         out.push(d);
         next_slot = index + 1;
-        i = end;
+        rest = after;
     }
     if layout[next_slot..].iter().any(|s| s.required) {
         return Err(SmError::MissingObject);

@@ -4,14 +4,16 @@
 //! EF.SOD is one outer TLV (ICAO style `77`; the tag is not checked, as in the official hosts)
 //! around a CMS ContentInfo/SignedData whose eContent is an ICAO LDSSecurityObject. Two profiles
 //! are accepted: the old one (SHA-256, PKCS#1 v1.5, LDS version 0) and the new one (SHA-512,
-//! RSASSA-PSS, LDS version 1). The parser works on the raw bytes (the signature covers the signed
-//! attributes exactly as encoded on the card) and never panics, whatever the input.
+//! RSASSA-PSS, LDS version 1). The structure is walked with the BER-TLV reader of [`crate::tlv`]
+//! on the raw bytes (the signature covers the signed attributes exactly as encoded on the card)
+//! and never panics, whatever the input.
 
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+use crate::tlv::{self, Tlv};
 use crate::{Error, Result};
 
 /// The signature/digest profile of an EF.SOD (PROTOCOL.md §8.3).
@@ -51,8 +53,8 @@ pub struct SodReport {
 /// Trims `data` to the first TLV's encoded length, dropping file padding (PROTOCOL.md §2.5 step
 /// 3, the official `GetASN1DataLenght`). Indefinite lengths and truncated data are errors.
 pub fn der_trim(data: &[u8]) -> Result<&[u8]> {
-    match read_tlv(data) {
-        Ok((tlv, _)) => Ok(tlv.raw),
+    match tlv::read(data) {
+        Ok((object, _)) => Ok(object.raw()),
         Err(e) => Err(Error::malformed(format!("DER object: {e}"))),
     }
 }
@@ -183,87 +185,35 @@ impl SodAlgorithm {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal BER/DER TLV reader over borrowed bytes.
+// Walking the structure with the BER-TLV reader of [`crate::tlv`].
 
 /// Why a structure was rejected (internal; turned into [`Error`] by the callers).
 type Parse<T> = std::result::Result<T, String>;
 
-#[derive(Clone, Copy, Debug)]
-struct Tlv<'a> {
-    /// Tag bytes folded big-endian (at most 4 bytes).
-    tag: u32,
-    /// The whole encoding (tag, length, value).
-    raw: &'a [u8],
-    /// The value.
-    value: &'a [u8],
-}
-
-/// Reads one TLV from the front of `data`; returns it and the rest.
+/// One object off the front of `data` and the bytes after it.
 fn read_tlv(data: &[u8]) -> Parse<(Tlv<'_>, &[u8])> {
-    let first = *data.first().ok_or("empty input")?;
-    let mut pos = 1usize;
-    let mut tag = u32::from(first);
-    if first & 0x1f == 0x1f {
-        loop {
-            let b = *data.get(pos).ok_or("truncated tag")?;
-            pos += 1;
-            if pos > 4 {
-                return Err("tag too long".into());
-            }
-            tag = (tag << 8) | u32::from(b);
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-    }
-    let len_byte = *data.get(pos).ok_or("truncated length")?;
-    pos += 1;
-    let len = if len_byte < 0x80 {
-        usize::from(len_byte)
-    } else {
-        let n = usize::from(len_byte & 0x7f);
-        if n == 0 {
-            return Err("indefinite length".into());
-        }
-        if n > 4 {
-            return Err("length too long".into());
-        }
-        let bytes = data.get(pos..pos + n).ok_or("truncated length")?;
-        pos += n;
-        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-    };
-    let end = pos.checked_add(len).ok_or("length overflow")?;
-    let raw = data.get(..end).ok_or("truncated value")?;
-    let value = raw.get(pos..).ok_or("truncated value")?;
-    Ok((Tlv { tag, raw, value }, &data[end..]))
+    tlv::read(data).map_err(|e| e.to_string())
 }
 
 /// Reads a TLV with the given tag.
 fn expect<'a>(data: &'a [u8], tag: u32, what: &str) -> Parse<(Tlv<'a>, &'a [u8])> {
     let (tlv, rest) = read_tlv(data).map_err(|e| format!("{what}: {e}"))?;
-    if tlv.tag != tag {
-        return Err(format!("{what}: tag {:02X} instead of {tag:02X}", tlv.tag));
+    if tlv.tag() != tag {
+        return Err(format!("{what}: tag {:02X} instead of {tag:02X}", tlv.tag()));
     }
     Ok((tlv, rest))
 }
 
 /// All TLVs in `data`, which must consist of whole TLVs.
 fn children(data: &[u8]) -> Parse<Vec<Tlv<'_>>> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let (tlv, r) = read_tlv(rest)?;
-        out.push(tlv);
-        rest = r;
-    }
-    Ok(out)
+    tlv::read_all(data).map_err(|e| e.to_string())
 }
 
 /// An AlgorithmIdentifier: its OID content and raw parameters (if any).
 fn algorithm_id<'a>(tlv: &Tlv<'a>) -> Parse<(&'a [u8], Option<Tlv<'a>>)> {
-    let (oid, rest) = expect(tlv.value, 0x06, "algorithm OID")?;
+    let (oid, rest) = expect(tlv.value(), 0x06, "algorithm OID")?;
     let params = if rest.is_empty() { None } else { Some(read_tlv(rest)?.0) };
-    Ok((oid.value, params))
+    Ok((oid.value(), params))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,27 +233,27 @@ struct Sod<'a> {
 
 fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let (outer, _) = read_tlv(data).map_err(|e| format!("outer TLV: {e}"))?;
-    let (content_info, _) = expect(outer.value, 0x30, "ContentInfo")?;
-    let (ct, rest) = expect(content_info.value, 0x06, "contentType")?;
-    if ct.value != OID_SIGNED_DATA {
+    let (content_info, _) = expect(outer.value(), 0x30, "ContentInfo")?;
+    let (ct, rest) = expect(content_info.value(), 0x06, "contentType")?;
+    if ct.value() != OID_SIGNED_DATA {
         return Err("ContentInfo is not signedData".into());
     }
     let (explicit, _) = expect(rest, 0xa0, "ContentInfo content")?;
-    let (signed_data, _) = expect(explicit.value, 0x30, "SignedData")?;
+    let (signed_data, _) = expect(explicit.value(), 0x30, "SignedData")?;
 
-    let (_version, rest) = expect(signed_data.value, 0x02, "SignedData version")?;
+    let (_version, rest) = expect(signed_data.value(), 0x02, "SignedData version")?;
     let (digest_algs, rest) = expect(rest, 0x31, "digestAlgorithms")?;
-    let first_alg = children(digest_algs.value)?.into_iter().next().ok_or("digestAlgorithms is empty")?;
+    let first_alg = children(digest_algs.value())?.into_iter().next().ok_or("digestAlgorithms is empty")?;
     let (digest_oid, _) = algorithm_id(&first_alg)?;
     let hash = Hash::from_oid(digest_oid).ok_or("unsupported digest algorithm")?;
 
     let (encap, mut rest) = expect(rest, 0x30, "encapContentInfo")?;
-    let (econtent_type, erest) = expect(encap.value, 0x06, "eContentType")?;
-    if econtent_type.value != OID_LDS_SO {
+    let (econtent_type, erest) = expect(encap.value(), 0x06, "eContentType")?;
+    if econtent_type.value() != OID_LDS_SO {
         return Err("eContentType is not the LDS security object".into());
     }
     let (econtent, _) = expect(erest, 0xa0, "eContent")?;
-    let (lds_octets, _) = expect(econtent.value, 0x04, "eContent OCTET STRING")?;
+    let (lds_octets, _) = expect(econtent.value(), 0x04, "eContent OCTET STRING")?;
 
     // Optional certificates [0] and crls [1], then signerInfos.
     let mut ds_cert = None;
@@ -311,10 +261,10 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     while !rest.is_empty() {
         let (tlv, r) = read_tlv(rest)?;
         rest = r;
-        match tlv.tag {
-            0xa0 => ds_cert = Some(tlv.value),
+        match tlv.tag() {
+            0xa0 => ds_cert = Some(tlv.value()),
             0xa1 => {}
-            0x31 => signer_infos = Some(tlv.value),
+            0x31 => signer_infos = Some(tlv.value()),
             t => return Err(format!("unexpected tag {t:02X} in SignedData")),
         }
     }
@@ -323,7 +273,7 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let (signer, _) = expect(signer_infos, 0x30, "SignerInfo")?;
 
     // SignerInfo.
-    let (_version, r) = expect(signer.value, 0x02, "SignerInfo version")?;
+    let (_version, r) = expect(signer.value(), 0x02, "SignerInfo version")?;
     let (sid, r) = read_tlv(r).map_err(|e| format!("sid: {e}"))?;
     let (signer_digest, r) = expect(r, 0x30, "SignerInfo digestAlgorithm")?;
     if algorithm_id(&signer_digest)?.0 != digest_oid {
@@ -349,26 +299,26 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     // Signed attributes: contentType = LDS SO, messageDigest.
     let mut content_type_ok = false;
     let mut message_digest = None;
-    for attr in children(signed_attrs.value)? {
-        if attr.tag != 0x30 {
+    for attr in children(signed_attrs.value())? {
+        if attr.tag() != 0x30 {
             return Err("malformed signed attribute".into());
         }
-        let (oid, r) = expect(attr.value, 0x06, "attribute type")?;
+        let (oid, r) = expect(attr.value(), 0x06, "attribute type")?;
         let (values, _) = expect(r, 0x31, "attribute values")?;
-        match oid.value {
+        match oid.value() {
             OID_CONTENT_TYPE => {
-                let (v, _) = expect(values.value, 0x06, "contentType value")?;
-                if v.value != OID_LDS_SO || content_type_ok {
+                let (v, _) = expect(values.value(), 0x06, "contentType value")?;
+                if v.value() != OID_LDS_SO || content_type_ok {
                     return Err("bad contentType attribute".into());
                 }
                 content_type_ok = true;
             }
             OID_MESSAGE_DIGEST => {
-                let (v, _) = expect(values.value, 0x04, "messageDigest value")?;
+                let (v, _) = expect(values.value(), 0x04, "messageDigest value")?;
                 if message_digest.is_some() {
                     return Err("two messageDigest attributes".into());
                 }
-                message_digest = Some(v.value);
+                message_digest = Some(v.value());
             }
             _ => {}
         }
@@ -381,15 +331,15 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     // The signer's certificate: the one matching sid, else the first one (as the official hosts).
     let ds_cert = certs
         .iter()
-        .find(|c| signer_matches(&sid, c.raw))
+        .find(|c| signer_matches(&sid, c.raw()))
         .or_else(|| certs.first())
         .ok_or("no certificate in EF.SOD")?
-        .raw;
+        .raw();
 
     // LDSSecurityObject.
-    let (lds, _) = expect(lds_octets.value, 0x30, "LDSSecurityObject")?;
-    let (version, r) = expect(lds.value, 0x02, "LDS version")?;
-    let lds_version = match version.value {
+    let (lds, _) = expect(lds_octets.value(), 0x30, "LDSSecurityObject")?;
+    let (version, r) = expect(lds.value(), 0x02, "LDS version")?;
+    let lds_version = match version.value() {
         [v] => *v,
         _ => return Err("bad LDS version".into()),
     };
@@ -406,32 +356,32 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     }
     let (dg_list, _) = expect(r, 0x30, "dataGroupHashValues")?;
     let mut dg_hashes: Vec<(u8, &[u8])> = Vec::new();
-    for entry in children(dg_list.value)? {
-        if entry.tag != 0x30 {
+    for entry in children(dg_list.value())? {
+        if entry.tag() != 0x30 {
             return Err("malformed DataGroupHash".into());
         }
-        let (number, r) = expect(entry.value, 0x02, "DG number")?;
+        let (number, r) = expect(entry.value(), 0x02, "DG number")?;
         let (value, _) = expect(r, 0x04, "DG hash")?;
-        let number = match number.value {
+        let number = match number.value() {
             [n] | [0, n] => *n,
             _ => return Err("bad DG number".into()),
         };
         if dg_hashes.iter().any(|(n, _)| *n == number) {
             return Err(format!("DG {number:02X} listed twice"));
         }
-        dg_hashes.push((number, value.value));
+        dg_hashes.push((number, value.value()));
     }
 
     Ok(Sod {
         algorithm,
         pss_salt,
         lds_version,
-        lds_raw: lds_octets.value,
+        lds_raw: lds_octets.value(),
         dg_hashes,
         ds_cert,
-        signed_attrs_raw: signed_attrs.raw,
+        signed_attrs_raw: signed_attrs.raw(),
         message_digest,
-        signature: signature.value,
+        signature: signature.value(),
     })
 }
 
@@ -440,10 +390,10 @@ fn signer_matches(sid: &Tlv<'_>, cert: &[u8]) -> bool {
     let Ok(cert) = parse_certificate(cert) else {
         return false;
     };
-    let Ok(parts) = children(sid.value) else {
+    let Ok(parts) = children(sid.value()) else {
         return false;
     };
-    sid.tag == 0x30 && parts.len() == 2 && parts[0].raw == cert.issuer && parts[1].raw == cert.serial
+    sid.tag() == 0x30 && parts.len() == 2 && parts[0].raw() == cert.issuer && parts[1].raw() == cert.serial
 }
 
 /// RSASSA-PSS-params (RFC 4055): returns the hash and salt length. Absent parameters are read
@@ -451,22 +401,22 @@ fn signer_matches(sid: &Tlv<'_>, cert: &[u8]) -> bool {
 fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
     let params = match params {
         None => return Ok((Hash::Sha512, 64)),
-        Some(p) if p.tag == 0x05 => return Ok((Hash::Sha512, 64)),
-        Some(p) if p.tag == 0x30 => p,
+        Some(p) if p.tag() == 0x05 => return Ok((Hash::Sha512, 64)),
+        Some(p) if p.tag() == 0x30 => p,
         Some(_) => return Err("bad RSASSA-PSS parameters".into()),
     };
     // RFC 4055 defaults: SHA-1, MGF1-SHA-1, salt 20.
     let mut hash = None;
     let mut mgf_hash = None;
     let mut salt = 20usize;
-    for field in children(params.value)? {
-        match field.tag {
+    for field in children(params.value())? {
+        match field.tag() {
             0xa0 => {
-                let (alg, _) = expect(field.value, 0x30, "PSS hash")?;
+                let (alg, _) = expect(field.value(), 0x30, "PSS hash")?;
                 hash = Some(Hash::from_oid(algorithm_id(&alg)?.0).ok_or("unsupported PSS hash")?);
             }
             0xa1 => {
-                let (alg, _) = expect(field.value, 0x30, "PSS mask generation")?;
+                let (alg, _) = expect(field.value(), 0x30, "PSS mask generation")?;
                 let (oid, inner) = algorithm_id(&alg)?;
                 if oid != OID_MGF1 {
                     return Err("PSS mask generation is not MGF1".into());
@@ -475,8 +425,8 @@ fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
                 mgf_hash = Some(Hash::from_oid(algorithm_id(&inner)?.0).ok_or("unsupported MGF1 hash")?);
             }
             0xa2 => {
-                let (n, _) = expect(field.value, 0x02, "PSS salt length")?;
-                salt = match n.value {
+                let (n, _) = expect(field.value(), 0x02, "PSS salt length")?;
+                salt = match n.value() {
                     [s] if *s < 0x80 => usize::from(*s),
                     [0, s] => usize::from(*s),
                     [a, b] if *a < 0x80 => usize::from(*a) << 8 | usize::from(*b),
@@ -509,16 +459,16 @@ struct Cert<'a> {
 
 fn parse_certificate(data: &[u8]) -> Parse<Cert<'_>> {
     let (cert, _) = expect(data, 0x30, "Certificate")?;
-    let (tbs, r) = expect(cert.value, 0x30, "tbsCertificate")?;
+    let (tbs, r) = expect(cert.value(), 0x30, "tbsCertificate")?;
     let (sig_alg, r) = expect(r, 0x30, "signatureAlgorithm")?;
     let (sig, _) = expect(r, 0x03, "signatureValue")?;
-    let signature = match sig.value.split_first() {
+    let signature = match sig.value().split_first() {
         Some((0, bits)) => bits,
         _ => return Err("bad signature BIT STRING".into()),
     };
-    let mut fields = children(tbs.value)?.into_iter();
+    let mut fields = children(tbs.value())?.into_iter();
     let mut next = fields.next().ok_or("empty tbsCertificate")?;
-    if next.tag == 0xa0 {
+    if next.tag() == 0xa0 {
         next = fields.next().ok_or("truncated tbsCertificate")?;
     }
     let serial = next;
@@ -527,15 +477,15 @@ fn parse_certificate(data: &[u8]) -> Parse<Cert<'_>> {
     let _validity = fields.next().ok_or("truncated tbsCertificate")?;
     let subject = fields.next().ok_or("truncated tbsCertificate")?;
     let spki = fields.next().ok_or("truncated tbsCertificate")?;
-    if serial.tag != 0x02 || issuer.tag != 0x30 || subject.tag != 0x30 || spki.tag != 0x30 {
+    if serial.tag() != 0x02 || issuer.tag() != 0x30 || subject.tag() != 0x30 || spki.tag() != 0x30 {
         return Err("malformed tbsCertificate".into());
     }
     Ok(Cert {
-        tbs: tbs.raw,
-        serial: serial.raw,
-        issuer: issuer.raw,
-        subject: subject.raw,
-        spki: spki.raw,
+        tbs: tbs.raw(),
+        serial: serial.raw(),
+        issuer: issuer.raw(),
+        subject: subject.raw(),
+        spki: spki.raw(),
         sig_alg,
         signature,
     })
@@ -545,13 +495,13 @@ fn parse_certificate(data: &[u8]) -> Parse<Cert<'_>> {
 /// bits.
 fn rsa_key(spki: &[u8]) -> Parse<RsaPublicKey> {
     let (spki, _) = expect(spki, 0x30, "SubjectPublicKeyInfo")?;
-    let (alg, r) = expect(spki.value, 0x30, "key algorithm")?;
+    let (alg, r) = expect(spki.value(), 0x30, "key algorithm")?;
     let (oid, _) = algorithm_id(&alg)?;
     if oid != OID_RSA && oid != OID_RSA_PSS {
         return Err("not an RSA key".into());
     }
     let (bits, _) = expect(r, 0x03, "subjectPublicKey")?;
-    let key = match bits.value.split_first() {
+    let key = match bits.value().split_first() {
         Some((0, key)) => key,
         _ => return Err("bad subjectPublicKey BIT STRING".into()),
     };
