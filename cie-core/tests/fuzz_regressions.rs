@@ -51,3 +51,28 @@ fn oversized_or_inconsistent_groups_are_refused() {
     q_over_p.q = good.p.clone();
     assert!(q_over_p.check().is_err(), "q must be below p");
 }
+
+/// A card answering GET DATA (DH parameters, one-call form, §4.1) with 64 full GET RESPONSE
+/// segments of nested `30 7F` headers: the TLV tree parser of iso7816-tlv recursed once per
+/// header with no depth limit and overflowed the stack of a 2 MiB thread (the process aborted).
+/// The reader of `cie_core::tlv` stops at 16 levels and the session gets an error.
+#[test]
+fn deeply_nested_get_data_answer_is_an_error_not_a_stack_overflow() {
+    struct NestedCard {
+        segments_left: u8,
+    }
+    impl cie_core::transport::Link for NestedCard {
+        fn transmit(&mut self, _command: &[u8]) -> Result<Vec<u8>, cie_core::TransportError> {
+            let mut answer = [0x30u8, 0x7F].repeat(128);
+            self.segments_left = self.segments_left.saturating_sub(1);
+            answer.extend_from_slice(if self.segments_left > 0 { &[0x61, 0x00] } else { &[0x90, 0x00] });
+            Ok(answer)
+        }
+    }
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| cie_core::dh::read_group(&mut NestedCard { segments_left: 64 }, true).is_err())
+        .expect("spawn")
+        .join();
+    assert!(matches!(outcome, Ok(true)), "read_group must refuse the answer with an error");
+}
