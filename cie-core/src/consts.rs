@@ -63,7 +63,7 @@ pub const TERMINAL_PUBLIC_EXPONENT: [u8; 4] = [0x00, 0x01, 0x00, 0x01];
 
 // Fuzz builds only (`--cfg fuzzing`, set by cargo-fuzz): a 512-bit terminal key, so that the
 // fuzz targets' handshakes cost microseconds (fuzz/README.md, "Fast path"). It pairs with the
-// simulator's fuzz card (`cie_sim::fixtures::fuzz_card_image`); no CIE accepts it. A normal
+// simulator's fuzz card (`cie_sim::fuzz_card::image`); no CIE accepts it. A normal
 // build never compiles it: the guard below and `tests::lengths_and_shapes` hold it to 2048 bits.
 
 /// Fuzz builds only: modulus of the 512-bit test terminal key standing in for the real one.
