@@ -7,7 +7,10 @@ use crate::sm::{self, SmKeys, Ssc, SM_CHUNK};
 use crate::sw::SwKind;
 use crate::transport::Link;
 
-/// Session keys and send sequence counter of an open secure channel.
+/// Session keys and send sequence counter of an open secure channel. A clone continues from
+/// the same counter: use one copy per card state (the fuzz targets snapshot a card and its
+/// channel together); the keys stay zeroized on drop in every copy.
+#[derive(Clone)]
 pub struct SecureChannel {
     keys: SmKeys,
     ssc: Ssc,

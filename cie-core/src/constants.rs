@@ -97,7 +97,7 @@ impl CardConstants {
         let group = DhGroup { g: next(), p: next(), q: next() };
         group.check()?;
         let ca = CaKey { modulus: next(), exponent: next(), chr: next(), cha: next() };
-        if ca.modulus.len() < 128 || ca.exponent.is_empty() {
+        if ca.modulus.len() < crate::dapp::MIN_CA_MODULUS_LEN || ca.exponent.is_empty() {
             return Err(bad("CA key"));
         }
         ca.car()?;

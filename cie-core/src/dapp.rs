@@ -5,8 +5,9 @@
 //! terminal key (EXTERNAL AUTHENTICATE) and checks the chip's answer with key `82` (EF 1004).
 //! Both signatures bind the DH values and the domain parameters.
 
+use std::sync::Mutex;
+
 use num_bigint::BigUint;
-use rand_core::{OsRng, RngCore};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,7 @@ use crate::channel::SecureChannel;
 use crate::consts;
 use crate::dh::{to_fixed, DhGroup};
 use crate::error::{Error, Result};
+use crate::primitives;
 use crate::sm::{push_len, Ssc};
 use crate::tlv;
 use crate::transport::Link;
@@ -46,6 +48,10 @@ impl CaKey {
     }
 }
 
+/// Shortest CA modulus accepted, in bytes: 128 (1024 bits). Fuzz builds only (`--cfg fuzzing`)
+/// accept 64, for the simulator's fuzz card (fuzz/README.md, "Fast path").
+pub const MIN_CA_MODULUS_LEN: usize = if cfg!(fuzzing) { 64 } else { 128 };
+
 /// Reads key `84` with GET DATA `BF A0 04` / `7F 49` (§4.2), in plain.
 pub fn read_ca_key<L: Link + ?Sized>(link: &mut L) -> Result<CaKey> {
     let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF)
@@ -56,7 +62,7 @@ pub fn read_ca_key<L: Link + ?Sized>(link: &mut L) -> Result<CaKey> {
     let get = |t| -> Result<Vec<u8>> { Ok(tlv::primitive(tlv::child(key, t)?)?.to_vec()) };
     let modulus = strip_zeros(&get(0x81)?).to_vec();
     let ca = CaKey { modulus, exponent: get(0x82)?, chr: get(0x5F20)?, cha: get(0x5F4C)? };
-    if ca.modulus.len() < 128 || ca.exponent.is_empty() {
+    if ca.modulus.len() < MIN_CA_MODULUS_LEN || ca.exponent.is_empty() {
         return Err(Error::malformed("implausible CA key"));
     }
     ca.car()?;
@@ -79,7 +85,41 @@ fn push_tlv(out: &mut Vec<u8>, tag: &[u8], value: &[u8]) {
 /// Builds the terminal CV certificate for this card's CA and signs it with the public CA
 /// private exponent, ISO/IEC 9796-2 scheme 1 with SHA-256 (§4.4.1). The signature is checked
 /// with the card's CA public key before use ("Errore in verifica firma" in the official host).
+///
+/// The outcome is a function of public data only (the CA key and the fixed terminal key), and
+/// every CIE carries the same CA key: the last few outcomes (a certificate, or a CA key that does
+/// not match the private exponent) are kept for the process, so that a new session does not pay
+/// two RSA-2048 exponentiations again.
 pub fn terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
+    static ISSUED: Mutex<Vec<(CaKey, Option<Vec<u8>>)>> = Mutex::new(Vec::new());
+    let lock = || ISSUED.lock().unwrap_or_else(|e| e.into_inner());
+    let known = lock().iter().find(|(k, _)| k == ca).map(|(_, c)| c.clone());
+    let outcome = match known {
+        Some(outcome) => outcome,
+        None => {
+            let outcome = match issue_terminal_certificate(ca) {
+                Ok(cert) => Some(cert),
+                Err(Error::DeviceAuthentication(why)) if why == CA_MISMATCH => None,
+                Err(e) => return Err(e),
+            };
+            let mut issued = lock();
+            if issued.len() >= MAX_ISSUED {
+                issued.remove(0);
+            }
+            issued.push((ca.clone(), outcome.clone()));
+            outcome
+        }
+    };
+    outcome.ok_or_else(|| Error::DeviceAuthentication(CA_MISMATCH.into()))
+}
+
+/// How many outcomes [`terminal_certificate`] keeps (one per distinct CA key).
+const MAX_ISSUED: usize = 4;
+
+/// Why a CA key is refused after the exponentiations (the outcome [`terminal_certificate`] keeps).
+const CA_MISMATCH: &str = "the card's CA key does not match the published CA private exponent";
+
+fn issue_terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     let car = ca.car()?;
     let mut body = Vec::with_capacity(297);
     body.push(consts::CPI);
@@ -109,9 +149,7 @@ pub fn terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     }
     let s = mi.modpow(&BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT), &n);
     if s.modpow(&BigUint::from_bytes_be(&ca.exponent), &n) != mi {
-        return Err(Error::DeviceAuthentication(
-            "the card's CA key does not match the published CA private exponent".into(),
-        ));
+        return Err(Error::DeviceAuthentication(CA_MISMATCH.into()));
     }
     let sig = to_fixed(&s, k)?;
 
@@ -171,7 +209,7 @@ pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L,
     let n_ifd = BigUint::from_bytes_be(&consts::TERMINAL_MODULUS);
     let k_ifd = consts::TERMINAL_MODULUS.len();
     let mut prnd = vec![0u8; k_ifd - 34];
-    OsRng.fill_bytes(&mut prnd);
+    primitives::fill_random(&mut prnd);
     let g = input.group;
     let h = dapp_hash(&[&prnd, input.y_ifd, &consts::SN_IFD, &rnd_icc, input.y_icc, &g.g, &g.p, &g.q]);
     let mut m = Vec::with_capacity(k_ifd);
@@ -179,7 +217,8 @@ pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L,
     m.extend_from_slice(&prnd);
     m.extend_from_slice(&h);
     m.push(0xBC);
-    let sig = BigUint::from_bytes_be(&m).modpow(&BigUint::from_bytes_be(&consts::TERMINAL_PRIVATE_EXPONENT), &n_ifd);
+    let d_ifd = BigUint::from_bytes_be(&consts::TERMINAL_PRIVATE_EXPONENT);
+    let sig = primitives::modpow(&BigUint::from_bytes_be(&m), &d_ifd, &n_ifd);
     let mut ext = consts::SN_IFD.to_vec();
     ext.extend_from_slice(&to_fixed(&sig, k_ifd)?);
     send(Command::new(0x00, 0x82, 0x00, 0x00).with_data(ext), "EXTERNAL AUTHENTICATE")?;
@@ -190,7 +229,7 @@ pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L,
         "MSE SET AT (internal)",
     )?;
     let mut rnd_ifd = [0u8; 8];
-    OsRng.fill_bytes(&mut rnd_ifd);
+    primitives::fill_random(&mut rnd_ifd);
     let answer = send(Command::new(0x00, 0x88, 0x00, 0x00).with_data(rnd_ifd), "INTERNAL AUTHENTICATE (DAPP)")?;
     verify_chip_answer(&answer, &rnd_ifd, input)?;
     Ok(Ssc::after_dapp(&rnd_icc, &rnd_ifd))
@@ -210,7 +249,7 @@ fn verify_chip_answer(answer: &[u8], rnd_ifd: &[u8; 8], input: &DappInput<'_>) -
         return Err(fail("signature out of range"));
     }
     let e = BigUint::from_bytes_be(&key.e().to_bytes_be());
-    let x = to_fixed(&s.modpow(&e, &n), key.size())?;
+    let x = to_fixed(&primitives::modpow(&s, &e, &n), key.size())?;
     let len = x.len();
     if len < 34 || x[0] != 0x6A || x[len - 1] != 0xBC {
         return Err(fail("bad signature format"));

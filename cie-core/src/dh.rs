@@ -5,17 +5,24 @@
 
 use num_bigint::BigUint;
 use num_traits::One;
-use rand_core::{OsRng, RngCore};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::apdu::{self, Command};
 use crate::error::{Error, Result};
+use crate::primitives;
 use crate::sm::SmKeys;
 use crate::tlv;
 use crate::transport::Link;
 
 /// Largest DH modulus accepted (a CIE's is 2048 bits, PROTOCOL.md §4.1).
 pub const MAX_MODULUS_BITS: usize = 4096;
+
+/// Smallest DH modulus accepted: 1024 bits. Fuzz builds only (`--cfg fuzzing`) go down to
+/// 256 bits, for the simulator's fuzz card (fuzz/README.md, "Fast path").
+pub const MIN_MODULUS_BITS: usize = if cfg!(fuzzing) { 256 } else { 1024 };
+
+/// Smallest subgroup order accepted: 160 bits (fuzz builds only: 64).
+pub const MIN_ORDER_BITS: usize = if cfg!(fuzzing) { 64 } else { 160 };
 
 /// The DH domain parameters exactly as the card returned them (they are hashed in DAPP).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,16 +68,17 @@ pub fn read_group<L: Link + ?Sized>(link: &mut L, one_call: bool) -> Result<DhGr
 }
 
 impl DhGroup {
-    /// Sanity checks: p odd and of 1024 to 4096 bits, q of at least 160 bits and below p,
-    /// 1 < g < p. The upper bounds keep a hostile card from making the host compute for hours.
+    /// Sanity checks: p odd and of [`MIN_MODULUS_BITS`] (1024) to 4096 bits, q of at least
+    /// [`MIN_ORDER_BITS`] (160) bits and below p, 1 < g < p. The upper bounds keep a hostile card
+    /// from making the host compute for hours.
     pub fn check(&self) -> Result<()> {
         let p = BigUint::from_bytes_be(&self.p);
         let q = BigUint::from_bytes_be(&self.q);
         let g = BigUint::from_bytes_be(&self.g);
-        if p.bits() < 1024
+        if p.bits() < MIN_MODULUS_BITS
             || p.bits() > MAX_MODULUS_BITS
             || self.p.last().is_none_or(|b| b & 1 == 0)
-            || q.bits() < 160
+            || q.bits() < MIN_ORDER_BITS
             || q >= p
             || g <= BigUint::one()
             || g >= p
@@ -117,13 +125,13 @@ impl DhKeyPair {
         let len = q.bits().div_ceil(8);
         let mut buf = Zeroizing::new(vec![0u8; len]);
         let mut x = loop {
-            OsRng.fill_bytes(&mut buf);
+            primitives::fill_random(&mut buf);
             let x = BigUint::from_bytes_be(&buf);
             if x > BigUint::one() && x < q {
                 break x;
             }
         };
-        let y = g.modpow(&x, &p);
+        let y = primitives::modpow(&g, &x, &p);
         let public = to_fixed(&y, group.modulus_len())?;
         let x_bytes = Zeroizing::new(x.to_bytes_be());
         x.zeroize();
@@ -136,11 +144,11 @@ impl DhKeyPair {
         let p = BigUint::from_bytes_be(&group.p);
         let q = BigUint::from_bytes_be(&group.q);
         let y = BigUint::from_bytes_be(y_icc);
-        if y <= BigUint::one() || y >= &p - BigUint::one() || y.modpow(&q, &p) != BigUint::one() {
+        if y <= BigUint::one() || y >= &p - BigUint::one() || primitives::modpow(&y, &q, &p) != BigUint::one() {
             return Err(Error::DeviceAuthentication("the card's DH public value is invalid".into()));
         }
         let mut x = BigUint::from_bytes_be(&self.x);
-        let mut z = y.modpow(&x, &p);
+        let mut z = primitives::modpow(&y, &x, &p);
         x.zeroize();
         let out = Zeroizing::new(to_fixed(&z, group.modulus_len())?);
         z.zeroize();

@@ -27,6 +27,7 @@ pub mod files;
 #[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
 pub mod pcsc_backend;
 pub mod pin;
+mod primitives;
 pub mod session;
 pub mod sign;
 pub mod sm;

@@ -89,6 +89,7 @@ impl<T: Transport> Session<T> {
     /// next secure channel skips reading the DH group, the CA key and the chip key. Constants
     /// that do not fit the card are noticed in the handshake and read again (DESIGN.md §5).
     pub fn open_with_constants(mut transport: T, known: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<Session<T>> {
+        crate::primitives::session_opened();
         let atr = transport.atr()?;
         let mut session = Session {
             transport,

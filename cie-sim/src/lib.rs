@@ -1,6 +1,7 @@
 //! cie-sim: a software CIE 3.0.
 pub mod card;
 pub mod fixtures;
+pub mod fuzz_card;
 mod host_keys;
 pub mod image;
 pub mod latency;

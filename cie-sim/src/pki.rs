@@ -208,11 +208,7 @@ pub fn generate() -> Result<Fixtures> {
     })?;
 
     // Issuing CA of the citizen certificates.
-    let cca_name = name(&[
-        (OID_C, Str::Printable("IT")),
-        (OID_O, Str::Utf8(TEST_ORGANISATION)),
-        (OID_CN, Str::Utf8("Test CA per la Carta d'Identita Elettronica")),
-    ])?;
+    let cca_name = citizen_ca_name()?;
     let citizen_ca_cert = certificate(CertSpec {
         serial: random_serial(&mut rng_for("citizen ca serial")),
         subject: cca_name.clone(),
@@ -224,16 +220,9 @@ pub fn generate() -> Result<Fixtures> {
     })?;
 
     // The citizen authentication certificate for key 81.
-    let cn = format!("RSSMRA80A01H501U/{TEST_NIS}");
     let citizen_cert = certificate(CertSpec {
         serial: random_serial(&mut rng_for("citizen serial")),
-        subject: name(&[
-            (OID_C, Str::Printable("IT")),
-            (OID_GIVEN_NAME, Str::Utf8("MARIO")),
-            (OID_SURNAME, Str::Utf8("ROSSI")),
-            (OID_SERIAL_NUMBER, Str::Printable("TINIT-RSSMRA80A01H501U")),
-            (OID_CN, Str::Utf8(&cn)),
-        ])?,
+        subject: citizen_name()?,
         subject_key: &key81.to_public_key(),
         issuer: cca_name,
         issuer_key: &cca_key,
@@ -292,6 +281,42 @@ pub fn generate() -> Result<Fixtures> {
         ca_cha,
         sod_sha256,
         sod_sha512,
+    })
+}
+
+/// Name of the issuing CA of the citizen certificates.
+fn citizen_ca_name() -> Result<Name> {
+    name(&[
+        (OID_C, Str::Printable("IT")),
+        (OID_O, Str::Utf8(TEST_ORGANISATION)),
+        (OID_CN, Str::Utf8("Test CA per la Carta d'Identita Elettronica")),
+    ])
+}
+
+/// Subject of the test citizen's authentication certificate.
+fn citizen_name() -> Result<Name> {
+    let cn = format!("RSSMRA80A01H501U/{TEST_NIS}");
+    name(&[
+        (OID_C, Str::Printable("IT")),
+        (OID_GIVEN_NAME, Str::Utf8("MARIO")),
+        (OID_SURNAME, Str::Utf8("ROSSI")),
+        (OID_SERIAL_NUMBER, Str::Printable("TINIT-RSSMRA80A01H501U")),
+        (OID_CN, Str::Utf8(&cn)),
+    ])
+}
+
+/// The test citizen's authentication certificate for `key`, under the citizen CA's name but
+/// signed by `key` itself (for [`crate::fuzz_card`], which has no CA key; nothing checks its
+/// chain there).
+pub fn self_issued_citizen_certificate(key: &RsaPrivateKey) -> Result<Vec<u8>> {
+    certificate(CertSpec {
+        serial: random_serial(&mut rng_for("fuzz citizen serial")),
+        subject: citizen_name()?,
+        subject_key: &key.to_public_key(),
+        issuer: citizen_ca_name()?,
+        issuer_key: key,
+        validity: validity(2024, 2049)?,
+        kind: CertKind::Authentication,
     })
 }
 

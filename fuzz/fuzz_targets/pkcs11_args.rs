@@ -1,11 +1,12 @@
 //! PKCS#11 argument handling (DESIGN.md §6): attribute templates, handles, mechanisms, buffer
 //! sizes and PINs from the input, through cie-pkcs11's safe `Module` API against the in-process
 //! simulator, and (flag bit 7) through the C entry points of the library's own static module.
-//! Input: `[flags][op, operands...]*`.
+//! Input: `[flags][op, operands...]*`. The card is the fuzz card (`cie_fuzz::image`: small keys,
+//! so that a login's handshake and a signature cost microseconds; README.md, "Fast path").
 //!
 //! Flags: bit 0 certificate cache on (filled once per process, so objects are visible before
-//! login without touching the PIN), bits 1 and 6 together log in with the right PIN first (slow:
-//! a whole secure channel, so only a quarter of the flag values do it), bit 2 R/W session,
+//! login without touching the PIN), bits 1 and 6 together log in with the right PIN first (a whole
+//! secure channel: a quarter of the flag values do it), bit 2 R/W session,
 //! bit 7 C entry points first. Operations take their operands from the input (see `step`).
 #![no_main]
 
@@ -13,12 +14,17 @@ use std::ffi::c_void;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cie_fuzz::Input;
+use cie_fuzz::{Input, Stage};
 use cie_pkcs11::backend::InProcessBackend;
 use cie_pkcs11::{AttrAnswer, Config, Module, SignOutput};
-use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
+use cie_sim::{fixtures, SimHandle};
 use cryptoki_sys::*;
 use libfuzzer_sys::fuzz_target;
+
+/// The card: an NXP-profile fuzz card, a copy of the same power-on state in every run (same
+/// random stream: with cie-core's repeatable stream in fuzz builds, a login repeats an earlier
+/// run's handshake byte for byte and its exponentiations are remembered; README.md, "Fast path").
+const PROFILE: usize = 0;
 
 const ATTRIBUTES: [CK_ATTRIBUTE_TYPE; 20] = [
     CKA_CLASS,
@@ -55,7 +61,7 @@ const MECHS: [CK_MECHANISM_TYPE; 8] = [
 ];
 
 fn new_module(cache: bool) -> (Module, SimHandle) {
-    let card = SimHandle::new(SimCard::new(Profile::Nxp, cie_fuzz::image().clone(), SimOptions::default()));
+    let card = SimHandle::new(cie_fuzz::snapshot(PROFILE, Stage::PoweredOn).0);
     let backend = InProcessBackend::new();
     let c = card.clone();
     backend.add_reader("Fuzz Reader 00", move || Ok(Box::new(c.connect())));
@@ -67,9 +73,12 @@ fn new_module(cache: bool) -> (Module, SimHandle) {
 fn cache_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cie-fuzz-pkcs11-cache-{}", std::process::id()));
+        // In memory when the system has it (the cache syncs every file it writes).
+        let shm = std::path::Path::new("/dev/shm");
+        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let dir = base.join(format!("cie-fuzz-pkcs11-cache-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        let card = SimHandle::new(SimCard::new(Profile::Nxp, cie_fuzz::image().clone(), SimOptions::default()));
+        let card = SimHandle::new(cie_fuzz::snapshot(PROFILE, Stage::PoweredOn).0);
         let backend = InProcessBackend::new();
         let c = card.clone();
         backend.add_reader("Fuzz Reader 00", move || Ok(Box::new(c.connect())));
@@ -270,13 +279,16 @@ fn step(m: &Module, ops: &mut Ops<'_>) {
     }
 }
 
+/// Length of the fuzz card's key-`81` signatures.
+const SIG_LEN: usize = cie_sim::fuzz_card::KEY_BITS[0] / 8;
+
 fn check_sign(r: Result<SignOutput, cie_pkcs11::Ckr>, cap: Option<usize>) {
     match r {
         Ok(SignOutput::Signature(sig)) => {
-            assert_eq!(sig.len(), 256);
-            assert!(cap.is_some_and(|c| c >= 256), "a signature only into a large enough buffer");
+            assert_eq!(sig.len(), SIG_LEN);
+            assert!(cap.is_some_and(|c| c >= SIG_LEN), "a signature only into a large enough buffer");
         }
-        Ok(SignOutput::Length(n)) => assert!(cap.is_none() && n == 256),
+        Ok(SignOutput::Length(n)) => assert!(cap.is_none() && n == SIG_LEN),
         Ok(SignOutput::TooSmall(n)) => assert!(cap.is_some_and(|c| c < n)),
         Err(_) => {}
     }

@@ -15,9 +15,10 @@ use cie_core::apdu::Command;
 use cie_core::channel::SecureChannel;
 use cie_core::dapp::{self, CaKey, DappInput};
 use cie_core::dh::{self, DhGroup};
+use cie_core::pin::{self, Pin};
 use cie_core::transport::{Link, Transport, TransportError};
 use cie_sim::image::{CardImage, SodProfile};
-use cie_sim::SimCard;
+use cie_sim::{Profile, SimCard, SimOptions};
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::RsaPublicKey;
 
@@ -150,10 +151,12 @@ impl Transport for ScriptTransport<'_> {
     }
 }
 
-/// The committed test card's personalisation (old EF.SOD profile), built once.
+/// The fuzz card's personalisation (old EF.SOD profile), built once: the test card with small
+/// keys and DH group, which fuzz builds of cie-core accept (`cie_sim::fuzz_card`; README.md,
+/// "Fast path").
 pub fn image() -> &'static CardImage {
     static IMAGE: OnceLock<CardImage> = OnceLock::new();
-    IMAGE.get_or_init(|| cie_sim::fixtures::card_image(SodProfile::Sha256Pkcs1))
+    IMAGE.get_or_init(|| cie_sim::fuzz_card::image(SodProfile::Sha256Pkcs1))
 }
 
 /// The test card's DH group.
@@ -218,6 +221,48 @@ pub fn open_channel(card: &mut SimCard) -> Option<SecureChannel> {
     Some(channel)
 }
 
+/// How far [`snapshot`] takes a card before the fuzz input starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Just powered on.
+    PoweredOn,
+    /// After the real handshake (SELECT DF_CIE, DH, DAPP): secure messaging open.
+    Channel,
+    /// After the handshake and VERIFY of the right PIN under secure messaging.
+    PinVerified,
+}
+
+const STAGES: usize = 3;
+const PROFILES: usize = Profile::ALL.len();
+
+/// A card of `profile` (an index into [`Profile::ALL`], modulo its length) at `stage`, and the
+/// host's channel to it when one is open. The real handshake runs once per (profile, stage) and
+/// process; every call returns a copy of that state, so each fuzz run starts from the same card
+/// (counters, random stream, session keys) without paying the exponentiations again.
+pub fn snapshot(profile: usize, stage: Stage) -> (SimCard, Option<SecureChannel>) {
+    type Snapshot = (SimCard, Option<SecureChannel>);
+    static SNAPSHOTS: [OnceLock<Snapshot>; PROFILES * STAGES] = [const { OnceLock::new() }; PROFILES * STAGES];
+    let profile = profile % PROFILES;
+    let cell = &SNAPSHOTS[profile * STAGES + stage as usize];
+    let (card, channel) = cell.get_or_init(|| {
+        let profile = Profile::ALL[profile];
+        let mut card = SimCard::new(profile, image().clone(), SimOptions::default());
+        if stage == Stage::PoweredOn {
+            return (card, None);
+        }
+        let Some(mut channel) = open_channel(&mut card) else {
+            panic!("the real handshake failed against the simulator ({profile:?})");
+        };
+        if stage == Stage::PinVerified {
+            let pin = Pin::new(cie_sim::fixtures::TEST_PIN).expect("test PIN");
+            let resp = channel.transmit(&mut CardLink(&mut card), &pin::verify_command(&pin));
+            assert!(resp.is_ok_and(|r| r.sw.is_ok()), "VERIFY with the right PIN ({profile:?})");
+        }
+        (card, Some(channel))
+    });
+    (card.clone(), channel.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,8 +284,24 @@ mod tests {
 
     #[test]
     fn handshake_with_the_simulator() {
-        let mut card = SimCard::new(cie_sim::Profile::Nxp, image().clone(), cie_sim::SimOptions::default());
+        let mut card = SimCard::new(Profile::Nxp, image().clone(), SimOptions::default());
         assert!(open_channel(&mut card).is_some());
         assert!(card.secure_messaging_open());
+    }
+
+    #[test]
+    fn snapshots_start_where_the_handshake_left() {
+        let (mut card, channel) = snapshot(1, Stage::PinVerified);
+        let mut channel = channel.unwrap();
+        // The PIN status answers "verified" under the snapshot's channel, in every copy.
+        for _ in 0..2 {
+            let status = Command::new(0x00, 0x20, 0x00, 0x81);
+            let resp = channel.transmit(&mut CardLink(&mut card), &status).unwrap();
+            assert!(resp.sw.is_ok(), "{}", resp.sw);
+            let (c, ch) = snapshot(1, Stage::PinVerified);
+            (card, channel) = (c, ch.unwrap());
+        }
+        let (card, channel) = snapshot(0, Stage::PoweredOn);
+        assert!(channel.is_none() && !card.secure_messaging_open());
     }
 }

@@ -18,7 +18,7 @@ use cie_core::sign::HashAlg;
 use cie_core::sm::{self, SmKeys, Ssc};
 use cie_core::transport::{Link, Transport, TransportError};
 use cie_core::{dapp, dh, StatusWord};
-use cie_sim::image::SodProfile;
+use cie_sim::image::{CardImage, SodProfile};
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 
 use crate::{cargo, run, step, workspace_root, Result};
@@ -264,8 +264,18 @@ impl Link for CardLink<'_> {
     }
 }
 
+/// The card the seeds are recorded with: the fuzz card (`cie_sim::fuzz_card`) in a fuzz build of
+/// the recorder, as the fuzz targets use it; the test card otherwise (this module's tests).
+fn image(profile: SodProfile) -> CardImage {
+    if cfg!(fuzzing) {
+        cie_sim::fuzz_card::image(profile)
+    } else {
+        fixtures::card_image(profile)
+    }
+}
+
 fn card(profile: Profile) -> SimCard {
-    SimCard::new(profile, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default())
+    SimCard::new(profile, image(SodProfile::Sha256Pkcs1), SimOptions::default())
 }
 
 fn answers(log: &Log) -> Vec<u8> {
@@ -279,7 +289,16 @@ fn answers(log: &Log) -> Vec<u8> {
 /// Runs `f` on a fresh card (CIE application selected) with a recording link; returns the
 /// card's answers as chunks.
 fn record_link(profile: Profile, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
-    let mut card = card(profile);
+    record_link_on(card(profile), f)
+}
+
+/// [`record_link`] on the test card with its real key sizes (long answers: `61 xx` and GET
+/// RESPONSE), for the parsers that fuzz builds still run on such answers.
+fn record_link_real(profile: Profile, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
+    record_link_on(SimCard::new(profile, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default()), f)
+}
+
+fn record_link_on(mut card: SimCard, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
     let select = Apdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::consts::CIE_AID);
     let _ = card.process(&select.to_bytes().unwrap_or_default());
     let log = Log::default();
@@ -333,7 +352,25 @@ fn clear_commands() -> Vec<Vec<u8>> {
 }
 
 /// `cargo xtask fuzz-seeds`: writes `fuzz/seeds/<target>/*` (small files, committed).
-pub fn record_seeds(_args: &[String]) -> Result<ExitCode> {
+///
+/// The fuzz targets run a fuzz build of cie-core (`--cfg fuzzing`) against the fuzz card, whose
+/// small DH group and CA key a normal build refuses: so the recording is done by a fuzz build of
+/// this recorder, made in its own target directory (`<target>/fuzz-seeds`, the workspace's build
+/// untouched) and run by the normal one.
+pub fn record_seeds(args: &[String]) -> Result<ExitCode> {
+    if !cfg!(fuzzing) {
+        step("building the seed recorder with --cfg fuzzing, as the fuzz targets are built");
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push_str(" --cfg fuzzing");
+        let mut cmd = cargo();
+        cmd.args(["run", "--quiet", "--package", "xtask", "--target-dir"])
+            .arg(crate::target_dir().join("fuzz-seeds"))
+            .args(["--", "fuzz-seeds"])
+            .args(args)
+            .env("RUSTFLAGS", flags.trim());
+        run(&mut cmd)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let dir = workspace_root().join("fuzz/seeds");
     let mut written = 0;
     let mut write = |target: &str, name: &str, bytes: &[u8]| -> Result<()> {
@@ -384,17 +421,19 @@ pub fn record_seeds(_args: &[String]) -> Result<ExitCode> {
         &[&[2u8][..], &record_link(Profile::Gemalto, |l| drop(dh::read_group(l, true)))].concat(),
     )?;
     write("apdu_tlv", "ca_key", &[&[3u8][..], &record_link(nxp, |l| drop(dapp::read_ca_key(l)))].concat())?;
-    let group = dh::DhGroup {
-        g: fixtures::card_image(SodProfile::Sha256Pkcs1).dh_g,
-        p: fixtures::card_image(SodProfile::Sha256Pkcs1).dh_p,
-        q: fixtures::card_image(SodProfile::Sha256Pkcs1).dh_q,
-    };
+    // The test card's 2048-bit group and CA key too: long answers, chained with GET RESPONSE.
+    let real = record_link_real(nxp, |l| drop(dh::read_group(l, false)));
+    write("apdu_tlv", "dh_three_calls_2048", &[&[1u8][..], &real].concat())?;
+    let real = record_link_real(nxp, |l| drop(dapp::read_ca_key(l)));
+    write("apdu_tlv", "ca_key_2048", &[&[3u8][..], &real].concat())?;
+    let i256 = image(SodProfile::Sha256Pkcs1);
+    let group = dh::DhGroup { g: i256.dh_g.clone(), p: i256.dh_p.clone(), q: i256.dh_q.clone() };
     write("apdu_tlv", "dh_exchange", &[&[4u8][..], &record_link(nxp, |l| drop(dh::exchange(l, &group)))].concat())?;
     let get_p = Apdu::new(0x00, 0xCB, 0x3F, 0xFF)
         .with_data([0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, 0x98, 0x00]);
     let mut seed = vec![5u8];
     push_chunk(&mut seed, &get_p.to_bytes().map_err(|e| e.to_string())?);
-    seed.extend_from_slice(&record_link(nxp, |l| drop(apdu::transmit(l, &get_p))));
+    seed.extend_from_slice(&record_link_real(nxp, |l| drop(apdu::transmit(l, &get_p))));
     write("apdu_tlv", "transmit_get_response", &seed)?;
     for (fid, name) in [(files::EF_INT_KPUB, "read_1004"), (files::EF_NIS, "read_1001"), (files::EF_SOD, "read_1006")] {
         let mut seed = vec![6u8];
@@ -411,8 +450,7 @@ pub fn record_seeds(_args: &[String]) -> Result<ExitCode> {
     write("apdu_tlv", "raw_ca_key_answer", &[&[0u8][..], &ca_answer].concat())?;
 
     // sod: both EF.SOD profiles, the PKI's certificates.
-    let i256 = fixtures::card_image(SodProfile::Sha256Pkcs1);
-    let i512 = fixtures::card_image(SodProfile::Sha512Pss);
+    let i512 = image(SodProfile::Sha512Pss);
     write("sod", "sod_sha256", &[&[0u8][..], &i256.sod].concat())?;
     write("sod", "sod_sha512", &[&[0u8][..], &i512.sod].concat())?;
     write("sod", "csca", &[&[1u8][..], fixtures::csca_certificate()].concat())?;

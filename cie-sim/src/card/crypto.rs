@@ -2,6 +2,8 @@
 //! Every function checks its inputs instead of panicking (a zero modulus, a value not below the
 //! modulus).
 
+use std::sync::Mutex;
+
 use num_bigint::{BigInt, BigUint, Sign};
 use num_traits::Zero;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
@@ -25,9 +27,42 @@ pub(crate) fn modulus_len(n: &BigUint) -> usize {
     n.bits().div_ceil(8)
 }
 
+/// How many results [`remembered`] keeps.
+const MEMO_ENTRIES: usize = 64;
+
+/// Fuzz builds only (`--cfg fuzzing`, fuzz/README.md "Fast path"): the result of a deterministic
+/// operation named by `id` (an RSA key's public parts and the input; for DH, the card's x too:
+/// fuzz cards hold test keys only), computed by `compute` the first time and then remembered for
+/// the process, so that a fuzz run replaying an earlier run's handshake, certificate or
+/// signature does not pay the exponentiation again. Other builds always compute.
+pub(crate) fn remembered(id: &[&[u8]], compute: impl FnOnce() -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    if !cfg!(fuzzing) {
+        return compute();
+    }
+    type Entries = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+    static MEMO: Mutex<Entries> = Mutex::new(Vec::new());
+    let key: Vec<u8> =
+        id.iter().flat_map(|part| (part.len() as u64).to_be_bytes().into_iter().chain(part.iter().copied())).collect();
+    let lock = || MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, out)) = lock().iter().find(|(k, _)| *k == key) {
+        return out.clone();
+    }
+    let out = compute();
+    let mut memo = lock();
+    if memo.len() >= MEMO_ENTRIES {
+        memo.remove(0);
+    }
+    memo.push((key, out.clone()));
+    out
+}
+
 /// `input^e mod n` with the result encoded on len(n) bytes. `None` when n is zero or the input
-/// is not below n.
+/// is not below n. Deterministic: [`remembered`] in fuzz builds.
 pub(crate) fn rsa_public(n: &BigUint, e: &BigUint, input: &[u8]) -> Option<Vec<u8>> {
+    remembered(&[b"public", &n.to_bytes_be(), &e.to_bytes_be(), input], || rsa_public_uncached(n, e, input))
+}
+
+fn rsa_public_uncached(n: &BigUint, e: &BigUint, input: &[u8]) -> Option<Vec<u8>> {
     if n.is_zero() {
         return None;
     }
@@ -103,6 +138,19 @@ mod tests {
         assert!(rsa_private(&key, &[0xFF; 64]).is_none());
         assert!(rsa_public(key.n(), key.e(), &[0xFF; 64]).is_none());
         assert!(rsa_public(&BigUint::zero(), key.e(), &[1]).is_none());
+    }
+
+    #[test]
+    fn only_fuzz_builds_remember() {
+        let mut calls = 0;
+        for _ in 0..2 {
+            let out = remembered(&[b"test", &[1, 2, 3]], || {
+                calls += 1;
+                Some(vec![calls])
+            });
+            assert_eq!(out, Some(vec![if cfg!(fuzzing) { 1 } else { calls }]));
+        }
+        assert_eq!(calls, if cfg!(fuzzing) { 1 } else { 2 });
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rand_chacha::rand_core::RngCore;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
-use super::crypto::{ct_eq, modulus_len, rsa_private, rsa_public};
+use super::crypto::{ct_eq, modulus_len, remembered, rsa_private, rsa_public};
 use super::state::{After, TmpKey};
 use super::tlv;
 use super::{CardResult, Reply, SimCard};
@@ -255,7 +255,9 @@ impl SimCard {
         m.extend_from_slice(&prnd2);
         m.extend_from_slice(&h.finalize());
         m.push(0xBC);
-        let sig = rsa_private(&img.key_dapp, &m).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let key = &img.key_dapp;
+        let id: [&[u8]; 4] = [b"dapp", &key.n().to_bytes_be(), &key.e().to_bytes_be(), &m];
+        let sig = remembered(&id, || rsa_private(key, &m)).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
         let mut out = sn_icc.to_vec();
         out.extend_from_slice(&sig);
         self.v.after = Some(After::SetSsc(Ssc::after_dapp(&rnd_icc, &rnd_ifd)));

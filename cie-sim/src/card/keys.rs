@@ -11,7 +11,7 @@ use num_traits::{One, Zero};
 use rand_chacha::rand_core::RngCore;
 use zeroize::Zeroizing;
 
-use super::crypto::to_fixed;
+use super::crypto::{remembered, to_fixed};
 use super::state::{After, SmSession};
 use super::tlv;
 use super::{CardResult, Reply, SimCard};
@@ -103,7 +103,7 @@ impl SimCard {
         Ok(Reply::done())
     }
 
-    /// GET DATA `A6/91` (§4.3 step 4, card side): random x_ICC (256 bits), y_ICC = g^x mod p,
+    /// GET DATA `A6/91` (§4.3 step 4, card side): random x_ICC (as long as q: 256 bits), y_ICC = g^x mod p,
     /// Z = y_IFD^x mod p, K_ENC/K_MAC from Z, SSC = 1, secure messaging on. The answer
     /// `A6 82 01 04 91 82 01 00 <y_ICC>` is sent in the form the command came in (plain in every
     /// official flow).
@@ -115,17 +115,25 @@ impl SimCard {
         if p.is_zero() {
             return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
         }
+        // As many random bytes as q has (32 for a CIE's 256-bit q).
+        let x_len = self.image.dh_q.len().clamp(1, 32);
         let x = loop {
             let mut bytes = Zeroizing::new([0u8; 32]);
-            self.rng.fill_bytes(&mut *bytes);
-            let x = Zeroizing::new(BigUint::from_bytes_be(&*bytes));
+            let bytes = &mut bytes[..x_len];
+            self.rng.fill_bytes(bytes);
+            let x = Zeroizing::new(BigUint::from_bytes_be(bytes));
             if !x.is_zero() {
                 break x;
             }
         };
-        let y_icc = to_fixed(&g.modpow(&x, &p), len).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
-        let z = Zeroizing::new(BigUint::from_bytes_be(&y_ifd).modpow(&x, &p));
-        let z = Zeroizing::new(to_fixed(&z, len).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?);
+        // Deterministic given x: remembered in fuzz builds (which keep test keys only).
+        let x_bytes = Zeroizing::new(x.to_bytes_be());
+        let power = |base: &[u8]| {
+            let (p_bytes, base_int) = (p.to_bytes_be(), BigUint::from_bytes_be(base));
+            remembered(&[b"dh", &p_bytes, base, &x_bytes], || to_fixed(&base_int.modpow(&x, &p), len))
+        };
+        let y_icc = power(&g.to_bytes_be()).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let z = Zeroizing::new(power(&y_ifd).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?);
         let keys = SmKeys::derive(&z);
         // A new exchange: nothing of an earlier session survives.
         self.v.clear_session_state();

@@ -131,6 +131,28 @@ impl std::fmt::Debug for SimCard {
     }
 }
 
+/// A copy of the card as it is now: files, keys, PIN and PUK with their counters, the volatile
+/// state (an open secure-messaging session included) and the random stream, which the copy
+/// continues from the same point. The copy has its own signature fault switch, set to the
+/// fault in force. Secrets stay in zeroizing storage in both.
+impl Clone for SimCard {
+    fn clone(&self) -> SimCard {
+        let sign_fault = SignFaultSwitch::default();
+        sign_fault.set(self.sign_fault.get());
+        SimCard {
+            profile: self.profile,
+            image: self.image.clone(),
+            ef_atr: self.ef_atr.clone(),
+            pin: self.pin.clone(),
+            puk: self.puk.clone(),
+            rng: self.rng.clone(),
+            commands: self.commands,
+            sign_fault,
+            v: self.v.clone(),
+        }
+    }
+}
+
 impl SimCard {
     /// A card of generation `profile` personalised with `image`, PIN/PUK from `options`, full
     /// counters (PIN 3, PUK 10 tries, §6), just powered on.

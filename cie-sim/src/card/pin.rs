@@ -22,6 +22,7 @@ pub(crate) const PUK_TRIES: u8 = 10;
 const LEN: usize = 8;
 
 /// A persistent reference datum (PIN or PUK) with its retry counter.
+#[derive(Clone)]
 pub(crate) struct Secret {
     value: Zeroizing<Vec<u8>>,
     pub tries: u8,

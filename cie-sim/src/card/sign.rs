@@ -12,7 +12,7 @@ use super::sw::StatusWord;
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 
-use super::crypto::rsa_private;
+use super::crypto::{remembered, rsa_private};
 use super::{CardResult, Reply, SimCard};
 
 /// `00 01 FF … FF 00 || data` on k bytes; `None` when data is longer than k − 11.
@@ -26,9 +26,12 @@ fn pkcs1_type1(data: &[u8], k: usize) -> Option<Vec<u8>> {
     Some(m)
 }
 
+/// PKCS#1 v1.5 signatures are deterministic: remembered in fuzz builds, named by the public key
+/// and the data ([`remembered`]).
 fn sign_pkcs1(key: &RsaPrivateKey, data: &[u8]) -> CardResult {
     let m = pkcs1_type1(data, key.size()).ok_or(StatusWord::WRONG_LENGTH)?;
-    let sig = rsa_private(key, &m).ok_or(StatusWord::WRONG_LENGTH)?;
+    let id: [&[u8]; 4] = [b"pkcs1", &key.n().to_bytes_be(), &key.e().to_bytes_be(), data];
+    let sig = remembered(&id, || rsa_private(key, &m)).ok_or(StatusWord::WRONG_LENGTH)?;
     Ok(Reply::ok(sig))
 }
 

@@ -21,7 +21,7 @@ const MAC_LEN: usize = 8;
 const BLOCK: usize = 8;
 
 /// K_ENC and K_MAC of one session (two-key 3DES each), wiped on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub(crate) struct SmKeys {
     enc: [u8; 16],
     mac: [u8; 16],

@@ -18,13 +18,14 @@ pub(crate) enum Df {
 }
 
 /// An open secure-messaging session: keys from the DH exchange and the running counter.
+#[derive(Clone)]
 pub(crate) struct SmSession {
     pub keys: SmKeys,
     pub ssc: Ssc,
 }
 
 /// Public DH values of the current exchange, byte-exact as exchanged (they enter the DAPP hashes).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct DhValues {
     /// y_IFD exactly as received in DO91 of MSE SET `41 A6`.
     pub y_ifd: Option<Vec<u8>>,
@@ -33,7 +34,7 @@ pub(crate) struct DhValues {
 }
 
 /// The current security environment set by MSE SET (§4.4.2, §7.1).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct SecurityEnv {
     /// MSE SET `81 B6` selected the CA key `84` with algorithm `41`.
     pub dst_ca: bool,
@@ -44,6 +45,7 @@ pub(crate) struct SecurityEnv {
 }
 
 /// A terminal public key extracted by PSO VERIFY CERTIFICATE, bound to its CHR.
+#[derive(Clone)]
 pub(crate) struct TmpKey {
     pub chr: [u8; 12],
     pub n: BigUint,
@@ -51,6 +53,7 @@ pub(crate) struct TmpKey {
 }
 
 /// A command chain being collected (CLA bit `10`, §5.3, §10.2).
+#[derive(Clone)]
 pub(crate) struct Chain {
     pub ins: u8,
     pub p1: u8,
@@ -60,6 +63,7 @@ pub(crate) struct Chain {
 }
 
 /// Response bytes not yet fetched with GET RESPONSE, and the status word that ends them.
+#[derive(Clone)]
 pub(crate) struct Pending {
     pub bytes: Vec<u8>,
     pub sw: StatusWord,
@@ -68,6 +72,7 @@ pub(crate) struct Pending {
 }
 
 /// What to do with the secure-messaging session once the current response is wrapped.
+#[derive(Clone)]
 pub(crate) enum After {
     /// Set the counter (after the DAPP INTERNAL AUTHENTICATE, §4.4.3).
     SetSsc(Ssc),
@@ -78,7 +83,7 @@ pub(crate) enum After {
 }
 
 /// All volatile state; `Volatile::default()` is the state after a reset.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Volatile {
     pub df: Df,
     pub ef: Option<u16>,
