@@ -86,38 +86,27 @@ fn push_tlv(out: &mut Vec<u8>, tag: &[u8], value: &[u8]) {
 /// private exponent, ISO/IEC 9796-2 scheme 1 with SHA-256 (§4.4.1). The signature is checked
 /// with the card's CA public key before use ("Errore in verifica firma" in the official host).
 ///
-/// The outcome is a function of public data only (the CA key and the fixed terminal key), and
-/// every CIE carries the same CA key: the last few outcomes (a certificate, or a CA key that does
-/// not match the private exponent) are kept for the process, so that a new session does not pay
-/// two RSA-2048 exponentiations again.
+/// The certificate is a function of public data only (the CA key and the fixed terminal key),
+/// and every CIE carries the same CA key: the certificates issued for the last few CA keys are
+/// kept for the process, so that a new session does not pay two RSA-2048 exponentiations again.
+/// A CA key that does not match the private exponent is refused each time.
 pub fn terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
-    static ISSUED: Mutex<Vec<(CaKey, Option<Vec<u8>>)>> = Mutex::new(Vec::new());
+    static ISSUED: Mutex<Vec<(CaKey, Vec<u8>)>> = Mutex::new(Vec::new());
     let lock = || ISSUED.lock().unwrap_or_else(|e| e.into_inner());
-    let known = lock().iter().find(|(k, _)| k == ca).map(|(_, c)| c.clone());
-    let outcome = match known {
-        Some(outcome) => outcome,
-        None => {
-            let outcome = match issue_terminal_certificate(ca) {
-                Ok(cert) => Some(cert),
-                Err(Error::DeviceAuthentication(why)) if why == CA_MISMATCH => None,
-                Err(e) => return Err(e),
-            };
-            let mut issued = lock();
-            if issued.len() >= MAX_ISSUED {
-                issued.remove(0);
-            }
-            issued.push((ca.clone(), outcome.clone()));
-            outcome
-        }
-    };
-    outcome.ok_or_else(|| Error::DeviceAuthentication(CA_MISMATCH.into()))
+    if let Some((_, cert)) = lock().iter().find(|(k, _)| k == ca) {
+        return Ok(cert.clone());
+    }
+    let cert = issue_terminal_certificate(ca)?;
+    let mut issued = lock();
+    if issued.len() >= MAX_ISSUED {
+        issued.remove(0);
+    }
+    issued.push((ca.clone(), cert.clone()));
+    Ok(cert)
 }
 
-/// How many outcomes [`terminal_certificate`] keeps (one per distinct CA key).
+/// How many certificates [`terminal_certificate`] keeps (one per distinct CA key).
 const MAX_ISSUED: usize = 4;
-
-/// Why a CA key is refused after the exponentiations (the outcome [`terminal_certificate`] keeps).
-const CA_MISMATCH: &str = "the card's CA key does not match the published CA private exponent";
 
 fn issue_terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     let car = ca.car()?;
@@ -147,9 +136,13 @@ fn issue_terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     if mi >= n {
         return Err(Error::DeviceAuthentication("terminal certificate does not fit the CA modulus".into()));
     }
-    let s = mi.modpow(&BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT), &n);
-    if s.modpow(&BigUint::from_bytes_be(&ca.exponent), &n) != mi {
-        return Err(Error::DeviceAuthentication(CA_MISMATCH.into()));
+    // Remembered in fuzz builds (`primitives`), so a refused CA key repeated by the fuzzer is
+    // not paid for again.
+    let s = primitives::modpow(&mi, &BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT), &n);
+    if primitives::modpow(&s, &BigUint::from_bytes_be(&ca.exponent), &n) != mi {
+        return Err(Error::DeviceAuthentication(
+            "the card's CA key does not match the published CA private exponent".into(),
+        ));
     }
     let sig = to_fixed(&s, k)?;
 

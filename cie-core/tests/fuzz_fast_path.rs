@@ -61,7 +61,7 @@ fn the_terminal_certificate_is_issued_once_per_ca_key() {
     let first = dapp::terminal_certificate(&ca).unwrap();
     assert_eq!(&first[..2], [0x7F, 0x21]);
     assert_eq!(dapp::terminal_certificate(&ca).unwrap(), first);
-    // A CA key that does not match d_CA is refused, the first time and from memory.
+    // A CA key that does not match d_CA is refused, each time.
     let mut wrong = ca.clone();
     wrong.exponent = vec![0x01, 0x00, 0x01];
     for _ in 0..2 {
