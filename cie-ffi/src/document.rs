@@ -378,7 +378,7 @@ unsafe fn report_text(
             Text::FiscalCode => s.signer.as_ref().and_then(|w| w.fiscal_code.clone()).unwrap_or_default(),
             Text::SigningTime => s.signing_time.map(|t| t.to_string()).unwrap_or_default(),
             Text::Problems => {
-                let mut lines = s.problems.clone();
+                let mut lines: Vec<String> = s.problems.iter().map(|p| p.message.clone()).collect();
                 if let Chain::Untrusted(why) = &s.chain {
                     lines.push(format!("certificate chain: {why}"));
                 }

@@ -3,6 +3,7 @@
 //! simplified: names chain, each signature verifies, each issuer is a CA, every certificate is
 //! valid at the signing time). Revocation is not checked.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cie_core::sign::HashAlg;
@@ -88,6 +89,80 @@ impl Trust {
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
     }
+
+    /// How many anchors there are.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// Adds the anchors of a file (PEM with one or more certificates, or DER) or of every
+    /// `*.pem`, `*.crt`, `*.cer` and `*.der` file of a directory (not recursive, in name
+    /// order); returns how many were added.
+    pub fn add_path(&mut self, path: &Path) -> Result<usize> {
+        let named = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(named)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .and_then(|e| e.to_str())
+                            .is_some_and(|e| ["pem", "crt", "cer", "der"].contains(&e.to_ascii_lowercase().as_str()))
+                })
+                .collect();
+            files.sort();
+            let mut n = 0;
+            for f in files.iter().take(MAX_ANCHOR_FILES) {
+                n += self.add_path(f)?;
+            }
+            return Ok(n);
+        }
+        let data = std::fs::read(path).map_err(named)?;
+        self.add(&data).map_err(|e| Error::Certificate(format!("{}: {e}", path.display())))
+    }
+
+    /// The trust anchors installed for this user and system (docs/VERIFY.md, "Trust anchors"): the files and
+    /// directories listed in `CIE_TRUST_ANCHORS` (separated by `:`) when it is set, even
+    /// empty; otherwise `/etc/cie/trust-anchors/` and `$XDG_CONFIG_HOME/cie/trust-anchors/`
+    /// (`~/.config/cie/trust-anchors/`), those that exist. A listed path that cannot be read is
+    /// an error; a default directory that is missing is not.
+    pub fn system() -> Result<Trust> {
+        let mut trust = Trust::none();
+        match std::env::var_os(TRUST_ENV) {
+            Some(list) => {
+                for p in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
+                    trust.add_path(&p)?;
+                }
+            }
+            None => {
+                for dir in default_anchor_dirs() {
+                    if dir.is_dir() {
+                        trust.add_path(&dir)?;
+                    }
+                }
+            }
+        }
+        Ok(trust)
+    }
+}
+
+/// The environment variable that lists the trust anchors, replacing the default directories.
+pub const TRUST_ENV: &str = "CIE_TRUST_ANCHORS";
+/// Most files read from one anchor directory.
+const MAX_ANCHOR_FILES: usize = 1000;
+
+/// `/etc/cie/trust-anchors` and the user's `$XDG_CONFIG_HOME/cie/trust-anchors`.
+pub fn default_anchor_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/etc/cie/trust-anchors")];
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(c) = config {
+        dirs.push(c.join("cie").join("trust-anchors"));
+    }
+    dirs
 }
 
 /// The outcome of the path check.

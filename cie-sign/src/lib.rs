@@ -46,6 +46,7 @@ pub mod ess;
 pub mod identity;
 pub mod pades;
 mod signer;
+pub mod verdict;
 pub mod verify;
 
 use std::path::Path;
@@ -57,6 +58,7 @@ pub use error::{Error, Result};
 pub use identity::Identity;
 pub use pades::PadesOptions;
 pub use signer::Signer;
+pub use verdict::{Indication, Problem, SubIndication};
 pub use verify::{DocumentKind, Report, SignatureReport};
 
 /// An I/O error that names its file.

@@ -24,6 +24,7 @@ use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringF
 use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
 use crate::digest::Hasher;
+use crate::verdict::{Problem, SubIndication};
 use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
 
@@ -354,7 +355,9 @@ fn hex_string(gap: &[u8]) -> Option<Vec<u8>> {
 
 /// Checks one signature dictionary of `pdf`.
 fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -> Result<Vec<SignatureReport>> {
-    let bad = |p: &str| Ok(vec![SignatureReport::unreadable(Some(field.clone()), p.to_owned())]);
+    let bad = |p: &str| {
+        Ok(vec![SignatureReport::unreadable(Some(field.clone()), Problem::new(SubIndication::FormatFailure, p))])
+    };
     let range: Option<Vec<usize>> = sig
         .get(b"ByteRange")
         .and_then(Object::as_array)
@@ -397,15 +400,18 @@ fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -
     for r in &mut reports {
         r.covers_whole_document = Some(whole);
         if sd.encap_content_info.econtent.is_some() {
-            r.problems.push("the CMS carries content: a PDF signature must be detached".into());
+            r.fail(SubIndication::FormatFailure, "the CMS carries content: a PDF signature must be detached");
         }
         if pades && !r.cades {
-            r.problems.push("ETSI.CAdES.detached without signing-certificate-v2 (ETSI EN 319 142-1 §6.3)".into());
+            r.fail(
+                SubIndication::FormatFailure,
+                "ETSI.CAdES.detached without signing-certificate-v2 (ETSI EN 319 142-1 §6.3)",
+            );
         }
         if !whole && revision_end {
             r.notes.push("the document was extended after this signature by incremental updates".into());
         } else if !whole {
-            r.problems.push("the signed bytes do not end a revision of the document".into());
+            r.fail(SubIndication::FormatFailure, "the signed bytes do not end a revision of the document");
         }
     }
     Ok(reports)
@@ -427,7 +433,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         let Ok(sig) = v.as_dict() else { continue };
         signatures.extend(check_signature(pdf, name, sig, trust)?);
     }
-    Ok(Report { kind: DocumentKind::Pdf, signatures })
+    Ok(Report::new(DocumentKind::Pdf, signatures))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use crate::ess::{
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
 };
 use crate::identity::{identity, Identity};
+use crate::verdict::{verdict, Indication, Problem, SubIndication};
 use crate::{Error, Result};
 
 /// What was verified.
@@ -50,8 +51,8 @@ pub struct SignatureReport {
     pub signing_time: Option<der::DateTime>,
     /// Whether the signature carries the CAdES signing-certificate(-v2) attribute.
     pub cades: bool,
-    /// What makes the signature invalid; empty when it is valid.
-    pub problems: Vec<String>,
+    /// Why the signature did not pass; empty when it is TOTAL-PASSED.
+    pub problems: Vec<Problem>,
     /// Observations that do not invalidate it.
     pub notes: Vec<String>,
     /// The certificate path check.
@@ -76,16 +77,30 @@ impl SignatureReport {
     }
 
     /// A report for a signature that could not even be read.
-    pub(crate) fn unreadable(field: Option<String>, problem: String) -> SignatureReport {
+    pub(crate) fn unreadable(field: Option<String>, problem: Problem) -> SignatureReport {
         let mut r = SignatureReport::new(field);
         r.problems.push(problem);
         r
     }
 
-    /// Valid: intact, well-formed, certificate valid at signing time, and (when anchors were
-    /// given) chaining to one of them.
+    /// Records a reason the signature does not pass.
+    pub(crate) fn fail(&mut self, sub: SubIndication, message: impl Into<String>) {
+        self.problems.push(Problem::new(sub, message));
+    }
+
+    /// The verdict on this signature (ETSI EN 319 102-1 §5.1.3).
+    pub fn indication(&self) -> Indication {
+        verdict(&self.problems).0
+    }
+
+    /// Why it did not pass: the sub-indication of its first problem of the worst kind.
+    pub fn sub_indication(&self) -> Option<SubIndication> {
+        verdict(&self.problems).1
+    }
+
+    /// TOTAL-PASSED: intact, well-formed, trusted and valid at the validation time.
     pub fn is_valid(&self) -> bool {
-        self.problems.is_empty() && !matches!(self.chain, Chain::Untrusted(_))
+        self.indication() == Indication::TotalPassed
     }
 }
 
@@ -96,12 +111,44 @@ pub struct Report {
     pub kind: DocumentKind,
     /// One entry per signature, in the document's order.
     pub signatures: Vec<SignatureReport>,
+    /// PDF only: the changes after the last signed revision that the signatures do not
+    /// permit, in plain words; any makes the document TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
+    pub modifications: Vec<String>,
 }
 
 impl Report {
-    /// True when there is at least one signature and every one is valid.
+    /// A report of `kind` with these signatures and no modification.
+    pub fn new(kind: DocumentKind, signatures: Vec<SignatureReport>) -> Report {
+        Report { kind, signatures, modifications: Vec::new() }
+    }
+
+    /// The document's verdict: TOTAL-FAILED when it was modified after signing or a signature
+    /// failed, INDETERMINATE when a signature is, or when there is no signature at all;
+    /// TOTAL-PASSED when every signature passed.
+    pub fn indication(&self) -> Indication {
+        self.verdict().0
+    }
+
+    /// The sub-indication of the document's verdict.
+    pub fn sub_indication(&self) -> Option<SubIndication> {
+        self.verdict().1
+    }
+
+    fn verdict(&self) -> (Indication, Option<SubIndication>) {
+        if !self.modifications.is_empty() {
+            return (Indication::TotalFailed, Some(SubIndication::ModifiedAfterSigning));
+        }
+        if self.signatures.is_empty() {
+            return (Indication::Indeterminate, Some(SubIndication::SignedDataNotFound));
+        }
+        let worst = self.signatures.iter().max_by_key(|s| s.indication());
+        worst.map_or((Indication::TotalPassed, None), |s| (s.indication(), s.sub_indication()))
+    }
+
+    /// True when the document is TOTAL-PASSED: at least one signature, every one TOTAL-PASSED,
+    /// no modification after signing.
     pub fn all_valid(&self) -> bool {
-        !self.signatures.is_empty() && self.signatures.iter().all(SignatureReport::is_valid)
+        self.indication() == Indication::TotalPassed
     }
 }
 
@@ -181,7 +228,7 @@ fn check_attributes(
         report.notes.push("no signed attributes: a plain PKCS#7 signature, not CAdES".into());
         return Ok(None);
     };
-    let mut problem = |p: String| report.problems.push(p);
+    let mut problem = |p: String| report.fail(SubIndication::FormatFailure, p);
     match ess::single_value(attrs, OID_CONTENT_TYPE) {
         Ok(Some(v)) => match v.decode_as::<ObjectIdentifier>() {
             Ok(oid) if oid == sd.encap_content_info.econtent_type => {}
@@ -193,7 +240,8 @@ fn check_attributes(
     match ess::single_value(attrs, OID_MESSAGE_DIGEST) {
         Ok(Some(v)) => match v.decode_as::<OctetString>() {
             Ok(d) if d.as_bytes() == content_digest => {}
-            Ok(_) => problem("the content was modified: its digest differs from the signed one".into()),
+            Ok(_) => report
+                .fail(SubIndication::HashFailure, "the content was modified: its digest differs from the signed one"),
             Err(_) => problem("the message-digest attribute is malformed".into()),
         },
         Ok(None) => problem("the message-digest signed attribute is missing".into()),
@@ -202,10 +250,10 @@ fn check_attributes(
     match ess::single_value(attrs, OID_SIGNING_TIME) {
         Ok(Some(v)) => match Time::from_der(&v.to_der()?) {
             Ok(t) => report.signing_time = Some(t.to_date_time()),
-            Err(_) => report.problems.push("the signing-time attribute is malformed".into()),
+            Err(_) => report.fail(SubIndication::FormatFailure, "the signing-time attribute is malformed"),
         },
         Ok(None) => {}
-        Err(e) => report.problems.push(e),
+        Err(e) => report.fail(SubIndication::FormatFailure, e),
     }
     match ess::single_value(attrs, OID_SIGNING_CERTIFICATE_V2) {
         Ok(Some(v)) => {
@@ -219,11 +267,11 @@ fn check_attributes(
                 check_cert_id(hash, &id.cert_hash, id.issuer_serial.as_ref(), cert)
             });
             if let Err(e) = checked {
-                report.problems.push(format!("signing-certificate-v2: {e}"));
+                report.fail(SubIndication::NoSigningCertificateFound, format!("signing-certificate-v2: {e}"));
             }
         }
         Ok(None) => {}
-        Err(e) => report.problems.push(e),
+        Err(e) => report.fail(SubIndication::FormatFailure, e),
     }
     match ess::single_value(attrs, OID_SIGNING_CERTIFICATE) {
         Ok(Some(v)) => {
@@ -233,11 +281,11 @@ fn check_attributes(
                 check_cert_id(HashAlg::Sha1, &id.cert_hash, id.issuer_serial.as_ref(), cert)
             });
             if let Err(e) = checked {
-                report.problems.push(format!("signing-certificate: {e}"));
+                report.fail(SubIndication::NoSigningCertificateFound, format!("signing-certificate: {e}"));
             }
         }
         Ok(None) => {}
-        Err(e) => report.problems.push(e),
+        Err(e) => report.fail(SubIndication::FormatFailure, e),
     }
     if !report.cades {
         report.notes.push("no signing-certificate(-v2) attribute: a CMS signature, not CAdES-BES".into());
@@ -266,13 +314,19 @@ pub(crate) fn verify_signed_data(
     for si in sd.signer_infos.0.iter() {
         let mut report = SignatureReport::new(field.clone());
         let Some(cert) = find_certificate(&certs, &si.sid) else {
-            report.problems.push("the signer's certificate is not included in the signature".into());
+            report.fail(
+                SubIndication::NoSigningCertificateFound,
+                "the signer's certificate is not included in the signature",
+            );
             reports.push(report);
             continue;
         };
         report.signer = Some(identity(&cert.cert));
         let Some(alg) = digest::from_oid(&si.digest_alg.oid) else {
-            report.problems.push(format!("digest algorithm {} is not supported", si.digest_alg.oid));
+            report.fail(
+                SubIndication::CryptoConstraintsFailure,
+                format!("digest algorithm {} is not supported", si.digest_alg.oid),
+            );
             reports.push(report);
             continue;
         };
@@ -287,7 +341,9 @@ pub(crate) fn verify_signed_data(
         };
         let signed = check_attributes(sd, si, cert, &d, &mut report)?;
         match signature_hash(&si.signature_algorithm.oid) {
-            Ok(Some(h)) if h != alg => report.problems.push("signature and digest algorithms disagree".into()),
+            Ok(Some(h)) if h != alg => {
+                report.fail(SubIndication::FormatFailure, "signature and digest algorithms disagree")
+            }
             Ok(_) => {
                 let digest_info = match &signed {
                     Some(attrs) => cie_core::sign::digest_info_of(alg, attrs),
@@ -296,10 +352,13 @@ pub(crate) fn verify_signed_data(
                 let ok = cie_core::certificate::public_key(&cert.der)
                     .and_then(|k| cie_core::certificate::verify_digest_info(&k, &digest_info, si.signature.as_bytes()));
                 if ok.is_err() {
-                    report.problems.push("the signature does not verify with the signer's certificate".into());
+                    report.fail(
+                        SubIndication::SigCryptoFailure,
+                        "the signature does not verify with the signer's certificate",
+                    );
                 }
             }
-            Err(e) => report.problems.push(e),
+            Err(e) => report.fail(SubIndication::CryptoConstraintsFailure, e),
         }
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
@@ -312,7 +371,7 @@ pub(crate) fn verify_signed_data(
             }
         };
         if !cert.valid_at(at) {
-            report.problems.push("the signer's certificate was not valid at the signing time".into());
+            report.fail(SubIndication::OutOfBoundsNoPoe, "the signer's certificate was not valid at the signing time");
         }
         report.chain = chain::check(cert, &certs, trust, at);
         reports.push(report);
@@ -343,7 +402,7 @@ pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trus
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
     let signatures = verify_signed_data(&sd, &mut lookup, trust, None, None)?;
-    Ok(Some(Report { kind: DocumentKind::Enveloping, signatures }))
+    Ok(Some(Report::new(DocumentKind::Enveloping, signatures)))
 }
 
 /// Verifies a `.p7m`: enveloping, or detached with its content in `detached`.
@@ -386,5 +445,5 @@ pub fn verify_p7m(p7m: &[u8], detached: Option<&mut dyn Read>, trust: &Trust) ->
             ))
         }
     };
-    Ok(Report { kind, signatures })
+    Ok(Report::new(kind, signatures))
 }

@@ -78,7 +78,7 @@ fn tampering_is_detected() {
     t[find(&p7m, b"via Roma")] = b'V';
     let r = verify_p7m(&t, None, &citizen_ca()).unwrap();
     assert!(!r.all_valid());
-    assert!(r.signatures[0].problems.iter().any(|p| p.contains("modified")), "{r:?}");
+    assert!(r.signatures[0].problems.iter().any(|p| p.message.contains("modified")), "{r:?}");
 
     // A byte of a signed attribute: the signing time (UTCTime, tag 0x17, 13 bytes "YYMMDDhhmmssZ"),
     // the last UTCTime of the file (the certificate's validity comes before the SignerInfo).
@@ -87,14 +87,14 @@ fn tampering_is_detected() {
     t[time_at + 1] = if t[time_at + 1] == b'0' { b'1' } else { b'0' };
     let r = verify_p7m(&t, None, &citizen_ca()).unwrap();
     assert!(!r.all_valid());
-    assert!(r.signatures[0].problems.iter().any(|p| p.contains("does not verify")), "{r:?}");
+    assert!(r.signatures[0].problems.iter().any(|p| p.message.contains("does not verify")), "{r:?}");
 
     // A byte of the signature value (the last bytes of the file).
     let mut t = p7m.clone();
     let last = t.len() - 5;
     t[last] ^= 0x01;
     let r = verify_p7m(&t, None, &citizen_ca()).unwrap();
-    assert!(r.signatures[0].problems.iter().any(|p| p.contains("does not verify")), "{r:?}");
+    assert!(r.signatures[0].problems.iter().any(|p| p.message.contains("does not verify")), "{r:?}");
 
     // Not a CMS at all, written out: a SEQUENCE holding a NULL.
     assert!(verify_p7m(&[0x30, 0x02, 0x05, 0x00], None, &Trust::none()).is_err());

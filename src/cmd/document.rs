@@ -176,7 +176,7 @@ fn print_signature(i: usize, s: &SignatureReport) {
         None => {}
     }
     lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = n)));
-    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = p)));
+    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = &p.message)));
     for line in lines {
         println!("{line}");
     }
@@ -202,7 +202,7 @@ fn signature_json(s: &SignatureReport) -> Json {
         ("chain", chain),
         ("covers_whole_document", s.covers_whole_document.map_or(Json::Null, Json::Bool)),
         ("notes", Json::Array(s.notes.iter().map(|n| Json::str(n.clone())).collect())),
-        ("problems", Json::Array(s.problems.iter().map(|n| Json::str(n.clone())).collect())),
+        ("problems", Json::Array(s.problems.iter().map(|p| Json::str(p.message.clone())).collect())),
     ])
 }
 
