@@ -19,6 +19,10 @@ pub enum Error {
     /// A certificate could not be read.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// A document exceeds a limit that bounds the time and memory its processing takes (too
+    /// many signature fields or revisions, a tree too deep or too large).
+    #[error("limit exceeded: {0}")]
+    Limit(String),
     /// The request cannot be met (an encrypted PDF, a detached signature without its content...).
     #[error("{0}")]
     Unsupported(String),
