@@ -393,6 +393,19 @@ fn rules_after(signed: &[(usize, String, SignatureDict)], end: usize) -> diff::R
     rules
 }
 
+/// The difference analysis; a later revision whose structure cannot be walked (a cycle in
+/// its page tree, a tree past the limits) is itself a modification.
+fn analyse(old: &Document, new: &Document, rules: &diff::Rules) -> Result<diff::Outcome> {
+    match diff::analyse(old, new, rules) {
+        Ok(o) => Ok(o),
+        Err(Error::Pdf(m) | Error::Limit(m)) => Ok(diff::Outcome {
+            modifications: vec![format!("the changes after signing cannot be analysed: {}", verdict::shown(&m))],
+            notes: Vec::new(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
 /// and what was changed after the signed revisions:
 ///
@@ -472,7 +485,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             let after: Vec<&str> =
                 signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
-            let outcome = diff::analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
+            let outcome = analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
             let when = format!(
                 ", after signature {} and before signature {}",
                 verdict::shown(&after.join(", ")),
@@ -484,7 +497,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         prev = Some((end, rev));
     }
     if let Some((prev_end, Some(prev_doc))) = &prev {
-        let outcome = diff::analyse(prev_doc, &doc, &rules_after(&signed, *prev_end))?;
+        let outcome = analyse(prev_doc, &doc, &rules_after(&signed, *prev_end))?;
         modifications.extend(outcome.modifications);
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }

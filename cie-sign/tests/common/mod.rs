@@ -49,3 +49,8 @@ impl Signer for SoftwareSigner {
 #[path = "pdf.rs"]
 mod pdf;
 pub use pdf::*;
+
+#[path = "update.rs"]
+mod update;
+#[allow(unused_imports)]
+pub use update::*;
