@@ -28,7 +28,7 @@ use crate::pdf::diff;
 use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
-pub use crate::pdf::walk::{MAX_DEPTH, MAX_NODES};
+pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
 use crate::verdict::{self, Problem, SubIndication};
 use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
@@ -426,7 +426,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
     revisions::count_revisions(pdf)?;
-    let doc = Document::load_mem(pdf)?;
+    let doc = revisions::load(pdf)?;
     let fields = revisions::signature_fields(&doc)?;
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
@@ -461,7 +461,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     let mut notes: Vec<(usize, String)> = Vec::new();
     let mut prev: Option<(usize, Option<Document>)> = None;
     for (&end, ranges) in &by_end {
-        let loaded = if end == pdf.len() { Ok(None) } else { Document::load_mem(&pdf[..end]).map(Some) };
+        let loaded = if end == pdf.len() { Ok(None) } else { revisions::load(&pdf[..end]).map(Some) };
         let rev = match loaded {
             Ok(rev) => rev,
             Err(e) => {
@@ -487,7 +487,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
             let outcome = analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
             let when = format!(
-                ", after signature {} and before signature {}",
+                " (after signature {}, in the revision signed by {})",
                 verdict::shown(&after.join(", ")),
                 verdict::shown(&before.join(", "))
             );

@@ -34,6 +34,7 @@ fn verify(pdf: &[u8]) -> Report {
 /// The signatures are intact (they cover their revision) and the document is TOTAL-FAILED /
 /// MODIFIED_AFTER_SIGNING with a modification containing `change`.
 fn assert_modified(r: &Report, change: &str) {
+    eprintln!("MODS {:?} NOTES {:?}", r.modifications, r.signatures.iter().map(|s| &s.notes).collect::<Vec<_>>());
     assert!(!r.signatures.is_empty(), "{r:?}");
     for s in &r.signatures {
         assert_eq!(s.indication(), Indication::TotalPassed, "the signature covers its revision: {s:?}");
@@ -68,6 +69,15 @@ fn content_stream_redefined_after_signing() {
     let r = verify(&hostile);
     assert_modified(&r, "the content stream of page 1 was changed (object 4)");
     assert_eq!(r.signatures[0].covers_whole_document, Some(false));
+
+    // The same with the stream's length in another object.
+    let content = "BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET";
+    let hostile = append_update(
+        &signed,
+        &[(4, format!("<< /Length 8 0 R >>\nstream\n{content}\nendstream")), (8, content.len().to_string())],
+        "",
+    );
+    assert_modified(&verify(&hostile), "the content stream of page 1 was changed (object 4)");
 
     // A new content stream object put in the page instead.
     let hostile = append_update(
@@ -173,7 +183,7 @@ fn second_signature_dss_info_and_identical_objects_are_allowed() {
         &twice,
         &[
             (1, with_dss),
-            (20, "<< /Type /DSS /Certs [21 0 R] /VRI << /ABCDEF << /Cert [21 0 R] >> >> >>".into()),
+            (20, "<< /Type /DSS /Certs [21 0 R] /VRI << /0123456789ABCDEF0123456789ABCDEF01234567 << /Cert [21 0 R] >> >> >>".into()),
             (21, stream("not really a certificate")),
         ],
         "",

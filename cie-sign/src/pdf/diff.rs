@@ -4,7 +4,7 @@
 //!
 //! Objects are compared by value (an object written again identically is no change; cross-
 //! reference and object streams are structure, not content). The roles that may change are
-//! judged by rules: the catalogue (only /AcroForm, /DSS, /Extensions, /Metadata), the
+//! judged by rules: the catalogue (only /AcroForm, /DSS, /Extensions, /Version, /Metadata), the
 //! interactive form and its field tree, signature dictionaries, the page tree, each page and
 //! its annotations. Every other changed object that the new revision reaches from /Root
 //! through a path the rules do not open (page contents, resources, fonts, the catalogue's other
@@ -89,10 +89,18 @@ pub(crate) struct Outcome {
     pub notes: Vec<String>,
 }
 
+/// Most modifications listed one by one; the rest are counted in a last sentence.
+const MAX_LISTED: usize = 100;
+
 impl Outcome {
     fn modified(&mut self, s: String) {
-        if !self.modifications.contains(&s) {
-            self.modifications.push(s);
+        if self.modifications.contains(&s) {
+            return;
+        }
+        match self.modifications.len() {
+            n if n < MAX_LISTED => self.modifications.push(s),
+            MAX_LISTED => self.modifications.push("and more changes not listed".into()),
+            _ => {}
         }
     }
 }
@@ -195,6 +203,7 @@ enum Ctx {
     Catalog(String),
     FormResources,
     Field(String),
+    Appearance(String),
     SigDict(String),
     PageTree,
     Page(usize),
@@ -211,6 +220,7 @@ impl Ctx {
             Ctx::Catalog(k) => format!("the document catalogue was changed ({k}, object {n})"),
             Ctx::FormResources => format!("the form's default resources were changed (object {n})"),
             Ctx::Field(f) => format!("form field {f} was changed (object {n})"),
+            Ctx::Appearance(f) => format!("the appearance of form field {f} was changed (object {n})"),
             Ctx::SigDict(f) => format!("the signature dictionary of field {f} was changed (object {n})"),
             Ctx::PageTree => format!("the page tree was changed (object {n})"),
             Ctx::Page(p) => format!("page {p} was changed (object {n})"),
@@ -388,7 +398,7 @@ impl<'a> Analysis<'a> {
         let mut bad = Vec::new();
         for k in changed_keys(old, new) {
             match k {
-                b"AcroForm" | b"DSS" | b"Extensions" => {}
+                b"AcroForm" | b"DSS" | b"Extensions" | b"Version" => {}
                 b"Metadata" => self.out.notes.push("the XMP metadata (/Metadata) was changed after signing".into()),
                 b"Pages" => self.out.modified("the page tree was replaced".into()),
                 k => bad.push(k),
@@ -810,7 +820,7 @@ impl<'a> Analysis<'a> {
                     },
                     b"AP" if f.is_signature() && (unsigned_before || self.fresh(id)) => None,
                     b"V" | b"AP" if !f.is_signature() && self.permits_form_filling(&f.name).is_none() => None,
-                    b"P" | b"Parent" => Some(Ctx::Field(name)),
+                    b"AP" => Some(Ctx::Appearance(name)),
                     _ => Some(Ctx::Field(name)),
                 }
             }

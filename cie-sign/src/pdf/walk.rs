@@ -13,6 +13,11 @@ use crate::{Error, Result};
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes (direct and indirect) one walk visits before giving up with [`Error::Limit`].
 pub const MAX_NODES: usize = 1_000_000;
+/// Most nodes of the form field tree.
+pub const MAX_FIELDS: usize = 100_000;
+/// Longest field name kept, in characters (a longer one is cut and ends with `…`), so that
+/// names repeated down a tree cannot multiply memory.
+pub const MAX_NAME: usize = 256;
 
 /// One step through a reference: the object `obj` names (itself when direct) and its id;
 /// `None` for a dangling reference or a reference to a reference.
@@ -58,11 +63,16 @@ pub(crate) fn catalog(doc: &Document) -> Option<(ObjectId, &Dictionary)> {
 pub(crate) struct Budget {
     left: usize,
     what: &'static str,
+    limit: usize,
 }
 
 impl Budget {
     pub(crate) fn new(what: &'static str) -> Budget {
-        Budget { left: MAX_NODES, what }
+        Budget::with(what, MAX_NODES)
+    }
+
+    pub(crate) fn with(what: &'static str, limit: usize) -> Budget {
+        Budget { left: limit, what, limit }
     }
 
     pub(crate) fn tick(&mut self) -> Result<()> {
@@ -71,7 +81,7 @@ impl Budget {
                 self.left = l;
                 Ok(())
             }
-            None => Err(Error::Limit(format!("the {} has more than {MAX_NODES} objects", self.what))),
+            None => Err(Error::Limit(format!("the {} has more than {} objects", self.what, self.limit))),
         }
     }
 }
@@ -180,7 +190,7 @@ pub(crate) fn fields(doc: &Document) -> Result<Vec<Field<'_>>> {
     let Some(list) = acro.get(b"Fields").ok().and_then(|f| enter_array(doc, f, &mut seen)) else {
         return Ok(out);
     };
-    let mut budget = Budget::new("form field tree");
+    let mut budget = Budget::with("form field tree", MAX_FIELDS);
     let mut stack: Vec<(&Object, String, Option<Vec<u8>>, usize)> =
         list.iter().rev().map(|o| (o, String::new(), None, 0)).collect();
     while let Some((obj, parent, parent_ft, depth)) = stack.pop() {
@@ -195,11 +205,15 @@ pub(crate) fn fields(doc: &Document) -> Result<Vec<Field<'_>>> {
         }
         let Some((id, dict)) = dict_of(doc, obj) else { continue };
         let part = dict.get(b"T").and_then(Object::as_str).map(|t| String::from_utf8_lossy(t).into_owned()).ok();
-        let name = match (parent.is_empty(), part) {
+        let mut name = match (parent.is_empty(), part) {
             (_, None) => parent.clone(),
             (true, Some(p)) => p,
             (false, Some(p)) => format!("{parent}.{p}"),
         };
+        if let Some((cut, _)) = name.char_indices().nth(MAX_NAME) {
+            name.truncate(cut);
+            name.push('…');
+        }
         let ft = dict.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).ok().or(parent_ft);
         let kids = dict.get(b"Kids").ok().and_then(|k| enter_array(doc, k, &mut seen)).unwrap_or(&[]);
         let mut field_kids = Vec::new();
