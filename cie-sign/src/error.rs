@@ -22,9 +22,10 @@ pub enum Error {
     /// Content was given for a signature that carries its own, and the two differ.
     #[error("{0}")]
     ContentMismatch(String),
-    /// The input exceeds what a verification reads (signers, certificates, fields, revisions,
-    /// nesting): refused rather than let a hostile document exhaust the machine.
-    #[error("{0}")]
+    /// The input exceeds a limit that bounds the time and memory its processing takes (too
+    /// many signers, certificates, signature fields or revisions, a tree too deep or too
+    /// large): refused rather than let a hostile document exhaust the machine.
+    #[error("limit exceeded: {0}")]
     Limit(String),
     /// The request cannot be met (an encrypted PDF, a detached signature without its content...).
     #[error("{0}")]

@@ -12,7 +12,7 @@
 //! [`prepare`] + [`PreparedPdf::finish`] let another signer (an HSM, OpenSSL) produce the CMS;
 //! [`sign`] does both with a [`Signer`]. [`verify_pdf`] checks every signature of a PDF.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use cie_core::sign::HashAlg;
@@ -24,7 +24,12 @@ use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringF
 use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
 use crate::digest::Hasher;
-use crate::verdict::{Problem, SubIndication};
+use crate::pdf::diff;
+use crate::pdf::revisions::{self, SignatureDict, SignatureField};
+pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
+use crate::pdf::walk;
+pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
+use crate::verdict::{self, Problem, SubIndication};
 use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
 
@@ -167,53 +172,6 @@ fn array_entry(doc: &Document, dict: &Dictionary, key: &[u8]) -> Result<(Option<
     }
 }
 
-/// Every terminal field of the AcroForm with its full name (ISO 32000-1 §12.7.3.2), its
-/// inherited /FT, and its dictionary.
-fn fields(doc: &Document) -> Vec<(String, Option<Vec<u8>>, Dictionary)> {
-    let mut out = Vec::new();
-    let Ok(root) = doc.trailer.get(b"Root").and_then(|r| doc.dereference(r)).and_then(|(_, o)| o.as_dict()) else {
-        return out;
-    };
-    let Ok(acro) = root.get(b"AcroForm").and_then(|a| doc.dereference(a)).and_then(|(_, o)| o.as_dict()) else {
-        return out;
-    };
-    let Ok(list) = acro.get(b"Fields").and_then(|f| doc.dereference(f)).and_then(|(_, o)| o.as_array()) else {
-        return out;
-    };
-    let mut seen = HashSet::new();
-    let mut stack: Vec<(Object, String, Option<Vec<u8>>)> =
-        list.iter().rev().map(|o| (o.clone(), String::new(), None)).collect();
-    while let Some((obj, parent, parent_ft)) = stack.pop() {
-        if let Object::Reference(id) = obj {
-            if !seen.insert(id) || seen.len() > 100_000 {
-                continue;
-            }
-        }
-        let Ok((_, o)) = doc.dereference(&obj) else { continue };
-        let Ok(dict) = o.as_dict() else { continue };
-        let part = dict.get(b"T").and_then(Object::as_str).map(|t| String::from_utf8_lossy(t).into_owned()).ok();
-        let name = match (parent.is_empty(), part) {
-            (_, None) => parent.clone(),
-            (true, Some(p)) => p,
-            (false, Some(p)) => format!("{parent}.{p}"),
-        };
-        let ft = dict.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).ok().or(parent_ft);
-        match dict.get(b"Kids").and_then(|k| doc.dereference(k)).and_then(|(_, o)| o.as_array()) {
-            Ok(kids)
-                if kids
-                    .iter()
-                    .any(|k| doc.dereference(k).and_then(|(_, o)| o.as_dict()).is_ok_and(|d| d.has(b"T"))) =>
-            {
-                for k in kids.iter().rev() {
-                    stack.push((k.clone(), name.clone(), ft.clone()));
-                }
-            }
-            _ => out.push((name, ft, dict.clone())),
-        }
-    }
-    out
-}
-
 /// Appends the signature field, its widget and the signature dictionary with empty
 /// placeholders as an incremental update of `pdf`.
 pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
@@ -226,8 +184,8 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
     }
     let prev_xref = last_startxref(pdf)?;
     let root_id = doc.trailer.get(b"Root")?.as_reference()?;
-    let page_id = *doc.get_pages().values().next().ok_or_else(|| Error::Pdf("the document has no page".into()))?;
-    let names: HashSet<String> = fields(&doc).into_iter().map(|(n, _, _)| n).collect();
+    let page_id = *walk::page_tree(&doc)?.pages.first().ok_or_else(|| Error::Pdf("the document has no page".into()))?;
+    let names: HashSet<String> = walk::fields(&doc)?.into_iter().map(|f| f.name).collect();
     let name = match &options.field_name {
         Some(n) if names.contains(n) => return Err(Error::Unsupported(format!("a field named {n:?} exists"))),
         Some(n) => n.clone(),
@@ -339,70 +297,70 @@ pub fn sign(signer: &mut dyn Signer, pdf: &[u8], options: &PadesOptions) -> Resu
     prepared.finish(&cms)
 }
 
-/// Decodes the hex string `<...>` of /Contents (ISO 32000-1 §7.3.4.3).
-fn hex_string(gap: &[u8]) -> Option<Vec<u8>> {
-    let inner = gap.strip_prefix(b"<")?.strip_suffix(b">")?;
-    let digits: Vec<u8> = inner.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    let val = |c: u8| char::from(c).to_digit(16).map(|v| v as u8);
-    let mut out = Vec::with_capacity(digits.len() / 2 + 1);
-    for pair in digits.chunks(2) {
-        let hi = val(pair[0])?;
-        let lo = if pair.len() == 2 { val(pair[1])? } else { 0 };
-        out.push(hi << 4 | lo);
-    }
-    Some(out)
+/// What one distinct /ByteRange yields: its reports and, when it was found in its revision,
+/// its signature dictionary.
+struct Checked {
+    reports: Vec<SignatureReport>,
+    dict: Option<SignatureDict>,
 }
 
-/// Checks one signature dictionary of `pdf`.
-fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -> Result<Vec<SignatureReport>> {
-    let bad = |p: &str| {
-        Ok(vec![SignatureReport::unreadable(Some(field.clone()), Problem::new(SubIndication::FormatFailure, p))])
+fn unreadable(field: &str, problem: &str) -> Checked {
+    let p = Problem::new(SubIndication::FormatFailure, problem);
+    Checked { reports: vec![SignatureReport::unreadable(Some(field.to_owned()), p)], dict: None }
+}
+
+/// Checks the signature of `field` whose /ByteRange is `range` in the revision `rev` that range
+/// covers: its dictionary is read there, the range's gap must be exactly its /Contents.
+fn check_signature(
+    pdf: &[u8],
+    rev: &Document,
+    field: &SignatureField,
+    range: [usize; 4],
+    trust: &Trust,
+) -> Result<Checked> {
+    let name = field.name.as_str();
+    let Some(sig) = revisions::signature_in_revision(rev, name, field.sig_id, range)? else {
+        return Ok(unreadable(
+            name,
+            "the signature dictionary is not in the revision its /ByteRange covers: the file was modified",
+        ));
     };
-    let range: Option<Vec<usize>> = sig
-        .get(b"ByteRange")
-        .and_then(Object::as_array)
-        .ok()
-        .and_then(|a| a.iter().map(|o| o.as_i64().ok().and_then(|v| usize::try_from(v).ok())).collect());
-    let Some([a, b, c, d]) = range.as_deref().and_then(|r| <[usize; 4]>::try_from(r).ok()) else {
-        return bad("the signature has no valid /ByteRange");
+    let [_, b, c, d] = range;
+    let end = c + d;
+    let cms = match revisions::check_gap(pdf, rev, sig.holder, range, sig.contents.as_deref()) {
+        Ok(cms) => cms,
+        Err(e) => return Ok(unreadable(name, e)),
     };
-    let end = c.checked_add(d).filter(|&e| e <= pdf.len());
-    let Some(end) = end.filter(|_| a == 0 && b < c) else {
-        return bad("the /ByteRange does not fit the file: the file was truncated or modified");
-    };
-    let Some(cms) = hex_string(&pdf[b..c]) else {
-        return bad("the /ByteRange does not leave out exactly the /Contents string: the file was modified");
-    };
-    let subfilter = sig.get(b"SubFilter").and_then(Object::as_name).map(<[u8]>::to_vec).unwrap_or_default();
-    let pades = subfilter == b"ETSI.CAdES.detached";
-    if !pades && subfilter != b"adbe.pkcs7.detached" {
-        let what = format!("SubFilter /{} is not checked by this verifier", String::from_utf8_lossy(&subfilter));
-        return Ok(vec![SignatureReport::unreadable(
-            Some(field.clone()),
-            Problem::new(SubIndication::SigConstraintsFailure, what),
-        )]);
+    let pades = sig.subfilter == b"ETSI.CAdES.detached";
+    if !pades && sig.subfilter != b"adbe.pkcs7.detached" {
+        let sub = verdict::shown(&String::from_utf8_lossy(&sig.subfilter));
+        let what = format!("SubFilter /{sub} is not checked by this verifier");
+        let p = Problem::new(SubIndication::SigConstraintsFailure, what);
+        return Ok(Checked { reports: vec![SignatureReport::unreadable(Some(name.to_owned()), p)], dict: Some(sig) });
     }
     let mut reader = SliceReader::new(&cms)?;
     let sd = match ContentInfo::decode(&mut reader) {
         Ok(ci) if ci.content_type == OID_SIGNED_DATA => match ci.content.decode_as::<SignedData>() {
             Ok(sd) => sd,
-            Err(e) => return bad(&format!("the CMS signature is malformed: {e}")),
+            Err(e) => return Ok(unreadable(name, &format!("the CMS signature is malformed: {e}"))),
         },
-        Ok(_) => return bad("/Contents is not a CMS SignedData"),
-        Err(e) => return bad(&format!("/Contents is not a CMS signature: {e}")),
+        Ok(_) => return Ok(unreadable(name, "/Contents is not a CMS SignedData")),
+        Err(e) => return Ok(unreadable(name, &format!("/Contents is not a CMS signature: {e}"))),
     };
-    let claimed = sig.get(b"M").and_then(Object::as_str).ok().and_then(parse_pdf_date);
+    let claimed = sig.m.as_deref().and_then(parse_pdf_date);
     let mut digest = |alg: HashAlg| {
         let mut h = Hasher::new(alg);
         h.update(&pdf[..b]);
         h.update(&pdf[c..end]);
         Ok(h.finish())
     };
-    let mut reports = verify_signed_data(&sd, &mut digest, trust, claimed, Some(field.clone()))?;
+    let mut reports = verify_signed_data(&sd, &mut digest, trust, claimed, Some(name.to_owned()))?;
     let whole = end == pdf.len();
-    let revision_end = pdf[..end].trim_ascii_end().ends_with(b"%%EOF");
     for r in &mut reports {
         r.covers_whole_document = Some(whole);
+        r.reason = sig.reason.as_deref().map(verdict::shown);
+        r.location = sig.location.as_deref().map(verdict::shown);
+        r.signer_name = sig.name.as_deref().map(verdict::shown);
         if sd.encap_content_info.econtent.is_some() {
             r.fail(SubIndication::FormatFailure, "the CMS carries content: a PDF signature must be detached");
         }
@@ -412,32 +370,171 @@ fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -
                 "ETSI.CAdES.detached without signing-certificate-v2 (ETSI EN 319 142-1 §6.3)",
             );
         }
-        if !whole && revision_end {
+        if !whole {
             r.notes.push("the document was extended after this signature by incremental updates".into());
-        } else if !whole {
-            r.fail(SubIndication::FormatFailure, "the signed bytes do not end a revision of the document");
         }
     }
-    Ok(reports)
+    Ok(Checked { reports, dict: Some(sig) })
 }
 
-/// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS);
-/// a byte changed anywhere in a signed revision makes its signature invalid.
+/// The rules the signatures over the revisions up to `end` set for later changes.
+fn rules_after(signed: &[(usize, String, SignatureDict)], end: usize) -> diff::Rules {
+    let mut rules = diff::Rules { level: diff::Level::Signatures, locks: Vec::new() };
+    let mut docmdp: Option<diff::Level> = None;
+    for (_, field, sig) in signed.iter().filter(|(e, _, _)| *e <= end) {
+        if let Some(l) = sig.level() {
+            docmdp = Some(docmdp.map_or(l, |m| m.min(l)));
+        }
+        if let Some(lock) = &sig.lock {
+            rules.locks.push((verdict::shown(field), lock.clone()));
+        }
+    }
+    if let Some(l) = docmdp {
+        rules.level = l;
+    }
+    rules
+}
+
+/// The difference analysis; a later revision whose structure cannot be walked (a cycle in
+/// its page tree, a tree past the limits) is itself a modification.
+fn analyse(old: &Document, new: &Document, rules: &diff::Rules) -> Result<diff::Outcome> {
+    match diff::analyse(old, new, rules) {
+        Ok(o) => Ok(o),
+        Err(Error::Pdf(m) | Error::Limit(m)) => Ok(diff::Outcome {
+            modifications: vec![format!("the changes after signing cannot be analysed: {}", verdict::shown(&m))],
+            notes: Vec::new(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
+/// and what was changed after the signed revisions:
+///
+/// - each signature is checked against the revision it covers (ISO 32000-1 §7.5.6,
+///   §12.8.1): its dictionary (/ByteRange, /Contents, /SubFilter, /M, /Reason, /Location,
+///   /Name) is read there, and the /ByteRange's gap must be exactly its /Contents;
+/// - every later revision is compared with the signed one before it; changes the signatures
+///   do not permit (ISO 32000-2 §12.8.2.2-4: by default only signatures and validation data,
+///   form filling and annotations as DocMDP and FieldMDP allow) are listed in
+///   [`Report::modifications`], which makes the document TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
+///
+/// Hostile files are bounded: at most [`MAX_SIGNATURE_FIELDS`] signature fields,
+/// [`MAX_SIGNATURES`] distinct signatures and [`MAX_REVISIONS`] revisions, trees at most
+/// [`walk::MAX_DEPTH`] deep and [`walk::MAX_NODES`] large, or [`Error::Limit`]; each distinct
+/// /ByteRange is hashed once, whatever the number of fields naming it.
 pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
-    let doc = Document::load_mem(pdf)?;
-    let mut signatures = Vec::new();
-    for (name, ft, field) in fields(&doc) {
-        if ft.as_deref() != Some(b"Sig") {
+    revisions::count_revisions(pdf)?;
+    let doc = revisions::load(pdf)?;
+    let fields = revisions::signature_fields(&doc)?;
+
+    // The distinct byte ranges that fit the file and end a revision, by where they end.
+    let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
+    let mut by_end: BTreeMap<usize, Vec<([usize; 4], usize)>> = BTreeMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        let Some(range @ [a, b, c, d]) = f.range else { continue };
+        if results.contains_key(&range) || by_end.values().flatten().any(|(r, _)| *r == range) {
             continue;
         }
-        let Ok((_, v)) = field.get(b"V").and_then(|v| doc.dereference(v)) else { continue };
-        let Ok(sig) = v.as_dict() else { continue };
-        signatures.extend(check_signature(pdf, name, sig, trust)?);
+        let end = c.checked_add(d).filter(|&e| e <= pdf.len() && a == 0 && b < c);
+        let Some(end) = end else {
+            results.insert(
+                range,
+                unreadable(&f.name, "the /ByteRange does not fit the file: the file was truncated or modified"),
+            );
+            continue;
+        };
+        if !pdf[..end].trim_ascii_end().ends_with(b"%%EOF") {
+            results.insert(range, unreadable(&f.name, "the signed bytes do not end a revision of the document"));
+            continue;
+        }
+        if by_end.values().map(Vec::len).sum::<usize>() == MAX_SIGNATURES {
+            return Err(Error::Limit(format!("the document has more than {MAX_SIGNATURES} distinct signatures")));
+        }
+        by_end.entry(end).or_default().push((range, i));
     }
-    Ok(Report::new(DocumentKind::Pdf, signatures))
+
+    // Each signed revision in turn, compared with the previous one; then the final file.
+    let mut signed: Vec<(usize, String, SignatureDict)> = Vec::new();
+    let mut modifications = Vec::new();
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut prev: Option<(usize, Option<Document>)> = None;
+    for (&end, ranges) in &by_end {
+        let loaded = if end == pdf.len() { Ok(None) } else { revisions::load(&pdf[..end]).map(Some) };
+        let rev = match loaded {
+            Ok(rev) => rev,
+            Err(e) => {
+                for &(range, i) in ranges {
+                    let msg = format!("the revision this signature covers cannot be read: {e}");
+                    results.insert(range, unreadable(&fields[i].name, &msg));
+                }
+                continue;
+            }
+        };
+        let rev_doc = rev.as_ref().unwrap_or(&doc);
+        for &(range, i) in ranges {
+            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust)?;
+            if let Some(dict) = checked.dict.take() {
+                signed.push((end, fields[i].name.clone(), dict));
+            }
+            results.insert(range, checked);
+        }
+        if let Some((prev_end, prev_doc)) = &prev {
+            let old = prev_doc.as_ref().unwrap_or(&doc);
+            let after: Vec<&str> =
+                signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
+            let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
+            let outcome = analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
+            let when = format!(
+                " (after signature {}, in the revision signed by {})",
+                verdict::shown(&after.join(", ")),
+                verdict::shown(&before.join(", "))
+            );
+            modifications.extend(outcome.modifications.into_iter().map(|m| m + &when));
+            notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
+        }
+        prev = Some((end, rev));
+    }
+    if let Some((prev_end, Some(prev_doc))) = &prev {
+        let outcome = analyse(prev_doc, &doc, &rules_after(&signed, *prev_end))?;
+        modifications.extend(outcome.modifications);
+        notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
+    }
+    if let Some((prev_end, _)) = &prev {
+        let tail = &pdf[*prev_end..];
+        if !tail.is_empty() && !tail.windows(5).any(|w| w == b"%%EOF") && !tail.trim_ascii().is_empty() {
+            notes.push((*prev_end, "bytes that are not a revision follow the last signed revision".into()));
+        }
+    }
+    drop(prev);
+
+    let ends: HashMap<[usize; 4], usize> =
+        by_end.iter().flat_map(|(e, rs)| rs.iter().map(move |(r, _)| (*r, *e))).collect();
+    let mut signatures = Vec::new();
+    for f in &fields {
+        let Some(range) = f.range else {
+            signatures.push(SignatureReport::unreadable(
+                Some(f.name.clone()),
+                Problem::new(SubIndication::FormatFailure, "the signature has no valid /ByteRange"),
+            ));
+            continue;
+        };
+        let Some(checked) = results.get(&range) else { continue };
+        for r in &checked.reports {
+            let mut r = r.clone();
+            r.field = Some(f.name.clone());
+            if let Some(end) = ends.get(&range) {
+                r.notes.extend(notes.iter().filter(|(e, _)| e == end).map(|(_, n)| n.clone()));
+            }
+            signatures.push(r);
+        }
+    }
+    let mut report = Report::new(DocumentKind::Pdf, signatures);
+    report.modifications = modifications;
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -454,6 +551,7 @@ mod tests {
 
     #[test]
     fn hex_strings() {
+        use crate::pdf::revisions::hex_string;
         assert_eq!(hex_string(b"<3082 0a>").unwrap(), [0x30, 0x82, 0x0a]);
         assert_eq!(hex_string(b"<3>").unwrap(), [0x30]);
         assert!(hex_string(b"<zz>").is_none());

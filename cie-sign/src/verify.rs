@@ -59,6 +59,13 @@ pub struct SignatureReport {
     pub chain: Chain,
     /// PDF only: whether the signature covers the whole file (no later incremental update).
     pub covers_whole_document: Option<bool>,
+    /// PDF only: the signature dictionary's /Reason, as the signed revision holds it, made safe
+    /// to show ([`crate::verdict::shown`]).
+    pub reason: Option<String>,
+    /// PDF only: /Location, likewise.
+    pub location: Option<String>,
+    /// PDF only: /Name (the signer's name as the signing software wrote it), likewise.
+    pub signer_name: Option<String>,
 }
 
 impl SignatureReport {
@@ -73,6 +80,9 @@ impl SignatureReport {
             notes: Vec::new(),
             chain: Chain::NotChecked,
             covers_whole_document: None,
+            reason: None,
+            location: None,
+            signer_name: None,
         }
     }
 

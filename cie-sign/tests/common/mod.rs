@@ -50,3 +50,8 @@ impl Signer for SoftwareSigner {
 mod pdf;
 #[allow(unused_imports)]
 pub use pdf::*;
+
+#[path = "update.rs"]
+mod update;
+#[allow(unused_imports)]
+pub use update::*;

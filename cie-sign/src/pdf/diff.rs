@@ -1,0 +1,894 @@
+//! Difference analysis between a signed revision and a later one of the same file (ISO 32000-1
+//! §7.5.6 incremental updates; ISO 32000-2 §12.8.2.2-4 DocMDP and FieldMDP): which objects the
+//! later revision changes, and whether each change is one the signatures permit.
+//!
+//! Objects are compared by value (an object written again identically is no change; cross-
+//! reference and object streams are structure, not content). The roles that may change are
+//! judged by rules: the catalogue (only /AcroForm, /DSS, /Extensions, /Version, /Metadata), the
+//! interactive form and its field tree, signature dictionaries, the page tree, each page and
+//! its annotations. Every other changed object that the new revision reaches from /Root
+//! through a path the rules do not open (page contents, resources, fonts, the catalogue's other
+//! entries, signed dictionaries...) is a modification, named after the first path found.
+//! Paths the rules open are /DSS and everything below it, new signature dictionaries and the
+//! appearances of new signature fields, and, as DocMDP permits, field values and appearances
+//! (P=2) and annotations (P=3). Objects reached from nothing in /Root cannot change what is
+//! shown and are allowed; changes of the trailer's /Info and of /Metadata are notes.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::walk::{self, array_of, dict_of, Budget, Field};
+use crate::Result;
+
+/// What may change after a signature (ISO 32000-2 §12.8.2.2.2 table 257).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// DocMDP P=1: nothing but PAdES validation data (/DSS) and document timestamps
+    /// (ETSI EN 319 142-1 §5.4).
+    Nothing,
+    /// No DocMDP: further signatures (and validation data) only.
+    Signatures,
+    /// DocMDP P=2: also filling in form fields.
+    FormFilling,
+    /// DocMDP P=3: also adding, changing and deleting annotations.
+    Annotations,
+}
+
+impl Level {
+    /// The level of a DocMDP /P (a value other than 1 or 3 counts as the default, 2).
+    pub(crate) fn from_p(p: i64) -> Level {
+        match p {
+            1 => Level::Nothing,
+            3 => Level::Annotations,
+            _ => Level::FormFilling,
+        }
+    }
+}
+
+/// The fields a FieldMDP transform locks (ISO 32000-1 §12.8.2.4, §12.7.4.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// Every field.
+    All,
+    /// The fields named.
+    Include(Vec<String>),
+    /// Every field but those named.
+    Exclude(Vec<String>),
+}
+
+impl Lock {
+    /// Whether the field `name` (or a field it descends from) is locked.
+    fn covers(&self, name: &str) -> bool {
+        let named = |list: &[String]| {
+            list.iter().any(|n| name == n || name.strip_prefix(n.as_str()).is_some_and(|r| r.starts_with('.')))
+        };
+        match self {
+            Lock::All => true,
+            Lock::Include(l) => named(l),
+            Lock::Exclude(l) => !named(l),
+        }
+    }
+}
+
+/// What the signatures over the older revision permit.
+#[derive(Clone, Debug)]
+pub(crate) struct Rules {
+    /// The DocMDP level.
+    pub level: Level,
+    /// FieldMDP locks, each with the field name of the signature that set it.
+    pub locks: Vec<(String, Lock)>,
+}
+
+/// The result: changes not permitted, and observations.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// One plain sentence per change not permitted.
+    pub modifications: Vec<String>,
+    /// Permitted changes worth saying.
+    pub notes: Vec<String>,
+}
+
+/// Most modifications listed one by one; the rest are counted in a last sentence.
+const MAX_LISTED: usize = 100;
+
+impl Outcome {
+    fn modified(&mut self, s: String) {
+        if self.modifications.contains(&s) {
+            return;
+        }
+        match self.modifications.len() {
+            n if n < MAX_LISTED => self.modifications.push(s),
+            MAX_LISTED => self.modifications.push("and more changes not listed".into()),
+            _ => {}
+        }
+    }
+}
+
+/// Structural equality of two objects, streams compared by dictionary and bytes.
+pub(crate) fn same(a: &Object, b: &Object) -> bool {
+    let mut stack = vec![(a, b)];
+    while let Some((a, b)) = stack.pop() {
+        match (a, b) {
+            (Object::Array(x), Object::Array(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                stack.extend(x.iter().zip(y.iter()));
+            }
+            (Object::Dictionary(x), Object::Dictionary(y)) => {
+                if !same_dict(x, y, &mut stack) {
+                    return false;
+                }
+            }
+            (Object::Stream(x), Object::Stream(y)) => {
+                if x.content != y.content || !same_dict(&x.dict, &y.dict, &mut stack) {
+                    return false;
+                }
+            }
+            (Object::Real(x), Object::Real(y)) => {
+                if x.to_bits() != y.to_bits() {
+                    return false;
+                }
+            }
+            (Object::String(x, _), Object::String(y, _)) => {
+                if x != y {
+                    return false;
+                }
+            }
+            (x, y) => {
+                if std::mem::discriminant(x) != std::mem::discriminant(y) || x != y {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn same_dict<'a>(x: &'a Dictionary, y: &'a Dictionary, stack: &mut Vec<(&'a Object, &'a Object)>) -> bool {
+    if x.len() != y.len() {
+        return false;
+    }
+    for (k, v) in x.iter() {
+        match y.get(k) {
+            Ok(w) => stack.push((v, w)),
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// The keys whose values differ between two dictionaries (absent counts as different).
+fn changed_keys<'a>(old: &'a Dictionary, new: &'a Dictionary) -> Vec<&'a [u8]> {
+    let mut keys: Vec<&[u8]> = Vec::new();
+    for (k, v) in new.iter() {
+        if !old.get(k).is_ok_and(|o| same(o, v)) {
+            keys.push(k);
+        }
+    }
+    for (k, _) in old.iter() {
+        if !new.has(k) {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+fn key_list(keys: &[&[u8]]) -> String {
+    keys.iter().map(|k| format!("/{}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(", ")
+}
+
+/// The role an object of the new revision plays, judged by its own rule.
+#[derive(Clone, Debug)]
+enum Role {
+    Catalog,
+    AcroForm,
+    FieldsArray,
+    /// A field node (index into the new revision's fields).
+    Field(usize),
+    /// A widget annotation kid of a field.
+    Widget(usize),
+    PageNode,
+    Page(usize),
+    AnnotsArray(usize),
+    Annotation(usize),
+    /// The signature dictionary of a field.
+    SigDict(usize),
+}
+
+/// Where a path runs, for naming what changed.
+#[derive(Clone, Debug)]
+enum Ctx {
+    Catalog(String),
+    FormResources,
+    Field(String),
+    Appearance(String),
+    SigDict(String),
+    PageTree,
+    Page(usize),
+    Content(usize),
+    Resources(usize),
+    Font(usize),
+    Annotation(usize),
+}
+
+impl Ctx {
+    fn sentence(&self, id: ObjectId) -> String {
+        let n = id.0;
+        match self {
+            Ctx::Catalog(k) => format!("the document catalogue was changed ({k}, object {n})"),
+            Ctx::FormResources => format!("the form's default resources were changed (object {n})"),
+            Ctx::Field(f) => format!("form field {f} was changed (object {n})"),
+            Ctx::Appearance(f) => format!("the appearance of form field {f} was changed (object {n})"),
+            Ctx::SigDict(f) => format!("the signature dictionary of field {f} was changed (object {n})"),
+            Ctx::PageTree => format!("the page tree was changed (object {n})"),
+            Ctx::Page(p) => format!("page {p} was changed (object {n})"),
+            Ctx::Content(p) => format!("the content stream of page {p} was changed (object {n})"),
+            Ctx::Resources(p) => format!("the resources of page {p} were changed (object {n})"),
+            Ctx::Font(p) => format!("a font of page {p} was changed (object {n})"),
+            Ctx::Annotation(p) => format!("an annotation of page {p} was changed (object {n})"),
+        }
+    }
+}
+
+/// The structure of one revision.
+struct Layout<'a> {
+    root: Option<ObjectId>,
+    catalog: Option<&'a Dictionary>,
+    acroform: Option<(Option<ObjectId>, &'a Dictionary, Option<ObjectId>)>,
+    fields: Vec<Field<'a>>,
+    pages: walk::PageTree,
+    /// Per page: the /Annots array's id when indirect, and the annotations.
+    annots: Vec<(Option<ObjectId>, Vec<&'a Object>)>,
+}
+
+impl<'a> Layout<'a> {
+    fn of(doc: &'a Document) -> Result<Layout<'a>> {
+        let cat = walk::catalog(doc);
+        let pages = walk::page_tree(doc)?;
+        let mut budget = Budget::new("annotation lists");
+        let mut annots = Vec::with_capacity(pages.pages.len());
+        for p in &pages.pages {
+            let page = doc.objects.get(p).and_then(|o| o.as_dict().ok());
+            let list = page.and_then(|d| d.get(b"Annots").ok()).and_then(|a| array_of(doc, a));
+            let (id, items) = list.unwrap_or((None, &[]));
+            for _ in items {
+                budget.tick()?;
+            }
+            annots.push((id, items.iter().collect()));
+        }
+        Ok(Layout {
+            root: cat.map(|(id, _)| id),
+            catalog: cat.map(|(_, c)| c),
+            acroform: walk::acroform(doc),
+            fields: walk::fields(doc)?,
+            pages,
+            annots,
+        })
+    }
+
+    /// The field whose node or kid widget is `id`.
+    fn field_by_id(&self, id: ObjectId) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.id == Some(id))
+    }
+}
+
+fn subtype(doc: &Document, annot: &Object) -> Vec<u8> {
+    dict_of(doc, annot)
+        .and_then(|(_, d)| d.get(b"Subtype").and_then(Object::as_name).ok())
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
+}
+
+/// Compares `old` (a signed revision) with `new` (a later revision of the same file).
+pub(crate) fn analyse(old: &Document, new: &Document, rules: &Rules) -> Result<Outcome> {
+    let a = Analysis::new(old, new, rules)?;
+    a.run()
+}
+
+struct Analysis<'a> {
+    old: &'a Document,
+    new: &'a Document,
+    rules: &'a Rules,
+    lo: Layout<'a>,
+    ln: Layout<'a>,
+    roles: HashMap<ObjectId, Role>,
+    /// New fields, by index into `ln.fields`, that are permitted (new signature fields).
+    out: Outcome,
+}
+
+impl<'a> Analysis<'a> {
+    fn new(old: &'a Document, new: &'a Document, rules: &'a Rules) -> Result<Analysis<'a>> {
+        let lo = Layout::of(old)?;
+        let ln = Layout::of(new)?;
+        let mut roles = HashMap::new();
+        for (i, (aid, list)) in ln.annots.iter().enumerate() {
+            if let Some(id) = aid {
+                roles.insert(*id, Role::AnnotsArray(i));
+            }
+            for a in list {
+                if let Object::Reference(id) = a {
+                    roles.insert(*id, Role::Annotation(i));
+                }
+            }
+        }
+        for id in &ln.pages.nodes {
+            roles.insert(*id, Role::PageNode);
+        }
+        for (i, id) in ln.pages.pages.iter().enumerate() {
+            roles.insert(*id, Role::Page(i));
+        }
+        for (i, f) in ln.fields.iter().enumerate() {
+            for w in &f.widgets {
+                roles.insert(*w, Role::Widget(i));
+            }
+            if let Some(id) = f.id {
+                roles.insert(id, Role::Field(i));
+            }
+            if f.is_signature() {
+                if let Ok(Object::Reference(v)) = f.dict.get(b"V") {
+                    roles.entry(*v).or_insert(Role::SigDict(i));
+                }
+            }
+        }
+        if let Some((id, _, fid)) = &ln.acroform {
+            if let Some(fid) = fid {
+                roles.insert(*fid, Role::FieldsArray);
+            }
+            if let Some(id) = id {
+                roles.insert(*id, Role::AcroForm);
+            }
+        }
+        if let Some(r) = ln.root {
+            roles.insert(r, Role::Catalog);
+        }
+        Ok(Analysis { old, new, rules, lo, ln, roles, out: Outcome::default() })
+    }
+
+    /// An object whose id the older revision does not use.
+    fn fresh(&self, id: ObjectId) -> bool {
+        !self.old.objects.contains_key(&id)
+    }
+
+    fn changed(&self, id: ObjectId) -> bool {
+        match (self.old.objects.get(&id), self.new.objects.get(&id)) {
+            (Some(a), Some(b)) => !same(a, b),
+            (None, None) => false,
+            _ => true,
+        }
+    }
+
+    /// A value that changed: a reference to another object, or a direct value that differs.
+    fn changed_value(&self, old: Option<&Object>, new: Option<&Object>) -> bool {
+        match (old, new) {
+            (Some(a), Some(b)) => !same(a, b),
+            (None, None) => false,
+            _ => true,
+        }
+    }
+
+    fn permits_form_filling(&self, field: &str) -> Option<String> {
+        if self.rules.level < Level::FormFilling {
+            return Some(match self.rules.level {
+                Level::Nothing => "which the certification signature (DocMDP P=1) does not permit".into(),
+                _ => "which no certification signature permits".into(),
+            });
+        }
+        self.rules.locks.iter().find(|(_, l)| l.covers(field)).map(|(s, _)| format!("which signature {s} locks"))
+    }
+
+    fn run(mut self) -> Result<Outcome> {
+        self.catalog();
+        self.form();
+        self.pages();
+        self.walk()?;
+        self.info();
+        Ok(self.out)
+    }
+
+    /// The catalogue's entries (ISO 32000-1 §7.7.2).
+    fn catalog(&mut self) {
+        if self.lo.root != self.ln.root {
+            self.out.modified("the document catalogue was replaced".into());
+        }
+        let empty = Dictionary::new();
+        let old = self.lo.catalog.unwrap_or(&empty);
+        let new = self.ln.catalog.unwrap_or(&empty);
+        let mut bad = Vec::new();
+        for k in changed_keys(old, new) {
+            match k {
+                b"AcroForm" | b"DSS" | b"Extensions" | b"Version" => {}
+                b"Metadata" => self.out.notes.push("the XMP metadata (/Metadata) was changed after signing".into()),
+                b"Pages" => self.out.modified("the page tree was replaced".into()),
+                k => bad.push(k),
+            }
+        }
+        if !bad.is_empty() {
+            self.out.modified(format!("the document catalogue was changed ({})", key_list(&bad)));
+        }
+    }
+
+    /// The interactive form (ISO 32000-1 §12.7.2) and its fields (§12.7.3).
+    fn form(&mut self) {
+        let empty = Dictionary::new();
+        let old_af = self.lo.acroform.map_or(&empty, |(_, d, _)| d);
+        let new_af = self.ln.acroform.map_or(&empty, |(_, d, _)| d);
+        if let (Some((Some(n), _, _)), old) = (self.ln.acroform, self.lo.acroform) {
+            if old.and_then(|(id, _, _)| id) != Some(n) && !self.fresh(n) {
+                self.out.modified(format!("the interactive form was moved to an object already used (object {})", n.0));
+            }
+        }
+        if let (Some((_, _, Some(n))), old) = (self.ln.acroform, self.lo.acroform) {
+            if old.and_then(|(_, _, f)| f) != Some(n) && !self.fresh(n) {
+                self.out
+                    .modified(format!("the form's field list was moved to an object already used (object {})", n.0));
+            }
+        }
+        let mut bad = Vec::new();
+        for k in changed_keys(old_af, new_af) {
+            match k {
+                b"Fields" | b"SigFlags" => {}
+                b"DR" | b"DA" | b"NeedAppearances" if self.rules.level >= Level::FormFilling => {}
+                k => bad.push(k),
+            }
+        }
+        if !bad.is_empty() {
+            self.out.modified(format!("the interactive form was changed ({})", key_list(&bad)));
+        }
+        let key = |f: &Field| f.id.map_or_else(|| format!("name:{}", f.name), |id| format!("{} {}", id.0, id.1));
+        let old_keys: HashMap<String, usize> = self.lo.fields.iter().enumerate().map(|(i, f)| (key(f), i)).collect();
+        let new_keys: HashSet<String> = self.ln.fields.iter().map(key).collect();
+        for f in &self.lo.fields {
+            if !new_keys.contains(&key(f)) && f.terminal {
+                self.out.modified(format!("form field {} was removed", f.name));
+            }
+        }
+        for i in 0..self.ln.fields.len() {
+            let f = &self.ln.fields[i];
+            match old_keys.get(&key(f)) {
+                None => self.new_field(i),
+                Some(&j) => self.changed_field(j, i),
+            }
+        }
+    }
+
+    /// Whether a signature dictionary `v` (the /V of a signature field) is a new one: a new
+    /// object (or direct) of /Type /Sig or /DocTimeStamp; `Err` with the reason otherwise.
+    fn new_signature(&self, v: &Object) -> std::result::Result<bool, String> {
+        let timestamp = dict_of(self.new, v).is_some_and(|(_, d)| d.has_type(b"DocTimeStamp"));
+        if let Object::Reference(id) = v {
+            if !self.fresh(*id) {
+                return Err(format!("reuses the signature dictionary object {}", id.0));
+            }
+        }
+        if dict_of(self.new, v).is_none() {
+            return Err("has a value that is not a signature dictionary".into());
+        }
+        Ok(timestamp)
+    }
+
+    fn new_field(&mut self, i: usize) {
+        let f = &self.ln.fields[i];
+        let name = crate::verdict::shown(&f.name);
+        if let Some(id) = f.id {
+            if !self.fresh(id) {
+                self.out.modified(format!("form field {name} was added in an object already used (object {})", id.0));
+                return;
+            }
+        }
+        if !f.is_signature() {
+            if f.terminal || f.dict.has(b"FT") {
+                self.out.modified(format!("a form field was added ({name})"));
+            }
+            return;
+        }
+        let Ok(v) = f.dict.get(b"V") else {
+            if self.rules.level == Level::Nothing {
+                self.out.modified(format!(
+                    "a signature field was added ({name}), which the certification signature (DocMDP P=1) does not permit"
+                ));
+            }
+            return;
+        };
+        match self.new_signature(v) {
+            Err(why) => self.out.modified(format!("a signature field was added ({name}) that {why}")),
+            Ok(false) if self.rules.level == Level::Nothing => self.out.modified(format!(
+                "a signature was added (field {name}), which the certification signature (DocMDP P=1) does not permit"
+            )),
+            Ok(_) => {}
+        }
+    }
+
+    fn changed_field(&mut self, j: usize, i: usize) {
+        let (of, nf) = (&self.lo.fields[j], &self.ln.fields[i]);
+        let name = crate::verdict::shown(&nf.name);
+        let signed_now = nf.is_signature() && !of.dict.has(b"V") && nf.dict.has(b"V");
+        let fill = if nf.is_signature() { None } else { Some(self.permits_form_filling(&nf.name)) };
+        let mut bad = Vec::new();
+        let mut value_changed = false;
+        for k in changed_keys(of.dict, nf.dict) {
+            match k {
+                b"Kids" => {
+                    let old_kids = of.dict.get(b"Kids").ok().and_then(|k| array_of(self.old, k)).map(|(_, a)| a);
+                    let new_kids = nf.dict.get(b"Kids").ok().and_then(|k| array_of(self.new, k)).map(|(_, a)| a);
+                    let (old_kids, new_kids) = (old_kids.unwrap_or(&[]), new_kids.unwrap_or(&[]));
+                    if old_kids.iter().any(|o| !new_kids.iter().any(|n| same(o, n))) {
+                        bad.push(k);
+                    }
+                }
+                b"V" if nf.is_signature() => {
+                    if signed_now {
+                        match nf.dict.get(b"V").map(|v| self.new_signature(v)) {
+                            Ok(Err(why)) => self.out.modified(format!("signature field {name} was signed but {why}")),
+                            Ok(Ok(false)) if self.rules.level == Level::Nothing => {
+                                self.out.modified(format!(
+                                    "a signature was added (field {name}), which the certification signature (DocMDP P=1) does not permit"
+                                ))
+                            }
+                            _ => {}
+                        }
+                    } else {
+                        let (ov, nv) = (of.dict.get(b"V").ok(), nf.dict.get(b"V").ok());
+                        match (ov.and_then(|v| dict_of(self.old, v)), nv.and_then(|v| dict_of(self.new, v))) {
+                            (Some((Some(a), _)), Some((Some(b), _))) if a != b => {
+                                self.out.modified(format!("the signature of field {name} was replaced"))
+                            }
+                            (Some((_, a)), Some((_, b))) => {
+                                let keys = changed_keys(a, b);
+                                self.out.modified(format!(
+                                    "the signature dictionary of field {name} was changed ({})",
+                                    key_list(&keys)
+                                ))
+                            }
+                            _ => self.out.modified(format!("the signature of field {name} was removed")),
+                        }
+                    }
+                }
+                b"AP" | b"AS" if signed_now => {}
+                b"V" | b"AP" | b"AS" if !nf.is_signature() => value_changed = true,
+                k => bad.push(k),
+            }
+        }
+        if value_changed {
+            if let Some(Some(why)) = &fill {
+                self.out.modified(format!("the value of form field {name} was changed, {why}"));
+            }
+        }
+        if !bad.is_empty() {
+            self.out.modified(format!("form field {name} was changed ({})", key_list(&bad)));
+        }
+        // The signature dictionary, when indirect and kept.
+        if nf.is_signature() && !signed_now {
+            if let (Ok(Object::Reference(a)), Ok(Object::Reference(b))) = (of.dict.get(b"V"), nf.dict.get(b"V")) {
+                if a == b && self.changed(*a) {
+                    let keys = match (self.old.objects.get(a), self.new.objects.get(b)) {
+                        (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) => key_list(&changed_keys(x, y)),
+                        _ => format!("object {}", a.0),
+                    };
+                    self.out.modified(format!("the signature dictionary of field {name} was changed ({keys})"));
+                }
+            }
+        }
+        // Widget kids: their appearance goes with the value.
+        for w in &nf.widgets {
+            if !self.changed(*w) {
+                continue;
+            }
+            let (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) =
+                (self.old.objects.get(w), self.new.objects.get(w))
+            else {
+                continue; // a new widget: judged with its page's annotations
+            };
+            let mut bad = Vec::new();
+            let mut appearance = false;
+            for k in changed_keys(x, y) {
+                match k {
+                    b"AP" | b"AS" => appearance = true,
+                    k => bad.push(k),
+                }
+            }
+            let ap_ok = signed_now || matches!(fill, Some(None));
+            if appearance && !ap_ok {
+                self.out.modified(format!("the appearance of form field {name} was changed (object {})", w.0));
+            }
+            if !bad.is_empty() {
+                self.out.modified(format!("a widget of form field {name} was changed ({})", key_list(&bad)));
+            }
+        }
+    }
+
+    /// The page tree (ISO 32000-1 §7.7.3), each page, and its annotations (§12.5).
+    fn pages(&mut self) {
+        let (op, np) = (&self.lo.pages.pages, &self.ln.pages.pages);
+        let old_set: HashSet<&ObjectId> = op.iter().collect();
+        let new_set: HashSet<&ObjectId> = np.iter().collect();
+        let added = np.iter().filter(|p| !old_set.contains(p)).count();
+        let removed = op.iter().filter(|p| !new_set.contains(p)).count();
+        match added {
+            0 => {}
+            1 => self.out.modified("a page was added".into()),
+            n => self.out.modified(format!("{n} pages were added")),
+        }
+        if removed > 0 {
+            self.out.modified(format!("the page tree was changed: pages removed ({removed} of {})", op.len()));
+        }
+        let kept_old: Vec<&ObjectId> = op.iter().filter(|p| new_set.contains(p)).collect();
+        let kept_new: Vec<&ObjectId> = np.iter().filter(|p| old_set.contains(p)).collect();
+        if kept_old != kept_new {
+            self.out.modified("the page tree was changed: pages reordered".into());
+        }
+        let same_leaves = added == 0 && removed == 0;
+        let old_nodes: HashSet<&ObjectId> = self.lo.pages.nodes.iter().collect();
+        for id in self.ln.pages.nodes.clone() {
+            if !self.changed(id) {
+                continue;
+            }
+            let (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) =
+                (self.old.objects.get(&id), self.new.objects.get(&id))
+            else {
+                if same_leaves || !old_nodes.contains(&id) {
+                    self.out.modified(format!("the page tree was changed (object {})", id.0));
+                }
+                continue;
+            };
+            let keys: Vec<&[u8]> =
+                changed_keys(x, y).into_iter().filter(|k| !matches!(*k, b"Kids" | b"Count")).collect();
+            if !keys.is_empty() {
+                self.out.modified(format!("the page tree was changed ({})", key_list(&keys)));
+            } else if same_leaves {
+                self.out.modified(format!("the page tree was changed (object {})", id.0));
+            }
+        }
+        let old_index: HashMap<&ObjectId, usize> = op.iter().enumerate().map(|(i, p)| (p, i)).collect();
+        let kept: Vec<(usize, usize, ObjectId)> =
+            np.iter().enumerate().filter_map(|(i, id)| old_index.get(id).map(|&j| (j, i, *id))).collect();
+        for (j, i, id) in kept {
+            self.page(j, i, id);
+        }
+    }
+
+    fn page(&mut self, j: usize, i: usize, id: ObjectId) {
+        let n = i + 1;
+        if let (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) =
+            (self.old.objects.get(&id), self.new.objects.get(&id))
+        {
+            let mut bad = Vec::new();
+            for k in changed_keys(x, y) {
+                match k {
+                    b"Annots" => {}
+                    b"Contents" => {
+                        self.out.modified(format!("the content stream of page {n} was replaced (/Contents)"))
+                    }
+                    b"Resources" => self.out.modified(format!("the resources of page {n} were replaced (/Resources)")),
+                    k => bad.push(k),
+                }
+            }
+            if !bad.is_empty() {
+                self.out.modified(format!("page {n} was changed ({})", key_list(&bad)));
+            }
+        }
+        let (oid, old_list) = (self.lo.annots[j].0, self.lo.annots[j].1.clone());
+        let (nid, new_list) = (self.ln.annots[i].0, self.ln.annots[i].1.clone());
+        if let Some(nid) = nid {
+            if oid != Some(nid) && !self.fresh(nid) {
+                self.out.modified(format!("the annotations of page {n} were moved to an object already used"));
+            }
+        }
+        let annotations = self.rules.level >= Level::Annotations;
+        let new_sig_widgets: HashSet<ObjectId> = self.new_signature_widgets();
+        for a in &new_list {
+            if old_list.iter().any(|o| same(o, a)) {
+                if let Object::Reference(aid) = a {
+                    if self.changed(*aid) && !annotations && !self.is_field_or_widget(*aid) {
+                        let what = String::from_utf8_lossy(&subtype(self.new, a)).into_owned();
+                        self.out.modified(format!("an annotation of page {n} was changed (/{what}, object {})", aid.0));
+                    }
+                }
+                continue;
+            }
+            let st = subtype(self.new, a);
+            if let Object::Reference(aid) = a {
+                if st == b"Widget" && new_sig_widgets.contains(aid) {
+                    continue;
+                }
+                if !self.fresh(*aid) {
+                    self.out.modified(format!(
+                        "an annotation was added to page {n} in an object already used (object {})",
+                        aid.0
+                    ));
+                    continue;
+                }
+            }
+            if st == b"Widget" {
+                self.out.modified(format!("a form field widget was added to page {n}"));
+            } else if !annotations {
+                self.out.modified(format!("an annotation was added to page {n} (/{})", String::from_utf8_lossy(&st)));
+            }
+        }
+        for o in &old_list {
+            if new_list.iter().any(|a| same(o, a)) {
+                continue;
+            }
+            let st = subtype(self.old, o);
+            if st == b"Widget" || !annotations {
+                self.out
+                    .modified(format!("an annotation was removed from page {n} (/{})", String::from_utf8_lossy(&st)));
+            }
+        }
+    }
+
+    fn is_field_or_widget(&self, id: ObjectId) -> bool {
+        matches!(self.roles.get(&id), Some(Role::Field(_) | Role::Widget(_)))
+    }
+
+    /// The widget annotations of signature fields the older revision does not have.
+    fn new_signature_widgets(&self) -> HashSet<ObjectId> {
+        let old_ids: HashSet<ObjectId> = self.lo.fields.iter().filter_map(|f| f.id).collect();
+        let mut out = HashSet::new();
+        for f in self.ln.fields.iter().filter(|f| f.is_signature()) {
+            let Some(id) = f.id else { continue };
+            if old_ids.contains(&id) && self.lo.field_by_id(id).is_some_and(|o| o.dict.has(b"V")) {
+                continue;
+            }
+            out.extend(f.widgets.iter().copied().filter(|w| self.fresh(*w)));
+            if self.fresh(id) {
+                out.insert(id);
+            }
+        }
+        out
+    }
+
+    /// The graph walk from /Root: every changed object reached through a path no rule opens,
+    /// and that no rule judges as a whole, is a modification.
+    fn walk(&mut self) -> Result<()> {
+        let Some(root) = self.ln.root else { return Ok(()) };
+        let mut budget = Budget::new("document");
+        let mut seen: HashSet<(ObjectId, bool)> = HashSet::new();
+        let mut queue: VecDeque<(ObjectId, Option<Ctx>)> = VecDeque::new();
+        queue.push_back((root, Some(Ctx::Catalog("/Root".into()))));
+        let mut found = Vec::new();
+        while let Some((id, ctx)) = queue.pop_front() {
+            budget.tick()?;
+            if !seen.insert((id, ctx.is_some())) {
+                continue;
+            }
+            let role = self.roles.get(&id).cloned();
+            if let Some(ctx) = &ctx {
+                if role.is_none() && self.changed(id) {
+                    found.push(ctx.sentence(id));
+                }
+            }
+            let Some(obj) = self.new.objects.get(&id) else { continue };
+            // Direct content, with the path each value runs on (None: a path the rules open).
+            let mut stack: Vec<(&Object, Option<Ctx>)> = Vec::new();
+            match (obj, &role) {
+                (Object::Dictionary(d), Some(role)) => {
+                    for (k, v) in d.iter() {
+                        stack.push((v, self.path(role, id, k, v, ctx.as_ref())));
+                    }
+                }
+                (Object::Stream(s), Some(role)) => {
+                    for (k, v) in s.dict.iter() {
+                        stack.push((v, self.path(role, id, k, v, ctx.as_ref())));
+                    }
+                }
+                (o, _) => stack.push((o, ctx.clone())),
+            }
+            while let Some((o, c)) = stack.pop() {
+                budget.tick()?;
+                match o {
+                    Object::Reference(r) => queue.push_back((*r, c)),
+                    Object::Array(a) => stack.extend(a.iter().map(|v| (v, c.clone()))),
+                    Object::Dictionary(d) => stack.extend(d.iter().map(|(k, v)| (v, font(k, &c)))),
+                    Object::Stream(s) => stack.extend(s.dict.iter().map(|(k, v)| (v, font(k, &c)))),
+                    _ => {}
+                }
+            }
+        }
+        for s in found {
+            self.out.modified(s);
+        }
+        Ok(())
+    }
+
+    /// The path a value of a structural object runs on.
+    fn path(&self, role: &Role, id: ObjectId, key: &[u8], value: &Object, ctx: Option<&Ctx>) -> Option<Ctx> {
+        ctx?;
+        let field_name = |i: usize| crate::verdict::shown(&self.ln.fields[i].name);
+        let k = || format!("/{}", String::from_utf8_lossy(key));
+        match role {
+            Role::Catalog => match key {
+                b"DSS" | b"Metadata" | b"Extensions" => None,
+                _ => Some(Ctx::Catalog(k())),
+            },
+            Role::AcroForm | Role::FieldsArray => match key {
+                b"DR" if self.rules.level >= Level::FormFilling => None,
+                b"DR" => Some(Ctx::FormResources),
+                _ => Some(Ctx::Catalog("/AcroForm".into())),
+            },
+            Role::Field(i) | Role::Widget(i) => {
+                let f = &self.ln.fields[*i];
+                let name = field_name(*i);
+                let old = f.id.and_then(|fid| self.lo.field_by_id(fid));
+                let unsigned_before = old.is_none_or(|o| !o.dict.has(b"V"));
+                match key {
+                    b"V" if f.is_signature() => match value {
+                        Object::Reference(v) if self.fresh(*v) => None,
+                        _ if unsigned_before && !matches!(value, Object::Reference(_)) => None,
+                        _ => Some(Ctx::SigDict(name)),
+                    },
+                    b"AP" if f.is_signature() && (unsigned_before || self.fresh(id)) => None,
+                    b"V" | b"AP" if !f.is_signature() && self.permits_form_filling(&f.name).is_none() => None,
+                    b"AP" => Some(Ctx::Appearance(name)),
+                    _ => Some(Ctx::Field(name)),
+                }
+            }
+            Role::SigDict(i) => {
+                if self.fresh(id) {
+                    None
+                } else {
+                    Some(Ctx::SigDict(field_name(*i)))
+                }
+            }
+            Role::PageNode => Some(Ctx::PageTree),
+            Role::Page(i) => match key {
+                b"Contents" => Some(Ctx::Content(i + 1)),
+                b"Resources" => Some(Ctx::Resources(i + 1)),
+                b"Annots" => Some(Ctx::Annotation(i + 1)),
+                _ => Some(Ctx::Page(i + 1)),
+            },
+            Role::AnnotsArray(i) | Role::Annotation(i) => {
+                if self.rules.level >= Level::Annotations {
+                    None
+                } else {
+                    Some(Ctx::Annotation(i + 1))
+                }
+            }
+        }
+    }
+
+    /// The trailer's document information dictionary (ISO 32000-1 §14.3.3): outside /Root.
+    fn info(&mut self) {
+        let info = |d: &Document| d.trailer.get(b"Info").ok().cloned();
+        let (oi, ni) = (info(self.old), info(self.new));
+        let mut changed = self.changed_value(oi.as_ref(), ni.as_ref());
+        if let Some(Object::Reference(id)) = &ni {
+            changed |= self.changed(*id);
+        }
+        if changed {
+            self.out.notes.push("the document information dictionary (/Info) was changed after signing".into());
+        }
+    }
+}
+
+/// Inside page resources, the /Font entry leads to fonts.
+fn font(key: &[u8], ctx: &Option<Ctx>) -> Option<Ctx> {
+    match (ctx, key) {
+        (Some(Ctx::Resources(p)), b"Font") => Some(Ctx::Font(*p)),
+        (c, _) => c.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks() {
+        assert!(Lock::All.covers("a"));
+        let inc = Lock::Include(vec!["Name".into()]);
+        assert!(inc.covers("Name") && inc.covers("Name.first") && !inc.covers("Names") && !inc.covers("Amount"));
+        let exc = Lock::Exclude(vec!["Name".into()]);
+        assert!(!exc.covers("Name") && exc.covers("Amount"));
+    }
+
+    #[test]
+    fn sameness_ignores_where_a_stream_lies() {
+        let mut a = lopdf::Stream::new(Dictionary::new(), b"q Q".to_vec());
+        let b = a.clone();
+        a.start_position = Some(42);
+        assert!(same(&Object::Stream(a), &Object::Stream(b)));
+        assert!(!same(&Object::Integer(1), &Object::Real(1.0)));
+    }
+}

@@ -1,0 +1,8 @@
+//! PDF structure below [`crate::pades`]: bounded walks ([`walk`]), the revisions of an
+//! incrementally updated file and the signature dictionaries each one holds ([`revisions`]),
+//! and the difference analysis between a signed revision and a later one ([`diff`]). Layers
+//! point one way: `pades` → `revisions` → `diff` → `walk`.
+
+pub(crate) mod diff;
+pub(crate) mod revisions;
+pub(crate) mod walk;

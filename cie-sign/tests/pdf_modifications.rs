@@ -1,0 +1,436 @@
+//! Security issue 19, PDF side: a PDF changed after signing is never valid. Each case signs a
+//! document written out here (with the simulated card, or a signature dictionary written by
+//! hand for DocMDP, FieldMDP and /Reason), appends an incremental update written by hand, and
+//! checks the exact verdict: the signature's own (it covers the revision it signed) and the
+//! document's, with the change named in `modifications`. Then hostile structures: cycles, deep
+//! nesting, a thousand fields naming one signature.
+
+mod common;
+
+use cie_sign::pades::{self, PadesOptions};
+use cie_sign::{Error, Indication, Report, SubIndication, Trust};
+use cie_sim::fixtures;
+use common::*;
+
+fn citizen_ca() -> Trust {
+    let mut t = Trust::none();
+    t.add(fixtures::citizen_ca_certificate()).unwrap();
+    t
+}
+
+/// The one-page "PAY 10 EUR" document signed once by the card (objects 1-5 written by
+/// `classic_pdf`; the signature adds 6, its dictionary, and 7, its field and widget).
+fn signed_once() -> Vec<u8> {
+    let (_h, mut s) = card();
+    let signed = pades::sign(&mut s, &classic_pdf("1.4", "PAY 10 EUR"), &PadesOptions::default()).unwrap();
+    assert!(object_text(&signed, 6).contains("/Sig") && object_text(&signed, 7).contains("/Widget"));
+    signed
+}
+
+fn verify(pdf: &[u8]) -> Report {
+    pades::verify_pdf(pdf, &citizen_ca()).unwrap()
+}
+
+/// The signatures are intact (they cover their revision) and the document is TOTAL-FAILED /
+/// MODIFIED_AFTER_SIGNING with a modification containing `change`.
+fn assert_modified(r: &Report, change: &str) {
+    eprintln!("MODS {:?} NOTES {:?}", r.modifications, r.signatures.iter().map(|s| &s.notes).collect::<Vec<_>>());
+    assert!(!r.signatures.is_empty(), "{r:?}");
+    for s in &r.signatures {
+        assert_eq!(s.indication(), Indication::TotalPassed, "the signature covers its revision: {s:?}");
+    }
+    assert_eq!(r.indication(), Indication::TotalFailed, "{r:?}");
+    assert_eq!(r.sub_indication(), Some(SubIndication::ModifiedAfterSigning), "{r:?}");
+    assert!(r.modifications.iter().any(|m| m.contains(change)), "expected {change:?} in {:?}", r.modifications);
+    assert!(!r.all_valid());
+}
+
+/// Every signature and the document TOTAL-PASSED, nothing modified.
+fn assert_valid(r: &Report) {
+    assert!(r.modifications.is_empty(), "{:?}", r.modifications);
+    assert_eq!(r.indication(), Indication::TotalPassed, "{r:?}");
+    assert!(r.all_valid(), "{r:?}");
+}
+
+const PAGE: &str = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [7 0 R] >>";
+
+#[test]
+fn signed_once_is_valid() {
+    let signed = signed_once();
+    let r = verify(&signed);
+    assert_valid(&r);
+    assert_eq!(r.signatures.len(), 1);
+}
+
+#[test]
+fn content_stream_redefined_after_signing() {
+    let signed = signed_once();
+    let hostile = append_update(&signed, &[(4, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    let r = verify(&hostile);
+    assert_modified(&r, "the content stream of page 1 was changed (object 4)");
+    assert_eq!(r.signatures[0].covers_whole_document, Some(false));
+
+    // The same with the stream's length in another object.
+    let content = "BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET";
+    let hostile = append_update(
+        &signed,
+        &[(4, format!("<< /Length 8 0 R >>\nstream\n{content}\nendstream")), (8, content.len().to_string())],
+        "",
+    );
+    assert_modified(&verify(&hostile), "the content stream of page 1 was changed (object 4)");
+
+    // A new content stream object put in the page instead.
+    let hostile = append_update(
+        &signed,
+        &[(8, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET")), (3, PAGE.replace("4 0 R", "8 0 R"))],
+        "",
+    );
+    let r = verify(&hostile);
+    assert_modified(&r, "the content stream of page 1 was replaced (/Contents)");
+    assert_modified(&r, "the content stream of page 1 was changed (object 8)");
+}
+
+#[test]
+fn page_added_and_pages_removed() {
+    let signed = signed_once();
+    let added = append_update(
+        &signed,
+        &[
+            (2, "<< /Type /Pages /Kids [3 0 R 8 0 R] /Count 2 >>".into()),
+            (8, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 9 0 R >>".into()),
+            (9, stream("BT /F1 18 Tf 72 720 Td (Clausola aggiuntiva) Tj ET")),
+        ],
+        "",
+    );
+    assert_modified(&verify(&added), "a page was added");
+
+    let removed = append_update(&signed, &[(2, "<< /Type /Pages /Kids [] /Count 0 >>".into())], "");
+    assert_modified(&verify(&removed), "the page tree was changed: pages removed");
+}
+
+/// The hand-signed one-page document: a signature dictionary with /Reason and /Location
+/// (object 6), its field (7) on page 3, the catalogue and page updated.
+fn signed_with_reason() -> Vec<u8> {
+    let (_h, mut s) = card();
+    let base = classic_pdf("1.4", "PAY 10 EUR");
+    sign_update(
+        &base,
+        &mut s,
+        &[
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] /SigFlags 3 >> >>".into()),
+            (3, PAGE.into()),
+            (6, sig_dict("/Reason (Approvo il pagamento) /Location (Roma) /Name (Mario Rossi)", false)),
+            (
+                7,
+                "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V 6 0 R /Rect [0 0 0 0] /F 132 /P 3 0 R >>"
+                    .into(),
+            ),
+        ],
+        "/Contents",
+    )
+}
+
+#[test]
+fn reason_and_signing_time_replaced_in_a_later_revision() {
+    let signed = signed_with_reason();
+    let r = verify(&signed);
+    assert_valid(&r);
+    let s = &r.signatures[0];
+    assert_eq!(s.reason.as_deref(), Some("Approvo il pagamento"));
+    assert_eq!((s.location.as_deref(), s.signer_name.as_deref()), (Some("Roma"), Some("Mario Rossi")));
+
+    // The same dictionary (same /ByteRange and /Contents) written again with another /Reason.
+    let dict = object_text(&signed, 6);
+    let hostile = append_update(&signed, &[(6, dict.replace("Approvo il pagamento", "Rifiuto il pagamento"))], "");
+    let r = verify(&hostile);
+    assert_modified(&r, "the signature dictionary of field Signature1 was changed (/Reason)");
+    assert_eq!(r.signatures[0].reason.as_deref(), Some("Approvo il pagamento"), "the signed revision's reason");
+
+    // Another /M.
+    let hostile = append_update(&signed, &[(6, dict.replace("D:20260301100000", "D:20250101100000"))], "");
+    let r = verify(&hostile);
+    assert_modified(&r, "the signature dictionary of field Signature1 was changed (/M)");
+    let t = r.signatures[0].signing_time.unwrap();
+    assert_eq!((t.year(), t.month()), (2026, 3), "the signed revision's /M");
+}
+
+#[test]
+fn font_replaced_and_open_action_added() {
+    let signed = signed_once();
+    let font = append_update(&signed, &[(5, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into())], "");
+    assert_modified(&verify(&font), "a font of page 1 was changed (object 5)");
+
+    let catalog = object_text(&signed, 1);
+    let with_action =
+        format!("{} /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>", catalog.strip_suffix(">>").unwrap());
+    let hostile = append_update(&signed, &[(1, with_action)], "");
+    assert_modified(&verify(&hostile), "the document catalogue was changed (/OpenAction)");
+}
+
+#[test]
+fn second_signature_dss_info_and_identical_objects_are_allowed() {
+    let signed = signed_once();
+    let (_h, mut s) = card();
+    let twice = pades::sign(&mut s, &signed, &PadesOptions::default()).unwrap();
+    let r = verify(&twice);
+    assert_valid(&r);
+    assert_eq!(r.signatures.len(), 2);
+
+    // A DSS with a certificate and a VRI entry, written by hand.
+    let catalog = object_text(&twice, 1);
+    let with_dss = format!("{} /DSS 20 0 R >>", catalog.strip_suffix(">>").unwrap());
+    let dss = append_update(
+        &twice,
+        &[
+            (1, with_dss),
+            (20, "<< /Type /DSS /Certs [21 0 R] /VRI << /0123456789ABCDEF0123456789ABCDEF01234567 << /Cert [21 0 R] >> >> >>".into()),
+            (21, stream("not really a certificate")),
+        ],
+        "",
+    );
+    assert_valid(&verify(&dss));
+
+    // /Info changed: a note, not a modification.
+    let info =
+        append_update(&signed, &[(8, "<< /Producer (altro) /ModDate (D:20270101000000Z) >>".into())], "/Info 8 0 R");
+    let r = verify(&info);
+    assert_valid(&r);
+    assert!(r.signatures[0].notes.iter().any(|n| n.contains("/Info")), "{r:?}");
+
+    // The page, its content and font written again, identical.
+    let same = append_update(
+        &signed,
+        &[
+            (4, stream("BT /F1 18 Tf 72 720 Td (PAY 10 EUR) Tj ET")),
+            (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into()),
+            (9, "<< /Unreferenced true >>".into()),
+        ],
+        "",
+    );
+    assert_valid(&verify(&same));
+}
+
+/// A one-page form with text fields Name and Amount (merged widgets 6 and 7), certified by a
+/// hand-written signature (dictionary 8, field 9) whose /Reference holds `reference`.
+fn certified_form(reference: &str) -> Vec<u8> {
+    let base = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R] /DA (/Helv 0 Tf 0 g) >> >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 7 0 R] >>",
+        &stream("BT /F1 18 Tf 72 720 Td (Bonifico) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Name) /V (Mario) /Rect [72 600 300 620] /P 3 0 R >>",
+        "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Amount) /V (10) /Rect [72 560 300 580] /P 3 0 R >>",
+    ]);
+    let (_h, mut s) = card();
+    let perms = if reference.contains("DocMDP") { "/Perms << /DocMDP 8 0 R >>" } else { "" };
+    sign_update(
+        &base,
+        &mut s,
+        &[
+            (
+                1,
+                format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R] /DA (/Helv 0 Tf 0 g) /SigFlags 3 >> {perms} >>"),
+            ),
+            (3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 7 0 R 9 0 R] >>".into()),
+            (8, sig_dict(&format!("/Reference [{reference}]"), false)),
+            (9, "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V 8 0 R /Rect [0 0 0 0] /F 132 /P 3 0 R >>".into()),
+        ],
+        "/Contents",
+    )
+}
+
+fn docmdp(p: u8) -> String {
+    format!("<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P {p} /V /1.2 >> >>")
+}
+
+/// Amount filled in with a new value and appearance.
+fn fill_amount(pdf: &[u8]) -> Vec<u8> {
+    append_update(
+        pdf,
+        &[
+            (7, "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Amount) /V (1000000) /Rect [72 560 300 580] /P 3 0 R /AP << /N 20 0 R >> >>".into()),
+            (20, "<< /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Length 31 >>\nstream\nBT /Helv 12 Tf 2 5 Td (1000000) Tj ET\nendstream".replace("/Length 31", "/Length 37")),
+        ],
+        "",
+    )
+}
+
+#[test]
+fn form_filling_as_docmdp_permits() {
+    let p2 = certified_form(&docmdp(2));
+    assert_valid(&verify(&p2));
+    assert_valid(&verify(&fill_amount(&p2)));
+
+    let p1 = certified_form(&docmdp(1));
+    assert_valid(&verify(&p1));
+    assert_modified(&verify(&fill_amount(&p1)), "the value of form field Amount was changed");
+    // P=1: not even another signature.
+    let (_h, mut s) = card();
+    let signed_again = pades::sign(&mut s, &p1, &PadesOptions::default()).unwrap();
+    let r = verify(&signed_again);
+    assert_modified(&r, "a signature was added (field Signature2)");
+
+    // No DocMDP at all (an approval signature): form filling is a modification.
+    let plain = certified_form("");
+    assert_valid(&verify(&plain));
+    assert_modified(&verify(&fill_amount(&plain)), "the value of form field Amount was changed");
+}
+
+/// A text annotation added to page 1 (object 21).
+fn annotate(pdf: &[u8]) -> Vec<u8> {
+    append_update(
+        pdf,
+        &[
+            (3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 7 0 R 9 0 R 21 0 R] >>".into()),
+            (21, "<< /Type /Annot /Subtype /Text /Rect [400 700 420 720] /Contents (visto) /P 3 0 R >>".into()),
+        ],
+        "",
+    )
+}
+
+#[test]
+fn annotations_as_docmdp_permits() {
+    let p3 = certified_form(&docmdp(3));
+    assert_valid(&verify(&annotate(&p3)));
+    let p2 = certified_form(&docmdp(2));
+    assert_modified(&verify(&annotate(&p2)), "an annotation was added to page 1 (/Text)");
+}
+
+#[test]
+fn field_locked_by_fieldmdp() {
+    let lock = "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /Include /Fields [(Amount)] /V /1.2 >> >>";
+    let locked = certified_form(&format!("{} {lock}", docmdp(2)));
+    assert_valid(&verify(&locked));
+    let r = verify(&fill_amount(&locked));
+    assert_modified(&r, "the value of form field Amount was changed, which signature Signature1 locks");
+    // Name is not locked: filling it is permitted.
+    let name = append_update(
+        &locked,
+        &[(
+            6,
+            "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Name) /V (Luigi) /Rect [72 600 300 620] /P 3 0 R >>".into(),
+        )],
+        "",
+    );
+    assert_valid(&verify(&name));
+}
+
+#[test]
+fn byte_range_leaving_out_another_string() {
+    let (_h, mut s) = card();
+    let base = classic_pdf("1.4", "PAY 10 EUR");
+    let objects = [
+        (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] /SigFlags 3 >> >>".into()),
+        (3, PAGE.into()),
+        (6, sig_dict("", true)),
+        (
+            7,
+            "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V 6 0 R /Rect [0 0 0 0] /F 132 /P 3 0 R >>"
+                .into(),
+        ),
+    ];
+    let hostile = sign_update(&base, &mut s, &objects, "/Decoy");
+    let r = verify(&hostile);
+    let sig = &r.signatures[0];
+    assert_eq!(sig.indication(), Indication::TotalFailed, "{sig:?}");
+    assert_eq!(sig.sub_indication(), Some(SubIndication::FormatFailure));
+    assert!(sig.problems.iter().any(|p| p.message.contains("exactly the /Contents")), "{sig:?}");
+    assert_eq!(r.indication(), Indication::TotalFailed);
+    // The same objects with the range on /Contents: valid.
+    assert_valid(&verify(&sign_update(&base, &mut s, &objects, "/Contents")));
+}
+
+/// The field tree whose /Kids array (object 4) holds a direct dictionary whose /Kids is that
+/// array again.
+fn kids_cycle() -> Vec<u8> {
+    pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+        "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        "<< /T (a) /FT /Sig /Kids 4 0 R >>",
+        "[<< /T (b) /Kids 4 0 R >>]",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] >>",
+    ])
+}
+
+#[test]
+fn kids_cycles_end_promptly() {
+    let pdf = kids_cycle();
+    assert!(pdf.len() < 600);
+    let r = pades::verify_pdf(&pdf, &Trust::none()).unwrap();
+    assert!(r.signatures.is_empty() && r.indication() == Indication::Indeterminate);
+    assert!(pades::prepare(&pdf, &PadesOptions::default()).is_ok());
+
+    // The page tree: a direct /Pages dictionary whose /Kids names its parent.
+    let pages = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [<< /Type /Pages /Kids [2 0 R] /Count 1 >>] /Count 1 >>",
+    ]);
+    assert!(matches!(pades::prepare(&pages, &PadesOptions::default()), Err(Error::Pdf(_))));
+    assert!(pades::verify_pdf(&pages, &Trust::none()).is_ok());
+
+    // The same cycle appended after a signature: the document is modified, not a crash.
+    let signed = signed_once();
+    let hostile = append_update(
+        &signed,
+        &[(2, "<< /Type /Pages /Kids [3 0 R << /Type /Pages /Kids [2 0 R] >>] /Count 1 >>".into())],
+        "",
+    );
+    assert_modified(&verify(&hostile), "cannot be analysed");
+    assert!(pades::prepare(&hostile, &PadesOptions::default()).is_err());
+}
+
+/// `n` - 1 more signature fields whose value is the signature dictionary of Signature1.
+fn fields_naming_one_signature(signed: &[u8], n: u32) -> Vec<u8> {
+    let mut objects: Vec<(u32, String)> =
+        (0..n - 1).map(|i| (100 + i, format!("<< /FT /Sig /T (Copy{i}) /V 6 0 R >>"))).collect();
+    let list: String = (0..n - 1).map(|i| format!(" {} 0 R", 100 + i)).collect();
+    objects.push((1, format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R{list}] /SigFlags 3 >> >>")));
+    append_update(signed, &objects, "")
+}
+
+#[test]
+fn a_thousand_fields_naming_one_signature_are_checked_once() {
+    let signed = signed_once();
+    let many = fields_naming_one_signature(&signed, 1000);
+    let r = verify(&many);
+    assert_eq!(r.signatures.len(), 1000);
+    let first = &r.signatures[0];
+    for s in &r.signatures {
+        // One CMS check: every report is that one, with its field's name.
+        assert_eq!(
+            (&s.problems, &s.notes, s.signing_time, s.hash),
+            (&first.problems, &first.notes, first.signing_time, first.hash)
+        );
+        assert_eq!(s.signer.as_ref().map(|i| &i.name), first.signer.as_ref().map(|i| &i.name));
+    }
+    assert_eq!(r.signatures[999].field.as_deref(), Some("Copy998"));
+    assert_modified(&r, "reuses the signature dictionary object 6");
+
+    let too_many = fields_naming_one_signature(&signed, 1001);
+    match pades::verify_pdf(&too_many, &citizen_ca()) {
+        Err(Error::Limit(m)) => assert!(m.contains("1000 signature fields"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflow() {
+    for (open, close) in [("[", "]"), ("<< /A ", ">>")] {
+        let deep = format!("{}{}", open.repeat(100_000), close.repeat(100_000));
+        let pdf = pdf_of(&[
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            &format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] /Deep {deep} >>"),
+        ]);
+        // An error or a verdict, on a test thread's small stack.
+        let _ = pades::verify_pdf(&pdf, &Trust::none());
+        let _ = pades::prepare(&pdf, &PadesOptions::default());
+
+        let signed = signed_once();
+        let hostile = append_update(&signed, &[(8, deep.clone()), (5, format!("<< /Type /Font /Deep {deep} >>"))], "");
+        if let Ok(r) = pades::verify_pdf(&hostile, &citizen_ca()) {
+            assert_eq!(r.indication(), Indication::TotalFailed, "{r:?}");
+        }
+    }
+}
