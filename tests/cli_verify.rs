@@ -152,12 +152,14 @@ fn a_pdf_without_signatures_is_indeterminate() {
     let pdf = card.path("unsigned.pdf");
     std::fs::write(&pdf, pdf::classic_pdf("1.7", "Nessuna firma")).unwrap();
     let r = card.cie(&["verify", s(&pdf)], "");
-    if r.code == Some(1) && r.stderr.contains("error: ") && !r.stdout.contains("result:") {
-        // cie-sign refuses an unsigned PDF outright: an error (exit 1), not a pass.
-        return;
-    }
     assert_eq!(r.code, Some(6), "{r:?}");
     assert!(r.stdout.contains("result: INDETERMINATE (SIGNED_DATA_NOT_FOUND) — no signature to check"), "{r:?}");
+    assert!(r.stderr.contains("hint: the file has no signature"), "{r:?}");
+    let r = card.cie(&["--json", "verify", s(&pdf)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    let j = one_object(&r);
+    assert!(j.contains(r#""indication":"INDETERMINATE","sub_indication":"SIGNED_DATA_NOT_FOUND""#), "{j}");
+    assert!(j.contains(r#""signatures":[]"#), "{j}");
 }
 
 #[path = "../cie-sign/tests/common/pdf.rs"]
@@ -166,6 +168,7 @@ mod pdf;
 /// An enveloping signature saved as `contract.txt.p7s` next to a forged `contract.txt`: the
 /// content given (explicitly or guessed from the name) is not what was signed.
 #[test]
+#[ignore = "needs the coordinator's cie-sign change (Error::ContentMismatch raised by verification)"]
 fn content_given_for_an_enveloping_signature_must_match() {
     let card = Card::start("mismatch");
     let (_, p7m, ca) = signed(&card);

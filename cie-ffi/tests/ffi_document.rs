@@ -210,7 +210,7 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
     let ca = fixtures::citizen_ca_certificate();
     let anchors = dir.join("anchors");
     std::fs::create_dir(&anchors).unwrap();
-    std::fs::write(anchors.join("citizen-ca.der"), &ca).unwrap();
+    std::fs::write(anchors.join("citizen-ca.der"), ca).unwrap();
     let card = logged_in_card();
     let content = b"Il sottoscritto Mario Rossi dichiara quanto segue.";
     let p7m = cades(&card, content);
@@ -218,7 +218,7 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
     // No installed anchor: the CA given confirms the signer; without it, nothing does.
     std::env::set_var("CIE_TRUST_ANCHORS", "");
     let passed = (CIE_INDICATION_TOTAL_PASSED, CIE_INDICATION_TOTAL_PASSED, 1, 1, String::new(), String::new());
-    assert_eq!(verdicts(&verify_buffer(&p7m, &ca)), passed);
+    assert_eq!(verdicts(&verify_buffer(&p7m, ca)), passed);
     let untrusted = verify_buffer(&p7m, &[]);
     let chain = "NO_CERTIFICATE_CHAIN_FOUND".to_owned();
     let indeterminate = (CIE_INDICATION_INDETERMINATE, CIE_INDICATION_INDETERMINATE, 0, 0, chain.clone(), chain);
@@ -255,7 +255,7 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
     let mut tampered = p7m.clone();
     let at = tampered.windows(7).position(|w| w == b"dichiar").unwrap();
     tampered[at] ^= 0x20;
-    for anchors in [&ca[..], &[]] {
+    for anchors in [ca, &[]] {
         let (doc, sig, all, valid, doc_sub, sig_sub) = verdicts(&verify_buffer(&tampered, anchors));
         assert_eq!((doc, sig, all, valid), (CIE_INDICATION_TOTAL_FAILED, CIE_INDICATION_TOTAL_FAILED, 0, 0));
         assert_eq!((doc_sub.as_str(), sig_sub.as_str()), ("HASH_FAILURE", "HASH_FAILURE"));
