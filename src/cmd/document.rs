@@ -214,7 +214,7 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
 
 /// The report of one signature, a line each (the notes and problems cie-sign finds stay in
 /// English).
-fn print_signature(i: usize, s: &SignatureReport) {
+fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
     let index = i + 1;
     let verdict = verdict_words(s.indication(), s.sub_indication());
     let heading = match &s.field {
@@ -247,9 +247,55 @@ fn print_signature(i: usize, s: &SignatureReport) {
     }
     lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = shown(n))));
     lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = shown(&p.message))));
-    for line in lines {
-        println!("{line}");
+    lines
+}
+
+/// What `kind` of document, in the report's words.
+fn kind_name(report: &Report) -> &'static str {
+    match report.kind {
+        cie_sign::DocumentKind::Enveloping => "CAdES enveloping (.p7m)",
+        cie_sign::DocumentKind::Detached => "CAdES detached",
+        cie_sign::DocumentKind::Pdf => "PDF",
     }
+}
+
+/// The text report of `file`: its signatures, the modifications after signing, the result.
+fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
+    let n = report.signatures.len();
+    let mut lines = vec![tr!(VerifyHeader, file = file.display(), kind = kind_name(report), count = n)];
+    for (i, s) in report.signatures.iter().enumerate() {
+        lines.extend(signature_lines(i, s));
+    }
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    if trust.is_empty() && n > 0 {
+        lines.push(tr!(ChainsNotChecked));
+    }
+    let sub = report.sub_indication();
+    lines.push(match report.indication() {
+        Indication::TotalPassed => tr!(ResultPassed, count = n),
+        other => tr!(
+            ResultNotPassed,
+            indication = other.as_str(),
+            sub = token(sub),
+            reason = reason(sub, &report.modifications)
+        ),
+    });
+    lines
+}
+
+/// The `--json` report of `file`.
+fn report_json(file: &Path, report: &Report, trust: &Trust) -> Json {
+    Json::object([
+        ("file", Json::str(file.display().to_string())),
+        ("kind", Json::str(kind_name(report))),
+        ("valid", Json::Bool(report.all_valid())),
+        ("indication", Json::str(report.indication().as_str())),
+        ("sub_indication", Json::opt_str(report.sub_indication().map(|s| s.as_str()))),
+        ("chain_checked", Json::Bool(!trust.is_empty())),
+        ("trust_anchors", Json::Int(trust.len().try_into().unwrap_or(i64::MAX))),
+        ("modifications", shown_list(report.modifications.iter())),
+        ("signatures", Json::Array(report.signatures.iter().map(signature_json).collect())),
+    ])
 }
 
 /// Strings quoted from the document, made safe to show.
@@ -326,44 +372,15 @@ pub fn verify(
         (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
         (e, _) => e.into(),
     })?;
-    let (indication, sub) = (report.indication(), report.sub_indication());
-    let n = report.signatures.len();
-    let kind = match report.kind {
-        cie_sign::DocumentKind::Enveloping => "CAdES enveloping (.p7m)",
-        cie_sign::DocumentKind::Detached => "CAdES detached",
-        cie_sign::DocumentKind::Pdf => "PDF",
-    };
-    let why = reason(sub, &report.modifications);
     if ctx.globals.json {
-        let j = Json::object([
-            ("file", Json::str(file.display().to_string())),
-            ("kind", Json::str(kind)),
-            ("valid", Json::Bool(indication == Indication::TotalPassed)),
-            ("indication", Json::str(indication.as_str())),
-            ("sub_indication", Json::opt_str(sub.map(|s| s.as_str()))),
-            ("chain_checked", Json::Bool(!trust.is_empty())),
-            ("trust_anchors", Json::Int(trust.len().try_into().unwrap_or(i64::MAX))),
-            ("modifications", shown_list(report.modifications.iter())),
-            ("signatures", Json::Array(report.signatures.iter().map(signature_json).collect())),
-        ]);
-        println!("{j}");
+        println!("{}", report_json(file, &report, &trust));
     } else {
-        println!("{}", tr!(VerifyHeader, file = file.display(), kind = kind, count = n));
-        for (i, s) in report.signatures.iter().enumerate() {
-            print_signature(i, s);
+        for line in report_lines(file, &report, &trust) {
+            println!("{line}");
         }
-        for m in &report.modifications {
-            println!("{}", tr!(ModificationLine, modification = shown(m)));
-        }
-        if trust.is_empty() && n > 0 {
-            println!("{}", tr!(ChainsNotChecked));
-        }
-        let result = match indication {
-            Indication::TotalPassed => tr!(ResultPassed, count = n),
-            other => tr!(ResultNotPassed, indication = other.as_str(), sub = token(sub), reason = why.clone()),
-        };
-        println!("{result}");
     }
+    let (indication, sub) = (report.indication(), report.sub_indication());
+    let why = reason(sub, &report.modifications);
     let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
     match indication {
         Indication::TotalPassed => Ok(()),
@@ -403,4 +420,97 @@ pub fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
         println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use cie_sign::verify::DocumentKind;
+    use cie_sign::{Identity, Problem};
+
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn signature(problems: Vec<Problem>) -> SignatureReport {
+        SignatureReport {
+            field: Some("Firma\u{202e}1".into()),
+            signer: Some(Identity {
+                name: "MARIO\u{1b}[2J ROSSI".into(),
+                fiscal_code: Some("RSSMRA80A01H501U".into()),
+                subject: "CN=MARIO ROSSI".into(),
+                issuer: "CN=CA".into(),
+            }),
+            hash: Some(HashAlg::Sha256),
+            signing_time: None,
+            cades: true,
+            problems,
+            notes: vec!["line one\nforged: line".into()],
+            chain: Chain::Trusted("CN=CA".into()),
+            covers_whole_document: Some(false),
+        }
+    }
+
+    fn render(lines: &[Text], lang: Lang) -> String {
+        lines.iter().map(|l| l.render(lang) + "\n").collect()
+    }
+
+    /// Modifications after signing: each on its own line, in the result, TOTAL-FAILED; the
+    /// hint does not blame an untrusted chain; what the document says is escaped.
+    #[test]
+    fn modifications_and_escaping_in_both_languages() {
+        let mut trust = Trust::none();
+        trust.add(cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+        let mut report = Report::new(DocumentKind::Pdf, vec![signature(vec![])]);
+        report.modifications = vec!["page 1 content changed".into(), "new annotation\u{2028}x".into()];
+        let file = Path::new("modulo.pdf");
+        let en = render(&report_lines(file, &report, &trust), Lang::En);
+        assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
+        assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
+        assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
+        assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
+        assert!(
+            en.ends_with(
+                "result: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — the document was modified after signing: \
+                 page 1 content changed; new annotation\\u{2028}x\n"
+            ),
+            "{en}"
+        );
+        let it = render(&report_lines(file, &report, &trust), Lang::It);
+        assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(it.contains(
+            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
+        ));
+        let json = report_json(file, &report, &trust).to_string();
+        assert!(
+            json.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
+            "{json}"
+        );
+        assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
+        assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
+    }
+
+    /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
+    #[test]
+    fn worst_signature_decides() {
+        let failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, "SHA-1")]);
+        let report = Report::new(DocumentKind::Enveloping, vec![weak.clone(), failed]);
+        let en = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::En);
+        assert!(en.contains("signature 1 (field Firma\\u{202e}1): NOT CONFIRMED: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE)\n"), "{en}");
+        assert!(
+            en.contains("signature 2 (field Firma\\u{202e}1): INVALID: TOTAL-FAILED (SIG_CRYPTO_FAILURE)\n"),
+            "{en}"
+        );
+        assert!(en.contains("  PROBLEM:      bad signature value\n"), "{en}");
+        assert!(en.ends_with("result: TOTAL-FAILED (SIG_CRYPTO_FAILURE) — a signature value does not verify with the signer's key: the signature or its signed attributes were altered\n"), "{en}");
+        let report = Report::new(DocumentKind::Enveloping, vec![weak]);
+        let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
+        assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1) e nulla prova che sia stata apposta prima\n"), "{it}");
+        let json = report_json(Path::new("x.p7m"), &report, &Trust::none()).to_string();
+        assert!(
+            json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
+            "{json}"
+        );
+        assert!(json.contains(r#""chain_checked":false,"trust_anchors":0"#), "{json}");
+    }
 }
