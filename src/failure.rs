@@ -150,6 +150,7 @@ impl Failure {
                 Failure::Document(t) if matches!(t.msg(), Msg::ContentDiffers | Msg::ContentDiffersDetail) => {
                     tr!(AdviceContentDiffers)
                 }
+                Failure::Document(t) if t.msg() == Msg::DocumentUnsupported => tr!(AdviceDocumentUnsupported),
                 Failure::Document(_) => tr!(AdviceDocument),
                 Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),

@@ -120,6 +120,18 @@ fn verdicts_exit_codes_and_installed_trust_anchors() {
         );
     }
 
+    // A detached signature without its content: an error (exit 1) whose hint names --content.
+    let lonely = card.path("lonely.p7s");
+    let doc = card.path("domanda.txt");
+    let r = card
+        .cie(&["sign", "--format", "cades-detached", "--pin-stdin", "-q", "-i", s(&doc), "-o", s(&lonely)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = card.cie(&["verify", s(&lonely), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("hint: this tool cannot check this document; a detached signature (.p7s) needs the signed file: give it with --content FILE"), "{r:?}");
+    let r = card.cie(&["verify", s(&lonely), "--ca", s(&ca), "--content", s(&doc)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+
     // --json: `valid` kept, the verdict added per document and per signature.
     let r = card.cie(&["--json", "verify", s(&p7m), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(0), "{r:?}");

@@ -519,7 +519,13 @@ unsafe fn report_text(
             Text::SigningTime => s.signing_time.map(|t| t.to_string()).unwrap_or_default(),
             Text::Problems => {
                 let mut lines: Vec<String> = s.problems.iter().map(|p| shown(&p.message)).collect();
-                if let Chain::Untrusted(why) = &s.chain {
+                let chain_problem = s.problems.iter().any(|p| {
+                    matches!(
+                        p.sub,
+                        SubIndication::NoCertificateChainFound | SubIndication::CertificateChainGeneralFailure
+                    )
+                });
+                if let (Chain::Untrusted(why), false) = (&s.chain, chain_problem) {
                     lines.push(format!("certificate chain: {}", shown(why)));
                 }
                 lines.join("\n")

@@ -158,15 +158,15 @@ pub fn sign(
             ("output", Json::str(output.display().to_string())),
             ("format", Json::str(format_name(format))),
             ("hash", Json::str(hash.name())),
-            ("signer", Json::str(who.name)),
-            ("fiscal_code", Json::opt_str(who.fiscal_code)),
+            ("signer", Json::str(shown(&who.name))),
+            ("fiscal_code", Json::opt_str(who.fiscal_code.as_deref().map(shown))),
         ]);
         println!("{j}");
     } else {
         let text = tr!(
             DocumentSigned,
             file = input.display(),
-            holder = who.name,
+            holder = shown(&who.name),
             format = format_name(format),
             hash = hash.name(),
             output = output.display()
@@ -370,6 +370,8 @@ pub fn verify(
     let given = content.or(guessed.as_deref());
     let report: Report = cie_sign::verify_file(file, given, &trust).map_err(|e| match (e, given) {
         (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
+        // A detached signature without its content, an encrypted PDF...
+        (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
         (e, _) => e.into(),
     })?;
     if ctx.globals.json {
