@@ -16,8 +16,8 @@ use crate::pin_input::PinSource;
 /// Text after the options in `cie --help`.
 const AFTER_HELP: &str = "The PIN and PUK are never accepted on the command line.
 
-exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card,
-6 cie verify INDETERMINATE (cie verify: 0 TOTAL-PASSED, 1 TOTAL-FAILED; see docs/VERIFY.md)
+exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card;
+cie verify: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 6 INDETERMINATE (see docs/VERIFY.md)
 
 CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.
 
