@@ -90,6 +90,11 @@ typedef int cie_format;
 typedef int cie_hash;
 
 /**
+ * An ETSI EN 319 102-1 verdict (§5.1.3), of a signature or of a whole document.
+ */
+typedef int cie_indication;
+
+/**
  * The certificate-path verdict of one signature in a `cie_report`.
  */
 typedef int cie_chain;
@@ -136,6 +141,23 @@ typedef void (*cie_log_callback)(cie_log_level level, const char *message, void 
  * It does not (see `cie_report_problems`).
  */
 #define CIE_CHAIN_UNTRUSTED 2
+
+/**
+ * Intact, well-formed, chaining to a trust anchor, every certificate valid now.
+ */
+#define CIE_INDICATION_TOTAL_PASSED 0
+
+/**
+ * Altered, cryptographically wrong, malformed, or (PDF) modified after signing.
+ */
+#define CIE_INDICATION_TOTAL_FAILED 1
+
+/**
+ * Not confirmed, though nothing says it was altered: no trusted chain, a certificate out of
+ * its validity, an unsupported or weak algorithm, no signature at all. Also the answer for a
+ * NULL report or a signature index out of range.
+ */
+#define CIE_INDICATION_INDETERMINATE 2
 
 /**
  * Failures the library reports.
@@ -434,8 +456,10 @@ cie_status cie_card_pin_verified(const struct cie_card *card, int *verified);
  * signature is streamed (the input is read twice, never held in memory: any size up to 4 GiB);
  * PAdES appends to a copy of the PDF, so earlier signatures stay valid. Needs the PIN
  * (`CIE_ERR_LOGIN_REQUIRED`); an unreadable input or a PDF that cannot be signed fails with
- * `CIE_ERR_DOCUMENT` before the card is used. The output is written to a temporary file
- * renamed into place, so a failure leaves no partial output.
+ * `CIE_ERR_DOCUMENT` before the card is used. The output is written to a new temporary file
+ * with an unpredictable name in the output's directory (never following a link planted
+ * there), mode 0600 until it is complete, then renamed into place: a failure leaves no
+ * partial output.
  *
  * # Safety
  * `card` is a live handle; `input_path` and `output_path` are NUL-terminated strings.
@@ -467,11 +491,17 @@ cie_status cie_card_sign_buffer(struct cie_card *card,
 
 /**
  * Verifies every signature of a signed file: a PDF, or a CAdES `.p7m`/`.p7s` (a detached one
- * with its content in `content_path`, else NULL). `ca_paths` lists `ca_count` CA certificate
- * files (PEM or DER) to check the signers' chains against; with none, chains are reported as
- * `CIE_CHAIN_NOT_CHECKED`. Returns `CIE_OK` with `*report` set even when signatures are
- * invalid (ask `cie_report_all_valid`); `CIE_ERR_DOCUMENT` when the file is not a signature
- * the library can read. Free the report with `cie_report_free`.
+ * with its content in `content_path`, else NULL). The signers' chains are checked against
+ * the installed trust anchors (the files and directories listed in the environment variable
+ * `CIE_TRUST_ANCHORS`, separated by `:`, when it is set, even empty; otherwise
+ * `/etc/cie/trust-anchors/` and `~/.config/cie/trust-anchors/`: `*.pem`, `*.crt`, `*.cer`,
+ * `*.der` files) plus the `ca_count` CA certificate files (PEM or DER) in `ca_paths`; with no
+ * anchor at all, chains are `CIE_CHAIN_NOT_CHECKED` and the signatures INDETERMINATE.
+ * Validation is at the current time; revocation is not checked. Returns `CIE_OK` with
+ * `*report` set whatever the verdict (ask `cie_report_indication`); `CIE_ERR_DOCUMENT` when
+ * the file is not a signature the library can read, when an installed anchor cannot be read,
+ * or when `content_path` is given for a signature that carries a different content. Free the
+ * report with `cie_report_free`.
  *
  * # Safety
  * `path` is a NUL-terminated string; `content_path` is NULL or one; `ca_paths` as above;
@@ -486,7 +516,7 @@ cie_status cie_verify_file(const char *path,
 /**
  * As `cie_verify_file`, on memory: `data` is a PDF or a `.p7m`/`.p7s`; `content` the content
  * of a detached signature (NULL otherwise); `ca` one or more CA certificates (PEM or DER, NULL
- * for none).
+ * for none), trusted in addition to the installed trust anchors (as `cie_verify_file`).
  *
  * # Safety
  * Each pointer is NULL (with length 0) or has its length in readable bytes; `report` is
@@ -509,7 +539,9 @@ cie_status cie_verify_buffer(const uint8_t *data,
 size_t cie_report_count(const struct cie_report *report);
 
 /**
- * 1 when the document has at least one signature and every one is valid, else 0.
+ * 1 when the document is TOTAL-PASSED (`cie_report_indication` is
+ * `CIE_INDICATION_TOTAL_PASSED`: at least one signature, every one TOTAL-PASSED, no
+ * modification after signing), else 0 (also for NULL).
  *
  * # Safety
  * `report` is NULL or a live report.
@@ -517,8 +549,27 @@ size_t cie_report_count(const struct cie_report *report);
 int cie_report_all_valid(const struct cie_report *report);
 
 /**
- * 1 when signature `index` is valid (intact, well-formed, certificate valid at signing time,
- * and chaining to a given CA when CAs were given), 0 otherwise or out of range.
+ * The document's verdict (`CIE_INDICATION_*`): TOTAL-FAILED when it was modified after
+ * signing or a signature failed, INDETERMINATE when a signature is not confirmed or there is
+ * none, TOTAL-PASSED when every signature passed. `CIE_INDICATION_INDETERMINATE` for NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+cie_indication cie_report_indication(const struct cie_report *report);
+
+/**
+ * The verdict of signature `index` (`CIE_INDICATION_*`); `CIE_INDICATION_INDETERMINATE` for
+ * NULL or an index out of range.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+cie_indication cie_report_signature_indication(const struct cie_report *report, size_t index);
+
+/**
+ * 1 when signature `index` is TOTAL-PASSED (intact, well-formed, chaining to a trust anchor,
+ * every certificate valid now), 0 otherwise or out of range.
  *
  * # Safety
  * `report` is NULL or a live report.
@@ -555,7 +606,7 @@ cie_status cie_report_fiscal_code(const struct cie_report *report,
 
 /**
  * The signing time claimed by the signer of signature `index`, "YYYY-MM-DDTHH:MM:SSZ";
- * empty if none.
+ * empty if none. A claim, not a proof: nothing but the signer vouches for it.
  *
  * # Safety
  * As `cie_report_signer`.
@@ -577,6 +628,31 @@ cie_status cie_report_problems(const struct cie_report *report,
                                size_t *len);
 
 /**
+ * The ETSI EN 319 102-1 sub-indication saying why signature `index` did not pass
+ * (`HASH_FAILURE`, `NO_CERTIFICATE_CHAIN_FOUND`, `OUT_OF_BOUNDS_NO_POE`,
+ * `MODIFIED_AFTER_SIGNING`...), or the document's with `index` `SIZE_MAX`; empty when it is
+ * TOTAL-PASSED. `CIE_ERR_BAD_ARGUMENT` for NULL or an index
+ * out of range.
+ *
+ * # Safety
+ * As `cie_report_signer`.
+ */
+cie_status cie_report_sub_indication(const struct cie_report *report,
+                                     size_t index,
+                                     char *buf,
+                                     size_t *len);
+
+/**
+ * The changes made to a PDF after its last signed revision that the signatures do not
+ * permit (they make the document TOTAL-FAILED, `MODIFIED_AFTER_SIGNING`), one per line;
+ * empty when there is none. `CIE_ERR_BAD_ARGUMENT` for NULL.
+ *
+ * # Safety
+ * `report` is a live report; `len` is writable; `buf` is NULL or has `*len` writable bytes.
+ */
+cie_status cie_report_modifications(const struct cie_report *report, char *buf, size_t *len);
+
+/**
  * Frees a report (NULL is allowed).
  *
  * # Safety
@@ -587,7 +663,8 @@ void cie_report_free(struct cie_report *report);
 /**
  * Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path` (streamed: any
  * size), without checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
- * unreadable signature.
+ * unreadable signature. Written as `cie_card_sign_file` writes: a new temporary file with an
+ * unpredictable name, renamed into place when complete.
  *
  * # Safety
  * Both are NUL-terminated strings.

@@ -16,7 +16,8 @@ use crate::pin_input::PinSource;
 /// Text after the options in `cie --help`.
 const AFTER_HELP: &str = "The PIN and PUK are never accepted on the command line.
 
-exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card
+exit codes: 0 ok, 1 error, 2 usage, 3 wrong PIN/PUK, 4 PIN/PUK blocked, 5 no reader or no card;
+cie verify: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 6 INDETERMINATE (see docs/VERIFY.md)
 
 CIE_LOG=debug logs the APDU exchanges (PIN and PUK redacted) on standard error.
 
@@ -102,6 +103,8 @@ pub enum Command {
         file: PathBuf,
         /// `--ca FILE`, repeatable.
         ca: Vec<PathBuf>,
+        /// `--no-default-ca`: without the installed trust anchors.
+        no_default_ca: bool,
         /// `--content DATA`: the content of a detached signature.
         content: Option<PathBuf>,
     },
@@ -262,14 +265,23 @@ enum Cmd {
     },
     /// Check every signature of a .p7m/.p7s or PDF
     ///
-    /// Integrity, signed attributes, certificate validity at signing time and, with --ca, the
-    /// chain to that CA. Exit 0 only if all signatures are valid.
+    /// Integrity, signed attributes, the certificate chain to a trusted CA (those installed in
+    /// /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/, or listed in
+    /// CIE_TRUST_ANCHORS, plus each --ca) and the certificates' validity now. Each signature and
+    /// the document get an ETSI EN 319 102-1 verdict. Exit 0: TOTAL-PASSED (every signature
+    /// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
+    /// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
+    /// no signature). Revocation is not checked. See docs/VERIFY.md.
     Verify {
         /// The signed file
         file: PathBuf,
-        /// A trusted CA certificate (PEM or DER), repeatable
+        /// A trusted CA certificate (PEM or DER), repeatable; added to the installed ones
         #[arg(long, value_name = "CERT")]
         ca: Vec<PathBuf>,
+        /// Ignore the installed trust anchors (CIE_TRUST_ANCHORS, /etc/cie/trust-anchors/,
+        /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
+        #[arg(long)]
+        no_default_ca: bool,
         /// The signed file of a detached signature
         #[arg(long, value_name = "DATA")]
         content: Option<PathBuf>,
@@ -421,7 +433,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
             }
             Command::Sign { format, hash, input: input.into(), output: output.into(), cosign }
         }
-        Cmd::Verify { file, ca, content } => Command::Verify { file, ca, content },
+        Cmd::Verify { file, ca, no_default_ca, content } => Command::Verify { file, ca, no_default_ca, content },
         Cmd::Extract { file, output } => {
             let output = match output {
                 Some(o) => o,
@@ -528,11 +540,20 @@ mod tests {
         );
         assert_eq!(
             p("verify x.pdf --ca a.pem --ca b.der --json").unwrap().command,
-            Command::Verify { file: "x.pdf".into(), ca: vec!["a.pem".into(), "b.der".into()], content: None }
+            Command::Verify {
+                file: "x.pdf".into(),
+                ca: vec!["a.pem".into(), "b.der".into()],
+                no_default_ca: false,
+                content: None
+            }
         );
         assert_eq!(
             p("verify x.p7s --content x").unwrap().command,
-            Command::Verify { file: "x.p7s".into(), ca: vec![], content: Some("x".into()) }
+            Command::Verify { file: "x.p7s".into(), ca: vec![], no_default_ca: false, content: Some("x".into()) }
+        );
+        assert_eq!(
+            p("verify x.pdf --no-default-ca --ca a.pem").unwrap().command,
+            Command::Verify { file: "x.pdf".into(), ca: vec!["a.pem".into()], no_default_ca: true, content: None }
         );
         assert_eq!(
             p("extract doc.pdf.p7m").unwrap().command,

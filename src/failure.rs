@@ -1,8 +1,15 @@
 //! Why a command failed: the exit code scripts see and the advice people read.
+//!
+//! Exit codes: 0 ok (for `cie verify`: the document is TOTAL-PASSED), 1 error or, for `cie
+//! verify`, TOTAL-FAILED (altered, malformed, modified after signing), 2 usage, 3 wrong PIN or
+//! PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6 `cie verify` INDETERMINATE (intact as far
+//! as can be told, but not confirmed: no trusted chain, an expired certificate, an unsupported
+//! or weak algorithm, no signature at all).
 
 use cie_core::{Credential, Error, TransportError};
+use cie_sign::SubIndication;
 
-use crate::i18n::Text;
+use crate::i18n::{Msg, Text};
 
 /// A failed command. Its message and advice are catalogue texts ([`Text`]): shown in the
 /// user's language, and in English in `--json` output.
@@ -18,8 +25,12 @@ pub enum Failure {
     File(Text),
     /// A document or signature could not be read or made (exit 1).
     Document(Text),
-    /// Verification found a signature that is not valid (exit 1); the report was printed.
-    Invalid(Text),
+    /// Verification found the document TOTAL-FAILED (exit 1), for the reason the
+    /// sub-indication names; the report was printed.
+    Invalid(Text, Option<SubIndication>),
+    /// Verification found the document INDETERMINATE (exit 6): nothing says it was altered, but
+    /// it could not be confirmed; the report was printed.
+    Indeterminate(Text, Option<SubIndication>),
     /// The user declined to go on (exit 1); nothing was sent to the card.
     Cancelled(Text),
 }
@@ -28,7 +39,11 @@ impl From<cie_sign::Error> for Failure {
     fn from(e: cie_sign::Error) -> Failure {
         match e {
             cie_sign::Error::Card(e) => Failure::Card(e),
-            other => Failure::Document(tr!(DocumentError, detail = other.to_string())),
+            cie_sign::Error::ContentMismatch(d) => {
+                Failure::Document(tr!(ContentDiffersDetail, detail = cie_sign::verdict::shown(&d)))
+            }
+            // Details may quote the document: shown escapes what a terminal would obey.
+            other => Failure::Document(tr!(DocumentError, detail = cie_sign::verdict::shown(&other.to_string()))),
         }
     }
 }
@@ -61,13 +76,15 @@ fn credential(c: Credential) -> &'static str {
 }
 
 impl Failure {
-    /// Exit codes, distinct for the cases scripts care about: 1 other, 2 usage, 3 wrong PIN or
-    /// PUK, 4 PIN or PUK blocked, 5 no reader or no card.
+    /// Exit codes, distinct for the cases scripts care about: 1 other (and TOTAL-FAILED), 2
+    /// usage, 3 wrong PIN or PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6
+    /// INDETERMINATE.
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
             Failure::NoReader => 5,
-            Failure::File(_) | Failure::Document(_) | Failure::Invalid(_) | Failure::Cancelled(_) => 1,
+            Failure::Indeterminate(..) => 6,
+            Failure::File(_) | Failure::Document(_) | Failure::Invalid(..) | Failure::Cancelled(_) => 1,
             Failure::Card(e) => match e {
                 Error::WrongCredential { .. } => 3,
                 Error::Blocked(_) => 4,
@@ -91,7 +108,8 @@ impl Failure {
             Failure::Usage(t)
             | Failure::File(t)
             | Failure::Document(t)
-            | Failure::Invalid(t)
+            | Failure::Invalid(t, _)
+            | Failure::Indeterminate(t, _)
             | Failure::Cancelled(t) => return t.clone(),
             Failure::Card(e) => e,
         };
@@ -129,9 +147,14 @@ impl Failure {
             return match self {
                 Failure::Usage(_) => tr!(AdviceUsage),
                 Failure::NoReader => tr!(AdviceNoReader),
+                Failure::Document(t) if matches!(t.msg(), Msg::ContentDiffers | Msg::ContentDiffersDetail) => {
+                    tr!(AdviceContentDiffers)
+                }
+                Failure::Document(t) if t.msg() == Msg::DocumentUnsupported => tr!(AdviceDocumentUnsupported),
                 Failure::Document(_) => tr!(AdviceDocument),
-                Failure::Invalid(_) => tr!(AdviceInvalid),
+                Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
+                Failure::File(t) if t.msg() == Msg::TrustAnchorsError => tr!(AdviceTrustAnchors),
                 _ => tr!(AdviceFile),
             };
         };
@@ -160,6 +183,25 @@ impl Failure {
     }
 }
 
+/// What to do about a verification verdict: only a TOTAL-FAILED for a changed content or
+/// signature speaks of alteration; an untrusted chain, an expired certificate or an unsupported
+/// algorithm say what is missing instead.
+pub fn verdict_advice(sub: Option<SubIndication>) -> Text {
+    match sub {
+        Some(SubIndication::HashFailure | SubIndication::SigCryptoFailure) => tr!(AdviceAltered),
+        Some(SubIndication::ModifiedAfterSigning) => tr!(AdviceModified),
+        Some(SubIndication::FormatFailure) => tr!(AdviceMalformed),
+        Some(SubIndication::NoCertificateChainFound) => tr!(AdviceNoChain),
+        Some(SubIndication::CertificateChainGeneralFailure) => tr!(AdviceChainFailure),
+        Some(SubIndication::NoSigningCertificateFound) => tr!(AdviceNoSigningCertificate),
+        Some(SubIndication::OutOfBoundsNoPoe | SubIndication::NotYetValid) => tr!(AdviceCertificateTime),
+        Some(SubIndication::CryptoConstraintsFailure) => tr!(AdviceUnsupportedAlgorithm),
+        Some(SubIndication::CryptoConstraintsFailureNoPoe) => tr!(AdviceWeakAlgorithm),
+        Some(SubIndication::SignedDataNotFound) => tr!(AdviceNoSignature),
+        _ => tr!(AdviceInvalid),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,11 +217,43 @@ mod tests {
         assert_eq!(Failure::NoReader.exit_code(), 5);
         assert_eq!(Failure::Usage(tr!(SameOutput)).exit_code(), 2);
         assert_eq!(Failure::File(tr!(AdviceFile)).exit_code(), 1);
+        assert_eq!(Failure::Invalid(tr!(AdviceFile), Some(SubIndication::HashFailure)).exit_code(), 1);
+        let untrusted = Failure::Indeterminate(tr!(AdviceFile), Some(SubIndication::NoCertificateChainFound));
+        assert_eq!(untrusted.exit_code(), 6);
         assert_eq!(Failure::from(Error::NotCie("x".into())).exit_code(), 1);
         // A session state error: not a usage error (2), and reported as a bug to report.
         assert_eq!(Failure::from(Error::NoSecureChannel).exit_code(), 1);
         assert!(Failure::from(Error::NoSecureChannel).advice().english().contains("report it"));
         assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().english().contains("cie pin unblock"));
+    }
+
+    /// Only a changed content or signature is called altered; an untrusted chain, an expired
+    /// certificate or an unsupported algorithm are not.
+    #[test]
+    fn hints_follow_the_sub_indication() {
+        let advice = |sub| verdict_advice(Some(sub)).english();
+        for sub in [SubIndication::HashFailure, SubIndication::SigCryptoFailure, SubIndication::ModifiedAfterSigning] {
+            assert!(advice(sub).contains("changed after"), "{sub}: {}", advice(sub));
+        }
+        for sub in [
+            SubIndication::NoCertificateChainFound,
+            SubIndication::CertificateChainGeneralFailure,
+            SubIndication::OutOfBoundsNoPoe,
+            SubIndication::NotYetValid,
+            SubIndication::CryptoConstraintsFailure,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            SubIndication::NoSigningCertificateFound,
+            SubIndication::SignedDataNotFound,
+            SubIndication::FormatFailure,
+        ] {
+            for lang in Lang::ALL {
+                let text = verdict_advice(Some(sub)).render(lang);
+                for word in ["altered", "changed after", "alterat", "modificat"] {
+                    assert!(!text.contains(word), "{sub} {lang:?}: {text}");
+                }
+            }
+        }
+        assert!(advice(SubIndication::NoCertificateChainFound).contains("--ca"));
     }
 
     /// The English messages are cie-core's own texts, so scripts and tests that read them see

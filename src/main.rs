@@ -80,7 +80,9 @@ fn main() -> ExitCode {
         Command::Sign { format, hash, input, output, cosign } => {
             cmd::document::sign(&ctx, format, hash, &input, &output, cosign)
         }
-        Command::Verify { file, ca, content } => cmd::document::verify(&ctx, &file, &ca, content.as_deref()),
+        Command::Verify { file, ca, no_default_ca, content } => {
+            cmd::document::verify(&ctx, &file, &ca, !no_default_ca, content.as_deref())
+        }
         Command::Extract { file, output } => cmd::document::extract(&ctx, &file, &output),
         Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
         Command::PinChange => cmd::pin::change(&ctx),
@@ -97,7 +99,7 @@ fn main() -> ExitCode {
             eprintln!("{}", tr!(HintLine, hint = advice.clone()));
             // A verification report was already printed; its JSON is the output. JSON is the
             // same in every language: English texts.
-            if json && !matches!(failure, Failure::Invalid(_)) {
+            if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..)) {
                 let j = Json::object([
                     ("error", Json::str(message.english())),
                     ("hint", Json::str(advice.english())),

@@ -6,6 +6,9 @@
 //! clientAuth, key usage digitalSignature), like the CIE's: OpenSSL is told `-purpose any` and
 //! pyHanko a key-usage policy of digitalSignature, since their defaults want an S/MIME or
 //! non-repudiation certificate.
+//!
+//! `cie` runs with `CIE_TRUST_ANCHORS` empty (cli_util): the citizen CA is trusted only when
+//! given with `--ca`; tests/cli_verify.rs covers the installed anchors and the verdicts.
 
 mod cli_util;
 
@@ -208,20 +211,28 @@ fn cades_enveloping_detached_cosigned_verified_by_openssl_pyhanko_and_cie() {
     let py = pyhanko_validates_p7m(&p7m, &ca);
     assert!(py.contains("intact True valid True trusted True"), "{py}");
 
-    // cie verify: with the CA, without, with the wrong one; JSON.
+    // cie verify: with the CA (TOTAL-PASSED, exit 0), without any (INDETERMINATE, exit 6),
+    // with the wrong one (INDETERMINATE); JSON.
     let r = card.cie(&["verify", s(&p7m), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(0), "{r:?}");
-    for expected in ["VALID", "MARIO ROSSI", "RSSMRA80A01H501U", "trusted", "result: all 1 signature valid"] {
+    for expected in [
+        "signature 1: VALID (TOTAL-PASSED)",
+        "MARIO ROSSI",
+        "RSSMRA80A01H501U",
+        "trusted",
+        "result: TOTAL-PASSED — all 1 signature valid",
+    ] {
         assert!(r.stdout.contains(expected), "{expected}: {r:?}");
     }
     let r = card.cie(&["verify", s(&p7m)], "");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.code, Some(6), "{r:?}");
     assert!(r.stdout.contains("NOT CHECKED") && r.stdout.contains("were NOT checked"), "{r:?}");
+    assert!(r.stdout.contains("INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{r:?}");
     let csca = card.path("csca.der");
     std::fs::write(&csca, cie_sim::fixtures::csca_certificate()).unwrap();
     let r = card.cie(&["verify", s(&p7m), "--ca", s(&csca)], "");
-    assert_eq!(r.code, Some(1), "{r:?}");
-    assert!(r.stdout.contains("NOT TRUSTED"), "{r:?}");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(r.stdout.contains("NOT TRUSTED") && r.stdout.contains("INDETERMINATE ("), "{r:?}");
     let (ok, _) = openssl_cms_verify(&p7m, &csca, None, &card.path("x"));
     assert!(!ok, "openssl agrees: wrong CA");
     let r = card.cie(&["--json", "verify", s(&p7m), "--ca", s(&ca)], "");
@@ -251,7 +262,7 @@ fn cades_enveloping_detached_cosigned_verified_by_openssl_pyhanko_and_cie() {
     for bad in [&bad_content, &bad_attr, &bad_sig] {
         let r = card.cie(&["verify", s(bad), "--ca", s(&ca)], "");
         assert_eq!(r.code, Some(1), "{}: {r:?}", bad.display());
-        assert!(r.stdout.contains("INVALID"), "{r:?}");
+        assert!(r.stdout.contains("INVALID: TOTAL-FAILED") && r.stdout.contains("result: TOTAL-FAILED"), "{r:?}");
         let (ok, _) = openssl_cms_verify(bad, &ca, None, &card.path("x"));
         assert!(!ok, "openssl accepts {}", bad.display());
     }
@@ -343,7 +354,7 @@ fn pades_signed_once_twice_and_after_openssl_verified_by_pdfsig_pyhanko_and_cie(
     assert!(total == 2 && valid == 0, "pdfsig accepts a modified PDF: {out}");
     let r = card.cie(&["verify", s(&modified), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(1), "{r:?}");
-    assert!(r.stdout.contains("modified"), "{r:?}");
+    assert!(r.stdout.contains("modified") && r.stdout.contains("result: TOTAL-FAILED ("), "{r:?}");
 
     // First signed by OpenSSL with another key (our preparation, OpenSSL's CMS), then the card.
     let (key, cert) = (card.path("office.key"), card.path("office.pem"));
@@ -404,9 +415,10 @@ fn pades_signed_once_twice_and_after_openssl_verified_by_pdfsig_pyhanko_and_cie(
     assert!(out.contains("Ufficio Protocollo") && out.contains("RSSMRA80A01H501U"), "{out}");
     let r = card.cie(&["verify", s(&both), "--ca", s(&ca), "--ca", s(&cert)], "");
     assert_eq!(r.code, Some(0), "{r:?}");
-    // With the citizen CA only, the office's signature does not chain: exit 1.
+    // With the citizen CA only, the office's signature does not chain: INDETERMINATE, exit 6.
     let r = card.cie(&["verify", s(&both), "--ca", s(&ca)], "");
-    assert_eq!(r.code, Some(1), "{r:?}");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(r.stdout.contains("result: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{r:?}");
     let config = pyhanko_config(&card, &[&ca, &cert]);
     pyhanko_validates_pdf(&config, &both, 2);
 }

@@ -153,17 +153,62 @@ fn document_verification_in_both_languages() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("firmato da MARIO ROSSI"), "{r:?}");
 
+    let ca = card.path("citizen-ca.der");
+    std::fs::write(&ca, cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+    let ca = ca.to_str().unwrap();
+
+    // With the citizen CA: TOTAL-PASSED, exit 0.
+    let en = card.cie_in(ENGLISH, &["verify", p7m, "--ca", ca], "");
+    let it = card.cie_in(ITALIAN, &["verify", p7m, "--ca", ca], "");
+    assert_eq!((en.code, it.code), (Some(0), Some(0)), "{en:?}\n{it:?}");
+    assert!(en.stdout.contains("signature 1: VALID (TOTAL-PASSED)"), "{en:?}");
+    assert!(en.stdout.contains("result: TOTAL-PASSED — all 1 signature valid"), "{en:?}");
+    assert!(en.stdout.contains("(signing time claimed by the signer, not proven)"), "{en:?}");
+    assert!(it.stdout.contains("firma 1: VALIDA (TOTAL-PASSED)"), "{it:?}");
+    assert!(it.stdout.contains("codice fiscale:  RSSMRA80A01H501U"), "{it:?}");
+    assert!(it.stdout.contains("catena:          attendibile"), "{it:?}");
+    assert!(it.stdout.contains("ora dichiarata:  "), "{it:?}");
+    assert!(it.stdout.contains("(ora della firma dichiarata dal firmatario, non provata)"), "{it:?}");
+    assert!(it.stdout.contains("esito: TOTAL-PASSED — l'unica firma è valida"), "{it:?}");
+
+    // No trust anchor: INDETERMINATE, exit 6; the hint says what is missing, not "altered".
     let en = card.cie_in(ENGLISH, &["verify", p7m], "");
     let it = card.cie_in(ITALIAN, &["verify", p7m], "");
-    assert_eq!((en.code, it.code), (Some(0), Some(0)), "{en:?}\n{it:?}");
-    assert!(en.stdout.contains("signature 1: VALID") && en.stdout.contains("result: all 1 signature valid"), "{en:?}");
-    assert!(it.stdout.contains("firma 1: VALIDA") && it.stdout.contains("codice fiscale:  RSSMRA80A01H501U"), "{it:?}");
+    assert_eq!((en.code, it.code), (Some(6), Some(6)), "{en:?}\n{it:?}");
+    assert!(en.stdout.contains("signature 1: NOT CONFIRMED: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{en:?}");
+    assert!(
+        en.stdout.contains(
+            "result: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND) — the signer's identity is not confirmed by a trusted authority"
+        ),
+        "{en:?}"
+    );
+    assert!(en.stderr.contains("hint: the signature is intact but its signer is not confirmed"), "{en:?}");
+    assert!(it.stdout.contains("firma 1: NON CONFERMATA: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{it:?}");
     assert!(it.stdout.contains("catena:          NON VERIFICATA"), "{it:?}");
-    assert!(it.stdout.contains("esito: l'unica firma è valida"), "{it:?}");
+    assert!(
+        it.stdout.contains(
+            "esito: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND) — l'identità del firmatario non è confermata da un'autorità attendibile"
+        ),
+        "{it:?}"
+    );
+    assert!(it.stderr.contains("suggerimento: la firma è integra ma il firmatario non è confermato"), "{it:?}");
+    assert!(!en.stderr.contains("altered") && !it.stderr.contains("alterat"), "{en:?}\n{it:?}");
+
+    // --json: the same in both languages, the verdict as ETSI tokens.
+    let en = card.cie_in(ENGLISH, &["--json", "verify", p7m, "--ca", ca], "");
+    let it = card.cie_in(ITALIAN, &["--json", "verify", p7m, "--ca", ca], "");
+    assert_eq!((en.code, it.code), (Some(0), Some(0)));
+    assert!(en.stdout.contains("\"valid\":true,\"indication\":\"TOTAL-PASSED\",\"sub_indication\":null"), "{en:?}");
+    assert_eq!(it.stdout, en.stdout);
     let en = card.cie_in(ENGLISH, &["--json", "verify", p7m], "");
     let it = card.cie_in(ITALIAN, &["--json", "verify", p7m], "");
-    assert_eq!((en.code, it.code), (Some(0), Some(0)));
-    assert!(en.stdout.contains("\"valid\":true"), "{en:?}");
+    assert_eq!((en.code, it.code), (Some(6), Some(6)));
+    assert!(
+        en.stdout.contains(
+            "\"valid\":false,\"indication\":\"INDETERMINATE\",\"sub_indication\":\"NO_CERTIFICATE_CHAIN_FOUND\""
+        ),
+        "{en:?}"
+    );
     assert_eq!(it.stdout, en.stdout);
 
     // Not a signature at all: the library's detail stays as it is, the frame is Italian.

@@ -13,7 +13,13 @@
  *   pdfsig OUTDIR/signed.pdf
  *   openssl cms -verify -inform DER -in OUTDIR/data.p7m -CAfile CA.pem -binary -purpose any
  *
- * Exit status: 0 all signatures valid, 1 error or invalid signature, 2 usage, 3 wrong PIN.
+ * Each signature and each document get an ETSI EN 319 102-1 verdict: TOTAL-PASSED,
+ * TOTAL-FAILED or INDETERMINATE with a sub-indication (cie_report_indication and friends).
+ * The chains are checked against CA.pem plus the installed trust anchors
+ * (CIE_TRUST_ANCHORS, else /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/).
+ *
+ * Exit status: 0 every document TOTAL-PASSED, 1 error or a document not TOTAL-PASSED,
+ * 2 usage, 3 wrong PIN.
  */
 
 #include <stdio.h>
@@ -77,20 +83,44 @@ static int write_file(const char *path, const unsigned char *data, size_t len)
     return (fclose(f) == 0 && put == len) ? 0 : -1;
 }
 
-/* Prints one text item of signature i (size query, then the text). */
-static void print_item(const cie_report *r, size_t i, const char *label,
-                       cie_status (*get)(const cie_report *, size_t, char *, size_t *))
+/* One text item of signature i (size query, then the text); NULL on error. Free it. */
+static char *get_text(const cie_report *r, size_t i,
+                      cie_status (*get)(const cie_report *, size_t, char *, size_t *))
 {
     size_t len = 0;
     if (get(r, i, NULL, &len) != CIE_OK)
-        return;
+        return NULL;
     char *text = malloc(len);
-    if (text && get(r, i, text, &len) == CIE_OK && text[0])
+    if (text && get(r, i, text, &len) != CIE_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Prints one text item of signature i when it is not empty. */
+static void print_item(const cie_report *r, size_t i, const char *label,
+                       cie_status (*get)(const cie_report *, size_t, char *, size_t *))
+{
+    char *text = get_text(r, i, get);
+    if (text && text[0])
         printf("  %s: %s\n", label, text);
     free(text);
 }
 
-/* Prints a report; returns 0 when every signature is valid. */
+static const char *indication_name(cie_indication i)
+{
+    switch (i) {
+    case CIE_INDICATION_TOTAL_PASSED:
+        return "TOTAL-PASSED";
+    case CIE_INDICATION_TOTAL_FAILED:
+        return "TOTAL-FAILED";
+    default:
+        return "INDETERMINATE";
+    }
+}
+
+/* Prints a report; returns 0 when the document is TOTAL-PASSED. */
 static int print_report(const char *name, cie_report *r)
 {
     static const char *chains[] = { "not checked", "trusted", "NOT trusted" };
@@ -98,14 +128,34 @@ static int print_report(const char *name, cie_report *r)
     printf("%s: %zu signature(s)\n", name, n);
     for (size_t i = 0; i < n; i++) {
         int chain = cie_report_chain(r, i);
-        printf(" signature %zu: %s, chain %s\n", i + 1, cie_report_valid(r, i) ? "VALID" : "INVALID",
-               chains[chain >= 0 && chain <= 2 ? chain : 2]);
+        cie_indication ind = cie_report_signature_indication(r, i);
+        char *sub = get_text(r, i, cie_report_sub_indication);
+        printf(" signature %zu: %s, chain %s, %s%s%s%s\n", i + 1, cie_report_valid(r, i) ? "VALID" : "NOT VALID",
+               chains[chain >= 0 && chain <= 2 ? chain : 2], indication_name(ind), sub && sub[0] ? " (" : "",
+               sub ? sub : "", sub && sub[0] ? ")" : "");
+        free(sub);
         print_item(r, i, "signer", cie_report_signer);
         print_item(r, i, "fiscal code", cie_report_fiscal_code);
-        print_item(r, i, "signing time", cie_report_signing_time);
+        print_item(r, i, "signing time claimed by the signer (not proven)", cie_report_signing_time);
         print_item(r, i, "problems", cie_report_problems);
     }
-    return cie_report_all_valid(r) ? 0 : 1;
+    char *modifications = NULL;
+    size_t len = 0;
+    if (cie_report_modifications(r, NULL, &len) == CIE_OK && (modifications = malloc(len)) &&
+        cie_report_modifications(r, modifications, &len) == CIE_OK && modifications[0])
+        printf(" modified after signing:\n%s\n", modifications);
+    free(modifications);
+    cie_indication verdict = cie_report_indication(r);
+    char *sub = get_text(r, SIZE_MAX, cie_report_sub_indication);
+    printf(" document: %s%s%s%s\n", indication_name(verdict), sub && sub[0] ? " (" : "", sub ? sub : "",
+           sub && sub[0] ? ")" : "");
+    free(sub);
+    /* cie_report_all_valid is the same question as TOTAL-PASSED. */
+    if (cie_report_all_valid(r) != (verdict == CIE_INDICATION_TOTAL_PASSED)) {
+        fprintf(stderr, "document: cie_report_all_valid disagrees with cie_report_indication\n");
+        return 1;
+    }
+    return verdict == CIE_INDICATION_TOTAL_PASSED ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -208,6 +258,26 @@ int main(int argc, char **argv)
         goto out;
     }
     invalid |= print_report(p7s, report);
+    cie_report_free(report);
+    report = NULL;
+
+    /* Without CA.pem: only the installed anchors. Without one for the citizen CA, the
+     * signature is intact but not confirmed: INDETERMINATE, NO_CERTIFICATE_CHAIN_FOUND. */
+    st = cie_verify_file(p7m, NULL, NULL, 0, &report);
+    if (st != CIE_OK) {
+        rc = fail("verifying without CA.pem", st);
+        goto out;
+    }
+    printf("without CA.pem (installed trust anchors only):\n");
+    print_report(p7m, report);
+    /* Out of range: INDETERMINATE, and an error for the sub-indication. */
+    size_t none = 0;
+    if (cie_report_signature_indication(report, 99) != CIE_INDICATION_INDETERMINATE ||
+        cie_report_indication(NULL) != CIE_INDICATION_INDETERMINATE ||
+        cie_report_sub_indication(report, 99, NULL, &none) != CIE_ERR_BAD_ARGUMENT) {
+        fprintf(stderr, "document: out-of-range answers are wrong\n");
+        goto out;
+    }
 
     st = cie_extract_file(p7m, extracted);
     if (st != CIE_OK) {

@@ -1,13 +1,19 @@
 //! Document signatures through cie-sign: CAdES (`.p7m`, detached) and PAdES (PDF) signing with
-//! the card, verification with an opaque report, and extraction of a `.p7m`'s content. No
-//! format logic here: each function checks its arguments and calls cie-sign.
+//! the card, verification with an opaque report carrying ETSI EN 319 102-1 verdicts, and
+//! extraction of a `.p7m`'s content. No format logic here: each function checks its arguments
+//! and calls cie-sign.
 
 use std::ffi::{c_char, c_int};
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
-use cie_sign::{Chain, Report, Trust};
+use cie_sign::verdict::shown;
+use cie_sign::{Chain, Indication, Report, SubIndication, Trust};
+use rand_core::{OsRng, RngCore};
 
 use crate::args;
 use crate::card::{cie_card, on_card};
@@ -34,6 +40,18 @@ pub const CIE_CHAIN_TRUSTED: cie_chain = 1;
 /// It does not (see `cie_report_problems`).
 pub const CIE_CHAIN_UNTRUSTED: cie_chain = 2;
 
+/// An ETSI EN 319 102-1 verdict (§5.1.3), of a signature or of a whole document.
+pub type cie_indication = c_int;
+
+/// Intact, well-formed, chaining to a trust anchor, every certificate valid now.
+pub const CIE_INDICATION_TOTAL_PASSED: cie_indication = 0;
+/// Altered, cryptographically wrong, malformed, or (PDF) modified after signing.
+pub const CIE_INDICATION_TOTAL_FAILED: cie_indication = 1;
+/// Not confirmed, though nothing says it was altered: no trusted chain, a certificate out of
+/// its validity, an unsupported or weak algorithm, no signature at all. Also the answer for a
+/// NULL report or a signature index out of range.
+pub const CIE_INDICATION_INDETERMINATE: cie_indication = 2;
+
 /// The result of `cie_verify_file` or `cie_verify_buffer`: one entry per signature.
 pub struct cie_report {
     report: Report,
@@ -43,10 +61,91 @@ impl From<cie_sign::Error> for FfiError {
     fn from(e: cie_sign::Error) -> FfiError {
         match e {
             cie_sign::Error::Card(e) => e.into(),
-            cie_sign::Error::Io(e) => FfiError::new(CIE_ERR_DOCUMENT, format!("file: {e}")),
-            other => FfiError::new(CIE_ERR_DOCUMENT, other.to_string()),
+            cie_sign::Error::Io(e) => FfiError::new(CIE_ERR_DOCUMENT, format!("file: {}", shown(&e.to_string()))),
+            cie_sign::Error::ContentMismatch(d) => FfiError::new(
+                CIE_ERR_DOCUMENT,
+                format!(
+                    "the content given differs from the content inside the signature: the signature does not cover it ({})",
+                    shown(&d)
+                ),
+            ),
+            other => FfiError::new(CIE_ERR_DOCUMENT, shown(&other.to_string())),
         }
     }
+}
+
+fn indication_code(i: Indication) -> cie_indication {
+    match i {
+        Indication::TotalPassed => CIE_INDICATION_TOTAL_PASSED,
+        Indication::TotalFailed => CIE_INDICATION_TOTAL_FAILED,
+        Indication::Indeterminate => CIE_INDICATION_INDETERMINATE,
+    }
+}
+
+/// An output file written under an unpredictable temporary name in its directory
+/// (`.NAME.<16 random hex digits>.tmp`, created with `O_CREAT|O_EXCL`, so no symbolic link or
+/// file already there is followed, mode 0600), then given the mode a new file would get (0666
+/// less the umask) and renamed onto the output; removed if dropped before.
+struct Staged {
+    tmp: PathBuf,
+    output: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    fn create(output: &str) -> Result<(Staged, BufWriter<File>), FfiError> {
+        let output = Path::new(output);
+        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut attempts = 0;
+        loop {
+            let mut random = [0u8; 8];
+            OsRng.fill_bytes(&mut random);
+            let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let tmp = output.with_file_name(format!(".{name}.{hex}.tmp"));
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp) {
+                Ok(f) => {
+                    let staged = Staged { tmp, output: output.to_path_buf(), committed: false };
+                    return Ok((staged, BufWriter::new(f)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 8 => attempts += 1,
+                Err(e) => return Err(io_path(output, e)),
+            }
+        }
+    }
+
+    fn commit(mut self, out: BufWriter<File>) -> Result<(), FfiError> {
+        let file = out.into_inner().map_err(|e| io_path(&self.output, e.into_error()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+            .and_then(|()| file.sync_all())
+            .map_err(|e| io_path(&self.output, e))?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.output).map_err(|e| io_path(&self.output, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The process's file mode creation mask, read without changing it (a library cannot call
+/// umask(2): other threads may create files meanwhile); 022 when it cannot be read.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("Umask:").and_then(|v| u32::from_str_radix(v.trim(), 8).ok()))
+        })
+        .unwrap_or(0o022)
+}
+
+fn io_path(path: &Path, e: std::io::Error) -> FfiError {
+    FfiError::new(CIE_ERR_DOCUMENT, format!("{}: {e}", path.display()))
 }
 
 fn format_of(format: cie_format) -> Result<cie_format, FfiError> {
@@ -64,8 +163,10 @@ fn io(path: &str) -> impl Fn(std::io::Error) -> FfiError + '_ {
 /// signature is streamed (the input is read twice, never held in memory: any size up to 4 GiB);
 /// PAdES appends to a copy of the PDF, so earlier signatures stay valid. Needs the PIN
 /// (`CIE_ERR_LOGIN_REQUIRED`); an unreadable input or a PDF that cannot be signed fails with
-/// `CIE_ERR_DOCUMENT` before the card is used. The output is written to a temporary file
-/// renamed into place, so a failure leaves no partial output.
+/// `CIE_ERR_DOCUMENT` before the card is used. The output is written to a new temporary file
+/// with an unpredictable name in the output's directory (never following a link planted
+/// there), mode 0600 until it is complete, then renamed into place: a failure leaves no
+/// partial output.
 ///
 /// # Safety
 /// `card` is a live handle; `input_path` and `output_path` are NUL-terminated strings.
@@ -94,14 +195,13 @@ pub unsafe extern "C" fn cie_card_sign_file(
             }
             _ => None,
         };
-        let tmp = format!("{output}.cie-{}.tmp", std::process::id());
         // SAFETY: forwarded contract.
-        let result = unsafe {
+        unsafe {
             on_card(card, |c| {
                 if !c.session.is_logged_in() {
                     return Err(cie_core::Error::LoginRequired.into());
                 }
-                let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io(output))?);
+                let (staged, mut out) = Staged::create(output)?;
                 let options = SignOptions { hash: alg, signing_time: None };
                 let signed = match (format, prepared) {
                     (CIE_FORMAT_PADES, Some(p)) => {
@@ -114,17 +214,9 @@ pub unsafe extern "C" fn cie_card_sign_file(
                         Vec::new()
                     }
                 };
-                use std::io::Write;
-                out.write_all(&signed).and_then(|()| out.flush()).map_err(io(output))?;
-                Ok(())
+                out.write_all(&signed).map_err(io(output))?;
+                staged.commit(out)
             })
-        };
-        match result {
-            Ok(()) => std::fs::rename(&tmp, output).map_err(io(output)),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(e)
-            }
         }
     })
 }
@@ -197,12 +289,21 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
     })
 }
 
-/// Trust anchors from the CA files given (PEM or DER).
+/// The installed trust anchors (`CIE_TRUST_ANCHORS`, else `/etc/cie/trust-anchors/` and
+/// `~/.config/cie/trust-anchors/`).
+fn system_trust() -> Result<Trust, FfiError> {
+    Trust::system().map_err(|e| FfiError::new(CIE_ERR_DOCUMENT, format!("trust anchors: {}", shown(&e.to_string()))))
+}
+
+/// The installed trust anchors plus the CA files given (PEM or DER).
 ///
 /// # Safety
 /// `ca_paths` is NULL (with `ca_count` 0) or has `ca_count` NUL-terminated strings.
 unsafe fn trust_from_paths(ca_paths: *const *const c_char, ca_count: usize) -> Result<Trust, FfiError> {
-    let mut trust = Trust::none();
+    if ca_count > 0 && ca_paths.is_null() {
+        return Err(FfiError::bad_argument("ca_paths is NULL"));
+    }
+    let mut trust = system_trust()?;
     if ca_count == 0 {
         return Ok(trust);
     }
@@ -219,11 +320,17 @@ unsafe fn trust_from_paths(ca_paths: *const *const c_char, ca_count: usize) -> R
 }
 
 /// Verifies every signature of a signed file: a PDF, or a CAdES `.p7m`/`.p7s` (a detached one
-/// with its content in `content_path`, else NULL). `ca_paths` lists `ca_count` CA certificate
-/// files (PEM or DER) to check the signers' chains against; with none, chains are reported as
-/// `CIE_CHAIN_NOT_CHECKED`. Returns `CIE_OK` with `*report` set even when signatures are
-/// invalid (ask `cie_report_all_valid`); `CIE_ERR_DOCUMENT` when the file is not a signature
-/// the library can read. Free the report with `cie_report_free`.
+/// with its content in `content_path`, else NULL). The signers' chains are checked against
+/// the installed trust anchors (the files and directories listed in the environment variable
+/// `CIE_TRUST_ANCHORS`, separated by `:`, when it is set, even empty; otherwise
+/// `/etc/cie/trust-anchors/` and `~/.config/cie/trust-anchors/`: `*.pem`, `*.crt`, `*.cer`,
+/// `*.der` files) plus the `ca_count` CA certificate files (PEM or DER) in `ca_paths`; with no
+/// anchor at all, chains are `CIE_CHAIN_NOT_CHECKED` and the signatures INDETERMINATE.
+/// Validation is at the current time; revocation is not checked. Returns `CIE_OK` with
+/// `*report` set whatever the verdict (ask `cie_report_indication`); `CIE_ERR_DOCUMENT` when
+/// the file is not a signature the library can read, when an installed anchor cannot be read,
+/// or when `content_path` is given for a signature that carries a different content. Free the
+/// report with `cie_report_free`.
 ///
 /// # Safety
 /// `path` is a NUL-terminated string; `content_path` is NULL or one; `ca_paths` as above;
@@ -254,7 +361,7 @@ pub unsafe extern "C" fn cie_verify_file(
 
 /// As `cie_verify_file`, on memory: `data` is a PDF or a `.p7m`/`.p7s`; `content` the content
 /// of a detached signature (NULL otherwise); `ca` one or more CA certificates (PEM or DER, NULL
-/// for none).
+/// for none), trusted in addition to the installed trust anchors (as `cie_verify_file`).
 ///
 /// # Safety
 /// Each pointer is NULL (with length 0) or has its length in readable bytes; `report` is
@@ -275,7 +382,7 @@ pub unsafe extern "C" fn cie_verify_buffer(
         }
         // SAFETY: forwarded contract.
         let (data, ca) = unsafe { (args::bytes(data, data_len, "data")?, args::bytes(ca, ca_len, "ca")?) };
-        let mut trust = Trust::none();
+        let mut trust = system_trust()?;
         if !ca.is_empty() {
             trust.add(ca)?;
         }
@@ -313,7 +420,9 @@ pub unsafe extern "C" fn cie_report_count(report: *const cie_report) -> usize {
     unsafe { report_ref(report) }.map_or(0, |r| r.signatures.len())
 }
 
-/// 1 when the document has at least one signature and every one is valid, else 0.
+/// 1 when the document is TOTAL-PASSED (`cie_report_indication` is
+/// `CIE_INDICATION_TOTAL_PASSED`: at least one signature, every one TOTAL-PASSED, no
+/// modification after signing), else 0 (also for NULL).
 ///
 /// # Safety
 /// `report` is NULL or a live report.
@@ -323,8 +432,32 @@ pub unsafe extern "C" fn cie_report_all_valid(report: *const cie_report) -> c_in
     c_int::from(unsafe { report_ref(report) }.is_some_and(Report::all_valid))
 }
 
-/// 1 when signature `index` is valid (intact, well-formed, certificate valid at signing time,
-/// and chaining to a given CA when CAs were given), 0 otherwise or out of range.
+/// The document's verdict (`CIE_INDICATION_*`): TOTAL-FAILED when it was modified after
+/// signing or a signature failed, INDETERMINATE when a signature is not confirmed or there is
+/// none, TOTAL-PASSED when every signature passed. `CIE_INDICATION_INDETERMINATE` for NULL.
+///
+/// # Safety
+/// `report` is NULL or a live report.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_indication(report: *const cie_report) -> cie_indication {
+    // SAFETY: forwarded contract.
+    unsafe { report_ref(report) }.map_or(CIE_INDICATION_INDETERMINATE, |r| indication_code(r.indication()))
+}
+
+/// The verdict of signature `index` (`CIE_INDICATION_*`); `CIE_INDICATION_INDETERMINATE` for
+/// NULL or an index out of range.
+///
+/// # Safety
+/// `report` is NULL or a live report.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_signature_indication(report: *const cie_report, index: usize) -> cie_indication {
+    // SAFETY: forwarded contract.
+    let r = unsafe { report_ref(report) };
+    r.and_then(|r| r.signatures.get(index)).map_or(CIE_INDICATION_INDETERMINATE, |s| indication_code(s.indication()))
+}
+
+/// 1 when signature `index` is TOTAL-PASSED (intact, well-formed, chaining to a trust anchor,
+/// every certificate valid now), 0 otherwise or out of range.
 ///
 /// # Safety
 /// `report` is NULL or a live report.
@@ -356,6 +489,7 @@ enum Text {
     FiscalCode,
     SigningTime,
     Problems,
+    SubIndication,
 }
 
 /// Writes a text item of signature `index` with the size-query convention.
@@ -372,18 +506,31 @@ unsafe fn report_text(
     guard(|| {
         // SAFETY: forwarded contract.
         let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
+        // SIZE_MAX: the document's.
+        if let (Text::SubIndication, usize::MAX) = (what, index) {
+            let token = r.sub_indication().map(SubIndication::as_str).unwrap_or_default();
+            // SAFETY: forwarded contract.
+            return unsafe { args::write_string(token, buf, len) };
+        }
         let s = r.signatures.get(index).ok_or_else(|| FfiError::bad_argument(format!("no signature {index}")))?;
         let text = match what {
-            Text::Signer => s.signer.as_ref().map(|w| w.name.clone()).unwrap_or_default(),
-            Text::FiscalCode => s.signer.as_ref().and_then(|w| w.fiscal_code.clone()).unwrap_or_default(),
+            Text::Signer => s.signer.as_ref().map(|w| shown(&w.name)).unwrap_or_default(),
+            Text::FiscalCode => s.signer.as_ref().and_then(|w| w.fiscal_code.as_deref().map(shown)).unwrap_or_default(),
             Text::SigningTime => s.signing_time.map(|t| t.to_string()).unwrap_or_default(),
             Text::Problems => {
-                let mut lines: Vec<String> = s.problems.iter().map(|p| p.message.clone()).collect();
-                if let Chain::Untrusted(why) = &s.chain {
-                    lines.push(format!("certificate chain: {why}"));
+                let mut lines: Vec<String> = s.problems.iter().map(|p| shown(&p.message)).collect();
+                let chain_problem = s.problems.iter().any(|p| {
+                    matches!(
+                        p.sub,
+                        SubIndication::NoCertificateChainFound | SubIndication::CertificateChainGeneralFailure
+                    )
+                });
+                if let (Chain::Untrusted(why), false) = (&s.chain, chain_problem) {
+                    lines.push(format!("certificate chain: {}", shown(why)));
                 }
                 lines.join("\n")
             }
+            Text::SubIndication => s.sub_indication().map(SubIndication::as_str).unwrap_or_default().to_owned(),
         };
         // SAFETY: forwarded contract.
         unsafe { args::write_string(&text, buf, len) }
@@ -422,7 +569,7 @@ pub unsafe extern "C" fn cie_report_fiscal_code(
 }
 
 /// The signing time claimed by the signer of signature `index`, "YYYY-MM-DDTHH:MM:SSZ";
-/// empty if none.
+/// empty if none. A claim, not a proof: nothing but the signer vouches for it.
 ///
 /// # Safety
 /// As `cie_report_signer`.
@@ -452,6 +599,46 @@ pub unsafe extern "C" fn cie_report_problems(
     unsafe { report_text(report, index, Text::Problems, buf, len) }
 }
 
+/// The ETSI EN 319 102-1 sub-indication saying why signature `index` did not pass
+/// (`HASH_FAILURE`, `NO_CERTIFICATE_CHAIN_FOUND`, `OUT_OF_BOUNDS_NO_POE`,
+/// `MODIFIED_AFTER_SIGNING`...), or the document's with `index` `SIZE_MAX`; empty when it is
+/// TOTAL-PASSED. `CIE_ERR_BAD_ARGUMENT` for NULL or an index
+/// out of range.
+///
+/// # Safety
+/// As `cie_report_signer`.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_sub_indication(
+    report: *const cie_report,
+    index: usize,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> cie_status {
+    // SAFETY: forwarded contract.
+    unsafe { report_text(report, index, Text::SubIndication, buf, len) }
+}
+
+/// The changes made to a PDF after its last signed revision that the signatures do not
+/// permit (they make the document TOTAL-FAILED, `MODIFIED_AFTER_SIGNING`), one per line;
+/// empty when there is none. `CIE_ERR_BAD_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `report` is a live report; `len` is writable; `buf` is NULL or has `*len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_modifications(
+    report: *const cie_report,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> cie_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
+        let lines: Vec<String> = r.modifications.iter().map(|m| shown(m)).collect();
+        // SAFETY: forwarded contract.
+        unsafe { args::write_string(&lines.join("\n"), buf, len) }
+    })
+}
+
 /// Frees a report (NULL is allowed).
 ///
 /// # Safety
@@ -466,7 +653,8 @@ pub unsafe extern "C" fn cie_report_free(report: *mut cie_report) {
 
 /// Writes the content of the enveloping `.p7m` at `p7m_path` to `output_path` (streamed: any
 /// size), without checking its signatures (use `cie_verify_file`). `CIE_ERR_DOCUMENT` for a detached or
-/// unreadable signature.
+/// unreadable signature. Written as `cie_card_sign_file` writes: a new temporary file with an
+/// unpredictable name, renamed into place when complete.
 ///
 /// # Safety
 /// Both are NUL-terminated strings.
@@ -477,24 +665,16 @@ pub unsafe extern "C" fn cie_extract_file(p7m_path: *const c_char, output_path: 
         let (input, output) =
             unsafe { (args::string(p7m_path, "p7m_path")?, args::string(output_path, "output_path")?) };
         let mut p7m = std::io::BufReader::new(std::fs::File::open(input).map_err(io(input))?);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(output).map_err(io(output))?);
-        let streamed = cades::extract_to(&mut p7m, &mut out);
-        let result = match streamed {
-            Ok(_) => {
-                use std::io::Write;
-                out.flush().map_err(io(output))
-            }
-            // Not a DER .p7m (Base64 text, say): decoded in memory.
-            Err(_) => {
-                drop(out);
-                let content = cades::extract(&std::fs::read(input).map_err(io(input))?)?;
-                std::fs::write(output, content).map_err(io(output))
-            }
-        };
-        if result.is_err() {
-            let _ = std::fs::remove_file(output);
+        let (staged, mut out) = Staged::create(output)?;
+        if cades::extract_to(&mut p7m, &mut out).is_ok() {
+            return staged.commit(out);
         }
-        result
+        // Not a DER .p7m (Base64 text, say): decoded in memory, into a fresh temporary file.
+        drop((staged, out));
+        let content = cades::extract(&std::fs::read(input).map_err(io(input))?)?;
+        let (staged, mut out) = Staged::create(output)?;
+        out.write_all(&content).map_err(io(output))?;
+        staged.commit(out)
     })
 }
 

@@ -1,8 +1,10 @@
 //! The C example `examples/document.c`, compiled against the generated header and libcie, run
 //! under valgrind through pcscd with the virtual card: it signs a PDF (PAdES) and a file
 //! (CAdES .p7m, and a detached signature from a buffer), verifies them against the citizen CA
-//! and extracts the .p7m. Its outputs are then checked by `openssl cms -verify` and `pdfsig`;
-//! valgrind finds no leak and no invalid access.
+//! and extracts the .p7m, printing the ETSI verdicts (`cie_report_indication`,
+//! `cie_report_sub_indication`...). Without the CA and with no installed trust anchor
+//! (`CIE_TRUST_ANCHORS` empty) the .p7m is INDETERMINATE. Its outputs are then checked by
+//! `openssl cms -verify` and `pdfsig`; valgrind finds no leak and no invalid access.
 
 mod common;
 
@@ -36,13 +38,20 @@ fn c_document_example_under_valgrind_signs_verifies_and_extracts() {
             .arg(&data)
             .arg(&ca)
             .arg(&dir)
-            .env("PCSCLITE_CSOCK_NAME", stack.socket_path()),
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            // No installed trust anchor: only the CA given counts.
+            .env("CIE_TRUST_ANCHORS", ""),
         b"12345678\n",
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "status {:?}:\n{stdout}\n{stderr}", out.status.code());
     assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
-    assert_eq!(stdout.matches(": VALID, chain trusted").count(), 3, "{stdout}");
+    assert_eq!(stdout.matches(": VALID, chain trusted, TOTAL-PASSED\n").count(), 3, "{stdout}");
+    assert_eq!(stdout.matches(" document: TOTAL-PASSED\n").count(), 3, "{stdout}");
+    let (_, without) = stdout.split_once("without CA.pem").expect("verified without the CA");
+    assert!(without.contains(": NOT VALID, chain not checked, INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{stdout}");
+    assert!(without.contains(" document: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{stdout}");
+    assert!(stdout.contains("signing time claimed by the signer (not proven): "), "{stdout}");
     assert!(stdout.contains("signer: MARIO ROSSI") && stdout.contains("fiscal code: RSSMRA80A01H501U"), "{stdout}");
     drop(stack);
 

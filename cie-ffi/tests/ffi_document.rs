@@ -1,11 +1,17 @@
 //! The document functions' argument checks and errors, without a card: bytes that are not a
 //! signature (written out by hand), NULL pointers, unknown formats, and the report accessors on
-//! NULL.
+//! NULL. Then, with the in-process simulated card: the ETSI verdicts through the accessors
+//! (`cie_report_indication`, `cie_report_signature_indication`, `cie_report_sub_indication`,
+//! `cie_report_modifications`), the installed trust anchors (`CIE_TRUST_ANCHORS`) and outputs
+//! written under unpredictable temporary names.
 
-use std::ffi::CStr;
+use std::ffi::{c_char, CStr, CString};
+use std::path::PathBuf;
 use std::ptr::{null, null_mut};
 
 use cie::*;
+use cie_sim::image::SodProfile;
+use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 
 fn last_error() -> String {
     // SAFETY: the library returns a valid NUL-terminated string.
@@ -72,12 +78,236 @@ fn bad_arguments() {
         assert_eq!(cie_report_all_valid(null()), 0);
         assert_eq!(cie_report_valid(null(), 0), 0);
         assert_eq!(cie_report_chain(null(), 0), CIE_CHAIN_UNTRUSTED);
+        assert_eq!(cie_report_indication(null()), CIE_INDICATION_INDETERMINATE);
+        assert_eq!(cie_report_signature_indication(null(), 0), CIE_INDICATION_INDETERMINATE);
         let mut len = 0usize;
         assert_eq!(cie_report_signer(null(), 0, null_mut(), &mut len), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(cie_report_sub_indication(null(), usize::MAX, null_mut(), &mut len), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(cie_report_modifications(null(), null_mut(), &mut len), CIE_ERR_BAD_ARGUMENT);
         cie_report_free(null_mut());
         assert_eq!(
             CStr::from_ptr(cie_status_string(CIE_ERR_DOCUMENT)).to_str().unwrap(),
             "unreadable document or signature"
         );
     }
+}
+
+/// The in-process simulated card, logged in.
+struct Card {
+    _handle: SimHandle,
+    card: *mut cie_card,
+}
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        // SAFETY: a live handle, freed once.
+        unsafe { cie::card::cie_card_free(self.card) };
+    }
+}
+
+fn logged_in_card() -> Card {
+    let sim = SimCard::new(Profile::Nxp, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default());
+    let handle = SimHandle::new(sim);
+    let card = Box::into_raw(cie_card::from_transport(Box::new(handle.connect())).unwrap());
+    let pin = CString::new(fixtures::TEST_PIN).unwrap();
+    let mut tries = 0;
+    // SAFETY: a live handle and valid strings.
+    assert_eq!(unsafe { cie::pin::cie_card_verify_pin(card, pin.as_ptr(), &mut tries) }, CIE_OK);
+    Card { _handle: handle, card }
+}
+
+fn cades(card: &Card, data: &[u8]) -> Vec<u8> {
+    let mut len = 0usize;
+    // SAFETY: valid buffers; size query first.
+    unsafe {
+        let st = cie_card_sign_buffer(
+            card.card,
+            CIE_FORMAT_CADES,
+            CIE_HASH_SHA256,
+            data.as_ptr(),
+            data.len(),
+            null_mut(),
+            &mut len,
+        );
+        assert_eq!(st, CIE_OK, "{}", last_error());
+        let mut out = vec![0u8; len];
+        let st = cie_card_sign_buffer(
+            card.card,
+            CIE_FORMAT_CADES,
+            CIE_HASH_SHA256,
+            data.as_ptr(),
+            data.len(),
+            out.as_mut_ptr(),
+            &mut len,
+        );
+        assert_eq!(st, CIE_OK, "{}", last_error());
+        out.truncate(len);
+        out
+    }
+}
+
+/// A report from `cie_verify_buffer`.
+struct Verified(*mut cie_report);
+
+impl Drop for Verified {
+    fn drop(&mut self) {
+        // SAFETY: a report not yet freed.
+        unsafe { cie_report_free(self.0) };
+    }
+}
+
+fn verify_buffer(data: &[u8], ca: &[u8]) -> Verified {
+    let mut report = null_mut();
+    // SAFETY: valid buffers and out-pointer.
+    let st = unsafe { cie_verify_buffer(data.as_ptr(), data.len(), null(), 0, ca.as_ptr(), ca.len(), &mut report) };
+    assert_eq!(st, CIE_OK, "{}", last_error());
+    Verified(report)
+}
+
+fn text(f: impl Fn(*mut c_char, *mut usize) -> cie_status) -> String {
+    let mut len = 0usize;
+    assert_eq!(f(null_mut(), &mut len), CIE_OK, "{}", last_error());
+    let mut buf = vec![0u8; len];
+    assert_eq!(f(buf.as_mut_ptr().cast(), &mut len), CIE_OK);
+    CStr::from_bytes_until_nul(&buf).unwrap().to_str().unwrap().to_owned()
+}
+
+fn sub_indication(r: &Verified, index: usize) -> String {
+    // SAFETY: a live report; buffers per the size-query convention.
+    text(|buf, len| unsafe { cie_report_sub_indication(r.0, index, buf, len) })
+}
+
+/// (document indication, signature 0's, all_valid, valid(0), document sub-indication,
+/// signature 0's sub-indication).
+fn verdicts(r: &Verified) -> (cie_indication, cie_indication, i32, i32, String, String) {
+    // SAFETY: a live report.
+    unsafe {
+        (
+            cie_report_indication(r.0),
+            cie_report_signature_indication(r.0, 0),
+            cie_report_all_valid(r.0),
+            cie_report_valid(r.0, 0),
+            sub_indication(r, usize::MAX),
+            sub_indication(r, 0),
+        )
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cie-ffi-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The verdicts of a card's signature: with the citizen CA given or installed, TOTAL-PASSED;
+/// without any anchor, INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND); a changed byte, TOTAL-FAILED
+/// (HASH_FAILURE). Every anchor-dependent check is in this one test: it sets
+/// `CIE_TRUST_ANCHORS` for the process.
+#[test]
+fn verdicts_follow_the_trust_anchors_and_the_content() {
+    let dir = temp_dir("verdicts");
+    let ca = fixtures::citizen_ca_certificate();
+    let anchors = dir.join("anchors");
+    std::fs::create_dir(&anchors).unwrap();
+    std::fs::write(anchors.join("citizen-ca.der"), ca).unwrap();
+    let card = logged_in_card();
+    let content = b"Il sottoscritto Mario Rossi dichiara quanto segue.";
+    let p7m = cades(&card, content);
+
+    // No installed anchor: the CA given confirms the signer; without it, nothing does.
+    std::env::set_var("CIE_TRUST_ANCHORS", "");
+    let passed = (CIE_INDICATION_TOTAL_PASSED, CIE_INDICATION_TOTAL_PASSED, 1, 1, String::new(), String::new());
+    assert_eq!(verdicts(&verify_buffer(&p7m, ca)), passed);
+    let untrusted = verify_buffer(&p7m, &[]);
+    let chain = "NO_CERTIFICATE_CHAIN_FOUND".to_owned();
+    let indeterminate = (CIE_INDICATION_INDETERMINATE, CIE_INDICATION_INDETERMINATE, 0, 0, chain.clone(), chain);
+    assert_eq!(verdicts(&untrusted), indeterminate);
+    // SAFETY: a live report.
+    unsafe {
+        assert_eq!(cie_report_chain(untrusted.0, 0), CIE_CHAIN_NOT_CHECKED);
+        assert_eq!(cie_report_signature_indication(untrusted.0, 1), CIE_INDICATION_INDETERMINATE);
+        let mut len = 0usize;
+        assert_eq!(cie_report_sub_indication(untrusted.0, 1, null_mut(), &mut len), CIE_ERR_BAD_ARGUMENT);
+        assert_eq!(text(|b, l| cie_report_modifications(untrusted.0, b, l)), "");
+    }
+
+    // Installed anchors: a directory, or the file itself, in CIE_TRUST_ANCHORS.
+    std::env::set_var("CIE_TRUST_ANCHORS", &anchors);
+    assert_eq!(verdicts(&verify_buffer(&p7m, &[])), passed);
+    std::env::set_var("CIE_TRUST_ANCHORS", anchors.join("citizen-ca.der"));
+    let path = CString::new(dir.join("signed.p7m").to_str().unwrap()).unwrap();
+    std::fs::write(dir.join("signed.p7m"), &p7m).unwrap();
+    let mut report = null_mut();
+    // SAFETY: valid strings and out-pointer; no CA files.
+    assert_eq!(unsafe { cie_verify_file(path.as_ptr(), null(), null(), 0, &mut report) }, CIE_OK);
+    assert_eq!(verdicts(&Verified(report)), passed);
+    // An installed anchor that cannot be read is an error, not a silent "no anchor".
+    std::env::set_var("CIE_TRUST_ANCHORS", dir.join("missing.pem"));
+    let mut report = null_mut();
+    // SAFETY: valid buffers and out-pointer.
+    let st = unsafe { cie_verify_buffer(p7m.as_ptr(), p7m.len(), null(), 0, null(), 0, &mut report) };
+    assert_eq!(st, CIE_ERR_DOCUMENT);
+    assert!(last_error().contains("missing.pem"), "{}", last_error());
+
+    // A changed byte of the content: TOTAL-FAILED, trusted or not.
+    std::env::set_var("CIE_TRUST_ANCHORS", "");
+    let mut tampered = p7m.clone();
+    let at = tampered.windows(7).position(|w| w == b"dichiar").unwrap();
+    tampered[at] ^= 0x20;
+    for anchors in [ca, &[]] {
+        let (doc, sig, all, valid, doc_sub, sig_sub) = verdicts(&verify_buffer(&tampered, anchors));
+        assert_eq!((doc, sig, all, valid), (CIE_INDICATION_TOTAL_FAILED, CIE_INDICATION_TOTAL_FAILED, 0, 0));
+        assert_eq!((doc_sub.as_str(), sig_sub.as_str()), ("HASH_FAILURE", "HASH_FAILURE"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `cie_card_sign_file` and `cie_extract_file` write through a fresh temporary file: a link
+/// planted at the name older versions used is left alone, and nothing is left behind after a
+/// success or a failure.
+#[test]
+fn outputs_are_written_through_unpredictable_temporary_files() {
+    let dir = temp_dir("outputs");
+    let card = logged_in_card();
+    let input = dir.join("domanda.txt");
+    std::fs::write(&input, b"Domanda di residenza.").unwrap();
+    let output = dir.join("domanda.txt.p7m");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, b"untouched").unwrap();
+    let old_name = dir.join(format!("domanda.txt.p7m.cie-{}.tmp", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &old_name).unwrap();
+    let c = |p: &std::path::Path| CString::new(p.to_str().unwrap()).unwrap();
+
+    // SAFETY: a live, logged-in handle and valid strings.
+    let st = unsafe {
+        cie_card_sign_file(card.card, CIE_FORMAT_CADES, CIE_HASH_SHA256, c(&input).as_ptr(), c(&output).as_ptr())
+    };
+    assert_eq!(st, CIE_OK, "{}", last_error());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+    assert!(std::fs::symlink_metadata(&old_name).unwrap().file_type().is_symlink());
+    let extracted = dir.join("extracted.txt");
+    // SAFETY: valid strings.
+    assert_eq!(unsafe { cie_extract_file(c(&output).as_ptr(), c(&extracted).as_ptr()) }, CIE_OK);
+    assert_eq!(std::fs::read(&extracted).unwrap(), std::fs::read(&input).unwrap());
+    // Not a .p7m: an error, and no output nor temporary file.
+    let bad_output = dir.join("bad.txt");
+    // SAFETY: valid strings.
+    assert_eq!(unsafe { cie_extract_file(c(&input).as_ptr(), c(&bad_output).as_ptr()) }, CIE_ERR_DOCUMENT);
+    assert!(!bad_output.exists());
+    // An unreadable input fails before the card.
+    let missing = dir.join("missing.txt");
+    // SAFETY: a live handle and valid strings.
+    let st = unsafe {
+        cie_card_sign_file(card.card, CIE_FORMAT_CADES, CIE_HASH_SHA256, c(&missing).as_ptr(), c(&bad_output).as_ptr())
+    };
+    assert_eq!(st, CIE_ERR_DOCUMENT);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let old = old_name.file_name().unwrap().to_string_lossy().into_owned();
+    let mut expected = vec!["domanda.txt", "domanda.txt.p7m", "extracted.txt", old.as_str(), "victim"];
+    expected.sort();
+    assert_eq!(names, expected, "no temporary file left");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -30,6 +30,10 @@ pub enum Error {
     /// The request cannot be met (an encrypted PDF, a detached signature without its content...).
     #[error("{0}")]
     Unsupported(String),
+    /// Content was given (or found next to a `.p7s`) for a signature that carries its own,
+    /// and the two differ: the signature does not cover the content given.
+    #[error("{0}")]
+    ContentMismatch(String),
 }
 
 impl From<der::Error> for Error {

@@ -34,7 +34,20 @@ other-failure = { $detail }
 -secret-origin = the first 4 digits are on the receipt the comune gave you when you requested the card, the last 4 in the letter that came with the card
 advice-usage = see cie --help
 advice-document = check that the file is a PDF or a CAdES .p7m/.p7s signature
-advice-invalid = do not rely on this document: it was altered or not signed as it claims
+advice-invalid = do not rely on this document until its signatures are confirmed
+advice-altered = do not rely on this document: it or its signature was changed after it was signed
+advice-modified = do not rely on this document: it was changed after it was signed; ask the sender for the signed version
+advice-malformed = the signature cannot be checked: ask the sender for a new copy of the signed document
+advice-no-chain = the signature is intact but its signer is not confirmed: install the issuing CA in /etc/cie/trust-anchors/ or ~/.config/cie/trust-anchors/, or give it with --ca FILE (docs/VERIFY.md)
+advice-chain-failure = a certificate between the signer and the trusted authority cannot be used: the signer is not confirmed
+advice-no-signing-certificate = the signature does not carry its signer's certificate: the signer cannot be confirmed
+advice-certificate-time = a certificate is not valid at the time of the check, and without a trusted timestamp nothing proves the signature was made while it was: the signature cannot be confirmed today
+advice-unsupported-algorithm = this tool does not support the signature's algorithm: check it with another verifier
+advice-weak-algorithm = the signature uses an algorithm no longer considered secure: ask the signer for a new signature
+advice-no-signature = the file has no signature: ask the sender for the signed version
+advice-content-differs = do not take that file as signed: the signature carries its own content, which cie extract writes out
+advice-document-unsupported = this tool cannot check this document; a detached signature (.p7s) needs the signed file: give it with --content FILE
+advice-trust-anchors = check the CA certificates listed in CIE_TRUST_ANCHORS or installed in /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/ (PEM or DER), or ignore them with --no-default-ca
 advice-cancelled = run the command again when you are sure of the PIN (cie help pin)
 advice-file = check the file name and permissions
 advice-pin-last-try = check the PIN (8 digits: { -secret-origin }); one more wrong try blocks it
@@ -74,6 +87,10 @@ cosign-needs-cades = --cosign adds a signature to a .p7m: use it with --format c
 extract-needs-output = extract needs -o OUT (the file name does not end in .p7m)
 no-help-on = no help on "{ $topic }": try cie help or cie help pin
 document-error = { $detail }
+document-unsupported = { $detail }
+content-differs = the content given ({ $file }) differs from the content inside the signature: the signature does not cover it
+content-differs-detail = the content given differs from the content inside the signature: the signature does not cover it ({ $detail })
+trust-anchors-error = installed trust anchors: { $detail }
 
 ## PIN and PUK prompts
 
@@ -140,32 +157,47 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 signature
    *[other] { $count } signatures
 }
-signature-valid = signature { $index }: VALID
-signature-invalid = signature { $index }: INVALID
-signature-field-valid = signature { $index } (field { $field }): VALID
-signature-field-invalid = signature { $index } (field { $field }): INVALID
+signature-heading = signature { $index }: { $verdict }
+signature-field-heading = signature { $index } (field { $field }): { $verdict }
+verdict-passed = VALID (TOTAL-PASSED)
+verdict-failed = INVALID: TOTAL-FAILED ({ $sub })
+verdict-indeterminate = NOT CONFIRMED: INDETERMINATE ({ $sub })
 signer-line = {"  "}signer:       { $name }
 fiscal-code-line = {"  "}fiscal code:  { $code }
 no-fiscal-code = (not in the certificate)
 subject-line = {"  "}subject:      { $subject }
 issuer-line = {"  "}issuer:       { $issuer }
-signing-time-line = {"  "}signing time: { $time } (as claimed by the signer)
+signing-time-line = {"  "}claimed time: { $time } (signing time claimed by the signer, not proven)
 format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute), { $hash }
 format-cms-line = {"  "}format:       CMS, { $hash }
-chain-not-checked = {"  "}chain:        NOT CHECKED (no --ca given: who issued the certificate is unknown)
+chain-not-checked = {"  "}chain:        NOT CHECKED (no trusted CA installed or given with --ca: who issued the certificate is unknown)
 chain-trusted = {"  "}chain:        trusted, issued under "{ $anchor }"
 chain-untrusted = {"  "}chain:        NOT TRUSTED: { $reason }
 coverage-whole = {"  "}coverage:     the whole document
 coverage-revision = {"  "}coverage:     a previous revision of the document
 note-line = {"  "}note:         { $note }
 problem-line = {"  "}PROBLEM:      { $problem }
-chains-not-checked = warning: the certificate chains were NOT checked; give the issuing CA with --ca FILE
-all-valid = result: { $count ->
+chains-not-checked = warning: the certificate chains were NOT checked: no trusted CA is installed (docs/VERIFY.md) and none was given with --ca FILE
+modification-line = modified after signing: { $modification }
+result-passed = result: TOTAL-PASSED — { $count ->
     [one] all 1 signature valid
    *[other] all { $count } signatures valid
 }
-no-signatures = { $file }: no signatures found
-some-invalid = { $bad } of { $count } signatures are not valid
+result-not-passed = result: { $indication } ({ $sub }) — { $reason }
+verdict-error = { $indication } ({ $sub }): { $reason }
+reason-format = a signature cannot be read or checked (malformed)
+reason-hash = the signed content was altered: its digest differs from the signed one
+reason-sig-crypto = a signature value does not verify with the signer's key: the signature or its signed attributes were altered
+reason-modified = the document was modified after signing: { $modifications }
+reason-no-signing-certificate = the signer's certificate is missing or does not match the signature
+reason-no-chain = the signer's identity is not confirmed by a trusted authority
+reason-chain-failure = a certificate of the signer's chain cannot be used
+reason-out-of-bounds = a certificate of the signer's chain has expired, and nothing proves the signature was made before
+reason-not-yet-valid = a certificate of the signer's chain is not valid yet
+reason-unsupported-algorithm = a signature uses an algorithm this tool does not support
+reason-weak-algorithm = a signature uses an algorithm no longer considered secure (such as SHA-1), and nothing proves it was made before
+reason-no-signature = no signature to check
+reason-other = the signatures are not confirmed
 extracted = { $file }: { $bytes } bytes of signed content written to { $output } (signatures not checked here: use cie verify)
 
 ## cie verify-sod

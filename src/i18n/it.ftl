@@ -34,7 +34,20 @@ other-failure = operazione non riuscita: { $detail }
 -secret-origin = le prime 4 cifre sono sulla ricevuta che il Comune ti ha consegnato quando hai richiesto la carta, le ultime 4 nella lettera arrivata insieme alla carta
 advice-usage = vedi cie --help
 advice-document = controlla che il file sia un PDF o una firma CAdES .p7m/.p7s
-advice-invalid = non fare affidamento su questo documento: è stato modificato o non è firmato come dichiara
+advice-invalid = non fare affidamento su questo documento finché le sue firme non sono confermate
+advice-altered = non fare affidamento su questo documento: il documento o la sua firma sono stati alterati dopo la firma
+advice-modified = non fare affidamento su questo documento: è stato modificato dopo la firma; chiedi al mittente la versione firmata
+advice-malformed = la firma non può essere verificata: chiedi al mittente una nuova copia del documento firmato
+advice-no-chain = la firma è integra ma il firmatario non è confermato: installa la CA emittente in /etc/cie/trust-anchors/ o in ~/.config/cie/trust-anchors/, oppure indicala con --ca FILE (docs/VERIFY.md)
+advice-chain-failure = un certificato tra il firmatario e l'autorità attendibile non è utilizzabile: il firmatario non è confermato
+advice-no-signing-certificate = la firma non contiene il certificato del firmatario: il firmatario non può essere confermato
+advice-certificate-time = un certificato non è valido al momento della verifica e, senza una marca temporale attendibile, nulla prova che la firma sia stata apposta quando lo era: oggi la firma non può essere confermata
+advice-unsupported-algorithm = questo programma non supporta l'algoritmo della firma: verificala con un altro programma
+advice-weak-algorithm = la firma usa un algoritmo non più considerato sicuro: chiedi al firmatario una nuova firma
+advice-no-signature = il file non contiene firme: chiedi al mittente la versione firmata
+advice-content-differs = non considerare firmato quel file: la firma contiene il proprio contenuto, che cie extract estrae
+advice-document-unsupported = questo programma non può verificare questo documento; una firma separata (.p7s) ha bisogno del file firmato: indicalo con --content FILE
+advice-trust-anchors = controlla i certificati delle CA elencati in CIE_TRUST_ANCHORS o installati in /etc/cie/trust-anchors/ e ~/.config/cie/trust-anchors/ (PEM o DER), oppure ignorali con --no-default-ca
 advice-cancelled = ripeti il comando quando sei sicuro del PIN (cie help pin)
 advice-file = controlla il nome del file e i permessi
 advice-pin-last-try = controlla il PIN (8 cifre: { -secret-origin }); un altro tentativo errato lo blocca
@@ -74,6 +87,10 @@ cosign-needs-cades = --cosign aggiunge una firma a un .p7m: usalo con --format c
 extract-needs-output = extract richiede -o OUT (il nome del file non termina con .p7m)
 no-help-on = nessun aiuto su "{ $topic }": prova cie help o cie help pin
 document-error = impossibile elaborare il documento: { $detail }
+document-unsupported = impossibile elaborare il documento: { $detail }
+content-differs = il contenuto indicato ({ $file }) è diverso da quello contenuto nella firma: la firma non lo copre
+content-differs-detail = il contenuto indicato è diverso da quello contenuto nella firma: la firma non lo copre ({ $detail })
+trust-anchors-error = CA attendibili installate: { $detail }
 
 ## Richiesta di PIN e PUK
 
@@ -140,35 +157,47 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 firma
    *[other] { $count } firme
 }
-signature-valid = firma { $index }: VALIDA
-signature-invalid = firma { $index }: NON VALIDA
-signature-field-valid = firma { $index } (campo { $field }): VALIDA
-signature-field-invalid = firma { $index } (campo { $field }): NON VALIDA
+signature-heading = firma { $index }: { $verdict }
+signature-field-heading = firma { $index } (campo { $field }): { $verdict }
+verdict-passed = VALIDA (TOTAL-PASSED)
+verdict-failed = NON VALIDA: TOTAL-FAILED ({ $sub })
+verdict-indeterminate = NON CONFERMATA: INDETERMINATE ({ $sub })
 signer-line = {"  "}firmatario:      { $name }
 fiscal-code-line = {"  "}codice fiscale:  { $code }
 no-fiscal-code = (non presente nel certificato)
 subject-line = {"  "}soggetto:        { $subject }
 issuer-line = {"  "}emittente:       { $issuer }
-signing-time-line = {"  "}ora della firma: { $time } (dichiarata dal firmatario)
+signing-time-line = {"  "}ora dichiarata:  { $time } (ora della firma dichiarata dal firmatario, non provata)
 format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
 format-cms-line = {"  "}formato:         CMS, { $hash }
-chain-not-checked = {"  "}catena:          NON VERIFICATA (nessun --ca indicato: non si sa chi ha emesso il certificato)
+chain-not-checked = {"  "}catena:          NON VERIFICATA (nessuna CA attendibile installata o indicata con --ca: non si sa chi ha emesso il certificato)
 chain-trusted = {"  "}catena:          attendibile, emessa sotto "{ $anchor }"
 chain-untrusted = {"  "}catena:          NON ATTENDIBILE: { $reason }
 coverage-whole = {"  "}copertura:       l'intero documento
 coverage-revision = {"  "}copertura:       una revisione precedente del documento
 note-line = {"  "}nota:            { $note }
 problem-line = {"  "}PROBLEMA:        { $problem }
-chains-not-checked = attenzione: le catene dei certificati NON sono state verificate; indica la CA emittente con --ca FILE
-all-valid = esito: { $count ->
+chains-not-checked = attenzione: le catene dei certificati NON sono state verificate: nessuna CA attendibile è installata (docs/VERIFY.md) né indicata con --ca FILE
+modification-line = modificato dopo la firma: { $modification }
+result-passed = esito: TOTAL-PASSED — { $count ->
     [one] l'unica firma è valida
    *[other] tutte le { $count } firme sono valide
 }
-no-signatures = { $file }: nessuna firma trovata
-some-invalid = { $bad ->
-    [one] 1 firma su { $count } non è valida
-   *[other] { $bad } firme su { $count } non sono valide
-}
+result-not-passed = esito: { $indication } ({ $sub }) — { $reason }
+verdict-error = { $indication } ({ $sub }): { $reason }
+reason-format = una firma non può essere letta né verificata (è malformata)
+reason-hash = il contenuto firmato è stato alterato: la sua impronta non è quella firmata
+reason-sig-crypto = il valore di una firma non si verifica con la chiave del firmatario: la firma o i suoi attributi firmati sono stati alterati
+reason-modified = il documento è stato modificato dopo la firma: { $modifications }
+reason-no-signing-certificate = il certificato del firmatario manca o non corrisponde alla firma
+reason-no-chain = l'identità del firmatario non è confermata da un'autorità attendibile
+reason-chain-failure = un certificato della catena del firmatario non è utilizzabile
+reason-out-of-bounds = un certificato della catena del firmatario è scaduto e nulla prova che la firma sia stata apposta prima
+reason-not-yet-valid = un certificato della catena del firmatario non è ancora valido
+reason-unsupported-algorithm = una firma usa un algoritmo che questo programma non supporta
+reason-weak-algorithm = una firma usa un algoritmo non più considerato sicuro (come SHA-1) e nulla prova che sia stata apposta prima
+reason-no-signature = nessuna firma da verificare
+reason-other = le firme non sono confermate
 extracted = { $file }: { $bytes } byte di contenuto firmato scritti in { $output } (qui le firme non sono verificate: usa cie verify)
 
 ## cie verify-sod

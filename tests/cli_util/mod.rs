@@ -55,6 +55,13 @@ impl Card {
     pub fn cie_in(&self, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
         cie_with_locale(Some(self.stack.socket_path()), locale, args, stdin)
     }
+
+    /// Runs `cie ARGS` in English with these environment variables set too (after the
+    /// defaults: `CIE_TRUST_ANCHORS` among them overrides the empty one); a name starting with
+    /// `!` removes that variable instead.
+    pub fn cie_env(&self, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+        cie_with_env(Some(self.stack.socket_path()), &[("LC_ALL", "C")], env, args, stdin)
+    }
 }
 
 impl Drop for Card {
@@ -73,11 +80,31 @@ pub fn cie_with_socket(socket: Option<&Path>, args: &[&str], stdin: &str) -> Run
 
 /// Runs the `cie` binary as [`cie_with_socket`] does, with these locale variables only.
 pub fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+    cie_with_env(socket, locale, &[], args, stdin)
+}
+
+/// Runs the `cie` binary with these locale variables only and `env` set. `CIE_TRUST_ANCHORS`
+/// is empty unless `env` sets it: no trust anchor installed on the machine running the tests
+/// (/etc/cie/trust-anchors, ~/.config/cie/trust-anchors) counts.
+pub fn cie_with_env(
+    socket: Option<&Path>,
+    locale: &[(&str, &str)],
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> Run {
     let mut cmd = Command::new("timeout");
     for name in ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"] {
         cmd.env_remove(name);
     }
     cmd.envs(locale.iter().copied());
+    cmd.env("CIE_TRUST_ANCHORS", "");
+    for (name, value) in env {
+        match name.strip_prefix('!') {
+            Some(name) => cmd.env_remove(name),
+            None => cmd.env(name, value),
+        };
+    }
     cmd.arg("120").arg(env!("CARGO_BIN_EXE_cie")).args(args);
     match socket {
         Some(s) => cmd.env("PCSCLITE_CSOCK_NAME", s),

@@ -1,0 +1,281 @@
+//! `cie verify`'s verdicts (ETSI EN 319 102-1: TOTAL-PASSED exit 0, TOTAL-FAILED exit 1,
+//! INDETERMINATE exit 6), its `--json` fields, the installed trust anchors
+//! (`CIE_TRUST_ANCHORS`, `--no-default-ca`), content given for a signature that carries its own,
+//! and outputs of `cie sign` / `cie extract` written through unpredictable temporary files.
+//! Signatures are made by the simulated card through pcscd.
+
+mod cli_util;
+
+use std::path::{Path, PathBuf};
+
+use cli_util::*;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The card's directory with `domanda.txt` signed into `domanda.txt.p7m`, and the citizen CA
+/// (DER) in `anchors/citizen-ca.der`.
+fn signed(card: &Card) -> (PathBuf, PathBuf, PathBuf) {
+    let doc = card.path("domanda.txt");
+    std::fs::write(&doc, b"Il sottoscritto Mario Rossi chiede il rilascio del certificato di residenza.\n").unwrap();
+    let r = card.cie(&["sign", "--format", "cades", "--pin-stdin", "-q", "-i", s(&doc)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let anchors = card.path("anchors");
+    std::fs::create_dir_all(&anchors).unwrap();
+    let ca = anchors.join("citizen-ca.der");
+    std::fs::write(&ca, cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+    (doc, card.path("domanda.txt.p7m"), ca)
+}
+
+/// The one JSON object `cie --json verify` prints: no error object after it.
+fn one_object(r: &Run) -> &str {
+    let out = r.stdout.trim();
+    assert!(out.starts_with('{') && out.ends_with('}') && !out.contains('\n'), "{r:?}");
+    out
+}
+
+#[test]
+fn verdicts_exit_codes_and_installed_trust_anchors() {
+    let card = Card::start("verdicts");
+    let (_, p7m, ca) = signed(&card);
+    let anchors = ca.parent().unwrap().to_path_buf();
+
+    // The citizen CA given: TOTAL-PASSED, exit 0.
+    let r = card.cie(&["verify", s(&p7m), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("signature 1: VALID (TOTAL-PASSED)"), "{r:?}");
+    assert!(r.stdout.contains("\nresult: TOTAL-PASSED — all 1 signature valid\n"), "{r:?}");
+    assert!(
+        r.stdout.contains("  claimed time: ") && r.stdout.contains("(signing time claimed by the signer, not proven)")
+    );
+
+    // Installed: CIE_TRUST_ANCHORS naming the directory or the file, no --ca.
+    for installed in [&anchors, &ca] {
+        let r = card.cie_env(&[("CIE_TRUST_ANCHORS", s(installed))], &["verify", s(&p7m)], "");
+        assert_eq!(r.code, Some(0), "{}: {r:?}", installed.display());
+        assert!(r.stdout.contains("result: TOTAL-PASSED"), "{r:?}");
+    }
+    // Several entries, `:`-separated; a missing default directory is fine, a listed path that
+    // cannot be read is an error (exit 1) with its own hint.
+    let list = format!("{}:{}", card.path("empty-dir-that-is-not-there").display(), anchors.display());
+    let r = card.cie_env(&[("CIE_TRUST_ANCHORS", &list)], &["verify", s(&p7m)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("error: installed trust anchors: ") && r.stderr.contains("CIE_TRUST_ANCHORS"), "{r:?}");
+    // --no-default-ca ignores them (even an unreadable one).
+    let r = card.cie_env(&[("CIE_TRUST_ANCHORS", &list)], &["verify", "--no-default-ca", s(&p7m)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    let r = card.cie_env(&[("CIE_TRUST_ANCHORS", s(&anchors))], &["verify", "--no-default-ca", s(&p7m)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    let r = card.cie_env(
+        &[("CIE_TRUST_ANCHORS", s(&anchors))],
+        &["verify", "--no-default-ca", "--ca", s(&ca), s(&p7m)],
+        "",
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    // ~/.config/cie/trust-anchors/ when CIE_TRUST_ANCHORS is not set; set, even empty, it
+    // replaces the directories.
+    let home = card.path("home");
+    std::fs::create_dir_all(home.join(".config/cie/trust-anchors")).unwrap();
+    std::fs::copy(&ca, home.join(".config/cie/trust-anchors/ca.der")).unwrap();
+    let r = card.cie_env(
+        &[("!CIE_TRUST_ANCHORS", ""), ("HOME", s(&home)), ("!XDG_CONFIG_HOME", "")],
+        &["verify", s(&p7m)],
+        "",
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = card.cie_env(&[("HOME", s(&home)), ("!XDG_CONFIG_HOME", "")], &["verify", s(&p7m)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+
+    // No anchor at all: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND), exit 6, and a hint that
+    // says what is missing, not that the document was altered.
+    let r = card.cie(&["verify", s(&p7m)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(r.stdout.contains("signature 1: NOT CONFIRMED: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND)"), "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "result: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND) — the signer's identity is not confirmed by a trusted authority"
+        ),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("error: INDETERMINATE (NO_CERTIFICATE_CHAIN_FOUND): "), "{r:?}");
+    assert!(r.stderr.contains("--ca FILE") && !r.stderr.contains("altered"), "{r:?}");
+
+    // A changed byte: TOTAL-FAILED (HASH_FAILURE), exit 1, trusted or not.
+    let mut data = std::fs::read(&p7m).unwrap();
+    let at = data.windows(9).position(|w| w == b"residenza").unwrap();
+    data[at] ^= 0x20;
+    let bad = card.path("bad.p7m");
+    std::fs::write(&bad, data).unwrap();
+    for extra in [&["--ca", s(&ca)][..], &[]] {
+        let mut args = vec!["verify", s(&bad)];
+        args.extend(extra);
+        let r = card.cie(&args, "");
+        assert_eq!(r.code, Some(1), "{r:?}");
+        assert!(r.stdout.contains("signature 1: INVALID: TOTAL-FAILED (HASH_FAILURE)"), "{r:?}");
+        assert!(r.stdout.contains("result: TOTAL-FAILED (HASH_FAILURE) — the signed content was altered"), "{r:?}");
+        assert!(
+            r.stderr.contains("hint: do not rely on this document: it or its signature was changed after"),
+            "{r:?}"
+        );
+    }
+
+    // A detached signature without its content: an error (exit 1) whose hint names --content.
+    let lonely = card.path("lonely.p7s");
+    let doc = card.path("domanda.txt");
+    let r = card
+        .cie(&["sign", "--format", "cades-detached", "--pin-stdin", "-q", "-i", s(&doc), "-o", s(&lonely)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = card.cie(&["verify", s(&lonely), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("hint: this tool cannot check this document; a detached signature (.p7s) needs the signed file: give it with --content FILE"), "{r:?}");
+    let r = card.cie(&["verify", s(&lonely), "--ca", s(&ca), "--content", s(&doc)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+
+    // --json: `valid` kept, the verdict added per document and per signature.
+    let r = card.cie(&["--json", "verify", s(&p7m), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let j = one_object(&r);
+    for field in [
+        r#""valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"chain_checked":true,"trust_anchors":1,"modifications":[],"signatures":[{"valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"#,
+        r#""signing_time_claimed":true"#,
+        r#""problems":[],"problem_kinds":[]"#,
+        r#""fiscal_code":"RSSMRA80A01H501U""#,
+    ] {
+        assert!(j.contains(field), "{field}: {j}");
+    }
+    let r = card.cie(&["--json", "verify", s(&p7m)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    let j = one_object(&r);
+    assert!(j.contains(r#""valid":false,"indication":"INDETERMINATE","sub_indication":"NO_CERTIFICATE_CHAIN_FOUND","chain_checked":false,"trust_anchors":0"#), "{j}");
+    assert!(j.contains(r#""problem_kinds":["NO_CERTIFICATE_CHAIN_FOUND"]"#), "{j}");
+    let r = card.cie(&["--json", "verify", s(&bad), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    let j = one_object(&r);
+    assert!(j.contains(r#""indication":"TOTAL-FAILED","sub_indication":"HASH_FAILURE""#), "{j}");
+    assert!(j.contains(r#""problem_kinds":["HASH_FAILURE"]"#), "{j}");
+}
+
+/// A PDF without signatures has nothing to confirm: INDETERMINATE (SIGNED_DATA_NOT_FOUND), not
+/// a pass.
+#[test]
+fn a_pdf_without_signatures_is_indeterminate() {
+    let card = Card::start("unsigned");
+    let pdf = card.path("unsigned.pdf");
+    std::fs::write(&pdf, pdf::classic_pdf("1.7", "Nessuna firma")).unwrap();
+    let r = card.cie(&["verify", s(&pdf)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(r.stdout.contains("result: INDETERMINATE (SIGNED_DATA_NOT_FOUND) — no signature to check"), "{r:?}");
+    assert!(r.stderr.contains("hint: the file has no signature"), "{r:?}");
+    let r = card.cie(&["--json", "verify", s(&pdf)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    let j = one_object(&r);
+    assert!(j.contains(r#""indication":"INDETERMINATE","sub_indication":"SIGNED_DATA_NOT_FOUND""#), "{j}");
+    assert!(j.contains(r#""signatures":[]"#), "{j}");
+}
+
+#[path = "../cie-sign/tests/common/pdf.rs"]
+mod pdf;
+
+/// An enveloping signature saved as `contract.txt.p7s` next to a forged `contract.txt`: the
+/// content given (explicitly or guessed from the name) is not what was signed.
+#[test]
+#[ignore = "needs the coordinator's cie-sign change (Error::ContentMismatch raised by verification)"]
+fn content_given_for_an_enveloping_signature_must_match() {
+    let card = Card::start("mismatch");
+    let (_, p7m, ca) = signed(&card);
+    let p7s = card.path("contract.txt.p7s");
+    std::fs::copy(&p7m, &p7s).unwrap();
+    let forged = card.path("contract.txt");
+    std::fs::write(&forged, b"Il sottoscritto Mario Rossi cede la propria casa.\n").unwrap();
+    let expected = format!(
+        "the content given ({}) differs from the content inside the signature: the signature does not cover it",
+        s(&forged)
+    );
+    for args in
+        [vec!["verify", s(&p7s), "--content", s(&forged), "--ca", s(&ca)], vec!["verify", s(&p7s), "--ca", s(&ca)]]
+    {
+        let r = card.cie(&args, "");
+        assert_eq!(r.code, Some(1), "{args:?}: {r:?}");
+        assert!(r.stderr.contains(&expected), "{args:?}: {r:?}");
+        assert!(!r.stdout.contains("TOTAL-PASSED"), "{r:?}");
+        let it = card.cie_in(&[("LANG", "it_IT.UTF-8")], &args, "");
+        assert_eq!(it.code, Some(1), "{it:?}");
+        assert!(it.stderr.contains("è diverso da quello contenuto nella firma: la firma non lo copre"), "{it:?}");
+    }
+}
+
+/// The names of the files in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// The process's umask as the tool reads it.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:")).unwrap();
+    u32::from_str_radix(line.trim(), 8).unwrap()
+}
+
+/// `cie sign` and `cie extract` never open a predictable temporary name: symbolic links
+/// planted at the names older versions used (`OUT.cie-PID.tmp`, for the next process ids) are
+/// left alone; the outputs are complete, with the mode a new file gets; no temporary file is
+/// left after a success or a failure.
+#[test]
+fn outputs_are_written_through_unpredictable_temporary_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let card = Card::start("outputs");
+    let dir = card.path("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("domanda.txt");
+    std::fs::write(&input, b"Domanda di residenza.\n").unwrap();
+    let victim = card.path("victim");
+    std::fs::write(&victim, b"untouched").unwrap();
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(std::process::id());
+    let (p7m, extracted) = (dir.join("domanda.txt.p7m"), dir.join("estratto.txt"));
+    for pid in last..last + 64 {
+        for out in [&p7m, &extracted] {
+            let link = PathBuf::from(format!("{}.cie-{pid}.tmp", out.display()));
+            std::os::unix::fs::symlink(&victim, link).unwrap();
+        }
+    }
+    let planted = names(&dir);
+
+    let r = card.cie(&["sign", "--format", "cades", "--pin-stdin", "-q", "-i", s(&input)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = card.cie(&["extract", s(&p7m), "-o", s(&extracted)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(std::fs::read(&extracted).unwrap(), std::fs::read(&input).unwrap());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+    let mode = 0o666 & !umask();
+    for out in [&p7m, &extracted] {
+        assert_eq!(std::fs::metadata(out).unwrap().permissions().mode() & 0o777, mode, "{}", out.display());
+    }
+    let mut expected = planted.clone();
+    expected.extend(["domanda.txt.p7m".to_owned(), "estratto.txt".to_owned()]);
+    expected.sort();
+    assert_eq!(names(&dir), expected, "only the outputs were added");
+
+    // A failure after the temporary file was made (a .p7m cut short): no output, nothing left.
+    let data = std::fs::read(&p7m).unwrap();
+    let cut = dir.join("cut.p7m");
+    std::fs::write(&cut, &data[..data.len() / 2]).unwrap();
+    let failed = dir.join("failed.txt");
+    let r = card.cie(&["extract", s(&cut), "-o", s(&failed)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(!failed.exists());
+    expected.push("cut.p7m".to_owned());
+    expected.sort();
+    assert_eq!(names(&dir), expected, "no temporary file left after a failure");
+    // Replacing an existing output keeps it whole until the new one is complete.
+    let r = card.cie(&["extract", s(&p7m), "-o", s(&extracted)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(std::fs::read(&extracted).unwrap(), std::fs::read(&input).unwrap());
+    assert_eq!(names(&dir), expected);
+}
