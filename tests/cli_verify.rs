@@ -180,7 +180,6 @@ mod pdf;
 /// An enveloping signature saved as `contract.txt.p7s` next to a forged `contract.txt`: the
 /// content given (explicitly or guessed from the name) is not what was signed.
 #[test]
-#[ignore = "needs the coordinator's cie-sign change (Error::ContentMismatch raised by verification)"]
 fn content_given_for_an_enveloping_signature_must_match() {
     let card = Card::start("mismatch");
     let (_, p7m, ca) = signed(&card);

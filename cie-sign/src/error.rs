@@ -19,9 +19,6 @@ pub enum Error {
     /// A certificate could not be read.
     #[error("certificate: {0}")]
     Certificate(String),
-    /// Content was given for a signature that carries its own, and the two differ.
-    #[error("{0}")]
-    ContentMismatch(String),
     /// The input exceeds a limit that bounds the time and memory its processing takes (too
     /// many signers, certificates, signature fields or revisions, a tree too deep or too
     /// large): refused rather than let a hostile document exhaust the machine.

@@ -229,6 +229,15 @@ fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
         lines.push(tr!(SubjectLine, subject = shown(&who.subject)));
         lines.push(tr!(IssuerLine, issuer = shown(&who.issuer)));
     }
+    if let Some(t) = &s.signer_name {
+        lines.push(tr!(PdfNameLine, text = shown(t)));
+    }
+    if let Some(t) = &s.reason {
+        lines.push(tr!(ReasonLine, text = shown(t)));
+    }
+    if let Some(t) = &s.location {
+        lines.push(tr!(LocationLine, text = shown(t)));
+    }
     if let Some(t) = s.signing_time {
         lines.push(tr!(SigningTimeLine, time = t.to_string()));
     }
@@ -322,6 +331,9 @@ fn signature_json(s: &SignatureReport) -> Json {
         ("issuer", safe(who.map(|w| &w.issuer))),
         ("signing_time", Json::opt_str(s.signing_time.map(|t| t.to_string()))),
         ("signing_time_claimed", Json::Bool(true)),
+        ("reason", safe(s.reason.as_ref())),
+        ("location", safe(s.location.as_ref())),
+        ("pdf_signer_name", safe(s.signer_name.as_ref())),
         ("hash", Json::opt_str(s.hash.map(|h| h.name()))),
         ("cades", Json::Bool(s.cades)),
         ("chain", chain),
@@ -448,6 +460,9 @@ mod tests {
             notes: vec!["line one\nforged: line".into()],
             chain: Chain::Trusted("CN=CA".into()),
             covers_whole_document: Some(false),
+            reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
+            location: None,
+            signer_name: None,
         }
     }
 
