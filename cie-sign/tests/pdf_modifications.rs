@@ -91,6 +91,22 @@ fn content_stream_redefined_after_signing() {
 }
 
 #[test]
+fn changed_then_signed_again() {
+    // The content changed, then a second signature over the changed document: that signature
+    // is valid, but the first one's revision was changed in a way it does not permit.
+    let signed = signed_once();
+    let changed = append_update(&signed, &[(4, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    let (_h, mut s) = card();
+    let resigned = pades::sign(&mut s, &changed, &PadesOptions::default()).unwrap();
+    let r = verify(&resigned);
+    assert_eq!(r.signatures.len(), 2);
+    assert_modified(
+        &r,
+        "the content stream of page 1 was changed (object 4) (after signature Signature1, in the revision signed by Signature2)",
+    );
+}
+
+#[test]
 fn page_added_and_pages_removed() {
     let signed = signed_once();
     let added = append_update(
@@ -261,6 +277,17 @@ fn form_filling_as_docmdp_permits() {
     let p2 = certified_form(&docmdp(2));
     assert_valid(&verify(&p2));
     assert_valid(&verify(&fill_amount(&p2)));
+
+    // The filled form with a font for its appearance added to the form's default resources.
+    let with_font = append_update(
+        &fill_amount(&p2),
+        &[
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R] /DA (/Helv 0 Tf 0 g) /SigFlags 3 /DR << /Font << /Helv 30 0 R >> >> >> /Perms << /DocMDP 8 0 R >> >>".into()),
+            (30, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into()),
+        ],
+        "",
+    );
+    assert_valid(&verify(&with_font));
 
     let p1 = certified_form(&docmdp(1));
     assert_valid(&verify(&p1));

@@ -133,7 +133,11 @@ pub(crate) fn signature_in_revision(
         }
         let Some((sig_id, sig)) = f.dict.get(b"V").ok().and_then(|v| dict_of(rev, v)) else { continue };
         if byte_range(sig) == Some(range) {
-            return Ok(Some(read(rev, sig, sig_id.or(f.id))));
+            let mut out = read(rev, sig, sig_id.or(f.id));
+            if out.lock.is_none() {
+                out.lock = walk::get_dict(rev, f.dict, b"Lock").and_then(|l| lock(rev, l));
+            }
+            return Ok(Some(out));
         }
     }
     let by_id = id.and_then(|i| rev.objects.get(&i).map(|o| (i, o)));
