@@ -426,8 +426,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
     revisions::count_revisions(pdf)?;
-    let doc = revisions::load(pdf)?;
-    let fields = revisions::signature_fields(&doc)?;
+    // The final revision is read twice (here, then for the last comparison) so that at most
+    // two revisions are held at once.
+    let fields = revisions::signature_fields(&revisions::load(pdf)?)?;
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
     let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
@@ -459,10 +460,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     let mut signed: Vec<(usize, String, SignatureDict)> = Vec::new();
     let mut modifications = Vec::new();
     let mut notes: Vec<(usize, String)> = Vec::new();
-    let mut prev: Option<(usize, Option<Document>)> = None;
+    let mut prev: Option<(usize, Document)> = None;
     for (&end, ranges) in &by_end {
-        let loaded = if end == pdf.len() { Ok(None) } else { revisions::load(&pdf[..end]).map(Some) };
-        let rev = match loaded {
+        let rev = match revisions::load(&pdf[..end]) {
             Ok(rev) => rev,
             Err(e) => {
                 for &(range, i) in ranges {
@@ -472,7 +472,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
                 continue;
             }
         };
-        let rev_doc = rev.as_ref().unwrap_or(&doc);
+        let rev_doc = &rev;
         for &(range, i) in ranges {
             let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust)?;
             if let Some(dict) = checked.dict.take() {
@@ -480,8 +480,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             }
             results.insert(range, checked);
         }
-        if let Some((prev_end, prev_doc)) = &prev {
-            let old = prev_doc.as_ref().unwrap_or(&doc);
+        if let Some((prev_end, old)) = &prev {
             let after: Vec<&str> =
                 signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
@@ -496,8 +495,8 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
         prev = Some((end, rev));
     }
-    if let Some((prev_end, Some(prev_doc))) = &prev {
-        let outcome = analyse(prev_doc, &doc, &rules_after(&signed, *prev_end))?;
+    if let Some((prev_end, prev_doc)) = prev.as_ref().filter(|(e, _)| *e < pdf.len()) {
+        let outcome = analyse(prev_doc, &revisions::load(pdf)?, &rules_after(&signed, *prev_end))?;
         modifications.extend(outcome.modifications);
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }
