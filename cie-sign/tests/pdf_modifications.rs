@@ -461,3 +461,42 @@ fn deep_nesting_is_refused_without_overflow() {
         }
     }
 }
+
+#[test]
+fn revisions_and_signatures_past_their_limits_are_refused() {
+    let signed = signed_once();
+    // 51 empty revisions, then 51 signature fields each claiming one of them.
+    let mut pdf = signed.clone();
+    let mut ends = Vec::new();
+    for i in 0..51 {
+        pdf = append_update(&pdf, &[(200 + i, "<< >>".into())], "");
+        ends.push(pdf.len());
+    }
+    let mut objects: Vec<(u32, String)> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, end)| {
+            (
+                300 + i as u32,
+                format!("<< /FT /Sig /T (S{i}) /V << /ByteRange [0 10 20 {}] /Contents <00> >> >>", end - 20),
+            )
+        })
+        .collect();
+    let list: String = (0..51).map(|i| format!(" {} 0 R", 300 + i)).collect();
+    objects.push((1, format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R{list}] /SigFlags 3 >> >>")));
+    let many = append_update(&pdf, &objects, "");
+    match pades::verify_pdf(&many, &citizen_ca()) {
+        Err(Error::Limit(m)) => assert!(m.contains("50 distinct signatures"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // More than 1,000 revisions.
+    let mut pdf = signed;
+    for _ in 0..1001 {
+        pdf.extend_from_slice(b"%%EOF\n");
+    }
+    match pades::verify_pdf(&pdf, &citizen_ca()) {
+        Err(Error::Limit(m)) => assert!(m.contains("1000 revisions"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
