@@ -107,6 +107,35 @@ fn changed_then_signed_again() {
 }
 
 #[test]
+fn a_new_signature_dictionary_cannot_also_be_page_content() {
+    // The signed page names a content stream 9 that does not exist yet (nothing is shown).
+    let base = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents [4 0 R 9 0 R] /Resources << /Font << /F1 5 0 R >> >> >>",
+        &stream("BT /F1 18 Tf 72 720 Td (PAY 10 EUR) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]);
+    let (_h, mut s) = card();
+    let signed = pades::sign(&mut s, &base, &PadesOptions::default()).unwrap();
+    assert_valid(&verify(&signed));
+    // A "signature" 9 that is a stream drawing text, as the value of a new signature field.
+    let content = "BT /F1 18 Tf 72 700 Td (PAY 1000000 EUR) Tj ET";
+    let hostile = append_update(
+        &signed,
+        &[
+            (9, format!("<< /Type /Sig /Length {} >>\nstream\n{content}\nendstream", content.len())),
+            (10, "<< /FT /Sig /T (Signature2) /V 9 0 R >>".into()),
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 10 0 R] /SigFlags 3 >> >>".into()),
+        ],
+        "",
+    );
+    let r = pades::verify_pdf(&hostile, &citizen_ca()).unwrap();
+    assert!(r.modifications.iter().any(|m| m.contains("the content stream of page 1 was changed (object 9)")), "{r:?}");
+    assert_eq!(r.sub_indication(), Some(SubIndication::ModifiedAfterSigning));
+}
+
+#[test]
 fn page_added_and_pages_removed() {
     let signed = signed_once();
     let added = append_update(

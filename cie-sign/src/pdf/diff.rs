@@ -760,7 +760,7 @@ impl<'a> Analysis<'a> {
             }
             let role = self.roles.get(&id).cloned();
             if let Some(ctx) = &ctx {
-                if role.is_none() && self.changed(id) {
+                if (role.is_none() || foreign(role.as_ref(), ctx)) && self.changed(id) {
                     found.push(ctx.sentence(id));
                 }
             }
@@ -914,6 +914,28 @@ fn contains_all<'a>(new: &'a [Object], old: impl Iterator<Item = &'a Object>) ->
     let refs: Vec<&Object> = new.iter().collect();
     let set = Entries::of(&refs);
     old.into_iter().all(|o| set.has(o))
+}
+
+/// Whether an object whose rule accepts it without comparing all of it (a signature
+/// dictionary, a field or widget, an annotation, their lists) is reached through a path that is
+/// not its own (a page's content, resources, the catalogue's other entries): then it is judged
+/// as any object on that path, so that the same object cannot be a new signature and, say, a
+/// content stream.
+fn foreign(role: Option<&Role>, ctx: &Ctx) -> bool {
+    let own = matches!(ctx, Ctx::Field(_) | Ctx::Annotation(_) | Ctx::SigDict(_))
+        || matches!(ctx, Ctx::Catalog(k) if k == "/AcroForm");
+    let loose = matches!(
+        role,
+        Some(
+            Role::SigDict(_)
+                | Role::Field(_)
+                | Role::Widget(_)
+                | Role::Annotation(_)
+                | Role::AnnotsArray(_)
+                | Role::FieldsArray
+        )
+    );
+    loose && !own
 }
 
 /// Inside page resources, the /Font entry leads to fonts.
