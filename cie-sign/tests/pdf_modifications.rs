@@ -136,6 +136,24 @@ fn a_new_signature_dictionary_cannot_also_be_page_content() {
 }
 
 #[test]
+fn xref_stream_document_changed_after_signing() {
+    // Objects in object streams, a cross-reference stream; the update appended by hand.
+    let (_h, mut s) = card();
+    let signed = pades::sign(&mut s, &xref_stream_pdf("1.5", "PAY 10 EUR"), &PadesOptions::default()).unwrap();
+    assert_valid(&verify(&signed));
+    let doc = lopdf::Document::load_mem(&signed).unwrap();
+    let page = *doc.get_pages().values().next().unwrap();
+    let content = doc.get_page_contents(page)[0];
+    let font = doc.get_dictionary(page).unwrap().get_deref(b"Resources", &doc).unwrap().as_dict().unwrap();
+    let font = font.get_deref(b"Font", &doc).unwrap().as_dict().unwrap().get(b"F1").unwrap().as_reference().unwrap();
+    let hostile = append_update(&signed, &[(content.0, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    assert_modified(&verify(&hostile), &format!("the content stream of page 1 was changed (object {})", content.0));
+    let hostile =
+        append_update(&signed, &[(font.0, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into())], "");
+    assert_modified(&verify(&hostile), &format!("a font of page 1 was changed (object {})", font.0));
+}
+
+#[test]
 fn page_added_and_pages_removed() {
     let signed = signed_once();
     let added = append_update(
@@ -326,6 +344,17 @@ fn form_filling_as_docmdp_permits() {
     let signed_again = pades::sign(&mut s, &p1, &PadesOptions::default()).unwrap();
     let r = verify(&signed_again);
     assert_modified(&r, "a signature was added (field Signature2)");
+
+    // P=1 still lets validation data be added (ETSI EN 319 142-1 §5.4).
+    let dss = append_update(
+        &p1,
+        &[
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R] /DA (/Helv 0 Tf 0 g) /SigFlags 3 >> /Perms << /DocMDP 8 0 R >> /DSS << /Certs [20 0 R] >> >>".into()),
+            (20, stream("not really a certificate")),
+        ],
+        "",
+    );
+    assert_valid(&verify(&dss));
 
     // No DocMDP at all (an approval signature): form filling is a modification.
     let plain = certified_form("");

@@ -279,6 +279,13 @@ impl<'a> Layout<'a> {
     }
 }
 
+/// Whether an annotation has an area on the page (/Rect wider and taller than zero).
+fn visible(doc: &Document, annot: &Object) -> bool {
+    let rect = dict_of(doc, annot).and_then(|(_, d)| d.get(b"Rect").ok()).and_then(|r| array_of(doc, r));
+    let n: Vec<f32> = rect.map(|(_, r)| r.iter().filter_map(|v| v.as_float().ok()).collect()).unwrap_or_default();
+    matches!(n.as_slice(), [a, b, c, d] if (c - a).abs() > 0.0 && (d - b).abs() > 0.0)
+}
+
 fn subtype(doc: &Document, annot: &Object) -> Vec<u8> {
     dict_of(doc, annot)
         .and_then(|(_, d)| d.get(b"Subtype").and_then(Object::as_name).ok())
@@ -696,6 +703,11 @@ impl<'a> Analysis<'a> {
             let st = subtype(self.new, a);
             if let Object::Reference(aid) = a {
                 if st == b"Widget" && new_sig_widgets.contains(aid) {
+                    if visible(self.new, a) {
+                        self.out.notes.push(format!(
+                            "a visible signature field was added to page {n} after this signature: what it shows is not covered by this signature"
+                        ));
+                    }
                     continue;
                 }
                 if !self.fresh(*aid) {
