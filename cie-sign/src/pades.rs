@@ -10,7 +10,9 @@
 //!   the AcroForm's /Fields with /SigFlags 3.
 //!
 //! [`prepare`] + [`PreparedPdf::finish`] let another signer (an HSM, OpenSSL) produce the CMS;
-//! [`sign`] does both with a [`Signer`]. [`verify_pdf`] checks every signature of a PDF.
+//! [`sign`] does both with a [`Signer`]. [`verify_pdf`] checks every signature of a PDF against
+//! the revision it covers, and what was changed after the signed revisions (see
+//! `crate::pdf::diff`); both walk the document within the limits below.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
