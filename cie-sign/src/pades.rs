@@ -27,6 +27,7 @@ use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
 use crate::digest::Hasher;
 use crate::pdf::diff;
+pub use crate::pdf::load::MAX_INFLATED;
 use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
@@ -180,7 +181,7 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
-    let doc = Document::load_mem(pdf)?;
+    let doc = crate::pdf::load::load(pdf, false)?;
     if doc.trailer.has(b"Encrypt") {
         return Err(Error::Unsupported("encrypted PDFs cannot be signed here".into()));
     }

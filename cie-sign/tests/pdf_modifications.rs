@@ -558,3 +558,49 @@ fn revisions_and_signatures_past_their_limits_are_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn object_stream_bombs_and_objects_parsed_again_are_refused() {
+    use std::io::Write;
+    // An object stream that inflates to 128 MiB: one deflate block of 1 MiB of spaces, ended
+    // by a sync flush (byte-aligned, no reference before it), written 128 times.
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![b' '; 1 << 20]).unwrap();
+    z.flush().unwrap();
+    let block = z.get_ref().clone();
+    let mut bomb = vec![0x78, 0xda];
+    for _ in 0..128 {
+        bomb.extend_from_slice(&block);
+    }
+    let mut objstm =
+        format!("<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n", bomb.len()).into_bytes();
+    objstm.extend_from_slice(&bomb);
+    objstm.extend_from_slice(b"\nendstream");
+    let pdf = pdf_of_bytes(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        &objstm,
+    ]);
+    assert!(pdf.len() < 1 << 20);
+    assert!(matches!(pades::verify_pdf(&pdf, &Trust::none()), Err(Error::Limit(_))));
+    assert!(matches!(pades::prepare(&pdf, &PadesOptions::default()), Err(Error::Limit(_))));
+
+    // A cross-reference table whose 20,000 entries all name the offset of one large array.
+    let array = format!("[{}]", "0 ".repeat(100_000));
+    let mut pdf = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        &array,
+    ]);
+    let at = pdf.windows(8).rposition(|w| w == b"\n4 0 obj").unwrap() + 1;
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n1 20000\n");
+    for _ in 0..20_000 {
+        pdf.extend_from_slice(format!("{at:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer\n<< /Size 20001 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    assert!(matches!(pades::verify_pdf(&pdf, &Trust::none()), Err(Error::Limit(_))));
+    assert!(matches!(pades::prepare(&pdf, &PadesOptions::default()), Err(Error::Limit(_))));
+}

@@ -5,5 +5,6 @@
 //! `diff` uses `walk`, and `walk` only lopdf.
 
 pub(crate) mod diff;
+pub(crate) mod load;
 pub(crate) mod revisions;
 pub(crate) mod walk;
