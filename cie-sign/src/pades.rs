@@ -10,7 +10,9 @@
 //!   the AcroForm's /Fields with /SigFlags 3.
 //!
 //! [`prepare`] + [`PreparedPdf::finish`] let another signer (an HSM, OpenSSL) produce the CMS;
-//! [`sign`] does both with a [`Signer`]. [`verify_pdf`] checks every signature of a PDF.
+//! [`sign`] does both with a [`Signer`]. [`verify_pdf`] checks every signature of a PDF against
+//! the revision it covers, and what was changed after the signed revisions (see
+//! `crate::pdf::diff`); both walk the document within the limits below.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
@@ -25,6 +27,7 @@ use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
 use crate::digest::Hasher;
 use crate::pdf::diff;
+pub use crate::pdf::load::MAX_INFLATED;
 use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
@@ -178,7 +181,7 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
-    let doc = Document::load_mem(pdf)?;
+    let doc = crate::pdf::load::load(pdf, false)?;
     if doc.trailer.has(b"Encrypt") {
         return Err(Error::Unsupported("encrypted PDFs cannot be signed here".into()));
     }
@@ -428,8 +431,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
     revisions::count_revisions(pdf)?;
-    let doc = revisions::load(pdf)?;
-    let fields = revisions::signature_fields(&doc)?;
+    // The final revision is read twice (here, then for the last comparison) so that at most
+    // two revisions are held at once.
+    let fields = revisions::signature_fields(&revisions::load(pdf)?)?;
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
     let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
@@ -461,10 +465,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     let mut signed: Vec<(usize, String, SignatureDict)> = Vec::new();
     let mut modifications = Vec::new();
     let mut notes: Vec<(usize, String)> = Vec::new();
-    let mut prev: Option<(usize, Option<Document>)> = None;
+    let mut prev: Option<(usize, Document)> = None;
     for (&end, ranges) in &by_end {
-        let loaded = if end == pdf.len() { Ok(None) } else { revisions::load(&pdf[..end]).map(Some) };
-        let rev = match loaded {
+        let rev = match revisions::load(&pdf[..end]) {
             Ok(rev) => rev,
             Err(e) => {
                 for &(range, i) in ranges {
@@ -474,7 +477,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
                 continue;
             }
         };
-        let rev_doc = rev.as_ref().unwrap_or(&doc);
+        let rev_doc = &rev;
         for &(range, i) in ranges {
             let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust)?;
             if let Some(dict) = checked.dict.take() {
@@ -482,8 +485,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             }
             results.insert(range, checked);
         }
-        if let Some((prev_end, prev_doc)) = &prev {
-            let old = prev_doc.as_ref().unwrap_or(&doc);
+        if let Some((prev_end, old)) = &prev {
             let after: Vec<&str> =
                 signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
@@ -498,8 +500,8 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
         prev = Some((end, rev));
     }
-    if let Some((prev_end, Some(prev_doc))) = &prev {
-        let outcome = analyse(prev_doc, &doc, &rules_after(&signed, *prev_end))?;
+    if let Some((prev_end, prev_doc)) = prev.as_ref().filter(|(e, _)| *e < pdf.len()) {
+        let outcome = analyse(prev_doc, &revisions::load(pdf)?, &rules_after(&signed, *prev_end))?;
         modifications.extend(outcome.modifications);
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }

@@ -91,6 +91,69 @@ fn content_stream_redefined_after_signing() {
 }
 
 #[test]
+fn changed_then_signed_again() {
+    // The content changed, then a second signature over the changed document: that signature
+    // is valid, but the first one's revision was changed in a way it does not permit.
+    let signed = signed_once();
+    let changed = append_update(&signed, &[(4, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    let (_h, mut s) = card();
+    let resigned = pades::sign(&mut s, &changed, &PadesOptions::default()).unwrap();
+    let r = verify(&resigned);
+    assert_eq!(r.signatures.len(), 2);
+    assert_modified(
+        &r,
+        "the content stream of page 1 was changed (object 4) (after signature Signature1, in the revision signed by Signature2)",
+    );
+}
+
+#[test]
+fn a_new_signature_dictionary_cannot_also_be_page_content() {
+    // The signed page names a content stream 9 that does not exist yet (nothing is shown).
+    let base = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents [4 0 R 9 0 R] /Resources << /Font << /F1 5 0 R >> >> >>",
+        &stream("BT /F1 18 Tf 72 720 Td (PAY 10 EUR) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]);
+    let (_h, mut s) = card();
+    let signed = pades::sign(&mut s, &base, &PadesOptions::default()).unwrap();
+    assert_valid(&verify(&signed));
+    // A "signature" 9 that is a stream drawing text, as the value of a new signature field.
+    let content = "BT /F1 18 Tf 72 700 Td (PAY 1000000 EUR) Tj ET";
+    let hostile = append_update(
+        &signed,
+        &[
+            (9, format!("<< /Type /Sig /Length {} >>\nstream\n{content}\nendstream", content.len())),
+            (10, "<< /FT /Sig /T (Signature2) /V 9 0 R >>".into()),
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 10 0 R] /SigFlags 3 >> >>".into()),
+        ],
+        "",
+    );
+    let r = pades::verify_pdf(&hostile, &citizen_ca()).unwrap();
+    assert!(r.modifications.iter().any(|m| m.contains("the content stream of page 1 was changed (object 9)")), "{r:?}");
+    assert_eq!(r.sub_indication(), Some(SubIndication::ModifiedAfterSigning));
+}
+
+#[test]
+fn xref_stream_document_changed_after_signing() {
+    // Objects in object streams, a cross-reference stream; the update appended by hand.
+    let (_h, mut s) = card();
+    let signed = pades::sign(&mut s, &xref_stream_pdf("1.5", "PAY 10 EUR"), &PadesOptions::default()).unwrap();
+    assert_valid(&verify(&signed));
+    let doc = lopdf::Document::load_mem(&signed).unwrap();
+    let page = *doc.get_pages().values().next().unwrap();
+    let content = doc.get_page_contents(page)[0];
+    let font = doc.get_dictionary(page).unwrap().get_deref(b"Resources", &doc).unwrap().as_dict().unwrap();
+    let font = font.get_deref(b"Font", &doc).unwrap().as_dict().unwrap().get(b"F1").unwrap().as_reference().unwrap();
+    let hostile = append_update(&signed, &[(content.0, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    assert_modified(&verify(&hostile), &format!("the content stream of page 1 was changed (object {})", content.0));
+    let hostile =
+        append_update(&signed, &[(font.0, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into())], "");
+    assert_modified(&verify(&hostile), &format!("a font of page 1 was changed (object {})", font.0));
+}
+
+#[test]
 fn page_added_and_pages_removed() {
     let signed = signed_once();
     let added = append_update(
@@ -262,6 +325,17 @@ fn form_filling_as_docmdp_permits() {
     assert_valid(&verify(&p2));
     assert_valid(&verify(&fill_amount(&p2)));
 
+    // The filled form with a font for its appearance added to the form's default resources.
+    let with_font = append_update(
+        &fill_amount(&p2),
+        &[
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R] /DA (/Helv 0 Tf 0 g) /SigFlags 3 /DR << /Font << /Helv 30 0 R >> >> >> /Perms << /DocMDP 8 0 R >> >>".into()),
+            (30, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into()),
+        ],
+        "",
+    );
+    assert_valid(&verify(&with_font));
+
     let p1 = certified_form(&docmdp(1));
     assert_valid(&verify(&p1));
     assert_modified(&verify(&fill_amount(&p1)), "the value of form field Amount was changed");
@@ -270,6 +344,17 @@ fn form_filling_as_docmdp_permits() {
     let signed_again = pades::sign(&mut s, &p1, &PadesOptions::default()).unwrap();
     let r = verify(&signed_again);
     assert_modified(&r, "a signature was added (field Signature2)");
+
+    // P=1 still lets validation data be added (ETSI EN 319 142-1 §5.4).
+    let dss = append_update(
+        &p1,
+        &[
+            (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R] /DA (/Helv 0 Tf 0 g) /SigFlags 3 >> /Perms << /DocMDP 8 0 R >> /DSS << /Certs [20 0 R] >> >>".into()),
+            (20, stream("not really a certificate")),
+        ],
+        "",
+    );
+    assert_valid(&verify(&dss));
 
     // No DocMDP at all (an approval signature): form filling is a modification.
     let plain = certified_form("");
@@ -433,4 +518,89 @@ fn deep_nesting_is_refused_without_overflow() {
             assert_eq!(r.indication(), Indication::TotalFailed, "{r:?}");
         }
     }
+}
+
+#[test]
+fn revisions_and_signatures_past_their_limits_are_refused() {
+    let signed = signed_once();
+    // 51 empty revisions, then 51 signature fields each claiming one of them.
+    let mut pdf = signed.clone();
+    let mut ends = Vec::new();
+    for i in 0..51 {
+        pdf = append_update(&pdf, &[(200 + i, "<< >>".into())], "");
+        ends.push(pdf.len());
+    }
+    let mut objects: Vec<(u32, String)> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, end)| {
+            (
+                300 + i as u32,
+                format!("<< /FT /Sig /T (S{i}) /V << /ByteRange [0 10 20 {}] /Contents <00> >> >>", end - 20),
+            )
+        })
+        .collect();
+    let list: String = (0..51).map(|i| format!(" {} 0 R", 300 + i)).collect();
+    objects.push((1, format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R{list}] /SigFlags 3 >> >>")));
+    let many = append_update(&pdf, &objects, "");
+    match pades::verify_pdf(&many, &citizen_ca()) {
+        Err(Error::Limit(m)) => assert!(m.contains("50 distinct signatures"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // More than 1,000 revisions.
+    let mut pdf = signed;
+    for _ in 0..1001 {
+        pdf.extend_from_slice(b"%%EOF\n");
+    }
+    match pades::verify_pdf(&pdf, &citizen_ca()) {
+        Err(Error::Limit(m)) => assert!(m.contains("1000 revisions"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn object_stream_bombs_and_objects_parsed_again_are_refused() {
+    use std::io::Write;
+    // An object stream that inflates to 128 MiB: one deflate block of 1 MiB of spaces, ended
+    // by a sync flush (byte-aligned, no reference before it), written 128 times.
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![b' '; 1 << 20]).unwrap();
+    z.flush().unwrap();
+    let block = z.get_ref().clone();
+    let mut bomb = vec![0x78, 0xda];
+    for _ in 0..128 {
+        bomb.extend_from_slice(&block);
+    }
+    let mut objstm =
+        format!("<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n", bomb.len()).into_bytes();
+    objstm.extend_from_slice(&bomb);
+    objstm.extend_from_slice(b"\nendstream");
+    let pdf = pdf_of_bytes(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        &objstm,
+    ]);
+    assert!(pdf.len() < 1 << 20);
+    assert!(matches!(pades::verify_pdf(&pdf, &Trust::none()), Err(Error::Limit(_))));
+    assert!(matches!(pades::prepare(&pdf, &PadesOptions::default()), Err(Error::Limit(_))));
+
+    // A cross-reference table whose 20,000 entries all name the offset of one large array.
+    let array = format!("[{}]", "0 ".repeat(100_000));
+    let mut pdf = pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        &array,
+    ]);
+    let at = pdf.windows(8).rposition(|w| w == b"\n4 0 obj").unwrap() + 1;
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n1 20000\n");
+    for _ in 0..20_000 {
+        pdf.extend_from_slice(format!("{at:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer\n<< /Size 20001 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    assert!(matches!(pades::verify_pdf(&pdf, &Trust::none()), Err(Error::Limit(_))));
+    assert!(matches!(pades::prepare(&pdf, &PadesOptions::default()), Err(Error::Limit(_))));
 }

@@ -241,6 +241,8 @@ struct Layout<'a> {
     pages: walk::PageTree,
     /// Per page: the /Annots array's id when indirect, and the annotations.
     annots: Vec<(Option<ObjectId>, Vec<&'a Object>)>,
+    /// Field index by object id.
+    field_ids: HashMap<ObjectId, usize>,
 }
 
 impl<'a> Layout<'a> {
@@ -258,20 +260,30 @@ impl<'a> Layout<'a> {
             }
             annots.push((id, items.iter().collect()));
         }
+        let fields = walk::fields(doc)?;
+        let field_ids = fields.iter().enumerate().filter_map(|(i, f)| f.id.map(|id| (id, i))).collect();
         Ok(Layout {
             root: cat.map(|(id, _)| id),
             catalog: cat.map(|(_, c)| c),
             acroform: walk::acroform(doc),
-            fields: walk::fields(doc)?,
+            fields,
             pages,
             annots,
+            field_ids,
         })
     }
 
     /// The field whose node or kid widget is `id`.
     fn field_by_id(&self, id: ObjectId) -> Option<&Field<'a>> {
-        self.fields.iter().find(|f| f.id == Some(id))
+        self.fields.get(*self.field_ids.get(&id)?)
     }
+}
+
+/// Whether an annotation has an area on the page (/Rect wider and taller than zero).
+fn visible(doc: &Document, annot: &Object) -> bool {
+    let rect = dict_of(doc, annot).and_then(|(_, d)| d.get(b"Rect").ok()).and_then(|r| array_of(doc, r));
+    let n: Vec<f32> = rect.map(|(_, r)| r.iter().filter_map(|v| v.as_float().ok()).collect()).unwrap_or_default();
+    matches!(n.as_slice(), [a, b, c, d] if (c - a).abs() > 0.0 && (d - b).abs() > 0.0)
 }
 
 fn subtype(doc: &Document, annot: &Object) -> Vec<u8> {
@@ -513,7 +525,7 @@ impl<'a> Analysis<'a> {
                     let old_kids = of.dict.get(b"Kids").ok().and_then(|k| array_of(self.old, k)).map(|(_, a)| a);
                     let new_kids = nf.dict.get(b"Kids").ok().and_then(|k| array_of(self.new, k)).map(|(_, a)| a);
                     let (old_kids, new_kids) = (old_kids.unwrap_or(&[]), new_kids.unwrap_or(&[]));
-                    if old_kids.iter().any(|o| !new_kids.iter().any(|n| same(o, n))) {
+                    if !contains_all(new_kids, old_kids.iter()) {
                         bad.push(k);
                     }
                 }
@@ -643,12 +655,13 @@ impl<'a> Analysis<'a> {
         let old_index: HashMap<&ObjectId, usize> = op.iter().enumerate().map(|(i, p)| (p, i)).collect();
         let kept: Vec<(usize, usize, ObjectId)> =
             np.iter().enumerate().filter_map(|(i, id)| old_index.get(id).map(|&j| (j, i, *id))).collect();
+        let new_sig_widgets = self.new_signature_widgets();
         for (j, i, id) in kept {
-            self.page(j, i, id);
+            self.page(j, i, id, &new_sig_widgets);
         }
     }
 
-    fn page(&mut self, j: usize, i: usize, id: ObjectId) {
+    fn page(&mut self, j: usize, i: usize, id: ObjectId, new_sig_widgets: &HashSet<ObjectId>) {
         let n = i + 1;
         if let (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) =
             (self.old.objects.get(&id), self.new.objects.get(&id))
@@ -676,9 +689,9 @@ impl<'a> Analysis<'a> {
             }
         }
         let annotations = self.rules.level >= Level::Annotations;
-        let new_sig_widgets: HashSet<ObjectId> = self.new_signature_widgets();
+        let (old_set, new_set) = (Entries::of(&old_list), Entries::of(&new_list));
         for a in &new_list {
-            if old_list.iter().any(|o| same(o, a)) {
+            if old_set.has(a) {
                 if let Object::Reference(aid) = a {
                     if self.changed(*aid) && !annotations && !self.is_field_or_widget(*aid) {
                         let what = String::from_utf8_lossy(&subtype(self.new, a)).into_owned();
@@ -690,6 +703,11 @@ impl<'a> Analysis<'a> {
             let st = subtype(self.new, a);
             if let Object::Reference(aid) = a {
                 if st == b"Widget" && new_sig_widgets.contains(aid) {
+                    if visible(self.new, a) {
+                        self.out.notes.push(format!(
+                            "a visible signature field was added to page {n} after this signature: what it shows is not covered by this signature"
+                        ));
+                    }
                     continue;
                 }
                 if !self.fresh(*aid) {
@@ -707,7 +725,7 @@ impl<'a> Analysis<'a> {
             }
         }
         for o in &old_list {
-            if new_list.iter().any(|a| same(o, a)) {
+            if new_set.has(o) {
                 continue;
             }
             let st = subtype(self.old, o);
@@ -724,11 +742,10 @@ impl<'a> Analysis<'a> {
 
     /// The widget annotations of signature fields the older revision does not have.
     fn new_signature_widgets(&self) -> HashSet<ObjectId> {
-        let old_ids: HashSet<ObjectId> = self.lo.fields.iter().filter_map(|f| f.id).collect();
         let mut out = HashSet::new();
         for f in self.ln.fields.iter().filter(|f| f.is_signature()) {
             let Some(id) = f.id else { continue };
-            if old_ids.contains(&id) && self.lo.field_by_id(id).is_some_and(|o| o.dict.has(b"V")) {
+            if self.lo.field_by_id(id).is_some_and(|o| o.dict.has(b"V")) {
                 continue;
             }
             out.extend(f.widgets.iter().copied().filter(|w| self.fresh(*w)));
@@ -755,7 +772,7 @@ impl<'a> Analysis<'a> {
             }
             let role = self.roles.get(&id).cloned();
             if let Some(ctx) = &ctx {
-                if role.is_none() && self.changed(id) {
+                if (role.is_none() || foreign(role.as_ref(), ctx)) && self.changed(id) {
                     found.push(ctx.sentence(id));
                 }
             }
@@ -765,7 +782,15 @@ impl<'a> Analysis<'a> {
             match (obj, &role) {
                 (Object::Dictionary(d), Some(role)) => {
                     for (k, v) in d.iter() {
-                        stack.push((v, self.path(role, id, k, v, ctx.as_ref())));
+                        match (role, k.as_slice(), v) {
+                            // A direct interactive form dictionary follows its own rules.
+                            (Role::Catalog, b"AcroForm", Object::Dictionary(af)) => {
+                                for (k, v) in af.iter() {
+                                    stack.push((v, self.path(&Role::AcroForm, id, k, v, ctx.as_ref())));
+                                }
+                            }
+                            _ => stack.push((v, self.path(role, id, k, v, ctx.as_ref()))),
+                        }
                     }
                 }
                 (Object::Stream(s), Some(role)) => {
@@ -860,6 +885,69 @@ impl<'a> Analysis<'a> {
             self.out.notes.push("the document information dictionary (/Info) was changed after signing".into());
         }
     }
+}
+
+/// The entries of an array (annotations, kids) as a set: references by id, direct values
+/// compared by value among the direct ones (at most [`MAX_DIRECT`] of them, beyond which a
+/// direct value is only equal to the one at the same place).
+struct Entries<'a> {
+    ids: HashSet<ObjectId>,
+    direct: Vec<&'a Object>,
+}
+
+/// Most direct entries compared with each other.
+const MAX_DIRECT: usize = 1_000;
+
+impl<'a> Entries<'a> {
+    fn of<I: IntoIterator<Item = &'a &'a Object>>(list: I) -> Entries<'a> {
+        let mut e = Entries { ids: HashSet::new(), direct: Vec::new() };
+        for o in list {
+            match o {
+                Object::Reference(id) => {
+                    e.ids.insert(*id);
+                }
+                o => e.direct.push(o),
+            }
+        }
+        e
+    }
+
+    fn has(&self, o: &Object) -> bool {
+        match o {
+            Object::Reference(id) => self.ids.contains(id),
+            o if self.direct.len() <= MAX_DIRECT => self.direct.iter().any(|d| same(d, o)),
+            _ => false,
+        }
+    }
+}
+
+/// Whether every entry of `old` is in `new`.
+fn contains_all<'a>(new: &'a [Object], old: impl Iterator<Item = &'a Object>) -> bool {
+    let refs: Vec<&Object> = new.iter().collect();
+    let set = Entries::of(&refs);
+    old.into_iter().all(|o| set.has(o))
+}
+
+/// Whether an object whose rule accepts it without comparing all of it (a signature
+/// dictionary, a field or widget, an annotation, their lists) is reached through a path that is
+/// not its own (a page's content, resources, the catalogue's other entries): then it is judged
+/// as any object on that path, so that the same object cannot be a new signature and, say, a
+/// content stream.
+fn foreign(role: Option<&Role>, ctx: &Ctx) -> bool {
+    let own = matches!(ctx, Ctx::Field(_) | Ctx::Annotation(_) | Ctx::SigDict(_))
+        || matches!(ctx, Ctx::Catalog(k) if k == "/AcroForm");
+    let loose = matches!(
+        role,
+        Some(
+            Role::SigDict(_)
+                | Role::Field(_)
+                | Role::Widget(_)
+                | Role::Annotation(_)
+                | Role::AnnotsArray(_)
+                | Role::FieldsArray
+        )
+    );
+    loose && !own
 }
 
 /// Inside page resources, the /Font entry leads to fonts.

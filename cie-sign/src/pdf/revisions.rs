@@ -3,9 +3,8 @@
 //! says about itself (/ByteRange, /Contents, /SubFilter, /M, /Reason, /Location, /Name, its
 //! DocMDP and FieldMDP transforms, §12.8.2.2-4) is read there, never from a later update.
 
-use cie_core::sign::HashAlg;
 use lopdf::xref::XrefEntry;
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::diff::{Level, Lock};
 use super::walk::{self, array_of, dict_of};
@@ -19,23 +18,11 @@ pub const MAX_SIGNATURES: usize = 50;
 /// Most revisions (end-of-file markers) a document may have.
 pub const MAX_REVISIONS: usize = 1_000;
 
-/// Loads a revision for verification (ISO 32000-1 §7.5.6): every stream's bytes are replaced
-/// by their SHA-256 digest as they are read (object streams excepted, which the loader opens;
-/// streams whose length is not yet known are kept and completed by the loader), so that three
-/// revisions in memory cost little more than their dictionaries, and comparing two streams
-/// still compares their bytes.
+/// Loads a revision for verification (ISO 32000-1 §7.5.6) within bounds, every stream's bytes
+/// replaced by their digest ([`super::load::load`]): comparing two streams still compares their
+/// bytes, and three revisions in memory cost little more than their dictionaries.
 pub(crate) fn load(bytes: &[u8]) -> Result<Document> {
-    let options = LoadOptions { filter: Some(digest_streams), ..Default::default() };
-    Ok(Document::load_mem_with_options(bytes, options)?)
-}
-
-fn digest_streams(id: ObjectId, obj: &mut Object) -> Option<(ObjectId, Object)> {
-    if let Object::Stream(s) = obj {
-        if !s.content.is_empty() && !s.dict.has_type(b"ObjStm") {
-            s.content = HashAlg::Sha256.hash(&s.content);
-        }
-    }
-    Some((id, obj.clone()))
+    super::load::load(bytes, true)
 }
 
 /// A signature field of the final revision and the /ByteRange its value shows there.
@@ -133,7 +120,11 @@ pub(crate) fn signature_in_revision(
         }
         let Some((sig_id, sig)) = f.dict.get(b"V").ok().and_then(|v| dict_of(rev, v)) else { continue };
         if byte_range(sig) == Some(range) {
-            return Ok(Some(read(rev, sig, sig_id.or(f.id))));
+            let mut out = read(rev, sig, sig_id.or(f.id));
+            if out.lock.is_none() {
+                out.lock = walk::get_dict(rev, f.dict, b"Lock").and_then(|l| lock(rev, l));
+            }
+            return Ok(Some(out));
         }
     }
     let by_id = id.and_then(|i| rev.objects.get(&i).map(|o| (i, o)));

@@ -36,11 +36,19 @@ fn last_reference(pdf: &[u8], key: &str) -> Option<String> {
 /// A one-revision PDF of these objects (object i+1 is `objects[i]`), classic cross-reference
 /// table, /Root 1 0 R.
 pub fn pdf_of(objects: &[&str]) -> Vec<u8> {
+    let objects: Vec<&[u8]> = objects.iter().map(|o| o.as_bytes()).collect();
+    pdf_of_bytes(&objects)
+}
+
+/// [`pdf_of`] with objects that are not text (binary streams).
+pub fn pdf_of_bytes(objects: &[&[u8]]) -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(o);
+        pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
     pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
