@@ -278,3 +278,112 @@ fn outputs_are_written_through_unpredictable_temporary_files() {
     assert_eq!(std::fs::read(&extracted).unwrap(), std::fs::read(&input).unwrap());
     assert_eq!(names(&dir), expected);
 }
+
+#[path = "../cie-sign/tests/common/update.rs"]
+mod update;
+
+/// Issue 19 item 1, as a hostile sender does it: a one-page PDF "PAY 10 EUR" signed by the
+/// card, then an unsigned incremental update (written here by hand) that redefines the page's
+/// content stream as "PAY 1000000 EUR". Before: "signature 1: VALID", exit 0. Now the signature
+/// itself is intact (it covers its revision) and the document is TOTAL-FAILED
+/// (MODIFIED_AFTER_SIGNING), exit 1, with the change named, in text, JSON and Italian.
+#[test]
+fn a_pdf_changed_after_signing_is_not_valid() {
+    let card = Card::start("pdf-changed");
+    let pdf = card.path("ordine.pdf");
+    std::fs::write(&pdf, pdf::classic_pdf("1.7", "PAY 10 EUR")).unwrap();
+    let signed = card.path("ordine-firmato.pdf");
+    let r = card.cie(&["sign", "--format", "pades", "--pin-stdin", "-q", "-i", s(&pdf), "-o", s(&signed)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let ca = card.path("ca.der");
+    std::fs::write(&ca, cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+    let r = card.cie(&["verify", s(&signed), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(0), "the signed PDF itself: {r:?}");
+
+    // Object 4 is the page's content stream (classic_pdf writes it fourth).
+    let bytes = std::fs::read(&signed).unwrap();
+    let forged =
+        update::append_update(&bytes, &[(4, update::stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    let changed = card.path("ordine-modificato.pdf");
+    std::fs::write(&changed, &forged).unwrap();
+    let r = card.cie(&["verify", s(&changed), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(
+        r.stdout.contains("signature 1 (field Signature1): VALID (TOTAL-PASSED)"),
+        "the signed revision is intact: {r:?}"
+    );
+    assert!(r.stdout.contains("modified after signing: the content stream of page 1 was changed"), "{r:?}");
+    assert!(r.stdout.contains("result: TOTAL-FAILED (MODIFIED_AFTER_SIGNING)"), "{r:?}");
+    assert!(!r.stdout.contains("all 1 signature valid"), "{r:?}");
+
+    let r = card.cie(&["--json", "verify", s(&changed), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    let j = one_object(&r);
+    assert!(
+        j.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
+        "{j}"
+    );
+    assert!(j.contains(r#""modifications":["the content stream of page 1 was changed"#), "{j}");
+
+    let r = card.cie_env(&[("LC_ALL", "it_IT.UTF-8")], &["verify", s(&changed), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.contains("TOTAL-FAILED (MODIFIED_AFTER_SIGNING)"), "{r:?}");
+
+    // A page added instead: the same verdict, the change named.
+    let added = update::append_update(
+        &bytes,
+        &[
+            (2, "<< /Type /Pages /Kids [3 0 R 90 0 R] /Count 2 >>".to_owned()),
+            (90, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 91 0 R >>".to_owned()),
+            (91, update::stream("BT /F1 18 Tf 72 720 Td (PAY ALSO 5000 EUR) Tj ET")),
+        ],
+        "",
+    );
+    std::fs::write(&changed, &added).unwrap();
+    let r = card.cie(&["verify", s(&changed), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.contains("modified after signing: a page was added"), "{r:?}");
+}
+
+/// Issue 19 item 5: a 500-byte PDF whose field tree's /Kids array holds a direct dictionary
+/// whose /Kids is that array again (memory grew to 1.5 GB in under a second), and a page tree
+/// whose direct /Pages dictionary names its parent. `cie verify` answers (no signature:
+/// INDETERMINATE, exit 6); `cie sign --format pades` refuses the cyclic page tree before the
+/// PIN is asked (the PIN given on standard input is never sent).
+#[test]
+fn cyclic_pdf_trees_end_with_an_answer() {
+    let card = Card::start("pdf-cycles");
+    let kids = card.path("kids.pdf");
+    std::fs::write(
+        &kids,
+        update::pdf_of(&[
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+            "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+            "<< /T (a) /FT /Sig /Kids 4 0 R >>",
+            "[<< /T (b) /Kids 4 0 R >>]",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] >>",
+        ]),
+    )
+    .unwrap();
+    let r = card.cie(&["verify", s(&kids)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(r.stdout.contains("SIGNED_DATA_NOT_FOUND"), "{r:?}");
+
+    let pages = card.path("pages.pdf");
+    std::fs::write(
+        &pages,
+        update::pdf_of(&[
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [<< /Type /Pages /Kids [2 0 R] /Count 1 >>] /Count 1 >>",
+        ]),
+    )
+    .unwrap();
+    let out = card.path("pages-signed.pdf");
+    let r = card.cie(&["sign", "--format", "pades", "--pin-stdin", "-q", "-i", s(&pages), "-o", s(&out)], "00000000\n");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("PDF"), "{r:?}");
+    assert!(!out.exists());
+    // The wrong PIN above was never sent: the card still has all its tries.
+    let r = card.cie(&["--json", "info"], "");
+    assert!(r.stdout.contains(r#""pin_tries_left":3"#), "{r:?}");
+}

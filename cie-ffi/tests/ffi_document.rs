@@ -260,7 +260,52 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
         assert_eq!((doc, sig, all, valid), (CIE_INDICATION_TOTAL_FAILED, CIE_INDICATION_TOTAL_FAILED, 0, 0));
         assert_eq!((doc_sub.as_str(), sig_sub.as_str()), ("HASH_FAILURE", "HASH_FAILURE"));
     }
+
+    // Issue 19 item 1 through the C ABI: a PDF signed by the card, then an unsigned
+    // incremental update (written here) that redefines its page's content stream. The
+    // signature stays intact; the document is TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
+    let pdf = sign_buffer(&card, CIE_FORMAT_PADES, &pdf::classic_pdf("1.7", "PAY 10 EUR"));
+    let r = verify_buffer(&pdf, ca);
+    assert_eq!(verdicts(&r), passed);
+    let forged =
+        update::append_update(&pdf, &[(4, update::stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
+    let r = verify_buffer(&forged, ca);
+    let (doc, sig, all, valid, doc_sub, sig_sub) = verdicts(&r);
+    assert_eq!((doc, sig, all, valid), (CIE_INDICATION_TOTAL_FAILED, CIE_INDICATION_TOTAL_PASSED, 0, 1));
+    assert_eq!((doc_sub.as_str(), sig_sub.as_str()), ("MODIFIED_AFTER_SIGNING", ""));
+    // SAFETY: a live report; buffers per the size-query convention.
+    let changes = text(|b, l| unsafe { cie_report_modifications(r.0, b, l) });
+    assert!(changes.starts_with("the content stream of page 1 was changed"), "{changes}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[path = "../../cie-sign/tests/common/pdf.rs"]
+mod pdf;
+#[path = "../../cie-sign/tests/common/update.rs"]
+mod update;
+
+/// `data` signed by the card in `format`.
+fn sign_buffer(card: &Card, format: cie_format, data: &[u8]) -> Vec<u8> {
+    let mut len = 0usize;
+    // SAFETY: valid buffers; size query first.
+    unsafe {
+        let st =
+            cie_card_sign_buffer(card.card, format, CIE_HASH_SHA256, data.as_ptr(), data.len(), null_mut(), &mut len);
+        assert_eq!(st, CIE_OK, "{}", last_error());
+        let mut out = vec![0u8; len];
+        let st = cie_card_sign_buffer(
+            card.card,
+            format,
+            CIE_HASH_SHA256,
+            data.as_ptr(),
+            data.len(),
+            out.as_mut_ptr(),
+            &mut len,
+        );
+        assert_eq!(st, CIE_OK, "{}", last_error());
+        out.truncate(len);
+        out
+    }
 }
 
 /// `cie_card_sign_file` and `cie_extract_file` write through a fresh temporary file: a link
