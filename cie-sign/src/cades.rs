@@ -23,11 +23,12 @@ use x509_cert::time::Time;
 use x509_cert::Certificate;
 
 use crate::digest::{self, CHUNK};
+use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
 use crate::{Error, Result, Signer};
 
-/// id-signedData (RFC 5652 §5.1).
-pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+/// id-signedData (RFC 5652 §5.1), named where the other CMS identifiers are.
+pub use crate::ess::OID_SIGNED_DATA;
 /// rsaEncryption (RFC 3370 §3.2): the SignerInfo's signature algorithm.
 pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
@@ -147,8 +148,6 @@ pub fn sign_detached(signer: &mut dyn Signer, options: &SignOptions, content: &m
     let (d, _) = digest::hash_reader(options.hash, content)?;
     sign_digest_detached(signer, options.hash, &d, Some(options.time()?))
 }
-
-use crate::envelope::header;
 
 const EXPLICIT_0: Tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
 

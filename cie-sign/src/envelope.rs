@@ -8,7 +8,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use der::{Encode, Tag};
 
-use crate::cades::OID_SIGNED_DATA;
+use crate::ess::OID_SIGNED_DATA;
 use crate::{Error, Result};
 
 /// Largest DER element other than the content that is read into memory (certificates and
