@@ -786,6 +786,9 @@ fn a_signature_appearance_shared_with_the_signed_document_is_refused() {
     in_place[1].1 = in_place[1].1.replace("/AP << /N 43 0 R >>", "/AP 8 0 R");
     in_place.push((9, appearance(44, "Firmato")));
     assert_valid(&verify(&sign_field(&own, &in_place)));
+    // ...but not without signing the field.
+    let unsigned = append_update(&own, &[(9, appearance(5, "PAY 1000000 EUR"))], "");
+    assert_modified(&verify(&unsigned), "the appearance of form field Signature2 was changed (object 9)");
     in_place[0].1 = form_catalog("/FooBar 8 0 R", "6 0 R 41 0 R", "/Helv 5 0 R");
     let r = verify(&sign_field(&sneaky, &in_place));
     assert_modified(&r, "was rewritten in place (object 9), but that object is also used by object 1 (/FooBar)");

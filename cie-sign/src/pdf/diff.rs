@@ -10,9 +10,15 @@
 //! through a path the rules do not open (page contents, resources, fonts, the catalogue's other
 //! entries, signed dictionaries...) is a modification, named after the first path found.
 //! Paths the rules open are /DSS and everything below it, new signature dictionaries and the
-//! appearances of new signature fields, and, as DocMDP permits, field values and appearances
-//! (P=2) and annotations (P=3). Objects reached from nothing in /Root cannot change what is
-//! shown and are allowed; changes of the trailer's /Info and of /Metadata are notes.
+//! appearances of new signature fields and of signature fields signed now, and, as DocMDP
+//! permits, field values and appearances (P=2) and annotations (P=3). A revision that signs
+//! may add entries to the form's default resources (/DR: new fonts for the new appearance,
+//! existing entries kept), and set the signed field's flags (/F, /Ff), /DA and /Q. An
+//! appearance may change only if it is the field's own: an /AP dictionary or appearance
+//! stream that the signed revision also references from elsewhere (the catalogue, the
+//! trailer, another field, a page) must not be replaced or rewritten. Objects reached from
+//! nothing in /Root cannot change what is shown and are allowed; changes of the trailer's
+//! /Info and of /Metadata are notes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -389,7 +395,7 @@ impl<'a> Analysis<'a> {
                 && f.dict.has(b"V")
                 && f.id.and_then(|id| lo.field_by_id(id)).is_none_or(|o| !o.dict.has(b"V"))
         });
-        let dr = if signing && rules.level < Level::FormFilling {
+        let dr = if signing && rules.level == Level::Signatures {
             dr_additions(old, new, lo.acroform.map(|(_, d, _)| d), ln.acroform.map(|(_, d, _)| d))
         } else {
             None
@@ -956,7 +962,8 @@ impl<'a> Analysis<'a> {
                         _ if unsigned_before && !matches!(value, Object::Reference(_)) => None,
                         _ => Some(Ctx::SigDict(name)),
                     },
-                    b"AP" if f.is_signature() && (unsigned_before || self.fresh(id)) => None,
+                    // The appearance of a signature field signed now, or of a new object.
+                    b"AP" if f.is_signature() && ((unsigned_before && f.dict.has(b"V")) || self.fresh(id)) => None,
                     b"V" | b"AP" if !f.is_signature() && self.permits_form_filling(&f.name).is_none() => None,
                     b"AP" => Some(Ctx::Appearance(name)),
                     _ => Some(Ctx::Field(name)),
