@@ -604,3 +604,207 @@ fn object_stream_bombs_and_objects_parsed_again_are_refused() {
     assert!(matches!(pades::verify_pdf(&pdf, &Trust::none()), Err(Error::Limit(_))));
     assert!(matches!(pades::prepare(&pdf, &PadesOptions::default()), Err(Error::Limit(_))));
 }
+
+/// The catalogue of the documents with an empty signature field: `extra` entries, the form's
+/// /Fields and its default resources' fonts.
+fn form_catalog(extra: &str, fields: &str, fonts: &str) -> String {
+    format!("<< /Type /Catalog /Pages 2 0 R {extra} /AcroForm << /Fields [{fields}] /SigFlags 3 /DR << /Font << {fonts} >> >> >> >>")
+}
+
+fn form_page(annots: &str) -> String {
+    format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [{annots}] >>")
+}
+
+/// A form XObject drawing `text` with font `font` (an object of the update).
+fn appearance(font: u32, text: &str) -> String {
+    let content = format!("BT /F2 12 Tf 5 20 Td ({text}) Tj ET");
+    format!(
+        "<< /Type /XObject /Subtype /Form /BBox [0 0 200 60] /Resources << /Font << /F2 {font} 0 R >> >> /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+}
+
+/// The empty signature field Signature2, a merged widget with annotation flags 4 (Print).
+const EMPTY_SIG: &str =
+    "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature2) /Rect [72 100 272 160] /F 4 /P 3 0 R >>";
+
+/// A one-page document whose form has the empty signature field 6 (`field`, or its kids in
+/// `extra`, objects 8 on) and a text annotation 7, the form's /DR naming font 5 /Helv, signed
+/// by the card through a hand-written invisible signature Signature1 (dictionary 40, field
+/// 41). `catalog_extra` goes into the catalogue, `annots` (before 7 0 R and 41 0 R) into the
+/// page's /Annots.
+fn with_empty_field(catalog_extra: &str, field: &str, annots: &str, extra: &[&str]) -> Vec<u8> {
+    let mut objects = vec![
+        form_catalog(catalog_extra, "6 0 R", "/Helv 5 0 R"),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        form_page(&format!("{annots} 7 0 R")),
+        stream("BT /F1 18 Tf 72 720 Td (PAY 10 EUR) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+        field.into(),
+        "<< /Type /Annot /Subtype /Text /Rect [400 700 420 720] /Contents (nota) /F 4 /P 3 0 R >>".into(),
+    ];
+    objects.extend(extra.iter().map(|o| o.to_string()));
+    let refs: Vec<&str> = objects.iter().map(String::as_str).collect();
+    let base = pdf_of(&refs);
+    let (_h, mut s) = card();
+    sign_update(
+        &base,
+        &mut s,
+        &[
+            (1, form_catalog(catalog_extra, "6 0 R 41 0 R", "/Helv 5 0 R")),
+            (3, form_page(&format!("{annots} 7 0 R 41 0 R"))),
+            (40, sig_dict("", false)),
+            (41, "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V 40 0 R /Rect [0 0 0 0] /F 132 /P 3 0 R >>".into()),
+        ],
+        "/Contents",
+    )
+}
+
+/// Signs field Signature2 of `pdf` in an update holding `objects` and signature dictionary 42.
+fn sign_field(pdf: &[u8], objects: &[(u32, String)]) -> Vec<u8> {
+    let (_h, mut s) = card();
+    let mut all = objects.to_vec();
+    all.push((42, sig_dict("", false)));
+    sign_update(pdf, &mut s, &all, "/Contents")
+}
+
+/// Signature2 (merged widget 6) signed the way Adobe Reader does it: its value, an appearance
+/// (43) whose font (44) is added to the form's default resources, its flags set to 132.
+fn adobe_signs_field(catalog_extra: &str, fonts: &str) -> Vec<(u32, String)> {
+    vec![
+        (1, form_catalog(catalog_extra, "6 0 R 41 0 R", fonts)),
+        (6, "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature2) /Rect [72 100 272 160] /F 132 /P 3 0 R /V 42 0 R /AP << /N 43 0 R >> >>".into()),
+        (43, appearance(44, "Firmato")),
+        (44, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into()),
+    ]
+}
+
+#[test]
+fn signing_an_empty_field_may_add_default_resources_and_set_its_flags() {
+    let signed = with_empty_field("", EMPTY_SIG, "6 0 R", &[]);
+    assert_valid(&verify(&signed));
+    // Adobe's way: /F 4 -> 132, a new font added to /DR for the appearance.
+    let twice = sign_field(&signed, &adobe_signs_field("", "/Helv 5 0 R /F2 44 0 R"));
+    let r = verify(&twice);
+    assert_valid(&r);
+    assert_eq!(r.signatures.len(), 2);
+
+    // An existing /DR entry replaced while signing: refused.
+    let replaced = sign_field(&signed, &adobe_signs_field("", "/Helv 44 0 R"));
+    assert_modified(&verify(&replaced), "the interactive form was changed (/DR)");
+    // An existing /DR entry removed while signing: refused.
+    let removed = sign_field(&signed, &adobe_signs_field("", "/F2 44 0 R"));
+    assert_modified(&verify(&removed), "the interactive form was changed (/DR)");
+    // The font an existing /DR entry names rewritten while signing: refused.
+    let mut rewritten = adobe_signs_field("", "/Helv 5 0 R /F2 44 0 R");
+    rewritten.push((5, "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>".into()));
+    let r = verify(&sign_field(&signed, &rewritten));
+    assert!(r.modifications.iter().any(|m| m.contains("(object 5)")), "{:?}", r.modifications);
+    // A /DR addition without a signature: refused.
+    let added = append_update(
+        &signed,
+        &[
+            (1, form_catalog("", "6 0 R 41 0 R", "/Helv 5 0 R /F2 44 0 R")),
+            (44, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into()),
+        ],
+        "",
+    );
+    assert_modified(&verify(&added), "the interactive form was changed (/DR)");
+
+    // The flags of the signed field Signature1 changed later: refused.
+    let flags = append_update(
+        &signed,
+        &[(
+            41,
+            "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V 40 0 R /Rect [0 0 0 0] /F 4 /P 3 0 R >>"
+                .into(),
+        )],
+        "",
+    );
+    assert_modified(&verify(&flags), "form field Signature1 was changed (/F)");
+    // The flags of a text annotation changed (hidden) while Signature2 is signed: refused.
+    let mut hidden = adobe_signs_field("", "/Helv 5 0 R /F2 44 0 R");
+    hidden.push((7, "<< /Type /Annot /Subtype /Text /Rect [400 700 420 720] /Contents (nota) /F 2 /P 3 0 R >>".into()));
+    assert_modified(&verify(&sign_field(&signed, &hidden)), "an annotation of page 1 was changed (/Text, object 7)");
+}
+
+#[test]
+fn signing_an_empty_field_with_a_separate_widget() {
+    // Signature2 (6) with an indirect /Kids array 8 holding widget 9.
+    let field = "<< /FT /Sig /T (Signature2) /Kids 8 0 R >>";
+    let widget = "<< /Type /Annot /Subtype /Widget /Parent 6 0 R /Rect [72 100 272 160] /F 4 /P 3 0 R >>";
+    let signed = with_empty_field("", field, "9 0 R", &["[9 0 R]", widget]);
+    assert_valid(&verify(&signed));
+    let signed_widget =
+        "<< /Type /Annot /Subtype /Widget /Parent 6 0 R /Rect [72 100 272 160] /F 132 /P 3 0 R /AP << /N 43 0 R >> >>";
+    let objects = vec![
+        (6, "<< /FT /Sig /T (Signature2) /Kids 8 0 R /V 42 0 R >>".to_owned()),
+        (9, signed_widget.to_owned()),
+        (43, appearance(5, "Firmato")),
+    ];
+    assert_valid(&verify(&sign_field(&signed, &objects)));
+    // The same with the kids in a new array object.
+    let mut moved = objects.clone();
+    moved[0].1 = "<< /FT /Sig /T (Signature2) /Kids 45 0 R /V 42 0 R >>".into();
+    moved.push((45, "[9 0 R]".into()));
+    assert_valid(&verify(&sign_field(&signed, &moved)));
+    // A new array that drops the signed widget for another one: refused.
+    let mut dropped = moved.clone();
+    dropped[3].1 = "[46 0 R]".into();
+    dropped.push((46, signed_widget.replace("/Parent 6 0 R", "/Parent 6 0 R /NM (altro)")));
+    assert_modified(&verify(&sign_field(&signed, &dropped)), "form field Signature2 was changed (/Kids)");
+
+    // A new signature field whose widget is a kid in a new array object (pyHanko's
+    // separate-annots-kids-indir.pdf).
+    let new_field = vec![
+        (1, form_catalog("", "6 0 R 41 0 R 50 0 R", "/Helv 5 0 R")),
+        (3, form_page("9 0 R 7 0 R 41 0 R 52 0 R")),
+        (50, "<< /FT /Sig /T (Signature3) /Kids 51 0 R /V 42 0 R >>".into()),
+        (51, "[52 0 R]".into()),
+        (52, "<< /Type /Annot /Subtype /Widget /Parent 50 0 R /Rect [72 200 272 260] /F 4 /P 3 0 R /AP << /N 43 0 R >> >>".into()),
+        (43, appearance(5, "Firmato")),
+    ];
+    assert_valid(&verify(&sign_field(&signed, &new_field)));
+}
+
+#[test]
+fn a_signature_appearance_shared_with_the_signed_document_is_refused() {
+    // pyHanko's "sneaky" updates: the empty field's appearance dictionary 8 is also the
+    // catalogue's /FooBar; signing the field gives it another appearance.
+    let blank = "<< /Type /XObject /Subtype /Form /BBox [0 0 200 60] /Length 0 >>\nstream\n\nendstream";
+    let field = EMPTY_SIG.replace("/F 4", "/F 4 /AP 8 0 R");
+    let sneaky = with_empty_field("/FooBar 8 0 R", &field, "6 0 R", &["<< /N 9 0 R >>", blank]);
+    assert_valid(&verify(&sneaky));
+    let r = verify(&sign_field(&sneaky, &adobe_signs_field("/FooBar 8 0 R", "/Helv 5 0 R")));
+    assert_modified(&r, "its appearance dictionary (object 8) is also used by object 1 (/FooBar)");
+    // The same appearance dictionary, only the field's own: signing it is fine.
+    let own = with_empty_field("", &field, "6 0 R", &["<< /N 9 0 R >>", blank]);
+    assert_valid(&verify(&sign_field(&own, &adobe_signs_field("", "/Helv 5 0 R"))));
+    // The appearance stream rewritten in place rather than replaced: fine when it is the
+    // field's own, refused when the appearance dictionary is shared.
+    let mut in_place = adobe_signs_field("", "/Helv 5 0 R");
+    in_place[1].1 = in_place[1].1.replace("/AP << /N 43 0 R >>", "/AP 8 0 R");
+    in_place.push((9, appearance(44, "Firmato")));
+    assert_valid(&verify(&sign_field(&own, &in_place)));
+    // ...but not without signing the field.
+    let unsigned = append_update(&own, &[(9, appearance(5, "PAY 1000000 EUR"))], "");
+    assert_modified(&verify(&unsigned), "the appearance of form field Signature2 was changed (object 9)");
+    in_place[0].1 = form_catalog("/FooBar 8 0 R", "6 0 R 41 0 R", "/Helv 5 0 R");
+    let r = verify(&sign_field(&sneaky, &in_place));
+    assert_modified(&r, "was rewritten in place (object 9), but that object is also used by object 1 (/FooBar)");
+
+    // The "appearance dictionary" of the empty field is the catalogue itself.
+    let field = EMPTY_SIG.replace("/F 4", "/F 4 /AP 1 0 R");
+    let catalogue = with_empty_field("", &field, "6 0 R", &[]);
+    let r = verify(&sign_field(&catalogue, &adobe_signs_field("", "/Helv 5 0 R")));
+    assert_modified(&r, "its appearance dictionary (object 1) is also used by the trailer (/Root)");
+    // Its appearance stream is the page's content, rewritten in place.
+    let field = EMPTY_SIG.replace("/F 4", "/F 4 /AP << /N 4 0 R >>");
+    let content = with_empty_field("", &field, "6 0 R", &[]);
+    let mut objects = adobe_signs_field("", "/Helv 5 0 R");
+    objects[1].1 = objects[1].1.replace("/AP << /N 43 0 R >>", "/AP << /N 4 0 R >>");
+    objects.push((4, stream("BT /F1 18 Tf 72 720 Td (PAY 1000000 EUR) Tj ET")));
+    let r = verify(&sign_field(&content, &objects));
+    assert_modified(&r, "was rewritten in place (object 4), but that object is also used by object 3 (/Contents)");
+    assert_modified(&r, "the content stream of page 1 was changed (object 4)");
+}

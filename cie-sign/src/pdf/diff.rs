@@ -10,9 +10,15 @@
 //! through a path the rules do not open (page contents, resources, fonts, the catalogue's other
 //! entries, signed dictionaries...) is a modification, named after the first path found.
 //! Paths the rules open are /DSS and everything below it, new signature dictionaries and the
-//! appearances of new signature fields, and, as DocMDP permits, field values and appearances
-//! (P=2) and annotations (P=3). Objects reached from nothing in /Root cannot change what is
-//! shown and are allowed; changes of the trailer's /Info and of /Metadata are notes.
+//! appearances of new signature fields and of signature fields signed now, and, as DocMDP
+//! permits, field values and appearances (P=2) and annotations (P=3). A revision that signs
+//! may add entries to the form's default resources (/DR: new fonts for the new appearance,
+//! existing entries kept), and set the signed field's flags (/F, /Ff), /DA and /Q. An
+//! appearance may change only if it is the field's own: an /AP dictionary or appearance
+//! stream that the signed revision also references from elsewhere (the catalogue, the
+//! trailer, another field, a page) must not be replaced or rewritten. Objects reached from
+//! nothing in /Root cannot change what is shown and are allowed; changes of the trailer's
+//! /Info and of /Metadata are notes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -195,6 +201,8 @@ enum Role {
     Annotation(usize),
     /// The signature dictionary of a field.
     SigDict(usize),
+    /// A field's /Kids array, a new indirect object (its entries are judged with the field).
+    KidsArray(usize),
 }
 
 /// Where a path runs, for naming what changed.
@@ -202,6 +210,8 @@ enum Role {
 enum Ctx {
     Catalog(String),
     FormResources,
+    /// Below an entry added to the form's default resources: new objects are allowed.
+    NewResources,
     Field(String),
     Appearance(String),
     SigDict(String),
@@ -218,7 +228,7 @@ impl Ctx {
         let n = id.0;
         match self {
             Ctx::Catalog(k) => format!("the document catalogue was changed ({k}, object {n})"),
-            Ctx::FormResources => format!("the form's default resources were changed (object {n})"),
+            Ctx::FormResources | Ctx::NewResources => format!("the form's default resources were changed (object {n})"),
             Ctx::Field(f) => format!("form field {f} was changed (object {n})"),
             Ctx::Appearance(f) => format!("the appearance of form field {f} was changed (object {n})"),
             Ctx::SigDict(f) => format!("the signature dictionary of field {f} was changed (object {n})"),
@@ -306,9 +316,29 @@ struct Analysis<'a> {
     lo: Layout<'a>,
     ln: Layout<'a>,
     roles: HashMap<ObjectId, Role>,
-    /// New fields, by index into `ln.fields`, that are permitted (new signature fields).
+    /// The form's default resources changed by additions only, in a revision that signs.
+    dr: Option<DrAdditions>,
+    /// Where the appearance objects of the older revision's fields are referenced there.
+    usages: Usages,
     out: Outcome,
 }
+
+/// Changes of the interactive form's default resources (/DR) that only add entries.
+#[derive(Debug, Default)]
+struct DrAdditions {
+    /// The /DR dictionary and its resource category dictionaries, when indirect: compared
+    /// entry by entry.
+    judged: HashSet<ObjectId>,
+    /// The objects the added entries name.
+    added: HashSet<ObjectId>,
+}
+
+/// For some objects of a revision, where they are referenced: the object holding the
+/// reference (`None` for the trailer) and the key of that object it sits under.
+type Usages = HashMap<ObjectId, Vec<(Option<ObjectId>, Vec<u8>)>>;
+
+/// Most places recorded per object in [`Usages`].
+const MAX_USAGES: usize = 8;
 
 impl<'a> Analysis<'a> {
     fn new(old: &'a Document, new: &'a Document, rules: &'a Rules) -> Result<Analysis<'a>> {
@@ -355,7 +385,23 @@ impl<'a> Analysis<'a> {
         if let Some(r) = ln.root {
             roles.insert(r, Role::Catalog);
         }
-        Ok(Analysis { old, new, rules, lo, ln, roles, out: Outcome::default() })
+        for (i, f) in ln.fields.iter().enumerate() {
+            if let Some(k) = f.kids.filter(|k| !old.objects.contains_key(k)) {
+                roles.entry(k).or_insert(Role::KidsArray(i));
+            }
+        }
+        let signing = ln.fields.iter().any(|f| {
+            f.is_signature()
+                && f.dict.has(b"V")
+                && f.id.and_then(|id| lo.field_by_id(id)).is_none_or(|o| !o.dict.has(b"V"))
+        });
+        let dr = if signing && rules.level == Level::Signatures {
+            dr_additions(old, new, lo.acroform.map(|(_, d, _)| d), ln.acroform.map(|(_, d, _)| d))
+        } else {
+            None
+        };
+        let usages = usages(old, &appearance_objects(old, &lo.fields))?;
+        Ok(Analysis { old, new, rules, lo, ln, roles, dr, usages, out: Outcome::default() })
     }
 
     /// An object whose id the older revision does not use.
@@ -442,6 +488,8 @@ impl<'a> Analysis<'a> {
             match k {
                 b"Fields" | b"SigFlags" => {}
                 b"DR" | b"DA" | b"NeedAppearances" if self.rules.level >= Level::FormFilling => {}
+                // New resources for the appearance of a new signature (Adobe adds its fonts).
+                b"DR" if self.dr.is_some() => {}
                 k => bad.push(k),
             }
         }
@@ -557,7 +605,8 @@ impl<'a> Analysis<'a> {
                         }
                     }
                 }
-                b"AP" | b"AS" if signed_now => {}
+                // Signing sets the field's appearance and, with Adobe, its annotation flags.
+                k if signed_now && signing_key(k, of.dict, nf.dict) => {}
                 b"V" | b"AP" | b"AS" if !nf.is_signature() => value_changed = true,
                 k => bad.push(k),
             }
@@ -597,6 +646,7 @@ impl<'a> Analysis<'a> {
             for k in changed_keys(x, y) {
                 match k {
                     b"AP" | b"AS" => appearance = true,
+                    k if signed_now && signing_key(k, x, y) => {}
                     k => bad.push(k),
                 }
             }
@@ -608,6 +658,65 @@ impl<'a> Analysis<'a> {
                 self.out.modified(format!("a widget of form field {name} was changed ({})", key_list(&bad)));
             }
         }
+        // An appearance that may change must be the field's own, not shared with other parts.
+        if signed_now || matches!(fill, Some(None)) {
+            let mut found = Vec::new();
+            for h in nf.widgets.iter().chain(nf.id.iter()) {
+                if let (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) =
+                    (self.old.objects.get(h), self.new.objects.get(h))
+                {
+                    found.extend(self.shared_appearance(&name, *h, x, y));
+                }
+            }
+            for s in found {
+                self.out.modified(s);
+            }
+        }
+    }
+
+    /// The appearance of the widget (or merged field) `holder` changed legitimately from `old`
+    /// to `new`: the sentences for each appearance object of the older revision that is also
+    /// referenced elsewhere there and is replaced (the /AP dictionary) or rewritten in place
+    /// (the dictionary or an appearance stream): changing it would change the other places
+    /// too, or at least no longer be the field's own business.
+    fn shared_appearance(&self, name: &str, holder: ObjectId, old: &Dictionary, new: &Dictionary) -> Vec<String> {
+        let mut out = Vec::new();
+        let Ok(oap) = old.get(b"AP") else { return out };
+        let Some((oap_id, oap_dict)) = dict_of(self.old, oap) else { return out };
+        // The /AP dictionary, when indirect and shared.
+        let shared = oap_id.and_then(|a| Some((a, self.elsewhere(a, holder)?)));
+        if let Some((a, place)) = &shared {
+            if !new.get(b"AP").is_ok_and(|n| same(oap, n)) || self.changed(*a) {
+                out.push(format!(
+                    "the appearance of form field {name} was changed, but its appearance dictionary (object {}) is also used by {place}",
+                    a.0
+                ));
+            }
+        }
+        let container = oap_id.unwrap_or(holder);
+        for (s, within) in appearance_streams(oap_dict, container) {
+            if !self.changed(s) {
+                continue;
+            }
+            let through = || shared.as_ref().map(|(a, p)| format!("{p}, through object {}", a.0));
+            if let Some(place) = self.elsewhere(s, within).or_else(through) {
+                out.push(format!(
+                    "the appearance of form field {name} was rewritten in place (object {}), but that object is also used by {place}",
+                    s.0
+                ));
+            }
+        }
+        out
+    }
+
+    /// A place of the older revision, other than object `own`, that references `id`.
+    fn elsewhere(&self, id: ObjectId, own: ObjectId) -> Option<String> {
+        let (holder, key) = self.usages.get(&id)?.iter().find(|(h, _)| *h != Some(own))?;
+        let key = if key.is_empty() { String::new() } else { format!(" (/{})", String::from_utf8_lossy(key)) };
+        Some(match holder {
+            Some(h) => format!("object {}{key}", h.0),
+            None => format!("the trailer{key}"),
+        })
     }
 
     /// The page tree (ISO 32000-1 §7.7.3), each page, and its annotations (§12.5).
@@ -761,18 +870,28 @@ impl<'a> Analysis<'a> {
     fn walk(&mut self) -> Result<()> {
         let Some(root) = self.ln.root else { return Ok(()) };
         let mut budget = Budget::new("document");
-        let mut seen: HashSet<(ObjectId, bool)> = HashSet::new();
+        let mut seen: HashSet<(ObjectId, u8)> = HashSet::new();
         let mut queue: VecDeque<(ObjectId, Option<Ctx>)> = VecDeque::new();
         queue.push_back((root, Some(Ctx::Catalog("/Root".into()))));
         let mut found = Vec::new();
-        while let Some((id, ctx)) = queue.pop_front() {
+        let empty = DrAdditions::default();
+        let dr = self.dr.as_ref().unwrap_or(&empty);
+        while let Some((id, mut ctx)) = queue.pop_front() {
             budget.tick()?;
-            if !seen.insert((id, ctx.is_some())) {
+            if matches!(ctx, Some(Ctx::FormResources)) && dr.added.contains(&id) {
+                ctx = Some(Ctx::NewResources);
+            }
+            if !seen.insert((id, mode(ctx.as_ref()))) {
                 continue;
             }
             let role = self.roles.get(&id).cloned();
             if let Some(ctx) = &ctx {
-                if (role.is_none() || foreign(role.as_ref(), ctx)) && self.changed(id) {
+                let judged = match ctx {
+                    Ctx::FormResources => dr.judged.contains(&id),
+                    Ctx::NewResources => self.fresh(id),
+                    _ => false,
+                };
+                if (role.is_none() || foreign(role.as_ref(), ctx)) && !judged && self.changed(id) {
                     found.push(ctx.sentence(id));
                 }
             }
@@ -843,7 +962,8 @@ impl<'a> Analysis<'a> {
                         _ if unsigned_before && !matches!(value, Object::Reference(_)) => None,
                         _ => Some(Ctx::SigDict(name)),
                     },
-                    b"AP" if f.is_signature() && (unsigned_before || self.fresh(id)) => None,
+                    // The appearance of a signature field signed now, or of a new object.
+                    b"AP" if f.is_signature() && ((unsigned_before && f.dict.has(b"V")) || self.fresh(id)) => None,
                     b"V" | b"AP" if !f.is_signature() && self.permits_form_filling(&f.name).is_none() => None,
                     b"AP" => Some(Ctx::Appearance(name)),
                     _ => Some(Ctx::Field(name)),
@@ -856,6 +976,7 @@ impl<'a> Analysis<'a> {
                     Some(Ctx::SigDict(field_name(*i)))
                 }
             }
+            Role::KidsArray(i) => Some(Ctx::Field(field_name(*i))),
             Role::PageNode => Some(Ctx::PageTree),
             Role::Page(i) => match key {
                 b"Contents" => Some(Ctx::Content(i + 1)),
@@ -934,8 +1055,6 @@ fn contains_all<'a>(new: &'a [Object], old: impl Iterator<Item = &'a Object>) ->
 /// as any object on that path, so that the same object cannot be a new signature and, say, a
 /// content stream.
 fn foreign(role: Option<&Role>, ctx: &Ctx) -> bool {
-    let own = matches!(ctx, Ctx::Field(_) | Ctx::Annotation(_) | Ctx::SigDict(_))
-        || matches!(ctx, Ctx::Catalog(k) if k == "/AcroForm");
     let loose = matches!(
         role,
         Some(
@@ -945,9 +1064,198 @@ fn foreign(role: Option<&Role>, ctx: &Ctx) -> bool {
                 | Role::Annotation(_)
                 | Role::AnnotsArray(_)
                 | Role::FieldsArray
+                | Role::KidsArray(_)
         )
     );
-    loose && !own
+    loose && !own(ctx)
+}
+
+/// A path of the form and annotation structure, where its objects' own rules judge them.
+fn own(ctx: &Ctx) -> bool {
+    matches!(ctx, Ctx::Field(_) | Ctx::Annotation(_) | Ctx::SigDict(_))
+        || matches!(ctx, Ctx::Catalog(k) if k == "/AcroForm")
+}
+
+/// How a path judges the objects it reaches (a walk enters an object once per way): open,
+/// new objects allowed, the form's resources, an object's own path, any other path.
+fn mode(ctx: Option<&Ctx>) -> u8 {
+    match ctx {
+        None => 0,
+        Some(Ctx::NewResources) => 1,
+        Some(Ctx::FormResources) => 2,
+        Some(c) if own(c) => 3,
+        Some(_) => 4,
+    }
+}
+
+/// Keys of a signature field or its widget that signing it may change (besides /V): the
+/// appearance (/AP, /AS), annotation flags (/F), default appearance and quadding (/DA, /Q),
+/// field flags (/Ff), and a /Type added as /Annot. Adobe Reader rewrites /F when it signs.
+fn signing_key(k: &[u8], old: &Dictionary, new: &Dictionary) -> bool {
+    match k {
+        b"AP" | b"AS" | b"F" | b"DA" | b"Q" | b"Ff" => true,
+        b"Type" => !old.has(b"Type") && new.get(b"Type").and_then(Object::as_name).is_ok_and(|t| t == b"Annot"),
+        _ => false,
+    }
+}
+
+/// The references a value holds, at any depth of its direct structure.
+fn references(value: &Object) -> Vec<ObjectId> {
+    let mut out = Vec::new();
+    let mut stack = vec![value];
+    while let Some(o) = stack.pop() {
+        match o {
+            Object::Reference(r) => out.push(*r),
+            Object::Array(a) => stack.extend(a.iter()),
+            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v)),
+            Object::Stream(s) => stack.extend(s.dict.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The form's default resources (ISO 32000-1 §12.7.2 table 218) changed by additions only:
+/// every resource category of the older revision kept, each of its entries kept as it was
+/// (a changed object it names is judged by the walk), new categories and new entries added;
+/// a /DR or category dictionary moved only to a new object. `None` otherwise.
+fn dr_additions(
+    old: &Document,
+    new: &Document,
+    old_af: Option<&Dictionary>,
+    new_af: Option<&Dictionary>,
+) -> Option<DrAdditions> {
+    let mut out = DrAdditions::default();
+    let fresh = |id: ObjectId| !old.objects.contains_key(&id);
+    let old_raw = old_af.and_then(|d| d.get(b"DR").ok());
+    let Some(new_raw) = new_af.and_then(|d| d.get(b"DR").ok()) else {
+        return old_raw.is_none().then_some(out);
+    };
+    let (nid, nd) = dict_of(new, new_raw)?;
+    let (oid, od) = match old_raw {
+        Some(o) => {
+            let (oid, od) = dict_of(old, o)?;
+            (oid, Some(od))
+        }
+        None => (None, None),
+    };
+    if let Some(n) = nid {
+        if oid != Some(n) && !fresh(n) {
+            return None;
+        }
+        out.judged.insert(n);
+    }
+    if let Some(od) = od {
+        if od.iter().any(|(k, _)| !nd.has(k)) {
+            return None;
+        }
+    }
+    for (k, v) in nd.iter() {
+        let Some(ov) = od.and_then(|d| d.get(k).ok()) else {
+            out.added.extend(references(v));
+            continue;
+        };
+        let (Some((ocid, ocat)), Some((ncid, ncat))) = (dict_of(old, ov), dict_of(new, v)) else {
+            if !same(ov, v) {
+                return None;
+            }
+            continue;
+        };
+        if let Some(n) = ncid {
+            if ocid != Some(n) && !fresh(n) {
+                return None;
+            }
+            out.judged.insert(n);
+        }
+        for (ek, ev) in ocat.iter() {
+            if !ncat.get(ek).is_ok_and(|nv| same(ev, nv)) {
+                return None;
+            }
+        }
+        for (ek, nv) in ncat.iter() {
+            if !ocat.has(ek) {
+                out.added.extend(references(nv));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The objects an appearance dictionary names as appearance streams (or state dictionaries)
+/// under /N, /R, /D, each with the object that holds the reference (`container` for the
+/// dictionary itself, and for a direct state dictionary in it).
+fn appearance_streams(ap: &Dictionary, container: ObjectId) -> Vec<(ObjectId, ObjectId)> {
+    let mut out = Vec::new();
+    for key in [&b"N"[..], b"R", b"D"] {
+        match ap.get(key) {
+            Ok(Object::Reference(s)) => out.push((*s, container)),
+            Ok(Object::Dictionary(states)) => {
+                out.extend(states.iter().filter_map(|(_, v)| v.as_reference().ok()).map(|s| (s, container)))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The appearance objects of the fields of a revision (their indirect /AP dictionaries and
+/// the appearance streams these name).
+fn appearance_objects(doc: &Document, fields: &[Field]) -> HashSet<ObjectId> {
+    let mut out = HashSet::new();
+    for f in fields {
+        for h in f.widgets.iter().chain(f.id.iter()) {
+            let Some(Object::Dictionary(d)) = doc.objects.get(h) else { continue };
+            let Some((id, ap)) = d.get(b"AP").ok().and_then(|a| dict_of(doc, a)) else { continue };
+            out.extend(id);
+            out.extend(appearance_streams(ap, *h).into_iter().map(|(s, _)| s));
+        }
+    }
+    out
+}
+
+/// Where each of `targets` is referenced in the objects reached from the trailer of `doc`
+/// (each object entered once; at most [`MAX_USAGES`] places per target).
+fn usages(doc: &Document, targets: &HashSet<ObjectId>) -> Result<Usages> {
+    let mut out: Usages = HashMap::new();
+    if targets.is_empty() {
+        return Ok(out);
+    }
+    let mut budget = Budget::new("document");
+    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let mut queue: VecDeque<ObjectId> = VecDeque::new();
+    // Values still to look into: the object holding them, the key they sit under, the value.
+    let mut pending: Vec<(Option<ObjectId>, &[u8], &Object)> =
+        doc.trailer.iter().map(|(k, v)| (None, k.as_slice(), v)).collect();
+    loop {
+        while let Some((holder, key, o)) = pending.pop() {
+            budget.tick()?;
+            match o {
+                Object::Reference(r) => {
+                    if targets.contains(r) {
+                        let places = out.entry(*r).or_default();
+                        if places.len() < MAX_USAGES {
+                            places.push((holder, key.to_vec()));
+                        }
+                    }
+                    if seen.insert(*r) {
+                        queue.push_back(*r);
+                    }
+                }
+                Object::Array(a) => pending.extend(a.iter().map(|v| (holder, key, v))),
+                Object::Dictionary(d) => pending.extend(d.iter().map(|(_, v)| (holder, key, v))),
+                Object::Stream(s) => pending.extend(s.dict.iter().map(|(_, v)| (holder, key, v))),
+                _ => {}
+            }
+        }
+        let Some(id) = queue.pop_front() else { break };
+        match doc.objects.get(&id) {
+            Some(Object::Dictionary(d)) => pending.extend(d.iter().map(|(k, v)| (Some(id), k.as_slice(), v))),
+            Some(Object::Stream(s)) => pending.extend(s.dict.iter().map(|(k, v)| (Some(id), k.as_slice(), v))),
+            Some(o) => pending.push((Some(id), b"", o)),
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Inside page resources, the /Font entry leads to fonts.

@@ -162,6 +162,8 @@ pub(crate) struct Field<'a> {
     pub terminal: bool,
     /// The widget annotations that are the field's kids (not the field itself when merged).
     pub widgets: Vec<ObjectId>,
+    /// The id of the /Kids array when it is an indirect object.
+    pub kids: Option<ObjectId>,
 }
 
 impl Field<'_> {
@@ -215,6 +217,7 @@ pub(crate) fn fields(doc: &Document) -> Result<Vec<Field<'_>>> {
             name.push('…');
         }
         let ft = dict.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).ok().or(parent_ft);
+        let kids_id = dict.get(b"Kids").ok().and_then(|k| k.as_reference().ok());
         let kids = dict.get(b"Kids").ok().and_then(|k| enter_array(doc, k, &mut seen)).unwrap_or(&[]);
         let mut field_kids = Vec::new();
         let mut widgets = Vec::new();
@@ -230,7 +233,7 @@ pub(crate) fn fields(doc: &Document) -> Result<Vec<Field<'_>>> {
         for k in field_kids.iter().rev() {
             stack.push((k, name.clone(), ft.clone(), depth + 1));
         }
-        out.push(Field { name, ft, id, dict, terminal, widgets });
+        out.push(Field { name, ft, id, dict, terminal, widgets, kids: kids_id });
     }
     Ok(out)
 }
