@@ -1,8 +1,10 @@
-//! Certificate checks of a verification: validity at the signing time (RFC 5280 §4.1.2.5) and
-//! a path from the signer's certificate to a trust anchor the user gave (RFC 5280 §6.1,
-//! simplified: names chain, each signature verifies, each issuer is a CA, every certificate is
-//! valid at the signing time). Revocation is not checked.
+//! Certificate checks of a verification: a path from the signer's certificate to a trust
+//! anchor (RFC 5280 §6.1, simplified: names chain, each signature verifies, each issuer is a
+//! CA), every certificate valid at the validation time (RFC 5280 §4.1.2.5; the current time
+//! until a verified timestamp proves an earlier existence), and the anchors themselves: given
+//! by the user or installed (docs/VERIFY.md, "Trust anchors"). Revocation is not checked.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use der::{Decode, Encode};
 use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::Certificate;
 
+use crate::verdict::{shown, Problem, SubIndication};
 use crate::{Error, Result};
 
 const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
@@ -168,7 +171,8 @@ pub fn default_anchor_dirs() -> Vec<PathBuf> {
 /// The outcome of the path check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chain {
-    /// No trust anchor was given: the chain was not checked.
+    /// No trust anchor was configured: no path could be trusted (the signature is
+    /// INDETERMINATE, NO_CERTIFICATE_CHAIN_FOUND).
     NotChecked,
     /// The certificate chains to this anchor (its subject).
     Trusted(String),
@@ -176,56 +180,214 @@ pub enum Chain {
     Untrusted(String),
 }
 
-/// Whether `issuer`'s key verifies `cert`'s signature.
-fn signed_by(cert: &Cert, issuer: &Cert) -> std::result::Result<(), String> {
-    let alg = HashAlg::from_rsa_pkcs1_oid(&cert.cert.signature_algorithm.oid)
-        .ok_or_else(|| format!("signature algorithm {} not supported", cert.cert.signature_algorithm.oid))?;
-    let tbs = cert.cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
-    let sig = cert.cert.signature.as_bytes().ok_or("signature is not a whole number of bytes")?;
-    cie_core::certificate::verify(&issuer.der, alg, &tbs, sig)
-        .map_err(|_| format!("the signature of \"{}\" by \"{}\" does not verify", cert.subject(), issuer.subject()))
+/// The result of [`Paths::check`]: the path's outcome, and every reason the path does not
+/// make the signature pass (also for a trusted path: a certificate out of its validity, a
+/// weak algorithm).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathCheck {
+    /// The path's outcome.
+    pub chain: Chain,
+    /// Why it does not pass; empty when the path is trusted and every certificate is valid.
+    pub problems: Vec<Problem>,
 }
 
-/// Follows issuers from `leaf` through `intermediates` (the certificates in the signature) to
-/// one of `trust`'s anchors, every certificate valid at `at`.
-pub fn check(leaf: &Cert, intermediates: &[Cert], trust: &Trust, at: Duration) -> Chain {
-    if trust.is_empty() {
-        return Chain::NotChecked;
+/// Certificates an issuer's name may match that are tried, at each step of a path.
+const MAX_CANDIDATES: usize = 4;
+
+/// How a certificate's signature by a candidate issuer checked out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Link {
+    /// It verifies.
+    Verified,
+    /// It does not.
+    Broken,
+    /// The algorithm is not one this verifier checks.
+    Unsupported(String),
+}
+
+/// Path building for the signers of one signature (RFC 5280 §6.1, simplified: names chain,
+/// each signature verifies, each issuer is a CA, every certificate is valid at the validation
+/// time). Each (certificate, issuer) signature is verified at most once, and each leaf's path
+/// built once, however many SignerInfos name it.
+pub struct Paths<'a> {
+    trust: &'a Trust,
+    pool: &'a [Cert],
+    at: Duration,
+    links: HashMap<(Vec<u8>, Vec<u8>), Link>,
+    done: HashMap<Vec<u8>, PathCheck>,
+}
+
+impl<'a> Paths<'a> {
+    /// Paths through `pool` (the certificates a signature carries) to `trust`'s anchors, every
+    /// certificate checked at `at` (seconds since the Unix epoch).
+    pub fn new(trust: &'a Trust, pool: &'a [Cert], at: Duration) -> Paths<'a> {
+        Paths { trust, pool, at, links: HashMap::new(), done: HashMap::new() }
     }
-    let mut current = leaf.clone();
-    for _ in 0..MAX_DEPTH {
-        if trust.anchors.iter().any(|a| a.der == current.der) {
-            return Chain::Trusted(current.subject());
+
+    /// How `issuer`'s key verifies `cert`'s signature, memoised.
+    fn link(&mut self, cert: &Cert, issuer: &Cert) -> Link {
+        let key = (cert.der.clone(), issuer.der.clone());
+        if let Some(l) = self.links.get(&key) {
+            return l.clone();
         }
-        let issuer_name = &current.cert.tbs_certificate.issuer;
-        let named = |c: &&Cert| &c.cert.tbs_certificate.subject == issuer_name;
-        let mut last_error = None;
-        for anchor in trust.anchors.iter().filter(named) {
-            match signed_by(&current, anchor) {
-                Ok(()) if !anchor.valid_at(at) => {
-                    last_error =
-                        Some(format!("the CA certificate \"{}\" is not valid at the signing time", anchor.subject()))
+        let l = match signed_by(cert, issuer) {
+            Ok(true) => Link::Verified,
+            Ok(false) => Link::Broken,
+            Err(alg) => Link::Unsupported(alg),
+        };
+        self.links.insert(key, l.clone());
+        l
+    }
+
+    /// Checks the path from `leaf`, once per leaf.
+    pub fn check(&mut self, leaf: &Cert) -> PathCheck {
+        if let Some(done) = self.done.get(&leaf.der) {
+            return done.clone();
+        }
+        let result = self.build(leaf);
+        self.done.insert(leaf.der.clone(), result.clone());
+        result
+    }
+
+    fn build(&mut self, leaf: &Cert) -> PathCheck {
+        let mut problems = Vec::new();
+        validity(leaf, self.at, "the signer's certificate", &mut problems);
+        let mut current = leaf.clone();
+        for _ in 0..MAX_DEPTH {
+            if self.trust.anchors.iter().any(|a| a.der == current.der) {
+                return PathCheck { chain: Chain::Trusted(shown(&current.subject())), problems };
+            }
+            let issuer_name = current.cert.tbs_certificate.issuer.clone();
+            let named = |c: &&Cert| c.cert.tbs_certificate.subject == issuer_name && c.der != current.der;
+            let anchors: Vec<Cert> = self.trust.anchors.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
+            let inner: Vec<Cert> = self.pool.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
+            let mut broken: Option<Problem> = None;
+            let mut found = None;
+            for (candidate, is_anchor) in anchors.iter().map(|a| (a, true)).chain(inner.iter().map(|c| (c, false))) {
+                match self.link(&current, candidate) {
+                    Link::Verified => {
+                        found = Some((candidate.clone(), is_anchor));
+                        break;
+                    }
+                    Link::Broken => {
+                        broken = Some(Problem::new(
+                            SubIndication::CertificateChainGeneralFailure,
+                            format!(
+                                "the signature of \"{}\" by \"{}\" does not verify",
+                                shown(&current.subject()),
+                                shown(&candidate.subject())
+                            ),
+                        ))
+                    }
+                    Link::Unsupported(alg) => {
+                        broken = Some(Problem::new(
+                            SubIndication::CryptoConstraintsFailure,
+                            format!(
+                                "the certificate \"{}\" is signed with {alg}, not supported here",
+                                shown(&current.subject())
+                            ),
+                        ))
+                    }
                 }
-                Ok(()) => return Chain::Trusted(anchor.subject()),
-                Err(e) => last_error = Some(e),
             }
-        }
-        if let Some(e) = last_error {
-            return Chain::Untrusted(e);
-        }
-        let next = intermediates.iter().filter(named).find(|c| c.der != current.der && signed_by(&current, c).is_ok());
-        match next {
-            None => {
-                return Chain::Untrusted(format!(
-                    "no path to the given CA certificates: issuer \"{issuer_name}\" is not among them"
-                ))
+            let Some((issuer, is_anchor)) = found else {
+                return self.no_path(&current, broken, problems);
+            };
+            if weak_signature(&current) && !is_self_issued(&current) {
+                problems.push(Problem::new(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    format!(
+                        "weak algorithm: the certificate \"{}\" is signed with SHA-1, no longer accepted for signatures made after 2011-01-01",
+                        shown(&current.subject())
+                    ),
+                ));
             }
-            Some(c) if !c.is_ca() => return Chain::Untrusted(format!("\"{}\" is not a CA certificate", c.subject())),
-            Some(c) if !c.valid_at(at) => {
-                return Chain::Untrusted(format!("\"{}\" is not valid at the signing time", c.subject()))
+            if is_anchor {
+                validity(&issuer, self.at, "the trust anchor", &mut problems);
+                return PathCheck { chain: Chain::Trusted(shown(&issuer.subject())), problems };
             }
-            Some(c) => current = c.clone(),
+            if !issuer.is_ca() {
+                let why = format!("\"{}\" is not a CA certificate", shown(&issuer.subject()));
+                problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
+                return PathCheck { chain: Chain::Untrusted(why), problems };
+            }
+            validity(&issuer, self.at, "the CA certificate", &mut problems);
+            current = issuer;
         }
+        let why = "the certificate chain is too long".to_owned();
+        problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
+        PathCheck { chain: Chain::Untrusted(why), problems }
     }
-    Chain::Untrusted("certificate chain too long".into())
+
+    /// The outcome when no issuer of `current` verifies it.
+    fn no_path(&mut self, current: &Cert, broken: Option<Problem>, mut problems: Vec<Problem>) -> PathCheck {
+        if let Some(p) = broken {
+            let why = p.message.clone();
+            problems.push(p);
+            return PathCheck { chain: Chain::Untrusted(why), problems };
+        }
+        if is_self_issued(current) && self.link(current, current) == Link::Broken {
+            let why = format!("the self-signed certificate \"{}\" does not verify", shown(&current.subject()));
+            problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
+            return PathCheck { chain: Chain::Untrusted(why), problems };
+        }
+        if self.trust.is_empty() {
+            problems.push(Problem::new(
+                SubIndication::NoCertificateChainFound,
+                "no trust anchor is configured: the signer's identity is not confirmed by a trusted authority",
+            ));
+            return PathCheck { chain: Chain::NotChecked, problems };
+        }
+        let why = if is_self_issued(current) {
+            format!("the self-signed certificate \"{}\" is not a trust anchor", shown(&current.subject()))
+        } else {
+            format!(
+                "no path to a trust anchor: the issuer \"{}\" is not among them",
+                shown(&current.cert.tbs_certificate.issuer.to_string())
+            )
+        };
+        problems.push(Problem::new(SubIndication::NoCertificateChainFound, why.clone()));
+        PathCheck { chain: Chain::Untrusted(why), problems }
+    }
+}
+
+/// Whether `cert` names itself as its issuer.
+fn is_self_issued(cert: &Cert) -> bool {
+    cert.cert.tbs_certificate.issuer == cert.cert.tbs_certificate.subject
+}
+
+/// Whether `cert` is signed with SHA-1.
+fn weak_signature(cert: &Cert) -> bool {
+    HashAlg::from_rsa_pkcs1_oid(&cert.cert.signature_algorithm.oid) == Some(HashAlg::Sha1)
+}
+
+/// Adds a problem when `cert` is not valid at `at` (RFC 5280 §4.1.2.5): expired, without
+/// proof that the signature existed before (OUT_OF_BOUNDS_NO_POE), or not yet valid.
+fn validity(cert: &Cert, at: Duration, what: &str, problems: &mut Vec<Problem>) {
+    let v = &cert.cert.tbs_certificate.validity;
+    let subject = shown(&cert.subject());
+    if at > v.not_after.to_unix_duration() {
+        problems.push(Problem::new(
+            SubIndication::OutOfBoundsNoPoe,
+            format!(
+                "{what} \"{subject}\" expired on {} (checked at the current time: no timestamp proves the signature was made before)",
+                v.not_after
+            ),
+        ));
+    } else if at < v.not_before.to_unix_duration() {
+        problems.push(Problem::new(
+            SubIndication::NotYetValid,
+            format!("{what} \"{subject}\" is not valid before {}", v.not_before),
+        ));
+    }
+}
+
+/// Whether `issuer`'s key verifies `cert`'s signature; `Err` names an algorithm not checked
+/// here (RSA PKCS#1 v1.5 with SHA-1 or SHA-2 only).
+fn signed_by(cert: &Cert, issuer: &Cert) -> std::result::Result<bool, String> {
+    let oid = &cert.cert.signature_algorithm.oid;
+    let alg = HashAlg::from_rsa_pkcs1_oid(oid).ok_or_else(|| format!("signature algorithm {oid}"))?;
+    let Ok(tbs) = cert.cert.tbs_certificate.to_der() else { return Ok(false) };
+    let Some(sig) = cert.cert.signature.as_bytes() else { return Ok(false) };
+    Ok(cie_core::certificate::verify(&issuer.der, alg, &tbs, sig).is_ok())
 }

@@ -19,6 +19,13 @@ pub enum Error {
     /// A certificate could not be read.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// Content was given for a signature that carries its own, and the two differ.
+    #[error("{0}")]
+    ContentMismatch(String),
+    /// The input exceeds what a verification reads (signers, certificates, fields, revisions,
+    /// nesting): refused rather than let a hostile document exhaust the machine.
+    #[error("{0}")]
+    Limit(String),
     /// The request cannot be met (an encrypted PDF, a detached signature without its content...).
     #[error("{0}")]
     Unsupported(String),

@@ -67,16 +67,25 @@ fn with_path(path: &Path, e: std::io::Error) -> Error {
 }
 
 /// Verifies a signed file: a PDF (every signature) or a `.p7m` (every signer); a detached
-/// signature needs its content file in `content`.
+/// signature needs its content file in `content`. Content given for a `.p7m` that carries its
+/// own must be byte for byte that content ([`Error::ContentMismatch`] otherwise).
 pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result<Report> {
+    let open_content = |c: &Path| -> Result<std::io::BufReader<std::fs::File>> {
+        Ok(std::io::BufReader::new(std::fs::File::open(c).map_err(|e| with_path(c, e))?))
+    };
     let mut file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
     let mut magic = [0u8; 5];
     let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| with_path(path, e))?;
     if magic[..n].starts_with(&[0x30]) {
         // A DER .p7m: an enveloping one is verified streaming, whatever its size.
         std::io::Seek::rewind(&mut file).map_err(|e| with_path(path, e))?;
-        if let Ok(Some(report)) = verify::verify_enveloping_file(&mut std::io::BufReader::new(file), trust) {
-            return Ok(report);
+        let mut supplied = content.map(open_content).transpose()?;
+        let supplied = supplied.as_mut().map(|r| r as &mut dyn std::io::Read);
+        match verify::verify_enveloping_file_against(&mut std::io::BufReader::new(file), supplied, trust) {
+            Ok(Some(report)) => return Ok(report),
+            Err(e @ (Error::ContentMismatch(_) | Error::Limit(_) | Error::Io(_))) => return Err(e),
+            // Detached, or not the strict DER the streaming path reads: read it whole below.
+            Ok(None) | Err(_) => {}
         }
     }
     let data = std::fs::read(path).map_err(|e| with_path(path, e))?;
@@ -84,10 +93,7 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result
         return pades::verify_pdf(&data, trust);
     }
     match content {
-        Some(c) => {
-            let mut f = std::io::BufReader::new(std::fs::File::open(c).map_err(|e| with_path(c, e))?);
-            verify::verify_p7m(&data, Some(&mut f), trust)
-        }
+        Some(c) => verify::verify_p7m(&data, Some(&mut open_content(c)?), trust),
         None => verify::verify_p7m(&data, None, trust),
     }
 }

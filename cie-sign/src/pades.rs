@@ -376,7 +376,11 @@ fn check_signature(pdf: &[u8], field: String, sig: &Dictionary, trust: &Trust) -
     let subfilter = sig.get(b"SubFilter").and_then(Object::as_name).map(<[u8]>::to_vec).unwrap_or_default();
     let pades = subfilter == b"ETSI.CAdES.detached";
     if !pades && subfilter != b"adbe.pkcs7.detached" {
-        return bad(&format!("SubFilter /{} is not supported", String::from_utf8_lossy(&subfilter)));
+        let what = format!("SubFilter /{} is not checked by this verifier", String::from_utf8_lossy(&subfilter));
+        return Ok(vec![SignatureReport::unreadable(
+            Some(field.clone()),
+            Problem::new(SubIndication::SigConstraintsFailure, what),
+        )]);
     }
     let mut reader = SliceReader::new(&cms)?;
     let sd = match ContentInfo::decode(&mut reader) {

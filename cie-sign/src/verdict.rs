@@ -73,6 +73,10 @@ pub enum SubIndication {
     /// INDETERMINATE: an algorithm no longer considered secure (SHA-1), with nothing proving
     /// the signature was made before it was retired.
     CryptoConstraintsFailureNoPoe,
+    /// INDETERMINATE: the signature is of a kind this verifier does not check (a PDF
+    /// /SubFilter other than ETSI.CAdES.detached and adbe.pkcs7.detached, such as a document
+    /// timestamp, ETSI.RFC3161, until timestamps are supported).
+    SigConstraintsFailure,
     /// INDETERMINATE: the document has no signature to check.
     SignedDataNotFound,
 }
@@ -103,6 +107,7 @@ impl SubIndication {
             SubIndication::NotYetValid => "NOT_YET_VALID",
             SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
             SubIndication::CryptoConstraintsFailureNoPoe => "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+            SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
             SubIndication::SignedDataNotFound => "SIGNED_DATA_NOT_FOUND",
         }
     }

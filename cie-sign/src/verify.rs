@@ -24,7 +24,7 @@ use crate::ess::{
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
 };
 use crate::identity::{identity, Identity};
-use crate::verdict::{verdict, Indication, Problem, SubIndication};
+use crate::verdict::{shown, verdict, Indication, Problem, SubIndication};
 use crate::{Error, Result};
 
 /// What was verified.
@@ -83,6 +83,30 @@ impl SignatureReport {
         r
     }
 
+    /// Escapes every text of the report that may quote the document.
+    fn make_printable(&mut self) {
+        if let Some(f) = self.field.as_mut() {
+            *f = shown(f);
+        }
+        if let Some(who) = self.signer.as_mut() {
+            who.name = shown(&who.name);
+            who.subject = shown(&who.subject);
+            who.issuer = shown(&who.issuer);
+            who.fiscal_code = who.fiscal_code.as_deref().map(shown);
+        }
+        for p in &mut self.problems {
+            p.message = shown(&p.message);
+        }
+        for n in &mut self.notes {
+            *n = shown(n);
+        }
+        self.chain = match &self.chain {
+            Chain::Trusted(a) => Chain::Trusted(shown(a)),
+            Chain::Untrusted(w) => Chain::Untrusted(shown(w)),
+            Chain::NotChecked => Chain::NotChecked,
+        };
+    }
+
     /// Records a reason the signature does not pass.
     pub(crate) fn fail(&mut self, sub: SubIndication, message: impl Into<String>) {
         self.problems.push(Problem::new(sub, message));
@@ -118,7 +142,13 @@ pub struct Report {
 
 impl Report {
     /// A report of `kind` with these signatures and no modification.
-    pub fn new(kind: DocumentKind, signatures: Vec<SignatureReport>) -> Report {
+    /// A report of `kind` with these signatures and no modification. Every text that may
+    /// quote the document (names, subjects, fields, problems, notes) is made safe to print
+    /// ([`crate::verdict::shown`]).
+    pub fn new(kind: DocumentKind, mut signatures: Vec<SignatureReport>) -> Report {
+        for s in &mut signatures {
+            s.make_printable();
+        }
         Report { kind, signatures, modifications: Vec::new() }
     }
 
@@ -293,9 +323,38 @@ fn check_attributes(
     Ok(Some(attrs.to_der()?))
 }
 
-/// Verifies every SignerInfo of `sd`; `content_digest(alg)` hashes the signed content.
-/// `claimed_time` is the signing time stated outside the CMS (a PDF's /M), used when the
-/// signature has no signing-time attribute.
+/// Most SignerInfos read from one signature.
+pub const MAX_SIGNER_INFOS: usize = 64;
+/// Most certificates read from one signature.
+pub const MAX_CERTIFICATES: usize = 128;
+
+/// Refuses a SignedData with more SignerInfos or certificates than a verification reads.
+pub(crate) fn check_limits(sd: &SignedData) -> Result<()> {
+    let infos = sd.signer_infos.0.len();
+    if infos > MAX_SIGNER_INFOS {
+        return Err(Error::Limit(format!(
+            "the signature has {infos} signers; at most {MAX_SIGNER_INFOS} are verified"
+        )));
+    }
+    let certs = sd.certificates.as_ref().map_or(0, |s| s.0.len());
+    if certs > MAX_CERTIFICATES {
+        return Err(Error::Limit(format!(
+            "the signature carries {certs} certificates; at most {MAX_CERTIFICATES} are read"
+        )));
+    }
+    Ok(())
+}
+
+/// The current time, the validation time of every check (no timestamp is verified yet).
+fn now() -> Duration {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO)
+}
+
+/// Verifies every SignerInfo of `sd` (RFC 5652 §5.6; ETSI EN 319 102-1 §5.2-§5.6);
+/// `content_digest(alg)` hashes the signed content, called once per algorithm.
+/// `claimed_time` is the signing time stated outside the CMS (a PDF's /M), shown when the
+/// signature has no signing-time attribute. Certificates are checked at the current time:
+/// a claimed time is a claim, not a proof (ETSI EN 319 102-1 §5.6.2.1).
 pub(crate) fn verify_signed_data(
     sd: &SignedData,
     content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
@@ -303,12 +362,14 @@ pub(crate) fn verify_signed_data(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
 ) -> Result<Vec<SignatureReport>> {
+    check_limits(sd)?;
     let mut certs = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
         if let CertificateChoices::Certificate(c) = c {
             certs.push(Cert::from_cert(c.clone())?);
         }
     }
+    let mut paths = chain::Paths::new(trust, &certs, now());
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
     for si in sd.signer_infos.0.iter() {
@@ -360,44 +421,113 @@ pub(crate) fn verify_signed_data(
             }
             Err(e) => report.fail(SubIndication::CryptoConstraintsFailure, e),
         }
+        if alg == HashAlg::Sha1 {
+            report.fail(
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                "weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, \
+                 and nothing proves this one is older",
+            );
+        }
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
         }
-        let at = match report.signing_time {
-            Some(t) => t.unix_duration(),
-            None => {
-                report.notes.push("no signing time: the certificate is checked at the current time".into());
-                SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO)
-            }
-        };
-        if !cert.valid_at(at) {
-            report.fail(SubIndication::OutOfBoundsNoPoe, "the signer's certificate was not valid at the signing time");
-        }
-        report.chain = chain::check(cert, &certs, trust, at);
+        let path = paths.check(cert);
+        report.chain = path.chain;
+        report.problems.extend(path.problems);
+        report.notes.push("revocation was not checked".into());
         reports.push(report);
     }
     Ok(reports)
 }
 
+/// Compares `supplied` with the content inside the signature, chunk by chunk.
+struct SameContent<'a> {
+    supplied: &'a mut dyn Read,
+    buf: Vec<u8>,
+    differs: bool,
+}
+
+impl<'a> SameContent<'a> {
+    fn new(supplied: &'a mut dyn Read) -> SameContent<'a> {
+        SameContent { supplied, buf: vec![0u8; digest::CHUNK], differs: false }
+    }
+
+    /// Feeds the next chunk of the signature's content.
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.differs {
+            return Ok(());
+        }
+        let mut at = 0;
+        while at < chunk.len() {
+            let want = (chunk.len() - at).min(self.buf.len());
+            let n = self.supplied.read(&mut self.buf[..want])?;
+            if n == 0 || self.buf[..n] != chunk[at..at + n] {
+                self.differs = true;
+                return Ok(());
+            }
+            at += n;
+        }
+        Ok(())
+    }
+
+    /// Fails unless the supplied content ended exactly with the signature's.
+    fn finish(mut self, what: &str) -> Result<()> {
+        if !self.differs {
+            let mut one = [0u8; 1];
+            self.differs = self.supplied.read(&mut one)? != 0;
+        }
+        if self.differs {
+            return Err(Error::ContentMismatch(format!(
+                "the content given{what} differs from the content inside the signature: the signature does not cover it"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Verifies an enveloping DER `.p7m` streaming (the content is hashed from the file, never
 /// held in memory); `None` when the signature is detached.
 pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trust) -> Result<Option<Report>> {
+    verify_enveloping_file_against(p7m, None, trust)
+}
+
+/// As [`verify_enveloping_file`]; when `supplied` content is given it must be byte for byte the
+/// content inside the signature, otherwise [`Error::ContentMismatch`].
+pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
+    p7m: &mut R,
+    supplied: Option<&mut dyn Read>,
+    trust: &Trust,
+) -> Result<Option<Report>> {
     let Some(layout) = crate::envelope::layout(p7m)? else {
         return Ok(None);
     };
     let sd = parse_signed_data(&layout.without_content)?;
+    check_limits(&sd)?;
     let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
     for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
         if !hashers.iter().any(|(b, _)| *b == a) {
             hashers.push((a, digest::Hasher::new(a)));
         }
     }
+    let mut same = supplied.map(SameContent::new);
+    let mut failure = None;
     let mut feed = |chunk: &[u8]| {
         for (_, h) in hashers.iter_mut() {
             h.update(chunk);
         }
+        if let Some(s) = same.as_mut() {
+            if let Err(e) = s.feed(chunk) {
+                failure.get_or_insert(e);
+            }
+        }
     };
     crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, &mut std::io::sink(), &mut feed)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if let Some(s) = same {
+        s.finish("")?;
+    }
     let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
@@ -405,21 +535,29 @@ pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trus
     Ok(Some(Report::new(DocumentKind::Enveloping, signatures)))
 }
 
-/// Verifies a `.p7m`: enveloping, or detached with its content in `detached`.
-pub fn verify_p7m(p7m: &[u8], detached: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
+/// Verifies a `.p7m`: enveloping, or detached with its content in `content`. Content given
+/// for an enveloping signature must be byte for byte the content inside it, otherwise
+/// [`Error::ContentMismatch`].
+pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
     let sd = parse_signed_data(p7m)?;
+    check_limits(&sd)?;
     let attached = encapsulated_content(&sd)?;
-    let (kind, signatures) = match (attached, detached) {
-        (Some(content), _) => {
-            let r = verify_signed_data(&sd, &mut |alg| Ok(alg.hash(content)), trust, None, None)?;
+    let (kind, signatures) = match (attached, content) {
+        (Some(inside), supplied) => {
+            if let Some(reader) = supplied {
+                let mut same = SameContent::new(reader);
+                for chunk in inside.chunks(digest::CHUNK) {
+                    same.feed(chunk)?;
+                }
+                same.finish("")?;
+            }
+            let r = verify_signed_data(&sd, &mut |alg| Ok(alg.hash(inside)), trust, None, None)?;
             (DocumentKind::Enveloping, r)
         }
         (None, Some(reader)) => {
             // Hash the content once per algorithm in use, streaming.
-            let algs: Vec<HashAlg> =
-                sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)).collect();
             let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
-            for a in algs {
+            for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
                 if !hashers.iter().any(|(b, _)| *b == a) {
                     hashers.push((a, digest::Hasher::new(a)));
                 }

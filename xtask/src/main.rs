@@ -152,7 +152,10 @@ fn main() -> ExitCode {
         "soak" => soak::soak(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
         "demo-as-user" => demo_as_user(rest),
-        "install-deps" => ensure_packages(PACKAGES).and_then(|()| ensure_pyhanko()).map(|_| ExitCode::SUCCESS),
+        "install-deps" => ensure_packages(PACKAGES)
+            .and_then(|()| ensure_pyhanko())
+            .and_then(|_| ensure_pyhanko_sdist())
+            .map(|_| ExitCode::SUCCESS),
         "header" => header::run(rest).map(|()| ExitCode::SUCCESS),
         "install" => install::install(rest),
         "deb" => deb::deb(rest),
@@ -326,6 +329,44 @@ fn ensure_pyhanko() -> Result<PathBuf> {
     }
 }
 
+/// pyHanko's source distribution, whose test suite holds PDFs made by other software (Adobe
+/// Reader double signatures, coverage anomalies, circular page and form trees, form updates
+/// after signing) with the verdicts pyHanko's tests expect: cie-sign's third-party test judges
+/// our verifier on them. Fetched from PyPI by version and checked against this SHA-256.
+const PYHANKO_SDIST: (&str, &str) =
+    ("pyHanko==0.38.0", "267d6d3fa460b0f0e9c5362a2d7979dccbe1e6b1f8d89ba0818dd0c45b5f300e");
+
+/// The unpacked pyHanko source distribution under `target/third-party/`, fetched when
+/// missing; returns its directory.
+fn ensure_pyhanko_sdist() -> Result<PathBuf> {
+    let (spec, sha256) = PYHANKO_SDIST;
+    let version = spec.rsplit("==").next().unwrap_or_default();
+    let base = target_dir().join("third-party");
+    let dir = base.join(format!("pyhanko-{version}"));
+    if dir.join("pyhanko_testing_commons").is_dir() {
+        step(&format!("pyHanko test suite present: {}", dir.display()));
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let pip = ensure_pyhanko()?.with_file_name("pip");
+    step(&format!("fetching the pyHanko source distribution ({spec}) into {}", base.display()));
+    run(Command::new(pip)
+        .args(["download", "--quiet", "--disable-pip-version-check", "--no-deps", "--no-binary", ":all:"])
+        .arg(spec)
+        .arg("-d")
+        .arg(&base)
+        .stdin(Stdio::null()))?;
+    let tarball = base.join(format!("pyhanko-{version}.tar.gz"));
+    let out = Command::new("sha256sum").arg(&tarball).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let got = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned();
+    if got != sha256 {
+        let _ = std::fs::remove_file(&tarball);
+        return Err(format!("{}: SHA-256 {got}, expected {sha256}", tarball.display()));
+    }
+    run(Command::new("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&base).stdin(Stdio::null()))?;
+    Ok(dir)
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -341,8 +382,13 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     ensure_packages(PACKAGES)?;
     lint()?;
     let pyhanko = ensure_pyhanko()?;
+    let corpus = ensure_pyhanko_sdist()?;
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
-    run(cargo().args(["test", "--workspace"]).args(extra).env("CIE_PYHANKO", pyhanko))?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("CIE_PYHANKO", pyhanko)
+        .env("CIE_PYHANKO_SDIST", corpus))?;
     if extra.is_empty() {
         step("package test: building the Debian packages (release) and checking them");
         let debs = deb::build(&target_dir().join("debian"), true)?;

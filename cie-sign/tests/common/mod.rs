@@ -48,4 +48,5 @@ impl Signer for SoftwareSigner {
 
 #[path = "pdf.rs"]
 mod pdf;
+#[allow(unused_imports)]
 pub use pdf::*;
