@@ -45,6 +45,7 @@ mod error;
 pub mod ess;
 pub mod identity;
 pub mod pades;
+mod pdf_guard;
 mod signer;
 pub mod verdict;
 pub mod verify;

@@ -220,6 +220,7 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
+    crate::pdf_guard::check(pdf).map_err(Error::Limit)?;
     let doc = Document::load_mem(pdf)?;
     if doc.trailer.has(b"Encrypt") {
         return Err(Error::Unsupported("encrypted PDFs cannot be signed here".into()));
@@ -427,6 +428,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
+    crate::pdf_guard::check(pdf).map_err(Error::Limit)?;
     let doc = Document::load_mem(pdf)?;
     let mut signatures = Vec::new();
     for (name, ft, field) in fields(&doc) {

@@ -1,0 +1,57 @@
+//! Inputs found by the document fuzz targets (fuzz/README.md, "Findings"), kept as tests: each
+//! used to panic (with overflow checks, as fuzz and debug builds run) or corrupt the output.
+
+use cie_sign::pades::{self, PadesOptions};
+use cie_sign::{Error, Trust};
+
+/// A one-page PDF whose trailer says `/Size {size}` and whose cross-reference table has the
+/// extra subsection `extra` (hand-written bytes, offsets exact).
+fn pdf(size: &str, extra: &str) -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ];
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+    for o in &offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(extra.replace("OFFSET", &format!("{:010}", offsets[2])).as_bytes());
+    out.extend_from_slice(format!("trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    out
+}
+
+fn options() -> PadesOptions {
+    PadesOptions { reserve: 64, ..PadesOptions::default() }
+}
+
+#[test]
+fn the_unmodified_pdf_prepares() {
+    let prepared = pades::prepare(&pdf("4", ""), &options()).unwrap();
+    assert!(prepared.capacity() >= 64);
+}
+
+/// `/Size 4294967296`: prepare numbered its objects after `u32::MAX` (lopdf's
+/// `Document::add_object`: `max_id += 1` overflowed).
+#[test]
+fn a_trailer_size_of_2_pow_32_is_refused_not_a_panic() {
+    let e = pades::prepare(&pdf("4294967296", ""), &options()).unwrap_err();
+    assert!(matches!(e, Error::Limit(_)), "{e}");
+    assert!(matches!(pades::verify_pdf(&pdf("4294967296", ""), &Trust::none()), Err(Error::Limit(_))));
+}
+
+/// A cross-reference subsection for object 4294967294: lopdf's highest object number, then
+/// prepare's second new object, overflowed the same way.
+#[test]
+fn an_object_number_near_u32_max_is_refused_not_a_panic() {
+    let bytes = pdf("4", "4294967294 1\nOFFSET 00000 n \n");
+    let e = pades::prepare(&bytes, &options()).unwrap_err();
+    assert!(matches!(e, Error::Limit(_)), "{e}");
+}
