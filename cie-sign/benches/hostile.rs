@@ -188,6 +188,24 @@ fn kids_cycle() -> Vec<u8> {
     )
 }
 
+/// An object stream whose Flate data decodes to `mib` MiB (lopdf decodes object streams while
+/// loading): about 1 KiB of file per MiB.
+fn objstm_bomb(mib: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(b"5 0 ").unwrap();
+    let block = vec![b' '; 1024 * 1024];
+    for _ in 0..mib {
+        z.write_all(&block).unwrap();
+    }
+    let data = z.finish().unwrap();
+    let mut stream =
+        format!("<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n", data.len()).into_bytes();
+    stream.extend_from_slice(&data);
+    stream.extend_from_slice(b"\nendstream");
+    pdf(&[obj("<< /Type /Catalog /Pages 2 0 R >>"), obj(PAGES), obj(PAGE), stream], "")
+}
+
 /// 10,000 nested arrays in one object.
 fn nested_arrays(depth: usize) -> Vec<u8> {
     let nested = "[".repeat(depth) + &"]".repeat(depth);
@@ -485,6 +503,7 @@ fn main() {
     let builders: Vec<(&'static str, Build)> = vec![
         ("kids_cycle.pdf", Box::new(|| (kids_cycle(), None))),
         ("nested_arrays_10000.pdf", Box::new(|| (nested_arrays(10_000), None))),
+        ("objstm_flate_bomb_512MiB.pdf", Box::new(|| (objstm_bomb(512), None))),
         ("fields_1000_one_signature.pdf", Box::new(|| (fields_one_signature(1000), None))),
         ("incremental_updates_1000.pdf", Box::new(|| (incremental_updates(1000), None))),
         ("linear_1MiB.pdf", Box::new(|| (signed_pdf(1024 * 1024 - 40 * 1024), None))),

@@ -8,7 +8,13 @@
 //!   after it: from 2^32 - 1 the number overflows (a panic with overflow checks, objects 0 and 1
 //!   overwritten without);
 //! - arrays and dictionaries nested more than [`MAX_DEPTH`] deep (lopdf's recursive parser
-//!   stops at 100 levels today; this keeps a bound should that change).
+//!   stops at 100 levels today; this keeps a bound should that change);
+//! - object streams and cross-reference streams (`/Type /ObjStm`, `/Type /XRef`) that decode
+//!   to more than [`MAX_DECODED`] bytes in all: lopdf decodes every one while loading, with no
+//!   limit, so a 300 KB file of one Flate-compressed object stream held 400 MB (a ratio of
+//!   1,000 per Flate layer, and /Filter may chain layers). The filters lopdf applies
+//!   (FlateDecode, LZWDecode, ASCII85Decode) are run here with that cap, and the output is
+//!   counted, not kept.
 //!
 //! Strings, comments and stream data are skipped (a stream's data runs to the next
 //! `endstream`), so binary content is not read as syntax.
@@ -17,6 +23,8 @@
 pub const MAX_DEPTH: usize = 256;
 /// Highest object number accepted (ISO 32000-1 Annex C.2).
 pub const MAX_OBJECT_NUMBER: u64 = 8_388_607;
+/// Most bytes that the object and cross-reference streams of one file may decode to, in all.
+pub const MAX_DECODED: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Token<'a> {
@@ -49,6 +57,9 @@ pub fn check(pdf: &[u8]) -> Result<(), String> {
     let mut last: [Token; 3] = [Token::Other; 3];
     // Inside `/Index [`: the integers seen so far.
     let mut index: Option<Vec<u64>> = None;
+    // Where the current object's dictionary may start, and what its streams decoded to so far.
+    let mut object_start = 0;
+    let mut decoded = 0u64;
     let mut i = 0;
     while i < pdf.len() {
         let b = pdf[i];
@@ -169,9 +180,17 @@ pub fn check(pdf: &[u8]) -> Result<(), String> {
             index = Some(Vec::new());
         }
         match token {
+            Token::Keyword(b"obj") => object_start = i,
             Token::Keyword(b"stream") => {
                 // The data runs to `endstream` (its /Length may be indirect, or wrong).
-                i = find(pdf, i, b"endstream").map_or(pdf.len(), |p| p + b"endstream".len());
+                let end = find(pdf, i, b"endstream").unwrap_or(pdf.len());
+                let dict = &pdf[object_start.min(i)..i];
+                if find(dict, 0, b"/ObjStm").is_some() || find(dict, 0, b"/XRef").is_some() {
+                    let data = pdf[i..end].strip_prefix(b"\r").unwrap_or(&pdf[i..end]);
+                    let data = data.strip_prefix(b"\n").unwrap_or(data);
+                    decoded = decoded.saturating_add(decoded_len(dict, data, MAX_DECODED - decoded)?);
+                }
+                i = (end + b"endstream".len()).min(pdf.len());
             }
             Token::Keyword(b"xref") => i = check_xref_table(pdf, i)?,
             _ => {}
@@ -179,6 +198,145 @@ pub fn check(pdf: &[u8]) -> Result<(), String> {
         last = [last[1], last[2], token];
     }
     Ok(())
+}
+
+/// The names of a stream dictionary's /Filter (one name or an array), in decoding order.
+fn filters(dict: &[u8]) -> Vec<&[u8]> {
+    let Some(at) = find(dict, 0, b"/Filter") else { return Vec::new() };
+    let rest = &dict[at + b"/Filter".len()..];
+    let rest = &rest[rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len())..];
+    let names = match rest.first() {
+        Some(b'[') => &rest[1..rest.iter().position(|&b| b == b']').unwrap_or(rest.len())],
+        Some(b'/') => &rest[..rest[1..].iter().position(|&b| !is_regular(b)).map_or(rest.len(), |p| p + 1)],
+        _ => return Vec::new(),
+    };
+    names.split(|&b| b == b'/' || b.is_ascii_whitespace()).filter(|n| !n.is_empty()).collect()
+}
+
+/// What one decoding layer produced so far: its length, and its bytes when the next layer needs
+/// them.
+struct Output {
+    len: u64,
+    bytes: Option<Vec<u8>>,
+    cap: u64,
+}
+
+impl Output {
+    /// Adds a chunk; false past the cap.
+    fn push(&mut self, chunk: &[u8]) -> bool {
+        self.len = self.len.saturating_add(chunk.len() as u64);
+        if let Some(b) = self.bytes.as_mut() {
+            b.extend_from_slice(chunk);
+        }
+        self.len <= self.cap
+    }
+}
+
+/// Runs a reader to its end (or its first error, as lopdf keeps what came before) into `out`;
+/// false past the cap. Returns (within the cap, produced anything).
+fn drain(mut r: impl std::io::Read, out: &mut Output) -> (bool, bool) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut any = false;
+    while let Ok(k) = r.read(&mut buf) {
+        if k == 0 {
+            break;
+        }
+        any = true;
+        if !out.push(&buf[..k]) {
+            return (false, any);
+        }
+    }
+    (true, any)
+}
+
+/// ASCII base-85 (ISO 32000-1 §7.4.3) into `out`, leniently (bad characters skipped, `~>` or
+/// the end closes); false past the cap.
+fn ascii85(data: &[u8], out: &mut Output) -> bool {
+    let mut group = [0u8; 5];
+    let mut n = 0;
+    let emit = |group: &[u8; 5], n: usize, out: &mut Output| {
+        let value = group.iter().fold(0u64, |v, &c| v * 85 + u64::from(c));
+        let bytes = (value as u32).to_be_bytes();
+        out.push(&bytes[..n - 1])
+    };
+    let mut i = 0;
+    while i < data.len() {
+        match data[i] {
+            b'~' => break,
+            // `z`: four zero bytes (when no group is open).
+            b'z' if n == 0 && !out.push(&[0; 4]) => return false,
+            c @ b'!'..=b'u' => {
+                group[n] = c - b'!';
+                n += 1;
+                if n == 5 {
+                    if !emit(&group, 5, out) {
+                        return false;
+                    }
+                    n = 0;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if n > 1 {
+        group[n..].fill(84);
+        return emit(&group, n, out);
+    }
+    true
+}
+
+/// How many bytes lopdf's decoding of a stream with dictionary `dict` and data `data` yields
+/// (FlateDecode, LZWDecode and ASCII85Decode, chained as /Filter says); an error past `cap`.
+/// The last layer is counted only; an earlier one is held (at most `cap` bytes).
+fn decoded_len(dict: &[u8], data: &[u8], cap: u64) -> Result<u64, String> {
+    let over =
+        || format!("an object or cross-reference stream decodes to more than {} MiB: refused", MAX_DECODED >> 20);
+    let filters = filters(dict);
+    let mut layer: std::borrow::Cow<[u8]> = data.into();
+    let mut len = data.len() as u64;
+    for (n, filter) in filters.iter().enumerate() {
+        let keep = n + 1 < filters.len();
+        let mut out = Output { len: 0, bytes: keep.then(Vec::new), cap };
+        let within = match *filter {
+            b"FlateDecode" => {
+                // As lopdf: zlib, else raw deflate after the 2-byte header when zlib gave nothing.
+                let (ok, any) = drain(flate2::read::ZlibDecoder::new(&layer[..]), &mut out);
+                if ok && !any && layer.len() > 2 {
+                    drain(flate2::read::DeflateDecoder::new(&layer[2..]), &mut out).0
+                } else {
+                    ok
+                }
+            }
+            b"LZWDecode" => {
+                let mut decoder = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut rest = &layer[..];
+                loop {
+                    let r = decoder.decode_bytes(rest, &mut buf);
+                    rest = &rest[r.consumed_in..];
+                    if !out.push(&buf[..r.consumed_out]) {
+                        break false;
+                    }
+                    let done = matches!(r.status, Err(_) | Ok(weezl::LzwStatus::Done));
+                    if done || (r.consumed_in == 0 && r.consumed_out == 0) {
+                        break true;
+                    }
+                }
+            }
+            b"ASCII85Decode" => ascii85(&layer, &mut out),
+            // lopdf gives up on any other filter: nothing is decoded.
+            _ => return Ok(0),
+        };
+        if !within {
+            return Err(over());
+        }
+        len = out.len;
+        if let Some(bytes) = out.bytes {
+            layer = bytes.into();
+        }
+    }
+    Ok(len)
 }
 
 /// Reads a cross-reference table's lines from `i` (just after `xref`): subsection headers
@@ -259,6 +417,78 @@ mod tests {
         check(&in_string).unwrap();
         let in_stream = [&b"<< /Length 1000 >>\nstream\n"[..], &b"[".repeat(1000), b"\nendstream"].concat();
         check(&in_stream).unwrap();
+    }
+
+    /// An object stream `/Filter filter` over `data`.
+    fn object_stream(filter: &str, data: &[u8]) -> Vec<u8> {
+        typed_stream("ObjStm", filter, data)
+    }
+
+    fn typed_stream(ty: &str, filter: &str, data: &[u8]) -> Vec<u8> {
+        let head =
+            format!("%PDF-1.7\n5 0 obj\n<< /Type /{ty} /N 1 /First 4 {filter} /Length {} >>\nstream\n", data.len());
+        [head.as_bytes(), data, b"\nendstream\nendobj\n"].concat()
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn decompression_bombs_in_object_streams_are_refused() {
+        let big = vec![b' '; (MAX_DECODED + 1) as usize];
+        let small = b"5 0 << /A 1 >>".repeat(1000);
+        // One Flate layer: about 1,000 to 1.
+        let bomb = zlib(&big);
+        assert!(bomb.len() < 100 * 1024);
+        assert!(check(&object_stream("/Filter /FlateDecode", &bomb)).unwrap_err().contains("decodes"));
+        check(&object_stream("/Filter /FlateDecode", &zlib(&small))).unwrap();
+        // Two layers, and behind ASCII85.
+        let double = zlib(&bomb);
+        assert!(check(&object_stream("/Filter [/FlateDecode /FlateDecode]", &double)).is_err());
+        check(&object_stream("/Filter [/FlateDecode /FlateDecode]", &zlib(&zlib(&small)))).unwrap();
+        let a85 = ascii85_encode(&double);
+        assert!(check(&object_stream("/Filter [/ASCII85Decode /FlateDecode /FlateDecode]", &a85)).is_err());
+        check(&object_stream("/Filter [/ASCII85Decode /FlateDecode]", &ascii85_encode(&zlib(&small)))).unwrap();
+        // A cross-reference stream too; an ordinary stream is not decoded (lopdf does not either).
+        assert!(check(&typed_stream("XRef", "/Filter /FlateDecode", &bomb)).is_err());
+        check(&typed_stream("XObject", "/Filter /FlateDecode", &bomb)).unwrap();
+        // Unsupported filters and corrupt data decode to nothing.
+        check(&object_stream("/Filter /RunLengthDecode", &bomb)).unwrap();
+        check(&object_stream("/Filter /FlateDecode", &[0x78, 0x9c, 1, 2, 3])).unwrap();
+    }
+
+    #[test]
+    fn ascii85_and_filter_names() {
+        let mut out = Output { len: 0, bytes: Some(Vec::new()), cap: 100 };
+        assert!(ascii85(b"87cURD]i,\"Ebo80~>", &mut out));
+        assert_eq!(out.bytes.unwrap(), b"Hello World!");
+        let mut out = Output { len: 0, bytes: Some(Vec::new()), cap: 100 };
+        assert!(ascii85(b"z!!*-'~>", &mut out));
+        assert_eq!(out.bytes.unwrap(), [0, 0, 0, 0, 0, 1, 2, 3]);
+        assert_eq!(filters(b"<< /Filter /FlateDecode /Length 3 >>"), [&b"FlateDecode"[..]]);
+        assert_eq!(filters(b"<< /Filter [ /A85/Fl ] >>"), [&b"A85"[..], b"Fl"]);
+        assert!(filters(b"<< /Length 3 >>").is_empty());
+    }
+
+    fn ascii85_encode(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in data.chunks(4) {
+            let mut b = [0u8; 4];
+            b[..chunk.len()].copy_from_slice(chunk);
+            let mut v = u32::from_be_bytes(b);
+            let mut digits = [0u8; 5];
+            for d in digits.iter_mut().rev() {
+                *d = (v % 85) as u8 + b'!';
+                v /= 85;
+            }
+            out.extend_from_slice(&digits[..chunk.len() + 1]);
+        }
+        out.extend_from_slice(b"~>");
+        out
     }
 
     #[test]

@@ -55,3 +55,26 @@ fn an_object_number_near_u32_max_is_refused_not_a_panic() {
     let e = pades::prepare(&bytes, &options()).unwrap_err();
     assert!(matches!(e, Error::Limit(_)), "{e}");
 }
+
+/// An object stream whose Flate data decodes to 65 MiB from a 65 KB file: lopdf decoded it
+/// while loading, with no limit (300 KB held 400 MB); now refused before lopdf runs.
+#[test]
+fn an_object_stream_decompression_bomb_is_refused() {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(b"5 0 ").unwrap();
+    z.write_all(&vec![b' '; 65 << 20]).unwrap();
+    let data = z.finish().unwrap();
+    let mut bytes = pdf("5", "");
+    let at = bytes.windows(4).position(|w| w == b"xref").unwrap();
+    let stream = [
+        format!("4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n", data.len())
+            .as_bytes(),
+        &data,
+        b"\nendstream\nendobj\n",
+    ]
+    .concat();
+    bytes.splice(at..at, stream);
+    let e = pades::verify_pdf(&bytes, &Trust::none()).unwrap_err();
+    assert!(matches!(e, Error::Limit(_)), "{e}");
+}
