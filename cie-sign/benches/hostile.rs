@@ -261,11 +261,11 @@ fn incremental_updates(n: usize) -> Vec<u8> {
     data
 }
 
-/// A detached `.p7s` with `n` certificates and `n` SignerInfos: every certificate has the same
+/// A detached `.p7s` with `n` certificates and `signers` SignerInfos: every certificate has the same
 /// subject and issuer name (so each is a candidate issuer of every other) and a signature that
 /// no candidate's key verifies; every SignerInfo is a valid signature of the content by its own
 /// certificate's key. Returns (p7s, content).
-fn many_signers(n: usize) -> (Vec<u8>, Vec<u8>) {
+fn many_signers(n: usize, signers: usize) -> (Vec<u8>, Vec<u8>) {
     // Test keys of the simulator (2048 bits), used here for something else: no key generation.
     let image = fixtures::card_image(SodProfile::Sha256Pkcs1);
     let (key, other) = (image.key_dapp, image.key_servizi);
@@ -311,7 +311,9 @@ fn many_signers(n: usize) -> (Vec<u8>, Vec<u8>) {
         for c in sd.certificates.take().into_iter().flat_map(|s| s.0.into_vec()) {
             certs.push(c);
         }
-        infos.extend(sd.signer_infos.0.clone().into_vec());
+        if i < signers {
+            infos.extend(sd.signer_infos.0.clone().into_vec());
+        }
         first.get_or_insert(sd);
     }
     let mut sd = first.expect("n > 0");
@@ -474,7 +476,7 @@ fn write_seeds(dir: &Path) {
         pades::sign(&mut citizen(), &pdf(&objects, ""), &small).expect("signing")
     };
     write("pdf_verify", "hostile_fields_200_one_signature", Some(1), &fields);
-    let (p7s, content) = many_signers(40);
+    let (p7s, content) = many_signers(40, 40);
     let mut with_len = (content.len() as u16).to_be_bytes().to_vec();
     with_len.extend_from_slice(&content);
     write("cms_verify", "hostile_signers_40_detached_trust", Some(3), &[&with_len[..], &p7s].concat());
@@ -511,7 +513,15 @@ fn main() {
         (
             "signers_200.p7s",
             Box::new(|| {
-                let (p7s, content) = many_signers(200);
+                let (p7s, content) = many_signers(200, 200);
+                (p7s, Some(content))
+            }),
+        ),
+        // At the verifier's limits (64 signers, 128 certificates): everything is read and checked.
+        (
+            "signers_64_certs_128.p7s",
+            Box::new(|| {
+                let (p7s, content) = many_signers(128, 64);
                 (p7s, Some(content))
             }),
         ),
