@@ -78,3 +78,27 @@ fn an_object_stream_decompression_bomb_is_refused() {
     let e = pades::verify_pdf(&bytes, &Trust::none()).unwrap_err();
     assert!(matches!(e, Error::Limit(_)), "{e}");
 }
+
+/// The guard refuses none of the real PDFs among the fuzz seeds (pyHanko's, qpdf's, ours).
+#[test]
+fn the_guard_lets_real_pdfs_through() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/pdf_verify");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !["pyhanko_", "qpdf_", "cie_"].iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let pdf = &data[1..]; // after the target's mode byte
+        if let Err(e @ Error::Limit(_)) = pades::verify_pdf(pdf, &Trust::none()) {
+            panic!("{name}: {e}");
+        }
+        if let Err(e @ Error::Limit(_)) = pades::prepare(pdf, &options()) {
+            panic!("{name}: {e}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "{seen} seeds");
+}
