@@ -149,6 +149,20 @@ const PAGES: &str = "<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
 /// A one-page PDF whose page carries a stream of `padding` bytes (so that the file has about
 /// that size), signed once (PAdES, by the citizen key).
 fn signed_pdf(padding: usize) -> Vec<u8> {
+    let base = pdf(
+        &[
+            obj("<< /Type /Catalog /Pages 2 0 R >>"),
+            obj(PAGES),
+            obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>"),
+            padding_stream(padding),
+        ],
+        "",
+    );
+    pades::sign(&mut citizen(), &base, &PadesOptions::default()).expect("signing the PDF")
+}
+
+/// A stream object of `padding` bytes.
+fn padding_stream(padding: usize) -> Vec<u8> {
     let mut stream = format!("<< /Length {padding} >>\nstream\n").into_bytes();
     // Incompressible-looking bytes, no "endstream" inside.
     let mut x = 0x2545_4f46u32;
@@ -159,16 +173,7 @@ fn signed_pdf(padding: usize) -> Vec<u8> {
         b'a' + (x % 26) as u8
     }));
     stream.extend_from_slice(b"\nendstream");
-    let base = pdf(
-        &[
-            obj("<< /Type /Catalog /Pages 2 0 R >>"),
-            obj(PAGES),
-            obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>"),
-            stream,
-        ],
-        "",
-    );
-    pades::sign(&mut citizen(), &base, &PadesOptions::default()).expect("signing the PDF")
+    stream
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,14 +219,15 @@ fn nested_arrays(depth: usize) -> Vec<u8> {
 
 /// `n` signature fields whose /V is the same signature dictionary, which is a real signature
 /// over the whole file: each field costs a hash of the file and a signature check.
-fn fields_one_signature(n: usize) -> Vec<u8> {
-    let first = 4;
+fn fields_one_signature(n: usize, padding: usize) -> Vec<u8> {
+    let first = 5;
     let sig = first + n; // the object number `prepare` gives the signature dictionary
     let refs: Vec<String> = (first..first + n).map(|i| format!("{i} 0 R")).collect();
     let mut objects = vec![
         obj(format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{}] /SigFlags 3 >> >>", refs.join(" "))),
         obj(PAGES),
         obj(PAGE),
+        padding_stream(padding),
     ];
     for i in 0..n {
         objects.push(obj(format!("<< /FT /Sig /T (s{i}) /V {sig} 0 R >>")));
@@ -506,7 +512,9 @@ fn main() {
         ("kids_cycle.pdf", Box::new(|| (kids_cycle(), None))),
         ("nested_arrays_10000.pdf", Box::new(|| (nested_arrays(10_000), None))),
         ("objstm_flate_bomb_512MiB.pdf", Box::new(|| (objstm_bomb(512), None))),
-        ("fields_1000_one_signature.pdf", Box::new(|| (fields_one_signature(1000), None))),
+        ("fields_1000_one_signature.pdf", Box::new(|| (fields_one_signature(1000, 0), None))),
+        // 10,000 fields in 4 MiB: each field hashes the whole file again (fields x size).
+        ("fields_10000_one_signature_4MiB.pdf", Box::new(|| (fields_one_signature(10_000, 4 << 20), None))),
         ("incremental_updates_1000.pdf", Box::new(|| (incremental_updates(1000), None))),
         ("linear_1MiB.pdf", Box::new(|| (signed_pdf(1024 * 1024 - 40 * 1024), None))),
         ("linear_16MiB.pdf", Box::new(|| (signed_pdf(16 * 1024 * 1024 - 40 * 1024), None))),
