@@ -132,12 +132,11 @@ pub fn layout<R: Read + Seek>(r: &mut R) -> Result<Option<Layout>> {
         return Err(Error::Cms(format!("eContent is not a primitive OCTET STRING (tag {tag:#04x}): not DER")));
     }
     let content_offset = r.stream_position()?;
-    let encap_end = encap_start.checked_add(encap_len).ok_or_else(|| Error::Cms("length overflow".into()))?;
-    let sd_end = sd_start.checked_add(sd_len).ok_or_else(|| Error::Cms("length overflow".into()))?;
-    if content_offset.checked_add(content_len) != Some(encap_end)
-        || encap_end > sd_end
-        || start + ci_hdr + ci_len < sd_end
-    {
+    let overflow = || Error::Cms("length overflow".into());
+    let encap_end = encap_start.checked_add(encap_len).ok_or_else(overflow)?;
+    let sd_end = sd_start.checked_add(sd_len).ok_or_else(overflow)?;
+    let ci_end = start.checked_add(ci_hdr).and_then(|v| v.checked_add(ci_len)).ok_or_else(overflow)?;
+    if content_offset.checked_add(content_len) != Some(encap_end) || encap_end > sd_end || ci_end < sd_end {
         return Err(Error::Cms("the .p7m's lengths do not nest".into()));
     }
     let rest_len = sd_end - encap_end;
@@ -199,5 +198,44 @@ mod tests {
         // Indefinite length (BER), and a truncated header.
         assert!(read_header(&mut std::io::Cursor::new(vec![0x30, 0x80])).is_err());
         assert!(read_header(&mut std::io::Cursor::new(vec![0x30, 0x82, 0x01])).is_err());
+    }
+
+    /// A `.p7m` whose outer lengths are `len` (ContentInfo), `sd` (SignedData) and `encap`
+    /// (encapContentInfo), around a 1-byte content, hand-written.
+    fn p7m_with_lengths(ci: &[u8], sd: &[u8], encap: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x30];
+        v.extend_from_slice(ci);
+        v.extend_from_slice(&[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]);
+        v.extend_from_slice(&[0xA0, 0x19, 0x30]);
+        v.extend_from_slice(sd);
+        v.extend_from_slice(&[0x02, 0x01, 0x01, 0x31, 0x00, 0x30]);
+        v.extend_from_slice(encap);
+        v.extend_from_slice(&[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01]);
+        v.extend_from_slice(&[0xA0, 0x03, 0x04, 0x01, 0x41]);
+        v
+    }
+
+    #[test]
+    fn lengths_overflowing_u64_are_errors() {
+        let max = [0x88, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        // Well-formed lengths: the layout is found.
+        let ok = p7m_with_lengths(&[0x28], &[0x17], &[0x10]);
+        let found = layout(&mut std::io::Cursor::new(&ok)).unwrap().unwrap();
+        assert_eq!((found.content_offset, found.content_len), (ok.len() as u64 - 1, 1));
+        // Each of the three lengths at u64::MAX: offset + length overflows (a panic with
+        // overflow checks, a wrapped comparison without).
+        for bytes in [
+            p7m_with_lengths(&max, &[0x17], &[0x10]),
+            p7m_with_lengths(&[0x28], &max, &[0x10]),
+            p7m_with_lengths(&[0x28], &[0x17], &max),
+            p7m_with_lengths(&max, &max, &max),
+        ] {
+            let e = layout(&mut std::io::Cursor::new(&bytes)).unwrap_err();
+            assert!(matches!(e, Error::Cms(_)), "{e}");
+        }
+        // A ContentInfo that starts late in the stream: start + header + length overflows too.
+        let mut late = std::io::Cursor::new([vec![0; 16], p7m_with_lengths(&max, &[0x17], &[0x10])].concat());
+        late.set_position(16);
+        assert!(layout(&mut late).is_err());
     }
 }

@@ -46,6 +46,7 @@ pub mod ess;
 pub mod identity;
 pub mod pades;
 mod pdf;
+mod pdf_guard;
 mod signer;
 pub mod verdict;
 pub mod verify;

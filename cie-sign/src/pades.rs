@@ -181,6 +181,7 @@ pub fn prepare(pdf: &[u8], options: &PadesOptions) -> Result<PreparedPdf> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
+    crate::pdf_guard::check(pdf).map_err(Error::Limit)?;
     let doc = crate::pdf::load::load(pdf, false)?;
     if doc.trailer.has(b"Encrypt") {
         return Err(Error::Unsupported("encrypted PDFs cannot be signed here".into()));
@@ -430,6 +431,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::Pdf("not a PDF file (no %PDF- header)".into()));
     }
+    crate::pdf_guard::check(pdf).map_err(Error::Limit)?;
     revisions::count_revisions(pdf)?;
     // The final revision is read twice (here, then for the last comparison) so that at most
     // two revisions are held at once.

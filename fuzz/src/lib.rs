@@ -159,6 +159,23 @@ pub fn image() -> &'static CardImage {
     IMAGE.get_or_init(|| cie_sim::fuzz_card::image(SodProfile::Sha256Pkcs1))
 }
 
+/// Trust anchors holding the test PKI's citizen CA (the issuer of the card's certificate and of
+/// the document seeds' signers), built once.
+pub fn citizen_trust() -> &'static cie_sign::Trust {
+    static TRUST: OnceLock<cie_sign::Trust> = OnceLock::new();
+    TRUST.get_or_init(|| {
+        let mut t = cie_sign::Trust::none();
+        t.add(cie_sim::fixtures::citizen_ca_certificate()).expect("the citizen CA fixture is a certificate");
+        t
+    })
+}
+
+/// No trust anchor.
+pub fn no_trust() -> &'static cie_sign::Trust {
+    static TRUST: OnceLock<cie_sign::Trust> = OnceLock::new();
+    TRUST.get_or_init(cie_sign::Trust::none)
+}
+
 /// The test card's DH group.
 pub fn group() -> DhGroup {
     let i = image();

@@ -29,7 +29,17 @@ use crate::{cargo, run, step, workspace_root, Result};
 mod session_script;
 
 /// Every fuzz target, in the order `cargo xtask fuzz` runs them.
-pub const TARGETS: &[&str] = &["sm_unwrap", "apdu_tlv", "sod", "host_session", "sim_card", "pkcs11_args"];
+pub const TARGETS: &[&str] = &[
+    "sm_unwrap",
+    "apdu_tlv",
+    "sod",
+    "host_session",
+    "sim_card",
+    "pkcs11_args",
+    "cms_verify",
+    "pdf_verify",
+    "p7m_extract",
+];
 
 /// Per-input time limit (seconds): a slower input is reported as a failure (a hang or a
 /// denial of service by a hostile card).
@@ -351,6 +361,20 @@ fn clear_commands() -> Vec<Vec<u8>> {
     cmds.iter().filter_map(|c| c.to_bytes().ok()).collect()
 }
 
+/// The document targets' seeds (`cms_verify`, `pdf_verify`, `p7m_extract`; fuzz/README.md,
+/// "Document seeds"): our own signer's files and the hostile shapes from cie-sign's `hostile`
+/// bench (`--seeds`), then the files of openssl, pyHanko and qpdf (`fuzz/doc-seeds.sh`, with the
+/// pyHanko of `cargo xtask install-deps`).
+fn record_document_seeds() -> Result<()> {
+    let root = workspace_root();
+    let seeds = root.join("fuzz/seeds");
+    step("document seeds from cie-sign (the simulated card in-process) and the hostile bench files");
+    run(cargo().args(["bench", "--quiet", "-p", "cie-sign", "--bench", "hostile", "--", "--seeds"]).arg(&seeds))?;
+    step("document seeds from openssl cms, pyHanko and qpdf (fuzz/doc-seeds.sh)");
+    let pyhanko = crate::ensure_pyhanko()?;
+    run(Command::new("bash").arg(root.join("fuzz/doc-seeds.sh")).arg(pyhanko))
+}
+
 /// `cargo xtask fuzz-seeds`: writes `fuzz/seeds/<target>/*` (small files, committed).
 ///
 /// The fuzz targets run a fuzz build of cie-core (`--cfg fuzzing`) against the fuzz card, whose
@@ -369,6 +393,7 @@ pub fn record_seeds(args: &[String]) -> Result<ExitCode> {
             .args(args)
             .env("RUSTFLAGS", flags.trim());
         run(&mut cmd)?;
+        record_document_seeds()?;
         return Ok(ExitCode::SUCCESS);
     }
     let dir = workspace_root().join("fuzz/seeds");
