@@ -6,14 +6,12 @@
 use std::ffi::{c_char, c_int};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
 use cie_sign::{Chain, Indication, Report, SubIndication, Trust};
-use rand_core::{OsRng, RngCore};
 
 use crate::args;
 use crate::card::{cie_card, on_card};
@@ -82,66 +80,19 @@ fn indication_code(i: Indication) -> cie_indication {
     }
 }
 
-/// An output file written under an unpredictable temporary name in its directory
-/// (`.NAME.<16 random hex digits>.tmp`, created with `O_CREAT|O_EXCL`, so no symbolic link or
-/// file already there is followed, mode 0600), then given the mode a new file would get (0666
-/// less the umask) and renamed onto the output; removed if dropped before.
-struct Staged {
-    tmp: PathBuf,
-    output: PathBuf,
-    committed: bool,
-}
+/// An output written through a new temporary file ([`cie_sign::output::Staged`]).
+struct Staged(cie_sign::output::Staged, PathBuf);
 
 impl Staged {
     fn create(output: &str) -> Result<(Staged, BufWriter<File>), FfiError> {
         let output = Path::new(output);
-        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut attempts = 0;
-        loop {
-            let mut random = [0u8; 8];
-            OsRng.fill_bytes(&mut random);
-            let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-            let tmp = output.with_file_name(format!(".{name}.{hex}.tmp"));
-            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp) {
-                Ok(f) => {
-                    let staged = Staged { tmp, output: output.to_path_buf(), committed: false };
-                    return Ok((staged, BufWriter::new(f)));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 8 => attempts += 1,
-                Err(e) => return Err(io_path(output, e)),
-            }
-        }
+        let (staged, out) = cie_sign::output::Staged::create(output).map_err(|e| io_path(output, e))?;
+        Ok((Staged(staged, output.to_path_buf()), out))
     }
 
-    fn commit(mut self, out: BufWriter<File>) -> Result<(), FfiError> {
-        let file = out.into_inner().map_err(|e| io_path(&self.output, e.into_error()))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io_path(&self.output, e))?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.output).map_err(|e| io_path(&self.output, e))?;
-        self.committed = true;
-        Ok(())
+    fn commit(self, out: BufWriter<File>) -> Result<(), FfiError> {
+        self.0.commit(out).map_err(|e| io_path(&self.1, e))
     }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// The process's file mode creation mask, read without changing it (a library cannot call
-/// umask(2): other threads may create files meanwhile); 022 when it cannot be read.
-fn umask() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("Umask:").and_then(|v| u32::from_str_radix(v.trim(), 8).ok()))
-        })
-        .unwrap_or(0o022)
 }
 
 fn io_path(path: &Path, e: std::io::Error) -> FfiError {

@@ -44,6 +44,7 @@ pub mod envelope;
 mod error;
 pub mod ess;
 pub mod identity;
+pub mod output;
 pub mod pades;
 mod pdf;
 mod pdf_guard;

@@ -11,14 +11,12 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
 use cie_sign::{Chain, HashAlg, Indication, Report, SignatureReport, SubIndication, Trust};
-use rand_core::{OsRng, RngCore};
 
 use super::{file_error, Ctx};
 use crate::args::SignFormat;
@@ -26,68 +24,18 @@ use crate::failure::Failure;
 use crate::i18n::Text;
 use crate::output::Json;
 
-/// A temporary file in `output`'s directory, renamed onto it by [`Staged::commit`] and removed
-/// if dropped before. Its name is unpredictable (`.NAME.<16 random hex digits>.tmp`) and it is
-/// created with `create_new` (`O_CREAT|O_EXCL`: a symbolic link or any file already there is
-/// never followed nor reused) with mode 0600; the final mode (0666 less the umask, as a new
-/// file would get) is set just before the rename.
-struct Staged {
-    tmp: PathBuf,
-    output: PathBuf,
-    committed: bool,
-}
+/// An output written through a new temporary file ([`cie_sign::output::Staged`]).
+struct Staged(cie_sign::output::Staged, PathBuf);
 
 impl Staged {
     fn create(output: &Path) -> Result<(Staged, BufWriter<File>), Failure> {
-        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut attempts = 0;
-        loop {
-            let mut random = [0u8; 8];
-            OsRng.fill_bytes(&mut random);
-            let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-            let tmp = output.with_file_name(format!(".{name}.{hex}.tmp"));
-            let opened = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp);
-            match opened {
-                Ok(file) => {
-                    let staged = Staged { tmp, output: output.to_path_buf(), committed: false };
-                    return Ok((staged, BufWriter::new(file)));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 8 => attempts += 1,
-                Err(e) => return Err(file_error(output, e)),
-            }
-        }
+        let (staged, out) = cie_sign::output::Staged::create(output).map_err(|e| file_error(output, e))?;
+        Ok((Staged(staged, output.to_path_buf()), out))
     }
 
-    /// Flushes `out` to disk, gives the file its final mode and renames it onto the output.
-    fn commit(mut self, out: BufWriter<File>) -> Result<(), Failure> {
-        let file = out.into_inner().map_err(|e| file_error(&self.output, e.into_error()))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
-            .and_then(|()| file.sync_all())
-            .map_err(|e| file_error(&self.output, e))?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.output).map_err(|e| file_error(&self.output, e))?;
-        self.committed = true;
-        Ok(())
+    fn commit(self, out: BufWriter<File>) -> Result<(), Failure> {
+        self.0.commit(out).map_err(|e| file_error(&self.1, e))
     }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// The process's file mode creation mask, read without changing it (`Umask:` in
-/// /proc/self/status, Linux 4.7+); 022 when it cannot be read.
-fn umask() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("Umask:").and_then(|v| u32::from_str_radix(v.trim(), 8).ok()))
-        })
-        .unwrap_or(0o022)
 }
 
 fn format_name(format: SignFormat) -> &'static str {
