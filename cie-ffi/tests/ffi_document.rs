@@ -117,33 +117,7 @@ fn logged_in_card() -> Card {
 }
 
 fn cades(card: &Card, data: &[u8]) -> Vec<u8> {
-    let mut len = 0usize;
-    // SAFETY: valid buffers; size query first.
-    unsafe {
-        let st = cie_card_sign_buffer(
-            card.card,
-            CIE_FORMAT_CADES,
-            CIE_HASH_SHA256,
-            data.as_ptr(),
-            data.len(),
-            null_mut(),
-            &mut len,
-        );
-        assert_eq!(st, CIE_OK, "{}", last_error());
-        let mut out = vec![0u8; len];
-        let st = cie_card_sign_buffer(
-            card.card,
-            CIE_FORMAT_CADES,
-            CIE_HASH_SHA256,
-            data.as_ptr(),
-            data.len(),
-            out.as_mut_ptr(),
-            &mut len,
-        );
-        assert_eq!(st, CIE_OK, "{}", last_error());
-        out.truncate(len);
-        out
-    }
+    sign_buffer(card, CIE_FORMAT_CADES, data)
 }
 
 /// A report from `cie_verify_buffer`.
