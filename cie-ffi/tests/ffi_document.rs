@@ -250,6 +250,7 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
     // SAFETY: a live report; buffers per the size-query convention.
     let changes = text(|b, l| unsafe { cie_report_modifications(r.0, b, l) });
     assert!(changes.starts_with("the content stream of page 1 was changed"), "{changes}");
+    cyclic_pdf_trees_answer_through_the_c_abi();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -329,4 +330,48 @@ fn outputs_are_written_through_unpredictable_temporary_files() {
     expected.sort();
     assert_eq!(names, expected, "no temporary file left");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 19 item 5 through the C ABI: the field tree whose /Kids array holds a direct
+/// dictionary whose /Kids is that array again (it grew the host process's memory until the
+/// allocator aborted), and a page tree naming its parent: `cie_verify_buffer` answers (no
+/// signature: INDETERMINATE) and `cie_card_sign_buffer` refuses the cyclic page tree, before
+/// any card operation. Called by the test that owns `CIE_TRUST_ANCHORS`.
+fn cyclic_pdf_trees_answer_through_the_c_abi() {
+    let kids = update::pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+        "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        "<< /T (a) /FT /Sig /Kids 4 0 R >>",
+        "[<< /T (b) /Kids 4 0 R >>]",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] >>",
+    ]);
+    let ca = fixtures::citizen_ca_certificate();
+    let r = verify_buffer(&kids, ca);
+    // SAFETY: a live report.
+    unsafe {
+        assert_eq!(cie_report_count(r.0), 0);
+        assert_eq!(cie_report_indication(r.0), CIE_INDICATION_INDETERMINATE);
+    }
+    assert_eq!(sub_indication(&r, usize::MAX), "SIGNED_DATA_NOT_FOUND");
+
+    let pages = update::pdf_of(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [<< /Type /Pages /Kids [2 0 R] /Count 1 >>] /Count 1 >>",
+    ]);
+    let card = logged_in_card();
+    let mut len = 0usize;
+    // SAFETY: valid buffers; a size query.
+    let st = unsafe {
+        cie_card_sign_buffer(
+            card.card,
+            CIE_FORMAT_PADES,
+            CIE_HASH_SHA256,
+            pages.as_ptr(),
+            pages.len(),
+            null_mut(),
+            &mut len,
+        )
+    };
+    assert_eq!(st, CIE_ERR_DOCUMENT, "{}", last_error());
+    assert!(last_error().contains("page"), "{}", last_error());
 }
