@@ -227,11 +227,21 @@ fn wait_for_port(port: u16) {
     }
 }
 
-/// Kills a child (by its PID) when dropped.
+/// Stops a child started through `timeout` (see `Client::cmd`) when dropped: SIGTERM first,
+/// which `timeout` passes on to the program it runs (SIGKILL would end `timeout` alone and leave
+/// the program running), then SIGKILL if it has not ended within 5 s.
 struct Background(std::process::Child);
 
 impl Drop for Background {
     fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
