@@ -2,16 +2,14 @@
 //! `include/cie.h` (at the workspace root) with cbindgen (configuration in `cie-ffi/cbindgen.toml`), and
 //! [`pkg_config`] renders `cie-ffi/cie.pc.in` for an installation.
 
-use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-/// The workspace root (xtask lives one level below it).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
-}
+use crate::command::Result;
+use crate::paths::workspace_root;
 
 /// `cargo xtask header [--check]`: writes `include/cie.h` (at the workspace root), or with `--check` fails
 /// when the committed header differs from the generated one.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let check = match args {
         [] => false,
         [a] if a == "--check" => true,
@@ -30,7 +28,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let current = std::fs::read(&path).unwrap_or_default();
     if current == fresh {
         println!("{} is up to date", path.display());
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     if check {
         return Err(format!("{} is stale: run cargo xtask header", path.display()));
@@ -38,12 +36,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(crate_dir.join("../include")).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     std::fs::write(&path, &fresh).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The pkg-config file `cie.pc` for an installation with the library in `libdir` and `cie.h`
 /// in `includedir` (rendered from `cie-ffi/cie.pc.in`); for `cargo xtask install`.
-pub fn pkg_config(prefix: &str, libdir: &str, includedir: &str) -> Result<String, String> {
+pub(crate) fn pkg_config(prefix: &str, libdir: &str, includedir: &str) -> Result<String> {
     let template_path = workspace_root().join("cie-ffi/cie.pc.in");
     let template = std::fs::read_to_string(&template_path).map_err(|e| format!("{}: {e}", template_path.display()))?;
     Ok(template

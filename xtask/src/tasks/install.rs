@@ -18,7 +18,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use super::{cargo, run, step, target_dir, workspace_root, Result};
+use cie_sim::stack::is_root;
+
+use super::header;
+use crate::command::{cargo, run, step, Result};
+use crate::paths::{target_dir, workspace_root};
 
 const LIBRARY: &str = "libcie_pkcs11.so";
 const MODULE_FILE: &str = "cie-pkcs11.module";
@@ -27,7 +31,7 @@ pub(crate) const ABI_VERSION: u32 = cie_abi_version();
 
 /// `CIE_ABI_VERSION` of cie-ffi/src/lib.rs (also read by cie-ffi's build.rs for the SONAME).
 const fn cie_abi_version() -> u32 {
-    const SRC: &str = include_str!("../../cie-ffi/src/lib.rs");
+    const SRC: &str = include_str!("../../../cie-ffi/src/lib.rs");
     const KEY: &[u8] = b"pub const CIE_ABI_VERSION: std::ffi::c_int = ";
     let src = SRC.as_bytes();
     let mut i = 0;
@@ -144,7 +148,7 @@ fn c_api_files(o: &Options, built_dir: &Path) -> Result<CApiFiles> {
     let prefix = libdir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/usr/local"));
     let staged_lib = staged(o.destdir.as_deref(), &libdir);
     let soname = format!("libcie.so.{ABI_VERSION}");
-    let pc = super::header::pkg_config(
+    let pc = header::pkg_config(
         &prefix.display().to_string(),
         &libdir.display().to_string(),
         &includedir.display().to_string(),
@@ -172,7 +176,7 @@ fn remove(path: &Path, dry_run: bool) -> Result<()> {
 }
 
 /// `cargo xtask install [OPTIONS]`.
-pub fn install(args: &[String]) -> Result<ExitCode> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
     let p11kit_modules = p11kit_module_path();
     let libdir = o.libdir.clone().or_else(|| p11kit_modules.clone()).unwrap_or_else(|| PathBuf::from("/usr/local/lib"));
@@ -233,8 +237,7 @@ pub fn install(args: &[String]) -> Result<ExitCode> {
     let _ = fs::remove_file(link);
     std::os::unix::fs::symlink(target, link).map_err(|e| format!("linking {}: {e}", link.display()))?;
     write_file(&c_api.pc.0, c_api.pc.1.as_bytes(), 0o644)?;
-    // SAFETY: geteuid has no preconditions.
-    if o.destdir.is_none() && unsafe { libc::geteuid() } == 0 {
+    if o.destdir.is_none() && is_root() {
         // Refresh the loader's cache for the new SONAME; harmless when the directory is not in it.
         let _ = Command::new("ldconfig").stdin(Stdio::null()).status();
     }

@@ -22,7 +22,10 @@ use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::stack::{StackOptions, VirtualStack};
 
-use crate::{cargo, run, start_stack, step, target_dir, Result};
+use crate::card_stack::start_stack;
+use crate::command::{cargo, run, step, Result};
+use crate::packages::{ensure_packages, PACKAGES};
+use crate::paths::{target_dir, workspace_root};
 
 /// Debian packages of the TLS row (the PC/SC stack's come from `ensure_packages`).
 const TLS_PACKAGES: &[&str] = &["curl", "openssl", "libengine-pkcs11-openssl"];
@@ -82,9 +85,9 @@ fn parse(args: &[String]) -> Result<Options> {
 }
 
 /// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--criterion]`.
-pub fn bench_report(args: &[String]) -> Result<ExitCode> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
-    crate::ensure_packages(crate::PACKAGES)?;
+    ensure_packages(PACKAGES)?;
     let tls = o.tls && ensure_tls_packages();
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]))?;
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-pkcs11", "--lib", "--example", "bench_rows"]))?;
@@ -305,7 +308,7 @@ impl Baseline {
 
 /// `benches/baseline.json`: read it, or write this run's figures there when there is none.
 fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
-    let path = crate::workspace_root().join("benches").join("baseline.json");
+    let path = workspace_root().join("benches").join("baseline.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         return Baseline::parse(&text).ok_or_else(|| format!("{}: not a bench baseline", path.display()));
     }

@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::{workspace_root, Result};
+use crate::command::{step, Result};
+use crate::paths::workspace_root;
 
 /// The crates whose files are checked: (name, directory under the workspace root).
 const CRATES: &[(&str, &str)] = &[
@@ -32,7 +33,7 @@ const MAX_REEXPORT_HOPS: usize = 16;
 
 /// `cargo xtask layers [--graph]`: prints every circle (and with `--graph` every edge) and fails
 /// when a crate has a circle.
-pub(crate) fn layers(args: &[String]) -> Result<ExitCode> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let graph = match args {
         [] => false,
         [a] if a == "--graph" => true,
@@ -53,7 +54,7 @@ pub(crate) fn layers(args: &[String]) -> Result<ExitCode> {
         }
     }
     if circles == 0 {
-        crate::step("layers: no import circle between files in any crate");
+        step("layers: no import circle between files in any crate");
         Ok(ExitCode::SUCCESS)
     } else {
         Err(format!("{circles} import circle(s) between files (listed above)"))

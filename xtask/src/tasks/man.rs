@@ -7,10 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use super::{cargo, run, step, target_dir, Result};
+use crate::command::{cargo, run, step, Result};
+use crate::paths::target_dir;
 
 /// `cargo xtask man`.
-pub fn man(args: &[String]) -> Result<ExitCode> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let mut out = target_dir().join("man");
     let mut build = true;
     let mut it = args.iter();

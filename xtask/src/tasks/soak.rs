@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 
 use cie_sim::stack::StackOptions;
 
-use crate::{cargo, ensure_packages, run, start_stack, step, target_dir, Result, PACKAGES, USAGE};
+use crate::card_stack::start_stack;
+use crate::command::{cargo, run, step, Result};
+use crate::packages::{ensure_packages, PACKAGES};
+use crate::paths::target_dir;
+use crate::usage::USAGE;
 
 /// Resident memory a signer may gain between the warm point and the end.
 const RSS_SLACK_KIB: u64 = 8 * 1024;
@@ -61,7 +65,7 @@ fn spawn(example: &Path, args: &[String], socket: &Path) -> Result<Child> {
 }
 
 /// Runs the soak.
-pub fn soak(args: &[String]) -> Result<ExitCode> {
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let minutes = parse_minutes(args)?;
     let seconds = minutes * 60;
     ensure_packages(PACKAGES)?;
