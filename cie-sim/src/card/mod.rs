@@ -87,17 +87,17 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// Data with `90 00`.
-    pub fn ok(data: Vec<u8>) -> Self {
+    pub(crate) fn ok(data: Vec<u8>) -> Self {
         Reply { data, sw: StatusWord::OK }
     }
 
     /// `90 00` without data.
-    pub fn done() -> Self {
+    pub(crate) fn done() -> Self {
         Reply { data: Vec::new(), sw: StatusWord::OK }
     }
 
     /// Just a status word.
-    pub fn status(sw: StatusWord) -> Self {
+    pub(crate) fn status(sw: StatusWord) -> Self {
         Reply { data: Vec::new(), sw }
     }
 }

@@ -32,7 +32,7 @@ const TLS_PACKAGES: &[&str] = &["curl", "openssl", "libengine-pkcs11-openssl"];
 
 /// One measured operation (a `ROW` line of the probe).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub name: String,
     pub exchanges: u64,
     pub sent: u64,
@@ -43,7 +43,7 @@ pub struct Measured {
 
 impl Measured {
     /// Parses `ROW\tname\texchanges\tsent\treceived\tcpu_us\twall_us`.
-    pub fn parse(line: &str) -> Option<Measured> {
+    pub(crate) fn parse(line: &str) -> Option<Measured> {
         let f: Vec<&str> = line.strip_prefix("ROW\t")?.split('\t').collect();
         let [name, ex, sent, recv, cpu, wall] = f.as_slice() else { return None };
         Some(Measured {
@@ -156,7 +156,7 @@ fn row_key(name: &str) -> &str {
 
 /// The Markdown table: figures of the first run, wall time of every run, and the ratio of the
 /// first run's wall time to the baseline's (`benches/baseline.json`), so regressions show.
-pub fn table(runs: &[(String, Vec<Measured>)], baseline: &Baseline) -> String {
+pub(crate) fn table(runs: &[(String, Vec<Measured>)], baseline: &Baseline) -> String {
     let Some((first_model, first)) = runs.first() else { return String::new() };
     let mut s = String::from("| operation | APDU exchanges | target | bytes sent / received | host CPU |");
     for (model, _) in runs {
@@ -250,7 +250,7 @@ fn browser_table(runs: &[(String, Vec<BrowserRow>)]) -> String {
 
 /// The wall times of a first run, per row key (`benches/baseline.json`).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// Latency model of the run.
     pub model: String,
     /// (row key, APDU exchanges, wall time).
@@ -259,7 +259,7 @@ pub struct Baseline {
 
 impl Baseline {
     /// The baseline of a run's rows.
-    pub fn of(model: &str, rows: &[Measured]) -> Baseline {
+    pub(crate) fn of(model: &str, rows: &[Measured]) -> Baseline {
         Baseline {
             model: model.to_owned(),
             rows: rows.iter().map(|r| (row_key(&r.name).to_owned(), r.exchanges, r.wall)).collect(),
@@ -267,12 +267,12 @@ impl Baseline {
     }
 
     /// The baseline wall time of a row.
-    pub fn wall(&self, key: &str) -> Option<Duration> {
+    pub(crate) fn wall(&self, key: &str) -> Option<Duration> {
         self.rows.iter().find(|(k, _, _)| k == key).map(|(_, _, w)| *w)
     }
 
     /// JSON, one row per line: `{"model": "...", "rows": {"key": {"exchanges": n, "wall_us": n}, ...}}`.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let q = |t: &str| t.replace(['"', '\\'], "'");
         let mut s = format!("{{\n  \"model\": \"{}\",\n  \"rows\": {{\n", q(&self.model));
         for (i, (key, ex, wall)) in self.rows.iter().enumerate() {
@@ -288,7 +288,7 @@ impl Baseline {
     }
 
     /// Reads what [`Baseline::to_json`] writes (one row per line).
-    pub fn parse(json: &str) -> Option<Baseline> {
+    pub(crate) fn parse(json: &str) -> Option<Baseline> {
         let rest = json.split_once("\"model\": \"")?.1;
         let model = rest[..rest.find('"')?].to_owned();
         let mut rows = Vec::new();
@@ -542,7 +542,7 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
 }
 
 /// Medians of the last `cargo bench` run (criterion's `new/estimates.json`), as a table.
-pub fn criterion_table(dir: &Path) -> String {
+pub(crate) fn criterion_table(dir: &Path) -> String {
     let mut medians = BTreeMap::new();
     collect_medians(dir, &mut medians);
     if medians.is_empty() {

@@ -93,7 +93,7 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
 
 /// Builds the release binaries (when `compile`) and both packages into `out`; returns their paths
 /// (the main package first).
-pub fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
+pub(crate) fn build(out: &Path, compile: bool) -> Result<Vec<PathBuf>> {
     for tool in ["dpkg-deb", "dpkg-shlibdeps"] {
         if Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
             return Err(format!("{tool} not found: install dpkg-dev"));
@@ -298,7 +298,7 @@ fn du_kib(dir: &Path) -> Result<u64> {
 /// The package test: lintian finds no error, the packages hold what they must, and the
 /// installed files work (extracted into a scratch root; the module is seen by p11-kit-proxy
 /// through the module file, with the virtual card behind an isolated pcscd).
-pub fn check(debs: &[PathBuf]) -> Result<()> {
+pub(crate) fn check(debs: &[PathBuf]) -> Result<()> {
     let main = debs.first().ok_or("no package")?;
     // lintian refuses to run as root unless told; its exit status is non-zero for errors.
     let mut lintian = Command::new("lintian");

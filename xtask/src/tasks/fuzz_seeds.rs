@@ -23,7 +23,9 @@ use crate::packages::ensure_pyhanko;
 use crate::paths::{target_dir, workspace_root};
 
 /// The `host_session` target's script, the same file (the fuzz crate is outside the workspace
-/// and links libFuzzer, so it is included by path rather than depended on).
+/// and links libFuzzer, so it is included by path rather than depended on). Its items are the
+/// fuzz crate's public API, private here.
+#[allow(unreachable_pub)]
 #[path = "../../../fuzz/src/session_script.rs"]
 mod session_script;
 

@@ -34,7 +34,7 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
 }
 
 /// Runs `cie manpage DIR` (a fresh DIR) and returns the pages written, `cie.1` first.
-pub fn write_pages(cie: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_pages(cie: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     run(Command::new(cie).arg("manpage").arg(dir).stdin(Stdio::null()))?;
@@ -51,7 +51,7 @@ pub fn write_pages(cie: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// `groff -man -ww -z PAGE`: nothing on standard error, or the page is refused.
-pub fn check(page: &Path) -> Result<()> {
+pub(crate) fn check(page: &Path) -> Result<()> {
     let out = Command::new("groff")
         .args(["-man", "-Tutf8", "-ww", "-z"])
         .arg(page)
