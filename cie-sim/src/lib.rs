@@ -17,8 +17,9 @@
 //! - **Fuzz support**: [`fuzz_card`], a card with small keys that makes a whole handshake cost
 //!   microseconds in the fuzz targets (`--cfg fuzzing` builds).
 //!
-//! Imports point from the plumbing to the card and the fixtures, from the fixtures to the
-//! card's image, never back.
+//! Imports point one way: the plumbing uses the card; the card uses its image and profile;
+//! the fixtures, pki and fuzz_card use the image and the card's constants (`card::consts`).
+//! Nothing imports the plumbing, and the card imports neither the plumbing nor the fixtures.
 
 pub mod card;
 pub mod control;

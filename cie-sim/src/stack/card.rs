@@ -2,6 +2,7 @@
 //! reader, the thread following its status lines ([`Status`]), and its control channel
 //! ([`Control`] lines on its standard input).
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::error::{io_err, StackError};
 use super::logs::log_file;
 use super::namespace;
-use super::process::{spawn_supervised, wait_or_kill};
+use super::process::{spawn_supervised, stop_child, wait_or_kill};
 use crate::control::{Control, Status};
 use crate::vpcd::VPCD_PORT;
 
@@ -62,7 +63,7 @@ impl StackCard {
         ns: u32,
         k: usize,
         sim_binary: &Path,
-        args: &[std::ffi::OsString],
+        args: &[OsString],
         log_dir: &Path,
     ) -> Result<StackCard, StackError> {
         let mut sim_cmd = namespace::enter(ns, &["-n"]);
@@ -135,7 +136,7 @@ impl StackCard {
 
     /// Kills the simulator at once (a stack that failed to start).
     pub(crate) fn kill(&mut self) {
-        super::process::stop_child(&mut self.sim, false);
+        stop_child(&mut self.sim, false);
     }
 }
 

@@ -28,11 +28,13 @@
 //! `cargo xtask test` install them). Every process the stack starts is stopped by its PID on
 //! drop, and is also killed by the kernel if this process dies first.
 //!
-//! Files: this one is the API ([`VirtualStack`]); `options` what to start, `error` what went
-//! wrong; `namespace` the namespaces and privileges, `pcscd` pcscd's configuration, socket and
-//! readers, `card` one simulator process and its control channel, `process` finding, starting
-//! (supervised) and stopping programs, `logs` the log directory. Imports point down that list:
-//! `card` → `pcscd`-free `namespace` → `process` → `logs` → `error`, and `pcscd` → `namespace`.
+//! Files: this one is the API ([`VirtualStack`]); `options` says what to start and `error`
+//! what went wrong; `card` is one simulator process with its control channel
+//! ([`crate::control`]), `pcscd` pcscd's reader configuration, readers' names, daemon and socket,
+//! `namespace` the namespaces and the privileges they take, `process` finding, starting
+//! (supervised) and stopping programs, `logs` the log directory. Imports point one way:
+//! `mod` → {`card`, `pcscd`} → `namespace` → {`process`, `logs`} → `error`; `options` stands
+//! alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
