@@ -11,6 +11,7 @@ pub use clap_complete::Shell;
 use cie_core::sign::HashAlg;
 
 use crate::browser::{Action as BrowserAction, Options as BrowserOptions};
+use crate::ctx::Globals;
 use crate::pin_input::PinSource;
 
 /// Text after the options in `cie --help`.
@@ -45,21 +46,6 @@ PIN and PUK are never accepted on the command line; with --pin-stdin they are re
 standard input, one per line. Lost the PUK? The comune that issued the card can tell you how
 to get it again."
 );
-
-/// Options that apply to every command.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Globals {
-    /// `--reader NAME`.
-    pub reader: Option<String>,
-    /// Where PIN and PUK come from.
-    pub pin_source: PinSource,
-    /// `--login`, or implied by `--pin-stdin`: read PIN-protected data where it is optional.
-    pub login: bool,
-    /// `--json`.
-    pub json: bool,
-    /// `--quiet`.
-    pub quiet: bool,
-}
 
 /// Certificate output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

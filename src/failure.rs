@@ -183,6 +183,11 @@ impl Failure {
     }
 }
 
+/// A file error with its path (the system's reason stays in English).
+pub fn file_error(path: &std::path::Path, e: std::io::Error) -> Failure {
+    Failure::File(tr!(FileError, path = path.display(), detail = e.to_string()))
+}
+
 /// What to do about a verification verdict: only a TOTAL-FAILED for a changed content or
 /// signature speaks of alteration; an untrusted chain, an expired certificate or an unsupported
 /// algorithm say what is missing instead.

@@ -7,17 +7,19 @@ mod args;
 mod browser;
 mod card;
 mod cmd;
+mod ctx;
 mod demo;
 mod failure;
 mod holder;
 mod output;
 mod pin_input;
+mod staged;
 
 use std::process::ExitCode;
 
 use args::{Command, SignFormat};
-use cmd::Ctx;
-use failure::Failure;
+use ctx::Ctx;
+use failure::{file_error, Failure};
 use output::{Json, Progress};
 
 /// `CIE_LOG=debug` (or `info`, `trace`) logs to standard error, APDU traces included with
@@ -46,7 +48,7 @@ fn default_sigpipe() {
 
 /// A failed write of help text to standard output.
 fn stdout_failure(e: std::io::Error) -> Failure {
-    cmd::file_error(std::path::Path::new("standard output"), e)
+    file_error(std::path::Path::new("standard output"), e)
 }
 
 fn main() -> ExitCode {
@@ -66,7 +68,7 @@ fn main() -> ExitCode {
             args::print_completions(shell);
             Ok(())
         }
-        Command::Manpages(dir) => args::write_manpages(&dir).map_err(|e| cmd::file_error(&dir, e)),
+        Command::Manpages(dir) => args::write_manpages(&dir).map_err(|e| file_error(&dir, e)),
         Command::HelpPin => {
             println!("{}", args::PIN_HELP);
             Ok(())

@@ -9,7 +9,7 @@ mod sandboxed;
 
 use std::path::{Path, PathBuf};
 
-use crate::failure::Failure;
+use crate::failure::{file_error, Failure};
 use crate::i18n::{Lang, Msg, Text};
 use crate::output::Json;
 use nssdb::{NssDb, Registration, MODULE_NAME};
@@ -66,7 +66,7 @@ fn module_path(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
         None => default_module().ok_or_else(|| Failure::File(tr!(BrowserNoModule)))?,
     };
     // NSS keeps the path as given: make it absolute so it works from any directory.
-    std::fs::canonicalize(&path).map_err(|e| crate::cmd::file_error(&path, e))
+    std::fs::canonicalize(&path).map_err(|e| file_error(&path, e))
 }
 
 fn home() -> Result<PathBuf, Failure> {

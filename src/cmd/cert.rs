@@ -7,9 +7,9 @@ use std::path::Path;
 use cie_core::Error;
 use x509_cert::der::pem::LineEnding;
 
-use super::{file_error, Ctx};
 use crate::args::CertFormat;
-use crate::failure::Failure;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::holder;
 use crate::output::Json;
 

@@ -10,7 +10,7 @@
 //! (docs/VERIFY.md); everything quoted from a document goes through [`shown`] first.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use cie_sign::cades::{self, SignOptions};
@@ -18,25 +18,12 @@ use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
 use cie_sign::{Chain, HashAlg, Indication, Report, SignatureReport, SubIndication, Trust};
 
-use super::{file_error, Ctx};
 use crate::args::SignFormat;
-use crate::failure::Failure;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
 use crate::output::Json;
-
-/// An output written through a new temporary file ([`cie_sign::output::Staged`]).
-struct Staged(cie_sign::output::Staged, PathBuf);
-
-impl Staged {
-    fn create(output: &Path) -> Result<(Staged, BufWriter<File>), Failure> {
-        let (staged, out) = cie_sign::output::Staged::create(output).map_err(|e| file_error(output, e))?;
-        Ok((Staged(staged, output.to_path_buf()), out))
-    }
-
-    fn commit(self, out: BufWriter<File>) -> Result<(), Failure> {
-        self.0.commit(out).map_err(|e| file_error(&self.1, e))
-    }
-}
+use crate::staged::Staged;
 
 fn format_name(format: SignFormat) -> &'static str {
     match format {

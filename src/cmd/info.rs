@@ -5,7 +5,7 @@ use cie_core::session::PinStatus;
 use cie_core::transport::hex;
 use cie_core::{Credential, Error, Transport};
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::holder;
 use crate::output::Json;

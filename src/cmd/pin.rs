@@ -7,7 +7,7 @@
 use cie_core::pin::{Pin, Puk};
 use cie_core::Credential;
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::i18n::Text;
 use crate::output::Json;

@@ -2,7 +2,7 @@
 
 use cie_core::pcsc_backend::PcscTransport;
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::output::Json;
 

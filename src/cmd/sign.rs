@@ -7,8 +7,8 @@ use std::path::Path;
 use cie_core::sign::HashAlg;
 use cie_core::Error;
 
-use super::{file_error, Ctx};
-use crate::failure::Failure;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::holder;
 use crate::output::Json;
 

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use cie_core::sod::SodAlgorithm;
 
-use super::{file_error, Ctx};
-use crate::failure::Failure;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
 use crate::output::Json;
 
