@@ -26,7 +26,7 @@ pub enum Action {
     Remove,
 }
 
-/// Parsed `cie browser` arguments (`crate::args`).
+/// What `cie browser` asks for (`crate::commands::browser`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// What to do.
@@ -158,8 +158,9 @@ impl Outcome {
     }
 }
 
-/// Runs `cie browser ARGS`.
-pub fn run(options: Options, json: bool) -> Result<(), Failure> {
+/// Applies `setup`, `status` or `remove` to every NSS database of the user and to the
+/// sandboxed browsers' p11-kit server unit, and reports on each.
+pub(crate) fn apply(options: Options, json: bool) -> Result<(), Failure> {
     let home = home()?;
     let module = match options.action {
         Action::Setup => Some(module_path(options.module)?),
