@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::failure::{file_error, Failure};
 
 /// An output being written, with its final path for error messages.
-pub struct Staged {
+pub(crate) struct Staged {
     /// The temporary file.
     inner: cie_sign::output::Staged,
     /// Where it goes.
@@ -18,13 +18,13 @@ pub struct Staged {
 
 impl Staged {
     /// Starts writing `output`: the writer to fill, then [`Staged::commit`].
-    pub fn create(output: &Path) -> Result<(Staged, BufWriter<File>), Failure> {
+    pub(crate) fn create(output: &Path) -> Result<(Staged, BufWriter<File>), Failure> {
         let (inner, out) = cie_sign::output::Staged::create(output).map_err(|e| file_error(output, e))?;
         Ok((Staged { inner, path: output.to_path_buf() }, out))
     }
 
     /// Flushes `out` and renames the temporary file into place.
-    pub fn commit(self, out: BufWriter<File>) -> Result<(), Failure> {
+    pub(crate) fn commit(self, out: BufWriter<File>) -> Result<(), Failure> {
         self.inner.commit(out).map_err(|e| file_error(&self.path, e))
     }
 }

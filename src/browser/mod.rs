@@ -17,7 +17,7 @@ use places::{Kind, Place};
 
 /// Which subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Register the module.
     Setup,
     /// Report where it is registered.
@@ -28,13 +28,13 @@ pub enum Action {
 
 /// What `cie browser` asks for (`crate::commands::browser`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// What to do.
-    pub action: Action,
+    pub(crate) action: Action,
     /// `--module PATH`.
-    pub module: Option<PathBuf>,
+    pub(crate) module: Option<PathBuf>,
     /// `--sandboxed`.
-    pub sandboxed: bool,
+    pub(crate) sandboxed: bool,
 }
 
 /// Where the module is looked for: the installation this executable belongs to

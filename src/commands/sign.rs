@@ -126,7 +126,7 @@ fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
     let mut reader: Box<dyn Read> = if path == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(path).map_err(|e| file_error(path, e))?)
+        Box::new(File::open(path).map_err(|e| file_error(path, e))?)
     };
     alg.hash_reader(&mut reader).map_err(|e| file_error(path, e))
 }
