@@ -78,7 +78,7 @@ struct GlobalArgs {
 }
 
 /// The commands, in the order `cie --help` lists them. Each one's help is the doc comment of
-/// its options struct.
+/// its options struct (a doc comment on a variant would replace it).
 #[derive(Subcommand, Debug, PartialEq, Eq)]
 pub(crate) enum Command {
     Readers(ReadersArgs),
@@ -132,7 +132,7 @@ fn checked<C: Run + 'static>(command: C, ctx: &Ctx) -> Result<Work, Mistake> {
 const SECRET_OPTIONS: [&str; 4] = ["--pin", "--puk", "--new-pin", "-p"];
 
 /// The clap command: for help, completions and the man pages (without the hidden `manpage`).
-pub(crate) fn definition() -> clap::Command {
+fn definition() -> clap::Command {
     Cli::command()
 }
 

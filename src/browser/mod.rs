@@ -1,7 +1,8 @@
-//! `cie browser setup|status|remove`: the PKCS#11 module in the user's NSS databases
-//! (Chromium's `~/.pki/nssdb`, every Firefox profile), so that browsers offer the card when a
-//! site asks for a client certificate. Idempotent; says what it did per database; tells the
-//! user to restart a browser that was running while its database changed.
+//! What `cie browser setup|status|remove` does (`crate::commands::browser` reads the command
+//! line): the PKCS#11 module in the user's NSS databases (Chromium's `~/.pki/nssdb`, every
+//! Firefox profile), so that browsers offer the card when a site asks for a client certificate.
+//! Idempotent; says what it did per database; tells the user to restart a browser that was
+//! running while its database changed.
 
 mod nssdb;
 mod places;

@@ -30,8 +30,11 @@ impl Run for DemoArgs {
 
 /// The time and APDU count of the steps so far.
 struct Steps {
+    /// When the demo started.
     start: Instant,
+    /// When the last step ended.
     last: Instant,
+    /// APDU exchanges when the last step ended.
     apdus: u64,
 }
 

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cie_sign::cades;
 use clap::Args;
@@ -47,43 +47,45 @@ impl Run for ExtractArgs {
         }
     }
 
-    /// Writes the content of the `.p7m` to the output (the signatures are not checked: use
-    /// verify).
+    /// Writes the content of the `.p7m` to the output.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
         // `check` made sure there is one.
-        let output = PathBuf::from(self.output().ok_or_else(|| Failure::Usage(tr!(ExtractNeedsOutput)))?);
-        let (file, output) = (Path::new(&self.file), output.as_path());
-        if file == output {
-            return Err(Failure::Usage(tr!(SameOutput)));
-        }
-        let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
-        let mut first = [0u8; 1];
-        let der =
-            std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
-        let (staged, mut out) = Staged::create(output)?;
-        let length = if der {
-            // DER: streamed, whatever the size.
-            std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
-            cades::extract_to(&mut input, &mut out)?
-        } else {
-            // Base64 text of a .p7m: decoded in memory.
-            let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
-            out.write_all(&content).map_err(|e| file_error(output, e))?;
-            content.len() as u64
-        };
-        staged.commit(out)?;
-        if ctx.globals.json {
-            let j = Json::object([
-                ("file", Json::str(file.display().to_string())),
-                ("output", Json::str(output.display().to_string())),
-                ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
-            ]);
-            println!("{j}");
-        } else {
-            println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
-        }
-        Ok(())
+        let output = self.output().ok_or_else(|| Failure::Usage(tr!(ExtractNeedsOutput)))?;
+        extract(ctx, Path::new(&self.file), Path::new(&output))
     }
+}
+
+/// Writes the content of a `.p7m` to `output` (the signatures are not checked: use verify).
+fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
+    if file == output {
+        return Err(Failure::Usage(tr!(SameOutput)));
+    }
+    let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
+    let mut first = [0u8; 1];
+    let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
+    let (staged, mut out) = Staged::create(output)?;
+    let length = if der {
+        // DER: streamed, whatever the size.
+        std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
+        cades::extract_to(&mut input, &mut out)?
+    } else {
+        // Base64 text of a .p7m: decoded in memory.
+        let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
+        out.write_all(&content).map_err(|e| file_error(output, e))?;
+        content.len() as u64
+    };
+    staged.commit(out)?;
+    if ctx.globals.json {
+        let j = Json::object([
+            ("file", Json::str(file.display().to_string())),
+            ("output", Json::str(output.display().to_string())),
+            ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
+        ]);
+        println!("{j}");
+    } else {
+        println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

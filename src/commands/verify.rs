@@ -40,50 +40,56 @@ pub(crate) struct VerifyArgs {
 }
 
 impl Run for VerifyArgs {
-    /// Verifies every signature of the file against the installed trust anchors (unless
-    /// `--no-default-ca`) and each `--ca`; succeeds only if the document is TOTAL-PASSED
-    /// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
-    /// exit 6).
+    /// Verifies the file's signatures and prints the report.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
-        let (file, content) = (self.file.as_path(), self.content.as_deref());
-        let trust = trust_anchors(&self.ca, !self.no_default_ca)?;
-        // A detached signature next to its content: `doc.p7s` signs `doc`.
-        let guessed = match content {
-            Some(_) => None,
-            None => {
-                let name = file.to_string_lossy();
-                [".p7s", ".P7S"]
-                    .iter()
-                    .find_map(|ext| name.strip_suffix(ext))
-                    .map(PathBuf::from)
-                    .filter(|p| p.is_file())
-            }
-        };
-        let detached_content = content.or(guessed.as_deref());
-        let report: Report =
-            cie_sign::verify_file(file, detached_content, &trust).map_err(|e| match (e, detached_content) {
-                (cie_sign::Error::ContentMismatch(_), Some(c)) => {
-                    Failure::Document(tr!(ContentDiffers, file = c.display()))
-                }
-                // A detached signature without its content, an encrypted PDF...
-                (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
-                (e, _) => e.into(),
-            })?;
-        if ctx.globals.json {
-            println!("{}", report_json(file, &report, &trust));
-        } else {
-            for line in report_lines(file, &report, &trust) {
-                println!("{line}");
-            }
+        verify(ctx, &self.file, &self.ca, !self.no_default_ca, self.content.as_deref())
+    }
+}
+
+/// Verifies every signature of `file` against the installed trust anchors (unless
+/// `installed_anchors` is false) and `ca`; succeeds only if the document is TOTAL-PASSED
+/// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
+/// exit 6).
+fn verify(
+    ctx: &Ctx,
+    file: &Path,
+    ca: &[PathBuf],
+    installed_anchors: bool,
+    content: Option<&Path>,
+) -> Result<(), Failure> {
+    let trust = trust_anchors(ca, installed_anchors)?;
+    // A detached signature next to its content: `doc.p7s` signs `doc`.
+    let guessed = match content {
+        Some(_) => None,
+        None => {
+            let name = file.to_string_lossy();
+            [".p7s", ".P7S"].iter().find_map(|ext| name.strip_suffix(ext)).map(PathBuf::from).filter(|p| p.is_file())
         }
-        let (indication, sub) = (report.indication(), report.sub_indication());
-        let why = reason(sub, &report.modifications);
-        let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
-        match indication {
-            Indication::TotalPassed => Ok(()),
-            Indication::TotalFailed => Err(Failure::Invalid(error(), sub)),
-            Indication::Indeterminate => Err(Failure::Indeterminate(error(), sub)),
+    };
+    let detached_content = content.or(guessed.as_deref());
+    let report: Report =
+        cie_sign::verify_file(file, detached_content, &trust).map_err(|e| match (e, detached_content) {
+            (cie_sign::Error::ContentMismatch(_), Some(c)) => {
+                Failure::Document(tr!(ContentDiffers, file = c.display()))
+            }
+            // A detached signature without its content, an encrypted PDF...
+            (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+            (e, _) => e.into(),
+        })?;
+    if ctx.globals.json {
+        println!("{}", report_json(file, &report, &trust));
+    } else {
+        for line in report_lines(file, &report, &trust) {
+            println!("{line}");
         }
+    }
+    let (indication, sub) = (report.indication(), report.sub_indication());
+    let why = reason(sub, &report.modifications);
+    let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
+    match indication {
+        Indication::TotalPassed => Ok(()),
+        Indication::TotalFailed => Err(Failure::Invalid(error(), sub)),
+        Indication::Indeterminate => Err(Failure::Indeterminate(error(), sub)),
     }
 }
 
