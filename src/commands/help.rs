@@ -10,8 +10,10 @@ use super::{Mistake, Run};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 
-/// This help; help [pin]: where PIN and PUK are; help COMMAND: that command's
+/// `cie help [TOPIC]`. (Its help text is `about`: the brackets would be a broken link in a
+/// doc comment.)
 #[derive(Args, Debug, PartialEq, Eq)]
+#[command(about = "This help; help [pin]: where PIN and PUK are; help COMMAND: that command's")]
 pub(crate) struct HelpArgs {
     /// pin, puk or a command
     #[arg(value_name = "TOPIC")]
