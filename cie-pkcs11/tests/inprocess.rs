@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cie_core::sign::HashAlg;
-use cie_pkcs11::{AttrAnswer, Ckr, Config, SignOutput};
+use cie_pkcs11::{AttrAnswer, Ckr, Config, Output};
 use cie_sim::{fixtures, Profile};
 use common::*;
 use cryptoki_sys::*;
@@ -39,8 +39,19 @@ fn slot_and_token_information() {
     assert_eq!((t.ulMinPinLen, t.ulMaxPinLen), (8, 8));
     assert_eq!(t.ulSessionCount, 0);
 
-    let mut expected = cie_pkcs11::sign::MECHANISMS.to_vec();
-    expected.extend([CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512]);
+    let expected = vec![
+        CKM_RSA_PKCS,
+        CKM_SHA1_RSA_PKCS,
+        CKM_SHA224_RSA_PKCS,
+        CKM_SHA256_RSA_PKCS,
+        CKM_SHA384_RSA_PKCS,
+        CKM_SHA512_RSA_PKCS,
+        CKM_SHA_1,
+        CKM_SHA224,
+        CKM_SHA256,
+        CKM_SHA384,
+        CKM_SHA512,
+    ];
     assert_eq!(m.mechanism_list(0).unwrap(), expected);
     let info = m.mechanism_info(0, CKM_SHA256_RSA_PKCS).unwrap();
     assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY | CKF_HW));
@@ -136,7 +147,7 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
 fn sign(rig: &Rig, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, data: &[u8]) -> Vec<u8> {
     rig.module.sign_init(s, mechanism, false, key).unwrap();
     match rig.module.sign(s, data, Some(512)).unwrap() {
-        SignOutput::Signature(sig) => sig,
+        Output::Bytes(sig) => sig,
         other => panic!("{other:?}"),
     }
 }
@@ -166,9 +177,9 @@ fn every_mechanism_signs_verifiably_single_and_multi_part() {
         for part in data.chunks(7) {
             m.sign_update(s, part).unwrap();
         }
-        assert_eq!(m.sign_final(s, None).unwrap(), SignOutput::Length(256));
+        assert_eq!(m.sign_final(s, None).unwrap(), Output::Length(256));
         let multi = match m.sign_final(s, Some(256)).unwrap() {
-            SignOutput::Signature(sig) => sig,
+            Output::Bytes(sig) => sig,
             other => panic!("{other:?}"),
         };
         assert_eq!(multi, single, "{alg:?}: PKCS#1 v1.5 is deterministic");
@@ -180,16 +191,16 @@ fn every_mechanism_signs_verifiably_single_and_multi_part() {
     let di = cie_core::sign::digest_info_of(HashAlg::Sha256, b"x");
     m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
     assert_eq!(err(m.sign_init(s, CKM_RSA_PKCS, false, key)), CKR_OPERATION_ACTIVE);
-    assert_eq!(m.sign(s, &di, None).unwrap(), SignOutput::Length(256));
-    assert_eq!(m.sign(s, &di, Some(1)).unwrap(), SignOutput::TooSmall(256));
-    let SignOutput::Signature(sig) = m.sign(s, &di, Some(256)).unwrap() else { panic!() };
+    assert_eq!(m.sign(s, &di, None).unwrap(), Output::Length(256));
+    assert_eq!(m.sign(s, &di, Some(1)).unwrap(), Output::TooSmall(256));
+    let Output::Bytes(sig) = m.sign(s, &di, Some(256)).unwrap() else { panic!() };
     verify_digest_info(&di, &sig);
     assert_eq!(err(m.sign(s, &di, Some(256))), CKR_OPERATION_NOT_INITIALIZED, "the operation ended");
 
     // CKM_RSA_PKCS input at most k - 11 = 245 bytes.
     m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
     assert_eq!(err(m.sign(s, &[1u8; 246], None)), CKR_DATA_LEN_RANGE);
-    let SignOutput::Signature(sig) = ({
+    let Output::Bytes(sig) = ({
         m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
         m.sign(s, &[0x5Au8; 245], Some(256)).unwrap()
     }) else {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cie_core::sign::{digest_info_of, HashAlg};
-use cie_pkcs11::error::rv_name;
+use cie_pkcs11::rv_name;
 use cie_sim::{fixtures, SignFault};
 use common::*;
 use cryptoki_sys::*;

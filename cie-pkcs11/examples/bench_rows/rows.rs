@@ -10,7 +10,7 @@ use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::transport::{Link, Transport, TransportError};
-use cie_pkcs11::{AttrAnswer, Module, SignOutput};
+use cie_pkcs11::{AttrAnswer, Module, Output};
 use cryptoki_sys::*;
 
 /// APDU exchanges and bytes on the wire (commands; responses with their status words).
@@ -151,7 +151,7 @@ fn find(m: &Module, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> Result<CK_O
 fn sign_once(m: &Module, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, data: &[u8]) -> Result<Vec<u8>, String> {
     ck("C_SignInit", m.sign_init(s, CKM_SHA256_RSA_PKCS, false, key))?;
     match ck("C_Sign", m.sign(s, data, Some(512)))? {
-        SignOutput::Signature(sig) => Ok(sig),
+        Output::Bytes(sig) => Ok(sig),
         other => Err(format!("C_Sign: {other:?}")),
     }
 }
