@@ -1,6 +1,11 @@
 //! The token's mechanisms (PROTOCOL.md §7): the PKCS#1 v1.5 signature mechanisms the card
 //! serves (it pads at most k - 11 bytes; no raw RSA, no PSS), the SHA digests computed on the
 //! host, their `C_GetMechanismInfo` answers, the key size and each mechanism's hash.
+//!
+//! `CKF_HW` is not reported: PKCS#11 defines it as "performed by the device", and one
+//! `CK_MECHANISM_INFO` describes a mechanism for every function it flags. Only the private-key
+//! operation of a signature runs on the card; verification (every mechanism), the hash of the
+//! `CKM_SHAx_RSA_PKCS` mechanisms and the digests run on the host (cie-pkcs11/README.md).
 
 use cie_core::sign::HashAlg;
 use cryptoki_sys::*;
@@ -27,8 +32,8 @@ pub(crate) fn all_mechanisms() -> Vec<CK_MECHANISM_TYPE> {
     SIGNATURE_MECHANISMS.iter().chain(DIGEST_MECHANISMS.iter()).copied().collect()
 }
 
-/// `C_GetMechanismInfo` for a mechanism of the token: 2048-bit keys; signatures on the card,
-/// verification in software; the digests in software.
+/// `C_GetMechanismInfo` for a mechanism of the token: signatures (2048-bit keys) sign and
+/// verify, digests digest; none is flagged `CKF_HW` (see the module documentation).
 pub(crate) fn mechanism_info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
     if DIGEST_MECHANISMS.contains(&mechanism) {
         return Some(CK_MECHANISM_INFO { ulMinKeySize: 0, ulMaxKeySize: 0, flags: CKF_DIGEST });
@@ -36,7 +41,7 @@ pub(crate) fn mechanism_info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANIS
     SIGNATURE_MECHANISMS.contains(&mechanism).then_some(CK_MECHANISM_INFO {
         ulMinKeySize: KEY_BITS,
         ulMaxKeySize: KEY_BITS,
-        flags: CKF_SIGN | CKF_VERIFY | CKF_HW,
+        flags: CKF_SIGN | CKF_VERIFY,
     })
 }
 
@@ -72,7 +77,8 @@ mod tests {
     fn mechanisms() {
         for m in SIGNATURE_MECHANISMS {
             let info = mechanism_info(m).unwrap();
-            assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY | CKF_HW));
+            assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY));
+            assert_eq!(info.flags & CKF_HW, 0, "verification runs on the host");
         }
         assert_eq!(mechanism_info(CKM_SHA256).map(|i| i.flags), Some(CKF_DIGEST));
         assert_eq!(all_mechanisms().len(), 11);

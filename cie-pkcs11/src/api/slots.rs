@@ -98,7 +98,7 @@ impl Module {
         Ok(all_mechanisms())
     }
 
-    /// `C_GetMechanismInfo`.
+    /// `C_GetMechanismInfo` (`crate::mechanism` says why no mechanism is flagged `CKF_HW`).
     pub fn mechanism_info(&self, slot_id: CK_SLOT_ID, mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
         let slot = self.instance()?.slot(slot_id)?;
         if slot.refresh() == 0 {
