@@ -91,6 +91,9 @@ pub(crate) struct TokenState {
     pub(crate) objects: Option<Arc<ObjectSet>>,
     pub(crate) pin_tries: Option<u8>,
     pub(crate) puk_tries: Option<u8>,
+    /// A `C_Login` or `C_SetPIN` answered `CKR_PIN_INCORRECT` for the user PIN since the last
+    /// one the card accepted (a PIN refused before any APDU included).
+    wrong_pin_entered: bool,
 }
 
 impl TokenState {
@@ -103,17 +106,22 @@ impl TokenState {
         self.objects = None;
         self.pin_tries = None;
         self.puk_tries = None;
+        self.wrong_pin_entered = false;
     }
 
-    /// The PIN flags of `CK_TOKEN_INFO`: the user PIN's and the SO PIN's (the PUK) as the card
-    /// last reported their tries.
+    /// The PIN flags of `CK_TOKEN_INFO`: the user PIN's as the card last reported its tries
+    /// (and `CKF_USER_PIN_COUNT_LOW` after any incorrect user PIN since the last accepted one,
+    /// PKCS#11 2.40 §3.2 `CK_TOKEN_INFO`), the SO PIN's (the PUK) as the card reported them.
     pub(crate) fn pin_flags(&self) -> CK_FLAGS {
-        let flags = match self.pin_tries {
+        let mut flags = match self.pin_tries {
             Some(0) => CKF_USER_PIN_LOCKED,
             Some(1) => CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW,
             Some(2) => CKF_USER_PIN_COUNT_LOW,
             _ => 0,
         };
+        if self.wrong_pin_entered {
+            flags |= CKF_USER_PIN_COUNT_LOW;
+        }
         flags
             | match self.puk_tries {
                 Some(0) => CKF_SO_PIN_LOCKED,
@@ -370,6 +378,22 @@ impl Slot {
         }
     }
 
+    /// The user PIN was refused (`CKR_PIN_INCORRECT`, by the card or before any APDU).
+    pub(crate) fn user_pin_rejected(&self, insertion: u64) {
+        let mut st = lock(&self.state);
+        if st.insertion == insertion {
+            st.wrong_pin_entered = true;
+        }
+    }
+
+    /// The card accepted the user PIN (`C_Login`, the old PIN of `C_SetPIN`).
+    pub(crate) fn user_pin_accepted(&self, insertion: u64) {
+        let mut st = lock(&self.state);
+        if st.insertion == insertion {
+            st.wrong_pin_entered = false;
+        }
+    }
+
     /// The PUK unblocked the PIN and set a new one (`C_InitPIN`): full PIN tries, and the
     /// card reset the PUK's counter too.
     pub(crate) fn pin_replaced(&self, insertion: u64) {
@@ -377,6 +401,7 @@ impl Slot {
         if st.insertion == insertion {
             st.pin_tries = Some(3);
             st.puk_tries = None;
+            st.wrong_pin_entered = false;
         }
     }
 

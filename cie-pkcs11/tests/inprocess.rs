@@ -77,15 +77,22 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
     assert_eq!(m.session_info(s).unwrap().state, CKS_RO_PUBLIC_SESSION);
 
     let before = rig.apdus();
-    // A PIN of the wrong length: CKR_PIN_INCORRECT (cie-pkcs11/README.md), no APDU, no try.
-    assert_eq!(err(m.login(s, CKU_USER, b"1234")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"123456789")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"1234567a")), CKR_PIN_INCORRECT);
-    assert_eq!(rig.apdus(), before, "malformed PINs never reach the card");
+    let count_low = |m: &cie_pkcs11::Module| m.token_info(0).unwrap().flags & CKF_USER_PIN_COUNT_LOW != 0;
+    assert!(!count_low(m));
+    // A PIN of the wrong length: CKR_PIN_INCORRECT (cie-pkcs11/README.md), no APDU, no try;
+    // CKF_USER_PIN_COUNT_LOW says an incorrect PIN was entered, until the next good login.
+    for bad in [&b"1234"[..], b"123456789", b"", b"1234567a"] {
+        assert_eq!(err(m.login(s, CKU_USER, bad)), CKR_PIN_INCORRECT);
+        assert!(count_low(m), "{bad:?}");
+    }
+    assert_eq!(rig.apdus(), before, "malformed PINs never reach the card (C_GetTokenInfo neither)");
     assert_eq!(rig.card.with_card(|c| c.pin_tries_left()), 3);
+    let other = rig.session(false);
+    assert!(count_low(m), "the flag is the token's, not the session's");
+    m.close_session(other).unwrap();
 
     m.login(s, CKU_USER, PIN).unwrap();
+    assert!(!count_low(m), "a good login clears the flag");
     assert_eq!(err(m.login(s, CKU_USER, PIN)), CKR_USER_ALREADY_LOGGED_IN);
     assert_eq!(m.session_info(s).unwrap().state, CKS_RO_USER_FUNCTIONS);
 
@@ -269,8 +276,12 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     assert_eq!(err(m.init_pin(s, b"12345678")), CKR_USER_NOT_LOGGED_IN);
     assert_eq!(rig.card.with_card(|c| c.puk_tries_left()), 9);
 
-    // C_SetPIN changes the PIN (R/W session), with checks before any APDU.
+    // C_SetPIN changes the PIN (R/W session), with checks before any APDU; an old PIN of the
+    // wrong length is an incorrect PIN, as at C_Login.
     let before = rig.apdus();
+    assert_eq!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0);
+    assert_eq!(err(m.set_pin(s, b"1111", b"87878787")), CKR_PIN_INCORRECT);
+    assert_ne!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0);
     assert_eq!(err(m.set_pin(s, b"11112222", b"123")), CKR_PIN_LEN_RANGE);
     assert_eq!(err(m.set_pin(s, b"11112222", b"1234567x")), CKR_PIN_INVALID);
     assert_eq!(rig.apdus(), before);
@@ -278,6 +289,7 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     assert_eq!(err(m.set_pin(ro, b"11112222", b"87878787")), CKR_SESSION_READ_ONLY);
     assert_eq!(err(m.set_pin(s, b"99999999", b"87878787")), CKR_PIN_INCORRECT);
     m.set_pin(s, b"11112222", b"87878787").unwrap();
+    assert_eq!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0, "the card accepted the old PIN");
     m.login(s, CKU_USER, b"87878787").unwrap();
     // The PIN held for the session is the new one: signing still works.
     let key = rig.private_key(s);

@@ -41,6 +41,13 @@ fn mech(m: CK_MECHANISM_TYPE) -> CK_MECHANISM {
     CK_MECHANISM { mechanism: m, pParameter: null_mut(), ulParameterLen: 0 }
 }
 
+/// `C_Login` as the user with `pin` (NULL when empty).
+unsafe fn login(lib: &cryptoki_sys::Pkcs11, s: CK_SESSION_HANDLE, pin: &[u8]) -> CK_RV {
+    let p = if pin.is_empty() { null_mut() } else { pin.as_ptr() as *mut u8 };
+    // SAFETY: the PIN has the stated length.
+    unsafe { lib.C_Login(s, CKU_USER, p, pin.len() as CK_ULONG) }
+}
+
 fn open() -> Token {
     let lib = unsafe { cryptoki_sys::Pkcs11::new(module_path()) }.unwrap();
     unsafe {
@@ -52,16 +59,23 @@ fn open() -> Token {
         let mut s = 0;
         assert_eq!(lib.C_OpenSession(slots[0], CKF_SERIAL_SESSION, null_mut(), None, &mut s), CKR_OK);
 
-        // A PIN of the wrong length: CKR_PIN_INCORRECT, no APDU, no try spent.
-        let mut info = CK_TOKEN_INFO::default();
-        for bad in [&b"1234"[..], b"123456789", b""] {
-            let p = if bad.is_empty() { null_mut() } else { bad.as_ptr() as *mut u8 };
-            assert_eq!(lib.C_Login(s, CKU_USER, p, bad.len() as CK_ULONG), CKR_PIN_INCORRECT);
+        // A PIN of the wrong length: CKR_PIN_INCORRECT, no APDU, no try spent, and
+        // CKF_USER_PIN_COUNT_LOW (an incorrect PIN was entered) until the next good login.
+        let pin_flags = |lib: &cryptoki_sys::Pkcs11| {
+            let mut info = CK_TOKEN_INFO::default();
             assert_eq!(lib.C_GetTokenInfo(slots[0], &mut info), CKR_OK);
-            assert_eq!(info.flags & CKF_USER_PIN_COUNT_LOW, 0, "no try spent");
+            info.flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)
+        };
+        for bad in [&b"1234"[..], b"123456789", b""] {
+            assert_eq!(login(&lib, s, bad), CKR_PIN_INCORRECT);
+            assert_eq!(pin_flags(&lib), CKF_USER_PIN_COUNT_LOW, "{bad:?}");
         }
-        let pin = fixtures::TEST_PIN;
-        assert_eq!(lib.C_Login(s, CKU_USER, pin.as_ptr() as *mut u8, 8), CKR_OK);
+        // One wrong PIN of the right length leaves two tries on the card: the three above spent
+        // none (a third try spent would show CKF_USER_PIN_FINAL_TRY).
+        assert_eq!(login(&lib, s, b"00000000"), CKR_PIN_INCORRECT);
+        assert_eq!(pin_flags(&lib), CKF_USER_PIN_COUNT_LOW, "two tries left");
+        assert_eq!(login(&lib, s, fixtures::TEST_PIN.as_bytes()), CKR_OK);
+        assert_eq!(pin_flags(&lib), 0, "a good login clears the flags");
         let private_key = find(&lib, s, CKO_PRIVATE_KEY);
         let public_key = find(&lib, s, CKO_PUBLIC_KEY);
         Token { lib, session: s, private_key, public_key }

@@ -6,8 +6,9 @@
 //! of the wrong length or with non-digits is refused before any APDU, so no try is spent: at
 //! `C_Login` (and for the old PIN of `C_SetPIN`) with `CKR_PIN_INCORRECT`, the answer NSS and
 //! other clients handle by asking again (cie-pkcs11/README.md explains the choice); a new PIN
-//! with `CKR_PIN_LEN_RANGE` or `CKR_PIN_INVALID`. The certificate is read (or taken from the
-//! certificate cache) when objects are first asked for, not at login.
+//! with `CKR_PIN_LEN_RANGE` or `CKR_PIN_INVALID`. Every `CKR_PIN_INCORRECT` for the user PIN
+//! sets `CKF_USER_PIN_COUNT_LOW` until the card accepts the PIN again. The certificate is read
+//! (or taken from the certificate cache) when objects are first asked for, not at login.
 
 use cie_core::pin::{Pin, Puk, Secret, SECRET_LEN};
 use cryptoki_sys::*;
@@ -15,6 +16,7 @@ use cryptoki_sys::*;
 use crate::error::{Ckr, Result};
 use crate::module::Module;
 use crate::ops::OperationKind;
+use crate::session::Session;
 use crate::sync::lock;
 use crate::token::Login;
 
@@ -47,10 +49,12 @@ impl Module {
                     Login::So => return Err(Ckr(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
                     Login::Nobody => {}
                 }
-                let pin = credential_to_verify::<Pin>(pin)?;
-                // The certificate is not read here: the objects appear when they are asked for
-                // (`Slot::ensure_objects`), from the cache when the card was seen before.
-                s.slot.with_card(s.insertion, |conn| conn.card.verify_pin(&pin))?;
+                let verified = credential_to_verify::<Pin>(pin)
+                    // The certificate is not read here: the objects appear when they are asked
+                    // for (`Slot::ensure_objects`), from the cache when the card was seen before.
+                    .and_then(|pin| s.slot.with_card(s.insertion, |conn| conn.card.verify_pin(&pin)));
+                note_user_pin(s, &verified);
+                verified?;
                 s.slot.set_login(s.insertion, Login::User);
                 tracing::info!("slot {}: user logged in", s.slot.id);
                 Ok(())
@@ -141,9 +145,13 @@ impl Module {
             if s.login() == Login::So {
                 return Err(Ckr(CKR_FUNCTION_NOT_SUPPORTED));
             }
-            let old = credential_to_verify::<Pin>(old)?;
-            let new = valid_new_pin(new)?;
+            let old = credential_to_verify::<Pin>(old);
+            if let Err(e) = &old {
+                note_user_pin(s, &Err(*e));
+            }
+            let (old, new) = (old?, valid_new_pin(new)?);
             let result = s.slot.with_card(s.insertion, |conn| conn.card.change_pin(&old, &new));
+            note_user_pin(s, &result);
             if let Err(e) = result {
                 if e.rv() == CKR_PIN_INCORRECT || e.rv() == CKR_PIN_LOCKED {
                     // cie-core forgets a PIN that the card no longer accepts.
@@ -154,5 +162,16 @@ impl Module {
             tracing::info!("slot {}: PIN changed", s.slot.id);
             Ok(())
         })
+    }
+}
+
+/// Notes what became of a user PIN given to `C_Login` or as `C_SetPIN`'s old PIN: refused
+/// (`CKR_PIN_INCORRECT`, by the card or before any APDU) or accepted by the card. The token's
+/// `CKF_USER_PIN_COUNT_LOW` shows a refusal until the next acceptance (PKCS#11 2.40 §3.2).
+fn note_user_pin(s: &Session, outcome: &Result<()>) {
+    match outcome {
+        Ok(()) => s.slot.user_pin_accepted(s.insertion),
+        Err(e) if e.rv() == CKR_PIN_INCORRECT => s.slot.user_pin_rejected(s.insertion),
+        Err(_) => {}
     }
 }
