@@ -476,21 +476,79 @@ impl Slot {
                 return Ok(());
             }
         };
-        match ObjectSet::from_certificate(&der, insertion) {
+        self.set_objects(insertion, &der, false);
+        Ok(())
+    }
+
+    /// Builds the token's objects from `der`; `replace`: also when objects are known already.
+    fn set_objects(&self, insertion: u64, der: &[u8], replace: bool) {
+        match ObjectSet::from_certificate(der, insertion) {
             Ok(set) => {
                 let mut st = lock(&self.state);
-                if st.insertion == insertion && st.objects.is_none() {
+                if st.insertion == insertion && (replace || st.objects.is_none()) {
                     st.objects = Some(Arc::new(set));
                 }
             }
             Err(e) => tracing::warn!("slot {}: certificate unusable: {e}", self.id),
         }
-        Ok(())
     }
 
     /// The card signs `input` (a DigestInfo, or up to k - 11 bytes) with the holder's key: 3
     /// exchanges after login. cie-core checks every answer against the certificate's key.
+    ///
+    /// When that key came from the certificate cache and the check fails, the cache entry may
+    /// hold another card's certificate: a hostile card can replay this card's key-83 answer
+    /// (the entry's key) and leave its own certificate under it (DESIGN.md §5). The certificate
+    /// is then read from the card (EF 1003); when it differs from the cached one, the card
+    /// signs once more, checked against its own certificate, and when that signature verifies
+    /// it is returned and the certificate replaces the token's objects and the cache entry.
+    /// A failure with the card's own certificate is the card's (`CKR_DEVICE_ERROR`). Checking
+    /// here, on the first failure, rather than at every login keeps `C_Login` at its exchange
+    /// count (DESIGN.md §3): the certificate costs a read only when the cache was wrong.
     pub(crate) fn sign(&self, insertion: u64, input: &[u8]) -> Result<Vec<u8>> {
-        self.with_card(insertion, |conn| conn.card.sign_digest_info(input))
+        let cached = self.objects(insertion);
+        let mut replaced = None;
+        let signature = self.with_card(insertion, |conn| {
+            let first = conn.card.sign_digest_info(input);
+            // A signature that fails its check with a key the card itself gave is the card's
+            // fault; so is anything but a failed check.
+            if !matches!(first, Err(Error::CardSignature(_))) || conn.card.cached_certificate().is_some() {
+                return first;
+            }
+            let own = match conn.card.certificate() {
+                Ok(der) => der,
+                Err(e) if is_removal(&e) => return Err(e),
+                Err(e) => {
+                    tracing::warn!("slot {}: certificate unreadable after a failed signature check: {e}", self.id);
+                    return first;
+                }
+            };
+            if cached.as_ref().is_some_and(|o| o.certificate_der == own) {
+                return first;
+            }
+            tracing::warn!("slot {}: the cached certificate is not this card's; signing with the card's own", self.id);
+            let second = conn.card.sign_digest_info(input)?;
+            self.store_certificate(conn, &own);
+            replaced = Some(own);
+            Ok(second)
+        });
+        if let Some(der) = replaced {
+            self.set_objects(insertion, &der, true);
+        }
+        signature
+    }
+
+    /// Replaces the cache entry of the connected card with its own certificate `der`.
+    fn store_certificate(&self, conn: &mut CardConnection, der: &[u8]) {
+        let Some(cache) = &self.cache else { return };
+        let stored = conn
+            .card
+            .card_binding_signature()
+            .map_err(|e| e.to_string())
+            .and_then(|binding| cache.store(conn.card.nis(), &binding, der).map_err(|e| e.to_string()));
+        match stored {
+            Ok(()) => tracing::info!("slot {}: certificate cache entry replaced with the card's certificate", self.id),
+            Err(e) => tracing::warn!("certificate cache: cannot replace the entry: {e}"),
+        }
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cie_core::sign::HashAlg;
+use rsa::traits::PublicKeyParts;
 use cie_pkcs11::{AttrAnswer, Ckr, Config, Output};
+use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile};
 use common::*;
 use cryptoki_sys::*;
@@ -416,6 +418,66 @@ fn certificate_cache_shows_objects_before_login() {
     let off = Rig::nxp();
     let s = off.session(false);
     assert!(off.find(s, &[]).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A certificate cache entry left under the genuine card's key by a hostile card (one that
+/// replays the genuine card's EF.SN.ICC, NIS and key-83 answer: here the same card image with
+/// another certificate in EF 1003, DESIGN.md §5). The genuine card then shows the foreign
+/// certificate before login, but its first signature, which fails the check against that
+/// certificate, is checked against the card's own certificate instead and returned; the
+/// token's objects and the cache entry are corrected, and `C_Login` costs no more for it.
+#[test]
+fn a_foreign_certificate_in_the_cache_is_replaced_at_the_first_signature() {
+    let dir = temp_dir("poisoned");
+    let cache_dir = dir.join("cie");
+    let own = certificate();
+    let foreign = fixtures::document_signer_certificate().to_vec();
+    assert_ne!(own, foreign);
+    let shown = |rig: &Rig, s: CK_SESSION_HANDLE| {
+        let c = rig.find(s, &[(CKA_CLASS, ulong(CKO_CERTIFICATE))]);
+        assert_eq!(c.len(), 1);
+        rig.attribute(s, c[0], CKA_VALUE)
+    };
+    {
+        let mut image = fixtures::card_image(SodProfile::Sha256Pkcs1);
+        image.certificate = foreign.clone();
+        let hostile = Rig::with_image(Profile::Nxp, image, Config::with_cache_dir(&cache_dir));
+        let s = hostile.session(false);
+        hostile.module.login(s, CKU_USER, PIN).unwrap();
+        assert_eq!(shown(&hostile, s), foreign, "the hostile card's certificate, now in the cache");
+    }
+
+    // The genuine card, in a new process.
+    let rig = Rig::new(Profile::Nxp, Config::with_cache_dir(&cache_dir));
+    let m = &rig.module;
+    let s = rig.session(false);
+    assert_eq!(shown(&rig, s), foreign, "the poisoned entry is shown before login");
+    let before = rig.apdus();
+    m.login(s, CKU_USER, PIN).unwrap();
+    let login = rig.apdus() - before;
+    assert!(login <= 16, "C_Login in a new process on a card seen before costs {login} exchanges");
+    let key = rig.private_key(s);
+    let di = cie_core::sign::digest_info_of(HashAlg::Sha256, b"signed despite a poisoned cache");
+    let sig = sign(&rig, s, key, CKM_RSA_PKCS, &di);
+    verify_digest_info(&di, &sig);
+    assert_eq!(shown(&rig, s), own, "the token now shows the card's own certificate");
+    let modulus = certificate_key().n().to_bytes_be();
+    assert_eq!(rig.attribute(s, key, CKA_MODULUS), modulus, "and its keys");
+    let before = rig.apdus();
+    assert_eq!(sign(&rig, s, key, CKM_RSA_PKCS, &di), sig);
+    assert!(rig.apdus() - before <= 3, "the next signature costs what a signature costs");
+    drop(rig);
+
+    // A later process sees the card's own certificate before login: the entry was replaced.
+    let rig = Rig::new(Profile::Nxp, Config::with_cache_dir(&cache_dir));
+    let s = rig.session(false);
+    assert_eq!(shown(&rig, s), own);
+    rig.module.login(s, CKU_USER, PIN).unwrap();
+    let key = rig.private_key(s);
+    let before = rig.apdus();
+    verify_digest_info(&di, &sign(&rig, s, key, CKM_RSA_PKCS, &di));
+    assert!(rig.apdus() - before <= 3, "the first signature after login, with the corrected cache");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

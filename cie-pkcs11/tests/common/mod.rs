@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cie_pkcs11::backend::InProcessBackend;
 use cie_pkcs11::{Config, Module, ReaderControl};
-use cie_sim::image::SodProfile;
+use cie_sim::image::{CardImage, SodProfile};
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 use cryptoki_sys::*;
 use rsa::pkcs8::DecodePublicKey;
@@ -24,8 +24,12 @@ pub struct Rig {
 
 impl Rig {
     pub fn new(profile: Profile, config: Config) -> Rig {
-        let card =
-            SimHandle::new(SimCard::new(profile, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default()));
+        Rig::with_image(profile, fixtures::card_image(SodProfile::Sha256Pkcs1), config)
+    }
+
+    /// A module with one reader holding a simulated card personalised with `image`.
+    pub fn with_image(profile: Profile, image: CardImage, config: Config) -> Rig {
+        let card = SimHandle::new(SimCard::new(profile, image, SimOptions::default()));
         let backend = InProcessBackend::new();
         let c = card.clone();
         let reader = backend.add_reader(READER, move || Ok(Box::new(c.connect())));
