@@ -356,7 +356,13 @@ fn removal_closes_sessions_and_reinsertion_is_a_new_token() {
     assert_eq!(err(m.token_info(0)), CKR_TOKEN_NOT_PRESENT, "stale reader state is not trusted");
     rig.reader.remove();
     rig.insert();
-    assert!(m.token_info(0).is_ok());
+    let t = m.token_info(0).unwrap();
+    assert_eq!(&t.label, b"CIE 378215946021                ", "the card is a token again");
+    assert_eq!(&t.serialNumber, b"378215946021    ");
+    assert_eq!(t.flags, CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED);
+    assert_eq!((t.ulSessionCount, t.ulRwSessionCount), (0, 0), "the dead sessions are not counted");
+    let s3 = rig.session(false);
+    assert_eq!(m.session_info(s3).unwrap().state, CKS_RO_PUBLIC_SESSION, "a new token starts logged out");
 }
 
 #[test]

@@ -100,6 +100,14 @@ impl Token {
     }
 }
 
+/// Gives `data` to an `Update` function (`C_SignUpdate`, `C_VerifyUpdate`, `C_DigestUpdate`) in
+/// parts of `size` bytes; each call must answer `CKR_OK`.
+fn in_parts(data: &[u8], size: usize, update: impl Fn(*mut u8, CK_ULONG) -> CK_RV) {
+    for part in data.chunks(size) {
+        assert_eq!(update(part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK, "{} bytes", part.len());
+    }
+}
+
 fn check(sig: &[u8]) {
     verify_digest_info(&cie_core::sign::digest_info_of(HashAlg::Sha256, DATA), sig);
 }
@@ -154,9 +162,7 @@ fn signing_operations_end_as_the_standard_says() {
 
         // Multi-part with a size query and a short buffer in between still signs.
         t.sign_init();
-        for part in DATA.chunks(9) {
-            assert_eq!(l.C_SignUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-        }
+        in_parts(DATA, 9, |p, n| l.C_SignUpdate(s, p, n));
         let mut len: CK_ULONG = 0;
         assert_eq!(l.C_SignFinal(s, null_mut(), &mut len), CKR_OK);
         let mut len: CK_ULONG = 100;
@@ -220,9 +226,7 @@ fn verification_and_digests_in_software() {
         // Multi-part.
         let mut m = mech(CKM_SHA256_RSA_PKCS);
         assert_eq!(l.C_VerifyInit(s, &mut m, t.public_key), CKR_OK);
-        for part in DATA.chunks(5) {
-            assert_eq!(l.C_VerifyUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-        }
+        in_parts(DATA, 5, |p, n| l.C_VerifyUpdate(s, p, n));
         assert_eq!(l.C_VerifyFinal(s, sig.as_ptr() as *mut u8, 256), CKR_OK);
         // A bad argument in C_VerifyUpdate ends it.
         assert_eq!(l.C_VerifyInit(s, &mut m, t.public_key), CKR_OK);
@@ -263,9 +267,7 @@ fn verification_and_digests_in_software() {
             assert!(out[len as usize..].iter().all(|b| *b == 0), "nothing written past the digest");
             // Multi-part.
             assert_eq!(l.C_DigestInit(s, &mut m), CKR_OK);
-            for part in DATA.chunks(7) {
-                assert_eq!(l.C_DigestUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-            }
+            in_parts(DATA, 7, |p, n| l.C_DigestUpdate(s, p, n));
             let mut len: CK_ULONG = 80;
             assert_eq!(l.C_DigestFinal(s, out.as_mut_ptr(), &mut len), CKR_OK);
             assert_eq!(&out[..len as usize], &want[..]);
