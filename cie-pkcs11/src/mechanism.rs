@@ -21,7 +21,8 @@ pub(crate) const SIGNATURE_MECHANISMS: [CK_MECHANISM_TYPE; 6] = [
 ];
 
 /// The digest mechanisms, in `C_GetMechanismList` order.
-pub(crate) const DIGEST_MECHANISMS: [CK_MECHANISM_TYPE; 5] = [CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512];
+pub(crate) const DIGEST_MECHANISMS: [CK_MECHANISM_TYPE; 5] =
+    [CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512];
 
 /// Key size of every CIE 3.0 holder key, in bits.
 pub(crate) const KEY_BITS: CK_ULONG = 2048;

@@ -267,7 +267,7 @@ impl ObjectSet {
     }
 }
 
-/// A readable label: "<given name> <surname> (CIE)" from the subject, or its common name
+/// A readable label: `<given name> <surname> (CIE)` from the subject, or its common name
 /// (`cie_core::certificate::holder`).
 fn label_of(der: &[u8]) -> Result<String, String> {
     let h = cie_core::certificate::holder(der).map_err(|e| e.to_string())?;

@@ -164,8 +164,8 @@ impl Slot {
             st.removed_at_events = None;
         }
         let present = status.is_some_and(|s| s.present && st.removed_at_events != Some(s.events));
-        let same = st.insertion != 0
-            && st.status.is_some_and(|o| o.present && Some(o.events) == status.map(|s| s.events));
+        let same =
+            st.insertion != 0 && st.status.is_some_and(|o| o.present && Some(o.events) == status.map(|s| s.events));
         let before = st.insertion;
         if present && !same {
             let insertion = next_insertion();

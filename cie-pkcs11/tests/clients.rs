@@ -11,12 +11,14 @@
 
 mod common;
 
+// cie-sign's test PDFs; its helpers are `pub` for cie-sign's own test crates.
+#[allow(unreachable_pub)]
 #[path = "../../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cie_core::sign::HashAlg;
-use rsa::traits::PublicKeyParts;
 use cie_pkcs11::{AttrAnswer, Ckr, Config, Output};
 use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile};
 use common::*;
 use cryptoki_sys::*;
+use rsa::traits::PublicKeyParts;
 
 const PIN: &[u8] = fixtures::TEST_PIN.as_bytes();
 const PUK: &[u8] = fixtures::TEST_PUK.as_bytes();

@@ -18,13 +18,13 @@ use sha2::Digest;
 const DATA: &[u8] = b"operations that end as the standard says";
 
 struct Token {
-    lib: cryptoki_sys::Pkcs11,
+    lib: Pkcs11,
     session: CK_SESSION_HANDLE,
     private_key: CK_OBJECT_HANDLE,
     public_key: CK_OBJECT_HANDLE,
 }
 
-fn find(lib: &cryptoki_sys::Pkcs11, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> CK_OBJECT_HANDLE {
+fn find(lib: &Pkcs11, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> CK_OBJECT_HANDLE {
     let mut class = class;
     let mut t = [CK_ATTRIBUTE { type_: CKA_CLASS, pValue: &mut class as *mut _ as *mut _, ulValueLen: 8 }];
     let (mut h, mut n) = (0, 0);
@@ -42,14 +42,14 @@ fn mech(m: CK_MECHANISM_TYPE) -> CK_MECHANISM {
 }
 
 /// `C_Login` as the user with `pin` (NULL when empty).
-unsafe fn login(lib: &cryptoki_sys::Pkcs11, s: CK_SESSION_HANDLE, pin: &[u8]) -> CK_RV {
+unsafe fn login(lib: &Pkcs11, s: CK_SESSION_HANDLE, pin: &[u8]) -> CK_RV {
     let p = if pin.is_empty() { null_mut() } else { pin.as_ptr() as *mut u8 };
     // SAFETY: the PIN has the stated length.
     unsafe { lib.C_Login(s, CKU_USER, p, pin.len() as CK_ULONG) }
 }
 
 fn open() -> Token {
-    let lib = unsafe { cryptoki_sys::Pkcs11::new(module_path()) }.unwrap();
+    let lib = unsafe { Pkcs11::new(module_path()) }.unwrap();
     unsafe {
         assert_eq!(lib.C_Initialize(null_mut()), CKR_OK);
         let mut slots = [0; 4];
@@ -61,7 +61,7 @@ fn open() -> Token {
 
         // A PIN of the wrong length: CKR_PIN_INCORRECT, no APDU, no try spent, and
         // CKF_USER_PIN_COUNT_LOW (an incorrect PIN was entered) until the next good login.
-        let pin_flags = |lib: &cryptoki_sys::Pkcs11| {
+        let pin_flags = |lib: &Pkcs11| {
             let mut info = CK_TOKEN_INFO::default();
             assert_eq!(lib.C_GetTokenInfo(slots[0], &mut info), CKR_OK);
             info.flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)

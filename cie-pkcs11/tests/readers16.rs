@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cie_pkcs11::{Ckr, Config, Module, PcscBackend, Output};
+use cie_pkcs11::{Ckr, Config, Module, Output, PcscBackend};
 use cie_sim::fixtures;
 use cie_sim::stack::{StackOptions, VirtualStack};
 use common::verify_digest_info;

@@ -68,10 +68,14 @@ impl Module {
     /// (`CKR_KEY_INDIGESTIBLE`); an unknown handle is `CKR_KEY_HANDLE_INVALID`. Either error
     /// ends the operation.
     pub fn digest_key(&self, handle: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE) -> Result<()> {
-        self.with_op(handle, |ops| &mut ops.digest, |active, _, _| match active {
-            Some(_) => Ok(()),
-            None => Err(Ckr(CKR_OPERATION_NOT_INITIALIZED)),
-        })?;
+        self.with_op(
+            handle,
+            |ops| &mut ops.digest,
+            |active, _, _| match active {
+                Some(_) => Ok(()),
+                None => Err(Ckr(CKR_OPERATION_NOT_INITIALIZED)),
+            },
+        )?;
         let known = self.with_object(handle, key, |_, _| ()).is_ok();
         self.end_operation(handle, OperationKind::Digest);
         Err(Ckr(if known { CKR_KEY_INDIGESTIBLE } else { CKR_KEY_HANDLE_INVALID }))

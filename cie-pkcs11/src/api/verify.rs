@@ -41,9 +41,11 @@ impl Module {
     /// `C_Verify`: `CKR_OK` for a valid signature, `CKR_SIGNATURE_INVALID` or
     /// `CKR_SIGNATURE_LEN_RANGE` otherwise. Ends the operation.
     pub fn verify(&self, handle: CK_SESSION_HANDLE, data: &[u8], signature: &[u8]) -> Result<()> {
-        let op = self.with_op(handle, |ops| &mut ops.verify, |active, _, _| {
-            active.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))
-        })?;
+        let op = self.with_op(
+            handle,
+            |ops| &mut ops.verify,
+            |active, _, _| active.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED)),
+        )?;
         let input = op.input.one_part(data)?;
         op.check(&input, signature)
     }
@@ -66,9 +68,11 @@ impl Module {
 
     /// `C_VerifyFinal`. Ends the operation.
     pub fn verify_final(&self, handle: CK_SESSION_HANDLE, signature: &[u8]) -> Result<()> {
-        let mut op = self.with_op(handle, |ops| &mut ops.verify, |active, _, _| {
-            active.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED))
-        })?;
+        let mut op = self.with_op(
+            handle,
+            |ops| &mut ops.verify,
+            |active, _, _| active.take().ok_or(Ckr(CKR_OPERATION_NOT_INITIALIZED)),
+        )?;
         let input = op.input.finish()?;
         op.check(&input, signature)
     }

@@ -58,7 +58,11 @@ pub(super) use cryptoki;
 /// Runs the body of a signing, verifying or digesting call and, when it fails with anything
 /// but `CKR_BUFFER_TOO_SMALL`, ends that operation, argument errors included (PKCS#11 2.40
 /// §5.12: such a call "terminates the current operation").
-pub(super) fn ending_on_error(session: CK_SESSION_HANDLE, kind: OperationKind, f: impl FnOnce() -> Result<()>) -> Result<()> {
+pub(super) fn ending_on_error(
+    session: CK_SESSION_HANDLE,
+    kind: OperationKind,
+    f: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     let result = f();
     if let Err(e) = result {
         if e.rv() != CKR_BUFFER_TOO_SMALL {
