@@ -1,8 +1,8 @@
 //! The instantiable [`Module`] holding all state (DESIGN.md §2, §6), its [`Config`], and the
 //! helpers every function family uses to reach a live session, one of its operations, or one
-//! of its token's objects. The C entry points own one static instance (`crate::ffi`); tests
+//! of its token's objects. The C entry points (`ffi`) own one static instance; tests
 //! and benches build their own with [`Module::with_backend`]. The PKCS#11 functions are added
-//! to `Module` by the files of `crate::api`, one per function family.
+//! to `Module` by the files of `api`, one per function family.
 //!
 //! Lock order: a session's operation lock, then a slot's I/O lock, then a slot's state lock;
 //! the instance's tables are never held while another lock is taken.

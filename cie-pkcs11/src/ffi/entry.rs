@@ -43,7 +43,7 @@ macro_rules! cryptoki {
         $(#[$meta:meta])*
         fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(non_null($($nn:ident),+))? $body:block
     )*) => {$(
-        #[doc = concat!("The PKCS#11 function `", stringify!($name), "`: a shim over [`Module`](crate::Module).")]
+        #[doc = concat!("The PKCS#11 function `", stringify!($name), "`: a shim over [`Module`](crate::module::Module).")]
         $(#[$meta])*
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> CK_RV {
             $crate::ffi::entry::entry(stringify!($name), || -> $crate::error::Result<()> {

@@ -1,10 +1,10 @@
 //! The `extern "C"` entry points (PKCS#11 2.40 and 3.0). Each is a thin shim over the safe
-//! [`Module`](crate::Module) API, written with the one `cryptoki!` macro (`entry`) that does the
+//! [`Module`](crate::module::Module) API, written with the one `cryptoki!` macro (`entry`) that does the
 //! NULL checks, catches panics and maps `Result<(), Ckr>` to `CK_RV` (DESIGN.md §2, §6); the
 //! shims own the one static `Module` of the process.
 //!
 //! The files follow the function families of chapter 5 of PKCS#11 2.40, named as the safe API's
-//! (`crate::api`): `general` (§5.4), `slots` (§5.5), `sessions` (§5.6), `login` (`C_Login`,
+//! (`api`): `general` (§5.4), `slots` (§5.5), `sessions` (§5.6), `login` (`C_Login`,
 //! `C_LoginUser`, `C_Logout` of §5.6, `C_InitPIN`, `C_SetPIN` of §5.5), `objects` (§5.7),
 //! `digest` (§5.10), `sign` (§5.11), `verify` (§5.12), and `unsupported` for the families the
 //! card cannot serve. `tables` holds the function lists and interfaces that
