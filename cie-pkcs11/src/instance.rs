@@ -20,15 +20,20 @@ use crate::token::{Slot, TokenData};
 
 /// The state of one initialisation.
 pub(crate) struct Instance {
+    /// Where readers and cards come from.
     pub(crate) backend: Arc<dyn Backend>,
+    /// The certificate and card-constants cache, when it is on; each slot gets a copy.
     cache: Option<CertCache>,
+    /// One slot per reader ever seen, indexed by slot ID.
     slots: Mutex<Vec<Arc<Slot>>>,
     /// The last list returned by a size query of `C_GetSlotList`, per `tokenPresent`, so the
     /// second call of the usual two-call pattern returns the same list.
     pub(crate) last_slot_lists: Mutex<[Option<Vec<CK_SLOT_ID>>; 2]>,
+    /// The open sessions by handle.
     sessions: Mutex<HashMap<CK_SESSION_HANDLE, Arc<Session>>>,
     /// The waiters of blocked `C_WaitForSlotEvent` calls, which `C_Finalize` cancels.
     pub(crate) waiters: Mutex<Vec<Arc<dyn EventWaiter>>>,
+    /// `C_Finalize` ran (blocked `C_WaitForSlotEvent` calls return).
     pub(crate) finalized: AtomicBool,
     /// The process that initialised: in a child after `fork()` this instance belongs to the
     /// parent and is forgotten, never used nor released (PKCS#11 2.40 "Applications and

@@ -51,7 +51,9 @@ pub struct Module {
     /// A fixed backend (tests, benches); `None`: the production module, which opens a new
     /// [`PcscBackend`] at each `C_Initialize` and drops it at `C_Finalize`.
     backend: Option<Arc<dyn Backend>>,
+    /// Fixed settings (tests, benches); `None`: read from the environment at `C_Initialize`.
     config: Option<Config>,
+    /// The current initialisation.
     instance: Mutex<Option<Arc<Instance>>>,
 }
 

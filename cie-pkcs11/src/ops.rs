@@ -18,9 +18,13 @@ use crate::mechanism::{signature_hash, SIGNATURE_MECHANISMS};
 /// The active operations of a session.
 #[derive(Default)]
 pub(crate) struct Operations {
+    /// `C_FindObjectsInit` .. `C_FindObjectsFinal`.
     pub(crate) find: Option<FindOp>,
+    /// `C_SignInit` .. `C_Sign`/`C_SignFinal`.
     pub(crate) sign: Option<SignOp>,
+    /// `C_VerifyInit` .. `C_Verify`/`C_VerifyFinal`.
     pub(crate) verify: Option<VerifyOp>,
+    /// `C_DigestInit` .. `C_Digest`/`C_DigestFinal`.
     pub(crate) digest: Option<DigestOp>,
 }
 
@@ -164,6 +168,7 @@ impl SigInput {
 
 /// An active signature operation of a session (the card signs at the end).
 pub(crate) struct SignOp {
+    /// What is signed.
     pub(crate) input: SigInput,
     /// Signature length (the key's modulus length).
     pub(crate) sig_len: usize,
@@ -171,7 +176,9 @@ pub(crate) struct SignOp {
 
 /// An active verification of a session (in software, with the token's public key).
 pub(crate) struct VerifyOp {
+    /// What the signature is checked over.
     pub(crate) input: SigInput,
+    /// The token's public key.
     pub(crate) key: RsaPublicKey,
     /// The modulus length: the only valid signature length.
     pub(crate) sig_len: usize,

@@ -17,7 +17,9 @@ static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 /// One open session.
 pub(crate) struct Session {
+    /// The session handle (never reused).
     pub(crate) handle: CK_SESSION_HANDLE,
+    /// The slot of the session's token.
     pub(crate) slot: Arc<Slot>,
     /// The card insertion the session belongs to.
     pub(crate) insertion: u64,

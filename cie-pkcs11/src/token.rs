@@ -36,7 +36,9 @@ fn next_insertion() -> u64 {
 
 /// One slot: one PC/SC reader.
 pub(crate) struct Slot {
+    /// The slot ID: its index in the instance's slot table, kept for the reader.
     pub(crate) id: CK_SLOT_ID,
+    /// The PC/SC reader name.
     pub(crate) reader: String,
     /// The reader is currently known to the backend.
     pub(crate) attached: AtomicBool,
@@ -44,6 +46,7 @@ pub(crate) struct Slot {
     io: Mutex<Option<CardConnection>>,
     /// What is known about the token; never held during card I/O.
     pub(crate) state: Mutex<TokenState>,
+    /// Where the reader's status and card connections come from.
     backend: Arc<dyn Backend>,
     /// The certificate and card-constants cache (DESIGN.md §5), when it is on.
     cache: Option<CertCache>,
@@ -51,6 +54,7 @@ pub(crate) struct Slot {
 
 /// A connection to the card of one insertion.
 pub(crate) struct CardConnection {
+    /// The insertion of the card this connection reaches.
     insertion: u64,
     /// The cie-core session with the card.
     pub(crate) card: CardSession<Counting<Box<dyn Transport>>>,
@@ -61,16 +65,21 @@ pub(crate) struct CardConnection {
 /// Who is logged in to a token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Login {
+    /// Public session functions only.
     #[default]
     Nobody,
+    /// The user (the PIN, `CKU_USER`).
     User,
+    /// The security officer (the PUK, `CKU_SO`).
     So,
 }
 
 /// Static data of one token (one insertion of a CIE).
 #[derive(Debug)]
 pub(crate) struct TokenData {
+    /// The card's NIS (token label and serial number).
     pub(crate) nis: String,
+    /// The chip maker of the card's generation.
     pub(crate) manufacturer: &'static str,
 }
 
@@ -84,12 +93,17 @@ pub(crate) struct TokenState {
     removed_at_events: Option<u32>,
     /// The current card insertion (0: no token). Sessions of an older insertion are dead.
     pub(crate) insertion: u64,
+    /// The token's data, once the card was opened.
     pub(crate) info: Option<Arc<TokenData>>,
     /// The card in the reader is not a CIE.
     unrecognized: bool,
+    /// Who is logged in.
     pub(crate) login: Login,
+    /// The token's objects, once known (from the cache or the card).
     pub(crate) objects: Option<Arc<ObjectSet>>,
+    /// The PIN tries left as the card last reported them.
     pub(crate) pin_tries: Option<u8>,
+    /// The PUK tries left as the card last reported them.
     pub(crate) puk_tries: Option<u8>,
     /// A `C_Login` or `C_SetPIN` answered `CKR_PIN_INCORRECT` for the user PIN since the last
     /// one the card accepted (a PIN refused before any APDU included).

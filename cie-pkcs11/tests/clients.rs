@@ -3,7 +3,9 @@
 //! OpenSC pkcs11-tool (--test, --sign verified by openssl), NSS certutil/modutil, the OpenSSL
 //! pkcs11 engine with curl in a TLS 1.2 client-certificate handshake against openssl s_server,
 //! GnuTLS p11tool through a p11-kit module file, Java 17 SunPKCS11 (keytool, a signature), and
-//! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign).
+//! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign). The one
+//! server, openssl s_server, is the test's own child, killed and reaped when the test ends
+//! however it ends (`Server`).
 //!
 //! Debian packages: opensc, libnss3-tools, libengine-pkcs11-openssl, curl, openssl, gnutls-bin,
 //! p11-kit, openjdk-17-jdk-headless, poppler-utils (plus the stack's pcscd, vsmartcard-vpcd,
