@@ -10,6 +10,8 @@
 //!   quick start (`cargo xtask demo`) as that unprivileged user, on a copy of the tree.
 //! - `with-card [OPTIONS] -- CMD ARGS...`: run any PC/SC program against the simulated card;
 //!   `--control FIFO` lets a script remove and insert the card meanwhile.
+//! - `layers [--graph]`: the import graph between each crate's files; fails on a circle (`test`
+//!   runs it).
 //! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
 //! - `soak [--minutes N]`: concurrent signing processes, card resets and removals (not in `test`).
@@ -30,6 +32,7 @@ mod deb;
 mod fuzz;
 mod header;
 mod install;
+mod layers;
 mod man;
 mod soak;
 
@@ -118,6 +121,8 @@ commands:
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash
+  layers [--graph]   find import circles between the source files of each crate (fails on
+                     one); --graph prints every file's imports
   fuzz-seeds         record the seed corpora fuzz/seeds/ from in-process simulator sessions
   install-deps       only install the missing system packages (and pyHanko's venv)
   header [--check]   regenerate include/cie.h with cbindgen (--check: fail if stale)
@@ -149,6 +154,7 @@ fn main() -> ExitCode {
         "bench-latency" => bench_latency(rest),
         "bench-report" => bench_report::bench_report(rest),
         "fuzz" => fuzz::fuzz(rest),
+        "layers" => layers::layers(rest),
         "soak" => soak::soak(rest),
         "fuzz-seeds" => fuzz::record_seeds(rest),
         "demo-as-user" => demo_as_user(rest),
@@ -402,10 +408,11 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What CI enforces besides the tests: formatting, clippy with warnings denied,
-/// and documentation that builds without warnings.
+/// What CI enforces besides the tests: no import circle between files (`layers`),
+/// formatting, clippy with warnings denied, and documentation that builds without warnings.
 fn lint() -> Result<()> {
     ensure_components()?;
+    layers::layers(&[])?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))

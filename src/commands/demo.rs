@@ -6,20 +6,40 @@ use cie_core::pin::Pin;
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
 use cie_core::{Credential, Error, Transport};
+use clap::Args;
 use rand_core::{OsRng, RngCore};
 
+use super::Run;
 use crate::card::{self, CardSession};
+use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::holder;
-use crate::pin_input::{read_secret, PinSource};
+use crate::pin_input::{prompt, read_secret};
 
+/// Run the citizen authentication flow, step by step
+#[derive(Args, Debug, PartialEq, Eq)]
+pub(crate) struct DemoArgs {}
+
+impl Run for DemoArgs {
+    /// Runs the demo against the card in `--reader` (or the first CIE found); no progress
+    /// messages: the steps are the output.
+    fn run(self, ctx: &Ctx) -> Result<(), Failure> {
+        demo(ctx)
+    }
+}
+
+/// The time and APDU count of the steps so far.
 struct Steps {
+    /// When the demo started.
     start: Instant,
+    /// When the last step ended.
     last: Instant,
+    /// APDU exchanges when the last step ended.
     apdus: u64,
 }
 
 impl Steps {
+    /// Prints the step just done with its time and APDU exchanges.
     fn done(&mut self, session: &CardSession, what: &str, detail: &str) {
         let now = Instant::now();
         let apdus = session.transport().counter().stats().exchanges;
@@ -34,11 +54,11 @@ impl Steps {
     }
 }
 
-/// Runs the demo against the card in `reader` (or the first CIE found).
-pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Failure> {
+/// The steps of the demo, each with its time and APDU exchanges.
+fn demo(ctx: &Ctx) -> Result<(), Failure> {
     println!("cie demo: citizen authentication with the CIE");
     let start = Instant::now();
-    let mut s = card::open(reader)?;
+    let mut s = card::open(ctx.globals.reader.as_deref())?;
     let mut steps = Steps { start, last: start, apdus: 0 };
     let generation = s.generation();
     let atr = cie_core::transport::hex(s.atr());
@@ -54,7 +74,7 @@ pub fn run(reader: Option<&str>, pin_source: PinSource) -> Result<(), Failure> {
     };
     steps.done(&s, "open the secure channel", &format!("DH + device authentication; {tries}"));
 
-    let pin = read_secret::<Pin>(pin_source, &crate::pin_input::prompt(Credential::Pin, tr!(PromptPin)))?;
+    let pin = read_secret::<Pin>(ctx.globals.pin_source, &prompt(Credential::Pin, tr!(PromptPin)))?;
     steps.last = Instant::now();
     s.verify_pin(&pin)?;
     drop(pin);

@@ -2,14 +2,33 @@
 //! the NIS, both public keys and EF.DH; with `--login`/`--pin-stdin` also the card number and
 //! the certificate. `--csca FILE` checks the Document Signer against a CSCA certificate.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cie_core::sod::SodAlgorithm;
+use clap::Args;
 
-use super::{file_error, Ctx};
-use crate::failure::Failure;
+use super::Run;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
 use crate::output::Json;
+
+/// Passive authentication: check EF.SOD against the card's data
+///
+/// With --csca, also the Document Signer against that CSCA certificate.
+#[derive(Args, Debug, PartialEq, Eq)]
+pub(crate) struct VerifySodArgs {
+    /// The CSCA certificate (PEM or DER)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) csca: Option<PathBuf>,
+}
+
+impl Run for VerifySodArgs {
+    /// Verifies EF.SOD and prints what was checked.
+    fn run(self, ctx: &Ctx) -> Result<(), Failure> {
+        verify_sod(ctx, self.csca.as_deref())
+    }
+}
 
 /// DER from a file holding a certificate in PEM or DER.
 fn read_certificate(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -22,6 +41,7 @@ fn read_certificate(path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
+/// The name of a data group in the report.
 fn group_name(n: u8) -> Text {
     match n {
         0xA1 => tr!(GroupNis),
@@ -34,8 +54,9 @@ fn group_name(n: u8) -> Text {
     }
 }
 
-/// Verifies EF.SOD and prints what was checked.
-pub fn run(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
+/// Verifies EF.SOD (checking the Document Signer against `csca` if given) and prints what was
+/// checked.
+fn verify_sod(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
     let csca = csca.map(read_certificate).transpose()?;
     let mut s = ctx.open()?;
     if ctx.globals.login {

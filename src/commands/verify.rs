@@ -1,127 +1,96 @@
-//! `cie sign --format cades|cades-detached|pades`, `cie verify` and `cie extract`: document
-//! signatures through the cie-sign crate (CAdES `.p7m`, PAdES PDF).
-//!
-//! Inputs are read and checked before the PIN is asked, so a wrong file costs no PIN try;
-//! outputs are written to a new temporary file with an unpredictable name, renamed into place,
-//! so a failure leaves no half-written document and no link planted in the directory is
-//! followed.
-//!
-//! `cie verify` prints the ETSI EN 319 102-1 verdict of each signature and of the document
+//! `cie verify`: checks every signature of a CAdES `.p7m`/`.p7s` or a PDF through the cie-sign
+//! crate and prints the ETSI EN 319 102-1 verdict of each signature and of the document
 //! (docs/VERIFY.md); everything quoted from a document goes through [`shown`] first.
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use cie_sign::cades::{self, SignOptions};
-use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
-use cie_sign::{Chain, HashAlg, Indication, Report, SignatureReport, SubIndication, Trust};
+use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust};
+use clap::Args;
 
-use super::{file_error, Ctx};
-use crate::args::SignFormat;
-use crate::failure::Failure;
+use super::Run;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
 use crate::output::Json;
 
-/// An output written through a new temporary file ([`cie_sign::output::Staged`]).
-struct Staged(cie_sign::output::Staged, PathBuf);
+/// Check every signature of a .p7m/.p7s or PDF
+///
+/// Integrity, signed attributes, the certificate chain to a trusted CA (those installed in
+/// /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/, or listed in
+/// CIE_TRUST_ANCHORS, plus each --ca) and the certificates' validity now. Each signature and
+/// the document get an ETSI EN 319 102-1 verdict. Exit 0: TOTAL-PASSED (every signature
+/// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
+/// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
+/// no signature). Revocation is not checked. See docs/VERIFY.md.
+#[derive(Args, Debug, PartialEq, Eq)]
+pub(crate) struct VerifyArgs {
+    /// The signed file
+    pub(crate) file: PathBuf,
+    /// A trusted CA certificate (PEM or DER), repeatable; added to the installed ones
+    #[arg(long, value_name = "CERT")]
+    pub(crate) ca: Vec<PathBuf>,
+    /// Ignore the installed trust anchors (CIE_TRUST_ANCHORS, /etc/cie/trust-anchors/,
+    /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
+    #[arg(long)]
+    pub(crate) no_default_ca: bool,
+    /// The signed file of a detached signature
+    #[arg(long, value_name = "DATA")]
+    pub(crate) content: Option<PathBuf>,
+}
 
-impl Staged {
-    fn create(output: &Path) -> Result<(Staged, BufWriter<File>), Failure> {
-        let (staged, out) = cie_sign::output::Staged::create(output).map_err(|e| file_error(output, e))?;
-        Ok((Staged(staged, output.to_path_buf()), out))
-    }
-
-    fn commit(self, out: BufWriter<File>) -> Result<(), Failure> {
-        self.0.commit(out).map_err(|e| file_error(&self.1, e))
+impl Run for VerifyArgs {
+    /// Verifies the file's signatures and prints the report.
+    fn run(self, ctx: &Ctx) -> Result<(), Failure> {
+        verify(ctx, &self.file, &self.ca, !self.no_default_ca, self.content.as_deref())
     }
 }
 
-fn format_name(format: SignFormat) -> &'static str {
-    match format {
-        SignFormat::Raw => "raw",
-        SignFormat::Cades => "CAdES-BES enveloping (.p7m)",
-        SignFormat::CadesDetached => "CAdES-BES detached",
-        SignFormat::Pades => "PAdES B-B",
-    }
-}
-
-/// Signs `input` into `output` as a CAdES or PAdES document.
-pub fn sign(
+/// Verifies every signature of `file` against the installed trust anchors (unless
+/// `installed_anchors` is false) and `ca`; succeeds only if the document is TOTAL-PASSED
+/// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
+/// exit 6).
+fn verify(
     ctx: &Ctx,
-    format: SignFormat,
-    hash: HashAlg,
-    input: &Path,
-    output: &Path,
-    cosign: bool,
+    file: &Path,
+    ca: &[PathBuf],
+    installed_anchors: bool,
+    content: Option<&Path>,
 ) -> Result<(), Failure> {
-    if input == output {
-        return Err(Failure::Usage(tr!(SameOutput)));
-    }
-    let options = SignOptions { hash, signing_time: None };
-    // Everything that can fail on the input happens before the PIN.
-    let mut content = BufReader::new(File::open(input).map_err(|e| file_error(input, e))?);
-    let prepared = match format {
-        SignFormat::Pades => {
-            let pdf = std::fs::read(input).map_err(|e| file_error(input, e))?;
-            Some(pades::prepare(&pdf, &PadesOptions { hash, ..PadesOptions::default() })?)
+    let trust = trust_anchors(ca, installed_anchors)?;
+    // A detached signature next to its content: `doc.p7s` signs `doc`.
+    let guessed = match content {
+        Some(_) => None,
+        None => {
+            let name = file.to_string_lossy();
+            [".p7s", ".P7S"].iter().find_map(|ext| name.strip_suffix(ext)).map(PathBuf::from).filter(|p| p.is_file())
         }
-        _ => None,
     };
-    let existing = if cosign {
-        let p7m = std::fs::read(input).map_err(|e| file_error(input, e))?;
-        cades::parse_signed_data(&p7m)?;
-        Some(p7m)
-    } else {
-        None
-    };
-    let mut s = ctx.open()?;
-    ctx.login(&mut s)?;
-    ctx.progress.step(tr!(StepSignDocument, file = input.display(), format = format_name(format)));
-    let (staged, mut out) = Staged::create(output)?;
-    let write_error = |e| file_error(output, e);
-    match (format, prepared, existing) {
-        (SignFormat::Pades, Some(prepared), _) => {
-            let cms = cades::sign_digest_detached(&mut s, hash, &prepared.digest(hash), None)?;
-            out.write_all(&prepared.finish(&cms)?).map_err(write_error)?;
-        }
-        (SignFormat::Cades, _, Some(p7m)) => {
-            out.write_all(&cades::cosign(&mut s, &options, &p7m, None)?).map_err(write_error)?;
-        }
-        (SignFormat::Cades, _, None) => {
-            cades::sign_enveloping(&mut s, &options, &mut content, &mut out)?;
-        }
-        (SignFormat::CadesDetached, _, _) => {
-            out.write_all(&cades::sign_detached(&mut s, &options, &mut content)?).map_err(write_error)?;
-        }
-        _ => return Err(Failure::Usage(tr!(RawWithoutFormat))),
-    }
-    staged.commit(out)?;
-    let cert = s.certificate()?;
-    let who = cie_sign::chain::Cert::from_der(&cert).map(|c| cie_sign::identity::identity(&c.cert))?;
+    let detached_content = content.or(guessed.as_deref());
+    let report: Report =
+        cie_sign::verify_file(file, detached_content, &trust).map_err(|e| match (e, detached_content) {
+            (cie_sign::Error::ContentMismatch(_), Some(c)) => {
+                Failure::Document(tr!(ContentDiffers, file = c.display()))
+            }
+            // A detached signature without its content, an encrypted PDF...
+            (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+            (e, _) => e.into(),
+        })?;
     if ctx.globals.json {
-        let j = Json::object([
-            ("input", Json::str(input.display().to_string())),
-            ("output", Json::str(output.display().to_string())),
-            ("format", Json::str(format_name(format))),
-            ("hash", Json::str(hash.name())),
-            ("signer", Json::str(shown(&who.name))),
-            ("fiscal_code", Json::opt_str(who.fiscal_code.as_deref().map(shown))),
-        ]);
-        println!("{j}");
+        println!("{}", report_json(file, &report, &trust));
     } else {
-        let text = tr!(
-            DocumentSigned,
-            file = input.display(),
-            holder = shown(&who.name),
-            format = format_name(format),
-            hash = hash.name(),
-            output = output.display()
-        );
-        println!("{text}");
+        for line in report_lines(file, &report, &trust) {
+            println!("{line}");
+        }
     }
-    Ok(())
+    let (indication, sub) = (report.indication(), report.sub_indication());
+    let why = reason(sub, &report.modifications);
+    let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
+    match indication {
+        Indication::TotalPassed => Ok(()),
+        Indication::TotalFailed => Err(Failure::Invalid(error(), sub)),
+        Indication::Indeterminate => Err(Failure::Indeterminate(error(), sub)),
+    }
 }
 
 /// The ETSI token of a sub-indication, `-` for none.
@@ -307,87 +276,10 @@ fn trust_anchors(ca: &[PathBuf], installed: bool) -> Result<Trust, Failure> {
     Ok(trust)
 }
 
-/// Verifies every signature of `file` against the installed trust anchors (unless
-/// `installed_anchors` is false) and `ca`; succeeds only if the document is TOTAL-PASSED
-/// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
-/// exit 6).
-pub fn verify(
-    ctx: &Ctx,
-    file: &Path,
-    ca: &[PathBuf],
-    installed_anchors: bool,
-    content: Option<&Path>,
-) -> Result<(), Failure> {
-    let trust = trust_anchors(ca, installed_anchors)?;
-    // A detached signature next to its content: `doc.p7s` signs `doc`.
-    let guessed = match content {
-        Some(_) => None,
-        None => {
-            let name = file.to_string_lossy();
-            [".p7s", ".P7S"].iter().find_map(|ext| name.strip_suffix(ext)).map(PathBuf::from).filter(|p| p.is_file())
-        }
-    };
-    let given = content.or(guessed.as_deref());
-    let report: Report = cie_sign::verify_file(file, given, &trust).map_err(|e| match (e, given) {
-        (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
-        // A detached signature without its content, an encrypted PDF...
-        (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
-        (e, _) => e.into(),
-    })?;
-    if ctx.globals.json {
-        println!("{}", report_json(file, &report, &trust));
-    } else {
-        for line in report_lines(file, &report, &trust) {
-            println!("{line}");
-        }
-    }
-    let (indication, sub) = (report.indication(), report.sub_indication());
-    let why = reason(sub, &report.modifications);
-    let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
-    match indication {
-        Indication::TotalPassed => Ok(()),
-        Indication::TotalFailed => Err(Failure::Invalid(error(), sub)),
-        Indication::Indeterminate => Err(Failure::Indeterminate(error(), sub)),
-    }
-}
-
-/// Writes the content of a `.p7m` to `output` (the signatures are not checked: use verify).
-pub fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
-    if file == output {
-        return Err(Failure::Usage(tr!(SameOutput)));
-    }
-    let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
-    let mut first = [0u8; 1];
-    let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
-    let (staged, mut out) = Staged::create(output)?;
-    let length = if der {
-        // DER: streamed, whatever the size.
-        std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
-        cades::extract_to(&mut input, &mut out)?
-    } else {
-        // Base64 text of a .p7m: decoded in memory.
-        let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
-        out.write_all(&content).map_err(|e| file_error(output, e))?;
-        content.len() as u64
-    };
-    staged.commit(out)?;
-    if ctx.globals.json {
-        let j = Json::object([
-            ("file", Json::str(file.display().to_string())),
-            ("output", Json::str(output.display().to_string())),
-            ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
-        ]);
-        println!("{j}");
-    } else {
-        println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use cie_sign::verify::DocumentKind;
-    use cie_sign::{Identity, Problem};
+    use cie_sign::{HashAlg, Identity, Problem};
 
     use super::*;
     use crate::i18n::Lang;
