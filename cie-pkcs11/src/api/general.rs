@@ -1,19 +1,20 @@
-//! General-purpose functions: `C_Initialize`, `C_Finalize`, `C_GetInfo` and the interface
-//! choice of `C_GetInterface` (DESIGN.md §6: accept NSS's `C_Initialize`; version 2.40 from
-//! the 2.x function list, 3.0 only through `C_GetInterface`).
+//! General-purpose functions (PKCS#11 2.40 §5.4; 3.0 §5.4 adds the interfaces): `C_Initialize`,
+//! `C_Finalize`, `C_GetInfo` and the interface choice of `C_GetInterface` (DESIGN.md §6: accept
+//! NSS's `C_Initialize`; version 2.40 from the 2.x function list, 3.0 only through
+//! `C_GetInterface`).
 
 use cryptoki_sys::*;
 
 use crate::error::{Ckr, Result};
 use crate::module::Module;
-use crate::slot::{crate_version, pad};
+use crate::text::pad;
 
 /// Cryptoki version of the 2.x function list (`C_GetFunctionList`).
-pub const VERSION_2_40: CK_VERSION = CK_VERSION { major: 2, minor: 40 };
+pub(crate) const VERSION_2_40: CK_VERSION = CK_VERSION { major: 2, minor: 40 };
 /// Cryptoki version of the 3.0 function list (`C_GetInterface`).
-pub const VERSION_3_0: CK_VERSION = CK_VERSION { major: 3, minor: 0 };
+pub(crate) const VERSION_3_0: CK_VERSION = CK_VERSION { major: 3, minor: 0 };
 /// The interface name of PKCS#11 3.0 §5.4.
-pub const INTERFACE_NAME: &[u8] = b"PKCS 11";
+pub(crate) const INTERFACE_NAME: &[u8] = b"PKCS 11";
 
 /// The mutex callbacks of `CK_C_INITIALIZE_ARGS`, as far as we care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,14 +74,20 @@ impl Module {
             manufacturerID: pad("cie project"),
             flags: 0,
             libraryDescription: pad("CIE 3.0 PKCS#11 module"),
-            libraryVersion: crate_version(),
+            libraryVersion: library_version(),
         })
     }
 }
 
+/// This crate's version as a `CK_VERSION`.
+fn library_version() -> CK_VERSION {
+    let num = |s: &str| s.parse::<u8>().unwrap_or(0);
+    CK_VERSION { major: num(env!("CARGO_PKG_VERSION_MAJOR")), minor: num(env!("CARGO_PKG_VERSION_MINOR")) }
+}
+
 /// `C_GetInterface` matching: the index into `offered` (name, version, flags) of the first
 /// interface with that name (NULL: any), version (NULL: any) and all the requested flags.
-pub fn choose_interface(
+pub(crate) fn choose_interface(
     offered: &[(&[u8], CK_VERSION, CK_FLAGS)],
     name: Option<&[u8]>,
     version: Option<CK_VERSION>,

@@ -1,10 +1,13 @@
 //! Message digesting functions (PKCS#11 2.40 §5.10, 3.0 §5.12): `C_DigestInit`, `C_Digest`,
-//! `C_DigestUpdate`, `C_DigestKey`, `C_DigestFinal`, in software.
+//! `C_DigestUpdate`, `C_DigestKey`, `C_DigestFinal`, in software. The digest reaches the
+//! caller through the one bounded copy (`buffers::put_output`).
 
 use cryptoki_sys::*;
 
-use super::{capacity, ending_on_error, entry, input, mechanism, put_digest, Op, MODULE};
-use crate::error::{Ckr, Result};
+use super::buffers::{capacity, input, mechanism, put_output};
+use super::entry::{cryptoki, ending_on_error, MODULE};
+use crate::error::Ckr;
+use crate::ops::OperationKind;
 
 cryptoki! {
     #[no_mangle]
@@ -16,7 +19,7 @@ cryptoki! {
 
     #[no_mangle]
     fn C_Digest(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
-        ending_on_error(hSession, Op::Digest, || {
+        ending_on_error(hSession, OperationKind::Digest, || {
             if pulDigestLen.is_null() {
                 return Err(Ckr(CKR_ARGUMENTS_BAD));
             }
@@ -24,14 +27,14 @@ cryptoki! {
             unsafe {
                 let data = input(pData, ulDataLen)?;
                 let out = MODULE.digest(hSession, data, capacity(pDigest, pulDigestLen)?)?;
-                put_digest(out, pDigest, pulDigestLen)
+                put_output(out, pDigest, pulDigestLen, CKR_BUFFER_TOO_SMALL)
             }
         })
     }
 
     #[no_mangle]
     fn C_DigestUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
-        ending_on_error(hSession, Op::Digest, || {
+        ending_on_error(hSession, OperationKind::Digest, || {
             // SAFETY: the part has ulPartLen bytes.
             let part = unsafe { input(pPart, ulPartLen) }?;
             MODULE.digest_update(hSession, part)
@@ -45,14 +48,14 @@ cryptoki! {
 
     #[no_mangle]
     fn C_DigestFinal(hSession: CK_SESSION_HANDLE, pDigest: *mut CK_BYTE, pulDigestLen: *mut CK_ULONG) {
-        ending_on_error(hSession, Op::Digest, || {
+        ending_on_error(hSession, OperationKind::Digest, || {
             if pulDigestLen.is_null() {
                 return Err(Ckr(CKR_ARGUMENTS_BAD));
             }
             // SAFETY: the digest buffer has *pulDigestLen bytes.
             unsafe {
                 let out = MODULE.digest_final(hSession, capacity(pDigest, pulDigestLen)?)?;
-                put_digest(out, pDigest, pulDigestLen)
+                put_output(out, pDigest, pulDigestLen, CKR_BUFFER_TOO_SMALL)
             }
         })
     }

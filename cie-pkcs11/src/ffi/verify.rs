@@ -4,8 +4,9 @@
 
 use cryptoki_sys::*;
 
-use super::{ending_on_error, entry, input, mechanism, not_supported, Op, MODULE};
-use crate::error::{Ckr, Result};
+use super::buffers::{input, mechanism};
+use super::entry::{cryptoki, ending_on_error, not_supported, MODULE};
+use crate::ops::OperationKind;
 
 cryptoki! {
     #[no_mangle]
@@ -17,7 +18,7 @@ cryptoki! {
 
     #[no_mangle]
     fn C_Verify(hSession: CK_SESSION_HANDLE, pData: *mut CK_BYTE, ulDataLen: CK_ULONG, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
-        ending_on_error(hSession, Op::Verify, || {
+        ending_on_error(hSession, OperationKind::Verify, || {
             // SAFETY: data and signature have their stated lengths.
             let (data, sig) = unsafe { (input(pData, ulDataLen)?, input(pSignature, ulSignatureLen)?) };
             MODULE.verify(hSession, data, sig)
@@ -26,7 +27,7 @@ cryptoki! {
 
     #[no_mangle]
     fn C_VerifyUpdate(hSession: CK_SESSION_HANDLE, pPart: *mut CK_BYTE, ulPartLen: CK_ULONG) {
-        ending_on_error(hSession, Op::Verify, || {
+        ending_on_error(hSession, OperationKind::Verify, || {
             // SAFETY: the part has ulPartLen bytes.
             let part = unsafe { input(pPart, ulPartLen) }?;
             MODULE.verify_update(hSession, part)
@@ -35,7 +36,7 @@ cryptoki! {
 
     #[no_mangle]
     fn C_VerifyFinal(hSession: CK_SESSION_HANDLE, pSignature: *mut CK_BYTE, ulSignatureLen: CK_ULONG) {
-        ending_on_error(hSession, Op::Verify, || {
+        ending_on_error(hSession, OperationKind::Verify, || {
             // SAFETY: the signature has ulSignatureLen bytes.
             let sig = unsafe { input(pSignature, ulSignatureLen) }?;
             MODULE.verify_final(hSession, sig)

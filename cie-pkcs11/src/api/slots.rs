@@ -1,6 +1,7 @@
-//! Slots and tokens: `C_GetSlotList`, `C_GetSlotInfo`, `C_GetTokenInfo`,
-//! `C_GetMechanismList`, `C_GetMechanismInfo`, `C_WaitForSlotEvent` (DESIGN.md §6: one slot per
-//! reader, one token per card; PROTOCOL.md §8.6 for what the official module shows).
+//! Slot and token management functions (PKCS#11 2.40 §5.5): `C_GetSlotList`,
+//! `C_GetSlotInfo`, `C_GetTokenInfo`, `C_GetMechanismList`, `C_GetMechanismInfo`,
+//! `C_WaitForSlotEvent` (DESIGN.md §6: one slot per reader, one token per card; PROTOCOL.md
+//! §8.6 for what the official module shows). The PIN functions of the family are in `login`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,70 +10,12 @@ use cryptoki_sys::*;
 
 use crate::backend::{ReaderStatus, WaitOutcome};
 use crate::error::{Ckr, Result};
-use crate::module::{lock, Instance, Login, Module, Slot, TokenData};
-use crate::object::CK_UNAVAILABLE_INFORMATION;
-use crate::sign::{all_mechanisms, mechanism_info};
-
-/// `text` left-aligned in `N` bytes padded with spaces, cut at a character boundary.
-pub fn pad<const N: usize>(text: &str) -> [u8; N] {
-    let mut out = [b' '; N];
-    let mut end = text.len().min(N);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    out[..end].copy_from_slice(&text.as_bytes()[..end]);
-    out
-}
-
-/// This crate's version as a `CK_VERSION`.
-pub(crate) fn crate_version() -> CK_VERSION {
-    let num = |s: &str| s.parse::<u8>().unwrap_or(0);
-    CK_VERSION { major: num(env!("CARGO_PKG_VERSION_MAJOR")), minor: num(env!("CARGO_PKG_VERSION_MINOR")) }
-}
-
-impl Instance {
-    /// Opens the token in a slot if needed (connects and reads the card's static data, or takes
-    /// them from the card-constants cache) and returns its epoch and data.
-    pub(crate) fn open_token(&self, slot: &Slot) -> Result<(u64, Arc<TokenData>)> {
-        let epoch = self.refresh(slot);
-        let check = |slot: &Slot| -> Result<Option<Arc<TokenData>>> {
-            let st = lock(&slot.state);
-            if st.epoch != epoch || epoch == 0 {
-                return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
-            }
-            if st.unrecognized {
-                return Err(Ckr(CKR_TOKEN_NOT_RECOGNIZED));
-            }
-            Ok(st.info.clone())
-        };
-        if let Some(info) = check(slot)? {
-            return Ok((epoch, info));
-        }
-        // No card crypto here: the certificate cache is looked up only when objects are asked
-        // for (`Instance::ensure_objects`).
-        let info = self.with_card(slot, epoch, |conn| {
-            Ok(TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.generation().manufacturer() })
-        })?;
-        let mut st = lock(&slot.state);
-        if st.epoch != epoch {
-            return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
-        }
-        if let Some(existing) = &st.info {
-            return Ok((epoch, existing.clone()));
-        }
-        let info = Arc::new(info);
-        st.info = Some(info.clone());
-        tracing::info!("slot {}: CIE token {epoch} ({})", slot.id, info.manufacturer);
-        Ok((epoch, info))
-    }
-
-    /// The slot's token if present (opened), else `CKR_TOKEN_NOT_PRESENT`.
-    pub(crate) fn token_slot(&self, slot_id: CK_SLOT_ID) -> Result<(Arc<Slot>, u64, Arc<TokenData>)> {
-        let slot = self.slot(slot_id)?;
-        let (epoch, info) = self.open_token(&slot)?;
-        Ok((slot, epoch, info))
-    }
-}
+use crate::mechanism::{all_mechanisms, mechanism_info};
+use crate::module::Module;
+use crate::objects::CK_UNAVAILABLE_INFORMATION;
+use crate::sync::lock;
+use crate::text::pad;
+use crate::token::Login;
 
 impl Module {
     /// `C_GetSlotList`: the slots (readers), or only those with a token. `refresh` (the size
@@ -82,26 +25,25 @@ impl Module {
         let inst = self.instance()?;
         let idx = usize::from(token_present);
         if !refresh {
-            if let Some(list) = lock(&inst.listed)[idx].clone() {
+            if let Some(list) = lock(&inst.last_slot_lists)[idx].clone() {
                 return Ok(list);
             }
         }
         let slots = inst.refresh_readers();
         let mut list = Vec::new();
         for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
-            if !token_present || inst.refresh(slot) != 0 {
+            if !token_present || slot.refresh() != 0 {
                 list.push(slot.id);
             }
         }
-        lock(&inst.listed)[idx] = Some(list.clone());
+        lock(&inst.last_slot_lists)[idx] = Some(list.clone());
         Ok(list)
     }
 
     /// `C_GetSlotInfo` (no APDU).
     pub fn slot_info(&self, slot_id: CK_SLOT_ID) -> Result<CK_SLOT_INFO> {
-        let inst = self.instance()?;
-        let slot = inst.slot(slot_id)?;
-        let present = inst.refresh(&slot) != 0;
+        let slot = self.instance()?.slot(slot_id)?;
+        let present = slot.refresh() != 0;
         let mut flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT;
         if present {
             flags |= CKF_TOKEN_PRESENT;
@@ -116,28 +58,14 @@ impl Module {
     }
 
     /// `C_GetTokenInfo`: label `CIE <NIS>`, the chip manufacturer, model "CIE 3.0", serial = NIS,
-    /// and the PIN flags as last reported by the card.
+    /// and the PIN flags as last reported by the card (`TokenState::pin_flags`).
     pub fn token_info(&self, slot_id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
         let inst = self.instance()?;
-        let (slot, epoch, info) = inst.token_slot(slot_id)?;
-        let (pin_tries, puk_tries) = {
-            let st = lock(&slot.state);
-            (st.pin_tries, st.puk_tries)
-        };
-        let mut flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
-        flags |= match pin_tries {
-            Some(0) => CKF_USER_PIN_LOCKED,
-            Some(1) => CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW,
-            Some(2) => CKF_USER_PIN_COUNT_LOW,
-            _ => 0,
-        };
-        flags |= match puk_tries {
-            Some(0) => CKF_SO_PIN_LOCKED,
-            Some(1) => CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_COUNT_LOW,
-            Some(2..=9) => CKF_SO_PIN_COUNT_LOW,
-            _ => 0,
-        };
-        let (sessions, rw) = inst.session_counts(&slot, epoch);
+        let (slot, insertion, info) = inst.token_slot(slot_id)?;
+        let pin_flags = lock(&slot.state).pin_flags();
+        let flags =
+            CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED | pin_flags;
+        let (sessions, rw) = inst.session_counts(&slot, insertion);
         Ok(CK_TOKEN_INFO {
             label: pad(&format!("CIE {}", info.nis)),
             manufacturerID: pad(info.manufacturer),
@@ -163,19 +91,17 @@ impl Module {
     /// `C_GetMechanismList` (PROTOCOL.md §7: PKCS#1 v1.5 signatures, verified in software
     /// too, and the SHA digests).
     pub fn mechanism_list(&self, slot_id: CK_SLOT_ID) -> Result<Vec<CK_MECHANISM_TYPE>> {
-        let inst = self.instance()?;
-        let slot = inst.slot(slot_id)?;
-        if inst.refresh(&slot) == 0 {
+        let slot = self.instance()?.slot(slot_id)?;
+        if slot.refresh() == 0 {
             return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
         }
         Ok(all_mechanisms())
     }
 
-    /// `C_GetMechanismInfo`.
+    /// `C_GetMechanismInfo` (`crate::mechanism` says why no mechanism is flagged `CKF_HW`).
     pub fn mechanism_info(&self, slot_id: CK_SLOT_ID, mechanism: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
-        let inst = self.instance()?;
-        let slot = inst.slot(slot_id)?;
-        if inst.refresh(&slot) == 0 {
+        let slot = self.instance()?.slot(slot_id)?;
+        if slot.refresh() == 0 {
             return Err(Ckr(CKR_TOKEN_NOT_PRESENT));
         }
         mechanism_info(mechanism).ok_or(Ckr(CKR_MECHANISM_INVALID))
@@ -194,7 +120,7 @@ impl Module {
             let mut known: Vec<(String, ReaderStatus)> = Vec::new();
             for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
                 let Ok(now) = inst.backend.status(&slot.reader) else { continue };
-                let mut reported = lock(&inst.reported);
+                let mut reported = lock(&inst.reported_reader_states);
                 match reported.insert(slot.reader.clone(), now) {
                     Some(before) if before.present != now.present || (now.present && before.events != now.events) => {
                         return Ok(slot.id);
@@ -229,24 +155,10 @@ impl Module {
         }
     }
 
-    /// Who is logged in to a slot's token (for tests and diagnostics).
+    /// Whether the user is logged in to a slot's token (for tests and diagnostics).
     pub fn is_user_logged_in(&self, slot_id: CK_SLOT_ID) -> Result<bool> {
-        let inst = self.instance()?;
-        let slot = inst.slot(slot_id)?;
+        let slot = self.instance()?.slot(slot_id)?;
         let st = lock(&slot.state);
         Ok(st.login == Login::User)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn padding() {
-        assert_eq!(&pad::<8>("CIE"), b"CIE     ");
-        assert_eq!(&pad::<4>("abcdef"), b"abcd");
-        // "è" is two bytes: never cut in the middle.
-        assert_eq!(&pad::<4>("abcè"), b"abc ");
     }
 }
