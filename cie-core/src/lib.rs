@@ -17,8 +17,8 @@
 pub mod apdu;
 pub mod certificate;
 pub mod channel;
-pub mod constants;
-pub mod consts;
+pub mod card_constants;
+pub mod interop;
 pub mod dapp;
 pub mod dh;
 pub mod error;

@@ -11,8 +11,8 @@ use rsa::RsaPublicKey;
 
 use crate::apdu::{self, Command};
 use crate::channel::SecureChannel;
-use crate::constants::CardConstants;
-use crate::consts;
+use crate::card_constants::CardConstants;
+use crate::interop;
 use crate::dapp::{self, CaKey, DappInput};
 use crate::dh::{self, DhGroup};
 use crate::error::{Credential, Error, Result};
@@ -434,7 +434,7 @@ impl<T: Transport> Session<T> {
             }
             st.secure(
                 link,
-                &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, consts::ALG_RSA_PKCS1, 0x84, 0x01, 0x81]),
+                &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, interop::ALG_RSA_PKCS1, 0x84, 0x01, 0x81]),
             )?
             .ok("MSE SET AT (signature)")?;
             let sig = st
@@ -470,7 +470,7 @@ impl<T: Transport> Session<T> {
             x.send(&Command::new(0x00, 0x22, 0x41, 0xA4).with_data([
                 0x80,
                 0x01,
-                consts::ALG_RSA_PKCS1,
+                interop::ALG_RSA_PKCS1,
                 0x84,
                 0x01,
                 0x83,
@@ -578,7 +578,7 @@ impl State {
 
     fn select_root(&mut self, link: &mut dyn Link) -> Result<apdu::Response> {
         let cmd = match self.generation.root_select() {
-            RootSelect::IasAid => Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(consts::IAS_AID),
+            RootSelect::IasAid => Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(interop::IAS_AID),
             RootSelect::MasterFile => Command::new(0x00, 0xA4, 0x00, 0x00),
         };
         let resp = self.exchanger(link).send(&cmd)?;
@@ -588,7 +588,7 @@ impl State {
     }
 
     fn select_cie(&mut self, link: &mut dyn Link) -> Result<()> {
-        let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(consts::CIE_AID);
+        let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(interop::CIE_AID);
         let resp = self.exchanger(link).send(&cmd)?;
         self.in_root = false;
         if !resp.sw.is_ok() {

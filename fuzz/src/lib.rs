@@ -221,7 +221,7 @@ impl Link for CardLink<'_> {
 /// cie-core's public building blocks and returns the open channel, or `None` if the card refused.
 pub fn open_channel(card: &mut SimCard) -> Option<SecureChannel> {
     let mut link = CardLink(card);
-    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::consts::CIE_AID);
+    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::interop::CIE_AID);
     cie_core::apdu::transmit(&mut link, &select).ok()?.ok("SELECT").ok()?;
     let group = group();
     let kx = dh::exchange(&mut link, &group).ok()?;
