@@ -15,14 +15,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod apdu;
+pub mod card_constants;
 pub mod certificate;
 pub mod channel;
-pub mod card_constants;
-pub mod interop;
+pub mod commands;
 pub mod dapp;
 pub mod dh;
 pub mod error;
 pub mod files;
+pub mod ins;
+pub mod interop;
 #[cfg(feature = "pcsc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
 pub mod pcsc_backend;

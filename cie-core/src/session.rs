@@ -10,13 +10,14 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::RsaPublicKey;
 
 use crate::apdu::{self, Command};
-use crate::channel::SecureChannel;
 use crate::card_constants::CardConstants;
-use crate::interop;
+use crate::channel::SecureChannel;
+use crate::commands;
 use crate::dapp::{self, CaKey, DappInput};
 use crate::dh::{self, DhGroup};
 use crate::error::{Credential, Error, Result};
 use crate::files::{self, Exchanger, Plain, Secure};
+use crate::interop;
 use crate::pin::{self, Pin, Puk, Secret};
 use crate::sign::{self, HashAlg, MAX_SIGN_INPUT};
 use crate::sw::{StatusWord, SwKind};
@@ -288,7 +289,7 @@ impl<T: Transport> Session<T> {
     pub fn pin_status(&mut self) -> Result<PinStatus> {
         self.run(|st, link| {
             st.ensure_channel(link)?;
-            let resp = st.secure(link, &pin::status_command(pin::PIN_REF))?;
+            let resp = st.secure(link, &commands::verify_status(pin::PIN_REF))?;
             let status = match resp.sw.kind() {
                 SwKind::Ok => PinStatus::Verified,
                 SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => PinStatus::Blocked,
@@ -309,7 +310,7 @@ impl<T: Transport> Session<T> {
     pub fn puk_status(&mut self) -> Result<PinStatus> {
         self.run(|st, link| {
             st.ensure_channel(link)?;
-            let resp = st.secure(link, &pin::status_command(pin::PUK_REF))?;
+            let resp = st.secure(link, &commands::verify_status(pin::PUK_REF))?;
             match resp.sw.kind() {
                 SwKind::Ok => Ok(PinStatus::Verified),
                 SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Ok(PinStatus::Blocked),
@@ -324,7 +325,7 @@ impl<T: Transport> Session<T> {
         let result = self.run(|st, link| {
             st.ensure_channel(link)?;
             st.secret_sent = true;
-            let resp = st.secure(link, &pin::change_command(old, new))?;
+            let resp = st.secure(link, &commands::change_reference_data(old, new))?;
             st.note_tries(resp.sw);
             pin::check_status(Credential::Pin, "CHANGE REFERENCE DATA", resp.sw)
         });
@@ -350,7 +351,7 @@ impl<T: Transport> Session<T> {
         let result = self.run(|st, link| {
             st.ensure_channel(link)?;
             st.verify_secret(link, puk)?;
-            let resp = st.secure(link, &pin::unblock_command(new_pin))?;
+            let resp = st.secure(link, &commands::reset_retry_counter(new_pin))?;
             if !resp.sw.is_ok() {
                 return Err(Error::card("RESET RETRY COUNTER", resp.sw));
             }
@@ -432,13 +433,9 @@ impl<T: Transport> Session<T> {
                 // Never hand on a signature that was not checked: learn the key first.
                 st.read_certificate(link)?;
             }
-            st.secure(
-                link,
-                &Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x80, 0x01, interop::ALG_RSA_PKCS1, 0x84, 0x01, 0x81]),
-            )?
-            .ok("MSE SET AT (signature)")?;
+            st.secure(link, &commands::mse_set_at_signature(commands::SIGNATURE_KEY))?.ok("MSE SET AT (signature)")?;
             let sig = st
-                .secure(link, &Command::new(0x00, 0x88, 0x00, 0x00).with_data(digest_info.to_vec()))?
+                .secure(link, &commands::internal_authenticate(digest_info))?
                 .ok("INTERNAL AUTHENTICATE (signature)")?;
             let key = st.certificate_key.as_ref().ok_or_else(|| Error::malformed("no certificate key"))?;
             crate::certificate::verify_digest_info(key, digest_info, &sig)?;
@@ -467,16 +464,8 @@ impl<T: Transport> Session<T> {
             st.ensure_selected(link)?;
             let nis = st.nis.as_bytes().to_vec();
             let mut x = st.exchanger(link);
-            x.send(&Command::new(0x00, 0x22, 0x41, 0xA4).with_data([
-                0x80,
-                0x01,
-                interop::ALG_RSA_PKCS1,
-                0x84,
-                0x01,
-                0x83,
-            ]))?
-            .ok("MSE SET AT (key 83)")?;
-            x.send(&Command::new(0x00, 0x88, 0x00, 0x00).with_data(nis))?.ok("INTERNAL AUTHENTICATE (key 83)")
+            x.send(&commands::mse_set_at_signature(commands::SERVICES_KEY))?.ok("MSE SET AT (key 83)")?;
+            x.send(&commands::internal_authenticate(nis))?.ok("INTERNAL AUTHENTICATE (key 83)")
         })?;
         self.state.binding_signature = Some(sig.clone());
         Ok(sig)
@@ -578,8 +567,8 @@ impl State {
 
     fn select_root(&mut self, link: &mut dyn Link) -> Result<apdu::Response> {
         let cmd = match self.generation.root_select() {
-            RootSelect::IasAid => Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(interop::IAS_AID),
-            RootSelect::MasterFile => Command::new(0x00, 0xA4, 0x00, 0x00),
+            RootSelect::IasAid => commands::select_by_name(&interop::IAS_AID),
+            RootSelect::MasterFile => commands::select_master_file(),
         };
         let resp = self.exchanger(link).send(&cmd)?;
         self.in_root = resp.sw.is_ok();
@@ -588,8 +577,7 @@ impl State {
     }
 
     fn select_cie(&mut self, link: &mut dyn Link) -> Result<()> {
-        let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(interop::CIE_AID);
-        let resp = self.exchanger(link).send(&cmd)?;
+        let resp = self.exchanger(link).send(&commands::select_by_name(&interop::CIE_AID))?;
         self.in_root = false;
         if !resp.sw.is_ok() {
             return Err(Error::NotCie(format!("the CIE application is missing ({})", resp.sw)));
@@ -787,7 +775,7 @@ impl State {
     }
 
     fn verify_secret_on<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
-        let resp = self.secure(link, &pin::verify_command(secret))?;
+        let resp = self.secure(link, &commands::verify(secret))?;
         if S::KIND == Credential::Pin {
             self.note_tries(resp.sw);
             if resp.sw.is_ok() {

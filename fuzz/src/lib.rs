@@ -13,9 +13,10 @@ use std::sync::OnceLock;
 
 use cie_core::apdu::Command;
 use cie_core::channel::SecureChannel;
+use cie_core::commands;
 use cie_core::dapp::{self, CaKey, DappInput};
 use cie_core::dh::{self, DhGroup};
-use cie_core::pin::{self, Pin};
+use cie_core::pin::Pin;
 use cie_core::transport::{Link, Transport, TransportError};
 use cie_sim::image::{CardImage, SodProfile};
 use cie_sim::{Profile, SimCard, SimOptions};
@@ -272,7 +273,7 @@ pub fn snapshot(profile: usize, stage: Stage) -> (SimCard, Option<SecureChannel>
         };
         if stage == Stage::PinVerified {
             let pin = Pin::new(cie_sim::fixtures::TEST_PIN).expect("test PIN");
-            let resp = channel.transmit(&mut CardLink(&mut card), &pin::verify_command(&pin));
+            let resp = channel.transmit(&mut CardLink(&mut card), &commands::verify(&pin));
             assert!(resp.is_ok_and(|r| r.sw.is_ok()), "VERIFY with the right PIN ({profile:?})");
         }
         (card, Some(channel))
