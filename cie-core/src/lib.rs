@@ -39,12 +39,15 @@ pub mod tlv;
 pub mod transport;
 pub mod variant;
 
+#[cfg(feature = "pcsc")]
+mod first_cie;
+
 pub use error::{Credential, Error, Result, SignatureError, SmError};
-pub use sw::StatusWord;
-pub use transport::{Link, Transport, TransportError};
 #[cfg(feature = "pcsc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
-pub mod pcsc_monitor;
+pub use first_cie::{open_first_cie, open_first_cie_with};
+pub use sw::StatusWord;
+pub use transport::{Link, Transport, TransportError};
 
 /// Compile-time checks of the thread-safety promises of the README.
 #[cfg(all(test, feature = "pcsc"))]

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use cie_core::pcsc_monitor::ReaderMonitor;
+use cie_core::pcsc_backend::ReaderMonitor;
 
 use crate::status::{cie_status, guard, FfiError};
 

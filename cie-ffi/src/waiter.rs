@@ -1,12 +1,12 @@
 //! `cie_waiter`: waiting for a card to be put on a reader, with a timeout, cancellable from
 //! another thread (PC/SC `SCardGetStatusChange` / `SCardCancel`, through
-//! `cie_core::pcsc_monitor`). No APDU is sent: the wait only watches the readers.
+//! `cie_core::pcsc_backend`). No APDU is sent: the wait only watches the readers.
 
 use std::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use cie_core::pcsc_monitor::{ReaderMonitor, WaitResult};
+use cie_core::pcsc_backend::{ReaderMonitor, WaitResult};
 
 use crate::args;
 use crate::status::{cie_status, guard, FfiError, CIE_ERR_CANCELLED, CIE_ERR_TIMEOUT};

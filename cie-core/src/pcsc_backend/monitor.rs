@@ -1,5 +1,6 @@
-//! Watching PC/SC readers for card insertion and removal without connecting to the card
-//! (feature `pcsc`). Used by the PKCS#11 module for slot state and `C_WaitForSlotEvent`.
+//! Watching PC/SC readers for card insertion and removal without connecting to the card.
+//! Used by the PKCS#11 module for slot state and `C_WaitForSlotEvent`, and by the C API's
+//! `cie_waiter`.
 //!
 //! A [`ReaderMonitor`] owns one PC/SC context. [`ReaderMonitor::snapshot`] reads the readers'
 //! states without blocking (`SCardGetStatusChange` with a zero timeout, no APDU);
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, ReaderState, Scope, State, PNP_NOTIFICATION};
 
-use crate::pcsc_backend::map_error;
+use super::diagnosis::map_error;
 use crate::transport::TransportError;
 
 /// The state of one reader at one moment.
