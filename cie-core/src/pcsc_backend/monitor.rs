@@ -150,6 +150,10 @@ impl ReaderMonitor {
     /// `SCardCancel` only wakes a call already blocked in pcscd, so while a waiter has not left
     /// it is repeated (every 5 ms, for at most 2 s): a waiter between its check of the flag and
     /// the blocking call is still woken.
+    ///
+    /// The monitor is used until this call returns, after the woken thread has left its wait:
+    /// when that thread owns the monitor and may drop it once woken, share it as an
+    /// `Arc<ReaderMonitor>` and cancel through a clone held for the whole call.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let start = Instant::now();
