@@ -78,6 +78,13 @@ fn key_of(cert: &[u8]) -> RsaPublicKey {
     cie_core::certificate::public_key(cert).unwrap()
 }
 
+/// Asserts that `sig` is the holder key's PKCS#1 v1.5 signature of `data` hashed with SHA-256.
+fn assert_sha256_signature(key: &RsaPublicKey, data: &[u8], sig: &[u8]) {
+    assert_eq!(sig.len(), 256);
+    let digest_info = cie_core::sign::digest_info_of(HashAlg::Sha256, data);
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &digest_info, sig).expect("the signature verifies");
+}
+
 fn sign(card: &Card, hash: cie_hash, data: &[u8]) -> Result<Vec<u8>, cie_status> {
     let mut len = 0usize;
     let st = unsafe { cie_card_sign(card.card, hash, data.as_ptr(), data.len(), null_mut(), &mut len) };
@@ -184,7 +191,7 @@ fn signatures_verify_with_the_certificate_key() {
     let st = unsafe { cie_card_sign(card.card, CIE_HASH_SHA256, data.as_ptr(), data.len(), null_mut(), null_mut()) };
     assert_eq!(st, CIE_ERR_BAD_ARGUMENT);
     // Empty data is fine (it is hashed).
-    assert!(sign(&card, CIE_HASH_SHA256, b"").is_ok());
+    assert_sha256_signature(&key, b"", &sign(&card, CIE_HASH_SHA256, b"").unwrap());
     assert_eq!(card.handle.apdus() - before, 3, "one signature after login: 3 APDUs; refused calls: none");
 
     // After logout the PIN is needed again.
@@ -225,7 +232,8 @@ fn wrong_pin_blocked_pin_and_unblock() {
     assert_eq!(st, CIE_OK, "{}", last_error());
     assert_eq!(verify(&card, fixtures::TEST_PIN).0, CIE_ERR_WRONG_PIN);
     assert_eq!(verify(&card, "24681357"), (CIE_OK, 3));
-    assert!(sign(&card, CIE_HASH_SHA256, b"after unblock").is_ok());
+    let key = key_of(&card.handle.with_card(|c| c.image().certificate.clone()));
+    assert_sha256_signature(&key, b"after unblock", &sign(&card, CIE_HASH_SHA256, b"after unblock").unwrap());
 }
 
 #[test]
