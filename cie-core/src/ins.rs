@@ -1,8 +1,8 @@
 //! Instruction bytes (INS) of the card commands the host sends, named as PROTOCOL.md and
 //! ISO 7816-4 name the commands (PROTOCOL.md §10.3 lists them from the card's side).
 //!
-//! The command builders are in [`crate::commands`]; these names are also what the APDU codec
-//! (GET RESPONSE) and the trace redaction of [`crate::transport`] need, below the builders.
+//! The command builders are in `commands`; these names are also what the APDU codec (GET
+//! RESPONSE) and the trace redaction of `transport` need, below the builders.
 
 /// SELECT (PROTOCOL.md §1.2, §2.1, §2.5).
 pub const SELECT: u8 = 0xA4;

@@ -23,7 +23,7 @@ pub(super) const PROTOCOLS: Protocols = Protocols::T0.union(Protocols::T1);
 /// The service gone (`SCARD_E_NO_SERVICE`, `SCARD_F_COMM_ERROR`: pcsc-lite's client lost its
 /// socket to pcscd) maps to [`TransportError::ServiceUnavailable`]. This is the mapping without
 /// context; on a live connection, errors that can hide a removal or a reset are first checked
-/// against the reader's state ([`diagnose`]).
+/// against the reader's state (`diagnose`, private to the backend).
 pub fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     use pcsc::Error as E;
     match e {
