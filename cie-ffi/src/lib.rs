@@ -8,6 +8,13 @@
 //! Conventions (also in the header): opaque handles with create/free pairs; caller-owned output
 //! buffers with the size query through a NULL buffer; a handle is not to be used from two threads
 //! at once, different handles are independent.
+//!
+//! Files, bottom up; each uses only files before it, and the crate root re-exports the C API
+//! of all of them: `status` (status codes, the last-error message, the guard every entry point
+//! runs in), `args` (arguments from C, bounded copies into caller buffers), `log` (the log
+//! callback), `readers` (`cie_reader_list`), `waiter` (`cie_waiter`), `card` (`cie_card`: opening
+//! and the card's public data), then over a card `pin`, `credentials`, `holder`, `sign`, `sod`,
+//! and `document` (document formats through cie-sign; it names hashes as `sign` does).
 
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
