@@ -14,7 +14,7 @@ use crate::i18n::{Msg, Text};
 /// A failed command. Its message and advice are catalogue texts ([`Text`]): shown in the
 /// user's language, and in English in `--json` output.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// From the card or the protocol library.
     Card(Error),
     /// No smart-card reader at all (exit 5).
@@ -79,7 +79,7 @@ impl Failure {
     /// Exit codes, distinct for the cases scripts care about: 1 other (and TOTAL-FAILED), 2
     /// usage, 3 wrong PIN or PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6
     /// INDETERMINATE.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
             Failure::NoReader => 5,
@@ -102,7 +102,7 @@ impl Failure {
 
     /// What went wrong. The English texts are those of cie-core's errors; the details the card
     /// or the libraries give (status words, parser messages) stay as they are.
-    pub fn message(&self) -> Text {
+    pub(crate) fn message(&self) -> Text {
         let e = match self {
             Failure::NoReader => return tr!(NoReader),
             Failure::Usage(t)
@@ -142,7 +142,7 @@ impl Failure {
     }
 
     /// What to do next.
-    pub fn advice(&self) -> Text {
+    pub(crate) fn advice(&self) -> Text {
         let Failure::Card(e) = self else {
             return match self {
                 Failure::Usage(_) => tr!(AdviceUsage),
@@ -183,10 +183,15 @@ impl Failure {
     }
 }
 
+/// A file error with its path (the system's reason stays in English).
+pub(crate) fn file_error(path: &std::path::Path, e: std::io::Error) -> Failure {
+    Failure::File(tr!(FileError, path = path.display(), detail = e.to_string()))
+}
+
 /// What to do about a verification verdict: only a TOTAL-FAILED for a changed content or
 /// signature speaks of alteration; an untrusted chain, an expired certificate or an unsupported
 /// algorithm say what is missing instead.
-pub fn verdict_advice(sub: Option<SubIndication>) -> Text {
+pub(crate) fn verdict_advice(sub: Option<SubIndication>) -> Text {
     match sub {
         Some(SubIndication::HashFailure | SubIndication::SigCryptoFailure) => tr!(AdviceAltered),
         Some(SubIndication::ModifiedAfterSigning) => tr!(AdviceModified),

@@ -19,7 +19,7 @@ use unic_langid::LanguageIdentifier;
 
 /// A language of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
+pub(crate) enum Lang {
     /// English, the default.
     En,
     /// Italian.
@@ -29,10 +29,10 @@ pub enum Lang {
 impl Lang {
     /// Every language, English first.
     #[cfg(test)]
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::It];
+    pub(crate) const ALL: [Lang; 2] = [Lang::En, Lang::It];
 
     /// The language of a locale name such as `it_IT.UTF-8`, `it`, `en_US` or `C`.
-    pub fn of_locale(locale: &str) -> Lang {
+    pub(crate) fn of_locale(locale: &str) -> Lang {
         let language = locale.split(['_', '-', '.', '@']).next().unwrap_or_default();
         if language.eq_ignore_ascii_case("it") {
             Lang::It
@@ -43,7 +43,7 @@ impl Lang {
 
     /// The language chosen by the locale variables that `var` reads: the first non-empty of
     /// `LC_ALL`, `LC_MESSAGES` and `LANG` decides.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Lang {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Lang {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
             .find_map(|name| var(name).filter(|v| !v.is_empty()))
@@ -51,7 +51,7 @@ impl Lang {
     }
 
     /// The language of this process's environment (read once).
-    pub fn current() -> Lang {
+    pub(crate) fn current() -> Lang {
         static CURRENT: OnceLock<Lang> = OnceLock::new();
         *CURRENT
             .get_or_init(|| Lang::from_vars(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())))
@@ -76,7 +76,7 @@ macro_rules! messages {
     ($($variant:ident = $id:literal [$($arg:ident),*],)*) => {
         /// A message of the catalogue (its id in the `.ftl` files, and the variables it takes).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Msg {
+        pub(crate) enum Msg {
             $(
                 #[doc = concat!("`", $id, "`")]
                 $variant,
@@ -86,17 +86,17 @@ macro_rules! messages {
         impl Msg {
             /// Every message.
             #[cfg(test)]
-            pub const ALL: &'static [Msg] = &[$(Msg::$variant),*];
+            pub(crate) const ALL: &'static [Msg] = &[$(Msg::$variant),*];
 
             /// The id in the `.ftl` files.
-            pub fn id(self) -> &'static str {
+            pub(crate) fn id(self) -> &'static str {
                 match self {
                     $(Msg::$variant => $id,)*
                 }
             }
 
             /// The variables the message takes.
-            pub fn variables(self) -> &'static [&'static str] {
+            pub(crate) fn variables(self) -> &'static [&'static str] {
                 match self {
                     $(Msg::$variant => &[$(stringify!($arg)),*],)*
                 }
@@ -319,7 +319,7 @@ messages! {
 /// A value for a message's variable: a number (plural forms are chosen by it), a string, or
 /// another message (rendered in the same language).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Arg {
+pub(crate) enum Arg {
     /// A number.
     Num(i64),
     /// A string, shown as it is.
@@ -384,14 +384,14 @@ impl From<usize> for Arg {
 
 /// A message with its variables' values, to be rendered in a language.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Text {
+pub(crate) struct Text {
     msg: Msg,
     args: Vec<(&'static str, Arg)>,
 }
 
 impl Text {
     /// The message `msg` with `args` (debug builds check they are the message's variables).
-    pub fn new(msg: Msg, args: Vec<(&'static str, Arg)>) -> Text {
+    pub(crate) fn new(msg: Msg, args: Vec<(&'static str, Arg)>) -> Text {
         debug_assert!(
             args.len() == msg.variables().len() && args.iter().all(|(name, _)| msg.variables().contains(name)),
             "{} takes {:?}",
@@ -402,17 +402,17 @@ impl Text {
     }
 
     /// Which message.
-    pub fn msg(&self) -> Msg {
+    pub(crate) fn msg(&self) -> Msg {
         self.msg
     }
 
     /// The text in `lang`.
-    pub fn render(&self, lang: Lang) -> String {
+    pub(crate) fn render(&self, lang: Lang) -> String {
         format(lang, self.msg, &self.args).0
     }
 
     /// The text in English, as `--json` output carries it.
-    pub fn english(&self) -> String {
+    pub(crate) fn english(&self) -> String {
         self.render(Lang::En)
     }
 }

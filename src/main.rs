@@ -3,22 +3,21 @@
 #[macro_use]
 mod i18n;
 
-mod args;
 mod browser;
 mod card;
-mod cmd;
-mod demo;
+mod cli;
+mod commands;
+mod ctx;
 mod failure;
 mod holder;
 mod output;
 mod pin_input;
+mod staged;
 
 use std::process::ExitCode;
 
-use args::{Command, SignFormat};
-use cmd::Ctx;
 use failure::Failure;
-use output::{Json, Progress};
+use output::Json;
 
 /// `CIE_LOG=debug` (or `info`, `trace`) logs to standard error, APDU traces included with
 /// PIN/PUK data redacted; nothing is logged otherwise.
@@ -44,52 +43,16 @@ fn default_sigpipe() {
     }
 }
 
-/// A failed write of help text to standard output.
-fn stdout_failure(e: std::io::Error) -> Failure {
-    cmd::file_error(std::path::Path::new("standard output"), e)
-}
-
 fn main() -> ExitCode {
     default_sigpipe();
     init_logging();
-    let invocation = match args::parse(std::env::args().skip(1)) {
+    let invocation = match cli::parse(std::env::args().skip(1)) {
         Ok(i) => i,
         // Help and version on standard output (status 0), mistakes on standard error (status 2).
         Err(e) => e.exit(),
     };
-    let json = invocation.globals.json;
-    let ctx = Ctx { progress: Progress::new(invocation.globals.quiet), globals: invocation.globals };
-    let result = match invocation.command {
-        Command::Help => args::print_help(None).map_err(stdout_failure),
-        Command::HelpOn(name) => args::print_help(Some(&name)).map_err(stdout_failure),
-        Command::Completions(shell) => {
-            args::print_completions(shell);
-            Ok(())
-        }
-        Command::Manpages(dir) => args::write_manpages(&dir).map_err(|e| cmd::file_error(&dir, e)),
-        Command::HelpPin => {
-            println!("{}", args::PIN_HELP);
-            Ok(())
-        }
-        Command::Readers => cmd::readers::run(&ctx),
-        Command::Info => cmd::info::run(&ctx),
-        Command::Cert { format, output } => cmd::cert::run(&ctx, format, output.as_deref()),
-        Command::Sign { format: SignFormat::Raw, hash, input, output, .. } => {
-            cmd::sign::run(&ctx, hash, &input, &output)
-        }
-        Command::Sign { format, hash, input, output, cosign } => {
-            cmd::document::sign(&ctx, format, hash, &input, &output, cosign)
-        }
-        Command::Verify { file, ca, no_default_ca, content } => {
-            cmd::document::verify(&ctx, &file, &ca, !no_default_ca, content.as_deref())
-        }
-        Command::Extract { file, output } => cmd::document::extract(&ctx, &file, &output),
-        Command::VerifySod { csca } => cmd::sod::run(&ctx, csca.as_deref()),
-        Command::PinChange => cmd::pin::change(&ctx),
-        Command::PinUnblock => cmd::pin::unblock(&ctx),
-        Command::Browser(options) => browser::run(options, json),
-        Command::Demo => demo::run(ctx.globals.reader.as_deref(), ctx.globals.pin_source),
-    };
+    let json = invocation.ctx.globals.json;
+    let result = invocation.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

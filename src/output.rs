@@ -6,18 +6,18 @@ use crate::i18n::Text;
 
 /// Progress messages on standard error (silenced by `--quiet`).
 #[derive(Clone, Copy)]
-pub struct Progress {
+pub(crate) struct Progress {
     quiet: bool,
 }
 
 impl Progress {
     /// Progress shown unless `quiet`.
-    pub fn new(quiet: bool) -> Progress {
+    pub(crate) fn new(quiet: bool) -> Progress {
         Progress { quiet }
     }
 
     /// Announces a step that starts now.
-    pub fn step(&self, what: Text) {
+    pub(crate) fn step(&self, what: Text) {
         if !self.quiet {
             eprintln!("{}", tr!(Progress, step = what));
         }
@@ -26,7 +26,7 @@ impl Progress {
 
 /// A JSON value, enough for this tool's output.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Json {
+pub(crate) enum Json {
     /// `null`.
     Null,
     /// `true`/`false`.
@@ -43,22 +43,22 @@ pub enum Json {
 
 impl Json {
     /// An object from `(key, value)` pairs.
-    pub fn object<const N: usize>(pairs: [(&str, Json); N]) -> Json {
+    pub(crate) fn object<const N: usize>(pairs: [(&str, Json); N]) -> Json {
         Json::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 
     /// A string value.
-    pub fn str(s: impl Into<String>) -> Json {
+    pub(crate) fn str(s: impl Into<String>) -> Json {
         Json::Str(s.into())
     }
 
     /// A string, or null.
-    pub fn opt_str(s: Option<impl Into<String>>) -> Json {
+    pub(crate) fn opt_str(s: Option<impl Into<String>>) -> Json {
         s.map_or(Json::Null, |s| Json::Str(s.into()))
     }
 
     /// Adds a key to an object (no effect on other values).
-    pub fn with(mut self, key: &str, value: Json) -> Json {
+    pub(crate) fn with(mut self, key: &str, value: Json) -> Json {
         if let Json::Object(pairs) = &mut self {
             pairs.push((key.to_owned(), value));
         }

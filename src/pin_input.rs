@@ -29,13 +29,13 @@ macro_rules! secret_origin {
 }
 
 /// The prompt for the card's current PIN (or its PUK): where to find it, then `question`.
-pub fn prompt(kind: Credential, question: Text) -> String {
+pub(crate) fn prompt(kind: Credential, question: Text) -> String {
     format!("{}\n{question}", tr!(PromptSecret, credential = kind.to_string()))
 }
 
 /// Where secrets come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PinSource {
+pub(crate) enum PinSource {
     /// Prompt on the controlling terminal, without echo.
     Terminal,
     /// One secret per line on standard input.
@@ -44,7 +44,7 @@ pub enum PinSource {
 
 /// Reads one secret (a [`cie_core::pin::Pin`] or [`cie_core::pin::Puk`]), prompting with
 /// `prompt` on the terminal. Mistakes are usage errors (exit 2), before the card sees anything.
-pub fn read_secret<S: Secret>(source: PinSource, prompt: &str) -> Result<S, Failure> {
+pub(crate) fn read_secret<S: Secret>(source: PinSource, prompt: &str) -> Result<S, Failure> {
     let kind = S::KIND.to_string();
     let line = match source {
         PinSource::Terminal => {
@@ -129,7 +129,7 @@ impl Read for RawStdin {
 
 /// Asks a yes/no question on the terminal (echo on); only "y", "yes", "s", "si" or "sì" (Italian)
 /// is a yes.
-pub fn confirm(question: &str) -> Result<bool, Failure> {
+pub(crate) fn confirm(question: &str) -> Result<bool, Failure> {
     let ask = || -> std::io::Result<String> {
         let tty = File::options().read(true).write(true).open("/dev/tty")?;
         (&tty).write_all(question.as_bytes())?;

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use cie_pkcs11::backend::InProcessBackend;
-use cie_pkcs11::{AttrAnswer, Config, Module, SignOutput};
+use cie_pkcs11::{AttrAnswer, Config, Module, Output};
 use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -45,7 +45,7 @@ fn bench_p11(c: &mut Criterion) {
         b.iter(|| {
             m.sign_init(s, CKM_SHA256_RSA_PKCS, false, key).unwrap();
             match m.sign(s, black_box(b"TLS 1.2 handshake messages"), Some(256)).unwrap() {
-                SignOutput::Signature(sig) => sig,
+                Output::Bytes(sig) => sig,
                 other => panic!("{other:?}"),
             }
         })

@@ -33,7 +33,7 @@ const MAX_FILE: u64 = 64 * 1024;
 
 /// The cache directory from the environment, or `None` when the cache is off
 /// (`CIE_PKCS11_CACHE=off|0|no|false`) or no home directory is known.
-pub fn dir_from_env() -> Option<PathBuf> {
+pub(crate) fn dir_from_env() -> Option<PathBuf> {
     if let Ok(v) = std::env::var("CIE_PKCS11_CACHE") {
         if matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "no" | "false" | "disabled") {
             return None;
@@ -48,23 +48,24 @@ pub fn dir_from_env() -> Option<PathBuf> {
 
 /// The certificate cache in one directory.
 #[derive(Clone, Debug)]
-pub struct CertCache {
+pub(crate) struct CertCache {
     dir: PathBuf,
 }
 
 impl CertCache {
     /// A cache in `dir` (created on the first store).
-    pub fn new(dir: PathBuf) -> CertCache {
+    pub(crate) fn new(dir: PathBuf) -> CertCache {
         CertCache { dir }
     }
 
     /// The directory.
-    pub fn dir(&self) -> &Path {
+    #[cfg(test)]
+    fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The file for a card.
-    pub fn path(&self, nis: &str, binding: &[u8]) -> PathBuf {
+    pub(crate) fn path(&self, nis: &str, binding: &[u8]) -> PathBuf {
         let mut h = Sha256::new();
         h.update(b"cie-pkcs11 certificate cache file v1\0");
         h.update(nis.as_bytes());
@@ -76,7 +77,7 @@ impl CertCache {
 
     /// The cached certificate of a card, if there is a valid entry. Problems are logged and
     /// treated as "no entry" (the certificate is then read after login).
-    pub fn load(&self, nis: &str, binding: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn load(&self, nis: &str, binding: &[u8]) -> Option<Vec<u8>> {
         let path = self.path(nis, binding);
         let meta = fs::symlink_metadata(&path).ok()?;
         if !meta.is_file() || meta.len() > MAX_FILE {
@@ -97,13 +98,13 @@ impl CertCache {
     }
 
     /// Stores a card's certificate (atomically: a private temporary file renamed in place).
-    pub fn store(&self, nis: &str, binding: &[u8], certificate: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn store(&self, nis: &str, binding: &[u8], certificate: &[u8]) -> std::io::Result<()> {
         let sealed = seal(&key(binding), &aad(nis), certificate)?;
         self.write_atomically(&self.path(nis, binding), &sealed)
     }
 
     /// The constants file of the card with this EF.SN.ICC.
-    pub fn constants_path(&self, sn_icc: &[u8]) -> PathBuf {
+    pub(crate) fn constants_path(&self, sn_icc: &[u8]) -> PathBuf {
         let mut h = Sha256::new();
         h.update(b"cie-pkcs11 card constants file v1\0");
         h.update(sn_icc);
@@ -112,7 +113,7 @@ impl CertCache {
     }
 
     /// The stored constants of the card with this EF.SN.ICC, if a valid entry exists.
-    pub fn load_constants(&self, sn_icc: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn load_constants(&self, sn_icc: &[u8]) -> Option<Vec<u8>> {
         let path = self.constants_path(sn_icc);
         let meta = fs::symlink_metadata(&path).ok()?;
         if !meta.is_file() || meta.len() > MAX_FILE {
@@ -128,7 +129,7 @@ impl CertCache {
     }
 
     /// Stores the constants of the card with this EF.SN.ICC (atomically).
-    pub fn store_constants(&self, sn_icc: &[u8], bytes: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn store_constants(&self, sn_icc: &[u8], bytes: &[u8]) -> std::io::Result<()> {
         let sealed = seal(&constants_key(sn_icc), CONSTANTS_AAD, bytes)?;
         self.write_atomically(&self.constants_path(sn_icc), &sealed)
     }

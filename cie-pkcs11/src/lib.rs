@@ -6,32 +6,37 @@
 //! [`backend::Backend`]: PC/SC in production, the in-process backend (`backend::InProcessBackend`,
 //! feature `test-backend`, not in the shipped module) in tests and benches.
 //!
+//! Layers (each file uses only files below it): `ffi` → `api` (one file per PKCS#11 function
+//! family, each adding `impl Module` methods) → `module` → `instance` → `session` → `token` →
+//! {`objects`, `ops`} → `mechanism` → {`error`, `sync`}; `backend`, `cache`, `log` and `text`
+//! are on the ground floor with `error` and `sync`.
+//!
 //! Environment: `CIE_PKCS11_LOG`, `CIE_PKCS11_LOG_FILE` (logging, off by default),
 //! `CIE_PKCS11_CACHE=off` (no certificate cache), `XDG_CACHE_HOME` (cache location).
 
-#![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod api;
 pub mod backend;
-pub mod cache;
-pub mod digest;
-pub mod error;
-#[allow(missing_docs)]
+mod cache;
+mod error;
 pub mod ffi;
-pub mod general;
-pub mod log;
-pub mod login;
-pub mod module;
-pub mod object;
-pub mod session;
-pub mod sign;
-pub mod slot;
-pub mod verify;
+mod instance;
+mod log;
+mod mechanism;
+mod module;
+mod objects;
+mod ops;
+mod session;
+mod sync;
+mod text;
+mod token;
 
+pub use api::general::{InitArgs, MutexCallbacks};
 pub use backend::{Backend, PcscBackend};
 #[cfg(any(test, feature = "test-backend"))]
 pub use backend::{InProcessBackend, ReaderControl};
-pub use error::Ckr;
+pub use error::{rv_name, Ckr, Result};
 pub use module::{Config, Module};
-pub use object::AttrAnswer;
-pub use sign::SignOutput;
+pub use objects::AttrAnswer;
+pub use ops::Output;

@@ -10,7 +10,7 @@ use tracing::level_filters::LevelFilter;
 static INIT: Once = Once::new();
 
 /// The level named by `value` (`None`: off).
-pub fn level_from(value: Option<&str>, file_given: bool) -> Option<LevelFilter> {
+pub(crate) fn level_from(value: Option<&str>, file_given: bool) -> Option<LevelFilter> {
     match value.map(|v| v.trim().to_ascii_lowercase()) {
         Some(v) => match v.as_str() {
             "trace" => Some(LevelFilter::TRACE),
@@ -26,7 +26,7 @@ pub fn level_from(value: Option<&str>, file_given: bool) -> Option<LevelFilter> 
 }
 
 /// Installs the log subscriber once per process, as the environment says.
-pub fn init_from_env() {
+pub(crate) fn init_from_env() {
     INIT.call_once(|| {
         let file = std::env::var_os("CIE_PKCS11_LOG_FILE").filter(|f| !f.is_empty());
         let Some(level) = level_from(std::env::var("CIE_PKCS11_LOG").ok().as_deref(), file.is_some()) else {
@@ -50,7 +50,7 @@ pub fn init_from_env() {
 
 /// Opens the log file for appending. A new file is created with mode 0600 (debug traces hold
 /// the NIS and EF.SOD); an existing regular file readable by others is narrowed to 0600.
-pub fn open_log_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_log_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
     let meta = f.metadata()?;

@@ -3,7 +3,9 @@
 //! OpenSC pkcs11-tool (--test, --sign verified by openssl), NSS certutil/modutil, the OpenSSL
 //! pkcs11 engine with curl in a TLS 1.2 client-certificate handshake against openssl s_server,
 //! GnuTLS p11tool through a p11-kit module file, Java 17 SunPKCS11 (keytool, a signature), and
-//! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign).
+//! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign). The one
+//! server, openssl s_server, is the test's own child, killed and reaped when the test ends
+//! however it ends (`Server`).
 //!
 //! Debian packages: opensc, libnss3-tools, libengine-pkcs11-openssl, curl, openssl, gnutls-bin,
 //! p11-kit, openjdk-17-jdk-headless, poppler-utils (plus the stack's pcscd, vsmartcard-vpcd,
@@ -11,12 +13,15 @@
 
 mod common;
 
+// cie-sign's test PDFs; its helpers are `pub` for cie-sign's own test crates.
+#[allow(unreachable_pub)]
 #[path = "../../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cie_sim::fixtures;
@@ -44,21 +49,45 @@ impl Client {
         self.home.join(name)
     }
 
-    /// A command under `timeout`, stdin closed, with the stack's socket, a private HOME and no
-    /// certificate cache unless the test sets one.
+    /// A command under `timeout`, in the test's environment (see [`Client::environment`]).
     fn cmd(&self, secs: u32, program: &str) -> Command {
         require(program);
         let mut c = Command::new("timeout");
-        c.arg(secs.to_string())
-            .arg(program)
-            .stdin(Stdio::null())
+        c.arg(secs.to_string()).arg(program);
+        self.environment(&mut c);
+        c
+    }
+
+    /// A server for the length of the test, in the test's environment: the program itself is the
+    /// child (no `timeout` in between, so killing the child ends the server), and it dies with
+    /// the thread that started it even if the test process is killed (`PR_SET_PDEATHSIG`).
+    /// [`Server`] kills and reaps it when dropped.
+    fn server(&self, program: &str) -> Command {
+        require(program);
+        let mut c = Command::new(program);
+        self.environment(&mut c);
+        // SAFETY: the hook only calls prctl(2), which is async-signal-safe, between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        c
+    }
+
+    /// Stdin closed, the stack's socket, a private HOME and no certificate cache unless the test
+    /// sets one.
+    fn environment(&self, c: &mut Command) {
+        c.stdin(Stdio::null())
             .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path())
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("CIE_PKCS11_CACHE", "off")
             .env_remove("CIE_PKCS11_LOG");
-        c
     }
 
     /// Writes the test card's certificate as PEM and returns its path.
@@ -120,8 +149,15 @@ const TOKEN_URI: &str = "pkcs11:token=CIE%20378215946021";
 fn pkcs11_tool_test_suite_passes() {
     let c = Client::new("p11test");
     let m = c.module.clone();
-    let out =
-        ok(c.cmd(120, "pkcs11-tool").arg("--module").arg(&m).args(["--test", "--login", "--pin", fixtures::TEST_PIN]));
+    // `--allow-sw`: pkcs11-tool tests only mechanisms flagged CKF_HW unless told otherwise, and
+    // the module flags none (verification runs on the host; README.md, "Mechanism flags").
+    let out = ok(c.cmd(120, "pkcs11-tool").arg("--module").arg(&m).args([
+        "--test",
+        "--allow-sw",
+        "--login",
+        "--pin",
+        fixtures::TEST_PIN,
+    ]));
     assert!(out.contains("No errors"), "{out}");
     assert!(out.contains("all 4 signature functions seem to work"), "{out}");
     let listed = ok(c.cmd(60, "pkcs11-tool").arg("--module").arg(&m).args([
@@ -227,23 +263,33 @@ fn wait_for_port(port: u16) {
     }
 }
 
-/// Stops a child started through `timeout` (see `Client::cmd`) when dropped: SIGTERM first,
-/// which `timeout` passes on to the program it runs (SIGKILL would end `timeout` alone and leave
-/// the program running), then SIGKILL if it has not ended within 5 s.
-struct Background(std::process::Child);
+/// A server started with [`Client::server`]: killed (SIGKILL) and reaped when dropped, whether
+/// the test passed or panicked, so no server outlives its test.
+struct Server(Child);
 
-impl Drop for Background {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+impl Server {
+    fn spawn(cmd: &mut Command) -> Server {
+        Server(cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}")))
+    }
+
+    /// Stops the server now and checks that its process is gone.
+    fn stop(mut self) {
+        let pid = self.0.id();
+        self.end();
+        // SAFETY: kill(2) with signal 0 only checks whether the process exists.
+        let exists = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
+        assert!(!exists, "the server (pid {pid}) outlived its test");
+    }
+
+    fn end(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.end();
     }
 }
 
@@ -275,19 +321,17 @@ fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
 
     let port = free_port();
     let server_log = c.path("s_server.log");
-    let server = c
-        .cmd(120, "openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-Verify", "1", "-www", "-cert"])
-        .arg(&cert)
-        .arg("-key")
-        .arg(&key)
-        .arg("-CAfile")
-        .arg(&ca)
-        .stdout(std::fs::File::create(&server_log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Background(server);
+    let server = Server::spawn(
+        c.server("openssl")
+            .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-Verify", "1", "-www", "-cert"])
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .arg("-CAfile")
+            .arg(&ca)
+            .stdout(std::fs::File::create(&server_log).unwrap())
+            .stderr(Stdio::null()),
+    );
     wait_for_port(port);
 
     // The card signs PKCS#1 v1.5 only (PROTOCOL.md §7.1): the client must not pick RSA-PSS
@@ -310,6 +354,7 @@ fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
         seen.contains("RSSMRA80A01H501U") && seen.contains("ROSSI"),
         "the server shows the citizen's subject:\n{seen}"
     );
+    server.stop();
 }
 
 /// A directory holding the repository's p11-kit module file, pointed at the built module.

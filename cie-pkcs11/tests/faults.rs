@@ -12,7 +12,7 @@
 mod common;
 
 use cie_core::sign::HashAlg;
-use cie_pkcs11::SignOutput;
+use cie_pkcs11::Output;
 use cie_sim::fixtures;
 use cie_sim::sweep::{sweep, Fault};
 use common::*;
@@ -38,7 +38,7 @@ enum Step {
 fn sign(rig: &Rig, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE) -> Result<Vec<u8>, CK_RV> {
     rig.module.sign_init(s, CKM_SHA256_RSA_PKCS, false, key).map_err(|e| e.rv())?;
     match rig.module.sign(s, DATA, Some(256)).map_err(|e| e.rv())? {
-        SignOutput::Signature(sig) => Ok(sig),
+        Output::Bytes(sig) => Ok(sig),
         other => panic!("{other:?}"),
     }
 }

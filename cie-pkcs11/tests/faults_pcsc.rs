@@ -35,6 +35,8 @@ enum Step {
     LaterSign,
 }
 
+const STEPS: [Step; 3] = [Step::Login, Step::FirstSign, Step::LaterSign];
+
 fn rv(e: Error) -> RvError {
     match e {
         Error::Pkcs11(rv, _) => rv,
@@ -42,16 +44,21 @@ fn rv(e: Error) -> RvError {
     }
 }
 
-/// The slot with the card, waiting (up to 10 s) until pcscd shows it.
-fn card_slot(p11: &Pkcs11) -> Slot {
+/// Polls `found` every 50 ms until it gives a value; panics with `what` after 10 s.
+fn wait_until<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(s) = p11.get_slots_with_token().unwrap().first() {
-            return *s;
+        if let Some(value) = found() {
+            return value;
         }
-        assert!(Instant::now() < deadline, "the card did not come back");
+        assert!(Instant::now() < deadline, "{what}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The slot with the card, waiting (up to 10 s) until pcscd shows it.
+fn card_slot(p11: &Pkcs11) -> Slot {
+    wait_until("the card did not come back", || p11.get_slots_with_token().unwrap().first().copied())
 }
 
 fn login(s: &Session) -> Result<(), RvError> {
@@ -70,14 +77,9 @@ fn check(sig: &[u8]) {
     verify_digest_info(&cie_core::sign::digest_info_of(HashAlg::Sha256, DATA), sig);
 }
 
-/// One case; returns whether the card was pulled.
-fn case(p11: &Pkcs11, stack: &mut cie_sim::stack::VirtualStack, step: Step, i: u64) -> bool {
-    if step == Step::Login {
-        // A cold login: a new initialisation knows nothing of the card (no certificate cache),
-        // so C_Login also reads the certificate.
-        p11.clone().finalize().unwrap();
-        p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).unwrap();
-    }
+/// A session on the card's slot, ready for `step`: logged in with the private key found for a
+/// signature, and one signature made already before a later one.
+fn ready_for(p11: &Pkcs11, step: Step) -> (Slot, Session, Option<ObjectHandle>) {
     let slot = card_slot(p11);
     let s = p11.open_ro_session(slot).unwrap();
     let mut key = None;
@@ -88,6 +90,18 @@ fn case(p11: &Pkcs11, stack: &mut cie_sim::stack::VirtualStack, step: Step, i: u
     if step == Step::LaterSign {
         check(&sign(&s, key.unwrap()).unwrap());
     }
+    (slot, s, key)
+}
+
+/// One case; returns whether the card was pulled.
+fn case(p11: &Pkcs11, stack: &mut cie_sim::stack::VirtualStack, step: Step, i: u64) -> bool {
+    if step == Step::Login {
+        // A cold login: a new initialisation knows nothing of the card (no certificate cache),
+        // so C_Login also reads the certificate.
+        p11.clone().finalize().unwrap();
+        p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).unwrap();
+    }
+    let (slot, s, key) = ready_for(p11, step);
     let removals = stack.removals();
     stack.remove_card_before_apdu(i).unwrap();
     let started = Instant::now();
@@ -114,11 +128,9 @@ fn case(p11: &Pkcs11, stack: &mut cie_sim::stack::VirtualStack, step: Step, i: u
     stack.wait_removed(removals).unwrap_or_else(|err| panic!("{what}: {err}"));
     assert_eq!(stack.pin_tries_at_last_removal(), Some(3), "{what}: the PIN counter is intact");
     // pcscd notices the empty reader at its next poll; the old session is dead.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while p11.get_slot_info(slot).unwrap().token_present() {
-        assert!(Instant::now() < deadline, "{what}: pcscd did not notice the removal");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(&format!("{what}: pcscd did not notice the removal"), || {
+        (!p11.get_slot_info(slot).unwrap().token_present()).then_some(())
+    });
     let dead = s.get_session_info().map(|_| ()).map_err(rv);
     assert!(matches!(dead, Err(RvError::DeviceRemoved | RvError::SessionHandleInvalid)), "{what}: {dead:?}");
     drop(s);
@@ -142,16 +154,7 @@ fn reset_by_another_application(reader: &str) {
 
 /// The card reset by another application just before `step`: recovered transparently.
 fn reset_case(p11: &Pkcs11, reader: &str, step: Step) {
-    let slot = card_slot(p11);
-    let s = p11.open_ro_session(slot).unwrap();
-    let mut key = None;
-    if step != Step::Login {
-        login(&s).unwrap();
-        key = Some(private_key(&s));
-    }
-    if step == Step::LaterSign {
-        check(&sign(&s, key.unwrap()).unwrap());
-    }
+    let (slot, s, key) = ready_for(p11, step);
     reset_by_another_application(reader);
     match step {
         Step::Login => {
@@ -172,7 +175,7 @@ fn card_pulled_before_every_apdu_of_login_and_sign_through_pcscd() {
     let p11 = Pkcs11::new(module_path()).unwrap();
     p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).unwrap();
     let mut total = 0;
-    for step in [Step::Login, Step::FirstSign, Step::LaterSign] {
+    for step in STEPS {
         let mut i = 1;
         while case(&p11, &mut stack, step, i) {
             i += 1;
@@ -182,7 +185,7 @@ fn card_pulled_before_every_apdu_of_login_and_sign_through_pcscd() {
         total += i - 1;
     }
     eprintln!("through pcscd: {total} removal cases");
-    for step in [Step::Login, Step::FirstSign, Step::LaterSign] {
+    for step in STEPS {
         reset_case(&p11, stack.reader_name(), step);
     }
     eprintln!("through pcscd: 3 cases of a reset by another application before an operation");

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cie_core::sign::HashAlg;
-use cie_pkcs11::{AttrAnswer, Ckr, Config, SignOutput};
+use cie_pkcs11::{AttrAnswer, Ckr, Config, Output};
+use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile};
 use common::*;
 use cryptoki_sys::*;
+use rsa::traits::PublicKeyParts;
 
 const PIN: &[u8] = fixtures::TEST_PIN.as_bytes();
 const PUK: &[u8] = fixtures::TEST_PUK.as_bytes();
@@ -39,11 +41,26 @@ fn slot_and_token_information() {
     assert_eq!((t.ulMinPinLen, t.ulMaxPinLen), (8, 8));
     assert_eq!(t.ulSessionCount, 0);
 
-    let mut expected = cie_pkcs11::sign::MECHANISMS.to_vec();
-    expected.extend([CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512]);
+    let expected = vec![
+        CKM_RSA_PKCS,
+        CKM_SHA1_RSA_PKCS,
+        CKM_SHA224_RSA_PKCS,
+        CKM_SHA256_RSA_PKCS,
+        CKM_SHA384_RSA_PKCS,
+        CKM_SHA512_RSA_PKCS,
+        CKM_SHA_1,
+        CKM_SHA224,
+        CKM_SHA256,
+        CKM_SHA384,
+        CKM_SHA512,
+    ];
     assert_eq!(m.mechanism_list(0).unwrap(), expected);
-    let info = m.mechanism_info(0, CKM_SHA256_RSA_PKCS).unwrap();
-    assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY | CKF_HW));
+    // No CKF_HW: verification (and the hash of CKM_SHAx_RSA_PKCS) runs on the host
+    // (cie-pkcs11/README.md, "Mechanism flags").
+    for mechanism in &expected[..6] {
+        let info = m.mechanism_info(0, *mechanism).unwrap();
+        assert_eq!((info.ulMinKeySize, info.ulMaxKeySize, info.flags), (2048, 2048, CKF_SIGN | CKF_VERIFY));
+    }
     assert_eq!(m.mechanism_info(0, CKM_SHA384).unwrap().flags, CKF_DIGEST);
     assert_eq!(err(m.mechanism_info(0, CKM_RSA_PKCS_PSS)), CKR_MECHANISM_INVALID);
     assert_eq!(err(m.mechanism_info(0, CKM_RSA_X_509)), CKR_MECHANISM_INVALID);
@@ -62,15 +79,22 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
     assert_eq!(m.session_info(s).unwrap().state, CKS_RO_PUBLIC_SESSION);
 
     let before = rig.apdus();
-    // A PIN of the wrong length: CKR_PIN_INCORRECT (cie-pkcs11/README.md), no APDU, no try.
-    assert_eq!(err(m.login(s, CKU_USER, b"1234")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"123456789")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"")), CKR_PIN_INCORRECT);
-    assert_eq!(err(m.login(s, CKU_USER, b"1234567a")), CKR_PIN_INCORRECT);
-    assert_eq!(rig.apdus(), before, "malformed PINs never reach the card");
+    let count_low = |m: &cie_pkcs11::Module| m.token_info(0).unwrap().flags & CKF_USER_PIN_COUNT_LOW != 0;
+    assert!(!count_low(m));
+    // A PIN of the wrong length: CKR_PIN_INCORRECT (cie-pkcs11/README.md), no APDU, no try;
+    // CKF_USER_PIN_COUNT_LOW says an incorrect PIN was entered, until the next good login.
+    for bad in [&b"1234"[..], b"123456789", b"", b"1234567a"] {
+        assert_eq!(err(m.login(s, CKU_USER, bad)), CKR_PIN_INCORRECT);
+        assert!(count_low(m), "{bad:?}");
+    }
+    assert_eq!(rig.apdus(), before, "malformed PINs never reach the card (C_GetTokenInfo neither)");
     assert_eq!(rig.card.with_card(|c| c.pin_tries_left()), 3);
+    let other = rig.session(false);
+    assert!(count_low(m), "the flag is the token's, not the session's");
+    m.close_session(other).unwrap();
 
     m.login(s, CKU_USER, PIN).unwrap();
+    assert!(!count_low(m), "a good login clears the flag");
     assert_eq!(err(m.login(s, CKU_USER, PIN)), CKR_USER_ALREADY_LOGGED_IN);
     assert_eq!(m.session_info(s).unwrap().state, CKS_RO_USER_FUNCTIONS);
 
@@ -136,7 +160,7 @@ fn objects_appear_with_login_and_queries_send_no_apdu() {
 fn sign(rig: &Rig, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, data: &[u8]) -> Vec<u8> {
     rig.module.sign_init(s, mechanism, false, key).unwrap();
     match rig.module.sign(s, data, Some(512)).unwrap() {
-        SignOutput::Signature(sig) => sig,
+        Output::Bytes(sig) => sig,
         other => panic!("{other:?}"),
     }
 }
@@ -166,9 +190,9 @@ fn every_mechanism_signs_verifiably_single_and_multi_part() {
         for part in data.chunks(7) {
             m.sign_update(s, part).unwrap();
         }
-        assert_eq!(m.sign_final(s, None).unwrap(), SignOutput::Length(256));
+        assert_eq!(m.sign_final(s, None).unwrap(), Output::Length(256));
         let multi = match m.sign_final(s, Some(256)).unwrap() {
-            SignOutput::Signature(sig) => sig,
+            Output::Bytes(sig) => sig,
             other => panic!("{other:?}"),
         };
         assert_eq!(multi, single, "{alg:?}: PKCS#1 v1.5 is deterministic");
@@ -180,16 +204,16 @@ fn every_mechanism_signs_verifiably_single_and_multi_part() {
     let di = cie_core::sign::digest_info_of(HashAlg::Sha256, b"x");
     m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
     assert_eq!(err(m.sign_init(s, CKM_RSA_PKCS, false, key)), CKR_OPERATION_ACTIVE);
-    assert_eq!(m.sign(s, &di, None).unwrap(), SignOutput::Length(256));
-    assert_eq!(m.sign(s, &di, Some(1)).unwrap(), SignOutput::TooSmall(256));
-    let SignOutput::Signature(sig) = m.sign(s, &di, Some(256)).unwrap() else { panic!() };
+    assert_eq!(m.sign(s, &di, None).unwrap(), Output::Length(256));
+    assert_eq!(m.sign(s, &di, Some(1)).unwrap(), Output::TooSmall(256));
+    let Output::Bytes(sig) = m.sign(s, &di, Some(256)).unwrap() else { panic!() };
     verify_digest_info(&di, &sig);
     assert_eq!(err(m.sign(s, &di, Some(256))), CKR_OPERATION_NOT_INITIALIZED, "the operation ended");
 
     // CKM_RSA_PKCS input at most k - 11 = 245 bytes.
     m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
     assert_eq!(err(m.sign(s, &[1u8; 246], None)), CKR_DATA_LEN_RANGE);
-    let SignOutput::Signature(sig) = ({
+    let Output::Bytes(sig) = ({
         m.sign_init(s, CKM_RSA_PKCS, false, key).unwrap();
         m.sign(s, &[0x5Au8; 245], Some(256)).unwrap()
     }) else {
@@ -254,8 +278,12 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     assert_eq!(err(m.init_pin(s, b"12345678")), CKR_USER_NOT_LOGGED_IN);
     assert_eq!(rig.card.with_card(|c| c.puk_tries_left()), 9);
 
-    // C_SetPIN changes the PIN (R/W session), with checks before any APDU.
+    // C_SetPIN changes the PIN (R/W session), with checks before any APDU; an old PIN of the
+    // wrong length is an incorrect PIN, as at C_Login.
     let before = rig.apdus();
+    assert_eq!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0);
+    assert_eq!(err(m.set_pin(s, b"1111", b"87878787")), CKR_PIN_INCORRECT);
+    assert_ne!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0);
     assert_eq!(err(m.set_pin(s, b"11112222", b"123")), CKR_PIN_LEN_RANGE);
     assert_eq!(err(m.set_pin(s, b"11112222", b"1234567x")), CKR_PIN_INVALID);
     assert_eq!(rig.apdus(), before);
@@ -263,6 +291,7 @@ fn wrong_pins_update_flags_and_the_puk_unblocks() {
     assert_eq!(err(m.set_pin(ro, b"11112222", b"87878787")), CKR_SESSION_READ_ONLY);
     assert_eq!(err(m.set_pin(s, b"99999999", b"87878787")), CKR_PIN_INCORRECT);
     m.set_pin(s, b"11112222", b"87878787").unwrap();
+    assert_eq!(flags(m) & CKF_USER_PIN_COUNT_LOW, 0, "the card accepted the old PIN");
     m.login(s, CKU_USER, b"87878787").unwrap();
     // The PIN held for the session is the new one: signing still works.
     let key = rig.private_key(s);
@@ -327,7 +356,13 @@ fn removal_closes_sessions_and_reinsertion_is_a_new_token() {
     assert_eq!(err(m.token_info(0)), CKR_TOKEN_NOT_PRESENT, "stale reader state is not trusted");
     rig.reader.remove();
     rig.insert();
-    assert!(m.token_info(0).is_ok());
+    let t = m.token_info(0).unwrap();
+    assert_eq!(&t.label, b"CIE 378215946021                ", "the card is a token again");
+    assert_eq!(&t.serialNumber, b"378215946021    ");
+    assert_eq!(t.flags, CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED);
+    assert_eq!((t.ulSessionCount, t.ulRwSessionCount), (0, 0), "the dead sessions are not counted");
+    let s3 = rig.session(false);
+    assert_eq!(m.session_info(s3).unwrap().state, CKS_RO_PUBLIC_SESSION, "a new token starts logged out");
 }
 
 #[test]
@@ -389,6 +424,66 @@ fn certificate_cache_shows_objects_before_login() {
     let off = Rig::nxp();
     let s = off.session(false);
     assert!(off.find(s, &[]).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A certificate cache entry left under the genuine card's key by a hostile card (one that
+/// replays the genuine card's EF.SN.ICC, NIS and key-83 answer: here the same card image with
+/// another certificate in EF 1003, DESIGN.md §5). The genuine card then shows the foreign
+/// certificate before login, but its first signature, which fails the check against that
+/// certificate, is checked against the card's own certificate instead and returned; the
+/// token's objects and the cache entry are corrected, and `C_Login` costs no more for it.
+#[test]
+fn a_foreign_certificate_in_the_cache_is_replaced_at_the_first_signature() {
+    let dir = temp_dir("poisoned");
+    let cache_dir = dir.join("cie");
+    let own = certificate();
+    let foreign = fixtures::document_signer_certificate().to_vec();
+    assert_ne!(own, foreign);
+    let shown = |rig: &Rig, s: CK_SESSION_HANDLE| {
+        let c = rig.find(s, &[(CKA_CLASS, ulong(CKO_CERTIFICATE))]);
+        assert_eq!(c.len(), 1);
+        rig.attribute(s, c[0], CKA_VALUE)
+    };
+    {
+        let mut image = fixtures::card_image(SodProfile::Sha256Pkcs1);
+        image.certificate = foreign.clone();
+        let hostile = Rig::with_image(Profile::Nxp, image, Config::with_cache_dir(&cache_dir));
+        let s = hostile.session(false);
+        hostile.module.login(s, CKU_USER, PIN).unwrap();
+        assert_eq!(shown(&hostile, s), foreign, "the hostile card's certificate, now in the cache");
+    }
+
+    // The genuine card, in a new process.
+    let rig = Rig::new(Profile::Nxp, Config::with_cache_dir(&cache_dir));
+    let m = &rig.module;
+    let s = rig.session(false);
+    assert_eq!(shown(&rig, s), foreign, "the poisoned entry is shown before login");
+    let before = rig.apdus();
+    m.login(s, CKU_USER, PIN).unwrap();
+    let login = rig.apdus() - before;
+    assert!(login <= 16, "C_Login in a new process on a card seen before costs {login} exchanges");
+    let key = rig.private_key(s);
+    let di = cie_core::sign::digest_info_of(HashAlg::Sha256, b"signed despite a poisoned cache");
+    let sig = sign(&rig, s, key, CKM_RSA_PKCS, &di);
+    verify_digest_info(&di, &sig);
+    assert_eq!(shown(&rig, s), own, "the token now shows the card's own certificate");
+    let modulus = certificate_key().n().to_bytes_be();
+    assert_eq!(rig.attribute(s, key, CKA_MODULUS), modulus, "and its keys");
+    let before = rig.apdus();
+    assert_eq!(sign(&rig, s, key, CKM_RSA_PKCS, &di), sig);
+    assert!(rig.apdus() - before <= 3, "the next signature costs what a signature costs");
+    drop(rig);
+
+    // A later process sees the card's own certificate before login: the entry was replaced.
+    let rig = Rig::new(Profile::Nxp, Config::with_cache_dir(&cache_dir));
+    let s = rig.session(false);
+    assert_eq!(shown(&rig, s), own);
+    rig.module.login(s, CKU_USER, PIN).unwrap();
+    let key = rig.private_key(s);
+    let before = rig.apdus();
+    verify_digest_info(&di, &sign(&rig, s, key, CKM_RSA_PKCS, &di));
+    assert!(rig.apdus() - before <= 3, "the first signature after login, with the corrected cache");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

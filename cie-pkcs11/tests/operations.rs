@@ -18,13 +18,13 @@ use sha2::Digest;
 const DATA: &[u8] = b"operations that end as the standard says";
 
 struct Token {
-    lib: cryptoki_sys::Pkcs11,
+    lib: Pkcs11,
     session: CK_SESSION_HANDLE,
     private_key: CK_OBJECT_HANDLE,
     public_key: CK_OBJECT_HANDLE,
 }
 
-fn find(lib: &cryptoki_sys::Pkcs11, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> CK_OBJECT_HANDLE {
+fn find(lib: &Pkcs11, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> CK_OBJECT_HANDLE {
     let mut class = class;
     let mut t = [CK_ATTRIBUTE { type_: CKA_CLASS, pValue: &mut class as *mut _ as *mut _, ulValueLen: 8 }];
     let (mut h, mut n) = (0, 0);
@@ -41,8 +41,15 @@ fn mech(m: CK_MECHANISM_TYPE) -> CK_MECHANISM {
     CK_MECHANISM { mechanism: m, pParameter: null_mut(), ulParameterLen: 0 }
 }
 
+/// `C_Login` as the user with `pin` (NULL when empty).
+unsafe fn login(lib: &Pkcs11, s: CK_SESSION_HANDLE, pin: &[u8]) -> CK_RV {
+    let p = if pin.is_empty() { null_mut() } else { pin.as_ptr() as *mut u8 };
+    // SAFETY: the PIN has the stated length.
+    unsafe { lib.C_Login(s, CKU_USER, p, pin.len() as CK_ULONG) }
+}
+
 fn open() -> Token {
-    let lib = unsafe { cryptoki_sys::Pkcs11::new(module_path()) }.unwrap();
+    let lib = unsafe { Pkcs11::new(module_path()) }.unwrap();
     unsafe {
         assert_eq!(lib.C_Initialize(null_mut()), CKR_OK);
         let mut slots = [0; 4];
@@ -52,16 +59,23 @@ fn open() -> Token {
         let mut s = 0;
         assert_eq!(lib.C_OpenSession(slots[0], CKF_SERIAL_SESSION, null_mut(), None, &mut s), CKR_OK);
 
-        // A PIN of the wrong length: CKR_PIN_INCORRECT, no APDU, no try spent.
-        let mut info = CK_TOKEN_INFO::default();
-        for bad in [&b"1234"[..], b"123456789", b""] {
-            let p = if bad.is_empty() { null_mut() } else { bad.as_ptr() as *mut u8 };
-            assert_eq!(lib.C_Login(s, CKU_USER, p, bad.len() as CK_ULONG), CKR_PIN_INCORRECT);
+        // A PIN of the wrong length: CKR_PIN_INCORRECT, no APDU, no try spent, and
+        // CKF_USER_PIN_COUNT_LOW (an incorrect PIN was entered) until the next good login.
+        let pin_flags = |lib: &Pkcs11| {
+            let mut info = CK_TOKEN_INFO::default();
             assert_eq!(lib.C_GetTokenInfo(slots[0], &mut info), CKR_OK);
-            assert_eq!(info.flags & CKF_USER_PIN_COUNT_LOW, 0, "no try spent");
+            info.flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)
+        };
+        for bad in [&b"1234"[..], b"123456789", b""] {
+            assert_eq!(login(&lib, s, bad), CKR_PIN_INCORRECT);
+            assert_eq!(pin_flags(&lib), CKF_USER_PIN_COUNT_LOW, "{bad:?}");
         }
-        let pin = fixtures::TEST_PIN;
-        assert_eq!(lib.C_Login(s, CKU_USER, pin.as_ptr() as *mut u8, 8), CKR_OK);
+        // One wrong PIN of the right length leaves two tries on the card: the three above spent
+        // none (a third try spent would show CKF_USER_PIN_FINAL_TRY).
+        assert_eq!(login(&lib, s, b"00000000"), CKR_PIN_INCORRECT);
+        assert_eq!(pin_flags(&lib), CKF_USER_PIN_COUNT_LOW, "two tries left");
+        assert_eq!(login(&lib, s, fixtures::TEST_PIN.as_bytes()), CKR_OK);
+        assert_eq!(pin_flags(&lib), 0, "a good login clears the flags");
         let private_key = find(&lib, s, CKO_PRIVATE_KEY);
         let public_key = find(&lib, s, CKO_PUBLIC_KEY);
         Token { lib, session: s, private_key, public_key }
@@ -83,6 +97,14 @@ impl Token {
         };
         sig.truncate(len as usize);
         (rv, sig)
+    }
+}
+
+/// Gives `data` to an `Update` function (`C_SignUpdate`, `C_VerifyUpdate`, `C_DigestUpdate`) in
+/// parts of `size` bytes; each call must answer `CKR_OK`.
+fn in_parts(data: &[u8], size: usize, update: impl Fn(*mut u8, CK_ULONG) -> CK_RV) {
+    for part in data.chunks(size) {
+        assert_eq!(update(part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK, "{} bytes", part.len());
     }
 }
 
@@ -140,9 +162,7 @@ fn signing_operations_end_as_the_standard_says() {
 
         // Multi-part with a size query and a short buffer in between still signs.
         t.sign_init();
-        for part in DATA.chunks(9) {
-            assert_eq!(l.C_SignUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-        }
+        in_parts(DATA, 9, |p, n| l.C_SignUpdate(s, p, n));
         let mut len: CK_ULONG = 0;
         assert_eq!(l.C_SignFinal(s, null_mut(), &mut len), CKR_OK);
         let mut len: CK_ULONG = 100;
@@ -206,9 +226,7 @@ fn verification_and_digests_in_software() {
         // Multi-part.
         let mut m = mech(CKM_SHA256_RSA_PKCS);
         assert_eq!(l.C_VerifyInit(s, &mut m, t.public_key), CKR_OK);
-        for part in DATA.chunks(5) {
-            assert_eq!(l.C_VerifyUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-        }
+        in_parts(DATA, 5, |p, n| l.C_VerifyUpdate(s, p, n));
         assert_eq!(l.C_VerifyFinal(s, sig.as_ptr() as *mut u8, 256), CKR_OK);
         // A bad argument in C_VerifyUpdate ends it.
         assert_eq!(l.C_VerifyInit(s, &mut m, t.public_key), CKR_OK);
@@ -249,9 +267,7 @@ fn verification_and_digests_in_software() {
             assert!(out[len as usize..].iter().all(|b| *b == 0), "nothing written past the digest");
             // Multi-part.
             assert_eq!(l.C_DigestInit(s, &mut m), CKR_OK);
-            for part in DATA.chunks(7) {
-                assert_eq!(l.C_DigestUpdate(s, part.as_ptr() as *mut u8, part.len() as CK_ULONG), CKR_OK);
-            }
+            in_parts(DATA, 7, |p, n| l.C_DigestUpdate(s, p, n));
             let mut len: CK_ULONG = 80;
             assert_eq!(l.C_DigestFinal(s, out.as_mut_ptr(), &mut len), CKR_OK);
             assert_eq!(&out[..len as usize], &want[..]);

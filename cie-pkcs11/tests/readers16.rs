@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cie_pkcs11::{Ckr, Config, Module, PcscBackend, SignOutput};
+use cie_pkcs11::{Ckr, Config, Module, Output, PcscBackend};
 use cie_sim::fixtures;
 use cie_sim::stack::{StackOptions, VirtualStack};
 use common::verify_digest_info;
@@ -116,7 +116,7 @@ fn sixteen_readers_events_and_concurrent_signatures() {
                 for i in 0..3 {
                     let data = format!("slot {slot} signature {i}");
                     m.sign_init(s, CKM_SHA256_RSA_PKCS, false, handle).unwrap();
-                    let SignOutput::Signature(sig) = m.sign(s, data.as_bytes(), Some(512)).unwrap() else {
+                    let Output::Bytes(sig) = m.sign(s, data.as_bytes(), Some(512)).unwrap() else {
                         panic!("no signature")
                     };
                     let info = cie_core::sign::digest_info_of(cie_core::sign::HashAlg::Sha256, data.as_bytes());

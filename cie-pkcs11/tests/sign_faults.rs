@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cie_core::sign::{digest_info_of, HashAlg};
-use cie_pkcs11::error::rv_name;
+use cie_pkcs11::rv_name;
 use cie_sim::{fixtures, SignFault};
 use common::*;
 use cryptoki_sys::*;
@@ -29,7 +29,7 @@ const FAULTS: [SignFault; 4] =
 
 /// The module loaded with its 2.40 function list.
 struct Raw {
-    _lib: cryptoki_sys::Pkcs11,
+    _lib: Pkcs11,
     f: &'static CK_FUNCTION_LIST,
 }
 
@@ -37,7 +37,7 @@ impl Raw {
     fn load() -> Raw {
         // SAFETY: the module is our own cdylib; its function list is static.
         unsafe {
-            let lib = cryptoki_sys::Pkcs11::new(module_path()).unwrap();
+            let lib = Pkcs11::new(module_path()).unwrap();
             let mut list: *mut CK_FUNCTION_LIST = std::ptr::null_mut();
             assert_eq!(lib.C_GetFunctionList(&mut list), CKR_OK);
             let f = &*list;
@@ -89,7 +89,7 @@ impl Raw {
             let mut template = [CK_ATTRIBUTE {
                 type_: CKA_CLASS,
                 pValue: &mut value as *mut CK_OBJECT_CLASS as *mut std::ffi::c_void,
-                ulValueLen: std::mem::size_of::<CK_OBJECT_CLASS>() as CK_ULONG,
+                ulValueLen: size_of::<CK_OBJECT_CLASS>() as CK_ULONG,
             }];
             let count = if class.is_some() { 1 } else { 0 };
             assert_eq!(self.f.C_FindObjectsInit.unwrap()(h, template.as_mut_ptr(), count), CKR_OK);

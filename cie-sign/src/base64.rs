@@ -5,7 +5,7 @@ use base64ct::{Base64, Encoding};
 
 /// `data` itself when it looks like DER (a SEQUENCE), else its Base64 decoding when it is
 /// Base64 text of DER, else `data` unchanged (the DER parser then reports the error).
-pub fn der_or_base64(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn der_or_base64(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if data.first() == Some(&0x30) {
         return data.into();
     }

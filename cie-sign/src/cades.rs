@@ -1,5 +1,6 @@
 //! CAdES-BES / baseline B-B signatures (ETSI EN 319 122-1 §5.2, §6.3): CMS SignedData
-//! (RFC 5652 §5) with the signer's certificate and the signed attributes of [`crate::ess`].
+//! (RFC 5652 §5) with the signer's certificate and the signed attributes of ETSI EN 319 122-1
+//! §5.2 (content-type, message-digest, signing-time, signing-certificate-v2).
 //!
 //! - [`sign_enveloping`]: the `.p7m` with the content inside, streamed: the content is read twice
 //!   (once to hash it, once to copy it into the output) and never held in memory.

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 const MAX_METADATA: u64 = 16 * 1024 * 1024;
 
 /// The identifier and length octets of a definite-length element (X.690 §8.1.2, §8.1.3.3-5).
-pub fn header(tag: Tag, len: u64) -> Vec<u8> {
+pub(crate) fn header(tag: Tag, len: u64) -> Vec<u8> {
     let mut out = vec![tag.octet()];
     if len < 0x80 {
         out.push(len as u8);
@@ -92,7 +92,7 @@ const EXPLICIT_0: u8 = 0xa0;
 
 /// Where an enveloping `.p7m`'s content lies, and the `.p7m` without it.
 #[derive(Debug)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Offset of the content's first byte in the file.
     pub content_offset: u64,
     /// The content's length.
@@ -103,7 +103,7 @@ pub struct Layout {
 
 /// Walks the outer structure of a DER `.p7m`: `None` when the signature is detached (no
 /// eContent). The reader ends anywhere.
-pub fn layout<R: Read + Seek>(r: &mut R) -> Result<Option<Layout>> {
+pub(crate) fn layout<R: Read + Seek>(r: &mut R) -> Result<Option<Layout>> {
     let start = r.stream_position()?;
     let (tag, ci_len, ci_hdr) = read_header(r)?;
     expect(tag, SEQUENCE, "ContentInfo")?;
@@ -163,7 +163,7 @@ pub fn layout<R: Read + Seek>(r: &mut R) -> Result<Option<Layout>> {
 }
 
 /// Copies `len` bytes from `r` at `offset` to `out`, feeding each chunk to `each`.
-pub fn copy_range<R: Read + Seek>(
+pub(crate) fn copy_range<R: Read + Seek>(
     r: &mut R,
     offset: u64,
     len: u64,

@@ -16,23 +16,24 @@ use crate::digest;
 use crate::{Error, Result};
 
 /// id-contentType (RFC 5652 §11.1).
-pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub(crate) const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 /// id-messageDigest (RFC 5652 §11.2).
-pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub(crate) const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// id-signingTime (RFC 5652 §11.3).
-pub const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+pub(crate) const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-signingCertificate (RFC 2634 §5.4).
-pub const OID_SIGNING_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+pub(crate) const OID_SIGNING_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
-pub const OID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+pub(crate) const OID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 /// id-signedData (RFC 5652 §5.1).
 pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 /// id-data (RFC 5652 §4).
-pub const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+pub(crate) const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 
 /// SigningCertificateV2 (RFC 5035 §3).
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-pub struct SigningCertificateV2 {
+pub(crate) struct SigningCertificateV2 {
     /// The signer's certificate first.
     pub certs: Vec<EssCertIdV2>,
     /// PolicyInformation values (unused here).
@@ -42,7 +43,7 @@ pub struct SigningCertificateV2 {
 
 /// ESSCertIDv2 (RFC 5035 §4): the hash algorithm is absent when it is the default SHA-256.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-pub struct EssCertIdV2 {
+pub(crate) struct EssCertIdV2 {
     /// The hash of `cert_hash`; `None` means SHA-256.
     #[asn1(optional = "true")]
     pub hash_algorithm: Option<AlgorithmIdentifierOwned>,
@@ -55,7 +56,7 @@ pub struct EssCertIdV2 {
 
 /// IssuerSerial (RFC 5035 §4).
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-pub struct IssuerSerial {
+pub(crate) struct IssuerSerial {
     /// The issuer's name, as a directoryName.
     pub issuer: GeneralNames,
     /// The certificate's serial number.
@@ -63,13 +64,13 @@ pub struct IssuerSerial {
 }
 
 /// An attribute with one value.
-pub fn attribute(oid: ObjectIdentifier, value: &impl Encode) -> Result<Attribute> {
+pub(crate) fn attribute(oid: ObjectIdentifier, value: &impl Encode) -> Result<Attribute> {
     let value = Any::from_der(&value.to_der()?)?;
     Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? })
 }
 
 /// The signing-certificate-v2 value for `cert` (its DER in `cert_der`), hashed with `alg`.
-pub fn signing_certificate_v2(alg: HashAlg, cert_der: &[u8], cert: &Certificate) -> SigningCertificateV2 {
+pub(crate) fn signing_certificate_v2(alg: HashAlg, cert_der: &[u8], cert: &Certificate) -> SigningCertificateV2 {
     SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
             hash_algorithm: (alg != HashAlg::Sha256).then(|| digest::algorithm_identifier(alg)),
@@ -86,7 +87,7 @@ pub fn signing_certificate_v2(alg: HashAlg, cert_der: &[u8], cert: &Certificate)
 /// The signed attributes of a CAdES-BES signature over content of type id-data whose digest
 /// is `digest`; `signing_time` is omitted for PAdES (ETSI EN 319 142-1 §6.3: the time is in
 /// the signature dictionary's /M).
-pub fn signed_attributes(
+pub(crate) fn signed_attributes(
     alg: HashAlg,
     digest: &[u8],
     signing_time: Option<Time>,
@@ -106,7 +107,7 @@ pub fn signed_attributes(
 
 /// The single value of attribute `oid`, if present; an error if it has several values or
 /// appears twice (RFC 5652 §11: these attributes are single-valued).
-pub fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, String> {
+pub(crate) fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, String> {
     let mut found = None;
     for a in attrs.iter().filter(|a| a.oid == oid) {
         if found.is_some() || a.values.len() != 1 {

@@ -34,15 +34,14 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 mod base64;
 pub mod cades;
 pub mod chain;
-pub mod digest;
-pub mod envelope;
+mod digest;
+mod envelope;
 mod error;
-pub mod ess;
+mod ess;
 pub mod identity;
 pub mod output;
 pub mod pades;

@@ -20,11 +20,11 @@
 //! `endstream`), so binary content is not read as syntax.
 
 /// Deepest nesting of arrays and dictionaries accepted.
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 /// Highest object number accepted (ISO 32000-1 Annex C.2).
-pub const MAX_OBJECT_NUMBER: u64 = 8_388_607;
+pub(crate) const MAX_OBJECT_NUMBER: u64 = 8_388_607;
 /// Most bytes that the object and cross-reference streams of one file may decode to, in all.
-pub const MAX_DECODED: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_DECODED: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Token<'a> {
@@ -49,7 +49,7 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// Checks `pdf` (see the module documentation); the error says what was refused.
-pub fn check(pdf: &[u8]) -> Result<(), String> {
+pub(crate) fn check(pdf: &[u8]) -> Result<(), String> {
     let too_high =
         |what: &str, n: u64| Err(format!("{what} {n} exceeds the PDF limit of {MAX_OBJECT_NUMBER} objects: refused"));
     let mut depth = 0usize;

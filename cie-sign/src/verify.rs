@@ -302,7 +302,7 @@ fn check_attributes(
                 let id = sc.certs.first().ok_or("the signing-certificate-v2 attribute is empty")?;
                 let hash = match &id.hash_algorithm {
                     None => HashAlg::Sha256,
-                    Some(a) => digest::from_oid(&a.oid).ok_or(format!("hash {} not supported", a.oid))?,
+                    Some(a) => HashAlg::from_oid(&a.oid).ok_or(format!("hash {} not supported", a.oid))?,
                 };
                 check_cert_id(hash, &id.cert_hash, id.issuer_serial.as_ref(), cert)
             });
@@ -393,7 +393,7 @@ pub(crate) fn verify_signed_data(
             continue;
         };
         report.signer = Some(identity(&cert.cert));
-        let Some(alg) = digest::from_oid(&si.digest_alg.oid) else {
+        let Some(alg) = HashAlg::from_oid(&si.digest_alg.oid) else {
             report.fail(
                 SubIndication::CryptoConstraintsFailure,
                 format!("digest algorithm {} is not supported", si.digest_alg.oid),
@@ -514,7 +514,7 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     let sd = parse_signed_data(&layout.without_content)?;
     check_limits(&sd)?;
     let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
-    for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
+    for a in sd.signer_infos.0.iter().filter_map(|s| HashAlg::from_oid(&s.digest_alg.oid)) {
         if !hashers.iter().any(|(b, _)| *b == a) {
             hashers.push((a, digest::Hasher::new(a)));
         }
@@ -567,7 +567,7 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
         (None, Some(reader)) => {
             // Hash the content once per algorithm in use, streaming.
             let mut hashers: Vec<(HashAlg, digest::Hasher)> = Vec::new();
-            for a in sd.signer_infos.0.iter().filter_map(|s| digest::from_oid(&s.digest_alg.oid)) {
+            for a in sd.signer_infos.0.iter().filter_map(|s| HashAlg::from_oid(&s.digest_alg.oid)) {
                 if !hashers.iter().any(|(b, _)| *b == a) {
                     hashers.push((a, digest::Hasher::new(a)));
                 }

@@ -36,8 +36,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-use crate::fixtures::{TEST_NIS, TEST_SERIAL};
 use crate::image::SodProfile;
+use crate::test_card::{TEST_NIS, TEST_SERIAL};
 
 /// Errors of the generator (it only ever runs on data it made itself).
 pub type Result<T> = std::result::Result<T, Box<dyn StdError + Send + Sync>>;

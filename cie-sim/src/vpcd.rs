@@ -306,7 +306,7 @@ fn quickack(stream: &TcpStream) {
             libc::IPPROTO_TCP,
             libc::TCP_QUICKACK,
             (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            size_of::<libc::c_int>() as libc::socklen_t,
         );
     }
 }

@@ -7,6 +7,10 @@ use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions};
 
 /// SELECT of the master file (plain, answered 90 00 by the card).
 const SELECT_MF: [u8; 4] = [0x00, 0xA4, 0x00, 0x00];
+/// The card's whole answer to [`SELECT_MF`] (a case-1 APDU, PROTOCOL.md §1.2, §2.1): no data, `90 00`.
+fn answer_90_00() -> Result<Vec<u8>, TransportError> {
+    Ok(vec![0x90, 0x00])
+}
 
 fn card() -> SimHandle {
     SimHandle::new(SimCard::new(Profile::Nxp, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default()))
@@ -18,7 +22,7 @@ fn removal_before_the_nth_apdu() {
     let mut t = handle.connect();
     handle.remove_before(2);
     let mut link = t.transaction().unwrap();
-    assert!(link.transmit(&SELECT_MF).is_ok());
+    assert_eq!(link.transmit(&SELECT_MF), answer_90_00());
     let processed = handle.with_card(|c| c.commands_processed());
     assert_eq!(link.transmit(&SELECT_MF), Err(TransportError::CardRemoved));
     assert_eq!(handle.with_card(|c| c.commands_processed()), processed, "the card never saw it");
@@ -29,7 +33,7 @@ fn removal_before_the_nth_apdu() {
     handle.insert();
     assert!(t.transaction().is_err(), "connections from before the removal stay dead");
     let mut fresh = handle.connect();
-    assert!(fresh.transaction().unwrap().transmit(&SELECT_MF).is_ok());
+    assert_eq!(fresh.transaction().unwrap().transmit(&SELECT_MF), answer_90_00());
 }
 
 #[test]
@@ -41,11 +45,11 @@ fn reset_before_the_nth_apdu() {
         let mut link = a.transaction().unwrap();
         assert_eq!(link.transmit(&SELECT_MF), Err(TransportError::CardReset));
         // The connection that saw the reset works again at once.
-        assert!(link.transmit(&SELECT_MF).is_ok());
+        assert_eq!(link.transmit(&SELECT_MF), answer_90_00());
     }
     // Another connection hears of the reset once.
     assert_eq!(b.transaction().err(), Some(TransportError::CardReset));
-    assert!(b.transaction().unwrap().transmit(&SELECT_MF).is_ok());
+    assert_eq!(b.transaction().unwrap().transmit(&SELECT_MF), answer_90_00());
 }
 
 #[test]
@@ -56,6 +60,6 @@ fn scheduled_faults_can_be_cleared() {
     handle.reset_before(2);
     handle.clear_faults();
     let mut link = t.transaction().unwrap();
-    assert!(link.transmit(&SELECT_MF).is_ok());
-    assert!(link.transmit(&SELECT_MF).is_ok());
+    assert_eq!(link.transmit(&SELECT_MF), answer_90_00());
+    assert_eq!(link.transmit(&SELECT_MF), answer_90_00());
 }

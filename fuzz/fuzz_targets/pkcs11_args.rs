@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use cie_fuzz::{Input, Stage};
 use cie_pkcs11::backend::InProcessBackend;
-use cie_pkcs11::{AttrAnswer, Config, Module, SignOutput};
+use cie_pkcs11::{AttrAnswer, Config, Module, Output};
 use cie_sim::{fixtures, SimHandle};
 use cryptoki_sys::*;
 use libfuzzer_sys::fuzz_target;
@@ -282,14 +282,14 @@ fn step(m: &Module, ops: &mut Ops<'_>) {
 /// Length of the fuzz card's key-`81` signatures.
 const SIG_LEN: usize = cie_sim::fuzz_card::KEY_BITS[0] / 8;
 
-fn check_sign(r: Result<SignOutput, cie_pkcs11::Ckr>, cap: Option<usize>) {
+fn check_sign(r: Result<Output, cie_pkcs11::Ckr>, cap: Option<usize>) {
     match r {
-        Ok(SignOutput::Signature(sig)) => {
+        Ok(Output::Bytes(sig)) => {
             assert_eq!(sig.len(), SIG_LEN);
             assert!(cap.is_some_and(|c| c >= SIG_LEN), "a signature only into a large enough buffer");
         }
-        Ok(SignOutput::Length(n)) => assert!(cap.is_none() && n == SIG_LEN),
-        Ok(SignOutput::TooSmall(n)) => assert!(cap.is_some_and(|c| c < n)),
+        Ok(Output::Length(n)) => assert!(cap.is_none() && n == SIG_LEN),
+        Ok(Output::TooSmall(n)) => assert!(cap.is_some_and(|c| c < n)),
         Err(_) => {}
     }
 }

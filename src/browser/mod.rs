@@ -1,7 +1,8 @@
-//! `cie browser setup|status|remove`: the PKCS#11 module in the user's NSS databases
-//! (Chromium's `~/.pki/nssdb`, every Firefox profile), so that browsers offer the card when a
-//! site asks for a client certificate. Idempotent; says what it did per database; tells the
-//! user to restart a browser that was running while its database changed.
+//! What `cie browser setup|status|remove` does (`crate::commands::browser` reads the command
+//! line): the PKCS#11 module in the user's NSS databases (Chromium's `~/.pki/nssdb`, every
+//! Firefox profile), so that browsers offer the card when a site asks for a client certificate.
+//! Idempotent; says what it did per database; tells the user to restart a browser that was
+//! running while its database changed.
 
 mod nssdb;
 mod places;
@@ -9,7 +10,7 @@ mod sandboxed;
 
 use std::path::{Path, PathBuf};
 
-use crate::failure::Failure;
+use crate::failure::{file_error, Failure};
 use crate::i18n::{Lang, Msg, Text};
 use crate::output::Json;
 use nssdb::{NssDb, Registration, MODULE_NAME};
@@ -17,7 +18,7 @@ use places::{Kind, Place};
 
 /// Which subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Register the module.
     Setup,
     /// Report where it is registered.
@@ -26,15 +27,15 @@ pub enum Action {
     Remove,
 }
 
-/// Parsed `cie browser` arguments (`crate::args`).
+/// What `cie browser` asks for (`crate::commands::browser`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// What to do.
-    pub action: Action,
+    pub(crate) action: Action,
     /// `--module PATH`.
-    pub module: Option<PathBuf>,
+    pub(crate) module: Option<PathBuf>,
     /// `--sandboxed`.
-    pub sandboxed: bool,
+    pub(crate) sandboxed: bool,
 }
 
 /// Where the module is looked for: the installation this executable belongs to
@@ -66,7 +67,7 @@ fn module_path(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
         None => default_module().ok_or_else(|| Failure::File(tr!(BrowserNoModule)))?,
     };
     // NSS keeps the path as given: make it absolute so it works from any directory.
-    std::fs::canonicalize(&path).map_err(|e| crate::cmd::file_error(&path, e))
+    std::fs::canonicalize(&path).map_err(|e| file_error(&path, e))
 }
 
 fn home() -> Result<PathBuf, Failure> {
@@ -158,8 +159,9 @@ impl Outcome {
     }
 }
 
-/// Runs `cie browser ARGS`.
-pub fn run(options: Options, json: bool) -> Result<(), Failure> {
+/// Applies `setup`, `status` or `remove` to every NSS database of the user and to the
+/// sandboxed browsers' p11-kit server unit, and reports on each.
+pub(crate) fn apply(options: Options, json: bool) -> Result<(), Failure> {
     let home = home()?;
     let module = match options.action {
         Action::Setup => Some(module_path(options.module)?),

@@ -11,26 +11,26 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The name the module is registered under.
-pub const MODULE_NAME: &str = "CIE";
+pub(super) const MODULE_NAME: &str = "CIE";
 
 /// How long one `certutil`/`modutil` run may take (the module may talk to the card).
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An entry of `pkcs11.txt` that loads the CIE module.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Registration {
+pub(super) struct Registration {
     /// The `name=` of the entry.
-    pub name: String,
+    pub(super) name: String,
     /// The `library=` of the entry.
-    pub library: PathBuf,
+    pub(super) library: PathBuf,
     /// Whether the entry carries the FRIENDLY flag (`PublicCerts` slot flag), which breaks a
     /// first use with the CIE.
-    pub friendly: bool,
+    pub(super) friendly: bool,
 }
 
 /// The entries of a `pkcs11.txt` that load a library named `libcie_pkcs11.so` or are named
 /// [`MODULE_NAME`].
-pub fn registrations(pkcs11_txt: &str) -> Vec<Registration> {
+pub(super) fn registrations(pkcs11_txt: &str) -> Vec<Registration> {
     let mut found = Vec::new();
     for entry in pkcs11_txt.split("\n\n") {
         let mut library = None;
@@ -53,7 +53,7 @@ pub fn registrations(pkcs11_txt: &str) -> Vec<Registration> {
 
 /// Errors of the NSS tools.
 #[derive(Debug)]
-pub struct ToolError(pub String);
+pub(super) struct ToolError(pub(super) String);
 
 impl std::fmt::Display for ToolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,19 +63,19 @@ impl std::fmt::Display for ToolError {
 
 /// An NSS database directory (the `sql:` format: `cert9.db`, `key4.db`, `pkcs11.txt`).
 #[derive(Clone, Debug)]
-pub struct NssDb {
+pub(super) struct NssDb {
     /// The directory.
-    pub dir: PathBuf,
+    pub(super) dir: PathBuf,
 }
 
 impl NssDb {
     /// Whether the directory holds a database.
-    pub fn exists(&self) -> bool {
+    pub(super) fn exists(&self) -> bool {
         self.dir.join("cert9.db").is_file()
     }
 
     /// The CIE entries of the database.
-    pub fn registrations(&self) -> Vec<Registration> {
+    pub(super) fn registrations(&self) -> Vec<Registration> {
         std::fs::read_to_string(self.dir.join("pkcs11.txt")).map(|t| registrations(&t)).unwrap_or_default()
     }
 
@@ -84,32 +84,32 @@ impl NssDb {
     }
 
     /// Creates an empty database with no password (what browsers create on first start).
-    pub fn create(&self) -> Result<(), ToolError> {
+    pub(super) fn create(&self) -> Result<(), ToolError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| ToolError(format!("{}: {e}", self.dir.display())))?;
         tool("certutil", &["-N", "-d", &self.sql(), "--empty-password"]).map(|_| ())
     }
 
     /// Registers `library` under [`MODULE_NAME`].
-    pub fn add(&self, library: &Path) -> Result<(), ToolError> {
+    pub(super) fn add(&self, library: &Path) -> Result<(), ToolError> {
         let lib = library.to_string_lossy();
         tool("modutil", &["-dbdir", &self.sql(), "-add", MODULE_NAME, "-libfile", &lib, "-force"]).map(|_| ())
     }
 
     /// Removes the entry named `name`.
-    pub fn delete(&self, name: &str) -> Result<(), ToolError> {
+    pub(super) fn delete(&self, name: &str) -> Result<(), ToolError> {
         tool("modutil", &["-dbdir", &self.sql(), "-delete", name, "-force"]).map(|_| ())
     }
 
     /// The CIE tokens NSS sees through the entry named `name` (NSS loads the module for this;
     /// no PIN is asked).
-    pub fn tokens(&self, name: &str) -> Result<Vec<String>, ToolError> {
+    pub(super) fn tokens(&self, name: &str) -> Result<Vec<String>, ToolError> {
         Ok(module_tokens(&tool("modutil", &["-dbdir", &self.sql(), "-list"])?, name))
     }
 }
 
 /// The `token:` lines of the module `name` in a `modutil -list` listing, where each module
 /// starts with a line `N. NAME`.
-pub fn module_tokens(listing: &str, name: &str) -> Vec<String> {
+pub(super) fn module_tokens(listing: &str, name: &str) -> Vec<String> {
     let mut inside = false;
     let mut tokens = Vec::new();
     for line in listing.lines().map(str::trim) {

@@ -15,7 +15,7 @@ use crate::i18n::Text;
 
 /// Which kind of database.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     /// `~/.pki/nssdb`.
     Shared,
     /// A Firefox profile, with its name.
@@ -28,16 +28,16 @@ pub enum Kind {
 
 /// One place.
 #[derive(Clone, Debug)]
-pub struct Place {
+pub(super) struct Place {
     /// What it is.
-    pub kind: Kind,
+    pub(super) kind: Kind,
     /// The database directory.
-    pub dir: PathBuf,
+    pub(super) dir: PathBuf,
 }
 
 impl Place {
     /// A short description for messages.
-    pub fn label(&self) -> Text {
+    pub(super) fn label(&self) -> Text {
         match &self.kind {
             Kind::Shared => tr!(PlaceShared),
             Kind::Firefox(name) => tr!(PlaceFirefox, name = name),
@@ -48,7 +48,7 @@ impl Place {
 }
 
 /// Firefox profile directories from the text of a `profiles.ini` in `base`: `(name, dir)`.
-pub fn firefox_profiles(ini: &str, base: &Path) -> Vec<(String, PathBuf)> {
+pub(super) fn firefox_profiles(ini: &str, base: &Path) -> Vec<(String, PathBuf)> {
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     let mut section = String::new();
     let (mut name, mut path, mut relative) = (None::<String>, None::<String>, true);
@@ -85,7 +85,7 @@ pub fn firefox_profiles(ini: &str, base: &Path) -> Vec<(String, PathBuf)> {
 
 /// Every place of the user whose home is `home`: the shared database (even when it does not
 /// exist yet), then the Firefox profiles that exist, then sandboxed ones.
-pub fn places(home: &Path) -> Vec<Place> {
+pub(super) fn places(home: &Path) -> Vec<Place> {
     let mut all = vec![Place { kind: Kind::Shared, dir: home.join(".pki/nssdb") }];
     let roots: [(&str, bool); 3] = [
         (".mozilla/firefox", false),
@@ -118,7 +118,7 @@ fn locked_by_live_process(path: &Path) -> bool {
 }
 
 /// The running browsers that use the place (names for the message), if any.
-pub fn running_browsers(place: &Place, home: &Path) -> Vec<&'static str> {
+pub(super) fn running_browsers(place: &Place, home: &Path) -> Vec<&'static str> {
     match &place.kind {
         Kind::Firefox(_) | Kind::Sandboxed(_) => {
             if locked_by_live_process(&place.dir.join("lock")) {

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The unit's file name.
-pub const UNIT: &str = "cie-p11-kit-server.service";
+pub(super) const UNIT: &str = "cie-p11-kit-server.service";
 /// The socket, relative to the runtime directory (`%t` in the unit).
-pub const SOCKET: &str = "p11-kit/cie";
+pub(super) const SOCKET: &str = "p11-kit/cie";
 
 /// Where the unit goes: `$XDG_CONFIG_HOME/systemd/user` (default `~/.config/systemd/user`).
-pub fn unit_path(home: &Path) -> PathBuf {
+pub(super) fn unit_path(home: &Path) -> PathBuf {
     let config = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
@@ -22,7 +22,7 @@ pub fn unit_path(home: &Path) -> PathBuf {
 }
 
 /// The unit's text for `module`, with `p11_kit` the absolute path of the p11-kit program.
-pub fn unit_text(p11_kit: &Path, module: &Path) -> String {
+pub(super) fn unit_text(p11_kit: &Path, module: &Path) -> String {
     format!(
         "# Written by `cie browser setup --sandboxed`; removed by `cie browser remove`.\n\
          [Unit]\n\
@@ -41,7 +41,7 @@ pub fn unit_text(p11_kit: &Path, module: &Path) -> String {
 }
 
 /// The server address clients use: `unix:path=$XDG_RUNTIME_DIR/p11-kit/cie`.
-pub fn address() -> String {
+pub(super) fn address() -> String {
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         // SAFETY: getuid has no preconditions.
@@ -50,7 +50,7 @@ pub fn address() -> String {
 }
 
 /// The absolute path of the `p11-kit` program.
-pub fn find_p11_kit() -> Option<PathBuf> {
+pub(super) fn find_p11_kit() -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .chain([PathBuf::from("/usr/bin")])
         .map(|d| d.join("p11-kit"))
@@ -58,7 +58,7 @@ pub fn find_p11_kit() -> Option<PathBuf> {
 }
 
 /// Runs `systemctl --user ARGS` (bounded); returns whether it succeeded.
-pub fn systemctl(args: &[&str]) -> bool {
+pub(super) fn systemctl(args: &[&str]) -> bool {
     let mut child = match Command::new("systemctl")
         .arg("--user")
         .args(args)

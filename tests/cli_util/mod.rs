@@ -11,13 +11,13 @@ use cie_sim::stack::{StackOptions, VirtualStack};
 
 /// The simulated card's credentials.
 #[allow(unused_imports)]
-pub use cie_sim::fixtures::{TEST_NIS, TEST_PIN, TEST_PUK, TEST_SERIAL};
+pub(crate) use cie_sim::fixtures::{TEST_NIS, TEST_PIN, TEST_PUK, TEST_SERIAL};
 
 /// What a run of `cie` produced.
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl std::fmt::Debug for Run {
@@ -28,13 +28,13 @@ impl std::fmt::Debug for Run {
 
 /// A virtual card (pcscd + vpcd + cie-sim; `cargo test --workspace` builds cie-sim, or set
 /// CIE_SIM_BIN) and a scratch directory.
-pub struct Card {
-    pub stack: VirtualStack,
-    pub dir: PathBuf,
+pub(crate) struct Card {
+    pub(crate) stack: VirtualStack,
+    pub(crate) dir: PathBuf,
 }
 
 impl Card {
-    pub fn start(name: &str) -> Card {
+    pub(crate) fn start(name: &str) -> Card {
         let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
         let dir = std::env::temp_dir().join(format!("cie-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -42,24 +42,24 @@ impl Card {
         Card { stack, dir }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     /// Runs `cie ARGS` with `stdin` as its standard input (never a terminal).
-    pub fn cie(&self, args: &[&str], stdin: &str) -> Run {
+    pub(crate) fn cie(&self, args: &[&str], stdin: &str) -> Run {
         cie_with_socket(Some(self.stack.socket_path()), args, stdin)
     }
 
     /// Runs `cie ARGS` with these locale variables only (`LC_ALL`, `LC_MESSAGES`, `LANG`).
-    pub fn cie_in(&self, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+    pub(crate) fn cie_in(&self, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
         cie_with_locale(Some(self.stack.socket_path()), locale, args, stdin)
     }
 
     /// Runs `cie ARGS` in English with these environment variables set too (after the
     /// defaults: `CIE_TRUST_ANCHORS` among them overrides the empty one); a name starting with
     /// `!` removes that variable instead.
-    pub fn cie_env(&self, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+    pub(crate) fn cie_env(&self, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
         cie_with_env(Some(self.stack.socket_path()), &[("LC_ALL", "C")], env, args, stdin)
     }
 }
@@ -74,19 +74,19 @@ impl Drop for Card {
 
 /// Runs the `cie` binary under `timeout`, against the pcscd at `socket` (or none), in English
 /// whatever the machine's locale (tests/cli_i18n.rs runs the other language).
-pub fn cie_with_socket(socket: Option<&Path>, args: &[&str], stdin: &str) -> Run {
+pub(crate) fn cie_with_socket(socket: Option<&Path>, args: &[&str], stdin: &str) -> Run {
     cie_with_locale(socket, &[("LC_ALL", "C")], args, stdin)
 }
 
 /// Runs the `cie` binary as [`cie_with_socket`] does, with these locale variables only.
-pub fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+pub(crate) fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
     cie_with_env(socket, locale, &[], args, stdin)
 }
 
 /// Runs the `cie` binary with these locale variables only and `env` set. `CIE_TRUST_ANCHORS`
 /// is empty unless `env` sets it: no trust anchor installed on the machine running the tests
 /// (/etc/cie/trust-anchors, ~/.config/cie/trust-anchors) counts.
-pub fn cie_with_env(
+pub(crate) fn cie_with_env(
     socket: Option<&Path>,
     locale: &[(&str, &str)],
     env: &[(&str, &str)],
@@ -124,7 +124,7 @@ pub fn cie_with_env(
 }
 
 /// Runs a helper program (openssl...) under `timeout` and returns (success, stdout, stderr).
-pub fn tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+pub(crate) fn tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String, String) {
     let out = Command::new("timeout")
         .arg("60")
         .arg(program)
@@ -140,7 +140,7 @@ pub fn tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String, String) 
 }
 
 /// `openssl dgst -HASH -verify <public key of cert.pem> -signature sig data` accepts.
-pub fn openssl_verifies(dir: &Path, cert_pem: &Path, hash: &str, data: &Path, sig: &Path) -> bool {
+pub(crate) fn openssl_verifies(dir: &Path, cert_pem: &Path, hash: &str, data: &Path, sig: &Path) -> bool {
     let pubkey = dir.join("pubkey.pem");
     let (ok, _, err) = tool(
         "openssl",
@@ -172,6 +172,6 @@ pub fn openssl_verifies(dir: &Path, cert_pem: &Path, hash: &str, data: &Path, si
 }
 
 /// The repository's README.md, the file the issue signs.
-pub fn readme() -> PathBuf {
+pub(crate) fn readme() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
 }

@@ -27,14 +27,14 @@ use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Sha256, Sha512};
 
 /// Time limit of one test phase (a few card operations through pcscd) and of a helper process.
-pub const LIMIT: Duration = Duration::from_secs(120);
+pub(crate) const LIMIT: Duration = Duration::from_secs(120);
 
 /// A session through pcscd, counting APDU exchanges.
-pub type PcscSession = Session<Counting<PcscTransport>>;
+pub(crate) type PcscSession = Session<Counting<PcscTransport>>;
 
 /// Starts the isolated pcscd + vpcd + cie-sim stack with `profile` and the EF.SOD profile
 /// `sod`, and points this process's PC/SC client library at it.
-pub fn start_stack(profile: Profile, sod: SodProfile) -> VirtualStack {
+pub(crate) fn start_stack(profile: Profile, sod: SodProfile) -> VirtualStack {
     let stack = VirtualStack::start(StackOptions {
         profile: Some(profile.name().to_owned()),
         sod: Some(sod_option(sod).to_owned()),
@@ -46,7 +46,7 @@ pub fn start_stack(profile: Profile, sod: SodProfile) -> VirtualStack {
 }
 
 /// The simulator's `--sod` value for an EF.SOD profile.
-pub fn sod_option(sod: SodProfile) -> &'static str {
+pub(crate) fn sod_option(sod: SodProfile) -> &'static str {
     match sod {
         SodProfile::Sha256Pkcs1 => "sha256",
         SodProfile::Sha512Pss => "sha512",
@@ -54,7 +54,7 @@ pub fn sod_option(sod: SodProfile) -> &'static str {
 }
 
 /// Connects to `reader` through pcscd and opens a session with a counting transport.
-pub fn open(reader: &str) -> (PcscSession, ApduCounter) {
+pub(crate) fn open(reader: &str) -> (PcscSession, ApduCounter) {
     let transport = Counting::new(PcscTransport::connect(reader).unwrap_or_else(|e| panic!("connect {reader}: {e}")));
     let counter = transport.counter();
     let session = Session::open(transport).unwrap_or_else(|e| panic!("open session on {reader}: {e}"));
@@ -62,22 +62,22 @@ pub fn open(reader: &str) -> (PcscSession, ApduCounter) {
 }
 
 /// The simulated card's PIN (a test credential).
-pub fn pin() -> Pin {
+pub(crate) fn pin() -> Pin {
     Pin::new(fixtures::TEST_PIN).unwrap()
 }
 
 /// Exchanges counted so far.
-pub fn exchanges(counter: &ApduCounter) -> u64 {
+pub(crate) fn exchanges(counter: &ApduCounter) -> u64 {
     counter.stats().exchanges
 }
 
 /// The RSA public key of a DER certificate.
-pub fn certificate_key(der: &[u8]) -> RsaPublicKey {
+pub(crate) fn certificate_key(der: &[u8]) -> RsaPublicKey {
     cie_core::certificate::public_key(der).unwrap()
 }
 
 /// Checks a PKCS#1 v1.5 signature of `data` hashed with `alg` (SHA-256 or SHA-512).
-pub fn assert_signature(key: &RsaPublicKey, alg: HashAlg, data: &[u8], signature: &[u8]) {
+pub(crate) fn assert_signature(key: &RsaPublicKey, alg: HashAlg, data: &[u8], signature: &[u8]) {
     let scheme = match alg {
         HashAlg::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
         HashAlg::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
@@ -90,7 +90,7 @@ pub fn assert_signature(key: &RsaPublicKey, alg: HashAlg, data: &[u8], signature
 /// Runs `f` on its own thread and returns its result, or fails the test if it has not finished
 /// within `limit` (a hung PC/SC call must fail the test, not stall it). Keep the stack outside
 /// `f`: when the test fails, dropping the stack stops pcscd, which ends any blocked call.
-pub fn within<T: Send + 'static>(what: &str, limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) fn within<T: Send + 'static>(what: &str, limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     let handle = thread::Builder::new()
         .name(what.to_owned())
@@ -112,24 +112,24 @@ pub fn within<T: Send + 'static>(what: &str, limit: Duration, f: impl FnOnce() -
 }
 
 /// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses lower- or upper-case hex.
-pub fn unhex(s: &str) -> Vec<u8> {
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len() % 2 == 0, "odd hex length: {s:?}");
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// The pcscd APDU log of a stack (`pcscd -a`): the command APDUs, as upper-case hex.
-pub fn logged_apdus(log_dir: &Path) -> Vec<String> {
+pub(crate) fn logged_apdus(log_dir: &Path) -> Vec<String> {
     let log = std::fs::read_to_string(log_dir.join("pcscd.log")).unwrap();
     log.lines().filter_map(|l| l.split_once("APDU: ")).map(|(_, apdu)| apdu.trim().to_owned()).collect()
 }
 
 /// Upper-case spaced hex as in pcscd's log.
-pub fn log_hex(bytes: &[u8]) -> String {
+pub(crate) fn log_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
 }
 
@@ -140,7 +140,7 @@ pub fn log_hex(bytes: &[u8]) -> String {
 const STDERR_PREFIX: &str = "stderr: ";
 
 /// A child process whose output is collected line by line, killed if still running on drop.
-pub struct Proc {
+pub(crate) struct Proc {
     what: String,
     child: Child,
     stdin: Option<ChildStdin>,
@@ -161,7 +161,7 @@ fn forward(pipe: impl Read + Send + 'static, prefix: &'static str, tx: Sender<St
 
 impl Proc {
     /// Spawns `cmd` with piped stdin, stdout and stderr.
-    pub fn spawn(what: &str, mut cmd: Command) -> Proc {
+    pub(crate) fn spawn(what: &str, mut cmd: Command) -> Proc {
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start {cmd:?}: {e}"));
         let (tx, lines) = mpsc::channel();
@@ -176,13 +176,13 @@ impl Proc {
     }
 
     /// Writes one line to the child's stdin.
-    pub fn send(&mut self, line: &str) {
+    pub(crate) fn send(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{}: stdin closed", self.what));
         writeln!(stdin, "{line}").and_then(|_| stdin.flush()).unwrap_or_else(|e| panic!("{}: write: {e}", self.what));
     }
 
     /// Waits (until `deadline`) for a worker line `key ...` and returns the text after `key`.
-    pub fn expect(&mut self, key: &str, deadline: Instant) -> String {
+    pub(crate) fn expect(&mut self, key: &str, deadline: Instant) -> String {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
@@ -202,7 +202,7 @@ impl Proc {
     }
 
     /// Closes stdin and waits (until `deadline`) for the child to exit and its output to end.
-    pub fn finish(mut self, deadline: Instant) -> (ExitStatus, Vec<String>) {
+    pub(crate) fn finish(mut self, deadline: Instant) -> (ExitStatus, Vec<String>) {
         self.stdin = None;
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -241,7 +241,7 @@ impl Drop for Proc {
 }
 
 /// Runs `cmd` to completion within `limit` and returns its status and output lines.
-pub fn run_bounded(what: &str, cmd: Command, limit: Duration) -> (ExitStatus, Vec<String>) {
+pub(crate) fn run_bounded(what: &str, cmd: Command, limit: Duration) -> (ExitStatus, Vec<String>) {
     let proc = Proc::spawn(what, cmd);
     proc.finish(Instant::now() + limit)
 }
@@ -250,16 +250,16 @@ pub fn run_bounded(what: &str, cmd: Command, limit: Duration) -> (ExitStatus, Ve
 // Worker processes: this test executable started again in a worker mode.
 
 /// Worker mode (`sign` or `reset`); its presence makes the `pcsc_worker` entry point act.
-pub const WORKER_ENV: &str = "CIE_TEST_WORKER";
+pub(crate) const WORKER_ENV: &str = "CIE_TEST_WORKER";
 /// The reader the worker uses.
-pub const READER_ENV: &str = "CIE_TEST_READER";
+pub(crate) const READER_ENV: &str = "CIE_TEST_READER";
 /// A label that goes into every message a `sign` worker signs.
-pub const LABEL_ENV: &str = "CIE_TEST_LABEL";
+pub(crate) const LABEL_ENV: &str = "CIE_TEST_LABEL";
 /// Prefix of the lines a worker reports on stdout (libtest may print on the same line).
-pub const MARK: &str = "#cie-worker# ";
+pub(crate) const MARK: &str = "#cie-worker# ";
 
 /// The text after [`MARK`] on a worker's stdout line.
-pub fn worker_line(line: &str) -> Option<&str> {
+pub(crate) fn worker_line(line: &str) -> Option<&str> {
     if line.starts_with(STDERR_PREFIX) {
         return None;
     }
@@ -267,12 +267,12 @@ pub fn worker_line(line: &str) -> Option<&str> {
 }
 
 /// The message a `sign` worker labelled `label` signs as its `i`-th signature.
-pub fn worker_message(label: &str, i: usize) -> String {
+pub(crate) fn worker_message(label: &str, i: usize) -> String {
     format!("{label}: signature {i}")
 }
 
 /// A command that runs this test executable as a worker in `mode` against `stack`.
-pub fn worker_command(stack: &VirtualStack, mode: &str) -> Command {
+pub(crate) fn worker_command(stack: &VirtualStack, mode: &str) -> Command {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = Command::new(exe);
     cmd.args(["pcsc_worker", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
@@ -296,7 +296,7 @@ fn say(what: impl std::fmt::Display) {
 ///   the next K messages ([`worker_message`]) with SHA-256, saying `sig I EXCHANGES HEX` for
 ///   each (EXCHANGES: APDU exchanges that signature cost), then `signed`. At the end of stdin
 ///   it says `done`.
-pub fn worker_main() {
+pub(crate) fn worker_main() {
     let Some(mode) = std::env::var_os(WORKER_ENV) else { return };
     let reader = std::env::var(READER_ENV).unwrap();
     match mode.to_str() {

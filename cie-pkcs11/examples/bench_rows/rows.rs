@@ -10,12 +10,12 @@ use cie_core::pin::Pin;
 use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::transport::{Link, Transport, TransportError};
-use cie_pkcs11::{AttrAnswer, Module, SignOutput};
+use cie_pkcs11::{AttrAnswer, Module, Output};
 use cryptoki_sys::*;
 
 /// APDU exchanges and bytes on the wire (commands; responses with their status words).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Wire {
+pub(crate) struct Wire {
     /// Command/response exchanges.
     pub exchanges: u64,
     /// Command bytes.
@@ -35,14 +35,14 @@ impl Wire {
 }
 
 /// Where the APDU figures come from: pcscd's APDU log, or a counting transport.
-pub trait Meter {
+pub(crate) trait Meter {
     /// The totals so far.
     fn read(&self) -> Wire;
 }
 
 /// Totals shared by every [`Metered`] transport built on it.
 #[derive(Clone, Default)]
-pub struct SharedMeter(Arc<Mutex<Wire>>);
+pub(crate) struct SharedMeter(Arc<Mutex<Wire>>);
 
 impl Meter for SharedMeter {
     fn read(&self) -> Wire {
@@ -51,7 +51,7 @@ impl Meter for SharedMeter {
 }
 
 /// A transport that adds its traffic to a [`SharedMeter`].
-pub struct Metered<T> {
+pub(crate) struct Metered<T> {
     /// The transport measured.
     pub inner: T,
     /// Where its figures go.
@@ -89,7 +89,7 @@ impl<T: Transport> Transport for Metered<T> {
 
 /// One measured operation.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub(crate) struct Row {
     /// What the user does.
     pub name: String,
     /// Its traffic.
@@ -102,7 +102,7 @@ pub struct Row {
 
 impl Row {
     /// The line the example prints and `cargo xtask bench-report` reads.
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         format!(
             "ROW\t{}\t{}\t{}\t{}\t{}\t{}",
             self.name,
@@ -116,7 +116,7 @@ impl Row {
 }
 
 /// CPU time used by this process so far.
-pub fn cpu_time() -> Duration {
+pub(crate) fn cpu_time() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec to the pointer we pass.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
@@ -127,7 +127,7 @@ pub fn cpu_time() -> Duration {
 }
 
 /// Runs `f` once and measures it.
-pub fn measure<R>(name: &str, meter: &dyn Meter, f: impl FnOnce() -> R) -> (Row, R) {
+pub(crate) fn measure<R>(name: &str, meter: &dyn Meter, f: impl FnOnce() -> R) -> (Row, R) {
     let before = meter.read();
     let cpu = cpu_time();
     let start = Instant::now();
@@ -151,7 +151,7 @@ fn find(m: &Module, s: CK_SESSION_HANDLE, class: CK_OBJECT_CLASS) -> Result<CK_O
 fn sign_once(m: &Module, s: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, data: &[u8]) -> Result<Vec<u8>, String> {
     ck("C_SignInit", m.sign_init(s, CKM_SHA256_RSA_PKCS, false, key))?;
     match ck("C_Sign", m.sign(s, data, Some(512)))? {
-        SignOutput::Signature(sig) => Ok(sig),
+        Output::Bytes(sig) => Ok(sig),
         other => Err(format!("C_Sign: {other:?}")),
     }
 }
@@ -184,7 +184,7 @@ fn find_key(m: &Module, s: CK_SESSION_HANDLE) -> Result<CK_OBJECT_HANDLE, String
 /// (a module with no state in memory, sharing the on-disk cache): the first one meets the card
 /// for the first time (its cache directory is empty), the second one sees it again. The PIN is
 /// changed to `new_pin` by the C_SetPIN row and changed back afterwards (not measured).
-pub fn pkcs11_rows(
+pub(crate) fn pkcs11_rows(
     new_module: &dyn Fn() -> Module,
     meter: &dyn Meter,
     pin: &[u8],
@@ -245,17 +245,12 @@ pub fn pkcs11_rows(
 }
 
 /// Row label of the many-readers throughput (issue 13: at least 14 with 16 readers).
-pub const READERS_THROUGHPUT: &str = "16 readers, signatures per second (ratio to 1 reader)";
+pub(crate) const READERS_THROUGHPUT: &str = "16 readers, signatures per second (ratio to 1 reader)";
 
 /// Signatures per second on one reader, then on every slot with a token at once (one session
 /// and one thread per slot, `per_slot` signatures each): one row named [`READERS_THROUGHPUT`]
 /// followed by both rates and their ratio (its last figure). Logging in is not measured.
-pub fn throughput_row(
-    m: &std::sync::Arc<Module>,
-    meter: &dyn Meter,
-    pin: &[u8],
-    per_slot: usize,
-) -> Result<Row, String> {
+pub(crate) fn throughput_row(m: &Arc<Module>, meter: &dyn Meter, pin: &[u8], per_slot: usize) -> Result<Row, String> {
     ck("C_Initialize", m.initialize(None))?;
     let slots = ck("C_GetSlotList", m.slot_list(true, true))?;
     let prepare = |slot: CK_SLOT_ID| -> Result<(CK_SESSION_HANDLE, CK_OBJECT_HANDLE), String> {
@@ -303,11 +298,12 @@ pub fn throughput_row(
 }
 
 /// Row label of the many-readers throughput through cie-core directly.
-pub const READERS_THROUGHPUT_CORE: &str = "16 readers through cie-core, signatures per second (ratio to 1 reader)";
+pub(crate) const READERS_THROUGHPUT_CORE: &str =
+    "16 readers through cie-core, signatures per second (ratio to 1 reader)";
 
 /// The same as [`throughput_row`] with one cie-core [`Session`] per reader (`connect(k)` opens
 /// reader `k` of `readers`), one thread each.
-pub fn session_throughput_row<T: Transport + Send>(
+pub(crate) fn session_throughput_row<T: Transport + Send>(
     connect: &(dyn Fn(usize) -> Result<T, String> + Sync),
     readers: usize,
     meter: &dyn Meter,
@@ -366,12 +362,12 @@ pub fn session_throughput_row<T: Transport + Send>(
 }
 
 /// Row label of the enumeration of a card seen before (issue 13 target: at most 3 exchanges).
-pub const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
+pub(crate) const ENUMERATION_SEEN: &str = "enumeration (C_Initialize .. C_GetTokenInfo), card seen before";
 /// Row label of a login in a new process (issue 13 target: at most 16 exchanges).
-pub const LOGIN_NEW_PROCESS: &str = "C_Login in a new process, card seen before";
+pub(crate) const LOGIN_NEW_PROCESS: &str = "C_Login in a new process, card seen before";
 
 /// The same operations through cie-core's `Session` directly (no PKCS#11 layer).
-pub fn session_rows<T: Transport>(
+pub(crate) fn session_rows<T: Transport>(
     transport: T,
     meter: &dyn Meter,
     pin: &str,

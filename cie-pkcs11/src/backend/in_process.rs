@@ -7,17 +7,19 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use cie_core::{Transport, TransportError};
 
-use super::{Backend, EventWaiter, ReaderStatus, WaitOutcome};
-use crate::module::lock;
+use super::source::{Backend, EventWaiter, ReaderStatus, WaitOutcome};
+use crate::sync::{lock, wait};
 
 /// Opens a new connection to the card of a virtual reader.
 pub type Connector = Box<dyn Fn() -> Result<Box<dyn Transport>, TransportError> + Send + Sync>;
 
+/// One virtual reader: its name and how to reach its card.
 struct VirtualReader {
     name: String,
     connector: Connector,
 }
 
+/// The readers and their states, shared by the backend, its controls and its waiters.
 #[derive(Default)]
 struct Shared {
     readers: Vec<Arc<VirtualReader>>,
@@ -118,6 +120,7 @@ impl Backend for InProcessBackend {
     }
 }
 
+/// A `C_WaitForSlotEvent` waiter woken by every change of [`Shared`].
 struct InProcessWaiter {
     shared: Arc<(Mutex<Shared>, Condvar)>,
     cancelled: AtomicBool,
@@ -138,7 +141,7 @@ impl EventWaiter for InProcessWaiter {
             if stale || s.readers.len() != known.len() {
                 return Ok(WaitOutcome::Changed);
             }
-            s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = wait(cv, s);
         }
     }
 

@@ -1,14 +1,14 @@
-//! General-purpose functions (PKCS#11 2.40 §5.4; 3.0 §5.4 adds the interfaces):
-//! `C_Initialize`, `C_Finalize`, `C_GetInfo`, `C_GetFunctionList`, `C_GetInterfaceList`,
-//! `C_GetInterface`.
+//! General-purpose functions (PKCS#11 2.40 §5.4): `C_Initialize`, `C_Finalize`, `C_GetInfo`
+//! (and the `C_GetInfo` of the 3.0 function list). The function lists and interfaces are
+//! handed out by `tables`.
 
 use std::ffi::c_void;
 
 use cryptoki_sys::*;
 
-use super::{entry, put_list, FUNCTIONS_2_40, INTERFACES, MODULE, OFFERED};
-use crate::error::{Ckr, Result};
-use crate::general::{choose_interface, InitArgs, MutexCallbacks, INTERFACE_NAME, VERSION_2_40, VERSION_3_0};
+use super::entry::{cryptoki, MODULE};
+use crate::api::general::{InitArgs, MutexCallbacks, VERSION_2_40, VERSION_3_0};
+use crate::error::Ckr;
 
 cryptoki! {
     #[no_mangle]
@@ -46,43 +46,11 @@ cryptoki! {
         Ok(())
     }
 
-    /// `C_GetInfo` of the 3.0 function list.
+    /// The `C_GetInfo` of the 3.0 function list.
     fn C_GetInfo_3_0(pInfo: *mut CK_INFO) non_null(pInfo) {
         let info = MODULE.info(VERSION_3_0)?;
         // SAFETY: checked non-NULL.
         unsafe { *pInfo = info };
-        Ok(())
-    }
-
-    #[no_mangle]
-    fn C_GetFunctionList(ppFunctionList: *mut *mut CK_FUNCTION_LIST) non_null(ppFunctionList) {
-        // SAFETY: checked non-NULL. The table is never written through this pointer.
-        unsafe { *ppFunctionList = &FUNCTIONS_2_40 as *const CK_FUNCTION_LIST as *mut CK_FUNCTION_LIST };
-        Ok(())
-    }
-
-    #[no_mangle]
-    fn C_GetInterfaceList(pInterfacesList: *mut CK_INTERFACE, pulCount: *mut CK_ULONG) non_null(pulCount) {
-        // SAFETY: pulCount checked; the list has room for *pulCount interfaces.
-        unsafe { put_list(&INTERFACES.0, pInterfacesList, pulCount) }
-    }
-
-    #[no_mangle]
-    fn C_GetInterface(
-        pInterfaceName: *mut CK_UTF8CHAR,
-        pVersion: *mut CK_VERSION,
-        ppInterface: *mut *mut CK_INTERFACE,
-        flags: CK_FLAGS,
-    ) non_null(ppInterface) {
-        // SAFETY: a non-NULL name is a NUL-terminated string; a non-NULL version is readable.
-        let name = (!pInterfaceName.is_null())
-            .then(|| unsafe { std::ffi::CStr::from_ptr(pInterfaceName as *const std::ffi::c_char) }.to_bytes());
-        let version = (!pVersion.is_null()).then(|| unsafe { *pVersion });
-        let offered: Vec<(&[u8], CK_VERSION, CK_FLAGS)> =
-            OFFERED.iter().map(|(v, f)| (INTERFACE_NAME, *v, *f)).collect();
-        let i = choose_interface(&offered, name, version, flags).ok_or(Ckr(CKR_ARGUMENTS_BAD))?;
-        // SAFETY: checked non-NULL; the interface is static and never written through.
-        unsafe { *ppInterface = &INTERFACES.0[i] as *const CK_INTERFACE as *mut CK_INTERFACE };
         Ok(())
     }
 }

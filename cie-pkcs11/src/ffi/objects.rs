@@ -1,11 +1,13 @@
 //! Object management functions (PKCS#11 2.40 and 3.0 §5.7): creating, copying and destroying
-//! objects (the token is read-only), object sizes, attribute values and object searches.
+//! objects (the token is read-only), object sizes, attribute values (each copy bounded by the
+//! caller's `ulValueLen`) and object searches.
 
 use cryptoki_sys::*;
 
-use super::{copy_out, entry, input, template, usize_of, MODULE};
-use crate::error::{Ckr, Result};
-use crate::object::{AttrAnswer, CK_UNAVAILABLE_INFORMATION};
+use super::buffers::{copy_out, input, template, usize_of};
+use super::entry::{cryptoki, MODULE};
+use crate::error::Ckr;
+use crate::objects::{AttrAnswer, CK_UNAVAILABLE_INFORMATION};
 
 cryptoki! {
     #[no_mangle]

@@ -1,13 +1,13 @@
 //! Session management functions (PKCS#11 2.40 and 3.0 §5.6): opening, closing and
-//! describing sessions, operation state, login and logout (3.0 adds `C_LoginUser` and
-//! `C_SessionCancel`).
+//! describing sessions, operation state (not offered), and `C_SessionCancel` (3.0). The login
+//! functions of the family are in `login`.
 
 use std::ffi::c_void;
 
 use cryptoki_sys::*;
 
-use super::{entry, input, MODULE};
-use crate::error::{Ckr, Result};
+use super::entry::{cryptoki, MODULE};
+use crate::error::Ckr;
 
 cryptoki! {
     #[no_mangle]
@@ -63,35 +63,5 @@ cryptoki! {
     ) {
         MODULE.check_session(hSession)?;
         Err(Ckr(CKR_FUNCTION_NOT_SUPPORTED))
-    }
-
-    #[no_mangle]
-    fn C_Login(hSession: CK_SESSION_HANDLE, userType: CK_USER_TYPE, pPin: *mut CK_UTF8CHAR, ulPinLen: CK_ULONG) {
-        // SAFETY: the PIN has ulPinLen bytes.
-        let pin = unsafe { input(pPin, ulPinLen) }?;
-        MODULE.login(hSession, userType, pin)
-    }
-
-    #[no_mangle]
-    fn C_LoginUser(
-        hSession: CK_SESSION_HANDLE,
-        userType: CK_USER_TYPE,
-        pPin: *mut CK_UTF8CHAR,
-        ulPinLen: CK_ULONG,
-        pUsername: *mut CK_UTF8CHAR,
-        ulUsernameLen: CK_ULONG,
-    ) {
-        // The CIE has no user names: accept only an empty one.
-        // SAFETY: the user name and PIN have their stated lengths.
-        if !unsafe { input(pUsername, ulUsernameLen) }?.is_empty() {
-            return Err(Ckr(CKR_ARGUMENTS_BAD));
-        }
-        let pin = unsafe { input(pPin, ulPinLen) }?;
-        MODULE.login(hSession, userType, pin)
-    }
-
-    #[no_mangle]
-    fn C_Logout(hSession: CK_SESSION_HANDLE) {
-        MODULE.logout(hSession)
     }
 }

@@ -1,13 +1,14 @@
-//! Slot and token management functions (PKCS#11 2.40 and 3.0 §5.5): the slot list and
-//! slot, token and mechanism information, slot events, and the token and PIN management
-//! functions (`C_InitToken`, `C_InitPIN`, `C_SetPIN`).
+//! Slot and token management functions (PKCS#11 2.40 §5.5): the slot list and slot, token
+//! and mechanism information, slot events, and `C_InitToken` (refused: the token is
+//! write-protected). The PIN functions of the family (`C_InitPIN`, `C_SetPIN`) are in `login`.
 
 use std::ffi::c_void;
 
 use cryptoki_sys::*;
 
-use super::{entry, input, put_list, MODULE};
-use crate::error::{Ckr, Result};
+use super::buffers::put_list;
+use super::entry::{cryptoki, MODULE};
+use crate::error::Ckr;
 
 cryptoki! {
     #[no_mangle]
@@ -63,25 +64,5 @@ cryptoki! {
     fn C_InitToken(slotID: CK_SLOT_ID, _pPin: *mut CK_UTF8CHAR, _ulPinLen: CK_ULONG, _pLabel: *mut CK_UTF8CHAR) {
         MODULE.token_info(slotID)?;
         Err(Ckr(CKR_TOKEN_WRITE_PROTECTED))
-    }
-
-    #[no_mangle]
-    fn C_InitPIN(hSession: CK_SESSION_HANDLE, pPin: *mut CK_UTF8CHAR, ulPinLen: CK_ULONG) {
-        // SAFETY: the PIN has ulPinLen bytes.
-        let pin = unsafe { input(pPin, ulPinLen) }?;
-        MODULE.init_pin(hSession, pin)
-    }
-
-    #[no_mangle]
-    fn C_SetPIN(
-        hSession: CK_SESSION_HANDLE,
-        pOldPin: *mut CK_UTF8CHAR,
-        ulOldLen: CK_ULONG,
-        pNewPin: *mut CK_UTF8CHAR,
-        ulNewLen: CK_ULONG,
-    ) {
-        // SAFETY: each PIN has its stated length.
-        let (old, new) = unsafe { (input(pOldPin, ulOldLen)?, input(pNewPin, ulNewLen)?) };
-        MODULE.set_pin(hSession, old, new)
     }
 }

@@ -8,8 +8,8 @@ use std::ffi::c_void;
 
 use cryptoki_sys::*;
 
-use super::{entry, no_mechanism, not_supported, MODULE};
-use crate::error::{Ckr, Result};
+use super::entry::{cryptoki, no_mechanism, not_supported, MODULE};
+use crate::error::Ckr;
 
 cryptoki! {
     // Encryption and decryption (§5.8, §5.9).

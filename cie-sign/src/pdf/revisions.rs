@@ -101,7 +101,7 @@ pub(crate) struct SignatureDict {
 
 impl SignatureDict {
     /// What the certification signature's DocMDP permits after this signature.
-    pub fn level(&self) -> Option<Level> {
+    pub(crate) fn level(&self) -> Option<Level> {
         self.docmdp.map(Level::from_p)
     }
 }

@@ -168,7 +168,7 @@ pub(crate) struct Field<'a> {
 
 impl Field<'_> {
     /// A signature field (/FT /Sig).
-    pub fn is_signature(&self) -> bool {
+    pub(crate) fn is_signature(&self) -> bool {
         self.ft.as_deref() == Some(b"Sig")
     }
 }

@@ -19,7 +19,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
 /// A name of one or more attributes, each a UTF8String (OID, value).
-pub fn name(parts: &[(&str, &str)]) -> Name {
+pub(crate) fn name(parts: &[(&str, &str)]) -> Name {
     let rdns = parts
         .iter()
         .map(|(oid, value)| {
@@ -34,19 +34,19 @@ pub fn name(parts: &[(&str, &str)]) -> Name {
 }
 
 /// `CN=cn`.
-pub fn cn(cn: &str) -> Name {
+pub(crate) fn cn(cn: &str) -> Name {
     name(&[("2.5.4.3", cn)])
 }
 
 /// 1 January of `from` to 31 December of `to`.
-pub fn years(from: u16, to: u16) -> Validity {
+pub(crate) fn years(from: u16, to: u16) -> Validity {
     let t =
         |y, m, d, h, mi, s| Time::UtcTime(UtcTime::from_date_time(DateTime::new(y, m, d, h, mi, s).unwrap()).unwrap());
     Validity { not_before: t(from, 1, 1, 0, 0, 0), not_after: t(to, 12, 31, 23, 59, 59) }
 }
 
 /// What to put in a hand-made certificate.
-pub struct Spec<'a> {
+pub(crate) struct Spec<'a> {
     pub serial: u8,
     pub subject: Name,
     pub issuer: Name,
@@ -61,7 +61,7 @@ pub struct Spec<'a> {
 }
 
 /// The DER of a certificate built from `spec`, signed PKCS#1 v1.5 by `spec.issuer_key`.
-pub fn certificate(spec: &Spec<'_>) -> Vec<u8> {
+pub(crate) fn certificate(spec: &Spec<'_>) -> Vec<u8> {
     let spki_der = spec.subject_key.to_public_key().to_public_key_der().unwrap();
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).unwrap();
     let algorithm = AlgorithmIdentifierOwned { oid: spec.hash.rsa_pkcs1_oid(), parameters: Some(Any::null()) };
@@ -96,12 +96,12 @@ pub fn certificate(spec: &Spec<'_>) -> Vec<u8> {
 }
 
 /// A small key, made from a fixed seed (fast enough for debug builds).
-pub fn test_key(seed: &str) -> RsaPrivateKey {
+pub(crate) fn test_key(seed: &str) -> RsaPrivateKey {
     RsaPrivateKey::new(&mut cie_sim::pki::rng_for(seed), 1024).unwrap()
 }
 
 /// A signer with a hand-made certificate and its key.
-pub struct HandSigner {
+pub(crate) struct HandSigner {
     pub key: RsaPrivateKey,
     pub cert: Vec<u8>,
 }

@@ -14,7 +14,7 @@ use cie_sim::Profile;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
 /// A logged-in session with the simulated card.
-pub fn card() -> (SimHandle, Session<SimTransport>) {
+pub(crate) fn card() -> (SimHandle, Session<SimTransport>) {
     let card = SimCard::new(Profile::Nxp, fixtures::card_image(SodProfile::Sha256Pkcs1), SimOptions::default());
     let handle = SimHandle::new(card);
     let mut s = Session::open(handle.connect()).unwrap();
@@ -24,13 +24,13 @@ pub fn card() -> (SimHandle, Session<SimTransport>) {
 
 /// The test PKI's Document Signer key and certificate: another signer, under another CA
 /// (the test CSCA).
-pub struct SoftwareSigner {
+pub(crate) struct SoftwareSigner {
     key: RsaPrivateKey,
     cert: Vec<u8>,
 }
 
 impl SoftwareSigner {
-    pub fn document_signer() -> SoftwareSigner {
+    pub(crate) fn document_signer() -> SoftwareSigner {
         SoftwareSigner { key: fixtures::document_signer_key(), cert: fixtures::document_signer_certificate().to_vec() }
     }
 }
@@ -49,9 +49,9 @@ impl Signer for SoftwareSigner {
 #[path = "pdf.rs"]
 mod pdf;
 #[allow(unused_imports)]
-pub use pdf::*;
+pub(crate) use pdf::*;
 
 #[path = "update.rs"]
 mod update;
 #[allow(unused_imports)]
-pub use update::*;
+pub(crate) use update::*;

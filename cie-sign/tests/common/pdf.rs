@@ -5,7 +5,7 @@
 
 /// A one-page PDF of `version` with a classic cross-reference table, written out object by
 /// object (ISO 32000-1 §7.5).
-pub fn classic_pdf(version: &str, text: &str) -> Vec<u8> {
+pub(crate) fn classic_pdf(version: &str, text: &str) -> Vec<u8> {
     let stream = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
@@ -33,7 +33,7 @@ pub fn classic_pdf(version: &str, text: &str) -> Vec<u8> {
 }
 
 /// The same document re-saved with object streams and a cross-reference stream (PDF 1.5+).
-pub fn xref_stream_pdf(version: &str, text: &str) -> Vec<u8> {
+pub(crate) fn xref_stream_pdf(version: &str, text: &str) -> Vec<u8> {
     let mut doc = lopdf::Document::load_mem(&classic_pdf(version, text)).unwrap();
     let mut out = Vec::new();
     doc.save_modern(&mut out).unwrap();

@@ -35,13 +35,13 @@ fn last_reference(pdf: &[u8], key: &str) -> Option<String> {
 
 /// A one-revision PDF of these objects (object i+1 is `objects[i]`), classic cross-reference
 /// table, /Root 1 0 R.
-pub fn pdf_of(objects: &[&str]) -> Vec<u8> {
+pub(crate) fn pdf_of(objects: &[&str]) -> Vec<u8> {
     let objects: Vec<&[u8]> = objects.iter().map(|o| o.as_bytes()).collect();
     pdf_of_bytes(&objects)
 }
 
 /// [`pdf_of`] with objects that are not text (binary streams).
-pub fn pdf_of_bytes(objects: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn pdf_of_bytes(objects: &[&[u8]]) -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -62,14 +62,14 @@ pub fn pdf_of_bytes(objects: &[&[u8]]) -> Vec<u8> {
 }
 
 /// A stream object's text.
-pub fn stream(content: &str) -> String {
+pub(crate) fn stream(content: &str) -> String {
     format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len())
 }
 
 /// `pdf` with an incremental update appended: `objects` (id, text), a cross-reference section
 /// with one subsection per object, and a trailer carrying the last /Root and /Info over (unless
 /// `trailer_extra` sets /Info), /Size and /Prev.
-pub fn append_update(pdf: &[u8], objects: &[(u32, String)], trailer_extra: &str) -> Vec<u8> {
+pub(crate) fn append_update(pdf: &[u8], objects: &[(u32, String)], trailer_extra: &str) -> Vec<u8> {
     let prev = number_after(pdf, b"startxref").expect("startxref");
     let size = number_after(pdf, b"/Size")
         .unwrap_or(0)
@@ -106,7 +106,7 @@ const RESERVE: usize = 8192;
 
 /// The text of a signature dictionary with placeholders, and `extra` entries (/Reason,
 /// /Reference...). `decoy` adds a second hex string of the same size after /Contents.
-pub fn sig_dict(extra: &str, decoy: bool) -> String {
+pub(crate) fn sig_dict(extra: &str, decoy: bool) -> String {
     let zeros = "0".repeat(2 * RESERVE);
     let decoy = if decoy { format!(" /Decoy <{zeros}>") } else { String::new() };
     format!(
@@ -118,7 +118,7 @@ pub fn sig_dict(extra: &str, decoy: bool) -> String {
 /// /ByteRange leaving out the hex string after `gap_key` (`/Contents`, or `/Decoy` for a
 /// range that leaves out another string), hashes the rest with SHA-256 and writes the CMS of
 /// `signer` into that string.
-pub fn sign_update(pdf: &[u8], signer: &mut dyn Signer, objects: &[(u32, String)], gap_key: &str) -> Vec<u8> {
+pub(crate) fn sign_update(pdf: &[u8], signer: &mut dyn Signer, objects: &[(u32, String)], gap_key: &str) -> Vec<u8> {
     let mut out = append_update(pdf, objects, "");
     let from = pdf.len();
     let find =
@@ -142,7 +142,7 @@ pub fn sign_update(pdf: &[u8], signer: &mut dyn Signer, objects: &[(u32, String)
 
 /// The text of object `id` as the file's last revision writing it holds it (between
 /// `id 0 obj` and `endobj`).
-pub fn object_text(pdf: &[u8], id: u32) -> String {
+pub(crate) fn object_text(pdf: &[u8], id: u32) -> String {
     let head = format!("\n{id} 0 obj");
     let at = rfind(pdf, head.as_bytes()).expect("object present") + head.len();
     let end = pdf[at..].windows(6).position(|w| w == b"endobj").unwrap() + at;

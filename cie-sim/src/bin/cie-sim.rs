@@ -16,7 +16,7 @@
 //! process, across removals.
 //! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`,
 //! `cie-sim: removal scheduled`, `cie-sim: sign fault ...`) are what
-//! `cie_sim::stack::VirtualStack` waits for.
+//! `cie_sim::stack::VirtualStack` waits for. Both kinds of line are `cie_sim::control`'s.
 
 use std::io::BufRead;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -26,11 +26,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cie_sim::card::{SignFault, SignFaultSwitch};
+use cie_sim::card::SignFaultSwitch;
+use cie_sim::control::{Control, Status};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
-use cie_sim::stack::{LOG_CONNECTED, LOG_READY, LOG_REMOVED, LOG_SCHEDULED, LOG_SIGN_FAULT};
 use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
@@ -136,8 +136,8 @@ fn build_card(o: &Options) -> Result<SimCard, String> {
     Ok(SimCard::new(profile, fixtures::card_image(sod), options))
 }
 
-/// Control requests from stdin to the main thread.
-enum Control {
+/// Requests from the stdin thread to the main thread, while the card is out of the reader.
+enum Request {
     Insert,
     Quit,
 }
@@ -191,7 +191,7 @@ fn main() -> ExitCode {
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         };
-        eprintln!("{LOG_CONNECTED} to {}", options.connect);
+        eprintln!("{}", Status::Connected(options.connect.to_string()));
         match conn.remover() {
             Ok(r) => set_remover(&shared, Some(r)),
             Err(e) => eprintln!("cie-sim: cannot watch the connection: {e}"),
@@ -203,14 +203,14 @@ fn main() -> ExitCode {
             Ok(End::Removed) => {
                 // Mark first: whoever reads the line may send `insert` at once.
                 shared.removed.store(true, Ordering::SeqCst);
-                eprintln!("{LOG_REMOVED} (PIN tries left {})", card.pin_tries_left());
+                eprintln!("{}", Status::Removed { pin_tries: Some(card.pin_tries_left()) });
                 if shared.quit.load(Ordering::SeqCst) {
                     return ExitCode::SUCCESS;
                 }
                 // Out of the reader until `insert` (or `quit`).
                 match rx.recv() {
-                    Ok(Control::Insert) => shared.removed.store(false, Ordering::SeqCst),
-                    Ok(Control::Quit) | Err(_) => return ExitCode::SUCCESS,
+                    Ok(Request::Insert) => shared.removed.store(false, Ordering::SeqCst),
+                    Ok(Request::Quit) | Err(_) => return ExitCode::SUCCESS,
                 }
             }
             Ok(End::Closed) => {
@@ -236,71 +236,69 @@ fn current_remover(shared: &Shared) -> Option<Remover> {
 }
 
 /// Reads control lines until `quit` or the end of stdin.
-fn read_controls(shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Control>) {
+fn read_controls(shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Request>) {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        if let Some(spec) = line.trim().strip_prefix("sign-fault ") {
-            match spec.trim().parse::<SignFault>() {
-                Ok(fault) => {
-                    faults.set(fault);
-                    eprintln!("{LOG_SIGN_FAULT} {fault}");
-                }
-                Err(e) => eprintln!("cie-sim: sign-fault: {e}"),
-            }
-            continue;
-        }
-        match line.trim() {
-            "remove" => match current_remover(shared) {
-                Some(r) => {
-                    r.at_next_poll();
-                    // pcscd polls about every 400 ms; if it does not (stopped), pull anyway.
-                    std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(2));
-                        r.now();
-                    });
-                }
-                None => eprintln!("cie-sim: remove: the card is not in the reader"),
-            },
-            cmd if cmd.starts_with("remove-before ") => {
-                match (cmd["remove-before ".len()..].trim().parse::<u64>(), current_remover(shared)) {
-                    (Ok(n), Some(r)) => {
-                        r.before_apdu(n);
-                        eprintln!("{LOG_SCHEDULED} before APDU {n} from now");
-                    }
-                    (Err(_), _) => eprintln!("cie-sim: remove-before: expected a number, got {cmd:?}"),
-                    (_, None) => eprintln!("cie-sim: remove-before: the card is not in the reader"),
-                }
-            }
-            "remove-cancel" => {
-                if let Some(r) = current_remover(shared) {
-                    r.cancel_scheduled();
-                }
-                eprintln!("{LOG_SCHEDULED}: none");
-            }
-            "insert" => {
-                if shared.removed.load(Ordering::SeqCst) {
-                    let _ = tx.send(Control::Insert);
-                } else {
-                    eprintln!("cie-sim: insert: the card is already in the reader");
-                }
-            }
-            "quit" => break,
-            "" => {}
-            other => eprintln!(
-                "cie-sim: unknown control {other:?} (remove, remove-before N, remove-cancel, insert, sign-fault, quit)"
-            ),
+        match Control::parse_line(&line) {
+            Ok(Some(Control::Quit)) => break,
+            Ok(Some(control)) => apply(control, shared, faults, tx),
+            Ok(None) => {}
+            Err(e) => eprintln!("cie-sim: {e}"),
         }
     }
     shared.quit.store(true, Ordering::SeqCst);
     if let Some(r) = current_remover(shared) {
         r.now();
     }
-    let _ = tx.send(Control::Quit);
+    let _ = tx.send(Request::Quit);
+}
+
+/// Carries out one control line other than `quit`.
+fn apply(control: Control, shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc::Sender<Request>) {
+    match control {
+        Control::SignFault(fault) => {
+            faults.set(fault);
+            eprintln!("{}", Status::SignFault(Some(fault)));
+        }
+        Control::Remove => match current_remover(shared) {
+            Some(r) => {
+                r.at_next_poll();
+                // pcscd polls about every 400 ms; if it does not (stopped), pull anyway.
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(2));
+                    r.now();
+                });
+            }
+            None => eprintln!("cie-sim: remove: the card is not in the reader"),
+        },
+        Control::RemoveBefore(n) => match current_remover(shared) {
+            Some(r) => {
+                r.before_apdu(n);
+                eprintln!("{}", Status::RemovalScheduled(Some(n)));
+            }
+            None => eprintln!("cie-sim: remove-before: the card is not in the reader"),
+        },
+        Control::RemoveCancel => {
+            if let Some(r) = current_remover(shared) {
+                r.cancel_scheduled();
+            }
+            eprintln!("{}", Status::RemovalScheduled(None));
+        }
+        Control::Insert => {
+            if shared.removed.load(Ordering::SeqCst) {
+                let _ = tx.send(Request::Insert);
+            } else {
+                eprintln!("cie-sim: insert: the card is already in the reader");
+            }
+        }
+        // The reading loop stops at `quit`.
+        Control::Quit => {}
+    }
 }
 
 fn log_event(e: Event, verbose: bool) {
     match e {
-        Event::Ready => eprintln!("{LOG_READY} (ATR served after power-on)"),
+        Event::Ready => eprintln!("{}", Status::Ready),
         Event::Apdu { ins, command_len, response_len } if verbose => {
             eprintln!("cie-sim: APDU INS {ins:02X}: {command_len} -> {response_len} bytes")
         }

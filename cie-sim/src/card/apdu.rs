@@ -42,7 +42,7 @@ impl Command {
     /// case 1 `CLA INS P1 P2`; case 2 `… Le`; case 3 `… Lc data`; case 4 `… Lc data Le`,
     /// with Lc in 1..=255. A frame shorter than the header, an Lc that does not match the
     /// length, or an extended-length frame (Lc byte `00` followed by more bytes) is `67 00`.
-    pub fn parse(apdu: &[u8]) -> Result<Command, StatusWord> {
+    pub(super) fn parse(apdu: &[u8]) -> Result<Command, StatusWord> {
         let (header, body) = match apdu.split_first_chunk::<4>() {
             Some(split) => split,
             None => return Err(StatusWord::WRONG_LENGTH),

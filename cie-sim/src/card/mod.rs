@@ -22,13 +22,15 @@ mod dapp;
 mod fs;
 mod keys;
 mod pin;
+mod secret;
 mod sign;
+mod sign_fault;
 mod sm;
 mod state;
 mod sw;
-
-pub use sign::{SignFault, SignFaultSwitch};
 mod tlv;
+
+pub use sign_fault::{SignFault, SignFaultSwitch};
 
 use apdu::Command;
 use rand_chacha::rand_core::SeedableRng;
@@ -39,7 +41,7 @@ use zeroize::Zeroizing;
 
 use crate::image::CardImage;
 use crate::profile::Profile;
-use pin::Secret;
+use secret::{Secret, PIN_TRIES, PUK_TRIES};
 use state::{After, Chain, Pending, Volatile};
 
 /// CLA chaining bit (ISO 7816-4 §5.1.1).
@@ -85,17 +87,17 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// Data with `90 00`.
-    pub fn ok(data: Vec<u8>) -> Self {
+    pub(crate) fn ok(data: Vec<u8>) -> Self {
         Reply { data, sw: StatusWord::OK }
     }
 
     /// `90 00` without data.
-    pub fn done() -> Self {
+    pub(crate) fn done() -> Self {
         Reply { data: Vec::new(), sw: StatusWord::OK }
     }
 
     /// Just a status word.
-    pub fn status(sw: StatusWord) -> Self {
+    pub(crate) fn status(sw: StatusWord) -> Self {
         Reply { data: Vec::new(), sw }
     }
 }
@@ -164,8 +166,8 @@ impl SimCard {
             profile,
             image,
             ef_atr: profile.historical_bytes().to_vec(),
-            pin: Secret::new(pin.as_bytes(), pin::PIN_TRIES),
-            puk: Secret::new(puk.as_bytes(), pin::PUK_TRIES),
+            pin: Secret::new(pin.as_bytes(), PIN_TRIES),
+            puk: Secret::new(puk.as_bytes(), PUK_TRIES),
             rng: ChaCha20Rng::from_entropy(),
             commands: 0,
             sign_fault: SignFaultSwitch::default(),

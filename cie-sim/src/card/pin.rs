@@ -9,51 +9,11 @@
 
 use super::apdu::Command;
 use super::sw::StatusWord;
-use zeroize::Zeroizing;
 
-use super::crypto::ct_eq;
 use super::{CardResult, Reply, SimCard};
 
-/// PIN tries (§6).
-pub(crate) const PIN_TRIES: u8 = 3;
-/// PUK tries (§6).
-pub(crate) const PUK_TRIES: u8 = 10;
 /// Length of PIN and PUK: 8 ASCII digits (§6).
 const LEN: usize = 8;
-
-/// A persistent reference datum (PIN or PUK) with its retry counter.
-#[derive(Clone)]
-pub(crate) struct Secret {
-    value: Zeroizing<Vec<u8>>,
-    pub tries: u8,
-    max: u8,
-}
-
-impl Secret {
-    pub fn new(value: &[u8], max: u8) -> Self {
-        Secret { value: Zeroizing::new(value.to_vec()), tries: max, max }
-    }
-
-    /// Compares `candidate` and updates the counter: `Ok` resets it, a mismatch spends one try
-    /// and returns `63 Cx`; a blocked reference returns `69 83` without comparing.
-    fn check(&mut self, candidate: &[u8]) -> Result<(), StatusWord> {
-        if self.tries == 0 {
-            return Err(StatusWord::AUTH_METHOD_BLOCKED);
-        }
-        if ct_eq(&self.value, candidate) {
-            self.tries = self.max;
-            Ok(())
-        } else {
-            self.tries -= 1;
-            Err(StatusWord::tries_left(self.tries))
-        }
-    }
-
-    fn set(&mut self, value: &[u8]) {
-        self.value = Zeroizing::new(value.to_vec());
-        self.tries = self.max;
-    }
-}
 
 /// 8 ASCII digits.
 fn well_formed(value: &[u8]) -> bool {
@@ -152,7 +112,7 @@ impl SimCard {
             if !cmd.data.is_empty() {
                 return Err(StatusWord::WRONG_LENGTH);
             }
-            self.pin.tries = self.pin.max;
+            self.pin.unblock();
         } else {
             if cmd.data.len() != LEN {
                 return Err(StatusWord::WRONG_LENGTH);

@@ -30,7 +30,7 @@ pub(crate) struct SmKeys {
 impl SmKeys {
     /// §4.3 step 6: `K_ENC = SHA-256(Z || 00 00 00 01)[0..16)`,
     /// `K_MAC = SHA-256(Z || 00 00 00 02)[0..16)`, Z as exchanged (len(p) bytes).
-    pub fn derive(z: &[u8]) -> SmKeys {
+    pub(super) fn derive(z: &[u8]) -> SmKeys {
         let half = |counter: u8| {
             let digest = Sha256::new().chain_update(z).chain_update([0, 0, 0, counter]).finalize();
             let mut key = [0u8; 16];
@@ -47,11 +47,11 @@ pub(crate) struct Ssc(u64);
 
 impl Ssc {
     /// Right after the DH exchange: `00 00 00 00 00 00 00 01` (§4.3 step 7).
-    pub const INITIAL: Ssc = Ssc(1);
+    pub(super) const INITIAL: Ssc = Ssc(1);
 
     /// After the DAPP INTERNAL AUTHENTICATE answer: the last four bytes of the card's challenge
     /// followed by the last four bytes of the host's random (§4.4.3).
-    pub fn after_dapp(rnd_icc: &[u8; 8], rnd_ifd: &[u8; 8]) -> Ssc {
+    pub(super) fn after_dapp(rnd_icc: &[u8; 8], rnd_ifd: &[u8; 8]) -> Ssc {
         let [_, _, _, _, a, b, c, d] = *rnd_icc;
         let [_, _, _, _, e, f, g, h] = *rnd_ifd;
         Ssc(u64::from_be_bytes([a, b, c, d, e, f, g, h]))

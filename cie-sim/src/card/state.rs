@@ -109,14 +109,14 @@ pub(crate) struct Volatile {
 impl Volatile {
     /// Drops everything bound to the secure-messaging session: keys, DH values, security
     /// environment, temporary keys, challenge and every security status (§5.5, §10.2).
-    pub fn close_session(&mut self) {
+    pub(super) fn close_session(&mut self) {
         self.sm = None;
         self.clear_session_state();
     }
 
     /// Like [`Volatile::close_session`] but leaves `sm` itself alone (used while the session is
     /// taken out to wrap the current response).
-    pub fn clear_session_state(&mut self) {
+    pub(super) fn clear_session_state(&mut self) {
         self.dh = DhValues::default();
         self.se = SecurityEnv::default();
         self.tmp_keys.clear();

@@ -18,51 +18,51 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
 
-pub const IAS_AID: [u8; 13] = interop::IAS_AID;
-pub const SELECT_MF: [u8; 4] = [0x00, 0xA4, 0x00, 0x00];
-pub const SELECT_CIE: [u8; 11] = [0x00, 0xA4, 0x04, 0x0C, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x39];
-pub const GET_G: [u8; 17] =
+pub(crate) const IAS_AID: [u8; 13] = interop::IAS_AID;
+pub(crate) const SELECT_MF: [u8; 4] = [0x00, 0xA4, 0x00, 0x00];
+pub(crate) const SELECT_CIE: [u8; 11] = [0x00, 0xA4, 0x04, 0x0C, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x39];
+pub(crate) const GET_G: [u8; 17] =
     [0x00, 0xCB, 0x3F, 0xFF, 0x0C, 0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, 0x97, 0x00];
-pub const GET_P: [u8; 17] =
+pub(crate) const GET_P: [u8; 17] =
     [0x00, 0xCB, 0x3F, 0xFF, 0x0C, 0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, 0x98, 0x00];
-pub const GET_Q: [u8; 17] =
+pub(crate) const GET_Q: [u8; 17] =
     [0x00, 0xCB, 0x3F, 0xFF, 0x0C, 0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, 0x99, 0x00];
-pub const GET_DH_ALL: [u8; 15] =
+pub(crate) const GET_DH_ALL: [u8; 15] =
     [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80];
-pub const GET_CA_KEY: [u8; 16] =
+pub(crate) const GET_CA_KEY: [u8; 16] =
     [0x00, 0xCB, 0x3F, 0xFF, 0x0B, 0x4D, 0x09, 0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80];
-pub const GET_Y_ICC: [u8; 11] = [0x00, 0xCB, 0x3F, 0xFF, 0x06, 0x4D, 0x04, 0xA6, 0x02, 0x91, 0x00];
+pub(crate) const GET_Y_ICC: [u8; 11] = [0x00, 0xCB, 0x3F, 0xFF, 0x06, 0x4D, 0x04, 0xA6, 0x02, 0x91, 0x00];
 
-pub const OK: StatusWord = StatusWord::OK;
+pub(crate) const OK: StatusWord = StatusWord::OK;
 
-pub fn image() -> CardImage {
+pub(crate) fn image() -> CardImage {
     fixtures::card_image(SodProfile::Sha256Pkcs1)
 }
 
-pub fn card(profile: Profile) -> SimCard {
+pub(crate) fn card(profile: Profile) -> SimCard {
     SimCard::new(profile, image(), SimOptions::default())
 }
 
 /// Splits a raw response into data and status word.
-pub fn split(resp: &[u8]) -> (Vec<u8>, StatusWord) {
+pub(crate) fn split(resp: &[u8]) -> (Vec<u8>, StatusWord) {
     assert!(resp.len() >= 2, "response without status word: {resp:02X?}");
     let (d, sw) = resp.split_at(resp.len() - 2);
     (d.to_vec(), StatusWord::new(sw[0], sw[1]))
 }
 
 /// One APDU, no GET RESPONSE.
-pub fn send(card: &mut SimCard, apdu: &[u8]) -> (Vec<u8>, StatusWord) {
+pub(crate) fn send(card: &mut SimCard, apdu: &[u8]) -> (Vec<u8>, StatusWord) {
     split(&card.process(apdu))
 }
 
 /// Just the status word of one APDU.
-pub fn sw(card: &mut SimCard, apdu: &[u8]) -> StatusWord {
+pub(crate) fn sw(card: &mut SimCard, apdu: &[u8]) -> StatusWord {
     send(card, apdu).1
 }
 
 /// One APDU, then GET RESPONSE `00 C0 00 00 xx` while the card answers `61 xx`. Returns the
 /// concatenated data, the final status word and the number of APDUs sent.
-pub fn exchange(card: &mut SimCard, apdu: &[u8]) -> (Vec<u8>, StatusWord, usize) {
+pub(crate) fn exchange(card: &mut SimCard, apdu: &[u8]) -> (Vec<u8>, StatusWord, usize) {
     let (mut data, mut status) = send(card, apdu);
     let mut n = 1;
     while status.sw1() == 0x61 {
@@ -76,7 +76,7 @@ pub fn exchange(card: &mut SimCard, apdu: &[u8]) -> (Vec<u8>, StatusWord, usize)
 }
 
 /// Encodes a DER length.
-pub fn der_len(len: usize) -> Vec<u8> {
+pub(crate) fn der_len(len: usize) -> Vec<u8> {
     match len {
         0..=0x7F => vec![len as u8],
         0x80..=0xFF => vec![0x81, len as u8],
@@ -85,7 +85,7 @@ pub fn der_len(len: usize) -> Vec<u8> {
 }
 
 /// `tag || DER length || value`.
-pub fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
     let mut v = tag.to_vec();
     v.extend(der_len(value.len()));
     v.extend_from_slice(value);
@@ -93,7 +93,7 @@ pub fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
 }
 
 /// Big-endian on exactly `len` bytes.
-pub fn fixed(x: &BigUint, len: usize) -> Vec<u8> {
+pub(crate) fn fixed(x: &BigUint, len: usize) -> Vec<u8> {
     let b = x.to_bytes_be();
     let mut v = vec![0u8; len.saturating_sub(b.len())];
     v.extend_from_slice(&b);
@@ -101,7 +101,7 @@ pub fn fixed(x: &BigUint, len: usize) -> Vec<u8> {
 }
 
 /// The content of the innermost `9x` object of a DH parameter answer (§4.1).
-pub fn dh_value(resp: &[u8]) -> Vec<u8> {
+pub(crate) fn dh_value(resp: &[u8]) -> Vec<u8> {
     // 70 L { BF A1 01 L { A3 L { 9x L value } } }: skip four headers.
     let mut rest = resp;
     for tag_len in [1usize, 3, 1, 1] {
@@ -117,7 +117,7 @@ pub fn dh_value(resp: &[u8]) -> Vec<u8> {
 }
 
 /// Host side of a secure-messaging channel (§5), for tests.
-pub struct Channel {
+pub(crate) struct Channel {
     pub keys: SmKeys,
     pub ssc: Ssc,
     pub y_ifd: Vec<u8>,
@@ -128,7 +128,7 @@ pub struct Channel {
 impl Channel {
     /// Sends one SM APDU (no chaining) and returns (clear data, DO99 status) after checking that
     /// the outer trailer equals DO99. A plain error answer (no SM objects) is returned as is.
-    pub fn send_one(&mut self, card: &mut SimCard, cmd: &Command) -> (Vec<u8>, StatusWord) {
+    pub(crate) fn send_one(&mut self, card: &mut SimCard, cmd: &Command) -> (Vec<u8>, StatusWord) {
         let p = protect_command(&self.keys, &mut self.ssc, cmd).to_bytes().unwrap();
         let (body, outer, _) = exchange(card, &p);
         if body.is_empty() {
@@ -141,7 +141,7 @@ impl Channel {
 
     /// Sends a clear command under SM, chaining in 231-byte chunks (§5.3); every intermediate
     /// chunk must be answered with a protected `90 00`.
-    pub fn send(&mut self, card: &mut SimCard, cmd: &Command) -> (Vec<u8>, StatusWord) {
+    pub(crate) fn send(&mut self, card: &mut SimCard, cmd: &Command) -> (Vec<u8>, StatusWord) {
         if cmd.data.len() <= 231 {
             return self.send_one(card, cmd);
         }
@@ -158,20 +158,20 @@ impl Channel {
     }
 
     /// Parses a clear APDU given as bytes and sends it under SM.
-    pub fn apdu(&mut self, card: &mut SimCard, clear: &[u8]) -> (Vec<u8>, StatusWord) {
+    pub(crate) fn apdu(&mut self, card: &mut SimCard, clear: &[u8]) -> (Vec<u8>, StatusWord) {
         self.send(card, &Command::parse(clear).unwrap())
     }
 }
 
 /// DH parameters as returned by the card.
-pub struct DhParams {
+pub(crate) struct DhParams {
     pub g: Vec<u8>,
     pub p: Vec<u8>,
     pub q: Vec<u8>,
 }
 
 /// Reads g, p, q with the three-call GET DATA.
-pub fn read_dh_params(card: &mut SimCard) -> DhParams {
+pub(crate) fn read_dh_params(card: &mut SimCard) -> DhParams {
     let mut get = |apdu: &[u8]| {
         let (d, s, _) = exchange(card, apdu);
         assert_eq!(s, OK);
@@ -181,7 +181,7 @@ pub fn read_dh_params(card: &mut SimCard) -> DhParams {
 }
 
 /// Selects DF_CIE and runs the DH exchange of §4.3 (plain); returns the open channel.
-pub fn dh(card: &mut SimCard, seed: u64) -> Channel {
+pub(crate) fn dh(card: &mut SimCard, seed: u64) -> Channel {
     assert_eq!(sw(card, &SELECT_CIE), OK);
     let params = read_dh_params(card);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -209,7 +209,7 @@ pub fn dh(card: &mut SimCard, seed: u64) -> Channel {
 }
 
 /// The terminal certificate of §4.4.1, signed with the public CA private exponent.
-pub fn terminal_certificate(img: &CardImage) -> Vec<u8> {
+pub(crate) fn terminal_certificate(img: &CardImage) -> Vec<u8> {
     let car = &img.ca_chr[4..12];
     let mut body = vec![interop::CPI];
     body.extend_from_slice(car);
@@ -236,7 +236,7 @@ pub fn terminal_certificate(img: &CardImage) -> Vec<u8> {
 }
 
 /// SIG_IFD of §4.4.2 step 5 with the public terminal key.
-pub fn terminal_signature(ch: &mut Channel, rnd_icc: &[u8], params: &DhParams) -> Vec<u8> {
+pub(crate) fn terminal_signature(ch: &mut Channel, rnd_icc: &[u8], params: &DhParams) -> Vec<u8> {
     let mut prnd = vec![0u8; 222];
     ch.rng.fill_bytes(&mut prnd);
     let mut h = Sha256::new();
@@ -253,12 +253,12 @@ pub fn terminal_signature(ch: &mut Channel, rnd_icc: &[u8], params: &DhParams) -
 }
 
 /// The public key of EF 1004/1005 (PKCS#1 RSAPublicKey DER).
-pub fn public_key(der: &[u8]) -> RsaPublicKey {
+pub(crate) fn public_key(der: &[u8]) -> RsaPublicKey {
     RsaPublicKey::from_pkcs1_der(der).unwrap()
 }
 
 /// Checks SIG_ICC of §4.4.2 step 7 the way a host does.
-pub fn check_chip_signature(img: &CardImage, ch: &Channel, rnd_ifd: &[u8], answer: &[u8], params: &DhParams) {
+pub(crate) fn check_chip_signature(img: &CardImage, ch: &Channel, rnd_ifd: &[u8], answer: &[u8], params: &DhParams) {
     assert_eq!(answer.len(), 8 + 256);
     let (sn_icc, sig) = answer.split_at(8);
     assert_eq!(sn_icc, &img.sn_icc[4..12], "SN.ICC = EF.SN.ICC[4..12)");
@@ -273,7 +273,7 @@ pub fn check_chip_signature(img: &CardImage, ch: &Channel, rnd_ifd: &[u8], answe
 }
 
 /// DH + DAPP (§4.3, §4.4.2), asserting every step; returns the channel with SSC set per §4.4.3.
-pub fn authenticate(card: &mut SimCard, seed: u64) -> Channel {
+pub(crate) fn authenticate(card: &mut SimCard, seed: u64) -> Channel {
     let img = card.image().clone();
     let mut ch = dh(card, seed);
     let params = DhParams { g: img.dh_g.clone(), p: img.dh_p.clone(), q: img.dh_q.clone() };
@@ -301,12 +301,12 @@ pub fn authenticate(card: &mut SimCard, seed: u64) -> Channel {
 }
 
 /// `00 20 00 81 08 <pin>` under SM.
-pub fn verify(ch: &mut Channel, card: &mut SimCard, reference: u8, value: &[u8]) -> StatusWord {
+pub(crate) fn verify(ch: &mut Channel, card: &mut SimCard, reference: u8, value: &[u8]) -> StatusWord {
     ch.send(card, &Command::new(0x00, 0x20, 0x00, reference).with_data(value)).1
 }
 
 /// Reads a whole EF of the current DF under SM (SELECT + READ BINARY loop of §2.5).
-pub fn read_file_sm(ch: &mut Channel, card: &mut SimCard, fid: u16) -> (Vec<u8>, StatusWord) {
+pub(crate) fn read_file_sm(ch: &mut Channel, card: &mut SimCard, fid: u16) -> (Vec<u8>, StatusWord) {
     let (fcp, s) = ch.send(card, &Command::new(0x00, 0xA4, 0x02, 0x04).with_data(fid.to_be_bytes()));
     if s != OK {
         return (fcp, s);
@@ -326,7 +326,7 @@ pub fn read_file_sm(ch: &mut Channel, card: &mut SimCard, fid: u16) -> (Vec<u8>,
 }
 
 /// Reads a whole EF of the current DF in plain (SELECT P2=0C + READ BINARY loop).
-pub fn read_file_plain(card: &mut SimCard, fid: u16) -> (Vec<u8>, StatusWord) {
+pub(crate) fn read_file_plain(card: &mut SimCard, fid: u16) -> (Vec<u8>, StatusWord) {
     let [f0, f1] = fid.to_be_bytes();
     let s = sw(card, &[0x00, 0xA4, 0x02, 0x0C, 0x02, f0, f1]);
     if s != OK {

@@ -1,0 +1,88 @@
+//! How to start a [`super::VirtualStack`]: the card, the simulator binary, the readers.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The most readers a stack serves (pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`).
+pub const MAX_READERS: usize = 16;
+
+/// How to start a [`super::VirtualStack`]. Unset fields use the simulator's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct StackOptions {
+    /// Card generation (`--profile`, e.g. "NXP", "Gemalto"; see `Profile::from_name`).
+    pub profile: Option<String>,
+    /// The card's PIN (`--pin`, 8 digits; a test credential of a virtual card).
+    pub pin: Option<String>,
+    /// The card's PUK (`--puk`).
+    pub puk: Option<String>,
+    /// Latency model (`--latency realistic|none`).
+    pub latency: Option<String>,
+    /// EF.SOD profile (`--sod sha256|sha512`).
+    pub sod: Option<String>,
+    /// The simulator binary; default: `$CIE_SIM_BIN`, else `cie-sim` next to the current
+    /// executable or one directory up (from `target/<profile>/deps/`).
+    pub sim_binary: Option<PathBuf>,
+    /// How long to wait for each step (namespace, pcscd, card present); default 15 s.
+    pub timeout: Option<Duration>,
+    /// Extra arguments for the simulator.
+    pub extra_sim_args: Vec<OsString>,
+    /// Readers, each with its own simulated card (one `cie-sim` process each); 0 means 1, at
+    /// most [`MAX_READERS`]. With more than one, pcscd gets a `reader.conf` of the stack's own
+    /// listing one vpcd channel (two readers) per copy of the vpcd driver: the driver keeps its
+    /// connections in per-library static state, so each channel needs its own copy.
+    pub readers: usize,
+}
+
+impl StackOptions {
+    /// The simulator's options for the card: `--profile`, `--pin`, `--puk`, `--latency`,
+    /// `--sod` where set, then [`StackOptions::extra_sim_args`].
+    pub(crate) fn sim_args(&self) -> Vec<OsString> {
+        let mut args = Vec::new();
+        for (flag, value) in [
+            ("--profile", &self.profile),
+            ("--pin", &self.pin),
+            ("--puk", &self.puk),
+            ("--latency", &self.latency),
+            ("--sod", &self.sod),
+        ] {
+            if let Some(v) = value {
+                args.extend([OsString::from(flag), OsString::from(v)]);
+            }
+        }
+        args.extend(self.extra_sim_args.iter().cloned());
+        args
+    }
+}
+
+/// Where the simulator binary is by default (see [`StackOptions::sim_binary`]).
+pub fn default_sim_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CIE_SIM_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let mut candidates = vec![dir.join("cie-sim")];
+    if let Some(up) = dir.parent() {
+        candidates.push(up.join("cie-sim"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulator_arguments_follow_the_options() {
+        let o = StackOptions {
+            profile: Some("Gemalto".into()),
+            pin: Some("11112222".into()),
+            sod: Some("sha512".into()),
+            extra_sim_args: vec!["-v".into()],
+            ..StackOptions::default()
+        };
+        assert_eq!(o.sim_args(), ["--profile", "Gemalto", "--pin", "11112222", "--sod", "sha512", "-v"]);
+        assert!(StackOptions::default().sim_args().is_empty());
+    }
+}

@@ -1,0 +1,105 @@
+//! `cie extract`: writes the signed content of a CAdES `.p7m` (DER streamed whatever its size,
+//! or Base64 text), through a new temporary file ([`crate::staged`]).
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::Path;
+
+use cie_sign::cades;
+use clap::Args;
+
+use super::{Mistake, Run};
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
+use crate::output::Json;
+use crate::staged::Staged;
+
+/// Write the signed content of a .p7m (default: FILE without .p7m)
+#[derive(Args, Debug, PartialEq, Eq)]
+pub(crate) struct ExtractArgs {
+    /// The .p7m
+    #[arg(value_name = "FILE.p7m")]
+    pub(crate) file: String,
+    /// Where to write the content
+    #[arg(short, long, alias = "out", value_name = "OUT")]
+    pub(crate) output: Option<String>,
+}
+
+impl ExtractArgs {
+    /// `-o OUT`, or the file's name without `.p7m`; `None` when it has no such name.
+    fn output(&self) -> Option<String> {
+        match &self.output {
+            Some(o) => Some(o.clone()),
+            None => match self.file.strip_suffix(".p7m").or_else(|| self.file.strip_suffix(".P7M")) {
+                Some(stem) if !stem.is_empty() => Some(stem.to_owned()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl Run for ExtractArgs {
+    /// An output is needed: `-o`, or a file named `*.p7m`.
+    fn check(&self, _ctx: &Ctx) -> Result<(), Mistake> {
+        match self.output() {
+            Some(_) => Ok(()),
+            None => Err(tr!(ExtractNeedsOutput).into()),
+        }
+    }
+
+    /// Writes the content of the `.p7m` to the output.
+    fn run(self, ctx: &Ctx) -> Result<(), Failure> {
+        // `check` made sure there is one.
+        let output = self.output().ok_or_else(|| Failure::Usage(tr!(ExtractNeedsOutput)))?;
+        extract(ctx, Path::new(&self.file), Path::new(&output))
+    }
+}
+
+/// Writes the content of a `.p7m` to `output` (the signatures are not checked: use verify).
+fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
+    if file == output {
+        return Err(Failure::Usage(tr!(SameOutput)));
+    }
+    let mut input = BufReader::new(File::open(file).map_err(|e| file_error(file, e))?);
+    let mut first = [0u8; 1];
+    let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
+    let (staged, mut out) = Staged::create(output)?;
+    let length = if der {
+        // DER: streamed, whatever the size.
+        std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
+        cades::extract_to(&mut input, &mut out)?
+    } else {
+        // Base64 text of a .p7m: decoded in memory.
+        let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
+        out.write_all(&content).map_err(|e| file_error(output, e))?;
+        content.len() as u64
+    };
+    staged.commit(out)?;
+    if ctx.globals.json {
+        let j = Json::object([
+            ("file", Json::str(file.display().to_string())),
+            ("output", Json::str(output.display().to_string())),
+            ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
+        ]);
+        println!("{j}");
+    } else {
+        println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_output_name() {
+        let args =
+            |file: &str, output: Option<&str>| ExtractArgs { file: file.into(), output: output.map(String::from) };
+        assert_eq!(args("doc.pdf.p7m", None).output().as_deref(), Some("doc.pdf"));
+        assert_eq!(args("DOC.P7M", None).output().as_deref(), Some("DOC"));
+        assert_eq!(args("doc", Some("out")).output().as_deref(), Some("out"));
+        assert_eq!(args("doc", None).output(), None);
+        assert_eq!(args(".p7m", None).output(), None);
+    }
+}

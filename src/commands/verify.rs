@@ -1,0 +1,373 @@
+//! `cie verify`: checks every signature of a CAdES `.p7m`/`.p7s` or a PDF through the cie-sign
+//! crate and prints the ETSI EN 319 102-1 verdict of each signature and of the document
+//! (docs/VERIFY.md); everything quoted from a document goes through [`shown`] first.
+
+use std::path::{Path, PathBuf};
+
+use cie_sign::verdict::shown;
+use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust};
+use clap::Args;
+
+use super::Run;
+use crate::ctx::Ctx;
+use crate::failure::{file_error, Failure};
+use crate::i18n::Text;
+use crate::output::Json;
+
+/// Check every signature of a .p7m/.p7s or PDF
+///
+/// Integrity, signed attributes, the certificate chain to a trusted CA (those installed in
+/// /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/, or listed in
+/// CIE_TRUST_ANCHORS, plus each --ca) and the certificates' validity now. Each signature and
+/// the document get an ETSI EN 319 102-1 verdict. Exit 0: TOTAL-PASSED (every signature
+/// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
+/// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
+/// no signature). Revocation is not checked. See docs/VERIFY.md.
+#[derive(Args, Debug, PartialEq, Eq)]
+pub(crate) struct VerifyArgs {
+    /// The signed file
+    pub(crate) file: PathBuf,
+    /// A trusted CA certificate (PEM or DER), repeatable; added to the installed ones
+    #[arg(long, value_name = "CERT")]
+    pub(crate) ca: Vec<PathBuf>,
+    /// Ignore the installed trust anchors (CIE_TRUST_ANCHORS, /etc/cie/trust-anchors/,
+    /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
+    #[arg(long)]
+    pub(crate) no_default_ca: bool,
+    /// The signed file of a detached signature
+    #[arg(long, value_name = "DATA")]
+    pub(crate) content: Option<PathBuf>,
+}
+
+impl Run for VerifyArgs {
+    /// Verifies the file's signatures and prints the report.
+    fn run(self, ctx: &Ctx) -> Result<(), Failure> {
+        verify(ctx, &self.file, &self.ca, !self.no_default_ca, self.content.as_deref())
+    }
+}
+
+/// Verifies every signature of `file` against the installed trust anchors (unless
+/// `installed_anchors` is false) and `ca`; succeeds only if the document is TOTAL-PASSED
+/// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
+/// exit 6).
+fn verify(
+    ctx: &Ctx,
+    file: &Path,
+    ca: &[PathBuf],
+    installed_anchors: bool,
+    content: Option<&Path>,
+) -> Result<(), Failure> {
+    let trust = trust_anchors(ca, installed_anchors)?;
+    // A detached signature next to its content: `doc.p7s` signs `doc`.
+    let guessed = match content {
+        Some(_) => None,
+        None => {
+            let name = file.to_string_lossy();
+            [".p7s", ".P7S"].iter().find_map(|ext| name.strip_suffix(ext)).map(PathBuf::from).filter(|p| p.is_file())
+        }
+    };
+    let detached_content = content.or(guessed.as_deref());
+    let report: Report =
+        cie_sign::verify_file(file, detached_content, &trust).map_err(|e| match (e, detached_content) {
+            (cie_sign::Error::ContentMismatch(_), Some(c)) => {
+                Failure::Document(tr!(ContentDiffers, file = c.display()))
+            }
+            // A detached signature without its content, an encrypted PDF...
+            (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+            (e, _) => e.into(),
+        })?;
+    if ctx.globals.json {
+        println!("{}", report_json(file, &report, &trust));
+    } else {
+        for line in report_lines(file, &report, &trust) {
+            println!("{line}");
+        }
+    }
+    let (indication, sub) = (report.indication(), report.sub_indication());
+    let why = reason(sub, &report.modifications);
+    let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());
+    match indication {
+        Indication::TotalPassed => Ok(()),
+        Indication::TotalFailed => Err(Failure::Invalid(error(), sub)),
+        Indication::Indeterminate => Err(Failure::Indeterminate(error(), sub)),
+    }
+}
+
+/// The ETSI token of a sub-indication, `-` for none.
+fn token(sub: Option<SubIndication>) -> &'static str {
+    sub.map_or("-", |s| s.as_str())
+}
+
+/// "VALID (TOTAL-PASSED)", "INVALID: TOTAL-FAILED (HASH_FAILURE)"...
+fn verdict_words(indication: Indication, sub: Option<SubIndication>) -> Text {
+    match indication {
+        Indication::TotalPassed => tr!(VerdictPassed),
+        Indication::TotalFailed => tr!(VerdictFailed, sub = token(sub)),
+        Indication::Indeterminate => tr!(VerdictIndeterminate, sub = token(sub)),
+    }
+}
+
+/// Why a document did not pass, in plain words (the sub-indication's meaning).
+fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
+    match sub {
+        Some(SubIndication::FormatFailure) => tr!(ReasonFormat),
+        Some(SubIndication::HashFailure) => tr!(ReasonHash),
+        Some(SubIndication::SigCryptoFailure) => tr!(ReasonSigCrypto),
+        Some(SubIndication::ModifiedAfterSigning) => {
+            let list: Vec<String> = modifications.iter().map(|m| shown(m)).collect();
+            tr!(ReasonModified, modifications = list.join("; "))
+        }
+        Some(SubIndication::NoSigningCertificateFound) => tr!(ReasonNoSigningCertificate),
+        Some(SubIndication::NoCertificateChainFound) => tr!(ReasonNoChain),
+        Some(SubIndication::CertificateChainGeneralFailure) => tr!(ReasonChainFailure),
+        Some(SubIndication::OutOfBoundsNoPoe) => tr!(ReasonOutOfBounds),
+        Some(SubIndication::NotYetValid) => tr!(ReasonNotYetValid),
+        Some(SubIndication::CryptoConstraintsFailure) => tr!(ReasonUnsupportedAlgorithm),
+        Some(SubIndication::CryptoConstraintsFailureNoPoe) => tr!(ReasonWeakAlgorithm),
+        Some(SubIndication::SignedDataNotFound) => tr!(ReasonNoSignature),
+        _ => tr!(ReasonOther),
+    }
+}
+
+/// The report of one signature, a line each (the notes and problems cie-sign finds stay in
+/// English).
+fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
+    let index = i + 1;
+    let verdict = verdict_words(s.indication(), s.sub_indication());
+    let heading = match &s.field {
+        Some(field) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
+        None => tr!(SignatureHeading, index = index, verdict = verdict),
+    };
+    let mut lines = vec![heading];
+    if let Some(who) = &s.signer {
+        let code = who.fiscal_code.as_deref().map_or_else(|| tr!(NoFiscalCode).to_string(), shown);
+        lines.push(tr!(SignerLine, name = shown(&who.name)));
+        lines.push(tr!(FiscalCodeLine, code = code));
+        lines.push(tr!(SubjectLine, subject = shown(&who.subject)));
+        lines.push(tr!(IssuerLine, issuer = shown(&who.issuer)));
+    }
+    if let Some(t) = &s.signer_name {
+        lines.push(tr!(PdfNameLine, text = shown(t)));
+    }
+    if let Some(t) = &s.reason {
+        lines.push(tr!(ReasonLine, text = shown(t)));
+    }
+    if let Some(t) = &s.location {
+        lines.push(tr!(LocationLine, text = shown(t)));
+    }
+    if let Some(t) = s.signing_time {
+        lines.push(tr!(SigningTimeLine, time = t.to_string()));
+    }
+    if let Some(h) = s.hash {
+        lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
+    }
+    lines.push(match &s.chain {
+        Chain::NotChecked => tr!(ChainNotChecked),
+        Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
+        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = shown(why)),
+    });
+    match s.covers_whole_document {
+        Some(true) => lines.push(tr!(CoverageWhole)),
+        Some(false) => lines.push(tr!(CoverageRevision)),
+        None => {}
+    }
+    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = shown(n))));
+    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = shown(&p.message))));
+    lines
+}
+
+/// What `kind` of document, in the report's words.
+fn kind_name(report: &Report) -> &'static str {
+    match report.kind {
+        cie_sign::DocumentKind::Enveloping => "CAdES enveloping (.p7m)",
+        cie_sign::DocumentKind::Detached => "CAdES detached",
+        cie_sign::DocumentKind::Pdf => "PDF",
+    }
+}
+
+/// The text report of `file`: its signatures, the modifications after signing, the result.
+fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
+    let n = report.signatures.len();
+    let mut lines = vec![tr!(VerifyHeader, file = file.display(), kind = kind_name(report), count = n)];
+    for (i, s) in report.signatures.iter().enumerate() {
+        lines.extend(signature_lines(i, s));
+    }
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    if trust.is_empty() && n > 0 {
+        lines.push(tr!(ChainsNotChecked));
+    }
+    let sub = report.sub_indication();
+    lines.push(match report.indication() {
+        Indication::TotalPassed => tr!(ResultPassed, count = n),
+        other => tr!(
+            ResultNotPassed,
+            indication = other.as_str(),
+            sub = token(sub),
+            reason = reason(sub, &report.modifications)
+        ),
+    });
+    lines
+}
+
+/// The `--json` report of `file`.
+fn report_json(file: &Path, report: &Report, trust: &Trust) -> Json {
+    Json::object([
+        ("file", Json::str(file.display().to_string())),
+        ("kind", Json::str(kind_name(report))),
+        ("valid", Json::Bool(report.all_valid())),
+        ("indication", Json::str(report.indication().as_str())),
+        ("sub_indication", Json::opt_str(report.sub_indication().map(|s| s.as_str()))),
+        ("chain_checked", Json::Bool(!trust.is_empty())),
+        ("trust_anchors", Json::Int(trust.len().try_into().unwrap_or(i64::MAX))),
+        ("modifications", shown_list(report.modifications.iter())),
+        ("signatures", Json::Array(report.signatures.iter().map(signature_json).collect())),
+    ])
+}
+
+/// Strings quoted from the document, made safe to show.
+fn shown_list<'a>(items: impl Iterator<Item = &'a String>) -> Json {
+    Json::Array(items.map(|m| Json::str(shown(m))).collect())
+}
+
+fn signature_json(s: &SignatureReport) -> Json {
+    let chain = match &s.chain {
+        Chain::NotChecked => Json::object([("status", Json::str("not_checked"))]),
+        Chain::Trusted(a) => Json::object([("status", Json::str("trusted")), ("anchor", Json::str(shown(a)))]),
+        Chain::Untrusted(w) => Json::object([("status", Json::str("untrusted")), ("reason", Json::str(shown(w)))]),
+    };
+    let who = s.signer.as_ref();
+    let safe = |v: Option<&String>| Json::opt_str(v.map(|v| shown(v)));
+    Json::object([
+        ("valid", Json::Bool(s.is_valid())),
+        ("indication", Json::str(s.indication().as_str())),
+        ("sub_indication", Json::opt_str(s.sub_indication().map(|i| i.as_str()))),
+        ("field", safe(s.field.as_ref())),
+        ("signer", safe(who.map(|w| &w.name))),
+        ("fiscal_code", safe(who.and_then(|w| w.fiscal_code.as_ref()))),
+        ("subject", safe(who.map(|w| &w.subject))),
+        ("issuer", safe(who.map(|w| &w.issuer))),
+        ("signing_time", Json::opt_str(s.signing_time.map(|t| t.to_string()))),
+        ("signing_time_claimed", Json::Bool(true)),
+        ("reason", safe(s.reason.as_ref())),
+        ("location", safe(s.location.as_ref())),
+        ("pdf_signer_name", safe(s.signer_name.as_ref())),
+        ("hash", Json::opt_str(s.hash.map(|h| h.name()))),
+        ("cades", Json::Bool(s.cades)),
+        ("chain", chain),
+        ("covers_whole_document", s.covers_whole_document.map_or(Json::Null, Json::Bool)),
+        ("notes", shown_list(s.notes.iter())),
+        ("problems", shown_list(s.problems.iter().map(|p| &p.message))),
+        ("problem_kinds", Json::Array(s.problems.iter().map(|p| Json::str(p.sub.as_str())).collect())),
+    ])
+}
+
+/// The trust anchors: the installed ones (`Trust::system`) unless `installed` is false, plus
+/// each `--ca`.
+fn trust_anchors(ca: &[PathBuf], installed: bool) -> Result<Trust, Failure> {
+    let mut trust = if installed {
+        Trust::system().map_err(|e| Failure::File(tr!(TrustAnchorsError, detail = shown(&e.to_string()))))?
+    } else {
+        Trust::none()
+    };
+    for path in ca {
+        let data = std::fs::read(path).map_err(|e| file_error(path, e))?;
+        trust.add(&data).map_err(|e| Failure::File(tr!(FileError, path = path.display(), detail = e.to_string())))?;
+    }
+    Ok(trust)
+}
+
+#[cfg(test)]
+mod tests {
+    use cie_sign::verify::DocumentKind;
+    use cie_sign::{HashAlg, Identity, Problem};
+
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn signature(problems: Vec<Problem>) -> SignatureReport {
+        SignatureReport {
+            field: Some("Firma\u{202e}1".into()),
+            signer: Some(Identity {
+                name: "MARIO\u{1b}[2J ROSSI".into(),
+                fiscal_code: Some("RSSMRA80A01H501U".into()),
+                subject: "CN=MARIO ROSSI".into(),
+                issuer: "CN=CA".into(),
+            }),
+            hash: Some(HashAlg::Sha256),
+            signing_time: None,
+            cades: true,
+            problems,
+            notes: vec!["line one\nforged: line".into()],
+            chain: Chain::Trusted("CN=CA".into()),
+            covers_whole_document: Some(false),
+            reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
+            location: None,
+            signer_name: None,
+        }
+    }
+
+    fn render(lines: &[Text], lang: Lang) -> String {
+        lines.iter().map(|l| l.render(lang) + "\n").collect()
+    }
+
+    /// Modifications after signing: each on its own line, in the result, TOTAL-FAILED; the
+    /// hint does not blame an untrusted chain; what the document says is escaped.
+    #[test]
+    fn modifications_and_escaping_in_both_languages() {
+        let mut trust = Trust::none();
+        trust.add(cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+        let mut report = Report::new(DocumentKind::Pdf, vec![signature(vec![])]);
+        report.modifications = vec!["page 1 content changed".into(), "new annotation\u{2028}x".into()];
+        let file = Path::new("modulo.pdf");
+        let en = render(&report_lines(file, &report, &trust), Lang::En);
+        assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
+        assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
+        assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
+        assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
+        assert!(
+            en.ends_with(
+                "result: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — the document was modified after signing: \
+                 page 1 content changed; new annotation\\u{2028}x\n"
+            ),
+            "{en}"
+        );
+        let it = render(&report_lines(file, &report, &trust), Lang::It);
+        assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(it.contains(
+            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
+        ));
+        let json = report_json(file, &report, &trust).to_string();
+        assert!(
+            json.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
+            "{json}"
+        );
+        assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
+        assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
+    }
+
+    /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
+    #[test]
+    fn worst_signature_decides() {
+        let failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, "SHA-1")]);
+        let report = Report::new(DocumentKind::Enveloping, vec![weak.clone(), failed]);
+        let en = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::En);
+        assert!(en.contains("signature 1 (field Firma\\u{202e}1): NOT CONFIRMED: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE)\n"), "{en}");
+        assert!(
+            en.contains("signature 2 (field Firma\\u{202e}1): INVALID: TOTAL-FAILED (SIG_CRYPTO_FAILURE)\n"),
+            "{en}"
+        );
+        assert!(en.contains("  PROBLEM:      bad signature value\n"), "{en}");
+        assert!(en.ends_with("result: TOTAL-FAILED (SIG_CRYPTO_FAILURE) — a signature value does not verify with the signer's key: the signature or its signed attributes were altered\n"), "{en}");
+        let report = Report::new(DocumentKind::Enveloping, vec![weak]);
+        let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
+        assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1) e nulla prova che sia stata apposta prima\n"), "{it}");
+        let json = report_json(Path::new("x.p7m"), &report, &Trust::none()).to_string();
+        assert!(
+            json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
+            "{json}"
+        );
+        assert!(json.contains(r#""chain_checked":false,"trust_anchors":0"#), "{json}");
+    }
+}

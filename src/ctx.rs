@@ -1,0 +1,86 @@
+//! What every command gets: the global options, progress messages, the command-line
+//! definition (for help, completions and man pages), and the steps most commands share:
+//! opening the card and logging in.
+
+use std::io::IsTerminal;
+
+use cie_core::pin::Pin;
+use cie_core::session::PinStatus;
+use cie_core::Credential;
+
+use crate::card::{self, CardSession};
+use crate::failure::Failure;
+use crate::output::Progress;
+use crate::pin_input::{confirm, prompt, read_secret, PinSource};
+
+/// Options that apply to every command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Globals {
+    /// `--reader NAME`.
+    pub(crate) reader: Option<String>,
+    /// Where PIN and PUK come from.
+    pub(crate) pin_source: PinSource,
+    /// `--login`, or implied by `--pin-stdin`: read PIN-protected data where it is optional.
+    pub(crate) login: bool,
+    /// `--json`.
+    pub(crate) json: bool,
+    /// `--quiet`.
+    pub(crate) quiet: bool,
+}
+
+/// What every command gets.
+pub(crate) struct Ctx {
+    /// Global options.
+    pub(crate) globals: Globals,
+    /// Progress messages.
+    pub(crate) progress: Progress,
+    /// The command-line definition (`crate::cli`), for help, completions and man pages.
+    pub(crate) definition: fn() -> clap::Command,
+}
+
+impl Ctx {
+    /// The context of a command run with `globals`.
+    pub(crate) fn new(globals: Globals, definition: fn() -> clap::Command) -> Ctx {
+        Ctx { progress: Progress::new(globals.quiet), globals, definition }
+    }
+
+    /// Opens the CIE in the chosen reader (or the first one holding a CIE).
+    pub(crate) fn open(&self) -> Result<CardSession, Failure> {
+        match &self.globals.reader {
+            Some(r) => self.progress.step(tr!(StepConnect, reader = r)),
+            None => self.progress.step(tr!(StepSearch)),
+        }
+        card::open(self.globals.reader.as_deref())
+    }
+
+    /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is
+    /// opened on the way.
+    pub(crate) fn login(&self, session: &mut CardSession) -> Result<(), Failure> {
+        self.confirm_last_try(session)?;
+        let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, tr!(PromptPin)))?;
+        self.progress.step(tr!(StepLogin));
+        let result = session.verify_pin(&pin);
+        drop(pin);
+        result.map_err(Failure::from)
+    }
+
+    /// On the terminal, before the PIN's last try: asks whether to go on (a wrong PIN would
+    /// block the card). Not with `--pin-stdin` (a script decides for itself). Asking the
+    /// card how many tries are left spends none.
+    pub(crate) fn confirm_last_try(&self, session: &mut CardSession) -> Result<(), Failure> {
+        if self.globals.pin_source != PinSource::Terminal || !std::io::stdin().is_terminal() {
+            return Ok(());
+        }
+        let tries = match session.pin_tries_left() {
+            Some(n) => n,
+            None => match session.pin_status()? {
+                PinStatus::TriesLeft(n) => n,
+                _ => return Ok(()),
+            },
+        };
+        if tries == 1 && !confirm(&tr!(ConfirmLastTry).to_string())? {
+            return Err(Failure::Cancelled(tr!(LastTryCancelled)));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,701 @@
+//! `cargo xtask bench-report`: one Markdown row per user-visible operation (DESIGN.md §3) with
+//! APDU exchanges, bytes on the wire, host CPU time and wall time, measured through the real
+//! PC/SC stack (pcscd + vpcd + the simulated card) with the simulator's latency model.
+//!
+//! The PKCS#11 and cie-core rows come from the `bench_rows` example of cie-pkcs11 (see its
+//! `rows.rs`), which counts APDUs in pcscd's APDU log; the TLS row runs curl with the OpenSSL
+//! pkcs11 engine and the built module against `openssl s_server` on 127.0.0.1, and measures
+//! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. The browser rows
+//! come from the Chromium and Firefox end-to-end tests (tests/browsers.rs) run with the release
+//! module and each latency model (`--no-browsers` skips them). With
+//! `--criterion`, the medians of the last `cargo bench` run follow in a second table.
+//! Times are reported, never asserted; the APDU counts are asserted by cie-pkcs11's
+//! `bench_rows` test.
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use cie_sim::fixtures;
+use cie_sim::image::SodProfile;
+use cie_sim::stack::{StackOptions, VirtualStack};
+
+use crate::card_stack::start_stack;
+use crate::command::{cargo, run, step, Result};
+use crate::packages::{ensure_packages, PACKAGES};
+use crate::paths::{target_dir, workspace_root};
+
+/// Debian packages of the TLS row (the PC/SC stack's come from `ensure_packages`).
+const TLS_PACKAGES: &[&str] = &["curl", "openssl", "libengine-pkcs11-openssl"];
+
+/// One measured operation (a `ROW` line of the probe).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Measured {
+    pub name: String,
+    pub exchanges: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub cpu: Duration,
+    pub wall: Duration,
+}
+
+impl Measured {
+    /// Parses `ROW\tname\texchanges\tsent\treceived\tcpu_us\twall_us`.
+    pub(crate) fn parse(line: &str) -> Option<Measured> {
+        let f: Vec<&str> = line.strip_prefix("ROW\t")?.split('\t').collect();
+        let [name, ex, sent, recv, cpu, wall] = f.as_slice() else { return None };
+        Some(Measured {
+            name: (*name).to_owned(),
+            exchanges: ex.parse().ok()?,
+            sent: sent.parse().ok()?,
+            received: recv.parse().ok()?,
+            cpu: Duration::from_micros(cpu.parse().ok()?),
+            wall: Duration::from_micros(wall.parse().ok()?),
+        })
+    }
+}
+
+struct Options {
+    models: Vec<String>,
+    tls: bool,
+    browsers: bool,
+    criterion: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o =
+        Options { models: vec!["realistic".into(), "none".into()], tls: true, browsers: true, criterion: false };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--latency" => o.models = vec![it.next().ok_or("--latency needs realistic or none")?.clone()],
+            "--no-tls" => o.tls = false,
+            "--no-browsers" => o.browsers = false,
+            "--criterion" => o.criterion = true,
+            other => {
+                return Err(format!(
+                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion])"
+                ))
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--criterion]`.
+pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
+    let o = parse(args)?;
+    ensure_packages(PACKAGES)?;
+    let tls = o.tls && ensure_tls_packages();
+    run(cargo().args(["build", "--release", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]))?;
+    run(cargo().args(["build", "--release", "--quiet", "-p", "cie-pkcs11", "--lib", "--example", "bench_rows"]))?;
+    let release = target_dir().join("release");
+    let probe = release.join("examples").join("bench_rows");
+    let module = release.join("libcie_pkcs11.so");
+
+    // Per latency model: the probe's rows, then the TLS row.
+    let mut runs: Vec<(String, Vec<Measured>)> = Vec::new();
+    for model in &o.models {
+        let stack = start_stack(StackOptions {
+            sim_binary: Some(release.join("cie-sim")),
+            latency: Some(model.clone()),
+            ..StackOptions::default()
+        })?;
+        step(&format!("measuring the operations (latency model: {model})"));
+        let out = Command::new(&probe)
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
+            .env_remove("CIE_PKCS11_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("{}: {e}", probe.display()))?;
+        if !out.status.success() {
+            return Err(format!("bench_rows failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let mut rows: Vec<Measured> =
+            String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect();
+        if tls {
+            match tls_rows(&stack, &module) {
+                Ok(tls) => rows.extend(tls),
+                Err(e) => step(&format!("TLS row not measured: {e}")),
+            }
+        }
+        drop(stack);
+        if model == "realistic" {
+            match readers_rows(&release, &probe, model) {
+                Ok(r) => rows.extend(r),
+                Err(e) => step(&format!("16-reader row not measured: {e}")),
+            }
+        }
+        runs.push((model.clone(), rows));
+    }
+    let base = baseline(&runs)?;
+    print!("{}", table(&runs, &base));
+    if o.browsers {
+        let mut browser_runs = Vec::new();
+        for model in &o.models {
+            match browser_rows(model, &release) {
+                Ok(rows) => browser_runs.push((model.clone(), rows)),
+                Err(e) => step(&format!("browser rows not measured ({model} latency): {e}")),
+            }
+        }
+        print!("{}", browser_table(&browser_runs));
+    }
+    if o.criterion {
+        print!("{}", criterion_table(&target_dir().join("criterion")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The key of a row for matching across runs: names carry counts after " — ".
+fn row_key(name: &str) -> &str {
+    name.split(" — ").next().unwrap_or(name)
+}
+
+/// The Markdown table: figures of the first run, wall time of every run, and the ratio of the
+/// first run's wall time to the baseline's (`benches/baseline.json`), so regressions show.
+pub(crate) fn table(runs: &[(String, Vec<Measured>)], baseline: &Baseline) -> String {
+    let Some((first_model, first)) = runs.first() else { return String::new() };
+    let mut s = String::from("| operation | APDU exchanges | target | bytes sent / received | host CPU |");
+    for (model, _) in runs {
+        s.push_str(&format!(" wall ({model} latency) |"));
+    }
+    s.push_str(&format!(" wall / baseline ({first_model}) |"));
+    s.push_str("\n|---|---:|---:|---:|---:|");
+    s.push_str(&"---:|".repeat(runs.len() + 1));
+    s.push('\n');
+    for row in first {
+        let target = match target(&row.name) {
+            Some(max) if row.exchanges <= max => format!("≤ {max} ✓"),
+            Some(max) => format!("≤ {max} ✗"),
+            None => String::new(),
+        };
+        s.push_str(&format!(
+            "| {} | {} | {target} | {} / {} | {} |",
+            row.name,
+            row.exchanges,
+            row.sent,
+            row.received,
+            ms(row.cpu)
+        ));
+        let key = row_key(&row.name);
+        for (_, rows) in runs {
+            let wall = rows.iter().find(|r| row_key(&r.name) == key).map(|r| ms(r.wall));
+            s.push_str(&format!(" {} |", wall.unwrap_or_else(|| "–".into())));
+        }
+        let ratio = baseline
+            .wall(key)
+            .filter(|b| !b.is_zero())
+            .map(|b| format!("{:.2}", row.wall.as_secs_f64() / b.as_secs_f64()));
+        s.push_str(&format!(" {} |", ratio.unwrap_or_else(|| "–".into())));
+        s.push('\n');
+    }
+    s
+}
+
+/// One browser operation: (browser and operation, APDU exchanges, wall time).
+type BrowserRow = (String, u64, Duration);
+
+/// Runs the browser end-to-end tests (tests/browsers.rs) with the release module and simulator
+/// and the latency model `model`, and reads the rows they report.
+fn browser_rows(model: &str, release: &Path) -> Result<Vec<BrowserRow>> {
+    step(&format!("measuring Chromium and Firefox logins (latency model: {model})"));
+    run(cargo()
+        .args(["test", "--quiet", "-p", "cie", "--test", "browsers", "--", "--test-threads", "1"])
+        .env("CIE_BROWSER_LATENCY", model)
+        .env("CIE_PKCS11_MODULE", release.join("libcie_pkcs11.so"))
+        .env("CIE_SIM_BIN", release.join("cie-sim")))?;
+    let mut rows = Vec::new();
+    for (file, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
+        let path = target_dir().join("tmp").join(format!("browser-{file}-report.txt"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        rows.extend(parse_browser_rows(&text, name));
+    }
+    Ok(rows)
+}
+
+/// `ROW\toperation\tapdus\tms` lines of a browser test report.
+fn parse_browser_rows(text: &str, browser: &str) -> Vec<BrowserRow> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.strip_prefix("ROW\t")?.split('\t').collect();
+            let [op, apdus, ms] = f.as_slice() else { return None };
+            Some((format!("{browser}: {op}"), apdus.parse().ok()?, Duration::from_millis(ms.parse().ok()?)))
+        })
+        .collect()
+}
+
+/// The browser table: APDUs of the first run, wall time of every run.
+fn browser_table(runs: &[(String, Vec<BrowserRow>)]) -> String {
+    let Some((_, first)) = runs.first() else { return String::new() };
+    let mut s = String::from("\n| browser login | APDU exchanges |");
+    for (model, _) in runs {
+        s.push_str(&format!(" wall ({model} latency card) |"));
+    }
+    s.push_str("\n|---|---:|");
+    s.push_str(&"---:|".repeat(runs.len()));
+    s.push('\n');
+    for (name, apdus, _) in first {
+        s.push_str(&format!("| {name} | {apdus} |"));
+        for (_, rows) in runs {
+            let wall = rows.iter().find(|r| &r.0 == name).map(|r| ms(r.2));
+            s.push_str(&format!(" {} |", wall.unwrap_or_else(|| "–".into())));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The wall times of a first run, per row key (`benches/baseline.json`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Baseline {
+    /// Latency model of the run.
+    pub model: String,
+    /// (row key, APDU exchanges, wall time).
+    pub rows: Vec<(String, u64, Duration)>,
+}
+
+impl Baseline {
+    /// The baseline of a run's rows.
+    pub(crate) fn of(model: &str, rows: &[Measured]) -> Baseline {
+        Baseline {
+            model: model.to_owned(),
+            rows: rows.iter().map(|r| (row_key(&r.name).to_owned(), r.exchanges, r.wall)).collect(),
+        }
+    }
+
+    /// The baseline wall time of a row.
+    pub(crate) fn wall(&self, key: &str) -> Option<Duration> {
+        self.rows.iter().find(|(k, _, _)| k == key).map(|(_, _, w)| *w)
+    }
+
+    /// JSON, one row per line: `{"model": "...", "rows": {"key": {"exchanges": n, "wall_us": n}, ...}}`.
+    pub(crate) fn to_json(&self) -> String {
+        let q = |t: &str| t.replace(['"', '\\'], "'");
+        let mut s = format!("{{\n  \"model\": \"{}\",\n  \"rows\": {{\n", q(&self.model));
+        for (i, (key, ex, wall)) in self.rows.iter().enumerate() {
+            let comma = if i + 1 < self.rows.len() { "," } else { "" };
+            s.push_str(&format!(
+                "    \"{}\": {{\"exchanges\": {ex}, \"wall_us\": {}}}{comma}\n",
+                q(key),
+                wall.as_micros()
+            ));
+        }
+        s.push_str("  }\n}\n");
+        s
+    }
+
+    /// Reads what [`Baseline::to_json`] writes (one row per line).
+    pub(crate) fn parse(json: &str) -> Option<Baseline> {
+        let rest = json.split_once("\"model\": \"")?.1;
+        let model = rest[..rest.find('"')?].to_owned();
+        let mut rows = Vec::new();
+        for line in json.lines() {
+            let line = line.trim();
+            let Some((key, rest)) = line.strip_prefix('"').and_then(|l| l.split_once("\": {\"")) else { continue };
+            let rest = format!("\"{rest}");
+            let num = |field: &str| -> Option<u64> {
+                let after = rest.split_once(&format!("\"{field}\": "))?.1;
+                after.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+            };
+            rows.push((key.to_owned(), num("exchanges")?, Duration::from_micros(num("wall_us")?)));
+        }
+        Some(Baseline { model, rows })
+    }
+}
+
+/// `benches/baseline.json`: read it, or write this run's figures there when there is none.
+fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
+    let path = workspace_root().join("benches").join("baseline.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Baseline::parse(&text).ok_or_else(|| format!("{}: not a bench baseline", path.display()));
+    }
+    let Some((model, rows)) = runs.first() else { return Ok(Baseline::default()) };
+    let b = Baseline::of(model, rows);
+    std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, b.to_json()).map_err(|e| format!("{}: {e}", path.display()))?;
+    step(&format!("no baseline yet: this run is the baseline ({})", path.display()));
+    Ok(b)
+}
+
+/// The APDU budget of an operation (DESIGN.md §3, issue 13), if it has one.
+fn target(name: &str) -> Option<u64> {
+    if name.starts_with("enumeration") && name.contains("card seen before") {
+        Some(3)
+    } else if name.contains("C_Login in a new process") {
+        Some(16)
+    } else if name.contains("C_Sign") || name.starts_with("Session::sign") {
+        Some(3)
+    } else if name.contains("C_FindObjects") && name.contains("new process") {
+        // The certificate cache key (key-83 signature under SM) and nothing else.
+        Some(3)
+    } else if name.contains("card already seen") || name.contains("card seen") {
+        Some(17)
+    } else {
+        None
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Installs the TLS row's packages when missing (false if that is not possible here).
+fn ensure_tls_packages() -> bool {
+    let missing: Vec<&str> = TLS_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .stderr(Stdio::null())
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    step(&format!("installing the TLS row's packages: {}", missing.join(" ")));
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    apt(&["update"]) && apt(&[&["install", "-y", "--no-install-recommends"][..], &missing].concat())
+}
+
+/// Kills a child (by its PID) when dropped.
+struct Background(Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// CPU time (user + system) of the waited-for children of this process so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to a rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// APDU totals in pcscd's log.
+fn pcscd_totals(log: &Path) -> (u64, u64, u64) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut t = (0, 0, 0);
+    for line in text.lines() {
+        if let Some((_, apdu)) = line.split_once("APDU: ") {
+            t.0 += 1;
+            t.1 += apdu.split_whitespace().count() as u64;
+        } else if let Some((_, sw)) = line.split_once("SW: ") {
+            t.2 += sw.split_whitespace().count() as u64;
+        }
+    }
+    t
+}
+
+fn openssl(args: &[&str]) -> Result<()> {
+    let out = Command::new("openssl").args(args).stdin(Stdio::null()).output().map_err(|e| format!("openssl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+/// Signatures per second with 16 readers, each with its own simulated card, against one reader
+/// (the probe's `--readers` mode on a 16-reader stack), through the module and through cie-core.
+fn readers_rows(release: &Path, probe: &Path, model: &str) -> Result<Vec<Measured>> {
+    let stack = start_stack(StackOptions {
+        sim_binary: Some(release.join("cie-sim")),
+        latency: Some(model.to_owned()),
+        readers: cie_sim::stack::MAX_READERS,
+        ..StackOptions::default()
+    })?;
+    step(&format!("measuring signatures on {} readers (latency model: {model})", stack.readers()));
+    let out = Command::new(probe)
+        .arg("--readers")
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
+        .env_remove("CIE_PKCS11_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", probe.display()))?;
+    if !out.status.success() {
+        return Err(format!("bench_rows --readers failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect())
+}
+
+/// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +
+/// the built module (a new process: C_Initialize, login, one signature) against s_server; the
+/// first time the card is seen, then again with the module's cache filled.
+fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
+    let dir = std::env::temp_dir().join(format!("cie-bench-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("home")).map_err(|e| e.to_string())?;
+    let p = |name: &str| dir.join(name);
+    let s = |path: &PathBuf| path.to_string_lossy().into_owned();
+    let (key, cert) = (p("server.key"), p("server.pem"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &s(&key),
+        "-out",
+        &s(&cert),
+    ])?;
+    std::fs::write(p("ca.der"), fixtures::citizen_ca_certificate()).map_err(|e| e.to_string())?;
+    openssl(&["x509", "-inform", "DER", "-in", &s(&p("ca.der")), "-out", &s(&p("ca.pem"))])?;
+    std::fs::write(p("client.der"), fixtures::card_image(SodProfile::Sha256Pkcs1).certificate)
+        .map_err(|e| e.to_string())?;
+    openssl(&["x509", "-inform", "DER", "-in", &s(&p("client.der")), "-out", &s(&p("client.pem"))])?;
+    // The card signs PKCS#1 v1.5 only: keep the client off RSA-PSS in TLS 1.2.
+    std::fs::write(
+        p("client.cnf"),
+        "openssl_conf = cie_client\n[cie_client]\nssl_conf = cie_ssl\n[cie_ssl]\nsystem_default = cie_tls\n\
+         [cie_tls]\nClientSignatureAlgorithms = RSA+SHA256:RSA+SHA384:RSA+SHA512\n",
+    )
+    .map_err(|e| e.to_string())?;
+
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let server = Command::new("openssl")
+        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-Verify", "1", "-www"])
+        .args(["-cert", &s(&cert), "-key", &s(&key), "-CAfile", &s(&p("ca.pem"))])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("openssl s_server: {e}"))?;
+    let _server = Background(server);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("s_server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let log = stack.log_dir().join("pcscd.log");
+    let uri = format!("pkcs11:token=CIE%20{};type=private;pin-value={}", fixtures::TEST_NIS, fixtures::TEST_PIN);
+    // Twice, each a new process with the module's cache in a fresh home: the first meets the
+    // card for the first time, the second sees it again.
+    let mut rows = Vec::new();
+    for name in [
+        "TLS 1.2 client-auth handshake (curl + OpenSSL engine, new process, card never seen)",
+        "TLS 1.2 client-auth handshake (curl + OpenSSL engine, new process)",
+    ] {
+        let before = pcscd_totals(&log);
+        let cpu = children_cpu();
+        let start = Instant::now();
+        let out = Command::new("timeout")
+            .args(["60", "curl", "--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
+            .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &uri, "--cert", &s(&p("client.pem"))])
+            .arg(format!("https://127.0.0.1:{port}/"))
+            .env("PKCS11_MODULE_PATH", module)
+            .env("OPENSSL_CONF", p("client.cnf"))
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            .env("HOME", p("home"))
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("CIE_PKCS11_CACHE")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("curl: {e}"))?;
+        let wall = start.elapsed();
+        let cpu = children_cpu().saturating_sub(cpu);
+        let after = pcscd_totals(&log);
+        let page = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !page.contains("TLSv1.2") {
+            return Err(format!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        rows.push(Measured {
+            name: name.into(),
+            exchanges: after.0 - before.0,
+            sent: after.1 - before.1,
+            received: after.2 - before.2,
+            cpu,
+            wall,
+        });
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(rows)
+}
+
+/// Medians of the last `cargo bench` run (criterion's `new/estimates.json`), as a table.
+pub(crate) fn criterion_table(dir: &Path) -> String {
+    let mut medians = BTreeMap::new();
+    collect_medians(dir, &mut medians);
+    if medians.is_empty() {
+        return format!(
+            "\n(no criterion results under {}: run `cargo bench -p cie-core -p cie-pkcs11`)\n",
+            dir.display()
+        );
+    }
+    let mut s = String::from("\n| criterion benchmark | median |\n|---|---:|\n");
+    for (id, ns) in medians {
+        let v = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else if ns >= 1e3 {
+            format!("{:.1} µs", ns / 1e3)
+        } else {
+            format!("{ns:.0} ns")
+        };
+        s.push_str(&format!("| {id} | {v} |\n"));
+    }
+    s
+}
+
+fn collect_medians(dir: &Path, out: &mut BTreeMap<String, f64>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.file_name().is_some_and(|n| n == "new") {
+            let id = std::fs::read_to_string(path.join("benchmark.json")).ok().and_then(|j| json_string(&j, "full_id"));
+            let median = std::fs::read_to_string(path.join("estimates.json")).ok().and_then(|j| median_ns(&j));
+            if let (Some(id), Some(m)) = (id, median) {
+                out.insert(id, m);
+            }
+        } else if path.is_dir() && path.file_name().is_some_and(|n| n != "report" && n != "base") {
+            collect_medians(&path, out);
+        }
+    }
+}
+
+/// The string value of `"key":"..."` in a JSON text (criterion's ids have no escapes).
+fn json_string(json: &str, key: &str) -> Option<String> {
+    let rest = &json[json.find(&format!("\"{key}\":\""))? + key.len() + 4..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// `median.point_estimate` of criterion's estimates.json, in nanoseconds.
+fn median_ns(json: &str) -> Option<f64> {
+    let rest = &json[json.find("\"median\":")?..];
+    let rest = &rest[rest.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = rest.find([',', '}'])?;
+    rest[..end].trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_probe_lines() {
+        let m = Measured::parse("ROW\tfurther C_Sign — sign after login: 3 APDUs\t3\t107\t303\t512\t840123").unwrap();
+        assert_eq!(m.exchanges, 3);
+        assert_eq!((m.sent, m.received), (107, 303));
+        assert_eq!(m.cpu, Duration::from_micros(512));
+        assert_eq!(m.wall, Duration::from_micros(840123));
+        assert!(Measured::parse("ROW\tx\t1").is_none());
+        assert!(Measured::parse("noise").is_none());
+    }
+
+    #[test]
+    fn table_has_one_row_per_operation_and_a_wall_column_per_model() {
+        let row = |name: &str, wall| Measured {
+            name: name.into(),
+            exchanges: 3,
+            sent: 107,
+            received: 303,
+            cpu: Duration::from_micros(1500),
+            wall: Duration::from_millis(wall),
+        };
+        let runs = vec![
+            (
+                "realistic".to_owned(),
+                vec![row("C_OpenSession", 1), row("further C_Sign — sign after login: 3 APDUs", 700)],
+            ),
+            ("none".to_owned(), vec![row("C_OpenSession", 0), row("further C_Sign — sign after login: 3 APDUs", 5)]),
+        ];
+        let base = Baseline::of("realistic", &[row("further C_Sign — sign after login: 4 APDUs", 1400)]);
+        let t = table(&runs, &base);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].contains("wall (realistic latency)") && lines[0].contains("wall (none latency)"));
+        assert!(lines[0].ends_with("| wall / baseline (realistic) |"), "{}", lines[0]);
+        assert_eq!(
+            lines[3],
+            "| further C_Sign — sign after login: 3 APDUs | 3 | ≤ 3 ✓ | 107 / 303 | 1.5 ms | 700.0 ms | 5.0 ms | 0.50 |"
+        );
+        assert!(lines[2].starts_with("| C_OpenSession | 3 |  |") && lines[2].ends_with(" | – |"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn baseline_round_trip_and_targets() {
+        let rows = vec![
+            Measured {
+                name: "enumeration (C_Initialize .. C_GetTokenInfo), card seen before".into(),
+                exchanges: 3,
+                sent: 16,
+                received: 47,
+                cpu: Duration::ZERO,
+                wall: Duration::from_micros(123_456),
+            },
+            Measured {
+                name: "further C_Sign — sign after login: 3 APDUs".into(),
+                exchanges: 3,
+                sent: 1,
+                received: 1,
+                cpu: Duration::ZERO,
+                wall: Duration::from_micros(7),
+            },
+        ];
+        let b = Baseline::of("realistic", &rows);
+        let back = Baseline::parse(&b.to_json()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.wall("further C_Sign"), Some(Duration::from_micros(7)));
+        assert_eq!(Baseline::parse("not json"), None);
+        assert_eq!(target("enumeration (C_Initialize .. C_GetTokenInfo), card seen before"), Some(3));
+        assert_eq!(target("C_Login in a new process, card seen before"), Some(16));
+        assert_eq!(target("C_Sign after login"), Some(3));
+        assert_eq!(target("C_FindObjects + C_GetAttributeValue (new process, card seen before)"), Some(3));
+    }
+
+    #[test]
+    fn browser_rows_and_table() {
+        let report = "latency model: realistic\nchromium: x\nROW\tlogin on a second server\t5\t812\nROW\tbad\t1\n";
+        let rows = parse_browser_rows(report, "Chromium");
+        assert_eq!(rows, vec![("Chromium: login on a second server".to_owned(), 5, Duration::from_millis(812))]);
+        let t = browser_table(&[("realistic".into(), rows.clone()), ("none".into(), Vec::new())]);
+        assert!(t.contains("| Chromium: login on a second server | 5 | 812.0 ms | – |"), "{t}");
+        assert!(browser_table(&[]).is_empty());
+    }
+
+    #[test]
+    fn reads_criterion_medians() {
+        let est = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1234.5,"standard_error":0.1}}"#;
+        assert_eq!(median_ns(est), Some(1234.5));
+        assert_eq!(
+            json_string(r#"{"group_id":"sm","full_id":"sm/protect_command/x","x":1}"#, "full_id").as_deref(),
+            Some("sm/protect_command/x")
+        );
+        let dir = std::env::temp_dir().join(format!("xtask-criterion-{}", std::process::id()));
+        let new = dir.join("sm/protect/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("estimates.json"), est).unwrap();
+        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"sm/protect"}"#).unwrap();
+        let t = criterion_table(&dir);
+        assert!(t.contains("| sm/protect | 1.2 µs |"), "{t}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
