@@ -7,11 +7,11 @@ use cie_core::transport::Counting;
 use crate::failure::Failure;
 
 /// A session through PC/SC, counting APDUs.
-pub type CardSession = Session<Counting<PcscTransport>>;
+pub(crate) type CardSession = Session<Counting<PcscTransport>>;
 
 /// Opens a session with the CIE in `reader`, or in the first reader that holds one (cie-core's
 /// one search, the C API's too: when no reader holds a CIE, the most telling failure).
-pub fn open(reader: Option<&str>) -> Result<CardSession, Failure> {
+pub(crate) fn open(reader: Option<&str>) -> Result<CardSession, Failure> {
     match reader {
         Some(name) => Ok(Session::open(Counting::new(PcscTransport::connect(name)?))?),
         None => Ok(cie_core::open_first_cie_with(Counting::new)?),
