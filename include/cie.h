@@ -889,17 +889,19 @@ cie_status cie_wait_for_card(const struct cie_waiter *waiter,
 
 /**
  * Wakes a thread blocked in `cie_wait_for_card` on this waiter, which then fails with
- * `CIE_ERR_CANCELLED`. Safe to call from any thread while another waits. The waiter stays
- * cancelled (later waits fail at once): free it and create a new one to wait again.
- * NULL is ignored.
+ * `CIE_ERR_CANCELLED`. Safe to call from any thread while another waits; the waiting thread
+ * may free the waiter as soon as its wait returns, even while this call is still running.
+ * The waiter stays cancelled (later waits fail at once): free it and create a new one to wait
+ * again. NULL is ignored.
  *
  * # Safety
- * `waiter` is NULL or a live waiter.
+ * `waiter` is NULL or a live waiter when the call starts.
  */
 void cie_waiter_cancel(const struct cie_waiter *waiter);
 
 /**
- * Frees a waiter (NULL is ignored). No thread may be waiting on it.
+ * Frees a waiter (NULL is ignored). No thread may be waiting on it; a `cie_waiter_cancel`
+ * still running in another thread may (it keeps what it needs alive until it returns).
  *
  * # Safety
  * `waiter` is NULL or a waiter from `cie_waiter_new`, freed once.

@@ -17,8 +17,6 @@ use crate::i18n::{Msg, Text};
 pub(crate) enum Failure {
     /// From the card or the protocol library.
     Card(Error),
-    /// No smart-card reader at all (exit 5).
-    NoReader,
     /// A mistake on the command line or in what was typed (exit 2).
     Usage(Text),
     /// A file could not be read or written (exit 1).
@@ -82,7 +80,6 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::NoReader => 5,
             Failure::Indeterminate(..) => 6,
             Failure::File(_) | Failure::Document(_) | Failure::Invalid(..) | Failure::Cancelled(_) => 1,
             Failure::Card(e) => match e {
@@ -104,7 +101,6 @@ impl Failure {
     /// or the libraries give (status words, parser messages) stay as they are.
     pub(crate) fn message(&self) -> Text {
         let e = match self {
-            Failure::NoReader => return tr!(NoReader),
             Failure::Usage(t)
             | Failure::File(t)
             | Failure::Document(t)
@@ -146,7 +142,6 @@ impl Failure {
         let Failure::Card(e) = self else {
             return match self {
                 Failure::Usage(_) => tr!(AdviceUsage),
-                Failure::NoReader => tr!(AdviceNoReader),
                 Failure::Document(t) if matches!(t.msg(), Msg::ContentDiffers | Msg::ContentDiffersDetail) => {
                     tr!(AdviceContentDiffers)
                 }
@@ -219,7 +214,6 @@ mod tests {
         assert_eq!(Failure::from(Error::Blocked(Credential::Pin)).exit_code(), 4);
         assert_eq!(Failure::from(TransportError::NoCard).exit_code(), 5);
         assert_eq!(Failure::from(TransportError::ReaderUnavailable("x".into())).exit_code(), 5);
-        assert_eq!(Failure::NoReader.exit_code(), 5);
         assert_eq!(Failure::Usage(tr!(SameOutput)).exit_code(), 2);
         assert_eq!(Failure::File(tr!(AdviceFile)).exit_code(), 1);
         assert_eq!(Failure::Invalid(tr!(AdviceFile), Some(SubIndication::HashFailure)).exit_code(), 1);

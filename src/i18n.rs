@@ -114,7 +114,6 @@ messages! {
     CredentialFormat = "credential-format" [credential],
     LoginRequired = "login-required" [],
     NoCard = "no-card" [],
-    NoReader = "no-reader" [],
     ReaderUnavailable = "reader-unavailable" [detail],
     ServiceUnavailable = "service-unavailable" [detail],
     CardRemoved = "card-removed" [],

@@ -21,7 +21,7 @@ use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
 use cie_core::sod::SodAlgorithm;
 use cie_core::variant::{Generation, RootSelect};
-use cie_core::{consts, Credential, Error};
+use cie_core::{interop, Credential, Error};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::Profile;
@@ -39,8 +39,8 @@ fn pcsc_worker() {
 
 /// SELECT of the IAS application (PROTOCOL.md §1.2), as pcscd logs it.
 fn select_ias_aid() -> String {
-    let mut apdu = vec![0x00, 0xA4, 0x04, 0x0C, consts::IAS_AID.len() as u8];
-    apdu.extend(consts::IAS_AID);
+    let mut apdu = vec![0x00, 0xA4, 0x04, 0x0C, interop::IAS_AID.len() as u8];
+    apdu.extend(interop::IAS_AID);
     log_hex(&apdu)
 }
 

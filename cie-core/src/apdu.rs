@@ -4,6 +4,7 @@
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
+use crate::ins;
 use crate::sw::{StatusWord, SwKind};
 use crate::transport::Link;
 
@@ -177,7 +178,7 @@ pub fn exchange<L: Link + ?Sized>(t: &mut L, apdu: &[u8]) -> Result<Response> {
         if guard > 64 || data.len() > 65_536 {
             return Err(Error::malformed("endless GET RESPONSE sequence"));
         }
-        let get_response = [0x00, 0xC0, 0x00, 0x00, xx];
+        let get_response = [0x00, ins::GET_RESPONSE, 0x00, 0x00, xx];
         resp = Response::parse(&t.transmit(&get_response)?)?;
         data.append(&mut resp.data);
     }

@@ -4,6 +4,7 @@
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::{Decode, Encode};
 
 use crate::error::{Error, Result, SignatureError};
@@ -127,15 +128,12 @@ impl Holder {
     }
 }
 
-const OID_GIVEN_NAME: x509_cert::der::oid::ObjectIdentifier =
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.42");
-const OID_SURNAME: x509_cert::der::oid::ObjectIdentifier = x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.4");
-const OID_COMMON_NAME: x509_cert::der::oid::ObjectIdentifier =
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
-const OID_SERIAL_NUMBER: x509_cert::der::oid::ObjectIdentifier =
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.5");
+const OID_GIVEN_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.42");
+const OID_SURNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.4");
+const OID_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const OID_SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 
-fn subject_attribute(cert: &x509_cert::Certificate, oid: x509_cert::der::oid::ObjectIdentifier) -> Option<String> {
+fn subject_attribute(cert: &x509_cert::Certificate, oid: ObjectIdentifier) -> Option<String> {
     use x509_cert::der::asn1::{PrintableStringRef, Utf8StringRef};
     cert.tbs_certificate.subject.0.iter().flat_map(|rdn| rdn.0.iter()).filter(|atv| atv.oid == oid).find_map(|atv| {
         atv.value
@@ -179,7 +177,7 @@ mod tests {
     #[test]
     fn the_fuzz_builds_check_agrees_with_the_rsa_crate() {
         let image = cie_sim::fixtures::card_image(cie_sim::image::SodProfile::Sha256Pkcs1);
-        let key = public_key(sod_trim(&image.certificate)).unwrap();
+        let key = public_key(&image.certificate).unwrap();
         let info = sign::digest_info_of(HashAlg::Sha256, b"fuzz");
         let good = image.key_sign.sign(Pkcs1v15Sign::new_unprefixed(), &info).unwrap();
         let mut bad = good.clone();
@@ -194,10 +192,6 @@ mod tests {
             assert!(fuzz::verify(&key, &info, &good[1..]).is_err());
             assert!(fuzz::verify(&key, &[0; 250], &good).is_err());
         }
-    }
-
-    fn sod_trim(der: &[u8]) -> &[u8] {
-        crate::sod::der_trim(der).unwrap_or(der)
     }
 
     #[test]

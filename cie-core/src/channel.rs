@@ -4,7 +4,7 @@
 use crate::apdu::{self, Command, Response, CLA_CHAINING};
 use crate::error::{Result, SmError};
 use crate::sm::{self, SmKeys, Ssc, SM_CHUNK};
-use crate::sw::SwKind;
+use crate::sw::{StatusWord, SwKind};
 use crate::transport::Link;
 
 /// Session keys and send sequence counter of an open secure channel. A clone continues from
@@ -44,7 +44,7 @@ impl SecureChannel {
     /// APDUs, each with its own counter steps and protected answer (§5.3).
     pub fn transmit<L: Link + ?Sized>(&mut self, link: &mut L, cmd: &Command) -> Result<Response> {
         if self.broken {
-            return Err(SmError::Rejected(crate::StatusWord::CONDITIONS_NOT_SATISFIED).into());
+            return Err(SmError::Rejected(StatusWord::CONDITIONS_NOT_SATISFIED).into());
         }
         let result = self.transmit_inner(link, cmd);
         if result.is_err() {

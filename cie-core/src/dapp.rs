@@ -1,7 +1,7 @@
 //! Device authentication with privacy protection, DAPP (PROTOCOL.md §4.2, §4.4).
 //!
 //! The host re-issues the terminal CV certificate signed with the public CA private exponent
-//! ([`crate::consts::CA_PRIVATE_EXPONENT`]) under the card's CA modulus, proves possession of the
+//! ([`crate::interop::CA_PRIVATE_EXPONENT`]) under the card's CA modulus, proves possession of the
 //! terminal key (EXTERNAL AUTHENTICATE) and checks the chip's answer with key `82` (EF 1004).
 //! Both signatures bind the DH values and the domain parameters.
 
@@ -15,9 +15,10 @@ use subtle::ConstantTimeEq;
 
 use crate::apdu::{self, Command};
 use crate::channel::SecureChannel;
-use crate::consts;
+use crate::commands;
 use crate::dh::{to_fixed, DhGroup};
 use crate::error::{Error, Result};
+use crate::interop;
 use crate::primitives;
 use crate::sm::{push_len, Ssc};
 use crate::tlv;
@@ -54,9 +55,7 @@ pub const MIN_CA_MODULUS_LEN: usize = if cfg!(fuzzing) { 64 } else { 128 };
 
 /// Reads key `84` with GET DATA `BF A0 04` / `7F 49` (§4.2), in plain.
 pub fn read_ca_key<L: Link + ?Sized>(link: &mut L) -> Result<CaKey> {
-    let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF)
-        .with_data([0x4D, 0x09, 0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80]);
-    let data = apdu::transmit(link, &cmd)?.ok("GET DATA CA key")?;
+    let data = apdu::transmit(link, &commands::get_data_ca_key())?.ok("GET DATA CA key")?;
     let root = tlv::parse(&data)?;
     let key = tlv::child(tlv::child(&root, 0xBFA004)?, 0x7F49)?;
     let get = |t| -> Result<Vec<u8>> { Ok(tlv::primitive(tlv::child(key, t)?)?.to_vec()) };
@@ -111,14 +110,14 @@ const MAX_ISSUED: usize = 4;
 fn issue_terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     let car = ca.car()?;
     let mut body = Vec::with_capacity(297);
-    body.push(consts::CPI);
+    body.push(interop::CPI);
     body.extend_from_slice(car);
-    body.extend_from_slice(&consts::CHR_IFD);
+    body.extend_from_slice(&interop::CHR_IFD);
     body.extend_from_slice(ca.aid()?);
     body.push(0x01);
-    body.extend_from_slice(&consts::TERMINAL_CERT_OID);
-    body.extend_from_slice(&consts::TERMINAL_MODULUS);
-    body.extend_from_slice(&consts::TERMINAL_PUBLIC_EXPONENT);
+    body.extend_from_slice(&interop::TERMINAL_CERT_OID);
+    body.extend_from_slice(&interop::TERMINAL_MODULUS);
+    body.extend_from_slice(&interop::TERMINAL_PUBLIC_EXPONENT);
 
     let k = ca.modulus.len();
     if k < 34 + 1 || body.len() < k - 34 {
@@ -138,7 +137,7 @@ fn issue_terminal_certificate(ca: &CaKey) -> Result<Vec<u8>> {
     }
     // Remembered in fuzz builds (`primitives`), so a refused CA key repeated by the fuzzer is
     // not paid for again.
-    let s = primitives::modpow(&mi, &BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT), &n);
+    let s = primitives::modpow(&mi, &BigUint::from_bytes_be(&interop::CA_PRIVATE_EXPONENT), &n);
     if primitives::modpow(&s, &BigUint::from_bytes_be(&ca.exponent), &n) != mi {
         return Err(Error::DeviceAuthentication(
             "the card's CA key does not match the published CA private exponent".into(),
@@ -183,47 +182,37 @@ pub fn authenticate<L: Link + ?Sized>(channel: &mut SecureChannel, link: &mut L,
     let mut send = |cmd: Command, what: &'static str| -> Result<Vec<u8>> { channel.transmit(link, &cmd)?.ok(what) };
 
     // 1-2: the card verifies our certificate with key 84.
-    send(
-        Command::new(0x00, 0x22, 0x81, 0xB6)
-            .with_data([0x80, 0x01, consts::ALG_CERT_VERIFY, 0x83, 0x01, 0x84])
-            .with_le(256),
-        "MSE SET DST",
-    )?;
-    send(Command::new(0x00, 0x2A, 0x00, 0xAE).with_data(input.certificate.to_vec()), "PSO VERIFY CERTIFICATE")?;
+    send(commands::mse_set_dst(), "MSE SET DST")?;
+    send(commands::pso_verify_certificate(input.certificate), "PSO VERIFY CERTIFICATE")?;
 
     // 3-5: external authentication of the terminal key.
-    let mut at = vec![0x83, 0x0C];
-    at.extend_from_slice(&consts::CHR_IFD);
-    send(Command::new(0x00, 0x22, 0x81, 0xA4).with_data(at), "MSE SET AT (external)")?;
-    let challenge = send(Command::new(0x00, 0x84, 0x00, 0x00).with_le(8), "GET CHALLENGE")?;
+    send(commands::mse_set_at_external_authentication(), "MSE SET AT (external)")?;
+    let challenge = send(commands::get_challenge(), "GET CHALLENGE")?;
     let rnd_icc: [u8; 8] =
         challenge.as_slice().try_into().map_err(|_| Error::DeviceAuthentication("challenge is not 8 bytes".into()))?;
 
-    let n_ifd = BigUint::from_bytes_be(&consts::TERMINAL_MODULUS);
-    let k_ifd = consts::TERMINAL_MODULUS.len();
+    let n_ifd = BigUint::from_bytes_be(&interop::TERMINAL_MODULUS);
+    let k_ifd = interop::TERMINAL_MODULUS.len();
     let mut prnd = vec![0u8; k_ifd - 34];
     primitives::fill_random(&mut prnd);
     let g = input.group;
-    let h = dapp_hash(&[&prnd, input.y_ifd, &consts::SN_IFD, &rnd_icc, input.y_icc, &g.g, &g.p, &g.q]);
+    let h = dapp_hash(&[&prnd, input.y_ifd, &interop::SN_IFD, &rnd_icc, input.y_icc, &g.g, &g.p, &g.q]);
     let mut m = Vec::with_capacity(k_ifd);
     m.push(0x6A);
     m.extend_from_slice(&prnd);
     m.extend_from_slice(&h);
     m.push(0xBC);
-    let d_ifd = BigUint::from_bytes_be(&consts::TERMINAL_PRIVATE_EXPONENT);
+    let d_ifd = BigUint::from_bytes_be(&interop::TERMINAL_PRIVATE_EXPONENT);
     let sig = primitives::modpow(&BigUint::from_bytes_be(&m), &d_ifd, &n_ifd);
-    let mut ext = consts::SN_IFD.to_vec();
+    let mut ext = interop::SN_IFD.to_vec();
     ext.extend_from_slice(&to_fixed(&sig, k_ifd)?);
-    send(Command::new(0x00, 0x82, 0x00, 0x00).with_data(ext), "EXTERNAL AUTHENTICATE")?;
+    send(commands::external_authenticate(ext), "EXTERNAL AUTHENTICATE")?;
 
     // 6-7: the chip proves itself with key 82.
-    send(
-        Command::new(0x00, 0x22, 0x41, 0xA4).with_data([0x84, 0x01, 0x82, 0x80, 0x01, consts::ALG_DH_DAPP]),
-        "MSE SET AT (internal)",
-    )?;
+    send(commands::mse_set_at_chip_authentication(), "MSE SET AT (internal)")?;
     let mut rnd_ifd = [0u8; 8];
     primitives::fill_random(&mut rnd_ifd);
-    let answer = send(Command::new(0x00, 0x88, 0x00, 0x00).with_data(rnd_ifd), "INTERNAL AUTHENTICATE (DAPP)")?;
+    let answer = send(commands::internal_authenticate(rnd_ifd), "INTERNAL AUTHENTICATE (DAPP)")?;
     verify_chip_answer(&answer, &rnd_ifd, input)?;
     Ok(Ssc::after_dapp(&rnd_icc, &rnd_ifd))
 }

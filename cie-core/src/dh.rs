@@ -7,7 +7,8 @@ use num_bigint::BigUint;
 use num_traits::One;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::apdu::{self, Command};
+use crate::apdu;
+use crate::commands::{self, DH_G, DH_P, DH_Q};
 use crate::error::{Error, Result};
 use crate::primitives;
 use crate::sm::SmKeys;
@@ -35,33 +36,25 @@ pub struct DhGroup {
     pub q: Vec<u8>,
 }
 
-/// GET DATA of one DH parameter (three-call form, §4.1): `97` g, `98` p, `99` q.
-fn param_command(tag: u8) -> Command {
-    Command::new(0x00, 0xCB, 0x3F, 0xFF)
-        .with_data([0x4D, 0x0A, 0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, tag, 0x00])
-}
-
 /// Reads the DH group with three GET DATA (all generations) or one (`one_call`, first
 /// Gemalto generation; §1.2, §4.1). The values are checked for plausibility.
 pub fn read_group<L: Link + ?Sized>(link: &mut L, one_call: bool) -> Result<DhGroup> {
     let group = if one_call {
-        let cmd = Command::new(0x00, 0xCB, 0x3F, 0xFF)
-            .with_data([0x4D, 0x08, 0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80]);
-        let data = apdu::transmit(link, &cmd)?.ok("GET DATA DH parameters")?;
+        let data = apdu::transmit(link, &commands::get_data_dh_parameters())?.ok("GET DATA DH parameters")?;
         let root = tlv::parse(&data)?;
         let a3 = tlv::child(tlv::child(&root, 0xBFA101)?, 0xA3)?;
         // The official host takes the children by position (§4.1); we insist on the tags.
         DhGroup {
-            g: tlv::primitive(tlv::child(a3, 0x97)?)?.to_vec(),
-            p: tlv::primitive(tlv::child(a3, 0x98)?)?.to_vec(),
-            q: tlv::primitive(tlv::child(a3, 0x99)?)?.to_vec(),
+            g: tlv::primitive(tlv::child(a3, DH_G.into())?)?.to_vec(),
+            p: tlv::primitive(tlv::child(a3, DH_P.into())?)?.to_vec(),
+            q: tlv::primitive(tlv::child(a3, DH_Q.into())?)?.to_vec(),
         }
     } else {
         let mut get = |tag: u8| -> Result<Vec<u8>> {
-            let data = apdu::transmit(link, &param_command(tag))?.ok("GET DATA DH parameter")?;
-            tlv::value_at(&data, &[0x70, 0xBFA101, 0xA3, tag as u32])
+            let data = apdu::transmit(link, &commands::get_data_dh_parameter(tag))?.ok("GET DATA DH parameter")?;
+            tlv::value_at(&data, &[0x70, 0xBFA101, 0xA3, tag.into()])
         };
-        DhGroup { g: get(0x97)?, p: get(0x98)?, q: get(0x99)? }
+        DhGroup { g: get(DH_G)?, p: get(DH_P)?, q: get(DH_Q)? }
     };
     group.check()?;
     Ok(group)
@@ -170,13 +163,8 @@ pub struct KeyExchange {
 /// y_ICC, Z and the KDF. Secure messaging starts with the next command.
 pub fn exchange<L: Link + ?Sized>(link: &mut L, group: &DhGroup) -> Result<KeyExchange> {
     let pair = DhKeyPair::generate(group)?;
-    let mut data = vec![0x80, 0x01, 0x9B, 0x83, 0x01, 0x81, 0x91];
-    crate::sm::push_len(&mut data, pair.public.len());
-    data.extend_from_slice(&pair.public);
-    let mse = Command::new(0x00, 0x22, 0x41, 0xA6).with_data(data);
-    apdu::transmit(link, &mse)?.ok("MSE SET KAT")?;
-    let get = Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x4D, 0x04, 0xA6, 0x02, 0x91, 0x00]);
-    let answer = apdu::transmit(link, &get)?.ok("GET DATA DH public value")?;
+    apdu::transmit(link, &commands::mse_set_kat(&pair.public))?.ok("MSE SET KAT")?;
+    let answer = apdu::transmit(link, &commands::get_data_dh_public_value())?.ok("GET DATA DH public value")?;
     let y_icc = tlv::value_at(&answer, &[0xA6, 0x91])?;
     let z = pair.shared_secret(group, &y_icc)?;
     Ok(KeyExchange { keys: SmKeys::derive(&z), y_ifd: pair.public.clone(), y_icc })

@@ -3,6 +3,7 @@
 
 use crate::apdu::{self, Command, Response};
 use crate::channel::SecureChannel;
+use crate::commands;
 use crate::error::{Error, Result};
 use crate::sw::SwKind;
 use crate::transport::Link;
@@ -68,8 +69,7 @@ impl<L: Link + ?Sized> Exchanger for Secure<'_, L> {
 /// SELECT of an EF under the current DF, `00 A4 02 04 02 <fid>` (§2.5 step 1; the FCP the
 /// card returns is not needed).
 pub fn select_ef(x: &mut dyn Exchanger, fid: u16) -> Result<()> {
-    let cmd = Command::new(0x00, 0xA4, 0x02, 0x04).with_data(fid.to_be_bytes());
-    x.send(&cmd)?.ok("SELECT EF")?;
+    x.send(&commands::select_ef(fid))?.ok("SELECT EF")?;
     Ok(())
 }
 
@@ -83,8 +83,7 @@ pub fn read_selected(x: &mut dyn Exchanger) -> Result<Vec<u8>> {
             return Err(Error::malformed("file larger than 32 KiB"));
         }
         let offset = out.len() as u16;
-        let cmd = Command::new(0x00, 0xB0, (offset >> 8) as u8, offset as u8).with_le(le);
-        let resp = x.send(&cmd)?;
+        let resp = x.send(&commands::read_binary(offset, le))?;
         match resp.sw.kind() {
             SwKind::Ok => {
                 if resp.data.is_empty() {

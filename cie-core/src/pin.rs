@@ -1,4 +1,5 @@
-//! PIN and PUK (PROTOCOL.md §6): validation before any APDU, and the commands that use them.
+//! PIN and PUK (PROTOCOL.md §6): validation before any APDU, and what the card's answers to
+//! VERIFY and CHANGE REFERENCE DATA mean (the commands themselves are built by `commands`).
 //!
 //! [`Pin`] and [`Puk`] are distinct types, so passing one where the other is expected does not
 //! compile; the sealed [`Secret`] trait is what they have in common (validation, digits,
@@ -6,7 +7,6 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::apdu::Command;
 use crate::error::{Credential, Error, Result};
 use crate::sw::{StatusWord, SwKind};
 
@@ -111,29 +111,6 @@ macro_rules! secret_type {
 secret_type!(Pin, Credential::Pin, PIN_REF);
 secret_type!(Puk, Credential::Puk, PUK_REF);
 
-/// VERIFY `00 20 00 <ref> 08 <digits>` (§6).
-pub fn verify_command<S: Secret>(secret: &S) -> Command {
-    Command::new(0x00, 0x20, 0x00, S::REFERENCE).with_data(secret.digits().to_vec())
-}
-
-/// VERIFY with no data: asks the tries left without spending one (§6, IAS-ECC).
-pub fn status_command(reference: u8) -> Command {
-    Command::new(0x00, 0x20, 0x00, reference)
-}
-
-/// CHANGE REFERENCE DATA `00 24 00 81 10 <old> <new>` (§6).
-pub fn change_command(old: &Pin, new: &Pin) -> Command {
-    let mut data = Vec::with_capacity(16);
-    data.extend_from_slice(old.digits());
-    data.extend_from_slice(new.digits());
-    Command::new(0x00, 0x24, 0x00, PIN_REF).with_data(data)
-}
-
-/// RESET RETRY COUNTER with a new PIN `00 2C 02 81 08 <new>` (§6; PUK already verified).
-pub fn unblock_command(new_pin: &Pin) -> Command {
-    Command::new(0x00, 0x2C, 0x02, PIN_REF).with_data(new_pin.digits().to_vec())
-}
-
 /// Maps the status word of a VERIFY/CHANGE for `credential` (§6): `90 00` ok, `63 Cx` wrong
 /// with x tries left (`63 C0` = now blocked), `63 00`/`67 00` wrong, `69 83` blocked.
 pub fn check_status(credential: Credential, command: &'static str, sw: StatusWord) -> Result<()> {
@@ -180,16 +157,5 @@ mod tests {
             Err(Error::Blocked(Credential::Pin))
         ));
         assert!(matches!(check_status(Credential::Pin, "VERIFY", StatusWord::FILE_NOT_FOUND), Err(Error::Card { .. })));
-    }
-
-    #[test]
-    fn commands() {
-        let pin = Pin::new("12345678").unwrap();
-        let c = verify_command(&pin);
-        assert_eq!(c.to_bytes().unwrap(), b"\x00\x20\x00\x81\x0812345678");
-        let puk = Puk::new("87654321").unwrap();
-        assert_eq!(verify_command(&puk).p2, 0x82);
-        assert_eq!(change_command(&pin, &pin).data.len(), 16);
-        assert_eq!(unblock_command(&pin).to_bytes().unwrap()[..5], [0x00, 0x2C, 0x02, 0x81, 0x08]);
     }
 }

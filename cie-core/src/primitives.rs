@@ -3,7 +3,7 @@
 //!
 //! Fuzz builds only (`--cfg fuzzing`, set by cargo-fuzz for every crate; fuzz/README.md, "Fast
 //! path") differ: the random bytes are a repeatable stream that restarts whenever a
-//! [`crate::session::Session`] opens, and the results of the exponentiations are remembered for
+//! session opens, and the results of the exponentiations are remembered for
 //! the process, so that a fuzz run that repeats an earlier run's handshake does not pay for it
 //! again. Nothing of that is compiled into other builds: `cfg!(fuzzing)` is a compile-time
 //! constant, and `tests` below check that a normal build draws fresh random bytes.

@@ -2,7 +2,7 @@
 //! algorithm 3, padding method 2, the send sequence counter, and the DO87/DO85/DO97/DO99/DO8E
 //! objects.
 //!
-//! These are pure functions used by the host ([`crate::channel`]) that protect and unprotect
+//! These are pure functions used by the host (the `channel` module) that protect and unprotect
 //! APDUs for one SSC step each; they hold no session logic. Incoming objects are read with
 //! [`crate::tlv`] and must follow the exact layout of §5.2 / §5.4 (allowed tags only, each at
 //! most once, in order, DO8E last with nothing after it), checked before the MAC. The

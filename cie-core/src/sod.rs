@@ -11,10 +11,11 @@
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Sha256, Sha384, Sha512};
 
+use crate::error::{Error, Result};
+use crate::sign::{self, HashAlg};
 use crate::tlv::{self, Tlv};
-use crate::{Error, Result};
 
 /// The signature/digest profile of an EF.SOD (PROTOCOL.md §8.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +73,7 @@ pub fn der_trim(data: &[u8]) -> Result<&[u8]> {
 /// the one-byte INTEGER content of §8.3 (`02 01 A1`; `02 02 00 A1` is accepted too).
 pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> Result<SodReport> {
     let sod = parse_sod(sod).map_err(|e| fail(format!("EF.SOD: {e}")))?;
-    let hash = |data: &[u8]| digest(sod.algorithm.digest(), data);
+    let hash = |data: &[u8]| sod.algorithm.digest().hash(data);
 
     if sod.message_digest != hash(sod.lds_raw).as_slice() {
         return Err(fail("messageDigest does not match the LDSSecurityObject".into()));
@@ -85,12 +86,8 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
         *first = 0x31;
     }
     let sig_ok = match sod.algorithm {
-        SodAlgorithm::Sha256Pkcs1 => {
-            ds_key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&signed), sod.signature).is_ok()
-        }
-        SodAlgorithm::Sha512Pss => {
-            ds_key.verify(Pss::new_with_salt::<Sha512>(sod.pss_salt), &Sha512::digest(&signed), sod.signature).is_ok()
-        }
+        SodAlgorithm::Sha256Pkcs1 => verify_pkcs1(&ds_key, HashAlg::Sha256, &signed, sod.signature),
+        SodAlgorithm::Sha512Pss => verify_pss(&ds_key, HashAlg::Sha512, sod.pss_salt, &signed, sod.signature),
     };
     if !sig_ok {
         return Err(fail("the Document Signer's signature over EF.SOD is invalid".into()));
@@ -138,48 +135,50 @@ const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07,
 const OID_LDS_SO: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x01];
 const OID_CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
 const OID_MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
-const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
-const OID_SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
-const OID_SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const OID_MGF1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
 const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-const OID_SHA256_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-const OID_SHA384_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
-const OID_SHA512_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
 
-/// SHA-2 functions used by EF.SOD and certificates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hash {
-    Sha256,
-    Sha384,
-    Sha512,
+/// The hashes EF.SOD and the certificates around it may use: SHA-256, SHA-384 and SHA-512
+/// (their names, OIDs and DigestInfo prefixes are [`HashAlg`]'s, the one table of the crate).
+const SOD_HASHES: [HashAlg; 3] = [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512];
+
+/// The hash whose digest algorithm OID has the content bytes `oid`, if EF.SOD may use it.
+fn hash_of_oid(oid: &[u8]) -> Option<HashAlg> {
+    SOD_HASHES.into_iter().find(|h| h.oid().as_bytes() == oid)
 }
 
-impl Hash {
-    fn from_oid(oid: &[u8]) -> Option<Hash> {
-        match oid {
-            OID_SHA256 => Some(Hash::Sha256),
-            OID_SHA384 => Some(Hash::Sha384),
-            OID_SHA512 => Some(Hash::Sha512),
-            _ => None,
-        }
-    }
+/// The hash of a `shaXWithRSAEncryption` signature algorithm OID (content bytes `oid`), if
+/// EF.SOD may use it.
+fn hash_of_rsa_pkcs1_oid(oid: &[u8]) -> Option<HashAlg> {
+    SOD_HASHES.into_iter().find(|h| h.rsa_pkcs1_oid().as_bytes() == oid)
 }
 
-fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
+/// Checks a PKCS#1 v1.5 signature over `message` hashed with `hash` (its DigestInfo, built by
+/// [`sign::digest_info_of`]).
+fn verify_pkcs1(key: &RsaPublicKey, hash: HashAlg, message: &[u8], signature: &[u8]) -> bool {
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &sign::digest_info_of(hash, message), signature).is_ok()
+}
+
+/// Checks an RSASSA-PSS signature over `message` hashed with `hash` (MGF1 with the same hash),
+/// salt of `salt` bytes.
+fn verify_pss(key: &RsaPublicKey, hash: HashAlg, salt: usize, message: &[u8], signature: &[u8]) -> bool {
+    let digest = hash.hash(message);
     match hash {
-        Hash::Sha256 => Sha256::digest(data).to_vec(),
-        Hash::Sha384 => Sha384::digest(data).to_vec(),
-        Hash::Sha512 => Sha512::digest(data).to_vec(),
+        HashAlg::Sha256 => key.verify(Pss::new_with_salt::<Sha256>(salt), &digest, signature),
+        HashAlg::Sha384 => key.verify(Pss::new_with_salt::<Sha384>(salt), &digest, signature),
+        HashAlg::Sha512 => key.verify(Pss::new_with_salt::<Sha512>(salt), &digest, signature),
+        HashAlg::Sha1 | HashAlg::Sha224 => return false,
     }
+    .is_ok()
 }
 
 impl SodAlgorithm {
-    fn digest(self) -> Hash {
+    /// The hash of the profile's digests and signature.
+    fn digest(self) -> HashAlg {
         match self {
-            SodAlgorithm::Sha256Pkcs1 => Hash::Sha256,
-            SodAlgorithm::Sha512Pss => Hash::Sha512,
+            SodAlgorithm::Sha256Pkcs1 => HashAlg::Sha256,
+            SodAlgorithm::Sha512Pss => HashAlg::Sha512,
         }
     }
 }
@@ -245,7 +244,7 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let (digest_algs, rest) = expect(rest, 0x31, "digestAlgorithms")?;
     let first_alg = children(digest_algs.value())?.into_iter().next().ok_or("digestAlgorithms is empty")?;
     let (digest_oid, _) = algorithm_id(&first_alg)?;
-    let hash = Hash::from_oid(digest_oid).ok_or("unsupported digest algorithm")?;
+    let hash = hash_of_oid(digest_oid).ok_or("unsupported digest algorithm")?;
 
     let (encap, mut rest) = expect(rest, 0x30, "encapContentInfo")?;
     let (econtent_type, erest) = expect(encap.value(), 0x06, "eContentType")?;
@@ -284,11 +283,12 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let (signature, _) = expect(r, 0x04, "signature")?;
 
     let (sig_oid, sig_params) = algorithm_id(&sig_alg)?;
-    let (algorithm, pss_salt) = match (hash, sig_oid) {
-        (Hash::Sha256, OID_SHA256_RSA | OID_RSA) => (SodAlgorithm::Sha256Pkcs1, 0),
-        (Hash::Sha512, OID_RSA_PSS) => {
+    let sha256_rsa = sig_oid == OID_RSA || hash_of_rsa_pkcs1_oid(sig_oid) == Some(HashAlg::Sha256);
+    let (algorithm, pss_salt) = match hash {
+        HashAlg::Sha256 if sha256_rsa => (SodAlgorithm::Sha256Pkcs1, 0),
+        HashAlg::Sha512 if sig_oid == OID_RSA_PSS => {
             let (pss_hash, salt) = pss_params(sig_params.as_ref())?;
-            if pss_hash != Hash::Sha512 {
+            if pss_hash != HashAlg::Sha512 {
                 return Err("RSASSA-PSS hash is not SHA-512".into());
             }
             (SodAlgorithm::Sha512Pss, salt)
@@ -398,10 +398,10 @@ fn signer_matches(sid: &Tlv<'_>, cert: &[u8]) -> bool {
 
 /// RSASSA-PSS-params (RFC 4055): returns the hash and salt length. Absent parameters are read
 /// as SHA-512 with salt 64, which is what the official host assumes (PROTOCOL.md §8.3).
-fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
+fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(HashAlg, usize)> {
     let params = match params {
-        None => return Ok((Hash::Sha512, 64)),
-        Some(p) if p.tag() == 0x05 => return Ok((Hash::Sha512, 64)),
+        None => return Ok((HashAlg::Sha512, 64)),
+        Some(p) if p.tag() == 0x05 => return Ok((HashAlg::Sha512, 64)),
         Some(p) if p.tag() == 0x30 => p,
         Some(_) => return Err("bad RSASSA-PSS parameters".into()),
     };
@@ -413,7 +413,7 @@ fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
         match field.tag() {
             0xa0 => {
                 let (alg, _) = expect(field.value(), 0x30, "PSS hash")?;
-                hash = Some(Hash::from_oid(algorithm_id(&alg)?.0).ok_or("unsupported PSS hash")?);
+                hash = Some(hash_of_oid(algorithm_id(&alg)?.0).ok_or("unsupported PSS hash")?);
             }
             0xa1 => {
                 let (alg, _) = expect(field.value(), 0x30, "PSS mask generation")?;
@@ -422,7 +422,7 @@ fn pss_params(params: Option<&Tlv<'_>>) -> Parse<(Hash, usize)> {
                     return Err("PSS mask generation is not MGF1".into());
                 }
                 let inner = inner.ok_or("MGF1 without hash")?;
-                mgf_hash = Some(Hash::from_oid(algorithm_id(&inner)?.0).ok_or("unsupported MGF1 hash")?);
+                mgf_hash = Some(hash_of_oid(algorithm_id(&inner)?.0).ok_or("unsupported MGF1 hash")?);
             }
             0xa2 => {
                 let (n, _) = expect(field.value(), 0x02, "PSS salt length")?;
@@ -521,21 +521,13 @@ fn verify_issued_by(ds: &Cert<'_>, csca: &[u8]) -> Parse<()> {
     }
     let key = rsa_key(csca.spki)?;
     let (oid, params) = algorithm_id(&ds.sig_alg)?;
-    let ok = match oid {
-        OID_SHA256_RSA => key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(ds.tbs), ds.signature).is_ok(),
-        OID_SHA384_RSA => key.verify(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(ds.tbs), ds.signature).is_ok(),
-        OID_SHA512_RSA => key.verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(ds.tbs), ds.signature).is_ok(),
-        OID_RSA_PSS => {
-            let (hash, salt) = pss_params(params.as_ref())?;
-            let h = digest(hash, ds.tbs);
-            match hash {
-                Hash::Sha256 => key.verify(Pss::new_with_salt::<Sha256>(salt), &h, ds.signature),
-                Hash::Sha384 => key.verify(Pss::new_with_salt::<Sha384>(salt), &h, ds.signature),
-                Hash::Sha512 => key.verify(Pss::new_with_salt::<Sha512>(salt), &h, ds.signature),
-            }
-            .is_ok()
-        }
-        _ => return Err("unsupported certificate signature algorithm".into()),
+    let ok = if let Some(hash) = hash_of_rsa_pkcs1_oid(oid) {
+        verify_pkcs1(&key, hash, ds.tbs, ds.signature)
+    } else if oid == OID_RSA_PSS {
+        let (hash, salt) = pss_params(params.as_ref())?;
+        verify_pss(&key, hash, salt, ds.tbs, ds.signature)
+    } else {
+        return Err("unsupported certificate signature algorithm".into());
     };
     if !ok {
         return Err("the CSCA signature on the Document Signer certificate is invalid".into());
@@ -566,8 +558,28 @@ mod tests {
     }
 
     #[test]
+    fn hashes_by_oid_bytes() {
+        // Content bytes written out from PROTOCOL.md Appendix B and RFC 4055 §2.1.
+        let sha256 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+        let sha384 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
+        let sha512 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+        let sha1 = [0x2b, 0x0e, 0x03, 0x02, 0x1a];
+        assert_eq!(hash_of_oid(&sha256), Some(HashAlg::Sha256));
+        assert_eq!(hash_of_oid(&sha384), Some(HashAlg::Sha384));
+        assert_eq!(hash_of_oid(&sha512), Some(HashAlg::Sha512));
+        assert_eq!(hash_of_oid(&sha1), None, "SHA-1 is not an EF.SOD hash");
+        let rsa = |last: u8| [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, last];
+        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0b)), Some(HashAlg::Sha256));
+        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0c)), Some(HashAlg::Sha384));
+        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0d)), Some(HashAlg::Sha512));
+        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x05)), None, "sha1WithRSAEncryption");
+        assert_eq!(hash_of_rsa_pkcs1_oid(OID_RSA_PSS), None);
+        assert_eq!(hash_of_rsa_pkcs1_oid(&sha256), None);
+    }
+
+    #[test]
     fn pss_params_defaults_and_rejections() {
-        assert_eq!(pss_params(None).unwrap(), (Hash::Sha512, 64));
+        assert_eq!(pss_params(None).unwrap(), (HashAlg::Sha512, 64));
         // SHA-1 defaults are refused.
         let empty = read_tlv(&[0x30, 0x00]).unwrap().0;
         assert!(pss_params(Some(&empty)).is_err());

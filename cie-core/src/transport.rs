@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::ins;
+
 /// Failures of the link to the card.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -209,7 +211,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Formats a command APDU for a trace, hiding the data field of VERIFY (`20`), CHANGE
 /// REFERENCE DATA (`24`) and RESET RETRY COUNTER (`2C`), plain or secure-messaging wrapped.
 pub fn redact_command(command: &[u8]) -> String {
-    if command.len() > 5 && matches!(command[1], 0x20 | 0x24 | 0x2C) {
+    if command.len() > 5 && matches!(command[1], ins::VERIFY | ins::CHANGE_REFERENCE_DATA | ins::RESET_RETRY_COUNTER) {
         format!("{} <{} bytes redacted>", hex(&command[..5]), command.len() - 5)
     } else {
         hex(command)

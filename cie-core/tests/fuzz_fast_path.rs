@@ -41,7 +41,7 @@ fn a_normal_build_refuses_small_groups() {
 #[test]
 fn a_normal_build_refuses_small_ca_keys() {
     assert_eq!(dapp::MIN_CA_MODULUS_LEN, 128);
-    assert_eq!(cie_core::consts::TERMINAL_MODULUS.len(), 256);
+    assert_eq!(cie_core::interop::TERMINAL_MODULUS.len(), 256);
     // GET DATA answer `70 { BF A0 04 { 7F 49 { 81 (80 bytes) 82 (3) 5F20 (12) 5F4C (7) } } }`.
     let mut key = vec![0x81, 0x50];
     key.extend_from_slice(&[0xD6; 80]);

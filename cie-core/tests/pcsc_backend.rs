@@ -113,11 +113,11 @@ fn removal_and_reinsertion() {
 #[test]
 fn open_first_cie_finds_the_card_in_any_reader() {
     let mut stack = stack();
-    let mut s = cie_core::pcsc_backend::open_first_cie().unwrap();
+    let mut s = cie_core::open_first_cie().unwrap();
     assert_eq!(s.nis(), cie_sim::fixtures::TEST_NIS);
     assert_eq!(s.transport_mut().name(), stack.reader_name());
     drop(s);
     stack.remove_card().unwrap();
-    let e = cie_core::pcsc_backend::open_first_cie().err().unwrap();
+    let e = cie_core::open_first_cie().err().unwrap();
     assert!(matches!(e, cie_core::Error::Transport(TransportError::NoCard)), "{e:?}");
 }

@@ -12,7 +12,7 @@ use crate::status::{FfiError, CIE_ERR_BUFFER_TOO_SMALL};
 ///
 /// # Safety
 /// `ptr` is NULL or points to a live `T` for the lifetime `'a`.
-pub unsafe fn non_null<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, FfiError> {
+pub(crate) unsafe fn non_null<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, FfiError> {
     // SAFETY: the caller guarantees the pointer is NULL or valid.
     unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::bad_argument(format!("{what} is NULL")))
 }
@@ -21,7 +21,7 @@ pub unsafe fn non_null<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, FfiErr
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
-pub unsafe fn string<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, FfiError> {
+pub(crate) unsafe fn string<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, FfiError> {
     if ptr.is_null() {
         return Err(FfiError::bad_argument(format!("{what} is NULL")));
     }
@@ -34,7 +34,7 @@ pub unsafe fn string<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, FfiE
 ///
 /// # Safety
 /// As [`string`].
-pub unsafe fn optional_string<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>, FfiError> {
+pub(crate) unsafe fn optional_string<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>, FfiError> {
     if ptr.is_null() {
         Ok(None)
     } else {
@@ -48,7 +48,7 @@ pub unsafe fn optional_string<'a>(ptr: *const c_char, what: &str) -> Result<Opti
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string.
-pub unsafe fn secret<S: Secret>(ptr: *const c_char) -> Result<S, FfiError> {
+pub(crate) unsafe fn secret<S: Secret>(ptr: *const c_char) -> Result<S, FfiError> {
     if ptr.is_null() {
         return Err(FfiError::bad_argument(format!("the {} is NULL", S::KIND)));
     }
@@ -61,7 +61,7 @@ pub unsafe fn secret<S: Secret>(ptr: *const c_char) -> Result<S, FfiError> {
 ///
 /// # Safety
 /// `ptr` is NULL or points to `len` readable bytes that outlive `'a`.
-pub unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], FfiError> {
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], FfiError> {
     if ptr.is_null() {
         if len == 0 {
             return Ok(&[]);
@@ -77,7 +77,7 @@ pub unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u
 ///
 /// # Safety
 /// `len` is NULL or points to a writable `size_t`.
-pub unsafe fn check_room(buf: *const u8, len: *mut usize, needed: usize) -> Result<bool, FfiError> {
+pub(crate) unsafe fn check_room(buf: *const u8, len: *mut usize, needed: usize) -> Result<bool, FfiError> {
     // SAFETY: forwarded contract.
     let len = unsafe { len.as_mut() }.ok_or_else(|| FfiError::bad_argument("the length pointer is NULL"))?;
     if buf.is_null() {
@@ -100,7 +100,7 @@ pub unsafe fn check_room(buf: *const u8, len: *mut usize, needed: usize) -> Resu
 ///
 /// # Safety
 /// `len` is NULL or writable; `buf` is NULL or has `*len` writable bytes.
-pub unsafe fn write_bytes(data: &[u8], buf: *mut u8, len: *mut usize) -> Result<(), FfiError> {
+pub(crate) unsafe fn write_bytes(data: &[u8], buf: *mut u8, len: *mut usize) -> Result<(), FfiError> {
     // SAFETY: forwarded contract.
     if unsafe { check_room(buf, len, data.len()) }? {
         // SAFETY: `buf` has at least `data.len()` writable bytes (checked against `*len`), and
@@ -117,7 +117,7 @@ pub unsafe fn write_bytes(data: &[u8], buf: *mut u8, len: *mut usize) -> Result<
 ///
 /// # Safety
 /// As [`write_bytes`].
-pub unsafe fn write_string(text: &str, buf: *mut c_char, len: *mut usize) -> Result<(), FfiError> {
+pub(crate) unsafe fn write_string(text: &str, buf: *mut c_char, len: *mut usize) -> Result<(), FfiError> {
     let mut v: Vec<u8> = text.bytes().filter(|&b| b != 0).collect();
     v.push(0);
     // SAFETY: forwarded contract.
@@ -128,7 +128,7 @@ pub unsafe fn write_string(text: &str, buf: *mut c_char, len: *mut usize) -> Res
 ///
 /// # Safety
 /// `ptr` is NULL or writable.
-pub unsafe fn store<T>(ptr: *mut T, value: T) {
+pub(crate) unsafe fn store<T>(ptr: *mut T, value: T) {
     // SAFETY: forwarded contract.
     if let Some(p) = unsafe { ptr.as_mut() } {
         *p = value;
@@ -136,7 +136,7 @@ pub unsafe fn store<T>(ptr: *mut T, value: T) {
 }
 
 /// Tries left as the C API reports them: the count, or -1 when unknown.
-pub fn tries(value: Option<u8>) -> c_int {
+pub(crate) fn tries(value: Option<u8>) -> c_int {
     value.map_or(-1, c_int::from)
 }
 

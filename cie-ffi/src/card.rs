@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::Session;
-use cie_core::{Error, Transport, TransportError};
+use cie_core::transport::Counting;
+use cie_core::{Error, Transport};
 use rsa::traits::PublicKeyParts;
 
 use crate::args;
@@ -43,15 +44,23 @@ fn modulus_len(cert: &[u8]) -> Result<usize, Error> {
     Ok(cie_core::certificate::public_key(cert)?.size())
 }
 
+/// The transport of a handle's session: the counting wrapper traces every APDU (PIN data
+/// redacted) for `cie_set_log_callback`.
+fn traced(transport: Box<dyn Transport>) -> Box<dyn Transport> {
+    Box::new(Counting::new(transport))
+}
+
 impl cie_card {
     /// Wraps a session; the C entry points and Rust tests both build handles through this.
     #[doc(hidden)]
     pub fn from_transport(transport: Box<dyn Transport>) -> Result<Box<cie_card>, Error> {
-        let reader = transport.name();
-        // The counting wrapper traces every APDU (PIN data redacted) for `cie_set_log_callback`.
-        let transport: Box<dyn Transport> = Box::new(cie_core::transport::Counting::new(transport));
-        let session = Session::open(transport)?;
-        Ok(Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) }))
+        Ok(cie_card::from_session(Session::open(traced(transport))?))
+    }
+
+    /// A handle on an open session; the reader is the transport's name.
+    fn from_session(session: Session<Box<dyn Transport>>) -> Box<cie_card> {
+        let reader = session.transport().name();
+        Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) })
     }
 
     /// Locks the handle, recovering it from a panic caught in an earlier call (the mutex
@@ -90,30 +99,6 @@ pub(crate) unsafe fn with_card(
     guard(|| unsafe { on_card(card, f) })
 }
 
-/// Opens the first reader's CIE: the first reader holding a CIE wins; when none does, the most
-/// telling failure (a card that is not a CIE, a PC/SC error) beats "no card".
-fn open_first() -> Result<Box<cie_card>, Error> {
-    let mut failure: Option<Error> = None;
-    for name in PcscTransport::list_readers()? {
-        let attempt =
-            PcscTransport::connect(&name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)));
-        match attempt {
-            Ok(card) => return Ok(card),
-            Err(e) => {
-                tracing::debug!(target: "cie::ffi", "{name}: {e}");
-                let no_card = matches!(e, Error::Transport(TransportError::NoCard | TransportError::CardRemoved));
-                if failure.is_none() || !no_card {
-                    failure = Some(e);
-                }
-            }
-        }
-    }
-    Err(match failure {
-        Some(Error::Transport(TransportError::CardRemoved)) | None => TransportError::NoCard.into(),
-        Some(e) => e,
-    })
-}
-
 /// Opens the CIE in `reader` (a name from `cie_readers_list`), or, when `reader` is NULL, in the
 /// first reader that holds one. Detects the card generation and reads the NIS (no PIN needed).
 /// On success `*out` receives a handle to free with `cie_card_free`; on failure `*out` is NULL.
@@ -133,7 +118,7 @@ pub unsafe extern "C" fn cie_card_open(reader: *const c_char, out: *mut *mut cie
             Some(name) => {
                 PcscTransport::connect(name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)))?
             }
-            None => open_first()?,
+            None => cie_card::from_session(cie_core::open_first_cie_with(|t| traced(Box::new(t)))?),
         };
         *out = Box::into_raw(card);
         Ok(())

@@ -138,7 +138,7 @@ pub unsafe extern "C" fn cie_card_sign_file(
         if input == output {
             return Err(FfiError::bad_argument("the output must be another file than the input"));
         }
-        let mut content = std::io::BufReader::new(std::fs::File::open(input).map_err(io(input))?);
+        let mut content = std::io::BufReader::new(File::open(input).map_err(io(input))?);
         let prepared = match format {
             CIE_FORMAT_PADES => {
                 let pdf = std::fs::read(input).map_err(io(input))?;
@@ -615,7 +615,7 @@ pub unsafe extern "C" fn cie_extract_file(p7m_path: *const c_char, output_path: 
         // SAFETY: forwarded contract.
         let (input, output) =
             unsafe { (args::string(p7m_path, "p7m_path")?, args::string(output_path, "output_path")?) };
-        let mut p7m = std::io::BufReader::new(std::fs::File::open(input).map_err(io(input))?);
+        let mut p7m = std::io::BufReader::new(File::open(input).map_err(io(input))?);
         let (staged, mut out) = Staged::create(output)?;
         if cades::extract_to(&mut p7m, &mut out).is_ok() {
             return staged.commit(out);

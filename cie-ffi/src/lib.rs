@@ -8,32 +8,43 @@
 //! Conventions (also in the header): opaque handles with create/free pairs; caller-owned output
 //! buffers with the size query through a NULL buffer; a handle is not to be used from two threads
 //! at once, different handles are independent.
+//!
+//! Files, bottom up; each uses only files before it, and the crate root re-exports the C API
+//! of all of them: `status` (status codes, the last-error message, the guard every entry point
+//! runs in), `args` (arguments from C, bounded copies into caller buffers), `log` (the log
+//! callback), `readers` (`cie_reader_list`), `waiter` (`cie_waiter`), `card` (`cie_card`: opening
+//! and the card's public data), then over a card `pin`, `credentials`, `holder`, `sign`, `sod`,
+//! and `document` (document formats through cie-sign; it names hashes as `sign` does).
 
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod args;
-pub mod card;
-pub mod credentials;
-pub mod document;
-pub mod holder;
-pub mod log;
-pub mod pin;
-pub mod readers;
-pub mod sign;
-pub mod sod;
-pub mod status;
-pub mod waiter;
+mod args;
+mod card;
+mod credentials;
+mod document;
+mod holder;
+mod log;
+mod pin;
+mod readers;
+mod sign;
+mod sod;
+mod status;
+mod waiter;
 
 use std::ffi::c_char;
 
-pub use card::cie_card;
+pub use card::*;
+pub use credentials::*;
 pub use document::*;
+pub use holder::*;
 pub use log::*;
-pub use readers::cie_reader_list;
+pub use pin::*;
+pub use readers::*;
 pub use sign::*;
+pub use sod::*;
 pub use status::*;
-pub use waiter::cie_waiter;
+pub use waiter::*;
 
 /// The ABI version: the `N` of the library's SONAME `libcie.so.N`, raised whenever a function
 /// or type of this header changes incompatibly (build.rs sets the SONAME from it).
@@ -56,11 +67,11 @@ pub extern "C" fn cie_version() -> *const c_char {
 /// library and stays valid until the next `cie_*` call on the same thread.
 #[no_mangle]
 pub extern "C" fn cie_last_error() -> *const c_char {
-    status::last_error_ptr()
+    last_error_ptr()
 }
 
 /// A short static description of a status code ("wrong PIN", ...).
 #[no_mangle]
 pub extern "C" fn cie_status_string(status: cie_status) -> *const c_char {
-    status::describe(status).as_ptr()
+    describe(status).as_ptr()
 }

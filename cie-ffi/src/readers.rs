@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use cie_core::pcsc_monitor::ReaderMonitor;
+use cie_core::pcsc_backend::ReaderMonitor;
 
 use crate::status::{cie_status, guard, FfiError};
 
@@ -70,17 +70,17 @@ pub unsafe extern "C" fn cie_reader_list_free(list: *mut cie_reader_list) {
     }
 }
 
-/// Builds a list (for tests of the accessors without a PC/SC service).
-#[doc(hidden)]
-pub fn list_of(names: &[&str]) -> *mut cie_reader_list {
-    let names = names.iter().map(|n| CString::new(*n).unwrap_or_default()).collect();
-    Box::into_raw(Box::new(cie_reader_list { names }))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::ffi::CStr;
+
+    use super::*;
+
+    /// Builds a list without a PC/SC service.
+    fn list_of(names: &[&str]) -> *mut cie_reader_list {
+        let names = names.iter().map(|n| CString::new(*n).unwrap_or_default()).collect();
+        Box::into_raw(Box::new(cie_reader_list { names }))
+    }
 
     #[test]
     fn accessors() {

@@ -65,7 +65,7 @@ pub const CIE_ERR_DOCUMENT: cie_status = 22;
 
 /// A failed call: the code returned to C and the message kept for `cie_last_error()`.
 #[derive(Debug)]
-pub struct FfiError {
+pub(crate) struct FfiError {
     /// The `CIE_ERR_*` code.
     pub code: cie_status,
     /// What happened and, where useful, what to do next.
@@ -74,18 +74,18 @@ pub struct FfiError {
 
 impl FfiError {
     /// An error with `code` and `message`.
-    pub fn new(code: cie_status, message: impl Into<String>) -> FfiError {
+    pub(crate) fn new(code: cie_status, message: impl Into<String>) -> FfiError {
         FfiError { code, message: message.into() }
     }
 
     /// `CIE_ERR_BAD_ARGUMENT`.
-    pub fn bad_argument(message: impl Into<String>) -> FfiError {
+    pub(crate) fn bad_argument(message: impl Into<String>) -> FfiError {
         FfiError::new(CIE_ERR_BAD_ARGUMENT, message)
     }
 }
 
 /// The `CIE_ERR_*` code of a cie-core error.
-pub fn code_of(e: &Error) -> cie_status {
+pub(crate) fn code_of(e: &Error) -> cie_status {
     match e {
         Error::Transport(t) => match t {
             TransportError::NoCard => CIE_ERR_NO_CARD,
@@ -143,13 +143,13 @@ fn set_last_error(message: &str) {
 }
 
 /// A pointer to this thread's last error message (empty after a successful call).
-pub fn last_error_ptr() -> *const c_char {
+pub(crate) fn last_error_ptr() -> *const c_char {
     LAST_ERROR.with(|l| l.borrow().as_ptr())
 }
 
 /// Runs one entry point: clears the last error, catches panics, and turns the result into a
 /// status code, keeping the message for `cie_last_error()`.
-pub fn guard(f: impl FnOnce() -> Result<(), FfiError>) -> cie_status {
+pub(crate) fn guard(f: impl FnOnce() -> Result<(), FfiError>) -> cie_status {
     set_last_error("");
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => CIE_OK,
@@ -166,7 +166,7 @@ pub fn guard(f: impl FnOnce() -> Result<(), FfiError>) -> cie_status {
 }
 
 /// A short, static description of a status code.
-pub fn describe(status: cie_status) -> &'static std::ffi::CStr {
+pub(crate) fn describe(status: cie_status) -> &'static std::ffi::CStr {
     match status {
         CIE_OK => c"ok",
         CIE_ERR_GENERIC => c"error",

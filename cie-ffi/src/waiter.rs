@@ -1,12 +1,13 @@
 //! `cie_waiter`: waiting for a card to be put on a reader, with a timeout, cancellable from
 //! another thread (PC/SC `SCardGetStatusChange` / `SCardCancel`, through
-//! `cie_core::pcsc_monitor`). No APDU is sent: the wait only watches the readers.
+//! `cie_core::pcsc_backend::ReaderMonitor`). No APDU is sent: the wait only watches the readers.
 
 use std::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cie_core::pcsc_monitor::{ReaderMonitor, WaitResult};
+use cie_core::pcsc_backend::{ReaderMonitor, WaitResult};
 
 use crate::args;
 use crate::status::{cie_status, guard, FfiError, CIE_ERR_CANCELLED, CIE_ERR_TIMEOUT};
@@ -14,7 +15,9 @@ use crate::status::{cie_status, guard, FfiError, CIE_ERR_CANCELLED, CIE_ERR_TIME
 /// Waits for cards (opaque). Create it with `cie_waiter_new`, wait with `cie_wait_for_card`,
 /// wake a wait from another thread with `cie_waiter_cancel`, free it with `cie_waiter_free`.
 pub struct cie_waiter {
-    monitor: ReaderMonitor,
+    /// Shared with a `cie_waiter_cancel` under way, which holds its own reference for its whole
+    /// call: the thread it wakes may free the waiter at once.
+    monitor: Arc<ReaderMonitor>,
 }
 
 /// Creates a waiter (one PC/SC context). Fails with `CIE_ERR_SERVICE_UNAVAILABLE` when the
@@ -29,7 +32,7 @@ pub unsafe extern "C" fn cie_waiter_new(out: *mut *mut cie_waiter) -> cie_status
         let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::bad_argument("out is NULL"))?;
         *out = std::ptr::null_mut();
         let monitor = ReaderMonitor::new().map_err(|e| FfiError::from(cie_core::Error::from(e)))?;
-        *out = Box::into_raw(Box::new(cie_waiter { monitor }));
+        *out = Box::into_raw(Box::new(cie_waiter { monitor: Arc::new(monitor) }));
         Ok(())
     })
 }
@@ -100,19 +103,29 @@ pub unsafe extern "C" fn cie_wait_for_card(
 }
 
 /// Wakes a thread blocked in `cie_wait_for_card` on this waiter, which then fails with
-/// `CIE_ERR_CANCELLED`. Safe to call from any thread while another waits. The waiter stays
-/// cancelled (later waits fail at once): free it and create a new one to wait again.
-/// NULL is ignored.
+/// `CIE_ERR_CANCELLED`. Safe to call from any thread while another waits; the waiting thread
+/// may free the waiter as soon as its wait returns, even while this call is still running.
+/// The waiter stays cancelled (later waits fail at once): free it and create a new one to wait
+/// again. NULL is ignored.
 ///
 /// # Safety
-/// `waiter` is NULL or a live waiter.
+/// `waiter` is NULL or a live waiter when the call starts.
 #[no_mangle]
 pub unsafe extern "C" fn cie_waiter_cancel(waiter: *const cie_waiter) {
-    // SAFETY: forwarded contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { waiter.as_ref() }.map(|w| w.monitor.cancel())));
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // Our own reference, taken before the first SCardCancel wakes the waiting thread: from
+        // then on the waiter may be freed, and the cancel (which repeats SCardCancel until the
+        // wait has left) touches only the monitor this reference keeps alive.
+        // SAFETY: forwarded contract; the reference to the waiter ends with this statement.
+        let monitor = unsafe { waiter.as_ref() }.map(|w| Arc::clone(&w.monitor));
+        if let Some(monitor) = monitor {
+            monitor.cancel();
+        }
+    }));
 }
 
-/// Frees a waiter (NULL is ignored). No thread may be waiting on it.
+/// Frees a waiter (NULL is ignored). No thread may be waiting on it; a `cie_waiter_cancel`
+/// still running in another thread may (it keeps what it needs alive until it returns).
 ///
 /// # Safety
 /// `waiter` is NULL or a waiter from `cie_waiter_new`, freed once.

@@ -8,6 +8,8 @@
 
 mod common;
 
+// cie-sign's test generators, whose items are `pub` for cie-sign's own tests.
+#[allow(unreachable_pub)]
 #[path = "../../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 

@@ -20,7 +20,7 @@ struct Card(*mut cie_card);
 
 impl Drop for Card {
     fn drop(&mut self) {
-        unsafe { cie::card::cie_card_free(self.0) };
+        unsafe { cie_card_free(self.0) };
     }
 }
 
@@ -31,7 +31,7 @@ fn open(handle: &SimHandle) -> Card {
 fn verify_pin(card: &Card, pin: &str) -> cie_status {
     let pin = CString::new(pin).unwrap();
     let mut tries = 0;
-    unsafe { cie::pin::cie_card_verify_pin(card.0, pin.as_ptr(), &mut tries) }
+    unsafe { cie_card_verify_pin(card.0, pin.as_ptr(), &mut tries) }
 }
 
 fn sign(card: &Card) -> Result<Vec<u8>, cie_status> {

@@ -101,7 +101,7 @@ struct Card {
 impl Drop for Card {
     fn drop(&mut self) {
         // SAFETY: a live handle, freed once.
-        unsafe { cie::card::cie_card_free(self.card) };
+        unsafe { cie_card_free(self.card) };
     }
 }
 
@@ -112,7 +112,7 @@ fn logged_in_card() -> Card {
     let pin = CString::new(fixtures::TEST_PIN).unwrap();
     let mut tries = 0;
     // SAFETY: a live handle and valid strings.
-    assert_eq!(unsafe { cie::pin::cie_card_verify_pin(card, pin.as_ptr(), &mut tries) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_verify_pin(card, pin.as_ptr(), &mut tries) }, CIE_OK);
     Card { _handle: handle, card }
 }
 
@@ -254,8 +254,11 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// cie-sign's test generators, whose items are `pub` for cie-sign's own tests.
+#[allow(unreachable_pub)]
 #[path = "../../cie-sign/tests/common/pdf.rs"]
 mod pdf;
+#[allow(unreachable_pub)]
 #[path = "../../cie-sign/tests/common/update.rs"]
 mod update;
 

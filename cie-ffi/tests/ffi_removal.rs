@@ -17,9 +17,9 @@ fn last_error() -> String {
 /// A handle with the PIN verified; the raw pointer travels to the signing thread as usize.
 fn open_logged_in() -> usize {
     let mut card = null_mut();
-    assert_eq!(unsafe { cie::card::cie_card_open(null(), &mut card) }, CIE_OK, "{}", last_error());
+    assert_eq!(unsafe { cie_card_open(null(), &mut card) }, CIE_OK, "{}", last_error());
     let pin = CString::new(cie_sim::fixtures::TEST_PIN).unwrap();
-    assert_eq!(unsafe { cie::pin::cie_card_verify_pin(card, pin.as_ptr(), null_mut()) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_verify_pin(card, pin.as_ptr(), null_mut()) }, CIE_OK);
     card as usize
 }
 
@@ -33,7 +33,7 @@ fn sign_until_failure(card: usize) -> std::thread::JoinHandle<(cie_status, Strin
             let st = unsafe { cie_card_sign(card, CIE_HASH_SHA256, b"x".as_ptr(), 1, sig.as_mut_ptr(), &mut len) };
             if st != CIE_OK {
                 let message = last_error();
-                unsafe { cie::card::cie_card_free(card) };
+                unsafe { cie_card_free(card) };
                 return (st, message);
             }
         }
@@ -62,10 +62,10 @@ fn removal_and_service_loss_during_signatures() {
     assert_eq!(st, CIE_ERR_SERVICE_UNAVAILABLE, "{message}");
     assert!(message.contains("pcscd"), "{message}");
     let mut list = null_mut();
-    assert_eq!(unsafe { cie::readers::cie_readers_list(&mut list) }, CIE_ERR_SERVICE_UNAVAILABLE);
+    assert_eq!(unsafe { cie_readers_list(&mut list) }, CIE_ERR_SERVICE_UNAVAILABLE);
     assert!(list.is_null());
     let mut waiter = null_mut();
-    assert_eq!(unsafe { cie::waiter::cie_waiter_new(&mut waiter) }, CIE_ERR_SERVICE_UNAVAILABLE);
+    assert_eq!(unsafe { cie_waiter_new(&mut waiter) }, CIE_ERR_SERVICE_UNAVAILABLE);
     assert_eq!(
         unsafe { CStr::from_ptr(cie_status_string(CIE_ERR_SERVICE_UNAVAILABLE)) }.to_str().unwrap(),
         "the PC/SC service (pcscd) is unavailable"

@@ -17,7 +17,7 @@ struct Card {
 
 impl Drop for Card {
     fn drop(&mut self) {
-        unsafe { cie::card::cie_card_free(self.card) };
+        unsafe { cie_card_free(self.card) };
     }
 }
 
@@ -38,7 +38,7 @@ fn c(s: &str) -> CString {
 
 fn verify(card: &Card, pin: &str) -> (cie_status, c_int) {
     let mut tries = 99;
-    let st = unsafe { cie::pin::cie_card_verify_pin(card.card, c(pin).as_ptr(), &mut tries) };
+    let st = unsafe { cie_card_verify_pin(card.card, c(pin).as_ptr(), &mut tries) };
     (st, tries)
 }
 
@@ -62,12 +62,12 @@ fn string(
 
 fn certificate(card: &Card) -> Result<Vec<u8>, cie_status> {
     let mut len = 0usize;
-    let st = unsafe { cie::card::cie_card_certificate(card.card, null_mut(), &mut len) };
+    let st = unsafe { cie_card_certificate(card.card, null_mut(), &mut len) };
     if st != CIE_OK {
         return Err(st);
     }
     let mut buf = vec![0u8; len];
-    let st = unsafe { cie::card::cie_card_certificate(card.card, buf.as_mut_ptr(), &mut len) };
+    let st = unsafe { cie_card_certificate(card.card, buf.as_mut_ptr(), &mut len) };
     if st != CIE_OK {
         return Err(st);
     }
@@ -76,6 +76,13 @@ fn certificate(card: &Card) -> Result<Vec<u8>, cie_status> {
 
 fn key_of(cert: &[u8]) -> RsaPublicKey {
     cie_core::certificate::public_key(cert).unwrap()
+}
+
+/// Asserts that `sig` is the holder key's PKCS#1 v1.5 signature of `data` hashed with SHA-256.
+fn assert_sha256_signature(key: &RsaPublicKey, data: &[u8], sig: &[u8]) {
+    assert_eq!(sig.len(), 256);
+    let digest_info = cie_core::sign::digest_info_of(HashAlg::Sha256, data);
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &digest_info, sig).expect("the signature verifies");
 }
 
 fn sign(card: &Card, hash: cie_hash, data: &[u8]) -> Result<Vec<u8>, cie_status> {
@@ -96,16 +103,16 @@ fn sign(card: &Card, hash: cie_hash, data: &[u8]) -> Result<Vec<u8>, cie_status>
 #[test]
 fn public_data_without_pin() {
     let card = open(Profile::Nxp);
-    assert_eq!(string(&card, cie::card::cie_card_nis).unwrap(), fixtures::TEST_NIS);
-    assert_eq!(string(&card, cie::card::cie_card_generation).unwrap(), "NXP");
+    assert_eq!(string(&card, cie_card_nis).unwrap(), fixtures::TEST_NIS);
+    assert_eq!(string(&card, cie_card_generation).unwrap(), "NXP");
     let mut atr = [0u8; 64];
     let mut len = atr.len();
-    assert_eq!(unsafe { cie::card::cie_card_atr(card.card, atr.as_mut_ptr(), &mut len) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_atr(card.card, atr.as_mut_ptr(), &mut len) }, CIE_OK);
     assert_eq!(&atr[..len], Profile::Nxp.atr());
     // A string buffer one byte short (no room for the NUL) is refused with the size needed.
     let mut buf = [0u8; 12];
     let mut len = buf.len();
-    let st = unsafe { cie::card::cie_card_nis(card.card, buf.as_mut_ptr().cast(), &mut len) };
+    let st = unsafe { cie_card_nis(card.card, buf.as_mut_ptr().cast(), &mut len) };
     assert_eq!(st, CIE_ERR_BUFFER_TOO_SMALL);
     assert_eq!(len, 13);
     assert!(last_error().contains("13"), "{}", last_error());
@@ -116,7 +123,7 @@ fn pin_protected_data_needs_login_without_spending_apdus() {
     let card = open(Profile::Gemalto);
     let before = card.handle.apdus();
     assert_eq!(certificate(&card).unwrap_err(), CIE_ERR_LOGIN_REQUIRED);
-    assert_eq!(string(&card, cie::card::cie_card_serial).unwrap_err(), CIE_ERR_LOGIN_REQUIRED);
+    assert_eq!(string(&card, cie_card_serial).unwrap_err(), CIE_ERR_LOGIN_REQUIRED);
     assert_eq!(sign(&card, CIE_HASH_SHA256, b"x").unwrap_err(), CIE_ERR_LOGIN_REQUIRED);
     assert!(last_error().contains("PIN"), "{}", last_error());
     assert_eq!(card.handle.apdus(), before);
@@ -131,7 +138,7 @@ fn pin_protected_data_needs_login_without_spending_apdus() {
     assert_eq!(card.handle.with_card(|c| c.pin_tries_left()), 3);
 
     assert_eq!(verify(&card, fixtures::TEST_PIN), (CIE_OK, 3));
-    assert_eq!(string(&card, cie::card::cie_card_serial).unwrap(), fixtures::TEST_SERIAL);
+    assert_eq!(string(&card, cie_card_serial).unwrap(), fixtures::TEST_SERIAL);
     assert_eq!(certificate(&card).unwrap(), card.handle.with_card(|c| c.image().certificate.clone()));
 }
 
@@ -184,11 +191,11 @@ fn signatures_verify_with_the_certificate_key() {
     let st = unsafe { cie_card_sign(card.card, CIE_HASH_SHA256, data.as_ptr(), data.len(), null_mut(), null_mut()) };
     assert_eq!(st, CIE_ERR_BAD_ARGUMENT);
     // Empty data is fine (it is hashed).
-    assert!(sign(&card, CIE_HASH_SHA256, b"").is_ok());
+    assert_sha256_signature(&key, b"", &sign(&card, CIE_HASH_SHA256, b"").unwrap());
     assert_eq!(card.handle.apdus() - before, 3, "one signature after login: 3 APDUs; refused calls: none");
 
     // After logout the PIN is needed again.
-    assert_eq!(unsafe { cie::card::cie_card_logout(card.card) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_logout(card.card) }, CIE_OK);
     assert_eq!(sign(&card, CIE_HASH_SHA256, data).unwrap_err(), CIE_ERR_LOGIN_REQUIRED);
 }
 
@@ -198,50 +205,41 @@ fn wrong_pin_blocked_pin_and_unblock() {
     assert_eq!(verify(&card, "00000000"), (CIE_ERR_WRONG_PIN, 2));
     assert!(last_error().contains("2 tries left"), "{}", last_error());
     let mut tries = -5;
-    assert_eq!(unsafe { cie::pin::cie_card_pin_tries_left(card.card, &mut tries) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_pin_tries_left(card.card, &mut tries) }, CIE_OK);
     assert_eq!(tries, 2);
     assert_eq!(verify(&card, "00000000"), (CIE_ERR_WRONG_PIN, 1));
     assert_eq!(verify(&card, "00000000").0, CIE_ERR_PIN_BLOCKED);
     assert_eq!(verify(&card, fixtures::TEST_PIN), (CIE_ERR_PIN_BLOCKED, 0));
     assert!(last_error().contains("PUK"), "{}", last_error());
-    assert_eq!(unsafe { cie::pin::cie_card_pin_tries_left(card.card, &mut tries) }, CIE_OK);
+    assert_eq!(unsafe { cie_card_pin_tries_left(card.card, &mut tries) }, CIE_OK);
     assert_eq!(tries, 0);
 
     let mut puk_tries = 99;
-    let st = unsafe {
-        cie::pin::cie_card_unblock_pin(card.card, c("11111111").as_ptr(), c("24681357").as_ptr(), &mut puk_tries)
-    };
+    let st = unsafe { cie_card_unblock_pin(card.card, c("11111111").as_ptr(), c("24681357").as_ptr(), &mut puk_tries) };
     assert_eq!(st, CIE_ERR_WRONG_PUK);
     assert_eq!(puk_tries, i32::from(card.handle.with_card(|c| c.puk_tries_left())));
     assert!(puk_tries >= 0);
     let st = unsafe {
-        cie::pin::cie_card_unblock_pin(
-            card.card,
-            c(fixtures::TEST_PUK).as_ptr(),
-            c("24681357").as_ptr(),
-            &mut puk_tries,
-        )
+        cie_card_unblock_pin(card.card, c(fixtures::TEST_PUK).as_ptr(), c("24681357").as_ptr(), &mut puk_tries)
     };
     assert_eq!(st, CIE_OK, "{}", last_error());
     assert_eq!(verify(&card, fixtures::TEST_PIN).0, CIE_ERR_WRONG_PIN);
     assert_eq!(verify(&card, "24681357"), (CIE_OK, 3));
-    assert!(sign(&card, CIE_HASH_SHA256, b"after unblock").is_ok());
+    let key = key_of(&card.handle.with_card(|c| c.image().certificate.clone()));
+    assert_sha256_signature(&key, b"after unblock", &sign(&card, CIE_HASH_SHA256, b"after unblock").unwrap());
 }
 
 #[test]
 fn change_pin() {
     let card = open(Profile::Bit4id2023);
     let mut tries = 99;
-    let st =
-        unsafe { cie::pin::cie_card_change_pin(card.card, c("99999999").as_ptr(), c("11223344").as_ptr(), &mut tries) };
+    let st = unsafe { cie_card_change_pin(card.card, c("99999999").as_ptr(), c("11223344").as_ptr(), &mut tries) };
     assert_eq!((st, tries), (CIE_ERR_WRONG_PIN, 2));
-    let st = unsafe {
-        cie::pin::cie_card_change_pin(card.card, c(fixtures::TEST_PIN).as_ptr(), c("1122334").as_ptr(), &mut tries)
-    };
+    let st =
+        unsafe { cie_card_change_pin(card.card, c(fixtures::TEST_PIN).as_ptr(), c("1122334").as_ptr(), &mut tries) };
     assert_eq!(st, CIE_ERR_BAD_PIN_FORMAT);
-    let st = unsafe {
-        cie::pin::cie_card_change_pin(card.card, c(fixtures::TEST_PIN).as_ptr(), c("11223344").as_ptr(), null_mut())
-    };
+    let st =
+        unsafe { cie_card_change_pin(card.card, c(fixtures::TEST_PIN).as_ptr(), c("11223344").as_ptr(), null_mut()) };
     assert_eq!(st, CIE_OK, "{}", last_error());
     assert_eq!(card.handle.with_card(|c| c.pin_tries_left()), 3);
     assert_eq!(verify(&card, fixtures::TEST_PIN), (CIE_ERR_WRONG_PIN, 2));
@@ -252,18 +250,18 @@ fn change_pin() {
 fn passive_authentication() {
     let card = open(Profile::Actalis);
     let (mut csca_ok, mut groups) = (9, 9usize);
-    let st = unsafe { cie::sod::cie_card_verify_sod(card.card, null(), 0, &mut csca_ok, &mut groups) };
+    let st = unsafe { cie_card_verify_sod(card.card, null(), 0, &mut csca_ok, &mut groups) };
     assert_eq!(st, CIE_OK, "{}", last_error());
     assert_eq!((csca_ok, groups), (0, 4), "without the PIN: NIS, both keys, EF.DH");
 
     assert_eq!(verify(&card, fixtures::TEST_PIN).0, CIE_OK);
     let csca = fixtures::csca_certificate();
-    let st = unsafe { cie::sod::cie_card_verify_sod(card.card, csca.as_ptr(), csca.len(), &mut csca_ok, &mut groups) };
+    let st = unsafe { cie_card_verify_sod(card.card, csca.as_ptr(), csca.len(), &mut csca_ok, &mut groups) };
     assert_eq!(st, CIE_OK, "{}", last_error());
     assert_eq!((csca_ok, groups), (1, 6));
 
     let wrong = fixtures::citizen_ca_certificate();
-    let st = unsafe { cie::sod::cie_card_verify_sod(card.card, wrong.as_ptr(), wrong.len(), &mut csca_ok, null_mut()) };
+    let st = unsafe { cie_card_verify_sod(card.card, wrong.as_ptr(), wrong.len(), &mut csca_ok, null_mut()) };
     assert_eq!(st, CIE_ERR_SOD_INVALID);
     assert_eq!(csca_ok, 0);
     assert!(!last_error().is_empty());
@@ -278,10 +276,10 @@ fn removed_card_and_null_handles() {
     assert!(last_error().contains("removed"), "{}", last_error());
 
     let mut len = 0usize;
-    assert_eq!(unsafe { cie::card::cie_card_nis(null(), null_mut(), &mut len) }, CIE_ERR_BAD_ARGUMENT);
-    assert_eq!(unsafe { cie::pin::cie_card_verify_pin(card.card, null(), null_mut()) }, CIE_ERR_BAD_ARGUMENT);
-    assert_eq!(unsafe { cie::card::cie_card_open(null(), null_mut()) }, CIE_ERR_BAD_ARGUMENT);
-    unsafe { cie::card::cie_card_free(null_mut()) };
+    assert_eq!(unsafe { cie_card_nis(null(), null_mut(), &mut len) }, CIE_ERR_BAD_ARGUMENT);
+    assert_eq!(unsafe { cie_card_verify_pin(card.card, null(), null_mut()) }, CIE_ERR_BAD_ARGUMENT);
+    assert_eq!(unsafe { cie_card_open(null(), null_mut()) }, CIE_ERR_BAD_ARGUMENT);
+    unsafe { cie_card_free(null_mut()) };
     assert_eq!(unsafe { CStr::from_ptr(cie_version()) }.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
     assert_eq!(unsafe { CStr::from_ptr(cie_status_string(CIE_ERR_WRONG_PIN)) }.to_str().unwrap(), "wrong PIN");
 }

@@ -7,7 +7,7 @@
 //! (`Session::card_binding_signature`), so the file is useless without the card. The file name
 //! is a hash of NIS and signature. `CIE_PKCS11_CACHE=off` turns the cache off.
 //!
-//! A second file per card holds the card's constants (`cie_core::constants`: NIS, chip key,
+//! A second file per card holds the card's constants (`cie_core::card_constants`: NIS, chip key,
 //! DH group, CA key; public card data cie-core checks in every handshake), so that a card seen
 //! before is enumerated without card crypto and logged in without re-reading them. It is
 //! bound to the card's EF.SN.ICC the same way (AES-256-GCM under an HKDF key from it, file

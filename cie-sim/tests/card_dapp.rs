@@ -5,7 +5,7 @@ mod card_util;
 
 use card_util::*;
 use cie_core::apdu::Command;
-use cie_core::consts;
+use cie_core::interop;
 use cie_core::sm::{protect_command, unprotect_response, Ssc};
 use cie_core::sw::StatusWord;
 use cie_sim::{Profile, SimCard};
@@ -49,7 +49,7 @@ fn full_dh_and_dapp_run_with_real_wire_sizes() {
 
     // 3. MSE SET AT by CHR: 35 out.
     let mut data = vec![0x83, 0x0C];
-    data.extend_from_slice(&consts::CHR_IFD);
+    data.extend_from_slice(&interop::CHR_IFD);
     let (resp, out) = raw(&mut ch, &mut card, &Command::new(0x00, 0x22, 0x81, 0xA4).with_data(data));
     assert_eq!((out, resp.len()), (35, 16));
     assert_eq!(unwrap(&mut ch, &resp), (vec![], OK));
@@ -61,7 +61,7 @@ fn full_dh_and_dapp_run_with_real_wire_sizes() {
     assert_eq!(rnd_icc.len(), 8);
 
     // 5. EXTERNAL AUTHENTICATE, 264 bytes chained 231 + 33: 252 and 59 out.
-    let mut ext = consts::SN_IFD.to_vec();
+    let mut ext = interop::SN_IFD.to_vec();
     ext.extend(terminal_signature(&mut ch, &rnd_icc, &params));
     let (resp, out) = raw(&mut ch, &mut card, &Command::new(0x10, 0x82, 0x00, 0x00).with_data(&ext[..231]));
     assert_eq!((out, resp.len()), (252, 16));
@@ -136,7 +136,7 @@ fn bad_terminal_certificates_are_refused() {
     assert_eq!(pso(&mut ch, &mut card, good[..300].to_vec()), StatusWord::WRONG_DATA);
     // No terminal key was stored: MSE SET by CHR finds nothing.
     let mut at = vec![0x83, 0x0C];
-    at.extend_from_slice(&consts::CHR_IFD);
+    at.extend_from_slice(&interop::CHR_IFD);
     let mse_at = Command::new(0x00, 0x22, 0x81, 0xA4).with_data(at);
     assert_eq!(ch.send(&mut card, &mse_at).1, StatusWord::REFERENCE_NOT_FOUND);
     // The good one is accepted, and then the CHR is known. The session survived the refusals.
@@ -167,7 +167,7 @@ fn ready_for_external_auth(card: &mut SimCard) -> Channel {
     let mut ch = after_dst(card);
     assert_eq!(pso(&mut ch, card, cert), OK);
     let mut at = vec![0x83, 0x0C];
-    at.extend_from_slice(&consts::CHR_IFD);
+    at.extend_from_slice(&interop::CHR_IFD);
     assert_eq!(ch.send(card, &Command::new(0x00, 0x22, 0x81, 0xA4).with_data(at)), (vec![], OK));
     ch
 }
@@ -193,18 +193,18 @@ fn external_authenticate_checks_the_signature_and_uses_each_challenge_once() {
     let p = params(&card);
     let mut ch = ready_for_external_auth(&mut card);
     // No challenge yet.
-    let mut data = consts::SN_IFD.to_vec();
+    let mut data = interop::SN_IFD.to_vec();
     data.extend(terminal_signature(&mut ch, &[0; 8], &p));
     assert_eq!(ext_auth(&mut ch, &mut card, data), StatusWord::CONDITIONS_NOT_SATISFIED);
     // A signature over another challenge fails (63 00) ...
     let rnd = challenge(&mut ch, &mut card);
     let mut wrong = rnd.clone();
     wrong[0] ^= 1;
-    let mut data = consts::SN_IFD.to_vec();
+    let mut data = interop::SN_IFD.to_vec();
     data.extend(terminal_signature(&mut ch, &wrong, &p));
     assert_eq!(ext_auth(&mut ch, &mut card, data), StatusWord::VERIFICATION_FAILED);
     // ... and consumed the challenge: the right signature for it now finds no challenge.
-    let mut data = consts::SN_IFD.to_vec();
+    let mut data = interop::SN_IFD.to_vec();
     data.extend(terminal_signature(&mut ch, &rnd, &p));
     assert_eq!(ext_auth(&mut ch, &mut card, data), StatusWord::CONDITIONS_NOT_SATISFIED);
     // Terminal not authenticated: the chip key and VERIFY are refused.
@@ -218,13 +218,13 @@ fn external_authenticate_checks_the_signature_and_uses_each_challenge_once() {
     data.extend(terminal_signature(&mut ch, &rnd, &p));
     assert_eq!(ext_auth(&mut ch, &mut card, data), StatusWord::VERIFICATION_FAILED);
     let rnd = challenge(&mut ch, &mut card);
-    let mut data = consts::SN_IFD.to_vec();
+    let mut data = interop::SN_IFD.to_vec();
     data.extend(terminal_signature(&mut ch, &rnd, &p));
     data.pop();
     assert_eq!(ext_auth(&mut ch, &mut card, data), StatusWord::WRONG_LENGTH);
     // Finally the right one.
     let rnd = challenge(&mut ch, &mut card);
-    let mut data = consts::SN_IFD.to_vec();
+    let mut data = interop::SN_IFD.to_vec();
     data.extend(terminal_signature(&mut ch, &rnd, &p));
     assert_eq!(ext_auth(&mut ch, &mut card, data), OK);
     assert_eq!(ch.send(&mut card, &mse_int), (vec![], OK));

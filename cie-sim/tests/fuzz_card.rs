@@ -47,7 +47,7 @@ fn a_normal_build_refuses_the_small_group_and_ca_key() {
     assert!(matches!(group.check(), Err(Error::Malformed(_))), "a 256-bit DH group is refused");
     assert_eq!((cie_core::dh::MIN_MODULUS_BITS, cie_core::dh::MIN_ORDER_BITS), (1024, 160));
     assert_eq!(dapp::MIN_CA_MODULUS_LEN, 128);
-    assert_eq!(cie_core::consts::TERMINAL_MODULUS.len(), 256);
+    assert_eq!(cie_core::interop::TERMINAL_MODULUS.len(), 256);
     // A whole session: opening works (plain reads), the handshake stops at the DH group.
     let handle = SimHandle::new(SimCard::new(Profile::Nxp, img, SimOptions::default()));
     let mut s = Session::open(handle.connect()).unwrap();

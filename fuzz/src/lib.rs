@@ -13,9 +13,10 @@ use std::sync::OnceLock;
 
 use cie_core::apdu::Command;
 use cie_core::channel::SecureChannel;
+use cie_core::commands;
 use cie_core::dapp::{self, CaKey, DappInput};
 use cie_core::dh::{self, DhGroup};
-use cie_core::pin::{self, Pin};
+use cie_core::pin::Pin;
 use cie_core::transport::{Link, Transport, TransportError};
 use cie_sim::image::{CardImage, SodProfile};
 use cie_sim::{Profile, SimCard, SimOptions};
@@ -221,7 +222,7 @@ impl Link for CardLink<'_> {
 /// cie-core's public building blocks and returns the open channel, or `None` if the card refused.
 pub fn open_channel(card: &mut SimCard) -> Option<SecureChannel> {
     let mut link = CardLink(card);
-    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::consts::CIE_AID);
+    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::interop::CIE_AID);
     cie_core::apdu::transmit(&mut link, &select).ok()?.ok("SELECT").ok()?;
     let group = group();
     let kx = dh::exchange(&mut link, &group).ok()?;
@@ -272,7 +273,7 @@ pub fn snapshot(profile: usize, stage: Stage) -> (SimCard, Option<SecureChannel>
         };
         if stage == Stage::PinVerified {
             let pin = Pin::new(cie_sim::fixtures::TEST_PIN).expect("test PIN");
-            let resp = channel.transmit(&mut CardLink(&mut card), &pin::verify_command(&pin));
+            let resp = channel.transmit(&mut CardLink(&mut card), &commands::verify(&pin));
             assert!(resp.is_ok_and(|r| r.sw.is_ok()), "VERIFY with the right PIN ({profile:?})");
         }
         (card, Some(channel))

@@ -17,7 +17,6 @@ credential-blocked = { $credential } blocked
 credential-format = { $credential } must be exactly 8 digits
 login-required = PIN verification required
 no-card = no card in the reader
-no-reader = no smart-card reader found
 reader-unavailable = reader unavailable: { $detail }
 service-unavailable = { $detail }
 card-removed = the card was removed

@@ -17,7 +17,6 @@ credential-blocked = { $credential } bloccato
 credential-format = il { $credential } deve avere esattamente 8 cifre
 login-required = è necessario verificare prima il PIN
 no-card = carta non trovata: nessuna carta nel lettore
-no-reader = nessun lettore di smart card trovato
 reader-unavailable = lettore non disponibile: { $detail }
 service-unavailable = il servizio delle smart card (pcscd) non è attivo o non risponde
 card-removed = la carta è stata rimossa dal lettore

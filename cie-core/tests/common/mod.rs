@@ -9,15 +9,15 @@ use cie_sim::image::SodProfile;
 use cie_sim::{fixtures, Profile, SimCard, SimHandle, SimOptions, SimTransport};
 use rsa::RsaPublicKey;
 
-pub type SimSession = Session<Counting<SimTransport>>;
+pub(crate) type SimSession = Session<Counting<SimTransport>>;
 
-pub struct Rig {
-    pub handle: SimHandle,
-    pub session: SimSession,
-    pub counter: ApduCounter,
+pub(crate) struct Rig {
+    pub(crate) handle: SimHandle,
+    pub(crate) session: SimSession,
+    pub(crate) counter: ApduCounter,
 }
 
-pub fn rig(profile: Profile, sod: SodProfile) -> Rig {
+pub(crate) fn rig(profile: Profile, sod: SodProfile) -> Rig {
     let card = SimCard::new(profile, fixtures::card_image(sod), SimOptions::default());
     let handle = SimHandle::new(card);
     let transport = Counting::new(handle.connect());
@@ -26,19 +26,19 @@ pub fn rig(profile: Profile, sod: SodProfile) -> Rig {
     Rig { handle, session, counter }
 }
 
-pub fn pin() -> Pin {
+pub(crate) fn pin() -> Pin {
     Pin::new(fixtures::TEST_PIN).unwrap()
 }
 
-pub fn puk() -> Puk {
+pub(crate) fn puk() -> Puk {
     Puk::new(fixtures::TEST_PUK).unwrap()
 }
 
-pub fn exchanges(counter: &ApduCounter) -> u64 {
+pub(crate) fn exchanges(counter: &ApduCounter) -> u64 {
     counter.stats().exchanges
 }
 
 /// The RSA public key of a DER certificate.
-pub fn certificate_key(der: &[u8]) -> RsaPublicKey {
+pub(crate) fn certificate_key(der: &[u8]) -> RsaPublicKey {
     cie_core::certificate::public_key(der).unwrap()
 }

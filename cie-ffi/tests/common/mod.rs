@@ -9,12 +9,12 @@ use cie_sim::stack::{StackOptions, VirtualStack};
 
 /// Starts pcscd + vpcd + the simulated card (binary `cie-sim` from the target directory;
 /// `cargo test --workspace` builds it, or set CIE_SIM_BIN).
-pub fn stack() -> VirtualStack {
+pub(crate) fn stack() -> VirtualStack {
     VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)")
 }
 
 /// The directory holding the `libcie.so` built for these tests (next to the test binary).
-pub fn lib_dir() -> PathBuf {
+pub(crate) fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().to_path_buf();
     assert!(dir.join("libcie.so").is_file(), "libcie.so not found in {}", dir.display());
@@ -26,12 +26,12 @@ pub fn lib_dir() -> PathBuf {
     dir
 }
 
-pub fn crate_dir() -> &'static Path {
+pub(crate) fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A fresh temporary directory for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cie-ffi-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,13 +39,13 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// Runs a command with a time limit and no terminal, and returns its output.
-pub fn run(cmd: &mut Command) -> Output {
+pub(crate) fn run(cmd: &mut Command) -> Output {
     let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     out
 }
 
 /// Runs a command with `input` on its standard input.
-pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+pub(crate) fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -57,18 +57,18 @@ pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Compiles `examples/sign.c` with the system C compiler against `include/cie.h` and the
 /// built library, strictly (warnings are errors).
-pub fn compile_sign_example(dir: &Path, extra_flags: &[String]) -> PathBuf {
+pub(crate) fn compile_sign_example(dir: &Path, extra_flags: &[String]) -> PathBuf {
     compile_example(dir, "sign", extra_flags)
 }
 
 /// Compiles `examples/NAME.c` into `dir/NAME` with warnings as errors.
-pub fn compile_example(dir: &Path, name: &str, extra_flags: &[String]) -> PathBuf {
+pub(crate) fn compile_example(dir: &Path, name: &str, extra_flags: &[String]) -> PathBuf {
     let exe = dir.join(name);
     let out = run(Command::new("cc")
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-o"])
@@ -80,7 +80,7 @@ pub fn compile_example(dir: &Path, name: &str, extra_flags: &[String]) -> PathBu
 }
 
 /// Flags to compile and link against the in-tree header and the library of this build.
-pub fn direct_flags() -> Vec<String> {
+pub(crate) fn direct_flags() -> Vec<String> {
     let lib = lib_dir();
     vec![
         format!("-I{}", crate_dir().join("../include").display()),
@@ -92,7 +92,7 @@ pub fn direct_flags() -> Vec<String> {
 
 /// Checks with openssl that `sig` is a valid `hash` PKCS#1 v1.5 signature of `data` by the
 /// key of the DER certificate `cert`.
-pub fn openssl_verify(dir: &Path, hash: &str, cert: &Path, data: &Path, sig: &Path) {
+pub(crate) fn openssl_verify(dir: &Path, hash: &str, cert: &Path, data: &Path, sig: &Path) {
     let pubkey = dir.join("pub.pem");
     let out = run(Command::new("timeout")
         .args(["30", "openssl", "x509", "-inform", "DER", "-noout", "-pubkey", "-in"])

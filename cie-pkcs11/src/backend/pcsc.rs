@@ -3,8 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use cie_core::pcsc_backend::PcscTransport;
-use cie_core::pcsc_monitor::{ReaderMonitor, ReaderSnapshot, WaitResult};
+use cie_core::pcsc_backend::{PcscTransport, ReaderMonitor, ReaderSnapshot, WaitResult};
 use cie_core::{Transport, TransportError};
 
 use super::source::{Backend, EventWaiter, ReaderStatus, WaitOutcome};

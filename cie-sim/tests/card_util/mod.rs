@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use cie_core::apdu::Command;
-use cie_core::consts;
+use cie_core::interop;
 use cie_core::sm::{protect_command, unprotect_response, SmKeys, Ssc};
 use cie_core::sw::StatusWord;
 use cie_sim::image::{CardImage, SodProfile};
@@ -18,7 +18,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
 
-pub(crate) const IAS_AID: [u8; 13] = consts::IAS_AID;
+pub(crate) const IAS_AID: [u8; 13] = interop::IAS_AID;
 pub(crate) const SELECT_MF: [u8; 4] = [0x00, 0xA4, 0x00, 0x00];
 pub(crate) const SELECT_CIE: [u8; 11] = [0x00, 0xA4, 0x04, 0x0C, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x39];
 pub(crate) const GET_G: [u8; 17] =
@@ -211,21 +211,21 @@ pub(crate) fn dh(card: &mut SimCard, seed: u64) -> Channel {
 /// The terminal certificate of §4.4.1, signed with the public CA private exponent.
 pub(crate) fn terminal_certificate(img: &CardImage) -> Vec<u8> {
     let car = &img.ca_chr[4..12];
-    let mut body = vec![consts::CPI];
+    let mut body = vec![interop::CPI];
     body.extend_from_slice(car);
-    body.extend_from_slice(&consts::CHR_IFD);
+    body.extend_from_slice(&interop::CHR_IFD);
     body.extend_from_slice(&img.ca_cha[..6]);
     body.push(0x01);
-    body.extend_from_slice(&consts::TERMINAL_CERT_OID);
-    body.extend_from_slice(&consts::TERMINAL_MODULUS);
-    body.extend_from_slice(&consts::TERMINAL_PUBLIC_EXPONENT);
+    body.extend_from_slice(&interop::TERMINAL_CERT_OID);
+    body.extend_from_slice(&interop::TERMINAL_MODULUS);
+    body.extend_from_slice(&interop::TERMINAL_PUBLIC_EXPONENT);
     assert_eq!(body.len(), 297);
     let mut m = vec![0x6A];
     m.extend_from_slice(&body[..222]);
     m.extend_from_slice(&Sha256::digest(&body));
     m.push(0xBC);
     let n = BigUint::from_bytes_be(&img.ca_modulus);
-    let d = BigUint::from_bytes_be(&consts::CA_PRIVATE_EXPONENT);
+    let d = BigUint::from_bytes_be(&interop::CA_PRIVATE_EXPONENT);
     let s = fixed(&BigUint::from_bytes_be(&m).modpow(&d, &n), 256);
     let mut inner = tlv(&[0x5F, 0x37], &s);
     inner.extend(tlv(&[0x5F, 0x38], &body[222..]));
@@ -240,15 +240,15 @@ pub(crate) fn terminal_signature(ch: &mut Channel, rnd_icc: &[u8], params: &DhPa
     let mut prnd = vec![0u8; 222];
     ch.rng.fill_bytes(&mut prnd);
     let mut h = Sha256::new();
-    for part in [&prnd[..], &ch.y_ifd, &consts::SN_IFD, rnd_icc, &ch.y_icc, &params.g, &params.p, &params.q] {
+    for part in [&prnd[..], &ch.y_ifd, &interop::SN_IFD, rnd_icc, &ch.y_icc, &params.g, &params.p, &params.q] {
         h.update(part);
     }
     let mut m = vec![0x6A];
     m.extend_from_slice(&prnd);
     m.extend_from_slice(&h.finalize());
     m.push(0xBC);
-    let n = BigUint::from_bytes_be(&consts::TERMINAL_MODULUS);
-    let d = BigUint::from_bytes_be(&consts::TERMINAL_PRIVATE_EXPONENT);
+    let n = BigUint::from_bytes_be(&interop::TERMINAL_MODULUS);
+    let d = BigUint::from_bytes_be(&interop::TERMINAL_PRIVATE_EXPONENT);
     fixed(&BigUint::from_bytes_be(&m).modpow(&d, &n), 256)
 }
 
@@ -282,11 +282,11 @@ pub(crate) fn authenticate(card: &mut SimCard, seed: u64) -> Channel {
     assert_eq!(ch.send(card, &mse_dst), (vec![], OK));
     assert_eq!(ch.send(card, &Command::new(0x00, 0x2A, 0x00, 0xAE).with_data(cert)), (vec![], OK));
     let mut mse_at = vec![0x83, 0x0C];
-    mse_at.extend_from_slice(&consts::CHR_IFD);
+    mse_at.extend_from_slice(&interop::CHR_IFD);
     assert_eq!(ch.send(card, &Command::new(0x00, 0x22, 0x81, 0xA4).with_data(mse_at)), (vec![], OK));
     let (rnd_icc, s) = ch.send(card, &Command::new(0x00, 0x84, 0x00, 0x00).with_le(8));
     assert_eq!((rnd_icc.len(), s), (8, OK));
-    let mut ext = consts::SN_IFD.to_vec();
+    let mut ext = interop::SN_IFD.to_vec();
     ext.extend(terminal_signature(&mut ch, &rnd_icc, &params));
     assert_eq!(ch.send(card, &Command::new(0x00, 0x82, 0x00, 0x00).with_data(ext)), (vec![], OK));
     let mse_int = [0x84, 0x01, 0x82, 0x80, 0x01, 0x9B];

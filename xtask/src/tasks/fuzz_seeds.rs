@@ -116,7 +116,7 @@ fn record_link_real(profile: Profile, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> 
 }
 
 fn record_link_on(mut card: SimCard, f: impl FnOnce(&mut dyn Link)) -> Vec<u8> {
-    let select = Apdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::consts::CIE_AID);
+    let select = Apdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(cie_core::interop::CIE_AID);
     let _ = card.process(&select.to_bytes().unwrap_or_default());
     let log = Log::default();
     f(&mut Recorder { inner: CardLink(&mut card), log: log.clone() });

@@ -5,7 +5,7 @@
 //!
 //! The bytes are public card data; the store (the caller's) keeps them bound to the card's
 //! EF.SN.ICC. They are never trusted on their own: a wrong group, CA key or chip key makes the
-//! DH/DAPP handshake fail, and [`crate::session::Session`] then reads them from the card again
+//! DH/DAPP handshake fail, and the session then reads them from the card again
 //! (the fall-back), before any PIN is sent.
 
 use rsa::pkcs1::DecodeRsaPublicKey;

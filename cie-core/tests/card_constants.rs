@@ -4,7 +4,7 @@
 
 mod common;
 
-use cie_core::constants::CardConstants;
+use cie_core::card_constants::CardConstants;
 use cie_core::session::Session;
 use cie_core::transport::Counting;
 use cie_sim::image::SodProfile;

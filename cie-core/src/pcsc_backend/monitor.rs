@@ -1,5 +1,6 @@
-//! Watching PC/SC readers for card insertion and removal without connecting to the card
-//! (feature `pcsc`). Used by the PKCS#11 module for slot state and `C_WaitForSlotEvent`.
+//! Watching PC/SC readers for card insertion and removal without connecting to the card.
+//! Used by the PKCS#11 module for slot state and `C_WaitForSlotEvent`, and by the C API's
+//! `cie_waiter`.
 //!
 //! A [`ReaderMonitor`] owns one PC/SC context. [`ReaderMonitor::snapshot`] reads the readers'
 //! states without blocking (`SCardGetStatusChange` with a zero timeout, no APDU);
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, ReaderState, Scope, State, PNP_NOTIFICATION};
 
-use crate::pcsc_backend::map_error;
+use super::diagnosis::map_error;
 use crate::transport::TransportError;
 
 /// The state of one reader at one moment.
@@ -149,6 +150,10 @@ impl ReaderMonitor {
     /// `SCardCancel` only wakes a call already blocked in pcscd, so while a waiter has not left
     /// it is repeated (every 5 ms, for at most 2 s): a waiter between its check of the flag and
     /// the blocking call is still woken.
+    ///
+    /// The monitor is used until this call returns, after the woken thread has left its wait:
+    /// when that thread owns the monitor and may drop it once woken, share it as an
+    /// `Arc<ReaderMonitor>` and cancel through a clone held for the whole call.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let start = Instant::now();

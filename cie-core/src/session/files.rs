@@ -1,0 +1,102 @@
+//! Reading the card's files in a session (PROTOCOL.md §2.2, §2.5): the holder's certificate
+//! and the card number under secure messaging after the PIN, and the files of passive
+//! authentication (§8.2-§8.3).
+
+use super::state::State;
+use super::Session;
+use crate::certificate;
+use crate::error::{Error, Result};
+use crate::files;
+use crate::sod::{self, der_trim, DataGroup, SodReport};
+use crate::transport::{Link, Transport};
+
+impl<T: Transport> Session<T> {
+    /// The holder's authentication certificate (EF 1003, DER, trimmed), read under secure
+    /// messaging after PIN verification and then cached.
+    pub fn certificate(&mut self) -> Result<Vec<u8>> {
+        if let Some(c) = &self.state.card.certificate {
+            return Ok(c.clone());
+        }
+        self.run_with_recovery(|st, link| st.read_certificate(link))
+    }
+
+    /// The card number (EF 1002, first 9 characters), read under SM after PIN verification.
+    pub fn serial(&mut self) -> Result<String> {
+        if let Some(s) = &self.state.card.serial {
+            return Ok(s.clone());
+        }
+        self.run_with_recovery(|st, link| {
+            st.ensure_user(link)?;
+            let raw = files::read_file(st.exchanger(link).as_mut(), files::EF_SERIAL)?;
+            let s = serial_text(&raw)?;
+            st.card.serial = Some(s.clone());
+            Ok(s)
+        })
+    }
+
+    /// Passive authentication (§8.2-§8.3): reads EF.SOD and the data groups readable now
+    /// (NIS, both public keys, EF.DH; serial and certificate too when the PIN is verified),
+    /// and checks every one against EF.SOD, optionally against a CSCA certificate (DER).
+    pub fn verify_sod(&mut self, csca: Option<&[u8]>) -> Result<SodReport> {
+        let logged_in = self.state.credentials.pin.is_some() || self.state.credentials.pin_verified;
+        if logged_in {
+            self.certificate()?;
+            self.serial()?;
+        }
+        let (ef_sod, servizi, ef_dh) = self.run_with_recovery(|st, link| {
+            if logged_in {
+                st.ensure_user(link)?;
+            } else {
+                st.ensure_selected(link)?;
+            }
+            let ef_sod = files::read_file(st.exchanger(link).as_mut(), files::EF_SOD)?;
+            let servizi = files::read_file(st.exchanger(link).as_mut(), files::EF_SERVIZI_KPUB)?;
+            // EF.DH lives under the MF.
+            st.select_root(link)?;
+            st.selection.in_cie_df = false;
+            let ef_dh = files::read_file(st.exchanger(link).as_mut(), files::EF_DH)?;
+            st.select_cie(link)?;
+            Ok((ef_sod, servizi, ef_dh))
+        })?;
+        let card = &self.state.card;
+        let servizi = der_trim(&servizi)?;
+        let ef_dh = der_trim(&ef_dh)?;
+        let serial = card.serial.as_ref().map(|s| s.as_bytes().to_vec());
+        let mut groups = vec![
+            DataGroup { number: 0xA1, content: card.nis.as_bytes() },
+            DataGroup { number: 0xA4, content: &card.chip_key_der },
+            DataGroup { number: 0xA5, content: servizi },
+            DataGroup { number: 0x1B, content: ef_dh },
+        ];
+        if let Some(s) = &serial {
+            groups.push(DataGroup { number: 0xA2, content: s });
+        }
+        if let Some(c) = &card.certificate {
+            groups.push(DataGroup { number: 0xA3, content: c });
+        }
+        sod::verify_sod(der_trim(&ef_sod)?, &groups, csca)
+    }
+}
+
+impl State {
+    /// Reads the holder's certificate (EF 1003) under secure messaging after the PIN, and
+    /// keeps it and its public key.
+    pub(super) fn read_certificate(&mut self, link: &mut dyn Link) -> Result<Vec<u8>> {
+        self.ensure_user(link)?;
+        let raw = files::read_file(self.exchanger(link).as_mut(), files::EF_CERTIFICATE)?;
+        let der = der_trim(&raw)?.to_vec();
+        let key = certificate::public_key(&der)?;
+        self.card.certificate_key = Some(key);
+        self.card.certificate = Some(der.clone());
+        Ok(der)
+    }
+}
+
+/// The card number from EF 1002: the first 9 bytes, printable ASCII.
+fn serial_text(raw: &[u8]) -> Result<String> {
+    let s = raw.get(..9).ok_or_else(|| Error::malformed("serial number shorter than 9 bytes"))?;
+    if !s.iter().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::malformed("serial number is not alphanumeric"));
+    }
+    Ok(String::from_utf8_lossy(s).into_owned())
+}

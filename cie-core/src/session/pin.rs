@@ -1,0 +1,202 @@
+//! PIN and PUK operations of a session (PROTOCOL.md §6): VERIFY, the tries left, CHANGE
+//! REFERENCE DATA, RESET RETRY COUNTER, logout; and re-verifying the held PIN after a reset.
+
+use super::state::State;
+use super::{PinStatus, Session};
+use crate::commands;
+use crate::error::{Credential, Error, Result};
+use crate::pin::{self, Pin, Puk, Secret};
+use crate::sw::{StatusWord, SwKind};
+use crate::transport::{Link, Transport, TransportError};
+
+impl<T: Transport> Session<T> {
+    /// Verifies the user PIN (§6) and keeps it in memory for this session, so that a card
+    /// reset can be recovered without asking again. A wrong PIN spends exactly one try and is
+    /// reported with the tries left.
+    pub fn verify_pin(&mut self, pin: &Pin) -> Result<()> {
+        let result = self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            st.verify_secret(link, pin)
+        });
+        match &result {
+            Ok(()) => {
+                self.state.credentials.pin = Some(pin.clone());
+                self.state.credentials.pin_verified = true;
+            }
+            Err(_) => self.state.credentials.forget_pin(),
+        }
+        result
+    }
+
+    /// Verifies the PUK (VERIFY `82`, §6) without changing anything; a wrong PUK spends one
+    /// PUK try. The PUK status stays in the current secure channel until [`Session::logout`].
+    pub fn verify_puk(&mut self, puk: &Puk) -> Result<()> {
+        self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            st.verify_secret(link, puk)
+        })
+    }
+
+    /// Asks the card how many PIN tries are left without spending one (VERIFY with no data).
+    pub fn pin_status(&mut self) -> Result<PinStatus> {
+        self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            let resp = st.secure(link, &commands::verify_status(pin::PIN_REF))?;
+            let status = match resp.sw.kind() {
+                SwKind::Ok => PinStatus::Verified,
+                SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => PinStatus::Blocked,
+                SwKind::TriesLeft(n) => PinStatus::TriesLeft(n),
+                _ => return Err(Error::card("VERIFY (status)", resp.sw)),
+            };
+            st.credentials.pin_tries = match status {
+                PinStatus::Blocked => Some(0),
+                PinStatus::TriesLeft(n) => Some(n),
+                PinStatus::Verified => st.credentials.pin_tries,
+            };
+            Ok(status)
+        })
+    }
+
+    /// Asks the card how many PUK tries are left (VERIFY `82` without data, §6), spending none:
+    /// `TriesLeft(n)`, `Blocked`, or `Verified` when the PUK was verified in this channel.
+    pub fn puk_status(&mut self) -> Result<PinStatus> {
+        self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            let resp = st.secure(link, &commands::verify_status(pin::PUK_REF))?;
+            match resp.sw.kind() {
+                SwKind::Ok => Ok(PinStatus::Verified),
+                SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Ok(PinStatus::Blocked),
+                SwKind::TriesLeft(n) => Ok(PinStatus::TriesLeft(n)),
+                _ => Err(Error::card("VERIFY PUK (status)", resp.sw)),
+            }
+        })
+    }
+
+    /// Changes the PIN (CHANGE REFERENCE DATA, §6). A wrong old PIN spends one try.
+    pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<()> {
+        let result = self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            st.credentials.secret_sent = true;
+            let resp = st.secure(link, &commands::change_reference_data(old, new))?;
+            st.note_tries(resp.sw);
+            pin::check_status(Credential::Pin, "CHANGE REFERENCE DATA", resp.sw)
+        });
+        match &result {
+            Ok(()) => {
+                if self.state.credentials.pin.is_some() {
+                    self.state.credentials.pin = Some(new.clone());
+                }
+                self.state.credentials.pin_tries = Some(3);
+            }
+            Err(Error::WrongCredential { .. } | Error::Blocked(_)) => self.state.credentials.forget_pin(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Unblocks the PIN with the PUK and sets a new PIN (VERIFY PUK, RESET RETRY COUNTER `02`,
+    /// §6). A wrong PUK spends one PUK try.
+    pub fn unblock_pin(&mut self, puk: &Puk, new_pin: &Pin) -> Result<()> {
+        let result = self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            st.verify_secret(link, puk)?;
+            let resp = st.secure(link, &commands::reset_retry_counter(new_pin))?;
+            if !resp.sw.is_ok() {
+                return Err(Error::card("RESET RETRY COUNTER", resp.sw));
+            }
+            Ok(())
+        });
+        if result.is_ok() {
+            self.state.credentials.forget_pin();
+            self.state.credentials.pin_tries = Some(3);
+            // The PUK status must not linger on the card: start a fresh channel next time.
+            self.state.drop_channel();
+        }
+        result
+    }
+
+    /// Forgets the PIN and closes the secure channel (the card drops its PIN status with it).
+    pub fn logout(&mut self) {
+        self.state.credentials.forget_pin();
+        self.state.drop_channel();
+    }
+}
+
+impl State {
+    /// A secure channel with the PIN verified, re-verifying the held PIN if needed.
+    pub(super) fn ensure_user(&mut self, link: &mut dyn Link) -> Result<()> {
+        self.ensure_channel(link)?;
+        if self.credentials.pin_verified {
+            return Ok(());
+        }
+        let Some(pin) = self.credentials.pin.clone() else {
+            return Err(Error::LoginRequired);
+        };
+        let sent_before = self.credentials.secret_sent;
+        match self.verify_secret(link, &pin) {
+            Ok(()) => {
+                // The held PIN is the card's: sending it again after a later reset in this
+                // operation spends nothing.
+                self.credentials.secret_sent = sent_before;
+                self.credentials.pin_verified = true;
+                Ok(())
+            }
+            Err(e @ (Error::WrongCredential { .. } | Error::Blocked(_))) => {
+                // The PIN changed behind our back: forget it.
+                self.credentials.forget_pin();
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Notes the PIN tries left that a VERIFY or CHANGE REFERENCE DATA answer reports (§6).
+    fn note_tries(&mut self, sw: StatusWord) {
+        match sw.kind() {
+            SwKind::Ok => self.credentials.pin_tries = Some(3),
+            SwKind::TriesLeft(n) => self.credentials.pin_tries = Some(n),
+            SwKind::AuthMethodBlocked => self.credentials.pin_tries = Some(0),
+            _ => {}
+        }
+    }
+
+    /// VERIFY with `secret`. Marks the secret as sent (never to be re-sent in this attempt)
+    /// unless the transport answered the very first transmission with a reset: PC/SC refuses
+    /// to transmit to a card that was reset since the handle last saw it, so the command did
+    /// not reach the card and may be sent again once the channel is rebuilt.
+    fn verify_secret<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
+        let mut watched = ReachedCardLink { link, reached_card: false };
+        let result = self.verify_secret_on(&mut watched, secret);
+        self.credentials.secret_sent |= watched.reached_card;
+        result
+    }
+
+    /// VERIFY with `secret` under secure messaging, noting the PIN's tries and status.
+    fn verify_secret_on<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
+        let resp = self.secure(link, &commands::verify(secret))?;
+        if S::KIND == Credential::Pin {
+            self.note_tries(resp.sw);
+            if resp.sw.is_ok() {
+                self.credentials.pin_verified = true;
+            }
+        }
+        pin::check_status(S::KIND, "VERIFY", resp.sw)
+    }
+}
+
+/// A link that notes whether a command may have reached the card: everything but a
+/// [`TransportError::CardReset`] answer to a transmission counts as reaching it.
+struct ReachedCardLink<'a> {
+    link: &'a mut dyn Link,
+    reached_card: bool,
+}
+
+impl Link for ReachedCardLink<'_> {
+    fn transmit(&mut self, command: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        let result = self.link.transmit(command);
+        if !matches!(result, Err(TransportError::CardReset)) {
+            self.reached_card = true;
+        }
+        result
+    }
+}
