@@ -5,7 +5,8 @@
 //! GnuTLS p11tool through a p11-kit module file, Java 17 SunPKCS11 (keytool, a signature), and
 //! pyHanko's PKCS#11 PDF signer (checked by pyHanko, poppler's pdfsig and cie-sign). The one
 //! server, openssl s_server, is the test's own child, killed and reaped when the test ends
-//! however it ends (`Server`).
+//! however it ends (`Server`). OpenSSH, PyKCS11 and gnutls-cli: clients_more.rs; the helpers
+//! both share: common/client.rs.
 //!
 //! Debian packages: opensc, libnss3-tools, libengine-pkcs11-openssl, curl, openssl, gnutls-bin,
 //! p11-kit, openjdk-17-jdk-headless, poppler-utils (plus the stack's pcscd, vsmartcard-vpcd,
@@ -18,132 +19,11 @@ mod common;
 #[path = "../../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use cie_sim::fixtures;
-use cie_sim::stack::VirtualStack;
-use common::*;
-use sha1::{Digest, Sha1};
-
-/// Everything a client test needs: the stack, a private home, the module path.
-struct Client {
-    _serial: std::sync::MutexGuard<'static, ()>,
-    stack: VirtualStack,
-    home: PathBuf,
-    module: PathBuf,
-}
-
-impl Client {
-    fn new(tag: &str) -> Client {
-        let serial = serial();
-        let stack = start_stack();
-        let home = temp_dir(&format!("client-{tag}"));
-        Client { _serial: serial, stack, home, module: module_path() }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.home.join(name)
-    }
-
-    /// A command under `timeout`, in the test's environment (see [`Client::environment`]).
-    fn cmd(&self, secs: u32, program: &str) -> Command {
-        require(program);
-        let mut c = Command::new("timeout");
-        c.arg(secs.to_string()).arg(program);
-        self.environment(&mut c);
-        c
-    }
-
-    /// A server for the length of the test, in the test's environment: the program itself is the
-    /// child (no `timeout` in between, so killing the child ends the server), and it dies with
-    /// the thread that started it even if the test process is killed (`PR_SET_PDEATHSIG`).
-    /// [`Server`] kills and reaps it when dropped.
-    fn server(&self, program: &str) -> Command {
-        require(program);
-        let mut c = Command::new(program);
-        self.environment(&mut c);
-        // SAFETY: the hook only calls prctl(2), which is async-signal-safe, between fork and exec.
-        unsafe {
-            c.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        c
-    }
-
-    /// Stdin closed, the stack's socket, a private HOME and no certificate cache unless the test
-    /// sets one.
-    fn environment(&self, c: &mut Command) {
-        c.stdin(Stdio::null())
-            .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path())
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_CACHE_HOME", self.home.join(".cache"))
-            .env("CIE_PKCS11_CACHE", "off")
-            .env_remove("CIE_PKCS11_LOG");
-    }
-
-    /// Writes the test card's certificate as PEM and returns its path.
-    fn citizen_pem(&self) -> PathBuf {
-        let der = self.path("citizen.der");
-        std::fs::write(&der, certificate()).unwrap();
-        let pem = self.path("citizen.pem");
-        ok(self.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem));
-        pem
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.home);
-        }
-    }
-}
-
-/// Fails with an actionable message when a client program is missing.
-fn require(program: &str) {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .chain(["/usr/bin", "/bin", "/usr/sbin"].map(PathBuf::from))
-        .any(|d| d.join(program).is_file());
-    assert!(found, "{program} not installed: run `cargo xtask test` (it installs the PKCS#11 client packages)");
-}
-
-/// Runs a command; it must succeed. Returns stdout.
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}", describe(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// The CKA_ID of the test card's objects (SHA-1 of the modulus), hex.
-fn key_id_hex() -> String {
-    use rsa::traits::PublicKeyParts;
-    let n = certificate_key().n().to_bytes_be();
-    Sha1::digest(&n).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-const TOKEN_URI: &str = "pkcs11:token=CIE%20378215946021";
+use common::client::*;
 
 #[test]
 fn pkcs11_tool_test_suite_passes() {
@@ -193,10 +73,7 @@ fn pkcs11_tool_signature_verifies_with_openssl() {
         .arg(&input)
         .arg("-o")
         .arg(&sig));
-    let pem = c.citizen_pem();
-    let public = c.path("public.pem");
-    let key = ok(c.cmd(20, "openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(&pem));
-    std::fs::write(&public, key).unwrap();
+    let public = c.citizen_public_pem();
     let verified = ok(c
         .cmd(20, "openssl")
         .args(["dgst", "-sha256", "-verify"])
@@ -250,89 +127,12 @@ fn nss_lists_the_certificate_without_pin_from_the_cache() {
     assert!(listed.contains("CIE 378215946021:MARIO ROSSI (CIE)"), "{listed}");
 }
 
-/// A free TCP port on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s_server did not start listening");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A server started with [`Client::server`]: killed (SIGKILL) and reaped when dropped, whether
-/// the test passed or panicked, so no server outlives its test.
-struct Server(Child);
-
-impl Server {
-    fn spawn(cmd: &mut Command) -> Server {
-        Server(cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}")))
-    }
-
-    /// Stops the server now and checks that its process is gone.
-    fn stop(mut self) {
-        let pid = self.0.id();
-        self.end();
-        // SAFETY: kill(2) with signal 0 only checks whether the process exists.
-        let exists = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
-        assert!(!exists, "the server (pid {pid}) outlived its test");
-    }
-
-    fn end(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.end();
-    }
-}
-
-/// OpenSSL configuration for a CIE client: sign the handshake with PKCS#1 v1.5.
-const OPENSSL_CLIENT_CONF: &str = "openssl_conf = cie_client
-[cie_client]
-ssl_conf = cie_ssl
-[cie_ssl]
-system_default = cie_tls
-[cie_tls]
-ClientSignatureAlgorithms = RSA+SHA256:RSA+SHA384:RSA+SHA512
-";
-
 #[test]
 fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
     let c = Client::new("tls");
     require("curl");
-    let (key, cert) = (c.path("server.key"), c.path("server.pem"));
-    ok(c.cmd(60, "openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert));
-    let ca_der = c.path("citizen_ca.der");
-    std::fs::write(&ca_der, fixtures::citizen_ca_certificate()).unwrap();
-    let ca = c.path("citizen_ca.pem");
-    ok(c.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&ca_der).arg("-out").arg(&ca));
     let client_pem = c.citizen_pem();
-
-    let port = free_port();
-    let server_log = c.path("s_server.log");
-    let server = Server::spawn(
-        c.server("openssl")
-            .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-Verify", "1", "-www", "-cert"])
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .arg("-CAfile")
-            .arg(&ca)
-            .stdout(std::fs::File::create(&server_log).unwrap())
-            .stderr(Stdio::null()),
-    );
-    wait_for_port(port);
+    let server = TlsServer::start(&c);
 
     // The card signs PKCS#1 v1.5 only (PROTOCOL.md §7.1): the client must not pick RSA-PSS
     // from the server's list, which OpenSSL would do by default even in TLS 1.2.
@@ -346,10 +146,9 @@ fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
         .args(["--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
         .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &key_uri, "--cert"])
         .arg(&client_pem)
-        .arg(format!("https://127.0.0.1:{port}/")));
+        .arg(format!("https://127.0.0.1:{}/", server.port)));
     assert!(page.contains("TLSv1.2"), "{page}");
-    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
-    let seen = format!("{page}\n{log}");
+    let seen = format!("{page}\n{}", server.log());
     assert!(
         seen.contains("RSSMRA80A01H501U") && seen.contains("ROSSI"),
         "the server shows the citizen's subject:\n{seen}"
@@ -470,10 +269,7 @@ fn pyhanko_signs_a_pdf_through_the_module() {
     let c = Client::new("pyhanko");
     let input = c.path("modulo.pdf");
     std::fs::write(&input, pdf::classic_pdf("1.7", "Firmato con pyHanko")).unwrap();
-    let ca_der = c.path("ca.der");
-    std::fs::write(&ca_der, fixtures::citizen_ca_certificate()).unwrap();
-    let ca = c.path("ca.pem");
-    ok(c.cmd(20, "openssl").args(["x509", "-inform", "DER", "-in"]).arg(&ca_der).arg("-out").arg(&ca));
+    let ca = c.pem("ca", fixtures::citizen_ca_certificate());
     // The test card's PIN in pyHanko's configuration (a test credential).
     let config = c.path("pyhanko.yml");
     std::fs::write(

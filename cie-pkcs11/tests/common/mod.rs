@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod client;
+
 use std::path::PathBuf;
 
 use cie_pkcs11::backend::InProcessBackend;
