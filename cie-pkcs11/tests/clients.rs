@@ -20,7 +20,6 @@ mod common;
 mod pdf;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cie_sim::fixtures;
 use common::client::*;
@@ -154,30 +153,6 @@ fn openssl_engine_and_curl_do_a_tls12_client_certificate_handshake() {
         "the server shows the citizen's subject:\n{seen}"
     );
     server.stop();
-}
-
-/// A directory holding the repository's p11-kit module file, pointed at the built module.
-fn p11kit_modules(c: &Client) -> PathBuf {
-    let dir = c.path("p11-kit-modules");
-    std::fs::create_dir_all(&dir).unwrap();
-    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cie-pkcs11.module")).unwrap();
-    assert!(template.lines().any(|l| l.trim() == "module: libcie_pkcs11.so"), "{template}");
-    let config = template.replace("module: libcie_pkcs11.so", &format!("module: {}", c.module.display()));
-    std::fs::write(dir.join("cie-pkcs11.module"), config).unwrap();
-    dir
-}
-
-/// `program args` with p11-kit's system module directory replaced by `modules` (a bind mount
-/// in a private mount namespace: p11-kit ignores per-user configuration when run as root, and
-/// the host's directory stays untouched).
-fn with_p11kit_modules(c: &Client, secs: u32, modules: &Path, program: &str) -> Command {
-    require(program);
-    let mut cmd = c.cmd(secs, "unshare");
-    cmd.args(["-m", "--propagation", "private", "sh", "-c"])
-        .arg(r#"mount --bind "$0" /usr/share/p11-kit/modules && exec "$@""#)
-        .arg(modules)
-        .arg(program);
-    cmd
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! What the real-client tests (clients.rs, clients_more.rs) share: a [`Client`] holding the
 //! stack, a private home and the built module; commands under `timeout`; servers the test
-//! starts as children and ends with a [`Server`] guard; a TLS 1.2 server that requires a client
+//! starts as children and ends with a [`Server`] guard; p11-kit configured with the module
+//! alone ([`with_p11kit_modules`]); a TLS 1.2 server that requires a client
 //! certificate from the simulator's CA ([`TlsServer`]).
 
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -148,6 +149,30 @@ pub(crate) fn key_id_hex() -> String {
     use rsa::traits::PublicKeyParts;
     let n = certificate_key().n().to_bytes_be();
     Sha1::digest(&n).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A directory holding the repository's p11-kit module file, pointed at the built module.
+pub(crate) fn p11kit_modules(c: &Client) -> PathBuf {
+    let dir = c.path("p11-kit-modules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cie-pkcs11.module")).unwrap();
+    assert!(template.lines().any(|l| l.trim() == "module: libcie_pkcs11.so"), "{template}");
+    let config = template.replace("module: libcie_pkcs11.so", &format!("module: {}", c.module.display()));
+    std::fs::write(dir.join("cie-pkcs11.module"), config).unwrap();
+    dir
+}
+
+/// `program args` with p11-kit's system module directory replaced by `modules` (a bind mount
+/// in a private mount namespace: p11-kit ignores per-user configuration when run as root, and
+/// the host's directory stays untouched).
+pub(crate) fn with_p11kit_modules(c: &Client, secs: u32, modules: &Path, program: &str) -> Command {
+    require(program);
+    let mut cmd = c.cmd(secs, "unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount --bind "$0" /usr/share/p11-kit/modules && exec "$@""#)
+        .arg(modules)
+        .arg(program);
+    cmd
 }
 
 /// A free TCP port on 127.0.0.1.
