@@ -31,6 +31,13 @@ pub(crate) const PACKAGES: &[&str] = &[
     "libengine-pkcs11-openssl",
     "curl",
     "openjdk-17-jdk-headless",
+    // More clients (cie-pkcs11/tests/clients_more.rs): OpenSSH's ssh-keygen and ssh against an
+    // sshd the test starts on the loopback (installing openssh-server on a machine with systemd
+    // also enables its ssh service: `systemctl disable --now ssh` if unwanted); PyKCS11 for
+    // Debian's python3.
+    "openssh-client",
+    "openssh-server",
+    "python3-pykcs11",
     // Browser end-to-end tests (tests/browsers.rs): headful browsers under Xvfb, the PIN typed
     // with xdotool, nginx as the relying party, the remote protocols from Python, screenshots.
     "chromium",
