@@ -58,7 +58,7 @@ struct FailureJson {
 fn main() -> ExitCode {
     default_sigpipe();
     init_logging();
-    let invocation = match cli::parse(std::env::args().skip(1)) {
+    let invocation = match cli::parse(std::env::args_os().skip(1)) {
         Ok(i) => i,
         // Help and version on standard output (status 0), mistakes on standard error (status 2).
         Err(e) => e.exit(),
