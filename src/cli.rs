@@ -6,6 +6,8 @@
 //! others. PIN and PUK are never arguments: `--pin` and its likes are refused before parsing,
 //! with a message that does not repeat the value.
 
+use std::ffi::OsString;
+
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -157,11 +159,13 @@ struct Parsed {
     name: String,
 }
 
-/// Reads the arguments after the program name: the secret guard, then clap.
-fn read(args: impl IntoIterator<Item = String>) -> Result<Parsed, clap::Error> {
-    let args: Vec<String> = args.into_iter().collect();
+/// Reads the arguments after the program name (a file name need not be UTF-8): the secret
+/// guard, then clap.
+fn read(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Parsed, clap::Error> {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     for a in args.iter().take_while(|a| *a != "--") {
-        let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n);
+        let a = a.to_string_lossy();
+        let name = a.split_once('=').map_or(&*a, |(n, _)| n);
         if SECRET_OPTIONS.contains(&name) {
             return Err(usage_error("", tr!(SecretOnCommandLine, option = name)));
         }
@@ -169,7 +173,7 @@ fn read(args: impl IntoIterator<Item = String>) -> Result<Parsed, clap::Error> {
     // `cie manpage` (for `cargo xtask man`) is known to the parser only, not to the help, the
     // completions and the man pages themselves.
     let parser = definition().subcommand(ManpageArgs::augment_args(clap::Command::new(MANPAGE).hide(true)));
-    let matches = parser.try_get_matches_from(std::iter::once("cie".to_owned()).chain(args))?;
+    let matches = parser.try_get_matches_from(std::iter::once(OsString::from("cie")).chain(args))?;
     let g = GlobalArgs::from_arg_matches(&matches)?;
     let pin_source = if g.pin_stdin { PinSource::Stdin } else { PinSource::Terminal };
     let globals = Globals { reader: g.reader, pin_source, login: g.login || g.pin_stdin, json: g.json, quiet: g.quiet };
@@ -199,7 +203,7 @@ impl Invocation {
 /// Parses the arguments after the program name and runs the command's checks. The error prints
 /// itself (`exit()`: help and version on standard output with status 0, mistakes on standard
 /// error with status 2).
-pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap::Error> {
+pub(crate) fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Invocation, clap::Error> {
     let Parsed { globals, command, name } = read(args)?;
     let ctx = Ctx::new(globals, definition);
     let work = command.checked(&ctx).map_err(|m| usage_error(if m.usage_of_cie { "" } else { &name }, m.message))?;

@@ -17,7 +17,8 @@ mod staged;
 use std::process::ExitCode;
 
 use failure::Failure;
-use output::Json;
+use output::print_json;
+use serde::Serialize;
 
 /// `CIE_LOG=debug` (or `info`, `trace`) logs to standard error, APDU traces included with
 /// PIN/PUK data redacted; nothing is logged otherwise.
@@ -43,10 +44,21 @@ fn default_sigpipe() {
     }
 }
 
+/// What `--json` prints on standard output when a command fails (docs/JSON.md).
+#[derive(Serialize)]
+struct FailureJson {
+    /// The message, in English.
+    error: String,
+    /// The one thing to do about it, in English.
+    hint: String,
+    /// The process's exit code.
+    exit_code: u8,
+}
+
 fn main() -> ExitCode {
     default_sigpipe();
     init_logging();
-    let invocation = match cli::parse(std::env::args().skip(1)) {
+    let invocation = match cli::parse(std::env::args_os().skip(1)) {
         Ok(i) => i,
         // Help and version on standard output (status 0), mistakes on standard error (status 2).
         Err(e) => e.exit(),
@@ -63,12 +75,7 @@ fn main() -> ExitCode {
             // A verification report was already printed; its JSON is the output. JSON is the
             // same in every language: English texts.
             if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..)) {
-                let j = Json::object([
-                    ("error", Json::str(message.english())),
-                    ("hint", Json::str(advice.english())),
-                    ("exit_code", Json::Int(code.into())),
-                ]);
-                println!("{j}");
+                print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: code });
             }
             ExitCode::from(code)
         }

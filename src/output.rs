@@ -1,6 +1,9 @@
-//! Output: progress on standard error as steps happen, and a minimal JSON writer for `--json`.
+//! Output: progress on standard error as steps happen, and `--json` output (serde_json).
+//!
+//! Each command describes its `--json` output as a struct deriving `serde::Serialize` beside
+//! the command (docs/JSON.md documents them all) and prints it with [`print_json`].
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
 use crate::i18n::Text;
 
@@ -24,102 +27,20 @@ impl Progress {
     }
 }
 
-/// A JSON value, enough for this tool's output.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Json {
-    /// `null`.
-    Null,
-    /// `true`/`false`.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A string.
-    Str(String),
-    /// An array.
-    Array(Vec<Json>),
-    /// An object, keys in insertion order.
-    Object(Vec<(String, Json)>),
+/// Prints `value` on standard output as one line of compact JSON, keys in the order of the
+/// struct's fields. serde_json escapes every string (quotes, backslashes, control characters as
+/// `\n` or `\u001b`): text from a card or a document never reaches the terminal raw.
+pub(crate) fn print_json(value: &impl Serialize) {
+    println!("{}", json_line(value));
 }
 
-impl Json {
-    /// An object from `(key, value)` pairs.
-    pub(crate) fn object<const N: usize>(pairs: [(&str, Json); N]) -> Json {
-        Json::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    }
-
-    /// A string value.
-    pub(crate) fn str(s: impl Into<String>) -> Json {
-        Json::Str(s.into())
-    }
-
-    /// A string, or null.
-    pub(crate) fn opt_str(s: Option<impl Into<String>>) -> Json {
-        s.map_or(Json::Null, |s| Json::Str(s.into()))
-    }
-
-    /// Adds a key to an object (no effect on other values).
-    pub(crate) fn with(mut self, key: &str, value: Json) -> Json {
-        if let Json::Object(pairs) = &mut self {
-            pairs.push((key.to_owned(), value));
-        }
-        self
-    }
-
-    fn write(&self, out: &mut String) {
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Json::Str(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        '\t' => out.push_str("\\t"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", c as u32);
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
-            Json::Array(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
-                out.push(']');
-            }
-            Json::Object(pairs) => {
-                out.push('{');
-                for (i, (k, v)) in pairs.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    Json::Str(k.clone()).write(out);
-                    out.push(':');
-                    v.write(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for Json {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        self.write(&mut s);
-        f.write_str(&s)
+/// `value` as one line of compact JSON.
+pub(crate) fn json_line(value: &impl Serialize) -> String {
+    match serde_json::to_string(value) {
+        Ok(line) => line,
+        // Only a failing `Serialize` impl or a map with non-string keys errs: this tool's output
+        // types have neither. Still one JSON object, never a panic.
+        Err(e) => serde_json::json!({ "error": format!("JSON output: {e}") }).to_string(),
     }
 }
 
@@ -127,13 +48,20 @@ impl std::fmt::Display for Json {
 mod tests {
     use super::*;
 
+    #[derive(Serialize)]
+    struct Sample<'a> {
+        a: i64,
+        b: &'a str,
+        c: Vec<Option<bool>>,
+    }
+
     #[test]
-    fn encoding() {
-        let j = Json::object([
-            ("a", Json::Int(-3)),
-            ("b", Json::str("x\"y\\z\n\u{1}è")),
-            ("c", Json::Array(vec![Json::Bool(true), Json::Null])),
-        ]);
-        assert_eq!(j.to_string(), r#"{"a":-3,"b":"x\"y\\z\n\u0001è","c":[true,null]}"#);
+    fn compact_ordered_and_escaped() {
+        // Every control character escaped (backspace and form feed as `\b` and `\f`; the old
+        // hand-written writer wrote `\u0008` and `\u000c`: the same string once parsed); DEL
+        // and non-ASCII letters kept as they are, as JSON allows.
+        let s = Sample { a: -3, b: "x\"y\\z\n\u{1}\u{8}\u{c}\u{1b}[2J\u{7f}è", c: vec![Some(true), None] };
+        let expected = concat!(r#"{"a":-3,"b":"x\"y\\z\n\u0001\b\f\u001b[2J"#, "\u{7f}è", r#"","c":[true,null]}"#);
+        assert_eq!(json_line(&s), expected);
     }
 }

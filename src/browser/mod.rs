@@ -10,9 +10,11 @@ mod sandboxed;
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::failure::{file_error, Failure};
 use crate::i18n::{Lang, Msg, Text};
-use crate::output::Json;
+use crate::output::print_json;
 use nssdb::{NssDb, Registration, MODULE_NAME};
 use places::{Kind, Place};
 
@@ -77,6 +79,54 @@ fn home() -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::File(tr!(BrowserNoHome)))
 }
 
+/// One database in `cie --json browser setup|status|remove`, an array of them (docs/JSON.md).
+#[derive(Serialize)]
+struct OutcomeJson<'a> {
+    /// The database's directory.
+    database: String,
+    /// `nssdb`, `firefox`, `sandboxed` or `p11-kit-server`.
+    kind: &'static str,
+    /// Whose database it is, in English.
+    label: String,
+    /// What was done or found, in English.
+    result: String,
+    /// Whether it failed.
+    failed: bool,
+    /// Browsers to restart to see the change.
+    restart: &'a [&'static str],
+    /// The registrations of the module found.
+    registered: Vec<RegistrationJson<'a>>,
+    /// The tokens the module shows through this database (status only; the key is absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokens: Option<TokensJson<'a>>,
+}
+
+/// One registration in [`OutcomeJson`].
+#[derive(Serialize)]
+struct RegistrationJson<'a> {
+    /// The module's name in the database.
+    name: &'a str,
+    /// The library's path.
+    library: String,
+    /// Whether it is registered with NSS's FRIENDLY flag.
+    friendly: bool,
+}
+
+/// The tokens of [`OutcomeJson`]: an array of labels, or `{"error": ...}` when they could not
+/// be listed.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TokensJson<'a> {
+    /// The tokens' labels.
+    Visible(&'a [String]),
+    /// Why they could not be listed.
+    Unknown {
+        /// What went wrong.
+        error: &'a str,
+    },
+}
+
 /// What happened to one database.
 struct Outcome {
     place: Place,
@@ -103,46 +153,34 @@ impl Outcome {
         }
     }
 
-    fn json(&self) -> Json {
+    fn json(&self) -> OutcomeJson<'_> {
         let kind = match &self.place.kind {
             Kind::Shared => "nssdb",
             Kind::Firefox(_) => "firefox",
             Kind::Sandboxed(_) => "sandboxed",
             Kind::Server => "p11-kit-server",
         };
-        let mut j = Json::object([
-            ("database", Json::str(self.place.dir.display().to_string())),
-            ("kind", Json::str(kind)),
-            ("label", Json::str(self.place.label().english())),
-            ("result", Json::str(self.what(Lang::En))),
-            ("failed", Json::Bool(self.failed)),
-            ("restart", Json::Array(self.restart.iter().map(|b| Json::str(*b)).collect())),
-            (
-                "registered",
-                Json::Array(
-                    self.registrations
-                        .iter()
-                        .map(|r| {
-                            Json::object([
-                                ("name", Json::str(r.name.clone())),
-                                ("library", Json::str(r.library.display().to_string())),
-                                ("friendly", Json::Bool(r.friendly)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-        ]);
-        if let Some(t) = &self.tokens {
-            j = j.with(
-                "tokens",
-                match t {
-                    Ok(t) => Json::Array(t.iter().map(|s| Json::str(s.clone())).collect()),
-                    Err(e) => Json::object([("error", Json::str(e.clone()))]),
-                },
-            );
+        OutcomeJson {
+            database: self.place.dir.display().to_string(),
+            kind,
+            label: self.place.label().english(),
+            result: self.what(Lang::En),
+            failed: self.failed,
+            restart: &self.restart,
+            registered: self
+                .registrations
+                .iter()
+                .map(|r| RegistrationJson {
+                    name: &r.name,
+                    library: r.library.display().to_string(),
+                    friendly: r.friendly,
+                })
+                .collect(),
+            tokens: self.tokens.as_ref().map(|t| match t {
+                Ok(t) => TokensJson::Visible(t),
+                Err(e) => TokensJson::Unknown { error: e },
+            }),
         }
-        j
     }
 
     /// The summary in `lang`.
@@ -319,7 +357,7 @@ fn failed(place: &Place, why: Text) -> Outcome {
 
 fn report(outcomes: &[Outcome], action: Action, json: bool) {
     if json {
-        println!("{}", Json::Array(outcomes.iter().map(Outcome::json).collect()));
+        print_json(&outcomes.iter().map(Outcome::json).collect::<Vec<_>>());
         return;
     }
     let lang = Lang::current();

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 
 use cie_core::Error;
 use clap::Args;
+use serde::Serialize;
 use x509_cert::der::pem::LineEnding;
 
 use super::Run;
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::holder;
-use crate::output::Json;
+use crate::output::print_json;
 
 /// Export the holder's certificate (PEM by default; needs the PIN)
 #[derive(Args, Debug, PartialEq, Eq)]
@@ -60,6 +61,24 @@ impl Run for CertArgs {
     }
 }
 
+/// `cie --json cert` (docs/JSON.md).
+#[derive(Serialize)]
+struct CertJson<'a> {
+    /// `pem` or `der`.
+    format: &'static str,
+    /// The file written, `None` for standard output.
+    file: Option<String>,
+    /// The length of what was written (or would be, for standard output).
+    bytes: usize,
+    /// The holder's name.
+    holder: String,
+    /// The certificate's subject, RFC 4514.
+    subject: &'a str,
+    /// The certificate in PEM, only when no file was given (the key is then present).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pem: Option<&'a str>,
+}
+
 /// PEM text of a DER certificate.
 fn pem(der: &[u8]) -> Result<String, Failure> {
     x509_cert::der::pem::encode_string("CERTIFICATE", LineEnding::LF, der)
@@ -94,17 +113,14 @@ fn export(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), Fa
         None => {}
     }
     if ctx.globals.json {
-        let mut j = Json::object([
-            ("format", Json::str(fmt)),
-            ("file", Json::opt_str(output.map(|p| p.display().to_string()))),
-            ("bytes", Json::Int(bytes.len() as i64)),
-            ("holder", Json::str(who.json_name())),
-            ("subject", Json::str(who.subject)),
-        ]);
-        if output.is_none() {
-            j = j.with("pem", Json::str(text));
-        }
-        println!("{j}");
+        print_json(&CertJson {
+            format: fmt,
+            file: output.map(|p| p.display().to_string()),
+            bytes: bytes.len(),
+            holder: who.json_name(),
+            subject: &who.subject,
+            pem: output.is_none().then_some(text.as_str()),
+        });
     } else if let Some(path) = output {
         let text =
             tr!(CertificateWritten, holder = who.name(), output = path.display(), format = fmt, bytes = bytes.len());

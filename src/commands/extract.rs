@@ -7,11 +7,12 @@ use std::path::Path;
 
 use cie_sign::cades;
 use clap::Args;
+use serde::Serialize;
 
 use super::{Mistake, Run};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
-use crate::output::Json;
+use crate::output::print_json;
 use crate::staged::Staged;
 
 /// Write the signed content of a .p7m (default: FILE without .p7m)
@@ -23,6 +24,17 @@ pub(crate) struct ExtractArgs {
     /// Where to write the content
     #[arg(short, long, alias = "out", value_name = "OUT")]
     pub(crate) output: Option<String>,
+}
+
+/// `cie --json extract` (docs/JSON.md).
+#[derive(Serialize)]
+struct ExtractedJson {
+    /// The `.p7m` read.
+    file: String,
+    /// The content written.
+    output: String,
+    /// The content's length.
+    bytes: u64,
 }
 
 impl ExtractArgs {
@@ -76,12 +88,11 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
     };
     staged.commit(out)?;
     if ctx.globals.json {
-        let j = Json::object([
-            ("file", Json::str(file.display().to_string())),
-            ("output", Json::str(output.display().to_string())),
-            ("bytes", Json::Int(length.try_into().unwrap_or(i64::MAX))),
-        ]);
-        println!("{j}");
+        print_json(&ExtractedJson {
+            file: file.display().to_string(),
+            output: output.display().to_string(),
+            bytes: length,
+        });
     } else {
         println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
     }

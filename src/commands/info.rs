@@ -5,18 +5,44 @@ use cie_core::session::PinStatus;
 use cie_core::transport::hex;
 use cie_core::{Credential, Error, Transport};
 use clap::Args;
+use serde::Serialize;
 
 use super::Run;
 use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::holder;
-use crate::output::Json;
+use crate::output::print_json;
 
 /// Reader, card generation, ATR, NIS, PIN tries left
 ///
 /// With --login or --pin-stdin also the card number and holder.
 #[derive(Args, Debug, PartialEq, Eq)]
 pub(crate) struct InfoArgs {}
+
+/// `cie --json info` (docs/JSON.md).
+#[derive(Serialize)]
+struct InfoJson<'a> {
+    /// The PC/SC reader's name.
+    reader: &'a str,
+    /// The card's generation.
+    generation: &'a str,
+    /// The chip's manufacturer.
+    manufacturer: &'a str,
+    /// The ATR in hexadecimal, no spaces.
+    atr: String,
+    /// The NIS (the card's public identification number).
+    nis: &'a str,
+    /// PIN tries left; `None` once the PIN is verified and the card does not say.
+    pin_tries_left: Option<u8>,
+    /// Whether the PIN is blocked.
+    pin_blocked: bool,
+    /// The card number (with a PIN only).
+    serial: Option<String>,
+    /// The holder's name (with a PIN only).
+    holder: Option<String>,
+    /// The certificate's subject, RFC 4514 (with a PIN only).
+    subject: Option<String>,
+}
 
 impl Run for InfoArgs {
     /// Shows the card's information.
@@ -45,19 +71,18 @@ impl Run for InfoArgs {
             holder = Some(holder::holder(&cert).map_err(Error::Malformed)?);
         }
         if ctx.globals.json {
-            let j = Json::object([
-                ("reader", Json::str(reader)),
-                ("generation", Json::str(generation.name())),
-                ("manufacturer", Json::str(generation.manufacturer())),
-                ("atr", Json::str(atr.replace(' ', ""))),
-                ("nis", Json::str(nis)),
-                ("pin_tries_left", tries.map_or(Json::Null, |n| Json::Int(n.into()))),
-                ("pin_blocked", Json::Bool(blocked)),
-                ("serial", Json::opt_str(serial)),
-                ("holder", Json::opt_str(holder.as_ref().map(|h| h.json_name()))),
-                ("subject", Json::opt_str(holder.map(|h| h.subject))),
-            ]);
-            println!("{j}");
+            print_json(&InfoJson {
+                reader: &reader,
+                generation: generation.name(),
+                manufacturer: generation.manufacturer(),
+                atr: atr.replace(' ', ""),
+                nis: &nis,
+                pin_tries_left: tries,
+                pin_blocked: blocked,
+                serial,
+                holder: holder.as_ref().map(|h| h.json_name()),
+                subject: holder.map(|h| h.subject),
+            });
             return Ok(());
         }
         println!("{}", tr!(InfoReader, reader = reader));

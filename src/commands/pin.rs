@@ -7,12 +7,13 @@
 use cie_core::pin::{Pin, Puk};
 use cie_core::Credential;
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use super::Run;
 use crate::ctx::Ctx;
 use crate::failure::Failure;
 use crate::i18n::Text;
-use crate::output::Json;
+use crate::output::print_json;
 use crate::pin_input::{prompt, read_secret, PinSource};
 
 /// Where a CIE's PIN and PUK are written: each is delivered in two halves (the same words as
@@ -85,10 +86,17 @@ fn new_pin(ctx: &Ctx) -> Result<Pin, Failure> {
     Ok(new)
 }
 
+/// `cie --json pin change|unblock` (docs/JSON.md).
+#[derive(Serialize)]
+struct Done {
+    /// Always `true`: a failure prints the error object instead.
+    ok: bool,
+}
+
 /// Says it is done: `message`, or `{"ok":true}` with `--json`.
 fn print_success(ctx: &Ctx, message: Text) {
     if ctx.globals.json {
-        println!("{}", Json::object([("ok", Json::Bool(true))]));
+        print_json(&Done { ok: true });
     } else {
         println!("{message}");
     }

@@ -16,12 +16,13 @@ use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
 use cie_sign::HashAlg;
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 
 use super::{Mistake, Run};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::holder;
-use crate::output::Json;
+use crate::output::print_json;
 use crate::pin_input::PinSource;
 use crate::staged::Staged;
 
@@ -131,6 +132,42 @@ fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
     alg.hash_reader(&mut reader).map_err(|e| file_error(path, e))
 }
 
+/// `cie --json sign` with `--format raw` (docs/JSON.md).
+#[derive(Serialize)]
+struct RawSignedJson<'a> {
+    /// The file signed.
+    input: String,
+    /// Its length.
+    input_bytes: u64,
+    /// The hash algorithm's name.
+    hash: &'static str,
+    /// The file the signature was written to.
+    signature_file: String,
+    /// The signature's length.
+    signature_bytes: usize,
+    /// Always `RSA PKCS#1 v1.5`.
+    algorithm: &'static str,
+    /// The certificate's subject, RFC 4514.
+    signer: &'a str,
+}
+
+/// `cie --json sign` with `--format cades|cades-detached|pades` (docs/JSON.md).
+#[derive(Serialize)]
+struct DocumentSignedJson {
+    /// The file signed.
+    input: String,
+    /// The signed document written.
+    output: String,
+    /// The format's name.
+    format: &'static str,
+    /// The hash algorithm's name.
+    hash: &'static str,
+    /// The signer's name, made safe to show.
+    signer: String,
+    /// The signer's fiscal code, when the certificate has one.
+    fiscal_code: Option<String>,
+}
+
 /// Signs `input` into `output`: the bare signature.
 fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), Failure> {
     let to_stdout = output == Path::new("-");
@@ -157,16 +194,15 @@ fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), 
         std::fs::write(output, &signature).map_err(|e| file_error(output, e))?;
     }
     if ctx.globals.json {
-        let j = Json::object([
-            ("input", Json::str(input.display().to_string())),
-            ("input_bytes", Json::Int(size.try_into().unwrap_or(i64::MAX))),
-            ("hash", Json::str(alg.name())),
-            ("signature_file", Json::str(output.display().to_string())),
-            ("signature_bytes", Json::Int(signature.len() as i64)),
-            ("algorithm", Json::str("RSA PKCS#1 v1.5")),
-            ("signer", Json::str(who.subject)),
-        ]);
-        println!("{j}");
+        print_json(&RawSignedJson {
+            input: input.display().to_string(),
+            input_bytes: size,
+            hash: alg.name(),
+            signature_file: output.display().to_string(),
+            signature_bytes: signature.len(),
+            algorithm: "RSA PKCS#1 v1.5",
+            signer: &who.subject,
+        });
     } else if !to_stdout {
         let text = tr!(
             RawSigned,
@@ -245,15 +281,14 @@ fn sign_document(
     let cert = s.certificate()?;
     let who = cie_sign::chain::Cert::from_der(&cert).map(|c| cie_sign::identity::identity(&c.cert))?;
     if ctx.globals.json {
-        let j = Json::object([
-            ("input", Json::str(input.display().to_string())),
-            ("output", Json::str(output.display().to_string())),
-            ("format", Json::str(format_name(format))),
-            ("hash", Json::str(hash.name())),
-            ("signer", Json::str(shown(&who.name))),
-            ("fiscal_code", Json::opt_str(who.fiscal_code.as_deref().map(shown))),
-        ]);
-        println!("{j}");
+        print_json(&DocumentSignedJson {
+            input: input.display().to_string(),
+            output: output.display().to_string(),
+            format: format_name(format),
+            hash: hash.name(),
+            signer: shown(&who.name),
+            fiscal_code: who.fiscal_code.as_deref().map(shown),
+        });
     } else {
         let text = tr!(
             DocumentSigned,

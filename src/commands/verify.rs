@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use cie_sign::verdict::shown;
 use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust};
 use clap::Args;
+use serde::Serialize;
 
 use super::Run;
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
-use crate::output::Json;
+use crate::output::print_json;
 
 /// Check every signature of a .p7m/.p7s or PDF
 ///
@@ -77,7 +78,7 @@ fn verify(
             (e, _) => e.into(),
         })?;
     if ctx.globals.json {
-        println!("{}", report_json(file, &report, &trust));
+        print_json(&report_json(file, &report, &trust));
     } else {
         for line in report_lines(file, &report, &trust) {
             println!("{line}");
@@ -209,56 +210,143 @@ fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     lines
 }
 
+/// `cie --json verify` (docs/VERIFY.md, docs/JSON.md).
+#[derive(Serialize)]
+struct ReportJson {
+    /// The file checked.
+    file: String,
+    /// The kind of document.
+    kind: &'static str,
+    /// Whether every signature is valid (TOTAL-PASSED).
+    valid: bool,
+    /// The document's ETSI indication.
+    indication: &'static str,
+    /// The document's ETSI sub-indication.
+    sub_indication: Option<&'static str>,
+    /// Whether any trust anchor was configured.
+    chain_checked: bool,
+    /// How many trust anchors were configured.
+    trust_anchors: usize,
+    /// Changes made to a PDF after it was signed, made safe to show.
+    modifications: Vec<String>,
+    /// Each signature's verdict.
+    signatures: Vec<SignatureJson>,
+}
+
+/// One signature in [`ReportJson`]; every text quoted from the document goes through [`shown`].
+#[derive(Serialize)]
+struct SignatureJson {
+    /// Whether it is TOTAL-PASSED.
+    valid: bool,
+    /// Its ETSI indication.
+    indication: &'static str,
+    /// Its ETSI sub-indication.
+    sub_indication: Option<&'static str>,
+    /// The PDF signature field's name.
+    field: Option<String>,
+    /// The signer's name.
+    signer: Option<String>,
+    /// The signer's fiscal code.
+    fiscal_code: Option<String>,
+    /// The signer certificate's subject.
+    subject: Option<String>,
+    /// The signer certificate's issuer.
+    issuer: Option<String>,
+    /// The signing time the signer claims.
+    signing_time: Option<String>,
+    /// Always `true`: the signing time is the signer's claim, not a timestamp.
+    signing_time_claimed: bool,
+    /// The PDF signature's reason.
+    reason: Option<String>,
+    /// The PDF signature's location.
+    location: Option<String>,
+    /// The name in the PDF signature dictionary.
+    pdf_signer_name: Option<String>,
+    /// The hash algorithm's name.
+    hash: Option<&'static str>,
+    /// Whether it carries the CAdES signing-certificate attribute.
+    cades: bool,
+    /// The certificate chain's status.
+    chain: ChainJson,
+    /// Whether a PDF signature covers the whole file.
+    covers_whole_document: Option<bool>,
+    /// Notes about the signature.
+    notes: Vec<String>,
+    /// Why it did not pass, in words.
+    problems: Vec<String>,
+    /// Why it did not pass, as ETSI sub-indications (one per problem).
+    problem_kinds: Vec<&'static str>,
+}
+
+/// A signature's chain in [`SignatureJson`]: `{"status":"not_checked"}`,
+/// `{"status":"trusted","anchor":...}` or `{"status":"untrusted","reason":...}`.
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum ChainJson {
+    /// No trust anchor was configured.
+    NotChecked,
+    /// Chains to this anchor.
+    Trusted {
+        /// The anchor's subject.
+        anchor: String,
+    },
+    /// Chains to no anchor.
+    Untrusted {
+        /// Why.
+        reason: String,
+    },
+}
+
 /// The `--json` report of `file`.
-fn report_json(file: &Path, report: &Report, trust: &Trust) -> Json {
-    Json::object([
-        ("file", Json::str(file.display().to_string())),
-        ("kind", Json::str(kind_name(report))),
-        ("valid", Json::Bool(report.all_valid())),
-        ("indication", Json::str(report.indication().as_str())),
-        ("sub_indication", Json::opt_str(report.sub_indication().map(|s| s.as_str()))),
-        ("chain_checked", Json::Bool(!trust.is_empty())),
-        ("trust_anchors", Json::Int(trust.len().try_into().unwrap_or(i64::MAX))),
-        ("modifications", shown_list(report.modifications.iter())),
-        ("signatures", Json::Array(report.signatures.iter().map(signature_json).collect())),
-    ])
+fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
+    ReportJson {
+        file: file.display().to_string(),
+        kind: kind_name(report),
+        valid: report.all_valid(),
+        indication: report.indication().as_str(),
+        sub_indication: report.sub_indication().map(|s| s.as_str()),
+        chain_checked: !trust.is_empty(),
+        trust_anchors: trust.len(),
+        modifications: shown_list(report.modifications.iter()),
+        signatures: report.signatures.iter().map(signature_json).collect(),
+    }
 }
 
 /// Strings quoted from the document, made safe to show.
-fn shown_list<'a>(items: impl Iterator<Item = &'a String>) -> Json {
-    Json::Array(items.map(|m| Json::str(shown(m))).collect())
+fn shown_list<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
+    items.map(|m| shown(m)).collect()
 }
 
-fn signature_json(s: &SignatureReport) -> Json {
+fn signature_json(s: &SignatureReport) -> SignatureJson {
     let chain = match &s.chain {
-        Chain::NotChecked => Json::object([("status", Json::str("not_checked"))]),
-        Chain::Trusted(a) => Json::object([("status", Json::str("trusted")), ("anchor", Json::str(shown(a)))]),
-        Chain::Untrusted(w) => Json::object([("status", Json::str("untrusted")), ("reason", Json::str(shown(w)))]),
+        Chain::NotChecked => ChainJson::NotChecked,
+        Chain::Trusted(a) => ChainJson::Trusted { anchor: shown(a) },
+        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(w) },
     };
     let who = s.signer.as_ref();
-    let safe = |v: Option<&String>| Json::opt_str(v.map(|v| shown(v)));
-    Json::object([
-        ("valid", Json::Bool(s.is_valid())),
-        ("indication", Json::str(s.indication().as_str())),
-        ("sub_indication", Json::opt_str(s.sub_indication().map(|i| i.as_str()))),
-        ("field", safe(s.field.as_ref())),
-        ("signer", safe(who.map(|w| &w.name))),
-        ("fiscal_code", safe(who.and_then(|w| w.fiscal_code.as_ref()))),
-        ("subject", safe(who.map(|w| &w.subject))),
-        ("issuer", safe(who.map(|w| &w.issuer))),
-        ("signing_time", Json::opt_str(s.signing_time.map(|t| t.to_string()))),
-        ("signing_time_claimed", Json::Bool(true)),
-        ("reason", safe(s.reason.as_ref())),
-        ("location", safe(s.location.as_ref())),
-        ("pdf_signer_name", safe(s.signer_name.as_ref())),
-        ("hash", Json::opt_str(s.hash.map(|h| h.name()))),
-        ("cades", Json::Bool(s.cades)),
-        ("chain", chain),
-        ("covers_whole_document", s.covers_whole_document.map_or(Json::Null, Json::Bool)),
-        ("notes", shown_list(s.notes.iter())),
-        ("problems", shown_list(s.problems.iter().map(|p| &p.message))),
-        ("problem_kinds", Json::Array(s.problems.iter().map(|p| Json::str(p.sub.as_str())).collect())),
-    ])
+    let safe = |v: Option<&String>| v.map(|v| shown(v));
+    SignatureJson {
+        valid: s.is_valid(),
+        indication: s.indication().as_str(),
+        sub_indication: s.sub_indication().map(|i| i.as_str()),
+        field: safe(s.field.as_ref()),
+        signer: safe(who.map(|w| &w.name)),
+        fiscal_code: safe(who.and_then(|w| w.fiscal_code.as_ref())),
+        subject: safe(who.map(|w| &w.subject)),
+        issuer: safe(who.map(|w| &w.issuer)),
+        signing_time: s.signing_time.map(|t| t.to_string()),
+        signing_time_claimed: true,
+        reason: safe(s.reason.as_ref()),
+        location: safe(s.location.as_ref()),
+        pdf_signer_name: safe(s.signer_name.as_ref()),
+        hash: s.hash.map(|h| h.name()),
+        cades: s.cades,
+        chain,
+        covers_whole_document: s.covers_whole_document,
+        notes: shown_list(s.notes.iter()),
+        problems: shown_list(s.problems.iter().map(|p| &p.message)),
+        problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
+    }
 }
 
 /// The trust anchors: the installed ones (`Trust::system`) unless `installed` is false, plus
@@ -283,6 +371,7 @@ mod tests {
 
     use super::*;
     use crate::i18n::Lang;
+    use crate::output::json_line;
 
     fn signature(problems: Vec<Problem>) -> SignatureReport {
         SignatureReport {
@@ -337,7 +426,7 @@ mod tests {
         assert!(it.contains(
             "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
         ));
-        let json = report_json(file, &report, &trust).to_string();
+        let json = json_line(&report_json(file, &report, &trust));
         assert!(
             json.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
             "{json}"
@@ -363,7 +452,7 @@ mod tests {
         let report = Report::new(DocumentKind::Enveloping, vec![weak]);
         let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
         assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1) e nulla prova che sia stata apposta prima\n"), "{it}");
-        let json = report_json(Path::new("x.p7m"), &report, &Trust::none()).to_string();
+        let json = json_line(&report_json(Path::new("x.p7m"), &report, &Trust::none()));
         assert!(
             json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
             "{json}"

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use cie_core::sod::SodAlgorithm;
 use clap::Args;
+use serde::Serialize;
 
 use super::Run;
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
-use crate::output::Json;
+use crate::output::print_json;
 
 /// Passive authentication: check EF.SOD against the card's data
 ///
@@ -39,6 +40,25 @@ fn read_certificate(path: &Path) -> Result<Vec<u8>, Failure> {
         return Ok(der);
     }
     Ok(bytes)
+}
+
+/// `cie --json verify-sod` (docs/JSON.md).
+#[derive(Serialize)]
+struct SodJson {
+    /// The data read from the card matches the hashes in EF.SOD (always true when printed).
+    data_groups_match: bool,
+    /// The Document Signer's signature over EF.SOD is valid (always true when printed).
+    document_signer_signature_valid: bool,
+    /// `verified` (chains to the `--csca` certificate) or `not_checked`.
+    chain: &'static str,
+    /// The SOD's hash and signature algorithm.
+    algorithm: &'static str,
+    /// The LDS version of EF.SOD.
+    lds_version: u8,
+    /// The data groups checked, each two hexadecimal digits.
+    data_groups: Vec<String>,
+    /// Whether the Document Signer was checked against `--csca`.
+    csca_verified: bool,
 }
 
 /// The name of a data group in the report.
@@ -69,20 +89,17 @@ fn verify_sod(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         SodAlgorithm::Sha512Pss => "SHA-512, RSASSA-PSS",
     };
     if ctx.globals.json {
-        let groups = report.checked.iter().map(|g| Json::str(format!("{g:02X}"))).collect();
         // Two separate verdicts: the data read from the card matches the SOD its Document Signer
         // signed, and (only with --csca) that Document Signer chains to the given CSCA.
-        let chain = if report.csca_verified { "verified" } else { "not_checked" };
-        let j = Json::object([
-            ("data_groups_match", Json::Bool(true)),
-            ("document_signer_signature_valid", Json::Bool(true)),
-            ("chain", Json::str(chain)),
-            ("algorithm", Json::str(algorithm)),
-            ("lds_version", Json::Int(report.lds_version.into())),
-            ("data_groups", Json::Array(groups)),
-            ("csca_verified", Json::Bool(report.csca_verified)),
-        ]);
-        println!("{j}");
+        print_json(&SodJson {
+            data_groups_match: true,
+            document_signer_signature_valid: true,
+            chain: if report.csca_verified { "verified" } else { "not_checked" },
+            algorithm,
+            lds_version: report.lds_version,
+            data_groups: report.checked.iter().map(|g| format!("{g:02X}")).collect(),
+            csca_verified: report.csca_verified,
+        });
         return Ok(());
     }
     println!("{}", tr!(SodValid, algorithm = algorithm, version = report.lds_version));
