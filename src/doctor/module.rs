@@ -239,7 +239,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("opensc.module"), "module: opensc-pkcs11.so\n").unwrap();
-        assert_eq!(p11_kit_registration(&[dir.clone()]), None);
+        assert_eq!(p11_kit_registration(std::slice::from_ref(&dir)), None);
         std::fs::write(dir.join("cie-pkcs11.module"), "# c\nmodule: libcie_pkcs11.so\ncritical: no\n").unwrap();
         assert_eq!(p11_kit_registration(&[dir.join("none"), dir.clone()]), Some(dir.join("cie-pkcs11.module")));
         std::fs::remove_dir_all(&dir).unwrap();

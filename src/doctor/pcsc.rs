@@ -83,7 +83,10 @@ pub(super) fn checks(reader: Option<&str>) -> Vec<Check> {
     let readers = match PcscTransport::list_readers() {
         Ok(r) => Ok(r),
         Err(TransportError::ReaderUnavailable(_)) => Err(None),
-        Err(TransportError::ServiceUnavailable(_)) => {
+        // pcscd closes the connection of a client polkit refuses; pcsc-lite's client reads the
+        // cut answer as SCARD_W_SECURITY_VIOLATION (the pcsc crate's "security violation") or
+        // a lost service.
+        Err(e @ (TransportError::ServiceUnavailable(_) | TransportError::Other(_))) if refused(&e) => {
             checks.push(Check::problem(
                 "pcscd",
                 subject(),
@@ -106,6 +109,15 @@ pub(super) fn checks(reader: Option<&str>) -> Vec<Check> {
     checks.extend(reader_checks(&readers));
     checks.extend(card_checks(reader));
     checks
+}
+
+/// Whether a PC/SC error after a successful connection to the socket means pcscd refused us.
+fn refused(e: &TransportError) -> bool {
+    match e {
+        TransportError::ServiceUnavailable(_) => true,
+        TransportError::Other(d) => d.to_ascii_lowercase().contains("security violation"),
+        _ => false,
+    }
 }
 
 /// One check listing the readers with their kinds, and a note per reader known for trouble.
@@ -235,6 +247,15 @@ mod tests {
         let only_contact = reader_checks(&["Gemalto PC Twin Reader (ICC) 00 00".to_owned()]);
         assert_eq!(only_contact[0].status, Status::Problem);
         assert!(only_contact[0].advice.as_ref().unwrap().english().contains("contactless"));
+    }
+
+    #[test]
+    fn a_refusal_is_told_from_other_failures() {
+        assert!(refused(&TransportError::ServiceUnavailable("x".into())));
+        let cut = "PC/SC: PC/SC error: Access was denied because of a security violation";
+        assert!(refused(&TransportError::Other(cut.into())));
+        assert!(!refused(&TransportError::Other("PC/SC: PC/SC error: Internal error".into())));
+        assert!(!refused(&TransportError::NoCard));
     }
 
     #[test]

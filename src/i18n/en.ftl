@@ -259,7 +259,7 @@ browser-no-home = HOME is not set: cannot find the browsers' databases
 
 ## cie doctor
 
-step-doctor = checking the chain: pcscd, readers, card, module, browsers...
+step-doctor = checking the chain: pcscd, readers, card, module, browsers
 advice-diagnosed = follow the advice above for each problem; cie doctor --report FILE writes a text to send to the help desk
 doctor-status-ok = ok
 doctor-status-note = note

@@ -259,7 +259,7 @@ browser-no-home = HOME non è impostata: impossibile trovare i database dei brow
 
 ## cie doctor
 
-step-doctor = controllo della catena: pcscd, lettori, carta, modulo, browser...
+step-doctor = controllo della catena: pcscd, lettori, carta, modulo, browser
 advice-diagnosed = segui il suggerimento sopra per ogni problema; cie doctor --report FILE scrive un testo da inviare all'assistenza
 doctor-status-ok = ok
 doctor-status-note = nota
