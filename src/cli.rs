@@ -15,6 +15,7 @@ use crate::commands::browser::BrowserArgs;
 use crate::commands::cert::CertArgs;
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::demo::DemoArgs;
+use crate::commands::doctor::DoctorArgs;
 use crate::commands::extract::ExtractArgs;
 use crate::commands::help::HelpArgs;
 use crate::commands::info::InfoArgs;
@@ -93,6 +94,7 @@ pub(crate) enum Command {
     Pin(PinArgs),
     Demo(DemoArgs),
     Browser(BrowserArgs),
+    Doctor(DoctorArgs),
     Completions(CompletionsArgs),
     Help(HelpArgs),
     /// `cie manpage DIR`: hidden, added to the parser by [`read`] only.
@@ -117,6 +119,7 @@ impl Command {
             Command::Pin(c) => checked(c, ctx),
             Command::Demo(c) => checked(c, ctx),
             Command::Browser(c) => checked(c, ctx),
+            Command::Doctor(c) => checked(c, ctx),
             Command::Completions(c) => checked(c, ctx),
             Command::Help(c) => checked(c, ctx),
             Command::Manpage(c) => checked(c, ctx),
@@ -325,6 +328,11 @@ mod tests {
             command("browser setup --module=/m"),
             browser(BrowserAction::Setup { module: Some("/m".into()), sandboxed: false })
         );
+        assert_eq!(command("doctor"), Command::Doctor(DoctorArgs { report: None }));
+        assert_eq!(
+            command("doctor --report r.txt --json"),
+            Command::Doctor(DoctorArgs { report: Some("r.txt".into()) })
+        );
         assert_eq!(command("completions zsh"), Command::Completions(CompletionsArgs { shell: Shell::Zsh }));
         assert_eq!(command("manpage /d"), Command::Manpage(ManpageArgs { dir: "/d".into() }));
         assert!(p("manpage").is_err());
@@ -384,6 +392,8 @@ mod tests {
             "browser status --bogus",
             "completions",
             "completions tcsh",
+            "doctor --report",
+            "doctor extra",
         ] {
             let e = p(bad).expect_err(bad);
             assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
@@ -417,6 +427,7 @@ mod tests {
             "pin",
             "demo",
             "browser",
+            "doctor",
             "completions",
         ];
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {

@@ -4,7 +4,8 @@
 //! verify`, TOTAL-FAILED (altered, malformed, modified after signing), 2 usage, 3 wrong PIN or
 //! PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6 `cie verify` INDETERMINATE (intact as far
 //! as can be told, but not confirmed: no trusted chain, an expired certificate, an unsupported
-//! or weak algorithm, no signature at all).
+//! or weak algorithm, no signature at all), 7 `cie doctor` found a link with a problem (it printed
+//! each with what to do).
 
 use cie_core::{Credential, Error, TransportError};
 use cie_sign::SubIndication;
@@ -31,6 +32,8 @@ pub(crate) enum Failure {
     Indeterminate(Text, Option<SubIndication>),
     /// The user declined to go on (exit 1); nothing was sent to the card.
     Cancelled(Text),
+    /// `cie doctor` found links with a problem (exit 7); it printed each with its advice.
+    Diagnosed(Text),
 }
 
 impl From<cie_sign::Error> for Failure {
@@ -76,11 +79,12 @@ fn credential(c: Credential) -> &'static str {
 impl Failure {
     /// Exit codes, distinct for the cases scripts care about: 1 other (and TOTAL-FAILED), 2
     /// usage, 3 wrong PIN or PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6
-    /// INDETERMINATE.
+    /// INDETERMINATE, 7 `cie doctor` found a problem.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
             Failure::Indeterminate(..) => 6,
+            Failure::Diagnosed(_) => 7,
             Failure::File(_) | Failure::Document(_) | Failure::Invalid(..) | Failure::Cancelled(_) => 1,
             Failure::Card(e) => match e {
                 Error::WrongCredential { .. } => 3,
@@ -106,7 +110,8 @@ impl Failure {
             | Failure::Document(t)
             | Failure::Invalid(t, _)
             | Failure::Indeterminate(t, _)
-            | Failure::Cancelled(t) => return t.clone(),
+            | Failure::Cancelled(t)
+            | Failure::Diagnosed(t) => return t.clone(),
             Failure::Card(e) => e,
         };
         match e {
@@ -149,6 +154,7 @@ impl Failure {
                 Failure::Document(_) => tr!(AdviceDocument),
                 Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
+                Failure::Diagnosed(_) => tr!(AdviceDiagnosed),
                 Failure::File(t) if t.msg() == Msg::TrustAnchorsError => tr!(AdviceTrustAnchors),
                 _ => tr!(AdviceFile),
             };

@@ -8,6 +8,7 @@ mod card;
 mod cli;
 mod commands;
 mod ctx;
+mod doctor;
 mod failure;
 mod holder;
 mod output;
@@ -72,9 +73,9 @@ fn main() -> ExitCode {
             let (message, advice) = (failure.message(), failure.advice());
             eprintln!("{}", tr!(ErrorLine, message = message.clone()));
             eprintln!("{}", tr!(HintLine, hint = advice.clone()));
-            // A verification report was already printed; its JSON is the output. JSON is the
-            // same in every language: English texts.
-            if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..)) {
+            // A verification report or the doctor's findings were already printed; their JSON
+            // is the output. JSON is the same in every language: English texts.
+            if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..) | Failure::Diagnosed(_)) {
                 print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: code });
             }
             ExitCode::from(code)

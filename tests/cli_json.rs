@@ -158,6 +158,9 @@ fn every_command_prints_the_documented_keys() {
     let r = card.cie(&["--json", "info"], "");
     assert!(r.stdout.contains(r#""exit_code":5"#), "{r:?}");
     check(failed, r, 5);
+    // The doctor with no card: at least that link is a problem (exit 7); its findings are the
+    // output, no error object.
+    check("`cie --json doctor`", card.cie_env(&env, &["--json", "doctor"], ""), 7);
     card.stack.insert_card().unwrap();
 
     let documented: Vec<&String> = examples.keys().collect();

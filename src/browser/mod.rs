@@ -7,6 +7,7 @@
 mod nssdb;
 mod places;
 mod sandboxed;
+pub(crate) mod survey;
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,7 @@ pub(crate) struct Options {
 /// (`<prefix>/bin/cie` -> `<prefix>/lib/<multiarch>/pkcs11/`, as the Debian package and
 /// `cargo xtask install` lay it out), next to this executable (a build tree), then the usual
 /// system directories.
-fn default_module() -> Option<PathBuf> {
+pub(crate) fn default_module() -> Option<PathBuf> {
     let multiarch = format!("{}-linux-gnu", std::env::consts::ARCH);
     let mut candidates = Vec::new();
     if let Some(dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
@@ -72,7 +73,8 @@ fn module_path(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
     std::fs::canonicalize(&path).map_err(|e| file_error(&path, e))
 }
 
-fn home() -> Result<PathBuf, Failure> {
+/// The user's home directory (`$HOME`, absolute).
+pub(crate) fn home() -> Result<PathBuf, Failure> {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .filter(|h| h.is_absolute())

@@ -112,21 +112,24 @@ fn lock_pid(target: &str) -> Option<u32> {
 }
 
 /// Whether the lock link at `path` names a live process.
-fn locked_by_live_process(path: &Path) -> bool {
+pub(super) fn locked_by_live_process(path: &Path) -> bool {
     let Ok(target) = std::fs::read_link(path) else { return false };
     lock_pid(&target.to_string_lossy()).is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// The running browsers that use the place (names for the message), if any.
 pub(super) fn running_browsers(place: &Place, home: &Path) -> Vec<&'static str> {
+    browser_locks(place, home)
+        .into_iter()
+        .filter(|(_, lock)| locked_by_live_process(lock))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The lock links that the browsers using the place hold while they run: `(browser, link)`.
+pub(super) fn browser_locks(place: &Place, home: &Path) -> Vec<(&'static str, PathBuf)> {
     match &place.kind {
-        Kind::Firefox(_) | Kind::Sandboxed(_) => {
-            if locked_by_live_process(&place.dir.join("lock")) {
-                vec!["Firefox"]
-            } else {
-                Vec::new()
-            }
-        }
+        Kind::Firefox(_) | Kind::Sandboxed(_) => vec![("Firefox", place.dir.join("lock"))],
         Kind::Server => Vec::new(),
         Kind::Shared => [
             ("chromium", "Chromium"),
@@ -136,8 +139,7 @@ pub(super) fn running_browsers(place: &Place, home: &Path) -> Vec<&'static str> 
             ("vivaldi", "Vivaldi"),
         ]
         .into_iter()
-        .filter(|(dir, _)| locked_by_live_process(&home.join(".config").join(dir).join("SingletonLock")))
-        .map(|(_, name)| name)
+        .map(|(dir, name)| (name, home.join(".config").join(dir).join("SingletonLock")))
         .collect(),
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod browser;
 pub(crate) mod cert;
 pub(crate) mod completions;
 pub(crate) mod demo;
+pub(crate) mod doctor;
 pub(crate) mod extract;
 pub(crate) mod help;
 pub(crate) mod info;

@@ -256,3 +256,93 @@ browser-first-use = The first time a site asks for your certificate, the browser
 browser-no-module-file = { $path }: no such module file
 browser-no-module = libcie_pkcs11.so is not installed: install the cie package (or run `cargo xtask install`), or name the module with --module PATH
 browser-no-home = HOME is not set: cannot find the browsers' databases
+
+## cie doctor
+
+step-doctor = checking the chain: pcscd, readers, card, module, browsers
+advice-diagnosed = follow the advice above for each problem; cie doctor --report FILE writes a text to send to the help desk
+doctor-status-ok = ok
+doctor-status-note = note
+doctor-status-problem = PROBLEM
+doctor-todo = to do: { $advice }
+doctor-all-ok = every link is ok
+doctor-problems = { $count ->
+    [one] 1 problem found
+   *[other] { $count } problems found
+    }
+doctor-report-header =
+    cie doctor report
+    This report contains nothing personal: no NIS, no fiscal code, no names, no card number, no certificate. The home directory is written ~ and browser profiles are numbered. You can send it to the help desk as it is.
+doctor-report-written = report for the help desk written to { $path } (nothing personal in it)
+doctor-link-pcscd = PC/SC service (pcscd)
+doctor-link-readers = readers
+doctor-link-reader = reader { $reader }
+doctor-link-card = card
+doctor-link-pin = PIN and PUK
+doctor-link-module = PKCS#11 module
+doctor-link-p11-kit = p11-kit
+doctor-link-browsers = browsers
+doctor-link-cache = certificate cache
+doctor-link-versions = versions
+doctor-place-number = browser profile { $number }
+doctor-pcscd-missing = pcscd is not installed
+doctor-advice-pcscd-install = install it: sudo apt install pcscd
+doctor-pcscd-no-socket = not running (no socket at { $socket })
+doctor-pcscd-stale = not running (nobody answers at { $socket })
+doctor-advice-pcscd-start = start it: sudo systemctl enable --now pcscd.socket
+doctor-pcscd-permission = this user may not open { $socket }
+doctor-advice-pcscd-user = run cie as the user logged in at the desktop, or ask the administrator to check the permissions of /run/pcscd
+doctor-pcscd-refused = pcscd at { $socket } accepts the connection but refuses this user (polkit)
+doctor-advice-pcscd-polkit = use the card from the desktop session you logged in to (not ssh, su or sudo), or ask the administrator to allow org.debian.pcsc-lite.access_pcsc in polkit
+doctor-pcscd-unreachable = cannot reach { $socket }: { $detail }
+doctor-pcscd-ok = installed ({ $program }), running, reachable at { $socket }
+doctor-readers-none = no reader connected
+doctor-advice-connect-reader = connect a contactless (NFC) smart-card reader; if it is connected, unplug it and plug it in again, then run cie doctor again
+doctor-readers-list = { $readers }
+doctor-readers-contact-only = only contact readers: { $readers }
+doctor-advice-contactless = the CIE 3.0 has no contacts: it needs a contactless (NFC) reader
+doctor-reader-contactless = contactless
+doctor-reader-contact = contact
+doctor-reader-kind-unknown = kind not told by its name
+doctor-reader-troublesome = the { $model } is known for trouble with the CIE (unreliable with long exchanges)
+doctor-advice-troublesome = if the card is not read reliably, use another contactless reader
+doctor-card-ok = CIE, generation { $generation } ({ $manufacturer }), ATR { $atr }, in { $reader }
+doctor-advice-no-card = put the CIE flat on the reader, keep it still, and run cie doctor again
+doctor-advice-not-cie = the card on the reader is not a CIE 3.0 (a health card or a bank card?): put the electronic identity card on the reader
+doctor-pin-puk = PIN { $pin }, PUK { $puk }
+doctor-tries-left = { $tries ->
+    [one] 1 try left
+   *[other] { $tries } tries left
+    }
+doctor-tries-blocked = blocked
+doctor-tries-verified = verified
+doctor-tries-unknown = the tries left could not be read: { $detail }
+doctor-advice-pin-low = a wrong PIN was typed since the last right one; type it carefully: after 3 wrong PINs in a row it is blocked (cie help pin)
+doctor-advice-puk-low = a wrong PUK was typed: after 10 wrong PUKs the card can no longer be unblocked (cie help pin)
+doctor-module-missing = libcie_pkcs11.so not found
+doctor-advice-install-package = install (or reinstall) the cie package, which puts the module in /usr/lib/<arch>/pkcs11/
+doctor-module-broken = { $path } does not load: { $detail }
+doctor-module-ok = { $path } loads: { $description } { $version }, PKCS#11 { $cryptoki }
+doctor-p11-kit-registered = module registered ({ $file })
+doctor-p11-kit-not-registered = module not registered
+doctor-advice-p11-kit = only needed by p11-kit programs (GnuTLS, p11-kit-proxy): the cie package installs /usr/share/p11-kit/modules/cie-pkcs11.module
+doctor-db-missing = no database in { $dir } (browser not used yet)
+doctor-advice-browser-setup = run cie browser setup
+doctor-advice-browser-setup-restart = close { $browsers }, run cie browser setup, then start it again
+doctor-db-not-registered = the CIE module is not registered: the browser will not offer the card
+doctor-db-twice = the CIE module is registered { $count } times
+doctor-db-friendly = { $module } is registered with the FRIENDLY flag (older instructions): the browser never asks for the PIN
+doctor-db-stale = the registered module { $module } does not exist (stale path)
+doctor-db-started-before = registered after { $browsers } started: it has not loaded the module yet
+doctor-advice-restart = restart { $browsers }
+doctor-db-other-copy = registered with { $module }, not the installed module
+doctor-db-ok = registered ({ $module })
+doctor-db-sandboxed = a snap or Flatpak browser: it cannot load the module of the system
+doctor-advice-sandboxed = run cie browser setup --sandboxed (docs/SANDBOXED.md), or use the browser from the distribution's package
+doctor-db-sandboxed-served = a snap or Flatpak browser, served by the p11-kit server unit at { $address }
+doctor-cache-off = turned off (CIE_PKCS11_CACHE)
+doctor-cache-empty = { $dir } not created yet (filled at the first use of the card)
+doctor-cache-ok = { $dir }: { $certificates } certificates, { $cards } cards
+doctor-cache-not-private = { $dir } is not a directory private to this user
+doctor-advice-cache = remove it (rm -r { $dir }): the module makes it again at the next use
+doctor-versions = cie { $cie }, module { $module }, pcsc-lite { $pcsc }, system { $system }

@@ -256,3 +256,93 @@ browser-first-use = La prima volta che un sito chiede il tuo certificato, il bro
 browser-no-module-file = { $path }: il file del modulo non esiste
 browser-no-module = libcie_pkcs11.so non è installato: installa il pacchetto cie (o esegui `cargo xtask install`), oppure indica il modulo con --module PATH
 browser-no-home = HOME non è impostata: impossibile trovare i database dei browser
+
+## cie doctor
+
+step-doctor = controllo della catena: pcscd, lettori, carta, modulo, browser
+advice-diagnosed = segui il suggerimento sopra per ogni problema; cie doctor --report FILE scrive un testo da inviare all'assistenza
+doctor-status-ok = ok
+doctor-status-note = nota
+doctor-status-problem = PROBLEMA
+doctor-todo = da fare: { $advice }
+doctor-all-ok = tutti i controlli sono andati bene
+doctor-problems = { $count ->
+    [one] trovato 1 problema
+   *[other] trovati { $count } problemi
+    }
+doctor-report-header =
+    cie doctor: rapporto
+    Questo rapporto non contiene nulla di personale: né NIS, né codice fiscale, né nomi, né numero della carta, né certificato. La cartella home è scritta ~ e i profili dei browser sono numerati. Puoi inviarlo così com'è all'assistenza.
+doctor-report-written = rapporto per l'assistenza scritto in { $path } (non contiene nulla di personale)
+doctor-link-pcscd = servizio PC/SC (pcscd)
+doctor-link-readers = lettori
+doctor-link-reader = lettore { $reader }
+doctor-link-card = carta
+doctor-link-pin = PIN e PUK
+doctor-link-module = modulo PKCS#11
+doctor-link-p11-kit = p11-kit
+doctor-link-browsers = browser
+doctor-link-cache = cache dei certificati
+doctor-link-versions = versioni
+doctor-place-number = profilo del browser { $number }
+doctor-pcscd-missing = pcscd non è installato
+doctor-advice-pcscd-install = installalo: sudo apt install pcscd
+doctor-pcscd-no-socket = non è in esecuzione (nessun socket in { $socket })
+doctor-pcscd-stale = non è in esecuzione (nessuno risponde su { $socket })
+doctor-advice-pcscd-start = avvialo: sudo systemctl enable --now pcscd.socket
+doctor-pcscd-permission = questo utente non può aprire { $socket }
+doctor-advice-pcscd-user = esegui cie come l'utente collegato al desktop, o chiedi all'amministratore di controllare i permessi di /run/pcscd
+doctor-pcscd-refused = pcscd su { $socket } accetta la connessione ma rifiuta questo utente (polkit)
+doctor-advice-pcscd-polkit = usa la carta dalla sessione desktop in cui sei entrato (non ssh, su o sudo), o chiedi all'amministratore di consentire org.debian.pcsc-lite.access_pcsc in polkit
+doctor-pcscd-unreachable = impossibile raggiungere { $socket }: { $detail }
+doctor-pcscd-ok = installato ({ $program }), in esecuzione, raggiungibile su { $socket }
+doctor-readers-none = nessun lettore collegato
+doctor-advice-connect-reader = collega un lettore di smart card contactless (NFC); se è già collegato, scollegalo e ricollegalo, poi esegui di nuovo cie doctor
+doctor-readers-list = { $readers }
+doctor-readers-contact-only = solo lettori a contatto: { $readers }
+doctor-advice-contactless = la CIE 3.0 non ha contatti: serve un lettore contactless (NFC)
+doctor-reader-contactless = contactless
+doctor-reader-contact = a contatto
+doctor-reader-kind-unknown = tipo non indicato dal nome
+doctor-reader-troublesome = il { $model } è noto per dare problemi con la CIE (inaffidabile negli scambi lunghi)
+doctor-advice-troublesome = se la carta non viene letta in modo affidabile, usa un altro lettore contactless
+doctor-card-ok = CIE, generazione { $generation } ({ $manufacturer }), ATR { $atr }, in { $reader }
+doctor-advice-no-card = appoggia la CIE sul lettore, tienila ferma ed esegui di nuovo cie doctor
+doctor-advice-not-cie = la carta sul lettore non è una CIE 3.0 (tessera sanitaria o bancomat?): appoggia sul lettore la carta d'identità elettronica
+doctor-pin-puk = PIN { $pin }, PUK { $puk }
+doctor-tries-left = { $tries ->
+    [one] 1 tentativo rimasto
+   *[other] { $tries } tentativi rimasti
+    }
+doctor-tries-blocked = bloccato
+doctor-tries-verified = verificato
+doctor-tries-unknown = impossibile leggere i tentativi rimasti: { $detail }
+doctor-advice-pin-low = è stato digitato un PIN errato dopo l'ultimo giusto; digitalo con attenzione: dopo 3 PIN errati di fila si blocca (cie help pin)
+doctor-advice-puk-low = è stato digitato un PUK errato: dopo 10 PUK errati la carta non si può più sbloccare (cie help pin)
+doctor-module-missing = libcie_pkcs11.so non trovato
+doctor-advice-install-package = installa (o reinstalla) il pacchetto cie, che mette il modulo in /usr/lib/<arch>/pkcs11/
+doctor-module-broken = { $path } non si carica: { $detail }
+doctor-module-ok = { $path } si carica: { $description } { $version }, PKCS#11 { $cryptoki }
+doctor-p11-kit-registered = modulo registrato ({ $file })
+doctor-p11-kit-not-registered = modulo non registrato
+doctor-advice-p11-kit = serve solo ai programmi che usano p11-kit (GnuTLS, p11-kit-proxy): il pacchetto cie installa /usr/share/p11-kit/modules/cie-pkcs11.module
+doctor-db-missing = nessun database in { $dir } (browser non ancora usato)
+doctor-advice-browser-setup = esegui cie browser setup
+doctor-advice-browser-setup-restart = chiudi { $browsers }, esegui cie browser setup, poi riavvialo
+doctor-db-not-registered = il modulo CIE non è registrato: il browser non proporrà la carta
+doctor-db-twice = il modulo CIE è registrato { $count } volte
+doctor-db-friendly = { $module } è registrato con l'opzione FRIENDLY (vecchie istruzioni): il browser non chiede mai il PIN
+doctor-db-stale = il modulo registrato { $module } non esiste (percorso superato)
+doctor-db-started-before = registrato dopo l'avvio di { $browsers }: il modulo non è ancora caricato
+doctor-advice-restart = riavvia { $browsers }
+doctor-db-other-copy = registrato con { $module }, non il modulo installato
+doctor-db-ok = registrato ({ $module })
+doctor-db-sandboxed = un browser snap o Flatpak: non può caricare il modulo del sistema
+doctor-advice-sandboxed = esegui cie browser setup --sandboxed (docs/SANDBOXED.md), o usa il browser del pacchetto della distribuzione
+doctor-db-sandboxed-served = un browser snap o Flatpak, servito dall'unità p11-kit server su { $address }
+doctor-cache-off = disattivata (CIE_PKCS11_CACHE)
+doctor-cache-empty = { $dir } non ancora creata (si riempie al primo uso della carta)
+doctor-cache-ok = { $dir }: { $certificates } certificati, { $cards } carte
+doctor-cache-not-private = { $dir } non è una cartella riservata a questo utente
+doctor-advice-cache = eliminala (rm -r { $dir }): il modulo la ricrea al prossimo uso
+doctor-versions = cie { $cie }, modulo { $module }, pcsc-lite { $pcsc }, sistema { $system }
