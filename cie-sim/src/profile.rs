@@ -219,6 +219,15 @@ mod tests {
     }
 
     #[test]
+    fn the_foreign_card_s_atr_matches_no_pattern() {
+        let atr = crate::card::FOREIGN_ATR;
+        for pat in PATTERNS {
+            assert!(!is_subset(&atr, pat), "{pat:02X?}");
+            assert!(!atr.windows(pat.len()).any(|w| w == pat), "{pat:02X?}");
+        }
+    }
+
+    #[test]
     fn atrs_are_well_formed() {
         for p in Profile::ALL {
             let atr = p.atr();

@@ -66,6 +66,19 @@ impl VirtualCard for crate::SimCard {
     }
 }
 
+/// A card that is not a CIE ([`crate::card::ForeignCard`]) as a vpcd card.
+impl VirtualCard for crate::card::ForeignCard {
+    fn atr(&self) -> Vec<u8> {
+        crate::card::ForeignCard::atr(self).to_vec()
+    }
+    fn reset(&mut self) {
+        crate::card::ForeignCard::reset(self)
+    }
+    fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
+        crate::card::ForeignCard::process(self, apdu)
+    }
+}
+
 /// Something that happened on the connection, reported to the caller of [`Connection::serve`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {

@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
-//!         [--latency realistic|none] [--sod sha256|sha512] [--verbose]
+//!         [--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]
 //! ```
+//!
+//! `--foreign` serves a card that is not a CIE (`cie_sim::card::ForeignCard`: its own ATR,
+//! `6A 82` to the CIE's selections), as a health or bank card put on the reader by mistake.
 //!
 //! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
 //! `remove-before N` (the card leaves when the N-th APDU from now arrives, before it sees it:
@@ -26,16 +29,16 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cie_sim::card::SignFaultSwitch;
+use cie_sim::card::{ForeignCard, SignFaultSwitch};
 use cie_sim::control::{Control, Status};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
-use cie_sim::vpcd::{Connection, End, Event, Remover, VPCD_PORT};
+use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--verbose]";
+[--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -48,6 +51,9 @@ options:
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
   --sod sha256|sha512        EF.SOD profile (default sha256)
+  --foreign                  a card that is not a CIE (a health or bank card's kind: its own
+                             ATR, 6A 82 to the CIE's selections); --profile, --pin, --puk and
+                             --sod do not apply to it
   -v, --verbose              log every APDU (INS and lengths) on standard error
   -h, --help                 this text
 
@@ -70,6 +76,7 @@ struct Options {
     puk: Option<String>,
     latency: LatencyModel,
     sod: String,
+    foreign: bool,
     verbose: bool,
 }
 
@@ -81,12 +88,17 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         puk: None,
         latency: LatencyModel::NONE,
         sod: "sha256".into(),
+        foreign: false,
         verbose: false,
     };
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         if flag == "--verbose" || flag == "-v" {
             o.verbose = true;
+            continue;
+        }
+        if flag == "--foreign" {
+            o.foreign = true;
             continue;
         }
         if flag == "--help" || flag == "-h" {
@@ -116,6 +128,46 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// The card the binary serves: the simulated CIE, or with `--foreign` a card that is not one.
+enum Served {
+    Cie(SimCard),
+    Foreign(ForeignCard),
+}
+
+impl Served {
+    /// The card for `o` ([`build_card`], or a [`ForeignCard`] with `--foreign`).
+    fn new(o: &Options) -> Result<Served, String> {
+        if o.foreign {
+            Ok(Served::Foreign(ForeignCard::new()))
+        } else {
+            build_card(o).map(Served::Cie)
+        }
+    }
+
+    /// The CIE's signature fault switch (a foreign card has no holder key: a switch nobody reads).
+    fn sign_fault_switch(&self) -> SignFaultSwitch {
+        match self {
+            Served::Cie(c) => c.sign_fault_switch(),
+            Served::Foreign(_) => SignFaultSwitch::default(),
+        }
+    }
+
+    /// The CIE's PIN tries left; none on a foreign card.
+    fn pin_tries_left(&self) -> Option<u8> {
+        match self {
+            Served::Cie(c) => Some(c.pin_tries_left()),
+            Served::Foreign(_) => None,
+        }
+    }
+
+    fn as_virtual(&mut self) -> &mut dyn VirtualCard {
+        match self {
+            Served::Cie(c) => c,
+            Served::Foreign(c) => c,
+        }
+    }
 }
 
 /// The simulated card for `o`: the fixtures' card image, the chosen generation and EF.SOD
@@ -164,7 +216,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut card = match build_card(&options) {
+    let mut card = match Served::new(&options) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("cie-sim: {msg}");
@@ -197,13 +249,13 @@ fn main() -> ExitCode {
             Err(e) => eprintln!("cie-sim: cannot watch the connection: {e}"),
         }
         let verbose = options.verbose;
-        let end = conn.serve(&mut card, &mut latency, &mut |e| log_event(e, verbose));
+        let end = conn.serve(card.as_virtual(), &mut latency, &mut |e| log_event(e, verbose));
         set_remover(&shared, None);
         match end {
             Ok(End::Removed) => {
                 // Mark first: whoever reads the line may send `insert` at once.
                 shared.removed.store(true, Ordering::SeqCst);
-                eprintln!("{}", Status::Removed { pin_tries: Some(card.pin_tries_left()) });
+                eprintln!("{}", Status::Removed { pin_tries: card.pin_tries_left() });
                 if shared.quit.load(Ordering::SeqCst) {
                     return ExitCode::SUCCESS;
                 }
@@ -334,6 +386,8 @@ mod tests {
         assert!(parse_args(args("--sod md5")).is_err());
         assert!(parse_args(args("--pin")).is_err());
         assert!(parse_args(args("--bogus 1")).is_err());
+        assert!(!d.foreign);
+        assert!(parse_args(args("--foreign -v")).unwrap().foreign);
         let help = parse_args(args("--help")).err().unwrap();
         for control in ["remove", "insert", "quit", "with-card --control"] {
             assert!(help.contains(control), "{control}");
@@ -352,6 +406,21 @@ mod tests {
         assert_eq!(build_card(&o).unwrap().profile(), Profile::Bit4idB9547);
         let err = build_card(&parse_args(args("--profile Nokia")).unwrap()).err().unwrap();
         assert!(err.contains("Gemalto"), "{err}");
+    }
+
+    #[test]
+    fn foreign_serves_a_card_that_is_not_a_cie() {
+        let mut served = Served::new(&parse_args(args("--foreign")).unwrap()).unwrap();
+        assert_eq!(served.pin_tries_left(), None);
+        let card = served.as_virtual();
+        assert_eq!(card.atr(), cie_sim::card::FOREIGN_ATR);
+        assert_eq!(cie_core::variant::Generation::from_atr(&card.atr()), None);
+        let mut select_cie = vec![0x00, 0xA4, 0x04, 0x0C, 0x06];
+        select_cie.extend_from_slice(&[0xA0, 0x00, 0x00, 0x00, 0x00, 0x39]);
+        assert_eq!(card.process(&select_cie), [0x6A, 0x82]);
+        let mut cie = Served::new(&parse_args(args("")).unwrap()).unwrap();
+        assert_eq!(cie.pin_tries_left(), Some(3));
+        assert_eq!(cie.as_virtual().atr(), Profile::Nxp.atr());
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! (`apdu`), status words (`sw`), constants (`consts`), secure messaging (`sm`). Nothing of the
 //! host library is used (a test fails if a file of this directory names it), so a protocol bug
 //! cannot hide by being made identically on both sides.
+//!
+//! Beside it, [`ForeignCard`] (`foreign`) is a card that is not a CIE at all (a health or bank
+//! card put on the reader by mistake): its own ATR, and `6A 82` to the CIE's selections.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +22,7 @@ mod apdu;
 pub(crate) mod consts;
 mod crypto;
 mod dapp;
+mod foreign;
 mod fs;
 mod keys;
 mod pin;
@@ -30,6 +34,7 @@ mod state;
 mod sw;
 mod tlv;
 
+pub use foreign::{ForeignCard, FOREIGN_ATR};
 pub use sign_fault::{SignFault, SignFaultSwitch};
 
 use apdu::Command;
