@@ -67,3 +67,55 @@ fn a_second_stack_in_the_same_process_reuses_the_socket_path() {
     assert_eq!(second.socket_path(), path);
     assert!(opensc_tool(&second, &["-a"]).contains("3b:8f:80:01"));
 }
+
+#[test]
+fn pcscd_alone_serves_no_reader() {
+    let mut stack = VirtualStack::start(StackOptions {
+        sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()),
+        readers: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(stack.readers(), 0);
+    // pcscd answers, with no reader to list.
+    let listing = opensc_tool(&stack, &["-l"]);
+    assert!(listing.contains("No smart card readers found"), "opensc-tool -l: {listing}");
+    assert!(!listing.contains("Virtual PCD"), "opensc-tool -l: {listing}");
+    // No card to act on: errors, not panics.
+    let e = stack.remove_card().unwrap_err();
+    assert!(e.to_string().contains("no reader 0"), "{e}");
+    assert!(stack.insert_card().is_err());
+    assert!(stack.send_control(cie_sim::control::Control::Remove).is_err());
+    assert!(stack.set_sign_fault(cie_sim::SignFault::None).is_err());
+    assert!(stack.remove_card_before_apdu(1).is_err());
+    assert_eq!((stack.removals(), stack.pin_tries_at_last_removal()), (0, None));
+    assert!(!std::fs::read_dir(stack.log_dir()).unwrap().any(|e| e.unwrap().file_name() == "sim.log"));
+}
+
+#[test]
+fn a_card_that_is_not_a_cie_is_served() {
+    let mut stack = VirtualStack::start(StackOptions {
+        sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()),
+        foreign_card: true,
+        ..Default::default()
+    })
+    .unwrap();
+    // Its own ATR, read through pcscd, and no CIE behind it: the IAS and CIE applications and
+    // EF.SN.ICC are not found (6A 82); the MF is.
+    let atr = opensc_tool(&stack, &["-a"]);
+    assert!(atr.contains("3b:88:80:01:80:73:a1:80:11:82:90:00:d8"), "opensc-tool -a: {atr}");
+    for (apdu, sw) in [
+        ("00:A4:04:0C:0D:A0:00:00:00:30:80:00:00:00:09:81:60:01", "SW1=0x6A, SW2=0x82"),
+        ("00:A4:04:0C:06:A0:00:00:00:00:39", "SW1=0x6A, SW2=0x82"),
+        ("00:A4:00:00", "SW1=0x90, SW2=0x00"),
+        ("00:A4:02:04:02:D0:03", "SW1=0x6A, SW2=0x82"),
+    ] {
+        let sent = opensc_tool(&stack, &["-r", "0", "-s", apdu]);
+        assert!(sent.contains(sw), "opensc-tool -s {apdu}: {sent}");
+    }
+    // Removal and insertion work as for a CIE; there are no PIN tries to report.
+    stack.remove_card().unwrap();
+    assert_eq!((stack.removals(), stack.pin_tries_at_last_removal()), (1, None));
+    stack.insert_card().unwrap();
+    assert!(opensc_tool(&stack, &["-a"]).contains("3b:88:80:01"));
+}

@@ -68,8 +68,12 @@ pub const RUNTIME_PACKAGES: &[&str] = &["pcscd", "vsmartcard-vpcd", "iproute2"];
 const SETTLE: Duration = Duration::from_millis(100);
 
 /// A running isolated pcscd + vpcd + cie-sim stack. Dropping it stops everything it started.
+///
+/// A stack started with [`StackOptions::readers`] = 0 runs pcscd alone, with no reader at all
+/// (for tests of what clients say then): [`VirtualStack::readers`] is 0, and every operation on
+/// a card ([`VirtualStack::remove_card`], [`VirtualStack::send_control`], ...) returns an error.
 pub struct VirtualStack {
-    /// The cards, one per reader, in reader order (never empty).
+    /// The cards, one per reader, in reader order (empty with no reader).
     cards: Vec<StackCard>,
     holder: Child,
     pcscd: Child,
@@ -81,7 +85,8 @@ pub struct VirtualStack {
 }
 
 impl VirtualStack {
-    /// Starts a stack and waits until the card is present in [`VPCD_READER`].
+    /// Starts a stack and waits until the card is present in [`VPCD_READER`] (and the others in
+    /// theirs); with [`StackOptions::readers`] = 0, until pcscd listens, with no reader.
     pub fn start(options: StackOptions) -> Result<VirtualStack, StackError> {
         let timeout = options.timeout.unwrap_or(Duration::from_secs(15));
         process::check_installed()?;
@@ -93,14 +98,15 @@ impl VirtualStack {
         if !sim_binary.is_file() {
             return Err(StackError::SimBinaryMissing(sim_binary.display().to_string()));
         }
-        let readers = options.readers.max(1);
+        let readers = options.readers;
         if readers > MAX_READERS {
             return Err(StackError::Failed(format!("at most {MAX_READERS} readers, not {readers}")));
         }
         let slot = ProcessSlot::acquire();
         let log_dir = logs::new_log_dir()?;
-        // Several readers: pcscd reads a reader.conf of ours (bind-mounted in the namespace).
-        let conf_mount = if readers > 1 { pcscd::multi_reader_conf(&log_dir, readers)? } else { String::new() };
+        // None or several readers: pcscd reads a reader.conf of ours (bind-mounted in the
+        // namespace); one: the vpcd package's own.
+        let conf_mount = if readers != 1 { pcscd::reader_conf(&log_dir, readers)? } else { String::new() };
 
         // 1. The namespace holder: private mounts (tmpfs on /run/pcscd) and network (lo up).
         let mut holder = namespace::create(&conf_mount, &log_dir, timeout)?;
@@ -142,14 +148,18 @@ impl VirtualStack {
 
         let mut stack =
             VirtualStack { cards, holder, pcscd, log_dir, socket_link, socket_target, timeout, _slot: slot };
-        stack.wait_card(0, |s| s.ready >= 1, "the simulated card did not become ready")?;
-        for k in 1..readers {
-            stack.wait_card(k, |s| s.ready >= 1, "a simulated card did not become ready")?;
+        for k in 0..readers {
+            let what = if k == 0 {
+                "the simulated card did not become ready"
+            } else {
+                "a simulated card did not become ready"
+            };
+            stack.wait_card(k, |s| s.ready >= 1, what)?;
         }
         Ok(stack)
     }
 
-    /// How many readers (each with its own card) the stack serves.
+    /// How many readers (each with its own card) the stack serves; 0 for pcscd alone.
     pub fn readers(&self) -> usize {
         self.cards.len()
     }
@@ -178,7 +188,8 @@ impl VirtualStack {
         &self.socket_link
     }
 
-    /// The PC/SC name of the reader holding the simulated card.
+    /// The PC/SC name of the reader holding the simulated card (the first reader; with no
+    /// reader, the name it would have).
     pub fn reader_name(&self) -> &'static str {
         VPCD_READER
     }
@@ -213,7 +224,7 @@ impl VirtualStack {
     /// Makes every following holder-key signature of the card faulty as `fault` says
     /// ([`SignFault::None`]: correct again), and waits until the simulator has applied it.
     pub fn set_sign_fault(&mut self, fault: SignFault) -> Result<(), StackError> {
-        let before = self.cards[0].count(|s| s.sign_faults);
+        let before = self.card(0)?.count(|s| s.sign_faults);
         self.send_control(Control::SignFault(fault))?;
         self.wait_card(0, |s| s.sign_faults > before, "the simulator did not acknowledge the signature fault")
     }
@@ -222,7 +233,7 @@ impl VirtualStack {
     /// card sees it: pulled while the reader sends the command), and waits until the simulator
     /// has taken the order. See [`VirtualStack::removals`] and [`VirtualStack::wait_removed`].
     pub fn remove_card_before_apdu(&mut self, n: u64) -> Result<(), StackError> {
-        let before = self.cards[0].count(|s| s.scheduled);
+        let before = self.card(0)?.count(|s| s.scheduled);
         self.send_control(Control::RemoveBefore(n))?;
         self.wait_card(0, |s| s.scheduled > before, "the simulator did not schedule the removal")
     }
@@ -230,19 +241,20 @@ impl VirtualStack {
     /// Drops a removal scheduled with [`VirtualStack::remove_card_before_apdu`] that has not
     /// happened (the operation needed fewer APDUs).
     pub fn cancel_scheduled_removal(&mut self) -> Result<(), StackError> {
-        let before = self.cards[0].count(|s| s.scheduled);
+        let before = self.card(0)?.count(|s| s.scheduled);
         self.send_control(Control::RemoveCancel)?;
         self.wait_card(0, |s| s.scheduled > before, "the simulator did not cancel the removal")
     }
 
-    /// How many removals vpcd has noticed so far.
+    /// How many removals vpcd has noticed so far (0 with no reader).
     pub fn removals(&self) -> u64 {
-        self.cards[0].count(|s| s.removed)
+        self.cards.first().map_or(0, |c| c.count(|s| s.removed))
     }
 
-    /// The card's PIN tries left, as the simulator reported them with its last removal.
+    /// The card's PIN tries left, as the simulator reported them with its last removal (none
+    /// with no reader or a card that is not a CIE).
     pub fn pin_tries_at_last_removal(&self) -> Option<u8> {
-        self.cards[0].count(|s| s.pin_tries)
+        self.cards.first().and_then(|c| c.count(|s| s.pin_tries))
     }
 
     /// Waits until more than `seen` removals have been noticed (see [`VirtualStack::removals`]).

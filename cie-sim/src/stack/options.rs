@@ -7,8 +7,9 @@ use std::time::Duration;
 /// The most readers a stack serves (pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`).
 pub const MAX_READERS: usize = 16;
 
-/// How to start a [`super::VirtualStack`]. Unset fields use the simulator's defaults.
-#[derive(Clone, Debug, Default)]
+/// How to start a [`super::VirtualStack`]. Unset fields use the simulator's defaults; the
+/// default stack has one reader with a CIE in it.
+#[derive(Clone, Debug)]
 pub struct StackOptions {
     /// Card generation (`--profile`, e.g. "NXP", "Gemalto"; see `Profile::from_name`).
     pub profile: Option<String>,
@@ -27,18 +28,45 @@ pub struct StackOptions {
     pub timeout: Option<Duration>,
     /// Extra arguments for the simulator.
     pub extra_sim_args: Vec<OsString>,
-    /// Readers, each with its own simulated card (one `cie-sim` process each); 0 means 1, at
+    /// Readers, each with its own simulated card (one `cie-sim` process each); default 1, at
     /// most [`MAX_READERS`]. With more than one, pcscd gets a `reader.conf` of the stack's own
     /// listing one vpcd channel (two readers) per copy of the vpcd driver: the driver keeps its
-    /// connections in per-library static state, so each channel needs its own copy.
+    /// connections in per-library static state, so each channel needs its own copy. With 0,
+    /// pcscd gets an empty reader configuration and no simulator is started: pcscd runs with
+    /// no reader at all.
     pub readers: usize,
+    /// Serve a card that is not a CIE (`cie-sim --foreign`, [`crate::card::ForeignCard`]: a
+    /// health or bank card put on the reader by mistake); `profile`, `pin`, `puk` and `sod`
+    /// then do not apply.
+    pub foreign_card: bool,
+}
+
+impl Default for StackOptions {
+    /// One reader with the simulator's default CIE; every other field unset.
+    fn default() -> Self {
+        StackOptions {
+            profile: None,
+            pin: None,
+            puk: None,
+            latency: None,
+            sod: None,
+            sim_binary: None,
+            timeout: None,
+            extra_sim_args: Vec::new(),
+            readers: 1,
+            foreign_card: false,
+        }
+    }
 }
 
 impl StackOptions {
-    /// The simulator's options for the card: `--profile`, `--pin`, `--puk`, `--latency`,
-    /// `--sod` where set, then [`StackOptions::extra_sim_args`].
+    /// The simulator's options for the card: `--foreign` if asked, `--profile`, `--pin`,
+    /// `--puk`, `--latency`, `--sod` where set, then [`StackOptions::extra_sim_args`].
     pub(crate) fn sim_args(&self) -> Vec<OsString> {
         let mut args = Vec::new();
+        if self.foreign_card {
+            args.push(OsString::from("--foreign"));
+        }
         for (flag, value) in [
             ("--profile", &self.profile),
             ("--pin", &self.pin),
@@ -84,5 +112,8 @@ mod tests {
         };
         assert_eq!(o.sim_args(), ["--profile", "Gemalto", "--pin", "11112222", "--sod", "sha512", "-v"]);
         assert!(StackOptions::default().sim_args().is_empty());
+        assert_eq!(StackOptions::default().readers, 1);
+        let foreign = StackOptions { foreign_card: true, latency: Some("none".into()), ..StackOptions::default() };
+        assert_eq!(foreign.sim_args(), ["--foreign", "--latency", "none"]);
     }
 }

@@ -1,5 +1,5 @@
 //! pcscd in the stack's namespace: its reader configuration (one vpcd reader, or a
-//! `reader.conf` of the stack's own for several), the readers' names, the daemon itself, and
+//! `reader.conf` of the stack's own for none or several), the readers' names, the daemon itself, and
 //! the socket PC/SC clients outside the namespace reach it by (one stack per process at a
 //! time: see the [`super`] documentation).
 
@@ -22,7 +22,8 @@ const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 /// command that bind-mounts it over `/etc/reader.conf.d` in the namespace. Channel `e` serves
 /// readers `2e` and `2e + 1` on ports `VPCD_PORT + 2e` and the next one; channels after the
 /// first load their own copy of the driver (its connections are per-library static state).
-pub(crate) fn multi_reader_conf(log_dir: &Path, readers: usize) -> Result<String, StackError> {
+/// With no reader the directory stays empty: pcscd then serves no reader at all.
+pub(crate) fn reader_conf(log_dir: &Path, readers: usize) -> Result<String, StackError> {
     let conf_dir = log_dir.join("reader.conf.d");
     let drivers = log_dir.join("drivers");
     fs::create_dir_all(&conf_dir).map_err(io_err("reader.conf.d"))?;
@@ -42,7 +43,9 @@ pub(crate) fn multi_reader_conf(log_dir: &Path, readers: usize) -> Result<String
             lib.display()
         ));
     }
-    fs::write(conf_dir.join("vpcd"), conf).map_err(io_err("reader.conf"))?;
+    if readers > 0 {
+        fs::write(conf_dir.join("vpcd"), conf).map_err(io_err("reader.conf"))?;
+    }
     Ok(format!(" && mount --bind '{}' /etc/reader.conf.d", conf_dir.display()))
 }
 
