@@ -1,11 +1,9 @@
 //! `cie doctor` through pcscd with the virtual card and a scratch home with real NSS databases
 //! (certutil and modutil from libnss3-tools): one test per failure it diagnoses, each checking
 //! the advice; the all-ok path (tries shown, no PIN asked, the card's counter unchanged); the
-//! report for the help desk (nothing personal in it); `--json`.
-//!
-//! Not covered here: "no reader" (the virtual stack always has its vpcd reader) and "a card of
-//! another kind" (the simulator only presents CIEs); the unit tests of `src/doctor/pcsc.rs`
-//! cover how readers are read and the advice for those cases comes from the same table.
+//! report for the help desk (nothing personal in it); `--json`. "No reader" is pcscd with an
+//! empty reader configuration (`StackOptions::readers` = 0), "a card of another kind" the
+//! simulator's foreign card (`StackOptions::foreign_card`, `cie-sim --foreign`).
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -31,8 +29,12 @@ struct Home {
 
 impl Home {
     fn new(tag: &str, with_card: bool) -> Home {
-        let stack = with_card
-            .then(|| VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)"));
+        Home::with_stack(tag, with_card.then(StackOptions::default))
+    }
+
+    /// A scratch home with a stack started with `options`, if any.
+    fn with_stack(tag: &str, options: Option<StackOptions>) -> Home {
+        let stack = options.map(|o| VirtualStack::start(o).expect("virtual PC/SC stack (see cie_sim::stack)"));
         let dir = std::env::temp_dir().join(format!("cie-cli-doctor-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -202,6 +204,54 @@ fn no_card_on_the_reader() {
     assert!(line.starts_with("PROBLEM") && line.contains("no card"), "{r:?}");
     assert!(advice.contains("put the CIE flat on the reader"), "{r:?}");
     assert!(!r.stdout.contains("PIN and PUK"), "{r:?}");
+}
+
+#[test]
+fn no_reader_at_all() {
+    let h = Home::with_stack("noreader", Some(StackOptions { readers: 0, ..StackOptions::default() }));
+    let r = h.cie(&["doctor"]);
+    assert_eq!(r.code, Some(7), "{r:?}");
+    assert!(link(&r.stdout, "PC/SC service (pcscd)").0.starts_with("ok"), "pcscd runs: {r:?}");
+    let (line, advice) = link(&r.stdout, "readers");
+    assert!(line.starts_with("PROBLEM") && line.ends_with("readers: no reader connected"), "{r:?}");
+    assert!(advice.contains("connect a contactless (NFC) smart-card reader; if it is connected, unplug it"), "{r:?}");
+    assert!(!r.stdout.contains("card:"), "no card check without a reader: {r:?}");
+    assert!(r.stderr.contains("error: 1 problem found"), "{r:?}");
+
+    // Italian.
+    let r = h.cie_at(&h.socket(), "it_IT.UTF-8", &["doctor"], "");
+    assert_eq!(r.code, Some(7), "{r:?}");
+    assert!(r.stdout.contains("lettori: nessun lettore collegato"), "{r:?}");
+    assert!(r.stdout.contains("da fare: collega un lettore di smart card contactless (NFC)"), "{r:?}");
+}
+
+#[test]
+fn a_card_of_another_kind() {
+    let h = Home::with_stack("foreign", Some(StackOptions { foreign_card: true, ..StackOptions::default() }));
+    let r = h.cie(&["doctor"]);
+    assert_eq!(r.code, Some(7), "{r:?}");
+    assert!(link(&r.stdout, "readers").0.contains("Virtual PCD 00 00"), "{r:?}");
+    let (line, advice) = link(&r.stdout, "card");
+    assert!(line.starts_with("PROBLEM") && line.contains("not a CIE"), "{r:?}");
+    assert!(
+        advice
+            .contains("not a CIE 3.0 (a health card or a bank card?): put the electronic identity card on the reader"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("PIN and PUK"), "no counters of a card that is not a CIE: {r:?}");
+    let r = h.cie_at(&h.socket(), "it_IT.UTF-8", &["doctor"], "");
+    assert_eq!(r.code, Some(7), "{r:?}");
+    assert!(
+        r.stdout.contains("da fare: la carta sul lettore non è una CIE 3.0 (tessera sanitaria o bancomat?)"),
+        "{r:?}"
+    );
+
+    // The ordinary open path sees it as foreign too: `cie info` says so (exit 1).
+    let r = h.cie(&["info"]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("not a CIE"), "{r:?}");
+    assert!(r.stderr.contains("the card in the reader is not a CIE 3.0; use --reader to pick another reader"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
 }
 
 #[test]
