@@ -4,7 +4,7 @@
 //!   §10, with its own APDU parser, status words, constants and secure messaging; it shares no
 //!   code with cie-core (a test fails if a file of `src/card/` names it). Its generations are
 //!   [`profile`]s, its personalisation an [`image`], its timing behind pcscd a [`latency`]
-//!   model.
+//!   model. Beside it, [`card::ForeignCard`] is a card that is not a CIE at all.
 //! - **The plumbing** that puts the card in a reader, the only part that uses cie-core (its
 //!   `Transport` trait): [`transport`] (in-process, [`SimHandle`] and [`SimTransport`]),
 //!   [`vpcd`] (the card as a virtual card of vsmartcard's vpcd reader driver, run by the

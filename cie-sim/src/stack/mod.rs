@@ -20,6 +20,10 @@
 //! presence polls unanswered). pcscd updates the reader state right after either, so the stack waits for the
 //! line and a short settling time; no PC/SC client library is needed for it.
 //!
+//! What else it can start, for tests of what clients say about a broken chain: pcscd with no
+//! reader at all ([`StackOptions::readers`] = 0: an empty reader configuration, no simulator),
+//! and a card that is not a CIE ([`StackOptions::foreign_card`]: `cie-sim --foreign`).
+//!
 //! Privileges: as root the namespaces are created directly (`unshare -m -n`). Any other user
 //! gets them inside a new user namespace (`unshare -r -m -n`, where the user is root of the
 //! namespace only), which Debian and Ubuntu allow by default; where the system forbids
