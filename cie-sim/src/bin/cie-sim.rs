@@ -132,7 +132,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 
 /// The card the binary serves: the simulated CIE, or with `--foreign` a card that is not one.
 enum Served {
-    Cie(SimCard),
+    Cie(Box<SimCard>),
     Foreign(ForeignCard),
 }
 
@@ -142,7 +142,7 @@ impl Served {
         if o.foreign {
             Ok(Served::Foreign(ForeignCard::new()))
         } else {
-            build_card(o).map(Served::Cie)
+            build_card(o).map(|c| Served::Cie(Box::new(c)))
         }
     }
 
@@ -164,7 +164,7 @@ impl Served {
 
     fn as_virtual(&mut self) -> &mut dyn VirtualCard {
         match self {
-            Served::Cie(c) => c,
+            Served::Cie(c) => &mut **c,
             Served::Foreign(c) => c,
         }
     }
