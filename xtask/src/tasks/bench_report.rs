@@ -743,6 +743,20 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_baseline_is_what_to_json_writes() {
+        let text = std::fs::read_to_string(workspace_root().join("benches/baseline.json")).unwrap();
+        let b = Baseline::parse(&text).unwrap();
+        assert_eq!(b.model, "realistic");
+        assert_eq!(b.wall("further C_Sign"), Some(Duration::from_micros(394_602)));
+        assert_eq!(b.to_json().unwrap(), text);
+        let hostile = Baseline {
+            model: "a \"quoted\" \\ model".into(),
+            rows: vec![BaselineRow { operation: "x\ny \"z\"".into(), exchanges: 1, wall_us: 2 }],
+        };
+        assert_eq!(Baseline::parse(&hostile.to_json().unwrap()), Some(hostile));
+    }
+
+    #[test]
     fn browser_rows_and_table() {
         let report = "latency model: realistic\nchromium: x\nROW\tlogin on a second server\t5\t812\nROW\tbad\t1\n";
         let rows = parse_browser_rows(report, "Chromium");
