@@ -22,8 +22,8 @@ const OURS: RGBColor = RGBColor(31, 119, 180);
 const OFFICIAL: RGBColor = RGBColor(255, 127, 14);
 const GRID: RGBColor = RGBColor(220, 220, 220);
 
-const WIDTH: u32 = 1460;
-const LABELS: i32 = 560;
+const WIDTH: u32 = 1520;
+const LABELS: i32 = 620;
 const PANEL: i32 = 380;
 const GAP: i32 = 30;
 const ROW: i32 = 30;
