@@ -20,6 +20,9 @@
 //! case go to `target/tmp/browser-<name>-report.txt` (`CIE_BROWSER_KEEP=1` keeps the output
 //! directory of a passing run too) (with `CIE_BROWSER_LATENCY=realistic`
 //! the card answers with a real card's latency; `cargo xtask bench-report` uses that).
+//! Every run keeps the first login's PIN dialog and the page after it as
+//! `target/browser-screenshots/<name>-{pin-dialog,page}.png`, checked to be non-blank PNG images
+//! of the screen (docs/img/ holds copies for the guides).
 //!
 //! Debian packages (installed by `cargo xtask test`): chromium, firefox-esr, xvfb, xdotool,
 //! nginx-light, python3-websocket, imagemagick, libnss3-tools, openssl, plus the stack's.
@@ -181,6 +184,11 @@ struct Nav {
     prompts: u32,
     /// APDU exchanges pcscd logged during the navigation.
     apdus: u64,
+    /// The screenshot taken when the first PIN dialog appeared, if one did, and the dialog's
+    /// place on the screen.
+    pin_dialog_shot: Option<(PathBuf, Option<Region>)>,
+    /// The screenshot of the page once loaded.
+    page_shot: PathBuf,
 }
 
 impl Nav {
@@ -188,6 +196,9 @@ impl Nav {
         self.text.contains(FISCAL_CODE) && self.text.contains(HOLDER_SURNAME) && self.text.contains(HOLDER_GIVEN_NAME)
     }
 }
+
+/// A window's place on the screen: x, y, width, height.
+type Region = (u32, u32, u32, u32);
 
 /// What the test does at a PIN prompt.
 #[derive(Clone, Copy)]
@@ -348,8 +359,9 @@ impl Rig {
         (full, lines.len())
     }
 
-    /// A screenshot of the whole screen (the PIN dialog included) into the output directory.
-    fn screenshot(&mut self, what: &str) {
+    /// A screenshot of the whole screen (the PIN dialog included) into the output directory;
+    /// its path.
+    fn screenshot(&mut self, what: &str) -> PathBuf {
         self.shots += 1;
         let file = self.out.join(format!("{:02}-{what}.png", self.shots));
         let _ = bounded(20, "import")
@@ -358,6 +370,67 @@ impl Rig {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        file
+    }
+
+    /// A window's place on the screen (`xdotool getwindowgeometry`).
+    fn geometry(&self, window: &str) -> Option<Region> {
+        let out = self.xdotool().args(["getwindowgeometry", "--shell", window]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field =
+            |name: &str| text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')?.trim().parse::<i64>().ok());
+        let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(0);
+        let (w, h) = (clamp(field("WIDTH")?), clamp(field("HEIGHT")?));
+        let (x, y) = (clamp(field("X")?), clamp(field("Y")?));
+        (w > 0 && h > 0).then_some((x, y, w, h))
+    }
+
+    /// The unique colours of `region` of a screenshot (ImageMagick `%k`).
+    fn colours(shot: &Path, region: Option<Region>) -> u64 {
+        let mut c = bounded(30, "convert");
+        c.arg(shot);
+        if let Some((x, y, w, h)) = region {
+            c.args(["-crop", &format!("{w}x{h}+{x}+{y}"), "+repage"]);
+        }
+        let out = c.args(["-format", "%k", "info:"]).output();
+        out.ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(0)
+    }
+
+    /// A screenshot of a PIN dialog once it is drawn: a browser maps the window before it paints
+    /// it, so this waits (at most 5 s) until the dialog's region shows more than a few colours.
+    fn dialog_screenshot(&mut self, window: &str, what: &str) -> (PathBuf, Option<Region>) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let region = self.geometry(window);
+            let shot = self.screenshot(what);
+            if region.is_some_and(|r| Self::colours(&shot, Some(r)) > 20) || Instant::now() > deadline {
+                return (shot, region);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Keeps a screenshot as `target/browser-screenshots/<browser>-<what>.png` (whatever the
+    /// outcome: they illustrate the citizen's guide) after checking that it is a PNG image of the
+    /// whole screen with something on it (more than a few colours, so not a blank screen).
+    fn keep_screenshot(&self, shot: &Path, what: &str, dialog: Option<Region>) -> PathBuf {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let kept = dir.join(format!("{}-{what}.png", self.name));
+        std::fs::copy(shot, &kept).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+        let bytes = std::fs::read(&kept).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{}: not a PNG image", kept.display());
+        assert!(bytes.len() > 10_000, "{}: only {} bytes", kept.display(), bytes.len());
+        let info = ok(bounded(30, "identify").args(["-format", "%m %w %h %k"]).arg(&kept));
+        let f: Vec<&str> = info.split_whitespace().collect();
+        assert!(f.len() == 4 && f[0] == "PNG" && f[1] == "1280" && f[2] == "800", "{}: {info}", kept.display());
+        let colours: u64 = f[3].parse().unwrap_or(0);
+        assert!(colours > 50, "{}: {colours} colours, a blank screen?", kept.display());
+        if let Some(region) = dialog {
+            let colours = Self::colours(&kept, Some(region));
+            assert!(colours > 20, "{}: the dialog at {region:?} has {colours} colours: not drawn", kept.display());
+        }
+        kept
     }
 
     fn xdotool(&self) -> Command {
@@ -477,6 +550,13 @@ http {{
 {servers}}}
 "
     )
+}
+
+/// Where the PIN-dialog and page-after-login screenshots are kept after every run:
+/// `target/browser-screenshots` (next to `target/tmp`).
+fn screenshot_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("browser-screenshots")
 }
 
 /// The built PKCS#11 module (`$CIE_PKCS11_MODULE`, else `libcie_pkcs11.so` in this test's
@@ -654,6 +734,7 @@ impl<'r> Session<'r> {
         let deadline = Instant::now() + PAGE_LIMIT + Duration::from_secs(10);
         let mut prompts = 0;
         let mut handled: Vec<String> = Vec::new();
+        let mut pin_dialog_shot = None;
         let answer = loop {
             match self.driver_out.recv_timeout(Duration::from_millis(150)) {
                 Ok(line) => break serde_json::from_str::<serde_json::Value>(&line).unwrap(),
@@ -668,14 +749,19 @@ impl<'r> Session<'r> {
                 }
                 handled.push(w.clone());
                 prompts += 1;
-                self.rig.screenshot(&format!("{case}-pin-dialog-{prompts}"));
+                let what = format!("{case}-pin-dialog-{prompts}");
+                if prompts == 1 {
+                    pin_dialog_shot = Some(self.rig.dialog_screenshot(&w, &what));
+                } else {
+                    self.rig.screenshot(&what);
+                }
                 match at_prompt {
                     AtPrompt::Type(pin) if prompts == 1 => self.rig.type_into(&w, pin),
                     _ => self.rig.cancel(&w),
                 }
             }
         };
-        self.rig.screenshot(&format!("{case}-page"));
+        let page_shot = self.rig.screenshot(&format!("{case}-page"));
         Nav {
             ok: answer["ok"] == true,
             text: answer["text"].as_str().unwrap_or_default().to_owned(),
@@ -683,6 +769,8 @@ impl<'r> Session<'r> {
             ms: answer["ms"].as_u64().unwrap_or_default(),
             prompts,
             apdus: self.rig.apdus().saturating_sub(apdus_before),
+            pin_dialog_shot,
+            page_shot,
         }
     }
 
@@ -758,6 +846,11 @@ fn end_to_end(browser: Browser) {
     assert_eq!(cached("card"), 1, "the first login stored the card's constants");
     s.rig.record(format!("case first login (cold cache, 1 PIN prompt): ok, {} ms, {} APDUs", nav.ms, nav.apdus));
     s.rig.row("first login: navigation to page, PIN typed in the dialog", &nav);
+    let (pin_dialog, region) = nav.pin_dialog_shot.as_ref().expect("a screenshot of the PIN dialog");
+    let region = Some(region.expect("the PIN dialog's place on the screen"));
+    let kept =
+        [s.rig.keep_screenshot(pin_dialog, "pin-dialog", region), s.rig.keep_screenshot(&nav.page_shot, "page", None)];
+    s.rig.record(format!("screenshots kept: {}, {}", kept[0].display(), kept[1].display()));
 
     let url = s.rig.url(0, "second");
     let nav = s.navigate("2-second-page", &url, AtPrompt::Unexpected);

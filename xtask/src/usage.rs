@@ -23,10 +23,12 @@ commands:
                      > FIFO` (created if missing; see cie-sim --help)
   bench-latency [-n N] [--latency realistic|none]
                      per-APDU latency through pcscd (both models unless one is named)
-  bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion]
+  bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion] [--svg PATH]
                      Markdown table of the user-visible operations through pcscd: APDUs,
                      bytes, host CPU, wall time (both latency models unless one is named);
-                     Chromium and Firefox logins in a second table
+                     Chromium and Firefox logins in a second table; an SVG chart beside the
+                     official module's figures (benches/official.json), written to PATH
+                     (default target/bench-report/bench.svg)
   soak [--minutes N] 3 processes (8 + 1 + 1 threads) sign through the PKCS#11 module against
                      one card behind an isolated pcscd while a 4th resets the card every 3 s
                      and the card is pulled twice; checks every signature, deadlocks,

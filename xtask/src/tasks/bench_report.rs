@@ -21,7 +21,12 @@ use std::time::{Duration, Instant};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::stack::{StackOptions, VirtualStack};
+use serde::{Deserialize, Serialize};
 
+use cie_sim::latency::LatencyModel;
+
+use super::bench_chart::{self, ChartRow};
+use super::bench_official::Official;
 use crate::card_stack::start_stack;
 use crate::command::{cargo, run, step, Result};
 use crate::packages::{ensure_packages, PACKAGES};
@@ -62,11 +67,17 @@ struct Options {
     tls: bool,
     browsers: bool,
     criterion: bool,
+    svg: PathBuf,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut o =
-        Options { models: vec!["realistic".into(), "none".into()], tls: true, browsers: true, criterion: false };
+    let mut o = Options {
+        models: vec!["realistic".into(), "none".into()],
+        tls: true,
+        browsers: true,
+        criterion: false,
+        svg: target_dir().join("bench-report").join("bench.svg"),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -74,9 +85,10 @@ fn parse(args: &[String]) -> Result<Options> {
             "--no-tls" => o.tls = false,
             "--no-browsers" => o.browsers = false,
             "--criterion" => o.criterion = true,
+            "--svg" => o.svg = PathBuf::from(it.next().ok_or("--svg needs a file name")?),
             other => {
                 return Err(format!(
-                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion])"
+                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion] [--svg PATH])"
                 ))
             }
         }
@@ -84,7 +96,7 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-/// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--criterion]`.
+/// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion] [--svg PATH]`.
 pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
     ensure_packages(PACKAGES)?;
@@ -133,8 +145,8 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     }
     let base = baseline(&runs)?;
     print!("{}", table(&runs, &base));
+    let mut browser_runs = Vec::new();
     if o.browsers {
-        let mut browser_runs = Vec::new();
         for model in &o.models {
             match browser_rows(model, &release) {
                 Ok(rows) => browser_runs.push((model.clone(), rows)),
@@ -146,7 +158,52 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     if o.criterion {
         print!("{}", criterion_table(&target_dir().join("criterion")));
     }
+    write_chart(&o.svg, &runs, &browser_runs)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The chart (bench_chart.rs) of the first run and its browser rows, with the official module's
+/// figures under the same latency model, written to `path`.
+fn write_chart(path: &Path, runs: &[(String, Vec<Measured>)], browsers: &[(String, Vec<BrowserRow>)]) -> Result<()> {
+    let Some((model, first)) = runs.first() else { return Ok(()) };
+    let official = Official::load(&workspace_root())?;
+    let latency = LatencyModel::from_name(model).ok_or_else(|| format!("unknown latency model {model:?}"))?;
+    let (rows, browsers) = chart_rows(first, browsers.iter().find(|(m, _)| m == model), &official, &latency);
+    let svg = bench_chart::svg(&rows, &browsers, model, &official.source)?;
+    std::fs::create_dir_all(path.parent().unwrap_or(path)).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+    step(&format!("chart written to {}", path.display()));
+    Ok(())
+}
+
+/// The chart's rows: every operation of a run (not the throughput rows, which are no single
+/// operation's time) with the official figures where the official module has it, and the browser rows.
+fn chart_rows(
+    run: &[Measured],
+    browsers: Option<&(String, Vec<BrowserRow>)>,
+    official: &Official,
+    latency: &LatencyModel,
+) -> (Vec<ChartRow>, Vec<ChartRow>) {
+    let rows = run
+        .iter()
+        .filter(|r| !r.name.contains("per second"))
+        .map(|r| {
+            let key = row_key(&r.name);
+            ChartRow {
+                name: key.to_owned(),
+                ours: (r.exchanges, r.wall),
+                official: official.for_row(key, latency).map(|f| (f.exchanges, f.wall)),
+            }
+        })
+        .collect();
+    let browsers = browsers
+        .map(|(_, rows)| {
+            rows.iter()
+                .map(|(name, ex, wall)| ChartRow { name: name.clone(), ours: (*ex, *wall), official: None })
+                .collect()
+        })
+        .unwrap_or_default();
+    (rows, browsers)
 }
 
 /// The key of a row for matching across runs: names carry counts after " — ".
@@ -249,12 +306,25 @@ fn browser_table(runs: &[(String, Vec<BrowserRow>)]) -> String {
 }
 
 /// The wall times of a first run, per row key (`benches/baseline.json`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Baseline {
     /// Latency model of the run.
     pub model: String,
-    /// (row key, APDU exchanges, wall time).
-    pub rows: Vec<(String, u64, Duration)>,
+    /// The rows, in the report's order.
+    pub rows: Vec<BaselineRow>,
+}
+
+/// One row of the baseline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BaselineRow {
+    /// The row key (the operation's name without its counts).
+    pub operation: String,
+    /// APDU exchanges.
+    pub exchanges: u64,
+    /// Wall time in microseconds.
+    pub wall_us: u64,
 }
 
 impl Baseline {
@@ -262,47 +332,33 @@ impl Baseline {
     pub(crate) fn of(model: &str, rows: &[Measured]) -> Baseline {
         Baseline {
             model: model.to_owned(),
-            rows: rows.iter().map(|r| (row_key(&r.name).to_owned(), r.exchanges, r.wall)).collect(),
+            rows: rows
+                .iter()
+                .map(|r| BaselineRow {
+                    operation: row_key(&r.name).to_owned(),
+                    exchanges: r.exchanges,
+                    wall_us: u64::try_from(r.wall.as_micros()).unwrap_or(u64::MAX),
+                })
+                .collect(),
         }
     }
 
     /// The baseline wall time of a row.
     pub(crate) fn wall(&self, key: &str) -> Option<Duration> {
-        self.rows.iter().find(|(k, _, _)| k == key).map(|(_, _, w)| *w)
+        self.rows.iter().find(|r| r.operation == key).map(|r| Duration::from_micros(r.wall_us))
     }
 
-    /// JSON, one row per line: `{"model": "...", "rows": {"key": {"exchanges": n, "wall_us": n}, ...}}`.
-    pub(crate) fn to_json(&self) -> String {
-        let q = |t: &str| t.replace(['"', '\\'], "'");
-        let mut s = format!("{{\n  \"model\": \"{}\",\n  \"rows\": {{\n", q(&self.model));
-        for (i, (key, ex, wall)) in self.rows.iter().enumerate() {
-            let comma = if i + 1 < self.rows.len() { "," } else { "" };
-            s.push_str(&format!(
-                "    \"{}\": {{\"exchanges\": {ex}, \"wall_us\": {}}}{comma}\n",
-                q(key),
-                wall.as_micros()
-            ));
-        }
-        s.push_str("  }\n}\n");
-        s
+    /// JSON with one row per line (serde_json writes each row and escapes every string).
+    pub(crate) fn to_json(&self) -> Result<String> {
+        let rows = self.rows.iter().map(serde_json::to_string).collect::<serde_json::Result<Vec<_>>>();
+        let model = serde_json::to_string(&self.model);
+        let (rows, model) = (rows.map_err(|e| e.to_string())?, model.map_err(|e| e.to_string())?);
+        Ok(format!("{{\n  \"model\": {model},\n  \"rows\": [\n    {}\n  ]\n}}\n", rows.join(",\n    ")))
     }
 
-    /// Reads what [`Baseline::to_json`] writes (one row per line).
+    /// Reads a baseline (any JSON layout of the same shape).
     pub(crate) fn parse(json: &str) -> Option<Baseline> {
-        let rest = json.split_once("\"model\": \"")?.1;
-        let model = rest[..rest.find('"')?].to_owned();
-        let mut rows = Vec::new();
-        for line in json.lines() {
-            let line = line.trim();
-            let Some((key, rest)) = line.strip_prefix('"').and_then(|l| l.split_once("\": {\"")) else { continue };
-            let rest = format!("\"{rest}");
-            let num = |field: &str| -> Option<u64> {
-                let after = rest.split_once(&format!("\"{field}\": "))?.1;
-                after.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-            };
-            rows.push((key.to_owned(), num("exchanges")?, Duration::from_micros(num("wall_us")?)));
-        }
-        Some(Baseline { model, rows })
+        serde_json::from_str(json).ok()
     }
 }
 
@@ -315,7 +371,7 @@ fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
     let Some((model, rows)) = runs.first() else { return Ok(Baseline::default()) };
     let b = Baseline::of(model, rows);
     std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
-    std::fs::write(&path, b.to_json()).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, b.to_json()?).map_err(|e| format!("{}: {e}", path.display()))?;
     step(&format!("no baseline yet: this run is the baseline ({})", path.display()));
     Ok(b)
 }
@@ -570,7 +626,7 @@ fn collect_medians(dir: &Path, out: &mut BTreeMap<String, f64>) {
     for e in entries.flatten() {
         let path = e.path();
         if path.file_name().is_some_and(|n| n == "new") {
-            let id = std::fs::read_to_string(path.join("benchmark.json")).ok().and_then(|j| json_string(&j, "full_id"));
+            let id = std::fs::read_to_string(path.join("benchmark.json")).ok().and_then(|j| full_id(&j));
             let median = std::fs::read_to_string(path.join("estimates.json")).ok().and_then(|j| median_ns(&j));
             if let (Some(id), Some(m)) = (id, median) {
                 out.insert(id, m);
@@ -581,18 +637,31 @@ fn collect_medians(dir: &Path, out: &mut BTreeMap<String, f64>) {
     }
 }
 
-/// The string value of `"key":"..."` in a JSON text (criterion's ids have no escapes).
-fn json_string(json: &str, key: &str) -> Option<String> {
-    let rest = &json[json.find(&format!("\"{key}\":\""))? + key.len() + 4..];
-    Some(rest[..rest.find('"')?].to_owned())
+/// What the report reads of criterion's `estimates.json`.
+#[derive(Deserialize)]
+struct Estimates {
+    median: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// What the report reads of criterion's `benchmark.json`.
+#[derive(Deserialize)]
+struct BenchmarkId {
+    full_id: String,
+}
+
+/// `full_id` of criterion's benchmark.json.
+fn full_id(json: &str) -> Option<String> {
+    serde_json::from_str::<BenchmarkId>(json).ok().map(|b| b.full_id)
 }
 
 /// `median.point_estimate` of criterion's estimates.json, in nanoseconds.
 fn median_ns(json: &str) -> Option<f64> {
-    let rest = &json[json.find("\"median\":")?..];
-    let rest = &rest[rest.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
-    let end = rest.find([',', '}'])?;
-    rest[..end].trim().parse().ok()
+    serde_json::from_str::<Estimates>(json).ok().map(|e| e.median.point_estimate).filter(|m| m.is_finite())
 }
 
 #[cfg(test)]
@@ -661,7 +730,9 @@ mod tests {
             },
         ];
         let b = Baseline::of("realistic", &rows);
-        let back = Baseline::parse(&b.to_json()).unwrap();
+        let json = b.to_json().unwrap();
+        assert_eq!(json.lines().count(), 7, "one row per line: {json}");
+        let back = Baseline::parse(&json).unwrap();
         assert_eq!(back, b);
         assert_eq!(back.wall("further C_Sign"), Some(Duration::from_micros(7)));
         assert_eq!(Baseline::parse("not json"), None);
@@ -669,6 +740,20 @@ mod tests {
         assert_eq!(target("C_Login in a new process, card seen before"), Some(16));
         assert_eq!(target("C_Sign after login"), Some(3));
         assert_eq!(target("C_FindObjects + C_GetAttributeValue (new process, card seen before)"), Some(3));
+    }
+
+    #[test]
+    fn the_committed_baseline_is_what_to_json_writes() {
+        let text = std::fs::read_to_string(workspace_root().join("benches/baseline.json")).unwrap();
+        let b = Baseline::parse(&text).unwrap();
+        assert_eq!(b.model, "realistic");
+        assert_eq!(b.wall("further C_Sign"), Some(Duration::from_micros(394_602)));
+        assert_eq!(b.to_json().unwrap(), text);
+        let hostile = Baseline {
+            model: "a \"quoted\" \\ model".into(),
+            rows: vec![BaselineRow { operation: "x\ny \"z\"".into(), exchanges: 1, wall_us: 2 }],
+        };
+        assert_eq!(Baseline::parse(&hostile.to_json().unwrap()), Some(hostile));
     }
 
     #[test]
@@ -686,7 +771,7 @@ mod tests {
         let est = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1234.5,"standard_error":0.1}}"#;
         assert_eq!(median_ns(est), Some(1234.5));
         assert_eq!(
-            json_string(r#"{"group_id":"sm","full_id":"sm/protect_command/x","x":1}"#, "full_id").as_deref(),
+            full_id(r#"{"group_id":"sm","full_id":"sm/protect_command/x","x":1}"#).as_deref(),
             Some("sm/protect_command/x")
         );
         let dir = std::env::temp_dir().join(format!("xtask-criterion-{}", std::process::id()));

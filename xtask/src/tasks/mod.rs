@@ -2,7 +2,9 @@
 //! them. A task may use another task's building blocks (`test` runs `layers`, `deb` and
 //! `demo-as-user`; `deb` uses `man`, `header` and `install`), never the other way round.
 
+pub(crate) mod bench_chart;
 pub(crate) mod bench_latency;
+pub(crate) mod bench_official;
 pub(crate) mod bench_report;
 pub(crate) mod deb;
 pub(crate) mod demo;
