@@ -12,6 +12,7 @@ mod failure;
 mod holder;
 mod output;
 mod pin_input;
+mod progress;
 mod staged;
 
 use std::process::ExitCode;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
     };
     let json = invocation.ctx.globals.json;
     let result = invocation.run();
+    progress::settle();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
