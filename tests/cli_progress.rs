@@ -111,6 +111,12 @@ fn bars_and_spinner_on_a_terminal() {
     assert_bar(&out, "extract");
     assert!(std::fs::read(&extracted).unwrap() == std::fs::read(&big).unwrap(), "extracted content differs");
 
+    // In Italian: the bar's words too.
+    let (code, out) =
+        on_terminal_in(&card, "it_IT.UTF-8", &format!("verify {} --no-default-ca --ca {}", s(&p7m), s(&ca)), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("/64.00 MiB") && out.contains(", ancora ") && out.contains(" verifica di "), "{out}");
+
     // --quiet on the terminal: neither bar nor spinner, the outcome still printed.
     let (code, out) = on_terminal(&card, &format!("--quiet verify {} --no-default-ca --ca {}", s(&p7m), s(&ca)), &[]);
     assert_eq!(code, Some(0), "{out}");

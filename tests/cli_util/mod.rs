@@ -182,10 +182,15 @@ pub(crate) fn readme() -> PathBuf {
 /// on it, in English); answers each prompt in `answers` once it appears. Returns the exit code
 /// and everything the terminal showed.
 pub(crate) fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> (Option<i32>, String) {
+    on_terminal_in(card, "C", args, answers)
+}
+
+/// As [`on_terminal`], with `LC_ALL` set to `locale`.
+pub(crate) fn on_terminal_in(card: &Card, locale: &str, args: &str, answers: &[(&str, &str)]) -> (Option<i32>, String) {
     let cmdline = format!("{} {args}", env!("CARGO_BIN_EXE_cie"));
     let mut child: Child = Command::new("timeout")
         .args(["120", "script", "-qec", &cmdline, "/dev/null"])
-        .env("LC_ALL", "C")
+        .env("LC_ALL", locale)
         .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
