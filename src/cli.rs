@@ -75,7 +75,7 @@ struct GlobalArgs {
     /// Machine-readable output on standard output (errors too)
     #[arg(long, global = true)]
     json: bool,
-    /// No progress messages on standard error
+    /// No progress on standard error (step lines, spinner, progress bars)
     #[arg(short, long, global = true)]
     quiet: bool,
 }

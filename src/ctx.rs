@@ -10,8 +10,8 @@ use cie_core::Credential;
 
 use crate::card::{self, CardSession};
 use crate::failure::Failure;
-use crate::output::Progress;
 use crate::pin_input::{confirm, prompt, read_secret, PinSource};
+use crate::progress::Progress;
 
 /// Options that apply to every command.
 #[derive(Clone, Debug, PartialEq, Eq)]

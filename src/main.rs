@@ -13,6 +13,7 @@ mod failure;
 mod holder;
 mod output;
 mod pin_input;
+mod progress;
 mod staged;
 
 use std::process::ExitCode;
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
     };
     let json = invocation.ctx.globals.json;
     let result = invocation.run();
+    progress::settle();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -1,36 +1,17 @@
-//! Output: progress on standard error as steps happen, and `--json` output (serde_json).
+//! Output: `--json` output (serde_json); progress on standard error is [`crate::progress`].
 //!
 //! Each command describes its `--json` output as a struct deriving `serde::Serialize` beside
 //! the command (docs/JSON.md documents them all) and prints it with [`print_json`].
 
 use serde::Serialize;
 
-use crate::i18n::Text;
-
-/// Progress messages on standard error (silenced by `--quiet`).
-#[derive(Clone, Copy)]
-pub(crate) struct Progress {
-    quiet: bool,
-}
-
-impl Progress {
-    /// Progress shown unless `quiet`.
-    pub(crate) fn new(quiet: bool) -> Progress {
-        Progress { quiet }
-    }
-
-    /// Announces a step that starts now.
-    pub(crate) fn step(&self, what: Text) {
-        if !self.quiet {
-            eprintln!("{}", tr!(Progress, step = what));
-        }
-    }
-}
+use crate::progress::settle;
 
 /// Prints `value` on standard output as one line of compact JSON, keys in the order of the
 /// struct's fields. serde_json escapes every string (quotes, backslashes, control characters as
 /// `\n` or `\u001b`): text from a card or a document never reaches the terminal raw.
 pub(crate) fn print_json(value: &impl Serialize) {
+    settle();
     println!("{}", json_line(value));
 }
 

@@ -51,6 +51,8 @@ pub(crate) fn read_secret<S: Secret>(source: PinSource, prompt: &str) -> Result<
             if !std::io::stdin().is_terminal() {
                 return Err(Failure::Usage(tr!(NoTerminal)));
             }
+            // The prompt goes to the terminal: no spinner over it.
+            crate::progress::settle();
             prompt_without_echo(prompt)
                 .map_err(|e| Failure::Usage(tr!(CannotReadSecret, credential = &kind, detail = e.to_string())))?
         }
@@ -130,6 +132,7 @@ impl Read for RawStdin {
 /// Asks a yes/no question on the terminal (echo on); only "y", "yes", "s", "si" or "sì" (Italian)
 /// is a yes.
 pub(crate) fn confirm(question: &str) -> Result<bool, Failure> {
+    crate::progress::settle();
     let ask = || -> std::io::Result<String> {
         let tty = File::options().read(true).write(true).open("/dev/tty")?;
         (&tty).write_all(question.as_bytes())?;

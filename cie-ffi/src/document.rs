@@ -159,9 +159,17 @@ pub unsafe extern "C" fn cie_card_sign_file(
                         let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;
                         p.finish(&cms)?
                     }
-                    (CIE_FORMAT_CADES_DETACHED, _) => cades::sign_detached(&mut c.session, &options, &mut content)?,
+                    (CIE_FORMAT_CADES_DETACHED, _) => {
+                        cades::sign_detached(&mut c.session, &options, &mut content, &mut cie_sign::Silent)?
+                    }
                     _ => {
-                        cades::sign_enveloping(&mut c.session, &options, &mut content, &mut out)?;
+                        cades::sign_enveloping(
+                            &mut c.session,
+                            &options,
+                            &mut content,
+                            &mut out,
+                            &mut cie_sign::Silent,
+                        )?;
                         Vec::new()
                     }
                 };
@@ -227,10 +235,18 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
                         let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;
                         p.finish(&cms)?
                     }
-                    (CIE_FORMAT_CADES_DETACHED, _) => cades::sign_detached(&mut c.session, &options, &mut &data[..])?,
+                    (CIE_FORMAT_CADES_DETACHED, _) => {
+                        cades::sign_detached(&mut c.session, &options, &mut &data[..], &mut cie_sign::Silent)?
+                    }
                     _ => {
                         let mut v = Vec::with_capacity(data.len() + 4096);
-                        cades::sign_enveloping(&mut c.session, &options, &mut std::io::Cursor::new(data), &mut v)?;
+                        cades::sign_enveloping(
+                            &mut c.session,
+                            &options,
+                            &mut std::io::Cursor::new(data),
+                            &mut v,
+                            &mut cie_sign::Silent,
+                        )?;
                         v
                     }
                 };
@@ -303,7 +319,7 @@ pub unsafe extern "C" fn cie_verify_file(
             unsafe { (args::string(path, "path")?, args::optional_string(content_path, "content_path")?) };
         // SAFETY: forwarded contract.
         let trust = unsafe { trust_from_paths(ca_paths, ca_count) }?;
-        let r = cie_sign::verify_file(Path::new(path), content.map(Path::new), &trust)?;
+        let r = cie_sign::verify_file(Path::new(path), content.map(Path::new), &trust, &mut cie_sign::Silent)?;
         // SAFETY: `report` is writable (checked non-NULL above).
         unsafe { *report = Box::into_raw(Box::new(cie_report { report: r })) };
         Ok(())
@@ -617,7 +633,7 @@ pub unsafe extern "C" fn cie_extract_file(p7m_path: *const c_char, output_path: 
             unsafe { (args::string(p7m_path, "p7m_path")?, args::string(output_path, "output_path")?) };
         let mut p7m = std::io::BufReader::new(File::open(input).map_err(io(input))?);
         let (staged, mut out) = Staged::create(output)?;
-        if cades::extract_to(&mut p7m, &mut out).is_ok() {
+        if cades::extract_to(&mut p7m, &mut out, &mut cie_sign::Silent).is_ok() {
             return staged.commit(out);
         }
         // Not a DER .p7m (Base64 text, say): decoded in memory, into a fresh temporary file.

@@ -312,7 +312,8 @@ fn many_signers(n: usize, signers: usize) -> (Vec<u8>, Vec<u8>) {
             signature: BitString::from_bytes(&sig).unwrap(),
         };
         let mut signer = KeySigner { key: key.clone(), cert: cert.to_der().unwrap() };
-        let p7s = cades::sign_detached(&mut signer, &SignOptions::default(), &mut &content[..]).expect("signing");
+        let p7s = cades::sign_detached(&mut signer, &SignOptions::default(), &mut &content[..], &mut cie_sign::Silent)
+            .expect("signing");
         let mut sd = cades::parse_signed_data(&p7s).expect("our own SignedData");
         for c in sd.certificates.take().into_iter().flat_map(|s| s.0.into_vec()) {
             certs.push(c);
@@ -358,7 +359,7 @@ fn child(path: &Path, content: Option<&Path>, with_trust: bool) {
     let before = CURRENT.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let t = Instant::now();
-    let result = verify_file(path, content, &trust);
+    let result = verify_file(path, content, &trust, &mut cie_sign::Silent);
     let wall = t.elapsed();
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
     let verdict = match result {
@@ -442,10 +443,17 @@ fn write_seeds(dir: &Path) {
     let content = b"Contenuto firmato con la CIE simulata.\n";
     let mut opts = SignOptions::default();
     let mut enveloping = Vec::new();
-    cades::sign_enveloping(&mut s, &opts, &mut std::io::Cursor::new(&content[..]), &mut enveloping)
-        .expect("enveloping signature");
+    cades::sign_enveloping(
+        &mut s,
+        &opts,
+        &mut std::io::Cursor::new(&content[..]),
+        &mut enveloping,
+        &mut cie_sign::Silent,
+    )
+    .expect("enveloping signature");
     opts.hash = HashAlg::Sha512;
-    let detached = cades::sign_detached(&mut s, &opts, &mut &content[..]).expect("detached signature");
+    let detached =
+        cades::sign_detached(&mut s, &opts, &mut &content[..], &mut cie_sign::Silent).expect("detached signature");
     opts.hash = HashAlg::Sha256;
     let cosigned = cades::cosign(&mut s, &opts, &enveloping, None).expect("co-signature");
     let mut with_len = (content.len() as u16).to_be_bytes().to_vec();

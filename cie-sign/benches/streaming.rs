@@ -50,7 +50,7 @@ fn main() {
     {
         let mut r = BufReader::new(File::open(&input).unwrap());
         let mut w = BufWriter::new(File::create(&output).unwrap());
-        cades::sign_enveloping(&mut s, &SignOptions::default(), &mut r, &mut w).unwrap();
+        cades::sign_enveloping(&mut s, &SignOptions::default(), &mut r, &mut w, &mut cie_sign::Silent).unwrap();
         w.flush().unwrap();
     }
     let sign_time = t.elapsed();
@@ -68,7 +68,7 @@ fn main() {
     let mut trust = Trust::none();
     trust.add(fixtures::citizen_ca_certificate()).unwrap();
     let t = Instant::now();
-    let report = verify_file(&output, None, &trust).unwrap();
+    let report = verify_file(&output, None, &trust, &mut cie_sign::Silent).unwrap();
     let verify_time = t.elapsed();
     let after_verify = peak_rss_kib();
     assert!(report.all_valid(), "{report:?}");

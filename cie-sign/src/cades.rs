@@ -26,6 +26,7 @@ use x509_cert::Certificate;
 use crate::digest::{self, CHUNK};
 use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
+use crate::progress::{Progress, ProgressReader};
 use crate::{Error, Result, Signer};
 
 /// id-signedData (RFC 5652 §5.1), named where the other CMS identifiers are.
@@ -144,9 +145,15 @@ pub fn sign_digest_detached(
     content_info_der(&signed_data(vec![digest::algorithm_identifier(alg)], None, vec![cert], vec![info])?)
 }
 
-/// A detached CAdES-BES signature of everything `content` yields, DER (`.p7s`).
-pub fn sign_detached(signer: &mut dyn Signer, options: &SignOptions, content: &mut dyn Read) -> Result<Vec<u8>> {
-    let (d, _) = digest::hash_reader(options.hash, content)?;
+/// A detached CAdES-BES signature of everything `content` yields, DER (`.p7s`). The bytes
+/// hashed are reported to `progress` (no total: `content` may be a pipe).
+pub fn sign_detached(
+    signer: &mut dyn Signer,
+    options: &SignOptions,
+    content: &mut dyn Read,
+    progress: &mut dyn Progress,
+) -> Result<Vec<u8>> {
+    let (d, _) = digest::hash_reader(options.hash, &mut ProgressReader::new(content, progress))?;
     sign_digest_detached(signer, options.hash, &d, Some(options.time()?))
 }
 
@@ -154,16 +161,24 @@ const EXPLICIT_0: Tag = Tag::ContextSpecific { constructed: true, number: TagNum
 
 /// Writes an enveloping CAdES-BES `.p7m` of `content` to `out`, streaming: `content` is read
 /// once to hash it, the card signs, then `content` is read again and copied into the output.
-/// Memory stays bounded whatever the size.
+/// Memory stays bounded whatever the size. Both reads are reported to `progress`: the total
+/// is twice the content's length.
 /// Returns the content's length. Fails if `content` changes between the two reads.
 pub fn sign_enveloping<R: Read + Seek>(
     signer: &mut dyn Signer,
     options: &SignOptions,
     content: &mut R,
     out: &mut dyn Write,
+    progress: &mut dyn Progress,
 ) -> Result<u64> {
     let start = content.stream_position()?;
-    let (d, n) = digest::hash_reader(options.hash, content)?;
+    let end = content.seek(SeekFrom::End(0))?;
+    content.seek(SeekFrom::Start(start))?;
+    progress.total(end.saturating_sub(start).saturating_mul(2));
+    let (d, n) = digest::hash_reader(options.hash, &mut ProgressReader::new(content, progress))?;
+    if n != end.saturating_sub(start) {
+        progress.total(n.saturating_mul(2));
+    }
     let (info, cert) = new_signer_info(signer, options.hash, &d, Some(options.time()?))?;
     let sd = signed_data(vec![digest::algorithm_identifier(options.hash)], None, vec![cert], vec![info])?;
 
@@ -213,6 +228,7 @@ pub fn sign_enveloping<R: Read + Seek>(
         h.update(&buf[..got]);
         out.write_all(&buf[..got])?;
         copied += got as u64;
+        progress.advance(got as u64);
     }
     if copied != n || h.finish() != d {
         return Err(Error::Unsupported("the content changed while it was being signed".into()));
@@ -251,11 +267,14 @@ pub fn extract(p7m: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Streams the content of an enveloping `.p7m` (DER, any size) to `out` without checking its
-/// signatures; returns its length.
-pub fn extract_to<R: Read + Seek>(p7m: &mut R, out: &mut dyn Write) -> Result<u64> {
+/// signatures, reporting the bytes copied to `progress` (the total: the content's length);
+/// returns its length.
+pub fn extract_to<R: Read + Seek>(p7m: &mut R, out: &mut dyn Write, progress: &mut dyn Progress) -> Result<u64> {
     let layout = crate::envelope::layout(p7m)?
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))?;
-    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, out, &mut |_| {})?;
+    progress.total(layout.content_len);
+    let mut each = |chunk: &[u8]| progress.advance(chunk.len() as u64);
+    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, out, &mut each)?;
     Ok(layout.content_len)
 }
 

@@ -7,14 +7,14 @@
 //!
 //! ```no_run
 //! use cie_core::{session::Session, Transport};
-//! use cie_sign::{cades, pades, verify_file, SignOptions, PadesOptions, Trust};
+//! use cie_sign::{cades, pades, verify_file, SignOptions, PadesOptions, Silent, Trust};
 //!
 //! fn sign_and_check<T: Transport>(session: &mut Session<T>) -> cie_sign::Result<()> {
 //!     // After session.verify_pin(&pin)?:
 //!     // an enveloping CAdES .p7m, the content streamed from disk into the output.
 //!     let mut input = std::fs::File::open("domanda.pdf")?;
 //!     let mut output = std::fs::File::create("domanda.pdf.p7m")?;
-//!     cades::sign_enveloping(session, &SignOptions::default(), &mut input, &mut output)?;
+//!     cades::sign_enveloping(session, &SignOptions::default(), &mut input, &mut output, &mut Silent)?;
 //!
 //!     // A PAdES signature, appended as an incremental update.
 //!     let pdf = std::fs::read("modulo.pdf")?;
@@ -23,7 +23,7 @@
 //!     // Verification, with the citizen CA as trust anchor.
 //!     let mut trust = Trust::none();
 //!     trust.add(&std::fs::read("ca.pem")?)?;
-//!     let report = verify_file("modulo-signed.pdf".as_ref(), None, &trust)?;
+//!     let report = verify_file("modulo-signed.pdf".as_ref(), None, &trust, &mut Silent)?;
 //!     for s in &report.signatures {
 //!         let who = s.signer.as_ref().map(|i| i.name.as_str()).unwrap_or("?");
 //!         println!("{who}: {}", if s.is_valid() { "valid" } else { "INVALID" });
@@ -47,6 +47,7 @@ pub mod output;
 pub mod pades;
 mod pdf;
 mod pdf_guard;
+pub mod progress;
 mod signer;
 pub mod verdict;
 pub mod verify;
@@ -59,6 +60,7 @@ pub use cie_core::sign::HashAlg;
 pub use error::{Error, Result};
 pub use identity::Identity;
 pub use pades::PadesOptions;
+pub use progress::{Progress, ProgressReader, Silent};
 pub use signer::Signer;
 pub use verdict::{Indication, Problem, SubIndication};
 pub use verify::{DocumentKind, Report, SignatureReport};
@@ -70,8 +72,9 @@ fn with_path(path: &Path, e: std::io::Error) -> Error {
 
 /// Verifies a signed file: a PDF (every signature) or a `.p7m` (every signer); a detached
 /// signature needs its content file in `content`. Content given for a `.p7m` that carries its
-/// own must be byte for byte that content ([`Error::ContentMismatch`] otherwise).
-pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result<Report> {
+/// own must be byte for byte that content ([`Error::ContentMismatch`] otherwise). The bytes
+/// read, hashed or compared are reported to `progress`.
+pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust, progress: &mut dyn Progress) -> Result<Report> {
     let open_content = |c: &Path| -> Result<std::io::BufReader<std::fs::File>> {
         Ok(std::io::BufReader::new(std::fs::File::open(c).map_err(|e| with_path(c, e))?))
     };
@@ -83,19 +86,26 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust) -> Result
         std::io::Seek::rewind(&mut file).map_err(|e| with_path(path, e))?;
         let mut supplied = content.map(open_content).transpose()?;
         let supplied = supplied.as_mut().map(|r| r as &mut dyn std::io::Read);
-        match verify::verify_enveloping_file_against(&mut std::io::BufReader::new(file), supplied, trust) {
+        match verify::verify_enveloping_file_against(&mut std::io::BufReader::new(file), supplied, trust, progress) {
             Ok(Some(report)) => return Ok(report),
             Err(e @ (Error::ContentMismatch(_) | Error::Limit(_) | Error::Io(_))) => return Err(e),
             // Detached, or not the strict DER the streaming path reads: read it whole below.
             Ok(None) | Err(_) => {}
         }
     }
-    let data = std::fs::read(path).map_err(|e| with_path(path, e))?;
+    // Read whole (a PDF, a detached signature, a Base64 .p7m): the file, then any content.
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).map_err(|e| with_path(p, e));
+    let content_size = content.map(size).transpose()?.unwrap_or(0);
+    progress.total(size(path)?.saturating_add(content_size));
+    let mut data = Vec::new();
+    let mut file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
+    std::io::Read::read_to_end(&mut ProgressReader::new(&mut file, progress), &mut data)
+        .map_err(|e| with_path(path, e))?;
     if data.starts_with(b"%PDF-") {
         return pades::verify_pdf(&data, trust);
     }
     match content {
-        Some(c) => verify::verify_p7m(&data, Some(&mut open_content(c)?), trust),
+        Some(c) => verify::verify_p7m(&data, Some(&mut ProgressReader::new(&mut open_content(c)?, progress)), trust),
         None => verify::verify_p7m(&data, None, trust),
     }
 }

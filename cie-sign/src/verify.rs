@@ -24,6 +24,7 @@ use crate::ess::{
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
 };
 use crate::identity::{identity, Identity};
+use crate::progress::{Progress, Silent};
 use crate::verdict::{shown, verdict, Indication, Problem, SubIndication};
 use crate::{Error, Result};
 
@@ -498,15 +499,17 @@ impl<'a> SameContent<'a> {
 /// Verifies an enveloping DER `.p7m` streaming (the content is hashed from the file, never
 /// held in memory); `None` when the signature is detached.
 pub fn verify_enveloping_file<R: Read + std::io::Seek>(p7m: &mut R, trust: &Trust) -> Result<Option<Report>> {
-    verify_enveloping_file_against(p7m, None, trust)
+    verify_enveloping_file_against(p7m, None, trust, &mut Silent)
 }
 
 /// As [`verify_enveloping_file`]; when `supplied` content is given it must be byte for byte the
-/// content inside the signature, otherwise [`Error::ContentMismatch`].
+/// content inside the signature, otherwise [`Error::ContentMismatch`]. The content's bytes
+/// hashed are reported to `progress` (the total: the content's length).
 pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     p7m: &mut R,
     supplied: Option<&mut dyn Read>,
     trust: &Trust,
+    progress: &mut dyn Progress,
 ) -> Result<Option<Report>> {
     let Some(layout) = crate::envelope::layout(p7m)? else {
         return Ok(None);
@@ -521,7 +524,9 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     }
     let mut same = supplied.map(SameContent::new);
     let mut failure = None;
+    progress.total(layout.content_len);
     let mut feed = |chunk: &[u8]| {
+        progress.advance(chunk.len() as u64);
         for (_, h) in hashers.iter_mut() {
             h.update(chunk);
         }

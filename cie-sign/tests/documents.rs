@@ -35,7 +35,14 @@ fn enveloping_round_trip_extract_and_chain() {
     let (_h, mut s) = card();
     let content = b"Domanda di iscrizione anagrafica\n".repeat(5000);
     let mut p7m = Vec::new();
-    let n = cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m).unwrap();
+    let n = cades::sign_enveloping(
+        &mut s,
+        &SignOptions::default(),
+        &mut Cursor::new(&content),
+        &mut p7m,
+        &mut cie_sign::Silent,
+    )
+    .unwrap();
     assert_eq!(n, content.len() as u64);
     assert_eq!(cades::extract(&p7m).unwrap(), content);
 
@@ -61,7 +68,7 @@ fn enveloping_round_trip_extract_and_chain() {
     for hash in [HashAlg::Sha384, HashAlg::Sha512, HashAlg::Sha1] {
         let mut p7m = Vec::new();
         let opts = SignOptions { hash, signing_time: None };
-        cades::sign_enveloping(&mut s, &opts, &mut Cursor::new(b"x"), &mut p7m).unwrap();
+        cades::sign_enveloping(&mut s, &opts, &mut Cursor::new(b"x"), &mut p7m, &mut cie_sign::Silent).unwrap();
         let r = verify_p7m(&p7m, None, &citizen_ca()).unwrap();
         assert!(r.all_valid() == (hash != HashAlg::Sha1) && r.signatures[0].hash == Some(hash), "{r:?}");
     }
@@ -72,7 +79,14 @@ fn tampering_is_detected() {
     let (_h, mut s) = card();
     let content = b"Il sottoscritto dichiara di risiedere in via Roma 1".to_vec();
     let mut p7m = Vec::new();
-    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m).unwrap();
+    cades::sign_enveloping(
+        &mut s,
+        &SignOptions::default(),
+        &mut Cursor::new(&content),
+        &mut p7m,
+        &mut cie_sign::Silent,
+    )
+    .unwrap();
 
     // A byte of the content.
     let mut t = p7m.clone();
@@ -105,7 +119,7 @@ fn tampering_is_detected() {
 fn detached_and_cosignatures() {
     let (_h, mut s) = card();
     let content = b"allegato tecnico".to_vec();
-    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..]).unwrap();
+    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..], &mut cie_sign::Silent).unwrap();
     let r = verify_p7m(&p7s, Some(&mut &content[..]), &citizen_ca()).unwrap();
     assert!(r.all_valid() && r.kind == cie_sign::DocumentKind::Detached, "{r:?}");
     assert!(verify_p7m(&p7s, None, &citizen_ca()).is_err(), "content needed");
@@ -115,7 +129,14 @@ fn detached_and_cosignatures() {
 
     // Co-sign an enveloping .p7m with another key (SHA-512), then again with the card.
     let mut p7m = Vec::new();
-    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m).unwrap();
+    cades::sign_enveloping(
+        &mut s,
+        &SignOptions::default(),
+        &mut Cursor::new(&content),
+        &mut p7m,
+        &mut cie_sign::Silent,
+    )
+    .unwrap();
     let mut other = SoftwareSigner::document_signer();
     let opts = SignOptions { hash: HashAlg::Sha512, signing_time: None };
     let two = cades::cosign(&mut other, &opts, &p7m, None).unwrap();
@@ -196,11 +217,21 @@ fn streamed_verification_and_extraction_match_the_in_memory_ones() {
     let (_h, mut s) = card();
     let content = b"0123456789".repeat(100_000);
     let mut p7m = Vec::new();
-    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m).unwrap();
+    cades::sign_enveloping(
+        &mut s,
+        &SignOptions::default(),
+        &mut Cursor::new(&content),
+        &mut p7m,
+        &mut cie_sign::Silent,
+    )
+    .unwrap();
     let r = cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7m), &citizen_ca()).unwrap().unwrap();
     assert!(r.all_valid(), "{r:?}");
     let mut out = Vec::new();
-    assert_eq!(cades::extract_to(&mut Cursor::new(&p7m), &mut out).unwrap(), content.len() as u64);
+    assert_eq!(
+        cades::extract_to(&mut Cursor::new(&p7m), &mut out, &mut cie_sign::Silent).unwrap(),
+        content.len() as u64
+    );
     assert_eq!(out, content);
     // A byte of the content changed: the streamed check finds it too.
     let mut t = p7m.clone();
@@ -208,8 +239,59 @@ fn streamed_verification_and_extraction_match_the_in_memory_ones() {
     let r = cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&t), &citizen_ca()).unwrap().unwrap();
     assert!(!r.all_valid());
     // Detached: no layout; truncated: an error, not a panic.
-    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..]).unwrap();
+    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..], &mut cie_sign::Silent).unwrap();
     assert!(cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7s), &Trust::none()).unwrap().is_none());
     assert!(cie_sign::verify::verify_enveloping_file(&mut Cursor::new(&p7m[..p7m.len() - 10]), &Trust::none()).is_err());
-    assert!(cades::extract_to(&mut Cursor::new(&p7m[..200]), &mut Vec::new()).is_err());
+    assert!(cades::extract_to(&mut Cursor::new(&p7m[..200]), &mut Vec::new(), &mut cie_sign::Silent).is_err());
+}
+
+/// Records what an operation reports to its [`cie_sign::Progress`].
+#[derive(Default)]
+struct Recorded {
+    totals: Vec<u64>,
+    done: u64,
+}
+
+impl cie_sign::Progress for Recorded {
+    fn total(&mut self, bytes: u64) {
+        self.totals.push(bytes);
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        self.done += bytes;
+    }
+}
+
+/// Signing, verifying and extracting report every byte they read, and the totals they know.
+#[test]
+fn progress_counts_every_byte() {
+    let (_h, mut s) = card();
+    let content = b"abcdefgh".repeat(40_000);
+    let len = content.len() as u64;
+    let (mut p7m, mut p) = (Vec::new(), Recorded::default());
+    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(&content), &mut p7m, &mut p).unwrap();
+    // Read twice: once to hash, once to copy.
+    assert_eq!((p.totals, p.done), (vec![2 * len], 2 * len));
+    let mut p = Recorded::default();
+    cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..], &mut p).unwrap();
+    assert_eq!((p.totals, p.done), (vec![], len));
+    let mut p = Recorded::default();
+    cades::extract_to(&mut Cursor::new(&p7m), &mut Vec::new(), &mut p).unwrap();
+    assert_eq!((p.totals, p.done), (vec![len], len));
+    let mut p = Recorded::default();
+    let r = cie_sign::verify::verify_enveloping_file_against(&mut Cursor::new(&p7m), None, &citizen_ca(), &mut p);
+    assert!(r.unwrap().unwrap().all_valid());
+    assert_eq!((p.totals, p.done), (vec![len], len));
+    // A detached signature read whole, then its content.
+    let dir = std::env::temp_dir().join(format!("cie-sign-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p7s = cades::sign_detached(&mut s, &SignOptions::default(), &mut &content[..], &mut cie_sign::Silent).unwrap();
+    std::fs::write(dir.join("c.p7s"), &p7s).unwrap();
+    std::fs::write(dir.join("c"), &content).unwrap();
+    let mut p = Recorded::default();
+    let r = cie_sign::verify_file(&dir.join("c.p7s"), Some(&dir.join("c")), &citizen_ca(), &mut p).unwrap();
+    assert!(r.all_valid(), "{r:?}");
+    let whole = p7s.len() as u64 + len;
+    assert_eq!((p.totals, p.done), (vec![whole], whole));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -34,7 +34,7 @@ fn trust_of(ders: &[&[u8]]) -> Trust {
 fn p7m_by(signer: &mut HandSigner, hash: HashAlg, claimed: Option<SystemTime>, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let opts = SignOptions { hash, signing_time: claimed };
-    cades::sign_enveloping(signer, &opts, &mut Cursor::new(content), &mut out).unwrap();
+    cades::sign_enveloping(signer, &opts, &mut Cursor::new(content), &mut out, &mut cie_sign::Silent).unwrap();
     out
 }
 
@@ -169,7 +169,8 @@ fn a_self_made_certificate_is_not_trusted() {
 fn the_card_passes_only_with_its_ca() {
     let (_h, mut s) = card();
     let mut p7m = Vec::new();
-    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(b"x"), &mut p7m).unwrap();
+    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(b"x"), &mut p7m, &mut cie_sign::Silent)
+        .unwrap();
     let r = verify_p7m(&p7m, None, &Trust::none()).unwrap();
     assert_eq!(
         (r.indication(), r.sub_indication()),
@@ -204,13 +205,20 @@ fn supplied_content_must_be_the_enveloped_content() {
     let dir = std::env::temp_dir().join(format!("cie-sign-content-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut p7m = Vec::new();
-    cades::sign_enveloping(&mut s, &SignOptions::default(), &mut Cursor::new(b"PAY 10 EUR"), &mut p7m).unwrap();
+    cades::sign_enveloping(
+        &mut s,
+        &SignOptions::default(),
+        &mut Cursor::new(b"PAY 10 EUR"),
+        &mut p7m,
+        &mut cie_sign::Silent,
+    )
+    .unwrap();
     let sig = dir.join("contract.txt.p7s");
     std::fs::write(&sig, &p7m).unwrap();
     let ca = trust_of(&[fixtures::citizen_ca_certificate()]);
     for forged in [&b"PAY 1000000 EUR"[..], b"PAY 10 EUR\n", b"PAY 10 EU", b""] {
         std::fs::write(dir.join("contract.txt"), forged).unwrap();
-        let e = cie_sign::verify_file(&sig, Some(&dir.join("contract.txt")), &ca).unwrap_err();
+        let e = cie_sign::verify_file(&sig, Some(&dir.join("contract.txt")), &ca, &mut cie_sign::Silent).unwrap_err();
         assert!(matches!(e, Error::ContentMismatch(_)), "{e:?}");
         assert!(e.to_string().contains("differs from the content inside the signature"), "{e}");
         let e = verify_p7m(&p7m, Some(&mut &forged[..]), &ca).unwrap_err();
@@ -218,7 +226,7 @@ fn supplied_content_must_be_the_enveloped_content() {
     }
     // The same bytes: verified as usual.
     std::fs::write(dir.join("contract.txt"), b"PAY 10 EUR").unwrap();
-    let r = cie_sign::verify_file(&sig, Some(&dir.join("contract.txt")), &ca).unwrap();
+    let r = cie_sign::verify_file(&sig, Some(&dir.join("contract.txt")), &ca, &mut cie_sign::Silent).unwrap();
     assert!(r.all_valid(), "{r:?}");
     let r = verify_p7m(&p7m, Some(&mut &b"PAY 10 EUR"[..]), &ca).unwrap();
     assert!(r.all_valid(), "{r:?}");
@@ -278,7 +286,7 @@ fn too_many_signers_or_certificates_are_refused() {
     let dir = std::env::temp_dir().join(format!("cie-sign-limits-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("big.p7m"), &big).unwrap();
-    let e = cie_sign::verify_file(&dir.join("big.p7m"), None, &trust).unwrap_err();
+    let e = cie_sign::verify_file(&dir.join("big.p7m"), None, &trust, &mut cie_sign::Silent).unwrap_err();
     assert!(matches!(e, Error::Limit(_)), "the streaming path too: {e:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let whole = cades::extract(data);
     let mut out = Vec::new();
-    let streamed = cades::extract_to(&mut Cursor::new(data), &mut out);
+    let streamed = cades::extract_to(&mut Cursor::new(data), &mut out, &mut cie_sign::Silent);
     if let Ok(n) = &streamed {
         assert_eq!(*n, out.len() as u64, "extract_to returns the length it wrote");
         assert!(out.len() <= data.len());

@@ -107,6 +107,7 @@ fn export(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), Fa
     match output {
         Some(path) => std::fs::write(path, bytes).map_err(|e| file_error(path, e))?,
         None if !ctx.globals.json => {
+            ctx.progress.done();
             let mut out = std::io::stdout().lock();
             out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| file_error(Path::new("<stdout>"), e))?;
         }
@@ -122,6 +123,7 @@ fn export(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), Fa
             pem: output.is_none().then_some(text.as_str()),
         });
     } else if let Some(path) = output {
+        ctx.progress.done();
         let text =
             tr!(CertificateWritten, holder = who.name(), output = path.display(), format = fmt, bytes = bytes.len());
         println!("{text}");

@@ -34,6 +34,8 @@ impl Run for DoctorArgs {
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
         ctx.progress.step(tr!(StepDoctor));
         let checks = doctor::diagnose(&Options { reader: ctx.globals.reader.clone() });
+        // The spinner (on a terminal) goes before the findings are printed.
+        ctx.progress.done();
         if let Some(path) = &self.report {
             let home = std::env::var("HOME").ok();
             let text = doctor::report(&checks, Lang::current(), home.as_deref());

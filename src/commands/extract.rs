@@ -79,7 +79,8 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
     let length = if der {
         // DER: streamed, whatever the size.
         std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
-        cades::extract_to(&mut input, &mut out)?
+        let mut bar = ctx.progress.bar(tr!(ProgressExtracting, file = file.display()), None);
+        cades::extract_to(&mut input, &mut out, &mut bar)?
     } else {
         // Base64 text of a .p7m: decoded in memory.
         let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;

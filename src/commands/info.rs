@@ -85,6 +85,7 @@ impl Run for InfoArgs {
             });
             return Ok(());
         }
+        ctx.progress.done();
         println!("{}", tr!(InfoReader, reader = reader));
         println!("{}", tr!(InfoCard, generation = generation.to_string(), manufacturer = generation.manufacturer()));
         println!("{}", tr!(InfoAtr, atr = atr));

@@ -98,6 +98,7 @@ fn print_success(ctx: &Ctx, message: Text) {
     if ctx.globals.json {
         print_json(&Done { ok: true });
     } else {
+        ctx.progress.done();
         println!("{message}");
     }
 }

@@ -14,7 +14,7 @@ use cie_core::Error;
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
-use cie_sign::HashAlg;
+use cie_sign::{HashAlg, ProgressReader};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
@@ -122,14 +122,28 @@ impl Run for SignArgs {
     }
 }
 
-/// Hashes a file (or standard input for `-`) without loading it whole.
-fn hash_file(alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
-    let mut reader: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin().lock())
+/// Hashes a file (or standard input for `-`) without loading it whole, with a bar on the
+/// terminal.
+fn hash_file(ctx: &Ctx, alg: HashAlg, path: &Path) -> Result<(Vec<u8>, u64), Failure> {
+    let (mut reader, size): (Box<dyn Read>, _) = if path == Path::new("-") {
+        (Box::new(std::io::stdin().lock()), None)
     } else {
-        Box::new(File::open(path).map_err(|e| file_error(path, e))?)
+        let file = File::open(path).map_err(|e| file_error(path, e))?;
+        let size = file.metadata().map_err(|e| file_error(path, e))?.len();
+        (Box::new(file), Some(size))
     };
-    alg.hash_reader(&mut reader).map_err(|e| file_error(path, e))
+    let mut bar = ctx.progress.bar(tr!(ProgressHashing, file = path.display()), size);
+    alg.hash_reader(&mut ProgressReader::new(&mut reader, &mut bar)).map_err(|e| file_error(path, e))
+}
+
+/// Reads a whole file, with a bar on the terminal.
+fn read_file(ctx: &Ctx, path: &Path) -> Result<Vec<u8>, Failure> {
+    let mut file = File::open(path).map_err(|e| file_error(path, e))?;
+    let size = file.metadata().map_err(|e| file_error(path, e))?.len();
+    let mut bar = ctx.progress.bar(tr!(ProgressReading, file = path.display()), Some(size));
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    ProgressReader::new(&mut file, &mut bar).read_to_end(&mut data).map_err(|e| file_error(path, e))?;
+    Ok(data)
 }
 
 /// `cie --json sign` with `--format raw` (docs/JSON.md).
@@ -178,7 +192,7 @@ fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), 
         return Err(Failure::Usage(tr!(JsonSignatureStdout)));
     }
     // Read the data first: a missing file should not cost a PIN try.
-    let (digest, size) = hash_file(alg, input)?;
+    let (digest, size) = hash_file(ctx, alg, input)?;
     let mut s = ctx.open()?;
     ctx.login(&mut s)?;
     ctx.progress.step(tr!(StepReadCertificate));
@@ -187,6 +201,7 @@ fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), 
     ctx.progress.step(tr!(StepSignDigest, hash = alg.name()));
     // The session checks the signature against the certificate's key.
     let signature = s.sign_digest(alg, &digest)?;
+    ctx.progress.done();
     if to_stdout {
         let mut out = std::io::stdout().lock();
         out.write_all(&signature).and_then(|()| out.flush()).map_err(|e| file_error(output, e))?;
@@ -244,13 +259,13 @@ fn sign_document(
     let mut content = BufReader::new(File::open(input).map_err(|e| file_error(input, e))?);
     let prepared = match format {
         SignFormat::Pades => {
-            let pdf = std::fs::read(input).map_err(|e| file_error(input, e))?;
+            let pdf = read_file(ctx, input)?;
             Some(pades::prepare(&pdf, &PadesOptions { hash, ..PadesOptions::default() })?)
         }
         _ => None,
     };
     let existing = if cosign {
-        let p7m = std::fs::read(input).map_err(|e| file_error(input, e))?;
+        let p7m = read_file(ctx, input)?;
         cades::parse_signed_data(&p7m)?;
         Some(p7m)
     } else {
@@ -258,7 +273,8 @@ fn sign_document(
     };
     let mut s = ctx.open()?;
     ctx.login(&mut s)?;
-    ctx.progress.step(tr!(StepSignDocument, file = input.display(), format = format_name(format)));
+    let step = || tr!(StepSignDocument, file = input.display(), format = format_name(format));
+    ctx.progress.step(step());
     let (staged, mut out) = Staged::create(output)?;
     let write_error = |e| file_error(output, e);
     match (format, prepared, existing) {
@@ -270,16 +286,21 @@ fn sign_document(
             out.write_all(&cades::cosign(&mut s, &options, &p7m, None)?).map_err(write_error)?;
         }
         (SignFormat::Cades, _, None) => {
-            cades::sign_enveloping(&mut s, &options, &mut content, &mut out)?;
+            let mut bar = ctx.progress.bar(step(), None);
+            cades::sign_enveloping(&mut s, &options, &mut content, &mut out, &mut bar)?;
         }
         (SignFormat::CadesDetached, _, _) => {
-            out.write_all(&cades::sign_detached(&mut s, &options, &mut content)?).map_err(write_error)?;
+            let size = content.get_ref().metadata().map_err(|e| file_error(input, e))?.len();
+            let signature =
+                cades::sign_detached(&mut s, &options, &mut content, &mut ctx.progress.bar(step(), Some(size)))?;
+            out.write_all(&signature).map_err(write_error)?;
         }
         _ => return Err(Failure::Usage(tr!(RawWithoutFormat))),
     }
     staged.commit(out)?;
     let cert = s.certificate()?;
     let who = cie_sign::chain::Cert::from_der(&cert).map(|c| cie_sign::identity::identity(&c.cert))?;
+    ctx.progress.done();
     if ctx.globals.json {
         print_json(&DocumentSignedJson {
             input: input.display().to_string(),

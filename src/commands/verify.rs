@@ -68,8 +68,9 @@ fn verify(
         }
     };
     let detached_content = content.or(guessed.as_deref());
+    let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
     let report: Report =
-        cie_sign::verify_file(file, detached_content, &trust).map_err(|e| match (e, detached_content) {
+        cie_sign::verify_file(file, detached_content, &trust, &mut bar).map_err(|e| match (e, detached_content) {
             (cie_sign::Error::ContentMismatch(_), Some(c)) => {
                 Failure::Document(tr!(ContentDiffers, file = c.display()))
             }
@@ -77,6 +78,7 @@ fn verify(
             (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
             (e, _) => e.into(),
         })?;
+    drop(bar);
     if ctx.globals.json {
         print_json(&report_json(file, &report, &trust));
     } else {

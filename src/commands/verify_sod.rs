@@ -102,6 +102,7 @@ fn verify_sod(ctx: &Ctx, csca: Option<&Path>) -> Result<(), Failure> {
         });
         return Ok(());
     }
+    ctx.progress.done();
     println!("{}", tr!(SodValid, algorithm = algorithm, version = report.lds_version));
     // The names in a column as wide as the longest one (at least 30 characters).
     let names: Vec<String> = report.checked.iter().map(|g| group_name(*g).to_string()).collect();

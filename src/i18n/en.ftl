@@ -121,6 +121,12 @@ step-sign-document = signing { $file } as { $format } with the card
 step-change-pin = opening the secure channel and changing the PIN
 step-unblock-pin = opening the secure channel, verifying the PUK and setting the new PIN
 step-read-sod = reading EF.SOD and the data it covers
+# Beside a bar on the terminal: the time left, then what the bar counts.
+progress-left = { $eta } left
+progress-hashing = hashing { $file }
+progress-reading = reading { $file }
+progress-verifying = verifying { $file }
+progress-extracting = extracting the content of { $file }
 
 ## cie info
 

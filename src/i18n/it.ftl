@@ -121,6 +121,12 @@ step-sign-document = firma di { $file } in formato { $format } con la carta
 step-change-pin = apertura del canale sicuro e cambio del PIN
 step-unblock-pin = apertura del canale sicuro, verifica del PUK e impostazione del nuovo PIN
 step-read-sod = lettura di EF.SOD e dei dati che garantisce
+# Accanto a una barra sul terminale: il tempo che manca, poi che cosa conta la barra.
+progress-left = ancora { $eta }
+progress-hashing = calcolo dell'impronta di { $file }
+progress-reading = lettura di { $file }
+progress-verifying = verifica di { $file }
+progress-extracting = estrazione del contenuto di { $file }
 
 ## cie info
 

@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
@@ -174,4 +176,68 @@ pub(crate) fn openssl_verifies(dir: &Path, cert_pem: &Path, hash: &str, data: &P
 /// The repository's README.md, the file the issue signs.
 pub(crate) fn readme() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+}
+
+/// `cie ARGS` on a pseudo-terminal (util-linux `script`: standard input, output and error all
+/// on it, in English); answers each prompt in `answers` once it appears. Returns the exit code
+/// and everything the terminal showed.
+pub(crate) fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> (Option<i32>, String) {
+    on_terminal_in(card, "C", args, answers)
+}
+
+/// As [`on_terminal`], with `LC_ALL` set to `locale`.
+pub(crate) fn on_terminal_in(card: &Card, locale: &str, args: &str, answers: &[(&str, &str)]) -> (Option<i32>, String) {
+    let cmdline = format!("{} {args}", env!("CARGO_BIN_EXE_cie"));
+    let mut child: Child = Command::new("timeout")
+        .args(["120", "script", "-qec", &cmdline, "/dev/null"])
+        .env("LC_ALL", locale)
+        .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (answered, (prompt, answer)) in answers.iter().enumerate() {
+        // Wait for this prompt (counting earlier occurrences of the same text).
+        let occurrences = answers[..answered].iter().filter(|(p, _)| p == prompt).count() + 1;
+        while seen.matches(prompt).count() < occurrences {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("prompt {prompt:?} never appeared; output so far:\n{seen}"),
+            }
+        }
+        stdin.write_all(format!("{answer}\r").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    // Keep stdin open until the tool is done (script exits when its input ends).
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        while let Ok(chunk) = rx.try_recv() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(Instant::now() < deadline, "cie did not finish:\n{seen}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    reader.join().unwrap();
+    while let Ok(chunk) = rx.try_recv() {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (status.code(), seen)
 }
