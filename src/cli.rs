@@ -281,7 +281,7 @@ mod tests {
         );
         let verify = |file: &str, ca: &[&str], no_default_ca, content: Option<&str>| {
             Command::Verify(VerifyArgs {
-                file: file.into(),
+                files: vec![file.into()],
                 ca: ca.iter().map(PathBuf::from).collect(),
                 no_default_ca,
                 content: content.map(PathBuf::from),
@@ -372,7 +372,7 @@ mod tests {
             "sign --format pades -i a -o -",
             "sign --cosign -i a -o b",
             "verify",
-            "verify a b",
+            "verify a b --content c",
             "verify-sod --ca x",
             "extract",
             "extract doc",

@@ -10,7 +10,21 @@
 use cie_core::{Credential, Error, TransportError};
 use cie_sign::SubIndication;
 
+use serde::Serialize;
+
 use crate::i18n::{Msg, Text};
+use crate::output::print_json;
+
+/// What `--json` prints on standard output when a command fails (docs/JSON.md).
+#[derive(Serialize)]
+struct FailureJson {
+    /// The message, in English.
+    error: String,
+    /// The one thing to do about it, in English.
+    hint: String,
+    /// The process's exit code.
+    exit_code: u8,
+}
 
 /// A failed command. Its message and advice are catalogue texts ([`Text`]): shown in the
 /// user's language, and in English in `--json` output.
@@ -152,6 +166,9 @@ impl Failure {
                 }
                 Failure::Document(t) if t.msg() == Msg::DocumentUnsupported => tr!(AdviceDocumentUnsupported),
                 Failure::Document(_) => tr!(AdviceDocument),
+                Failure::Invalid(t, _) | Failure::Indeterminate(t, _) if t.msg() == Msg::VerifySummary => {
+                    tr!(AdviceVerifySummary)
+                }
                 Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
                 Failure::Diagnosed(_) => tr!(AdviceDiagnosed),
@@ -180,6 +197,20 @@ impl Failure {
                 tr!(AdviceCard)
             }
             _ => tr!(AdviceOther),
+        }
+    }
+}
+
+impl Failure {
+    /// Tells of the failure: its message and hint on standard error, in the user's language;
+    /// with `json`, its object on standard output, in English, unless a verification report or
+    /// the doctor's findings were printed already (their JSON is the output).
+    pub(crate) fn report(&self, json: bool) {
+        let (message, advice) = (self.message(), self.advice());
+        eprintln!("{}", tr!(ErrorLine, message = message.clone()));
+        eprintln!("{}", tr!(HintLine, hint = advice.clone()));
+        if json && !matches!(self, Failure::Invalid(..) | Failure::Indeterminate(..) | Failure::Diagnosed(_)) {
+            print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: self.exit_code() });
         }
     }
 }

@@ -18,10 +18,6 @@ mod staged;
 
 use std::process::ExitCode;
 
-use failure::Failure;
-use output::print_json;
-use serde::Serialize;
-
 /// `CIE_LOG=debug` (or `info`, `trace`) logs to standard error, APDU traces included with
 /// PIN/PUK data redacted; nothing is logged otherwise.
 fn init_logging() {
@@ -46,17 +42,6 @@ fn default_sigpipe() {
     }
 }
 
-/// What `--json` prints on standard output when a command fails (docs/JSON.md).
-#[derive(Serialize)]
-struct FailureJson {
-    /// The message, in English.
-    error: String,
-    /// The one thing to do about it, in English.
-    hint: String,
-    /// The process's exit code.
-    exit_code: u8,
-}
-
 fn main() -> ExitCode {
     default_sigpipe();
     init_logging();
@@ -72,14 +57,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             let code = failure.exit_code();
-            let (message, advice) = (failure.message(), failure.advice());
-            eprintln!("{}", tr!(ErrorLine, message = message.clone()));
-            eprintln!("{}", tr!(HintLine, hint = advice.clone()));
-            // A verification report or the doctor's findings were already printed; their JSON
-            // is the output. JSON is the same in every language: English texts.
-            if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..) | Failure::Diagnosed(_)) {
-                print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: code });
-            }
+            failure.report(json);
             ExitCode::from(code)
         }
     }

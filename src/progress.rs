@@ -1,6 +1,7 @@
 //! Progress on standard error (indicatif). On a terminal a spinner names the card step under
 //! way (connecting, secure channel and PIN, signature) and a bar counts the bytes of long work
-//! on a file (done and total, rate, time left); when standard error is not a terminal each step
+//! on a file (done and total, rate, time left), or over files (done of all, `cie verify` of
+//! several); when standard error is not a terminal each step
 //! is a plain line, as in a log, and there is no bar; with `--quiet` there is nothing.
 //!
 //! The spinner is the terminal's, one per process: [`settle`] clears it before anything else is
@@ -88,6 +89,59 @@ impl Progress {
         }
         bar.show_if_long();
         bar
+    }
+
+    /// A bar over `total` files, drawn at once on a terminal (several files are more than a
+    /// moment's work); nothing elsewhere or if quiet.
+    pub(crate) fn files(&self, total: usize) -> Files {
+        if self.quiet || !self.terminal {
+            return Files { bar: None };
+        }
+        settle();
+        let bar =
+            ProgressBar::new(total as u64).with_style(template_style("{spinner} {pos}/{len} [{bar:20}] {wide_msg}"));
+        bar.enable_steady_tick(TICK);
+        Files { bar: Some(bar) }
+    }
+}
+
+/// A bar over files ([`Progress::files`]): how many are done of all, the current one's work
+/// beside it. Cleared when dropped.
+pub(crate) struct Files {
+    bar: Option<ProgressBar>,
+}
+
+impl Files {
+    /// Work on the next file starts: `what` beside the count.
+    pub(crate) fn start(&self, what: Text) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(what.to_string());
+            bar.force_draw();
+        }
+    }
+
+    /// One more file is done.
+    pub(crate) fn done_one(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.force_draw();
+        }
+    }
+
+    /// Runs `f`, which writes to the terminal, with the bar cleared, then draws it again.
+    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
     }
 }
 

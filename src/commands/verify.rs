@@ -9,7 +9,7 @@ use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust}
 use clap::Args;
 use serde::Serialize;
 
-use super::Run;
+use super::{Mistake, Run};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
@@ -24,10 +24,15 @@ use crate::output::print_json;
 /// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
 /// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
 /// no signature). Revocation is not checked. See docs/VERIFY.md.
+///
+/// Several files are checked in turn, each reported as if alone (with --json one line each; a
+/// file that cannot be read or checked is reported and the next one follows). Exit 1 if any is
+/// TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else 0.
 #[derive(Args, Debug, PartialEq, Eq)]
 pub(crate) struct VerifyArgs {
-    /// The signed file
-    pub(crate) file: PathBuf,
+    /// The signed files
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
     /// A trusted CA certificate (PEM or DER), repeatable; added to the installed ones
     #[arg(long, value_name = "CERT")]
     pub(crate) ca: Vec<PathBuf>,
@@ -41,24 +46,92 @@ pub(crate) struct VerifyArgs {
 }
 
 impl Run for VerifyArgs {
-    /// Verifies the file's signatures and prints the report.
+    /// `--content` belongs to one signature: not with several files.
+    fn check(&self, _ctx: &Ctx) -> Result<(), Mistake> {
+        if self.content.is_some() && self.files.len() > 1 {
+            return Err(tr!(VerifyContentOneFile).into());
+        }
+        Ok(())
+    }
+
+    /// Verifies each file's signatures and prints its report.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
-        verify(ctx, &self.file, &self.ca, !self.no_default_ca, self.content.as_deref())
+        let trust = trust_anchors(&self.ca, !self.no_default_ca)?;
+        match self.files.as_slice() {
+            [file] => {
+                let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
+                let report = check(file, &trust, self.content.as_deref(), &mut bar)?;
+                drop(bar);
+                print_report(ctx, file, &report, &trust);
+                verdict(&report)
+            }
+            files => verify_all(ctx, files, &trust),
+        }
     }
 }
 
-/// Verifies every signature of `file` against the installed trust anchors (unless
-/// `installed_anchors` is false) and `ca`; succeeds only if the document is TOTAL-PASSED
-/// (TOTAL-FAILED: [`Failure::Invalid`], exit 1; INDETERMINATE: [`Failure::Indeterminate`],
-/// exit 6).
-fn verify(
-    ctx: &Ctx,
+/// Verifies each of `files` in turn (a bar over the files on a terminal) and reports each as
+/// for one file, or its error as `main` would; exit 1 if any is TOTAL-FAILED or could not be
+/// checked, else 6 if any is INDETERMINATE, else 0.
+fn verify_all(ctx: &Ctx, files: &[PathBuf], trust: &Trust) -> Result<(), Failure> {
+    let bar = ctx.progress.files(files.len());
+    let (mut failed, mut indeterminate, mut errors) = (0usize, 0usize, 0usize);
+    for (i, file) in files.iter().enumerate() {
+        bar.start(tr!(ProgressVerifying, file = file.display()));
+        let outcome = check(file, trust, None, &mut cie_sign::Silent).and_then(|report| {
+            bar.suspend(|| {
+                // A blank line between the reports.
+                if i > 0 && !ctx.globals.json {
+                    println!();
+                }
+                print_report(ctx, file, &report, trust);
+            });
+            verdict(&report)
+        });
+        match outcome {
+            Ok(()) => {}
+            Err(Failure::Invalid(..)) => failed += 1,
+            Err(Failure::Indeterminate(..)) => indeterminate += 1,
+            Err(failure) => {
+                errors += 1;
+                // A read error names its file already; a document error gets its name.
+                let failure = match failure {
+                    Failure::Document(t) => Failure::Document(tr!(VerifyFileError, file = file.display(), message = t)),
+                    other => other,
+                };
+                bar.suspend(|| failure.report(ctx.globals.json));
+            }
+        }
+        bar.done_one();
+    }
+    drop(bar);
+    let passed = files.len() - failed - indeterminate - errors;
+    let summary = || {
+        tr!(
+            VerifySummary,
+            count = files.len(),
+            passed = passed,
+            failed = failed,
+            indeterminate = indeterminate,
+            errors = errors
+        )
+    };
+    if failed + errors > 0 {
+        Err(Failure::Invalid(summary(), None))
+    } else if indeterminate > 0 {
+        Err(Failure::Indeterminate(summary(), None))
+    } else {
+        Ok(())
+    }
+}
+
+/// Verifies every signature of `file` against `trust`, `progress` told of the bytes read.
+fn check(
     file: &Path,
-    ca: &[PathBuf],
-    installed_anchors: bool,
+    trust: &Trust,
     content: Option<&Path>,
-) -> Result<(), Failure> {
-    let trust = trust_anchors(ca, installed_anchors)?;
+    progress: &mut dyn cie_sign::Progress,
+) -> Result<Report, Failure> {
     // A detached signature next to its content: `doc.p7s` signs `doc`.
     let guessed = match content {
         Some(_) => None,
@@ -68,24 +141,28 @@ fn verify(
         }
     };
     let detached_content = content.or(guessed.as_deref());
-    let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
-    let report: Report =
-        cie_sign::verify_file(file, detached_content, &trust, &mut bar).map_err(|e| match (e, detached_content) {
-            (cie_sign::Error::ContentMismatch(_), Some(c)) => {
-                Failure::Document(tr!(ContentDiffers, file = c.display()))
-            }
-            // A detached signature without its content, an encrypted PDF...
-            (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
-            (e, _) => e.into(),
-        })?;
-    drop(bar);
+    cie_sign::verify_file(file, detached_content, trust, progress).map_err(|e| match (e, detached_content) {
+        (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
+        // A detached signature without its content, an encrypted PDF...
+        (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+        (e, _) => e.into(),
+    })
+}
+
+/// Prints the report of `file`: text, or its JSON object with `--json`.
+fn print_report(ctx: &Ctx, file: &Path, report: &Report, trust: &Trust) {
     if ctx.globals.json {
-        print_json(&report_json(file, &report, &trust));
+        print_json(&report_json(file, report, trust));
     } else {
-        for line in report_lines(file, &report, &trust) {
+        for line in report_lines(file, report, trust) {
             println!("{line}");
         }
     }
+}
+
+/// The document's verdict: Ok if TOTAL-PASSED, else [`Failure::Invalid`] (TOTAL-FAILED, exit 1)
+/// or [`Failure::Indeterminate`] (exit 6).
+fn verdict(report: &Report) -> Result<(), Failure> {
     let (indication, sub) = (report.indication(), report.sub_indication());
     let why = reason(sub, &report.modifications);
     let error = || tr!(VerdictError, indication = indication.as_str(), sub = token(sub), reason = why.clone());

@@ -44,6 +44,7 @@ advice-certificate-time = a certificate is not valid at the time of the check, a
 advice-unsupported-algorithm = this tool does not support the signature's algorithm: check it with another verifier
 advice-weak-algorithm = the signature uses an algorithm no longer considered secure: ask the signer for a new signature
 advice-no-signature = the file has no signature: ask the sender for the signed version
+advice-verify-summary = see each file's report or error above
 advice-content-differs = do not take that file as signed: the signature carries its own content, which cie extract writes out
 advice-document-unsupported = this tool cannot check this document; a detached signature (.p7s) needs the signed file: give it with --content FILE
 advice-trust-anchors = check the CA certificates listed in CIE_TRUST_ANCHORS or installed in /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/ (PEM or DER), or ignore them with --no-default-ca
@@ -84,6 +85,7 @@ stdin-twice = -i - and --pin-stdin both want standard input: give the data as a 
 documents-need-files = signed documents are read from and written to files: give -i FILE and -o OUT
 cosign-needs-cades = --cosign adds a signature to a .p7m: use it with --format cades
 extract-needs-output = extract needs -o OUT (the file name does not end in .p7m)
+verify-content-one-file = --content gives the signed file of one detached signature: verify a single FILE with it
 no-help-on = no help on "{ $topic }": try cie help or cie help pin
 document-error = { $detail }
 document-unsupported = { $detail }
@@ -162,6 +164,8 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 signature
    *[other] { $count } signatures
 }
+verify-file-error = { $file }: { $message }
+verify-summary = { $count } files: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } not checked (error)
 signature-heading = signature { $index }: { $verdict }
 signature-field-heading = signature { $index } (field { $field }): { $verdict }
 verdict-passed = VALID (TOTAL-PASSED)

@@ -44,6 +44,7 @@ advice-certificate-time = un certificato non è valido al momento della verifica
 advice-unsupported-algorithm = questo programma non supporta l'algoritmo della firma: verificala con un altro programma
 advice-weak-algorithm = la firma usa un algoritmo non più considerato sicuro: chiedi al firmatario una nuova firma
 advice-no-signature = il file non contiene firme: chiedi al mittente la versione firmata
+advice-verify-summary = vedi sopra il resoconto o l'errore di ciascun file
 advice-content-differs = non considerare firmato quel file: la firma contiene il proprio contenuto, che cie extract estrae
 advice-document-unsupported = questo programma non può verificare questo documento; una firma separata (.p7s) ha bisogno del file firmato: indicalo con --content FILE
 advice-trust-anchors = controlla i certificati delle CA elencati in CIE_TRUST_ANCHORS o installati in /etc/cie/trust-anchors/ e ~/.config/cie/trust-anchors/ (PEM o DER), oppure ignorali con --no-default-ca
@@ -84,6 +85,7 @@ stdin-twice = -i - e --pin-stdin vogliono entrambi lo standard input: passa i da
 documents-need-files = i documenti firmati si leggono e si scrivono su file: indica -i FILE e -o OUT
 cosign-needs-cades = --cosign aggiunge una firma a un .p7m: usalo con --format cades
 extract-needs-output = extract richiede -o OUT (il nome del file non termina con .p7m)
+verify-content-one-file = --content indica il file firmato di una sola firma separata: usalo con un solo FILE
 no-help-on = nessun aiuto su "{ $topic }": prova cie help o cie help pin
 document-error = impossibile elaborare il documento: { $detail }
 document-unsupported = impossibile elaborare il documento: { $detail }
@@ -162,6 +164,8 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 firma
    *[other] { $count } firme
 }
+verify-file-error = { $file }: { $message }
+verify-summary = { $count } file: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } non verificati (errore)
 signature-heading = firma { $index }: { $verdict }
 signature-field-heading = firma { $index } (campo { $field }): { $verdict }
 verdict-passed = VALIDA (TOTAL-PASSED)
