@@ -2,7 +2,7 @@
 //! verify` and `cie extract` of a 64 MiB file draw a bar with bytes, rate and time left, and the
 //! card's steps a spinner; the files they write are still right (`openssl cms -verify`). With
 //! standard error not a terminal the step lines are those of before and no bar is drawn; with
-//! `--quiet` on a terminal nothing is.
+//! `--quiet` on a terminal nothing is. `cie verify` of several files draws a bar over the files.
 
 mod cli_util;
 
@@ -153,4 +153,46 @@ fn plain_lines_without_a_terminal() {
     let r = card.cie(&["extract", s(&p7m), "-o", s(&card.path("out.bin"))], "");
     assert_eq!((r.code, r.stderr.as_str()), (Some(0), ""), "{r:?}");
     assert_no_bar(&r.stdout, "extract");
+}
+
+/// `cie verify` of several files: on a terminal a bar over the files (done of all, the current
+/// file named); without a terminal, or with `--quiet`, none.
+#[test]
+fn a_bar_over_files() {
+    let card = Card::start("progress-files");
+    let doc = card.path("domanda.txt");
+    std::fs::write(&doc, b"Richiesta di accesso agli atti.\n").unwrap();
+    let r = card.cie(&["sign", "--format", "cades", "--pin-stdin", "-q", "-i", s(&doc)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let p7m = card.path("domanda.txt.p7m");
+    let ca = card.path("citizen-ca.der");
+    std::fs::write(&ca, cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+    let copies: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let c = card.path(&format!("copia-{i}.p7m"));
+            std::fs::copy(&p7m, &c).unwrap();
+            c
+        })
+        .collect();
+    let files = copies.iter().map(|c| s(c)).collect::<Vec<_>>().join(" ");
+    let args = format!("verify {files} --no-default-ca --ca {}", s(&ca));
+
+    let (code, out) = on_terminal(&card, &args, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("0/3 [") && out.contains("1/3 [") && out.contains("3/3 ["), "no bar over files:\n{out}");
+    assert!(out.contains("] verifying copia-3.p7m"), "the current file not named:\n{out}");
+    assert_eq!(out.matches("result: TOTAL-PASSED").count(), 3, "{out}");
+
+    let (code, out) = on_terminal(&card, &format!("--quiet {args}"), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("/3 ["), "a bar with --quiet:\n{out}");
+    assert_no_bar(&out, "verify --quiet of several files");
+
+    let mut argv = vec!["verify"];
+    argv.extend(copies.iter().map(|c| s(c)));
+    argv.extend(["--no-default-ca", "--ca", s(&ca)]);
+    let r = card.cie(&argv, "");
+    assert_eq!((r.code, r.stderr.as_str()), (Some(0), ""), "{r:?}");
+    assert!(!r.stdout.contains("/3 ["), "{r:?}");
+    assert_no_bar(&r.stdout, "verify of several files to a pipe");
 }

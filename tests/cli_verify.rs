@@ -1,7 +1,7 @@
 //! `cie verify`'s verdicts (ETSI EN 319 102-1: TOTAL-PASSED exit 0, TOTAL-FAILED exit 1,
 //! INDETERMINATE exit 6), its `--json` fields, the installed trust anchors
 //! (`CIE_TRUST_ANCHORS`, `--no-default-ca`), content given for a signature that carries its own,
-//! and outputs of `cie sign` / `cie extract` written through unpredictable temporary files.
+//! several files in turn (exit 1/6/0 over them, JSON Lines), and outputs of `cie sign` / `cie extract` written through unpredictable temporary files.
 //! Signatures are made by the simulated card through pcscd.
 
 mod cli_util;
@@ -176,6 +176,91 @@ fn a_pdf_without_signatures_is_indeterminate() {
 
 #[path = "../cie-sign/tests/common/pdf.rs"]
 mod pdf;
+
+/// Several files in turn: each reported as alone, an unreadable one reported and passed over;
+/// exit 1 if any is TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else
+/// 0; `--json` one object per line; `--content` with one file only.
+#[test]
+fn several_files_in_turn() {
+    let card = Card::start("batch");
+    let (_, p7m, ca) = signed(&card);
+    let copy = card.path("copia.txt.p7m");
+    std::fs::copy(&p7m, &copy).unwrap();
+    let mut data = std::fs::read(&p7m).unwrap();
+    let at = data.windows(9).position(|w| w == b"residenza").unwrap();
+    data[at] ^= 0x20;
+    let bad = card.path("bad.p7m");
+    std::fs::write(&bad, data).unwrap();
+    let unsigned = card.path("unsigned.pdf");
+    std::fs::write(&unsigned, pdf::classic_pdf("1.7", "Nessuna firma")).unwrap();
+    let missing = card.path("missing.p7m");
+
+    // Passed, failed, unreadable: exit 1, each file's verdict, the error, a summary.
+    let r = card.cie(&["verify", s(&p7m), s(&bad), s(&missing), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    let reports: Vec<&str> = r.stdout.split("\n\n").collect();
+    assert_eq!(reports.len(), 2, "{r:?}");
+    assert!(reports[0].starts_with(&format!("{}: CAdES enveloping (.p7m), 1 signature\n", p7m.display())), "{r:?}");
+    assert!(reports[0].ends_with("result: TOTAL-PASSED — all 1 signature valid"), "{r:?}");
+    assert!(reports[1].starts_with(&format!("{}: CAdES enveloping (.p7m)", bad.display())), "{r:?}");
+    assert!(reports[1].contains("result: TOTAL-FAILED (HASH_FAILURE)"), "{r:?}");
+    assert!(r.stderr.contains(&format!("error: {}: No such file or directory", missing.display())), "{r:?}");
+    assert!(r.stderr.contains("hint: check that the file is a PDF or a CAdES .p7m/.p7s signature\n"), "{r:?}");
+    assert!(
+        r.stderr.ends_with(
+            "error: 3 files: 1 TOTAL-PASSED, 1 TOTAL-FAILED, 0 INDETERMINATE, 1 not checked (error)\n\
+             hint: see each file's report or error above\n"
+        ),
+        "{r:?}"
+    );
+    // A file that is no signature at all: named in its error, the next one still checked.
+    let text = card.path("domanda.txt");
+    let r = card.cie(&["verify", s(&text), s(&p7m), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.starts_with(&format!("error: {}: not a readable CMS signature", text.display())), "{r:?}");
+    assert!(r.stdout.contains("result: TOTAL-PASSED"), "{r:?}");
+
+    // Two passed and one INDETERMINATE: exit 6. All passed: exit 0, nothing on standard error.
+    let r = card.cie(&["verify", s(&p7m), s(&unsigned), s(&copy), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert_eq!(r.stdout.matches("result: TOTAL-PASSED").count(), 2, "{r:?}");
+    assert!(r.stdout.contains("result: INDETERMINATE (SIGNED_DATA_NOT_FOUND)"), "{r:?}");
+    assert!(
+        r.stderr.contains("error: 3 files: 2 TOTAL-PASSED, 0 TOTAL-FAILED, 1 INDETERMINATE, 0 not checked"),
+        "{r:?}"
+    );
+    let r = card.cie(&["verify", s(&p7m), s(&copy), "--ca", s(&ca)], "");
+    assert_eq!((r.code, r.stderr.as_str()), (Some(0), ""), "{r:?}");
+    assert_eq!(r.stdout.matches("result: TOTAL-PASSED").count(), 2, "{r:?}");
+    // In Italian, the summary too.
+    let r = card.cie_in(&[("LC_ALL", "it_IT.UTF-8")], &["verify", s(&p7m), s(&unsigned)], "");
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert!(
+        r.stderr.contains("errore: 2 file: 0 TOTAL-PASSED, 0 TOTAL-FAILED, 2 INDETERMINATE, 0 non verificati"),
+        "{r:?}"
+    );
+
+    // --json: one object per line, in order, the error object for the unreadable file.
+    let r = card.cie(&["--json", "verify", s(&p7m), s(&bad), s(&unsigned), s(&missing), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    let lines: Vec<serde_json::Value> =
+        r.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert_eq!(lines.len(), 4, "{r:?}");
+    let field = |i: usize, k: &str| lines[i][k].as_str().unwrap_or_default().to_owned();
+    assert_eq!((field(0, "file"), field(0, "indication")), (s(&p7m).to_owned(), "TOTAL-PASSED".to_owned()));
+    assert_eq!((field(1, "file"), field(1, "sub_indication")), (s(&bad).to_owned(), "HASH_FAILURE".to_owned()));
+    assert_eq!(field(2, "indication"), "INDETERMINATE");
+    assert!(field(3, "error").starts_with(&format!("{}: No such file", missing.display())), "{r:?}");
+    assert_eq!(lines[3]["exit_code"], 1, "{r:?}");
+    assert!(lines[3]["hint"].is_string(), "{r:?}");
+
+    // --content belongs to one detached signature: a usage error with two files.
+    let r = card.cie(&["verify", s(&p7m), s(&copy), "--content", s(&text)], "");
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.starts_with("error: --content gives the signed file of one detached signature"), "{r:?}");
+    assert!(r.stderr.contains("Usage: cie verify"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+}
 
 /// An enveloping signature saved as `contract.txt.p7s` next to a forged `contract.txt`: the
 /// content given (explicitly or guessed from the name) is not what was signed.

@@ -77,7 +77,9 @@ fn verify_all(ctx: &Ctx, files: &[PathBuf], trust: &Trust) -> Result<(), Failure
     let bar = ctx.progress.files(files.len());
     let (mut failed, mut indeterminate, mut errors) = (0usize, 0usize, 0usize);
     for (i, file) in files.iter().enumerate() {
-        bar.start(tr!(ProgressVerifying, file = file.display()));
+        // The name alone: a long path would crowd the count out of the line.
+        let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        bar.start(tr!(ProgressVerifying, file = shown(&name)));
         let outcome = check(file, trust, None, &mut cie_sign::Silent).and_then(|report| {
             bar.suspend(|| {
                 // A blank line between the reports.
@@ -94,9 +96,11 @@ fn verify_all(ctx: &Ctx, files: &[PathBuf], trust: &Trust) -> Result<(), Failure
             Err(Failure::Indeterminate(..)) => indeterminate += 1,
             Err(failure) => {
                 errors += 1;
-                // A read error names its file already; a document error gets its name.
+                // The file's name first, once: a read error gives it already.
                 let failure = match failure {
-                    Failure::Document(t) => Failure::Document(tr!(VerifyFileError, file = file.display(), message = t)),
+                    Failure::Document(t) if !t.english().starts_with(&format!("{}: ", file.display())) => {
+                        Failure::Document(tr!(VerifyFileError, file = file.display(), message = t))
+                    }
                     other => other,
                 };
                 bar.suspend(|| failure.report(ctx.globals.json));
