@@ -10,21 +10,7 @@
 use cie_core::{Credential, Error, TransportError};
 use cie_sign::SubIndication;
 
-use serde::Serialize;
-
 use crate::i18n::{Msg, Text};
-use crate::output::print_json;
-
-/// What `--json` prints on standard output when a command fails (docs/JSON.md).
-#[derive(Serialize)]
-struct FailureJson {
-    /// The message, in English.
-    error: String,
-    /// The one thing to do about it, in English.
-    hint: String,
-    /// The process's exit code.
-    exit_code: u8,
-}
 
 /// A failed command. Its message and advice are catalogue texts ([`Text`]): shown in the
 /// user's language, and in English in `--json` output.
@@ -197,20 +183,6 @@ impl Failure {
                 tr!(AdviceCard)
             }
             _ => tr!(AdviceOther),
-        }
-    }
-}
-
-impl Failure {
-    /// Tells of the failure: its message and hint on standard error, in the user's language;
-    /// with `json`, its object on standard output, in English, unless a verification report or
-    /// the doctor's findings were printed already (their JSON is the output).
-    pub(crate) fn report(&self, json: bool) {
-        let (message, advice) = (self.message(), self.advice());
-        eprintln!("{}", tr!(ErrorLine, message = message.clone()));
-        eprintln!("{}", tr!(HintLine, hint = advice.clone()));
-        if json && !matches!(self, Failure::Invalid(..) | Failure::Indeterminate(..) | Failure::Diagnosed(_)) {
-            print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: self.exit_code() });
         }
     }
 }

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             let code = failure.exit_code();
-            failure.report(json);
+            output::report_failure(&failure, json);
             ExitCode::from(code)
         }
     }

@@ -1,11 +1,36 @@
 //! Output: `--json` output (serde_json); progress on standard error is [`crate::progress`].
 //!
 //! Each command describes its `--json` output as a struct deriving `serde::Serialize` beside
-//! the command (docs/JSON.md documents them all) and prints it with [`print_json`].
+//! the command (docs/JSON.md documents them all) and prints it with [`print_json`]; a failure
+//! is told with [`report_failure`].
 
 use serde::Serialize;
 
+use crate::failure::Failure;
 use crate::progress::settle;
+
+/// What `--json` prints on standard output when a command fails (docs/JSON.md).
+#[derive(Serialize)]
+struct FailureJson {
+    /// The message, in English.
+    error: String,
+    /// The one thing to do about it, in English.
+    hint: String,
+    /// The process's exit code.
+    exit_code: u8,
+}
+
+/// Tells of `failure`: its message and hint on standard error, in the user's language; with
+/// `json`, its object on standard output, in English, unless a verification report or the
+/// doctor's findings were printed already (their JSON is the output).
+pub(crate) fn report_failure(failure: &Failure, json: bool) {
+    let (message, advice) = (failure.message(), failure.advice());
+    eprintln!("{}", tr!(ErrorLine, message = message.clone()));
+    eprintln!("{}", tr!(HintLine, hint = advice.clone()));
+    if json && !matches!(failure, Failure::Invalid(..) | Failure::Indeterminate(..) | Failure::Diagnosed(_)) {
+        print_json(&FailureJson { error: message.english(), hint: advice.english(), exit_code: failure.exit_code() });
+    }
+}
 
 /// Prints `value` on standard output as one line of compact JSON, keys in the order of the
 /// struct's fields. serde_json escapes every string (quotes, backslashes, control characters as

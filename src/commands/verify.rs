@@ -13,7 +13,7 @@ use super::{Mistake, Run};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
-use crate::output::print_json;
+use crate::output::{print_json, report_failure};
 
 /// Check every signature of a .p7m/.p7s or PDF
 ///
@@ -103,7 +103,7 @@ fn verify_all(ctx: &Ctx, files: &[PathBuf], trust: &Trust) -> Result<(), Failure
                     }
                     other => other,
                 };
-                bar.suspend(|| failure.report(ctx.globals.json));
+                bar.suspend(|| report_failure(&failure, ctx.globals.json));
             }
         }
         bar.done_one();
