@@ -331,7 +331,7 @@ fn all_ok_with_the_card_and_no_pin_asked() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(link(&r.stdout, "PC/SC service (pcscd)").0.starts_with("ok       PC/SC service (pcscd): installed ("));
     let (card, _) = link(&r.stdout, "card");
-    assert!(card.starts_with("ok") && card.contains("generation NXP (NXP), ATR 3B 8F 80 01"), "{r:?}");
+    assert!(card.starts_with("ok") && card.contains("generation NXP (NXP), ATR 3B 8E 80 01"), "{r:?}");
     assert!(card.contains("in Virtual PCD 00 00"), "{r:?}");
     let (tries, advice) = link(&r.stdout, "PIN and PUK");
     assert!(tries.starts_with("note") && tries.contains("PIN 2 tries left, PUK 10 tries left"), "{r:?}");

@@ -16,7 +16,7 @@ fn readers_and_info() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("reader:       Virtual PCD 00 00"), "{r:?}");
     assert!(r.stdout.contains("generation NXP"), "{r:?}");
-    assert!(r.stdout.contains("ATR:          3B 8F 80 01"), "{r:?}");
+    assert!(r.stdout.contains("ATR:          3B 8E 80 01"), "{r:?}");
     assert!(r.stdout.contains(&format!("NIS:          {TEST_NIS}")), "{r:?}");
     assert!(r.stdout.contains("PIN:          3 tries left"), "{r:?}");
     assert!(!r.stdout.contains("card number"), "not without the PIN: {r:?}");

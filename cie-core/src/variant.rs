@@ -39,6 +39,9 @@ pub enum Generation {
     Bit4id2023,
     /// Bit4id applet B9547 ("ITJ4I").
     Bit4idB9547,
+    /// Actalis applet B946 on JCOP4 ("ITJ4L"; pcsc-tools' smartcard_list.txt, not in the
+    /// official middleware's table).
+    ActalisB946,
     /// A card that answers like a CIE but whose ATR is not in the table.
     Unknown(RootSelect),
 }
@@ -59,10 +62,28 @@ const ATR_HINTS: &[(Generation, &[u8])] = &[
     (Generation::Bit4id, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x42]),
     (Generation::Bit4id2023, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x44]),
     (Generation::Bit4idB9547, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49]),
+    (Generation::ActalisB946, &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x4C]),
 ];
 
-/// The official table order (PROTOCOL.md §1.1): the first multiset match wins.
-const OFFICIAL_ORDER: [Generation; 11] = Generation::KNOWN;
+/// The JCOP4 family's historical bytes before the variant letter (`80 65` "ITJ4", PROTOCOL.md
+/// §1.1): a card with a letter not in [`ATR_HINTS`] is still a JCOP4 chip, reached by the MF.
+const JCOP4_FAMILY: &[u8] = &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34];
+
+/// The official table order (PROTOCOL.md §1.1): the first multiset match wins. ITJ4L is not
+/// in the official table: it is matched contiguously only.
+const OFFICIAL_ORDER: [Generation; 11] = [
+    Generation::Nxp,
+    Generation::Gemalto,
+    Generation::Gemalto2,
+    Generation::Stm,
+    Generation::Stm2,
+    Generation::Stm3,
+    Generation::Actalis,
+    Generation::Actalis2023,
+    Generation::Bit4id,
+    Generation::Bit4id2023,
+    Generation::Bit4idB9547,
+];
 
 /// True when every byte of `pattern` occurs in `atr` at least as often (multiset inclusion).
 fn multiset_includes(atr: &[u8], pattern: &[u8]) -> bool {
@@ -80,8 +101,8 @@ fn multiset_includes(atr: &[u8], pattern: &[u8]) -> bool {
 }
 
 impl Generation {
-    /// The eleven known generations.
-    pub const KNOWN: [Generation; 11] = [
+    /// The twelve known generations.
+    pub const KNOWN: [Generation; 12] = [
         Generation::Nxp,
         Generation::Gemalto,
         Generation::Gemalto2,
@@ -93,19 +114,26 @@ impl Generation {
         Generation::Bit4id,
         Generation::Bit4id2023,
         Generation::Bit4idB9547,
+        Generation::ActalisB946,
     ];
 
-    /// The generation the ATR suggests, if any (PROTOCOL.md §1.1).
+    /// The generation the ATR suggests, if any (PROTOCOL.md §1.1): a hint for the first probe
+    /// and the chip's name, never proof of a CIE (a card that is not one can carry any of these
+    /// bytes; probing decides). In order: a known fragment as contiguous bytes; the JCOP4
+    /// family `80 65 "ITJ4"` with an unknown letter ([`Generation::Unknown`] reached by the MF);
+    /// the official middleware's multiset rule.
     pub fn from_atr(atr: &[u8]) -> Option<Generation> {
-        ATR_HINTS
+        let contains = |pattern: &[u8]| atr.windows(pattern.len()).any(|w| w == pattern);
+        if let Some((g, _)) = ATR_HINTS.iter().find(|(_, pattern)| contains(pattern)) {
+            return Some(*g);
+        }
+        if contains(JCOP4_FAMILY) {
+            return Some(Generation::Unknown(RootSelect::MasterFile));
+        }
+        OFFICIAL_ORDER
             .iter()
-            .find(|(_, pattern)| atr.windows(pattern.len()).any(|w| w == *pattern))
-            .or_else(|| {
-                OFFICIAL_ORDER
-                    .iter()
-                    .filter_map(|g| ATR_HINTS.iter().find(|(h, _)| h == g))
-                    .find(|(_, p)| multiset_includes(atr, p))
-            })
+            .filter_map(|g| ATR_HINTS.iter().find(|(h, _)| h == g))
+            .find(|(_, p)| multiset_includes(atr, p))
             .map(|(g, _)| *g)
     }
 
@@ -139,6 +167,7 @@ impl Generation {
             Generation::Bit4id => "Bit4id",
             Generation::Bit4id2023 => "Bit4id2023",
             Generation::Bit4idB9547 => "Bit4id_B9547",
+            Generation::ActalisB946 => "Actalis_B946",
             Generation::Unknown(RootSelect::IasAid) => "unknown (IAS AID)",
             Generation::Unknown(RootSelect::MasterFile) => "unknown (MF)",
         }
@@ -150,7 +179,7 @@ impl Generation {
             Generation::Nxp => "NXP",
             Generation::Gemalto | Generation::Gemalto2 => "Gemalto",
             Generation::Stm | Generation::Stm2 | Generation::Stm3 => "STMicroelectronics",
-            Generation::Actalis | Generation::Actalis2023 => "Actalis",
+            Generation::Actalis | Generation::Actalis2023 | Generation::ActalisB946 => "Actalis",
             Generation::Bit4id | Generation::Bit4id2023 | Generation::Bit4idB9547 => "Bit4id",
             Generation::Unknown(_) => "unknown",
         }

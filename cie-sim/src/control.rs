@@ -24,12 +24,39 @@ pub enum Control {
     /// `sign-fault none|length:N|wrong`: every following holder-key signature is faulty as
     /// the [`SignFault`] says.
     SignFault(SignFault),
+    /// `counts`: report the APDUs and the PIN commands received so far ([`Status::Counts`]).
+    Counts,
     /// `quit`: stop (the end of standard input does the same).
     Quit,
 }
 
 /// The words of [`Control`], as the binary lists them when a line is not one of them.
-const CONTROL_WORDS: &str = "remove, remove-before N, remove-cancel, insert, sign-fault, quit";
+const CONTROL_WORDS: &str = "remove, remove-before N, remove-cancel, insert, sign-fault, counts, quit";
+
+/// The instructions that carry a PIN or PUK (PROTOCOL.md §6): VERIFY, CHANGE REFERENCE DATA,
+/// RESET RETRY COUNTER (ISO 7816-4 §11.5.6-11.5.10), in plain or under secure messaging (the
+/// INS byte is not protected).
+pub const PIN_INSTRUCTIONS: [u8; 3] = [0x20, 0x24, 0x2C];
+
+/// What the simulator has received since it started, whichever card it serves: the answer to
+/// [`Control::Counts`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Command APDUs answered.
+    pub apdus: u64,
+    /// Of them, PIN commands ([`PIN_INSTRUCTIONS`]), whatever the card answered.
+    pub pin_commands: u64,
+}
+
+impl Counts {
+    /// Counts one answered APDU with instruction `ins`.
+    pub fn add(&mut self, ins: u8) {
+        self.apdus = self.apdus.saturating_add(1);
+        if PIN_INSTRUCTIONS.contains(&ins) {
+            self.pin_commands = self.pin_commands.saturating_add(1);
+        }
+    }
+}
 
 /// Why a control line was not understood; the text follows `cie-sim: ` on standard error.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +99,7 @@ impl FromStr for Control {
             "remove" => Ok(Control::Remove),
             "remove-cancel" => Ok(Control::RemoveCancel),
             "insert" => Ok(Control::Insert),
+            "counts" => Ok(Control::Counts),
             "quit" => Ok(Control::Quit),
             other => Err(ControlError::Unknown(other.into())),
         }
@@ -87,6 +115,7 @@ impl fmt::Display for Control {
             Control::RemoveCancel => f.write_str("remove-cancel"),
             Control::Insert => f.write_str("insert"),
             Control::SignFault(fault) => write!(f, "sign-fault {fault}"),
+            Control::Counts => f.write_str("counts"),
             Control::Quit => f.write_str("quit"),
         }
     }
@@ -102,6 +131,8 @@ const REMOVED: &str = "cie-sim: removed";
 const SCHEDULED: &str = "cie-sim: removal scheduled";
 /// Prefix of the line written when a `sign-fault` line took effect.
 const SIGN_FAULT: &str = "cie-sim: sign fault";
+/// Prefix of the line answering `counts`.
+const COUNTS: &str = "cie-sim: counts:";
 /// What a removal line says before the PIN tries left.
 const PIN_TRIES: &str = "PIN tries left ";
 
@@ -123,6 +154,8 @@ pub enum Status {
     RemovalScheduled(Option<u64>),
     /// A `sign-fault` line took effect (`None` when the line's fault is not readable).
     SignFault(Option<SignFault>),
+    /// The answer to `counts` (`None` when the line's figures are not readable).
+    Counts(Option<Counts>),
 }
 
 impl Status {
@@ -139,6 +172,8 @@ impl Status {
         } else if let Some(rest) = line.strip_prefix(SCHEDULED) {
             let before = rest.trim().strip_prefix("before APDU ").and_then(|r| r.split_whitespace().next());
             Some(Status::RemovalScheduled(before.and_then(|n| n.parse().ok())))
+        } else if let Some(rest) = line.strip_prefix(COUNTS) {
+            Some(Status::Counts(parse_counts(rest)))
         } else if let Some(rest) = line.strip_prefix(SIGN_FAULT) {
             Some(Status::SignFault(rest.trim().parse().ok()))
         } else {
@@ -159,13 +194,33 @@ impl fmt::Display for Status {
             Status::RemovalScheduled(None) => write!(f, "{SCHEDULED}: none"),
             Status::SignFault(Some(fault)) => write!(f, "{SIGN_FAULT} {fault}"),
             Status::SignFault(None) => f.write_str(SIGN_FAULT),
+            Status::Counts(Some(c)) => write!(f, "{COUNTS} {} APDUs, {} PIN commands", c.apdus, c.pin_commands),
+            Status::Counts(None) => f.write_str(COUNTS),
         }
     }
+}
+
+/// The figures of a counts line after its prefix: `N APDUs, M PIN commands`.
+fn parse_counts(rest: &str) -> Option<Counts> {
+    let (apdus, pins) = rest.trim().split_once(", ")?;
+    let apdus = apdus.strip_suffix(" APDUs")?.parse().ok()?;
+    let pin_commands = pins.strip_suffix(" PIN commands")?.parse().ok()?;
+    Some(Counts { apdus, pin_commands })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pin_commands_are_counted_by_instruction() {
+        let mut c = Counts::default();
+        // SELECT, VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, GET DATA.
+        for ins in [0xA4, 0x20, 0x24, 0x2C, 0xCA] {
+            c.add(ins);
+        }
+        assert_eq!(c, Counts { apdus: 5, pin_commands: 3 });
+    }
 
     #[test]
     fn control_lines_parse_and_format() {
@@ -178,6 +233,7 @@ mod tests {
             ("sign-fault length:3", Control::SignFault(SignFault::Length(3))),
             ("sign-fault wrong", Control::SignFault(SignFault::WrongSignature)),
             ("sign-fault none", Control::SignFault(SignFault::None)),
+            ("counts", Control::Counts),
             ("quit", Control::Quit),
         ];
         for (line, control) in lines {
@@ -192,7 +248,7 @@ mod tests {
         let err = |line: &str| Control::parse_line(line).unwrap_err().to_string();
         assert_eq!(
             err("eject"),
-            "unknown control \"eject\" (remove, remove-before N, remove-cancel, insert, sign-fault, quit)"
+            "unknown control \"eject\" (remove, remove-before N, remove-cancel, insert, sign-fault, counts, quit)"
         );
         assert_eq!(err("remove-before x"), "remove-before: expected a number, got \"remove-before x\"");
         assert!(
@@ -215,6 +271,7 @@ mod tests {
             ("cie-sim: removal scheduled before APDU 7 from now", Status::RemovalScheduled(Some(7))),
             ("cie-sim: removal scheduled: none", Status::RemovalScheduled(None)),
             ("cie-sim: sign fault length:5", Status::SignFault(Some(SignFault::Length(5)))),
+            ("cie-sim: counts: 31 APDUs, 2 PIN commands", Status::Counts(Some(Counts { apdus: 31, pin_commands: 2 }))),
         ];
         for (line, status) in lines {
             assert_eq!(Status::parse(line), Some(status.clone()), "{line}");
@@ -224,6 +281,7 @@ mod tests {
         assert_eq!(Status::parse("cie-sim: ready"), Some(Status::Ready));
         assert_eq!(Status::parse("cie-sim: removed"), Some(Status::Removed { pin_tries: None }));
         assert_eq!(Status::parse("cie-sim: sign fault ?"), Some(Status::SignFault(None)));
+        assert_eq!(Status::parse("cie-sim: counts: 3 APDUs"), Some(Status::Counts(None)));
         assert_eq!(Status::parse("cie-sim: APDU INS A4: 5 -> 2 bytes"), None);
         assert_eq!(Status::parse("noise"), None);
     }

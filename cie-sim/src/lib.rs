@@ -21,6 +21,7 @@
 //! the fixtures, pki and fuzz_card use the image and the card's constants (`card::consts`).
 //! Nothing imports the plumbing, and the card imports neither the plumbing nor the fixtures.
 
+pub mod atr;
 pub mod card;
 pub mod control;
 pub mod fixtures;
@@ -36,6 +37,7 @@ mod test_card;
 pub mod transport;
 pub mod vpcd;
 
+pub use atr::{Atr, AtrError};
 pub use card::{SignFault, SimCard, SimOptions};
 pub use profile::Profile;
 pub use transport::{SimHandle, SimTransport};

@@ -29,14 +29,18 @@ pub enum Profile {
     Bit4id2023,
     /// Bit4id applet B9547 (`CIE_BIT4ID3`).
     Bit4idB9547,
+    /// Actalis applet B946 on NXP JCOP4 ("ITJ4L"; listed by pcsc-tools, not in the official
+    /// middleware's table).
+    ActalisB946,
 }
 
-/// §1.1 ATRs. STM and STM2 have no known full form: the ATRs below are built by us (see
-/// [`Profile::atr`]).
-const ATR_NXP: [u8; 20] = [
-    0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
-    0xF1,
-];
+/// §1.1 ATRs, as pcsc-tools' smartcard_list.txt lists them (commit 3e819c605e93). STM2 has no
+/// known full form: its ATR is built by us (see [`Profile::atr`]).
+///
+/// NXP: "Italian Electronic Contactless Identity Card v. 3.0 (CIE 3.0) - ICAO 9303 Compliant".
+/// T0 = `8E`: 14 historical bytes, the last two `82 90` (no `00`), TCK `F0`.
+const ATR_NXP: [u8; 19] =
+    [0x3B, 0x8E, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0xF0];
 const ATR_GEMALTO: [u8; 20] = [
     0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x04, 0x00, 0x11, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
     0x8A,
@@ -45,7 +49,7 @@ const ATR_GEMALTO2: [u8; 20] = [
     0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x03, 0x00, 0xEF, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
     0x73,
 ];
-/// Built: the STM3 shape with the STM pattern (`… B8 00 7F`) as historical bytes.
+/// "Italian Card Identity" (the STM3 shape with `… B8 00 7F`).
 const ATR_STM: [u8; 16] =
     [0x3B, 0x8B, 0x80, 0x01, 0x80, 0x66, 0x47, 0x50, 0x00, 0xB8, 0x00, 0x7F, 0x82, 0x90, 0x00, 0x2E];
 /// Built: the STM2 pattern `80 80 01 01` is itself the tail of a complete ATR without historical
@@ -74,10 +78,15 @@ const ATR_BIT4ID_B9547: [u8; 20] = [
     0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
     0x80,
 ];
+/// "Italian electronic identifity card (CIE)" ("ITJ4L").
+const ATR_ACTALIS_B946: [u8; 20] = [
+    0x3B, 0x8F, 0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x4C, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00,
+    0x85,
+];
 
 impl Profile {
-    /// Every profile, in the order of the official middleware's ATR table (§1.1).
-    pub const ALL: [Profile; 11] = [
+    /// Every profile, in the order of the official middleware's ATR table (§1.1), then ITJ4L.
+    pub const ALL: [Profile; 12] = [
         Profile::Nxp,
         Profile::Gemalto,
         Profile::Gemalto2,
@@ -89,6 +98,7 @@ impl Profile {
         Profile::Bit4id,
         Profile::Bit4id2023,
         Profile::Bit4idB9547,
+        Profile::ActalisB946,
     ];
 
     /// The generation's name (§1.1), e.g. `"NXP"`, `"Bit4id_B9547"`: the same spelling as the
@@ -106,6 +116,7 @@ impl Profile {
             Profile::Bit4id => "Bit4id",
             Profile::Bit4id2023 => "Bit4id2023",
             Profile::Bit4idB9547 => "Bit4id_B9547",
+            Profile::ActalisB946 => "Actalis_B946",
         }
     }
 
@@ -119,12 +130,10 @@ impl Profile {
         Profile::ALL.into_iter().find(|p| norm(p.name()) == wanted)
     }
 
-    /// The answer to reset (§1.1). Full ATRs are taken from §1.1. STM and STM2 have only a
-    /// pattern in the official table, so we built valid ATRs that contain that pattern as
-    /// contiguous bytes (and hence also as a multiset, the way the official middleware compares)
-    /// and no pattern of an earlier table row: STM = the STM3 shape `3B 8B 80 01` with historical
-    /// bytes `80 66 47 50 00 B8 00 7F 82 90 00` and TCK `2E`; STM2 = `3B 80 80 01 01` (no
-    /// historical bytes).
+    /// The answer to reset (§1.1): the ATR real readers report for the chip, from pcsc-tools'
+    /// list. STM2 has only a pattern in the official table, `80 80 01 01`, which is the tail of
+    /// the pseudo-ATR `3B 80 80 01 01` of any contactless card without historical bytes: that
+    /// is its ATR here. `cie-sim --atr` ([`crate::SimCard::with_atr`]) presents any other.
     pub fn atr(self) -> &'static [u8] {
         match self {
             Profile::Nxp => &ATR_NXP,
@@ -138,6 +147,7 @@ impl Profile {
             Profile::Bit4id => &ATR_BIT4ID,
             Profile::Bit4id2023 => &ATR_BIT4ID2023,
             Profile::Bit4idB9547 => &ATR_BIT4ID_B9547,
+            Profile::ActalisB946 => &ATR_ACTALIS_B946,
         }
     }
 
@@ -173,8 +183,8 @@ impl std::fmt::Display for Profile {
 mod tests {
     use super::*;
 
-    /// The official middleware's ATR patterns, in table order (§1.1).
-    const PATTERNS: [&[u8]; 11] = [
+    /// The official middleware's ATR patterns, in table order (§1.1), then ITJ4L's (ours).
+    const PATTERNS: [&[u8]; 12] = [
         &[0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4E, 0x58, 0x50],
         &[0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x04, 0x00, 0x11],
         &[0x80, 0x31, 0x80, 0x65, 0xB0, 0x85, 0x03, 0x00, 0xEF],
@@ -186,6 +196,7 @@ mod tests {
         &[0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x42, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00, 0x8B],
         &[0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x44, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00, 0x8D],
         &[0x80, 0x01, 0x80, 0x31, 0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x49, 0x12, 0x0F, 0xFF, 0x82, 0x90, 0x00, 0x80],
+        &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34, 0x4C],
     ];
 
     /// `IsSubset` of the official middleware: sorted multiset inclusion.
@@ -242,6 +253,8 @@ mod tests {
         }
         assert_eq!(Profile::Nxp.historical_bytes()[0], 0x80);
         assert_eq!(*Profile::Stm3.historical_bytes().last().unwrap(), 0x00);
+        assert_eq!(Profile::Nxp.historical_bytes().len(), 14);
+        assert_eq!(*Profile::Nxp.historical_bytes().last().unwrap(), 0x90);
         assert!(Profile::Stm2.historical_bytes().is_empty());
     }
 

@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
-//!         [--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]
+//!         [--latency realistic|none] [--sod sha256|sha512] [--atr HEX]
+//!         [--foreign [other|cns|bank|passport|bare]] [--verbose]
 //! ```
 //!
-//! `--foreign` serves a card that is not a CIE (`cie_sim::card::ForeignCard`: its own ATR,
-//! `6A 82` to the CIE's selections), as a health or bank card put on the reader by mistake.
+//! `--foreign` serves a card that is not a CIE (`cie_sim::card::ForeignCard` of a
+//! `ForeignKind`: a health card, a bank card, a passport, a bare contactless card), as put on
+//! the reader by mistake. `--atr` presents any ATR with any profile or foreign card.
 //!
 //! Control lines on stdin: `remove` (the card leaves the reader at vpcd's next presence poll),
 //! `remove-before N` (the card leaves when the N-th APDU from now arrives, before it sees it:
@@ -15,7 +17,9 @@
 //! (the card is inserted again: reconnect, power-on), `sign-fault none|length:N|wrong` (fault
 //! injection: every following holder-key signature is answered with N bytes, or is a wrong
 //! signature of the right length, or is correct again; acknowledged with `cie-sim: sign fault
-//! ...`), `quit` (or end of input). The card, with its PIN and PUK counters, lives as long as the
+//! ...`), `counts` (answered with `cie-sim: counts: N APDUs, M PIN commands`: the APDUs and
+//! the VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER commands received so far), `quit`
+//! (or end of input). The card, with its PIN and PUK counters, lives as long as the
 //! process, across removals.
 //! Status lines on stderr (`cie-sim: connected ...`, `cie-sim: ready ...`, `cie-sim: removed`,
 //! `cie-sim: removal scheduled`, `cie-sim: sign fault ...`) are what
@@ -29,16 +33,16 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cie_sim::card::{ForeignCard, SignFaultSwitch};
-use cie_sim::control::{Control, Status};
+use cie_sim::card::{ForeignCard, ForeignKind, SignFaultSwitch};
+use cie_sim::control::{Control, Counts, Status};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::latency::{Latency, LatencyModel};
 use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
-use cie_sim::{Profile, SimCard, SimOptions};
+use cie_sim::{Atr, Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]";
+[--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--foreign [KIND]] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -51,9 +55,15 @@ options:
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
   --sod sha256|sha512        EF.SOD profile (default sha256)
-  --foreign                  a card that is not a CIE (a health or bank card's kind: its own
-                             ATR, 6A 82 to the CIE's selections); --profile, --pin, --puk and
-                             --sod do not apply to it
+  --atr HEX                  present this ATR instead of the card's own, e.g. \"3B 80 80 01
+                             01\" (hex digits, spaces or colons between bytes; 2 to 33 bytes
+                             starting with 3B or 3F); works with any profile and --foreign
+  --foreign [KIND]           a card that is not a CIE, with its own ATR: other (default: the
+                             MF alone), cns (Italian health card on an IAS chip: no CIE
+                             application), bank (EMV: payment environments only), passport
+                             (eMRTD: reads refused without BAC/PACE), bare (3B 80 80 01 01,
+                             every SELECT refused); --profile, --pin, --puk and --sod do not
+                             apply to it
   -v, --verbose              log every APDU (INS and lengths) on standard error
   -h, --help                 this text
 
@@ -61,6 +71,8 @@ control lines on standard input (one per line):
   remove    the card leaves the reader (pcscd notices at its next presence poll, within
             about 0.4 s; after 2 s the connection is dropped anyway)
   insert    the card is put back: reconnect and power-on; PIN and PUK counters are kept
+  counts    answered with \"cie-sim: counts: N APDUs, M PIN commands\": the APDUs received so
+            far, and of them the VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER ones
   quit      stop (the end of standard input does the same)
 
 status lines on standard error: \"cie-sim: connected ...\", \"cie-sim: ready ...\" (pcscd
@@ -76,7 +88,8 @@ struct Options {
     puk: Option<String>,
     latency: LatencyModel,
     sod: String,
-    foreign: bool,
+    atr: Option<Atr>,
+    foreign: Option<ForeignKind>,
     verbose: bool,
 }
 
@@ -88,7 +101,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         puk: None,
         latency: LatencyModel::NONE,
         sod: "sha256".into(),
-        foreign: false,
+        atr: None,
+        foreign: None,
         verbose: false,
     };
     let mut args = args.peekable();
@@ -98,7 +112,15 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             continue;
         }
         if flag == "--foreign" {
-            o.foreign = true;
+            // The kind is optional: a following word that is not an option names it.
+            let kind = match args.next_if(|a| !a.starts_with('-')) {
+                None => ForeignKind::Other,
+                Some(name) => ForeignKind::from_name(&name).ok_or_else(|| {
+                    let kinds: Vec<&str> = ForeignKind::ALL.iter().map(|k| k.name()).collect();
+                    format!("--foreign: unknown kind {name:?} (one of: {})", kinds.join(", "))
+                })?,
+            };
+            o.foreign = Some(kind);
             continue;
         }
         if flag == "--help" || flag == "-h" {
@@ -114,6 +136,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .ok_or_else(|| format!("bad address {value:?}"))?;
             }
             "--profile" => o.profile = value,
+            "--atr" => o.atr = Some(Atr::from_hex(&value).map_err(|e| format!("--atr {value:?}: {e}"))?),
             "--pin" => o.pin = Some(value),
             "--puk" => o.puk = Some(value),
             "--latency" => {
@@ -137,13 +160,18 @@ enum Served {
 }
 
 impl Served {
-    /// The card for `o` ([`build_card`], or a [`ForeignCard`] with `--foreign`).
+    /// The card for `o` ([`build_card`], or a [`ForeignCard`] with `--foreign`), presenting
+    /// `--atr` if given.
     fn new(o: &Options) -> Result<Served, String> {
-        if o.foreign {
-            Ok(Served::Foreign(ForeignCard::new()))
-        } else {
-            build_card(o).map(|c| Served::Cie(Box::new(c)))
-        }
+        let served = match o.foreign {
+            Some(kind) => Served::Foreign(ForeignCard::of(kind)),
+            None => Served::Cie(Box::new(build_card(o)?)),
+        };
+        Ok(match (served, &o.atr) {
+            (Served::Cie(c), Some(atr)) => Served::Cie(Box::new(c.with_atr(atr))),
+            (Served::Foreign(c), Some(atr)) => Served::Foreign(c.with_atr(atr)),
+            (served, None) => served,
+        })
     }
 
     /// The CIE's signature fault switch (a foreign card has no holder key: a switch nobody reads).
@@ -202,6 +230,8 @@ struct Shared {
     /// Set while the card is out of the reader.
     removed: AtomicBool,
     quit: AtomicBool,
+    /// The APDUs and PIN commands received (answered to `counts`).
+    counts: Mutex<Counts>,
 }
 
 fn main() -> ExitCode {
@@ -249,7 +279,7 @@ fn main() -> ExitCode {
             Err(e) => eprintln!("cie-sim: cannot watch the connection: {e}"),
         }
         let verbose = options.verbose;
-        let end = conn.serve(card.as_virtual(), &mut latency, &mut |e| log_event(e, verbose));
+        let end = conn.serve(card.as_virtual(), &mut latency, &mut |e| log_event(e, verbose, &shared));
         set_remover(&shared, None);
         match end {
             Ok(End::Removed) => {
@@ -312,6 +342,10 @@ fn apply(control: Control, shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc:
             faults.set(fault);
             eprintln!("{}", Status::SignFault(Some(fault)));
         }
+        Control::Counts => {
+            let counts = shared.counts.lock().map(|c| *c).ok();
+            eprintln!("{}", Status::Counts(counts));
+        }
         Control::Remove => match current_remover(shared) {
             Some(r) => {
                 r.at_next_poll();
@@ -348,7 +382,12 @@ fn apply(control: Control, shared: &Shared, faults: &SignFaultSwitch, tx: &mpsc:
     }
 }
 
-fn log_event(e: Event, verbose: bool) {
+fn log_event(e: Event, verbose: bool, shared: &Shared) {
+    if let Event::Apdu { ins, .. } = e {
+        if let Ok(mut counts) = shared.counts.lock() {
+            counts.add(ins);
+        }
+    }
     match e {
         Event::Ready => eprintln!("{}", Status::Ready),
         Event::Apdu { ins, command_len, response_len } if verbose => {
@@ -386,10 +425,22 @@ mod tests {
         assert!(parse_args(args("--sod md5")).is_err());
         assert!(parse_args(args("--pin")).is_err());
         assert!(parse_args(args("--bogus 1")).is_err());
-        assert!(!d.foreign);
-        assert!(parse_args(args("--foreign -v")).unwrap().foreign);
+        assert_eq!(d.foreign, None);
+        assert_eq!(d.atr, None);
+        assert_eq!(parse_args(args("--foreign -v")).unwrap().foreign, Some(ForeignKind::Other));
+        for kind in ForeignKind::ALL {
+            let o = parse_args(args(&format!("--foreign {kind} --verbose"))).unwrap();
+            assert_eq!((o.foreign, o.verbose), (Some(kind), true), "{kind}");
+        }
+        let err = parse_args(args("--foreign visa")).err().unwrap();
+        assert!(err.contains("unknown kind \"visa\"") && err.contains("passport"), "{err}");
+        let o = parse_args(args("--atr 3b:80:80:01:01")).unwrap();
+        assert_eq!(o.atr.unwrap().as_bytes(), [0x3B, 0x80, 0x80, 0x01, 0x01]);
+        let err = parse_args(args("--atr 3B8")).err().unwrap();
+        assert_eq!(err, "--atr \"3B8\": odd number of hexadecimal digits");
+        assert!(parse_args(args("--atr 0080")).err().unwrap().contains("TS is 00"));
         let help = parse_args(args("--help")).err().unwrap();
-        for control in ["remove", "insert", "quit", "with-card --control"] {
+        for control in ["remove", "insert", "counts", "quit", "with-card --control", "--atr HEX", "passport"] {
             assert!(help.contains(control), "{control}");
         }
     }
@@ -421,6 +472,18 @@ mod tests {
         let mut cie = Served::new(&parse_args(args("")).unwrap()).unwrap();
         assert_eq!(cie.pin_tries_left(), Some(3));
         assert_eq!(cie.as_virtual().atr(), Profile::Nxp.atr());
+        let mut cns = Served::new(&parse_args(args("--foreign cns")).unwrap()).unwrap();
+        assert_eq!(cns.as_virtual().atr(), ForeignKind::Cns.atr());
+    }
+
+    #[test]
+    fn atr_is_presented_by_any_card() {
+        let zero = "3B8F8001000000000000000000000000FF829000E3";
+        let mut cie = Served::new(&parse_args(args(&format!("--profile Gemalto --atr {zero}"))).unwrap()).unwrap();
+        assert_eq!(cie.as_virtual().atr(), Atr::from_hex(zero).unwrap().as_bytes());
+        assert_eq!(cie.pin_tries_left(), Some(3));
+        let mut bank = Served::new(&parse_args(args("--foreign bank --atr 3B:80:80:01:01")).unwrap()).unwrap();
+        assert_eq!(bank.as_virtual().atr(), [0x3B, 0x80, 0x80, 0x01, 0x01]);
     }
 
     #[test]

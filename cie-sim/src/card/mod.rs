@@ -34,7 +34,7 @@ mod state;
 mod sw;
 mod tlv;
 
-pub use foreign::{ForeignCard, FOREIGN_ATR};
+pub use foreign::{ForeignCard, ForeignKind, FOREIGN_ATR};
 pub use sign_fault::{SignFault, SignFaultSwitch};
 
 use apdu::Command;
@@ -44,6 +44,7 @@ use sm::{protect_response, unprotect_command};
 use sw::StatusWord;
 use zeroize::Zeroizing;
 
+use crate::atr::Atr;
 use crate::image::CardImage;
 use crate::profile::Profile;
 use secret::{Secret, PIN_TRIES, PUK_TRIES};
@@ -114,6 +115,8 @@ pub(crate) type CardResult = Result<Reply, StatusWord>;
 /// secure messaging, PIN/PUK with persistent counters, signatures.
 pub struct SimCard {
     profile: Profile,
+    /// The answer to reset: the profile's, or one given with [`SimCard::with_atr`].
+    atr: Vec<u8>,
     image: CardImage,
     /// EF.ATR (`2F01`) content: the ATR's historical bytes [invented; §2.2 gives no content].
     ef_atr: Vec<u8>,
@@ -148,6 +151,7 @@ impl Clone for SimCard {
         sign_fault.set(self.sign_fault.get());
         SimCard {
             profile: self.profile,
+            atr: self.atr.clone(),
             image: self.image.clone(),
             ef_atr: self.ef_atr.clone(),
             pin: self.pin.clone(),
@@ -169,6 +173,7 @@ impl SimCard {
         let puk = Zeroizing::new(puk);
         SimCard {
             profile,
+            atr: profile.atr().to_vec(),
             image,
             ef_atr: profile.historical_bytes().to_vec(),
             pin: Secret::new(pin.as_bytes(), PIN_TRIES),
@@ -180,9 +185,16 @@ impl SimCard {
         }
     }
 
-    /// The answer to reset of this card's profile (§1.1).
+    /// The same card presenting `atr` instead of its profile's (§1.1; `cie-sim --atr`): a
+    /// reader builds the ATR of a contactless card, so one chip can appear with several.
+    pub fn with_atr(mut self, atr: &Atr) -> SimCard {
+        self.atr = atr.as_bytes().to_vec();
+        self
+    }
+
+    /// The answer to reset: the profile's (§1.1) unless [`SimCard::with_atr`] gave another.
     pub fn atr(&self) -> &[u8] {
-        self.profile.atr()
+        &self.atr
     }
 
     /// Warm reset: all volatile state of §10.2 is cleared (MF selected, secure messaging off,

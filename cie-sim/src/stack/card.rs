@@ -15,7 +15,7 @@ use super::error::{io_err, StackError};
 use super::logs::log_file;
 use super::namespace;
 use super::process::{spawn_supervised, stop_child, wait_or_kill};
-use crate::control::{Control, Status};
+use crate::control::{Control, Counts, Status};
 use crate::vpcd::VPCD_PORT;
 
 /// Counts of the simulator's status lines, shared with the thread reading its stderr.
@@ -31,6 +31,10 @@ pub(crate) struct SimStatus {
     pub(crate) scheduled: u64,
     /// The PIN tries left the simulator reported with its last removal.
     pub(crate) pin_tries: Option<u8>,
+    /// Answers to `counts`.
+    pub(crate) counts_answers: u64,
+    /// The figures of the last answer to `counts` that could be read.
+    pub(crate) counts: Option<Counts>,
     /// The simulator's stderr ended: it exited.
     pub(crate) exited: bool,
 }
@@ -170,6 +174,10 @@ fn follow_sim_log(stderr: impl io::Read, mut log: Option<File>, status: Shared) 
                 }
                 Some(Status::RemovalScheduled(_)) => s.scheduled += 1,
                 Some(Status::SignFault(_)) => s.sign_faults += 1,
+                Some(Status::Counts(counts)) => {
+                    s.counts_answers += 1;
+                    s.counts = counts;
+                }
                 Some(Status::Connected(_)) | None => {}
             }
         }
@@ -191,10 +199,11 @@ mod tests {
         let text = "cie-sim: connected to 127.0.0.1:35963\ncie-sim: ready (ATR served)\nnoise\n\
                     cie-sim: removed (PIN tries left 2)\ncie-sim: ready\n\
                     cie-sim: removal scheduled before APDU 7 from now\ncie-sim: removal scheduled: none\n\
-                    cie-sim: sign fault wrong\n";
+                    cie-sim: sign fault wrong\ncie-sim: counts: 9 APDUs, 1 PIN commands\n";
         follow_sim_log(text.as_bytes(), None, status.clone());
         let s = status.0.lock().unwrap();
         assert_eq!((s.ready, s.removed, s.scheduled, s.sign_faults, s.exited), (2, 1, 2, 1, true));
         assert_eq!(s.pin_tries, Some(2));
+        assert_eq!((s.counts_answers, s.counts), (1, Some(Counts { apdus: 9, pin_commands: 1 })));
     }
 }

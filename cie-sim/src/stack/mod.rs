@@ -22,7 +22,9 @@
 //!
 //! What else it can start, for tests of what clients say about a broken chain: pcscd with no
 //! reader at all ([`StackOptions::readers`] = 0: an empty reader configuration, no simulator),
-//! and a card that is not a CIE ([`StackOptions::foreign_card`]: `cie-sim --foreign`).
+//! and a card that is not a CIE ([`StackOptions::foreign_kind`]: `cie-sim --foreign KIND`), with
+//! any ATR ([`StackOptions::atr`]). [`VirtualStack::counts`] tells how many PIN commands the
+//! card received.
 //!
 //! Privileges: as root the namespaces are created directly (`unshare -m -n`). Any other user
 //! gets them inside a new user namespace (`unshare -r -m -n`, where the user is root of the
@@ -62,7 +64,7 @@ use pcscd::ProcessSlot;
 use process::stop_child;
 
 use crate::card::SignFault;
-use crate::control::Control;
+use crate::control::{Control, Counts};
 use crate::vpcd::VPCD_READER;
 
 /// Packages the stack needs at run time (Debian names).
@@ -248,6 +250,18 @@ impl VirtualStack {
         let before = self.card(0)?.count(|s| s.scheduled);
         self.send_control(Control::RemoveCancel)?;
         self.wait_card(0, |s| s.scheduled > before, "the simulator did not cancel the removal")
+    }
+
+    /// What the card of the first reader has received so far: its APDUs and, of them, the
+    /// PIN commands (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER), asked of the simulator
+    /// with [`Control::Counts`] and waited for.
+    pub fn counts(&mut self) -> Result<Counts, StackError> {
+        let before = self.card(0)?.count(|s| s.counts_answers);
+        self.send_control(Control::Counts)?;
+        self.wait_card(0, |s| s.counts_answers > before, "the simulator did not report its counts")?;
+        self.card(0)?
+            .count(|s| s.counts)
+            .ok_or_else(|| StackError::Failed("the simulator's counts line was not readable".into()))
     }
 
     /// How many removals vpcd has noticed so far (0 with no reader).

@@ -4,6 +4,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::atr::Atr;
+use crate::card::ForeignKind;
+
 /// The most readers a stack serves (pcsc-lite's `PCSCLITE_MAX_READERS_CONTEXTS`).
 pub const MAX_READERS: usize = 16;
 
@@ -21,6 +24,9 @@ pub struct StackOptions {
     pub latency: Option<String>,
     /// EF.SOD profile (`--sod sha256|sha512`).
     pub sod: Option<String>,
+    /// The ATR the card presents instead of its own (`--atr`, [`crate::Atr`]): any ATR with any
+    /// profile or foreign card.
+    pub atr: Option<Atr>,
     /// The simulator binary; default: `$CIE_SIM_BIN`, else `cie-sim` next to the current
     /// executable or one directory up (from `target/<profile>/deps/`).
     pub sim_binary: Option<PathBuf>,
@@ -37,8 +43,11 @@ pub struct StackOptions {
     pub readers: usize,
     /// Serve a card that is not a CIE (`cie-sim --foreign`, [`crate::card::ForeignCard`]: a
     /// health or bank card put on the reader by mistake); `profile`, `pin`, `puk` and `sod`
-    /// then do not apply.
+    /// then do not apply. Of the kind [`StackOptions::foreign_kind`] says.
     pub foreign_card: bool,
+    /// The kind of card that is not a CIE (`cie-sim --foreign KIND`); setting it serves one
+    /// even without [`StackOptions::foreign_card`]. Default: [`ForeignKind::Other`].
+    pub foreign_kind: Option<ForeignKind>,
 }
 
 impl Default for StackOptions {
@@ -55,17 +64,21 @@ impl Default for StackOptions {
             extra_sim_args: Vec::new(),
             readers: 1,
             foreign_card: false,
+            atr: None,
+            foreign_kind: None,
         }
     }
 }
 
 impl StackOptions {
-    /// The simulator's options for the card: `--foreign` if asked, `--profile`, `--pin`,
-    /// `--puk`, `--latency`, `--sod` where set, then [`StackOptions::extra_sim_args`].
+    /// The simulator's options for the card: `--foreign [KIND]` if asked, `--profile`, `--pin`,
+    /// `--puk`, `--latency`, `--sod`, `--atr` where set, then
+    /// [`StackOptions::extra_sim_args`].
     pub(crate) fn sim_args(&self) -> Vec<OsString> {
         let mut args = Vec::new();
-        if self.foreign_card {
+        if self.foreign_card || self.foreign_kind.is_some() {
             args.push(OsString::from("--foreign"));
+            args.extend(self.foreign_kind.map(|k| OsString::from(k.name())));
         }
         for (flag, value) in [
             ("--profile", &self.profile),
@@ -77,6 +90,9 @@ impl StackOptions {
             if let Some(v) = value {
                 args.extend([OsString::from(flag), OsString::from(v)]);
             }
+        }
+        if let Some(atr) = &self.atr {
+            args.extend([OsString::from("--atr"), OsString::from(atr.to_string())]);
         }
         args.extend(self.extra_sim_args.iter().cloned());
         args
@@ -115,5 +131,11 @@ mod tests {
         assert_eq!(StackOptions::default().readers, 1);
         let foreign = StackOptions { foreign_card: true, latency: Some("none".into()), ..StackOptions::default() };
         assert_eq!(foreign.sim_args(), ["--foreign", "--latency", "none"]);
+        let passport = StackOptions {
+            foreign_kind: Some(ForeignKind::Passport),
+            atr: Some(Atr::from_hex("3b:80:80:01:01").unwrap()),
+            ..StackOptions::default()
+        };
+        assert_eq!(passport.sim_args(), ["--foreign", "passport", "--atr", "3B 80 80 01 01"]);
     }
 }
