@@ -119,3 +119,36 @@ fn a_card_that_is_not_a_cie_is_served() {
     stack.insert_card().unwrap();
     assert!(opensc_tool(&stack, &["-a"]).contains("3b:88:80:01"));
 }
+
+#[test]
+fn any_atr_with_any_card_and_the_pin_commands_are_counted() {
+    let zero = cie_sim::Atr::from_hex("3B 8F 80 01 00 00 00 00 00 00 00 00 00 00 00 FF 82 90 00 E3").unwrap();
+    for foreign_kind in [None, Some(cie_sim::card::ForeignKind::Passport)] {
+        let mut stack = VirtualStack::start(StackOptions {
+            sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()),
+            profile: Some("Gemalto".into()),
+            atr: Some(zero.clone()),
+            foreign_kind,
+            ..Default::default()
+        })
+        .unwrap();
+        let atr = opensc_tool(&stack, &["-a"]);
+        assert!(atr.contains("3b:8f:80:01:00:00:00:00:00:00:00:00:00:00:00:ff:82:90:00:e3"), "{foreign_kind:?}: {atr}");
+        assert_eq!(stack.counts().unwrap(), cie_sim::control::Counts::default(), "nothing sent yet");
+        // SELECT, then VERIFY (plain, and its SM form's INS), CHANGE REFERENCE DATA, RESET
+        // RETRY COUNTER: whatever the card answers, four PIN commands.
+        for apdu in [
+            "00:A4:00:00",
+            "00:20:00:81:08:31:32:33:34:35:36:37:38",
+            "0C:20:00:81:01:00",
+            "00:24:00:81:01:00",
+            "00:2C:00:81:01:00",
+        ] {
+            let sent = opensc_tool(&stack, &["-r", "0", "-s", apdu]);
+            assert!(sent.contains("SW1="), "{apdu}: {sent}");
+        }
+        // opensc-tool's drivers probe the card with APDUs of their own, none of them PIN commands.
+        let counts = stack.counts().unwrap();
+        assert!(counts.apdus >= 5 && counts.pin_commands == 4, "{foreign_kind:?}: {counts:?}");
+    }
+}
