@@ -33,6 +33,17 @@ pub(crate) fn stack_options(args: &[String]) -> Result<(StackOptions, bool, Vec<
             "--pin" => o.pin = Some(value()?),
             "--puk" => o.puk = Some(value()?),
             "--sod" => o.sod = Some(value()?),
+            "--atr" => {
+                let hex = value()?;
+                o.atr = Some(cie_sim::Atr::from_hex(&hex).map_err(|e| format!("--atr {hex:?}: {e}"))?);
+            }
+            "--foreign" => {
+                let kind = value()?;
+                o.foreign_kind =
+                    Some(cie_sim::card::ForeignKind::from_name(&kind).ok_or_else(|| {
+                        format!("--foreign: unknown kind {kind:?} (other, cns, bank, passport, bare)")
+                    })?);
+            }
             other => return Err(format!("unknown option {other:?}\n\n{USAGE}")),
         }
     }
@@ -72,5 +83,10 @@ mod tests {
         assert_eq!(cmd, ["cie", "--profile", "x"]);
         assert!(stack_options(&strings("--bogus")).is_err());
         assert!(stack_options(&strings("--pin")).is_err());
+        let (o, _, _) = stack_options(&strings("--atr 3B:80:80:01:01 --foreign passport -- pkcs11-tool -L")).unwrap();
+        assert_eq!(o.atr.map(|a| a.to_string()).as_deref(), Some("3B 80 80 01 01"));
+        assert_eq!(o.foreign_kind, Some(cie_sim::card::ForeignKind::Passport));
+        assert!(stack_options(&strings("--atr 3B8")).unwrap_err().contains("odd number"));
+        assert!(stack_options(&strings("--foreign visa")).unwrap_err().contains("unknown kind"));
     }
 }

@@ -8,7 +8,7 @@ commands:
                      (-D warnings), build the workspace, run all tests
                      (ARGS go to `cargo test --workspace`); without ARGS also build the
                      Debian packages and test them (lintian, p11-kit-proxy)
-  demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512]
+  demo [--profile NAME] [--latency realistic|none] [--pin PIN] [--sod sha256|sha512] [--atr HEX]
                      run `cie demo` against the simulated card behind an isolated pcscd
                      (installs pcscd, vsmartcard-vpcd, libpcsclite-dev, pkg-config, iproute2
                      if missing, with sudo when not root; needs no root otherwise)
@@ -16,9 +16,11 @@ commands:
                      as root (CI): create USER (default ciedemo) and run `cargo xtask demo`
                      as that user on a copy of the tree
   with-card [--profile NAME] [--latency realistic|none] [--pin PIN] [--puk PUK]
-            [--sod sha256|sha512] [--release] [--control FIFO] -- CMD ARGS...
+            [--sod sha256|sha512] [--atr HEX] [--foreign other|cns|bank|passport|bare]
+            [--release] [--control FIFO] -- CMD ARGS...
                      run CMD with PCSCLITE_CSOCK_NAME pointing at an isolated pcscd whose
-                     reader \"Virtual PCD 00 00\" holds the simulated card; with --control,
+                     reader \"Virtual PCD 00 00\" holds the simulated card (presenting --atr;
+                     --foreign: a card that is not a CIE, see cie-sim --help); with --control,
                      lines written to FIFO drive the card: `echo remove > FIFO`, `echo insert
                      > FIFO` (created if missing; see cie-sim --help)
   bench-latency [-n N] [--latency realistic|none]
