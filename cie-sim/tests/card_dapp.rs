@@ -161,6 +161,32 @@ fn pso_needs_the_dst_and_secure_messaging() {
     assert!(!card.secure_messaging_open());
 }
 
+/// The terminal key selected by CHR in the IAS-ECC form (MSE SET `81 B6`, IAS-ECC 7.2.6.1 step
+/// 4): accepted by every chip but the STMicroelectronics ones, which answer `6A 80` and take only
+/// the `81 A4` form every official host sends (PROTOCOL.md §4.4.2); that form works on all.
+#[test]
+fn terminal_key_by_chr_in_a_dst_is_refused_by_stm_chips_only() {
+    let mut chr_object = vec![0x83, 0x0C];
+    chr_object.extend_from_slice(&interop::CHR_IFD);
+    for profile in Profile::ALL {
+        let mut card = card(profile);
+        let cert = terminal_certificate(card.image());
+        let mut ch = after_dst(&mut card);
+        assert_eq!(pso(&mut ch, &mut card, cert), OK, "{profile}");
+        let dst = Command::new(0x00, 0x22, 0x81, 0xB6).with_data(chr_object.clone());
+        let at = Command::new(0x00, 0x22, 0x81, 0xA4).with_data(chr_object.clone());
+        let stm = matches!(profile, Profile::Stm | Profile::Stm2 | Profile::Stm3);
+        let expected = if stm { StatusWord::WRONG_DATA } else { OK };
+        assert_eq!(ch.send(&mut card, &dst).1, expected, "{profile}");
+        assert_eq!(ch.send(&mut card, &at), (vec![], OK), "{profile}");
+        // A CHR no certificate stored is unknown in either form.
+        let mut other = chr_object.clone();
+        other[13] ^= 0x01;
+        let unknown = if stm { StatusWord::WRONG_DATA } else { StatusWord::REFERENCE_NOT_FOUND };
+        assert_eq!(ch.send(&mut card, &Command::new(0x00, 0x22, 0x81, 0xB6).with_data(other)).1, unknown);
+    }
+}
+
 /// DH + DST + PSO + MSE SET AT: ready for GET CHALLENGE.
 fn ready_for_external_auth(card: &mut SimCard) -> Channel {
     let cert = terminal_certificate(card.image());

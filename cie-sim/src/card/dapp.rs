@@ -6,6 +6,7 @@ use super::apdu::Command;
 use super::consts::{ALG_CERT_VERIFY, ALG_DH_DAPP, ALG_RSA_PKCS1, CPI, TERMINAL_CERT_OID};
 use super::sm::Ssc;
 use super::sw::StatusWord;
+use crate::profile::Profile;
 use num_bigint::BigUint;
 use rand_chacha::rand_core::RngCore;
 use rsa::traits::PublicKeyParts;
@@ -33,13 +34,23 @@ fn byte_of(objects: &[tlv::Tlv<'_>], tag: u32) -> Result<Option<u8>, StatusWord>
 }
 
 impl SimCard {
-    /// MSE SET (§4.3, §4.4.2, §7.1): `41 A6` KAT (DH), `81 B6` DST (CA key `84`, alg `41`),
-    /// `81 A4` AT for external authentication (terminal key by CHR), `41 A4` AT for internal
+    /// MSE SET (§4.3, §4.4.2, §7.1): `41 A6` KAT (DH), `81 B6` DST (CA key `84`, alg `41`; or
+    /// the terminal key by CHR, IAS-ECC's form, refused by STM chips), `81 A4` AT for external
+    /// authentication (terminal key by CHR), `41 A4` AT for internal
     /// authentication (key `82` alg `9B`, key `81`/`83` alg `02`).
     pub(super) fn mse_set(&mut self, cmd: &Command, sm: bool) -> CardResult {
         let objects = tlv::read_all(&cmd.data).ok_or(StatusWord::WRONG_DATA)?;
         match (cmd.p1, cmd.p2) {
             (0x41, 0xA6) => self.mse_set_kat(&objects),
+            (0x81, 0xB6) if objects.iter().any(|o| o.tag == 0x83 && o.value.len() == 12) => {
+                // IAS-ECC 7.2.6.1 step 4 selects the verified terminal key by its CHR in a DST;
+                // STMicroelectronics chips accept only the AT form `81 A4` (what every official
+                // host sends), so the STM profiles refuse this one (PROTOCOL.md §4.4.2).
+                if matches!(self.profile, Profile::Stm | Profile::Stm2 | Profile::Stm3) {
+                    return Err(StatusWord::WRONG_DATA);
+                }
+                self.select_terminal_key(&objects, sm)
+            }
             (0x81, 0xB6) => {
                 if !sm {
                     return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
@@ -55,18 +66,7 @@ impl SimCard {
                 self.v.se.dst_ca = true;
                 Ok(Reply::done())
             }
-            (0x81, 0xA4) => {
-                if !sm {
-                    return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
-                }
-                let chr = objects.iter().find(|o| o.tag == 0x83).ok_or(StatusWord::WRONG_DATA)?;
-                let chr: [u8; 12] = chr.value.try_into().map_err(|_| StatusWord::REFERENCE_NOT_FOUND)?;
-                if !self.v.tmp_keys.iter().any(|k| k.chr == chr) {
-                    return Err(StatusWord::REFERENCE_NOT_FOUND);
-                }
-                self.v.se.ext_chr = Some(chr);
-                Ok(Reply::done())
-            }
+            (0x81, 0xA4) => self.select_terminal_key(&objects, sm),
             (0x41, 0xA4) => {
                 let key = byte_of(&objects, 0x84)?.ok_or(StatusWord::WRONG_DATA)?;
                 let alg = byte_of(&objects, 0x80)?.ok_or(StatusWord::WRONG_DATA)?;
@@ -86,6 +86,21 @@ impl SimCard {
             }
             _ => Err(StatusWord::INCORRECT_P1P2),
         }
+    }
+
+    /// Selects a verified terminal key by its CHR (`83 0C <CHR>`) for EXTERNAL AUTHENTICATE
+    /// (§4.4.2 step 3): under SM only, and only a key PSO VERIFY CERTIFICATE has stored.
+    fn select_terminal_key(&mut self, objects: &[tlv::Tlv<'_>], sm: bool) -> CardResult {
+        if !sm {
+            return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+        }
+        let chr = objects.iter().find(|o| o.tag == 0x83).ok_or(StatusWord::WRONG_DATA)?;
+        let chr: [u8; 12] = chr.value.try_into().map_err(|_| StatusWord::REFERENCE_NOT_FOUND)?;
+        if !self.v.tmp_keys.iter().any(|k| k.chr == chr) {
+            return Err(StatusWord::REFERENCE_NOT_FOUND);
+        }
+        self.v.se.ext_chr = Some(chr);
+        Ok(Reply::done())
     }
 
     /// PSO VERIFY CERTIFICATE `00 2A 00 AE` (§4.4.1, card verification): recover M with the CA
