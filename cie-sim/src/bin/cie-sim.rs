@@ -3,8 +3,12 @@
 //!
 //! ```text
 //! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
-//!         [--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]
+//!         [--latency realistic|none] [--sod sha256|sha512] [--read-binary-max N] [--foreign]
+//!         [--verbose]
 //! ```
+//!
+//! `--read-binary-max N` (1..=256, default 231 as real cards) is the most data one READ BINARY
+//! answers; 256 gives the simulator's former behaviour.
 //!
 //! `--foreign` serves a card that is not a CIE (`cie_sim::card::ForeignCard`: its own ATR,
 //! `6A 82` to the CIE's selections), as a health or bank card put on the reader by mistake.
@@ -38,7 +42,7 @@ use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]";
+[--latency realistic|none] [--sod sha256|sha512] [--read-binary-max N] [--foreign] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -51,6 +55,8 @@ options:
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
   --sod sha256|sha512        EF.SOD profile (default sha256)
+  --read-binary-max N        most data bytes one READ BINARY answers, 1..256 (default 231,
+                             as real cards; 256: the simulator's former behaviour)
   --foreign                  a card that is not a CIE (a health or bank card's kind: its own
                              ATR, 6A 82 to the CIE's selections); --profile, --pin, --puk and
                              --sod do not apply to it
@@ -76,6 +82,7 @@ struct Options {
     puk: Option<String>,
     latency: LatencyModel,
     sod: String,
+    read_binary_max: usize,
     foreign: bool,
     verbose: bool,
 }
@@ -88,6 +95,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         puk: None,
         latency: LatencyModel::NONE,
         sod: "sha256".into(),
+        read_binary_max: cie_sim::card::READ_BINARY_MAX,
         foreign: false,
         verbose: false,
     };
@@ -124,6 +132,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 "sha256" | "sha512" => o.sod = value,
                 _ => return Err(format!("--sod: expected sha256 or sha512, got {value:?}")),
             },
+            "--read-binary-max" => {
+                o.read_binary_max = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| format!("--read-binary-max: expected 1 to 256, got {value:?}"))?;
+            }
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
@@ -185,7 +200,7 @@ fn build_card(o: &Options) -> Result<SimCard, String> {
     if let Some(puk) = &o.puk {
         options.puk = puk.clone();
     }
-    Ok(SimCard::new(profile, fixtures::card_image(sod), options))
+    Ok(SimCard::new(profile, fixtures::card_image(sod), options).with_read_binary_max(o.read_binary_max))
 }
 
 /// Requests from the stdin thread to the main thread, while the card is out of the reader.
