@@ -163,8 +163,8 @@ fn fiscal_code_of(s: &str) -> Option<String> {
 pub fn holder(der: &[u8]) -> Result<Holder> {
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
     let common_name = subject_attribute(&cert, OID_COMMON_NAME);
-    let from_serial = subject_attribute(&cert, OID_SERIAL_NUMBER)
-        .and_then(|s| s.strip_prefix("TINIT-").and_then(fiscal_code_of));
+    let from_serial =
+        subject_attribute(&cert, OID_SERIAL_NUMBER).and_then(|s| s.strip_prefix("TINIT-").and_then(fiscal_code_of));
     let from_cn = common_name.as_deref().and_then(|cn| cn.split('/').next()).and_then(fiscal_code_of);
     let validity = &cert.tbs_certificate.validity;
     Ok(Holder {

@@ -38,8 +38,8 @@ pub mod dh;
 pub mod error;
 pub mod files;
 pub mod ins;
-pub mod interop;
 pub mod internal_auth;
+pub mod interop;
 #[cfg(feature = "pcsc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]
 pub mod pcsc_backend;

@@ -59,7 +59,10 @@ fn plain_files_read_whole_on_both_cards() {
         let h = handle(max);
         let mut transport = h.connect();
         let mut link = transport.transaction().unwrap();
-        apdu::transmit(link.as_mut(), &Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(CIE_AID)).unwrap().ok("SELECT").unwrap();
+        apdu::transmit(link.as_mut(), &Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(CIE_AID))
+            .unwrap()
+            .ok("SELECT")
+            .unwrap();
         for (fid, content) in files {
             let before = h.apdus();
             let read = files::read_file(&mut Plain(link.as_mut()), fid).unwrap();

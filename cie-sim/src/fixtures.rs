@@ -225,7 +225,8 @@ mod tests {
             assert!(subject.contains(part), "{subject} lacks {part}");
         }
         use x509_cert::ext::pkix::{
-            AuthorityInfoAccessSyntax, CertificatePolicies, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+            AuthorityInfoAccessSyntax, CertificatePolicies, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
+            KeyUsages,
         };
         let (critical, ku) = cert.tbs_certificate.get::<KeyUsage>().unwrap().unwrap();
         assert!(critical);
