@@ -107,8 +107,10 @@ pub struct Holder {
     pub surname: Option<String>,
     /// Common name (2.5.4.3), when present.
     pub common_name: Option<String>,
-    /// The Italian fiscal code (codice fiscale), from the subject's `serialNumber` (2.5.4.5)
-    /// in its ETSI EN 319 412-1 form `TINIT-<code>`; `None` when the subject has none.
+    /// The Italian fiscal code (codice fiscale): from the subject's `serialNumber` (2.5.4.5)
+    /// in its ETSI EN 319 412-1 form `TINIT-<code>`, else the common name's part before `/`
+    /// (real CIE certificates: `CN=<code>/<number>`, `serialNumber=IDCIT-<card number>`,
+    /// PROTOCOL.md §2.2); `None` when neither is a well-formed fiscal code.
     pub fiscal_code: Option<String>,
     /// Start of the validity period, seconds since the Unix epoch.
     pub not_before: i64,
@@ -150,20 +152,26 @@ fn unix_time(t: &x509_cert::time::Time) -> Result<i64> {
     i64::try_from(t.to_unix_duration().as_secs()).map_err(|_| Error::malformed("certificate validity out of range"))
 }
 
+/// A well-formed fiscal code (16 letters and digits), upper-cased.
+fn fiscal_code_of(s: &str) -> Option<String> {
+    let s = s.trim().to_ascii_uppercase();
+    (s.len() == 16 && s.chars().all(|c| c.is_ascii_alphanumeric())).then_some(s)
+}
+
 /// The holder's name, fiscal code, subject and validity period from a DER certificate: the one
 /// holder parser of the workspace (the CLI, cie-pkcs11's labels and cie-ffi use it).
 pub fn holder(der: &[u8]) -> Result<Holder> {
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::malformed(format!("certificate: {e}")))?;
-    let fiscal_code = subject_attribute(&cert, OID_SERIAL_NUMBER).map(|s| match s.strip_prefix("TINIT-") {
-        Some(code) => code.to_owned(),
-        None => s,
-    });
+    let common_name = subject_attribute(&cert, OID_COMMON_NAME);
+    let from_serial =
+        subject_attribute(&cert, OID_SERIAL_NUMBER).and_then(|s| s.strip_prefix("TINIT-").and_then(fiscal_code_of));
+    let from_cn = common_name.as_deref().and_then(|cn| cn.split('/').next()).and_then(fiscal_code_of);
     let validity = &cert.tbs_certificate.validity;
     Ok(Holder {
         given_name: subject_attribute(&cert, OID_GIVEN_NAME),
         surname: subject_attribute(&cert, OID_SURNAME),
-        common_name: subject_attribute(&cert, OID_COMMON_NAME),
-        fiscal_code,
+        common_name,
+        fiscal_code: from_serial.or(from_cn),
         not_before: unix_time(&validity.not_before)?,
         not_after: unix_time(&validity.not_after)?,
         subject: cert.tbs_certificate.subject.to_string(),
@@ -207,5 +215,15 @@ mod tests {
         assert_eq!(h.name().as_deref(), Some("MARIO ROSSI"));
         assert!(h.subject.contains("MARIO") && h.subject.contains("ROSSI"), "{}", h.subject);
         assert!(h.not_before < h.not_after);
+        // The real cards' shape: the card number in serialNumber, the fiscal code in the CN.
+        assert!(h.subject.contains("SERIALNUMBER=IDCIT-CA00000AA"), "{}", h.subject);
+        assert_eq!(h.fiscal_code.as_deref(), Some("RSSMRA80A01H501U"));
+    }
+
+    #[test]
+    fn fiscal_codes_are_checked() {
+        assert_eq!(fiscal_code_of(" rssmra80a01h501u ").as_deref(), Some("RSSMRA80A01H501U"));
+        assert_eq!(fiscal_code_of("IDCIT-CA00000AA"), None);
+        assert_eq!(fiscal_code_of("RSSMRA80A01H501"), None);
     }
 }

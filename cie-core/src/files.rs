@@ -32,8 +32,10 @@ pub const MAX_FILE: usize = 0x7FFF;
 pub trait Exchanger {
     /// Sends one command and returns the (unwrapped) answer.
     fn send(&mut self, cmd: &Command) -> Result<Response>;
-    /// Le of one READ BINARY: 256 in plain; 231 under SM, so that the protected answer still
-    /// fits one 256-byte response (no GET RESPONSE needed).
+    /// Le of one READ BINARY: 256 in plain (real cards answer at most 231 bytes with `90 00`,
+    /// and [`read_selected`] goes on from where the answer ended; a `6C xx` is followed too);
+    /// 231 under SM, so that the protected answer still fits one 256-byte response (no GET
+    /// RESPONSE needed; IAS-ECC §8.6.3.3, PROTOCOL.md §2.5).
     fn read_le(&self) -> u16;
 }
 
@@ -127,6 +129,70 @@ pub fn nis_from_sn_icc(sn_icc: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sw::StatusWord;
+
+    /// A selected file of `size` bytes (byte i = i mod 251) on a card that answers at most `cap`
+    /// bytes per READ BINARY; `strict` cards answer a larger Le with `6C <cap>` instead of a
+    /// short answer. Counts the READ BINARY commands.
+    struct Card {
+        size: usize,
+        cap: usize,
+        strict: bool,
+        reads: usize,
+        les: Vec<u16>,
+    }
+
+    impl Exchanger for Card {
+        fn send(&mut self, cmd: &Command) -> Result<Response> {
+            self.reads += 1;
+            let le = usize::from(cmd.le.unwrap_or(256));
+            self.les.push(le as u16);
+            let offset = usize::from(u16::from_be_bytes([cmd.p1, cmd.p2]));
+            let answer = |data: Vec<u8>, sw: StatusWord| Ok(Response { data, sw });
+            if self.strict && le > self.cap {
+                return answer(vec![], StatusWord::new(0x6C, self.cap as u8));
+            }
+            if offset >= self.size {
+                return answer(vec![], StatusWord::new(0x6B, 0x00));
+            }
+            let n = le.min(self.cap).min(self.size - offset);
+            let data: Vec<u8> = (offset..offset + n).map(|i| (i % 251) as u8).collect();
+            let sw = if n < le.min(self.cap) { StatusWord::new(0x62, 0x82) } else { StatusWord::OK };
+            answer(data, sw)
+        }
+        fn read_le(&self) -> u16 {
+            256
+        }
+    }
+
+    fn read(size: usize, cap: usize, strict: bool) -> (Vec<u8>, usize, Vec<u16>) {
+        let mut card = Card { size, cap, strict, reads: 0, les: vec![] };
+        let out = read_selected(&mut card).unwrap();
+        (out, card.reads, card.les)
+    }
+
+    #[test]
+    fn short_answers_with_90_00_advance_the_offset() {
+        let expected: Vec<u8> = (0..1561).map(|i| (i % 251) as u8).collect();
+        // 231-byte answers to Le 256 (real cards): 6 full, then 175 bytes with 62 82.
+        assert_eq!(read(1561, 231, false), (expected.clone(), 7, vec![256; 7]));
+        // 256-byte answers: 6 full, then 25 bytes.
+        assert_eq!(read(1561, 256, false).1, 7);
+        // A multiple of the cap ends with 6B 00.
+        let (out, reads, _) = read(462, 231, false);
+        assert_eq!((out.len(), reads), (462, 3));
+    }
+
+    #[test]
+    fn wrong_le_is_followed_for_the_rest_of_the_file() {
+        let expected: Vec<u8> = (0..1561).map(|i| (i % 251) as u8).collect();
+        // 6C E7, then every READ asks E7.
+        let (out, reads, les) = read(1561, 231, true);
+        assert_eq!(out, expected);
+        assert_eq!(reads, 8);
+        assert_eq!(les[..2], [256, 231]);
+        assert!(les[1..].iter().all(|&le| le == 231));
+    }
 
     #[test]
     fn nis_bcd() {

@@ -12,7 +12,8 @@
 //!    (PIN and PUK values).
 //! 4. [`apdu`] (ISO 7816-4 codec) → [`sm`] (secure-messaging primitives) → [`channel`] (the
 //!    host's secure channel).
-//! 5. [`sod`] (passive authentication), [`certificate`] (the holder's certificate).
+//! 5. [`sod`] (passive authentication), [`certificate`] (the holder's certificate) →
+//!    [`internal_auth`] (checking the key-`83` anti-clone answer).
 //! 6. [`commands`]: one builder per card command of PROTOCOL.md.
 //! 7. [`files`] (SELECT and READ BINARY of a file), [`dh`] → [`dapp`] (key exchange and device
 //!    authentication) → [`card_constants`] (the per-card cache's bytes).
@@ -37,6 +38,7 @@ pub mod dh;
 pub mod error;
 pub mod files;
 pub mod ins;
+pub mod internal_auth;
 pub mod interop;
 #[cfg(feature = "pcsc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pcsc")))]

@@ -37,7 +37,8 @@ pub unsafe extern "C" fn cie_card_holder_name(card: *const cie_card, buf: *mut c
 }
 
 /// The holder's fiscal code (codice fiscale, 16 characters, NUL-terminated), from the
-/// certificate's subject serial number (`TINIT-...`). As `cie_card_holder_name`.
+/// certificate's subject (serial number `TINIT-...`, else the common name's `<code>/...`). As
+/// `cie_card_holder_name`.
 ///
 /// # Safety
 /// As `cie_card_holder_name`.

@@ -221,13 +221,30 @@ mod tests {
     fn citizen_certificate_subject_and_usage() {
         let cert = Certificate::from_der(&card_image(SodProfile::Sha256Pkcs1).certificate).unwrap();
         let subject = cert.tbs_certificate.subject.to_string();
-        for part in ["C=IT", "GIVENNAME=MARIO", "SN=ROSSI", "SERIALNUMBER=TINIT-RSSMRA80A01H501U"] {
+        for part in ["C=IT", "GIVENNAME=MARIO", "SN=ROSSI", "SERIALNUMBER=IDCIT-CA00000AA", "CN=RSSMRA80A01H501U/"] {
             assert!(subject.contains(part), "{subject} lacks {part}");
         }
-        use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
-        let (_, ku) = cert.tbs_certificate.get::<KeyUsage>().unwrap().unwrap();
+        use x509_cert::ext::pkix::{
+            AuthorityInfoAccessSyntax, CertificatePolicies, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
+            KeyUsages,
+        };
+        let (critical, ku) = cert.tbs_certificate.get::<KeyUsage>().unwrap().unwrap();
+        assert!(critical);
         assert!(ku.0.contains(KeyUsages::DigitalSignature));
         assert!(!ku.0.contains(KeyUsages::NonRepudiation));
+        // The real cards' profile (PROTOCOL.md §2.2): keyUsage is the only critical extension;
+        // policies, a CRL distribution point and an OCSP responder are there.
+        let extensions = cert.tbs_certificate.extensions.as_deref().unwrap();
+        let critical: Vec<_> = extensions.iter().filter(|e| e.critical).map(|e| e.extn_id.to_string()).collect();
+        assert_eq!(critical, ["2.5.29.15"]);
+        assert!(cert.tbs_certificate.get::<CertificatePolicies>().unwrap().is_some());
+        assert!(!cert.tbs_certificate.get::<CrlDistributionPoints>().unwrap().unwrap().1 .0.is_empty());
+        let (_, aia) = cert.tbs_certificate.get::<AuthorityInfoAccessSyntax>().unwrap().unwrap();
+        let ocsp = der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+        assert!(aia.0.iter().any(|a| a.access_method == ocsp));
+        // About 1.6 KB, as on real cards (13 MITM reads of 128 bytes: 1537..=1664).
+        let size = card_image(SodProfile::Sha256Pkcs1).certificate.len();
+        assert!((1537..=1664).contains(&size), "{size}");
         let (_, eku) = cert.tbs_certificate.get::<ExtendedKeyUsage>().unwrap().unwrap();
         assert_eq!(eku.0, [der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2")]);
         let serial = cert.tbs_certificate.serial_number.as_bytes();

@@ -27,8 +27,12 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::{Attribute, AttributeTypeAndValue};
+use x509_cert::ext::pkix::certpolicy::{PolicyInformation, PolicyQualifierInfo};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{AsExtension, Extension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -293,14 +297,17 @@ fn citizen_ca_name() -> Result<Name> {
     ])
 }
 
-/// Subject of the test citizen's authentication certificate.
+/// Subject of the test citizen's authentication certificate, shaped as on real cards: the
+/// serialNumber is the card number in its ETSI EN 319 412-1 form `IDCIT-<number>`, the fiscal
+/// code is the common name's part before `/` (PROTOCOL.md §2.2).
 fn citizen_name() -> Result<Name> {
     let cn = format!("RSSMRA80A01H501U/{TEST_NIS}");
+    let serial = format!("IDCIT-{TEST_SERIAL}");
     name(&[
         (OID_C, Str::Printable("IT")),
         (OID_GIVEN_NAME, Str::Utf8("MARIO")),
         (OID_SURNAME, Str::Utf8("ROSSI")),
-        (OID_SERIAL_NUMBER, Str::Printable("TINIT-RSSMRA80A01H501U")),
+        (OID_SERIAL_NUMBER, Str::Printable(&serial)),
         (OID_CN, Str::Utf8(&cn)),
     ])
 }
@@ -562,7 +569,8 @@ enum CertKind {
     Ca,
     /// Document Signer: digitalSignature only.
     DocumentSigner,
-    /// Citizen authentication: digitalSignature (no nonRepudiation), clientAuth.
+    /// Citizen authentication with the extension profile of real cards (PROTOCOL.md §2.2):
+    /// see [`citizen_extensions`].
     Authentication,
 }
 
@@ -591,6 +599,63 @@ fn extension<E: AsExtension>(value: &E, critical: bool, subject: &Name) -> Resul
     Ok(ext)
 }
 
+/// Test certificate policy of the citizen certificates, under IANA's enterprise number 32473
+/// reserved for documentation (RFC 5612): clearly not a real policy.
+const OID_TEST_CITIZEN_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.39.1.1");
+/// id-qt-cps and id-qt-unotice (RFC 5280 §4.2.1.4).
+const OID_QT_CPS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.2.1");
+const OID_QT_UNOTICE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.2.2");
+/// id-ad-ocsp and id-ad-caIssuers (RFC 5280 §4.2.2.1).
+const OID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+const OID_AD_CA_ISSUERS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
+/// Where the test citizen CA would publish (the `.invalid` top-level domain, RFC 2606: no client
+/// ever reaches a real server through them).
+const CITIZEN_CA_URL: &str = "http://ca.cie-sim.invalid/";
+/// The CRL of the test citizen CA in a directory, as Italian CAs also publish it.
+const CITIZEN_CRL_LDAP: &str =
+    "ldap://ldap.cie-sim.invalid/cn=CRL1,ou=CA Cittadini,o=cie-sim test PKI,c=IT?certificateRevocationList";
+/// The explicit text of the test policy's user notice.
+const CITIZEN_POLICY_NOTICE: &str = "Certificato di autenticazione di una Carta d'Identita Elettronica di prova \
+     (cie-sim test PKI): nessun valore legale. Test authentication certificate of a simulated CIE: no legal value.";
+
+/// The extensions of the citizen authentication certificate, with the profile real cards have
+/// (PROTOCOL.md §2.2): keyUsage digitalSignature, the only critical one; certificatePolicies
+/// (CPS pointer and user notice), CRL distribution point and authority information access with
+/// an OCSP responder (mandatory on real cards) and the issuer's certificate; extendedKeyUsage
+/// clientAuth. Subject and authority key identifiers are added by [`certificate`].
+fn citizen_extensions(subject: &Name) -> Result<Vec<Extension>> {
+    let uri = |path: &str| -> Result<GeneralName> {
+        Ok(GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(&format!("{CITIZEN_CA_URL}{path}"))?))
+    };
+    let cps = Any::encode_from(&der::asn1::Ia5String::new(&format!("{CITIZEN_CA_URL}manuale-operativo.pdf"))?)?;
+    // UserNotice ::= SEQUENCE { explicitText UTF8String } (noticeRef absent).
+    let notice = Any::from_der(&tlv(0x30, &Utf8StringRef::new(CITIZEN_POLICY_NOTICE)?.to_der()?))?;
+    let policies = CertificatePolicies(vec![PolicyInformation {
+        policy_identifier: OID_TEST_CITIZEN_POLICY,
+        policy_qualifiers: Some(vec![
+            PolicyQualifierInfo { policy_qualifier_id: OID_QT_CPS, qualifier: Some(cps) },
+            PolicyQualifierInfo { policy_qualifier_id: OID_QT_UNOTICE, qualifier: Some(notice) },
+        ]),
+    }]);
+    let ldap = GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(CITIZEN_CRL_LDAP)?);
+    let crl = CrlDistributionPoints(vec![DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![uri("crl/cittadini.crl")?, ldap])),
+        reasons: None,
+        crl_issuer: None,
+    }]);
+    let aia = AuthorityInfoAccessSyntax(vec![
+        AccessDescription { access_method: OID_AD_OCSP, access_location: uri("ocsp")? },
+        AccessDescription { access_method: OID_AD_CA_ISSUERS, access_location: uri("certs/ca-cittadini.cer")? },
+    ]);
+    Ok(vec![
+        extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true, subject)?,
+        extension(&policies, false, subject)?,
+        extension(&crl, false, subject)?,
+        extension(&aia, false, subject)?,
+        extension(&ExtendedKeyUsage(vec![OID_KP_CLIENT_AUTH]), false, subject)?,
+    ])
+}
+
 /// Builds and signs (sha256WithRSAEncryption, PKCS#1 v1.5) one X.509 v3 certificate.
 fn certificate(spec: CertSpec<'_>) -> Result<Vec<u8>> {
     let spki = spki_of(spec.subject_key)?;
@@ -608,15 +673,7 @@ fn certificate(spec: CertSpec<'_>) -> Result<Vec<u8>> {
         CertKind::DocumentSigner => {
             extensions.push(extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true, &spec.subject)?);
         }
-        CertKind::Authentication => {
-            extensions.push(extension(
-                &BasicConstraints { ca: false, path_len_constraint: None },
-                true,
-                &spec.subject,
-            )?);
-            extensions.push(extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true, &spec.subject)?);
-            extensions.push(extension(&ExtendedKeyUsage(vec![OID_KP_CLIENT_AUTH]), false, &spec.subject)?);
-        }
+        CertKind::Authentication => extensions.extend(citizen_extensions(&spec.subject)?),
     }
     extensions.push(extension(&SubjectKeyIdentifier(OctetString::new(key_id(&spki))?), false, &spec.subject)?);
     if spec.issuer != spec.subject {

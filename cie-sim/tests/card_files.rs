@@ -107,10 +107,32 @@ fn read_binary_offsets_and_end_of_file() {
     // At or beyond the end: 6B 00.
     assert_eq!(send(&mut c, &[0x00, 0xB0, 0x00, 0x0C, 0x01]), (vec![], StatusWord::WRONG_OFFSET));
     assert_eq!(send(&mut c, &[0x00, 0xB0, 0x7F, 0xFF, 0x01]), (vec![], StatusWord::WRONG_OFFSET));
-    // Le 00 = 256.
+    // Le 00 (256) and any Le above 231 get the 231 bytes real cards give, with 90 00 (§2.5).
+    assert_eq!(sw(&mut c, &[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x06]), OK);
+    for le in [0x00, 0xFF, 0xE8, 0xE7] {
+        let (d, s) = send(&mut c, &[0x00, 0xB0, 0x00, 0x10, le]);
+        assert_eq!((d.as_slice(), s), (&img.sod[0x10..0x10 + 231], OK), "Le {le:02X}");
+    }
+    // The end of the file within the cap: the rest with 62 82.
+    let [hi, lo] = (img.sod.len() as u16 - 100).to_be_bytes();
+    let (d, s) = send(&mut c, &[0x00, 0xB0, hi, lo, 0x00]);
+    assert_eq!((d.as_slice(), s), (&img.sod[img.sod.len() - 100..], StatusWord::END_OF_FILE));
+}
+
+#[test]
+fn read_binary_max_256_keeps_the_former_answers() {
+    let img = image();
+    let mut c = card(Profile::Nxp).with_read_binary_max(256);
+    assert_eq!(c.read_binary_max(), 256);
+    assert_eq!(sw(&mut c, &SELECT_CIE), OK);
     assert_eq!(sw(&mut c, &[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x06]), OK);
     let (d, s) = send(&mut c, &[0x00, 0xB0, 0x00, 0x10, 0x00]);
     assert_eq!((d.as_slice(), s), (&img.sod[0x10..0x110], OK));
+    // Odd INS: Le 00 wraps 253 data bytes (53 81 FD <253> = 256).
+    let (d, s) = send(&mut c, &[0x00, 0xB1, 0x00, 0x00, 0x04, 0x54, 0x02, 0x00, 0x00, 0x00]);
+    assert_eq!((&d[..3], &d[3..], s), (&[0x53, 0x81, 0xFD][..], &img.sod[..253], OK));
+    assert_eq!(card(Profile::Nxp).read_binary_max(), cie_sim::card::READ_BINARY_MAX);
+    assert_eq!(cie_sim::card::READ_BINARY_MAX, 231);
 }
 
 #[test]
@@ -123,7 +145,9 @@ fn read_binary_by_sfi() {
     assert_eq!(sw(&mut c, &SELECT_CIE), OK);
     // NIS by SFI 01 (PGA: 00 B0 81 00 0C).
     assert_eq!(send(&mut c, &[0x00, 0xB0, 0x81, 0x00, 0x0C]), (img.nis.clone(), OK));
-    // EF 1005 by SFI 05 with an offset in P2; the file becomes the current EF.
+    // EF 1005 by SFI 05 as PGI reads it (§2.2): 231 bytes for Le 00, then the rest from E7.
+    assert_eq!(send(&mut c, &[0x00, 0xB0, 0x85, 0x00, 0x00]), (img.servizi_kpub[..0xE7].to_vec(), OK));
+    // With an offset in P2; the file becomes the current EF.
     assert_eq!(
         send(&mut c, &[0x00, 0xB0, 0x85, 0xE7, 0x00]),
         (img.servizi_kpub[0xE7..].to_vec(), StatusWord::END_OF_FILE)

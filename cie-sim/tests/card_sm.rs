@@ -29,7 +29,11 @@ fn assert_session_and_status_dropped(card: &mut SimCard, ch: &mut Channel) {
 
 /// A card with SM, DAPP and PIN done.
 fn logged_in(profile: Profile) -> (SimCard, Channel) {
-    let mut card = card(profile);
+    logged_in_card(card(profile))
+}
+
+/// `card` with SM, DAPP and PIN done.
+fn logged_in_card(mut card: SimCard) -> (SimCard, Channel) {
     let mut ch = authenticate(&mut card, 77);
     assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
     (card, ch)
@@ -108,7 +112,8 @@ fn errors_under_sm_are_wrapped_with_the_trailer_equal_to_do99() {
 
 #[test]
 fn large_sm_response_is_split_and_get_response_is_plain() {
-    let (mut card, mut ch) = logged_in(Profile::Bit4id);
+    // The former 256-byte READ BINARY answers (real cards give 231: see the next test).
+    let (mut card, mut ch) = logged_in_card(card(Profile::Bit4id).with_read_binary_max(256));
     let img = card.image().clone();
     assert_eq!(ch.apdu(&mut card, &[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x03]).1, OK);
     let p = protect(&mut ch, &Command::new(0x00, 0xB0, 0x00, 0x00).with_le(256));
@@ -130,6 +135,26 @@ fn large_sm_response_is_split_and_get_response_is_plain() {
     ch.ssc.increment(); // the response we do not fetch
     assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
     assert_eq!(card.process(&[0x00, 0xC0, 0x00, 0x00, 0x1B]), [0x69, 0x85]);
+}
+
+#[test]
+fn sm_read_binary_answers_231_bytes_in_one_response_whatever_le_asks() {
+    let (mut card, mut ch) = logged_in(Profile::Nxp);
+    let img = card.image().clone();
+    assert_eq!(ch.apdu(&mut card, &[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x10, 0x03]).1, OK);
+    for le in [256, 0xF0, 0xE7] {
+        let p = protect(&mut ch, &Command::new(0x00, 0xB0, 0x00, 0x00).with_le(le));
+        let raw = card.process(&p);
+        // 87 81 E9 01 <232> 99 02 90 00 8E 08 <8> = 250 bytes, then 90 00: no GET RESPONSE (§5.4).
+        assert_eq!(raw.len(), 252, "Le {le}");
+        assert_eq!(raw[..4], [0x87, 0x81, 0xE9, 0x01]);
+        assert_eq!(raw[250..], [0x90, 0x00]);
+        let r = unprotect_response(&ch.keys, &mut ch.ssc, &raw[..250]).unwrap();
+        assert_eq!((r.data.as_slice(), r.sw), (&img.certificate[..231], OK), "Le {le}");
+    }
+    // A smaller Le is served as asked.
+    let (d, s) = ch.send(&mut card, &Command::new(0x00, 0xB0, 0x00, 0x10).with_le(0x80));
+    assert_eq!((d.as_slice(), s), (&img.certificate[0x10..0x90], OK));
 }
 
 #[test]

@@ -152,3 +152,23 @@ fn any_atr_with_any_card_and_the_pin_commands_are_counted() {
         assert!(counts.apdus >= 5 && counts.pin_commands == 4, "{foreign_kind:?}: {counts:?}");
     }
 }
+
+/// `cie-sim --read-binary-max N` through pcscd: by default a READ BINARY answers at most 231
+/// bytes (real cards), with 256 the former answers. Read from offset 0x20 of EF 1004 (270
+/// bytes: 238 left): 231 bytes and `90 00`, or all 238 and `62 82`.
+#[test]
+fn read_binary_max_option_reaches_the_card() {
+    let select_and_read =
+        ["-r", "0", "-s", "00:A4:04:0C:06:A0:00:00:00:00:39", "-s", "00:A4:02:0C:02:10:04", "-s", "00:B0:00:20:00"];
+    for (args, sw) in [(&[][..], "SW1=0x90, SW2=0x00"), (&["--read-binary-max", "256"][..], "SW1=0x62, SW2=0x82")] {
+        let stack = VirtualStack::start(StackOptions {
+            sim_binary: Some(env!("CARGO_BIN_EXE_cie-sim").into()),
+            extra_sim_args: args.iter().map(Into::into).collect(),
+            ..Default::default()
+        })
+        .unwrap();
+        let out = opensc_tool(&stack, &select_and_read);
+        let last = out.rsplit("Received").next().unwrap_or_default();
+        assert!(out.matches("Received").count() == 3 && last.contains(sw), "{args:?}: {out}");
+    }
+}

@@ -3,9 +3,12 @@
 //!
 //! ```text
 //! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
-//!         [--latency realistic|none] [--sod sha256|sha512] [--atr HEX]
+//!         [--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--read-binary-max N]
 //!         [--foreign [other|cns|bank|passport|bare]] [--verbose]
 //! ```
+//!
+//! `--read-binary-max N` (1..=256, default 231 as real cards) is the most data one READ BINARY
+//! answers; 256 gives the simulator's former behaviour.
 //!
 //! `--foreign` serves a card that is not a CIE (`cie_sim::card::ForeignCard` of a
 //! `ForeignKind`: a health card, a bank card, a passport, a bare contactless card), as put on
@@ -42,7 +45,7 @@ use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
 use cie_sim::{Atr, Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--foreign [KIND]] [--verbose]";
+[--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--read-binary-max N] [--foreign [KIND]] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -55,6 +58,8 @@ options:
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
   --sod sha256|sha512        EF.SOD profile (default sha256)
+  --read-binary-max N        most data bytes one READ BINARY answers, 1..256 (default 231,
+                             as real cards; 256: the simulator's former behaviour)
   --atr HEX                  present this ATR instead of the card's own, e.g. \"3B 80 80 01
                              01\" (hex digits, spaces or colons between bytes; 2 to 33 bytes
                              starting with 3B or 3F); works with any profile and --foreign
@@ -90,6 +95,7 @@ struct Options {
     sod: String,
     atr: Option<Atr>,
     foreign: Option<ForeignKind>,
+    read_binary_max: usize,
     verbose: bool,
 }
 
@@ -103,6 +109,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         sod: "sha256".into(),
         atr: None,
         foreign: None,
+        read_binary_max: cie_sim::card::READ_BINARY_MAX,
         verbose: false,
     };
     let mut args = args.peekable();
@@ -147,6 +154,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 "sha256" | "sha512" => o.sod = value,
                 _ => return Err(format!("--sod: expected sha256 or sha512, got {value:?}")),
             },
+            "--read-binary-max" => {
+                o.read_binary_max = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| format!("--read-binary-max: expected 1 to 256, got {value:?}"))?;
+            }
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
@@ -213,7 +227,7 @@ fn build_card(o: &Options) -> Result<SimCard, String> {
     if let Some(puk) = &o.puk {
         options.puk = puk.clone();
     }
-    Ok(SimCard::new(profile, fixtures::card_image(sod), options))
+    Ok(SimCard::new(profile, fixtures::card_image(sod), options).with_read_binary_max(o.read_binary_max))
 }
 
 /// Requests from the stdin thread to the main thread, while the card is out of the reader.

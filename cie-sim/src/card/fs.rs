@@ -189,8 +189,17 @@ impl SimCard {
         Ok((data, sw))
     }
 
+    /// How many bytes one READ BINARY answers for `le` (absent = 256): Le is a maximum, and the
+    /// card never answers more than its cap (231 on real cards, §2.5): a longer Le gets the
+    /// capped answer with `90 00` while the file goes on, not `6C xx` nor `67 00` ([inferred]
+    /// from the public hosts' read loops, §11.3).
+    fn read_count(&self, le: Option<u16>) -> usize {
+        usize::from(le.unwrap_or(256)).min(self.read_binary_max)
+    }
+
     /// READ BINARY `B0`: P1 bit 8 clear → offset P1P2 (15 bits) in the current EF; set → SFI in
-    /// P1 bits 5..1, offset P2. An absent Le reads up to 256 bytes.
+    /// P1 bits 5..1, offset P2. Le (absent: 256) is capped at the card's maximum
+    /// ([`SimCard::read_count`]).
     pub(super) fn read_binary(&mut self, cmd: &Command, sm: bool) -> CardResult {
         if !cmd.data.is_empty() {
             return Err(StatusWord::WRONG_LENGTH);
@@ -205,7 +214,7 @@ impl SimCard {
             (None, usize::from(u16::from_be_bytes([cmd.p1, cmd.p2])))
         };
         let ef = self.ef_for_read(sfi, sm)?;
-        let count = usize::from(cmd.le.unwrap_or(256));
+        let count = self.read_count(cmd.le);
         let (data, sw) = self.read_range(ef, offset, count)?;
         Ok(Reply { data, sw })
     }
@@ -230,7 +239,8 @@ impl SimCard {
                 self.ef_for_read(None, sm)?
             }
         };
-        let le = usize::from(cmd.le.unwrap_or(256));
+        // The wrapped answer obeys the same cap as READ BINARY `B0` (Le `E7` → 228 data bytes).
+        let le = self.read_count(cmd.le);
         // The largest n with header(n) + n <= Le.
         let count = (0..=le).rev().find(|&n| n + tlv::header_len(n) <= le).unwrap_or(0);
         if count == 0 {

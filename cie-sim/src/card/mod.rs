@@ -56,6 +56,9 @@ const CLA_CHAINING: u8 = 0x10;
 const CLA_SM: u8 = 0x0C;
 /// Largest response segment; the rest is announced with `61 xx` (§10.3).
 const MAX_SEGMENT: usize = 256;
+/// Largest data one READ BINARY answers, whatever Le asks: 231 bytes (`E7`) on real cards
+/// (PROTOCOL.md §2.5, §11.3). [`SimCard::with_read_binary_max`] changes it.
+pub const READ_BINARY_MAX: usize = 231;
 /// Largest data a command chain may collect (the longest real one is a 354-byte certificate).
 const MAX_CHAIN: usize = 4096;
 /// Instructions that accept command chaining: MSE SET (DH public value), PSO VERIFY
@@ -126,6 +129,8 @@ pub struct SimCard {
     commands: u64,
     /// Fault injection for the key-`81` signature (kept across resets).
     sign_fault: SignFaultSwitch,
+    /// Largest data one READ BINARY answers ([`READ_BINARY_MAX`] unless changed).
+    read_binary_max: usize,
     v: Volatile,
 }
 
@@ -159,6 +164,7 @@ impl Clone for SimCard {
             rng: self.rng.clone(),
             commands: self.commands,
             sign_fault,
+            read_binary_max: self.read_binary_max,
             v: self.v.clone(),
         }
     }
@@ -181,8 +187,22 @@ impl SimCard {
             rng: ChaCha20Rng::from_entropy(),
             commands: 0,
             sign_fault: SignFaultSwitch::default(),
+            read_binary_max: READ_BINARY_MAX,
             v: Volatile::default(),
         }
+    }
+
+    /// The same card answering at most `max` bytes (1..=256) to one READ BINARY: 231
+    /// ([`READ_BINARY_MAX`]) as real cards do by default, 256 for the simulator's old behaviour
+    /// (`cie-sim --read-binary-max 256`), so that hosts are tested on both.
+    pub fn with_read_binary_max(mut self, max: usize) -> SimCard {
+        self.read_binary_max = max.clamp(1, MAX_SEGMENT);
+        self
+    }
+
+    /// Largest data one READ BINARY answers (PROTOCOL.md §2.5).
+    pub fn read_binary_max(&self) -> usize {
+        self.read_binary_max
     }
 
     /// The same card presenting `atr` instead of its profile's (§1.1; `cie-sim --atr`): a
