@@ -111,7 +111,8 @@ fn answer_status_at_replaces_the_nth_apdu() {
 
 #[test]
 fn corrupt_response_mac_is_detected_by_the_host() {
-    let h = handle(Profile::Nxp);
+    // 256-byte READ BINARY answers, so that one protected answer is split (real cards cap at 231).
+    let h = SimHandle::new(card(Profile::Nxp).with_read_binary_max(256));
     let img = image();
     let mut ch = h.with_card(|c| authenticate(c, 3));
     let mut t = h.connect();
