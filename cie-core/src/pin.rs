@@ -82,14 +82,6 @@ pub fn parse_tries(reference: u8, answer: &[u8]) -> Result<Tries> {
     Ok(Tries { maximum, remaining })
 }
 
-/// Whether `sw`, the answer to GET DATA of the PIN counters, says the card does not give them
-/// that way (§6): `6A 88` no such object, `6A 82` not found, `6A 81` function not supported,
-/// `6A 86` wrong P1-P2, `6D 00` no such instruction, `69 82` its access condition asks more than secure messaging
-/// after device authentication. The host then asks with VERIFY without data.
-pub fn tries_not_readable(sw: StatusWord) -> bool {
-    matches!(sw.to_bytes(), [0x6A, 0x88 | 0x82 | 0x81 | 0x86] | [0x6D, 0x00] | [0x69, 0x82])
-}
-
 /// Exactly 8 ASCII digits, zeroized on drop.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 struct Digits([u8; SECRET_LEN]);
@@ -284,16 +276,6 @@ mod tests {
         ];
         for answer in bad {
             assert!(matches!(parse_tries(PIN_REF, answer), Err(Error::Malformed(_))), "{answer:02X?}");
-        }
-    }
-
-    #[test]
-    fn unreadable_tries() {
-        for sw in [[0x6A, 0x88], [0x6A, 0x82], [0x6A, 0x81], [0x6A, 0x86], [0x6D, 0x00], [0x69, 0x82]] {
-            assert!(tries_not_readable(StatusWord::new(sw[0], sw[1])), "{sw:02X?}");
-        }
-        for sw in [[0x90, 0x00], [0x69, 0x83], [0x69, 0x88], [0x6A, 0x80], [0x63, 0xC2], [0x6F, 0x00]] {
-            assert!(!tries_not_readable(StatusWord::new(sw[0], sw[1])), "{sw:02X?}");
         }
     }
 }

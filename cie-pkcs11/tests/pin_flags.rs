@@ -2,7 +2,9 @@
 //! after 0, 1, 2 and 3 wrong PINs, through the C entry points of the built `libcie_pkcs11.so`
 //! against the simulated card behind pcscd; after each step the card's own counter is read
 //! beside the module with cie-core's GET DATA of the PIN's CHV object (PROTOCOL.md §6), and
-//! the two must agree. Then `C_SetPIN` with a wrong old PIN spends one try (the VERIFY before
+//! the two must agree. That reading opens a secure channel of its own, which ends the module's
+//! on the card, so it resets the card afterwards, as an application that is done with the card
+//! may: the module sees the reset and opens a new channel before its next PIN. Then `C_SetPIN` with a wrong old PIN spends one try (the VERIFY before
 //! CHANGE REFERENCE DATA) and shows it, and with the right one changes the PIN.
 
 mod common;
@@ -35,10 +37,16 @@ unsafe fn set_pin(lib: &Pkcs11, s: CK_SESSION_HANDLE, old: &[u8], new: &[u8]) ->
     }
 }
 
-/// The card's PIN counter as GET DATA gives it, asked by a session of its own.
+/// The card's PIN counter as GET DATA gives it, asked by a session of its own; then the card
+/// is reset (the pcsc crate's handle resets it when dropped).
 fn card_says(reader: &str) -> PinStatus {
     let mut s = Session::open(PcscTransport::connect(reader).unwrap()).unwrap();
-    s.pin_status().unwrap()
+    let status = s.pin_status().unwrap();
+    drop(s);
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let name = std::ffi::CString::new(reader).unwrap();
+    drop(ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).unwrap());
+    status
 }
 
 #[test]

@@ -40,7 +40,7 @@ impl<T: Transport> Session<T> {
     /// Asks the card how many PIN tries are left without spending one (§6): `Verified` when
     /// the PIN was verified in the current secure channel, otherwise the counter of the PIN's
     /// CHV object by GET DATA ([`commands::get_data_tries`]; VERIFY with no data on a card that
-    /// does not give it, [`pin::tries_not_readable`]).
+    /// refuses it).
     pub fn pin_status(&mut self) -> Result<PinStatus> {
         self.run_with_recovery(|st, link| {
             st.ensure_channel(link)?;
@@ -154,8 +154,10 @@ impl State {
     }
 
     /// The tries left of `reference` (§6): GET DATA of its CHV object's counters, or, when the
-    /// card does not give them that way ([`pin::tries_not_readable`]), VERIFY with no data
-    /// (ISO/IEC 7816-4), which OpenSC's IAS-ECC driver uses.
+    /// card refuses that GET DATA with any status word, VERIFY with no data (ISO/IEC 7816-4,
+    /// used by OpenSC's IAS-ECC driver): no CIE client is known to use the GET DATA, so a card
+    /// that does not give its counters that way is still asked. An answer `90 00` that does
+    /// not parse is an error, not a reason to ask again.
     fn tries_status(&mut self, link: &mut dyn Link, credential: Credential, reference: u8) -> Result<PinStatus> {
         let resp = self.secure(link, &commands::get_data_tries(reference))?;
         if resp.sw.is_ok() {
@@ -164,9 +166,6 @@ impl State {
                 0 => PinStatus::Blocked,
                 n => PinStatus::TriesLeft(n),
             });
-        }
-        if !pin::tries_not_readable(resp.sw) {
-            return Err(Error::card("GET DATA (tries left)", resp.sw));
         }
         tracing::info!("the card does not give the {credential} counter by GET DATA ({}); asking with VERIFY", resp.sw);
         // A plain error answer leaves the channel unusable: a new one if so.
