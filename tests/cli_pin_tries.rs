@@ -22,7 +22,9 @@ fn commands(stderr: &str) -> Vec<String> {
 fn pin_commands(stderr: &str) -> Vec<String> {
     commands(stderr)
         .into_iter()
-        .filter(|c| c.starts_with("0C 20") || c.starts_with("0C 24") || c.starts_with("0C 2C") || c.starts_with("0C CB"))
+        .filter(|c| {
+            c.starts_with("0C 20") || c.starts_with("0C 24") || c.starts_with("0C 2C") || c.starts_with("0C CB")
+        })
         .collect()
 }
 

@@ -151,7 +151,8 @@ fn tries_left_by_get_data_spending_nothing() {
     let mut rig = Rig::new(Profile::Bit4id);
     rig.channel_open();
     let wrong = Pin::new("11111111").unwrap();
-    for (spent, expected) in [(0, PinStatus::TriesLeft(3)), (1, PinStatus::TriesLeft(2)), (2, PinStatus::TriesLeft(1))] {
+    for (spent, expected) in [(0, PinStatus::TriesLeft(3)), (1, PinStatus::TriesLeft(2)), (2, PinStatus::TriesLeft(1))]
+    {
         assert_eq!(rig.session.pin_status().unwrap(), expected, "after {spent} wrong PINs");
         assert_eq!(rig.sent(), [GET_DATA], "one GET DATA, no VERIFY");
         assert_eq!(rig.session.pin_tries_left(), Some(3 - spent));
