@@ -8,7 +8,7 @@
 use crate::apdu::Command;
 use crate::ins;
 use crate::interop;
-use crate::pin::{Pin, Secret, PIN_REF};
+use crate::pin::{self, Pin, Secret, PIN_REF};
 use crate::sm::push_len;
 
 /// Class byte of every command: interindustry, no chaining, no secure messaging (the channel
@@ -156,9 +156,20 @@ pub fn verify<S: Secret>(secret: &S) -> Command {
 }
 
 /// VERIFY with no data field, `00 20 00 <reference>`: asks for the tries left without
-/// spending one (PROTOCOL.md §6, IAS-ECC).
+/// spending one (ISO/IEC 7816-4 VERIFY with an absent data field; PROTOCOL.md §6: only the
+/// fallback of [`get_data_tries`], which the CIE specification does not define).
 pub fn verify_status(reference: u8) -> Command {
     Command::new(CLA, ins::VERIFY, 0x00, reference)
+}
+
+/// GET DATA of the data object control parameters (DOCP `A0`) of the CHV object of the PIN
+/// (`81` → `BF 81 01`) or PUK (`82` → `BF 81 02`), which carry the counters `9A` (maximum)
+/// and `9B` (tries left) (PROTOCOL.md §6; IAS-ECC GET DATA of an SDO with an extended header
+/// list): `00 CB 3F FF 0A 4D 08 70 06 BF 81 <n> 02 A0 80 00`. Sent under secure messaging
+/// after device authentication.
+pub fn get_data_tries(reference: u8) -> Command {
+    let sdo = pin::chv_sdo(reference);
+    get_data(&[0x4D, 0x08, 0x70, 0x06, sdo[0], sdo[1], sdo[2], 0x02, pin::DOCP, 0x80]).with_le(256)
 }
 
 /// CHANGE REFERENCE DATA of the PIN, old and new (PROTOCOL.md §6):
@@ -277,6 +288,14 @@ mod tests {
         assert_eq!(bytes(verify(&pin)), b"\x00\x20\x00\x81\x0812345678");
         assert_eq!(bytes(verify(&Puk::new("87654321").unwrap())), b"\x00\x20\x00\x82\x0887654321");
         assert_eq!(bytes(verify_status(0x81)), [0x00, 0x20, 0x00, 0x81]);
+        assert_eq!(
+            bytes(get_data_tries(0x81)),
+            [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x01, 0x02, 0xA0, 0x80, 0x00]
+        );
+        assert_eq!(
+            bytes(get_data_tries(0x82)),
+            [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x02, 0x02, 0xA0, 0x80, 0x00]
+        );
         let new = Pin::new("11223344").unwrap();
         assert_eq!(bytes(change_reference_data(&pin, &new)), b"\x00\x24\x00\x81\x101234567811223344");
         assert_eq!(bytes(reset_retry_counter(&new)), b"\x00\x2C\x02\x81\x0811223344");

@@ -134,21 +134,107 @@ fn change_pin() {
     let mut card = card(Profile::Bit4id);
     let mut ch = authenticate(&mut card, 5);
     let change = |old: &[u8], new: &[u8]| Command::new(0x00, 0x24, 0x00, 0x81).with_data([old, new].concat());
-    // Wrong old PIN: a try is spent.
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    // Wrong old PIN: a try is spent, and the PIN status with it.
     assert_eq!(ch.send(&mut card, &change(WRONG, b"13572468")).1, StatusWord::tries_left(2));
+    assert_eq!(ch.send(&mut card, &change(PIN, b"13572468")).1, StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+    assert_eq!(card.pin_tries_left(), 2);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
     // Malformed new PIN or length: nothing spent.
     assert_eq!(ch.send(&mut card, &change(PIN, b"1357246a")).1, StatusWord::WRONG_DATA);
     assert_eq!(ch.send(&mut card, &change(PIN, b"1357")).1, StatusWord::WRONG_LENGTH);
-    assert_eq!(card.pin_tries_left(), 2);
+    assert_eq!(card.pin_tries_left(), 3);
     assert_eq!(ch.send(&mut card, &change(PIN, b"13572468")), (vec![], OK));
     assert_eq!(card.pin_tries_left(), 3);
     assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), StatusWord::tries_left(2));
     assert_eq!(verify(&mut ch, &mut card, 0x81, b"13572468"), OK);
-    // Only the PIN can be changed (P2 81).
+    // Only the PIN can be changed (P2 81), only with old and new PIN (P1 00).
     assert_eq!(
         ch.send(&mut card, &Command::new(0x00, 0x24, 0x00, 0x82).with_data([PUK, PUK].concat())).1,
         StatusWord::REFERENCE_NOT_FOUND
     );
+    assert_eq!(
+        ch.send(&mut card, &Command::new(0x00, 0x24, 0x01, 0x81).with_data(*b"24681357")).1,
+        StatusWord::INCORRECT_P1P2
+    );
+}
+
+/// CHANGE REFERENCE DATA and RESET RETRY COUNTER are refused with `69 82`, spending nothing,
+/// without secure messaging, without device authentication, or without the PIN (resp. PUK)
+/// verified in the same secure channel (PROTOCOL.md §6).
+#[test]
+fn change_and_reset_need_the_secret_verified_in_the_channel() {
+    let mut card = card(Profile::Nxp);
+    let change = [&[0x00, 0x24, 0x00, 0x81, 0x10][..], PIN, b"13572468"].concat();
+    let change_wrong_old = [&[0x00, 0x24, 0x00, 0x81, 0x10][..], WRONG, b"13572468"].concat();
+    let reset_with_pin = [&[0x00, 0x2C, 0x02, 0x81, 0x08][..], b"13572468"].concat();
+    let refused = StatusWord::SECURITY_STATUS_NOT_SATISFIED;
+    // In plain, on a fresh card.
+    for apdu in [&change[..], &change_wrong_old[..], &reset_with_pin[..], &[0x00, 0x2C, 0x03, 0x81][..]] {
+        assert_eq!(sw(&mut card, apdu), refused, "{apdu:02X?}");
+    }
+    // Under secure messaging without device authentication, even with the PIN sent first.
+    let mut ch = dh(&mut card, 7);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), refused);
+    assert_eq!(ch.apdu(&mut card, &change).1, refused);
+    assert_eq!(ch.apdu(&mut card, &reset_with_pin).1, refused);
+    // After device authentication but without VERIFY: refused, whatever the old PIN.
+    let mut ch = authenticate(&mut card, 8);
+    assert_eq!(ch.apdu(&mut card, &change).1, refused);
+    assert_eq!(ch.apdu(&mut card, &change_wrong_old).1, refused);
+    assert_eq!(ch.apdu(&mut card, &reset_with_pin).1, refused);
+    assert_eq!(ch.apdu(&mut card, &[0x00, 0x2C, 0x03, 0x81]).1, refused);
+    // The PUK verified does not stand for the PIN, nor the PIN for the PUK.
+    assert_eq!(verify(&mut ch, &mut card, 0x82, PUK), OK);
+    assert_eq!(ch.apdu(&mut card, &change).1, refused);
+    let mut ch = authenticate(&mut card, 9);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    assert_eq!(ch.apdu(&mut card, &reset_with_pin).1, refused);
+    // The PIN verified in an earlier channel does not count in a new one.
+    let mut ch = authenticate(&mut card, 10);
+    assert_eq!(ch.apdu(&mut card, &change).1, refused);
+    assert_eq!((card.pin_tries_left(), card.puk_tries_left()), (3, 10), "nothing spent");
+    // A plain command closes the channel with the PIN status: refused again.
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    assert_eq!(sw(&mut card, &change), refused);
+    assert!(!card.secure_messaging_open());
+    // VERIFY then CHANGE in one channel: done.
+    let mut ch = authenticate(&mut card, 11);
+    assert_eq!(verify(&mut ch, &mut card, 0x81, PIN), OK);
+    assert_eq!(ch.apdu(&mut card, &change), (vec![], OK));
+    assert_eq!(verify(&mut ch, &mut card, 0x81, b"13572468"), OK);
+}
+
+/// GET DATA of the DOCP of the PIN's and PUK's CHV objects (PROTOCOL.md §6): the answer
+/// written out by hand, nothing spent, only under secure messaging after device
+/// authentication.
+#[test]
+fn counters_by_get_data() {
+    let mut card = card(Profile::Stm3);
+    let pin_docp = [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x01, 0x02, 0xA0, 0x80, 0x00];
+    let puk_docp = [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x02, 0x02, 0xA0, 0x80, 0x00];
+    let answer = |sdo: u8, max: u8, left: u8| {
+        vec![0x70, 0x0C, 0xBF, 0x81, sdo, 0x08, 0xA0, 0x06, 0x9A, 0x01, max, 0x9B, 0x01, left]
+    };
+    let refused = StatusWord::SECURITY_STATUS_NOT_SATISFIED;
+    assert_eq!(sw(&mut card, &pin_docp), refused);
+    let mut ch = dh(&mut card, 12);
+    assert_eq!(ch.apdu(&mut card, &pin_docp).1, refused);
+    let mut ch = authenticate(&mut card, 13);
+    assert_eq!(ch.apdu(&mut card, &pin_docp), (answer(0x01, 3, 3), OK));
+    assert_eq!(ch.apdu(&mut card, &puk_docp), (answer(0x02, 10, 10), OK));
+    for left in [2, 1, 0] {
+        assert_eq!(verify(&mut ch, &mut card, 0x81, WRONG), StatusWord::tries_left(left));
+        assert_eq!(ch.apdu(&mut card, &pin_docp), (answer(0x01, 3, left), OK));
+        assert_eq!(ch.apdu(&mut card, &pin_docp), (answer(0x01, 3, left), OK), "asking spends nothing");
+    }
+    assert_eq!(verify(&mut ch, &mut card, 0x82, WRONG), StatusWord::tries_left(9));
+    assert_eq!(ch.apdu(&mut card, &puk_docp), (answer(0x02, 10, 9), OK));
+    // Another CHV number, another template: no such object.
+    let other = [0x00, 0xCB, 0x3F, 0xFF, 0x0A, 0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x03, 0x02, 0xA0, 0x80, 0x00];
+    assert_eq!(ch.apdu(&mut card, &other).1, StatusWord::REFERENCE_NOT_FOUND);
+    let public = [0x00, 0xCB, 0x3F, 0xFF, 0x0B, 0x4D, 0x09, 0x70, 0x07, 0xBF, 0x81, 0x01, 0x03, 0x7F, 0x41, 0x80, 0x00];
+    assert_eq!(ch.apdu(&mut card, &public).1, StatusWord::REFERENCE_NOT_FOUND);
 }
 
 #[test]

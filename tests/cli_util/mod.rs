@@ -92,7 +92,8 @@ pub(crate) fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], ar
 
 /// Runs the `cie` binary with these locale variables only and `env` set. `CIE_TRUST_ANCHORS`
 /// is empty unless `env` sets it: no trust anchor installed on the machine running the tests
-/// (/etc/cie/trust-anchors, ~/.config/cie/trust-anchors) counts.
+/// (/etc/cie/trust-anchors, ~/.config/cie/trust-anchors) counts. `CIE_LOG` is unset unless
+/// `env` sets it.
 pub(crate) fn cie_with_env(
     socket: Option<&Path>,
     locale: &[(&str, &str)],
@@ -105,7 +106,7 @@ pub(crate) fn cie_with_env(
         cmd.env_remove(name);
     }
     cmd.envs(locale.iter().copied());
-    cmd.env("CIE_TRUST_ANCHORS", "");
+    cmd.env("CIE_TRUST_ANCHORS", "").env_remove("CIE_LOG");
     for (name, value) in env {
         match name.strip_prefix('!') {
             Some(name) => cmd.env_remove(name),
@@ -118,7 +119,7 @@ pub(crate) fn cie_with_env(
         // A socket nobody listens on: "no PC/SC service".
         None => cmd.env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm"),
     };
-    cmd.env_remove("CIE_LOG").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run cie");
     // The tool may exit before reading everything (e.g. a usage error): ignore EPIPE.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());

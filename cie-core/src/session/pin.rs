@@ -37,17 +37,17 @@ impl<T: Transport> Session<T> {
         })
     }
 
-    /// Asks the card how many PIN tries are left without spending one (VERIFY with no data).
+    /// Asks the card how many PIN tries are left without spending one (§6): `Verified` when
+    /// the PIN was verified in the current secure channel, otherwise the counter of the PIN's
+    /// CHV object by GET DATA ([`commands::get_data_tries`]; VERIFY with no data on a card that
+    /// refuses it).
     pub fn pin_status(&mut self) -> Result<PinStatus> {
         self.run_with_recovery(|st, link| {
             st.ensure_channel(link)?;
-            let resp = st.secure(link, &commands::verify_status(pin::PIN_REF))?;
-            let status = match resp.sw.kind() {
-                SwKind::Ok => PinStatus::Verified,
-                SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => PinStatus::Blocked,
-                SwKind::TriesLeft(n) => PinStatus::TriesLeft(n),
-                _ => return Err(Error::card("VERIFY (status)", resp.sw)),
-            };
+            if st.credentials.pin_verified {
+                return Ok(PinStatus::Verified);
+            }
+            let status = st.tries_status(link, Credential::Pin, pin::PIN_REF)?;
             st.credentials.pin_tries = match status {
                 PinStatus::Blocked => Some(0),
                 PinStatus::TriesLeft(n) => Some(n),
@@ -57,25 +57,26 @@ impl<T: Transport> Session<T> {
         })
     }
 
-    /// Asks the card how many PUK tries are left (VERIFY `82` without data, §6), spending none:
-    /// `TriesLeft(n)`, `Blocked`, or `Verified` when the PUK was verified in this channel.
+    /// Asks the card how many PUK tries are left, spending none (§6, as [`Session::pin_status`]
+    /// for the PUK's object `BF 81 02`): `TriesLeft(n)`, `Blocked`, or `Verified` when the PUK
+    /// was verified in this channel.
     pub fn puk_status(&mut self) -> Result<PinStatus> {
         self.run_with_recovery(|st, link| {
             st.ensure_channel(link)?;
-            let resp = st.secure(link, &commands::verify_status(pin::PUK_REF))?;
-            match resp.sw.kind() {
-                SwKind::Ok => Ok(PinStatus::Verified),
-                SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Ok(PinStatus::Blocked),
-                SwKind::TriesLeft(n) => Ok(PinStatus::TriesLeft(n)),
-                _ => Err(Error::card("VERIFY PUK (status)", resp.sw)),
+            if st.credentials.puk_verified {
+                return Ok(PinStatus::Verified);
             }
+            st.tries_status(link, Credential::Puk, pin::PUK_REF)
         })
     }
 
-    /// Changes the PIN (CHANGE REFERENCE DATA, §6). A wrong old PIN spends one try.
+    /// Changes the PIN (§6): VERIFY of the old PIN, then CHANGE REFERENCE DATA `00 24 00 81`
+    /// with old and new PIN, in the same secure channel (the card wants the PIN verified). A
+    /// wrong old PIN spends one try at the VERIFY, and nothing else is sent.
     pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<()> {
         let result = self.run_with_recovery(|st, link| {
             st.ensure_channel(link)?;
+            st.verify_secret(link, old)?;
             st.credentials.secret_sent = true;
             let resp = st.secure(link, &commands::change_reference_data(old, new))?;
             st.note_tries(resp.sw);
@@ -86,6 +87,8 @@ impl<T: Transport> Session<T> {
                 if self.state.credentials.pin.is_some() {
                     self.state.credentials.pin = Some(new.clone());
                 }
+                // The held PIN (the new one) is verified again when needed.
+                self.state.credentials.pin_verified = false;
                 self.state.credentials.pin_tries = Some(3);
             }
             Err(Error::WrongCredential { .. } | Error::Blocked(_)) => self.state.credentials.forget_pin(),
@@ -150,6 +153,32 @@ impl State {
         }
     }
 
+    /// The tries left of `reference` (§6): GET DATA of its CHV object's counters, or, when the
+    /// card refuses that GET DATA with any status word, VERIFY with no data (ISO/IEC 7816-4,
+    /// used by OpenSC's IAS-ECC driver): no CIE client is known to use the GET DATA, so a card
+    /// that does not give its counters that way is still asked. An answer `90 00` that does
+    /// not parse is an error, not a reason to ask again.
+    fn tries_status(&mut self, link: &mut dyn Link, credential: Credential, reference: u8) -> Result<PinStatus> {
+        let resp = self.secure(link, &commands::get_data_tries(reference))?;
+        if resp.sw.is_ok() {
+            let tries = pin::parse_tries(reference, &resp.data)?;
+            return Ok(match tries.remaining {
+                0 => PinStatus::Blocked,
+                n => PinStatus::TriesLeft(n),
+            });
+        }
+        tracing::info!("the card does not give the {credential} counter by GET DATA ({}); asking with VERIFY", resp.sw);
+        // A plain error answer leaves the channel unusable: a new one if so.
+        self.ensure_channel(link)?;
+        let resp = self.secure(link, &commands::verify_status(reference))?;
+        match resp.sw.kind() {
+            SwKind::Ok => Ok(PinStatus::Verified),
+            SwKind::TriesLeft(0) | SwKind::AuthMethodBlocked => Ok(PinStatus::Blocked),
+            SwKind::TriesLeft(n) => Ok(PinStatus::TriesLeft(n)),
+            _ => Err(Error::card("VERIFY (status)", resp.sw)),
+        }
+    }
+
     /// Notes the PIN tries left that a VERIFY or CHANGE REFERENCE DATA answer reports (§6).
     fn note_tries(&mut self, sw: StatusWord) {
         match sw.kind() {
@@ -171,14 +200,15 @@ impl State {
         result
     }
 
-    /// VERIFY with `secret` under secure messaging, noting the PIN's tries and status.
+    /// VERIFY with `secret` under secure messaging, noting the PIN's tries and the status of
+    /// the secret in this channel.
     fn verify_secret_on<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
         let resp = self.secure(link, &commands::verify(secret))?;
         if S::KIND == Credential::Pin {
             self.note_tries(resp.sw);
-            if resp.sw.is_ok() {
-                self.credentials.pin_verified = true;
-            }
+            self.credentials.pin_verified = resp.sw.is_ok();
+        } else {
+            self.credentials.puk_verified = resp.sw.is_ok();
         }
         pin::check_status(S::KIND, "VERIFY", resp.sw)
     }

@@ -65,6 +65,8 @@ pub(super) struct Credentials {
     pub(super) pin: Option<Pin>,
     /// The PIN was verified in the current secure channel.
     pub(super) pin_verified: bool,
+    /// The PUK was verified in the current secure channel.
+    pub(super) puk_verified: bool,
     /// Tries left as last reported by the card.
     pub(super) pin_tries: Option<u8>,
     /// A PIN or PUK given by the caller has been sent in this attempt: never retry it.
@@ -117,6 +119,7 @@ impl State {
     pub(super) fn drop_channel(&mut self) {
         self.channel = None;
         self.credentials.pin_verified = false;
+        self.credentials.puk_verified = false;
     }
 
     /// The exchanger for the current state: secure messaging when a channel is open (a plain

@@ -23,6 +23,9 @@ const HL_Q: [u8; 10] = [0x70, 0x08, 0xBF, 0xA1, 0x01, 0x04, 0xA3, 0x02, 0x99, 0x
 const HL_DH_ALL: [u8; 8] = [0x70, 0x06, 0xBF, 0xA1, 0x01, 0x02, 0xA3, 0x80];
 const HL_CA_KEY: [u8; 9] = [0x70, 0x07, 0xBF, 0xA0, 0x04, 0x03, 0x7F, 0x49, 0x80];
 const HL_Y_ICC: [u8; 4] = [0xA6, 0x02, 0x91, 0x00];
+/// The DOCP (`A0`) of the CHV objects of the PIN (`BF 81 01`) and PUK (`BF 81 02`), §6.
+const HL_PIN_DOCP: [u8; 8] = [0x70, 0x06, 0xBF, 0x81, 0x01, 0x02, 0xA0, 0x80];
+const HL_PUK_DOCP: [u8; 8] = [0x70, 0x06, 0xBF, 0x81, 0x02, 0x02, 0xA0, 0x80];
 
 /// SDO tags.
 const SDO_DH: [u8; 3] = [0xBF, 0xA1, 0x01];
@@ -35,8 +38,9 @@ fn dh_template(inner: &[u8]) -> Vec<u8> {
 
 impl SimCard {
     /// GET DATA `00 CB 3F FF` with an extended header list `4D` (§4.1, §4.2, §4.3). Allowed in
-    /// plain and under SM, from the MF or DF_CIE.
-    pub(super) fn get_data(&mut self, cmd: &Command) -> CardResult {
+    /// plain and under SM, from the MF or DF_CIE; the PIN and PUK counters (§6) under SM after
+    /// device authentication only.
+    pub(super) fn get_data(&mut self, cmd: &Command, sm: bool) -> CardResult {
         if (cmd.p1, cmd.p2) != (0x3F, 0xFF) {
             return Err(StatusWord::INCORRECT_P1P2);
         }
@@ -64,6 +68,8 @@ impl SimCard {
                 tlv::encode(&[0x70], &tlv::encode(&SDO_CA, &tlv::encode(&[0x7F, 0x49], &key)))
             }
             v if v == HL_Y_ICC => return self.finish_dh(),
+            v if v == HL_PIN_DOCP => return self.chv_counters(true, sm),
+            v if v == HL_PUK_DOCP => return self.chv_counters(false, sm),
             _ => return Err(StatusWord::REFERENCE_NOT_FOUND),
         };
         Ok(Reply::ok(data))

@@ -437,7 +437,7 @@ impl SimCard {
             0xA4 => self.select(cmd),
             0xB0 => self.read_binary(cmd, sm),
             0xB1 => self.read_binary_odd(cmd, sm),
-            0xCB => self.get_data(cmd),
+            0xCB => self.get_data(cmd, sm),
             0x22 => self.mse_set(cmd, sm),
             0x2A => self.verify_certificate(cmd, sm),
             0x84 => self.get_challenge(cmd),

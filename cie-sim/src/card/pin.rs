@@ -1,14 +1,19 @@
 //! PIN (`81`) and PUK (`82`) of PROTOCOL.md §6: VERIFY, CHANGE REFERENCE DATA, RESET RETRY
-//! COUNTER, with counters that survive resets. All three commands require secure messaging
-//! and a successful device authentication (plain → `69 82`).
+//! COUNTER and the GET DATA of their counters, with counters that survive resets. All of them
+//! require secure messaging and a successful device authentication (otherwise `69 82`);
+//! CHANGE REFERENCE DATA also wants the PIN verified in the same secure channel, RESET RETRY
+//! COUNTER the PUK (otherwise `69 82`, nothing spent).
 //!
 //! Counter rules (our choices for the open points §11.10): a wrong value decrements the counter
 //! and answers `63 Cx` with the tries left, so the wrong try that reaches zero answers `63 C0`
 //! and from then on the reference answers `69 83`; a value that is not 8 bytes long answers
-//! `67 00` and spends nothing; VERIFY without data is a status query that spends nothing.
+//! `67 00` and spends nothing. The counters are read with GET DATA of the CHV object's DOCP
+//! (`BF 81 01`/`BF 81 02`, `9A` maximum, `9B` left); VERIFY without data (ISO/IEC 7816-4, not
+//! in the CIE specification) is answered too, as a status query that spends nothing.
 
 use super::apdu::Command;
 use super::sw::StatusWord;
+use super::tlv;
 
 use super::{CardResult, Reply, SimCard};
 
@@ -65,10 +70,11 @@ impl SimCard {
         }
     }
 
-    /// CHANGE REFERENCE DATA `00 24 00 81` + old PIN || new PIN (§6). The old PIN is checked
-    /// with the VERIFY counter rules; the new one must be 8 ASCII digits (`6A 80`, nothing
-    /// spent). Success sets the new PIN and a full counter; the PIN status of the session is
-    /// cleared (§10.2).
+    /// CHANGE REFERENCE DATA `00 24 00 81` + old PIN || new PIN (§6), with the PIN verified in
+    /// this secure channel (`69 82` otherwise, nothing spent: the official host verifies first,
+    /// PROTOCOL.md §6). The old PIN is checked with the VERIFY counter rules; the new one must
+    /// be 8 ASCII digits (`6A 80`, nothing spent). Success sets the new PIN and a full counter;
+    /// the PIN status of the session is cleared (§10.2).
     pub(super) fn change_reference_data(&mut self, cmd: &Command, sm: bool) -> CardResult {
         if cmd.p1 != 0 {
             return Err(StatusWord::INCORRECT_P1P2);
@@ -80,6 +86,9 @@ impl SimCard {
         if self.pin.tries == 0 {
             self.v.pin_ok = false;
             return Err(StatusWord::AUTH_METHOD_BLOCKED);
+        }
+        if !self.v.pin_ok {
+            return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
         if cmd.data.len() != 2 * LEN {
             return Err(StatusWord::WRONG_LENGTH);
@@ -125,5 +134,19 @@ impl SimCard {
         }
         self.v.pin_ok = false;
         Ok(Reply::done())
+    }
+}
+
+impl SimCard {
+    /// The answer to GET DATA of the DOCP of the PIN's (`is_pin`) or PUK's CHV object (§6):
+    /// `70 { BF 81 0n { A0 { 9A 01 <max>, 9B 01 <left> } } }`, under secure messaging after
+    /// device authentication only.
+    pub(super) fn chv_counters(&self, is_pin: bool, sm: bool) -> CardResult {
+        self.require_terminal(sm)?;
+        let (secret, number) = if is_pin { (&self.pin, 0x01) } else { (&self.puk, 0x02) };
+        let mut docp = tlv::encode(&[0x9A], &[secret.max()]);
+        docp.extend_from_slice(&tlv::encode(&[0x9B], &[secret.tries]));
+        let sdo = tlv::encode(&[0xBF, 0x81, number], &tlv::encode(&[0xA0], &docp));
+        Ok(Reply::ok(tlv::encode(&[0x70], &sdo)))
     }
 }

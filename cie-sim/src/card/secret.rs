@@ -46,6 +46,11 @@ impl Secret {
         self.tries = self.max;
     }
 
+    /// The counter when full.
+    pub(super) fn max(&self) -> u8 {
+        self.max
+    }
+
     /// The counter full again, the value kept (RESET RETRY COUNTER `P1 = 03`).
     pub(super) fn unblock(&mut self) {
         self.tries = self.max;
