@@ -155,6 +155,7 @@ impl Failure {
                 Failure::Invalid(t, _) | Failure::Indeterminate(t, _) if t.msg() == Msg::VerifySummary => {
                     tr!(AdviceVerifySummary)
                 }
+                Failure::Indeterminate(t, _) if t.msg() == Msg::SodUntrusted => tr!(AdviceSodUntrusted),
                 Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
                 Failure::Diagnosed(_) => tr!(AdviceDiagnosed),

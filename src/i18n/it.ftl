@@ -72,7 +72,6 @@ advice-other = riprova; se succede ancora, segnala il problema allegando l'outpu
 ## File ed errori di utilizzo
 
 file-error = { $path }: { $detail }
-not-pem-certificate = { $path }: non è un certificato PEM: { $detail }
 same-output = il file di uscita deve essere diverso da quello di ingresso
 raw-without-format = le firme semplici si fanno con cie sign senza --format
 der-to-terminal = il formato DER è binario: scrivilo in un file con -o FILE
@@ -223,9 +222,16 @@ group-chip-key = chiave pubblica del chip (EF 1004)
 group-services-key = chiave pubblica dei servizi (EF 1005)
 group-dh = parametri DH (EF.DH)
 group-other = gruppo di dati
-sod-csca-verified = certificato del Document Signer verificato con la CSCA
-sod-csca-not-checked = Document Signer non verificato con una CSCA (indicane una con --csca FILE)
+sod-csca-trusted = Document Signer emesso dalla CSCA { $subject }
+sod-csca-fingerprint = { "  " }impronta SHA-256 della CSCA { $fingerprint } (la CSCA l'ha firmato con { $algorithm })
+sod-csca-not-checked = Document Signer non verificato con una CSCA (in quanto indicato con --csca non c'è alcun certificato di CSCA)
 sod-login-not-checked = numero della carta e certificato non verificati (serve il PIN: aggiungi --login o --pin-stdin)
+sod-no-group-given = nessun gruppo di dati verificato (indica i file con --dg TAG=FILE)
+sod-untrusted = EF.SOD è integro ma NON attendibile: { $detail }
+advice-sod-untrusted = nessuna CSCA conosciuta ha emesso il Document Signer di questa carta, quindi nulla conferma i dati della carta: non farci affidamento. Se la carta è autentica e più recente di questo programma, aggiungi i certificati attuali delle CSCA italiane (https://csca-ita.interno.gov.it) in /etc/cie/csca/ o in ~/.config/cie/csca/, oppure indicali con --csca FILE|DIR
+sod-dg-needs-sod = --dg indica i file dei gruppi di dati di un EF.SOD salvato: indica quel file con --sod FILE
+sod-bad-dg = --dg { $value }: atteso TAG=FILE, dove TAG è il numero del gruppo di dati (A1..A5, 1B, DG1..DG16) o l'identificativo del file della CIE (1001..1005, D004)
+csca-error = certificati delle CSCA: { $detail }
 
 ## cie browser
 

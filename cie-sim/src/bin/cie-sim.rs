@@ -38,7 +38,7 @@ use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
 use cie_sim::{Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--foreign] [--verbose]";
+[--latency realistic|none] [--sod old|new] [--foreign] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -50,7 +50,9 @@ options:
   --profile NAME             card generation: NXP (default), Gemalto, ... (see cie_sim::Profile)
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
-  --sod sha256|sha512        EF.SOD profile (default sha256)
+  --sod old|new              EF.SOD profile of real cards (default old): old = SHA-256
+                             hashes, sha1WithRSA, LDS v0, padded to 3,072 bytes; new =
+                             SHA-512 hashes, RSASSA-PSS, LDS v1 (sha256|sha512 are aliases)
   --foreign                  a card that is not a CIE (a health or bank card's kind: its own
                              ATR, 6A 82 to the CIE's selections); --profile, --pin, --puk and
                              --sod do not apply to it
@@ -121,8 +123,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .ok_or_else(|| format!("--latency: expected realistic or none, got {value:?}"))?;
             }
             "--sod" => match value.as_str() {
-                "sha256" | "sha512" => o.sod = value,
-                _ => return Err(format!("--sod: expected sha256 or sha512, got {value:?}")),
+                "old" | "sha256" => o.sod = "sha256".into(),
+                "new" | "sha512" => o.sod = "sha512".into(),
+                _ => return Err(format!("--sod: expected old or new, got {value:?}")),
             },
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
