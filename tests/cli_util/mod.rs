@@ -37,7 +37,12 @@ pub(crate) struct Card {
 
 impl Card {
     pub(crate) fn start(name: &str) -> Card {
-        let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
+        Card::start_with(name, StackOptions::default())
+    }
+
+    /// A virtual card started with these options (`sod`: the EF.SOD profile...).
+    pub(crate) fn start_with(name: &str, options: StackOptions) -> Card {
+        let stack = VirtualStack::start(options).expect("virtual PC/SC stack (see cie_sim::stack)");
         let dir = std::env::temp_dir().join(format!("cie-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
