@@ -1,5 +1,5 @@
 //! Trust anchors of passive authentication: the Country Signing CA certificates (CSCA) a
-//! Document Signer must chain to (PROTOCOL.md §8.4).
+//! Document Signer must chain to (PROTOCOL.md §8.3.2).
 //!
 //! [`CscaSet::italian`] is the set built into the library: the Italian CSCA root certificates
 //! of `cie-core/trust/csca-it/` (their origin and fingerprints are in the README there).

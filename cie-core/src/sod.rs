@@ -1,5 +1,5 @@
 //! Passive authentication: verification of EF.SOD against the data groups read from the card
-//! and of its Document Signer against the CSCA trust anchors (PROTOCOL.md §8.2-§8.4).
+//! and of its Document Signer against the CSCA trust anchors (PROTOCOL.md §8.2-§8.3.2).
 //!
 //! EF.SOD is one outer TLV (ICAO style `77`; the tag is not checked, as in the official hosts)
 //! around a CMS ContentInfo/SignedData whose eContent is an ICAO LDSSecurityObject; the file
@@ -79,7 +79,7 @@ pub struct DataGroup<'a> {
     pub content: &'a [u8],
 }
 
-/// Whether and how the Document Signer chains to a trust anchor (PROTOCOL.md §8.4).
+/// Whether and how the Document Signer chains to a trust anchor (PROTOCOL.md §8.3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chain {
     /// No trust anchor was given: nothing says who signed EF.SOD.
@@ -147,7 +147,7 @@ pub fn group_content(number: u8, file: &[u8]) -> Result<&[u8]> {
 }
 
 /// Verifies EF.SOD (PROTOCOL.md §8.3) and every data group in `groups` against it, and the
-/// Document Signer certificate against `trust` (§8.4; an empty set checks no chain).
+/// Document Signer certificate against `trust` (§8.3.2; an empty set checks no chain).
 ///
 /// Checks: outer TLV (padding after it ignored); ContentInfo of type signedData; the same
 /// digest algorithm (SHA-256, SHA-384 or SHA-512) in digestAlgorithms (first entry), the

@@ -1,4 +1,4 @@
-//! Passive authentication (PROTOCOL.md §8.2-§8.4): EF.SOD against the card's data and its
+//! Passive authentication (PROTOCOL.md §8.2-§8.3.2): EF.SOD against the card's data and its
 //! Document Signer against the CSCA trust anchors.
 
 use std::ffi::c_int;

@@ -1,4 +1,4 @@
-//! `cie verify-sod`: passive authentication (PROTOCOL.md §8.2-§8.4). On a card: without the
+//! `cie verify-sod`: passive authentication (PROTOCOL.md §8.2-§8.3.2). On a card: without the
 //! PIN it checks the NIS, both public keys and EF.DH; with `--login`/`--pin-stdin` also the card
 //! number and the certificate. Offline (`--sod FILE`): a dumped EF.SOD and the data groups given
 //! with `--dg TAG=FILE`. Either way the Document Signer must chain to a CSCA: the Italian ones

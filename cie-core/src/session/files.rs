@@ -38,7 +38,7 @@ impl<T: Transport> Session<T> {
     /// Passive authentication (§8.2-§8.3): reads EF.SOD and the data groups readable now
     /// (NIS, both public keys, EF.DH; serial and certificate too when the PIN is verified),
     /// and checks every one against EF.SOD, and the Document Signer against the CSCA
-    /// certificates of `trust` (§8.4: [`CscaSet::system`] for real cards; an empty set checks
+    /// certificates of `trust` (§8.3.2: [`CscaSet::system`] for real cards; an empty set checks
     /// no chain).
     pub fn verify_sod(&mut self, trust: &CscaSet) -> Result<SodReport> {
         let logged_in = self.state.credentials.pin.is_some() || self.state.credentials.pin_verified;
