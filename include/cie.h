@@ -329,6 +329,13 @@ typedef void (*cie_log_callback)(cie_log_level level, const char *message, void 
  */
 #define CIE_ERR_DOCUMENT 22
 
+/**
+ * Passive authentication found EF.SOD intact and matching the card's data, but no CSCA of the
+ * trust set issued its Document Signer: the card's data is NOT confirmed (a card made by
+ * anyone with a key of their own looks like this).
+ */
+#define CIE_ERR_SOD_UNTRUSTED 23
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -842,11 +849,14 @@ cie_status cie_card_sign_digest(struct cie_card *card,
 /**
  * Verifies EF.SOD: its signature by the Document Signer and the hashes of the card's data
  * (NIS, public keys, EF.DH; also the card number and the certificate when the PIN has been
- * verified). With `csca` (a CSCA certificate, DER; may be NULL with `csca_len` 0) the Document
- * Signer certificate is also checked against it. Fails with `CIE_ERR_SOD_INVALID` when
- * anything does not match. On success `*csca_verified` (optional) is 1 when a CSCA was given
- * and vouches for the Document Signer, else 0, and `*groups_checked` (optional) receives the
- * number of data groups whose hashes matched.
+ * verified), and that a CSCA issued the Document Signer. With `csca` NULL (and `csca_len` 0)
+ * the trust set is the Italian CSCA certificates built into the library plus those in
+ * `/etc/cie/csca` and `$XDG_CONFIG_HOME/cie/csca`; otherwise `csca` is the one CSCA
+ * certificate (DER) to trust. Fails with `CIE_ERR_SOD_INVALID` when anything does not match,
+ * and with `CIE_ERR_SOD_UNTRUSTED` when everything matches but no CSCA of the set issued the
+ * Document Signer (the data is then NOT confirmed). `*csca_verified` (optional) is 1 when a
+ * CSCA vouches for the Document Signer, else 0; `*groups_checked` (optional) receives the
+ * number of data groups whose hashes matched (also with `CIE_ERR_SOD_UNTRUSTED`).
  *
  * # Safety
  * `card` is a live handle; `csca` has `csca_len` readable bytes (or is NULL with 0); the

@@ -306,7 +306,15 @@ mod tests {
         assert_eq!(command("pin unblock -q"), Command::Pin(PinArgs { action: PinAction::Unblock }));
         assert_eq!(
             command("verify-sod --csca x.pem"),
-            Command::VerifySod(VerifySodArgs { csca: Some("x.pem".into()) })
+            Command::VerifySod(VerifySodArgs { csca: vec!["x.pem".into()], sod: None, dg: vec![] })
+        );
+        assert_eq!(
+            command("verify-sod --sod s.bin --dg A5=k.der --dg 1001=n --csca a --csca b"),
+            Command::VerifySod(VerifySodArgs {
+                csca: vec!["a".into(), "b".into()],
+                sod: Some("s.bin".into()),
+                dg: vec!["A5=k.der".into(), "1001=n".into()],
+            })
         );
         assert_eq!(command("readers"), Command::Readers(ReadersArgs {}));
         assert_eq!(command("info"), Command::Info(InfoArgs {}));

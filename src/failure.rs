@@ -4,7 +4,8 @@
 //! verify`, TOTAL-FAILED (altered, malformed, modified after signing), 2 usage, 3 wrong PIN or
 //! PUK, 4 PIN or PUK blocked, 5 no reader or no card, 6 `cie verify` INDETERMINATE (intact as far
 //! as can be told, but not confirmed: no trusted chain, an expired certificate, an unsupported
-//! or weak algorithm, no signature at all), 7 `cie doctor` found a link with a problem (it printed
+//! or weak algorithm, no signature at all) and `cie verify-sod` not trusted (EF.SOD intact, its
+//! Document Signer issued by no CSCA of the trust set), 7 `cie doctor` found a link with a problem (it printed
 //! each with what to do).
 
 use cie_core::{Credential, Error, TransportError};
@@ -155,6 +156,7 @@ impl Failure {
                 Failure::Invalid(t, _) | Failure::Indeterminate(t, _) if t.msg() == Msg::VerifySummary => {
                     tr!(AdviceVerifySummary)
                 }
+                Failure::Indeterminate(t, _) if t.msg() == Msg::SodUntrusted => tr!(AdviceSodUntrusted),
                 Failure::Invalid(_, sub) | Failure::Indeterminate(_, sub) => verdict_advice(*sub),
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
                 Failure::Diagnosed(_) => tr!(AdviceDiagnosed),

@@ -129,7 +129,11 @@ fn every_command_prints_the_documented_keys() {
     check(verify, card.cie(&["--json", "verify", s(&p7m)], ""), 6);
     check("`cie --json extract`", card.cie(&["--json", "extract", s(&p7m), "-o", s(&content)], ""), 0);
     assert_eq!(std::fs::read(&content).unwrap(), std::fs::read(&doc).unwrap());
-    check("`cie --json verify-sod`", card.cie(&["--json", "verify-sod"], ""), 0);
+    // The simulator's card is not issued by an Italian CSCA: intact but untrusted, exit 6.
+    check("`cie --json verify-sod`", card.cie(&["--json", "verify-sod"], ""), 6);
+    let csca = card.path("csca.der");
+    std::fs::write(&csca, cie_sim::fixtures::csca_certificate()).unwrap();
+    check("`cie --json verify-sod`", card.cie(&["--json", "verify-sod", "--csca", s(&csca)], ""), 0);
     let pin = "`cie --json pin change` and `cie --json pin unblock`";
     check(pin, card.cie(&["--json", "pin", "change", "--pin-stdin"], &format!("{TEST_PIN}\n24681357\n")), 0);
     check(pin, card.cie(&["--json", "pin", "change", "--pin-stdin"], &format!("24681357\n{TEST_PIN}\n")), 0);

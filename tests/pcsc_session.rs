@@ -17,9 +17,10 @@ mod common;
 
 use std::time::Instant;
 
+use cie_core::csca::CscaSet;
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
-use cie_core::sod::SodAlgorithm;
+use cie_core::sod::SignatureAlgorithm;
 use cie_core::variant::{Generation, RootSelect};
 use cie_core::{interop, Credential, Error};
 use cie_sim::fixtures;
@@ -81,16 +82,18 @@ fn full_flow(profile: Profile, generation: Generation, sod: SodProfile) {
         assert_signature(&key, HashAlg::Sha256, b"one more", &sig);
 
         assert_eq!(s.serial().unwrap(), fixtures::TEST_SERIAL);
-        let report = s.verify_sod(Some(fixtures::csca_certificate())).unwrap();
-        assert!(report.csca_verified);
+        let mut trust = CscaSet::new();
+        trust.add_der(fixtures::csca_certificate()).unwrap();
+        let report = s.verify_sod(&trust).unwrap();
+        assert!(report.trusted());
         let mut checked = report.checked.clone();
         checked.sort_unstable();
         assert_eq!(checked, [0x1B, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5]);
-        let algorithm = match sod {
-            SodProfile::Sha256Pkcs1 => SodAlgorithm::Sha256Pkcs1,
-            SodProfile::Sha512Pss => SodAlgorithm::Sha512Pss,
+        let signature = match sod {
+            SodProfile::Sha256Pkcs1 => SignatureAlgorithm::Pkcs1(HashAlg::Sha1),
+            SodProfile::Sha512Pss => SignatureAlgorithm::Pss { hash: HashAlg::Sha512, salt: 64 },
         };
-        assert_eq!(report.algorithm, algorithm);
+        assert_eq!(report.signature, signature);
         cost
     });
     assert!(one_signature_cost <= 3, "a signature after login cost {one_signature_cost} exchanges");

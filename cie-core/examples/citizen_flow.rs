@@ -32,8 +32,10 @@ fn run(profile: Profile, sod: SodProfile) -> Result<(u64, u64, u64), Box<dyn std
     let sig = session.sign(HashAlg::Sha256, challenge)?;
     let sign = counter.stats().exchanges - before;
     cie_core::certificate::verify(&cert, HashAlg::Sha256, challenge, &sig)?;
-    let report = session.verify_sod(Some(fixtures::csca_certificate()))?;
-    if report.checked.len() != 6 || !report.csca_verified {
+    let mut trust = cie_core::csca::CscaSet::new();
+    trust.add_der(fixtures::csca_certificate())?;
+    let report = session.verify_sod(&trust)?;
+    if report.checked.len() != 6 || !report.trusted() {
         return Err("EF.SOD did not cover every data group".into());
     }
     Ok((opened, login, sign))

@@ -12,8 +12,8 @@
 //!    (PIN and PUK values).
 //! 4. [`apdu`] (ISO 7816-4 codec) → [`sm`] (secure-messaging primitives) → [`channel`] (the
 //!    host's secure channel).
-//! 5. [`sod`] (passive authentication), [`certificate`] (the holder's certificate) →
-//!    [`internal_auth`] (checking the key-`83` anti-clone answer).
+//! 5. [`sod`] (passive authentication) → [`csca`] (its trust anchors), [`certificate`] (the
+//!    holder's certificate) → [`internal_auth`] (checking the key-`83` anti-clone answer).
 //! 6. [`commands`]: one builder per card command of PROTOCOL.md.
 //! 7. [`files`] (SELECT and READ BINARY of a file), [`dh`] → [`dapp`] (key exchange and device
 //!    authentication) → [`card_constants`] (the per-card cache's bytes).
@@ -33,6 +33,7 @@ pub mod card_constants;
 pub mod certificate;
 pub mod channel;
 pub mod commands;
+pub mod csca;
 pub mod dapp;
 pub mod dh;
 pub mod error;

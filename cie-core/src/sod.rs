@@ -1,54 +1,127 @@
 //! Passive authentication: verification of EF.SOD against the data groups read from the card
-//! (PROTOCOL.md §8.2, §8.3).
+//! and of its Document Signer against the CSCA trust anchors (PROTOCOL.md §8.2-§8.3.2).
 //!
 //! EF.SOD is one outer TLV (ICAO style `77`; the tag is not checked, as in the official hosts)
-//! around a CMS ContentInfo/SignedData whose eContent is an ICAO LDSSecurityObject. Two profiles
-//! are accepted: the old one (SHA-256, PKCS#1 v1.5, LDS version 0) and the new one (SHA-512,
-//! RSASSA-PSS, LDS version 1). The structure is walked with the BER-TLV reader of [`crate::tlv`]
-//! on the raw bytes (the signature covers the signed attributes exactly as encoded on the card)
-//! and never panics, whatever the input.
+//! around a CMS ContentInfo/SignedData whose eContent is an ICAO LDSSecurityObject; the file
+//! may be zero-padded after it (real cards pad it to 3,072 bytes). Real cards come in two
+//! profiles (§8.3): the old one (SHA-256 data-group hashes, sha1WithRSAEncryption signature,
+//! LDS version 0, the Document Signer certificate itself signed sha1WithRSA) and the new one
+//! (SHA-512 hashes, RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt, LDS version 1
+//! with `ldsVersionInfo`, the data groups in another order). Any ICAO combination of SHA-256,
+//! SHA-384 or SHA-512 with PKCS#1 v1.5 or RSASSA-PSS is accepted; SHA-1 only where real cards
+//! use it: the signature of an old-profile EF.SOD and of its Document Signer certificate.
+//! Data groups are matched by number, whatever their order. The structure is walked with the
+//! BER-TLV reader of [`crate::tlv`] on the raw bytes (the signature covers the signed
+//! attributes exactly as encoded on the card) and never panics, whatever the input.
+
+use std::fmt;
 
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha2::{Sha256, Sha384, Sha512};
 
+use crate::csca::{Csca, CscaSet};
 use crate::error::{Error, Result};
 use crate::sign::{self, HashAlg};
 use crate::tlv::{self, Tlv};
 
-/// The signature/digest profile of an EF.SOD (PROTOCOL.md §8.3).
+/// A signature algorithm of EF.SOD or of a certificate (PROTOCOL.md §8.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SodAlgorithm {
-    /// Old profile: SHA-256 digests, sha256WithRSAEncryption (PKCS#1 v1.5), LDS version 0.
-    Sha256Pkcs1,
-    /// New profile: SHA-512 digests, RSASSA-PSS with SHA-512 and MGF1-SHA-512, LDS version 1.
-    Sha512Pss,
+pub enum SignatureAlgorithm {
+    /// RSA PKCS#1 v1.5 with this hash (`sha1WithRSAEncryption`, `sha256WithRSAEncryption`...).
+    Pkcs1(HashAlg),
+    /// RSASSA-PSS with this hash (and MGF1 with the same hash) and salt length in bytes.
+    Pss {
+        /// The hash of the message and of MGF1.
+        hash: HashAlg,
+        /// The salt length in bytes.
+        salt: usize,
+    },
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    /// `sha1WithRSAEncryption`, `RSASSA-PSS (SHA-512, MGF1-SHA-512, salt 64)`...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureAlgorithm::Pkcs1(h) => write!(f, "{}WithRSAEncryption", h.name()),
+            SignatureAlgorithm::Pss { hash, salt } => {
+                let h = hash_label(*hash);
+                write!(f, "RSASSA-PSS ({h}, MGF1-{h}, salt {salt})")
+            }
+        }
+    }
+}
+
+/// `SHA-256` for [`HashAlg::Sha256`]...
+pub fn hash_label(hash: HashAlg) -> String {
+    hash.name().to_ascii_uppercase().replacen("SHA", "SHA-", 1)
+}
+
+/// The `ldsVersionInfo` of an LDS version 1 security object (ICAO 9303 part 10): both
+/// PrintableStrings, as on the card (e.g. `0108` and `040000`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LdsVersionInfo {
+    /// `ldsVersion` (`aabb`: LDS version aa.bb).
+    pub lds_version: String,
+    /// `unicodeVersion` (`aabbcc`).
+    pub unicode_version: String,
 }
 
 /// One data group to check against EF.SOD (PROTOCOL.md §8.2).
 #[derive(Clone, Copy, Debug)]
 pub struct DataGroup<'a> {
-    /// DG number as listed in EF.SOD: `A1`..`A5` for EF 1001..1005, `1B` for EF.DH.
+    /// DG number as listed in EF.SOD: `A1`..`A5` for EF 1001..1005, `1B` for EF.DH; 1..16 for
+    /// the ICAO data groups of the travel-document application.
     pub number: u8,
     /// The file content, already cut per §8.2 (1001: 12 bytes, 1002: 9 bytes, others
-    /// [`der_trim`]med).
+    /// [`der_trim`]med; see [`group_content`]).
     pub content: &'a [u8],
+}
+
+/// Whether and how the Document Signer chains to a trust anchor (PROTOCOL.md §8.3.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chain {
+    /// No trust anchor was given: nothing says who signed EF.SOD.
+    NotChecked,
+    /// A CSCA of the set issued the Document Signer certificate.
+    Trusted {
+        /// The CSCA whose key verified the Document Signer certificate.
+        anchor: Csca,
+        /// The algorithm of that certificate's signature.
+        signature: SignatureAlgorithm,
+    },
+    /// No CSCA of the set issued the Document Signer certificate: EF.SOD is intact but NOT
+    /// trusted (a card made by anyone with a key of their own looks like this).
+    Untrusted(String),
 }
 
 /// What [`verify_sod`] established.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SodReport {
-    /// The profile of this EF.SOD.
-    pub algorithm: SodAlgorithm,
+    /// The hash of the data groups and of the messageDigest attribute.
+    pub digest: HashAlg,
+    /// The Document Signer's signature algorithm over EF.SOD.
+    pub signature: SignatureAlgorithm,
     /// LDSSecurityObject version (0 old profile, 1 new profile).
     pub lds_version: u8,
+    /// `ldsVersionInfo` (present exactly when the LDS version is 1).
+    pub lds_version_info: Option<LdsVersionInfo>,
+    /// The DG numbers listed in EF.SOD, in its order.
+    pub listed: Vec<u8>,
     /// The Document Signer certificate embedded in EF.SOD, DER.
     pub document_signer: Vec<u8>,
     /// DG numbers whose hashes were verified, in the order supplied.
     pub checked: Vec<u8>,
-    /// True only when a CSCA certificate was supplied and it verified the Document Signer.
-    pub csca_verified: bool,
+    /// Whether a CSCA of the trust set vouches for the Document Signer.
+    pub chain: Chain,
+}
+
+impl SodReport {
+    /// True only when a CSCA of the trust set vouches for the Document Signer.
+    pub fn trusted(&self) -> bool {
+        matches!(self.chain, Chain::Trusted { .. })
+    }
 }
 
 /// Trims `data` to the first TLV's encoded length, dropping file padding (PROTOCOL.md §2.5 step
@@ -60,20 +133,35 @@ pub fn der_trim(data: &[u8]) -> Result<&[u8]> {
     }
 }
 
-/// Verifies EF.SOD (PROTOCOL.md §8.3) and every data group in `groups` against it. With `csca`
-/// (a DER certificate), also verifies the Document Signer certificate's signature and issuer.
+/// The part of a file that EF.SOD hashes for data group `number` (PROTOCOL.md §8.2): the first
+/// 12 bytes of EF 1001 (`A1`), the first 9 of EF 1002 (`A2`), the DER object at the start of
+/// any other file (padding after it dropped).
+pub fn group_content(number: u8, file: &[u8]) -> Result<&[u8]> {
+    let cut =
+        |n: usize| file.get(..n).ok_or_else(|| Error::malformed(format!("DG {number:02X}: shorter than {n} bytes")));
+    match number {
+        0xA1 => cut(12),
+        0xA2 => cut(9),
+        _ => der_trim(file),
+    }
+}
+
+/// Verifies EF.SOD (PROTOCOL.md §8.3) and every data group in `groups` against it, and the
+/// Document Signer certificate against `trust` (§8.3.2; an empty set checks no chain).
 ///
-/// Checks: outer TLV; ContentInfo of type signedData; the same digest algorithm in
-/// digestAlgorithms (first entry), the SignerInfo and the LDSSecurityObject, SHA-256 with
-/// sha256WithRSAEncryption (or rsaEncryption) or SHA-512 with RSASSA-PSS(SHA-512); eContentType
-/// LDS security object; LDS version 0 (old) / 1 (new); contentType and messageDigest signed
-/// attributes, messageDigest = H(LDSSecurityObject); the signature over the signed attributes
-/// (re-tagged `31`) with the key of the embedded Document Signer certificate; every supplied
-/// DG listed with an equal hash (a missing or mismatching DG is an error). DG numbers are read as
-/// the one-byte INTEGER content of §8.3 (`02 01 A1`; `02 02 00 A1` is accepted too).
-pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> Result<SodReport> {
+/// Checks: outer TLV (padding after it ignored); ContentInfo of type signedData; the same
+/// digest algorithm (SHA-256, SHA-384 or SHA-512) in digestAlgorithms (first entry), the
+/// SignerInfo and the LDSSecurityObject; eContentType LDS security object; LDS version 0
+/// without / 1 with `ldsVersionInfo`; contentType and messageDigest signed attributes,
+/// messageDigest = H(LDSSecurityObject); the signature over the signed attributes (re-tagged
+/// `31`) with the key of the embedded Document Signer certificate, sha1WithRSAEncryption only
+/// in the old profile (SHA-256 digests, LDS version 0); every supplied DG listed with an equal
+/// hash (a missing or mismatching DG is an error). DG numbers are read as the one-byte INTEGER
+/// content of §8.3 (`02 01 A1`; `02 02 00 A1` is accepted too). A Document Signer that no CSCA
+/// of a non-empty `trust` issued is [`Chain::Untrusted`], not an error: the caller decides.
+pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], trust: &CscaSet) -> Result<SodReport> {
     let sod = parse_sod(sod).map_err(|e| fail(format!("EF.SOD: {e}")))?;
-    let hash = |data: &[u8]| sod.algorithm.digest().hash(data);
+    let hash = |data: &[u8]| sod.digest.hash(data);
 
     if sod.message_digest != hash(sod.lds_raw).as_slice() {
         return Err(fail("messageDigest does not match the LDSSecurityObject".into()));
@@ -85,11 +173,7 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
     if let Some(first) = signed.first_mut() {
         *first = 0x31;
     }
-    let sig_ok = match sod.algorithm {
-        SodAlgorithm::Sha256Pkcs1 => verify_pkcs1(&ds_key, HashAlg::Sha256, &signed, sod.signature),
-        SodAlgorithm::Sha512Pss => verify_pss(&ds_key, HashAlg::Sha512, sod.pss_salt, &signed, sod.signature),
-    };
-    if !sig_ok {
+    if !verify_signature(&ds_key, sod.signature_alg, &signed, sod.signature) {
         return Err(fail("the Document Signer's signature over EF.SOD is invalid".into()));
     }
 
@@ -107,20 +191,23 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], csca: Option<&[u8]>) -> 
         checked.push(group.number);
     }
 
-    let csca_verified = match csca {
-        None => false,
-        Some(csca) => {
-            verify_issued_by(&ds, csca).map_err(|e| fail(format!("CSCA check: {e}")))?;
-            true
-        }
+    // SHA-1 in the DS certificate only where real cards have it: the old profile.
+    let sha1_allowed = sod.signature_alg == SignatureAlgorithm::Pkcs1(HashAlg::Sha1);
+    let chain = if trust.is_empty() {
+        Chain::NotChecked
+    } else {
+        chain_to(&ds, trust, sha1_allowed).map_err(|e| fail(format!("DS certificate: {e}")))?
     };
 
     Ok(SodReport {
-        algorithm: sod.algorithm,
+        digest: sod.digest,
+        signature: sod.signature_alg,
         lds_version: sod.lds_version,
+        lds_version_info: sod.lds_version_info,
+        listed: sod.dg_hashes.iter().map(|(n, _)| *n).collect(),
         document_signer: sod.ds_cert.to_vec(),
         checked,
-        csca_verified,
+        chain,
     })
 }
 
@@ -148,10 +235,33 @@ fn hash_of_oid(oid: &[u8]) -> Option<HashAlg> {
     SOD_HASHES.into_iter().find(|h| h.oid().as_bytes() == oid)
 }
 
-/// The hash of a `shaXWithRSAEncryption` signature algorithm OID (content bytes `oid`), if
-/// EF.SOD may use it.
-fn hash_of_rsa_pkcs1_oid(oid: &[u8]) -> Option<HashAlg> {
-    SOD_HASHES.into_iter().find(|h| h.rsa_pkcs1_oid().as_bytes() == oid)
+/// The signature algorithm of an AlgorithmIdentifier (its OID content `oid` and parameters);
+/// `rsaEncryption` means PKCS#1 v1.5 with `digest`. SHA-1 is returned as such: the callers
+/// accept it only in the old profile.
+fn signature_algorithm(oid: &[u8], params: Option<&Tlv<'_>>, digest: HashAlg) -> Parse<SignatureAlgorithm> {
+    if oid == OID_RSA {
+        return Ok(SignatureAlgorithm::Pkcs1(digest));
+    }
+    if oid == OID_RSA_PSS {
+        let (hash, salt) = pss_params(params)?;
+        return Ok(SignatureAlgorithm::Pss { hash, salt });
+    }
+    if oid == HashAlg::Sha1.rsa_pkcs1_oid().as_bytes() {
+        return Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha1));
+    }
+    SOD_HASHES
+        .into_iter()
+        .find(|h| h.rsa_pkcs1_oid().as_bytes() == oid)
+        .map(SignatureAlgorithm::Pkcs1)
+        .ok_or_else(|| "unsupported signature algorithm".to_string())
+}
+
+/// Checks a signature over `message` made with `alg`.
+fn verify_signature(key: &RsaPublicKey, alg: SignatureAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+    match alg {
+        SignatureAlgorithm::Pkcs1(hash) => verify_pkcs1(key, hash, message, signature),
+        SignatureAlgorithm::Pss { hash, salt } => verify_pss(key, hash, salt, message, signature),
+    }
 }
 
 /// Checks a PKCS#1 v1.5 signature over `message` hashed with `hash` (its DigestInfo, built by
@@ -171,16 +281,6 @@ fn verify_pss(key: &RsaPublicKey, hash: HashAlg, salt: usize, message: &[u8], si
         HashAlg::Sha1 | HashAlg::Sha224 => return false,
     }
     .is_ok()
-}
-
-impl SodAlgorithm {
-    /// The hash of the profile's digests and signature.
-    fn digest(self) -> HashAlg {
-        match self {
-            SodAlgorithm::Sha256Pkcs1 => HashAlg::Sha256,
-            SodAlgorithm::Sha512Pss => HashAlg::Sha512,
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,9 +319,10 @@ fn algorithm_id<'a>(tlv: &Tlv<'a>) -> Parse<(&'a [u8], Option<Tlv<'a>>)> {
 // EF.SOD.
 
 struct Sod<'a> {
-    algorithm: SodAlgorithm,
-    pss_salt: usize,
+    digest: HashAlg,
+    signature_alg: SignatureAlgorithm,
     lds_version: u8,
+    lds_version_info: Option<LdsVersionInfo>,
     lds_raw: &'a [u8],
     dg_hashes: Vec<(u8, &'a [u8])>,
     ds_cert: &'a [u8],
@@ -230,7 +331,67 @@ struct Sod<'a> {
     signature: &'a [u8],
 }
 
+/// The parts of SignedData that [`parse_sod`] uses.
+struct SignedParts<'a> {
+    digest_oid: &'a [u8],
+    digest: HashAlg,
+    lds_octets: &'a [u8],
+    certs: Vec<Tlv<'a>>,
+    signer: Tlv<'a>,
+}
+
 fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
+    let parts = signed_data(data)?;
+    let digest_oid = parts.digest_oid;
+
+    // SignerInfo.
+    let (_version, r) = expect(parts.signer.value(), 0x02, "SignerInfo version")?;
+    let (sid, r) = read_tlv(r).map_err(|e| format!("sid: {e}"))?;
+    let (signer_digest, r) = expect(r, 0x30, "SignerInfo digestAlgorithm")?;
+    if algorithm_id(&signer_digest)?.0 != digest_oid {
+        return Err("SignerInfo digest algorithm differs from digestAlgorithms".into());
+    }
+    let (signed_attrs, r) = expect(r, 0xa0, "signedAttrs")?;
+    let (sig_alg, r) = expect(r, 0x30, "signatureAlgorithm")?;
+    let (signature, _) = expect(r, 0x04, "signature")?;
+    let (sig_oid, sig_params) = algorithm_id(&sig_alg)?;
+    let signature_alg = signature_algorithm(sig_oid, sig_params.as_ref(), parts.digest)?;
+
+    let message_digest = signed_attributes(signed_attrs.value())?;
+
+    // The signer's certificate: the one matching sid, else the first one (as the official hosts).
+    let ds_cert = parts
+        .certs
+        .iter()
+        .find(|c| signer_matches(&sid, c.raw()))
+        .or_else(|| parts.certs.first())
+        .ok_or("no certificate in EF.SOD")?
+        .raw();
+
+    let lds = lds_security_object(parts.lds_octets, digest_oid)?;
+    // SHA-1 only as real cards of the old profile use it (PROTOCOL.md §8.3).
+    if signature_alg == SignatureAlgorithm::Pkcs1(HashAlg::Sha1)
+        && (parts.digest != HashAlg::Sha256 || lds.version != 0)
+    {
+        return Err("sha1WithRSAEncryption outside the old profile (SHA-256, LDS version 0)".into());
+    }
+
+    Ok(Sod {
+        digest: parts.digest,
+        signature_alg,
+        lds_version: lds.version,
+        lds_version_info: lds.version_info,
+        lds_raw: parts.lds_octets,
+        dg_hashes: lds.dg_hashes,
+        ds_cert,
+        signed_attrs_raw: signed_attrs.raw(),
+        message_digest,
+        signature: signature.value(),
+    })
+}
+
+/// The outer TLV, ContentInfo and SignedData down to the SignerInfo.
+fn signed_data(data: &[u8]) -> Parse<SignedParts<'_>> {
     let (outer, _) = read_tlv(data).map_err(|e| format!("outer TLV: {e}"))?;
     let (content_info, _) = expect(outer.value(), 0x30, "ContentInfo")?;
     let (ct, rest) = expect(content_info.value(), 0x06, "contentType")?;
@@ -244,7 +405,7 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let (digest_algs, rest) = expect(rest, 0x31, "digestAlgorithms")?;
     let first_alg = children(digest_algs.value())?.into_iter().next().ok_or("digestAlgorithms is empty")?;
     let (digest_oid, _) = algorithm_id(&first_alg)?;
-    let hash = hash_of_oid(digest_oid).ok_or("unsupported digest algorithm")?;
+    let digest = hash_of_oid(digest_oid).ok_or("unsupported digest algorithm")?;
 
     let (encap, mut rest) = expect(rest, 0x30, "encapContentInfo")?;
     let (econtent_type, erest) = expect(encap.value(), 0x06, "eContentType")?;
@@ -270,36 +431,14 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     let certs = children(ds_cert.ok_or("no certificate in EF.SOD")?)?;
     let signer_infos = signer_infos.ok_or("no signerInfos")?;
     let (signer, _) = expect(signer_infos, 0x30, "SignerInfo")?;
+    Ok(SignedParts { digest_oid, digest, lds_octets: lds_octets.value(), certs, signer })
+}
 
-    // SignerInfo.
-    let (_version, r) = expect(signer.value(), 0x02, "SignerInfo version")?;
-    let (sid, r) = read_tlv(r).map_err(|e| format!("sid: {e}"))?;
-    let (signer_digest, r) = expect(r, 0x30, "SignerInfo digestAlgorithm")?;
-    if algorithm_id(&signer_digest)?.0 != digest_oid {
-        return Err("SignerInfo digest algorithm differs from digestAlgorithms".into());
-    }
-    let (signed_attrs, r) = expect(r, 0xa0, "signedAttrs")?;
-    let (sig_alg, r) = expect(r, 0x30, "signatureAlgorithm")?;
-    let (signature, _) = expect(r, 0x04, "signature")?;
-
-    let (sig_oid, sig_params) = algorithm_id(&sig_alg)?;
-    let sha256_rsa = sig_oid == OID_RSA || hash_of_rsa_pkcs1_oid(sig_oid) == Some(HashAlg::Sha256);
-    let (algorithm, pss_salt) = match hash {
-        HashAlg::Sha256 if sha256_rsa => (SodAlgorithm::Sha256Pkcs1, 0),
-        HashAlg::Sha512 if sig_oid == OID_RSA_PSS => {
-            let (pss_hash, salt) = pss_params(sig_params.as_ref())?;
-            if pss_hash != HashAlg::Sha512 {
-                return Err("RSASSA-PSS hash is not SHA-512".into());
-            }
-            (SodAlgorithm::Sha512Pss, salt)
-        }
-        _ => return Err("unsupported digest/signature algorithm combination".into()),
-    };
-
-    // Signed attributes: contentType = LDS SO, messageDigest.
+/// The signed attributes: contentType must be the LDS security object; returns messageDigest.
+fn signed_attributes(attrs: &[u8]) -> Parse<&[u8]> {
     let mut content_type_ok = false;
     let mut message_digest = None;
-    for attr in children(signed_attrs.value())? {
+    for attr in children(attrs)? {
         if attr.tag() != 0x30 {
             return Err("malformed signed attribute".into());
         }
@@ -326,35 +465,30 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
     if !content_type_ok {
         return Err("no contentType signed attribute".into());
     }
-    let message_digest = message_digest.ok_or("no messageDigest signed attribute")?;
+    Ok(message_digest.ok_or("no messageDigest signed attribute")?)
+}
 
-    // The signer's certificate: the one matching sid, else the first one (as the official hosts).
-    let ds_cert = certs
-        .iter()
-        .find(|c| signer_matches(&sid, c.raw()))
-        .or_else(|| certs.first())
-        .ok_or("no certificate in EF.SOD")?
-        .raw();
+/// An LDSSecurityObject as parsed.
+struct Lds<'a> {
+    version: u8,
+    version_info: Option<LdsVersionInfo>,
+    dg_hashes: Vec<(u8, &'a [u8])>,
+}
 
-    // LDSSecurityObject.
-    let (lds, _) = expect(lds_octets.value(), 0x30, "LDSSecurityObject")?;
+/// LDSSecurityObject (ICAO 9303 part 10): version 0 (no `ldsVersionInfo`) or 1 (with it), the
+/// hash algorithm (the SignedData digest, OID content `digest_oid`), the data-group hashes.
+fn lds_security_object<'a>(octets: &'a [u8], digest_oid: &[u8]) -> Parse<Lds<'a>> {
+    let (lds, _) = expect(octets, 0x30, "LDSSecurityObject")?;
     let (version, r) = expect(lds.value(), 0x02, "LDS version")?;
-    let lds_version = match version.value() {
-        [v] => *v,
-        _ => return Err("bad LDS version".into()),
+    let version = match version.value() {
+        [v @ (0 | 1)] => *v,
+        _ => return Err("LDS version is neither 0 nor 1".into()),
     };
-    let expected_version = match algorithm {
-        SodAlgorithm::Sha256Pkcs1 => 0,
-        SodAlgorithm::Sha512Pss => 1,
-    };
-    if lds_version != expected_version {
-        return Err(format!("LDS version {lds_version} does not fit the {algorithm:?} profile"));
-    }
     let (lds_alg, r) = expect(r, 0x30, "LDS hashAlgorithm")?;
     if algorithm_id(&lds_alg)?.0 != digest_oid {
         return Err("LDS hash algorithm differs from the SignedData digest".into());
     }
-    let (dg_list, _) = expect(r, 0x30, "dataGroupHashValues")?;
+    let (dg_list, r) = expect(r, 0x30, "dataGroupHashValues")?;
     let mut dg_hashes: Vec<(u8, &[u8])> = Vec::new();
     for entry in children(dg_list.value())? {
         if entry.tag() != 0x30 {
@@ -371,18 +505,37 @@ fn parse_sod(data: &[u8]) -> Parse<Sod<'_>> {
         }
         dg_hashes.push((number, value.value()));
     }
+    let version_info = match (version, r.is_empty()) {
+        (0, true) => None,
+        (1, false) => {
+            let (info, rest) = expect(r, 0x30, "ldsVersionInfo")?;
+            if !rest.is_empty() {
+                return Err("data after ldsVersionInfo".into());
+            }
+            Some(lds_version_info(info.value())?)
+        }
+        (0, false) => return Err("LDS version 0 with data after the hashes".into()),
+        _ => return Err("LDS version 1 without ldsVersionInfo".into()),
+    };
+    Ok(Lds { version, version_info, dg_hashes })
+}
 
-    Ok(Sod {
-        algorithm,
-        pss_salt,
-        lds_version,
-        lds_raw: lds_octets.value(),
-        dg_hashes,
-        ds_cert,
-        signed_attrs_raw: signed_attrs.raw(),
-        message_digest,
-        signature: signature.value(),
-    })
+/// LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion PrintableString }.
+fn lds_version_info(data: &[u8]) -> Parse<LdsVersionInfo> {
+    let printable = |t: &Tlv<'_>| -> Parse<String> {
+        let ok =
+            t.value().len() <= 16 && t.value().iter().all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(b));
+        if !ok {
+            return Err("ldsVersionInfo: not a short PrintableString".into());
+        }
+        Ok(String::from_utf8_lossy(t.value()).into_owned())
+    };
+    let (lds, r) = expect(data, 0x13, "ldsVersion")?;
+    let (unicode, r) = expect(r, 0x13, "unicodeVersion")?;
+    if !r.is_empty() {
+        return Err("data after unicodeVersion".into());
+    }
+    Ok(LdsVersionInfo { lds_version: printable(&lds)?, unicode_version: printable(&unicode)? })
 }
 
 /// Whether `sid` (IssuerAndSerialNumber) names the certificate `cert`.
@@ -512,27 +665,37 @@ fn rsa_key(spki: &[u8]) -> Parse<RsaPublicKey> {
     Ok(key)
 }
 
-/// Checks that `csca` issued `ds`: issuer name equal to the CSCA subject, signature valid with the
-/// CSCA key (sha256/384/512WithRSAEncryption or RSASSA-PSS).
-fn verify_issued_by(ds: &Cert<'_>, csca: &[u8]) -> Parse<()> {
-    let csca = parse_certificate(csca).map_err(|e| format!("CSCA certificate: {e}"))?;
-    if ds.issuer != csca.subject {
-        return Err("the Document Signer was not issued by this CSCA (issuer name differs)".into());
-    }
-    let key = rsa_key(csca.spki)?;
+/// The CSCA of `trust` that issued `ds`: its subject equals the issuer name and its key
+/// verifies the signature (PKCS#1 v1.5 with SHA-256/384/512, SHA-1 only when `sha1_allowed`,
+/// or RSASSA-PSS). A certificate with an unsupported or SHA-1 signature where SHA-1 is not
+/// allowed is an error; a signature that no CSCA verifies is [`Chain::Untrusted`].
+fn chain_to(ds: &Cert<'_>, trust: &CscaSet, sha1_allowed: bool) -> Parse<Chain> {
     let (oid, params) = algorithm_id(&ds.sig_alg)?;
-    let ok = if let Some(hash) = hash_of_rsa_pkcs1_oid(oid) {
-        verify_pkcs1(&key, hash, ds.tbs, ds.signature)
-    } else if oid == OID_RSA_PSS {
-        let (hash, salt) = pss_params(params.as_ref())?;
-        verify_pss(&key, hash, salt, ds.tbs, ds.signature)
-    } else {
+    // rsaEncryption is no certificate signature algorithm: SHA-256 here is never used.
+    if oid == OID_RSA {
         return Err("unsupported certificate signature algorithm".into());
-    };
-    if !ok {
-        return Err("the CSCA signature on the Document Signer certificate is invalid".into());
     }
-    Ok(())
+    let alg = signature_algorithm(oid, params.as_ref(), HashAlg::Sha256)?;
+    if alg == SignatureAlgorithm::Pkcs1(HashAlg::Sha1) && !sha1_allowed {
+        return Err("sha1WithRSAEncryption outside the old profile".into());
+    }
+    let mut named = 0;
+    for csca in trust.iter() {
+        let Ok(cert) = parse_certificate(csca.der()) else { continue };
+        if cert.subject != ds.issuer {
+            continue;
+        }
+        named += 1;
+        let Ok(key) = rsa_key(cert.spki) else { continue };
+        if verify_signature(&key, alg, ds.tbs, ds.signature) {
+            return Ok(Chain::Trusted { anchor: csca.clone(), signature: alg });
+        }
+    }
+    Ok(Chain::Untrusted(if named == 0 {
+        "no CSCA of the trust set has the Document Signer's issuer name".into()
+    } else {
+        format!("{named} CSCA certificate(s) have the issuer's name, but none verifies the Document Signer's signature")
+    }))
 }
 
 #[cfg(test)]
@@ -569,12 +732,81 @@ mod tests {
         assert_eq!(hash_of_oid(&sha512), Some(HashAlg::Sha512));
         assert_eq!(hash_of_oid(&sha1), None, "SHA-1 is not an EF.SOD hash");
         let rsa = |last: u8| [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, last];
-        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0b)), Some(HashAlg::Sha256));
-        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0c)), Some(HashAlg::Sha384));
-        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x0d)), Some(HashAlg::Sha512));
-        assert_eq!(hash_of_rsa_pkcs1_oid(&rsa(0x05)), None, "sha1WithRSAEncryption");
-        assert_eq!(hash_of_rsa_pkcs1_oid(OID_RSA_PSS), None);
-        assert_eq!(hash_of_rsa_pkcs1_oid(&sha256), None);
+        let alg = |oid: &[u8]| signature_algorithm(oid, None, HashAlg::Sha512);
+        assert_eq!(alg(&rsa(0x0b)), Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha256)));
+        assert_eq!(alg(&rsa(0x0c)), Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha384)));
+        assert_eq!(alg(&rsa(0x0d)), Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha512)));
+        // sha1WithRSAEncryption is recognised; the callers refuse it outside the old profile.
+        assert_eq!(alg(&rsa(0x05)), Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha1)));
+        // rsaEncryption: PKCS#1 v1.5 with the SignedData digest.
+        assert_eq!(alg(&rsa(0x01)), Ok(SignatureAlgorithm::Pkcs1(HashAlg::Sha512)));
+        assert_eq!(alg(&rsa(0x0a)), Ok(SignatureAlgorithm::Pss { hash: HashAlg::Sha512, salt: 64 }));
+        assert!(alg(&rsa(0x0e)).is_err(), "sha224WithRSAEncryption");
+        assert!(alg(&rsa(0x04)).is_err(), "md5WithRSAEncryption");
+        assert!(alg(&sha256).is_err());
+    }
+
+    #[test]
+    fn names_of_the_algorithms() {
+        assert_eq!(SignatureAlgorithm::Pkcs1(HashAlg::Sha1).to_string(), "sha1WithRSAEncryption");
+        assert_eq!(
+            SignatureAlgorithm::Pss { hash: HashAlg::Sha512, salt: 64 }.to_string(),
+            "RSASSA-PSS (SHA-512, MGF1-SHA-512, salt 64)"
+        );
+        assert_eq!(hash_label(HashAlg::Sha256), "SHA-256");
+    }
+
+    #[test]
+    fn group_content_cuts_as_the_host_reads() {
+        let nis = b"123456789012XYZ";
+        assert_eq!(group_content(0xA1, nis).unwrap(), b"123456789012");
+        assert_eq!(group_content(0xA2, b"CA00000AA\0\0").unwrap(), b"CA00000AA");
+        assert!(group_content(0xA1, b"12345").is_err());
+        assert_eq!(group_content(0xA5, &[0x30, 0x01, 0x05, 0, 0]).unwrap(), [0x30, 0x01, 0x05]);
+        assert!(group_content(0x01, &[0x61, 0x05, 0]).is_err());
+    }
+
+    /// LDSSecurityObject bytes written out by hand (ICAO 9303 part 10): version, SHA-256
+    /// AlgorithmIdentifier, one DataGroupHash of DG A1 with a 32-byte hash, then `tail`.
+    fn lds(version: u8, tail: &[u8]) -> Vec<u8> {
+        let mut body = vec![0x02, 0x01, version];
+        body.extend([0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]);
+        body.extend([0x30, 0x27, 0x30, 0x25, 0x02, 0x01, 0xa1, 0x04, 0x20]);
+        body.extend([0x5a; 32]);
+        body.extend(tail);
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    }
+
+    const SHA256_OID: [u8; 9] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    /// ldsVersionInfo { "0108", "040000" } as real new-profile cards have it.
+    const VERSION_INFO: [u8; 16] =
+        [0x30, 0x0e, 0x13, 0x04, b'0', b'1', b'0', b'8', 0x13, 0x06, b'0', b'4', b'0', b'0', b'0', b'0'];
+
+    #[test]
+    fn lds_versions_and_version_info() {
+        let (bytes0, bytes1) = (lds(0, &[]), lds(1, &VERSION_INFO));
+        let v0 = lds_security_object(&bytes0, &SHA256_OID).unwrap();
+        assert_eq!((v0.version, v0.version_info, v0.dg_hashes.len()), (0, None, 1));
+        let v1 = lds_security_object(&bytes1, &SHA256_OID).unwrap();
+        let info = v1.version_info.unwrap();
+        assert_eq!((info.lds_version.as_str(), info.unicode_version.as_str()), ("0108", "040000"));
+        assert_eq!(v1.dg_hashes[0].0, 0xa1);
+        // Version 1 needs ldsVersionInfo, version 0 must not have it, other versions are refused.
+        assert!(lds_security_object(&lds(1, &[]), &SHA256_OID).is_err());
+        assert!(lds_security_object(&lds(0, &VERSION_INFO), &SHA256_OID).is_err());
+        assert!(lds_security_object(&lds(2, &[]), &SHA256_OID).is_err());
+        // A UTF8String (0C) instead of a PrintableString; a control byte in the string.
+        let mut utf8 = VERSION_INFO;
+        utf8[2] = 0x0c;
+        assert!(lds_security_object(&lds(1, &utf8), &SHA256_OID).is_err());
+        let mut control = VERSION_INFO;
+        control[5] = 0x1b;
+        assert!(lds_security_object(&lds(1, &control), &SHA256_OID).is_err());
+        // Another hash than the SignedData's.
+        let sha512 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+        assert!(lds_security_object(&lds(0, &[]), &sha512).is_err());
     }
 
     #[test]

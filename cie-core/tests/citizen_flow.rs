@@ -2,8 +2,10 @@
 
 mod common;
 
+use cie_core::csca::CscaSet;
 use cie_core::pin::{Pin, Puk};
 use cie_core::sign::HashAlg;
+use cie_core::sod::SignatureAlgorithm;
 use cie_core::{Credential, Error};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
@@ -49,8 +51,8 @@ fn every_generation_end_to_end() {
                 .unwrap_or_else(|e| panic!("{profile:?} {alg:?}: {e}"));
         }
         assert_eq!(s.serial().unwrap(), fixtures::TEST_SERIAL);
-        let report = s.verify_sod(Some(fixtures::csca_certificate())).unwrap();
-        assert!(report.csca_verified);
+        let report = s.verify_sod(&test_csca()).unwrap();
+        assert!(report.trusted());
         let mut checked = report.checked.clone();
         checked.sort_unstable();
         assert_eq!(checked, vec![0x1B, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5], "{profile:?}");
@@ -62,16 +64,19 @@ fn both_sod_profiles_verify_on_one_generation() {
     for sod in [SodProfile::Sha256Pkcs1, SodProfile::Sha512Pss] {
         let mut rig = rig(Profile::Nxp, sod);
         // Before login: the public data groups only.
-        let report = rig.session.verify_sod(None).unwrap();
-        assert!(!report.csca_verified);
+        let report = rig.session.verify_sod(&CscaSet::new()).unwrap();
+        assert_eq!(report.chain, cie_core::sod::Chain::NotChecked);
         let mut checked = report.checked.clone();
         checked.sort_unstable();
         assert_eq!(checked, vec![0x1B, 0xA1, 0xA4, 0xA5]);
-        let expected = match sod {
-            SodProfile::Sha256Pkcs1 => cie_core::sod::SodAlgorithm::Sha256Pkcs1,
-            SodProfile::Sha512Pss => cie_core::sod::SodAlgorithm::Sha512Pss,
+        let (digest, signature) = match sod {
+            SodProfile::Sha256Pkcs1 => (HashAlg::Sha256, SignatureAlgorithm::Pkcs1(HashAlg::Sha1)),
+            SodProfile::Sha512Pss => (HashAlg::Sha512, SignatureAlgorithm::Pss { hash: HashAlg::Sha512, salt: 64 }),
         };
-        assert_eq!(report.algorithm, expected);
+        assert_eq!((report.digest, report.signature), (digest, signature));
+        // The simulator's test CSCA is not one of the Italian CSCAs.
+        let report = rig.session.verify_sod(&CscaSet::italian()).unwrap();
+        assert!(matches!(report.chain, cie_core::sod::Chain::Untrusted(_)), "{:?}", report.chain);
     }
 }
 
@@ -229,4 +234,11 @@ fn status_word_injection_is_reported() {
     assert!(matches!(err, Error::Card { .. } | Error::SecureMessaging(_)), "{err}");
     // And the session is usable afterwards.
     rig.session.sign(HashAlg::Sha256, b"y").unwrap();
+}
+
+/// The simulator's test CSCA as the only trust anchor.
+fn test_csca() -> CscaSet {
+    let mut set = CscaSet::new();
+    set.add_der(fixtures::csca_certificate()).unwrap();
+    set
 }

@@ -62,6 +62,10 @@ pub const CIE_ERR_CANCELLED: cie_status = 21;
 /// A document or signature file that cannot be read, signed or written (not a PDF or CMS
 /// signature the library handles, an encrypted PDF, an I/O error).
 pub const CIE_ERR_DOCUMENT: cie_status = 22;
+/// Passive authentication found EF.SOD intact and matching the card's data, but no CSCA of the
+/// trust set issued its Document Signer: the card's data is NOT confirmed (a card made by
+/// anyone with a key of their own looks like this).
+pub const CIE_ERR_SOD_UNTRUSTED: cie_status = 23;
 
 /// A failed call: the code returned to C and the message kept for `cie_last_error()`.
 #[derive(Debug)]
@@ -191,6 +195,7 @@ pub(crate) fn describe(status: cie_status) -> &'static std::ffi::CStr {
         CIE_ERR_TIMEOUT => c"timed out",
         CIE_ERR_CANCELLED => c"cancelled",
         CIE_ERR_DOCUMENT => c"unreadable document or signature",
+        CIE_ERR_SOD_UNTRUSTED => c"EF.SOD is not signed by a trusted CSCA",
         _ => c"unknown status",
     }
 }

@@ -40,10 +40,12 @@ const KEY84_CHR: &[u8] = fixture!("key84_chr.bin");
 const KEY84_CHA: &[u8] = fixture!("key84_cha.bin");
 const SOD_SHA256: &[u8] = fixture!("ef_1006_sod_sha256_pkcs1.der");
 const SOD_SHA512: &[u8] = fixture!("ef_1006_sod_sha512_pss.der");
+const DOCUMENT_SIGNER_SHA1: &[u8] = fixture!("document_signer_sha1.der");
+const DOCUMENT_SIGNER_PSS: &[u8] = fixture!("document_signer_pss.der");
 
 /// The committed fixture files as (file name, content), in the order of
 /// [`crate::pki::Fixtures::files`].
-pub fn files() -> [(&'static str, &'static [u8]); 21] {
+pub fn files() -> [(&'static str, &'static [u8]); 23] {
     [
         ("csca.der", CSCA),
         ("document_signer.der", DOCUMENT_SIGNER),
@@ -66,6 +68,8 @@ pub fn files() -> [(&'static str, &'static [u8]); 21] {
         ("key84_cha.bin", KEY84_CHA),
         ("ef_1006_sod_sha256_pkcs1.der", SOD_SHA256),
         ("ef_1006_sod_sha512_pss.der", SOD_SHA512),
+        ("document_signer_sha1.der", DOCUMENT_SIGNER_SHA1),
+        ("document_signer_pss.der", DOCUMENT_SIGNER_PSS),
     ]
 }
 
@@ -115,9 +119,20 @@ pub fn csca_certificate() -> &'static [u8] {
     CSCA
 }
 
-/// The Document Signer certificate (issued by the CSCA, embedded in EF.SOD), DER.
+/// A Document Signer certificate issued by the CSCA (sha256WithRSAEncryption), DER, for tests
+/// that sign their own EF.SOD; the card's EF.SOD embeds [`document_signer_certificate_for`].
 pub fn document_signer_certificate() -> &'static [u8] {
     DOCUMENT_SIGNER
+}
+
+/// The Document Signer certificate embedded in the EF.SOD of `profile`: the same key as
+/// [`document_signer_certificate`], signed by the CSCA sha1WithRSAEncryption (old profile) or
+/// RSASSA-PSS with SHA-512 (new profile), as real CSCAs sign them (PROTOCOL.md §8.3).
+pub fn document_signer_certificate_for(profile: SodProfile) -> &'static [u8] {
+    match profile {
+        SodProfile::Sha256Pkcs1 => DOCUMENT_SIGNER_SHA1,
+        SodProfile::Sha512Pss => DOCUMENT_SIGNER_PSS,
+    }
 }
 
 /// The Document Signer's private key (a test key), for tests that sign their own EF.SOD with
@@ -215,6 +230,25 @@ mod tests {
         check_signed_by(&card_image(SodProfile::Sha256Pkcs1).certificate, citizen_ca_certificate());
         let ds = Certificate::from_der(document_signer_certificate()).unwrap();
         assert_eq!(public_key(&ds), document_signer_key().to_public_key());
+        // The profiles' Document Signer certificates: same key, signed sha1WithRSA and PSS.
+        let csca = public_key(&Certificate::from_der(csca_certificate()).unwrap());
+        for (profile, oid) in
+            [(SodProfile::Sha256Pkcs1, "1.2.840.113549.1.1.5"), (SodProfile::Sha512Pss, "1.2.840.113549.1.1.10")]
+        {
+            let cert = Certificate::from_der(document_signer_certificate_for(profile)).unwrap();
+            assert_eq!(cert.signature_algorithm.oid.to_string(), oid);
+            assert_eq!(cert.tbs_certificate.signature.oid.to_string(), oid);
+            assert_eq!(public_key(&cert), document_signer_key().to_public_key());
+            let tbs = cert.tbs_certificate.to_der().unwrap();
+            let sig = cert.signature.raw_bytes();
+            match profile {
+                SodProfile::Sha256Pkcs1 => {
+                    csca.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1::Sha1::digest(&tbs), sig)
+                }
+                SodProfile::Sha512Pss => csca.verify(Pss::new_with_salt::<Sha512>(64), &Sha512::digest(&tbs), sig),
+            }
+            .unwrap();
+        }
     }
 
     #[test]
@@ -309,10 +343,16 @@ mod tests {
                 SodProfile::Sha256Pkcs1 => Sha256::digest(d).to_vec(),
                 SodProfile::Sha512Pss => Sha512::digest(d).to_vec(),
             };
+            let padded = match profile {
+                SodProfile::Sha256Pkcs1 => 3072,
+                SodProfile::Sha512Pss => image.sod.len(),
+            };
+            assert_eq!(image.sod.len(), padded, "{profile:?}: old-profile files are padded to 3,072 bytes");
             let mut outer = SliceReader::new(&image.sod).unwrap();
             let header = der::Header::decode(&mut outer).unwrap();
             assert_eq!(header.tag.octet(), 0x77);
             let ci = ContentInfo::from_der(outer.read_slice(header.length).unwrap()).unwrap();
+            assert!(outer.remaining_len() == der::Length::ZERO || profile == SodProfile::Sha256Pkcs1);
             let sd: SignedData = ci.content.decode_as().unwrap();
             let lds = sd.encap_content_info.econtent.as_ref().unwrap().decode_as::<OctetString>().unwrap();
             let lds = lds.as_bytes();
@@ -326,6 +366,9 @@ mod tests {
             let body = lds_reader.read_slice(lds_header.length).unwrap();
             assert!(lds_reader.is_finished());
             assert_eq!(body[..3], [0x02, 0x01, version]);
+            // ldsVersionInfo { "0108", "040000" } ends the new profile's LDS security object.
+            let info = [0x30, 0x0e, 0x13, 0x04, b'0', b'1', b'0', b'8', 0x13, 0x06, b'0', b'4', b'0', b'0', b'0', b'0'];
+            assert_eq!(body.ends_with(&info), profile == SodProfile::Sha512Pss);
             for (dg, data) in [
                 (0xa1, &image.nis[..12]),
                 (0xa2, &image.serial[..9]),
@@ -347,10 +390,13 @@ mod tests {
             let md: OctetString = attrs.as_slice()[1].values.as_slice()[0].decode_as().unwrap();
             assert_eq!(md.as_bytes(), hash(lds));
             let to_sign = attrs.to_der().unwrap();
-            let ds = public_key(&Certificate::from_der(document_signer_certificate()).unwrap());
+            let ds = public_key(&Certificate::from_der(document_signer_certificate_for(profile)).unwrap());
             let sig = signer.signature.as_bytes();
             match profile {
-                SodProfile::Sha256Pkcs1 => ds.verify(Pkcs1v15Sign::new::<Sha256>(), &hash(&to_sign), sig).unwrap(),
+                SodProfile::Sha256Pkcs1 => {
+                    assert_eq!(signer.signature_algorithm.oid.to_string(), "1.2.840.113549.1.1.5");
+                    ds.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1::Sha1::digest(&to_sign), sig).unwrap()
+                }
                 SodProfile::Sha512Pss => ds.verify(Pss::new_with_salt::<Sha512>(64), &hash(&to_sign), sig).unwrap(),
             }
         }

@@ -2,12 +2,16 @@
 
 use rsa::RsaPrivateKey;
 
-/// Which EF.SOD profile the card carries (PROTOCOL.md §8.3).
+/// Which EF.SOD profile the card carries, as real cards have them (PROTOCOL.md §8.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SodProfile {
-    /// Old profile: SHA-256 digests, sha256WithRSAEncryption (PKCS#1 v1.5), LDS version 0.
+    /// Old profile: SHA-256 data-group digests, PKCS#1 v1.5 signature sha1WithRSAEncryption,
+    /// LDS version 0, data groups `A5 A4 A1 A3 A2 1B`, the file zero-padded to 3,072 bytes;
+    /// the Document Signer certificate signed sha1WithRSAEncryption by the CSCA.
     Sha256Pkcs1,
-    /// New profile: SHA-512 digests, RSASSA-PSS with SHA-512, LDS version 1.
+    /// New profile: SHA-512 digests, RSASSA-PSS with SHA-512, MGF1-SHA-512 and salt 64, LDS
+    /// version 1 with ldsVersionInfo ("0108", "040000"), data groups `A5 1B A4 A3 A2 A1`; the
+    /// Document Signer certificate signed RSASSA-PSS by the CSCA.
     Sha512Pss,
 }
 

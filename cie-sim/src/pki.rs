@@ -58,6 +58,8 @@ pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1
 pub const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 /// OID 2.16.840.1.101.3.4.2.3, SHA-512 (PROTOCOL.md Appendix B).
 pub const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+/// OID 1.2.840.113549.1.1.5, sha1WithRSAEncryption (old-profile EF.SOD, PROTOCOL.md §8.3).
+pub const OID_SHA1_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
 /// OID 1.2.840.113549.1.1.11, sha256WithRSAEncryption (PROTOCOL.md Appendix B).
 pub const OID_SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 
@@ -134,10 +136,16 @@ pub struct Fixtures {
     pub ca_chr: Vec<u8>,
     /// Key `84` CHA, 7 bytes.
     pub ca_cha: Vec<u8>,
-    /// EF.SOD, old profile (SHA-256, PKCS#1 v1.5, LDS version 0).
+    /// EF.SOD, old profile (SHA-256 digests, sha1WithRSAEncryption, LDS version 0, padded to
+    /// 3,072 bytes), signed by [`Fixtures::ds_cert_sha1`]'s key.
     pub sod_sha256: Vec<u8>,
-    /// EF.SOD, new profile (SHA-512, RSASSA-PSS, LDS version 1).
+    /// EF.SOD, new profile (SHA-512, RSASSA-PSS, LDS version 1 with ldsVersionInfo).
     pub sod_sha512: Vec<u8>,
+    /// The Document Signer certificate of the old profile: the same key, signed
+    /// sha1WithRSAEncryption by the CSCA.
+    pub ds_cert_sha1: Vec<u8>,
+    /// The Document Signer certificate of the new profile: signed RSASSA-PSS by the CSCA.
+    pub ds_cert_pss: Vec<u8>,
 }
 
 impl Fixtures {
@@ -165,6 +173,8 @@ impl Fixtures {
             ("key84_cha.bin", &self.ca_cha),
             ("ef_1006_sod_sha256_pkcs1.der", &self.sod_sha256),
             ("ef_1006_sod_sha512_pss.der", &self.sod_sha512),
+            ("document_signer_sha1.der", &self.ds_cert_sha1),
+            ("document_signer_pss.der", &self.ds_cert_pss),
         ]
     }
 }
@@ -260,8 +270,7 @@ pub fn generate() -> Result<Fixtures> {
         (0xa5, &ef_1005[..]),
         (0x1b, &ef_dh[..]),
     ];
-    let sod_sha256 = build_sod(SodProfile::Sha256Pkcs1, &groups, &ds_key, &ds_cert, &mut rng_for("sod sha256"))?;
-    let sod_sha512 = build_sod(SodProfile::Sha512Pss, &groups, &ds_key, &ds_cert, &mut rng_for("sod sha512"))?;
+    let profiles = profile_sods(&groups, &ds_key, &ds_cert, &csca_key)?;
 
     Ok(Fixtures {
         csca_cert,
@@ -283,8 +292,42 @@ pub fn generate() -> Result<Fixtures> {
         ca_exponent: e_ca.to_bytes_be(),
         ca_chr,
         ca_cha,
-        sod_sha256,
-        sod_sha512,
+        sod_sha256: profiles.sod_old,
+        sod_sha512: profiles.sod_new,
+        ds_cert_sha1: profiles.ds_old,
+        ds_cert_pss: profiles.ds_new,
+    })
+}
+
+/// The EF.SOD files of both profiles and their Document Signer certificates.
+struct ProfileSods {
+    sod_old: Vec<u8>,
+    sod_new: Vec<u8>,
+    ds_old: Vec<u8>,
+    ds_new: Vec<u8>,
+}
+
+/// EF.SOD as real cards of each profile have it (PROTOCOL.md §8.3): the data groups in the
+/// profile's order ([`dg_order`]), embedding a Document Signer certificate that the CSCA signed
+/// sha1WithRSA (old) or RSASSA-PSS (new).
+fn profile_sods(
+    groups: &[(u8, &[u8])],
+    ds_key: &RsaPrivateKey,
+    ds_cert: &[u8],
+    csca_key: &RsaPrivateKey,
+) -> Result<ProfileSods> {
+    let ordered = |profile: SodProfile| -> Vec<(u8, &[u8])> {
+        dg_order(profile).iter().filter_map(|n| groups.iter().find(|(g, _)| g == n).copied()).collect()
+    };
+    let ds_old = resign_certificate(ds_cert, csca_key, SodSignature::Sha1Rsa, &mut rng_for("ds sha1"))?;
+    let ds_new = resign_certificate(ds_cert, csca_key, SodSignature::Sha512Pss, &mut rng_for("ds pss"))?;
+    let old = SodProfile::Sha256Pkcs1;
+    let new = SodProfile::Sha512Pss;
+    Ok(ProfileSods {
+        sod_old: build_sod(old, &ordered(old), ds_key, &ds_old, &mut rng_for("sod sha256"))?,
+        sod_new: build_sod(new, &ordered(new), ds_key, &ds_new, &mut rng_for("sod sha512"))?,
+        ds_old,
+        ds_new,
     })
 }
 
@@ -408,12 +451,80 @@ pub fn ca_key(rng: &mut ChaCha20Rng, d_ca: &BigUint) -> Result<(BigUint, BigUint
     }
 }
 
-/// Builds an EF.SOD (PROTOCOL.md §8.3): outer tag `77` around a CMS ContentInfo/SignedData whose
-/// eContent is an LDSSecurityObject over `groups` (DG number, data already trimmed per §8.2).
-/// DG numbers are encoded as one-byte INTEGER contents (`02 01 A1`, the quirk of §8.3). Signed
-/// attributes: contentType then messageDigest. Old profile: SHA-256, sha256WithRSAEncryption,
-/// LDS version 0; new profile: SHA-512, RSASSA-PSS (SHA-512, MGF1-SHA-512, salt 64), LDS
-/// version 1. The DS certificate is embedded and identified by issuer and serial number.
+/// The hash of an EF.SOD's data groups and messageDigest (PROTOCOL.md §8.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SodDigest {
+    /// SHA-256 (old profile).
+    Sha256,
+    /// SHA-512 (new profile).
+    Sha512,
+}
+
+/// The Document Signer's signature over an EF.SOD, or the CSCA's over a certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SodSignature {
+    /// sha1WithRSAEncryption, PKCS#1 v1.5 over SHA-1 (old-profile cards).
+    Sha1Rsa,
+    /// sha256WithRSAEncryption, PKCS#1 v1.5 over SHA-256.
+    Sha256Rsa,
+    /// RSASSA-PSS with SHA-512, MGF1-SHA-512, salt 64 (new-profile cards).
+    Sha512Pss,
+}
+
+/// Everything that shapes an EF.SOD: [`SodSpec::for_profile`] gives those of real cards; tests
+/// may build others (a SHA-1 signature in the new profile...) to check that hosts refuse them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SodSpec {
+    /// Hash of the data groups.
+    pub digest: SodDigest,
+    /// Signature over the signed attributes.
+    pub signature: SodSignature,
+    /// LDSSecurityObject version.
+    pub lds_version: u8,
+    /// Whether the LDSSecurityObject ends with `ldsVersionInfo` ("0108", "040000").
+    pub version_info: bool,
+    /// The file size: zeros after the DER end up to it (0: no padding).
+    pub pad_to: usize,
+}
+
+/// The size real old-profile cards give EF.SOD (zero-padded after the DER end, PROTOCOL.md §8.3).
+pub const OLD_PROFILE_SOD_SIZE: usize = 3072;
+
+impl SodSpec {
+    /// The EF.SOD of real cards in `profile` (PROTOCOL.md §8.3): old: SHA-256 digests,
+    /// sha1WithRSAEncryption, LDS version 0, padded to 3,072 bytes; new: SHA-512 digests,
+    /// RSASSA-PSS (SHA-512, salt 64), LDS version 1 with `ldsVersionInfo`, no padding.
+    pub fn for_profile(profile: SodProfile) -> SodSpec {
+        match profile {
+            SodProfile::Sha256Pkcs1 => SodSpec {
+                digest: SodDigest::Sha256,
+                signature: SodSignature::Sha1Rsa,
+                lds_version: 0,
+                version_info: false,
+                pad_to: OLD_PROFILE_SOD_SIZE,
+            },
+            SodProfile::Sha512Pss => SodSpec {
+                digest: SodDigest::Sha512,
+                signature: SodSignature::Sha512Pss,
+                lds_version: 1,
+                version_info: true,
+                pad_to: 0,
+            },
+        }
+    }
+}
+
+/// The data-group order of real cards' EF.SOD in `profile` (PROTOCOL.md §8.3): old `A5 A4 A1 A3
+/// A2 1B`, new `A5 1B A4 A3 A2 A1`.
+pub fn dg_order(profile: SodProfile) -> [u8; 6] {
+    match profile {
+        SodProfile::Sha256Pkcs1 => [0xa5, 0xa4, 0xa1, 0xa3, 0xa2, 0x1b],
+        SodProfile::Sha512Pss => [0xa5, 0x1b, 0xa4, 0xa3, 0xa2, 0xa1],
+    }
+}
+
+/// Builds an EF.SOD as real cards in `profile` have it ([`SodSpec::for_profile`]) over `groups`
+/// (DG number, data already trimmed per §8.2), listed in the order given.
 pub fn build_sod(
     profile: SodProfile,
     groups: &[(u8, &[u8])],
@@ -421,14 +532,29 @@ pub fn build_sod(
     ds_cert_der: &[u8],
     rng: &mut ChaCha20Rng,
 ) -> Result<Vec<u8>> {
-    let (digest_oid, lds_version) = match profile {
-        SodProfile::Sha256Pkcs1 => (OID_SHA256, 0u8),
-        SodProfile::Sha512Pss => (OID_SHA512, 1u8),
+    build_sod_with(SodSpec::for_profile(profile), groups, ds_key, ds_cert_der, rng)
+}
+
+/// Builds an EF.SOD (PROTOCOL.md §8.3) shaped by `spec`: outer tag `77` around a CMS
+/// ContentInfo/SignedData whose eContent is an LDSSecurityObject over `groups`, in their order.
+/// DG numbers are encoded as one-byte INTEGER contents (`02 01 A1`, the quirk of §8.3). Signed
+/// attributes: contentType then messageDigest. The DS certificate is embedded and identified by
+/// issuer and serial number.
+pub fn build_sod_with(
+    spec: SodSpec,
+    groups: &[(u8, &[u8])],
+    ds_key: &RsaPrivateKey,
+    ds_cert_der: &[u8],
+    rng: &mut ChaCha20Rng,
+) -> Result<Vec<u8>> {
+    let digest_oid = match spec.digest {
+        SodDigest::Sha256 => OID_SHA256,
+        SodDigest::Sha512 => OID_SHA512,
     };
     let hash = |data: &[u8]| -> Vec<u8> {
-        match profile {
-            SodProfile::Sha256Pkcs1 => Sha256::digest(data).to_vec(),
-            SodProfile::Sha512Pss => Sha512::digest(data).to_vec(),
+        match spec.digest {
+            SodDigest::Sha256 => Sha256::digest(data).to_vec(),
+            SodDigest::Sha512 => Sha512::digest(data).to_vec(),
         }
     };
     let digest_alg = AlgorithmIdentifierOwned { oid: digest_oid, parameters: None };
@@ -440,9 +566,12 @@ pub fn build_sod(
         dg.extend(tlv(0x04, &hash(data)));
         hashes.extend(tlv(0x30, &dg));
     }
-    let mut lds = tlv(0x02, &[lds_version]);
+    let mut lds = tlv(0x02, &[spec.lds_version]);
     lds.extend(digest_alg.to_der()?);
     lds.extend(tlv(0x30, &hashes));
+    if spec.version_info {
+        lds.extend(lds_version_info());
+    }
     let lds = tlv(0x30, &lds);
 
     let content_type = Attribute {
@@ -459,17 +588,7 @@ pub fn build_sod(
         return Err("signed attributes out of order".into());
     }
     let to_sign = signed_attrs.to_der()?;
-
-    let (signature_algorithm, signature) = match profile {
-        SodProfile::Sha256Pkcs1 => (
-            AlgorithmIdentifierOwned { oid: OID_SHA256_WITH_RSA, parameters: Some(Any::null()) },
-            ds_key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&to_sign))?,
-        ),
-        SodProfile::Sha512Pss => (
-            rsa::pss::get_default_pss_signature_algo_id::<Sha512>()?,
-            ds_key.sign_with_rng(rng, Pss::new_with_salt::<Sha512>(64), &Sha512::digest(&to_sign))?,
-        ),
-    };
+    let (signature_algorithm, signature) = sign_with(spec.signature, ds_key, &to_sign, rng)?;
 
     let ds_cert = Certificate::from_der(ds_cert_der)?;
     let signer = cms::signed_data::SignerInfo {
@@ -499,7 +618,66 @@ pub fn build_sod(
     };
     let content_info =
         cms::content_info::ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&signed_data)? };
-    Ok(tlv(0x77, &content_info.to_der()?))
+    let mut sod = tlv(0x77, &content_info.to_der()?);
+    if spec.pad_to > 0 {
+        if sod.len() > spec.pad_to {
+            return Err("EF.SOD larger than its padded size".into());
+        }
+        sod.resize(spec.pad_to, 0);
+    }
+    Ok(sod)
+}
+
+/// LDSVersionInfo { ldsVersion "0108", unicodeVersion "040000" } (ICAO 9303 part 10), the
+/// values of real new-profile cards (PROTOCOL.md §8.3).
+fn lds_version_info() -> Vec<u8> {
+    let mut info = tlv(0x13, b"0108");
+    info.extend(tlv(0x13, b"040000"));
+    tlv(0x30, &info)
+}
+
+/// Signs `message` with `key` as `alg` says; returns the AlgorithmIdentifier and signature.
+/// sha1WithRSAEncryption without parameters, as on real old-profile cards.
+fn sign_with(
+    alg: SodSignature,
+    key: &RsaPrivateKey,
+    message: &[u8],
+    rng: &mut ChaCha20Rng,
+) -> Result<(AlgorithmIdentifierOwned, Vec<u8>)> {
+    Ok(match alg {
+        SodSignature::Sha1Rsa => (
+            AlgorithmIdentifierOwned { oid: OID_SHA1_WITH_RSA, parameters: None },
+            key.sign(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(message))?,
+        ),
+        SodSignature::Sha256Rsa => (
+            AlgorithmIdentifierOwned { oid: OID_SHA256_WITH_RSA, parameters: Some(Any::null()) },
+            key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))?,
+        ),
+        SodSignature::Sha512Pss => (
+            rsa::pss::get_default_pss_signature_algo_id::<Sha512>()?,
+            key.sign_with_rng(rng, Pss::new_with_salt::<Sha512>(64), &Sha512::digest(message))?,
+        ),
+    })
+}
+
+/// `cert_der` signed again by `issuer_key` with `alg` (signature algorithm of the
+/// tbsCertificate and of the certificate replaced): the Document Signer certificates of the
+/// two profiles, sha1WithRSA (old) and RSASSA-PSS (new), as real CSCAs sign them.
+pub fn resign_certificate(
+    cert_der: &[u8],
+    issuer_key: &RsaPrivateKey,
+    alg: SodSignature,
+    rng: &mut ChaCha20Rng,
+) -> Result<Vec<u8>> {
+    let mut cert = Certificate::from_der(cert_der)?;
+    // The algorithm identifier first (it is inside the signed tbsCertificate), then the signature.
+    let (algorithm, _) = sign_with(alg, issuer_key, b"", rng)?;
+    cert.tbs_certificate.signature = algorithm.clone();
+    let tbs = cert.tbs_certificate.to_der()?;
+    let (_, signature) = sign_with(alg, issuer_key, &tbs, rng)?;
+    cert.signature_algorithm = algorithm;
+    cert.signature = BitString::from_bytes(&signature)?;
+    Ok(cert.to_der()?)
 }
 
 /// One DER TLV with a one-byte tag.

@@ -25,7 +25,7 @@ pub fn run<T: Transport>(s: &mut Session<T>, ops: u8, pin: &Pin, puk: &Puk) {
         let _ = s.card_binding_signature();
     }
     if ops & 2 != 0 {
-        let _ = s.verify_sod(None);
+        let _ = s.verify_sod(&cie_core::csca::CscaSet::new());
     }
     let _ = s.verify_pin(pin);
     if ops & 4 != 0 {

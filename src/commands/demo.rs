@@ -86,9 +86,11 @@ fn demo(ctx: &Ctx) -> Result<(), Failure> {
     let cert = s.certificate()?;
     steps.done(&s, "read the certificate", &format!("{} bytes", cert.len()));
 
-    let report = s.verify_sod(None)?;
+    // The data against EF.SOD; `cie verify-sod` checks the chain to the CSCA.
+    let report = s.verify_sod(&cie_core::csca::CscaSet::new())?;
     let groups: Vec<String> = report.checked.iter().map(|g| format!("{g:02X}")).collect();
-    steps.done(&s, "verify EF.SOD", &format!("{:?}, data groups {} match", report.algorithm, groups.join(" ")));
+    let algorithm = format!("{} hashes, {}", cie_core::sod::hash_label(report.digest), report.signature);
+    steps.done(&s, "verify EF.SOD", &format!("{algorithm}, data groups {} match", groups.join(" ")));
 
     let mut challenge = [0u8; 32];
     OsRng.fill_bytes(&mut challenge);

@@ -64,7 +64,7 @@ advice-removed = the card was removed: put it back and try again
 advice-reset = another application reset the card during the operation: try again
 advice-busy = another application holds the card: close it and try again
 advice-not-cie = the card in the reader is not a CIE 3.0; use --reader to pick another reader
-advice-passive = the card's data is not vouched for by its EF.SOD (or not by this CSCA): do not trust this card
+advice-passive = the data is not vouched for by its EF.SOD (a data group differs, or EF.SOD or its Document Signer is forged or damaged): do not trust this card
 advice-transport = check that the reader is connected and the card lies still on it, then try again
 advice-card = take the card off the reader, put it back and try again; if this keeps happening with a working reader, the card may be damaged: ask your comune
 advice-other = try again; if this keeps happening, report it with the output of cie info
@@ -72,7 +72,6 @@ advice-other = try again; if this keeps happening, report it with the output of 
 ## Files and mistakes
 
 file-error = { $path }: { $detail }
-not-pem-certificate = { $path }: not a PEM certificate: { $detail }
 same-output = the output must be another file than the input
 raw-without-format = raw signatures are made by cie sign without --format
 der-to-terminal = DER is binary: write it to a file with -o FILE
@@ -223,9 +222,16 @@ group-chip-key = chip public key (EF 1004)
 group-services-key = services public key (EF 1005)
 group-dh = DH parameters (EF.DH)
 group-other = data group
-sod-csca-verified = Document Signer certificate verified with the CSCA
-sod-csca-not-checked = Document Signer not checked against a CSCA (give one with --csca FILE)
+sod-csca-trusted = Document Signer issued by the CSCA { $subject }
+sod-csca-fingerprint = { "  " }CSCA SHA-256 fingerprint { $fingerprint } (the CSCA signed it { $algorithm })
+sod-csca-not-checked = Document Signer not checked against a CSCA (no CSCA certificate was found in what --csca gave)
 sod-login-not-checked = card number and certificate not checked (they need the PIN: add --login or --pin-stdin)
+sod-no-group-given = no data group checked against it (give the files with --dg TAG=FILE)
+sod-untrusted = EF.SOD is intact but NOT trusted: { $detail }
+advice-sod-untrusted = no known CSCA issued this card's Document Signer, so nothing confirms the card's data: do not rely on it. If the card is genuine and newer than this program, add the current Italian CSCA certificates (https://csca-ita.interno.gov.it) to /etc/cie/csca/ or ~/.config/cie/csca/, or give them with --csca FILE|DIR
+sod-dg-needs-sod = --dg names the data-group files of a dumped EF.SOD: give that file with --sod FILE
+sod-bad-dg = --dg { $value }: expected TAG=FILE, TAG a DG number (A1..A5, 1B, DG1..DG16) or a CIE file id (1001..1005, D004)
+csca-error = CSCA certificates: { $detail }
 
 ## cie browser
 

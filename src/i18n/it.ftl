@@ -64,7 +64,7 @@ advice-removed = la carta è stata tolta: rimettila sul lettore e riprova
 advice-reset = un'altra applicazione ha reinizializzato la carta durante l'operazione: riprova
 advice-busy = un'altra applicazione sta usando la carta: chiudila e riprova
 advice-not-cie = la carta nel lettore non è una CIE 3.0; usa --reader per scegliere un altro lettore
-advice-passive = i dati della carta non sono garantiti dal suo EF.SOD (o non da questa CSCA): non fidarti di questa carta
+advice-passive = i dati non sono garantiti dal loro EF.SOD (un gruppo di dati è diverso, oppure EF.SOD o il suo Document Signer sono falsi o danneggiati): non fidarti di questa carta
 advice-transport = controlla che il lettore sia collegato e che la carta sia ferma sul lettore, poi riprova
 advice-card = togli la carta dal lettore, rimettila e riprova; se succede ancora con un lettore funzionante, la carta potrebbe essere danneggiata: rivolgiti al tuo Comune
 advice-other = riprova; se succede ancora, segnala il problema allegando l'output di cie info
@@ -72,7 +72,6 @@ advice-other = riprova; se succede ancora, segnala il problema allegando l'outpu
 ## File ed errori di utilizzo
 
 file-error = { $path }: { $detail }
-not-pem-certificate = { $path }: non è un certificato PEM: { $detail }
 same-output = il file di uscita deve essere diverso da quello di ingresso
 raw-without-format = le firme semplici si fanno con cie sign senza --format
 der-to-terminal = il formato DER è binario: scrivilo in un file con -o FILE
@@ -223,9 +222,16 @@ group-chip-key = chiave pubblica del chip (EF 1004)
 group-services-key = chiave pubblica dei servizi (EF 1005)
 group-dh = parametri DH (EF.DH)
 group-other = gruppo di dati
-sod-csca-verified = certificato del Document Signer verificato con la CSCA
-sod-csca-not-checked = Document Signer non verificato con una CSCA (indicane una con --csca FILE)
+sod-csca-trusted = Document Signer emesso dalla CSCA { $subject }
+sod-csca-fingerprint = { "  " }impronta SHA-256 della CSCA { $fingerprint } (la CSCA l'ha firmato con { $algorithm })
+sod-csca-not-checked = Document Signer non verificato con una CSCA (in quanto indicato con --csca non c'è alcun certificato di CSCA)
 sod-login-not-checked = numero della carta e certificato non verificati (serve il PIN: aggiungi --login o --pin-stdin)
+sod-no-group-given = nessun gruppo di dati verificato (indica i file con --dg TAG=FILE)
+sod-untrusted = EF.SOD è integro ma NON attendibile: { $detail }
+advice-sod-untrusted = nessuna CSCA conosciuta ha emesso il Document Signer di questa carta, quindi nulla conferma i dati della carta: non farci affidamento. Se la carta è autentica e più recente di questo programma, aggiungi i certificati attuali delle CSCA italiane (https://csca-ita.interno.gov.it) in /etc/cie/csca/ o in ~/.config/cie/csca/, oppure indicali con --csca FILE|DIR
+sod-dg-needs-sod = --dg indica i file dei gruppi di dati di un EF.SOD salvato: indica quel file con --sod FILE
+sod-bad-dg = --dg { $value }: atteso TAG=FILE, dove TAG è il numero del gruppo di dati (A1..A5, 1B, DG1..DG16) o l'identificativo del file della CIE (1001..1005, D004)
+csca-error = certificati delle CSCA: { $detail }
 
 ## cie browser
 

@@ -40,7 +40,8 @@ impl Card {
         Card::start_with(name, StackOptions::default())
     }
 
-    /// A virtual card started with `options` (a profile, an ATR, a card that is not a CIE...).
+    /// A virtual card started with `options` (a profile, an ATR, the EF.SOD profile, a card
+    /// that is not a CIE...).
     pub(crate) fn start_with(name: &str, options: StackOptions) -> Card {
         let stack = VirtualStack::start(options).expect("virtual PC/SC stack (see cie_sim::stack)");
         let dir = std::env::temp_dir().join(format!("cie-cli-{name}-{}", std::process::id()));

@@ -5,6 +5,7 @@
 use super::state::State;
 use super::Session;
 use crate::certificate;
+use crate::csca::CscaSet;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::sod::{self, der_trim, DataGroup, SodReport};
@@ -36,8 +37,10 @@ impl<T: Transport> Session<T> {
 
     /// Passive authentication (§8.2-§8.3): reads EF.SOD and the data groups readable now
     /// (NIS, both public keys, EF.DH; serial and certificate too when the PIN is verified),
-    /// and checks every one against EF.SOD, optionally against a CSCA certificate (DER).
-    pub fn verify_sod(&mut self, csca: Option<&[u8]>) -> Result<SodReport> {
+    /// and checks every one against EF.SOD, and the Document Signer against the CSCA
+    /// certificates of `trust` (§8.3.2: [`CscaSet::system`] for real cards; an empty set checks
+    /// no chain).
+    pub fn verify_sod(&mut self, trust: &CscaSet) -> Result<SodReport> {
         let logged_in = self.state.credentials.pin.is_some() || self.state.credentials.pin_verified;
         if logged_in {
             self.certificate()?;
@@ -74,7 +77,7 @@ impl<T: Transport> Session<T> {
         if let Some(c) = &card.certificate {
             groups.push(DataGroup { number: 0xA3, content: c });
         }
-        sod::verify_sod(der_trim(&ef_sod)?, &groups, csca)
+        sod::verify_sod(der_trim(&ef_sod)?, &groups, trust)
     }
 }
 

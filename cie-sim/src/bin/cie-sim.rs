@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cie-sim [--connect 127.0.0.1:35963] [--profile NAME] [--pin PIN] [--puk PUK]
-//!         [--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--read-binary-max N]
+//!         [--latency realistic|none] [--sod old|new] [--atr HEX] [--read-binary-max N]
 //!         [--foreign [other|cns|bank|passport|bare]] [--verbose]
 //! ```
 //!
@@ -45,7 +45,7 @@ use cie_sim::vpcd::{Connection, End, Event, Remover, VirtualCard, VPCD_PORT};
 use cie_sim::{Atr, Profile, SimCard, SimOptions};
 
 const USAGE: &str = "usage: cie-sim [--connect HOST:PORT] [--profile NAME] [--pin PIN] [--puk PUK] \
-[--latency realistic|none] [--sod sha256|sha512] [--atr HEX] [--read-binary-max N] [--foreign [KIND]] [--verbose]";
+[--latency realistic|none] [--sod old|new] [--atr HEX] [--read-binary-max N] [--foreign [KIND]] [--verbose]";
 
 /// `cie-sim --help`: the options and the control lines read from standard input.
 const HELP: &str = "cie-sim: a simulated CIE 3.0 as the card of vsmartcard's vpcd reader driver
@@ -57,7 +57,9 @@ options:
   --profile NAME             card generation: NXP (default), Gemalto, ... (see cie_sim::Profile)
   --pin PIN, --puk PUK       the card's PIN and PUK (8 digits; default: the test credentials)
   --latency realistic|none   per-APDU timing model (default none)
-  --sod sha256|sha512        EF.SOD profile (default sha256)
+  --sod old|new              EF.SOD profile of real cards (default old): old = SHA-256
+                             hashes, sha1WithRSA, LDS v0, padded to 3,072 bytes; new =
+                             SHA-512 hashes, RSASSA-PSS, LDS v1 (sha256|sha512 are aliases)
   --read-binary-max N        most data bytes one READ BINARY answers, 1..256 (default 231,
                              as real cards; 256: the simulator's former behaviour)
   --atr HEX                  present this ATR instead of the card's own, e.g. \"3B 80 80 01
@@ -151,8 +153,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .ok_or_else(|| format!("--latency: expected realistic or none, got {value:?}"))?;
             }
             "--sod" => match value.as_str() {
-                "sha256" | "sha512" => o.sod = value,
-                _ => return Err(format!("--sod: expected sha256 or sha512, got {value:?}")),
+                "old" | "sha256" => o.sod = "sha256".into(),
+                "new" | "sha512" => o.sod = "sha512".into(),
+                _ => return Err(format!("--sod: expected old or new, got {value:?}")),
             },
             "--read-binary-max" => {
                 o.read_binary_max = value

@@ -22,7 +22,8 @@ pub struct StackOptions {
     pub puk: Option<String>,
     /// Latency model (`--latency realistic|none`).
     pub latency: Option<String>,
-    /// EF.SOD profile (`--sod sha256|sha512`).
+    /// EF.SOD profile (`--sod old|new`: the old profile of real cards, sha1WithRSA and padded
+    /// to 3,072 bytes, or the new one, RSASSA-PSS with LDS version 1).
     pub sod: Option<String>,
     /// The ATR the card presents instead of its own (`--atr`, [`crate::Atr`]): any ATR with any
     /// profile or foreign card.
