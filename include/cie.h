@@ -700,7 +700,8 @@ cie_status cie_card_holder_name(const struct cie_card *card, char *buf, size_t *
 
 /**
  * The holder's fiscal code (codice fiscale, 16 characters, NUL-terminated), from the
- * certificate's subject serial number (`TINIT-...`). As `cie_card_holder_name`.
+ * certificate's subject (serial number `TINIT-...`, else the common name's `<code>/...`). As
+ * `cie_card_holder_name`.
  *
  * # Safety
  * As `cie_card_holder_name`.
