@@ -284,6 +284,7 @@ messages! {
     SodCscaTrusted = "sod-csca-trusted" [subject],
     SodCscaFingerprint = "sod-csca-fingerprint" [fingerprint, algorithm],
     SodCscaNotChecked = "sod-csca-not-checked" [],
+    SodChipAuthenticated = "sod-chip-authenticated" [],
     SodLoginNotChecked = "sod-login-not-checked" [],
     SodNoGroupGiven = "sod-no-group-given" [],
     SodUntrusted = "sod-untrusted" [detail],

@@ -40,12 +40,14 @@ fn old_profile_card_sha1_padded() {
     assert_eq!(r.stdout.matches("hash matches").count(), 6, "{r:?}");
     assert!(r.stdout.contains("Document Signer issued by the CSCA CN=cie-sim Test CSCA"), "{r:?}");
     assert!(r.stdout.contains("(the CSCA signed it sha1WithRSAEncryption)"), "{r:?}");
+    assert!(r.stdout.contains("key 83 answered a fresh challenge): not a copy"), "{r:?}");
 
     // The order of the old profile's EF.SOD, as real cards list the groups.
     let r = card.cie(&["--json", "verify-sod", "--csca", s(&csca)], "");
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains(r#""listed":["A5","A4","A1","A3","A2","1B"]"#), "{r:?}");
     assert!(r.stdout.contains(r#""digest":"SHA-256","signature":"sha1WithRSAEncryption","lds_version":0"#), "{r:?}");
+    assert!(r.stdout.contains(r#""chip_authenticated":true"#), "{r:?}");
 
     // A CSCA dropped into $XDG_CONFIG_HOME/cie/csca is trusted without --csca.
     let config = card.path("config");
@@ -104,6 +106,7 @@ fn offline_real_cards() {
         cie_with_socket(None, &["--json", "verify-sod", "--sod", s(&a_sod), "--dg", &format!("A5={}", s(&a_key))], "");
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.starts_with(r#"{"source":"file","#) && r.stdout.contains(fingerprint), "{r:?}");
+    assert!(r.stdout.contains(r#""chip_authenticated":false"#), "no chip answered a file: {r:?}");
     // Another card's key: forged, exit 1.
     let r = cie_with_socket(None, &["verify-sod", "--sod", s(&a_sod), "--dg", &format!("A5={}", s(&b_key))], "");
     assert_eq!(r.code, Some(1), "{r:?}");

@@ -115,6 +115,11 @@ pub struct SodReport {
     pub checked: Vec<u8>,
     /// Whether a CSCA of the trust set vouches for the Document Signer.
     pub chain: Chain,
+    /// Whether the chip proved it holds the key-`83` private key whose public half (EF 1005,
+    /// DG `A5`) EF.SOD vouches for: set by [`Session::verify_sod`](crate::Session::verify_sod)
+    /// after a fresh challenge (anti-clone check, PROTOCOL.md §8.3.3); always false for files
+    /// checked offline, where no chip answers.
+    pub chip_authenticated: bool,
 }
 
 impl SodReport {
@@ -208,6 +213,7 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], trust: &CscaSet) -> Resu
         document_signer: sod.ds_cert.to_vec(),
         checked,
         chain,
+        chip_authenticated: false,
     })
 }
 

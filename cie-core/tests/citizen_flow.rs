@@ -9,7 +9,8 @@ use cie_core::sod::SignatureAlgorithm;
 use cie_core::{Credential, Error};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
-use cie_sim::Profile;
+use cie_core::session::Session;
+use cie_sim::{Profile, SimCard, SimHandle, SimOptions};
 use common::*;
 use rsa::Pkcs1v15Sign;
 use sha1::Sha1;
@@ -77,6 +78,34 @@ fn both_sod_profiles_verify_on_one_generation() {
         // The simulator's test CSCA is not one of the Italian CSCAs.
         let report = rig.session.verify_sod(&CscaSet::italian()).unwrap();
         assert!(matches!(report.chain, cie_core::sod::Chain::Untrusted(_)), "{:?}", report.chain);
+    }
+}
+
+/// The anti-clone check (PROTOCOL.md §8.3.3): the genuine card's key 83 answers a fresh
+/// challenge (2 more exchanges); a clone (every file of the genuine card copied, EF.SOD
+/// included, onto a chip whose key 83 is another) passes passive authentication of its files
+/// but not this, and is refused.
+#[test]
+fn verify_sod_checks_the_chip_holds_key_83() {
+    let mut rig = rig(Profile::Nxp, SodProfile::Sha512Pss);
+    let before = exchanges(&rig.counter);
+    let report = rig.session.verify_sod(&CscaSet::new()).unwrap();
+    assert!(report.chip_authenticated);
+    let after = exchanges(&rig.counter);
+    // Again: the files are read anew, and a new challenge is signed (not a replay).
+    let report = rig.session.verify_sod(&CscaSet::new()).unwrap();
+    assert!(report.chip_authenticated);
+    assert!(exchanges(&rig.counter) - after >= 2, "a second challenge was sent");
+    assert!(after > before);
+
+    let mut image = fixtures::card_image(SodProfile::Sha512Pss);
+    image.key_servizi = image.key_dapp.clone();
+    let clone = SimCard::new(Profile::Nxp, image, SimOptions::default());
+    let handle = SimHandle::new(clone);
+    let mut session = Session::open(handle.connect()).unwrap();
+    match session.verify_sod(&CscaSet::new()) {
+        Err(Error::PassiveAuthentication(why)) => assert!(why.contains("not the genuine chip"), "{why}"),
+        other => panic!("a clone passed: {other:?}"),
     }
 }
 

@@ -192,6 +192,8 @@ struct SodJson {
     untrusted_reason: Option<String>,
     /// A CSCA vouches for the Document Signer.
     csca_verified: bool,
+    /// The chip signed a fresh challenge with the key EF.SOD vouches for (card only).
+    chip_authenticated: bool,
 }
 
 /// `ldsVersionInfo` in JSON.
@@ -270,6 +272,7 @@ fn print_report(ctx: &Ctx, report: &SodReport, source: Source) {
             csca,
             untrusted_reason,
             csca_verified: report.trusted(),
+            chip_authenticated: report.chip_authenticated,
         });
         return;
     }
@@ -293,6 +296,9 @@ fn print_report(ctx: &Ctx, report: &SodReport, source: Source) {
         }
         Chain::Untrusted(_) => {}
         _ => println!("{}", tr!(SodCscaNotChecked)),
+    }
+    if report.chip_authenticated {
+        println!("{}", tr!(SodChipAuthenticated));
     }
     if source == Source::Card && !ctx.globals.login {
         println!("{}", tr!(SodLoginNotChecked));

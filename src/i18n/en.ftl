@@ -225,6 +225,7 @@ group-other = data group
 sod-csca-trusted = Document Signer issued by the CSCA { $subject }
 sod-csca-fingerprint = { "  " }CSCA SHA-256 fingerprint { $fingerprint } (the CSCA signed it { $algorithm })
 sod-csca-not-checked = Document Signer not checked against a CSCA (no CSCA certificate was found in what --csca gave)
+sod-chip-authenticated = the chip proved it holds the key EF.SOD vouches for (key 83 answered a fresh challenge): not a copy
 sod-login-not-checked = card number and certificate not checked (they need the PIN: add --login or --pin-stdin)
 sod-no-group-given = no data group checked against it (give the files with --dg TAG=FILE)
 sod-untrusted = EF.SOD is intact but NOT trusted: { $detail }

@@ -225,6 +225,7 @@ group-other = gruppo di dati
 sod-csca-trusted = Document Signer emesso dalla CSCA { $subject }
 sod-csca-fingerprint = { "  " }impronta SHA-256 della CSCA { $fingerprint } (la CSCA l'ha firmato con { $algorithm })
 sod-csca-not-checked = Document Signer non verificato con una CSCA (in quanto indicato con --csca non c'è alcun certificato di CSCA)
+sod-chip-authenticated = il chip ha dimostrato di possedere la chiave garantita da EF.SOD (la chiave 83 ha risposto a una sfida nuova): non è una copia
 sod-login-not-checked = numero della carta e certificato non verificati (serve il PIN: aggiungi --login o --pin-stdin)
 sod-no-group-given = nessun gruppo di dati verificato (indica i file con --dg TAG=FILE)
 sod-untrusted = EF.SOD è integro ma NON attendibile: { $detail }

@@ -5,9 +5,12 @@
 use super::state::State;
 use super::Session;
 use crate::certificate;
+use crate::commands;
 use crate::csca::CscaSet;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::internal_auth;
+use crate::primitives;
 use crate::sod::{self, der_trim, DataGroup, SodReport};
 use crate::transport::{Link, Transport};
 
@@ -39,7 +42,9 @@ impl<T: Transport> Session<T> {
     /// (NIS, both public keys, EF.DH; serial and certificate too when the PIN is verified),
     /// and checks every one against EF.SOD, and the Document Signer against the CSCA
     /// certificates of `trust` (§8.3.2: [`CscaSet::system`] for real cards; an empty set checks
-    /// no chain).
+    /// no chain). Then the anti-clone check (§8.3.3): the chip signs a fresh random challenge
+    /// with key `83`, verified with EF 1005, whose hash EF.SOD vouches for; a chip that cannot
+    /// is an error ([`Error::PassiveAuthentication`]), as a forged EF.SOD is.
     pub fn verify_sod(&mut self, trust: &CscaSet) -> Result<SodReport> {
         let logged_in = self.state.credentials.pin.is_some() || self.state.credentials.pin_verified;
         if logged_in {
@@ -77,9 +82,39 @@ impl<T: Transport> Session<T> {
         if let Some(c) = &card.certificate {
             groups.push(DataGroup { number: 0xA3, content: c });
         }
-        sod::verify_sod(der_trim(&ef_sod)?, &groups, trust)
+        let mut report = sod::verify_sod(der_trim(&ef_sod)?, &groups, trust)?;
+        if !report.checked.contains(&0xA5) {
+            return Err(Error::PassiveAuthentication("EF.SOD does not vouch for EF 1005 (no DG A5)".into()));
+        }
+        let servizi = servizi.to_vec();
+        self.authenticate_chip(&servizi)?;
+        report.chip_authenticated = true;
+        Ok(report)
+    }
+
+    /// The anti-clone check (PROTOCOL.md §8.3.3; NIS manual): MSE SET AT for key `83`, then
+    /// INTERNAL AUTHENTICATE of 16 fresh random bytes; the answer must recover, with the key of
+    /// `ef_1005`, to the challenge in PKCS#1 v1.5 block type 1 ([`internal_auth::verify_answer`]).
+    /// Sent in plain, or under secure messaging when a channel is open.
+    fn authenticate_chip(&mut self, ef_1005: &[u8]) -> Result<()> {
+        let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
+        primitives::fill_random(&mut challenge);
+        let answer = self.run_with_recovery(|st, link| {
+            st.ensure_selected(link)?;
+            let mut x = st.exchanger(link);
+            x.send(&commands::mse_set_at_signature(commands::SERVICES_KEY))?.ok("MSE SET AT (key 83)")?;
+            x.send(&commands::internal_authenticate(challenge.to_vec()))?.ok("INTERNAL AUTHENTICATE (key 83)")
+        })?;
+        internal_auth::verify_answer(ef_1005, &challenge, &answer).map_err(|e| {
+            Error::PassiveAuthentication(format!(
+                "the chip did not prove it holds the key EF.SOD vouches for (key 83 answer: {e}): not the genuine chip"
+            ))
+        })
     }
 }
+
+/// Bytes of the anti-clone challenge, as the official NIS kit sends (PROTOCOL.md §8.3.3).
+const CHIP_CHALLENGE_LEN: usize = 16;
 
 impl State {
     /// Reads the holder's certificate (EF 1003) under secure messaging after the PIN, and
