@@ -116,7 +116,7 @@ pub struct SodReport {
     /// Whether a CSCA of the trust set vouches for the Document Signer.
     pub chain: Chain,
     /// Whether the chip proved it holds the key-`83` private key whose public half (EF 1005,
-    /// DG `A5`) EF.SOD vouches for: set by [`Session::verify_sod`](crate::Session::verify_sod)
+    /// DG `A5`) EF.SOD vouches for: set by [`Session::verify_sod`](crate::session::Session::verify_sod)
     /// after a fresh challenge (anti-clone check, PROTOCOL.md §8.3.3); always false for files
     /// checked offline, where no chip answers.
     pub chip_authenticated: bool,

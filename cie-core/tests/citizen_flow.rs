@@ -4,12 +4,12 @@ mod common;
 
 use cie_core::csca::CscaSet;
 use cie_core::pin::{Pin, Puk};
+use cie_core::session::Session;
 use cie_core::sign::HashAlg;
 use cie_core::sod::SignatureAlgorithm;
 use cie_core::{Credential, Error};
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
-use cie_core::session::Session;
 use cie_sim::{Profile, SimCard, SimHandle, SimOptions};
 use common::*;
 use rsa::Pkcs1v15Sign;
@@ -248,7 +248,7 @@ fn card_removed_is_a_clean_error() {
     // The old connection stays dead; a new one works.
     assert!(matches!(rig.session.sign(HashAlg::Sha256, b"still gone"), Err(Error::LoginRequired)));
     assert!(rig.session.pin_status().unwrap_err().is_card_removed());
-    let mut s = cie_core::session::Session::open(rig.handle.connect()).unwrap();
+    let mut s = Session::open(rig.handle.connect()).unwrap();
     s.verify_pin(&pin()).unwrap();
     s.sign(HashAlg::Sha256, b"back").unwrap();
 }
