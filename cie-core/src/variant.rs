@@ -71,19 +71,7 @@ const JCOP4_FAMILY: &[u8] = &[0x80, 0x65, 0x49, 0x54, 0x4A, 0x34];
 
 /// The official table order (PROTOCOL.md §1.1): the first multiset match wins. ITJ4L is not
 /// in the official table: it is matched contiguously only.
-const OFFICIAL_ORDER: [Generation; 11] = [
-    Generation::Nxp,
-    Generation::Gemalto,
-    Generation::Gemalto2,
-    Generation::Stm,
-    Generation::Stm2,
-    Generation::Stm3,
-    Generation::Actalis,
-    Generation::Actalis2023,
-    Generation::Bit4id,
-    Generation::Bit4id2023,
-    Generation::Bit4idB9547,
-];
+const OFFICIAL_ORDER: &[Generation] = Generation::KNOWN.split_at(11).0;
 
 /// True when every byte of `pattern` occurs in `atr` at least as often (multiset inclusion).
 fn multiset_includes(atr: &[u8], pattern: &[u8]) -> bool {

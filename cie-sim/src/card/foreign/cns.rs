@@ -62,14 +62,9 @@ fn read_binary(cmd: &Command, current_ef: Option<u16>) -> (Vec<u8>, StatusWord) 
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::select_by_name;
     use super::super::{ForeignCard, ForeignKind};
     use crate::card::consts::{CIE_AID, IAS_AID};
-
-    fn select_by_name(aid: &[u8]) -> Vec<u8> {
-        let mut apdu = vec![0x00, 0xA4, 0x04, 0x0C, aid.len() as u8];
-        apdu.extend_from_slice(aid);
-        apdu
-    }
 
     #[test]
     fn answers_as_an_ias_card_without_the_cie_application() {

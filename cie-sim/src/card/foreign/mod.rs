@@ -231,7 +231,8 @@ mod tests {
     use super::*;
     use crate::card::consts::{CIE_AID, IAS_AID};
 
-    fn select_by_name(aid: &[u8]) -> Vec<u8> {
+    /// `00 A4 04 0C <aid>`: SELECT by name (ISO 7816-4 §11.2.2).
+    pub(super) fn select_by_name(aid: &[u8]) -> Vec<u8> {
         let mut apdu = vec![0x00, 0xA4, 0x04, 0x0C, aid.len() as u8];
         apdu.extend_from_slice(aid);
         apdu
