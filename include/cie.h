@@ -853,7 +853,9 @@ cie_status cie_card_sign_digest(struct cie_card *card,
  * verified), and that a CSCA issued the Document Signer. With `csca` NULL (and `csca_len` 0)
  * the trust set is the Italian CSCA certificates built into the library plus those in
  * `/etc/cie/csca` and `$XDG_CONFIG_HOME/cie/csca`; otherwise `csca` is the one CSCA
- * certificate (DER) to trust. Fails with `CIE_ERR_SOD_INVALID` when anything does not match,
+ * certificate (DER) to trust. Then the anti-clone check: the chip signs a fresh challenge with
+ * the key whose public half EF.SOD vouches for (EF 1005). Fails with `CIE_ERR_SOD_INVALID` when
+ * anything does not match or the chip cannot answer the challenge (a copy of a card's data),
  * and with `CIE_ERR_SOD_UNTRUSTED` when everything matches but no CSCA of the set issued the
  * Document Signer (the data is then NOT confirmed). `*csca_verified` (optional) is 1 when a
  * CSCA vouches for the Document Signer, else 0; `*groups_checked` (optional) receives the
