@@ -246,6 +246,8 @@ messages! {
     SigningTimeLine = "signing-time-line" [time],
     FormatCadesLine = "format-cades-line" [hash],
     FormatCmsLine = "format-cms-line" [hash],
+    AttributesAsReceivedLine = "attributes-as-received-line" [],
+    AttributesDerSortedLine = "attributes-der-sorted-line" [],
     ChainNotChecked = "chain-not-checked" [],
     ChainTrusted = "chain-trusted" [anchor],
     ChainUntrusted = "chain-untrusted" [reason],

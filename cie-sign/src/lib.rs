@@ -49,6 +49,7 @@ mod pdf;
 mod pdf_guard;
 pub mod progress;
 mod signer;
+mod signer_infos;
 pub mod verdict;
 pub mod verify;
 
@@ -63,7 +64,7 @@ pub use pades::PadesOptions;
 pub use progress::{Progress, ProgressReader, Silent};
 pub use signer::Signer;
 pub use verdict::{Indication, Problem, SubIndication};
-pub use verify::{DocumentKind, Report, SignatureReport};
+pub use verify::{AttributesForm, DocumentKind, Report, SignatureReport};
 
 /// An I/O error that names its file.
 fn with_path(path: &Path, e: std::io::Error) -> Error {

@@ -358,7 +358,7 @@ fn check_signature(
         h.update(&pdf[c..end]);
         Ok(h.finish())
     };
-    let mut reports = verify_signed_data(&sd, &mut digest, trust, claimed, Some(name.to_owned()))?;
+    let mut reports = verify_signed_data(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()))?;
     let whole = end == pdf.len();
     for r in &mut reports {
         r.covers_whole_document = Some(whole);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use cie_sign::verdict::shown;
-use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust};
+use cie_sign::{AttributesForm, Chain, Indication, Report, SignatureReport, SubIndication, Trust};
 use clap::Args;
 use serde::Serialize;
 
@@ -245,6 +245,11 @@ fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
     }
+    match s.signed_attributes {
+        Some(AttributesForm::AsReceived) => lines.push(tr!(AttributesAsReceivedLine)),
+        Some(AttributesForm::DerSorted) => lines.push(tr!(AttributesDerSortedLine)),
+        None => {}
+    }
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
@@ -349,6 +354,8 @@ struct SignatureJson {
     hash: Option<&'static str>,
     /// Whether it carries the CAdES signing-certificate attribute.
     cades: bool,
+    /// The encoding of the signed attributes that verified: `as_received` or `der_sorted`.
+    signed_attributes: Option<&'static str>,
     /// The certificate chain's status.
     chain: ChainJson,
     /// Whether a PDF signature covers the whole file.
@@ -424,6 +431,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         pdf_signer_name: safe(s.signer_name.as_ref()),
         hash: s.hash.map(|h| h.name()),
         cades: s.cades,
+        signed_attributes: s.signed_attributes.map(AttributesForm::as_str),
         chain,
         covers_whole_document: s.covers_whole_document,
         notes: shown_list(s.notes.iter()),
@@ -475,6 +483,7 @@ mod tests {
             reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
             location: None,
             signer_name: None,
+            signed_attributes: Some(AttributesForm::DerSorted),
         }
     }
 
