@@ -42,6 +42,10 @@ pub enum DocumentKind {
 /// The verdict on one signature.
 #[derive(Clone, Debug)]
 pub struct SignatureReport {
+    /// Where the signature is (docs/VERIFY.md "Levels"): `1`, `2` for the signers of the
+    /// document, `1.1` for a countersignature of signature 1, `1/2` for signature 2 of the
+    /// signed document inside the envelope.
+    pub level: String,
     /// The PDF signature field's name (PDF only).
     pub field: Option<String>,
     /// The signer, from the certificate.
@@ -75,6 +79,7 @@ pub struct SignatureReport {
 impl SignatureReport {
     fn new(field: Option<String>) -> SignatureReport {
         SignatureReport {
+            level: "1".into(),
             field,
             signer: None,
             hash: None,
@@ -125,6 +130,12 @@ impl SignatureReport {
     /// Records a reason the signature does not pass.
     pub(crate) fn fail(&mut self, sub: SubIndication, message: impl Into<String>) {
         self.problems.push(Problem::new(sub, message));
+    }
+
+    /// The level of the signature this one countersigns, `None` unless it is a countersignature.
+    pub fn countersigns(&self) -> Option<&str> {
+        let own = self.level.rsplit('/').next().unwrap_or(&self.level);
+        own.contains('.').then(|| self.level.rsplit_once('.').map_or("", |(parent, _)| parent))
     }
 
     /// The verdict on this signature (ETSI EN 319 102-1 §5.1.3).
@@ -344,6 +355,13 @@ fn check_attributes(
 pub const MAX_SIGNER_INFOS: usize = 64;
 /// Most certificates read from one signature.
 pub const MAX_CERTIFICATES: usize = 128;
+/// Most countersignatures nested in one another (RFC 5652 §11.4).
+pub const MAX_COUNTERSIGNATURE_DEPTH: usize = 8;
+/// Most signatures reported for one CMS signature: SignerInfos and their countersignatures.
+pub const MAX_REPORTED_SIGNATURES: usize = 256;
+
+/// id-countersignature (RFC 5652 §11.4).
+const OID_COUNTERSIGNATURE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.6");
 
 /// Refuses a SignedData with more SignerInfos or certificates than a verification reads.
 pub(crate) fn check_limits(sd: &SignedData) -> Result<()> {
@@ -414,8 +432,9 @@ pub(crate) fn verify_signed_data(
     let mut paths = chain::Paths::new(trust, &certs, now());
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
-    for (si, raw_attrs) in signer_infos(sd, raw) {
+    for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
         let mut report = SignatureReport::new(field.clone());
+        report.level = (i + 1).to_string();
         let d = match HashAlg::from_oid(&si.digest_alg.oid) {
             Some(alg) => match digests.get(&alg) {
                 Some(d) => Some(d.clone()),
@@ -432,9 +451,60 @@ pub(crate) fn verify_signed_data(
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
         }
+        let level = report.level.clone();
         reports.push(report);
+        let mut nested = Countersignatures { certs: &certs, paths: &mut paths, field: &field, reports: &mut reports };
+        nested.verify(&si, &level, 1)?;
     }
     Ok(reports)
+}
+
+/// The countersignatures of the SignerInfos of one SignedData, verified against its
+/// certificates and reported after the signature they countersign.
+struct Countersignatures<'a, 'b> {
+    certs: &'a [Cert],
+    paths: &'a mut chain::Paths<'b>,
+    field: &'a Option<String>,
+    reports: &'a mut Vec<SignatureReport>,
+}
+
+impl Countersignatures<'_, '_> {
+    /// Verifies each countersignature of `parent` (at `level`), depth first, `depth` being
+    /// theirs (RFC 5652 §11.4: each signs the parent's signature value).
+    fn verify(&mut self, parent: &SignerInfo, level: &str, depth: usize) -> Result<()> {
+        let values = parent.unsigned_attrs.iter().flat_map(|a| a.iter()).filter(|a| a.oid == OID_COUNTERSIGNATURE);
+        for (k, value) in values.flat_map(|a| a.values.iter()).enumerate() {
+            if depth > MAX_COUNTERSIGNATURE_DEPTH {
+                return Err(Error::Limit(format!(
+                    "countersignatures are nested more than {MAX_COUNTERSIGNATURE_DEPTH} deep"
+                )));
+            }
+            if self.reports.len() >= MAX_REPORTED_SIGNATURES {
+                return Err(Error::Limit(format!(
+                    "the signature has more than {MAX_REPORTED_SIGNATURES} signatures and countersignatures"
+                )));
+            }
+            let mut report = SignatureReport::new(self.field.clone());
+            report.level = format!("{level}.{}", k + 1);
+            let bytes = value.to_der()?;
+            let si = match SignerInfo::from_der(&bytes) {
+                Ok(si) => si,
+                Err(e) => {
+                    report.fail(SubIndication::FormatFailure, format!("the countersignature cannot be read: {e}"));
+                    self.reports.push(report);
+                    continue;
+                }
+            };
+            let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
+            let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
+            let what = Signed { content_type: None, digest: digest.as_deref() };
+            verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
+            let own = report.level.clone();
+            self.reports.push(report);
+            self.verify(&si, &own, depth + 1)?;
+        }
+        Ok(())
+    }
 }
 
 /// The SignerInfos of `sd` with their signed attributes as received, in the order of `raw`

@@ -5,6 +5,9 @@
 //! OpenSSL (`openssl cms -verify`) is the reference: what it accepts passes, what it refuses
 //! fails. An attribute list reordered after signing verifies in neither form.
 
+#[path = "support/ber_to_der.rs"]
+mod ber_to_der;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -214,4 +217,19 @@ fn attributes_signed_in_the_order_received() {
     altered[at] = b'd';
     let r = verify(&dir, &altered);
     assert_eq!(r.sub_indication(), Some(SubIndication::HashFailure), "{:?}", r.signatures);
+}
+
+#[test]
+fn third_party_attributes_written_out_of_der_order() {
+    // DSS's CAdESDigestComputationDERTest (tests/corpus/dss/MANIFEST): the attributes are
+    // written out of DER order but were signed in DER order; DSS finds the signature intact,
+    // OpenSSL refuses it. Here: intact through the DER-sorted fallback, and said so.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/dss/DER_reordered_prova.txt.p7m");
+    let der = ber_to_der::ber_to_der(&std::fs::read(path).unwrap());
+    let r = verify_p7m(&der, None, &Trust::none()).unwrap();
+    assert_eq!(r.signatures.len(), 1);
+    let s = &r.signatures[0];
+    assert_eq!(s.signed_attributes, Some(AttributesForm::DerSorted), "{:?}", s.problems);
+    assert_ne!(s.indication(), Indication::TotalFailed, "{:?}", s.problems);
+    assert_eq!(s.signer.as_ref().unwrap().name, "Nometest1 Cognometest1");
 }

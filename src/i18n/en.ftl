@@ -167,6 +167,7 @@ verify-file-error = { $file }: { $message }
 verify-summary = { $count } files: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } not checked (error)
 signature-heading = signature { $index }: { $verdict }
 signature-field-heading = signature { $index } (field { $field }): { $verdict }
+countersignature-heading = signature { $index } (countersignature of signature { $parent }): { $verdict }
 verdict-passed = VALID (TOTAL-PASSED)
 verdict-failed = INVALID: TOTAL-FAILED ({ $sub })
 verdict-indeterminate = NOT CONFIRMED: INDETERMINATE ({ $sub })
@@ -212,6 +213,7 @@ reason-weak-algorithm = a signature uses an algorithm no longer considered secur
 reason-no-signature = no signature to check
 reason-other = the signatures are not confirmed
 extracted = { $file }: { $bytes } bytes of signed content written to { $output } (signatures not checked here: use cie verify)
+extracted-level = { $file }: { $bytes } bytes of signed content of the envelope at level { $level } (inside the file's envelope) written to { $output } (signatures not checked here: use cie verify)
 
 ## cie verify-sod
 
