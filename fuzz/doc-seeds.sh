@@ -111,7 +111,7 @@ cms_detached openssl_det_sha512_two_trust 3 content.txt det_sha512_two.p7s
 cms_detached openssl_det_cades 2 content.txt det_cades.p7s
 cms openssl_det_without_content 1 det_sha256.p7s
 
-for f in env_sha256.p7m env_sha512.p7m env_two_signers.p7m env_empty.p7m env.b64 env_nocerts.p7m det_sha256.p7s many_signers.p7m; do
+for f in env_sha256.p7m env_sha512.p7m env_two_signers.p7m env_empty.p7m env.b64 env_nocerts.p7m env_nested.p7m det_sha256.p7s many_signers.p7m; do
   cp "$f" "$seeds/p7m_extract/openssl_${f//./_}"
 done
 
