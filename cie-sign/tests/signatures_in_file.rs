@@ -217,3 +217,63 @@ fn envelope_of_a_signed_pdf() {
     assert_ne!(r.signatures[1].indication(), Indication::TotalFailed, "{:?}", r.signatures[1].problems);
     assert!(r.modifications.is_empty());
 }
+
+/// `si` with `inner` as its only countersignature (the attribute written here, unsigned).
+fn countersigned_by(
+    mut si: cms::signed_data::SignerInfo,
+    inner: &cms::signed_data::SignerInfo,
+) -> cms::signed_data::SignerInfo {
+    use der::asn1::{Any, SetOfVec};
+    let value = Any::encode_from(inner).unwrap();
+    let attr = x509_cert::attr::Attribute {
+        oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.6"),
+        values: SetOfVec::try_from(vec![value]).unwrap(),
+    };
+    si.unsigned_attrs = Some(SetOfVec::try_from(vec![attr]).unwrap());
+    si
+}
+
+/// The SignedData of `p7m` with its only SignerInfo replaced by `si`, as a DER ContentInfo.
+fn with_signer_info(p7m: &[u8], si: cms::signed_data::SignerInfo) -> Vec<u8> {
+    use der::Encode;
+    let mut sd = cie_sign::cades::parse_signed_data(p7m).unwrap();
+    sd.signer_infos = cms::signed_data::SignerInfos::try_from(vec![si]).unwrap();
+    let ci = cms::content_info::ContentInfo {
+        content_type: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2"),
+        content: der::asn1::Any::encode_from(&sd).unwrap(),
+    };
+    ci.to_der().unwrap()
+}
+
+#[test]
+fn countersignatures_that_do_not_sign_their_parent_and_nesting_past_the_bound() {
+    let dir = Scratch::new("counter-depth");
+    dir.signer("dario");
+    std::fs::write(dir.path("t.txt"), b"Atto.\n").unwrap();
+    dir.sign("dario", "t.txt", "t.p7m");
+    let p7m = std::fs::read(dir.path("t.p7m")).unwrap();
+    let trust = dir.trust(&["dario"]);
+    let si = cie_sign::cades::parse_signed_data(&p7m).unwrap().signer_infos.0.get(0).unwrap().clone();
+
+    // The signature's own SignerInfo copied in as its countersignature, twice nested: the
+    // copies sign the content, not the value above them, so each fails on its own line
+    // (message digest, no content-type allowed) while signature 1 stays valid.
+    let two = countersigned_by(si.clone(), &countersigned_by(si.clone(), &si));
+    let r = cie_sign::nested::verify_p7m(&with_signer_info(&p7m, two), None, &trust).unwrap();
+    assert_eq!(levels(&r), ["1", "1.1", "1.1.1"]);
+    assert!(r.signatures[0].is_valid(), "{:?}", r.signatures[0].problems);
+    for s in &r.signatures[1..] {
+        assert_eq!(s.indication(), Indication::TotalFailed, "{}: {:?}", s.level, s.problems);
+        assert!(s.problems.iter().any(|p| p.message.contains("content-type")), "{:?}", s.problems);
+    }
+    assert_eq!(r.signatures[2].countersigns(), Some("1.1"));
+    assert_eq!(r.indication(), Indication::TotalFailed);
+
+    // Nested one deeper than the bound: a limit error.
+    let mut deep = si.clone();
+    for _ in 0..=cie_sign::verify::MAX_COUNTERSIGNATURE_DEPTH {
+        deep = countersigned_by(si.clone(), &deep);
+    }
+    let e = cie_sign::nested::verify_p7m(&with_signer_info(&p7m, deep), None, &trust).unwrap_err();
+    assert!(matches!(e, Error::Limit(_)), "{e}");
+}
