@@ -67,6 +67,8 @@ sign env_ec.p7m -nodetach -in content.txt -signer ec.pem -inkey ec.key -md sha38
 sign env_two_signers.p7m -nodetach -in content.txt -signer cit.pem -inkey cit.key \
   -signer ds.pem -inkey ds.key -certfile csca.pem -certfile ca.pem
 sign env_empty.p7m -nodetach -in /dev/null -signer small.pem -inkey small.key
+# An envelope inside an envelope (busta nella busta), and a .p7m of a signed PDF (below).
+sign env_nested.p7m -nodetach -in env_sha256.p7m -signer small.pem -inkey small.key
 # Detached.
 sign det_sha256.p7s -in content.txt -signer cit.pem -inkey cit.key
 sign det_sha512_two.p7s -in content.txt -signer cit.pem -inkey cit.key -md sha512 \
@@ -85,6 +87,7 @@ done
 sign many_signers.p7m -nodetach -noattr -in content.txt "${args[@]}" -certfile ca.pem -certfile csca.pem
 
 cms openssl_env_sha256 0 env_sha256.p7m
+cms openssl_env_nested_trust 1 env_nested.p7m
 cms openssl_env_sha256_trust 1 env_sha256.p7m
 cms openssl_env_sha1_trust 1 env_sha1.p7m
 cms openssl_env_sha512_trust 1 env_sha512.p7m
@@ -108,7 +111,7 @@ cms_detached openssl_det_sha512_two_trust 3 content.txt det_sha512_two.p7s
 cms_detached openssl_det_cades 2 content.txt det_cades.p7s
 cms openssl_det_without_content 1 det_sha256.p7s
 
-for f in env_sha256.p7m env_sha512.p7m env_two_signers.p7m env_empty.p7m env.b64 env_nocerts.p7m det_sha256.p7s many_signers.p7m; do
+for f in env_sha256.p7m env_sha512.p7m env_two_signers.p7m env_empty.p7m env.b64 env_nocerts.p7m env_nested.p7m det_sha256.p7s many_signers.p7m; do
   cp "$f" "$seeds/p7m_extract/openssl_${f//./_}"
 done
 
@@ -160,4 +163,7 @@ for f in base objstm qdf linear twopages ph_signed ph_pades_objstm ph_two_sigs p
   { printf '\x01'; cat "$src"; } >"$seeds/pdf_verify/$name"
 done
 { printf '\x00'; cat ph_two_sigs.pdf; } >"$seeds/pdf_verify/pyhanko_two_sigs_no_trust"
+# A .p7m whose content is a signed PDF (its signatures are verified as level 1/n).
+sign env_signed_pdf.p7m -nodetach -in ph_signed.pdf -signer small.pem -inkey small.key
+cms openssl_env_signed_pdf_trust 1 env_signed_pdf.p7m
 echo "third-party document seeds written under $seeds"

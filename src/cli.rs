@@ -296,11 +296,11 @@ mod tests {
         // The default output name: `commands::extract`'s tests.
         assert_eq!(
             command("extract doc.pdf.p7m"),
-            Command::Extract(ExtractArgs { file: "doc.pdf.p7m".into(), output: None })
+            Command::Extract(ExtractArgs { file: "doc.pdf.p7m".into(), output: None, level: None })
         );
         assert_eq!(
             command("extract doc -o out"),
-            Command::Extract(ExtractArgs { file: "doc".into(), output: Some("out".into()) })
+            Command::Extract(ExtractArgs { file: "doc".into(), output: Some("out".into()), level: None })
         );
         assert_eq!(command("pin change"), Command::Pin(PinArgs { action: PinAction::Change }));
         assert_eq!(command("pin unblock -q"), Command::Pin(PinArgs { action: PinAction::Unblock }));

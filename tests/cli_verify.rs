@@ -137,7 +137,7 @@ fn verdicts_exit_codes_and_installed_trust_anchors() {
     assert_eq!(r.code, Some(0), "{r:?}");
     let j = one_object(&r);
     for field in [
-        r#""valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"chain_checked":true,"trust_anchors":1,"modifications":[],"signatures":[{"valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"#,
+        r#""valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"chain_checked":true,"trust_anchors":1,"modifications":[],"signatures":[{"level":"1","countersigns":null,"valid":true,"indication":"TOTAL-PASSED","sub_indication":null,"#,
         r#""signing_time_claimed":true"#,
         r#""problems":[],"problem_kinds":[]"#,
         r#""fiscal_code":"RSSMRA80A01H501U""#,

@@ -356,11 +356,11 @@ pub unsafe extern "C" fn cie_verify_buffer(
         let r = if data.starts_with(b"%PDF-") {
             pades::verify_pdf(data, &trust)?
         } else if content.is_null() {
-            cie_sign::verify::verify_p7m(data, None, &trust)?
+            cie_sign::nested::verify_p7m(data, None, &trust)?
         } else {
             // SAFETY: forwarded contract.
             let mut content = unsafe { args::bytes(content, content_len, "content") }?;
-            cie_sign::verify::verify_p7m(data, Some(&mut content), &trust)?
+            cie_sign::nested::verify_p7m(data, Some(&mut content), &trust)?
         };
         // SAFETY: `report` is writable (checked non-NULL above).
         unsafe { *report = Box::into_raw(Box::new(cie_report { report: r })) };

@@ -43,12 +43,14 @@ mod envelope;
 mod error;
 mod ess;
 pub mod identity;
+pub mod nested;
 pub mod output;
 pub mod pades;
 mod pdf;
 mod pdf_guard;
 pub mod progress;
 mod signer;
+mod signer_infos;
 pub mod verdict;
 pub mod verify;
 
@@ -63,7 +65,7 @@ pub use pades::PadesOptions;
 pub use progress::{Progress, ProgressReader, Silent};
 pub use signer::Signer;
 pub use verdict::{Indication, Problem, SubIndication};
-pub use verify::{DocumentKind, Report, SignatureReport};
+pub use verify::{AttributesForm, DocumentKind, Report, SignatureReport};
 
 /// An I/O error that names its file.
 fn with_path(path: &Path, e: std::io::Error) -> Error {
@@ -87,7 +89,11 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust, progress:
         let mut supplied = content.map(open_content).transpose()?;
         let supplied = supplied.as_mut().map(|r| r as &mut dyn std::io::Read);
         match verify::verify_enveloping_file_against(&mut std::io::BufReader::new(file), supplied, trust, progress) {
-            Ok(Some(report)) => return Ok(report),
+            Ok(Some(mut report)) => {
+                let mut file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
+                nested::add_inner_from_file(&mut report, &mut file, trust)?;
+                return Ok(report);
+            }
             Err(e @ (Error::ContentMismatch(_) | Error::Limit(_) | Error::Io(_))) => return Err(e),
             // Detached, or not the strict DER the streaming path reads: read it whole below.
             Ok(None) | Err(_) => {}
@@ -105,7 +111,7 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust, progress:
         return pades::verify_pdf(&data, trust);
     }
     match content {
-        Some(c) => verify::verify_p7m(&data, Some(&mut ProgressReader::new(&mut open_content(c)?, progress)), trust),
-        None => verify::verify_p7m(&data, None, trust),
+        Some(c) => nested::verify_p7m(&data, Some(&mut ProgressReader::new(&mut open_content(c)?, progress)), trust),
+        None => nested::verify_p7m(&data, None, trust),
     }
 }

@@ -358,7 +358,7 @@ fn check_signature(
         h.update(&pdf[c..end]);
         Ok(h.finish())
     };
-    let mut reports = verify_signed_data(&sd, &mut digest, trust, claimed, Some(name.to_owned()))?;
+    let mut reports = verify_signed_data(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()))?;
     let whole = end == pdf.len();
     for r in &mut reports {
         r.covers_whole_document = Some(whole);
@@ -518,17 +518,27 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     let ends: HashMap<[usize; 4], usize> =
         by_end.iter().flat_map(|(e, rs)| rs.iter().map(move |(r, _)| (*r, *e))).collect();
     let mut signatures = Vec::new();
+    // Signature n is the n-th field with a value; its countersignatures n.1, n.1.1...
+    let mut n = 0usize;
     for f in &fields {
         let Some(range) = f.range else {
-            signatures.push(SignatureReport::unreadable(
+            n += 1;
+            let mut r = SignatureReport::unreadable(
                 Some(f.name.clone()),
                 Problem::new(SubIndication::FormatFailure, "the signature has no valid /ByteRange"),
-            ));
+            );
+            r.level = n.to_string();
+            signatures.push(r);
             continue;
         };
         let Some(checked) = results.get(&range) else { continue };
+        n += 1;
         for r in &checked.reports {
             let mut r = r.clone();
+            r.level = match r.level.split_once('.') {
+                Some((_, rest)) => format!("{n}.{rest}"),
+                None => n.to_string(),
+            };
             r.field = Some(f.name.clone());
             if let Some(end) = ends.get(&range) {
                 r.notes.extend(notes.iter().filter(|(e, _)| e == end).map(|(_, n)| n.clone()));

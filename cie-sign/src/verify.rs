@@ -42,6 +42,10 @@ pub enum DocumentKind {
 /// The verdict on one signature.
 #[derive(Clone, Debug)]
 pub struct SignatureReport {
+    /// Where the signature is (docs/VERIFY.md "Levels"): `1`, `2` for the signers of the
+    /// document, `1.1` for a countersignature of signature 1, `1/2` for signature 2 of the
+    /// signed document inside the envelope.
+    pub level: String,
     /// The PDF signature field's name (PDF only).
     pub field: Option<String>,
     /// The signer, from the certificate.
@@ -67,11 +71,15 @@ pub struct SignatureReport {
     pub location: Option<String>,
     /// PDF only: /Name (the signer's name as the signing software wrote it), likewise.
     pub signer_name: Option<String>,
+    /// The encoding of the signed attributes the signature value verified on; `None` when
+    /// there are none or it did not verify.
+    pub signed_attributes: Option<AttributesForm>,
 }
 
 impl SignatureReport {
     fn new(field: Option<String>) -> SignatureReport {
         SignatureReport {
+            level: "1".into(),
             field,
             signer: None,
             hash: None,
@@ -84,6 +92,7 @@ impl SignatureReport {
             reason: None,
             location: None,
             signer_name: None,
+            signed_attributes: None,
         }
     }
 
@@ -121,6 +130,12 @@ impl SignatureReport {
     /// Records a reason the signature does not pass.
     pub(crate) fn fail(&mut self, sub: SubIndication, message: impl Into<String>) {
         self.problems.push(Problem::new(sub, message));
+    }
+
+    /// The level of the signature this one countersigns, `None` unless it is a countersignature.
+    pub fn countersigns(&self) -> Option<&str> {
+        let own = self.level.rsplit('/').next().unwrap_or(&self.level);
+        own.contains('.').then(|| self.level.rsplit_once('.').map_or("", |(parent, _)| parent))
     }
 
     /// The verdict on this signature (ETSI EN 319 102-1 §5.1.3).
@@ -259,7 +274,7 @@ fn check_cert_id(
 /// Checks the signed attributes of `si` (RFC 5652 §5.3, §11; RFC 5035 §3) and fills in the
 /// report; returns the DER the signature covers.
 fn check_attributes(
-    sd: &SignedData,
+    content_type: Option<&ObjectIdentifier>,
     si: &SignerInfo,
     cert: &Cert,
     content_digest: &[u8],
@@ -270,13 +285,15 @@ fn check_attributes(
         return Ok(None);
     };
     let mut problem = |p: String| report.fail(SubIndication::FormatFailure, p);
-    match ess::single_value(attrs, OID_CONTENT_TYPE) {
-        Ok(Some(v)) => match v.decode_as::<ObjectIdentifier>() {
-            Ok(oid) if oid == sd.encap_content_info.econtent_type => {}
+    match (ess::single_value(attrs, OID_CONTENT_TYPE), content_type) {
+        (Ok(Some(v)), Some(expected)) => match v.decode_as::<ObjectIdentifier>() {
+            Ok(oid) if oid == *expected => {}
             _ => problem("the content-type attribute does not match the content".into()),
         },
-        Ok(None) => problem("the content-type signed attribute is missing".into()),
-        Err(e) => problem(e),
+        (Ok(None), Some(_)) => problem("the content-type signed attribute is missing".into()),
+        (Ok(Some(_)), None) => problem("a countersignature must not have a content-type attribute".into()),
+        (Ok(None), None) => {}
+        (Err(e), _) => problem(e),
     }
     match ess::single_value(attrs, OID_MESSAGE_DIGEST) {
         Ok(Some(v)) => match v.decode_as::<OctetString>() {
@@ -338,6 +355,13 @@ fn check_attributes(
 pub const MAX_SIGNER_INFOS: usize = 64;
 /// Most certificates read from one signature.
 pub const MAX_CERTIFICATES: usize = 128;
+/// Most countersignatures nested in one another (RFC 5652 §11.4).
+pub const MAX_COUNTERSIGNATURE_DEPTH: usize = 8;
+/// Most signatures reported for one CMS signature: SignerInfos and their countersignatures.
+pub const MAX_REPORTED_SIGNATURES: usize = 256;
+
+/// id-countersignature (RFC 5652 §11.4).
+const OID_COUNTERSIGNATURE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.6");
 
 /// Refuses a SignedData with more SignerInfos or certificates than a verification reads.
 pub(crate) fn check_limits(sd: &SignedData) -> Result<()> {
@@ -361,13 +385,38 @@ fn now() -> Duration {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO)
 }
 
+/// Which encoding of the signed attributes the signature value verified on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttributesForm {
+    /// The bytes as they appear in the file, the `[0]` tag read as SET (RFC 5652 §5.4): what
+    /// OpenSSL and DSS check.
+    AsReceived,
+    /// The attributes re-encoded in DER order (X.690 §11.6), tried only when the bytes as
+    /// received do not verify; the attributes are the same, only their order differs.
+    DerSorted,
+}
+
+impl AttributesForm {
+    /// `as_received` or `der_sorted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributesForm::AsReceived => "as_received",
+            AttributesForm::DerSorted => "der_sorted",
+        }
+    }
+}
+
 /// Verifies every SignerInfo of `sd` (RFC 5652 §5.6; ETSI EN 319 102-1 §5.2-§5.6);
-/// `content_digest(alg)` hashes the signed content, called once per algorithm.
+/// `content_digest(alg)` hashes the signed content, called once per algorithm. `raw` is the
+/// ContentInfo `sd` was decoded from: the SignerInfos are taken from it in the file's order,
+/// each with its signed attributes as received (the `der` crate sorts every SET OF it
+/// decodes).
 /// `claimed_time` is the signing time stated outside the CMS (a PDF's /M), shown when the
 /// signature has no signing-time attribute. Certificates are checked at the current time:
 /// a claimed time is a claim, not a proof (ETSI EN 319 102-1 §5.6.2.1).
 pub(crate) fn verify_signed_data(
     sd: &SignedData,
+    raw: &[u8],
     content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
@@ -383,72 +432,192 @@ pub(crate) fn verify_signed_data(
     let mut paths = chain::Paths::new(trust, &certs, now());
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
-    for si in sd.signer_infos.0.iter() {
+    for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
         let mut report = SignatureReport::new(field.clone());
-        let Some(cert) = find_certificate(&certs, &si.sid) else {
-            report.fail(
-                SubIndication::NoSigningCertificateFound,
-                "the signer's certificate is not included in the signature",
-            );
-            reports.push(report);
-            continue;
-        };
-        report.signer = Some(identity(&cert.cert));
-        let Some(alg) = HashAlg::from_oid(&si.digest_alg.oid) else {
-            report.fail(
-                SubIndication::CryptoConstraintsFailure,
-                format!("digest algorithm {} is not supported", si.digest_alg.oid),
-            );
-            reports.push(report);
-            continue;
-        };
-        report.hash = Some(alg);
-        let d = match digests.get(&alg) {
-            Some(d) => d.clone(),
-            None => {
-                let d = content_digest(alg)?;
-                digests.insert(alg, d.clone());
-                d
-            }
-        };
-        let signed = check_attributes(sd, si, cert, &d, &mut report)?;
-        match signature_hash(&si.signature_algorithm.oid) {
-            Ok(Some(h)) if h != alg => {
-                report.fail(SubIndication::FormatFailure, "signature and digest algorithms disagree")
-            }
-            Ok(_) => {
-                let digest_info = match &signed {
-                    Some(attrs) => cie_core::sign::digest_info_of(alg, attrs),
-                    None => cie_core::sign::digest_info(alg, &d)?,
-                };
-                let ok = cie_core::certificate::public_key(&cert.der)
-                    .and_then(|k| cie_core::certificate::verify_digest_info(&k, &digest_info, si.signature.as_bytes()));
-                if ok.is_err() {
-                    report.fail(
-                        SubIndication::SigCryptoFailure,
-                        "the signature does not verify with the signer's certificate",
-                    );
+        report.level = (i + 1).to_string();
+        let d = match HashAlg::from_oid(&si.digest_alg.oid) {
+            Some(alg) => match digests.get(&alg) {
+                Some(d) => Some(d.clone()),
+                None => {
+                    let d = content_digest(alg)?;
+                    digests.insert(alg, d.clone());
+                    Some(d)
                 }
-            }
-            Err(e) => report.fail(SubIndication::CryptoConstraintsFailure, e),
-        }
-        if alg == HashAlg::Sha1 {
-            report.fail(
-                SubIndication::CryptoConstraintsFailureNoPoe,
-                "weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, \
-                 and nothing proves this one is older",
-            );
-        }
+            },
+            None => None,
+        };
+        let what = Signed { content_type: Some(&sd.encap_content_info.econtent_type), digest: d.as_deref() };
+        verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
         }
-        let path = paths.check(cert);
-        report.chain = path.chain;
-        report.problems.extend(path.problems);
-        report.notes.push("revocation was not checked".into());
+        let level = report.level.clone();
         reports.push(report);
+        let mut nested = Countersignatures { certs: &certs, paths: &mut paths, field: &field, reports: &mut reports };
+        nested.verify(&si, &level, 1)?;
     }
     Ok(reports)
+}
+
+/// The countersignatures of the SignerInfos of one SignedData, verified against its
+/// certificates and reported after the signature they countersign.
+struct Countersignatures<'a, 'b> {
+    certs: &'a [Cert],
+    paths: &'a mut chain::Paths<'b>,
+    field: &'a Option<String>,
+    reports: &'a mut Vec<SignatureReport>,
+}
+
+impl Countersignatures<'_, '_> {
+    /// Verifies each countersignature of `parent` (at `level`), depth first, `depth` being
+    /// theirs (RFC 5652 §11.4: each signs the parent's signature value).
+    fn verify(&mut self, parent: &SignerInfo, level: &str, depth: usize) -> Result<()> {
+        let values = parent.unsigned_attrs.iter().flat_map(|a| a.iter()).filter(|a| a.oid == OID_COUNTERSIGNATURE);
+        for (k, value) in values.flat_map(|a| a.values.iter()).enumerate() {
+            if depth > MAX_COUNTERSIGNATURE_DEPTH {
+                return Err(Error::Limit(format!(
+                    "countersignatures are nested more than {MAX_COUNTERSIGNATURE_DEPTH} deep"
+                )));
+            }
+            if self.reports.len() >= MAX_REPORTED_SIGNATURES {
+                return Err(Error::Limit(format!(
+                    "the signature has more than {MAX_REPORTED_SIGNATURES} signatures and countersignatures"
+                )));
+            }
+            let mut report = SignatureReport::new(self.field.clone());
+            report.level = format!("{level}.{}", k + 1);
+            let bytes = value.to_der()?;
+            let si = match SignerInfo::from_der(&bytes) {
+                Ok(si) => si,
+                Err(e) => {
+                    report.fail(SubIndication::FormatFailure, format!("the countersignature cannot be read: {e}"));
+                    self.reports.push(report);
+                    continue;
+                }
+            };
+            let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
+            let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
+            let what = Signed { content_type: None, digest: digest.as_deref() };
+            verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
+            let own = report.level.clone();
+            self.reports.push(report);
+            self.verify(&si, &own, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// The SignerInfos of `sd` with their signed attributes as received, in the order of `raw`
+/// (the ContentInfo `sd` was decoded from); when `raw` cannot be walked, those of `sd`, with
+/// only their DER-sorted attributes.
+fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>)> {
+    let from_raw = crate::signer_infos::raw_signer_infos(raw).ok().and_then(|list| {
+        list.into_iter()
+            .map(|bytes| {
+                let si = SignerInfo::from_der(bytes).ok()?;
+                let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok()?;
+                Some((si, attrs))
+            })
+            .collect::<Option<Vec<_>>>()
+    });
+    match from_raw {
+        Some(list) if list.len() == sd.signer_infos.0.len() => list,
+        _ => sd.signer_infos.0.iter().map(|si| (si.clone(), None)).collect(),
+    }
+}
+
+/// What a SignerInfo signs.
+struct Signed<'a> {
+    /// The content type the content-type attribute must name; `None` for a countersignature,
+    /// whose signed attributes must not have one (RFC 5652 §11.4).
+    content_type: Option<&'a ObjectIdentifier>,
+    /// The digest of what is signed with the SignerInfo's digest algorithm; `None` when that
+    /// algorithm is not supported.
+    digest: Option<&'a [u8]>,
+}
+
+/// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
+/// `what`, filling in `report`: signer, attributes, signature value, algorithms and path.
+fn verify_signer(
+    si: &SignerInfo,
+    raw_attrs: Option<&[u8]>,
+    what: &Signed<'_>,
+    certs: &[Cert],
+    paths: &mut chain::Paths<'_>,
+    report: &mut SignatureReport,
+) -> Result<()> {
+    let Some(cert) = find_certificate(certs, &si.sid) else {
+        report.fail(
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is not included in the signature",
+        );
+        return Ok(());
+    };
+    report.signer = Some(identity(&cert.cert));
+    let (Some(alg), Some(d)) = (HashAlg::from_oid(&si.digest_alg.oid), what.digest) else {
+        report.fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("digest algorithm {} is not supported", si.digest_alg.oid),
+        );
+        return Ok(());
+    };
+    report.hash = Some(alg);
+    let signed = check_attributes(what.content_type, si, cert, d, report)?;
+    match signature_hash(&si.signature_algorithm.oid) {
+        Ok(Some(h)) if h != alg => {
+            report.fail(SubIndication::FormatFailure, "signature and digest algorithms disagree")
+        }
+        Ok(_) => {
+            let key = cie_core::certificate::public_key(&cert.der);
+            let verifies = |digest_info: &[u8]| {
+                key.as_ref().is_ok_and(|k| {
+                    cie_core::certificate::verify_digest_info(k, digest_info, si.signature.as_bytes()).is_ok()
+                })
+            };
+            let ok = match &signed {
+                Some(sorted) => {
+                    // The bytes as received first (RFC 5652 §5.4), the DER-sorted form only
+                    // when they differ and the first does not verify.
+                    let mut forms = Vec::new();
+                    if let Some(raw) = raw_attrs {
+                        forms.push((AttributesForm::AsReceived, raw));
+                    }
+                    if raw_attrs != Some(sorted.as_slice()) {
+                        forms.push((AttributesForm::DerSorted, sorted.as_slice()));
+                    }
+                    let found =
+                        forms.into_iter().find(|(_, bytes)| verifies(&cie_core::sign::digest_info_of(alg, bytes)));
+                    report.signed_attributes = found.map(|(form, _)| form);
+                    found.is_some()
+                }
+                None => verifies(&cie_core::sign::digest_info(alg, d)?),
+            };
+            if !ok {
+                report.fail(
+                    SubIndication::SigCryptoFailure,
+                    "the signature does not verify with the signer's certificate",
+                );
+            } else if report.signed_attributes == Some(AttributesForm::DerSorted) {
+                report.notes.push(
+                    "the signed attributes verified only once re-encoded in DER order, not as they are in the file"
+                        .into(),
+                );
+            }
+        }
+        Err(e) => report.fail(SubIndication::CryptoConstraintsFailure, e),
+    }
+    if alg == HashAlg::Sha1 {
+        report.fail(
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            "weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, \
+             and nothing proves this one is older",
+        );
+    }
+    let path = paths.check(cert);
+    report.chain = path.chain;
+    report.problems.extend(path.problems);
+    report.notes.push("revocation was not checked".into());
+    Ok(())
 }
 
 /// Compares `supplied` with the content inside the signature, chunk by chunk.
@@ -546,7 +715,7 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-    let signatures = verify_signed_data(&sd, &mut lookup, trust, None, None)?;
+    let signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None)?;
     Ok(Some(Report::new(DocumentKind::Enveloping, signatures)))
 }
 
@@ -555,6 +724,7 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
 /// [`Error::ContentMismatch`].
 pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
     let sd = parse_signed_data(p7m)?;
+    let raw = crate::base64::der_or_base64(p7m);
     check_limits(&sd)?;
     let attached = encapsulated_content(&sd)?;
     let (kind, signatures) = match (attached, content) {
@@ -566,7 +736,7 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                 }
                 same.finish("")?;
             }
-            let r = verify_signed_data(&sd, &mut |alg| Ok(alg.hash(inside)), trust, None, None)?;
+            let r = verify_signed_data(&sd, &raw, &mut |alg| Ok(alg.hash(inside)), trust, None, None)?;
             (DocumentKind::Enveloping, r)
         }
         (None, Some(reader)) => {
@@ -590,7 +760,7 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
             let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
             let mut lookup =
                 |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-            (DocumentKind::Detached, verify_signed_data(&sd, &mut lookup, trust, None, None)?)
+            (DocumentKind::Detached, verify_signed_data(&sd, &raw, &mut lookup, trust, None, None)?)
         }
         (None, None) => {
             return Err(Error::Unsupported(

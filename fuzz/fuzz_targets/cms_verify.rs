@@ -3,7 +3,8 @@
 //!
 //! Mode bit 0: the trust anchors hold the test PKI's citizen CA (the issuer of the card's
 //! certificate), so that chain building and checking run; else no anchor. Bits 1-2:
-//! 0 `verify::verify_p7m(rest)` (enveloping; DER or Base64); 1 detached: `rest` is
+//! 0 `nested::verify_p7m(rest)` (enveloping; DER or Base64; countersignatures and envelopes
+//! inside envelopes); 1 detached: `rest` is
 //! `[2-byte big-endian length][content][p7s]`, `verify_p7m(p7s, Some(content))`;
 //! 2 `verify::verify_enveloping_file` on a cursor over `rest` (the streaming path);
 //! 3 `cades::parse_signed_data(rest)`, its encapsulated content, and its DER re-encoding.
@@ -20,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let trust = if mode & 1 == 1 { cie_fuzz::citizen_trust() } else { cie_fuzz::no_trust() };
     match (mode >> 1) & 3 {
         0 => {
-            if let Ok(report) = verify_p7m(rest, None, trust) {
+            if let Ok(report) = cie_sign::nested::verify_p7m(rest, None, trust) {
                 let _ = (report.all_valid(), report.indication(), report.sub_indication());
             }
         }

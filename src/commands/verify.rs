@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use cie_sign::verdict::shown;
-use cie_sign::{Chain, Indication, Report, SignatureReport, SubIndication, Trust};
+use cie_sign::{AttributesForm, Chain, Indication, Report, SignatureReport, SubIndication, Trust};
 use clap::Args;
 use serde::Serialize;
 
@@ -215,12 +215,13 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
 
 /// The report of one signature, a line each (the notes and problems cie-sign finds stay in
 /// English).
-fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
-    let index = i + 1;
+fn signature_lines(s: &SignatureReport) -> Vec<Text> {
+    let index = shown(&s.level);
     let verdict = verdict_words(s.indication(), s.sub_indication());
-    let heading = match &s.field {
-        Some(field) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
-        None => tr!(SignatureHeading, index = index, verdict = verdict),
+    let heading = match (s.countersigns(), &s.field) {
+        (Some(parent), _) => tr!(CountersignatureHeading, index = index, parent = shown(parent), verdict = verdict),
+        (None, Some(field)) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
+        (None, None) => tr!(SignatureHeading, index = index, verdict = verdict),
     };
     let mut lines = vec![heading];
     if let Some(who) = &s.signer {
@@ -244,6 +245,11 @@ fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
     }
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
+    }
+    match s.signed_attributes {
+        Some(AttributesForm::AsReceived) => lines.push(tr!(AttributesAsReceivedLine)),
+        Some(AttributesForm::DerSorted) => lines.push(tr!(AttributesDerSortedLine)),
+        None => {}
     }
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
@@ -273,8 +279,8 @@ fn kind_name(report: &Report) -> &'static str {
 fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     let n = report.signatures.len();
     let mut lines = vec![tr!(VerifyHeader, file = file.display(), kind = kind_name(report), count = n)];
-    for (i, s) in report.signatures.iter().enumerate() {
-        lines.extend(signature_lines(i, s));
+    for s in &report.signatures {
+        lines.extend(signature_lines(s));
     }
     lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
     if trust.is_empty() && n > 0 {
@@ -319,6 +325,10 @@ struct ReportJson {
 /// One signature in [`ReportJson`]; every text quoted from the document goes through [`shown`].
 #[derive(Serialize)]
 struct SignatureJson {
+    /// Where it is: `1`, `1.1` (a countersignature of 1), `1/2` (docs/VERIFY.md).
+    level: String,
+    /// The level of the signature it countersigns; null when it is not a countersignature.
+    countersigns: Option<String>,
     /// Whether it is TOTAL-PASSED.
     valid: bool,
     /// Its ETSI indication.
@@ -349,6 +359,8 @@ struct SignatureJson {
     hash: Option<&'static str>,
     /// Whether it carries the CAdES signing-certificate attribute.
     cades: bool,
+    /// The encoding of the signed attributes that verified: `as_received` or `der_sorted`.
+    signed_attributes: Option<&'static str>,
     /// The certificate chain's status.
     chain: ChainJson,
     /// Whether a PDF signature covers the whole file.
@@ -409,6 +421,8 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
     let who = s.signer.as_ref();
     let safe = |v: Option<&String>| v.map(|v| shown(v));
     SignatureJson {
+        level: shown(&s.level),
+        countersigns: s.countersigns().map(shown),
         valid: s.is_valid(),
         indication: s.indication().as_str(),
         sub_indication: s.sub_indication().map(|i| i.as_str()),
@@ -424,6 +438,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         pdf_signer_name: safe(s.signer_name.as_ref()),
         hash: s.hash.map(|h| h.name()),
         cades: s.cades,
+        signed_attributes: s.signed_attributes.map(AttributesForm::as_str),
         chain,
         covers_whole_document: s.covers_whole_document,
         notes: shown_list(s.notes.iter()),
@@ -458,6 +473,7 @@ mod tests {
 
     fn signature(problems: Vec<Problem>) -> SignatureReport {
         SignatureReport {
+            level: "1".into(),
             field: Some("Firma\u{202e}1".into()),
             signer: Some(Identity {
                 name: "MARIO\u{1b}[2J ROSSI".into(),
@@ -475,6 +491,7 @@ mod tests {
             reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
             location: None,
             signer_name: None,
+            signed_attributes: Some(AttributesForm::DerSorted),
         }
     }
 
@@ -521,7 +538,8 @@ mod tests {
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
     #[test]
     fn worst_signature_decides() {
-        let failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        let mut failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        failed.level = "2".into();
         let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, "SHA-1")]);
         let report = Report::new(DocumentKind::Enveloping, vec![weak.clone(), failed]);
         let en = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::En);

@@ -167,6 +167,7 @@ verify-file-error = { $file }: { $message }
 verify-summary = { $count } files: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } not checked (error)
 signature-heading = signature { $index }: { $verdict }
 signature-field-heading = signature { $index } (field { $field }): { $verdict }
+countersignature-heading = signature { $index } (countersignature of signature { $parent }): { $verdict }
 verdict-passed = VALID (TOTAL-PASSED)
 verdict-failed = INVALID: TOTAL-FAILED ({ $sub })
 verdict-indeterminate = NOT CONFIRMED: INDETERMINATE ({ $sub })
@@ -181,6 +182,8 @@ pdf-name-line = {"  "}name in PDF:  { $text } (as the signature dictionary state
 signing-time-line = {"  "}claimed time: { $time } (signing time claimed by the signer, not proven)
 format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute), { $hash }
 format-cms-line = {"  "}format:       CMS, { $hash }
+attributes-as-received-line = {"  "}attributes:   signed attributes verified as they are in the file
+attributes-der-sorted-line = {"  "}attributes:   signed attributes verified only once re-encoded in DER order (not as they are in the file)
 chain-not-checked = {"  "}chain:        NOT CHECKED (no trusted CA installed or given with --ca: who issued the certificate is unknown)
 chain-trusted = {"  "}chain:        trusted, issued under "{ $anchor }"
 chain-untrusted = {"  "}chain:        NOT TRUSTED: { $reason }
@@ -210,6 +213,7 @@ reason-weak-algorithm = a signature uses an algorithm no longer considered secur
 reason-no-signature = no signature to check
 reason-other = the signatures are not confirmed
 extracted = { $file }: { $bytes } bytes of signed content written to { $output } (signatures not checked here: use cie verify)
+extracted-level = { $file }: { $bytes } bytes of signed content of the envelope at level { $level } (inside the file's envelope) written to { $output } (signatures not checked here: use cie verify)
 
 ## cie verify-sod
 

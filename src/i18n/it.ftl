@@ -167,6 +167,7 @@ verify-file-error = { $file }: { $message }
 verify-summary = { $count } file: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } non verificati (errore)
 signature-heading = firma { $index }: { $verdict }
 signature-field-heading = firma { $index } (campo { $field }): { $verdict }
+countersignature-heading = firma { $index } (controfirma della firma { $parent }): { $verdict }
 verdict-passed = VALIDA (TOTAL-PASSED)
 verdict-failed = NON VALIDA: TOTAL-FAILED ({ $sub })
 verdict-indeterminate = NON CONFERMATA: INDETERMINATE ({ $sub })
@@ -181,6 +182,8 @@ pdf-name-line = {"  "}nome nel PDF:    { $text } (come lo indica il dizionario d
 signing-time-line = {"  "}ora dichiarata:  { $time } (ora della firma dichiarata dal firmatario, non provata)
 format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
 format-cms-line = {"  "}formato:         CMS, { $hash }
+attributes-as-received-line = {"  "}attributi:       attributi firmati verificati così come sono nel file
+attributes-der-sorted-line = {"  "}attributi:       attributi firmati verificati solo riordinati secondo DER (non come sono nel file)
 chain-not-checked = {"  "}catena:          NON VERIFICATA (nessuna CA attendibile installata o indicata con --ca: non si sa chi ha emesso il certificato)
 chain-trusted = {"  "}catena:          attendibile, emessa sotto "{ $anchor }"
 chain-untrusted = {"  "}catena:          NON ATTENDIBILE: { $reason }
@@ -210,6 +213,7 @@ reason-weak-algorithm = una firma usa un algoritmo non più considerato sicuro (
 reason-no-signature = nessuna firma da verificare
 reason-other = le firme non sono confermate
 extracted = { $file }: { $bytes } byte di contenuto firmato scritti in { $output } (qui le firme non sono verificate: usa cie verify)
+extracted-level = { $file }: { $bytes } byte di contenuto firmato della busta di livello { $level } (dentro la busta del file) scritti in { $output } (qui le firme non sono verificate: usa cie verify)
 
 ## cie verify-sod
 
