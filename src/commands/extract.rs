@@ -1,4 +1,4 @@
-//! `cie extract`: writes the signed content of a CAdES `.p7m` (DER streamed whatever its size,
+//! `cie extract`: writes the signed content of a CAdES `.p7m` (DER or BER streamed whatever its size,
 //! or Base64 text), through a new temporary file ([`crate::staged`]).
 
 use std::fs::File;
@@ -35,6 +35,8 @@ struct ExtractedJson {
     output: String,
     /// The content's length.
     bytes: u64,
+    /// `DER` or `BER`: how the `.p7m` is encoded.
+    encoding: &'static str,
 }
 
 impl ExtractArgs {
@@ -76,16 +78,16 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
     let mut first = [0u8; 1];
     let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
     let (staged, mut out) = Staged::create(output)?;
-    let length = if der {
-        // DER: streamed, whatever the size.
+    let (length, encoding) = if der {
+        // DER or BER: streamed, whatever the size.
         std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
         let mut bar = ctx.progress.bar(tr!(ProgressExtracting, file = file.display()), None);
-        cades::extract_to(&mut input, &mut out, &mut bar)?
+        cades::extract_encoded(&mut input, &mut out, &mut bar)?
     } else {
         // Base64 text of a .p7m: decoded in memory.
         let content = cades::extract(&std::fs::read(file).map_err(|e| file_error(file, e))?)?;
         out.write_all(&content).map_err(|e| file_error(output, e))?;
-        content.len() as u64
+        (content.len() as u64, cie_sign::Encoding::Der)
     };
     staged.commit(out)?;
     if ctx.globals.json {
@@ -93,9 +95,13 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path) -> Result<(), Failure> {
             file: file.display().to_string(),
             output: output.display().to_string(),
             bytes: length,
+            encoding: encoding.as_str(),
         });
     } else {
         println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
+        if encoding == cie_sign::Encoding::Ber {
+            println!("{}", tr!(ExtractedBer, file = file.display()));
+        }
     }
     Ok(())
 }

@@ -245,6 +245,9 @@ fn signature_lines(i: usize, s: &SignatureReport) -> Vec<Text> {
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
     }
+    if s.encoding == cie_sign::Encoding::Ber {
+        lines.push(tr!(EncodingBerLine));
+    }
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
@@ -349,6 +352,8 @@ struct SignatureJson {
     hash: Option<&'static str>,
     /// Whether it carries the CAdES signing-certificate attribute.
     cades: bool,
+    /// `DER` or `BER`: how the CMS signature is encoded.
+    encoding: &'static str,
     /// The certificate chain's status.
     chain: ChainJson,
     /// Whether a PDF signature covers the whole file.
@@ -424,6 +429,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         pdf_signer_name: safe(s.signer_name.as_ref()),
         hash: s.hash.map(|h| h.name()),
         cades: s.cades,
+        encoding: s.encoding.as_str(),
         chain,
         covers_whole_document: s.covers_whole_document,
         notes: shown_list(s.notes.iter()),

@@ -30,6 +30,8 @@ other-failure = operazione non riuscita: { $detail }
 
 ## Suggerimenti dopo un errore
 
+# L'unica formulazione per una firma CMS in BER, in ogni comando (X.690 §8, RFC 5652 §1.1).
+-ber-encoding = codifica BER (lunghezze indefinite o contenuto a blocchi, letta come CMS consente)
 -secret-origin = le prime 4 cifre sono sulla ricevuta che il Comune ti ha consegnato quando hai richiesto la carta, le ultime 4 nella lettera arrivata insieme alla carta
 advice-usage = vedi cie --help
 advice-document = controlla che il file sia un PDF o una firma CAdES .p7m/.p7s
@@ -181,6 +183,7 @@ pdf-name-line = {"  "}nome nel PDF:    { $text } (come lo indica il dizionario d
 signing-time-line = {"  "}ora dichiarata:  { $time } (ora della firma dichiarata dal firmatario, non provata)
 format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
 format-cms-line = {"  "}formato:         CMS, { $hash }
+encoding-ber-line = {"  "}codifica:        { -ber-encoding }
 chain-not-checked = {"  "}catena:          NON VERIFICATA (nessuna CA attendibile installata o indicata con --ca: non si sa chi ha emesso il certificato)
 chain-trusted = {"  "}catena:          attendibile, emessa sotto "{ $anchor }"
 chain-untrusted = {"  "}catena:          NON ATTENDIBILE: { $reason }
@@ -210,6 +213,7 @@ reason-weak-algorithm = una firma usa un algoritmo non più considerato sicuro (
 reason-no-signature = nessuna firma da verificare
 reason-other = le firme non sono confermate
 extracted = { $file }: { $bytes } byte di contenuto firmato scritti in { $output } (qui le firme non sono verificate: usa cie verify)
+extracted-ber = { $file } è in { -ber-encoding }
 
 ## cie verify-sod
 
