@@ -99,7 +99,8 @@ pub(crate) fn header(read: &mut dyn FnMut(&mut [u8]) -> Result<()>) -> Result<He
 pub(crate) fn header_in(input: &[u8]) -> Result<Header> {
     let mut at = 0usize;
     header(&mut |buf: &mut [u8]| {
-        let end = at.checked_add(buf.len()).filter(|&e| e <= input.len()).ok_or_else(|| malformed("truncated header"))?;
+        let end =
+            at.checked_add(buf.len()).filter(|&e| e <= input.len()).ok_or_else(|| malformed("truncated header"))?;
         buf.copy_from_slice(&input[at..end]);
         at = end;
         Ok(())

@@ -23,8 +23,8 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
 
-use crate::digest::{self, CHUNK};
 use crate::ber::Encoding;
+use crate::digest::{self, CHUNK};
 use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
 use crate::progress::{Progress, ProgressReader};

@@ -49,6 +49,9 @@ fn expect(h: &Header, expected: u8, what: &str) -> Result<()> {
     }
 }
 
+/// What receives the content, a buffer at a time.
+type ContentSink<'f> = dyn FnMut(&[u8]) -> Result<()> + 'f;
+
 /// Size of [`Walker`]'s buffer: the most of the file held in memory at once while the content
 /// is walked.
 pub const WALK_BUFFER: usize = 64 * 1024;
@@ -233,7 +236,7 @@ impl<'a, R: Read + Seek> Walker<'a, R> {
         &mut self,
         h: &Header,
         depth: usize,
-        each: &mut Option<&mut dyn FnMut(&[u8]) -> Result<()>>,
+        each: &mut Option<&mut ContentSink<'_>>,
     ) -> Result<u64> {
         if depth > ber::MAX_DEPTH {
             return Err(Error::Cms(format!("malformed BER: chunks nested more than {} levels deep", ber::MAX_DEPTH)));

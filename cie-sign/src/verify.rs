@@ -18,9 +18,9 @@ use x509_cert::time::Time;
 
 pub use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data, OID_RSA_ENCRYPTION};
-pub use crate::envelope::WALK_BUFFER;
 use crate::chain::{self, Cert, Chain, Trust};
 use crate::digest;
+pub use crate::envelope::WALK_BUFFER;
 use crate::ess::{
     self, IssuerSerial, SigningCertificateV2, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_CERTIFICATE,
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,

@@ -481,6 +481,7 @@ mod tests {
             reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
             location: None,
             signer_name: None,
+            encoding: cie_sign::Encoding::Ber,
         }
     }
 
@@ -501,6 +502,7 @@ mod tests {
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
         assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
         assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks"), "{en}");
         assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
         assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
         assert!(
@@ -512,6 +514,7 @@ mod tests {
         );
         let it = render(&report_lines(file, &report, &trust), Lang::It);
         assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(it.contains("\n  codifica:        codifica BER (lunghezze indefinite"), "{it}");
         assert!(it.contains(
             "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
         ));
@@ -522,6 +525,7 @@ mod tests {
         );
         assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
         assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
+        assert!(json.contains(r#""encoding":"BER""#), "{json}");
     }
 
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
