@@ -232,12 +232,7 @@ impl<'a, R: Read + Seek> Walker<'a, R> {
     /// Walks an OCTET STRING whose header `h` was just read, primitive or in chunks (nested at
     /// most [`ber::MAX_DEPTH`] deep), handing its contents to `each` (skipping them when
     /// `each` is `None`); returns the contents' length.
-    fn octets(
-        &mut self,
-        h: &Header,
-        depth: usize,
-        each: &mut Option<&mut ContentSink<'_>>,
-    ) -> Result<u64> {
+    fn octets(&mut self, h: &Header, depth: usize, each: &mut Option<&mut ContentSink<'_>>) -> Result<u64> {
         if depth > ber::MAX_DEPTH {
             return Err(Error::Cms(format!("malformed BER: chunks nested more than {} levels deep", ber::MAX_DEPTH)));
         }
