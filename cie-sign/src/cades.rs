@@ -239,7 +239,7 @@ pub fn sign_enveloping<R: Read + Seek>(
     Ok(n)
 }
 
-/// The SignedData of a `.p7m`: DER, BER (read as X.690 §8 allows, [`crate::ber`]) or Base64
+/// The SignedData of a `.p7m`: DER, BER (read as X.690 §8 allows) or Base64
 /// of either, as some tools write it.
 pub fn parse_signed_data(p7m: &[u8]) -> Result<SignedData> {
     Ok(read_signed_data(p7m)?.0)

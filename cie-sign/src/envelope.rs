@@ -52,8 +52,7 @@ fn expect(h: &Header, expected: u8, what: &str) -> Result<()> {
 /// What receives the content, a buffer at a time.
 type ContentSink<'f> = dyn FnMut(&[u8]) -> Result<()> + 'f;
 
-/// Size of [`Walker`]'s buffer: the most of the file held in memory at once while the content
-/// is walked.
+/// Size of the buffer a `.p7m` is walked with: the most of its content held in memory at once.
 pub const WALK_BUFFER: usize = 64 * 1024;
 
 /// A forward reader over a `.p7m` with its own fixed buffer: knows its position and the file's

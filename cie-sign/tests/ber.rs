@@ -6,11 +6,14 @@
 //! verifier) verify, extract exactly, and an altered content byte is TOTAL-FAILED
 //! (HASH_FAILURE); hand-made truncations are errors, never verdicts.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verify::verify_p7m;
 use cie_sign::{cades, verify_file, Encoding, Error, Indication, Report, Silent, SubIndication, Trust};
 
@@ -276,4 +279,96 @@ fn cut_or_unterminated_ber_is_an_error() {
     std::fs::write(&path, &long).unwrap();
     assert!(matches!(verify_file(&path, None, &trust, &mut Silent), Err(Error::Cms(_))));
     let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+/// The document fuzz targets start from BER seeds (fuzz/doc-seeds.sh): `openssl cms -sign
+/// -stream` output and the corpus's files, read here as BER by the same entry points.
+#[test]
+fn fuzz_seeds_reach_the_ber_paths() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(seeds.join("p7m_extract")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("_ber_") {
+            let mut out = Vec::new();
+            let (_, encoding) =
+                cades::extract_encoded(&mut std::io::Cursor::new(std::fs::read(&path).unwrap()), &mut out, &mut Silent)
+                    .unwrap();
+            assert_eq!(encoding, Encoding::Ber, "{name}");
+            seen += 1;
+        }
+    }
+    // cms_verify: `[mode][p7m]`, mode 1 = verify_p7m, 5 = the streaming path (citizen CA trusted).
+    for name in ["openssl_ber_env_trust", "openssl_ber_stream_trust"] {
+        let seed = std::fs::read(seeds.join("cms_verify").join(name)).unwrap();
+        let mut trust = Trust::none();
+        trust.add(cie_sim::fixtures::citizen_ca_certificate()).unwrap();
+        let r = match seed[0] {
+            1 => verify_p7m(&seed[1..], None, &trust).unwrap(),
+            5 => cie_sign::verify::verify_enveloping_file(&mut std::io::Cursor::new(&seed[1..]), &trust)
+                .unwrap()
+                .unwrap(),
+            other => panic!("{name}: mode {other}"),
+        };
+        assert!(all_ber(&r) && r.indication() != Indication::TotalFailed, "{name}: {r:?}");
+        seen += 1;
+    }
+    assert!(seen >= 9, "{seen} seeds");
+}
+
+/// The element at the start of `der`, whose length is in the two-octet long form (`82 LL LL`),
+/// rewritten with an indefinite length (`80` ... `00 00`), the same size; `inner` rewrites its
+/// contents first.
+fn indefinite(der: &[u8], inner: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    assert_eq!(der[1], 0x82, "a two-octet length");
+    let len = usize::from(der[2]) << 8 | usize::from(der[3]);
+    let mut out = vec![der[0], 0x80];
+    out.extend_from_slice(&inner(&der[4..4 + len]));
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+fn hex(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().flat_map(|b| format!("{b:02x}").into_bytes()).collect()
+}
+
+fn unhex(text: &[u8]) -> Vec<u8> {
+    text.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+}
+
+/// A PAdES signature whose /Contents holds the CMS in BER (ContentInfo, its [0] and SignedData
+/// with indefinite lengths, rewritten here by hand) verifies, and says BER; the PDF's bytes
+/// outside /Contents are unchanged, so the /ByteRange digest still holds.
+#[test]
+fn ber_cms_inside_a_pdf_verifies() {
+    let pdf = common::classic_pdf("1.4", "Modulo in BER");
+    let signed = pades::sign(&mut common::SoftwareSigner::document_signer(), &pdf, &PadesOptions::default()).unwrap();
+    let start = signed.windows(10).rposition(|w| w == b"/Contents<").unwrap() + 10;
+    let end = start + signed[start..].iter().position(|&b| b == b'>').unwrap();
+    let cms = unhex(&signed[start..end]);
+    let der_len = 4 + (usize::from(cms[2]) << 8 | usize::from(cms[3]));
+    let ber = indefinite(&cms[..der_len], |ci| {
+        // contentType (11 bytes), then [0] { SignedData }.
+        let mut v = ci[..11].to_vec();
+        v.extend_from_slice(&indefinite(&ci[11..], |explicit| indefinite(explicit, <[u8]>::to_vec)));
+        v
+    });
+    assert_eq!(ber.len(), der_len, "three 4-byte headers became 2 bytes plus 2 of end-of-contents");
+    let mut text = hex(&ber);
+    text.resize(end - start, b'0');
+    let mut rewritten = signed.clone();
+    rewritten[start..end].copy_from_slice(&text);
+    let mut trust = Trust::none();
+    trust.add(cie_sim::fixtures::csca_certificate()).unwrap();
+    let r = pades::verify_pdf(&rewritten, &trust).unwrap();
+    assert!(r.all_valid() && all_ber(&r), "{r:?}");
+    assert!(pades::verify_pdf(&signed, &trust).unwrap().signatures.iter().all(|s| s.encoding == Encoding::Der));
+    // Without the last end-of-contents (a zero of the padding is not enough: one is removed).
+    let mut cut = hex(&ber[..ber.len() - 2]);
+    cut.extend_from_slice(b"01");
+    cut.resize(end - start, b'0');
+    rewritten[start..end].copy_from_slice(&cut);
+    let r = pades::verify_pdf(&rewritten, &trust).unwrap();
+    assert_eq!(r.indication(), Indication::TotalFailed, "{r:?}");
 }
