@@ -257,6 +257,11 @@ impl<'a, R: Read + Seek> Walker<'a, R> {
                     if child.is_end() && end.is_none() {
                         return Ok(total);
                     }
+                    if let (Some(e), Some(l)) = (end, child.len) {
+                        if l > e.saturating_sub(self.pos) {
+                            return Err(Error::Cms("eContent: a chunk beyond the end of its OCTET STRING".into()));
+                        }
+                    }
                     let n = self.octets(&child, depth + 1, each)?;
                     total = total.checked_add(n).ok_or_else(|| Error::Cms("length overflow".into()))?;
                     if end.is_some_and(|e| self.pos > e) {
@@ -502,6 +507,10 @@ mod tests {
             ("a chunk that is not an OCTET STRING", ber_p7m(&[0x02, 0x01, 0x00, 0, 0, 0, 0, 0, 0])),
             ("a chunk longer than the file", ber_p7m(&[0x04, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x41])),
             ("an extra element in eContent [0]", ber_p7m(&[0, 0, 0x05, 0x00, 0, 0, 0, 0])),
+            (
+                "a chunk longer than its definite parent",
+                ber_p7m(&[0x24, 0x03, 0x04, 0x05, 0x41, 0x41, 0x41, 0x41, 0x41]),
+            ),
             ("garbage instead of end-of-contents", ber_p7m(&[0, 0, 0, 0, 0, 0, 0x31, 0x00, 0, 0, 0, 0, 0, 0x01])),
         ];
         for (what, bytes) in bad {
