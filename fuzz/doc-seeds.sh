@@ -115,6 +115,25 @@ for f in env_sha256.p7m env_sha512.p7m env_two_signers.p7m env_empty.p7m env.b64
   cp "$f" "$seeds/p7m_extract/openssl_${f//./_}"
 done
 
+# BER (`openssl cms -sign -stream`): indefinite lengths, the content in 4 KiB chunks.
+yes 'Contenuto firmato in blocchi BER. ' | head -c 10000 >chunks.txt
+openssl cms -sign -stream -binary -nodetach -outform DER -in chunks.txt -signer cit.pem -inkey cit.key -md sha256 \
+  -out ber_env.p7m
+openssl cms -sign -stream -binary -outform DER -in content.txt -signer cit.pem -inkey cit.key -out ber_det.p7s
+cms openssl_ber_env_trust 1 ber_env.p7m
+cms openssl_ber_stream_trust 5 ber_env.p7m
+cms openssl_ber_parse 6 ber_env.p7m
+cms_detached openssl_ber_det_trust 3 content.txt ber_det.p7s
+cp ber_env.p7m "$seeds/p7m_extract/openssl_ber_env_p7m"
+# The third-party BER files of cie-sign's test corpus (esig/dss, LGPL-2.1) under 64 KiB.
+for f in "$root"/cie-sign/tests/corpus/ber/*.p7m; do
+  if [ "$(stat -c %s "$f")" -le 65536 ]; then
+    name=dss_ber_$(basename "$f" .p7m)
+    cms "${name//./_}" 4 "$f"
+    cp "$f" "$seeds/p7m_extract/${name//./_}"
+  fi
+done
+
 # PDFs: a small hand-written one, normalised by qpdf, signed by pyHanko, re-written by qpdf.
 cat >hand.pdf <<'EOF'
 %PDF-1.7

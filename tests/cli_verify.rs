@@ -1,7 +1,8 @@
 //! `cie verify`'s verdicts (ETSI EN 319 102-1: TOTAL-PASSED exit 0, TOTAL-FAILED exit 1,
 //! INDETERMINATE exit 6), its `--json` fields, the installed trust anchors
 //! (`CIE_TRUST_ANCHORS`, `--no-default-ca`), content given for a signature that carries its own,
-//! several files in turn (exit 1/6/0 over them, JSON Lines), and outputs of `cie sign` / `cie extract` written through unpredictable temporary files.
+//! several files in turn (exit 1/6/0 over them, JSON Lines), a BER `.p7m` from `openssl cms -sign
+//! -stream` verified and extracted (its wording in English and Italian), and outputs of `cie sign` / `cie extract` written through unpredictable temporary files.
 //! Signatures are made by the simulated card through pcscd.
 
 mod cli_util;
@@ -471,4 +472,107 @@ fn cyclic_pdf_trees_end_with_an_answer() {
     // The wrong PIN above was never sent: the card still has all its tries.
     let r = card.cie(&["--json", "info"], "");
     assert!(r.stdout.contains(r#""pin_tries_left":3"#), "{r:?}");
+}
+
+/// `args` as `tool` takes them.
+fn os<'a>(args: &[&'a str]) -> Vec<&'a std::ffi::OsStr> {
+    args.iter().map(|a| std::ffi::OsStr::new(*a)).collect()
+}
+
+/// A BER `.p7m` as `openssl cms -sign -stream` writes it (indefinite lengths, 4 KiB chunks):
+/// `cie verify` passes it and says BER in one wording, English and Italian, text and JSON;
+/// `cie extract` writes the exact content and says BER the same way; an altered content byte is
+/// TOTAL-FAILED (HASH_FAILURE); a file cut short is an error.
+#[test]
+fn ber_p7m_verified_and_extracted() {
+    let dir = std::env::temp_dir().join(format!("cie-cli-ber-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert, data, p7m) = (dir.join("k.pem"), dir.join("c.pem"), dir.join("data.bin"), dir.join("data.bin.p7m"));
+    let content: Vec<u8> = (0..20_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&data, &content).unwrap();
+    let (ok, _, e) = tool(
+        "openssl",
+        &os(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            s(&key),
+            "-out",
+            s(&cert),
+            "-subj",
+            "/CN=BER CLI",
+            "-days",
+            "2",
+        ]),
+    );
+    assert!(ok, "{e}");
+    let (ok, _, e) = tool(
+        "openssl",
+        &os(&[
+            "cms",
+            "-sign",
+            "-stream",
+            "-binary",
+            "-nodetach",
+            "-in",
+            s(&data),
+            "-signer",
+            s(&cert),
+            "-inkey",
+            s(&key),
+            "-outform",
+            "DER",
+            "-out",
+            s(&p7m),
+        ]),
+    );
+    assert!(ok, "{e}");
+    std::fs::remove_file(&data).unwrap();
+    let verify = ["verify", "--no-default-ca", "--ca", s(&cert), s(&p7m)];
+
+    let r = cie_with_socket(None, &verify, "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks, read as CMS allows)\n"),
+        "{r:?}"
+    );
+    let r = cie_with_locale(None, &[("LANG", "it_IT.UTF-8")], &verify, "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "\n  codifica:        codifica BER (lunghezze indefinite o contenuto a blocchi, letta come CMS consente)\n"
+        ),
+        "{r:?}"
+    );
+    let json = ["--json", "verify", "--no-default-ca", "--ca", s(&cert), s(&p7m)];
+    let r = cie_with_socket(None, &json, "");
+    assert!(one_object(&r).contains(r#""encoding":"BER""#), "{r:?}");
+
+    let r = cie_with_socket(None, &["extract", s(&p7m)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(std::fs::read(&data).unwrap(), content);
+    assert!(r.stdout.contains("data.bin.p7m is in BER encoding (indefinite lengths"), "{r:?}");
+    let r = cie_with_locale(None, &[("LANG", "it_IT.UTF-8")], &["extract", s(&p7m), "-o", s(&dir.join("it.bin"))], "");
+    assert!(r.stdout.contains("data.bin.p7m è in codifica BER (lunghezze indefinite"), "{r:?}");
+    let r = cie_with_socket(None, &["--json", "extract", s(&p7m), "-o", s(&dir.join("j.bin"))], "");
+    assert!(r.stdout.contains(r#""bytes":20000,"level":1,"encoding":"BER""#), "{r:?}");
+
+    // One content byte changed (found by its bytes), then the file cut short.
+    let mut bytes = std::fs::read(&p7m).unwrap();
+    let at = bytes.windows(64).position(|w| w == &content[9000..9064]).unwrap() + 10;
+    bytes[at] ^= 0x20;
+    std::fs::write(&p7m, &bytes).unwrap();
+    let r = cie_with_socket(None, &verify, "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.contains("result: TOTAL-FAILED (HASH_FAILURE)"), "{r:?}");
+    std::fs::write(&p7m, &bytes[..bytes.len() - 2]).unwrap();
+    let r = cie_with_socket(None, &verify, "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("not a readable CMS signature"), "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,6 +23,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
 
+use crate::ber::Encoding;
 use crate::digest::{self, CHUNK};
 use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
@@ -238,14 +239,33 @@ pub fn sign_enveloping<R: Read + Seek>(
     Ok(n)
 }
 
-/// The SignedData of a `.p7m` (DER, or Base64 of DER as some tools write it).
+/// The SignedData of a `.p7m`: DER, BER (read as X.690 §8 allows) or Base64
+/// of either, as some tools write it.
 pub fn parse_signed_data(p7m: &[u8]) -> Result<SignedData> {
-    let der = crate::base64::der_or_base64(p7m);
-    let ci = ContentInfo::from_der(&der).map_err(|e| Error::Cms(format!("not a DER ContentInfo: {e}")))?;
+    Ok(read_signed_data(p7m)?.0)
+}
+
+/// [`parse_signed_data`], with how the signature was encoded.
+pub(crate) fn read_signed_data(p7m: &[u8]) -> Result<(SignedData, Encoding)> {
+    let data = crate::base64::der_or_base64(p7m);
+    let (ci, encoding) = match ContentInfo::from_der(&data) {
+        Ok(ci) => (ci, Encoding::Der),
+        Err(e) => match crate::ber::to_der(&data)? {
+            (der, used, Encoding::Ber) if used == data.len() => {
+                let ci = ContentInfo::from_der(&der).map_err(|e| Error::Cms(format!("not a ContentInfo: {e}")))?;
+                (ci, Encoding::Ber)
+            }
+            (_, used, Encoding::Ber) if used < data.len() => {
+                return Err(Error::Cms("bytes after the end of the signature".into()))
+            }
+            _ => return Err(Error::Cms(format!("not a DER ContentInfo: {e}"))),
+        },
+    };
     if ci.content_type != OID_SIGNED_DATA {
         return Err(Error::Cms(format!("content type {} is not signedData", ci.content_type)));
     }
-    ci.content.decode_as::<SignedData>().map_err(|e| Error::Cms(format!("SignedData: {e}")))
+    let sd = ci.content.decode_as::<SignedData>().map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
+    Ok((sd, encoding))
 }
 
 /// The encapsulated content of an enveloping signature, or `None` when it is detached.
@@ -253,7 +273,7 @@ pub fn encapsulated_content(sd: &SignedData) -> Result<Option<&[u8]>> {
     match &sd.encap_content_info.econtent {
         None => Ok(None),
         Some(any) if any.tag() == Tag::OctetString => Ok(Some(any.value())),
-        Some(any) => Err(Error::Cms(format!("eContent is a {} (BER constructed encodings are not read)", any.tag()))),
+        Some(any) => Err(Error::Cms(format!("eContent is a {}, not an OCTET STRING", any.tag()))),
     }
 }
 
@@ -266,16 +286,26 @@ pub fn extract(p7m: &[u8]) -> Result<Vec<u8>> {
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))
 }
 
-/// Streams the content of an enveloping `.p7m` (DER, any size) to `out` without checking its
-/// signatures, reporting the bytes copied to `progress` (the total: the content's length);
-/// returns its length.
+/// Streams the content of an enveloping `.p7m` (DER or BER, any size) to `out` without
+/// checking its signatures, reporting the bytes copied to `progress` (the total: the content's
+/// length); returns its length.
 pub fn extract_to<R: Read + Seek>(p7m: &mut R, out: &mut dyn Write, progress: &mut dyn Progress) -> Result<u64> {
+    Ok(extract_encoded(p7m, out, progress)?.0)
+}
+
+/// [`extract_to`], with how the `.p7m` was encoded. Memory stays bounded whatever the size:
+/// the chunks of a BER content are walked with a fixed buffer ([`crate::verify::WALK_BUFFER`]).
+pub fn extract_encoded<R: Read + Seek>(
+    p7m: &mut R,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+) -> Result<(u64, Encoding)> {
     let layout = crate::envelope::layout(p7m)?
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))?;
     progress.total(layout.content_len);
     let mut each = |chunk: &[u8]| progress.advance(chunk.len() as u64);
-    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, out, &mut each)?;
-    Ok(layout.content_len)
+    crate::envelope::copy_content(p7m, &layout, out, &mut each)?;
+    Ok((layout.content_len, layout.encoding))
 }
 
 /// Adds `signer`'s signature (a parallel SignerInfo, "co-signature") to an existing CAdES

@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 mod base64;
+mod ber;
 pub mod cades;
 pub mod chain;
 mod digest;
@@ -65,7 +66,7 @@ pub use pades::PadesOptions;
 pub use progress::{Progress, ProgressReader, Silent};
 pub use signer::Signer;
 pub use verdict::{Indication, Problem, SubIndication};
-pub use verify::{AttributesForm, DocumentKind, Report, SignatureReport};
+pub use verify::{AttributesForm, DocumentKind, Encoding, Report, SignatureReport};
 
 /// An I/O error that names its file.
 fn with_path(path: &Path, e: std::io::Error) -> Error {
@@ -84,7 +85,7 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust, progress:
     let mut magic = [0u8; 5];
     let n = std::io::Read::read(&mut file, &mut magic).map_err(|e| with_path(path, e))?;
     if magic[..n].starts_with(&[0x30]) {
-        // A DER .p7m: an enveloping one is verified streaming, whatever its size.
+        // A DER or BER .p7m: an enveloping one is verified streaming, whatever its size.
         std::io::Seek::rewind(&mut file).map_err(|e| with_path(path, e))?;
         let mut supplied = content.map(open_content).transpose()?;
         let supplied = supplied.as_mut().map(|r| r as &mut dyn std::io::Read);
@@ -94,9 +95,10 @@ pub fn verify_file(path: &Path, content: Option<&Path>, trust: &Trust, progress:
                 nested::add_inner_from_file(&mut report, &mut file, trust)?;
                 return Ok(report);
             }
-            Err(e @ (Error::ContentMismatch(_) | Error::Limit(_) | Error::Io(_))) => return Err(e),
-            // Detached, or not the strict DER the streaming path reads: read it whole below.
-            Ok(None) | Err(_) => {}
+            // Malformed (truncated, unterminated, lengths beyond the file...): not read whole.
+            Err(e) => return Err(e),
+            // Detached: read it whole below.
+            Ok(None) => {}
         }
     }
     // Read whole (a PDF, a detached signature, a Base64 .p7m): the file, then any content.

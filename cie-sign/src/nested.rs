@@ -4,8 +4,10 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data};
 use crate::chain::Trust;
+use crate::envelope::Layout;
 use crate::verdict::SubIndication;
 use crate::verify::{self, Report, SignatureReport};
 use crate::{Error, Result};
@@ -43,11 +45,7 @@ fn verify_at(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust, depth: u
 pub(crate) fn add_inner_from_file<R: Read + Seek>(report: &mut Report, p7m: &mut R, trust: &Trust) -> Result<()> {
     p7m.seek(SeekFrom::Start(0))?;
     let Some(layout) = crate::envelope::layout(p7m)? else { return Ok(()) };
-    let mut head = [0u8; 5];
-    let n = usize::try_from(layout.content_len.min(5)).unwrap_or(0);
-    p7m.seek(SeekFrom::Start(layout.content_offset))?;
-    p7m.read_exact(&mut head[..n])?;
-    if !may_be_signed(&head[..n]) {
+    if !may_be_signed(&content_head(p7m, &layout, 5)?) {
         return Ok(());
     }
     if layout.content_len > MAX_INNER_DOCUMENT {
@@ -59,10 +57,40 @@ pub(crate) fn add_inner_from_file<R: Read + Seek>(report: &mut Report, p7m: &mut
         }
         return Ok(());
     }
-    let mut content = vec![0u8; usize::try_from(layout.content_len).map_err(|_| Error::Limit("content".into()))?];
-    p7m.seek(SeekFrom::Start(layout.content_offset))?;
-    p7m.read_exact(&mut content)?;
+    let content = whole_content(p7m, &layout)?;
     add_inner(report, &content, trust, 0)
+}
+
+/// The first `n` bytes (fewer if shorter) of an enveloping `.p7m`'s content, DER or BER:
+/// the walk over the content's chunks stops as soon as it has them.
+fn content_head<R: Read + Seek>(p7m: &mut R, layout: &Layout, n: usize) -> Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    let walked = crate::envelope::walk_content(p7m, layout, &mut |chunk| {
+        let take = chunk.len().min(n - head.len());
+        head.extend_from_slice(&chunk[..take]);
+        if head.len() == n {
+            Err(Error::Limit(HEAD_READ.into()))
+        } else {
+            Ok(())
+        }
+    });
+    match walked {
+        Ok(()) => Ok(head),
+        Err(Error::Limit(why)) if why == HEAD_READ && head.len() == n => Ok(head),
+        Err(e) => Err(e),
+    }
+}
+
+/// The marker [`content_head`] stops its walk with.
+const HEAD_READ: &str = "the content's first bytes are read";
+
+/// The whole content of an enveloping `.p7m`, DER or BER (its chunks joined), read into memory:
+/// callers bound it by [`MAX_INNER_DOCUMENT`] first.
+fn whole_content<R: Read + Seek>(p7m: &mut R, layout: &Layout) -> Result<Vec<u8>> {
+    let mut content =
+        Vec::with_capacity(usize::try_from(layout.content_len).map_err(|_| Error::Limit("content".into()))?);
+    crate::envelope::copy_content(p7m, layout, &mut content, &mut |_| {})?;
+    Ok(content)
 }
 
 /// Adds to `report` the signatures of `content` when it is a signed document: a CMS
@@ -123,83 +151,75 @@ fn add_inner(report: &mut Report, content: &[u8], trust: &Trust, depth: usize) -
     Ok(())
 }
 
-/// Where the content at envelope `level` (1: the file's own; `None`: the innermost) of the DER
-/// `.p7m` `data` lies, as (offset, length, level reached); `depth` envelopes are around `data`.
-fn find_level(data: &[u8], level: Option<usize>, depth: usize) -> Result<(usize, usize, usize)> {
+/// The content at envelope `level` (1: the file's own; `None`: the innermost) of the `.p7m`
+/// `data` (DER or BER), and the level reached; `depth` envelopes are around `data`.
+fn find_level(data: &[u8], level: Option<usize>, depth: usize) -> Result<(Vec<u8>, usize)> {
     let mut cursor = std::io::Cursor::new(data);
     let layout = crate::envelope::layout(&mut cursor)?
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))?;
-    let overflow = || Error::Cms("the content does not fit the file".into());
-    let offset = usize::try_from(layout.content_offset).map_err(|_| overflow())?;
-    let len = usize::try_from(layout.content_len).map_err(|_| overflow())?;
-    let content = data.get(offset..offset.checked_add(len).ok_or_else(overflow)?).ok_or_else(overflow)?;
+    let content = whole_content(&mut cursor, &layout)?;
     let here = depth + 1;
     if level == Some(here) {
-        return Ok((offset, len, here));
+        return Ok((content, here));
     }
     let inner_is_envelope = content.first() == Some(&0x30)
-        && parse_signed_data(content).is_ok_and(|sd| sd.encap_content_info.econtent.is_some());
+        && parse_signed_data(&content).is_ok_and(|sd| sd.encap_content_info.econtent.is_some());
     if !inner_is_envelope {
         return match level {
             Some(wanted) => Err(Error::Unsupported(format!(
                 "level {wanted} asked for, but the file has {here} envelope{}",
                 if here == 1 { "" } else { "s" }
             ))),
-            None => Ok((offset, len, here)),
+            None => Ok((content, here)),
         };
     }
     if here >= MAX_ENVELOPE_DEPTH {
         return Err(Error::Limit(format!("envelopes are nested more than {MAX_ENVELOPE_DEPTH} deep")));
     }
-    let (o, l, reached) = find_level(content, level, here)?;
-    Ok((offset + o, l, reached))
+    find_level(&content, level, here)
 }
 
 /// Writes the content of a `.p7m` at envelope `level` to `out` without checking signatures:
 /// `Some(1)` the file's own content, `Some(n)` that of the n-th envelope from the outside,
 /// `None` the innermost (the content of the last `.p7m` inside a `.p7m`). The file's own
 /// content is streamed whatever its size; one holding an envelope is read into memory when it
-/// is at most [`MAX_INNER_DOCUMENT`]. Returns the length written and the level reached.
+/// is at most [`MAX_INNER_DOCUMENT`]. Returns the length written, the level reached and how the
+/// file is encoded.
 pub fn extract_level_to<R: Read + Seek>(
     p7m: &mut R,
     level: Option<usize>,
     out: &mut dyn std::io::Write,
     progress: &mut dyn crate::Progress,
-) -> Result<(u64, usize)> {
+) -> Result<(u64, usize, Encoding)> {
     if level == Some(0) {
         return Err(Error::Unsupported("levels start at 1".into()));
     }
     let start = p7m.stream_position()?;
     let layout = crate::envelope::layout(p7m)?
         .ok_or_else(|| Error::Unsupported("a detached signature: the content is in a separate file".into()))?;
-    let mut head = [0u8; 1];
-    if layout.content_len > 0 {
-        p7m.seek(SeekFrom::Start(layout.content_offset))?;
-        p7m.read_exact(&mut head)?;
-    }
-    let may_nest = level != Some(1) && head[0] == 0x30 && layout.content_len <= MAX_INNER_DOCUMENT;
+    let head = content_head(p7m, &layout, 1)?;
+    let may_nest = level != Some(1) && head.first() == Some(&0x30) && layout.content_len <= MAX_INNER_DOCUMENT;
     if may_nest {
-        let mut content = vec![0u8; usize::try_from(layout.content_len).map_err(|_| Error::Limit("content".into()))?];
-        p7m.seek(SeekFrom::Start(layout.content_offset))?;
-        p7m.read_exact(&mut content)?;
+        let content = whole_content(p7m, &layout)?;
         let nested = parse_signed_data(&content).is_ok_and(|sd| sd.encap_content_info.econtent.is_some());
         if nested {
-            let (o, l, reached) = find_level(&content, level, 1)?;
-            progress.total(l as u64);
-            out.write_all(&content[o..o + l])?;
-            progress.advance(l as u64);
-            return Ok((l as u64, reached));
+            let (inner, reached) = find_level(&content, level, 1)?;
+            progress.total(inner.len() as u64);
+            out.write_all(&inner)?;
+            progress.advance(inner.len() as u64);
+            return Ok((inner.len() as u64, reached, layout.encoding));
         }
     }
     if let Some(wanted) = level.filter(|&l| l > 1) {
         return Err(Error::Unsupported(format!("level {wanted} asked for, but the file has 1 envelope")));
     }
     p7m.seek(SeekFrom::Start(start))?;
-    Ok((crate::cades::extract_to(p7m, out, progress)?, 1))
+    let (length, encoding) = crate::cades::extract_encoded(p7m, out, progress)?;
+    Ok((length, 1, encoding))
 }
 
 /// As [`extract_level_to`] for a `.p7m` in memory, DER or Base64.
-pub fn extract_level(p7m: &[u8], level: Option<usize>, out: &mut dyn std::io::Write) -> Result<(u64, usize)> {
+pub fn extract_level(p7m: &[u8], level: Option<usize>, out: &mut dyn std::io::Write) -> Result<(u64, usize, Encoding)> {
     let der = crate::base64::der_or_base64(p7m);
     extract_level_to(&mut std::io::Cursor::new(der.as_ref()), level, out, &mut crate::Silent)
 }

@@ -23,6 +23,7 @@ use cms::signed_data::SignedData;
 use der::{Decode, SliceReader};
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
 
+use crate::ber::Encoding;
 use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
 use crate::digest::Hasher;
@@ -342,6 +343,14 @@ fn check_signature(
         let p = Problem::new(SubIndication::SigConstraintsFailure, what);
         return Ok(Checked { reports: vec![SignatureReport::unreadable(Some(name.to_owned()), p)], dict: Some(sig) });
     }
+    // DER, or BER made DER (the zeros that pad /Contents follow either).
+    let (cms, encoding) = match ContentInfo::decode(&mut SliceReader::new(&cms)?) {
+        Ok(_) => (cms, Encoding::Der),
+        Err(_) => match crate::ber::to_der(&cms) {
+            Ok((der, used, Encoding::Ber)) if cms[used..].iter().all(|&b| b == 0) => (der, Encoding::Ber),
+            _ => (cms, Encoding::Der),
+        },
+    };
     let mut reader = SliceReader::new(&cms)?;
     let sd = match ContentInfo::decode(&mut reader) {
         Ok(ci) if ci.content_type == OID_SIGNED_DATA => match ci.content.decode_as::<SignedData>() {
@@ -361,6 +370,7 @@ fn check_signature(
     let mut reports = verify_signed_data(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()))?;
     let whole = end == pdf.len();
     for r in &mut reports {
+        r.encoding = encoding;
         r.covers_whole_document = Some(whole);
         r.reason = sig.reason.as_deref().map(verdict::shown);
         r.location = sig.location.as_deref().map(verdict::shown);

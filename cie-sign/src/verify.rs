@@ -16,9 +16,11 @@ use der::{Decode, Encode, Sequence};
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
-use crate::cades::{encapsulated_content, parse_signed_data, OID_RSA_ENCRYPTION};
+pub use crate::ber::Encoding;
+use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data, OID_RSA_ENCRYPTION};
 use crate::chain::{self, Cert, Chain, Trust};
 use crate::digest;
+pub use crate::envelope::WALK_BUFFER;
 use crate::ess::{
     self, IssuerSerial, SigningCertificateV2, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_CERTIFICATE,
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
@@ -74,6 +76,8 @@ pub struct SignatureReport {
     /// The encoding of the signed attributes the signature value verified on; `None` when
     /// there are none or it did not verify.
     pub signed_attributes: Option<AttributesForm>,
+    /// How the CMS signature is encoded (DER, or BER read as X.690 allows).
+    pub encoding: Encoding,
 }
 
 impl SignatureReport {
@@ -93,6 +97,7 @@ impl SignatureReport {
             location: None,
             signer_name: None,
             signed_attributes: None,
+            encoding: Encoding::Der,
         }
     }
 
@@ -692,30 +697,28 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
         }
     }
     let mut same = supplied.map(SameContent::new);
-    let mut failure = None;
     progress.total(layout.content_len);
     let mut feed = |chunk: &[u8]| {
         progress.advance(chunk.len() as u64);
         for (_, h) in hashers.iter_mut() {
             h.update(chunk);
         }
-        if let Some(s) = same.as_mut() {
-            if let Err(e) = s.feed(chunk) {
-                failure.get_or_insert(e);
-            }
+        match same.as_mut() {
+            Some(s) => s.feed(chunk),
+            None => Ok(()),
         }
     };
-    crate::envelope::copy_range(p7m, layout.content_offset, layout.content_len, &mut std::io::sink(), &mut feed)?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    crate::envelope::walk_content(p7m, &layout, &mut feed)?;
     if let Some(s) = same {
         s.finish("")?;
     }
     let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-    let signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None)?;
+    let mut signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None)?;
+    for s in &mut signatures {
+        s.encoding = layout.encoding;
+    }
     Ok(Some(Report::new(DocumentKind::Enveloping, signatures)))
 }
 
@@ -723,11 +726,15 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
 /// for an enveloping signature must be byte for byte the content inside it, otherwise
 /// [`Error::ContentMismatch`].
 pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> Result<Report> {
-    let sd = parse_signed_data(p7m)?;
-    let raw = crate::base64::der_or_base64(p7m);
+    let (sd, encoding) = read_signed_data(p7m)?;
+    let mut raw = crate::base64::der_or_base64(p7m);
+    if encoding == Encoding::Ber {
+        // The signer infos as received, in the DER the BER was converted to (order kept).
+        raw = crate::ber::to_der(&raw)?.0.into();
+    }
     check_limits(&sd)?;
     let attached = encapsulated_content(&sd)?;
-    let (kind, signatures) = match (attached, content) {
+    let (kind, mut signatures) = match (attached, content) {
         (Some(inside), supplied) => {
             if let Some(reader) = supplied {
                 let mut same = SameContent::new(reader);
@@ -768,5 +775,8 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
             ))
         }
     };
+    for s in &mut signatures {
+        s.encoding = encoding;
+    }
     Ok(Report::new(kind, signatures))
 }

@@ -21,11 +21,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(content, &out, "extract and extract_to disagree");
     }
     let mut first = Vec::new();
-    if let (Ok(content), Ok((n, 1))) = (&whole, cie_sign::nested::extract_level(data, Some(1), &mut first)) {
+    if let (Ok(content), Ok((n, 1, _))) = (&whole, cie_sign::nested::extract_level(data, Some(1), &mut first)) {
         assert_eq!((content, n), (&first, first.len() as u64), "level 1 is the file's own content");
     }
     let mut inner = Vec::new();
-    if let Ok((n, level)) = cie_sign::nested::extract_level(data, None, &mut inner) {
+    if let Ok((n, level, _)) = cie_sign::nested::extract_level(data, None, &mut inner) {
         assert_eq!(n, inner.len() as u64);
         assert!(level >= 1 && inner.len() <= data.len());
     }

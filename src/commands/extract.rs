@@ -1,6 +1,6 @@
-//! `cie extract`: writes the signed content of a CAdES `.p7m` (DER streamed whatever its size,
-//! or Base64 text), through a new temporary file ([`crate::staged`]): the innermost content of
-//! envelopes inside envelopes, or that of a chosen level.
+//! `cie extract`: writes the signed content of a CAdES `.p7m` (DER or BER streamed whatever its
+//! size, or Base64 text), through a new temporary file ([`crate::staged`]): the innermost content
+//! of envelopes inside envelopes, or that of a chosen level.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -45,6 +45,8 @@ struct ExtractedJson {
     bytes: u64,
     /// The envelope level whose content was written (1: the file's own).
     level: usize,
+    /// `DER` or `BER`: how the `.p7m` is encoded.
+    encoding: &'static str,
 }
 
 impl ExtractArgs {
@@ -86,8 +88,8 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path, level: Option<usize>) -> Resul
     let mut first = [0u8; 1];
     let der = std::io::Read::read(&mut input, &mut first).map_err(|e| file_error(file, e))? == 1 && first[0] == 0x30;
     let (staged, mut out) = Staged::create(output)?;
-    let (length, reached) = if der {
-        // DER: streamed, whatever the size.
+    let (length, reached, encoding) = if der {
+        // DER or BER: streamed, whatever the size.
         std::io::Seek::rewind(&mut input).map_err(|e| file_error(file, e))?;
         let mut bar = ctx.progress.bar(tr!(ProgressExtracting, file = file.display()), None);
         nested::extract_level_to(&mut input, level, &mut out, &mut bar)?
@@ -105,12 +107,16 @@ fn extract(ctx: &Ctx, file: &Path, output: &Path, level: Option<usize>) -> Resul
             output: output.display().to_string(),
             bytes: length,
             level: reached,
+            encoding: encoding.as_str(),
         });
     } else if reached == 1 {
         println!("{}", tr!(Extracted, file = file.display(), bytes = length, output = output.display()));
     } else {
         let (file, output) = (file.display(), output.display());
         println!("{}", tr!(ExtractedLevel, file = file, bytes = length, level = reached, output = output));
+    }
+    if !ctx.globals.json && encoding == cie_sign::Encoding::Ber {
+        println!("{}", tr!(ExtractedBer, file = file.display()));
     }
     Ok(())
 }

@@ -251,6 +251,9 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
         Some(AttributesForm::DerSorted) => lines.push(tr!(AttributesDerSortedLine)),
         None => {}
     }
+    if s.encoding == cie_sign::Encoding::Ber {
+        lines.push(tr!(EncodingBerLine));
+    }
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
@@ -361,6 +364,8 @@ struct SignatureJson {
     cades: bool,
     /// The encoding of the signed attributes that verified: `as_received` or `der_sorted`.
     signed_attributes: Option<&'static str>,
+    /// `DER` or `BER`: how the CMS signature is encoded.
+    encoding: &'static str,
     /// The certificate chain's status.
     chain: ChainJson,
     /// Whether a PDF signature covers the whole file.
@@ -439,6 +444,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         hash: s.hash.map(|h| h.name()),
         cades: s.cades,
         signed_attributes: s.signed_attributes.map(AttributesForm::as_str),
+        encoding: s.encoding.as_str(),
         chain,
         covers_whole_document: s.covers_whole_document,
         notes: shown_list(s.notes.iter()),
@@ -492,6 +498,7 @@ mod tests {
             location: None,
             signer_name: None,
             signed_attributes: Some(AttributesForm::DerSorted),
+            encoding: cie_sign::Encoding::Ber,
         }
     }
 
@@ -512,6 +519,7 @@ mod tests {
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
         assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
         assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks"), "{en}");
         assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
         assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
         assert!(
@@ -523,6 +531,7 @@ mod tests {
         );
         let it = render(&report_lines(file, &report, &trust), Lang::It);
         assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(it.contains("\n  codifica:        codifica BER (lunghezze indefinite"), "{it}");
         assert!(it.contains(
             "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
         ));
@@ -533,6 +542,7 @@ mod tests {
         );
         assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
         assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
+        assert!(json.contains(r#""encoding":"BER""#), "{json}");
     }
 
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.

@@ -30,6 +30,8 @@ other-failure = { $detail }
 
 ## Advice after an error
 
+# The one wording for a CMS signature in BER, in every command (X.690 §8, RFC 5652 §1.1).
+-ber-encoding = BER encoding (indefinite lengths or content in chunks, read as CMS allows)
 -secret-origin = the first 4 digits are on the receipt the comune gave you when you requested the card, the last 4 in the letter that came with the card
 advice-usage = see cie --help
 advice-document = check that the file is a PDF or a CAdES .p7m/.p7s signature
@@ -184,6 +186,7 @@ format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute
 format-cms-line = {"  "}format:       CMS, { $hash }
 attributes-as-received-line = {"  "}attributes:   signed attributes verified as they are in the file
 attributes-der-sorted-line = {"  "}attributes:   signed attributes verified only once re-encoded in DER order (not as they are in the file)
+encoding-ber-line = {"  "}encoding:     { -ber-encoding }
 chain-not-checked = {"  "}chain:        NOT CHECKED (no trusted CA installed or given with --ca: who issued the certificate is unknown)
 chain-trusted = {"  "}chain:        trusted, issued under "{ $anchor }"
 chain-untrusted = {"  "}chain:        NOT TRUSTED: { $reason }
@@ -214,6 +217,7 @@ reason-no-signature = no signature to check
 reason-other = the signatures are not confirmed
 extracted = { $file }: { $bytes } bytes of signed content written to { $output } (signatures not checked here: use cie verify)
 extracted-level = { $file }: { $bytes } bytes of signed content of the envelope at level { $level } (inside the file's envelope) written to { $output } (signatures not checked here: use cie verify)
+extracted-ber = { $file } is in { -ber-encoding }
 
 ## cie verify-sod
 

@@ -30,6 +30,8 @@ other-failure = operazione non riuscita: { $detail }
 
 ## Suggerimenti dopo un errore
 
+# L'unica formulazione per una firma CMS in BER, in ogni comando (X.690 §8, RFC 5652 §1.1).
+-ber-encoding = codifica BER (lunghezze indefinite o contenuto a blocchi, letta come CMS consente)
 -secret-origin = le prime 4 cifre sono sulla ricevuta che il Comune ti ha consegnato quando hai richiesto la carta, le ultime 4 nella lettera arrivata insieme alla carta
 advice-usage = vedi cie --help
 advice-document = controlla che il file sia un PDF o una firma CAdES .p7m/.p7s
@@ -184,6 +186,7 @@ format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certific
 format-cms-line = {"  "}formato:         CMS, { $hash }
 attributes-as-received-line = {"  "}attributi:       attributi firmati verificati così come sono nel file
 attributes-der-sorted-line = {"  "}attributi:       attributi firmati verificati solo riordinati secondo DER (non come sono nel file)
+encoding-ber-line = {"  "}codifica:        { -ber-encoding }
 chain-not-checked = {"  "}catena:          NON VERIFICATA (nessuna CA attendibile installata o indicata con --ca: non si sa chi ha emesso il certificato)
 chain-trusted = {"  "}catena:          attendibile, emessa sotto "{ $anchor }"
 chain-untrusted = {"  "}catena:          NON ATTENDIBILE: { $reason }
@@ -214,6 +217,7 @@ reason-no-signature = nessuna firma da verificare
 reason-other = le firme non sono confermate
 extracted = { $file }: { $bytes } byte di contenuto firmato scritti in { $output } (qui le firme non sono verificate: usa cie verify)
 extracted-level = { $file }: { $bytes } byte di contenuto firmato della busta di livello { $level } (dentro la busta del file) scritti in { $output } (qui le firme non sono verificate: usa cie verify)
+extracted-ber = { $file } è in { -ber-encoding }
 
 ## cie verify-sod
 
