@@ -11,6 +11,7 @@ use std::str::FromStr;
 use sha1::Sha1;
 use sha2::digest::DynDigest;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use sha3::{Sha3_256, Sha3_384, Sha3_512};
 use x509_cert::der::oid::ObjectIdentifier;
 
 use crate::error::{Error, Result};
@@ -35,11 +36,20 @@ pub enum HashAlg {
     Sha384,
     /// SHA-512.
     Sha512,
+    /// SHA3-256 (FIPS 202): verification of others' signatures only, not in [`HashAlg::ALL`].
+    Sha3_256,
+    /// SHA3-384 (FIPS 202): verification only.
+    Sha3_384,
+    /// SHA3-512 (FIPS 202): verification only.
+    Sha3_512,
 }
 
 impl HashAlg {
     /// All supported algorithms.
     pub const ALL: [HashAlg; 5] = [HashAlg::Sha1, HashAlg::Sha224, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512];
+
+    /// The SHA-3 algorithms, recognised when verifying signatures made by others.
+    pub const SHA3: [HashAlg; 3] = [HashAlg::Sha3_256, HashAlg::Sha3_384, HashAlg::Sha3_512];
 
     /// Digest length in bytes.
     pub fn digest_len(self) -> usize {
@@ -48,7 +58,9 @@ impl HashAlg {
             HashAlg::Sha224 => 28,
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
-            HashAlg::Sha512 => 64,
+            HashAlg::Sha512 | HashAlg::Sha3_512 => 64,
+            HashAlg::Sha3_256 => 32,
+            HashAlg::Sha3_384 => 48,
         }
     }
 
@@ -74,6 +86,18 @@ impl HashAlg {
                 0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00,
                 0x04, 0x40,
             ],
+            HashAlg::Sha3_256 => &[
+                0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x08, 0x05, 0x00,
+                0x04, 0x20,
+            ],
+            HashAlg::Sha3_384 => &[
+                0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x09, 0x05, 0x00,
+                0x04, 0x30,
+            ],
+            HashAlg::Sha3_512 => &[
+                0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0A, 0x05, 0x00,
+                0x04, 0x40,
+            ],
         }
     }
 
@@ -85,6 +109,9 @@ impl HashAlg {
             HashAlg::Sha256 => Box::new(Sha256::new()),
             HashAlg::Sha384 => Box::new(Sha384::new()),
             HashAlg::Sha512 => Box::new(Sha512::new()),
+            HashAlg::Sha3_256 => Box::new(Sha3_256::new()),
+            HashAlg::Sha3_384 => Box::new(Sha3_384::new()),
+            HashAlg::Sha3_512 => Box::new(Sha3_512::new()),
         }
     }
 
@@ -115,12 +142,15 @@ impl HashAlg {
             HashAlg::Sha256 => "2.16.840.1.101.3.4.2.1",
             HashAlg::Sha384 => "2.16.840.1.101.3.4.2.2",
             HashAlg::Sha512 => "2.16.840.1.101.3.4.2.3",
+            HashAlg::Sha3_256 => "2.16.840.1.101.3.4.2.8",
+            HashAlg::Sha3_384 => "2.16.840.1.101.3.4.2.9",
+            HashAlg::Sha3_512 => "2.16.840.1.101.3.4.2.10",
         })
     }
 
-    /// The algorithm of a digest object identifier, if supported.
+    /// The algorithm of a digest object identifier, if supported (SHA-3 included).
     pub fn from_oid(oid: &ObjectIdentifier) -> Option<HashAlg> {
-        HashAlg::ALL.into_iter().find(|a| a.oid() == *oid)
+        HashAlg::ALL.into_iter().chain(HashAlg::SHA3).find(|a| a.oid() == *oid)
     }
 
     /// The object identifier of RSA PKCS#1 v1.5 with this hash (`shaXWithRSAEncryption`,
@@ -132,12 +162,16 @@ impl HashAlg {
             HashAlg::Sha256 => "1.2.840.113549.1.1.11",
             HashAlg::Sha384 => "1.2.840.113549.1.1.12",
             HashAlg::Sha512 => "1.2.840.113549.1.1.13",
+            HashAlg::Sha3_256 => "2.16.840.1.101.3.4.3.14",
+            HashAlg::Sha3_384 => "2.16.840.1.101.3.4.3.15",
+            HashAlg::Sha3_512 => "2.16.840.1.101.3.4.3.16",
         })
     }
 
-    /// The hash of an RSA PKCS#1 v1.5 signature algorithm identifier, if supported.
+    /// The hash of an RSA PKCS#1 v1.5 signature algorithm identifier, if supported (SHA-3
+    /// included: NIST's id-rsassa-pkcs1-v1_5-with-sha3-*).
     pub fn from_rsa_pkcs1_oid(oid: &ObjectIdentifier) -> Option<HashAlg> {
-        HashAlg::ALL.into_iter().find(|a| a.rsa_pkcs1_oid() == *oid)
+        HashAlg::ALL.into_iter().chain(HashAlg::SHA3).find(|a| a.rsa_pkcs1_oid() == *oid)
     }
 
     /// Hashes `data`.
@@ -148,6 +182,9 @@ impl HashAlg {
             HashAlg::Sha256 => Sha256::digest(data).to_vec(),
             HashAlg::Sha384 => Sha384::digest(data).to_vec(),
             HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+            HashAlg::Sha3_256 => Sha3_256::digest(data).to_vec(),
+            HashAlg::Sha3_384 => Sha3_384::digest(data).to_vec(),
+            HashAlg::Sha3_512 => Sha3_512::digest(data).to_vec(),
         }
     }
 
@@ -171,6 +208,9 @@ impl HashAlg {
             HashAlg::Sha256 => "sha256",
             HashAlg::Sha384 => "sha384",
             HashAlg::Sha512 => "sha512",
+            HashAlg::Sha3_256 => "sha3-256",
+            HashAlg::Sha3_384 => "sha3-384",
+            HashAlg::Sha3_512 => "sha3-512",
         }
     }
 }

@@ -284,7 +284,7 @@ fn verify_pss(key: &RsaPublicKey, hash: HashAlg, salt: usize, message: &[u8], si
         HashAlg::Sha256 => key.verify(Pss::new_with_salt::<Sha256>(salt), &digest, signature),
         HashAlg::Sha384 => key.verify(Pss::new_with_salt::<Sha384>(salt), &digest, signature),
         HashAlg::Sha512 => key.verify(Pss::new_with_salt::<Sha512>(salt), &digest, signature),
-        HashAlg::Sha1 | HashAlg::Sha224 => return false,
+        HashAlg::Sha1 | HashAlg::Sha224 | HashAlg::Sha3_256 | HashAlg::Sha3_384 | HashAlg::Sha3_512 => return false,
     }
     .is_ok()
 }

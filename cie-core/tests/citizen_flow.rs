@@ -23,6 +23,7 @@ fn scheme(alg: HashAlg) -> Pkcs1v15Sign {
         HashAlg::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
         HashAlg::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
         HashAlg::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+        other => panic!("{other} is for verification only, not in HashAlg::ALL"),
     }
 }
 

@@ -14,6 +14,7 @@ use der::{Decode, Encode};
 use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::Certificate;
 
+use crate::algorithms::{self, AlgError};
 use crate::verdict::{shown, Problem, SubIndication};
 use crate::{Error, Result};
 
@@ -202,7 +203,7 @@ enum Link {
     /// It does not.
     Broken,
     /// The algorithm is not one this verifier checks.
-    Unsupported(String),
+    Unsupported(AlgError),
 }
 
 /// Path building for the signers of one signature (RFC 5280 §6.1, simplified: names chain,
@@ -279,12 +280,18 @@ impl<'a> Paths<'a> {
                             ),
                         ))
                     }
-                    Link::Unsupported(alg) => {
+                    Link::Unsupported(e) => {
+                        let sub = match e {
+                            AlgError::Weak(_) => SubIndication::CryptoConstraintsFailureNoPoe,
+                            AlgError::Unsupported(_) => SubIndication::CryptoConstraintsFailure,
+                            AlgError::Key(_) | AlgError::Format(_) => SubIndication::FormatFailure,
+                        };
                         broken = Some(Problem::new(
-                            SubIndication::CryptoConstraintsFailure,
+                            sub,
                             format!(
-                                "the certificate \"{}\" is signed with {alg}, not supported here",
-                                shown(&current.subject())
+                                "the signature on the certificate \"{}\" cannot be checked: {}",
+                                shown(&current.subject()),
+                                e.message()
                             ),
                         ))
                     }
@@ -358,7 +365,7 @@ fn is_self_issued(cert: &Cert) -> bool {
 
 /// Whether `cert` is signed with SHA-1.
 fn weak_signature(cert: &Cert) -> bool {
-    HashAlg::from_rsa_pkcs1_oid(&cert.cert.signature_algorithm.oid) == Some(HashAlg::Sha1)
+    algorithms::named_hash(&cert.cert.signature_algorithm) == Ok(Some(HashAlg::Sha1))
 }
 
 /// Adds a problem when `cert` is not valid at `at` (RFC 5280 §4.1.2.5): expired, without
@@ -382,12 +389,16 @@ fn validity(cert: &Cert, at: Duration, what: &str, problems: &mut Vec<Problem>) 
     }
 }
 
-/// Whether `issuer`'s key verifies `cert`'s signature; `Err` names an algorithm not checked
-/// here (RSA PKCS#1 v1.5 with SHA-1 or SHA-2 only).
-fn signed_by(cert: &Cert, issuer: &Cert) -> std::result::Result<bool, String> {
-    let oid = &cert.cert.signature_algorithm.oid;
-    let alg = HashAlg::from_rsa_pkcs1_oid(oid).ok_or_else(|| format!("signature algorithm {oid}"))?;
+/// Whether `issuer`'s key verifies `cert`'s signature; `Err` says why it could not be checked
+/// (a weak or unsupported algorithm, a key that cannot be loaded), in words.
+fn signed_by(cert: &Cert, issuer: &Cert) -> std::result::Result<bool, AlgError> {
     let Ok(tbs) = cert.cert.tbs_certificate.to_der() else { return Ok(false) };
     let Some(sig) = cert.cert.signature.as_bytes() else { return Ok(false) };
-    Ok(cie_core::certificate::verify(&issuer.der, alg, &tbs, sig).is_ok())
+    algorithms::verify(
+        &issuer.cert.tbs_certificate.subject_public_key_info,
+        &cert.cert.signature_algorithm,
+        None,
+        algorithms::Input::Message(&tbs),
+        sig,
+    )
 }

@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+mod algorithms;
 mod base64;
 mod ber;
 pub mod cades;

@@ -16,8 +16,9 @@ use der::{Decode, Encode, Sequence};
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
+use crate::algorithms;
 pub use crate::ber::Encoding;
-use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data, OID_RSA_ENCRYPTION};
+use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data};
 use crate::chain::{self, Cert, Chain, Trust};
 use crate::digest;
 pub use crate::envelope::WALK_BUFFER;
@@ -227,22 +228,6 @@ struct EssCertIdV1 {
     cert_hash: OctetString,
     #[asn1(optional = "true")]
     issuer_serial: Option<IssuerSerial>,
-}
-
-/// The hash named by a SignerInfo's signature algorithm, `None` for plain rsaEncryption
-/// (RFC 3370 §3.2, RFC 4055 §5); an error for algorithms not handled (PSS, ECDSA...).
-fn signature_hash(oid: &ObjectIdentifier) -> std::result::Result<Option<HashAlg>, String> {
-    if *oid == OID_RSA_ENCRYPTION {
-        return Ok(None);
-    }
-    match oid.to_string().as_str() {
-        "1.2.840.113549.1.1.5" => Ok(Some(HashAlg::Sha1)),
-        "1.2.840.113549.1.1.14" => Ok(Some(HashAlg::Sha224)),
-        "1.2.840.113549.1.1.11" => Ok(Some(HashAlg::Sha256)),
-        "1.2.840.113549.1.1.12" => Ok(Some(HashAlg::Sha384)),
-        "1.2.840.113549.1.1.13" => Ok(Some(HashAlg::Sha512)),
-        other => Err(format!("signature algorithm {other} is not supported (RSA PKCS#1 v1.5 only)")),
-    }
 }
 
 /// The certificate a SignerInfo names (RFC 5652 §5.3 sid).
@@ -560,56 +545,66 @@ fn verify_signer(
     };
     report.signer = Some(identity(&cert.cert));
     let (Some(alg), Some(d)) = (HashAlg::from_oid(&si.digest_alg.oid), what.digest) else {
-        report.fail(
-            SubIndication::CryptoConstraintsFailure,
-            format!("digest algorithm {} is not supported", si.digest_alg.oid),
-        );
+        match algorithms::weak_digest(&si.digest_alg.oid) {
+            Some(weak) => report
+                .fail(SubIndication::CryptoConstraintsFailureNoPoe, algorithms::AlgError::Weak(weak.into()).message()),
+            None => report.fail(
+                SubIndication::CryptoConstraintsFailure,
+                format!("digest algorithm {} is not supported", si.digest_alg.oid),
+            ),
+        }
         return Ok(());
     };
     report.hash = Some(alg);
     let signed = check_attributes(what.content_type, si, cert, d, report)?;
-    match signature_hash(&si.signature_algorithm.oid) {
-        Ok(Some(h)) if h != alg => {
-            report.fail(SubIndication::FormatFailure, "signature and digest algorithms disagree")
-        }
-        Ok(_) => {
-            let key = cie_core::certificate::public_key(&cert.der);
-            let verifies = |digest_info: &[u8]| {
-                key.as_ref().is_ok_and(|k| {
-                    cie_core::certificate::verify_digest_info(k, digest_info, si.signature.as_bytes()).is_ok()
-                })
-            };
-            let ok = match &signed {
-                Some(sorted) => {
-                    // The bytes as received first (RFC 5652 §5.4), the DER-sorted form only
-                    // when they differ and the first does not verify.
-                    let mut forms = Vec::new();
-                    if let Some(raw) = raw_attrs {
-                        forms.push((AttributesForm::AsReceived, raw));
-                    }
-                    if raw_attrs != Some(sorted.as_slice()) {
-                        forms.push((AttributesForm::DerSorted, sorted.as_slice()));
-                    }
-                    let found =
-                        forms.into_iter().find(|(_, bytes)| verifies(&cie_core::sign::digest_info_of(alg, bytes)));
-                    report.signed_attributes = found.map(|(form, _)| form);
-                    found.is_some()
+    let spki = &cert.cert.tbs_certificate.subject_public_key_info;
+    let verifies = |input: algorithms::Input<'_>| {
+        algorithms::verify(spki, &si.signature_algorithm, Some(alg), input, si.signature.as_bytes())
+    };
+    let outcome = match &signed {
+        Some(sorted) => {
+            // The bytes as received first (RFC 5652 §5.4), the DER-sorted form only when they
+            // differ and the first does not verify.
+            let mut forms = Vec::new();
+            if let Some(raw) = raw_attrs {
+                forms.push((AttributesForm::AsReceived, raw));
+            }
+            if raw_attrs != Some(sorted.as_slice()) {
+                forms.push((AttributesForm::DerSorted, sorted.as_slice()));
+            }
+            let mut outcome = Ok(false);
+            for (form, bytes) in forms {
+                outcome = verifies(algorithms::Input::Message(bytes));
+                if outcome != Ok(false) {
+                    report.signed_attributes = outcome.as_ref().is_ok_and(|v| *v).then_some(form);
+                    break;
                 }
-                None => verifies(&cie_core::sign::digest_info(alg, d)?),
-            };
-            if !ok {
-                report.fail(
-                    SubIndication::SigCryptoFailure,
-                    "the signature does not verify with the signer's certificate",
-                );
-            } else if report.signed_attributes == Some(AttributesForm::DerSorted) {
+            }
+            outcome
+        }
+        None => verifies(algorithms::Input::Digest(d)),
+    };
+    match outcome {
+        Ok(true) => {
+            if report.signed_attributes == Some(AttributesForm::DerSorted) {
                 report.notes.push(
                     "the signed attributes verified only once re-encoded in DER order, not as they are in the file"
                         .into(),
                 );
             }
         }
-        Err(e) => report.fail(SubIndication::CryptoConstraintsFailure, e),
+        Ok(false) => {
+            report.fail(SubIndication::SigCryptoFailure, "the signature does not verify with the signer's certificate")
+        }
+        Err(e @ algorithms::AlgError::Weak(_)) => {
+            report.fail(SubIndication::CryptoConstraintsFailureNoPoe, e.message())
+        }
+        Err(e @ algorithms::AlgError::Unsupported(_)) => {
+            report.fail(SubIndication::CryptoConstraintsFailure, e.message())
+        }
+        Err(e @ (algorithms::AlgError::Key(_) | algorithms::AlgError::Format(_))) => {
+            report.fail(SubIndication::FormatFailure, format!("signer's certificate: {}", e.message()))
+        }
     }
     if alg == HashAlg::Sha1 {
         report.fail(

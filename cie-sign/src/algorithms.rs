@@ -1,0 +1,297 @@
+//! Signature algorithms: the one place where a signature algorithm identifier and a public key
+//! become a check. RSA PKCS#1 v1.5 and RSASSA-PSS (RFC 4055 §3) with SHA-1, SHA-2 and SHA-3,
+//! RSA keys up to 16384 bits; ECDSA on P-256, P-384 and P-521 (RFC 5480, RFC 5758); Ed25519
+//! (RFC 8410, RFC 8419). MD5, MD2 and RIPEMD-160 are refused as weak; brainpool curves are
+//! named as not supported; a key that cannot be loaded is reported as such, apart from a
+//! signature that does not verify.
+
+use cie_core::sign::HashAlg;
+use der::asn1::ObjectIdentifier;
+use der::{Decode, Encode};
+use ecdsa::signature::hazmat::PrehashVerifier;
+use rsa::pkcs1::{RsaPssParams, TrailerField};
+use rsa::{BigUint, RsaPublicKey};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// Largest RSA modulus accepted, in bits.
+pub(crate) const MAX_RSA_BITS: usize = 16384;
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+const MGF1: &str = "1.2.840.113549.1.1.8";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const ED25519: &str = "1.3.101.112";
+
+/// Why a signature could not be checked (as opposed to checked and found wrong).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AlgError {
+    /// A weak algorithm (MD5, MD2, RIPEMD-160), named in words.
+    Weak(String),
+    /// An algorithm or curve this verifier does not implement, named in words.
+    Unsupported(String),
+    /// The public key cannot be loaded (malformed, wrong size, not a point of its curve).
+    Key(String),
+    /// The algorithm identifier is malformed or does not match the key.
+    Format(String),
+}
+
+impl AlgError {
+    /// The message a person reads.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            AlgError::Weak(what) => format!("weak algorithm: {what} (too weak), refused"),
+            AlgError::Unsupported(what) => format!("unsupported algorithm: {what}"),
+            AlgError::Key(why) => format!("the public key cannot be loaded: {why}"),
+            AlgError::Format(why) => format!("malformed signature algorithm: {why}"),
+        }
+    }
+}
+
+/// What a signature covers: the signed bytes themselves, or only their digest (a SignerInfo
+/// without signed attributes, whose content was hashed as it streamed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Input<'a> {
+    /// The bytes signed.
+    Message(&'a [u8]),
+    /// The digest of the bytes signed, with the SignerInfo's digest algorithm.
+    Digest(&'a [u8]),
+}
+
+/// The name in words of a weak digest algorithm identifier (MD2, MD5, RIPEMD-160), if it is one.
+pub(crate) fn weak_digest(oid: &ObjectIdentifier) -> Option<&'static str> {
+    match oid.to_string().as_str() {
+        "1.2.840.113549.2.2" => Some("digest algorithm MD2"),
+        "1.2.840.113549.2.5" => Some("digest algorithm MD5"),
+        "1.3.36.3.2.1" => Some("digest algorithm RIPEMD-160"),
+        _ => None,
+    }
+}
+
+/// The name in words of a weak signature algorithm identifier (md2/md5WithRSAEncryption,
+/// RIPEMD-160 with RSA), if it is one.
+pub(crate) fn weak_signature(oid: &ObjectIdentifier) -> Option<&'static str> {
+    match oid.to_string().as_str() {
+        "1.2.840.113549.1.1.2" => Some("signature algorithm RSA with MD2"),
+        "1.2.840.113549.1.1.4" => Some("signature algorithm RSA with MD5"),
+        "1.3.36.3.3.1.2" => Some("signature algorithm RSA with RIPEMD-160"),
+        _ => None,
+    }
+}
+
+/// The scheme a signature algorithm identifier names, with its hash when it names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Pkcs1(Option<HashAlg>),
+    Pss { hash: HashAlg, salt: usize },
+    Ecdsa(Option<HashAlg>),
+    Ed25519,
+}
+
+fn scheme(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
+    if let Some(w) = weak_signature(&alg.oid) {
+        return Err(AlgError::Weak(w.into()));
+    }
+    if let Some(h) = HashAlg::from_rsa_pkcs1_oid(&alg.oid) {
+        return Ok(Scheme::Pkcs1(Some(h)));
+    }
+    Ok(match alg.oid.to_string().as_str() {
+        RSA_ENCRYPTION => Scheme::Pkcs1(None),
+        RSASSA_PSS => pss(alg)?,
+        EC_PUBLIC_KEY => Scheme::Ecdsa(None),
+        "1.2.840.10045.4.1" => Scheme::Ecdsa(Some(HashAlg::Sha1)),
+        "1.2.840.10045.4.3.1" => Scheme::Ecdsa(Some(HashAlg::Sha224)),
+        "1.2.840.10045.4.3.2" => Scheme::Ecdsa(Some(HashAlg::Sha256)),
+        "1.2.840.10045.4.3.3" => Scheme::Ecdsa(Some(HashAlg::Sha384)),
+        "1.2.840.10045.4.3.4" => Scheme::Ecdsa(Some(HashAlg::Sha512)),
+        "2.16.840.1.101.3.4.3.10" => Scheme::Ecdsa(Some(HashAlg::Sha3_256)),
+        "2.16.840.1.101.3.4.3.11" => Scheme::Ecdsa(Some(HashAlg::Sha3_384)),
+        "2.16.840.1.101.3.4.3.12" => Scheme::Ecdsa(Some(HashAlg::Sha3_512)),
+        ED25519 => Scheme::Ed25519,
+        "1.3.101.113" => return Err(AlgError::Unsupported("Ed448".into())),
+        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => return Err(AlgError::Unsupported("DSA".into())),
+        other => return Err(AlgError::Unsupported(format!("signature algorithm {other}"))),
+    })
+}
+
+/// RSASSA-PSS-params (RFC 4055 §3.1): hash, MGF1 with a hash, salt length, trailer 1.
+fn pss(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
+    let der = match &alg.parameters {
+        Some(p) => Some(p.to_der().map_err(|e| AlgError::Format(format!("RSASSA-PSS parameters: {e}")))?),
+        None => None,
+    };
+    let params = match &der {
+        Some(der) => {
+            RsaPssParams::from_der(der).map_err(|e| AlgError::Format(format!("RSASSA-PSS parameters: {e}")))?
+        }
+        None => RsaPssParams::default(),
+    };
+    let hash =
+        HashAlg::from_oid(&params.hash.oid).ok_or_else(|| unsupported_hash(&params.hash.oid, "RSASSA-PSS hash"))?;
+    if params.mask_gen.oid.to_string() != MGF1 {
+        return Err(AlgError::Unsupported(format!("RSASSA-PSS mask generation {}", params.mask_gen.oid)));
+    }
+    let mgf_hash = params
+        .mask_gen
+        .parameters
+        .as_ref()
+        .map(|a| a.oid)
+        .ok_or_else(|| AlgError::Format("RSASSA-PSS MGF1 without its hash".into()))?;
+    if HashAlg::from_oid(&mgf_hash) != Some(hash) {
+        return Err(AlgError::Unsupported(format!(
+            "RSASSA-PSS with MGF1 over a hash ({mgf_hash}) other than the message hash ({hash})"
+        )));
+    }
+    if params.trailer_field != TrailerField::BC {
+        return Err(AlgError::Format("RSASSA-PSS trailer field other than 1".into()));
+    }
+    Ok(Scheme::Pss { hash, salt: usize::from(params.salt_len) })
+}
+
+fn unsupported_hash(oid: &ObjectIdentifier, what: &str) -> AlgError {
+    match weak_digest(oid) {
+        Some(w) => AlgError::Weak(w.into()),
+        None => AlgError::Unsupported(format!("{what} {oid}")),
+    }
+}
+
+/// The hash a signature algorithm identifier names, if it names one (for a certificate's
+/// signature, whose digest comes from there alone).
+pub(crate) fn named_hash(alg: &AlgorithmIdentifierOwned) -> Result<Option<HashAlg>, AlgError> {
+    Ok(match scheme(alg)? {
+        Scheme::Pkcs1(h) | Scheme::Ecdsa(h) => h,
+        Scheme::Pss { hash, .. } => Some(hash),
+        Scheme::Ed25519 => None,
+    })
+}
+
+/// Checks `signature` over `input` with the key `spki` under the algorithm `alg`; `digest` is
+/// the digest algorithm of the input (a SignerInfo's digestAlgorithm), `None` when only `alg`
+/// names it (certificates). `Ok(false)`: checked, and it does not verify.
+pub(crate) fn verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    digest: Option<HashAlg>,
+    input: Input<'_>,
+    signature: &[u8],
+) -> Result<bool, AlgError> {
+    let scheme = scheme(alg)?;
+    let hash = match (scheme, digest) {
+        (Scheme::Ed25519, _) => None,
+        (Scheme::Pkcs1(Some(h)) | Scheme::Ecdsa(Some(h)) | Scheme::Pss { hash: h, .. }, Some(d)) if h != d => {
+            return Err(AlgError::Format(format!(
+                "the signature algorithm hashes with {h}, the digest algorithm is {d}"
+            )));
+        }
+        (Scheme::Pkcs1(Some(h)) | Scheme::Ecdsa(Some(h)) | Scheme::Pss { hash: h, .. }, _) => Some(h),
+        (_, Some(d)) => Some(d),
+        (_, None) => return Err(AlgError::Format(format!("signature algorithm {} names no hash", alg.oid))),
+    };
+    let digest_of = |h: HashAlg| match input {
+        Input::Message(m) => h.hash(m),
+        Input::Digest(d) => d.to_vec(),
+    };
+    let key_alg = spki.algorithm.oid.to_string();
+    let point = || {
+        spki.subject_public_key
+            .as_bytes()
+            .ok_or_else(|| AlgError::Key("the key's bit string is not whole bytes".into()))
+    };
+    match (scheme, hash) {
+        (Scheme::Pkcs1(_), Some(h)) => {
+            let key = rsa_key(spki, &key_alg)?;
+            let di = cie_core::sign::digest_info(h, &digest_of(h)).map_err(|e| AlgError::Format(e.to_string()))?;
+            Ok(cie_core::certificate::verify_digest_info(&key, &di, signature).is_ok())
+        }
+        (Scheme::Pss { hash: h, salt }, _) => {
+            let key = rsa_key(spki, &key_alg)?;
+            Ok(verify_pss(&key, h, salt, &digest_of(h), signature))
+        }
+        (Scheme::Ecdsa(_), Some(h)) => {
+            if key_alg != EC_PUBLIC_KEY {
+                return Err(AlgError::Format(format!("an ECDSA signature with a key of algorithm {key_alg}")));
+            }
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                .ok_or_else(|| AlgError::Key("the EC key names no curve".into()))?;
+            let d = digest_of(h);
+            match curve.to_string().as_str() {
+                "1.2.840.10045.3.1.7" => ecdsa_check!(p256::NistP256, point()?, &d, signature, "P-256"),
+                "1.3.132.0.34" => ecdsa_check!(p384::NistP384, point()?, &d, signature, "P-384"),
+                "1.3.132.0.35" => ecdsa_check!(p521::NistP521, point()?, &d, signature, "P-521"),
+                "1.3.36.3.3.2.8.1.1.7" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP256r1".into())),
+                "1.3.36.3.3.2.8.1.1.11" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP384r1".into())),
+                "1.3.36.3.3.2.8.1.1.13" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP512r1".into())),
+                other => Err(AlgError::Unsupported(format!("ECDSA on the curve {other}"))),
+            }
+        }
+        (Scheme::Ed25519, _) => {
+            if key_alg != ED25519 {
+                return Err(AlgError::Format(format!("an Ed25519 signature with a key of algorithm {key_alg}")));
+            }
+            let Input::Message(m) = input else {
+                return Err(AlgError::Unsupported(
+                    "Ed25519 without signed attributes (content signed directly)".into(),
+                ));
+            };
+            let bytes: [u8; 32] =
+                point()?.try_into().map_err(|_| AlgError::Key("an Ed25519 key is not 32 bytes".into()))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| AlgError::Key("not an Ed25519 point".into()))?;
+            let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else { return Ok(false) };
+            Ok(key.verify_strict(m, &sig).is_ok())
+        }
+        (Scheme::Pkcs1(_) | Scheme::Ecdsa(_), None) => {
+            Err(AlgError::Format(format!("signature algorithm {} names no hash", alg.oid)))
+        }
+    }
+}
+
+/// The RSA key of `spki` (rsaEncryption or id-RSASSA-PSS), up to [`MAX_RSA_BITS`].
+fn rsa_key(spki: &SubjectPublicKeyInfoOwned, key_alg: &str) -> Result<RsaPublicKey, AlgError> {
+    if key_alg != RSA_ENCRYPTION && key_alg != RSASSA_PSS {
+        return Err(AlgError::Format(format!("an RSA signature with a key of algorithm {key_alg}")));
+    }
+    let bytes = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| AlgError::Key("the key's bit string is not whole bytes".into()))?;
+    let k = rsa::pkcs1::RsaPublicKey::from_der(bytes).map_err(|e| AlgError::Key(format!("RSA key: {e}")))?;
+    RsaPublicKey::new_with_max_size(
+        BigUint::from_bytes_be(k.modulus.as_bytes()),
+        BigUint::from_bytes_be(k.public_exponent.as_bytes()),
+        MAX_RSA_BITS,
+    )
+    .map_err(|e| AlgError::Key(format!("RSA key: {e}")))
+}
+
+/// RSASSA-PSS verification of a digest (MGF1 with the same hash).
+fn verify_pss(key: &RsaPublicKey, hash: HashAlg, salt: usize, digest: &[u8], signature: &[u8]) -> bool {
+    use rsa::Pss;
+    let scheme = match hash {
+        HashAlg::Sha1 => Pss::new_with_salt::<sha1::Sha1>(salt),
+        HashAlg::Sha224 => Pss::new_with_salt::<sha2::Sha224>(salt),
+        HashAlg::Sha256 => Pss::new_with_salt::<sha2::Sha256>(salt),
+        HashAlg::Sha384 => Pss::new_with_salt::<sha2::Sha384>(salt),
+        HashAlg::Sha512 => Pss::new_with_salt::<sha2::Sha512>(salt),
+        HashAlg::Sha3_256 => Pss::new_with_salt::<sha3::Sha3_256>(salt),
+        HashAlg::Sha3_384 => Pss::new_with_salt::<sha3::Sha3_384>(salt),
+        HashAlg::Sha3_512 => Pss::new_with_salt::<sha3::Sha3_512>(salt),
+    };
+    key.verify(scheme, digest, signature).is_ok()
+}
+
+/// ECDSA verification of a digest on the curve `$c` with the SEC1 point `$point`.
+macro_rules! ecdsa_check {
+    ($c:ty, $point:expr, $digest:expr, $signature:expr, $name:literal) => {{
+        let key = ecdsa::VerifyingKey::<$c>::from_sec1_bytes($point)
+            .map_err(|_| AlgError::Key(format!("not a point of the curve {}", $name)))?;
+        match ecdsa::Signature::<$c>::from_der($signature) {
+            Ok(sig) => Ok(key.verify_prehash($digest, &sig).is_ok()),
+            Err(_) => Ok(false),
+        }
+    }};
+}
+use ecdsa_check;

@@ -1,0 +1,310 @@
+//! Issue 23 item 6: signatures in every common algorithm, made by a real tool (OpenSSL: keys
+//! from `openssl genpkey`, a CA and a leaf per algorithm, `openssl cms -sign`) in a scratch
+//! directory at test time, verified by us with the CA as trust anchor and cross-checked with
+//! `openssl cms -verify`; each one altered by a byte must fail as SIG_CRYPTO_FAILURE, MD5 is
+//! refused as weak, brainpool is named as not supported, a broken key is reported as such.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cie_sign::verify::verify_p7m;
+use cie_sign::{Indication, Report, SubIndication, Trust};
+
+/// A scratch directory removed at the end of the test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("cie-alg-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> bool {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("openssl is installed");
+    if !out.status.success() {
+        eprintln!("openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success()
+}
+
+/// Key generation options for `openssl genpkey`.
+fn genpkey(dir: &Path, out: &str, key: &[&str]) {
+    let mut args = vec!["genpkey", "-out", out];
+    args.extend_from_slice(key);
+    assert!(openssl(dir, &args), "genpkey {key:?}");
+}
+
+/// A CA and a leaf, both with keys of `key`, certificates signed with `md` (and `sigopt`, for
+/// PSS); then `content.txt` signed into `signed.p7m` with `sign_extra`. Returns false when
+/// OpenSSL refuses to sign.
+fn make(dir: &Path, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]) -> bool {
+    std::fs::write(dir.join("content.txt"), b"Documento firmato per la prova degli algoritmi.\n").unwrap();
+    std::fs::write(dir.join("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+        .unwrap();
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+    )
+    .unwrap();
+    genpkey(dir, "ca.key", key);
+    genpkey(dir, "leaf.key", key);
+    let mdopt = format!("-{md}");
+    let mut ca = vec!["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Algorithm Test CA", "-days", "3650"];
+    ca.extend_from_slice(&["-extensions", "v3_ca", "-addext", "basicConstraints=critical,CA:TRUE"]);
+    if md != "none" {
+        ca.push(&mdopt);
+    }
+    ca.extend_from_slice(sigopt);
+    ca.extend_from_slice(&["-out", "ca.pem"]);
+    assert!(openssl(dir, &ca), "CA");
+    assert!(openssl(
+        dir,
+        &["req", "-new", "-key", "leaf.key", "-subj", "/CN=Algorithm Test Signer", "-out", "leaf.csr"]
+    ));
+    let mut leaf = vec!["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2"];
+    leaf.extend_from_slice(&["-days", "365", "-extfile", "leaf.ext", "-out", "leaf.pem"]);
+    if md != "none" {
+        leaf.push(&mdopt);
+    }
+    leaf.extend_from_slice(sigopt);
+    assert!(openssl(dir, &leaf), "leaf");
+    assert!(openssl(dir, &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"]));
+    let mut sign = vec!["cms", "-sign", "-binary", "-nodetach", "-in", "content.txt", "-signer", "leaf.pem"];
+    sign.extend_from_slice(&["-inkey", "leaf.key", "-outform", "DER", "-out", "signed.p7m"]);
+    sign.extend_from_slice(sign_extra);
+    openssl(dir, &sign)
+}
+
+fn openssl_accepts(dir: &Path, file: &str) -> bool {
+    openssl(dir, &["cms", "-verify", "-binary", "-inform", "DER", "-in", file, "-CAfile", "ca.pem", "-out", "out.txt"])
+}
+
+fn ours(dir: &Path, file: &str) -> Report {
+    let mut trust = Trust::none();
+    trust.add(&std::fs::read(dir.join("ca.der")).unwrap()).unwrap();
+    verify_p7m(&std::fs::read(dir.join(file)).unwrap(), None, &trust).unwrap()
+}
+
+fn problems(r: &Report) -> Vec<(SubIndication, String)> {
+    r.signatures.iter().flat_map(|s| s.problems.iter().map(|p| (p.sub, p.message.clone()))).collect()
+}
+
+/// Signs with `key`, checks TOTAL-PASSED (and OpenSSL agrees), then the signature's last byte
+/// altered: TOTAL-FAILED, SIG_CRYPTO_FAILURE (and OpenSSL refuses it too).
+fn round_trip(name: &str, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]) {
+    let s = Scratch::new(name);
+    assert!(make(&s.0, key, md, sigopt, sign_extra), "{name}: openssl signs");
+    assert!(openssl_accepts(&s.0, "signed.p7m"), "{name}: openssl cms -verify accepts its own signature");
+    let r = ours(&s.0, "signed.p7m");
+    assert_eq!(r.indication(), Indication::TotalPassed, "{name}: {:?}", problems(&r));
+    // The SignerInfo's signature is the file's last element: its last byte is altered.
+    let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(s.path("altered.p7m"), &bytes).unwrap();
+    assert!(!openssl_accepts(&s.0, "altered.p7m"), "{name}: openssl refuses the altered signature");
+    let r = ours(&s.0, "altered.p7m");
+    assert_eq!(r.indication(), Indication::TotalFailed, "{name} altered: {:?}", problems(&r));
+    assert_eq!(r.sub_indication(), Some(SubIndication::SigCryptoFailure), "{name} altered: {:?}", problems(&r));
+}
+
+#[test]
+fn rsa_pkcs1_v15_with_sha2_and_sha3() {
+    round_trip(
+        "rsa-sha256",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "sha256",
+        &[],
+        &["-md", "sha256"],
+    );
+    round_trip(
+        "rsa-sha3",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "sha3-256",
+        &[],
+        &["-md", "sha3-256"],
+    );
+}
+
+#[test]
+fn rsa_key_larger_than_4096_bits() {
+    round_trip(
+        "rsa-4608",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4608"],
+        "sha512",
+        &[],
+        &["-md", "sha512"],
+    );
+}
+
+#[test]
+fn rsa_pss_with_sha256_and_sha512() {
+    let pss = ["-sigopt", "rsa_padding_mode:pss"];
+    let key = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
+    round_trip("pss-sha256", &key, "sha256", &pss, &["-md", "sha256", "-keyopt", "rsa_padding_mode:pss"]);
+    round_trip(
+        "pss-sha512",
+        &key,
+        "sha512",
+        &pss,
+        &["-md", "sha512", "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:32"],
+    );
+}
+
+#[test]
+fn ecdsa_on_the_nist_curves() {
+    round_trip("p256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], "sha256", &[], &["-md", "sha256"]);
+    round_trip("p384", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"], "sha384", &[], &["-md", "sha384"]);
+    round_trip("p521", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"], "sha512", &[], &["-md", "sha512"]);
+}
+
+/// OpenSSL 3.0's `cms -sign` cannot sign with Ed25519 ("no default digest"; with `-md` the
+/// EdDSA provider refuses the digest), so the SignedData is assembled here around a signature
+/// OpenSSL makes (`openssl pkeyutl -sign -rawin`, PureEdDSA over the DER signed attributes,
+/// RFC 8419 §3.1) with keys and certificates from OpenSSL.
+fn ed25519_p7m(dir: &Path) {
+    use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+    use cms::content_info::{CmsVersion, ContentInfo};
+    use cms::signed_data::{
+        CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+    };
+    use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
+    use der::{Any, DecodePem, Encode};
+    use sha2::Digest;
+    use spki::AlgorithmIdentifierOwned;
+    use x509_cert::attr::Attribute;
+
+    let oid = ObjectIdentifier::new_unwrap;
+    let content = std::fs::read(dir.join("content.txt")).unwrap();
+    let leaf = x509_cert::Certificate::from_pem(std::fs::read(dir.join("leaf.pem")).unwrap()).unwrap();
+    let sha512 = AlgorithmIdentifierOwned { oid: oid("2.16.840.1.101.3.4.2.3"), parameters: None };
+    let attr = |t: &str, v: Any| Attribute { oid: oid(t), values: SetOfVec::try_from(vec![v]).unwrap() };
+    let attrs = SetOfVec::try_from(vec![
+        attr("1.2.840.113549.1.9.3", Any::encode_from(&oid("1.2.840.113549.1.7.1")).unwrap()),
+        attr(
+            "1.2.840.113549.1.9.4",
+            Any::encode_from(&OctetString::new(sha2::Sha512::digest(&content).to_vec()).unwrap()).unwrap(),
+        ),
+    ])
+    .unwrap();
+    std::fs::write(dir.join("attrs.der"), attrs.to_der().unwrap()).unwrap();
+    let sign = ["pkeyutl", "-sign", "-rawin", "-inkey", "leaf.key", "-in", "attrs.der", "-out", "sig.bin"];
+    assert!(openssl(dir, &sign), "pkeyutl signs with Ed25519");
+    let info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: leaf.tbs_certificate.issuer.clone(),
+            serial_number: leaf.tbs_certificate.serial_number.clone(),
+        }),
+        digest_alg: sha512.clone(),
+        signed_attrs: Some(attrs),
+        signature_algorithm: AlgorithmIdentifierOwned { oid: oid("1.3.101.112"), parameters: None },
+        signature: OctetString::new(std::fs::read(dir.join("sig.bin")).unwrap()).unwrap(),
+        unsigned_attrs: None,
+    };
+    let sd = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![sha512]).unwrap(),
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: oid("1.2.840.113549.1.7.1"),
+            econtent: Some(Any::encode_from(&OctetString::new(content).unwrap()).unwrap()),
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(vec![CertificateChoices::Certificate(leaf)]).unwrap())),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![info]).unwrap()),
+    };
+    let ci = ContentInfo { content_type: oid("1.2.840.113549.1.7.2"), content: Any::encode_from(&sd).unwrap() };
+    std::fs::write(dir.join("signed.p7m"), ci.to_der().unwrap()).unwrap();
+}
+
+#[test]
+fn ed25519() {
+    let s = Scratch::new("ed25519");
+    // Keys and certificates by OpenSSL (its `cms -sign` fails for Ed25519: see ed25519_p7m).
+    let _ = make(&s.0, &["-algorithm", "ED25519"], "none", &[], &[]);
+    ed25519_p7m(&s.0);
+    // OpenSSL 3.0's `cms -verify` cannot check Ed25519 either ("invalid digest"): the
+    // reference is `pkeyutl -verify` over the same signed attributes.
+    assert!(openssl(&s.0, &["x509", "-in", "leaf.pem", "-pubkey", "-noout", "-out", "leaf.pub"]));
+    let check = ["pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", "leaf.pub", "-in", "attrs.der", "-sigfile"];
+    assert!(openssl(&s.0, &[&check[..], &["sig.bin"]].concat()), "openssl accepts the Ed25519 signature");
+    let r = ours(&s.0, "signed.p7m");
+    assert_eq!(r.indication(), Indication::TotalPassed, "{:?}", problems(&r));
+    let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(s.path("altered.p7m"), &bytes).unwrap();
+    let mut sig = std::fs::read(s.path("sig.bin")).unwrap();
+    let last = sig.len() - 1;
+    sig[last] ^= 0x01;
+    std::fs::write(s.path("altered.bin"), &sig).unwrap();
+    assert!(!openssl(&s.0, &[&check[..], &["altered.bin"]].concat()), "openssl refuses the altered signature");
+    let r = ours(&s.0, "altered.p7m");
+    assert_eq!(r.indication(), Indication::TotalFailed, "{:?}", problems(&r));
+    assert_eq!(r.sub_indication(), Some(SubIndication::SigCryptoFailure));
+}
+
+#[test]
+fn brainpool_is_named_as_not_supported() {
+    let s = Scratch::new("bp256");
+    let key = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1"];
+    assert!(make(&s.0, &key, "sha256", &[], &["-md", "sha256"]));
+    assert!(openssl_accepts(&s.0, "signed.p7m"));
+    let r = ours(&s.0, "signed.p7m");
+    assert_eq!(r.indication(), Indication::Indeterminate, "{:?}", problems(&r));
+    let p = problems(&r);
+    assert!(
+        p.iter().any(|(sub, m)| *sub == SubIndication::CryptoConstraintsFailure && m.contains("brainpoolP256r1")),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|(sub, _)| *sub == SubIndication::SigCryptoFailure), "{p:?}");
+}
+
+#[test]
+fn md5_is_refused_as_weak_not_as_altered() {
+    let s = Scratch::new("md5");
+    let key = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
+    assert!(make(&s.0, &key, "sha256", &[], &["-md", "md5"]), "this OpenSSL signs with MD5");
+    let r = ours(&s.0, "signed.p7m");
+    assert_eq!(r.indication(), Indication::Indeterminate, "{:?}", problems(&r));
+    assert_eq!(r.sub_indication(), Some(SubIndication::CryptoConstraintsFailureNoPoe));
+    let p = problems(&r);
+    assert!(p.iter().any(|(_, m)| m.contains("digest algorithm MD5") && m.contains("too weak")), "{p:?}");
+    assert!(!p.iter().any(|(_, m)| m.contains("altered") || m.contains("does not verify")), "{p:?}");
+}
+
+#[test]
+fn a_key_that_cannot_be_loaded_is_reported_as_such() {
+    let s = Scratch::new("badkey");
+    let key = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    assert!(make(&s.0, &key, "sha256", &[], &["-md", "sha256"]));
+    // The signer's P-256 point (BIT STRING 03 42 00, then 04 for an uncompressed point) gets
+    // the tag 07, which no SEC1 encoding has: the key cannot be loaded.
+    let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+    let at = bytes.windows(4).position(|w| w == [0x03, 0x42, 0x00, 0x04]).expect("the leaf's point");
+    assert_eq!(bytes.windows(4).filter(|w| *w == [0x03, 0x42, 0x00, 0x04]).count(), 1, "only the leaf is inside");
+    bytes[at + 3] = 0x07;
+    std::fs::write(s.path("badkey.p7m"), &bytes).unwrap();
+    let r = ours(&s.0, "badkey.p7m");
+    assert_ne!(r.indication(), Indication::TotalPassed);
+    let p = problems(&r);
+    assert!(
+        p.iter().any(|(sub, m)| *sub == SubIndication::FormatFailure
+            && m.contains("public key cannot be loaded")
+            && m.contains("P-256")),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|(sub, _)| *sub == SubIndication::SigCryptoFailure), "{p:?}");
+}
