@@ -208,7 +208,7 @@ pub(crate) fn verify(
         }
         (Scheme::Ecdsa(_), Some(h)) => {
             if key_alg != EC_PUBLIC_KEY {
-                return Err(AlgError::Format(format!("an ECDSA signature with a key of algorithm {key_alg}")));
+                return Err(AlgError::Key(format!("the signature is ECDSA, the key is of algorithm {key_alg}")));
             }
             let curve = spki
                 .algorithm
@@ -229,7 +229,7 @@ pub(crate) fn verify(
         }
         (Scheme::Ed25519, _) => {
             if key_alg != ED25519 {
-                return Err(AlgError::Format(format!("an Ed25519 signature with a key of algorithm {key_alg}")));
+                return Err(AlgError::Key(format!("the signature is Ed25519, the key is of algorithm {key_alg}")));
             }
             let Input::Message(m) = input else {
                 return Err(AlgError::Unsupported(
@@ -252,7 +252,7 @@ pub(crate) fn verify(
 /// The RSA key of `spki` (rsaEncryption or id-RSASSA-PSS), up to [`MAX_RSA_BITS`].
 fn rsa_key(spki: &SubjectPublicKeyInfoOwned, key_alg: &str) -> Result<RsaPublicKey, AlgError> {
     if key_alg != RSA_ENCRYPTION && key_alg != RSASSA_PSS {
-        return Err(AlgError::Format(format!("an RSA signature with a key of algorithm {key_alg}")));
+        return Err(AlgError::Key(format!("the signature is RSA, the key is of algorithm {key_alg}")));
     }
     let bytes = spki
         .subject_public_key
@@ -284,12 +284,21 @@ fn verify_pss(key: &RsaPublicKey, hash: HashAlg, salt: usize, digest: &[u8], sig
 }
 
 /// ECDSA verification of a digest on the curve `$c` with the SEC1 point `$point`.
+/// A digest shorter than half the field (SHA-256 on P-521) is given left-padded with zeros:
+/// the same integer (FIPS 186-5 §6.4.2), which the `ecdsa` crate would otherwise refuse.
 macro_rules! ecdsa_check {
     ($c:ty, $point:expr, $digest:expr, $signature:expr, $name:literal) => {{
         let key = ecdsa::VerifyingKey::<$c>::from_sec1_bytes($point)
             .map_err(|_| AlgError::Key(format!("not a point of the curve {}", $name)))?;
+        let field = <ecdsa::elliptic_curve::FieldBytes<$c>>::default().len();
+        let mut digest = $digest.to_vec();
+        if digest.len() < field {
+            let mut padded = vec![0u8; field - digest.len()];
+            padded.extend_from_slice(&digest);
+            digest = padded;
+        }
         match ecdsa::Signature::<$c>::from_der($signature) {
-            Ok(sig) => Ok(key.verify_prehash($digest, &sig).is_ok()),
+            Ok(sig) => Ok(key.verify_prehash(&digest, &sig).is_ok()),
             Err(_) => Ok(false),
         }
     }};

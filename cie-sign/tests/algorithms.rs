@@ -168,6 +168,14 @@ fn ecdsa_on_the_nist_curves() {
     round_trip("p256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], "sha256", &[], &["-md", "sha256"]);
     round_trip("p384", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"], "sha384", &[], &["-md", "sha384"]);
     round_trip("p521", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"], "sha512", &[], &["-md", "sha512"]);
+    // A digest shorter than half the field.
+    round_trip(
+        "p521-sha256",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+        "sha256",
+        &[],
+        &["-md", "sha256"],
+    );
 }
 
 /// OpenSSL 3.0's `cms -sign` cannot sign with Ed25519 ("no default digest"; with `-md` the
