@@ -304,3 +304,98 @@ macro_rules! ecdsa_check {
     }};
 }
 use ecdsa_check;
+
+#[cfg(test)]
+mod tests {
+    use der::asn1::BitString;
+    use der::Any;
+
+    use super::*;
+
+    fn oid(s: &str) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap(s)
+    }
+
+    /// An rsaEncryption key whose modulus is `bytes` bytes of 0xFF, exponent 65537, by hand.
+    fn rsa_spki(bytes: usize) -> SubjectPublicKeyInfoOwned {
+        let modulus = der::asn1::UintRef::new(&vec![0xFF; bytes][..]).unwrap().to_der().unwrap();
+        let mut key = modulus;
+        key.extend_from_slice(&[0x02, 0x03, 0x01, 0x00, 0x01]);
+        let mut seq =
+            der::Header::new(der::Tag::Sequence, der::Length::try_from(key.len()).unwrap()).unwrap().to_der().unwrap();
+        seq.extend_from_slice(&key);
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid: oid(RSA_ENCRYPTION), parameters: Some(Any::null()) },
+            subject_public_key: BitString::from_bytes(&seq).unwrap(),
+        }
+    }
+
+    fn sha256_rsa() -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned { oid: oid("1.2.840.113549.1.1.11"), parameters: None }
+    }
+
+    #[test]
+    fn rsa_keys_up_to_16384_bits_load_larger_ones_do_not() {
+        let digest = [0u8; 32];
+        let sig = vec![1u8; 2048];
+        let r = verify(&rsa_spki(2048), &sha256_rsa(), Some(HashAlg::Sha256), Input::Digest(&digest), &sig);
+        assert_eq!(r, Ok(false));
+        let r = verify(&rsa_spki(2049), &sha256_rsa(), Some(HashAlg::Sha256), Input::Digest(&digest), &sig);
+        assert!(matches!(r, Err(AlgError::Key(_))), "{r:?}");
+    }
+
+    #[test]
+    fn weak_and_unsupported_are_named_in_words() {
+        let md5 = AlgorithmIdentifierOwned { oid: oid("1.2.840.113549.1.1.4"), parameters: None };
+        let r = verify(&rsa_spki(256), &md5, None, Input::Message(b"x"), &[0; 256]);
+        assert_eq!(
+            r.map_err(|e| e.message()),
+            Err("weak algorithm: signature algorithm RSA with MD5 (too weak), refused".into())
+        );
+        assert_eq!(weak_digest(&oid("1.3.36.3.2.1")), Some("digest algorithm RIPEMD-160"));
+        let dsa = AlgorithmIdentifierOwned { oid: oid("2.16.840.1.101.3.4.3.2"), parameters: None };
+        assert!(matches!(verify(&rsa_spki(256), &dsa, None, Input::Message(b"x"), &[]), Err(AlgError::Unsupported(_))));
+        let ecdsa = AlgorithmIdentifierOwned { oid: oid("1.2.840.10045.4.3.2"), parameters: None };
+        let r = verify(&rsa_spki(256), &ecdsa, None, Input::Message(b"x"), &[]);
+        assert!(matches!(r, Err(AlgError::Key(_))), "an ECDSA signature with an RSA key: {r:?}");
+    }
+
+    /// RSASSA-PSS-params written by hand (RFC 4055 §3.1).
+    fn pss_alg(params: &[u8]) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned { oid: oid(RSASSA_PSS), parameters: Some(Any::from_der(params).unwrap()) }
+    }
+
+    #[test]
+    fn pss_parameters_are_read() {
+        // SHA-256, MGF1 with SHA-256, salt 32.
+        let sha256 = [0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00];
+        let sha1 = [0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00];
+        let mgf1 = |h: &[u8]| {
+            let mut v = vec![0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08];
+            v.extend_from_slice(h);
+            let mut s = vec![0x30, v.len() as u8];
+            s.extend(v);
+            s
+        };
+        let params = |h: &[u8], m: &[u8], tail: &[u8]| {
+            let mut body = vec![0xA0, h.len() as u8];
+            body.extend_from_slice(h);
+            body.extend_from_slice(&[0xA1, m.len() as u8]);
+            body.extend_from_slice(m);
+            body.extend_from_slice(&[0xA2, 0x03, 0x02, 0x01, 0x20]);
+            body.extend_from_slice(tail);
+            let mut s = vec![0x30, body.len() as u8];
+            s.extend(body);
+            s
+        };
+        let ok = pss_alg(&params(&sha256, &mgf1(&sha256), &[]));
+        assert_eq!(scheme(&ok), Ok(Scheme::Pss { hash: HashAlg::Sha256, salt: 32 }));
+        let mixed = pss_alg(&params(&sha256, &mgf1(&sha1), &[]));
+        assert!(matches!(scheme(&mixed), Err(AlgError::Unsupported(_))));
+        let trailer = pss_alg(&params(&sha256, &mgf1(&sha256), &[0xA3, 0x03, 0x02, 0x01, 0x02]));
+        assert!(matches!(scheme(&trailer), Err(AlgError::Format(_))), "{:?}", scheme(&trailer));
+        // No parameters: the defaults, SHA-1 with salt 20.
+        let none = AlgorithmIdentifierOwned { oid: oid(RSASSA_PSS), parameters: None };
+        assert_eq!(scheme(&none), Ok(Scheme::Pss { hash: HashAlg::Sha1, salt: 20 }));
+    }
+}
