@@ -64,6 +64,20 @@ sign env_noattr.p7m -nodetach -noattr -in content.txt -signer cit.pem -inkey cit
 sign env_nocerts.p7m -nodetach -nocerts -in content.txt -signer cit.pem -inkey cit.key
 sign env_pss.p7m -nodetach -in content.txt -signer cit.pem -inkey cit.key -keyopt rsa_padding_mode:pss
 sign env_ec.p7m -nodetach -in content.txt -signer ec.pem -inkey ec.key -md sha384
+# Signature algorithms (cie-sign/src/algorithms.rs): P-384, P-521 with a digest shorter than the
+# curve, brainpool (named as unsupported), RSA with SHA3-256, RSA-PSS with SHA-512 and salt 32,
+# MD5 (refused as weak).
+for curve in P-384 P-521 brainpoolP256r1; do
+  openssl req -x509 -newkey ec -pkeyopt "ec_paramgen_curve:$curve" -nodes -keyout "$curve.key" \
+    -out "$curve.pem" -subj "/CN=throwaway $curve" -days 3650 2>/dev/null
+done
+sign env_p384.p7m -nodetach -in content.txt -signer P-384.pem -inkey P-384.key -md sha384
+sign env_p521_sha256.p7m -nodetach -in content.txt -signer P-521.pem -inkey P-521.key -md sha256
+sign env_brainpool.p7m -nodetach -in content.txt -signer brainpoolP256r1.pem -inkey brainpoolP256r1.key
+sign env_sha3.p7m -nodetach -in content.txt -signer small.pem -inkey small.key -md sha3-256
+sign env_pss_sha512.p7m -nodetach -in content.txt -signer small.pem -inkey small.key -md sha512 \
+  -keyopt rsa_padding_mode:pss -keyopt rsa_pss_saltlen:32
+sign env_md5.p7m -nodetach -in content.txt -signer small.pem -inkey small.key -md md5
 sign env_two_signers.p7m -nodetach -in content.txt -signer cit.pem -inkey cit.key \
   -signer ds.pem -inkey ds.key -certfile csca.pem -certfile ca.pem
 sign env_empty.p7m -nodetach -in /dev/null -signer small.pem -inkey small.key
@@ -96,6 +110,7 @@ cms openssl_env_noattr_trust 1 env_noattr.p7m
 cms openssl_env_nocerts 0 env_nocerts.p7m
 cms openssl_env_pss_trust 1 env_pss.p7m
 cms openssl_env_ec 0 env_ec.p7m
+for a in p384 p521_sha256 brainpool sha3 pss_sha512 md5; do cms "openssl_env_alg_$a" 0 "env_$a.p7m"; done
 cms openssl_env_two_signers_trust 1 env_two_signers.p7m
 cms openssl_env_empty 0 env_empty.p7m
 cms openssl_stream_sha256_trust 5 env_sha256.p7m
