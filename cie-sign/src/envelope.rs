@@ -19,16 +19,7 @@ const MAX_METADATA: u64 = 16 * 1024 * 1024;
 
 /// The identifier and length octets of a definite-length element (X.690 §8.1.2, §8.1.3.3-5).
 pub(crate) fn header(tag: Tag, len: u64) -> Vec<u8> {
-    let mut out = vec![tag.octet()];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out
+    ber::der_header(tag.octet(), len)
 }
 
 const SEQUENCE: u8 = 0x30;
