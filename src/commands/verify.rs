@@ -562,7 +562,7 @@ mod tests {
         assert!(en.ends_with("result: TOTAL-FAILED (SIG_CRYPTO_FAILURE) — a signature value does not verify with the signer's key: the signature or its signed attributes were altered\n"), "{en}");
         let report = Report::new(DocumentKind::Enveloping, vec![weak]);
         let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
-        assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1) e nulla prova che sia stata apposta prima\n"), "{it}");
+        assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1 o MD5) e nulla prova che sia stata apposta prima\n"), "{it}");
         let json = json_line(&report_json(Path::new("x.p7m"), &report, &Trust::none()));
         assert!(
             json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
