@@ -221,6 +221,28 @@ fn card_reset_between_two_signatures_is_recovered() {
     assert_eq!(rig.handle.with_card(|c| c.pin_tries_left()), 3);
 }
 
+/// Another card in the reader where a reset was reported (a transport that cannot tell a
+/// removal and a reinsertion from a reset): the session must see that the card is not the one
+/// it opened (EF.SN.ICC) and never send it the PIN it holds.
+#[test]
+fn another_card_after_a_reset_never_gets_the_held_pin() {
+    let mut rig = rig(Profile::Nxp, SodProfile::Sha256Pkcs1);
+    rig.session.verify_pin(&pin()).unwrap();
+    rig.session.sign(HashAlg::Sha256, b"one").unwrap();
+    let mut other = fixtures::card_image(SodProfile::Sha256Pkcs1);
+    // Another chip: the last byte of its serial number differs.
+    let last = other.sn_icc.len() - 1;
+    other.sn_icc[last] ^= 0x5A;
+    let options = SimOptions { pin: "24681357".into(), puk: "97531864".into() };
+    rig.handle.with_card(|c| *c = SimCard::new(Profile::Nxp, other, options));
+    rig.handle.reset();
+    let e = rig.session.sign(HashAlg::Sha256, b"two").expect_err("no signature by another card");
+    assert!(e.is_card_removed(), "{e:?}");
+    assert_eq!(rig.handle.with_card(|c| c.pin_tries_left()), 3, "the held PIN was tried on the other card");
+    // The PIN is forgotten: nothing more is signed without a new login.
+    assert!(matches!(rig.session.sign(HashAlg::Sha256, b"three"), Err(Error::LoginRequired)));
+}
+
 #[test]
 fn tampered_response_mac_is_detected() {
     let mut rig = rig(Profile::Bit4idB9547, SodProfile::Sha256Pkcs1);

@@ -96,6 +96,36 @@ fn removal_between_operations() {
     assert_eq!(s.sign(HashAlg::Sha256, b"x").unwrap().len(), 256);
 }
 
+/// A card removed and put back between two operations, many times over: every time the old
+/// session reports a removal and never sends the PIN it holds to the card now in the reader
+/// (it could be another citizen's). Once, in CI, a reinserted card was taken for ours reset and
+/// the session re-verified the PIN behind the user's back; the reader's insertion counter now
+/// decides.
+#[test]
+fn reinserted_card_never_gets_the_held_pin() {
+    let mut stack = stack();
+    for run in 0..15 {
+        let mut s = logged_in(&stack);
+        assert_eq!(s.sign(HashAlg::Sha256, b"before").expect("a signature before the removal").len(), 256);
+        stack.remove_card().expect("remove");
+        if run % 3 == 1 {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        stack.insert_card().expect("insert");
+        if run % 3 == 2 {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let pin_commands = stack.counts().expect("counts").pin_commands;
+        let e = s.sign(HashAlg::Sha256, b"after").expect_err("the old session must not sign on the reinserted card");
+        assert!(e.is_card_removed(), "run {run}: {e:?}");
+        assert_eq!(
+            stack.counts().expect("counts").pin_commands,
+            pin_commands,
+            "run {run}: the held PIN was sent to the reinserted card"
+        );
+    }
+}
+
 /// pcscd killed while signatures run: the service is reported unavailable.
 #[test]
 fn pcscd_killed_mid_command_is_service_unavailable() {

@@ -148,20 +148,44 @@ enum ReaderPresence {
     Gone,
 }
 
-/// Reads `reader`'s state without blocking and without touching the card.
-fn reader_presence(ctx: &Context, reader: &str) -> Result<ReaderPresence, pcsc::Error> {
+/// Reads `reader`'s state without blocking and without touching the card: whether a card is
+/// there, and the reader's insertion counter (pcsc-lite's event counter, which changes on every
+/// insertion and removal, not on a reset).
+fn reader_presence(ctx: &Context, reader: &str) -> Result<(ReaderPresence, u32), pcsc::Error> {
     use pcsc::{ReaderState, State};
-    let Ok(name) = CString::new(reader) else { return Ok(ReaderPresence::Gone) };
+    let Ok(name) = CString::new(reader) else { return Ok((ReaderPresence::Gone, 0)) };
     let mut states = [ReaderState::new(name, State::UNAWARE)];
     ctx.get_status_change(std::time::Duration::ZERO, &mut states)?;
     let ev = states[0].event_state();
-    Ok(if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+    let presence = if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
         ReaderPresence::Gone
     } else if ev.contains(State::PRESENT) && !ev.contains(State::MUTE) {
         ReaderPresence::Present
     } else {
         ReaderPresence::Empty
-    })
+    };
+    Ok((presence, states[0].event_count()))
+}
+
+/// The insertion counter of `reader` now (see [`reader_presence`]); `None` when the reader's
+/// state cannot be read or it holds no card.
+pub(super) fn insertion_counter(ctx: &Context, reader: &str) -> Option<u32> {
+    match reader_presence(ctx, reader) {
+        Ok((ReaderPresence::Present, count)) => Some(count),
+        _ => None,
+    }
+}
+
+/// True when the card in `reader` is no longer the insertion a handle was connected to
+/// (`connected`, the counter then): the card was removed, and perhaps put back or replaced.
+/// pcsc-lite does not always say so on the old handle (after a removal and a reinsertion it
+/// can answer as after a reset, or not at all), and a card put back must never be treated as
+/// ours reset: the session would re-send the PIN it holds, maybe to another card.
+pub(super) fn insertion_changed(ctx: &Context, reader: &str, connected: Option<u32>) -> bool {
+    match (connected, reader_presence(ctx, reader)) {
+        (Some(then), Ok((ReaderPresence::Present, now))) => now != then,
+        _ => false,
+    }
 }
 
 /// How long a failure that looks like a removal waits for pcscd to publish the reader's new
@@ -231,12 +255,26 @@ impl CardHandle for pcsc::Transaction<'_> {
 /// (`SCardStatus`), so that a removal is reported as [`TransportError::CardRemoved`] and a
 /// reset as [`TransportError::CardReset`] (the handle is reconnected), whatever code pcsc-lite
 /// returned first; the service gone is [`TransportError::ServiceUnavailable`].
-pub(super) fn diagnose(ctx: &Context, card: &mut impl CardHandle, reader: &str, e: pcsc::Error) -> TransportError {
+///
+/// `connected` is the reader's insertion counter when the handle was connected: a card that
+/// is present under another counter was removed and put back (or replaced), which is a
+/// removal, never a reset.
+pub(super) fn diagnose(
+    ctx: &Context,
+    card: &mut impl CardHandle,
+    reader: &str,
+    connected: Option<u32>,
+    e: pcsc::Error,
+) -> TransportError {
     if !needs_diagnosis(e) {
         return unless_service_gone(map_error(e, reader));
     }
     let presence = match reader_presence(ctx, reader) {
-        Ok(p) => p,
+        Ok((ReaderPresence::Present, now)) if connected.is_some_and(|then| then != now) => {
+            tracing::debug!(target: "cie::pcsc", "{reader}: {e}; the card was removed and put back");
+            return TransportError::CardRemoved;
+        }
+        Ok((p, _)) => p,
         Err(e2) => {
             tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state: {e2}");
             return match map_error(e2, reader) {
@@ -250,15 +288,15 @@ pub(super) fn diagnose(ctx: &Context, card: &mut impl CardHandle, reader: &str, 
         ReaderPresence::Gone => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
         ReaderPresence::Empty => TransportError::CardRemoved,
         ReaderPresence::Present => match card.status() {
-            Ok(()) if is_reset(e) => after_reset(card, reader, e),
+            Ok(()) if is_reset(e) => after_reset(ctx, card, reader, connected, e),
             // The handle looks fine: a genuine failure, unless pcscd is about to see a removal.
             Ok(()) => match settled_presence(ctx, reader) {
                 Ok(ReaderPresence::Empty) => TransportError::CardRemoved,
                 Ok(ReaderPresence::Gone) => TransportError::ReaderUnavailable(format!("{reader}: the reader is gone")),
-                _ if during_reset(e) => after_reset(card, reader, e),
+                _ if during_reset(e) => after_reset(ctx, card, reader, connected, e),
                 _ => map_error(e, reader),
             },
-            Err(e2) if is_reset(e2) => after_reset(card, reader, e2),
+            Err(e2) if is_reset(e2) => after_reset(ctx, card, reader, connected, e2),
             // Removed and put back (or another card): the handle is dead.
             Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::UnresponsiveCard) => {
                 TransportError::CardRemoved
@@ -270,7 +308,18 @@ pub(super) fn diagnose(ctx: &Context, card: &mut impl CardHandle, reader: &str, 
 
 /// After `SCARD_W_RESET_CARD` (or a power-down by someone else): reconnect the handle without
 /// resetting again, and tell the caller the card state is gone.
-fn after_reset(card: &mut impl CardHandle, reader: &str, e: pcsc::Error) -> TransportError {
+/// A card present under another insertion counter than `connected` is a removal instead.
+fn after_reset(
+    ctx: &Context,
+    card: &mut impl CardHandle,
+    reader: &str,
+    connected: Option<u32>,
+    e: pcsc::Error,
+) -> TransportError {
+    if insertion_changed(ctx, reader, connected) {
+        tracing::debug!(target: "cie::pcsc", "{reader}: {e}; the card was removed and put back");
+        return TransportError::CardRemoved;
+    }
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect_leaving_card() {
         Ok(()) => TransportError::CardReset,

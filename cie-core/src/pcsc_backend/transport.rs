@@ -10,7 +10,7 @@ use std::ffi::CString;
 
 use pcsc::{Card, Context, Disposition, ShareMode};
 
-use super::diagnosis::{card_gone, diagnose, establish, map_error, PROTOCOLS};
+use super::diagnosis::{card_gone, diagnose, establish, insertion_changed, insertion_counter, map_error, PROTOCOLS};
 use super::quirks::{is_extended, quirks, ReaderQuirks};
 use crate::transport::{Link, Transport, TransportError};
 
@@ -22,6 +22,9 @@ pub struct PcscTransport {
     ctx: Context,
     reader: String,
     quirks: ReaderQuirks,
+    /// The reader's insertion counter when the card was connected (`None`: unknown): a card
+    /// found under another counter was removed and put back, whatever the old handle says.
+    insertion: Option<u32>,
 }
 
 impl PcscTransport {
@@ -48,7 +51,8 @@ impl PcscTransport {
             pcsc::Error::RemovedCard => TransportError::NoCard,
             other => map_error(other, reader),
         })?;
-        Ok(PcscTransport { card: Some(card), ctx, reader: reader.to_owned(), quirks: quirks(reader) })
+        let insertion = insertion_counter(&ctx, reader);
+        Ok(PcscTransport { card: Some(card), ctx, reader: reader.to_owned(), quirks: quirks(reader), insertion })
     }
 
     /// The quirks applied to this reader.
@@ -94,19 +98,27 @@ impl Transport for PcscTransport {
     fn transaction(&mut self) -> Result<Box<dyn Link + '_>, TransportError> {
         let quirks = self.quirks;
         let reader = self.reader.clone();
+        let insertion = self.insertion;
         let (ctx, card) = self.card_mut()?;
         match card.transaction2() {
-            Ok(tx) => Ok(Box::new(PcscLink { tx, ctx, reader, quirks, buf: vec![0; RECV_BUF] })),
-            Err((card, e)) => Err(diagnose(ctx, card, &reader, e)),
+            // pcsc-lite may start a transaction on the handle of a card that was removed and
+            // put back since: the reader's counter tells (one local call, no APDU).
+            Ok(_) if insertion_changed(ctx, &reader, insertion) => {
+                tracing::debug!(target: "cie::pcsc", "{reader}: the card was removed and put back");
+                Err(TransportError::CardRemoved)
+            }
+            Ok(tx) => Ok(Box::new(PcscLink { tx, ctx, reader, insertion, quirks, buf: vec![0; RECV_BUF] })),
+            Err((card, e)) => Err(diagnose(ctx, card, &reader, insertion, e)),
         }
     }
 
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         let reader = self.reader.clone();
+        let insertion = self.insertion;
         let (ctx, card) = self.card_mut()?;
         match card.status2_owned() {
             Ok(status) => Ok(status.atr().to_vec()),
-            Err(e) => Err(diagnose(ctx, card, &reader, e)),
+            Err(e) => Err(diagnose(ctx, card, &reader, insertion, e)),
         }
     }
 
@@ -124,6 +136,7 @@ struct PcscLink<'a> {
     tx: pcsc::Transaction<'a>,
     ctx: &'a Context,
     reader: String,
+    insertion: Option<u32>,
     quirks: ReaderQuirks,
     buf: Vec<u8>,
 }
@@ -145,7 +158,7 @@ impl Link for PcscLink<'_> {
                 resp.len()
             ))),
             // Inside the transaction: a reconnect after a reset goes through it.
-            Err(e) => Err(diagnose(self.ctx, &mut self.tx, &self.reader, e)),
+            Err(e) => Err(diagnose(self.ctx, &mut self.tx, &self.reader, self.insertion, e)),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::channel::SecureChannel;
 use crate::dapp::{self, DappInput};
 use crate::dh;
 use crate::error::{Error, Result};
+use crate::files::{self, Plain};
 use crate::sw::SwKind;
 use crate::transport::{Link, Transport, TransportError};
 
@@ -83,6 +84,9 @@ impl State {
             return Ok(());
         }
         self.drop_channel();
+        if self.card.identity_unconfirmed {
+            self.confirm_identity(link)?;
+        }
         self.ensure_selected(link)?;
         match self.handshake(link) {
             Err(e) if self.card.constants_unconfirmed && !matches!(e, Error::Transport(_)) => {
@@ -98,6 +102,26 @@ impl State {
                 self.handshake(link)
             }
             other => other,
+        }
+    }
+
+    /// After a reset, before a new channel (and the PIN held for it): the card must give the
+    /// EF.SN.ICC it gave when the session opened (PROTOCOL.md §2, in plain). Another card, or
+    /// none, is a removal: the held PIN is forgotten and never sent (DESIGN.md §3).
+    fn confirm_identity(&mut self, link: &mut dyn Link) -> Result<()> {
+        self.select_root(link)?.ok("SELECT root")?;
+        let sn_icc = files::read_file(&mut Plain(&mut *link), files::EF_SN_ICC);
+        match sn_icc {
+            Ok(sn) if sn == self.card.sn_icc => {
+                self.card.identity_unconfirmed = false;
+                Ok(())
+            }
+            Ok(_) | Err(Error::Card { .. }) => {
+                tracing::info!("after a reset the reader holds another card");
+                self.credentials.forget_pin();
+                Err(TransportError::CardRemoved.into())
+            }
+            Err(e) => Err(e),
         }
     }
 

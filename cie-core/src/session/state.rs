@@ -47,6 +47,9 @@ pub(super) struct CardData {
     pub(super) constants_unconfirmed: bool,
     /// The constants were read from the card and not yet handed out for storage.
     pub(super) constants_to_store: bool,
+    /// The card was reset since EF.SN.ICC was last read: before a new secure channel (and a
+    /// held PIN) goes to it, it must show the same EF.SN.ICC (DESIGN.md §3).
+    pub(super) identity_unconfirmed: bool,
 }
 
 /// The card's current selection (lost with a reset).
@@ -102,6 +105,7 @@ impl State {
                 binding_signature: None,
                 constants_unconfirmed: false,
                 constants_to_store: false,
+                identity_unconfirmed: false,
             },
             selection: Selection::default(),
             channel: None,
@@ -112,6 +116,7 @@ impl State {
     /// The card lost every card-side state: no channel, nothing selected.
     pub(super) fn card_was_reset(&mut self) {
         self.drop_channel();
+        self.card.identity_unconfirmed = !self.card.sn_icc.is_empty();
         self.selection = Selection::default();
     }
 
