@@ -28,6 +28,7 @@ use crate::digest::{self, CHUNK};
 use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
 use crate::progress::{Progress, ProgressReader};
+use crate::revocation::{decode_signed_data, Revocations};
 use crate::{Error, Result, Signer};
 
 /// id-signedData (RFC 5652 §5.1), named where the other CMS identifiers are.
@@ -241,12 +242,27 @@ pub fn sign_enveloping<R: Read + Seek>(
 
 /// The SignedData of a `.p7m`: DER, BER (read as X.690 §8 allows) or Base64
 /// of either, as some tools write it.
+/// Revocation data the `cms` crate cannot read is left out of it (see
+/// [`crate::revocation::decode_signed_data`]).
 pub fn parse_signed_data(p7m: &[u8]) -> Result<SignedData> {
     Ok(read_signed_data(p7m)?.0)
 }
 
+/// The revocation data of a `.p7m` that the `cms` crate cannot read (OCSP responses and other
+/// formats in `RevocationInfoChoice.other`; see [`crate::revocation`]); empty when the crate
+/// read the SignedData whole (its CRLs are then in [`SignedData::crls`]).
+pub fn revocations(p7m: &[u8]) -> Result<Revocations> {
+    Ok(read_signed_data_with_revocations(p7m)?.2)
+}
+
 /// [`parse_signed_data`], with how the signature was encoded.
 pub(crate) fn read_signed_data(p7m: &[u8]) -> Result<(SignedData, Encoding)> {
+    let (sd, encoding, _) = read_signed_data_with_revocations(p7m)?;
+    Ok((sd, encoding))
+}
+
+/// [`read_signed_data`], with the revocation data read outside the `cms` crate.
+pub(crate) fn read_signed_data_with_revocations(p7m: &[u8]) -> Result<(SignedData, Encoding, Revocations)> {
     let data = crate::base64::der_or_base64(p7m);
     let (ci, encoding) = match ContentInfo::from_der(&data) {
         Ok(ci) => (ci, Encoding::Der),
@@ -264,8 +280,8 @@ pub(crate) fn read_signed_data(p7m: &[u8]) -> Result<(SignedData, Encoding)> {
     if ci.content_type != OID_SIGNED_DATA {
         return Err(Error::Cms(format!("content type {} is not signedData", ci.content_type)));
     }
-    let sd = ci.content.decode_as::<SignedData>().map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
-    Ok((sd, encoding))
+    let (sd, revocations) = decode_signed_data(&ci.content)?;
+    Ok((sd, encoding, revocations))
 }
 
 /// The encapsulated content of an enveloping signature, or `None` when it is detached.
@@ -317,7 +333,13 @@ pub fn cosign(
     p7m: &[u8],
     detached: Option<&mut dyn Read>,
 ) -> Result<Vec<u8>> {
-    let sd = parse_signed_data(p7m)?;
+    let (sd, _, revocations) = read_signed_data_with_revocations(p7m)?;
+    if revocations.taken_out() {
+        // Copying them needs the field as it is: refuse rather than drop them silently.
+        return Err(Error::Unsupported(
+            "the signature carries revocation data (OCSP responses) that co-signing cannot copy yet".into(),
+        ));
+    }
     if sd.encap_content_info.econtent_type != OID_DATA {
         return Err(Error::Unsupported(format!("content type {}", sd.encap_content_info.econtent_type)));
     }

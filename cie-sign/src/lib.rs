@@ -51,6 +51,7 @@ pub mod pades;
 mod pdf;
 mod pdf_guard;
 pub mod progress;
+pub mod revocation;
 mod signer;
 mod signer_infos;
 pub mod verdict;

@@ -19,7 +19,6 @@ use std::time::SystemTime;
 
 use cie_core::sign::HashAlg;
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
 use der::{Decode, SliceReader};
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
 
@@ -33,6 +32,7 @@ use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
+use crate::revocation::decode_signed_data;
 use crate::verdict::{self, Problem, SubIndication};
 use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
@@ -353,8 +353,8 @@ fn check_signature(
     };
     let mut reader = SliceReader::new(&cms)?;
     let sd = match ContentInfo::decode(&mut reader) {
-        Ok(ci) if ci.content_type == OID_SIGNED_DATA => match ci.content.decode_as::<SignedData>() {
-            Ok(sd) => sd,
+        Ok(ci) if ci.content_type == OID_SIGNED_DATA => match decode_signed_data(&ci.content) {
+            Ok((sd, _)) => sd,
             Err(e) => return Ok(unreadable(name, &format!("the CMS signature is malformed: {e}"))),
         },
         Ok(_) => return Ok(unreadable(name, "/Contents is not a CMS SignedData")),
