@@ -245,6 +245,8 @@ messages! {
     LocationLine = "location-line" [text],
     PdfNameLine = "pdf-name-line" [text],
     SigningTimeLine = "signing-time-line" [time],
+    TimestampProofLine = "timestamp-proof-line" [time, tsa],
+    TimestampNoProofLine = "timestamp-no-proof-line" [time, tsa, verdict],
     FormatCadesLine = "format-cades-line" [hash],
     FormatCmsLine = "format-cms-line" [hash],
     AttributesAsReceivedLine = "attributes-as-received-line" [],

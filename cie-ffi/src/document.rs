@@ -153,7 +153,7 @@ pub unsafe extern "C" fn cie_card_sign_file(
                     return Err(cie_core::Error::LoginRequired.into());
                 }
                 let (staged, mut out) = Staged::create(output)?;
-                let options = SignOptions { hash: alg, signing_time: None };
+                let options = SignOptions { hash: alg, signing_time: None, timestamp: None };
                 let signed = match (format, prepared) {
                     (CIE_FORMAT_PADES, Some(p)) => {
                         let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;
@@ -229,7 +229,7 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
                 if !args::check_room(out, out_len, bound)? {
                     return Ok(());
                 }
-                let options = SignOptions { hash: alg, signing_time: None };
+                let options = SignOptions { hash: alg, signing_time: None, timestamp: None };
                 let signed = match (format, prepared) {
                     (CIE_FORMAT_PADES, Some(p)) => {
                         let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;

@@ -28,7 +28,8 @@ use crate::digest::{self, CHUNK};
 use crate::envelope::header;
 use crate::ess::{self, OID_DATA};
 use crate::progress::{Progress, ProgressReader};
-use crate::revocation::{decode_signed_data, Revocations};
+use crate::revocation::Revocations;
+use crate::signed_data::decode_signed_data;
 use crate::{Error, Result, Signer};
 
 /// id-signedData (RFC 5652 §5.1), named where the other CMS identifiers are.
@@ -37,17 +38,20 @@ pub use crate::ess::OID_SIGNED_DATA;
 pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// How to sign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignOptions {
     /// The digest algorithm (SHA-256 by default).
     pub hash: HashAlg,
     /// The claimed signing time (now by default).
     pub signing_time: Option<SystemTime>,
+    /// An RFC 3161 TSA (`http://` address) to time-stamp each new signature with (CAdES-T,
+    /// ETSI EN 319 122-1 §5.3); none by default.
+    pub timestamp: Option<String>,
 }
 
 impl Default for SignOptions {
     fn default() -> Self {
-        SignOptions { hash: HashAlg::Sha256, signing_time: None }
+        SignOptions { hash: HashAlg::Sha256, signing_time: None, timestamp: None }
     }
 }
 
@@ -71,11 +75,14 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<Certificate> {
 
 /// A SignerInfo over content of type id-data whose digest is `digest`, signed by `signer`;
 /// returns it with the signer's certificate.
+/// With a TSA address in `tsa`, the signature value is time-stamped (id-aa-signatureTimeStampToken,
+/// RFC 3161 Appendix A) with the same digest algorithm.
 pub(crate) fn new_signer_info(
     signer: &mut dyn Signer,
     alg: HashAlg,
     digest: &[u8],
     signing_time: Option<Time>,
+    tsa: Option<&str>,
 ) -> Result<(SignerInfo, Certificate)> {
     if digest.len() != alg.digest_len() {
         return Err(Error::Unsupported(format!("a {} digest has {} bytes", alg.name(), alg.digest_len())));
@@ -94,10 +101,22 @@ pub(crate) fn new_signer_info(
         digest_alg: digest::algorithm_identifier(alg),
         signed_attrs: Some(attrs),
         signature_algorithm: AlgorithmIdentifierOwned { oid: OID_RSA_ENCRYPTION, parameters: Some(Any::null()) },
+        unsigned_attrs: match tsa {
+            Some(url) => Some(timestamp_attribute(&crate::tsa::request_token(url, alg, &signature)?)?),
+            None => None,
+        },
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
     };
     Ok((info, cert))
+}
+
+/// The unsigned attributes holding one signature time-stamp `token` (a ContentInfo, DER).
+fn timestamp_attribute(token: &[u8]) -> Result<cms::signed_data::UnsignedAttributes> {
+    let attr = x509_cert::attr::Attribute {
+        oid: crate::timestamp::OID_SIGNATURE_TIME_STAMP,
+        values: SetOfVec::try_from(vec![Any::from_der(token)?])?,
+    };
+    Ok(SetOfVec::try_from(vec![attr])?)
 }
 
 /// SignedData version 1 over id-data (RFC 5652 §5.1) from its parts.
@@ -143,7 +162,19 @@ pub fn sign_digest_detached(
     digest: &[u8],
     signing_time: Option<Time>,
 ) -> Result<Vec<u8>> {
-    let (info, cert) = new_signer_info(signer, alg, digest, signing_time)?;
+    sign_digest_detached_timestamped(signer, alg, digest, signing_time, None)
+}
+
+/// [`sign_digest_detached`], the signature time-stamped by the RFC 3161 TSA at `tsa` when one
+/// is given (PAdES B-T, ETSI EN 319 142-1 §5.4; CAdES-T).
+pub fn sign_digest_detached_timestamped(
+    signer: &mut dyn Signer,
+    alg: HashAlg,
+    digest: &[u8],
+    signing_time: Option<Time>,
+    tsa: Option<&str>,
+) -> Result<Vec<u8>> {
+    let (info, cert) = new_signer_info(signer, alg, digest, signing_time, tsa)?;
     content_info_der(&signed_data(vec![digest::algorithm_identifier(alg)], None, vec![cert], vec![info])?)
 }
 
@@ -156,7 +187,7 @@ pub fn sign_detached(
     progress: &mut dyn Progress,
 ) -> Result<Vec<u8>> {
     let (d, _) = digest::hash_reader(options.hash, &mut ProgressReader::new(content, progress))?;
-    sign_digest_detached(signer, options.hash, &d, Some(options.time()?))
+    sign_digest_detached_timestamped(signer, options.hash, &d, Some(options.time()?), options.timestamp.as_deref())
 }
 
 const EXPLICIT_0: Tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
@@ -181,7 +212,7 @@ pub fn sign_enveloping<R: Read + Seek>(
     if n != end.saturating_sub(start) {
         progress.total(n.saturating_mul(2));
     }
-    let (info, cert) = new_signer_info(signer, options.hash, &d, Some(options.time()?))?;
+    let (info, cert) = new_signer_info(signer, options.hash, &d, Some(options.time()?), options.timestamp.as_deref())?;
     let sd = signed_data(vec![digest::algorithm_identifier(options.hash)], None, vec![cert], vec![info])?;
 
     // Encode SignedData without the content, then splice a streamed eContent into its
@@ -280,8 +311,8 @@ pub(crate) fn read_signed_data_with_revocations(p7m: &[u8]) -> Result<(SignedDat
     if ci.content_type != OID_SIGNED_DATA {
         return Err(Error::Cms(format!("content type {} is not signedData", ci.content_type)));
     }
-    let (sd, revocations) = decode_signed_data(&ci.content)?;
-    Ok((sd, encoding, revocations))
+    let (sd, left_out) = decode_signed_data(&ci.content)?;
+    Ok((sd, encoding, left_out.revocations))
 }
 
 /// The encapsulated content of an enveloping signature, or `None` when it is detached.
@@ -348,7 +379,7 @@ pub fn cosign(
         (None, Some(r)) => digest::hash_reader(options.hash, r)?.0,
         (None, None) => return Err(Error::Unsupported("a detached signature: give its content to co-sign it".into())),
     };
-    let (info, cert) = new_signer_info(signer, options.hash, &d, Some(options.time()?))?;
+    let (info, cert) = new_signer_info(signer, options.hash, &d, Some(options.time()?), options.timestamp.as_deref())?;
     let mut algs: Vec<_> = sd.digest_algorithms.iter().cloned().collect();
     algs.push(digest::algorithm_identifier(options.hash));
     let mut certs = Vec::new();

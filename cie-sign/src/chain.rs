@@ -214,6 +214,8 @@ pub struct Paths<'a> {
     trust: &'a Trust,
     pool: &'a [Cert],
     at: Duration,
+    /// `at` is a time a timestamp proves, not the current time.
+    proven: bool,
     links: HashMap<(Vec<u8>, Vec<u8>), Link>,
     done: HashMap<Vec<u8>, PathCheck>,
 }
@@ -222,7 +224,18 @@ impl<'a> Paths<'a> {
     /// Paths through `pool` (the certificates a signature carries) to `trust`'s anchors, every
     /// certificate checked at `at` (seconds since the Unix epoch).
     pub fn new(trust: &'a Trust, pool: &'a [Cert], at: Duration) -> Paths<'a> {
-        Paths { trust, pool, at, links: HashMap::new(), done: HashMap::new() }
+        Paths { trust, pool, at, proven: false, links: HashMap::new(), done: HashMap::new() }
+    }
+
+    /// The same paths checked at `at`, a time a verified timestamp proves the signature existed
+    /// (ETSI EN 319 102-1 §5.6.2.1: the validation moves to that time).
+    pub fn at_proven_time(&self, at: Duration) -> Paths<'a> {
+        Paths { trust: self.trust, pool: self.pool, at, proven: true, links: HashMap::new(), done: HashMap::new() }
+    }
+
+    /// The trust anchors the paths lead to.
+    pub fn trust(&self) -> &'a Trust {
+        self.trust
     }
 
     /// How `issuer`'s key verifies `cert`'s signature, memoised.
@@ -252,7 +265,7 @@ impl<'a> Paths<'a> {
 
     fn build(&mut self, leaf: &Cert) -> PathCheck {
         let mut problems = Vec::new();
-        validity(leaf, self.at, "the signer's certificate", &mut problems);
+        validity(leaf, self.at, self.proven, "the signer's certificate", &mut problems);
         let mut current = leaf.clone();
         for _ in 0..MAX_DEPTH {
             if self.trust.anchors.iter().any(|a| a.der == current.der) {
@@ -310,7 +323,7 @@ impl<'a> Paths<'a> {
                 ));
             }
             if is_anchor {
-                validity(&issuer, self.at, "the trust anchor", &mut problems);
+                validity(&issuer, self.at, self.proven, "the trust anchor", &mut problems);
                 return PathCheck { chain: Chain::Trusted(shown(&issuer.subject())), problems };
             }
             if !issuer.is_ca() {
@@ -318,7 +331,7 @@ impl<'a> Paths<'a> {
                 problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
                 return PathCheck { chain: Chain::Untrusted(why), problems };
             }
-            validity(&issuer, self.at, "the CA certificate", &mut problems);
+            validity(&issuer, self.at, self.proven, "the CA certificate", &mut problems);
             current = issuer;
         }
         let why = "the certificate chain is too long".to_owned();
@@ -370,10 +383,16 @@ fn weak_signature(cert: &Cert) -> bool {
 
 /// Adds a problem when `cert` is not valid at `at` (RFC 5280 §4.1.2.5): expired, without
 /// proof that the signature existed before (OUT_OF_BOUNDS_NO_POE), or not yet valid.
-fn validity(cert: &Cert, at: Duration, what: &str, problems: &mut Vec<Problem>) {
+/// `proven`: `at` is the time a verified timestamp proves, not the current time.
+fn validity(cert: &Cert, at: Duration, proven: bool, what: &str, problems: &mut Vec<Problem>) {
     let v = &cert.cert.tbs_certificate.validity;
     let subject = shown(&cert.subject());
-    if at > v.not_after.to_unix_duration() {
+    if at > v.not_after.to_unix_duration() && proven {
+        problems.push(Problem::new(
+            SubIndication::OutOfBoundsNoPoe,
+            format!("{what} \"{subject}\" expired on {}, before the time the signature timestamp proves", v.not_after),
+        ));
+    } else if at > v.not_after.to_unix_duration() {
         problems.push(Problem::new(
             SubIndication::OutOfBoundsNoPoe,
             format!(

@@ -52,8 +52,11 @@ mod pdf;
 mod pdf_guard;
 pub mod progress;
 pub mod revocation;
+pub mod signed_data;
 mod signer;
 mod signer_infos;
+pub mod timestamp;
+pub mod tsa;
 pub mod verdict;
 pub mod verify;
 
@@ -62,6 +65,8 @@ use std::path::Path;
 pub use cades::SignOptions;
 pub use chain::{Chain, Trust};
 pub use cie_core::sign::HashAlg;
+/// The `der` crate, whose types (times, identifiers) the reports carry.
+pub use der;
 pub use error::{Error, Result};
 pub use identity::Identity;
 pub use pades::PadesOptions;

@@ -32,7 +32,7 @@ use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
-use crate::revocation::decode_signed_data;
+use crate::signed_data::decode_signed_data;
 use crate::verdict::{self, Problem, SubIndication};
 use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};

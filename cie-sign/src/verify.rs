@@ -28,6 +28,10 @@ use crate::ess::{
 };
 use crate::identity::{identity, Identity};
 use crate::progress::{Progress, Silent};
+use crate::timestamp::{
+    is_tsa_certificate, TimestampKind, TimestampReport, TstInfo, MAX_TIMESTAMPS, OID_CT_TSTINFO,
+    OID_SIGNATURE_TIME_STAMP,
+};
 use crate::verdict::{shown, verdict, Indication, Problem, SubIndication};
 use crate::{Error, Result};
 
@@ -79,6 +83,8 @@ pub struct SignatureReport {
     pub signed_attributes: Option<AttributesForm>,
     /// How the CMS signature is encoded (DER, or BER read as X.690 allows).
     pub encoding: Encoding,
+    /// The signature's timestamps (RFC 3161 tokens in its unsigned attributes), each verified.
+    pub timestamps: Vec<TimestampReport>,
 }
 
 impl SignatureReport {
@@ -99,6 +105,7 @@ impl SignatureReport {
             signer_name: None,
             signed_attributes: None,
             encoding: Encoding::Der,
+            timestamps: Vec::new(),
         }
     }
 
@@ -125,6 +132,9 @@ impl SignatureReport {
         }
         for n in &mut self.notes {
             *n = shown(n);
+        }
+        for t in &mut self.timestamps {
+            t.make_printable();
         }
         self.chain = match &self.chain {
             Chain::Trusted(a) => Chain::Trusted(shown(a)),
@@ -412,6 +422,20 @@ pub(crate) fn verify_signed_data(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
 ) -> Result<Vec<SignatureReport>> {
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, true)
+}
+
+/// [`verify_signed_data`]; `timestamps`: whether the signers' timestamps are verified (not
+/// inside a timestamp token: a TSA's own signature is checked at the current time).
+fn signed_data_reports(
+    sd: &SignedData,
+    raw: &[u8],
+    content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
+    trust: &Trust,
+    claimed_time: Option<der::DateTime>,
+    field: Option<String>,
+    timestamps: bool,
+) -> Result<Vec<SignatureReport>> {
     check_limits(sd)?;
     let mut certs = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
@@ -436,7 +460,8 @@ pub(crate) fn verify_signed_data(
             },
             None => None,
         };
-        let what = Signed { content_type: Some(&sd.encap_content_info.econtent_type), digest: d.as_deref() };
+        let what =
+            Signed { content_type: Some(&sd.encap_content_info.econtent_type), digest: d.as_deref(), timestamps };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
@@ -487,7 +512,7 @@ impl Countersignatures<'_, '_> {
             };
             let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
             let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
-            let what = Signed { content_type: None, digest: digest.as_deref() };
+            let what = Signed { content_type: None, digest: digest.as_deref(), timestamps: true };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
             self.reports.push(report);
@@ -524,6 +549,8 @@ struct Signed<'a> {
     /// The digest of what is signed with the SignerInfo's digest algorithm; `None` when that
     /// algorithm is not supported.
     digest: Option<&'a [u8]>,
+    /// Whether the SignerInfo's signature timestamps are verified (not for a TSA's own).
+    timestamps: bool,
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -613,11 +640,115 @@ fn verify_signer(
              and nothing proves this one is older",
         );
     }
-    let path = paths.check(cert);
+    let proven = if what.timestamps { signature_timestamps(si, paths.trust(), report)? } else { None };
+    let path = match proven {
+        Some(at) => paths.at_proven_time(at).check(cert),
+        None => paths.check(cert),
+    };
     report.chain = path.chain;
     report.problems.extend(path.problems);
     report.notes.push("revocation was not checked".into());
     Ok(())
+}
+
+/// Verifies the signature time-stamps of `si` (RFC 3161 tokens in its unsigned attribute
+/// id-aa-signatureTimeStampToken, each over its signature value; ETSI EN 319 102-1 §5.4) into
+/// `report`: a broken one fails the signature; the earliest one that passes is returned, the
+/// time the signature is proven to have existed.
+fn signature_timestamps(si: &SignerInfo, trust: &Trust, report: &mut SignatureReport) -> Result<Option<Duration>> {
+    let values = si
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == OID_SIGNATURE_TIME_STAMP)
+        .flat_map(|a| a.values.iter());
+    let mut proven: Option<Duration> = None;
+    for (k, value) in values.enumerate() {
+        if k >= MAX_TIMESTAMPS {
+            return Err(Error::Limit(format!("a signature carries more than {MAX_TIMESTAMPS} timestamps")));
+        }
+        let t = verify_token(&value.to_der()?, si.signature.as_bytes(), trust, TimestampKind::Signature)?;
+        if t.indication() == Indication::TotalFailed {
+            let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
+            let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
+            let message = why.map_or_else(String::new, |p| p.message.clone());
+            report.fail(sub, format!("the signature timestamp is broken: {message}"));
+        }
+        if t.proves_existence() {
+            if let Some(at) = t.time.map(|d| d.unix_duration()) {
+                proven = Some(proven.map_or(at, |p| p.min(at)));
+            }
+        }
+        report.timestamps.push(t);
+    }
+    Ok(proven)
+}
+
+/// Verifies one RFC 3161 token (a ContentInfo, DER or BER) over `data` (RFC 3161 §2.4.2): the
+/// TSTInfo's imprint, the TSA's signature as any CMS signature (at the current time), and that
+/// the TSA certificate is one (§2.3). An unreadable token is a failed report, not an error.
+pub(crate) fn verify_token(token: &[u8], data: &[u8], trust: &Trust, kind: TimestampKind) -> Result<TimestampReport> {
+    let mut t = TimestampReport::new(kind);
+    let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
+    let (sd, _) = match read_signed_data(token) {
+        Ok(x) => x,
+        Err(e) => {
+            format(&mut t, format!("the timestamp cannot be read: {e}"));
+            return Ok(t);
+        }
+    };
+    if sd.encap_content_info.econtent_type != OID_CT_TSTINFO {
+        format(&mut t, "the timestamp's content is not a TSTInfo".into());
+        return Ok(t);
+    }
+    let info_der = match encapsulated_content(&sd) {
+        Ok(Some(c)) => c.to_vec(),
+        _ => {
+            format(&mut t, "the timestamp carries no TSTInfo".into());
+            return Ok(t);
+        }
+    };
+    let info = match TstInfo::from_der(&info_der) {
+        Ok(i) => i,
+        Err(e) => {
+            format(&mut t, e);
+            return Ok(t);
+        }
+    };
+    t.time = Some(info.gen_time);
+    if let Err(p) = info.check_imprint(data) {
+        t.problems.push(p);
+    }
+    if sd.signer_infos.0.len() != 1 {
+        format(&mut t, format!("a timestamp has one signer, this one {}", sd.signer_infos.0.len()));
+        return Ok(t);
+    }
+    let raw = match crate::ber::to_der(&crate::base64::der_or_base64(token)) {
+        Ok((der, _, _)) => der.to_vec(),
+        Err(_) => token.to_vec(),
+    };
+    let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, false)?;
+    if let Some(r) = tsa.into_iter().next() {
+        t.tsa = r.signer;
+        t.chain = r.chain;
+        t.problems.extend(r.problems);
+    }
+    let certs: Vec<Cert> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => Cert::from_cert(c.clone()).ok(),
+            CertificateChoices::Other(_) => None,
+        })
+        .collect();
+    if let Some(cert) = sd.signer_infos.0.iter().next().and_then(|si| find_certificate(&certs, &si.sid)) {
+        if let Err(e) = is_tsa_certificate(&cert.cert) {
+            t.problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, e));
+        }
+    }
+    Ok(t)
 }
 
 /// Compares `supplied` with the content inside the signature, chunk by chunk.

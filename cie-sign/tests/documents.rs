@@ -67,7 +67,7 @@ fn enveloping_round_trip_extract_and_chain() {
     // Other hashes; SHA-1 is intact but weak.
     for hash in [HashAlg::Sha384, HashAlg::Sha512, HashAlg::Sha1] {
         let mut p7m = Vec::new();
-        let opts = SignOptions { hash, signing_time: None };
+        let opts = SignOptions { hash, signing_time: None, timestamp: None };
         cades::sign_enveloping(&mut s, &opts, &mut Cursor::new(b"x"), &mut p7m, &mut cie_sign::Silent).unwrap();
         let r = verify_p7m(&p7m, None, &citizen_ca()).unwrap();
         assert!(r.all_valid() == (hash != HashAlg::Sha1) && r.signatures[0].hash == Some(hash), "{r:?}");
@@ -138,7 +138,7 @@ fn detached_and_cosignatures() {
     )
     .unwrap();
     let mut other = SoftwareSigner::document_signer();
-    let opts = SignOptions { hash: HashAlg::Sha512, signing_time: None };
+    let opts = SignOptions { hash: HashAlg::Sha512, signing_time: None, timestamp: None };
     let two = cades::cosign(&mut other, &opts, &p7m, None).unwrap();
     let three = cades::cosign(&mut s, &SignOptions::default(), &two, None).unwrap();
     let r = verify_p7m(&three, None, &both_cas()).unwrap();

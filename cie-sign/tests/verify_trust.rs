@@ -33,7 +33,7 @@ fn trust_of(ders: &[&[u8]]) -> Trust {
 /// An enveloping .p7m of `content` by `signer`, claiming `claimed` as signing time.
 fn p7m_by(signer: &mut HandSigner, hash: HashAlg, claimed: Option<SystemTime>, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let opts = SignOptions { hash, signing_time: claimed };
+    let opts = SignOptions { hash, signing_time: claimed, timestamp: None };
     cades::sign_enveloping(signer, &opts, &mut Cursor::new(content), &mut out, &mut cie_sign::Silent).unwrap();
     out
 }

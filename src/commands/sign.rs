@@ -254,7 +254,7 @@ fn sign_document(
     if input == output {
         return Err(Failure::Usage(tr!(SameOutput)));
     }
-    let options = SignOptions { hash, signing_time: None };
+    let options = SignOptions { hash, signing_time: None, timestamp: None };
     // Everything that can fail on the input happens before the PIN.
     let mut content = BufReader::new(File::open(input).map_err(|e| file_error(input, e))?);
     let prepared = match format {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cie_sign::timestamp::TimestampReport;
 use cie_sign::verdict::shown;
 use cie_sign::{AttributesForm, Chain, Indication, Report, SignatureReport, SubIndication, Trust};
 use clap::Args;
@@ -243,6 +244,19 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     if let Some(t) = s.signing_time {
         lines.push(tr!(SigningTimeLine, time = t.to_string()));
     }
+    for t in &s.timestamps {
+        let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
+        let tsa = t.tsa.as_ref().map_or_else(|| "?".to_owned(), |w| shown(&w.name));
+        lines.push(if t.proves_existence() {
+            tr!(TimestampProofLine, time = time, tsa = tsa)
+        } else {
+            let verdict = match t.sub_indication() {
+                Some(sub) => format!("{} ({})", t.indication().as_str(), sub.as_str()),
+                None => t.indication().as_str().to_owned(),
+            };
+            tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+        });
+    }
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
     }
@@ -376,6 +390,30 @@ struct SignatureJson {
     problems: Vec<String>,
     /// Why it did not pass, as ETSI sub-indications (one per problem).
     problem_kinds: Vec<&'static str>,
+    /// Its timestamps (RFC 3161), each verified.
+    timestamps: Vec<TimestampJson>,
+}
+
+/// One timestamp in [`SignatureJson`].
+#[derive(Serialize)]
+struct TimestampJson {
+    /// What it time-stamps: `signature`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// The time it states (RFC 3339), when readable.
+    time: Option<String>,
+    /// The TSA's name, from its certificate.
+    tsa: Option<String>,
+    /// Its verdict.
+    indication: &'static str,
+    /// Its sub-indication.
+    sub_indication: Option<&'static str>,
+    /// Whether it proves the signature existed at `time` (intact, TSA trusted and valid).
+    proof_of_existence: bool,
+    /// The TSA certificate's chain.
+    chain: ChainJson,
+    /// Why it did not pass, in words.
+    problems: Vec<String>,
 }
 
 /// A signature's chain in [`SignatureJson`]: `{"status":"not_checked"}`,
@@ -418,11 +456,7 @@ fn shown_list<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
 }
 
 fn signature_json(s: &SignatureReport) -> SignatureJson {
-    let chain = match &s.chain {
-        Chain::NotChecked => ChainJson::NotChecked,
-        Chain::Trusted(a) => ChainJson::Trusted { anchor: shown(a) },
-        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(w) },
-    };
+    let chain = chain_json(&s.chain);
     let who = s.signer.as_ref();
     let safe = |v: Option<&String>| v.map(|v| shown(v));
     SignatureJson {
@@ -450,6 +484,28 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         notes: shown_list(s.notes.iter()),
         problems: shown_list(s.problems.iter().map(|p| &p.message)),
         problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
+        timestamps: s.timestamps.iter().map(timestamp_json).collect(),
+    }
+}
+
+fn chain_json(chain: &Chain) -> ChainJson {
+    match chain {
+        Chain::NotChecked => ChainJson::NotChecked,
+        Chain::Trusted(a) => ChainJson::Trusted { anchor: shown(a) },
+        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(w) },
+    }
+}
+
+fn timestamp_json(t: &TimestampReport) -> TimestampJson {
+    TimestampJson {
+        kind: t.kind.as_str(),
+        time: t.time.map(|t| t.to_string()),
+        tsa: t.tsa.as_ref().map(|w| shown(&w.name)),
+        indication: t.indication().as_str(),
+        sub_indication: t.sub_indication().map(|i| i.as_str()),
+        proof_of_existence: t.proves_existence(),
+        chain: chain_json(&t.chain),
+        problems: shown_list(t.problems.iter().map(|p| &p.message)),
     }
 }
 
@@ -499,6 +555,18 @@ mod tests {
             signer_name: None,
             signed_attributes: Some(AttributesForm::DerSorted),
             encoding: cie_sign::Encoding::Ber,
+            timestamps: vec![TimestampReport {
+                kind: cie_sign::timestamp::TimestampKind::Signature,
+                time: cie_sign::der::DateTime::new(2024, 3, 1, 12, 0, 0).ok(),
+                tsa: Some(Identity {
+                    name: "TSA\u{1b}[31m 1".into(),
+                    fiscal_code: None,
+                    subject: "CN=TSA".into(),
+                    issuer: "CN=TSA CA".into(),
+                }),
+                chain: Chain::Trusted("CN=TSA CA".into()),
+                problems: Vec::new(),
+            }],
         }
     }
 
@@ -543,6 +611,16 @@ mod tests {
         assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
         assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
         assert!(json.contains(r#""encoding":"BER""#), "{json}");
+        // The timestamp: its time and TSA (escaped), a proof of existence.
+        assert!(
+            en.contains("\n  timestamp:    2024-03-01T12:00:00Z by \"TSA\\u{001b}[31m 1\" (verified: proves the signature existed then"),
+            "{en}"
+        );
+        assert!(it.contains("\n  marca temporale: 2024-03-01T12:00:00Z di \"TSA\\u{001b}[31m 1\" (verificata"), "{it}");
+        assert!(
+            json.contains(r#""timestamps":[{"type":"signature","time":"2024-03-01T12:00:00Z","tsa":"TSA\\u{001b}[31m 1","indication":"TOTAL-PASSED","sub_indication":null,"proof_of_existence":true,"chain":{"status":"trusted","anchor":"CN=TSA CA"},"problems":[]}]"#),
+            "{json}"
+        );
     }
 
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
