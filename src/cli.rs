@@ -258,7 +258,14 @@ mod tests {
         assert_eq!(i.globals.pin_source, PinSource::Stdin);
         assert!(i.globals.login);
         let sign = |format, hash, input: &str, output: Option<&str>, cosign| {
-            Command::Sign(SignArgs { format, hash, cosign, input: input.into(), output: output.map(String::from) })
+            Command::Sign(SignArgs {
+                format,
+                hash,
+                cosign,
+                timestamp: None,
+                input: input.into(),
+                output: output.map(String::from),
+            })
         };
         assert_eq!(i.command, sign(SignFormat::Raw, HashAlg::Sha512, "in", Some("out"), false));
         assert_eq!(command("sign -i a -o b"), sign(SignFormat::Raw, HashAlg::Sha256, "a", Some("b"), false));

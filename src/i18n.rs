@@ -173,6 +173,8 @@ messages! {
     StdinTwice = "stdin-twice" [],
     DocumentsNeedFiles = "documents-need-files" [],
     CosignNeedsCades = "cosign-needs-cades" [],
+    TimestampNeedsDocument = "timestamp-needs-document" [],
+    TimestampNeedsHttp = "timestamp-needs-http" [url],
     ExtractNeedsOutput = "extract-needs-output" [],
     VerifyContentOneFile = "verify-content-one-file" [],
     NoHelpOn = "no-help-on" [topic],

@@ -14,6 +14,8 @@ mod cli_util;
 
 #[path = "../cie-sign/tests/common/pdf.rs"]
 mod pdf;
+#[path = "../cie-sign/tests/common/tsa.rs"]
+mod tsa;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -425,6 +427,135 @@ fn pades_signed_once_twice_and_after_openssl_verified_by_pdfsig_pyhanko_and_cie(
 
 /// 300 MiB: beyond the 256 MiB the `der` crate's lengths reach, so the streamed paths (sign,
 /// verify, extract) are the ones exercised.
+/// `cie sign --timestamp URL` against a real RFC 3161 TSA on the loopback (OpenSSL's `openssl
+/// ts`): a CAdES-T `.p7m` that OpenSSL verifies and `cie verify` reports time-stamped by the
+/// TSA (a proof of existence once the TSA's root is trusted, not before), and a PAdES B-T PDF
+/// that pyHanko and pdfsig validate with its timestamp. Misuse costs no PIN.
+#[test]
+fn timestamped_cades_and_pades_through_a_local_tsa() {
+    let card = Card::start("timestamp");
+    let ca = citizen_ca(&card);
+    let tsa = tsa::LocalTsa::start(&card.path("tsa"));
+    let tsa_root = tsa.root_path();
+    let doc = card.path("istanza.txt");
+    std::fs::write(&doc, b"Istanza di accesso agli atti.\n").unwrap();
+
+    let r = card.cie(
+        &["--json", "sign", "--format", "cades", "--timestamp", tsa.url(), "--pin-stdin", "-i", s(&doc)],
+        TEST_PIN,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains(r#""format":"CAdES-T enveloping (.p7m)""#), "{r:?}");
+    assert_eq!(tsa.served(), 1);
+    let p7m = card.path("istanza.txt.p7m");
+    let (ok, err) = openssl_cms_verify(&p7m, &ca, None, &card.path("openssl-out"));
+    assert!(ok, "openssl cms -verify: {err}");
+
+    let r = card.cie(&["--json", "verify", s(&p7m), "--ca", s(&ca), "--ca", s(&tsa_root)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let j: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let t = &j["signatures"][0]["timestamps"][0];
+    assert_eq!(t["type"], "signature", "{j}");
+    assert_eq!(t["tsa"], "cie test TSA", "{j}");
+    assert_eq!(t["proof_of_existence"], true, "{j}");
+    assert_eq!(t["indication"], "TOTAL-PASSED", "{j}");
+    // The TSA's root not trusted: the timestamp is intact but proves nothing.
+    let r = card.cie_in(&[("LANG", "it_IT.UTF-8")], &["verify", s(&p7m), "--ca", s(&ca)], "");
+    assert_eq!(r.code, Some(0), "the signature itself is still valid now: {r:?}");
+    assert!(r.stdout.contains("marca temporale: ") && r.stdout.contains("non prova l'ora"), "{r:?}");
+
+    // PAdES B-T.
+    let input = card.path("modulo.pdf");
+    std::fs::write(&input, pdf::classic_pdf("1.7", "Modulo con marca temporale")).unwrap();
+    let r =
+        card.cie(&["sign", "--format", "pades", "--timestamp", tsa.url(), "--pin-stdin", "-i", s(&input)], TEST_PIN);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let signed = card.path("modulo-signed.pdf");
+    let (valid, total, out) = pdfsig(&signed);
+    assert_eq!((valid, total), (1, 1), "pdfsig: {out}");
+    let r = card.cie(&["verify", s(&signed), "--ca", s(&ca), "--ca", s(&tsa_root)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("  timestamp:    ") && r.stdout.contains("\"cie test TSA\" (verified"), "{r:?}");
+    let config = pyhanko_config(&card, &[&ca, &tsa_root]);
+    pyhanko_validates_pdf(&config, &signed, 1);
+    let (ok, out) = run_pyhanko(
+        &config,
+        &[
+            os("sign"),
+            os("validate"),
+            os("--validation-context"),
+            os("cie"),
+            os("--no-revocation-check"),
+            os("--pretty-print"),
+            signed.as_os_str(),
+        ],
+    );
+    assert!(ok, "{out}");
+    for line in [
+        "Signature timestamp token: ",
+        "The timestamp token is cryptographically sound.",
+        "The TSA certificate is trusted.",
+    ] {
+        assert!(out.contains(line), "pyHanko on the signature timestamp: {out}");
+    }
+    assert_eq!(tsa.served(), 2);
+
+    // Misuse: refused before the card is touched.
+    let r = card.cie(
+        &[
+            "sign",
+            "--format",
+            "raw",
+            "--timestamp",
+            tsa.url(),
+            "--pin-stdin",
+            "-i",
+            s(&doc),
+            "-o",
+            s(&card.path("x.sig")),
+        ],
+        TEST_PIN,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    let r = card.cie(
+        &[
+            "sign",
+            "--format",
+            "cades",
+            "--timestamp",
+            "https://tsa.example/",
+            "--pin-stdin",
+            "-i",
+            s(&doc),
+            "-o",
+            s(&card.path("y.p7m")),
+        ],
+        TEST_PIN,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("http://"), "{r:?}");
+    // A TSA that is not there: a clean error, and no file left behind.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let gone = format!("http://127.0.0.1:{port}/tsr");
+    let r = card.cie(
+        &[
+            "sign",
+            "--format",
+            "cades",
+            "--timestamp",
+            &gone,
+            "--pin-stdin",
+            "-i",
+            s(&doc),
+            "-o",
+            s(&card.path("z.p7m")),
+        ],
+        TEST_PIN,
+    );
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(!card.path("z.p7m").exists(), "no half-written output");
+}
+
 #[test]
 fn three_hundred_megabytes_are_signed_verified_and_extracted_streaming() {
     let card = Card::start("large");

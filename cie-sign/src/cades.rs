@@ -274,7 +274,7 @@ pub fn sign_enveloping<R: Read + Seek>(
 /// The SignedData of a `.p7m`: DER, BER (read as X.690 §8 allows) or Base64
 /// of either, as some tools write it.
 /// Revocation data the `cms` crate cannot read is left out of it (see
-/// [`crate::revocation::decode_signed_data`]).
+/// [`crate::signed_data::decode_signed_data`]).
 pub fn parse_signed_data(p7m: &[u8]) -> Result<SignedData> {
     Ok(read_signed_data(p7m)?.0)
 }

@@ -42,6 +42,9 @@ pub(crate) struct SignArgs {
     /// FILE is a .p7m: add a signature to it (with --format cades)
     #[arg(long)]
     pub(crate) cosign: bool,
+    /// Time-stamp the signature with the RFC 3161 TSA at URL (http://): CAdES-T, PAdES B-T
+    #[arg(long, value_name = "URL")]
+    pub(crate) timestamp: Option<String>,
     /// The file to sign (-: standard input, raw only)
     #[arg(short, long, alias = "in", value_name = "FILE")]
     pub(crate) input: String,
@@ -107,6 +110,14 @@ impl Run for SignArgs {
         if self.cosign && self.format != SignFormat::Cades {
             return Err(tr!(CosignNeedsCades).into());
         }
+        if let Some(url) = &self.timestamp {
+            if self.format == SignFormat::Raw {
+                return Err(tr!(TimestampNeedsDocument).into());
+            }
+            if !url.starts_with("http://") {
+                return Err(tr!(TimestampNeedsHttp, url = shown(url)).into());
+            }
+        }
         Ok(())
     }
 
@@ -117,7 +128,7 @@ impl Run for SignArgs {
         let input = PathBuf::from(&self.input);
         match self.format {
             SignFormat::Raw => sign_raw(ctx, self.hash, &input, &output),
-            format => sign_document(ctx, format, self.hash, &input, &output, self.cosign),
+            format => sign_document(ctx, format, self.hash, &input, &output, self.cosign, self.timestamp),
         }
     }
 }
@@ -233,14 +244,21 @@ fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), 
 }
 
 /// The format's name in messages.
-fn format_name(format: SignFormat) -> &'static str {
-    match format {
-        SignFormat::Raw => "raw",
-        SignFormat::Cades => "CAdES-BES enveloping (.p7m)",
-        SignFormat::CadesDetached => "CAdES-BES detached",
-        SignFormat::Pades => "PAdES B-B",
+fn format_name(format: SignFormat, timestamped: bool) -> &'static str {
+    match (format, timestamped) {
+        (SignFormat::Raw, _) => "raw",
+        (SignFormat::Cades, false) => "CAdES-BES enveloping (.p7m)",
+        (SignFormat::Cades, true) => "CAdES-T enveloping (.p7m)",
+        (SignFormat::CadesDetached, false) => "CAdES-BES detached",
+        (SignFormat::CadesDetached, true) => "CAdES-T detached",
+        (SignFormat::Pades, false) => "PAdES B-B",
+        (SignFormat::Pades, true) => "PAdES B-T",
     }
 }
+
+/// Room for a TSA's token (with its certificates) in a PDF's /Contents, on top of the
+/// signature's.
+const TIMESTAMP_RESERVE: usize = 16 * 1024;
 
 /// Signs `input` into `output` as a CAdES or PAdES document.
 fn sign_document(
@@ -250,17 +268,21 @@ fn sign_document(
     input: &Path,
     output: &Path,
     cosign: bool,
+    timestamp: Option<String>,
 ) -> Result<(), Failure> {
     if input == output {
         return Err(Failure::Usage(tr!(SameOutput)));
     }
-    let options = SignOptions { hash, signing_time: None, timestamp: None };
+    let timestamped = timestamp.is_some();
+    let format_name = |format| format_name(format, timestamped);
+    let reserve = pades::DEFAULT_RESERVE + if timestamped { TIMESTAMP_RESERVE } else { 0 };
+    let options = SignOptions { hash, signing_time: None, timestamp };
     // Everything that can fail on the input happens before the PIN.
     let mut content = BufReader::new(File::open(input).map_err(|e| file_error(input, e))?);
     let prepared = match format {
         SignFormat::Pades => {
             let pdf = read_file(ctx, input)?;
-            Some(pades::prepare(&pdf, &PadesOptions { hash, ..PadesOptions::default() })?)
+            Some(pades::prepare(&pdf, &PadesOptions { hash, reserve, ..PadesOptions::default() })?)
         }
         _ => None,
     };
@@ -279,7 +301,8 @@ fn sign_document(
     let write_error = |e| file_error(output, e);
     match (format, prepared, existing) {
         (SignFormat::Pades, Some(prepared), _) => {
-            let cms = cades::sign_digest_detached(&mut s, hash, &prepared.digest(hash), None)?;
+            let tsa = options.timestamp.as_deref();
+            let cms = cades::sign_digest_detached_timestamped(&mut s, hash, &prepared.digest(hash), None, tsa)?;
             out.write_all(&prepared.finish(&cms)?).map_err(write_error)?;
         }
         (SignFormat::Cades, _, Some(p7m)) => {
@@ -334,6 +357,7 @@ mod tests {
             format,
             hash: HashAlg::Sha256,
             cosign: false,
+            timestamp: None,
             input: input.into(),
             output: output.map(String::from),
         };
