@@ -29,11 +29,12 @@ use crate::output::print_json;
 ///
 /// Several files, or a DIRECTORY (every file under it, subdirectories included, in sorted
 /// order; links to directories are not followed), are checked in parallel, one per core, and
-/// reported in the order given, each as if alone (with --json one line each, JSON Lines); a
-/// file that cannot be read or is not a signature is reported and the next one follows; a
-/// summary ends the text output. A file whose detached signature FILE.p7s is in the same list
-/// is checked with it, not alone. Exit 1 if any file is TOTAL-FAILED or could not be checked,
-/// else 6 if any is INDETERMINATE, else 0.
+/// reported in the order given: a compact block each (each signature's verdict and signer, the
+/// result; verify a file alone for every detail), then a summary; with --json the full object
+/// of each file, one line each (JSON Lines). A file that cannot be read or is not a signature
+/// is reported as not checked and the next one follows. A file whose detached signature
+/// FILE.p7s is in the same list is checked with it, not alone. The worst result wins: exit 1
+/// if any file is TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else 0.
 #[derive(Args, Debug, PartialEq, Eq)]
 pub(crate) struct VerifyArgs {
     /// The signed files, or directories of them
