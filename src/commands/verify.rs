@@ -122,6 +122,9 @@ fn check_entry(entry: &Entry, listed: &HashSet<&Path>, trust: &Trust) -> Outcome
     }
 }
 
+/// What a file of a batch that met a bug in this tool gets.
+const INTERNAL_ERROR: &str = "internal error while checking this file (a bug in cie: please report it)";
+
 /// A path made safe to print: what a terminal would obey is escaped.
 fn shown_path(path: &Path) -> String {
     shown(&path.display().to_string())
@@ -179,7 +182,12 @@ fn verify_all(ctx: &Ctx, entries: &[Entry], trust: &Trust) -> Result<(), Failure
     };
     batch::in_order(
         entries,
-        |entry| check_entry(entry, &listed, trust),
+        |entry| {
+            // A bug met on one file (a panic in a parser) is that file's error, not the end of
+            // the batch; nothing is shared but the read-only trust anchors.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_entry(entry, &listed, trust)))
+                .unwrap_or_else(|_| Outcome::Error(Failure::Document(tr!(DocumentError, detail = INTERNAL_ERROR))))
+        },
         |i, outcome| {
             let file = entry_path(&entries[i]);
             bar.suspend(|| match outcome {
