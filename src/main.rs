@@ -3,6 +3,7 @@
 #[macro_use]
 mod i18n;
 
+mod batch;
 mod browser;
 mod card;
 mod cli;

@@ -178,9 +178,9 @@ fn a_pdf_without_signatures_is_indeterminate() {
 #[path = "../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 
-/// Several files in turn: each reported as alone, an unreadable one reported and passed over;
-/// exit 1 if any is TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else
-/// 0; `--json` one object per line; `--content` with one file only.
+/// Several files: each reported in the order given, an unreadable one reported and passed over,
+/// a summary; exit 1 if any is TOTAL-FAILED or could not be checked, else 6 if any is
+/// INDETERMINATE, else 0; `--json` one object per line; `--content` with one file only.
 #[test]
 fn several_files_in_turn() {
     let card = Card::start("batch");
@@ -200,25 +200,32 @@ fn several_files_in_turn() {
     let r = card.cie(&["verify", s(&p7m), s(&bad), s(&missing), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(1), "{r:?}");
     let reports: Vec<&str> = r.stdout.split("\n\n").collect();
-    assert_eq!(reports.len(), 2, "{r:?}");
+    assert_eq!(reports.len(), 4, "{r:?}");
     assert!(reports[0].starts_with(&format!("{}: CAdES enveloping (.p7m), 1 signature\n", p7m.display())), "{r:?}");
     assert!(reports[0].ends_with("result: TOTAL-PASSED — all 1 signature valid"), "{r:?}");
     assert!(reports[1].starts_with(&format!("{}: CAdES enveloping (.p7m)", bad.display())), "{r:?}");
     assert!(reports[1].contains("result: TOTAL-FAILED (HASH_FAILURE)"), "{r:?}");
-    assert!(r.stderr.contains(&format!("error: {}: No such file or directory", missing.display())), "{r:?}");
-    assert!(r.stderr.contains("hint: check that the file is a PDF or a CAdES .p7m/.p7s signature\n"), "{r:?}");
+    assert!(reports[2].starts_with(&format!("{}: No such file or directory", missing.display())), "{r:?}");
     assert!(
-        r.stderr.ends_with(
-            "error: 3 files: 1 TOTAL-PASSED, 1 TOTAL-FAILED, 0 INDETERMINATE, 1 not checked (error)\n\
-             hint: see each file's report or error above\n"
-        ),
+        reports[2]
+            .ends_with("result: NOT CHECKED (error) — check that the file is a PDF or a CAdES .p7m/.p7s signature"),
+        "{r:?}"
+    );
+    assert_eq!(
+        reports[3], "summary: 3 files: 1 TOTAL-PASSED, 1 TOTAL-FAILED, 0 INDETERMINATE, 1 not checked (error)\n",
+        "{r:?}"
+    );
+    assert_eq!(
+        r.stderr,
+        "error: 3 files: 1 TOTAL-PASSED, 1 TOTAL-FAILED, 0 INDETERMINATE, 1 not checked (error)\n\
+         hint: see each file's report or error above\n",
         "{r:?}"
     );
     // A file that is no signature at all: named in its error, the next one still checked.
     let text = card.path("domanda.txt");
     let r = card.cie(&["verify", s(&text), s(&p7m), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(1), "{r:?}");
-    assert!(r.stderr.starts_with(&format!("error: {}: not a readable CMS signature", text.display())), "{r:?}");
+    assert!(r.stdout.starts_with(&format!("{}: not a readable CMS signature", text.display())), "{r:?}");
     assert!(r.stdout.contains("result: TOTAL-PASSED"), "{r:?}");
 
     // Two passed and one INDETERMINATE: exit 6. All passed: exit 0, nothing on standard error.
@@ -252,6 +259,7 @@ fn several_files_in_turn() {
     assert_eq!((field(1, "file"), field(1, "sub_indication")), (s(&bad).to_owned(), "HASH_FAILURE".to_owned()));
     assert_eq!(field(2, "indication"), "INDETERMINATE");
     assert!(field(3, "error").starts_with(&format!("{}: No such file", missing.display())), "{r:?}");
+    assert_eq!(field(3, "file"), s(&missing), "{r:?}");
     assert_eq!(lines[3]["exit_code"], 1, "{r:?}");
     assert!(lines[3]["hint"].is_string(), "{r:?}");
 

@@ -2,6 +2,7 @@
 //! crate and prints the ETSI EN 319 102-1 verdict of each signature and of the document
 //! (docs/VERIFY.md); everything quoted from a document goes through [`shown`] first.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use cie_sign::timestamp::TimestampReport;
@@ -11,12 +12,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Mistake, Run};
+use crate::batch::{self, Entry};
 use crate::ctx::Ctx;
 use crate::failure::{file_error, Failure};
 use crate::i18n::Text;
-use crate::output::{print_json, report_failure};
+use crate::output::print_json;
 
-/// Check every signature of a .p7m/.p7s or PDF
+/// Check every signature of a .p7m/.p7s or PDF, or of many files
 ///
 /// Integrity, signed attributes, the certificate chain to a trusted CA (those installed in
 /// /etc/cie/trust-anchors/ and ~/.config/cie/trust-anchors/, or listed in
@@ -26,13 +28,18 @@ use crate::output::{print_json, report_failure};
 /// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
 /// no signature). Revocation is not checked. See docs/VERIFY.md.
 ///
-/// Several files are checked in turn, each reported as if alone (with --json one line each; a
-/// file that cannot be read or checked is reported and the next one follows). Exit 1 if any is
-/// TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else 0.
+/// Several files, or a DIRECTORY (every file under it, subdirectories included, in sorted
+/// order; links to directories are not followed), are checked in parallel, one per core, and
+/// reported in the order given: a compact block each (each signature's verdict and signer, the
+/// result; verify a file alone for every detail), then a summary; with --json the full object
+/// of each file, one line each (JSON Lines). A file that cannot be read or is not a signature
+/// is reported as not checked and the next one follows. A file whose detached signature
+/// FILE.p7s is in the same list is checked with it, not alone. The worst result wins: exit 1
+/// if any file is TOTAL-FAILED or could not be checked, else 6 if any is INDETERMINATE, else 0.
 #[derive(Args, Debug, PartialEq, Eq)]
 pub(crate) struct VerifyArgs {
-    /// The signed files
-    #[arg(required = true, value_name = "FILE")]
+    /// The signed files, or directories of them
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub(crate) files: Vec<PathBuf>,
     /// A trusted CA certificate (PEM or DER), repeatable; added to the installed ones
     #[arg(long, value_name = "CERT")]
@@ -41,15 +48,15 @@ pub(crate) struct VerifyArgs {
     /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
     #[arg(long)]
     pub(crate) no_default_ca: bool,
-    /// The signed file of a detached signature
+    /// The signed file of a detached signature (one FILE only, not a directory)
     #[arg(long, value_name = "DATA")]
     pub(crate) content: Option<PathBuf>,
 }
 
 impl Run for VerifyArgs {
-    /// `--content` belongs to one signature: not with several files.
+    /// `--content` belongs to one signature: not with several files nor a directory.
     fn check(&self, _ctx: &Ctx) -> Result<(), Mistake> {
-        if self.content.is_some() && self.files.len() > 1 {
+        if self.content.is_some() && (self.files.len() > 1 || self.files.iter().any(|f| f.is_dir())) {
             return Err(tr!(VerifyContentOneFile).into());
         }
         Ok(())
@@ -58,69 +65,213 @@ impl Run for VerifyArgs {
     /// Verifies each file's signatures and prints its report.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
         let trust = trust_anchors(&self.ca, !self.no_default_ca)?;
-        match self.files.as_slice() {
-            [file] => {
+        let (entries, any_dir) =
+            batch::expand(&self.files).map_err(|_| Failure::File(tr!(VerifyTooManyFiles, max = batch::MAX_FILES)))?;
+        match entries.as_slice() {
+            [Entry::File(file)] if !any_dir => {
                 let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
                 let report = check(file, &trust, self.content.as_deref(), &mut bar)?;
                 drop(bar);
                 print_report(ctx, file, &report, &trust);
                 verdict(&report)
             }
-            files => verify_all(ctx, files, &trust),
+            entries => verify_all(ctx, entries, &trust),
         }
     }
 }
 
-/// Verifies each of `files` in turn (a bar over the files on a terminal) and reports each as
-/// for one file, or its error as `main` would; exit 1 if any is TOTAL-FAILED or could not be
-/// checked, else 6 if any is INDETERMINATE, else 0.
-fn verify_all(ctx: &Ctx, files: &[PathBuf], trust: &Trust) -> Result<(), Failure> {
-    let bar = ctx.progress.files(files.len());
-    let (mut failed, mut indeterminate, mut errors) = (0usize, 0usize, 0usize);
-    for (i, file) in files.iter().enumerate() {
-        // The name alone: a long path would crowd the count out of the line.
-        let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-        bar.start(tr!(ProgressVerifying, file = shown(&name)));
-        let outcome = check(file, trust, None, &mut cie_sign::Silent).and_then(|report| {
-            bar.suspend(|| {
-                // A blank line between the reports.
-                if i > 0 && !ctx.globals.json {
-                    println!();
-                }
-                print_report(ctx, file, &report, trust);
-            });
-            verdict(&report)
-        });
-        match outcome {
-            Ok(()) => {}
-            Err(Failure::Invalid(..)) => failed += 1,
-            Err(Failure::Indeterminate(..)) => indeterminate += 1,
-            Err(failure) => {
-                errors += 1;
-                // The file's name first, once: a read error gives it already.
-                let failure = match failure {
-                    Failure::Document(t) if !t.english().starts_with(&format!("{}: ", file.display())) => {
-                        Failure::Document(tr!(VerifyFileError, file = file.display(), message = t))
-                    }
-                    other => other,
-                };
-                bar.suspend(|| report_failure(&failure, ctx.globals.json));
-            }
-        }
-        bar.done_one();
+/// What checking one entry of a batch gave.
+enum Outcome {
+    /// The file's report.
+    Report(Report),
+    /// It could not be checked.
+    Error(Failure),
+    /// The file is the content of this detached signature, in the same batch: checked with it.
+    ContentOf(PathBuf),
+}
+
+/// The path an entry of the batch names.
+fn entry_path(entry: &Entry) -> &Path {
+    match entry {
+        Entry::File(p) | Entry::Unlisted(p, _) | Entry::Empty(p) | Entry::TooDeep(p) => p,
     }
+}
+
+/// Checks one entry of a batch (on a worker thread); `listed` are the batch's files.
+fn check_entry(entry: &Entry, listed: &HashSet<&Path>, trust: &Trust) -> Outcome {
+    let file = match entry {
+        Entry::File(f) => f,
+        Entry::Unlisted(dir, e) => {
+            return Outcome::Error(Failure::File(tr!(FileError, path = shown_path(dir), detail = e.to_string())))
+        }
+        Entry::Empty(dir) => return Outcome::Error(Failure::File(tr!(VerifyEmptyDirectory, dir = shown_path(dir)))),
+        Entry::TooDeep(dir) => {
+            return Outcome::Error(Failure::File(tr!(VerifyTooDeep, dir = shown_path(dir), max = batch::MAX_DEPTH)))
+        }
+    };
+    let mut signature = file.as_os_str().to_owned();
+    for ext in [".p7s", ".P7S"] {
+        signature.push(ext);
+        if listed.contains(Path::new(&signature)) {
+            return Outcome::ContentOf(PathBuf::from(signature));
+        }
+        signature = file.as_os_str().to_owned();
+    }
+    match check(file, trust, None, &mut cie_sign::Silent) {
+        Ok(report) => Outcome::Report(report),
+        Err(e) => Outcome::Error(e),
+    }
+}
+
+/// What a file of a batch that met a bug in this tool gets.
+const INTERNAL_ERROR: &str = "internal error while checking this file (a bug in cie: please report it)";
+
+/// A path made safe to print: what a terminal would obey is escaped.
+fn shown_path(path: &Path) -> String {
+    shown(&path.display().to_string())
+}
+
+/// `cie --json verify` of several files: a file that could not be checked.
+#[derive(Serialize)]
+struct FileErrorJson {
+    /// The file (or directory).
+    file: String,
+    /// The message, in English.
+    error: String,
+    /// What to do, in English.
+    hint: String,
+    /// The exit code the file alone would give.
+    exit_code: u8,
+}
+
+/// `cie --json verify` of several files: the content of a detached signature of the batch.
+#[derive(Serialize)]
+struct ContentOfJson {
+    /// The file.
+    file: String,
+    /// The detached signature it was checked with.
+    content_of: String,
+}
+
+/// Verifies the `entries` in parallel ([`batch::in_order`], a bar over the files on a
+/// terminal) and reports each in their order as for one file, or its error as `main` would;
+/// then the summary. Exit 1 if any is TOTAL-FAILED or could not be checked, else 6 if any is
+/// INDETERMINATE, else 0.
+fn verify_all(ctx: &Ctx, entries: &[Entry], trust: &Trust) -> Result<(), Failure> {
+    let listed: HashSet<&Path> =
+        entries.iter().filter_map(|e| if let Entry::File(f) = e { Some(f.as_path()) } else { None }).collect();
+    let bar = ctx.progress.files(entries.len());
+    let json = ctx.globals.json;
+    // The name alone: a long path would crowd the count out of the line.
+    let start = |entry: &Entry| {
+        let path = entry_path(entry);
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        bar.start(tr!(ProgressVerifying, file = shown(&name)));
+    };
+    if let Some(first) = entries.first() {
+        start(first);
+    }
+    let (mut failed, mut indeterminate, mut errors, mut contents) = (0usize, 0usize, 0usize, 0usize);
+    let mut blocks = 0usize;
+    // A blank line between the text blocks on standard output.
+    let mut block = |print: &dyn Fn()| {
+        if blocks > 0 && !json {
+            println!();
+        }
+        blocks += 1;
+        print();
+    };
+    batch::in_order(
+        entries,
+        |entry| {
+            // A bug met on one file (a panic in a parser) is that file's error, not the end of
+            // the batch; nothing is shared but the read-only trust anchors.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_entry(entry, &listed, trust)))
+                .unwrap_or_else(|_| Outcome::Error(Failure::Document(tr!(DocumentError, detail = INTERNAL_ERROR))))
+        },
+        |i, outcome| {
+            let file = entry_path(&entries[i]);
+            bar.suspend(|| match outcome {
+                Outcome::Report(report) => {
+                    block(&|| {
+                        if json {
+                            print_json(&report_json(file, &report, trust));
+                        } else {
+                            for line in compact_lines(file, &report) {
+                                println!("{line}");
+                            }
+                        }
+                    });
+                    match verdict(&report) {
+                        Ok(()) => {}
+                        Err(Failure::Indeterminate(..)) => indeterminate += 1,
+                        Err(_) => failed += 1,
+                    }
+                }
+                Outcome::ContentOf(signature) => {
+                    contents += 1;
+                    block(&|| {
+                        if json {
+                            print_json(&ContentOfJson {
+                                file: file.display().to_string(),
+                                content_of: signature.display().to_string(),
+                            });
+                        } else {
+                            let (file, signature) = (shown_path(file), shown_path(&signature));
+                            println!("{}", tr!(VerifyDetachedContent, file = file, signature = signature));
+                        }
+                    });
+                }
+                Outcome::Error(failure) => {
+                    errors += 1;
+                    // The file's name first, once: a read error gives it already.
+                    let failure = match failure {
+                        Failure::Document(t) if !t.english().starts_with(&format!("{}: ", file.display())) => {
+                            Failure::Document(tr!(VerifyFileError, file = shown_path(file), message = t))
+                        }
+                        other => other,
+                    };
+                    let (message, advice) = (failure.message(), failure.advice());
+                    if json {
+                        eprintln!("{}", tr!(ErrorLine, message = message.clone()));
+                        eprintln!("{}", tr!(HintLine, hint = advice.clone()));
+                        print_json(&FileErrorJson {
+                            file: file.display().to_string(),
+                            error: message.english(),
+                            hint: advice.english(),
+                            exit_code: failure.exit_code(),
+                        });
+                    } else {
+                        // In the order of the files, with the reports: the message names it.
+                        block(&|| {
+                            println!("{message}");
+                            println!("{}", tr!(VerifyNotChecked, hint = advice.clone()));
+                        });
+                    }
+                }
+            });
+            bar.done_one();
+            if let Some(next) = entries.get(i + 1) {
+                start(next);
+            }
+        },
+    );
     drop(bar);
-    let passed = files.len() - failed - indeterminate - errors;
+    let count = entries.len() - contents;
+    let passed = count - failed - indeterminate - errors;
     let summary = || {
         tr!(
             VerifySummary,
-            count = files.len(),
+            count = count,
             passed = passed,
             failed = failed,
             indeterminate = indeterminate,
             errors = errors
         )
     };
+    if !json {
+        block(&|| println!("{}", tr!(VerifySummaryLine, summary = summary())));
+    }
     if failed + errors > 0 {
         Err(Failure::Invalid(summary(), None))
     } else if indeterminate > 0 {
@@ -217,14 +368,7 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
 /// The report of one signature, a line each (the notes and problems cie-sign finds stay in
 /// English).
 fn signature_lines(s: &SignatureReport) -> Vec<Text> {
-    let index = shown(&s.level);
-    let verdict = verdict_words(s.indication(), s.sub_indication());
-    let heading = match (s.countersigns(), &s.field) {
-        (Some(parent), _) => tr!(CountersignatureHeading, index = index, parent = shown(parent), verdict = verdict),
-        (None, Some(field)) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
-        (None, None) => tr!(SignatureHeading, index = index, verdict = verdict),
-    };
-    let mut lines = vec![heading];
+    let mut lines = vec![signature_heading(s)];
     if let Some(who) = &s.signer {
         let code = who.fiscal_code.as_deref().map_or_else(|| tr!(NoFiscalCode).to_string(), shown);
         lines.push(tr!(SignerLine, name = shown(&who.name)));
@@ -283,6 +427,47 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     lines
 }
 
+/// A signature's first line: its level, its field or the signature it countersigns, its verdict.
+fn signature_heading(s: &SignatureReport) -> Text {
+    let index = shown(&s.level);
+    let verdict = verdict_words(s.indication(), s.sub_indication());
+    match (s.countersigns(), &s.field) {
+        (Some(parent), _) => tr!(CountersignatureHeading, index = index, parent = shown(parent), verdict = verdict),
+        (None, Some(field)) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
+        (None, None) => tr!(SignatureHeading, index = index, verdict = verdict),
+    }
+}
+
+/// The compact report of `file` in a batch: its header, each signature's heading and signer,
+/// the modifications after signing, the result (`cie verify FILE` alone gives every detail).
+fn compact_lines(file: &Path, report: &Report) -> Vec<Text> {
+    let n = report.signatures.len();
+    let mut lines = vec![tr!(VerifyHeader, file = shown_path(file), kind = kind_name(report), count = n)];
+    for s in &report.signatures {
+        lines.push(signature_heading(s));
+        if let Some(who) = &s.signer {
+            lines.push(tr!(SignerLine, name = shown(&who.name)));
+        }
+    }
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    lines.push(result_line(report));
+    lines
+}
+
+/// The last line of a report: the document's verdict and, unless it passed, why.
+fn result_line(report: &Report) -> Text {
+    let sub = report.sub_indication();
+    match report.indication() {
+        Indication::TotalPassed => tr!(ResultPassed, count = report.signatures.len()),
+        other => tr!(
+            ResultNotPassed,
+            indication = other.as_str(),
+            sub = token(sub),
+            reason = reason(sub, &report.modifications)
+        ),
+    }
+}
+
 /// What `kind` of document, in the report's words.
 fn kind_name(report: &Report) -> &'static str {
     match report.kind {
@@ -295,7 +480,7 @@ fn kind_name(report: &Report) -> &'static str {
 /// The text report of `file`: its signatures, the modifications after signing, the result.
 fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     let n = report.signatures.len();
-    let mut lines = vec![tr!(VerifyHeader, file = file.display(), kind = kind_name(report), count = n)];
+    let mut lines = vec![tr!(VerifyHeader, file = shown_path(file), kind = kind_name(report), count = n)];
     for s in &report.signatures {
         lines.extend(signature_lines(s));
     }
@@ -303,16 +488,7 @@ fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     if trust.is_empty() && n > 0 {
         lines.push(tr!(ChainsNotChecked));
     }
-    let sub = report.sub_indication();
-    lines.push(match report.indication() {
-        Indication::TotalPassed => tr!(ResultPassed, count = n),
-        other => tr!(
-            ResultNotPassed,
-            indication = other.as_str(),
-            sub = token(sub),
-            reason = reason(sub, &report.modifications)
-        ),
-    });
+    lines.push(result_line(report));
     lines
 }
 

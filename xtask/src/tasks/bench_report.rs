@@ -8,7 +8,10 @@
 //! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. The browser rows
 //! come from the Chromium and Firefox end-to-end tests (tests/browsers.rs) run with the release
 //! module and each latency model (`--no-browsers` skips them). With
-//! `--criterion`, the medians of the last `cargo bench` run follow in a second table.
+//! `--criterion`, the medians of the last `cargo bench` run follow in a second table. The
+//! document-verification rows ("verify 1,000 CAdES .p7m, files per second", against `openssl cms
+//! -verify`) come from `bench_verify.rs` (`--no-verify` skips them, `--verify-only` prints only
+//! them; `CIE_BENCH_CIE=PATH` measures that `cie` binary instead of building the release one).
 //! Times are reported, never asserted; the APDU counts are asserted by cie-pkcs11's
 //! `bench_rows` test.
 
@@ -27,6 +30,7 @@ use cie_sim::latency::LatencyModel;
 
 use super::bench_chart::{self, ChartRow};
 use super::bench_official::Official;
+use super::bench_verify;
 use crate::card_stack::start_stack;
 use crate::command::{cargo, run, step, Result};
 use crate::packages::{ensure_packages, PACKAGES};
@@ -68,6 +72,8 @@ struct Options {
     browsers: bool,
     criterion: bool,
     svg: PathBuf,
+    verify: bool,
+    verify_only: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -77,6 +83,8 @@ fn parse(args: &[String]) -> Result<Options> {
         browsers: true,
         criterion: false,
         svg: target_dir().join("bench-report").join("bench.svg"),
+        verify: true,
+        verify_only: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -85,10 +93,12 @@ fn parse(args: &[String]) -> Result<Options> {
             "--no-tls" => o.tls = false,
             "--no-browsers" => o.browsers = false,
             "--criterion" => o.criterion = true,
+            "--no-verify" => o.verify = false,
+            "--verify-only" => o.verify_only = true,
             "--svg" => o.svg = PathBuf::from(it.next().ok_or("--svg needs a file name")?),
             other => {
                 return Err(format!(
-                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion] [--svg PATH])"
+                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion] [--svg PATH] [--no-verify | --verify-only])"
                 ))
             }
         }
@@ -96,9 +106,14 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-/// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion] [--svg PATH]`.
+/// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion] [--svg PATH]
+/// [--no-verify | --verify-only]`.
 pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
+    if o.verify_only {
+        print!("{}", bench_verify::table(&cie_binary()?)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     ensure_packages(PACKAGES)?;
     let tls = o.tls && ensure_tls_packages();
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]))?;
@@ -158,8 +173,23 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     if o.criterion {
         print!("{}", criterion_table(&target_dir().join("criterion")));
     }
+    if o.verify {
+        match cie_binary().and_then(|cie| bench_verify::table(&cie)) {
+            Ok(t) => print!("{t}"),
+            Err(e) => step(&format!("verification rows not measured: {e}")),
+        }
+    }
     write_chart(&o.svg, &runs, &browser_runs)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `cie` binary the verification rows measure: `CIE_BENCH_CIE`, or the release build.
+fn cie_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CIE_BENCH_CIE") {
+        return Ok(PathBuf::from(path));
+    }
+    run(cargo().args(["build", "--release", "--quiet", "-p", "cie", "--bin", "cie"]))?;
+    Ok(target_dir().join("release").join("cie"))
 }
 
 /// The chart (bench_chart.rs) of the first run and its browser rows, with the official module's

@@ -6,6 +6,7 @@ pub(crate) mod bench_chart;
 pub(crate) mod bench_latency;
 pub(crate) mod bench_official;
 pub(crate) mod bench_report;
+pub(crate) mod bench_verify;
 pub(crate) mod deb;
 pub(crate) mod demo;
 pub(crate) mod demo_as_user;
