@@ -15,11 +15,11 @@
 //! `crate::pdf::diff`); both walk the document within the limits below.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use cie_core::sign::HashAlg;
 use cms::content_info::ContentInfo;
-use der::{Decode, SliceReader};
+use der::{Decode, Encode, SliceReader};
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
 
 use crate::ber::Encoding;
@@ -33,8 +33,11 @@ pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIE
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
 use crate::signed_data::decode_signed_data;
+use crate::timestamp::TimestampKind;
 use crate::verdict::{self, Problem, SubIndication};
-use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
+use crate::verify::{
+    verify_signed_data, verify_signed_data_proven, verify_token, DocumentKind, Report, SignatureReport,
+};
 use crate::{Error, Result, Signer};
 
 /// Bytes reserved for the CMS in /Contents by default (a CIE signature with its certificate
@@ -148,7 +151,7 @@ fn parse_pdf_date(s: &[u8]) -> Option<der::DateTime> {
         _ => 0,
     };
     let utc = local.unix_duration().as_secs() as i64 - offset;
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(u64::try_from(utc).ok()?)).ok()
+    der::DateTime::from_unix_duration(Duration::from_secs(u64::try_from(utc).ok()?)).ok()
 }
 
 /// The offset after the file's last `startxref` keyword (ISO 32000-1 §7.5.5).
@@ -316,12 +319,14 @@ fn unreadable(field: &str, problem: &str) -> Checked {
 
 /// Checks the signature of `field` whose /ByteRange is `range` in the revision `rev` that range
 /// covers: its dictionary is read there, the range's gap must be exactly its /Contents.
+/// `proven`: a time a later document timestamp proves the signature existed at.
 fn check_signature(
     pdf: &[u8],
     rev: &Document,
     field: &SignatureField,
     range: [usize; 4],
     trust: &Trust,
+    proven: Option<Duration>,
 ) -> Result<Checked> {
     let name = field.name.as_str();
     let Some(sig) = revisions::signature_in_revision(rev, name, field.sig_id, range)? else {
@@ -336,6 +341,23 @@ fn check_signature(
         Ok(cms) => cms,
         Err(e) => return Ok(unreadable(name, e)),
     };
+    let hash_range = |alg: HashAlg| {
+        let mut h = Hasher::new(alg);
+        h.update(&pdf[..b]);
+        h.update(&pdf[c..end]);
+        h.finish()
+    };
+    if sig.subfilter == b"ETSI.RFC3161" {
+        // A document timestamp (ETSI EN 319 142-1 §5.4): /Contents is a token over the range.
+        let token = match ContentInfo::decode(&mut SliceReader::new(&cms)?) {
+            Ok(ci) => ci.to_der()?,
+            Err(e) => return Ok(unreadable(name, &format!("/Contents is not a timestamp token: {e}"))),
+        };
+        let t = verify_token(&token, &mut { hash_range }, trust, TimestampKind::Document)?;
+        let mut r = SignatureReport::of_document_timestamp(Some(name.to_owned()), t);
+        r.covers_whole_document = Some(end == pdf.len());
+        return Ok(Checked { reports: vec![r], dict: Some(sig) });
+    }
     let pades = sig.subfilter == b"ETSI.CAdES.detached";
     if !pades && sig.subfilter != b"adbe.pkcs7.detached" {
         let sub = verdict::shown(&String::from_utf8_lossy(&sig.subfilter));
@@ -361,13 +383,12 @@ fn check_signature(
         Err(e) => return Ok(unreadable(name, &format!("/Contents is not a CMS signature: {e}"))),
     };
     let claimed = sig.m.as_deref().and_then(parse_pdf_date);
-    let mut digest = |alg: HashAlg| {
-        let mut h = Hasher::new(alg);
-        h.update(&pdf[..b]);
-        h.update(&pdf[c..end]);
-        Ok(h.finish())
+    let mut digest = |alg: HashAlg| Ok(hash_range(alg));
+    let field_name = Some(name.to_owned());
+    let mut reports = match proven {
+        Some(at) => verify_signed_data_proven(&sd, &cms, &mut digest, trust, claimed, field_name, at)?,
+        None => verify_signed_data(&sd, &cms, &mut digest, trust, claimed, field_name)?,
     };
-    let mut reports = verify_signed_data(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()))?;
     let whole = end == pdf.len();
     for r in &mut reports {
         r.encoding = encoding;
@@ -420,6 +441,51 @@ fn analyse(old: &Document, new: &Document, rules: &diff::Rules) -> Result<diff::
         }),
         Err(e) => Err(e),
     }
+}
+
+/// Signatures that did not pass, in revisions a later document timestamp covers and proves
+/// (TOTAL-PASSED): checked again at the time it proves (ETSI EN 319 102-1 §5.6.2.1; PAdES
+/// B-LTA), so that a certificate that has expired since no longer stands in their way.
+fn prove_with_document_timestamps(
+    pdf: &[u8],
+    fields: &[SignatureField],
+    by_end: &BTreeMap<usize, Vec<([usize; 4], usize)>>,
+    results: &mut HashMap<[usize; 4], Checked>,
+    trust: &Trust,
+) -> Result<()> {
+    // (where the timestamp's range starts, the time it proves), for the trusted ones.
+    let proofs: Vec<(usize, Duration)> = results
+        .iter()
+        .filter_map(|(range, c)| {
+            let r = c.reports.first().filter(|r| r.document_timestamp)?;
+            let t = r.timestamps.first().filter(|t| t.proves_existence())?;
+            Some((range[1], t.time?.unix_duration()))
+        })
+        .collect();
+    if proofs.is_empty() {
+        return Ok(());
+    }
+    for (&end, ranges) in by_end {
+        let Some(at) = proofs.iter().filter(|(start, _)| end <= *start).map(|(_, t)| *t).min() else { continue };
+        let redo: Vec<([usize; 4], usize)> = ranges
+            .iter()
+            .filter(|(range, _)| {
+                results.get(range).is_some_and(|c| c.reports.iter().any(|r| !r.document_timestamp && !r.is_valid()))
+            })
+            .copied()
+            .collect();
+        if redo.is_empty() {
+            continue;
+        }
+        let rev = revisions::load(&pdf[..end])?;
+        for (range, i) in redo {
+            let checked = check_signature(pdf, &rev, &fields[i], range, trust, Some(at))?;
+            if let Some(old) = results.get_mut(&range) {
+                old.reports = checked.reports;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
@@ -491,7 +557,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         };
         let rev_doc = &rev;
         for &(range, i) in ranges {
-            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust)?;
+            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust, None)?;
             if let Some(dict) = checked.dict.take() {
                 signed.push((end, fields[i].name.clone(), dict));
             }
@@ -524,6 +590,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
     }
     drop(prev);
+    prove_with_document_timestamps(pdf, &fields, &by_end, &mut results, trust)?;
 
     let ends: HashMap<[usize; 4], usize> =
         by_end.iter().flat_map(|(e, rs)| rs.iter().map(move |(r, _)| (*r, *e))).collect();

@@ -91,16 +91,22 @@ impl TstInfo {
     /// Checks the imprint against `data` (RFC 3161 §2.4.2: hashed with the imprint's
     /// algorithm); `Err` says why not, in words.
     pub fn check_imprint(&self, data: &[u8]) -> Result<(), Problem> {
+        self.check_imprint_digest(&mut |alg| alg.hash(data))
+    }
+
+    /// [`TstInfo::check_imprint`] with `digest_of(alg)` giving the time-stamped data's hash
+    /// (for data not held in one piece, such as a PDF's /ByteRange).
+    pub fn check_imprint_digest(&self, digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>) -> Result<(), Problem> {
         let Some(alg) = HashAlg::from_oid(&self.imprint_algorithm) else {
             return Err(Problem::new(
                 SubIndication::CryptoConstraintsFailure,
                 format!("the timestamp's hash algorithm {} is not supported", self.imprint_algorithm),
             ));
         };
-        if alg.hash(data) != self.imprint {
+        if digest_of(alg) != self.imprint {
             return Err(Problem::new(
                 SubIndication::HashFailure,
-                "the timestamp does not match the signature it should time-stamp (its imprint differs)",
+                "the timestamp does not match what it should time-stamp (its imprint differs)",
             ));
         }
         Ok(())
@@ -150,13 +156,17 @@ pub fn is_tsa_certificate(cert: &Certificate) -> Result<(), String> {
 pub enum TimestampKind {
     /// A signature time-stamp (CAdES-T, PAdES B-T): over one signature's value.
     Signature,
+    /// A PDF document timestamp (/SubFilter /ETSI.RFC3161, ETSI EN 319 142-1 §5.4): over the
+    /// document's bytes up to it.
+    Document,
 }
 
 impl TimestampKind {
-    /// `signature`.
+    /// `signature` or `document`.
     pub fn as_str(self) -> &'static str {
         match self {
             TimestampKind::Signature => "signature",
+            TimestampKind::Document => "document",
         }
     }
 }

@@ -74,8 +74,7 @@ pub enum SubIndication {
     /// the signature was made before it was retired.
     CryptoConstraintsFailureNoPoe,
     /// INDETERMINATE: the signature is of a kind this verifier does not check (a PDF
-    /// /SubFilter other than ETSI.CAdES.detached and adbe.pkcs7.detached, such as a document
-    /// timestamp, ETSI.RFC3161, until timestamps are supported).
+    /// /SubFilter other than ETSI.CAdES.detached, adbe.pkcs7.detached and ETSI.RFC3161).
     SigConstraintsFailure,
     /// INDETERMINATE: the document has no signature to check.
     SignedDataNotFound,

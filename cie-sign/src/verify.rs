@@ -83,8 +83,12 @@ pub struct SignatureReport {
     pub signed_attributes: Option<AttributesForm>,
     /// How the CMS signature is encoded (DER, or BER read as X.690 allows).
     pub encoding: Encoding,
-    /// The signature's timestamps (RFC 3161 tokens in its unsigned attributes), each verified.
+    /// The signature's timestamps (RFC 3161 tokens in its unsigned attributes), each verified;
+    /// for a PDF document timestamp, the timestamp itself.
     pub timestamps: Vec<TimestampReport>,
+    /// PDF only: this is a document timestamp (/SubFilter /ETSI.RFC3161), not a signature; its
+    /// verdict is the timestamp's, its signer the TSA.
+    pub document_timestamp: bool,
 }
 
 impl SignatureReport {
@@ -106,7 +110,19 @@ impl SignatureReport {
             signed_attributes: None,
             encoding: Encoding::Der,
             timestamps: Vec::new(),
+            document_timestamp: false,
         }
+    }
+
+    /// The report of a PDF document timestamp (its verdict, TSA and chain are the token's).
+    pub(crate) fn of_document_timestamp(field: Option<String>, t: TimestampReport) -> SignatureReport {
+        let mut r = SignatureReport::new(field);
+        r.document_timestamp = true;
+        r.signer = t.tsa.clone();
+        r.chain = t.chain.clone();
+        r.problems = t.problems.clone();
+        r.timestamps.push(t);
+        r
     }
 
     /// A report for a signature that could not even be read.
@@ -422,11 +438,27 @@ pub(crate) fn verify_signed_data(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, true)
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(None))
 }
 
-/// [`verify_signed_data`]; `timestamps`: whether the signers' timestamps are verified (not
-/// inside a timestamp token: a TSA's own signature is checked at the current time).
+/// [`verify_signed_data`] knowing from elsewhere (a later PDF document timestamp) that the
+/// signatures existed at `proven`: the validation moves there unless a signature timestamp of
+/// their own proves an earlier time.
+pub(crate) fn verify_signed_data_proven(
+    sd: &SignedData,
+    raw: &[u8],
+    content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
+    trust: &Trust,
+    claimed_time: Option<der::DateTime>,
+    field: Option<String>,
+    proven: Duration,
+) -> Result<Vec<SignatureReport>> {
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(Some(proven)))
+}
+
+/// [`verify_signed_data`]; `timestamps`: `None` inside a timestamp token (a TSA's own signature
+/// is checked at the current time, its timestamps are not read), otherwise the signers'
+/// timestamps are verified, with a time proven from elsewhere if there is one.
 fn signed_data_reports(
     sd: &SignedData,
     raw: &[u8],
@@ -434,7 +466,7 @@ fn signed_data_reports(
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
-    timestamps: bool,
+    timestamps: Option<Option<Duration>>,
 ) -> Result<Vec<SignatureReport>> {
     check_limits(sd)?;
     let mut certs = Vec::new();
@@ -512,7 +544,7 @@ impl Countersignatures<'_, '_> {
             };
             let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
             let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
-            let what = Signed { content_type: None, digest: digest.as_deref(), timestamps: true };
+            let what = Signed { content_type: None, digest: digest.as_deref(), timestamps: Some(None) };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
             self.reports.push(report);
@@ -549,8 +581,9 @@ struct Signed<'a> {
     /// The digest of what is signed with the SignerInfo's digest algorithm; `None` when that
     /// algorithm is not supported.
     digest: Option<&'a [u8]>,
-    /// Whether the SignerInfo's signature timestamps are verified (not for a TSA's own).
-    timestamps: bool,
+    /// Whether the SignerInfo's signature timestamps are verified (not for a TSA's own: `None`),
+    /// with a time proven from elsewhere.
+    timestamps: Option<Option<Duration>>,
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -640,7 +673,16 @@ fn verify_signer(
              and nothing proves this one is older",
         );
     }
-    let proven = if what.timestamps { signature_timestamps(si, paths.trust(), report)? } else { None };
+    let proven = match what.timestamps {
+        Some(outer) => {
+            let own = signature_timestamps(si, paths.trust(), report)?;
+            match (own, outer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        None => None,
+    };
     let path = match proven {
         Some(at) => paths.at_proven_time(at).check(cert),
         None => paths.check(cert),
@@ -667,7 +709,8 @@ fn signature_timestamps(si: &SignerInfo, trust: &Trust, report: &mut SignatureRe
         if k >= MAX_TIMESTAMPS {
             return Err(Error::Limit(format!("a signature carries more than {MAX_TIMESTAMPS} timestamps")));
         }
-        let t = verify_token(&value.to_der()?, si.signature.as_bytes(), trust, TimestampKind::Signature)?;
+        let signature = si.signature.as_bytes();
+        let t = verify_token(&value.to_der()?, &mut |alg| alg.hash(signature), trust, TimestampKind::Signature)?;
         if t.indication() == Indication::TotalFailed {
             let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
             let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
@@ -687,7 +730,12 @@ fn signature_timestamps(si: &SignerInfo, trust: &Trust, report: &mut SignatureRe
 /// Verifies one RFC 3161 token (a ContentInfo, DER or BER) over `data` (RFC 3161 §2.4.2): the
 /// TSTInfo's imprint, the TSA's signature as any CMS signature (at the current time), and that
 /// the TSA certificate is one (§2.3). An unreadable token is a failed report, not an error.
-pub(crate) fn verify_token(token: &[u8], data: &[u8], trust: &Trust, kind: TimestampKind) -> Result<TimestampReport> {
+pub(crate) fn verify_token(
+    token: &[u8],
+    digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
+    trust: &Trust,
+    kind: TimestampKind,
+) -> Result<TimestampReport> {
     let mut t = TimestampReport::new(kind);
     let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
     let (sd, _) = match read_signed_data(token) {
@@ -716,7 +764,7 @@ pub(crate) fn verify_token(token: &[u8], data: &[u8], trust: &Trust, kind: Times
         }
     };
     t.time = Some(info.gen_time);
-    if let Err(p) = info.check_imprint(data) {
+    if let Err(p) = info.check_imprint_digest(digest_of) {
         t.problems.push(p);
     }
     if sd.signer_infos.0.len() != 1 {
@@ -728,7 +776,7 @@ pub(crate) fn verify_token(token: &[u8], data: &[u8], trust: &Trust, kind: Times
         Err(_) => token.to_vec(),
     };
     let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
-    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, false)?;
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, None)?;
     if let Some(r) = tsa.into_iter().next() {
         t.tsa = r.signer;
         t.chain = r.chain;

@@ -99,6 +99,31 @@ fn expired_third_party_certificates_chain_but_do_not_pass() {
 }
 
 #[test]
+fn pades_lta_files_pass_through_their_timestamps() {
+    // pyHanko's PAdES-LTA test files: Alice's signature (her certificate expired on 2022-01-01)
+    // carries a signature timestamp of 2020-11-01 by pyHanko's test TSA, and a document
+    // timestamp (/SubFilter /ETSI.RFC3161) follows. With pyHanko's root trusted, both
+    // timestamps prove existence in 2020, when the certificate was valid: TOTAL-PASSED, as
+    // pyHanko's own LTA validation judges them.
+    for (name, signatures) in
+        [("pades-lta-dss-indirect-arrs-test.pdf", 2), ("pades-lta-dss-indirect-arrs-test-2.pdf", 3)]
+    {
+        let r = pades::verify_pdf(&pdf(name), &pyhanko_root()).unwrap();
+        intact_and_unmodified(name, &r);
+        assert_eq!(r.signatures.len(), signatures, "{name}");
+        assert_eq!(r.indication(), Indication::TotalPassed, "{name}: {r:?}");
+        let ts = r.signatures.iter().find(|s| s.document_timestamp).expect("a document timestamp");
+        assert_eq!(ts.field.as_deref().map(|f| f.starts_with("Timestamp-")), Some(true), "{name}");
+        for s in &r.signatures {
+            let t = s.timestamps.first().expect("each signature is time-stamped");
+            assert_eq!(t.time.map(|t| t.to_string()).as_deref(), Some("2020-11-01T00:00:00Z"), "{name}");
+            assert!(t.proves_existence(), "{name}: {t:?}");
+            assert_eq!(t.tsa.as_ref().map(|w| w.name.as_str()), Some("Time Stamping Authority"));
+        }
+    }
+}
+
+#[test]
 fn anomalies_and_clobbering_updates_do_not_pass() {
     // test_anomalous_coverage: valid CMS, but the coverage is not a whole revision
     // (bottom line false). base.pdf holds an unsigned placeholder.

@@ -18,6 +18,7 @@ use certs::{certificate, cn, test_key, years, HandSigner, Spec};
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::der::asn1::UtcTime;
 use cie_sign::der::DateTime;
+use cie_sign::pades::{self, PadesOptions};
 use cie_sign::timestamp::TimestampKind;
 use cie_sign::{verify_file, HashAlg, Indication, Silent, SubIndication, Trust};
 use tsa::LocalTsa;
@@ -233,4 +234,81 @@ fn tsa_failures_are_clean_errors() {
     let e = cades::sign_enveloping(&mut signer, &options, &mut Cursor::new(b"x".to_vec()), &mut out, &mut Silent)
         .unwrap_err();
     assert!(e.to_string().contains("http://"), "{e}");
+}
+
+/// The pyHanko executable of the virtual environment `cargo xtask test` prepares.
+fn pyhanko() -> PathBuf {
+    let p = match std::env::var_os("CIE_PYHANKO") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyhanko-venv/bin/pyhanko"),
+    };
+    assert!(p.is_file(), "{} missing: run `cargo xtask test` (it installs pyHanko)", p.display());
+    p
+}
+
+/// A PDF document timestamp (/SubFilter /ETSI.RFC3161) written by pyHanko (`pyhanko sign
+/// timestamp`, from OpenSSL's TSA on the loopback) after a PAdES signature whose certificate
+/// then expires: the timestamp is reported as such and, with its TSA trusted, proves the earlier
+/// signature existed while its certificate was valid (TOTAL-PASSED); without trusting the TSA,
+/// INDETERMINATE (OUT_OF_BOUNDS_NO_POE). A byte of the document timestamp's token altered by
+/// hand fails it.
+#[test]
+fn a_document_timestamp_proves_the_signatures_before_it() {
+    let dir = scratch("doc");
+    let tsa = LocalTsa::start(&dir);
+    let (mut signer, ca) = short_lived_signer(4);
+    let pdf = common::classic_pdf("1.7", "Verbale del consiglio");
+    let signed = pades::sign(&mut signer, &pdf, &PadesOptions::default()).unwrap();
+    let signed_path = dir.join("signed.pdf");
+    std::fs::write(&signed_path, &signed).unwrap();
+    let stamped_path = dir.join("stamped.pdf");
+    let out = std::process::Command::new("timeout")
+        .arg("120")
+        .arg(pyhanko())
+        .args(["--verbose", "sign", "timestamp", "--timestamp-url", tsa.url(), "--trust-replace", "--trust"])
+        .arg(tsa.root_path())
+        .arg(&signed_path)
+        .arg(&stamped_path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pyhanko sign timestamp: {}", String::from_utf8_lossy(&out.stderr));
+    // pyHanko asks once to size the token, then for the token it embeds.
+    assert!(tsa.served() >= 1);
+    let stamped = std::fs::read(&stamped_path).unwrap();
+
+    let mut both = Trust::none();
+    both.add(&ca).unwrap();
+    both.add(&tsa.root_pem()).unwrap();
+    let mut signer_only = Trust::none();
+    signer_only.add(&ca).unwrap();
+
+    std::thread::sleep(Duration::from_secs(5));
+    let r = pades::verify_pdf(&stamped, &both).unwrap();
+    assert_eq!(r.signatures.len(), 2, "{r:?}");
+    let (sig, ts) = (&r.signatures[0], &r.signatures[1]);
+    assert!(!sig.document_timestamp && ts.document_timestamp, "{r:?}");
+    assert_eq!(ts.timestamps[0].kind, TimestampKind::Document);
+    assert!(ts.timestamps[0].proves_existence(), "{ts:?}");
+    assert_eq!(sig.indication(), Indication::TotalPassed, "the document timestamp proves the signature: {sig:?}");
+    assert_eq!(r.indication(), Indication::TotalPassed, "{r:?}");
+    // Unsigned before the timestamp: the signature alone is out of bounds.
+    let r = pades::verify_pdf(&signed, &both).unwrap();
+    assert_eq!(r.sub_indication(), Some(SubIndication::OutOfBoundsNoPoe), "{r:?}");
+    let r = pades::verify_pdf(&stamped, &signer_only).unwrap();
+    assert_eq!(r.signatures[0].sub_indication(), Some(SubIndication::OutOfBoundsNoPoe), "{r:?}");
+    assert_eq!(r.signatures[1].indication(), Indication::Indeterminate, "{r:?}");
+
+    // The token's TSTInfo imprint altered (the hex of /Contents, after `04 20` or `04 40`...):
+    // flip a hex digit inside the last /Contents, in its first hundred bytes after the
+    // imprint's OCTET STRING tag of a SHA-256 imprint (`0420` in hex).
+    let contents = stamped.windows(10).rposition(|w| w == b"/Contents<").expect("the timestamp's /Contents");
+    let rel = stamped[contents..].windows(4).position(|w| w.eq_ignore_ascii_case(b"0420")).expect("an imprint");
+    let mut altered = stamped.clone();
+    let at = contents + rel + 6;
+    altered[at] = if altered[at] == b'0' { b'1' } else { b'0' };
+    let r = pades::verify_pdf(&altered, &both).unwrap();
+    assert_eq!(r.signatures[1].indication(), Indication::TotalFailed, "{r:?}");
+    drop(tsa);
+    let _ = std::fs::remove_dir_all(dir);
 }

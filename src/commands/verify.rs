@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use cie_sign::timestamp::TimestampReport;
+use cie_sign::timestamp::{TimestampKind, TimestampReport};
 use cie_sign::verdict::shown;
 use cie_sign::{AttributesForm, Chain, Indication, Report, SignatureReport, SubIndication, Trust};
 use clap::Args;
@@ -391,7 +391,9 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     for t in &s.timestamps {
         let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
         let tsa = t.tsa.as_ref().map_or_else(|| "?".to_owned(), |w| shown(&w.name));
-        lines.push(if t.proves_existence() {
+        lines.push(if t.proves_existence() && t.kind == TimestampKind::Document {
+            tr!(DocumentTimestampProofLine, time = time, tsa = tsa)
+        } else if t.proves_existence() {
             tr!(TimestampProofLine, time = time, tsa = tsa)
         } else {
             let verdict = match t.sub_indication() {
@@ -432,6 +434,9 @@ fn signature_heading(s: &SignatureReport) -> Text {
     let index = shown(&s.level);
     let verdict = verdict_words(s.indication(), s.sub_indication());
     match (s.countersigns(), &s.field) {
+        (_, Some(field)) if s.document_timestamp => {
+            tr!(DocumentTimestampHeading, index = index, field = shown(field), verdict = verdict)
+        }
         (Some(parent), _) => tr!(CountersignatureHeading, index = index, parent = shown(parent), verdict = verdict),
         (None, Some(field)) => tr!(SignatureFieldHeading, index = index, field = shown(field), verdict = verdict),
         (None, None) => tr!(SignatureHeading, index = index, verdict = verdict),
@@ -568,6 +573,8 @@ struct SignatureJson {
     problem_kinds: Vec<&'static str>,
     /// Its timestamps (RFC 3161), each verified.
     timestamps: Vec<TimestampJson>,
+    /// A PDF document timestamp (its verdict and signer are the timestamp's and the TSA).
+    document_timestamp: bool,
 }
 
 /// One timestamp in [`SignatureJson`].
@@ -661,6 +668,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         problems: shown_list(s.problems.iter().map(|p| &p.message)),
         problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
         timestamps: s.timestamps.iter().map(timestamp_json).collect(),
+        document_timestamp: s.document_timestamp,
     }
 }
 
@@ -732,7 +740,7 @@ mod tests {
             signed_attributes: Some(AttributesForm::DerSorted),
             encoding: cie_sign::Encoding::Ber,
             timestamps: vec![TimestampReport {
-                kind: cie_sign::timestamp::TimestampKind::Signature,
+                kind: TimestampKind::Signature,
                 time: cie_sign::der::DateTime::new(2024, 3, 1, 12, 0, 0).ok(),
                 tsa: Some(Identity {
                     name: "TSA\u{1b}[31m 1".into(),
@@ -743,6 +751,7 @@ mod tests {
                 chain: Chain::Trusted("CN=TSA CA".into()),
                 problems: Vec::new(),
             }],
+            document_timestamp: false,
         }
     }
 
