@@ -200,4 +200,25 @@ done
 # A .p7m whose content is a signed PDF (its signatures are verified as level 1/n).
 sign env_signed_pdf.p7m -nodetach -in ph_signed.pdf -signer small.pem -inkey small.key
 cms openssl_env_signed_pdf_trust 1 env_signed_pdf.p7m
+# tsa_reply: OpenSSL's TSA (`openssl ts -reply`) answering requests over a known imprint:
+# granted (with and without a nonce) and rejected (a digest the TSA does not accept).
+mkdir -p "$seeds/tsa_reply"
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n' >tsa-ext.cnf
+openssl req -x509 -newkey rsa:2048 -nodes -keyout tsa-root.key -out tsa-root.pem -subj /CN=fuzz-tsa-root -days 30 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout tsa.key -out tsa.csr -subj /CN=fuzz-tsa 2>/dev/null
+openssl x509 -req -in tsa.csr -CA tsa-root.pem -CAkey tsa-root.key -set_serial 7 -days 30 -extfile tsa-ext.cnf -out tsa.pem 2>/dev/null
+echo 01 >tsa-serial
+printf '[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = tsa-serial\ncrypto_device = builtin\nsigner_cert = tsa.pem\ncerts = tsa-root.pem\nsigner_key = tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha512\naccuracy = secs:1, millisecs:500\nordering = no\ntsa_name = yes\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n' >ts.cnf
+printf 'cie fuzz imprint' >imprinted
+openssl dgst -sha256 -binary imprinted >imprint.bin
+tsa_seed() { { cat imprint.bin; printf '\0\0\0\0\0\0\0\0'; cat "$2"; } >"$seeds/tsa_reply/$1"; }
+openssl ts -query -data imprinted -sha256 -cert -out q1.tsq
+openssl ts -reply -config ts.cnf -queryfile q1.tsq -out r1.tsr 2>/dev/null
+tsa_seed openssl_granted r1.tsr
+openssl ts -query -data imprinted -sha256 -no_nonce -out q2.tsq
+openssl ts -reply -config ts.cnf -queryfile q2.tsq -out r2.tsr 2>/dev/null
+tsa_seed openssl_granted_no_nonce r2.tsr
+openssl ts -query -data imprinted -sha1 -out q3.tsq
+openssl ts -reply -config ts.cnf -queryfile q3.tsq -out r3.tsr 2>/dev/null
+tsa_seed openssl_rejected r3.tsr
 echo "third-party document seeds written under $seeds"

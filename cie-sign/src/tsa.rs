@@ -95,8 +95,14 @@ pub fn request_token(url: &str, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>> {
     }
     .to_der()?;
     let body = post(&url, &request)?;
-    let token = token_of(&body)?;
-    check_token(&token, &imprint, &nonce)?;
+    token_from_reply(&body, &imprint, &nonce)
+}
+
+/// The token of a TSA's reply (a DER TimeStampResp, RFC 3161 §2.4.2) to a request over
+/// `imprint` with `nonce`: granted, a ContentInfo whose TSTInfo carries that imprint and nonce.
+pub fn token_from_reply(reply: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<Vec<u8>> {
+    let token = token_of(reply)?;
+    check_token(&token, imprint, nonce)?;
     Ok(token)
 }
 

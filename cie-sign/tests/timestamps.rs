@@ -312,3 +312,27 @@ fn a_document_timestamp_proves_the_signatures_before_it() {
     drop(tsa);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The fuzz seeds of `tsa_reply` (OpenSSL's TSA replies, fuzz/doc-seeds.sh) reach the reply
+/// checks: granted replies are read to their nonce check (the seeds carry a zero nonce),
+/// the rejection is reported as one.
+#[test]
+fn tsa_reply_seeds_reach_the_checks() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/tsa_reply");
+    for (name, expected) in [
+        ("openssl_granted", "nonce differs"),
+        ("openssl_granted_no_nonce", "nonce differs"),
+        ("openssl_rejected", "rejection"),
+    ] {
+        let seed = std::fs::read(seeds.join(name)).unwrap();
+        let (imprint, rest) = seed.split_at(32);
+        let (nonce, reply) = rest.split_at(8);
+        let e = cie_sign::tsa::token_from_reply(reply, imprint, nonce).unwrap_err();
+        assert!(e.to_string().contains(expected), "{name}: {e}");
+        // With the imprint changed, the granted ones fail on it first.
+        if name != "openssl_rejected" {
+            let e = cie_sign::tsa::token_from_reply(reply, &[0u8; 32], nonce).unwrap_err();
+            assert!(e.to_string().contains("imprint differs"), "{name}: {e}");
+        }
+    }
+}

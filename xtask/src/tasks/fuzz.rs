@@ -19,6 +19,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "cms_verify",
     "pdf_verify",
     "p7m_extract",
+    "tsa_reply",
 ];
 
 /// Per-input time limit (seconds): a slower input is reported as a failure (a hang or a
