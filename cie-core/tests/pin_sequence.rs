@@ -197,3 +197,34 @@ fn tries_left_by_verify_when_get_data_is_refused() {
     assert_eq!(rig.session.pin_status().unwrap(), PinStatus::TriesLeft(2));
     assert_eq!(rig.sent(), [GET_DATA]);
 }
+
+/// Another application opens its own secure channel between two of ours (a browser and `cie
+/// sign` taking turns): the card then refuses our stale channel's VERIFY at the
+/// secure-messaging layer (`69 88`), without checking the PIN. The caller's PIN is sent once
+/// more over a new channel and the login works, spending no try; a wrong PIN in the same
+/// situation spends exactly one.
+#[test]
+fn login_after_another_application_took_the_channel() {
+    let mut rig = Rig::new(Profile::Nxp);
+    // Our channel is open (a status query), not logged in yet: a PKCS#11 token in use.
+    rig.channel_open();
+    let mut other = Session::open(rig.handle.connect()).unwrap();
+    other.verify_pin(&pin()).unwrap();
+    rig.sent();
+    rig.session.verify_pin(&pin()).expect("the login over a new channel");
+    let verifies = rig.sent().iter().filter(|h| **h == VERIFY_PIN).count();
+    assert!(verifies <= 2, "at most the refused VERIFY and the one over the new channel: {verifies}");
+    assert_eq!(rig.tries(), (3, 10), "no try spent");
+
+    // The other application again, then a wrong PIN from us: exactly one try.
+    rig.session.logout();
+    rig.channel_open();
+    other.logout();
+    other.verify_pin(&pin()).unwrap();
+    let wrong = Pin::new("11112222").unwrap();
+    let e = rig.session.verify_pin(&wrong).unwrap_err();
+    assert!(matches!(e, Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) }), "{e:?}");
+    assert_eq!(rig.tries(), (2, 10));
+    rig.session.verify_pin(&pin()).unwrap();
+    assert_eq!(rig.tries(), (3, 10));
+}

@@ -4,7 +4,7 @@
 use super::state::State;
 use super::{PinStatus, Session};
 use crate::commands;
-use crate::error::{Credential, Error, Result};
+use crate::error::{Credential, Error, Result, SmError};
 use crate::pin::{self, Pin, Puk, Secret};
 use crate::sw::{StatusWord, SwKind};
 use crate::transport::{Link, Transport, TransportError};
@@ -196,7 +196,13 @@ impl State {
     fn verify_secret<S: Secret>(&mut self, link: &mut dyn Link, secret: &S) -> Result<()> {
         let mut watched = ReachedCardLink { link, reached_card: false };
         let result = self.verify_secret_on(&mut watched, secret);
-        self.credentials.secret_sent |= watched.reached_card;
+        // A card that refuses the command's secure-messaging objects (`69 87` / `69 88`, in
+        // plain: another application has replaced our channel on the card) has not executed
+        // it (ISO/IEC 7816-4 §10.2): the secret was not checked, no try was spent, and it may
+        // be sent once more over a new channel. An answer we cannot unwrap is different: the
+        // card may have checked the secret, so it counts as sent.
+        let not_executed = matches!(result, Err(Error::SecureMessaging(SmError::Rejected(_))));
+        self.credentials.secret_sent |= watched.reached_card && !not_executed;
         result
     }
 
