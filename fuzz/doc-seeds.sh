@@ -197,6 +197,19 @@ for f in base objstm qdf linear twopages ph_signed ph_pades_objstm ph_two_sigs p
   { printf '\x01'; cat "$src"; } >"$seeds/pdf_verify/$name"
 done
 { printf '\x00'; cat ph_two_sigs.pdf; } >"$seeds/pdf_verify/pyhanko_two_sigs_no_trust"
+# Damaged and hybrid cross-reference tables, which the verifier rebuilds from a scan of the
+# objects (cie-sign/tests/corpus/xref, pyHanko's test files signed by pyHanko), and the
+# incremental update above with its startxref pointing 7 bytes too far.
+for f in badxref startxref-obo4 hybrid-xref-mswordstyle; do
+  { printf '\x00'; cat "$root/cie-sign/tests/corpus/xref/signed-minimal-$f.pdf"; } >"$seeds/pdf_verify/xref_$f"
+done
+python3 - ph_signed_incremental.pdf "$seeds/pdf_verify/xref_startxref_after_update" <<'EOF'
+import re, sys
+data = open(sys.argv[1], 'rb').read()
+m = list(re.finditer(rb'startxref\s+(\d+)', data))[-1]
+data = data[:m.start(1)] + b'%d' % (int(m.group(1)) + 7) + data[m.end(1):]
+open(sys.argv[2], 'wb').write(b'\x00' + data)
+EOF
 # A .p7m whose content is a signed PDF (its signatures are verified as level 1/n).
 sign env_signed_pdf.p7m -nodetach -in ph_signed.pdf -signer small.pem -inkey small.key
 cms openssl_env_signed_pdf_trust 1 env_signed_pdf.p7m
