@@ -136,8 +136,14 @@ fn update(signed: &[u8], objects: &[(u32, &str)], extra: &[(u32, usize)], damage
         pdf.extend_from_slice(format!("{n} 1\n{off:010} 00000 n \n").as_bytes());
     }
     let start = if let Damage::Startxref = damage { xref + 7 } else { xref };
+    let root = {
+        let at = signed.windows(5).rposition(|w| w == b"/Root").unwrap() + 5;
+        let r: String = signed[at..].iter().take_while(|&&b| b != b'R').map(|&b| char::from(b)).collect();
+        r.trim().to_owned() + " R"
+    };
+    let info = if signed.windows(9).any(|w| w == b"/Info 9 0") { " /Info 9 0 R" } else { "" };
     pdf.extend_from_slice(
-        format!("trailer\n<< /Root 1 0 R /Size 10 /Info 9 0 R /Prev {prev} >>\nstartxref\n{start}\n%%EOF\n").as_bytes(),
+        format!("trailer\n<< /Root {root} /Size 1000{info} /Prev {prev} >>\nstartxref\n{start}\n%%EOF\n").as_bytes(),
     );
     pdf
 }
@@ -154,7 +160,8 @@ fn damaged_tables_after_the_signature_are_rebuilt() {
     // An update that rewrites the /Info dictionary unchanged, with its table intact, pointed
     // at wrongly, shifted, or missing: pdfsig still finds the signature valid (not covering
     // the whole file), and the document is as intact as before, with a note on the rebuilt
-    // table.
+    // table. (pyHanko's non-strict reader refuses the three damaged ones: it finds a table only
+    // near where startxref points and reads objects only where the table says.)
     let signed = corpus("signed-minimal.pdf");
     for damage in [Damage::None, Damage::Startxref, Damage::Offsets, Damage::Missing] {
         let pdf = update(&signed, &[(9, INFO_AGAIN)], &[], damage);
@@ -164,6 +171,38 @@ fn damaged_tables_after_the_signature_are_rebuilt() {
         intact(&format!("{damage:?}"), &r);
         let noted = notes(&r).iter().any(|n| n.contains(REBUILT_LATER));
         assert_eq!(noted, !matches!(damage, Damage::None), "{damage:?}: {:?}", notes(&r));
+    }
+}
+
+#[test]
+fn object_streams_behind_a_damaged_table() {
+    // Adobe Reader's double signature over a file with object streams (pyHanko's
+    // test_double_sig_adobe_reader): the second signature's revision rewrites objects that
+    // the first revision holds in object streams. An unused object appended behind a table
+    // whose offset is shifted: pdfsig and pyHanko (non-strict) read it, and so must we, taking
+    // each object's last definition, in a stream or not (else the second signature's changes
+    // would seem undone). Behind a table that cannot be read at all, the order of streams and
+    // plain objects is a guess: refused, as pdfsig and pyHanko refuse a wrong startxref (with
+    // no table after the update, pdfsig reads the table before it and ignores the update;
+    // pyHanko refuses: refused here too).
+    let signed = corpus("minimal-two-fields-signed-twice.pdf");
+    for damage in [Damage::None, Damage::Offsets] {
+        let pdf = update(&signed, &[(900, "(unused)")], &[], damage);
+        let (valid, _, out) = pdfsig("objstm.pdf", &pdf);
+        assert_eq!(valid, 2, "{damage:?}: pdfsig: {out}");
+        let r = pades::verify_pdf(&pdf, &Trust::none()).unwrap_or_else(|e| panic!("{damage:?}: {e}"));
+        assert_eq!(r.signatures.len(), 2, "{damage:?}: {r:?}");
+        assert!(r.modifications.is_empty(), "{damage:?}: {:?}", r.modifications);
+        assert!(r.signatures.iter().all(|s| s.indication() != Indication::TotalFailed), "{damage:?}: {r:?}");
+        let noted = notes(&r).iter().any(|n| n.contains(REBUILT_LATER));
+        assert_eq!(noted, !matches!(damage, Damage::None), "{damage:?}: {:?}", notes(&r));
+    }
+    for (damage, pdfsig_valid) in [(Damage::Startxref, 0), (Damage::Missing, 2)] {
+        let pdf = update(&signed, &[(900, "(unused)")], &[], damage);
+        let (valid, _, out) = pdfsig("objstm.pdf", &pdf);
+        assert_eq!(valid, pdfsig_valid, "{damage:?}: pdfsig: {out}");
+        let e = pades::verify_pdf(&pdf, &Trust::none()).expect_err("refused");
+        assert!(e.to_string().contains("object streams"), "{damage:?}: {e}");
     }
 }
 

@@ -7,7 +7,6 @@
 //! against [`MAX_INFLATED`]; past either bound the load stops with [`Error::Limit`].
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -65,7 +64,8 @@ pub(crate) struct Loaded {
 /// removed, a missing table), or the file is a hybrid-reference one (a `/XRefStm` that lopdf
 /// reads only in part), rebuilds it from the objects in the file ([`super::rebuild`]) within
 /// the same bounds. The file is refused when the entries of its table that do lead to their
-/// object name another definition than the rebuilt table (two readings of one file).
+/// object name another definition than the rebuilt table (two readings of one file), and when
+/// no table can be read at all but objects come from object streams.
 pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded> {
     let first = load(bytes, digest_streams);
     let hybrid = bytes.windows(8).any(|w| w == b"/XRefStm");
@@ -75,6 +75,12 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
         other => other,
     };
     let damaged = !matches!(&table, Ok(doc) if intact(doc));
+    // What the table says of the objects it does lead to; the document itself is dropped
+    // before the second reading, so that two are never held at once.
+    let (claims, first_error) = match table {
+        Ok(doc) => (Some(claims(bytes, &doc)), None),
+        Err(e) => (None, Some(e)),
+    };
     let scan = rebuild::scan(bytes);
     let mut redefined = scan.redefined.clone();
     let rebuilt = bounded(bytes.len(), digest_streams, || {
@@ -90,21 +96,27 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
         Ok(r) => r,
         Err(e @ Error::Limit(_)) => return Err(e),
         Err(e) => {
-            return match table {
-                Ok(doc) => Ok(Loaded { doc, rebuilt: false, redefined: Vec::new() }),
-                Err(first) => {
+            return match first_error {
+                None => Ok(Loaded { doc: load(bytes, digest_streams)?, rebuilt: false, redefined: Vec::new() }),
+                Some(first) => {
                     Err(Error::Pdf(format!("{first}; the cross-reference table could not be rebuilt either: {e}")))
                 }
-            }
+            };
         }
     };
-    if let Ok(table) = &table {
-        if let Some(n) = disagreement(bytes, table, &sources) {
-            return Err(Error::Pdf(format!(
-                "object {n} is one object for the cross-reference table and another for the objects in the file: \
-                 the file can be read in two ways, refused"
-            )));
-        }
+    if first_error.is_some() && sources.values().any(|s| matches!(s, Source::Stream(_))) {
+        return Err(Error::Pdf(
+            "the cross-reference table cannot be read, and without it the order between the file's object streams \
+             and its other objects is a guess: refused (poppler and pyHanko do not read such files either)"
+                .into(),
+        ));
+    }
+    let two_ways = claims.iter().flatten().find(|(n, source)| sources.get(n) != Some(source));
+    if let Some((n, _)) = two_ways {
+        return Err(Error::Pdf(format!(
+            "object {n} is one object for the cross-reference table and another for the objects in the file: \
+             the file can be read in two ways, refused"
+        )));
     }
     Ok(Loaded { doc, rebuilt: damaged, redefined })
 }
@@ -118,22 +130,22 @@ fn intact(doc: &Document) -> bool {
     })
 }
 
-/// An object whose table entry leads to it (a normal entry whose offset holds its very header,
-/// or a compressed entry lopdf read) but names another definition than the rebuilt table's.
-fn disagreement(bytes: &[u8], table: &Document, sources: &HashMap<u32, Source>) -> Option<u32> {
-    table.reference_table.entries.iter().find_map(|(&n, e)| {
-        let (found, source) = match *e {
-            XrefEntry::Normal { offset, generation } => {
-                let at = bytes.get(offset as usize..)?;
-                let skip = at.iter().take_while(|b| b.is_ascii_whitespace()).count();
-                let head = format!("{n} {generation} obj");
-                (at[skip..].starts_with(head.as_bytes()), Source::Plain(offset as usize + skip))
-            }
-            XrefEntry::Compressed { container, .. } => (table.objects.contains_key(&(n, 0)), Source::Stream(container)),
-            _ => return None,
-        };
-        (found && sources.get(&n) != Some(&source)).then_some(n)
-    })
+/// The objects whose table entry leads to them (a normal entry whose offset holds their very
+/// header, or a compressed entry lopdf read), with where the table takes them from.
+fn claims(bytes: &[u8], table: &Document) -> Vec<(u32, Source)> {
+    let claim = |(&n, e): (&u32, &XrefEntry)| match *e {
+        XrefEntry::Normal { offset, generation } => {
+            let at = bytes.get(offset as usize..)?;
+            let skip = at.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let head = format!("{n} {generation} obj");
+            at[skip..].starts_with(head.as_bytes()).then_some((n, Source::Plain(offset as usize + skip)))
+        }
+        XrefEntry::Compressed { container, .. } => {
+            table.objects.contains_key(&(n, 0)).then_some((n, Source::Stream(container)))
+        }
+        _ => None,
+    };
+    table.reference_table.entries.iter().filter_map(claim).collect()
 }
 
 fn options() -> LoadOptions {

@@ -7,7 +7,7 @@
 //! lopdf loads it with the same bounds as any file ([`super::load`]); [`finish`] then lets a
 //! later object stream win over an earlier plain definition and picks the trailer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use lopdf::xref::XrefEntry;
 use lopdf::{Dictionary, Document, Object, ObjectId, ObjectStream};
@@ -27,8 +27,8 @@ pub(crate) struct Scan {
     pub objects: BTreeMap<u32, (u16, usize)>,
     /// The `trailer` dictionaries: (offset of the keyword, start of `<<`, end after `>>`).
     trailers: Vec<(usize, usize, usize)>,
-    /// Objects defined more than once: (number, offset of a definition, offset of a later
-    /// one); an object inside an object stream counts at the stream's offset.
+    /// Objects defined more than once: (number, offset of the last definition but one, offset
+    /// of the last); an object inside an object stream counts at the stream's offset.
     pub redefined: Vec<(u32, usize, usize)>,
 }
 
@@ -41,9 +41,13 @@ pub(crate) enum Source {
     Stream(u32),
 }
 
-/// Scans `pdf` for object headers and trailers, in one pass.
+/// Scans `pdf` for object headers and trailers, in one pass; the ends of the last
+/// [`MAX_TRAILERS`] trailer dictionaries are then found, each within [`MAX_TRAILER`] bytes.
+/// Memory: one entry per object number found, whatever the number of definitions.
 pub(crate) fn scan(pdf: &[u8]) -> Scan {
     let mut out = Scan::default();
+    let mut previous: HashMap<u32, usize> = HashMap::new();
+    let mut opens: VecDeque<(usize, usize)> = VecDeque::new();
     let mut i = 0;
     while i < pdf.len() {
         let end = pdf[i..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(pdf.len(), |p| i + p);
@@ -52,7 +56,7 @@ pub(crate) fn scan(pdf: &[u8]) -> Scan {
         let text = &line[lead..];
         if let Some((num, gen)) = header(text) {
             if let Some((_, earlier)) = out.objects.insert(num, (gen, i + lead)) {
-                out.redefined.push((num, earlier, i + lead));
+                previous.insert(num, earlier);
             }
         } else if text.starts_with(b"trailer") {
             let after = i + lead + 7;
@@ -60,11 +64,11 @@ pub(crate) fn scan(pdf: &[u8]) -> Scan {
                 let ws = rest.iter().take(64).take_while(|b| b.is_ascii_whitespace()).count();
                 rest.get(ws..)?.starts_with(b"<<").then_some(after + ws)
             });
-            if let Some(close) = open.and_then(|o| dict_end(pdf, o)) {
-                out.trailers.push((i + lead, open.unwrap_or_default(), close));
-                if out.trailers.len() > MAX_TRAILERS {
-                    out.trailers.remove(0);
+            if let Some(open) = open {
+                if opens.len() == MAX_TRAILERS {
+                    opens.pop_front();
                 }
+                opens.push_back((i + lead, open));
             }
         }
         let mut next = end;
@@ -77,6 +81,9 @@ pub(crate) fn scan(pdf: &[u8]) -> Scan {
             i += 1;
         }
     }
+    out.trailers = opens.into_iter().filter_map(|(k, o)| dict_end(pdf, o).map(|c| (k, o, c))).collect();
+    out.redefined = previous.into_iter().filter_map(|(n, p)| Some((n, p, out.objects.get(&n)?.1))).collect();
+    out.redefined.sort_unstable();
     out
 }
 
