@@ -197,6 +197,13 @@ fn object_streams_behind_a_damaged_table() {
         let noted = notes(&r).iter().any(|n| n.contains(REBUILT_LATER));
         assert_eq!(noted, !matches!(damage, Damage::None), "{damage:?}: {:?}", notes(&r));
     }
+    // The page tree (object 7, in an object stream of the first revision) emptied by a plain
+    // definition in the update: the later plain definition counts, and is a modification.
+    for damage in [Damage::None, Damage::Offsets] {
+        let pdf = update(&signed, &[(7, "<< /Count 0 /Kids [ ] /Type /Pages >>")], &[], damage);
+        let r = pades::verify_pdf(&pdf, &Trust::none()).unwrap_or_else(|e| panic!("{damage:?}: {e}"));
+        assert_eq!(r.sub_indication(), Some(SubIndication::ModifiedAfterSigning), "{damage:?}: {r:?}");
+    }
     for (damage, pdfsig_valid) in [(Damage::Startxref, 0), (Damage::Missing, 2)] {
         let pdf = update(&signed, &[(900, "(unused)")], &[], damage);
         let (valid, _, out) = pdfsig("objstm.pdf", &pdf);

@@ -71,10 +71,10 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
     let hybrid = bytes.windows(8).any(|w| w == b"/XRefStm");
     let table = match first {
         Err(e @ Error::Limit(_)) => return Err(e),
-        Ok(doc) if !hybrid && intact(&doc) => return Ok(Loaded { doc, rebuilt: false, redefined: Vec::new() }),
+        Ok(doc) if !hybrid && intact(bytes, &doc) => return Ok(Loaded { doc, rebuilt: false, redefined: Vec::new() }),
         other => other,
     };
-    let damaged = !matches!(&table, Ok(doc) if intact(doc));
+    let damaged = !matches!(&table, Ok(doc) if intact(bytes, doc));
     // What the table says of the objects it does lead to; the document itself is dropped
     // before the second reading, so that two are never held at once.
     let (claims, first_error) = match table {
@@ -99,6 +99,7 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
             return match first_error {
                 None => Ok(Loaded { doc: load(bytes, digest_streams)?, rebuilt: false, redefined: Vec::new() }),
                 Some(first) => {
+                    let first = if let Error::Pdf(m) = first { m } else { first.to_string() };
                     Err(Error::Pdf(format!("{first}; the cross-reference table could not be rebuilt either: {e}")))
                 }
             };
@@ -121,13 +122,26 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
     Ok(Loaded { doc, rebuilt: damaged, redefined })
 }
 
-/// Every normal and compressed entry of the table gave its object.
-fn intact(doc: &Document) -> bool {
+/// Every normal entry of the table leads to its object (its offset holds that object's header,
+/// and lopdf read it), and every compressed entry gave its object.
+fn intact(bytes: &[u8], doc: &Document) -> bool {
     doc.reference_table.entries.iter().all(|(&n, e)| match *e {
-        XrefEntry::Normal { generation, .. } => doc.objects.contains_key(&(n, generation)),
+        XrefEntry::Normal { offset, generation } => {
+            at_offset(bytes, offset, (n, generation)).is_some() && doc.objects.contains_key(&(n, generation))
+        }
         XrefEntry::Compressed { .. } => doc.objects.contains_key(&(n, 0)),
         _ => true,
     })
+}
+
+/// Where the header of object `id` starts when `offset` (whitespace skipped) holds it.
+fn at_offset(bytes: &[u8], offset: u32, id: ObjectId) -> Option<usize> {
+    let start = usize::try_from(offset).ok()?;
+    let at = bytes.get(start..)?;
+    let skip = at.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let line = &at[skip..];
+    let line = &line[..line.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(line.len())];
+    (rebuild::header(line) == Some(id)).then_some(start + skip)
 }
 
 /// The objects whose table entry leads to them (a normal entry whose offset holds their very
@@ -135,10 +149,7 @@ fn intact(doc: &Document) -> bool {
 fn claims(bytes: &[u8], table: &Document) -> Vec<(u32, Source)> {
     let claim = |(&n, e): (&u32, &XrefEntry)| match *e {
         XrefEntry::Normal { offset, generation } => {
-            let at = bytes.get(offset as usize..)?;
-            let skip = at.iter().take_while(|b| b.is_ascii_whitespace()).count();
-            let head = format!("{n} {generation} obj");
-            at[skip..].starts_with(head.as_bytes()).then_some((n, Source::Plain(offset as usize + skip)))
+            at_offset(bytes, offset, (n, generation)).map(|at| (n, Source::Plain(at)))
         }
         XrefEntry::Compressed { container, .. } => {
             table.objects.contains_key(&(n, 0)).then_some((n, Source::Stream(container)))

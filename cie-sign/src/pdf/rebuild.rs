@@ -92,7 +92,7 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// `N G obj` at the start of `text`, `N` within the PDF limit.
-fn header(text: &[u8]) -> Option<(u32, u16)> {
+pub(crate) fn header(text: &[u8]) -> Option<(u32, u16)> {
     let digits = |t: &[u8]| t.iter().take_while(|b| b.is_ascii_digit()).count();
     let spaces = |t: &[u8]| t.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | 0)).count();
     let n = digits(text);
