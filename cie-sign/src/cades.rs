@@ -264,7 +264,7 @@ pub(crate) fn read_signed_data(p7m: &[u8]) -> Result<(SignedData, Encoding)> {
     if ci.content_type != OID_SIGNED_DATA {
         return Err(Error::Cms(format!("content type {} is not signedData", ci.content_type)));
     }
-    let sd = ci.content.decode_as::<SignedData>().map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
+    let sd = crate::signed_data::decode(&ci.content).map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
     Ok((sd, encoding))
 }
 

@@ -51,6 +51,7 @@ pub mod pades;
 mod pdf;
 mod pdf_guard;
 pub mod progress;
+mod signed_data;
 mod signer;
 mod signer_infos;
 pub mod verdict;

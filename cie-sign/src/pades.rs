@@ -19,7 +19,6 @@ use std::time::SystemTime;
 
 use cie_core::sign::HashAlg;
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
 use der::{Decode, SliceReader};
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
 
@@ -353,7 +352,7 @@ fn check_signature(
     };
     let mut reader = SliceReader::new(&cms)?;
     let sd = match ContentInfo::decode(&mut reader) {
-        Ok(ci) if ci.content_type == OID_SIGNED_DATA => match ci.content.decode_as::<SignedData>() {
+        Ok(ci) if ci.content_type == OID_SIGNED_DATA => match crate::signed_data::decode(&ci.content) {
             Ok(sd) => sd,
             Err(e) => return Ok(unreadable(name, &format!("the CMS signature is malformed: {e}"))),
         },
