@@ -139,9 +139,9 @@ fn at_offset(bytes: &[u8], offset: u32, id: ObjectId) -> Option<usize> {
     let start = usize::try_from(offset).ok()?;
     let at = bytes.get(start..)?;
     let skip = at.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let line = &at[skip..];
-    let line = &line[..line.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(line.len())];
-    (rebuild::header(line) == Some(id)).then_some(start + skip)
+    // A header is short: its first bytes are enough (and keep this constant per entry).
+    let head = &at[skip..at.len().min(skip + 32)];
+    (rebuild::header(head) == Some(id)).then_some(start + skip)
 }
 
 /// The objects whose table entry leads to them (a normal entry whose offset holds their very
