@@ -103,6 +103,54 @@ sign many_signers.p7m -nodetach -noattr -in content.txt "${args[@]}" -certfile c
 cms openssl_env_sha256 0 env_sha256.p7m
 cms openssl_env_nested_trust 1 env_nested.p7m
 cms openssl_env_sha256_trust 1 env_sha256.p7m
+# The same with SHA-256 (NULL parameters) added twice to digestAlgorithms, as esig/dss's
+# DSS-768 file repeats it once per signer (signed_data.rs reads it; in memory and streamed).
+cat >dup_algs.py <<'EOF'
+import sys
+# Writes the SignedData of sys.argv[1] with SHA-256 (with NULL parameters) added twice to its
+# digestAlgorithms (as esig/dss's DSS-768 file repeats it once per signer), after the mode
+# byte sys.argv[3].
+def tlv(b, i):
+    l = b[i + 1]
+    if l < 0x80:
+        return i + 2, l
+    if l == 0x80:
+        return i + 2, None
+    n = l & 0x7f
+    return i + 2 + n, int.from_bytes(b[i + 2:i + 2 + n], 'big')
+def head(tag, n):
+    if n is None:
+        return bytes([tag, 0x80])
+    if n < 0x80:
+        return bytes([tag, n])
+    nb = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([tag, 0x80 | len(nb)]) + nb
+def end(b, i):
+    c, n = tlv(b, i)
+    assert n is not None
+    return c + n
+def grow(b, i, inner):
+    # b[i] is a TLV holding, from its content start, `inner` (new bytes) in place of the old.
+    c, n = tlv(b, i)
+    return head(b[i], None if n is None else n + len(inner[1]) - len(inner[0])), c
+data = open(sys.argv[1], 'rb').read()
+ci_c, ci_n = tlv(data, 0)
+oid_end = end(data, ci_c)
+ex_c, ex_n = tlv(data, oid_end)
+sd_c, sd_n = tlv(data, ex_c)
+set_i = end(data, sd_c)
+set_c, set_n = tlv(data, set_i)
+first_end = end(data, set_c)
+extra = bytes.fromhex('300d06096086480165030402010500') * 2
+def L(n):
+    return None if n is None else n + len(extra)
+out = (head(data[0], L(ci_n)) + data[ci_c:oid_end] + head(data[oid_end], L(ex_n)) + head(data[ex_c], L(sd_n))
+       + data[sd_c:set_i] + head(data[set_i], set_n + len(extra)) + data[set_c:set_c + set_n] + extra
+       + data[set_c + set_n:])
+open(sys.argv[2], 'wb').write(bytes([int(sys.argv[3])]) + out)
+EOF
+python3 dup_algs.py env_sha256.p7m "$seeds/cms_verify/openssl_env_digest_algorithms_repeated" 0
+python3 dup_algs.py env_sha256.p7m "$seeds/cms_verify/openssl_env_digest_algorithms_repeated_streamed" 4
 cms openssl_env_sha1_trust 1 env_sha1.p7m
 cms openssl_env_sha512_trust 1 env_sha512.p7m
 cms openssl_env_cades_trust 1 env_cades.p7m
@@ -197,6 +245,19 @@ for f in base objstm qdf linear twopages ph_signed ph_pades_objstm ph_two_sigs p
   { printf '\x01'; cat "$src"; } >"$seeds/pdf_verify/$name"
 done
 { printf '\x00'; cat ph_two_sigs.pdf; } >"$seeds/pdf_verify/pyhanko_two_sigs_no_trust"
+# Damaged and hybrid cross-reference tables, which the verifier rebuilds from a scan of the
+# objects (cie-sign/tests/corpus/xref, pyHanko's test files signed by pyHanko), and the
+# incremental update above with its startxref pointing 7 bytes too far.
+for f in badxref startxref-obo4 hybrid-xref-mswordstyle; do
+  { printf '\x00'; cat "$root/cie-sign/tests/corpus/xref/signed-minimal-$f.pdf"; } >"$seeds/pdf_verify/xref_$f"
+done
+python3 - ph_signed_incremental.pdf "$seeds/pdf_verify/xref_startxref_after_update" <<'EOF'
+import re, sys
+data = open(sys.argv[1], 'rb').read()
+m = list(re.finditer(rb'startxref\s+(\d+)', data))[-1]
+data = data[:m.start(1)] + b'%d' % (int(m.group(1)) + 7) + data[m.end(1):]
+open(sys.argv[2], 'wb').write(b'\x00' + data)
+EOF
 # A .p7m whose content is a signed PDF (its signatures are verified as level 1/n).
 sign env_signed_pdf.p7m -nodetach -in ph_signed.pdf -signer small.pem -inkey small.key
 cms openssl_env_signed_pdf_trust 1 env_signed_pdf.p7m

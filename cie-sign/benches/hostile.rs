@@ -161,6 +161,14 @@ fn signed_pdf(padding: usize) -> Vec<u8> {
     pades::sign(&mut citizen(), &base, &PadesOptions::default()).expect("signing the PDF")
 }
 
+/// [`signed_pdf`] followed by an update (an unused object) without a cross-reference table: the
+/// last revision is read from a table rebuilt by scanning the whole file.
+fn damaged_table(padding: usize) -> Vec<u8> {
+    let mut pdf = signed_pdf(padding);
+    pdf.extend_from_slice(b"\n99 0 obj\n(unused)\nendobj\n%%EOF\n");
+    pdf
+}
+
 /// A stream object of `padding` bytes.
 fn padding_stream(padding: usize) -> Vec<u8> {
     let mut stream = format!("<< /Length {padding} >>\nstream\n").into_bytes();
@@ -526,6 +534,7 @@ fn main() {
         ("incremental_updates_1000.pdf", Box::new(|| (incremental_updates(1000), None))),
         ("linear_1MiB.pdf", Box::new(|| (signed_pdf(1024 * 1024 - 40 * 1024), None))),
         ("linear_16MiB.pdf", Box::new(|| (signed_pdf(16 * 1024 * 1024 - 40 * 1024), None))),
+        ("damaged_table_16MiB.pdf", Box::new(|| (damaged_table(16 * 1024 * 1024 - 40 * 1024), None))),
         (
             "signers_200.p7s",
             Box::new(|| {

@@ -477,7 +477,7 @@ fn prove_with_document_timestamps(
         if redo.is_empty() {
             continue;
         }
-        let rev = revisions::load(&pdf[..end])?;
+        let rev = revisions::load(&pdf[..end])?.doc;
         for (range, i) in redo {
             let checked = check_signature(pdf, &rev, &fields[i], range, trust, Some(at))?;
             if let Some(old) = results.get_mut(&range) {
@@ -486,6 +486,28 @@ fn prove_with_document_timestamps(
         }
     }
     Ok(())
+}
+
+/// The note on a signature whose revision's cross-reference table was rebuilt.
+const REBUILT_SIGNED: &str = "the cross-reference table of the signed revision is damaged: it was rebuilt from the objects the signature covers, as PDF viewers do";
+/// The note on the last signature when the table of a later update was rebuilt.
+const REBUILT_LATER: &str = "the cross-reference table of an update after this signature is damaged: it was rebuilt from the objects in the file, as PDF viewers do, and the changes compared on it";
+
+/// The objects defined twice after `signed_end` in a file read from a scan: with its table
+/// damaged, nothing says which definition a reader takes, so each is a modification (a reader
+/// that took the other would show another document).
+fn redefined_after(redefined: &[(u32, usize, usize)], signed_end: usize) -> Vec<String> {
+    let mut numbers: Vec<u32> = redefined.iter().filter(|(_, a, _)| *a >= signed_end).map(|(n, _, _)| *n).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+        .into_iter()
+        .map(|n| {
+            format!(
+                "object {n} is defined more than once after the signature, and the damaged cross-reference table cannot say which definition counts"
+            )
+        })
+        .collect()
 }
 
 /// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
@@ -511,7 +533,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     revisions::count_revisions(pdf)?;
     // The final revision is read twice (here, then for the last comparison) so that at most
     // two revisions are held at once.
-    let fields = revisions::signature_fields(&revisions::load(pdf)?)?;
+    let last = revisions::load(pdf)?;
+    let fields = revisions::signature_fields(&last.doc)?;
+    drop(last);
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
     let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
@@ -546,7 +570,15 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     let mut prev: Option<(usize, Document)> = None;
     for (&end, ranges) in &by_end {
         let rev = match revisions::load(&pdf[..end]) {
-            Ok(rev) => rev,
+            Ok(loaded) => {
+                if loaded.rebuilt {
+                    notes.push((end, REBUILT_SIGNED.into()));
+                }
+                if let Some((prev_end, _)) = &prev {
+                    modifications.extend(redefined_after(&loaded.redefined, *prev_end));
+                }
+                loaded.doc
+            }
             Err(e) => {
                 for &(range, i) in ranges {
                     let msg = format!("the revision this signature covers cannot be read: {e}");
@@ -579,7 +611,12 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         prev = Some((end, rev));
     }
     if let Some((prev_end, prev_doc)) = prev.as_ref().filter(|(e, _)| *e < pdf.len()) {
-        let outcome = analyse(prev_doc, &revisions::load(pdf)?, &rules_after(&signed, *prev_end))?;
+        let last = revisions::load(pdf)?;
+        if last.rebuilt {
+            notes.push((*prev_end, REBUILT_LATER.into()));
+        }
+        modifications.extend(redefined_after(&last.redefined, *prev_end));
+        let outcome = analyse(prev_doc, &last.doc, &rules_after(&signed, *prev_end))?;
         modifications.extend(outcome.modifications);
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }

@@ -1,19 +1,27 @@
 //! Reading a SignedData (RFC 5652 §5.1) with the `cms` crate where it can, and around it where
-//! it refuses fields every other verifier reads (OpenSSL, DSS): an `other [1] IMPLICIT`
-//! revocation entry (the crate reads it as if explicitly tagged) and attribute certificates
-//! (`v1AttrCert [1]`, `v2AttrCert [2]`) in the certificate set, which TSAs such as PostSignum
-//! put in their tokens. Neither is under any signature a SignerInfo carries (RFC 5652 §5.4: it
-//! covers the content or the signed attributes), so when the crate refuses a SignedData, the
-//! revocation field is taken out (and read by [`crate::revocation`]) and the attribute
-//! certificates are dropped (they play no part in path building); the crate reads the rest and
-//! the signatures are checked exactly as before.
+//! it refuses what OpenSSL and DSS both read: an `other [1] IMPLICIT` revocation entry (the
+//! crate reads it as if explicitly tagged), attribute certificates (`v1AttrCert [1]`,
+//! `v2AttrCert [2]`) in the certificate set, which TSAs such as PostSignum put in their tokens,
+//! and a digestAlgorithms SET that repeats an algorithm (one entry per signer, as some signing
+//! applications write it: esig/dss's DSS-768 file; the `der` crate refuses "SET OF contains
+//! duplicate"). None of these is under any signature a SignerInfo carries (RFC 5652 §5.4: it
+//! covers the content or the signed attributes), and none decides a verdict: the revocation
+//! field is taken out (and read by [`crate::revocation`]), the attribute certificates are
+//! dropped (they play no part in path building), the digest algorithms are written once each
+//! (each SignerInfo names its own, and that is what is checked). The crate reads the rest, and
+//! every other SET OF (certificates, CRLs, SignerInfos, attributes) stays strict.
 
 use cms::signed_data::SignedData;
-use der::asn1::AnyRef;
+use der::asn1::{AnyRef, SetOfVec};
 use der::{Any, Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use spki::AlgorithmIdentifierOwned;
 
 use crate::revocation::{malformed, read_revocations, Revocations};
 use crate::{Error, Result};
+
+/// Most entries read from a digestAlgorithms SET that repeats some (each one is compared with
+/// those kept).
+const MAX_DIGEST_ALGORITHMS: usize = 256;
 
 /// What [`decode_signed_data`] had to leave out for the `cms` crate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,11 +30,14 @@ pub struct LeftOut {
     pub revocations: Revocations,
     /// Attribute certificates dropped from the certificate set.
     pub attribute_certificates: usize,
+    /// Repeated entries dropped from digestAlgorithms.
+    pub repeated_digest_algorithms: usize,
 }
 
 /// Decodes the SignedData in `content` (the `[0] EXPLICIT` content of a ContentInfo, DER):
-/// with the `cms` crate, or, when the crate refuses it, without its revocation field and its
-/// attribute certificates (see the module's documentation). An error names what is malformed.
+/// with the `cms` crate, or, when the crate refuses it, without its revocation field, its
+/// attribute certificates and repeated digest algorithms (see the module's documentation). An
+/// error names what is malformed.
 pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
     let first = match content.decode_as::<SignedData>() {
         Ok(sd) => return Ok((sd, LeftOut::default())),
@@ -36,14 +47,14 @@ pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
     if content.tag() != Tag::Sequence {
         return Err(refused());
     }
-    let (rest, crls, dropped) = rewrite(content.value())?;
-    if crls.is_none() && dropped == 0 {
+    let Rewritten { rest, crls, attribute_certificates, repeated_digest_algorithms } = rewrite(content.value())?;
+    if crls.is_none() && attribute_certificates == 0 && repeated_digest_algorithms == 0 {
         return Err(refused());
     }
     let mut der = crate::ber::der_header(0x30, rest.len() as u64);
     der.extend_from_slice(&rest);
     let sd = SignedData::from_der(&der).map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
-    let mut left_out = LeftOut { attribute_certificates: dropped, ..LeftOut::default() };
+    let mut left_out = LeftOut { attribute_certificates, repeated_digest_algorithms, ..LeftOut::default() };
     if let Some(crls) = crls {
         left_out.revocations = read_revocations(&crls)?;
         left_out.revocations.raw = crls;
@@ -51,33 +62,76 @@ pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
     Ok((sd, left_out))
 }
 
-/// The fields of a SignedData's value without its `[1] crls` field and without the attribute
-/// certificates of its `[0] certificates` field; the crls field's DER; how many attribute
-/// certificates were dropped.
-fn rewrite(value: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>, usize)> {
+/// A SignedData's fields as the `cms` crate can read them.
+struct Rewritten {
+    /// The fields, DER, without the crls field.
+    rest: Vec<u8>,
+    /// The crls field's DER.
+    crls: Option<Vec<u8>>,
+    attribute_certificates: usize,
+    repeated_digest_algorithms: usize,
+}
+
+/// The fields of a SignedData's value without its `[1] crls` field, without the attribute
+/// certificates of its `[0] certificates` field, its digestAlgorithms (the second field) each
+/// written once.
+fn rewrite(value: &[u8]) -> Result<Rewritten> {
     let certs_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
     let crls_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N1 };
     let mut reader = SliceReader::new(value).map_err(malformed)?;
-    let mut rest = Vec::with_capacity(value.len());
-    let mut crls = None;
-    let mut dropped = 0;
+    let mut out = Rewritten {
+        rest: Vec::with_capacity(value.len()),
+        crls: None,
+        attribute_certificates: 0,
+        repeated_digest_algorithms: 0,
+    };
+    let mut index = 0;
     while !reader.is_finished() {
         let field = AnyRef::decode(&mut reader).map_err(malformed)?;
-        if field.tag() == crls_tag {
-            if crls.is_some() {
+        if index == 1 && field.tag() == Tag::Set {
+            let (set, repeated) = digest_algorithms_once(field.value())?;
+            out.repeated_digest_algorithms = repeated;
+            out.rest.extend_from_slice(&set);
+        } else if field.tag() == crls_tag {
+            if out.crls.is_some() {
                 return Err(Error::Cms("SignedData: two crls fields".into()));
             }
-            crls = Some(field.to_der().map_err(malformed)?);
+            out.crls = Some(field.to_der().map_err(malformed)?);
         } else if field.tag() == certs_tag {
             let (kept, n) = without_attribute_certificates(field.value())?;
-            dropped += n;
-            rest.extend_from_slice(&crate::ber::der_header(0xA0, kept.len() as u64));
-            rest.extend_from_slice(&kept);
+            out.attribute_certificates += n;
+            out.rest.extend_from_slice(&crate::ber::der_header(0xA0, kept.len() as u64));
+            out.rest.extend_from_slice(&kept);
         } else {
-            rest.extend_from_slice(&field.to_der().map_err(malformed)?);
+            out.rest.extend_from_slice(&field.to_der().map_err(malformed)?);
+        }
+        index += 1;
+    }
+    Ok(out)
+}
+
+/// A digestAlgorithms SET (its value) with each algorithm once, DER (sorted), and how many
+/// repeated entries were dropped; at most [`MAX_DIGEST_ALGORITHMS`] entries are read.
+fn digest_algorithms_once(value: &[u8]) -> Result<(Vec<u8>, usize)> {
+    let mut items = SliceReader::new(value).map_err(malformed)?;
+    let mut algs: Vec<AlgorithmIdentifierOwned> = Vec::new();
+    let mut repeated = 0;
+    for _ in 0..MAX_DIGEST_ALGORITHMS {
+        if items.is_finished() {
+            break;
+        }
+        let alg = AlgorithmIdentifierOwned::decode(&mut items).map_err(malformed)?;
+        if algs.contains(&alg) {
+            repeated += 1;
+        } else {
+            algs.push(alg);
         }
     }
-    Ok((rest, crls, dropped))
+    if !items.is_finished() {
+        return Err(Error::Cms(format!("SignedData: more than {MAX_DIGEST_ALGORITHMS} digest algorithms")));
+    }
+    let set = SetOfVec::try_from(algs).map_err(malformed)?.to_der().map_err(malformed)?;
+    Ok((set, repeated))
 }
 
 /// The CertificateChoices of a certificate set's value without `v1AttrCert [1]` and
@@ -174,5 +228,50 @@ mod tests {
         der[at] = 0x81;
         let any = Any::from_der(&der).unwrap();
         assert!(matches!(decode_signed_data(&any), Err(Error::Cms(_))));
+    }
+
+    /// A SignedData with `algs` (DER AlgorithmIdentifiers) as digestAlgorithms, no signer.
+    fn signed_data(algs: &[&[u8]]) -> Any {
+        let set: Vec<u8> = algs.concat();
+        let mut body = vec![0x02, 0x01, 0x01, 0x31, set.len() as u8];
+        body.extend_from_slice(&set);
+        body.extend_from_slice(&[0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]);
+        body.extend_from_slice(&[0x31, 0x00]);
+        Any::new(Tag::Sequence, body).unwrap()
+    }
+
+    const SHA256: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00];
+    const SHA1: &[u8] = &[0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00];
+
+    #[test]
+    fn repeated_digest_algorithms_are_read_once() {
+        let sd = signed_data(&[SHA256, SHA256, SHA256]);
+        assert!(sd.decode_as::<SignedData>().is_err(), "the cms crate refuses the duplicates");
+        assert_eq!(decode_signed_data(&sd).unwrap().0.digest_algorithms.len(), 1);
+        assert_eq!(decode_signed_data(&signed_data(&[SHA256, SHA1, SHA256])).unwrap().0.digest_algorithms.len(), 2);
+        assert_eq!(decode_signed_data(&signed_data(&[SHA256])).unwrap().0.digest_algorithms.len(), 1);
+        // More entries than read: refused as before.
+        let many: Vec<&[u8]> = std::iter::repeat_n(SHA1, MAX_DIGEST_ALGORITHMS + 1).collect();
+        let set: Vec<u8> = many.concat();
+        let mut body = vec![0x02, 0x01, 0x01, 0x31, 0x82, (set.len() >> 8) as u8, set.len() as u8];
+        body.extend_from_slice(&set);
+        body.extend_from_slice(&[0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]);
+        body.extend_from_slice(&[0x31, 0x00]);
+        let sd = Any::new(Tag::Sequence, body).unwrap();
+        assert!(decode_signed_data(&sd).is_err());
+    }
+
+    #[test]
+    fn the_rest_is_read_as_strictly_as_before() {
+        // Repeated digest algorithms, then a SignerInfos SET holding the same (malformed)
+        // element twice: the second reading fails too, so the error stands.
+        let set = [SHA256, SHA256].concat();
+        let mut body = vec![0x02, 0x01, 0x01, 0x31, set.len() as u8];
+        body.extend_from_slice(&set);
+        body.extend_from_slice(&[0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]);
+        body.extend_from_slice(&[0x31, 0x04, 0x30, 0x00, 0x30, 0x00]);
+        let sd = Any::new(Tag::Sequence, body).unwrap();
+        assert!(decode_signed_data(&sd).is_err());
+        assert!(decode_signed_data(&Any::new(Tag::Set, vec![]).unwrap()).is_err());
     }
 }

@@ -1,10 +1,13 @@
 //! PDF structure below [`crate::pades`]: bounded walks ([`walk`]), the revisions of an
 //! incrementally updated file and the signature dictionaries each one holds ([`revisions`]),
-//! and the difference analysis between a signed revision and a later one ([`diff`]). Layers
-//! point one way: `pades` uses all three, `revisions` uses `diff` (its rule types) and `walk`,
-//! `diff` uses `walk`, and `walk` only lopdf.
+//! the difference analysis between a signed revision and a later one ([`diff`]), bounded
+//! loading ([`load`]) and the rebuilding of a damaged cross-reference table it falls back on
+//! ([`rebuild`]). Layers point one way: `pades` uses all of them, `revisions` uses `diff` (its
+//! rule types), `walk` and `load`, `load` uses `rebuild`, `diff` uses `walk`, and `walk` and
+//! `rebuild` only lopdf.
 
 pub(crate) mod diff;
 pub(crate) mod load;
+pub(crate) mod rebuild;
 pub(crate) mod revisions;
 pub(crate) mod walk;

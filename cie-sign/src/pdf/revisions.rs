@@ -19,10 +19,11 @@ pub const MAX_SIGNATURES: usize = 50;
 pub const MAX_REVISIONS: usize = 1_000;
 
 /// Loads a revision for verification (ISO 32000-1 §7.5.6) within bounds, every stream's bytes
-/// replaced by their digest ([`super::load::load`]): comparing two streams still compares their
-/// bytes, and three revisions in memory cost little more than their dictionaries.
-pub(crate) fn load(bytes: &[u8]) -> Result<Document> {
-    super::load::load(bytes, true)
+/// replaced by their digest, its cross-reference table rebuilt when damaged
+/// ([`super::load::load_tolerant`]): comparing two streams still compares their bytes, and
+/// three revisions in memory cost little more than their dictionaries.
+pub(crate) fn load(bytes: &[u8]) -> Result<super::load::Loaded> {
+    super::load::load_tolerant(bytes, true)
 }
 
 /// A signature field of the final revision and the /ByteRange its value shows there.
