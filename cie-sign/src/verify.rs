@@ -26,8 +26,10 @@ use crate::ess::{
     self, IssuerSerial, SigningCertificateV2, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_CERTIFICATE,
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
 };
+pub use crate::evidence::{Evidence, EvidenceKind, EvidenceOrigin, Status as RevocationStatus};
 use crate::identity::{identity, Identity};
 use crate::progress::{Progress, Silent};
+use crate::revocation_check::{check_path, Sources, Weighing};
 use crate::timestamp::{
     is_tsa_certificate, TimestampKind, TimestampReport, TstInfo, MAX_TIMESTAMPS, OID_CT_TSTINFO,
     OID_SIGNATURE_TIME_STAMP,
@@ -85,6 +87,9 @@ pub struct SignatureReport {
     pub encoding: Encoding,
     /// The signature's timestamps (RFC 3161 tokens in its unsigned attributes), each verified.
     pub timestamps: Vec<TimestampReport>,
+    /// The revocation data about the signer's certificate and its CAs, each piece checked
+    /// (docs/VERIFY.md "Revocation").
+    pub revocation: Vec<Evidence>,
 }
 
 impl SignatureReport {
@@ -106,6 +111,7 @@ impl SignatureReport {
             signed_attributes: None,
             encoding: Encoding::Der,
             timestamps: Vec::new(),
+            revocation: Vec::new(),
         }
     }
 
@@ -135,6 +141,13 @@ impl SignatureReport {
         }
         for t in &mut self.timestamps {
             t.make_printable();
+        }
+        for e in &mut self.revocation {
+            e.subject = shown(&e.subject);
+            e.issuer = shown(&e.issuer);
+            if let crate::evidence::Status::Unverifiable(why) = &mut e.status {
+                *why = shown(why);
+            }
         }
         self.chain = match &self.chain {
             Chain::Trusted(a) => Chain::Trusted(shown(a)),
@@ -444,6 +457,7 @@ fn signed_data_reports(
         }
     }
     let mut paths = chain::Paths::new(trust, &certs, now());
+    let sources = if timestamps { Sources::of_signed_data(raw) } else { Sources::default() };
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
     for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
@@ -460,15 +474,25 @@ fn signed_data_reports(
             },
             None => None,
         };
-        let what =
-            Signed { content_type: Some(&sd.encap_content_info.econtent_type), digest: d.as_deref(), timestamps };
+        let what = Signed {
+            content_type: Some(&sd.encap_content_info.econtent_type),
+            digest: d.as_deref(),
+            timestamps,
+            revocation: &sources,
+        };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
         }
         let level = report.level.clone();
         reports.push(report);
-        let mut nested = Countersignatures { certs: &certs, paths: &mut paths, field: &field, reports: &mut reports };
+        let mut nested = Countersignatures {
+            certs: &certs,
+            paths: &mut paths,
+            field: &field,
+            reports: &mut reports,
+            sources: &sources,
+        };
         nested.verify(&si, &level, 1)?;
     }
     Ok(reports)
@@ -481,6 +505,7 @@ struct Countersignatures<'a, 'b> {
     paths: &'a mut chain::Paths<'b>,
     field: &'a Option<String>,
     reports: &'a mut Vec<SignatureReport>,
+    sources: &'a Sources,
 }
 
 impl Countersignatures<'_, '_> {
@@ -512,7 +537,8 @@ impl Countersignatures<'_, '_> {
             };
             let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
             let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
-            let what = Signed { content_type: None, digest: digest.as_deref(), timestamps: true };
+            let what =
+                Signed { content_type: None, digest: digest.as_deref(), timestamps: true, revocation: self.sources };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
             self.reports.push(report);
@@ -549,8 +575,11 @@ struct Signed<'a> {
     /// The digest of what is signed with the SignerInfo's digest algorithm; `None` when that
     /// algorithm is not supported.
     digest: Option<&'a [u8]>,
-    /// Whether the SignerInfo's signature timestamps are verified (not for a TSA's own).
+    /// Whether the SignerInfo's signature timestamps are verified and its certificates'
+    /// revocation checked (not for a TSA's own).
     timestamps: bool,
+    /// The revocation data the SignedData carries.
+    revocation: &'a Sources,
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -647,7 +676,17 @@ fn verify_signer(
     };
     report.chain = path.chain;
     report.problems.extend(path.problems);
-    report.notes.push("revocation was not checked".into());
+    if what.timestamps {
+        let sources = what.revocation.with_attributes(si);
+        let w = Weighing { at: proven.unwrap_or_else(now), proven: proven.is_some(), claimed: report.signing_time };
+        let online = paths.trust().online_revocation();
+        let (evidence, problems, notes) = check_path(cert, paths, &sources, online, &w);
+        report.revocation = evidence;
+        report.problems.extend(problems);
+        report.notes.extend(notes);
+    } else {
+        report.notes.push("revocation was not checked".into());
+    }
     Ok(())
 }
 

@@ -1,0 +1,322 @@
+//! Revocation checking of a signature's certificates (ETSI EN 319 102-1 §5.2.5, §5.2.6): the
+//! revocation data the signature carries (the SignedData's `crls` field: CRLs and OCSP
+//! responses, RFC 5940; the CAdES revocation-values attribute, ETSI EN 319 122-1 §5.5.2, with
+//! the certificate-values attribute's certificates for the responders), and with `--online` the
+//! certificate's OCSP responder or CRL distribution point, each checked ([`crate::crl`],
+//! [`crate::ocsp`]) and then weighed:
+//!
+//! - a certificate revoked at or before the validation time (the current time, or the time a
+//!   verified timestamp proves) makes the signature INDETERMINATE, REVOKED_NO_POE (the signer's)
+//!   or REVOKED_CA_NO_POE (a CA's): nothing proves the signature was made before; when the
+//!   signer's own signing-time attribute is at or after the revocation, the signature is
+//!   TOTAL-FAILED, REVOKED (the signer states it signed with a revoked certificate);
+//! - a revocation after a time a timestamp proves does not count against the signature;
+//! - verified "good" data is reported as a note; data that cannot be verified is reported and
+//!   never used.
+
+use std::time::Duration;
+
+use cms::signed_data::SignerInfo;
+use der::asn1::{AnyRef, ObjectIdentifier};
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+
+use crate::chain::{self, Cert};
+use crate::evidence::{seconds, Evidence, EvidenceOrigin, Status};
+use crate::revocation::read_revocations;
+use crate::verdict::{Problem, SubIndication};
+
+/// id-aa-ets-revocationValues (ETSI EN 319 122-1 §5.5.2).
+pub(crate) const OID_REVOCATION_VALUES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.24");
+/// id-aa-ets-certValues (ETSI EN 319 122-1 §5.5.1).
+pub(crate) const OID_CERTIFICATE_VALUES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.23");
+/// Most CRLs and OCSP responses read for one signature.
+const MAX_ITEMS: usize = 256;
+/// Most extra certificates read from a certificate-values attribute.
+const MAX_EXTRA_CERTIFICATES: usize = 128;
+/// Most CA certificates above the signer's checked.
+const MAX_CA_DEPTH: usize = 8;
+
+/// The revocation data available to a signature, unchecked: CRLs and BasicOCSPResponses (DER),
+/// and certificates that may be responders'.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sources {
+    /// CRLs (DER).
+    pub(crate) crls: Vec<Vec<u8>>,
+    /// BasicOCSPResponses (DER).
+    pub(crate) ocsp: Vec<Vec<u8>>,
+    /// OCSP responses that are not usable at all, and why (reported, never used).
+    pub(crate) unreadable: Vec<String>,
+    /// Certificates carried beside the SignedData's (certificate-values attribute).
+    pub(crate) certs: Vec<Cert>,
+}
+
+impl Sources {
+    /// The revocation data of the SignedData whose ContentInfo (DER) is `raw`: its `crls`
+    /// field, read without the `cms` crate (which refuses OCSP entries).
+    pub(crate) fn of_signed_data(raw: &[u8]) -> Sources {
+        let mut s = Sources::default();
+        let Some(field) = crls_field(raw) else { return s };
+        match read_revocations(&field) {
+            Ok(r) => {
+                for crl in r.crls.iter().filter_map(crate::crl::der_of) {
+                    s.add(Kind::Crl, crl);
+                }
+                for resp in r.ocsp_responses {
+                    s.add_ocsp_response(&resp);
+                }
+            }
+            Err(e) => s.unreadable.push(format!("the signature's revocation data cannot be read: {e}")),
+        }
+        s
+    }
+
+    fn add_ocsp_response(&mut self, response: &[u8]) {
+        match crate::ocsp::basic_of(response) {
+            Ok(b) => self.add(Kind::Ocsp, b),
+            Err(e) => self.unreadable.push(e),
+        }
+    }
+
+    /// Adds one CRL or BasicOCSPResponse unless it is already there (CAdES-LT signers often
+    /// put the same data in the `crls` field and in the revocation-values attribute).
+    fn add(&mut self, kind: Kind, der: Vec<u8>) {
+        let list = match kind {
+            Kind::Crl => &mut self.crls,
+            Kind::Ocsp => &mut self.ocsp,
+        };
+        if !list.contains(&der) {
+            list.push(der);
+        }
+    }
+
+    /// These sources with the revocation-values and certificate-values attributes of `si`.
+    pub(crate) fn with_attributes(&self, si: &SignerInfo) -> Sources {
+        let mut s = self.clone();
+        let attrs = si.unsigned_attrs.iter().flat_map(|a| a.iter());
+        for a in attrs {
+            for v in a.values.iter() {
+                let Ok(der) = v.to_der() else { continue };
+                if a.oid == OID_REVOCATION_VALUES {
+                    if let Err(e) = s.add_revocation_values(&der) {
+                        s.unreadable.push(format!("the revocation-values attribute cannot be read: {e}"));
+                    }
+                } else if a.oid == OID_CERTIFICATE_VALUES {
+                    let certs = Vec::<x509_cert::Certificate>::from_der(&der).unwrap_or_default();
+                    s.certs
+                        .extend(certs.into_iter().take(MAX_EXTRA_CERTIFICATES).filter_map(|c| Cert::from_cert(c).ok()));
+                }
+            }
+        }
+        s
+    }
+
+    /// RevocationValues ::= SEQUENCE { crlVals [0] SEQUENCE OF CertificateList OPTIONAL,
+    /// ocspVals [1] SEQUENCE OF BasicOCSPResponse OPTIONAL, otherRevVals [2] OPTIONAL }, the
+    /// tags explicit (ETSI EN 319 122-1 annex A).
+    fn add_revocation_values(&mut self, der: &[u8]) -> der::Result<()> {
+        let outer = AnyRef::from_der(der)?;
+        outer.tag().assert_eq(Tag::Sequence)?;
+        let mut r = SliceReader::new(outer.value())?;
+        while !r.is_finished() {
+            let field = r.decode::<AnyRef<'_>>()?;
+            let list = |field: AnyRef<'_>| -> der::Result<Vec<Vec<u8>>> {
+                let seq = AnyRef::from_der(field.value())?;
+                seq.tag().assert_eq(Tag::Sequence)?;
+                let mut inner = SliceReader::new(seq.value())?;
+                let mut out = Vec::new();
+                while !inner.is_finished() {
+                    out.push(inner.decode::<AnyRef<'_>>()?.to_der()?);
+                }
+                Ok(out)
+            };
+            match field.tag() {
+                Tag::ContextSpecific { constructed: true, number: TagNumber::N0 } => {
+                    list(field)?.into_iter().for_each(|d| self.add(Kind::Crl, d))
+                }
+                Tag::ContextSpecific { constructed: true, number: TagNumber::N1 } => {
+                    list(field)?.into_iter().for_each(|d| self.add(Kind::Ocsp, d))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&self) -> usize {
+        self.crls.len() + self.ocsp.len()
+    }
+}
+
+/// A CRL or an OCSP response, in [`Sources::add`].
+#[derive(Clone, Copy)]
+enum Kind {
+    Crl,
+    Ocsp,
+}
+
+/// The DER of the `[1] crls` field of the SignedData in the ContentInfo `raw`, if it has one.
+fn crls_field(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut r = SliceReader::new(raw).ok()?;
+    let ci = r.decode::<AnyRef<'_>>().ok()?;
+    let mut ci = SliceReader::new(ci.value()).ok()?;
+    let _type = ci.decode::<ObjectIdentifier>().ok()?;
+    let explicit = ci.decode::<AnyRef<'_>>().ok()?;
+    let sd = AnyRef::from_der(explicit.value()).ok()?;
+    let mut fields = SliceReader::new(sd.value()).ok()?;
+    let crls_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N1 };
+    while !fields.is_finished() {
+        let f = fields.decode::<AnyRef<'_>>().ok()?;
+        if f.tag() == crls_tag {
+            return f.to_der().ok();
+        }
+    }
+    None
+}
+
+/// Checks every piece of `sources` about `cert` (issued by `issuer`); `pool` holds
+/// certificates that may be an OCSP responder's.
+pub(crate) fn evidence_for(cert: &Cert, issuer: &Cert, sources: &Sources, pool: &[Cert]) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let mut all: Vec<Cert> = pool.to_vec();
+    all.extend(sources.certs.iter().cloned());
+    for crl in sources.crls.iter().take(MAX_ITEMS) {
+        out.extend(crate::crl::check(crl, cert, issuer));
+    }
+    for basic in sources.ocsp.iter().take(MAX_ITEMS) {
+        out.extend(crate::ocsp::check(basic, cert, Some(issuer), &all));
+    }
+    out
+}
+
+/// The OCSP responses of `sources` about `cert` when its issuer's certificate is not
+/// available: read and their signatures checked, never trusted.
+fn evidence_without_issuer(cert: &Cert, sources: &Sources, pool: &[Cert]) -> Vec<Evidence> {
+    let mut all: Vec<Cert> = pool.to_vec();
+    all.extend(sources.certs.iter().cloned());
+    sources.ocsp.iter().take(MAX_ITEMS).filter_map(|basic| crate::ocsp::check(basic, cert, None, &all)).collect()
+}
+
+/// What the signature's checks need to weigh the evidence.
+pub(crate) struct Weighing {
+    /// The validation time (seconds since the Unix epoch).
+    pub(crate) at: Duration,
+    /// `at` is a time a verified timestamp proves.
+    pub(crate) proven: bool,
+    /// The signing time the signer states (signing-time attribute), if any.
+    pub(crate) claimed: Option<der::DateTime>,
+}
+
+/// Checks the revocation of the signer's certificate `cert` and of the CA certificates above
+/// it (found through `paths`), with the embedded `sources` and, when `online`, what the
+/// signer's certificate's responder or distribution point answers; returns the evidence, the
+/// problems and the notes.
+pub(crate) fn check_path(
+    cert: &Cert,
+    paths: &mut chain::Paths<'_>,
+    sources: &Sources,
+    online: bool,
+    w: &Weighing,
+) -> (Vec<Evidence>, Vec<Problem>, Vec<String>) {
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let mut notes: Vec<String> =
+        sources.unreadable.iter().map(|e| format!("revocation data in the signature cannot be used: {e}")).collect();
+    if sources.count() > MAX_ITEMS {
+        notes.push(format!("only the first {MAX_ITEMS} pieces of revocation data were read"));
+    }
+    let pool: Vec<Cert> = paths.pool().to_vec();
+    let mut current = cert.clone();
+    let mut signer_checked = false;
+    for depth in 0..=MAX_CA_DEPTH {
+        let Some(issuer) = paths.issuer_of(&current) else {
+            if depth == 0 {
+                let found = evidence_without_issuer(&current, sources, &pool);
+                notes.extend(found.iter().map(Evidence::describe));
+                evidence.extend(found);
+                notes
+                    .push("revocation was not checked: the issuer's certificate of the signer is not available".into());
+                signer_checked = true;
+            }
+            break;
+        };
+        if issuer.der == current.der {
+            break;
+        }
+        let mut found = evidence_for(&current, &issuer, sources, &pool);
+        if depth == 0 && online && !found.iter().any(|e| matches!(e.status, Status::Good | Status::Revoked { .. })) {
+            match crate::online::fetch(&current, &issuer, &pool) {
+                Ok(mut e) => {
+                    e.origin = EvidenceOrigin::Online;
+                    found.push(e);
+                }
+                Err(why) => notes.push(format!("online revocation check failed: {why}")),
+            }
+        }
+        if depth == 0 {
+            signer_checked = !found.is_empty();
+        }
+        weigh(&found, depth == 0, w, &mut problems, &mut notes);
+        evidence.extend(found);
+        current = issuer;
+    }
+    if !signer_checked {
+        notes.push(if online {
+            "revocation was not checked: no revocation data for the signer's certificate".into()
+        } else {
+            "revocation was not checked: the signature carries no revocation data for the signer's certificate \
+             (cie verify --online asks its OCSP responder or CRL distribution point)"
+                .into()
+        });
+    }
+    (evidence, problems, notes)
+}
+
+/// Adds the problems and notes `found` (about one certificate; `signer`: the signer's) gives.
+fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Problem>, notes: &mut Vec<String>) {
+    let revoked = found
+        .iter()
+        .filter_map(|e| match &e.status {
+            Status::Revoked { time, .. } => Some((e, *time)),
+            _ => None,
+        })
+        .min_by_key(|(_, t)| seconds(*t));
+    for e in found {
+        if !matches!(e.status, Status::Revoked { .. }) {
+            notes.push(e.describe());
+        }
+    }
+    let Some((e, time)) = revoked else { return };
+    if seconds(time) > w.at {
+        notes.push(format!(
+            "{}, after the time the signature timestamp proves: the signature was made before",
+            e.describe()
+        ));
+        return;
+    }
+    let whose = if signer { "the signer's certificate" } else { "the CA certificate" };
+    let reason = match &e.status {
+        Status::Revoked { reason: Some(r), .. } => format!(" ({r})"),
+        _ => String::new(),
+    };
+    let per = format!("{} of \"{}\"", e.kind.name(), e.issuer);
+    if signer && w.claimed.is_some_and(|c| seconds(c) >= seconds(time)) {
+        let claimed = w.claimed.map(|c| c.to_string()).unwrap_or_default();
+        problems.push(Problem::new(
+            SubIndication::Revoked,
+            format!(
+                "{whose} \"{}\" was revoked on {time}{reason} per the {per}, before the signing time the signature states ({claimed})",
+                e.subject
+            ),
+        ));
+        return;
+    }
+    let sub = if signer { SubIndication::RevokedNoPoe } else { SubIndication::RevokedCaNoPoe };
+    let when = if w.proven { "the time the signature timestamp proves" } else { "now" };
+    problems.push(Problem::new(
+        sub,
+        format!(
+            "{whose} \"{}\" was revoked on {time}{reason} per the {per}, before {when}, and nothing proves the signature was made before",
+            e.subject
+        ),
+    ));
+}
