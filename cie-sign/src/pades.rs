@@ -32,9 +32,10 @@ use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
+use crate::revocation_check::Sources;
 use crate::signed_data::decode_signed_data;
 use crate::verdict::{self, Problem, SubIndication};
-use crate::verify::{verify_signed_data, DocumentKind, Report, SignatureReport};
+use crate::verify::{verify_signed_data_with, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
 
 /// Bytes reserved for the CMS in /Contents by default (a CIE signature with its certificate
@@ -322,6 +323,7 @@ fn check_signature(
     field: &SignatureField,
     range: [usize; 4],
     trust: &Trust,
+    dss: &Sources,
 ) -> Result<Checked> {
     let name = field.name.as_str();
     let Some(sig) = revisions::signature_in_revision(rev, name, field.sig_id, range)? else {
@@ -367,7 +369,7 @@ fn check_signature(
         h.update(&pdf[c..end]);
         Ok(h.finish())
     };
-    let mut reports = verify_signed_data(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()))?;
+    let mut reports = verify_signed_data_with(&sd, &cms, &mut digest, trust, claimed, Some(name.to_owned()), dss)?;
     let whole = end == pdf.len();
     for r in &mut reports {
         r.encoding = encoding;
@@ -445,7 +447,21 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     revisions::count_revisions(pdf)?;
     // The final revision is read twice (here, then for the last comparison) so that at most
     // two revisions are held at once.
-    let fields = revisions::signature_fields(&revisions::load(pdf)?)?;
+    let (fields, has_dss) = {
+        let last = revisions::load(pdf)?;
+        (revisions::signature_fields(&last)?, crate::pdf::dss::present(&last))
+    };
+    // The document security store's streams, read from the file loaded with its streams'
+    // bytes (the revisions are loaded with their digests), only when there is one.
+    let dss = if has_dss {
+        let store = match crate::pdf::load::load(pdf, false) {
+            Ok(full) => crate::pdf::dss::read(&full),
+            Err(e) => crate::pdf::dss::Dss { skipped: vec![format!("/DSS: {e}")], ..Default::default() },
+        };
+        Sources::of_store(&store.crls, &store.ocsps, &store.certs, &store.skipped)
+    } else {
+        Sources::default()
+    };
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
     let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
@@ -491,7 +507,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         };
         let rev_doc = &rev;
         for &(range, i) in ranges {
-            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust)?;
+            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust, &dss)?;
             if let Some(dict) = checked.dict.take() {
                 signed.push((end, fields[i].name.clone(), dict));
             }

@@ -70,6 +70,40 @@ impl Sources {
         s
     }
 
+    /// The revocation data of a PDF's document security store: CRLs, OCSP responses and
+    /// certificates (DER), and what of it could not be read.
+    pub(crate) fn of_store(
+        crls: &[Vec<u8>],
+        ocsp_responses: &[Vec<u8>],
+        certs: &[Vec<u8>],
+        skipped: &[String],
+    ) -> Sources {
+        let mut s = Sources::default();
+        for crl in crls {
+            s.add(Kind::Crl, crl.clone());
+        }
+        for r in ocsp_responses {
+            s.add_ocsp_response(r);
+        }
+        s.certs.extend(certs.iter().take(MAX_EXTRA_CERTIFICATES).filter_map(|c| Cert::from_der(c).ok()));
+        s.unreadable.extend(skipped.iter().cloned());
+        s
+    }
+
+    /// These sources with `other`'s added.
+    pub(crate) fn merged(&self, other: &Sources) -> Sources {
+        let mut s = self.clone();
+        for crl in &other.crls {
+            s.add(Kind::Crl, crl.clone());
+        }
+        for b in &other.ocsp {
+            s.add(Kind::Ocsp, b.clone());
+        }
+        s.certs.extend(other.certs.iter().cloned());
+        s.unreadable.extend(other.unreadable.iter().cloned());
+        s
+    }
+
     fn add_ocsp_response(&mut self, response: &[u8]) {
         match crate::ocsp::basic_of(response) {
             Ok(b) => self.add(Kind::Ocsp, b),

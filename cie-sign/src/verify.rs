@@ -435,11 +435,27 @@ pub(crate) fn verify_signed_data(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, true)
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, true, None)
+}
+
+/// [`verify_signed_data`] with revocation data found beside the signature (a PDF's document
+/// security store).
+pub(crate) fn verify_signed_data_with(
+    sd: &SignedData,
+    raw: &[u8],
+    content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
+    trust: &Trust,
+    claimed_time: Option<der::DateTime>,
+    field: Option<String>,
+    beside: &Sources,
+) -> Result<Vec<SignatureReport>> {
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, true, Some(beside))
 }
 
 /// [`verify_signed_data`]; `timestamps`: whether the signers' timestamps are verified (not
-/// inside a timestamp token: a TSA's own signature is checked at the current time).
+/// inside a timestamp token: a TSA's own signature is checked at the current time); `beside`:
+/// revocation data found outside the SignedData.
+#[allow(clippy::too_many_arguments)]
 fn signed_data_reports(
     sd: &SignedData,
     raw: &[u8],
@@ -448,6 +464,7 @@ fn signed_data_reports(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
     timestamps: bool,
+    beside: Option<&Sources>,
 ) -> Result<Vec<SignatureReport>> {
     check_limits(sd)?;
     let mut certs = Vec::new();
@@ -457,7 +474,10 @@ fn signed_data_reports(
         }
     }
     let mut paths = chain::Paths::new(trust, &certs, now());
-    let sources = if timestamps { Sources::of_signed_data(raw) } else { Sources::default() };
+    let mut sources = if timestamps { Sources::of_signed_data(raw) } else { Sources::default() };
+    if let Some(b) = beside {
+        sources = sources.merged(b);
+    }
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
     for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
@@ -767,7 +787,7 @@ pub(crate) fn verify_token(token: &[u8], data: &[u8], trust: &Trust, kind: Times
         Err(_) => token.to_vec(),
     };
     let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
-    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, false)?;
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, false, None)?;
     if let Some(r) = tsa.into_iter().next() {
         t.tsa = r.signer;
         t.chain = r.chain;

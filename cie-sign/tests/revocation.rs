@@ -24,10 +24,10 @@ fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ber").join(name)).unwrap()
 }
 
+/// Where the test PKIs make their directories (each named after its test and this process,
+/// removed when the PKI is dropped).
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cie-sign-revocation-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    std::env::temp_dir()
 }
 
 fn only(report: &Report) -> &SignatureReport {
@@ -242,4 +242,104 @@ fn online_ocsp_then_crl_on_the_loopback() {
     let r = verify_p7m(&dave, None, &trust).unwrap();
     assert!(r.all_valid());
     assert_eq!(pki.crl_served(), 2);
+}
+
+#[path = "common/pdf.rs"]
+mod pdf;
+
+fn pyhanko() -> PathBuf {
+    let path = match std::env::var_os("CIE_PYHANKO") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyhanko-venv/bin/pyhanko"),
+    };
+    assert!(path.exists(), "{} missing: run `cargo xtask test` (it installs pyHanko)", path.display());
+    path
+}
+
+/// Runs pyHanko (bounded in time) in `dir`; its output when it succeeded.
+fn run_pyhanko(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("timeout")
+        .args(["-k", "5", "120"])
+        .arg(pyhanko())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run pyhanko");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "pyhanko {args:?}: {text}");
+    text
+}
+
+/// pyHanko (the reference producer) signs a PDF as PAdES B-LT: it fetches the signer's OCSP
+/// response from the loopback responder and puts it in the document security store (/DSS
+/// /OCSPs); cie-sign reads it from there, without fetching anything. After the certificate is
+/// revoked, pyHanko's document security store writer adds the new CRL (/DSS /CRLs) in an
+/// incremental update: the signature is INDETERMINATE REVOKED_NO_POE, and the update is not a
+/// modification.
+#[test]
+fn revocation_data_in_a_pdf_document_security_store() {
+    let pki = RevocationPki::start(&scratch(), "pdf");
+    pki.issue("frank", "signer");
+    let dir = pki.dir();
+    std::fs::write(dir.join("in.pdf"), pdf::classic_pdf("1.7", "revocation")).unwrap();
+    run_pyhanko(
+        dir,
+        &[
+            "sign",
+            "addsig",
+            "--field",
+            "Sig1",
+            "--use-pades",
+            "--with-validation-info",
+            "--trust",
+            "ca.pem",
+            "--trust-replace",
+            "pemder",
+            "--key",
+            "frank.key",
+            "--cert",
+            "frank.pem",
+            "--no-pass",
+            "in.pdf",
+            "lt.pdf",
+        ],
+    );
+    let fetched = pki.ocsp_served();
+    assert!(fetched >= 1, "pyHanko asked the responder");
+    let trust = trusting(&pki);
+    let bytes = std::fs::read(dir.join("lt.pdf")).unwrap();
+    let report = cie_sign::pades::verify_pdf(&bytes, &trust).unwrap();
+    let s = only(&report);
+    assert!(report.all_valid(), "{:?}", s.problems);
+    assert_eq!(pki.ocsp_served(), fetched, "nothing fetched by cie-sign");
+    let e = s.revocation.iter().find(|e| e.kind == EvidenceKind::Ocsp);
+    let e = e.unwrap_or_else(|| panic!("the /DSS OCSP response: {:?}", s.notes));
+    assert_eq!((e.origin, &e.status), (EvidenceOrigin::Embedded, &RevocationStatus::Good));
+    assert_eq!(e.issuer, "CN=cie revocation test responder");
+
+    std::thread::sleep(Duration::from_millis(1100));
+    pki.revoke("frank");
+    std::fs::copy(dir.join("lt.pdf"), dir.join("fixed.pdf")).unwrap();
+    std::fs::write(dir.join("new.crl"), pki.crl()).unwrap();
+    // pyHanko refuses `sign ltvfix` for a revoked certificate: its own DSS writer adds the new
+    // CRL (/DSS /CRLs) as an incremental update.
+    let script =
+        "import sys\nfrom asn1crypto import crl\nfrom pyhanko.sign.validation.dss import DocumentSecurityStore\n\
+                  with open(sys.argv[1], 'r+b') as f:\n    DocumentSecurityStore.add_dss(f, None, \
+                  crls=[crl.CertificateList.load(open(sys.argv[2], 'rb').read())])\n";
+    let python = pyhanko().with_file_name("python");
+    let out = std::process::Command::new("timeout")
+        .args(["-k", "5", "120"])
+        .arg(python)
+        .args(["-c", script, "fixed.pdf", "new.crl"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(dir.join("fixed.pdf")).unwrap();
+    let report = cie_sign::pades::verify_pdf(&bytes, &trust).unwrap();
+    let s = only(&report);
+    assert_eq!(s.sub_indication(), Some(SubIndication::RevokedNoPoe), "{:?} {:?}", s.problems, s.revocation);
+    assert!(report.modifications.is_empty(), "a DSS update is permitted: {:?}", report.modifications);
 }

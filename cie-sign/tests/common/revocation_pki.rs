@@ -44,7 +44,7 @@ impl RevocationPki {
     /// Makes the CA, the responder certificate and a directory under `scratch`, and starts
     /// serving on 127.0.0.1 (a free port).
     pub(crate) fn start(scratch: &Path, name: &str) -> RevocationPki {
-        let dir = scratch.join(format!("pki-{name}-{}", std::process::id()));
+        let dir = scratch.join(format!("cie-revocation-pki-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("newcerts")).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -296,7 +296,9 @@ impl Drop for RevocationPki {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("CIE_KEEP_PKI").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
