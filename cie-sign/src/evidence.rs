@@ -1,5 +1,5 @@
 //! What one piece of revocation data says about one certificate, once checked: the types the
-//! CRL ([`crate::crl`]) and OCSP ([`crate::ocsp`]) checks fill in and reports carry.
+//! CRL (`crl.rs`) and OCSP (`ocsp.rs`) checks fill in and reports carry.
 
 use std::time::Duration;
 

@@ -1,9 +1,9 @@
 //! Fetching revocation data for a certificate at verification time (`cie verify --online`,
 //! off by default): its OCSP responder (authorityInfoAccess id-ad-ocsp, RFC 6960 appendix A.1:
 //! a POST of `application/ocsp-request`) and, failing that, its CRL distribution point
-//! (cRLDistributionPoints, a GET), `http://` addresses only ([`crate::http`]), each answer
-//! bounded in size and time and checked exactly as embedded data is ([`crate::ocsp`],
-//! [`crate::crl`]).
+//! (cRLDistributionPoints, a GET), `http://` addresses only (`http.rs`), each answer
+//! bounded in size and time and checked exactly as embedded data is (`ocsp.rs`,
+//! `crl.rs`).
 
 use der::asn1::ObjectIdentifier;
 use der::Decode;

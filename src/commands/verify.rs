@@ -25,8 +25,10 @@ use crate::output::print_json;
 /// CIE_TRUST_ANCHORS, plus each --ca) and the certificates' validity now. Each signature and
 /// the document get an ETSI EN 319 102-1 verdict. Exit 0: TOTAL-PASSED (every signature
 /// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
-/// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
-/// no signature). Revocation is not checked. See docs/VERIFY.md.
+/// INDETERMINATE (not confirmed: untrusted, expired or revoked certificate, unsupported
+/// algorithm, no signature). The revocation data the signature carries is checked; --online
+/// also asks the signer certificate's OCSP responder or CRL distribution point. See
+/// docs/VERIFY.md.
 ///
 /// Several files, or a DIRECTORY (every file under it, subdirectories included, in sorted
 /// order; links to directories are not followed), are checked in parallel, one per core, and

@@ -5,7 +5,8 @@
 //! responder, one process per request, waited for before the answer is sent) signing with a
 //! delegated responder certificate (id-kp-OCSPSigning), and `GET /crl` serving a CRL
 //! generated from the index at that moment. The leaf certificates name both addresses
-//! (authorityInfoAccess, cRLDistributionPoints). EC P-256 keys (fast to make).
+//! (authorityInfoAccess, cRLDistributionPoints). EC P-256 keys (fast to make). With
+//! `CIE_KEEP_PKI` set, the directory is kept (to look at, or to take a fuzz seed from).
 
 #![allow(dead_code)]
 
