@@ -5,8 +5,7 @@
 //! the revocation date and reason, its absence means not revoked at `thisUpdate`.
 
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
-use x509_cert::crl::CertificateList;
+use der::Decode;
 use x509_cert::ext::pkix::crl::CrlReason;
 
 use crate::algorithms;
@@ -21,7 +20,7 @@ const OID_CERTIFICATE_ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2
 /// What the CRL `der` says about `cert`, issued by `issuer`; `None` when the CRL is not
 /// `cert`'s issuer's (another CA's list says nothing about it).
 pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> {
-    let crl = match CertificateList::from_der(der) {
+    let crl = match crate::revocation::parse_crl(der) {
         Ok(c) => c,
         Err(e) => {
             return Some(Evidence::unverifiable(EvidenceKind::Crl, cert, String::new(), format!("unreadable CRL: {e}")))
@@ -83,10 +82,4 @@ pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> 
         return Some(evidence);
     }
     Some(evidence)
-}
-
-/// The DER of a CRL already parsed (re-encoded: the `cms` crate and [`crate::revocation`]
-/// keep it parsed; DER in, the same DER out).
-pub(crate) fn der_of(crl: &CertificateList) -> Option<Vec<u8>> {
-    crl.to_der().ok()
 }

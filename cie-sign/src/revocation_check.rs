@@ -58,7 +58,7 @@ impl Sources {
         let Some(field) = crls_field(raw) else { return s };
         match read_revocations(&field) {
             Ok(r) => {
-                for crl in r.crls.iter().filter_map(crate::crl::der_of) {
+                for crl in r.crl_ders {
                     s.add(Kind::Crl, crl);
                 }
                 for resp in r.ocsp_responses {

@@ -185,6 +185,19 @@ fn a_revoked_signer_in_an_embedded_crl() {
 }
 
 #[test]
+fn a_revoked_signer_in_a_version_1_crl() {
+    let pki = RevocationPki::start(&scratch(), "v1");
+    pki.issue("gina", "crl_only");
+    let p7m = pki.sign("gina", b"signed before the revocation");
+    std::thread::sleep(Duration::from_millis(1100));
+    pki.revoke_without_reason("gina");
+    let r = verify_p7m(&with_crl(&p7m, &pki.crl_v1()), None, &trusting(&pki)).unwrap();
+    let s = only(&r);
+    assert_eq!(s.sub_indication(), Some(SubIndication::RevokedNoPoe));
+    assert!(matches!(s.revocation[0].status, RevocationStatus::Revoked { reason: None, .. }), "{:?}", s.revocation);
+}
+
+#[test]
 fn a_crl_of_another_key_is_unverifiable() {
     // The same CA name, another key: the CRL's signature does not verify with the issuer's.
     let pki = RevocationPki::start(&scratch(), "forged");

@@ -138,9 +138,28 @@ impl RevocationPki {
         openssl(&self.dir, &["ca", "-config", "ca.cnf", "-revoke", &pem, "-crl_reason", "keyCompromise"]);
     }
 
+    /// Revokes certificate `name` without a reason (its CRL entry has no extension).
+    pub(crate) fn revoke_without_reason(&self, name: &str) {
+        let pem = format!("{name}.pem");
+        openssl(&self.dir, &["ca", "-config", "ca.cnf", "-revoke", &pem]);
+    }
+
     /// A CRL of the current index (DER), made by `openssl ca -gencrl`.
     pub(crate) fn crl(&self) -> Vec<u8> {
         crl(&self.dir).unwrap()
+    }
+
+    /// A version 1 CRL of the current index (DER: no version field, no extensions), made by
+    /// `openssl ca -gencrl` with a configuration without `crlnumber` (every revocation without
+    /// a reason, or OpenSSL writes version 2).
+    pub(crate) fn crl_v1(&self) -> Vec<u8> {
+        let config = std::fs::read_to_string(self.dir.join("ca.cnf")).unwrap();
+        std::fs::write(self.dir.join("ca-v1.cnf"), config.replace("crlnumber = crlnumber\n", "")).unwrap();
+        openssl(&self.dir, &["ca", "-config", "ca-v1.cnf", "-gencrl", "-out", "v1.pem"]);
+        let text = String::from_utf8(openssl(&self.dir, &["crl", "-in", "v1.pem", "-noout", "-text"])).unwrap();
+        assert!(text.contains("Version 1 (0x0)"), "{text}");
+        openssl(&self.dir, &["crl", "-in", "v1.pem", "-outform", "DER", "-out", "v1.der"]);
+        std::fs::read(self.dir.join("v1.der")).unwrap()
     }
 
     /// Signs `content` with certificate `name` (`openssl cms -sign`, CAdES-BES, DER, the
