@@ -354,3 +354,85 @@ fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Prob
         ),
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::EvidenceKind;
+
+    fn date(y: u16, m: u8, d: u8) -> der::DateTime {
+        der::DateTime::new(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn evidence(status: Status) -> Evidence {
+        Evidence {
+            kind: EvidenceKind::Ocsp,
+            origin: EvidenceOrigin::Embedded,
+            subject: "CN=Signer".into(),
+            issuer: "CN=Responder".into(),
+            this_update: Some(date(2024, 6, 1)),
+            next_update: None,
+            status,
+        }
+    }
+
+    fn weighed(found: &[Evidence], signer: bool, w: &Weighing) -> (Vec<Problem>, Vec<String>) {
+        let (mut problems, mut notes) = (Vec::new(), Vec::new());
+        weigh(found, signer, w, &mut problems, &mut notes);
+        (problems, notes)
+    }
+
+    #[test]
+    fn revocation_before_the_validation_time_counts_after_it_does_not() {
+        let revoked = evidence(Status::Revoked { time: date(2024, 3, 1), reason: Some("key compromise") });
+        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None };
+        let (p, _) = weighed(std::slice::from_ref(&revoked), true, &now);
+        assert_eq!(p.iter().map(|p| p.sub).collect::<Vec<_>>(), [SubIndication::RevokedNoPoe]);
+        assert!(p[0].message.contains("revoked on 2024-03-01T00:00:00Z (key compromise)"), "{}", p[0].message);
+        let (p, _) = weighed(std::slice::from_ref(&revoked), false, &now);
+        assert_eq!(p[0].sub, SubIndication::RevokedCaNoPoe);
+        // The signer's own signing time after the revocation: TOTAL-FAILED.
+        let claimed = Weighing { claimed: Some(date(2024, 4, 1)), ..now };
+        let (p, _) = weighed(std::slice::from_ref(&revoked), true, &claimed);
+        assert_eq!(p[0].sub, SubIndication::Revoked);
+        // A timestamp proving the signature existed before the revocation: no problem.
+        let proven = Weighing { at: seconds(date(2024, 2, 1)), proven: true, claimed: Some(date(2024, 1, 31)) };
+        let (p, n) = weighed(std::slice::from_ref(&revoked), true, &proven);
+        assert!(p.is_empty(), "{p:?}");
+        assert!(n.iter().any(|n| n.contains("after the time the signature timestamp proves")), "{n:?}");
+        // Revoked at exactly the validation time counts.
+        let at = Weighing { at: seconds(date(2024, 3, 1)), proven: true, claimed: None };
+        assert_eq!(weighed(std::slice::from_ref(&revoked), true, &at).0.len(), 1);
+    }
+
+    #[test]
+    fn unverifiable_and_unknown_data_is_never_acted_upon() {
+        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None };
+        let found = [evidence(Status::Unverifiable("its signature does not verify".into())), evidence(Status::Unknown)];
+        let (p, n) = weighed(&found, true, &now);
+        assert!(p.is_empty());
+        assert!(n[0].contains("cannot be verified and was not used"), "{n:?}");
+        assert!(n[1].contains("unknown to the responder"), "{n:?}");
+        let (p, n) = weighed(&[evidence(Status::Good)], true, &now);
+        assert!(p.is_empty());
+        assert_eq!(
+            n,
+            ["revocation: \"CN=Signer\" is good per the OCSP response of \"CN=Responder\" of 2024-06-01T00:00:00Z"]
+        );
+    }
+
+    #[test]
+    fn malformed_revocation_values_are_reported_not_errors() {
+        let mut s = Sources::default();
+        // RevocationValues { crlVals [0] { NULL } }: not a SEQUENCE OF.
+        assert!(s.add_revocation_values(&[0x30, 0x04, 0xA0, 0x02, 0x05, 0x00]).is_err());
+        // Truncated.
+        assert!(s.add_revocation_values(&[0x30, 0x05, 0xA1, 0x03, 0x30]).is_err());
+        // { ocspVals [1] { SEQUENCE { } } }: one (empty, unreadable later) response, kept once.
+        s.add_revocation_values(&[0x30, 0x06, 0xA1, 0x04, 0x30, 0x02, 0x30, 0x00]).unwrap();
+        s.add_revocation_values(&[0x30, 0x06, 0xA1, 0x04, 0x30, 0x02, 0x30, 0x00]).unwrap();
+        assert_eq!(s.ocsp, vec![vec![0x30, 0x00]]);
+        // Not a ContentInfo: no crls field.
+        assert!(crls_field(b"garbage").is_none());
+    }
+}
