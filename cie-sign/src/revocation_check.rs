@@ -90,20 +90,6 @@ impl Sources {
         s
     }
 
-    /// These sources with `other`'s added.
-    pub(crate) fn merged(&self, other: &Sources) -> Sources {
-        let mut s = self.clone();
-        for crl in &other.crls {
-            s.add(Kind::Crl, crl.clone());
-        }
-        for b in &other.ocsp {
-            s.add(Kind::Ocsp, b.clone());
-        }
-        s.certs.extend(other.certs.iter().cloned());
-        s.unreadable.extend(other.unreadable.iter().cloned());
-        s
-    }
-
     fn add_ocsp_response(&mut self, response: &[u8]) {
         match crate::ocsp::basic_of(response) {
             Ok(b) => self.add(Kind::Ocsp, b),
@@ -123,9 +109,9 @@ impl Sources {
         }
     }
 
-    /// These sources with the revocation-values and certificate-values attributes of `si`.
-    pub(crate) fn with_attributes(&self, si: &SignerInfo) -> Sources {
-        let mut s = self.clone();
+    /// The revocation-values and certificate-values attributes of `si`.
+    pub(crate) fn of_attributes(si: &SignerInfo) -> Sources {
+        let mut s = Sources::default();
         let attrs = si.unsigned_attrs.iter().flat_map(|a| a.iter());
         for a in attrs {
             for v in a.values.iter() {
@@ -175,10 +161,21 @@ impl Sources {
         }
         Ok(())
     }
+}
 
-    fn count(&self) -> usize {
-        self.crls.len() + self.ocsp.len()
+/// The distinct items `pick` takes from each of `layers`, at most [`MAX_ITEMS`] (the same CRL
+/// or response is often in the SignedData and in an attribute), and whether some were left.
+fn distinct<'a>(layers: &[&'a Sources], pick: fn(&Sources) -> &Vec<Vec<u8>>) -> (Vec<&'a [u8]>, bool) {
+    let mut out: Vec<&'a [u8]> = Vec::new();
+    for item in layers.iter().flat_map(|l| pick(l).iter()) {
+        if !out.contains(&item.as_slice()) {
+            if out.len() == MAX_ITEMS {
+                return (out, true);
+            }
+            out.push(item);
+        }
     }
+    (out, false)
 }
 
 /// A CRL or an OCSP response, in [`Sources::add`].
@@ -207,27 +204,43 @@ fn crls_field(raw: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// Checks every piece of `sources` about `cert` (issued by `issuer`); `pool` holds
-/// certificates that may be an OCSP responder's.
-pub(crate) fn evidence_for(cert: &Cert, issuer: &Cert, sources: &Sources, pool: &[Cert]) -> Vec<Evidence> {
-    let mut out = Vec::new();
-    let mut all: Vec<Cert> = pool.to_vec();
-    all.extend(sources.certs.iter().cloned());
-    for crl in sources.crls.iter().take(MAX_ITEMS) {
-        out.extend(crate::crl::check(crl, cert, issuer));
-    }
-    for basic in sources.ocsp.iter().take(MAX_ITEMS) {
-        out.extend(crate::ocsp::check(basic, cert, Some(issuer), &all));
-    }
-    out
+/// The revocation data of one signature, drawn from several [`Sources`] (the SignedData's,
+/// its attributes', a PDF's store) without copying them.
+struct Gathered<'a> {
+    crls: Vec<&'a [u8]>,
+    ocsp: Vec<&'a [u8]>,
+    /// Certificates that may be an OCSP responder's: the signature's and the sources'.
+    certs: Vec<Cert>,
+    /// More than [`MAX_ITEMS`] CRLs or responses were found.
+    cut: bool,
 }
 
-/// The OCSP responses of `sources` about `cert` when its issuer's certificate is not
-/// available: read and their signatures checked, never trusted.
-fn evidence_without_issuer(cert: &Cert, sources: &Sources, pool: &[Cert]) -> Vec<Evidence> {
-    let mut all: Vec<Cert> = pool.to_vec();
-    all.extend(sources.certs.iter().cloned());
-    sources.ocsp.iter().take(MAX_ITEMS).filter_map(|basic| crate::ocsp::check(basic, cert, None, &all)).collect()
+impl<'a> Gathered<'a> {
+    fn new(layers: &[&'a Sources], pool: &[Cert]) -> Gathered<'a> {
+        let (crls, cut_crls) = distinct(layers, |s| &s.crls);
+        let (ocsp, cut_ocsp) = distinct(layers, |s| &s.ocsp);
+        let mut certs = pool.to_vec();
+        certs.extend(layers.iter().flat_map(|l| l.certs.iter()).take(MAX_EXTRA_CERTIFICATES).cloned());
+        Gathered { crls, ocsp, certs, cut: cut_crls || cut_ocsp }
+    }
+
+    /// Checks every piece about `cert`, issued by `issuer`.
+    fn evidence_for(&self, cert: &Cert, issuer: &Cert) -> Vec<Evidence> {
+        let mut out = Vec::new();
+        for crl in &self.crls {
+            out.extend(crate::crl::check(crl, cert, issuer));
+        }
+        for basic in &self.ocsp {
+            out.extend(crate::ocsp::check(basic, cert, Some(issuer), &self.certs));
+        }
+        out
+    }
+
+    /// The OCSP responses about `cert` when its issuer's certificate is not available: read
+    /// and their signatures checked, never trusted.
+    fn evidence_without_issuer(&self, cert: &Cert) -> Vec<Evidence> {
+        self.ocsp.iter().filter_map(|basic| crate::ocsp::check(basic, cert, None, &self.certs)).collect()
+    }
 }
 
 /// What the signature's checks need to weigh the evidence.
@@ -241,30 +254,34 @@ pub(crate) struct Weighing {
 }
 
 /// Checks the revocation of the signer's certificate `cert` and of the CA certificates above
-/// it (found through `paths`), with the embedded `sources` and, when `online`, what the
-/// signer's certificate's responder or distribution point answers; returns the evidence, the
-/// problems and the notes.
+/// it (found through `paths`), with the embedded data of `layers` and, when `online`, what
+/// the signer's certificate's responder or distribution point answers; returns the evidence,
+/// the problems and the notes.
 pub(crate) fn check_path(
     cert: &Cert,
     paths: &mut chain::Paths<'_>,
-    sources: &Sources,
+    layers: &[&Sources],
     online: bool,
     w: &Weighing,
 ) -> (Vec<Evidence>, Vec<Problem>, Vec<String>) {
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
-    let mut notes: Vec<String> =
-        sources.unreadable.iter().map(|e| format!("revocation data in the signature cannot be used: {e}")).collect();
-    if sources.count() > MAX_ITEMS {
-        notes.push(format!("only the first {MAX_ITEMS} pieces of revocation data were read"));
-    }
+    let mut notes: Vec<String> = layers
+        .iter()
+        .flat_map(|l| l.unreadable.iter())
+        .map(|e| format!("revocation data in the signature cannot be used: {e}"))
+        .collect();
     let pool: Vec<Cert> = paths.pool().to_vec();
+    let gathered = Gathered::new(layers, &pool);
+    if gathered.cut {
+        notes.push(format!("only the first {MAX_ITEMS} CRLs and OCSP responses were read"));
+    }
     let mut current = cert.clone();
     let mut signer_checked = false;
     for depth in 0..=MAX_CA_DEPTH {
         let Some(issuer) = paths.issuer_of(&current) else {
             if depth == 0 {
-                let found = evidence_without_issuer(&current, sources, &pool);
+                let found = gathered.evidence_without_issuer(&current);
                 notes.extend(found.iter().map(Evidence::describe));
                 evidence.extend(found);
                 notes
@@ -276,7 +293,7 @@ pub(crate) fn check_path(
         if issuer.der == current.der {
             break;
         }
-        let mut found = evidence_for(&current, &issuer, sources, &pool);
+        let mut found = gathered.evidence_for(&current, &issuer);
         if depth == 0 && online && !found.iter().any(|e| matches!(e.status, Status::Good | Status::Revoked { .. })) {
             match crate::online::fetch(&current, &issuer, &pool) {
                 Ok(mut e) => {

@@ -474,10 +474,9 @@ fn signed_data_reports(
         }
     }
     let mut paths = chain::Paths::new(trust, &certs, now());
-    let mut sources = if timestamps { Sources::of_signed_data(raw) } else { Sources::default() };
-    if let Some(b) = beside {
-        sources = sources.merged(b);
-    }
+    let sources = if timestamps { Sources::of_signed_data(raw) } else { Sources::default() };
+    let mut layers = vec![&sources];
+    layers.extend(beside);
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
     for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
@@ -498,7 +497,7 @@ fn signed_data_reports(
             content_type: Some(&sd.encap_content_info.econtent_type),
             digest: d.as_deref(),
             timestamps,
-            revocation: &sources,
+            revocation: &layers,
         };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
@@ -511,7 +510,7 @@ fn signed_data_reports(
             paths: &mut paths,
             field: &field,
             reports: &mut reports,
-            sources: &sources,
+            sources: &layers,
         };
         nested.verify(&si, &level, 1)?;
     }
@@ -525,7 +524,7 @@ struct Countersignatures<'a, 'b> {
     paths: &'a mut chain::Paths<'b>,
     field: &'a Option<String>,
     reports: &'a mut Vec<SignatureReport>,
-    sources: &'a Sources,
+    sources: &'a [&'a Sources],
 }
 
 impl Countersignatures<'_, '_> {
@@ -598,8 +597,8 @@ struct Signed<'a> {
     /// Whether the SignerInfo's signature timestamps are verified and its certificates'
     /// revocation checked (not for a TSA's own).
     timestamps: bool,
-    /// The revocation data the SignedData carries.
-    revocation: &'a Sources,
+    /// The revocation data the SignedData carries, and what was found beside it.
+    revocation: &'a [&'a Sources],
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -697,10 +696,12 @@ fn verify_signer(
     report.chain = path.chain;
     report.problems.extend(path.problems);
     if what.timestamps {
-        let sources = what.revocation.with_attributes(si);
+        let own = Sources::of_attributes(si);
         let w = Weighing { at: proven.unwrap_or_else(now), proven: proven.is_some(), claimed: report.signing_time };
         let online = paths.trust().online_revocation();
-        let (evidence, problems, notes) = check_path(cert, paths, &sources, online, &w);
+        let mut layers = what.revocation.to_vec();
+        layers.push(&own);
+        let (evidence, problems, notes) = check_path(cert, paths, &layers, online, &w);
         report.revocation = evidence;
         report.problems.extend(problems);
         report.notes.extend(notes);
