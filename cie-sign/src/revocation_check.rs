@@ -35,6 +35,12 @@ const MAX_ITEMS: usize = 256;
 const MAX_EXTRA_CERTIFICATES: usize = 128;
 /// Most CA certificates above the signer's checked.
 const MAX_CA_DEPTH: usize = 8;
+/// How far in the future a thisUpdate may be (clocks differ) before the data is refused.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+fn now() -> Duration {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO)
+}
 
 /// The revocation data available to a signature, unchecked: CRLs and BasicOCSPResponses (DER),
 /// and certificates that may be responders'.
@@ -301,6 +307,11 @@ pub(crate) fn check_path(
                     found.push(e);
                 }
                 Err(why) => notes.push(format!("online revocation check failed: {why}")),
+            }
+        }
+        for e in &mut found {
+            if e.this_update.is_some_and(|t| seconds(t) > now() + CLOCK_SKEW) {
+                e.status = Status::Unverifiable("it is dated in the future (its thisUpdate is after now)".into());
             }
         }
         if depth == 0 {

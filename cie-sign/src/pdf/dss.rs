@@ -91,3 +91,38 @@ fn stream_bytes(doc: &Document, obj: &Object, max: usize) -> Result<Vec<u8>, Str
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::{dictionary, Stream};
+    use std::io::Write;
+
+    #[test]
+    fn store_streams_are_read_within_bounds() {
+        let mut doc = Document::with_version("1.7");
+        let plain = doc.add_object(Stream::new(dictionary! {}, vec![0x30, 0x00]));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&[0x30, 0x03, 0x02, 0x01, 0x05]).unwrap();
+        let inflated = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, z.finish().unwrap()));
+        // 17 MiB of zeros in 17 KiB: refused once MAX_STREAM bytes are out.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; MAX_STREAM + (1 << 20)]).unwrap();
+        let bomb = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, z.finish().unwrap()));
+        let other = doc.add_object(Stream::new(dictionary! { "Filter" => "LZWDecode" }, vec![1, 2, 3]));
+        let not_a_stream = doc.add_object(Object::Integer(7));
+        let dss = doc.add_object(dictionary! {
+            "OCSPs" => vec![plain.into(), bomb.into(), not_a_stream.into()],
+            "CRLs" => vec![inflated.into(), other.into()],
+        });
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "DSS" => dss });
+        doc.trailer.set("Root", catalog);
+        assert!(present(&doc));
+        let read = read(&doc);
+        assert_eq!(read.ocsps, vec![vec![0x30, 0x00]]);
+        assert_eq!(read.crls, vec![vec![0x30, 0x03, 0x02, 0x01, 0x05]]);
+        assert_eq!(read.skipped.len(), 3, "{:?}", read.skipped);
+        assert!(read.skipped.iter().any(|s| s.contains("larger than")));
+        assert!(!present(&Document::with_version("1.7")));
+    }
+}
