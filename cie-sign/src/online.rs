@@ -60,28 +60,33 @@ pub fn crl_urls(cert: &Cert) -> Vec<String> {
     out
 }
 
-/// Asks `cert`'s OCSP responder, then its CRL distribution point, for its status; the first
-/// answer that concerns it and can be verified, or the last one that cannot, or why nothing
-/// could be fetched.
-pub(crate) fn fetch(cert: &Cert, issuer: &Cert, pool: &[Cert]) -> Result<Evidence, String> {
+/// Asks `cert`'s OCSP responder, then its CRL distribution point, for its status, until an
+/// answer that concerns it can be verified; every answer that concerns it (those that cannot
+/// be verified first), or why nothing could be fetched.
+pub(crate) fn fetch(cert: &Cert, issuer: &Cert, pool: &[Cert]) -> Result<Vec<Evidence>, String> {
     let mut why = Vec::new();
-    let mut unverifiable = None;
+    let mut answers = Vec::new();
+    let usable = |e: &Evidence| !matches!(e.status, Status::Unverifiable(_));
     for url in ocsp_urls(cert).into_iter().take(MAX_ADDRESSES) {
         match ask_responder(&url, cert, issuer, pool) {
-            Ok(e) if matches!(e.status, Status::Unverifiable(_)) => unverifiable = Some(e),
-            Ok(e) => return Ok(e),
+            Ok(e) => answers.push(e),
             Err(e) => why.push(e),
+        }
+        if answers.last().is_some_and(usable) {
+            return Ok(answers);
         }
     }
     for url in crl_urls(cert).into_iter().take(MAX_ADDRESSES) {
         match download_crl(&url, cert, issuer) {
-            Ok(e) if matches!(e.status, Status::Unverifiable(_)) => unverifiable = Some(e),
-            Ok(e) => return Ok(e),
+            Ok(e) => answers.push(e),
             Err(e) => why.push(e),
         }
+        if answers.last().is_some_and(usable) {
+            return Ok(answers);
+        }
     }
-    if let Some(e) = unverifiable {
-        return Ok(e);
+    if !answers.is_empty() {
+        return Ok(answers);
     }
     if why.is_empty() {
         why.push("the certificate names no http:// OCSP responder or CRL distribution point".into());

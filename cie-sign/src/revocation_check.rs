@@ -302,9 +302,11 @@ pub(crate) fn check_path(
         let mut found = gathered.evidence_for(&current, &issuer);
         if depth == 0 && online && !found.iter().any(|e| matches!(e.status, Status::Good | Status::Revoked { .. })) {
             match crate::online::fetch(&current, &issuer, &pool) {
-                Ok(mut e) => {
-                    e.origin = EvidenceOrigin::Online;
-                    found.push(e);
+                Ok(answers) => {
+                    for mut e in answers {
+                        e.origin = EvidenceOrigin::Online;
+                        found.push(e);
+                    }
                 }
                 Err(why) => notes.push(format!("online revocation check failed: {why}")),
             }

@@ -240,21 +240,48 @@ fn online_ocsp_then_crl_on_the_loopback() {
     let e = &s.revocation[0];
     assert_eq!((e.kind, e.origin, &e.status), (EvidenceKind::Ocsp, EvidenceOrigin::Online, &RevocationStatus::Good));
     assert_eq!(e.issuer, "CN=cie revocation test responder", "the delegated responder");
+    // The responder named by its key's hash (ResponderID byKey).
+    pki.set_responder_by_key(true);
+    let r = verify_p7m(&dave, None, &trust).unwrap();
+    let s = only(&r);
+    assert!(r.all_valid(), "{:?}", s.problems);
+    assert_eq!(s.revocation[0].status, RevocationStatus::Good);
+    assert_eq!(s.revocation[0].issuer, "CN=cie revocation test responder");
+    pki.set_responder_by_key(false);
+    // The CA answering for itself.
+    pki.set_ocsp_signer("ca");
+    let r = verify_p7m(&dave, None, &trust).unwrap();
+    assert!(r.all_valid());
+    assert_eq!(only(&r).revocation[0].issuer, "CN=cie revocation test CA");
+    // A certificate of the same CA without id-kp-OCSPSigning: its "good" is not used.
+    // The CRL distribution point answers next.
+    pki.set_ocsp_signer("erin");
+    let r = verify_p7m(&dave, None, &trust).unwrap();
+    let s = only(&r);
+    let e = &s.revocation[0];
+    assert!(
+        matches!(&e.status, RevocationStatus::Unverifiable(why) if why.contains("neither the certificate's issuer")),
+        "{e:?}"
+    );
+    assert!(s.notes.iter().any(|n| n.contains("cannot be verified and was not used")));
+    assert_eq!((s.revocation[1].kind, &s.revocation[1].status), (EvidenceKind::Crl, &RevocationStatus::Good));
+    assert_eq!(pki.crl_served(), 1);
+    pki.set_ocsp_signer("responder");
 
     let r = verify_p7m(&erin, None, &trust).unwrap();
     assert_eq!(r.sub_indication(), Some(SubIndication::RevokedNoPoe));
-    assert_eq!(pki.ocsp_served(), 2);
+    assert_eq!(pki.ocsp_served(), 5);
 
     // The responder down: the CRL distribution point answers.
     pki.set_ocsp_up(false);
     let r = verify_p7m(&erin, None, &trust).unwrap();
     let s = only(&r);
     assert_eq!(r.sub_indication(), Some(SubIndication::RevokedNoPoe));
-    assert_eq!(pki.crl_served(), 1);
+    assert_eq!(pki.crl_served(), 2);
     assert_eq!((s.revocation[0].kind, s.revocation[0].origin), (EvidenceKind::Crl, EvidenceOrigin::Online));
     let r = verify_p7m(&dave, None, &trust).unwrap();
     assert!(r.all_valid());
-    assert_eq!(pki.crl_served(), 2);
+    assert_eq!(pki.crl_served(), 3);
 }
 
 #[path = "common/pdf.rs"]

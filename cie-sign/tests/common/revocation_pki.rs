@@ -15,7 +15,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -30,6 +30,11 @@ pub(crate) struct RevocationPki {
     crl_served: Arc<AtomicUsize>,
     /// Whether the OCSP service answers (when false it answers HTTP 503, to test the CRL path).
     ocsp_up: Arc<AtomicBool>,
+    /// Whether the responder names itself by key hash (`-resp_key_id`) rather than by name.
+    by_key: Arc<AtomicBool>,
+    /// Who signs the responses: `responder` (the delegated responder), `ca`, or another
+    /// certificate of the PKI.
+    signer: Arc<Mutex<String>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -91,6 +96,8 @@ impl RevocationPki {
         let ocsp_served = Arc::new(AtomicUsize::new(0));
         let crl_served = Arc::new(AtomicUsize::new(0));
         let ocsp_up = Arc::new(AtomicBool::new(true));
+        let by_key = Arc::new(AtomicBool::new(false));
+        let signer = Arc::new(Mutex::new("responder".to_owned()));
         let mut pki = RevocationPki {
             dir: dir.clone(),
             addr,
@@ -98,10 +105,12 @@ impl RevocationPki {
             ocsp_served: ocsp_served.clone(),
             crl_served: crl_served.clone(),
             ocsp_up: ocsp_up.clone(),
+            by_key: by_key.clone(),
+            signer: signer.clone(),
             thread: None,
         };
         pki.issue("responder", "responder");
-        let counters = (ocsp_served, crl_served, ocsp_up);
+        let counters = Counters { ocsp_served, crl_served, ocsp_up, by_key, signer };
         pki.thread = Some(std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -214,10 +223,30 @@ impl RevocationPki {
         self.crl_served.load(Ordering::SeqCst)
     }
 
+    /// Makes the responder name itself by its key's hash (`true`) or by its name.
+    pub(crate) fn set_responder_by_key(&self, by_key: bool) {
+        self.by_key.store(by_key, Ordering::SeqCst);
+    }
+
+    /// Makes certificate `name` (`responder`, the default; `ca`; any issued one) sign the
+    /// OCSP responses.
+    pub(crate) fn set_ocsp_signer(&self, name: &str) {
+        *self.signer.lock().unwrap() = name.to_owned();
+    }
+
     /// Makes the OCSP service answer HTTP 503 (`false`) or answer again.
     pub(crate) fn set_ocsp_up(&self, up: bool) {
         self.ocsp_up.store(up, Ordering::SeqCst);
     }
+}
+
+/// What the serving thread counts and obeys.
+struct Counters {
+    ocsp_served: Arc<AtomicUsize>,
+    crl_served: Arc<AtomicUsize>,
+    ocsp_up: Arc<AtomicBool>,
+    by_key: Arc<AtomicBool>,
+    signer: Arc<Mutex<String>>,
 }
 
 fn crl(dir: &Path) -> std::io::Result<Vec<u8>> {
@@ -238,11 +267,7 @@ fn crl(dir: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Answers one HTTP request: `POST /ocsp` with OpenSSL's responder, `GET /crl` with a fresh
 /// CRL; counts what it served, before sending it.
-fn serve(
-    dir: &Path,
-    mut conn: TcpStream,
-    counters: &(Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicBool>),
-) -> std::io::Result<()> {
+fn serve(dir: &Path, mut conn: TcpStream, counters: &Counters) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
@@ -270,13 +295,18 @@ fn serve(
     }
     let request_line = String::from_utf8_lossy(&data[..head_end]).lines().next().unwrap_or_default().to_owned();
     let (status, content_type, body) = if request_line.starts_with("POST /ocsp ") {
-        if counters.2.load(Ordering::SeqCst) {
+        if counters.ocsp_up.load(Ordering::SeqCst) {
             let tag = format!("{:?}", std::thread::current().id()).replace(['(', ')'], "");
             let (req, resp) = (dir.join(format!("req-{tag}.der")), dir.join(format!("resp-{tag}.der")));
             std::fs::write(&req, &data[head_end..])?;
             let out = Command::new("openssl")
-                .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", "responder.pem", "-rkey"])
-                .args(["responder.key", "-ndays", "1", "-reqin"])
+                .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-ndays", "1"])
+                .args({
+                    let name = counters.signer.lock().map(|n| n.clone()).unwrap_or_default();
+                    ["-rsigner".to_owned(), format!("{name}.pem"), "-rkey".to_owned(), format!("{name}.key")]
+                })
+                .args(if counters.by_key.load(Ordering::SeqCst) { &["-resp_key_id"][..] } else { &[][..] })
+                .arg("-reqin")
                 .arg(&req)
                 .arg("-respout")
                 .arg(&resp)
@@ -286,7 +316,7 @@ fn serve(
             if body.is_empty() {
                 ("500 Internal Server Error", "text/plain", Vec::new())
             } else {
-                counters.0.fetch_add(1, Ordering::SeqCst);
+                counters.ocsp_served.fetch_add(1, Ordering::SeqCst);
                 ("200 OK", "application/ocsp-response", body)
             }
         } else {
@@ -295,7 +325,7 @@ fn serve(
     } else if request_line.starts_with("GET /crl ") {
         match crl(dir) {
             Ok(body) => {
-                counters.1.fetch_add(1, Ordering::SeqCst);
+                counters.crl_served.fetch_add(1, Ordering::SeqCst);
                 ("200 OK", "application/pkix-crl", body)
             }
             Err(_) => ("500 Internal Server Error", "text/plain", Vec::new()),
