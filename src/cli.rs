@@ -292,6 +292,7 @@ mod tests {
                 ca: ca.iter().map(PathBuf::from).collect(),
                 no_default_ca,
                 content: content.map(PathBuf::from),
+                online: false,
             })
         };
         assert_eq!(

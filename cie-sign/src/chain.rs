@@ -2,7 +2,8 @@
 //! anchor (RFC 5280 §6.1, simplified: names chain, each signature verifies, each issuer is a
 //! CA), every certificate valid at the validation time (RFC 5280 §4.1.2.5; the current time
 //! until a verified timestamp proves an earlier existence), and the anchors themselves: given
-//! by the user or installed (docs/VERIFY.md, "Trust anchors"). Revocation is not checked.
+//! by the user or installed (docs/VERIFY.md, "Trust anchors"). Revocation is weighed after
+//! the path (`revocation_check.rs`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,8 @@ impl Cert {
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
     anchors: Vec<Cert>,
+    /// Whether revocation data is fetched online when the signature carries none.
+    online: bool,
 }
 
 impl Trust {
@@ -87,6 +90,18 @@ impl Trust {
             self.anchors.push(Cert::from_cert(c)?);
         }
         Ok(n)
+    }
+
+    /// Asks, or stops asking, each signer's certificate's OCSP responder or CRL distribution
+    /// point at verification when the signature carries no usable revocation data for it
+    /// (`cie verify --online`; off by default).
+    pub fn set_online_revocation(&mut self, online: bool) {
+        self.online = online;
+    }
+
+    /// Whether revocation data is fetched online ([`Trust::set_online_revocation`]).
+    pub fn online_revocation(&self) -> bool {
+        self.online
     }
 
     /// Whether no anchor was given.
@@ -236,6 +251,28 @@ impl<'a> Paths<'a> {
     /// The trust anchors the paths lead to.
     pub fn trust(&self) -> &'a Trust {
         self.trust
+    }
+
+    /// The certificates the signature carries.
+    pub(crate) fn pool(&self) -> &'a [Cert] {
+        self.pool
+    }
+
+    /// The certificate (an anchor's or the signature's) whose key verifies `cert`'s signature
+    /// and whose subject is `cert`'s issuer; `cert` itself when it is self-signed.
+    pub(crate) fn issuer_of(&mut self, cert: &Cert) -> Option<Cert> {
+        let issuer_name = cert.cert.tbs_certificate.issuer.clone();
+        let named = |c: &&Cert| c.cert.tbs_certificate.subject == issuer_name;
+        let candidates: Vec<Cert> = self
+            .trust
+            .anchors
+            .iter()
+            .filter(named)
+            .take(MAX_CANDIDATES)
+            .chain(self.pool.iter().filter(named).take(MAX_CANDIDATES))
+            .cloned()
+            .collect();
+        candidates.into_iter().find(|c| self.link(cert, c) == Link::Verified)
     }
 
     /// How `issuer`'s key verifies `cert`'s signature, memoised.

@@ -32,12 +32,11 @@ use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
+use crate::revocation_check::Sources;
 use crate::signed_data::decode_signed_data;
 use crate::timestamp::TimestampKind;
 use crate::verdict::{self, Problem, SubIndication};
-use crate::verify::{
-    verify_signed_data, verify_signed_data_proven, verify_token, DocumentKind, Report, SignatureReport,
-};
+use crate::verify::{verify_signed_data_with, verify_token, DocumentKind, Report, SignatureReport};
 use crate::{Error, Result, Signer};
 
 /// Bytes reserved for the CMS in /Contents by default (a CIE signature with its certificate
@@ -326,6 +325,7 @@ fn check_signature(
     field: &SignatureField,
     range: [usize; 4],
     trust: &Trust,
+    dss: &Sources,
     proven: Option<Duration>,
 ) -> Result<Checked> {
     let name = field.name.as_str();
@@ -385,10 +385,7 @@ fn check_signature(
     let claimed = sig.m.as_deref().and_then(parse_pdf_date);
     let mut digest = |alg: HashAlg| Ok(hash_range(alg));
     let field_name = Some(name.to_owned());
-    let mut reports = match proven {
-        Some(at) => verify_signed_data_proven(&sd, &cms, &mut digest, trust, claimed, field_name, at)?,
-        None => verify_signed_data(&sd, &cms, &mut digest, trust, claimed, field_name)?,
-    };
+    let mut reports = verify_signed_data_with(&sd, &cms, &mut digest, trust, claimed, field_name, dss, proven)?;
     let whole = end == pdf.len();
     for r in &mut reports {
         r.encoding = encoding;
@@ -452,6 +449,7 @@ fn prove_with_document_timestamps(
     by_end: &BTreeMap<usize, Vec<([usize; 4], usize)>>,
     results: &mut HashMap<[usize; 4], Checked>,
     trust: &Trust,
+    dss: &Sources,
 ) -> Result<()> {
     // (where the timestamp's range starts, the time it proves), for the trusted ones.
     let proofs: Vec<(usize, Duration)> = results
@@ -479,7 +477,7 @@ fn prove_with_document_timestamps(
         }
         let rev = revisions::load(&pdf[..end])?.doc;
         for (range, i) in redo {
-            let checked = check_signature(pdf, &rev, &fields[i], range, trust, Some(at))?;
+            let checked = check_signature(pdf, &rev, &fields[i], range, trust, dss, Some(at))?;
             if let Some(old) = results.get_mut(&range) {
                 old.reports = checked.reports;
             }
@@ -533,9 +531,21 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     revisions::count_revisions(pdf)?;
     // The final revision is read twice (here, then for the last comparison) so that at most
     // two revisions are held at once.
-    let last = revisions::load(pdf)?;
-    let fields = revisions::signature_fields(&last.doc)?;
-    drop(last);
+    let (fields, has_dss) = {
+        let last = revisions::load(pdf)?;
+        (revisions::signature_fields(&last.doc)?, crate::pdf::dss::present(&last.doc))
+    };
+    // The document security store's streams, read from the file loaded with its streams'
+    // bytes (the revisions are loaded with their digests), only when there is one.
+    let dss = if has_dss {
+        let store = match crate::pdf::load::load(pdf, false) {
+            Ok(full) => crate::pdf::dss::read(&full),
+            Err(e) => crate::pdf::dss::Dss { skipped: vec![format!("/DSS: {e}")], ..Default::default() },
+        };
+        Sources::of_store(&store.crls, &store.ocsps, &store.certs, &store.skipped)
+    } else {
+        Sources::default()
+    };
 
     // The distinct byte ranges that fit the file and end a revision, by where they end.
     let mut results: HashMap<[usize; 4], Checked> = HashMap::new();
@@ -589,7 +599,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         };
         let rev_doc = &rev;
         for &(range, i) in ranges {
-            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust, None)?;
+            let mut checked = check_signature(pdf, rev_doc, &fields[i], range, trust, &dss, None)?;
             if let Some(dict) = checked.dict.take() {
                 signed.push((end, fields[i].name.clone(), dict));
             }
@@ -627,7 +637,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
     }
     drop(prev);
-    prove_with_document_timestamps(pdf, &fields, &by_end, &mut results, trust)?;
+    prove_with_document_timestamps(pdf, &fields, &by_end, &mut results, trust, &dss)?;
 
     let ends: HashMap<[usize; 4], usize> =
         by_end.iter().flat_map(|(e, rs)| rs.iter().map(move |(r, _)| (*r, *e))).collect();

@@ -23,6 +23,9 @@ const MAX_ENTRIES: usize = 4096;
 pub struct Revocations {
     /// CRLs (`RevocationInfoChoice.crl`).
     pub crls: Vec<CertificateList>,
+    /// The DER of each CRL as it is in the file, in the order of `crls` (what its signature
+    /// covers).
+    pub crl_ders: Vec<Vec<u8>>,
     /// The DER of each OCSPResponse in `RevocationInfoChoice.other` (`id-ri-ocsp-response`).
     pub ocsp_responses: Vec<Vec<u8>>,
     /// The format identifiers of other `RevocationInfoChoice.other` entries.
@@ -53,7 +56,8 @@ pub(crate) fn read_revocations(field: &[u8]) -> Result<Revocations> {
         let entry = AnyRef::decode(&mut reader).map_err(malformed)?;
         if entry.tag() == Tag::Sequence {
             let der = entry.to_der().map_err(malformed)?;
-            out.crls.push(CertificateList::from_der(&der).map_err(|e| Error::Cms(format!("CRL: {e}")))?);
+            out.crls.push(parse_crl(&der).map_err(|e| Error::Cms(format!("CRL: {e}")))?);
+            out.crl_ders.push(der);
         } else if entry.tag() == other_tag {
             // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OID, otherRevInfo ANY },
             // its SEQUENCE tag replaced by [1].
@@ -73,6 +77,32 @@ pub(crate) fn read_revocations(field: &[u8]) -> Result<Revocations> {
         }
     }
     Ok(out)
+}
+
+/// Parses a CRL, version 1 included: the `x509-cert` crate (0.2) requires the version field,
+/// which a version 1 CRL leaves out (RFC 5280 §5.1.2.1), so such a CRL is read with `v1`
+/// written in (its signature is checked over the bytes as they are, not over these).
+pub fn parse_crl(der: &[u8]) -> der::Result<CertificateList> {
+    let first = match CertificateList::from_der(der) {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    let outer = AnyRef::from_der(der)?;
+    let mut fields = SliceReader::new(outer.value())?;
+    let tbs = AnyRef::decode(&mut fields)?;
+    let mut inner = SliceReader::new(tbs.value())?;
+    if AnyRef::decode(&mut inner)?.tag() != Tag::Sequence {
+        return Err(first);
+    }
+    let mut tbs_value = vec![0x02, 0x01, 0x00];
+    tbs_value.extend_from_slice(tbs.value());
+    let mut value = crate::ber::der_header(0x30, tbs_value.len() as u64);
+    value.extend_from_slice(&tbs_value);
+    let rest = &outer.value()[tbs.encoded_len()?.try_into()?..];
+    value.extend_from_slice(rest);
+    let mut out = crate::ber::der_header(0x30, value.len() as u64);
+    out.extend_from_slice(&value);
+    CertificateList::from_der(&out)
 }
 
 pub(crate) fn malformed(e: der::Error) -> Error {

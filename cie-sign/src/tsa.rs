@@ -7,10 +7,6 @@
 //! [`TIMEOUT`], and the token is accepted only when it is over the data given (imprint) and
 //! answers this request (nonce).
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
-
 use cie_core::sign::HashAlg;
 use cms::content_info::ContentInfo;
 use der::asn1::{Any, AnyRef, Int, OctetString};
@@ -18,6 +14,7 @@ use der::{Decode, Encode, Reader, Sequence, SliceReader, Tag, Tagged};
 use rand_core::{OsRng, RngCore};
 use spki::AlgorithmIdentifierOwned;
 
+use crate::http::Url;
 use crate::signed_data::decode_signed_data;
 use crate::timestamp::TstInfo;
 use crate::{Error, Result};
@@ -25,7 +22,7 @@ use crate::{Error, Result};
 /// Most bytes read from a TSA (headers and token: a token with its certificates is a few KiB).
 pub const MAX_RESPONSE: usize = 1 << 20;
 /// How long connecting, sending and each read may take.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+pub const TIMEOUT: std::time::Duration = crate::http::TIMEOUT;
 
 /// TimeStampReq (RFC 3161 §2.4.1), without policy and extensions.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
@@ -45,40 +42,12 @@ struct MessageImprint {
     hashed_message: OctetString,
 }
 
-/// A parsed `http://host[:port]/path` address.
-struct Url {
-    host: String,
-    port: u16,
-    path: String,
-}
-
-fn parse_url(url: &str) -> Result<Url> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        Error::Unsupported(format!(
-            "the TSA address {url:?} is not an http:// address (RFC 3161 over HTTP; the token itself is signed)"
-        ))
-    })?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| Error::Unsupported(format!("bad port in {url:?}")))?),
-        None => (authority, 80),
-    };
-    let clean = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'@');
-    if !clean(host) || !path.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::Unsupported(format!("the TSA address {url:?} is not a plain http://host/path")));
-    }
-    Ok(Url { host: host.to_owned(), port, path: path.to_owned() })
-}
-
 /// Asks the TSA at `url` for a token over `data` hashed with `alg` (the imprint), with a fresh
 /// nonce and the TSA's certificate included; returns the token (a ContentInfo, DER) once its
 /// TSTInfo is checked to be over that imprint and to carry that nonce. The token's signature is
 /// checked whenever the signature it is added to is verified.
 pub fn request_token(url: &str, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>> {
-    let url = parse_url(url)?;
+    let url = Url::parse(url, "TSA")?;
     let imprint = alg.hash(data);
     let mut nonce = [0u8; 8];
     OsRng.try_fill_bytes(&mut nonce).map_err(std::io::Error::other)?;
@@ -94,7 +63,12 @@ pub fn request_token(url: &str, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>> {
         cert_req: true,
     }
     .to_der()?;
-    let body = post(&url, &request)?;
+    let body = crate::http::exchange(
+        &url,
+        "TSA",
+        Some(("application/timestamp-query", "application/timestamp-reply", &request)),
+        MAX_RESPONSE,
+    )?;
     token_from_reply(&body, &imprint, &nonce)
 }
 
@@ -104,49 +78,6 @@ pub fn token_from_reply(reply: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<Ve
     let token = token_of(reply)?;
     check_token(&token, imprint, nonce)?;
     Ok(token)
-}
-
-/// One HTTP/1.0 POST (no chunked answers, the connection closes after it); the body of a
-/// `200` answer.
-fn post(url: &Url, body: &[u8]) -> Result<Vec<u8>> {
-    let tsa_error = |what: String| Error::Io(std::io::Error::other(format!("TSA {}: {what}", url.host)));
-    let addrs = (url.host.as_str(), url.port).to_socket_addrs().map_err(|e| tsa_error(e.to_string()))?;
-    let mut last = None;
-    let mut stream = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, TIMEOUT) {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    let mut stream = stream.ok_or_else(|| tsa_error(last.map_or("no address".into(), |e| e.to_string())))?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let host = if url.port == 80 { url.host.clone() } else { format!("{}:{}", url.host, url.port) };
-    let head = format!(
-        "POST {} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/timestamp-query\r\nAccept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        url.path,
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut answer = Vec::new();
-    stream.take(MAX_RESPONSE as u64 + 1).read_to_end(&mut answer).map_err(|e| tsa_error(e.to_string()))?;
-    if answer.len() > MAX_RESPONSE {
-        return Err(tsa_error(format!("the answer is larger than {MAX_RESPONSE} bytes")));
-    }
-    let split =
-        answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| tsa_error("not an HTTP answer".into()))?;
-    let status_line = answer[..split].split(|&b| b == b'\n').next().unwrap_or_default();
-    let status = String::from_utf8_lossy(status_line);
-    let code = status.split_whitespace().nth(1).unwrap_or_default();
-    if code != "200" {
-        return Err(tsa_error(format!("HTTP status {}", crate::verdict::shown(status.trim()))));
-    }
-    Ok(answer[split + 4..].to_vec())
 }
 
 /// The token of a TimeStampResp (RFC 3161 §2.4.2) granted (status 0 or 1).
@@ -210,19 +141,6 @@ fn check_token(token: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_plain_http_addresses() {
-        let u = parse_url("http://127.0.0.1:8080/tsr").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("127.0.0.1", 8080, "/tsr"));
-        let u = parse_url("http://timestamp.example").unwrap();
-        assert_eq!((u.port, u.path.as_str()), (80, "/"));
-        for bad in
-            ["https://tsa.example/", "ftp://x/", "http://", "http://a b/", "http://user@host/", "http://h:99999/"]
-        {
-            assert!(parse_url(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn refusals_and_garbage_are_errors() {

@@ -4,7 +4,9 @@
 //! Policy: a signature is TOTAL-PASSED only when it is intact, its certificate chains to a trust
 //! anchor, every certificate of the chain is valid at the validation time (the current time,
 //! until a verified timestamp proves an earlier existence) and its algorithms are accepted.
-//! Revocation is not checked (every report says so). A document is TOTAL-PASSED only when every
+//! Revocation is checked with the data the signature carries (and, on request, fetched online):
+//! a certificate revoked at or before the validation time does not pass (reports say when
+//! nothing was checked). A document is TOTAL-PASSED only when every
 //! signature is, and (PDF) nothing after the last signed revision is a change the signatures do
 //! not permit.
 
@@ -58,6 +60,15 @@ pub enum SubIndication {
     /// INDETERMINATE: the signer's certificate is not in the signature, or the
     /// signing-certificate attribute names another one.
     NoSigningCertificateFound,
+    /// TOTAL-FAILED: the signer's certificate was revoked, and the signature states it was made
+    /// after (its signing-time attribute is at or after the revocation).
+    Revoked,
+    /// INDETERMINATE: the signer's certificate was revoked at or before the validation time,
+    /// and nothing proves the signature was made before the revocation.
+    RevokedNoPoe,
+    /// INDETERMINATE: a CA certificate of the path was revoked at or before the validation
+    /// time, and nothing proves the signature was made before the revocation.
+    RevokedCaNoPoe,
     /// INDETERMINATE: no path from the signer's certificate to a trust anchor.
     NoCertificateChainFound,
     /// INDETERMINATE: a certificate of the path is unusable (its signature does not verify,
@@ -87,7 +98,8 @@ impl SubIndication {
             SubIndication::FormatFailure
             | SubIndication::HashFailure
             | SubIndication::SigCryptoFailure
-            | SubIndication::ModifiedAfterSigning => Indication::TotalFailed,
+            | SubIndication::ModifiedAfterSigning
+            | SubIndication::Revoked => Indication::TotalFailed,
             _ => Indication::Indeterminate,
         }
     }
@@ -99,6 +111,9 @@ impl SubIndication {
             SubIndication::HashFailure => "HASH_FAILURE",
             SubIndication::SigCryptoFailure => "SIG_CRYPTO_FAILURE",
             SubIndication::ModifiedAfterSigning => "MODIFIED_AFTER_SIGNING",
+            SubIndication::Revoked => "REVOKED",
+            SubIndication::RevokedNoPoe => "REVOKED_NO_POE",
+            SubIndication::RevokedCaNoPoe => "REVOKED_CA_NO_POE",
             SubIndication::NoSigningCertificateFound => "NO_SIGNING_CERTIFICATE_FOUND",
             SubIndication::NoCertificateChainFound => "NO_CERTIFICATE_CHAIN_FOUND",
             SubIndication::CertificateChainGeneralFailure => "CERTIFICATE_CHAIN_GENERAL_FAILURE",

@@ -26,8 +26,10 @@ use crate::ess::{
     self, IssuerSerial, SigningCertificateV2, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_CERTIFICATE,
     OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_TIME,
 };
+pub use crate::evidence::{Evidence, EvidenceKind, EvidenceOrigin, Status as RevocationStatus};
 use crate::identity::{identity, Identity};
 use crate::progress::{Progress, Silent};
+use crate::revocation_check::{check_path, Sources, Weighing};
 use crate::timestamp::{
     is_tsa_certificate, TimestampKind, TimestampReport, TstInfo, MAX_TIMESTAMPS, OID_CT_TSTINFO,
     OID_SIGNATURE_TIME_STAMP,
@@ -89,6 +91,9 @@ pub struct SignatureReport {
     /// PDF only: this is a document timestamp (/SubFilter /ETSI.RFC3161), not a signature; its
     /// verdict is the timestamp's, its signer the TSA.
     pub document_timestamp: bool,
+    /// The revocation data about the signer's certificate and its CAs, each piece checked
+    /// (docs/VERIFY.md "Revocation").
+    pub revocation: Vec<Evidence>,
 }
 
 impl SignatureReport {
@@ -111,6 +116,7 @@ impl SignatureReport {
             encoding: Encoding::Der,
             timestamps: Vec::new(),
             document_timestamp: false,
+            revocation: Vec::new(),
         }
     }
 
@@ -151,6 +157,13 @@ impl SignatureReport {
         }
         for t in &mut self.timestamps {
             t.make_printable();
+        }
+        for e in &mut self.revocation {
+            e.subject = shown(&e.subject);
+            e.issuer = shown(&e.issuer);
+            if let crate::evidence::Status::Unverifiable(why) = &mut e.status {
+                *why = shown(why);
+            }
         }
         self.chain = match &self.chain {
             Chain::Trusted(a) => Chain::Trusted(shown(a)),
@@ -438,27 +451,32 @@ pub(crate) fn verify_signed_data(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(None))
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(None), None)
 }
 
-/// [`verify_signed_data`] knowing from elsewhere (a later PDF document timestamp) that the
-/// signatures existed at `proven`: the validation moves there unless a signature timestamp of
-/// their own proves an earlier time.
-pub(crate) fn verify_signed_data_proven(
+/// [`verify_signed_data`] with revocation data found beside the signature (a PDF's document
+/// security store) and, when a later PDF document timestamp proves the signatures existed at
+/// `proven`, validation at that time unless a signature timestamp of their own proves an
+/// earlier one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verify_signed_data_with(
     sd: &SignedData,
     raw: &[u8],
     content_digest: &mut dyn FnMut(HashAlg) -> Result<Vec<u8>>,
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
-    proven: Duration,
+    beside: &Sources,
+    proven: Option<Duration>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(Some(proven)))
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(proven), Some(beside))
 }
 
 /// [`verify_signed_data`]; `timestamps`: `None` inside a timestamp token (a TSA's own signature
-/// is checked at the current time, its timestamps are not read), otherwise the signers'
-/// timestamps are verified, with a time proven from elsewhere if there is one.
+/// is checked at the current time, its timestamps are not read and its revocation not
+/// checked), otherwise the signers' timestamps are verified, with a time proven from elsewhere
+/// if there is one; `beside`: revocation data found outside the SignedData.
+#[allow(clippy::too_many_arguments)]
 fn signed_data_reports(
     sd: &SignedData,
     raw: &[u8],
@@ -467,6 +485,7 @@ fn signed_data_reports(
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
     timestamps: Option<Option<Duration>>,
+    beside: Option<&Sources>,
 ) -> Result<Vec<SignatureReport>> {
     check_limits(sd)?;
     let mut certs = Vec::new();
@@ -476,6 +495,9 @@ fn signed_data_reports(
         }
     }
     let mut paths = chain::Paths::new(trust, &certs, now());
+    let sources = if timestamps.is_some() { Sources::of_signed_data(raw) } else { Sources::default() };
+    let mut layers = vec![&sources];
+    layers.extend(beside);
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
     for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
@@ -492,15 +514,25 @@ fn signed_data_reports(
             },
             None => None,
         };
-        let what =
-            Signed { content_type: Some(&sd.encap_content_info.econtent_type), digest: d.as_deref(), timestamps };
+        let what = Signed {
+            content_type: Some(&sd.encap_content_info.econtent_type),
+            digest: d.as_deref(),
+            timestamps,
+            revocation: &layers,
+        };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
             report.signing_time = claimed_time;
         }
         let level = report.level.clone();
         reports.push(report);
-        let mut nested = Countersignatures { certs: &certs, paths: &mut paths, field: &field, reports: &mut reports };
+        let mut nested = Countersignatures {
+            certs: &certs,
+            paths: &mut paths,
+            field: &field,
+            reports: &mut reports,
+            sources: &layers,
+        };
         nested.verify(&si, &level, 1)?;
     }
     Ok(reports)
@@ -513,6 +545,7 @@ struct Countersignatures<'a, 'b> {
     paths: &'a mut chain::Paths<'b>,
     field: &'a Option<String>,
     reports: &'a mut Vec<SignatureReport>,
+    sources: &'a [&'a Sources],
 }
 
 impl Countersignatures<'_, '_> {
@@ -544,7 +577,8 @@ impl Countersignatures<'_, '_> {
             };
             let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
             let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
-            let what = Signed { content_type: None, digest: digest.as_deref(), timestamps: Some(None) };
+            let what =
+                Signed { content_type: None, digest: digest.as_deref(), timestamps: Some(None), revocation: self.sources };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
             self.reports.push(report);
@@ -581,9 +615,11 @@ struct Signed<'a> {
     /// The digest of what is signed with the SignerInfo's digest algorithm; `None` when that
     /// algorithm is not supported.
     digest: Option<&'a [u8]>,
-    /// Whether the SignerInfo's signature timestamps are verified (not for a TSA's own: `None`),
-    /// with a time proven from elsewhere.
+    /// Whether the SignerInfo's signature timestamps are verified and its certificates'
+    /// revocation checked (not for a TSA's own: `None`), with a time proven from elsewhere.
     timestamps: Option<Option<Duration>>,
+    /// The revocation data the SignedData carries, and what was found beside it.
+    revocation: &'a [&'a Sources],
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -689,7 +725,19 @@ fn verify_signer(
     };
     report.chain = path.chain;
     report.problems.extend(path.problems);
-    report.notes.push("revocation was not checked".into());
+    if what.timestamps.is_some() {
+        let own = Sources::of_attributes(si);
+        let w = Weighing { at: proven.unwrap_or_else(now), proven: proven.is_some(), claimed: report.signing_time };
+        let online = paths.trust().online_revocation();
+        let mut layers = what.revocation.to_vec();
+        layers.push(&own);
+        let (evidence, problems, notes) = check_path(cert, paths, &layers, online, &w);
+        report.revocation = evidence;
+        report.problems.extend(problems);
+        report.notes.extend(notes);
+    } else {
+        report.notes.push("revocation was not checked".into());
+    }
     Ok(())
 }
 
@@ -776,7 +824,7 @@ pub(crate) fn verify_token(
         Err(_) => token.to_vec(),
     };
     let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
-    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, None)?;
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, None, None)?;
     if let Some(r) = tsa.into_iter().next() {
         t.tsa = r.signer;
         t.chain = r.chain;

@@ -25,8 +25,10 @@ use crate::output::print_json;
 /// CIE_TRUST_ANCHORS, plus each --ca) and the certificates' validity now. Each signature and
 /// the document get an ETSI EN 319 102-1 verdict. Exit 0: TOTAL-PASSED (every signature
 /// valid and trusted); 1: TOTAL-FAILED (altered, malformed, modified after signing); 6:
-/// INDETERMINATE (not confirmed: untrusted or expired certificate, unsupported algorithm,
-/// no signature). Revocation is not checked. See docs/VERIFY.md.
+/// INDETERMINATE (not confirmed: untrusted, expired or revoked certificate, unsupported
+/// algorithm, no signature). The revocation data the signature carries is checked; --online
+/// also asks the signer certificate's OCSP responder or CRL distribution point. See
+/// docs/VERIFY.md.
 ///
 /// Several files, or a DIRECTORY (every file under it, subdirectories included, in sorted
 /// order; links to directories are not followed), are checked in parallel, one per core, and
@@ -51,6 +53,10 @@ pub(crate) struct VerifyArgs {
     /// The signed file of a detached signature (one FILE only, not a directory)
     #[arg(long, value_name = "DATA")]
     pub(crate) content: Option<PathBuf>,
+    /// Ask the signer certificate's OCSP responder (or CRL distribution point) when the
+    /// signature carries no revocation data for it (http:// only)
+    #[arg(long)]
+    pub(crate) online: bool,
 }
 
 impl Run for VerifyArgs {
@@ -64,7 +70,8 @@ impl Run for VerifyArgs {
 
     /// Verifies each file's signatures and prints its report.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
-        let trust = trust_anchors(&self.ca, !self.no_default_ca)?;
+        let mut trust = trust_anchors(&self.ca, !self.no_default_ca)?;
+        trust.set_online_revocation(self.online);
         let (entries, any_dir) =
             batch::expand(&self.files).map_err(|_| Failure::File(tr!(VerifyTooManyFiles, max = batch::MAX_FILES)))?;
         match entries.as_slice() {
@@ -361,6 +368,9 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
         Some(SubIndication::CryptoConstraintsFailure) => tr!(ReasonUnsupportedAlgorithm),
         Some(SubIndication::CryptoConstraintsFailureNoPoe) => tr!(ReasonWeakAlgorithm),
         Some(SubIndication::SignedDataNotFound) => tr!(ReasonNoSignature),
+        Some(SubIndication::Revoked) => tr!(ReasonRevoked),
+        Some(SubIndication::RevokedNoPoe) => tr!(ReasonRevokedNoPoe),
+        Some(SubIndication::RevokedCaNoPoe) => tr!(ReasonRevokedCaNoPoe),
         _ => tr!(ReasonOther),
     }
 }
@@ -575,6 +585,34 @@ struct SignatureJson {
     timestamps: Vec<TimestampJson>,
     /// A PDF document timestamp (its verdict and signer are the timestamp's and the TSA).
     document_timestamp: bool,
+    /// The revocation data about its certificates, each piece checked.
+    revocation: Vec<RevocationJson>,
+}
+
+/// One piece of revocation data in [`SignatureJson`] (docs/JSON.md).
+#[derive(Serialize)]
+struct RevocationJson {
+    /// `ocsp` or `crl`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// `embedded` (carried by the signature) or `online` (fetched with --online).
+    origin: &'static str,
+    /// The certificate it is about (subject).
+    certificate: String,
+    /// Who signed it: the OCSP responder or the CRL issuer (subject).
+    issuer: String,
+    /// `good`, `revoked`, `unknown` or `unverifiable` (never used).
+    status: &'static str,
+    /// Its thisUpdate.
+    this_update: Option<String>,
+    /// Its nextUpdate.
+    next_update: Option<String>,
+    /// When revoked: the revocation time.
+    revocation_time: Option<String>,
+    /// When revoked: the reason in words, if stated.
+    revocation_reason: Option<&'static str>,
+    /// When unverifiable: why.
+    problem: Option<String>,
 }
 
 /// One timestamp in [`SignatureJson`].
@@ -669,6 +707,28 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
         timestamps: s.timestamps.iter().map(timestamp_json).collect(),
         document_timestamp: s.document_timestamp,
+        revocation: s.revocation.iter().map(revocation_json).collect(),
+    }
+}
+
+fn revocation_json(e: &cie_sign::verify::Evidence) -> RevocationJson {
+    use cie_sign::verify::RevocationStatus;
+    let (revocation_time, revocation_reason, problem) = match &e.status {
+        RevocationStatus::Revoked { time, reason } => (Some(time.to_string()), *reason, None),
+        RevocationStatus::Unverifiable(why) => (None, None, Some(shown(why))),
+        _ => (None, None, None),
+    };
+    RevocationJson {
+        kind: e.kind.as_str(),
+        origin: e.origin.as_str(),
+        certificate: shown(&e.subject),
+        issuer: shown(&e.issuer),
+        status: e.status.as_str(),
+        this_update: e.this_update.map(|t| t.to_string()),
+        next_update: e.next_update.map(|t| t.to_string()),
+        revocation_time,
+        revocation_reason,
+        problem,
     }
 }
 
@@ -752,6 +812,18 @@ mod tests {
                 problems: Vec::new(),
             }],
             document_timestamp: false,
+            revocation: vec![cie_sign::verify::Evidence {
+                kind: cie_sign::verify::EvidenceKind::Ocsp,
+                origin: cie_sign::verify::EvidenceOrigin::Online,
+                subject: "CN=MARIO ROSSI".into(),
+                issuer: "CN=OCSP\u{1b}[1m".into(),
+                this_update: cie_sign::der::DateTime::new(2024, 3, 1, 12, 0, 0).ok(),
+                next_update: None,
+                status: cie_sign::verify::RevocationStatus::Revoked {
+                    time: cie_sign::der::DateTime::new(2024, 2, 1, 0, 0, 0).unwrap(),
+                    reason: Some("key compromise"),
+                },
+            }],
         }
     }
 
@@ -804,6 +876,11 @@ mod tests {
         assert!(it.contains("\n  marca temporale: 2024-03-01T12:00:00Z di \"TSA\\u{001b}[31m 1\" (verificata"), "{it}");
         assert!(
             json.contains(r#""timestamps":[{"type":"signature","time":"2024-03-01T12:00:00Z","tsa":"TSA\\u{001b}[31m 1","indication":"TOTAL-PASSED","sub_indication":null,"proof_of_existence":true,"chain":{"status":"trusted","anchor":"CN=TSA CA"},"problems":[]}]"#),
+            "{json}"
+        );
+        // The revocation data, its issuer's name escaped.
+        assert!(
+            json.contains(r#""revocation":[{"type":"ocsp","origin":"online","certificate":"CN=MARIO ROSSI","issuer":"CN=OCSP\\u{001b}[1m","status":"revoked","this_update":"2024-03-01T12:00:00Z","next_update":null,"revocation_time":"2024-02-01T00:00:00Z","revocation_reason":"key compromise","problem":null}]"#),
             "{json}"
         );
     }
