@@ -504,7 +504,8 @@ cie_status cie_card_sign_buffer(struct cie_card *card,
  * `/etc/cie/trust-anchors/` and `~/.config/cie/trust-anchors/`: `*.pem`, `*.crt`, `*.cer`,
  * `*.der` files) plus the `ca_count` CA certificate files (PEM or DER) in `ca_paths`; with no
  * anchor at all, chains are `CIE_CHAIN_NOT_CHECKED` and the signatures INDETERMINATE.
- * Validation is at the current time; revocation is not checked. Returns `CIE_OK` with
+ * Validation is at the current time, or the time a trusted timestamp proves; the revocation
+ * data the signature carries is checked, nothing is fetched online. Returns `CIE_OK` with
  * `*report` set whatever the verdict (ask `cie_report_indication`); `CIE_ERR_DOCUMENT` when
  * the file is not a signature the library can read, when an installed anchor cannot be read,
  * or when `content_path` is given for a signature that carries a different content. Free the

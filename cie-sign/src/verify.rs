@@ -577,8 +577,12 @@ impl Countersignatures<'_, '_> {
             };
             let raw_attrs = crate::signer_infos::signed_attrs_as_received(&bytes).ok().flatten();
             let digest = HashAlg::from_oid(&si.digest_alg.oid).map(|a| a.hash(parent.signature.as_bytes()));
-            let what =
-                Signed { content_type: None, digest: digest.as_deref(), timestamps: Some(None), revocation: self.sources };
+            let what = Signed {
+                content_type: None,
+                digest: digest.as_deref(),
+                timestamps: Some(None),
+                revocation: self.sources,
+            };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
             self.reports.push(report);
