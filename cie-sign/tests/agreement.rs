@@ -271,7 +271,7 @@ fn pyhanko(pdfs: &[&Path]) -> BTreeMap<PathBuf, Integrity> {
 fn third_party_files_get_the_references_integrity_verdict() {
     let sdist = pyhanko_sdist();
     let mut entries = Vec::new();
-    for dir in ["esig-dss", "italian", "endesive"] {
+    for dir in ["esig-dss", "italian", "endesive", "go-pkcs7"] {
         entries.extend(manifest(dir, &corpus().join(dir)));
     }
     entries.extend(manifest("pyhanko", &sdist));
