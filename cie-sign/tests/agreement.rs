@@ -438,3 +438,19 @@ fn third_party_files_get_the_references_integrity_verdict() {
     let files_listed: BTreeSet<&String> = listed.keys().map(|(f, _)| f).collect();
     assert_eq!(files_listed.len(), total - agreeing_files);
 }
+
+/// esig/dss's DSS-917 file: the second signature dictionary's /ByteRange was replaced by the
+/// first one's, so its gap holds the first signature's /Contents. The second signature must
+/// fail (pdfsig: "Digest Mismatch"; DSS917CorruptedTest: one signature not valid), not be
+/// reported as a copy of the first.
+#[test]
+fn a_signature_naming_another_ones_byte_range_fails() {
+    let path = corpus().join("esig-dss/pades-hello_signed_INCSAVE_signed_EDITED.pdf");
+    let r = verify_file(&path, None, &Trust::none(), &mut Silent).unwrap();
+    assert_eq!(r.signatures.len(), 2, "{r:?}");
+    assert_ne!(r.signatures[0].indication(), Indication::TotalFailed, "{:?}", r.signatures[0].problems);
+    assert_eq!(r.signatures[1].indication(), Indication::TotalFailed, "{:?}", r.signatures[1].problems);
+    assert_eq!(r.signatures[1].sub_indication(), Some(cie_sign::SubIndication::FormatFailure));
+    assert!(r.signatures[1].problems[0].message.contains("another signature's"), "{:?}", r.signatures[1].problems);
+    assert_eq!(r.indication(), Indication::TotalFailed);
+}
