@@ -132,7 +132,13 @@ fn ours(entry: &Entry) -> Result<Result<Report, String>, String> {
             Ok(r)
         }
         Err(mpsc::RecvTimeoutError::Timeout) => Err("hang: no verdict within 10 s".into()),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(format!("panic: {:?}", handle.join().err())),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let payload = handle.join().err();
+            let message = payload.as_ref().and_then(|p| {
+                p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            });
+            Err(format!("panic: {}", message.unwrap_or_default()))
+        }
     }
 }
 
