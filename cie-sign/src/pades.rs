@@ -641,10 +641,13 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
 
     let ends: HashMap<[usize; 4], usize> =
         by_end.iter().flat_map(|(e, rs)| rs.iter().map(move |(r, _)| (*r, *e))).collect();
+    // The field whose signature dictionary was checked for each range.
+    let checked_field: HashMap<[usize; 4], usize> =
+        by_end.values().flat_map(|rs| rs.iter().map(|(r, i)| (*r, *i))).collect();
     let mut signatures = Vec::new();
     // Signature n is the n-th field with a value; its countersignatures n.1, n.1.1...
     let mut n = 0usize;
-    for f in &fields {
+    for (idx, f) in fields.iter().enumerate() {
         let Some(range) = f.range else {
             n += 1;
             let mut r = SignatureReport::unreadable(
@@ -657,6 +660,23 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         };
         let Some(checked) = results.get(&range) else { continue };
         n += 1;
+        // Another signature dictionary naming the same /ByteRange: the range's gap is the
+        // checked dictionary's /Contents, never this one's (esig/dss's DSS-917 file).
+        let other = checked_field
+            .get(&range)
+            .is_some_and(|&j| j != idx && (f.sig_id.is_none() || fields[j].sig_id != f.sig_id));
+        if other {
+            let mut r = SignatureReport::unreadable(
+                Some(f.name.clone()),
+                Problem::new(
+                    SubIndication::FormatFailure,
+                    "the /ByteRange is another signature's: it does not leave out this signature's /Contents (the file was modified)",
+                ),
+            );
+            r.level = n.to_string();
+            signatures.push(r);
+            continue;
+        }
         for r in &checked.reports {
             let mut r = r.clone();
             r.level = match r.level.split_once('.') {
