@@ -1,5 +1,5 @@
 //! The evidence corpus (issue 23): every third-party signed file of `tests/corpus/{esig-dss,
-//! italian,parer,endesive,go-pkcs7,mbedtls}/` and the signed PDFs of pyHanko's source distribution
+//! italian,endesive,go-pkcs7,mbedtls}/` and the signed PDFs of pyHanko's source distribution
 //! (`tests/corpus/pyhanko/MANIFEST`), each verified by `cie_sign::verify_file` without trust
 //! anchors and by the reference verifiers on the same bytes: `openssl cms -verify -noverify` for
 //! CMS (and `-nosigs -out` for the content it extracts), poppler's `pdfsig -nocert` and pyHanko
@@ -286,7 +286,7 @@ fn pyhanko(pdfs: &[&Path]) -> BTreeMap<PathBuf, Integrity> {
 fn third_party_files_get_the_references_integrity_verdict() {
     let sdist = pyhanko_sdist();
     let mut entries = Vec::new();
-    for dir in ["esig-dss", "italian", "parer", "endesive", "go-pkcs7", "mbedtls"] {
+    for dir in ["esig-dss", "italian", "endesive", "go-pkcs7", "mbedtls"] {
         entries.extend(manifest(dir, &corpus().join(dir)));
     }
     entries.extend(manifest("pyhanko", &sdist));

@@ -124,14 +124,25 @@ pub(crate) fn load_tolerant(bytes: &[u8], digest_streams: bool) -> Result<Loaded
 
 /// Every normal entry of the table leads to its object (its offset holds that object's header,
 /// and lopdf read it), and every compressed entry gave its object.
+/// The encryption dictionary, which lopdf takes out of the objects (and its reference out of
+/// the trailer) once it has decrypted the file, only has to be where its entry says: in a file
+/// that was encrypted, one entry may lead to an object lopdf no longer holds.
 fn intact(bytes: &[u8], doc: &Document) -> bool {
-    doc.reference_table.entries.iter().all(|(&n, e)| match *e {
+    let mut dropped = 0;
+    let all = doc.reference_table.entries.iter().all(|(&n, e)| match *e {
         XrefEntry::Normal { offset, generation } => {
-            at_offset(bytes, offset, (n, generation)).is_some() && doc.objects.contains_key(&(n, generation))
+            if at_offset(bytes, offset, (n, generation)).is_none() {
+                return false;
+            }
+            if !doc.objects.contains_key(&(n, generation)) {
+                dropped += 1;
+            }
+            true
         }
         XrefEntry::Compressed { .. } => doc.objects.contains_key(&(n, 0)),
         _ => true,
-    })
+    });
+    all && (dropped == 0 || (dropped == 1 && doc.was_encrypted()))
 }
 
 /// Where the header of object `id` starts when `offset` (whitespace skipped) holds it.

@@ -53,9 +53,17 @@ pub(crate) fn scan(pdf: &[u8]) -> Scan {
         let end = pdf[i..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(pdf.len(), |p| i + p);
         let line = &pdf[i..end];
         let lead = line.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'\x0c' | 0)).count();
-        let text = &line[lead..];
+        // An update's first object may follow the previous revision's `%%EOF` on the same line
+        // (esig/dss's TEST2_signed_with_zero_policy_hash.pdf): its table points there.
+        let (text, at) = match line[lead..].strip_prefix(b"%%EOF") {
+            Some(rest) => {
+                let sp = rest.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'\x0c' | 0)).count();
+                (&rest[sp..], i + lead + 5 + sp)
+            }
+            None => (&line[lead..], i + lead),
+        };
         if let Some((num, gen)) = header(text) {
-            if let Some((_, earlier)) = out.objects.insert(num, (gen, i + lead)) {
+            if let Some((_, earlier)) = out.objects.insert(num, (gen, at)) {
                 previous.insert(num, earlier);
             }
         } else if text.starts_with(b"trailer") {
@@ -320,6 +328,10 @@ mod tests {
         let s = scan(pdf);
         assert_eq!(s.objects.keys().copied().collect::<Vec<_>>(), vec![1, 2, 4]);
         assert_eq!(s.objects[&4].1, pdf.windows(7).position(|w| w == b"4 0 obj").unwrap());
+        // An update's first object right after the previous `%%EOF`, on its line.
+        let glued = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF5 0 obj\r\n<<>>\r\nendobj\r\n";
+        let g = scan(glued);
+        assert_eq!(g.objects[&5].1, glued.windows(7).position(|w| w == b"5 0 obj").unwrap());
         let (_, open, close) = s.trailers[0];
         assert_eq!(&pdf[open..close], b"<< /Root 1 0 R /ID [<ab> <cd>] /X (a>>b) >>");
     }
