@@ -365,11 +365,14 @@ fn check_signature(
         let p = Problem::new(SubIndication::SigConstraintsFailure, what);
         return Ok(Checked { reports: vec![SignatureReport::unreadable(Some(name.to_owned()), p)], dict: Some(sig) });
     }
-    // DER, or BER made DER (the zeros that pad /Contents follow either).
+    // DER, or BER made DER. What follows the CMS in /Contents (the zeros that pad it, or bytes
+    // a signing application left in its buffer, as in esig/dss's DSS-2155 file) is not read,
+    // by the DER path as by the BER one: it lies in the /ByteRange's gap, outside what is
+    // signed, and pdfsig, pyHanko and DSS ignore it too (docs/VERIFY.md "Tolerance").
     let (cms, encoding) = match ContentInfo::decode(&mut SliceReader::new(&cms)?) {
         Ok(_) => (cms, Encoding::Der),
         Err(_) => match crate::ber::to_der(&cms) {
-            Ok((der, used, Encoding::Ber)) if cms[used..].iter().all(|&b| b == 0) => (der, Encoding::Ber),
+            Ok((der, _, Encoding::Ber)) => (der, Encoding::Ber),
             _ => (cms, Encoding::Der),
         },
     };
