@@ -648,10 +648,7 @@ fn verify_signer(
         match algorithms::weak_digest(&si.digest_alg.oid) {
             Some(weak) => report
                 .fail(SubIndication::CryptoConstraintsFailureNoPoe, algorithms::AlgError::Weak(weak.into()).message()),
-            None => report.fail(
-                SubIndication::CryptoConstraintsFailure,
-                format!("digest algorithm {} is not supported", si.digest_alg.oid),
-            ),
+            None => report.fail(SubIndication::CryptoConstraintsFailure, unsupported_digest(&si.digest_alg.oid)),
         }
         return Ok(());
     };
@@ -849,6 +846,20 @@ pub(crate) fn verify_token(
         }
     }
     Ok(t)
+}
+
+/// Why a SignerInfo's digest algorithm is not supported, in words: a signature algorithm given
+/// in its place (RSA with a hash, as some signing applications write it, esig/dss's
+/// PAdESInvalidDigestAlgorithmTest), or an identifier this verifier does not know.
+fn unsupported_digest(oid: &ObjectIdentifier) -> String {
+    match HashAlg::ALL.into_iter().find(|h| h.rsa_pkcs1_oid() == *oid) {
+        Some(h) => format!(
+            "the digest algorithm is given as RSA with {} ({oid}), a signature algorithm: the signature does not say \
+             which digest it signs",
+            h.name()
+        ),
+        None => format!("digest algorithm {oid} is not supported (unknown identifier)"),
+    }
 }
 
 /// Compares `supplied` with the content inside the signature, chunk by chunk.

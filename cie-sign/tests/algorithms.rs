@@ -316,3 +316,21 @@ fn a_key_that_cannot_be_loaded_is_reported_as_such() {
     );
     assert!(!p.iter().any(|(sub, _)| *sub == SubIndication::SigCryptoFailure), "{p:?}");
 }
+
+/// A signature algorithm given as the digest algorithm (sha256WithRSAEncryption, in esig/dss's
+/// Signature-P-HU_NET-2.pdf; DSS's PAdESInvalidDigestAlgorithmTest says not valid): not
+/// supported, and said in words, not as a bare identifier.
+#[test]
+fn a_signature_algorithm_given_as_digest_algorithm_is_named() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/esig-dss/pades-Signature-P-HU_NET-2.pdf");
+    let r = cie_sign::verify_file(&path, None, &Trust::none(), &mut cie_sign::Silent).unwrap();
+    let s = &r.signatures[0];
+    assert_eq!(s.sub_indication(), Some(SubIndication::CryptoConstraintsFailure), "{s:?}");
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p.message.contains("given as RSA with sha256") && p.message.contains("a signature algorithm")),
+        "{:?}",
+        s.problems
+    );
+}
