@@ -12,6 +12,8 @@
 
 mod cli_util;
 
+#[path = "../cie-sign/tests/common/http_request.rs"]
+mod http_request;
 #[path = "../cie-sign/tests/common/pdf.rs"]
 mod pdf;
 #[path = "../cie-sign/tests/common/tsa.rs"]

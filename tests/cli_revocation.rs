@@ -6,6 +6,8 @@
 
 mod cli_util;
 
+#[path = "../cie-sign/tests/common/http_request.rs"]
+mod http_request;
 #[path = "../cie-sign/tests/common/revocation_pki.rs"]
 mod revocation_pki;
 

@@ -196,6 +196,17 @@ pub enum Chain {
     Untrusted(String),
 }
 
+impl Chain {
+    /// The same outcome with its texts escaped for printing ([`shown`]).
+    pub(crate) fn shown(&self) -> Chain {
+        match self {
+            Chain::Trusted(a) => Chain::Trusted(shown(a)),
+            Chain::Untrusted(w) => Chain::Untrusted(shown(w)),
+            Chain::NotChecked => Chain::NotChecked,
+        }
+    }
+}
+
 /// The result of [`Paths::check`]: the path's outcome, and every reason the path does not
 /// make the signature pass (also for a trusted path: a certificate out of its validity, a
 /// weak algorithm).

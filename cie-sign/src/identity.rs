@@ -24,6 +24,17 @@ pub struct Identity {
     pub issuer: String,
 }
 
+impl Identity {
+    /// Escapes every field for printing ([`crate::verdict::shown`]): they quote a certificate.
+    pub(crate) fn make_printable(&mut self) {
+        use crate::verdict::shown;
+        self.name = shown(&self.name);
+        self.subject = shown(&self.subject);
+        self.issuer = shown(&self.issuer);
+        self.fiscal_code = self.fiscal_code.as_deref().map(shown);
+    }
+}
+
 /// A text attribute of a name.
 pub fn attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
     name.0.iter().flat_map(|rdn| rdn.0.iter()).filter(|atv| atv.oid == oid).find_map(|atv| {

@@ -212,19 +212,12 @@ impl TimestampReport {
     /// Escapes what quotes the document.
     pub(crate) fn make_printable(&mut self) {
         if let Some(who) = self.tsa.as_mut() {
-            who.name = shown(&who.name);
-            who.subject = shown(&who.subject);
-            who.issuer = shown(&who.issuer);
-            who.fiscal_code = who.fiscal_code.as_deref().map(shown);
+            who.make_printable();
         }
         for p in &mut self.problems {
             p.message = shown(&p.message);
         }
-        self.chain = match &self.chain {
-            Chain::Trusted(a) => Chain::Trusted(shown(a)),
-            Chain::Untrusted(w) => Chain::Untrusted(shown(w)),
-            Chain::NotChecked => Chain::NotChecked,
-        };
+        self.chain = self.chain.shown();
     }
 }
 

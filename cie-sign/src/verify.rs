@@ -144,10 +144,7 @@ impl SignatureReport {
             *f = shown(f);
         }
         if let Some(who) = self.signer.as_mut() {
-            who.name = shown(&who.name);
-            who.subject = shown(&who.subject);
-            who.issuer = shown(&who.issuer);
-            who.fiscal_code = who.fiscal_code.as_deref().map(shown);
+            who.make_printable();
         }
         for p in &mut self.problems {
             p.message = shown(&p.message);
@@ -165,11 +162,7 @@ impl SignatureReport {
                 *why = shown(why);
             }
         }
-        self.chain = match &self.chain {
-            Chain::Trusted(a) => Chain::Trusted(shown(a)),
-            Chain::Untrusted(w) => Chain::Untrusted(shown(w)),
-            Chain::NotChecked => Chain::NotChecked,
-        };
+        self.chain = self.chain.shown();
     }
 
     /// Records a reason the signature does not pass.

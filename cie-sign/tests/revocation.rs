@@ -10,6 +10,8 @@
 //! after; `--online` (Trust::set_online_revocation) asks OpenSSL's OCSP responder on the
 //! loopback, and the CRL distribution point when the responder is down.
 
+#[path = "common/http_request.rs"]
+mod http_request;
 #[path = "common/revocation_pki.rs"]
 mod revocation_pki;
 

@@ -7,6 +7,8 @@ mod common;
 
 #[path = "common/certs.rs"]
 mod certs;
+#[path = "common/http_request.rs"]
+mod http_request;
 #[path = "common/tsa.rs"]
 mod tsa;
 

@@ -270,10 +270,7 @@ pub(super) fn diagnose(
         return unless_service_gone(map_error(e, reader));
     }
     let presence = match reader_presence(ctx, reader) {
-        Ok((ReaderPresence::Present, now)) if connected.is_some_and(|then| then != now) => {
-            tracing::debug!(target: "cie::pcsc", "{reader}: {e}; the card was removed and put back");
-            return TransportError::CardRemoved;
-        }
+        Ok((ReaderPresence::Present, now)) if connected.is_some_and(|then| then != now) => return put_back(reader, e),
         Ok((p, _)) => p,
         Err(e2) => {
             tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reader state: {e2}");
@@ -317,14 +314,20 @@ fn after_reset(
     e: pcsc::Error,
 ) -> TransportError {
     if insertion_changed(ctx, reader, connected) {
-        tracing::debug!(target: "cie::pcsc", "{reader}: {e}; the card was removed and put back");
-        return TransportError::CardRemoved;
+        return put_back(reader, e);
     }
     tracing::debug!(target: "cie::pcsc", "{reader}: {e}; reconnecting");
     match card.reconnect_leaving_card() {
         Ok(()) => TransportError::CardReset,
         Err(e2) => map_error(e2, reader),
     }
+}
+
+/// The card in `reader` is another insertion than the one the handle was connected to (`e` was
+/// the error that led there): a removal.
+fn put_back(reader: &str, e: pcsc::Error) -> TransportError {
+    tracing::debug!(target: "cie::pcsc", "{reader}: {e}; the card was removed and put back");
+    TransportError::CardRemoved
 }
 
 /// A reset of the card by someone else (`SCARD_W_RESET_CARD`, `SCARD_W_UNPOWERED_CARD`).

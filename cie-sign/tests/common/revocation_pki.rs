@@ -10,14 +10,13 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// A running test PKI; its server stopped (thread joined) and directory removed on drop.
 pub(crate) struct RevocationPki {
@@ -268,37 +267,12 @@ fn crl(dir: &Path) -> std::io::Result<Vec<u8>> {
 /// Answers one HTTP request: `POST /ocsp` with OpenSSL's responder, `GET /crl` with a fresh
 /// CRL; counts what it served, before sending it.
 fn serve(dir: &Path, mut conn: TcpStream, counters: &Counters) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let (head_end, length) = loop {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::Error::other("closed before the headers ended"));
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..i]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                .unwrap_or(0);
-            break (i + 4, length);
-        }
-    };
-    while data.len() < head_end + length {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    let request_line = String::from_utf8_lossy(&data[..head_end]).lines().next().unwrap_or_default().to_owned();
+    let (request_line, request) = crate::http_request::read_request(&mut conn)?;
     let (status, content_type, body) = if request_line.starts_with("POST /ocsp ") {
         if counters.ocsp_up.load(Ordering::SeqCst) {
             let tag = format!("{:?}", std::thread::current().id()).replace(['(', ')'], "");
             let (req, resp) = (dir.join(format!("req-{tag}.der")), dir.join(format!("resp-{tag}.der")));
-            std::fs::write(&req, &data[head_end..])?;
+            std::fs::write(&req, &request)?;
             let out = Command::new("openssl")
                 .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-ndays", "1"])
                 .args({

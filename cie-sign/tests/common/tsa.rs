@@ -6,14 +6,13 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// A running local TSA; stopped (its thread joined, its directory removed) on drop.
 pub(crate) struct LocalTsa {
@@ -154,34 +153,10 @@ impl LocalTsa {
 /// Answers one HTTP request: the body is the query, the answer OpenSSL's reply; `served`
 /// counts the replies, before they are sent.
 fn serve(dir: &Path, mut conn: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let (head_end, length) = loop {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::Error::other("closed before the headers ended"));
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..i]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                .unwrap_or(0);
-            break (i + 4, length);
-        }
-    };
-    while data.len() < head_end + length {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
+    let (_, body) = crate::http_request::read_request(&mut conn)?;
     let query = dir.join(format!("q-{:?}.tsq", std::thread::current().id()));
     let reply = query.with_extension("tsr");
-    std::fs::write(&query, &data[head_end..])?;
+    std::fs::write(&query, &body)?;
     let out = Command::new("openssl")
         .args(["ts", "-reply", "-config", "ts.cnf", "-queryfile"])
         .arg(&query)
