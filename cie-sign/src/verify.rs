@@ -328,10 +328,12 @@ fn check_attributes(
         Err(e) => problem(e),
     }
     match ess::single_value(attrs, OID_SIGNING_TIME) {
-        Ok(Some(v)) => match Time::from_der(&v.to_der()?) {
-            Ok(t) => report.signing_time = Some(t.to_date_time()),
-            Err(_) => report.fail(SubIndication::FormatFailure, "the signing-time attribute is malformed"),
-        },
+        Ok(Some(v)) => {
+            match Time::from_der(&v.to_der()?).map(|t| t.to_date_time()).or_else(|_| utc_time_with_offset(&v)) {
+                Ok(t) => report.signing_time = Some(t),
+                Err(_) => report.fail(SubIndication::FormatFailure, "the signing-time attribute is malformed"),
+            }
+        }
         Ok(None) => {}
         Err(e) => report.fail(SubIndication::FormatFailure, e),
     }
@@ -371,6 +373,44 @@ fn check_attributes(
         report.notes.push("no signing-certificate(-v2) attribute: a CMS signature, not CAdES-BES".into());
     }
     Ok(Some(attrs.to_der()?))
+}
+
+/// A UTCTime with a time-zone offset, `YYMMDDhhmm[ss](+|-)hhmm` (X.680 §47.3 allows it in BER,
+/// DER wants `Z`; Go's and older Java signers write it, OpenSSL reads it), as UTC. The
+/// signing time is the signer's claim whatever its form, so this only lets it be shown.
+fn utc_time_with_offset(v: &der::asn1::Any) -> std::result::Result<der::DateTime, ()> {
+    if der::Tagged::tag(v) != der::Tag::UtcTime {
+        return Err(());
+    }
+    let t = v.value();
+    let (local, zone) = match t.len() {
+        15 => (&t[..10], &t[10..]),
+        17 => (&t[..12], &t[12..]),
+        _ => return Err(()),
+    };
+    if !local.iter().all(u8::is_ascii_digit) || !zone[1..].iter().all(u8::is_ascii_digit) {
+        return Err(());
+    }
+    let n = |b: &[u8]| b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+    let year = n(&local[..2]);
+    let year = if year < 50 { 2000 + year } else { 1900 + year };
+    let seconds = if local.len() == 12 { n(&local[10..12]) } else { 0 };
+    let at = der::DateTime::new(
+        year as u16,
+        n(&local[2..4]) as u8,
+        n(&local[4..6]) as u8,
+        n(&local[6..8]) as u8,
+        n(&local[8..10]) as u8,
+        seconds as u8,
+    )
+    .map_err(|_| ())?;
+    let offset = Duration::from_secs(n(&zone[1..3]) * 3600 + n(&zone[3..5]) * 60);
+    let utc = match zone[0] {
+        b'+' => at.unix_duration().checked_sub(offset),
+        b'-' => at.unix_duration().checked_add(offset),
+        _ => None,
+    };
+    utc.and_then(|d| der::DateTime::from_unix_duration(d).ok()).ok_or(())
 }
 
 /// Most SignerInfos read from one signature.
@@ -1009,4 +1049,29 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
         s.encoding = encoding;
     }
     Ok(Report::new(kind, signatures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// UTCTimes with an offset, written by hand (X.680 §47.3): to UTC; anything else refused.
+    #[test]
+    fn utc_times_with_an_offset() {
+        let t = |text: &[u8]| utc_time_with_offset(&der::asn1::Any::new(der::Tag::UtcTime, text.to_vec()).unwrap());
+        assert_eq!(t(b"150506002448-0400").unwrap().to_string(), "2015-05-06T04:24:48Z");
+        assert_eq!(t(b"1505060024+0130").unwrap().to_string(), "2015-05-05T22:54:00Z");
+        assert_eq!(t(b"491231230000-0200").unwrap().to_string(), "2050-01-01T01:00:00Z");
+        for bad in [
+            &b"150506002448Z"[..],
+            b"150506002448*0400",
+            b"15050600244-0400",
+            b"1505060024480400",
+            b"151306002448-0400",
+        ] {
+            assert!(t(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let other = der::asn1::Any::new(der::Tag::GeneralizedTime, b"20150506002448-0400".to_vec()).unwrap();
+        assert!(utc_time_with_offset(&other).is_err());
+    }
 }
