@@ -329,7 +329,7 @@ fn check_attributes(
     }
     match ess::single_value(attrs, OID_SIGNING_TIME) {
         Ok(Some(v)) => {
-            match Time::from_der(&v.to_der()?).map(|t| t.to_date_time()).or_else(|_| utc_time_with_offset(&v)) {
+            match Time::from_der(&v.to_der()?).map(|t| t.to_date_time()).or_else(|_| utc_time_with_offset(v)) {
                 Ok(t) => report.signing_time = Some(t),
                 Err(_) => report.fail(SubIndication::FormatFailure, "the signing-time attribute is malformed"),
             }
