@@ -32,6 +32,8 @@ pub struct LeftOut {
     pub attribute_certificates: usize,
     /// Repeated entries dropped from digestAlgorithms.
     pub repeated_digest_algorithms: usize,
+    /// Repeated unsigned attributes (and values of one) dropped from the SignerInfos.
+    pub repeated_unsigned_attributes: usize,
 }
 
 /// Decodes the SignedData in `content` (the `[0] EXPLICIT` content of a ContentInfo, DER):
@@ -47,14 +49,24 @@ pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
     if content.tag() != Tag::Sequence {
         return Err(refused());
     }
-    let Rewritten { rest, crls, attribute_certificates, repeated_digest_algorithms } = rewrite(content.value())?;
-    if crls.is_none() && attribute_certificates == 0 && repeated_digest_algorithms == 0 {
+    let Rewritten { rest, crls, attribute_certificates, repeated_digest_algorithms, repeated_unsigned_attributes } =
+        rewrite(content.value())?;
+    if crls.is_none()
+        && attribute_certificates == 0
+        && repeated_digest_algorithms == 0
+        && repeated_unsigned_attributes == 0
+    {
         return Err(refused());
     }
     let mut der = crate::ber::der_header(0x30, rest.len() as u64);
     der.extend_from_slice(&rest);
     let sd = SignedData::from_der(&der).map_err(|e| Error::Cms(format!("SignedData: {e}")))?;
-    let mut left_out = LeftOut { attribute_certificates, repeated_digest_algorithms, ..LeftOut::default() };
+    let mut left_out = LeftOut {
+        attribute_certificates,
+        repeated_digest_algorithms,
+        repeated_unsigned_attributes,
+        ..LeftOut::default()
+    };
     if let Some(crls) = crls {
         left_out.revocations = read_revocations(&crls)?;
         left_out.revocations.raw = crls;
@@ -70,6 +82,7 @@ struct Rewritten {
     crls: Option<Vec<u8>>,
     attribute_certificates: usize,
     repeated_digest_algorithms: usize,
+    repeated_unsigned_attributes: usize,
 }
 
 /// The fields of a SignedData's value without its `[1] crls` field, without the attribute
@@ -84,6 +97,7 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
         crls: None,
         attribute_certificates: 0,
         repeated_digest_algorithms: 0,
+        repeated_unsigned_attributes: 0,
     };
     let mut index = 0;
     while !reader.is_finished() {
@@ -97,6 +111,11 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
                 return Err(Error::Cms("SignedData: two crls fields".into()));
             }
             out.crls = Some(field.to_der().map_err(malformed)?);
+        } else if index > 1 && field.tag() == Tag::Set {
+            // signerInfos.
+            let (set, repeated) = signer_infos_without_repeats(field.value())?;
+            out.repeated_unsigned_attributes = repeated;
+            out.rest.extend_from_slice(&set);
         } else if field.tag() == certs_tag {
             let (kept, n) = without_attribute_certificates(field.value())?;
             out.attribute_certificates += n;
@@ -107,6 +126,89 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
         }
         index += 1;
     }
+    Ok(out)
+}
+
+/// A signerInfos SET (its value) whose SignerInfos have each unsigned attribute, and each value
+/// of one, once (DER, the elements in their order), and how many repeats were dropped. A
+/// repeated unsigned attribute says nothing more (esig/dss's files with a signature timestamp
+/// written twice, which DSS reads); they are outside the signature. Signed attributes are left
+/// as they are.
+fn signer_infos_without_repeats(value: &[u8]) -> Result<(Vec<u8>, usize)> {
+    let unsigned_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N1 };
+    let mut infos = SliceReader::new(value).map_err(malformed)?;
+    let mut body = Vec::with_capacity(value.len());
+    let mut repeated = 0;
+    while !infos.is_finished() {
+        let info = AnyRef::decode(&mut infos).map_err(malformed)?;
+        if info.tag() != Tag::Sequence {
+            body.extend_from_slice(&info.to_der().map_err(malformed)?);
+            continue;
+        }
+        let mut fields = SliceReader::new(info.value()).map_err(malformed)?;
+        let mut info_body = Vec::with_capacity(info.value().len());
+        while !fields.is_finished() {
+            let field = AnyRef::decode(&mut fields).map_err(malformed)?;
+            if field.tag() != unsigned_tag {
+                info_body.extend_from_slice(&field.to_der().map_err(malformed)?);
+                continue;
+            }
+            let mut attrs = SliceReader::new(field.value()).map_err(malformed)?;
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            while !attrs.is_finished() {
+                let attr = AnyRef::decode(&mut attrs).map_err(malformed)?;
+                let der = attribute_values_once(attr, &mut repeated)?;
+                if kept.contains(&der) {
+                    repeated += 1;
+                } else {
+                    kept.push(der);
+                }
+                if kept.len() > MAX_DIGEST_ALGORITHMS {
+                    return Err(Error::Cms("SignerInfo: too many unsigned attributes".into()));
+                }
+            }
+            let all: Vec<u8> = kept.concat();
+            info_body.extend_from_slice(&crate::ber::der_header(0xA1, all.len() as u64));
+            info_body.extend_from_slice(&all);
+        }
+        body.extend_from_slice(&crate::ber::der_header(0x30, info_body.len() as u64));
+        body.extend_from_slice(&info_body);
+    }
+    let mut out = crate::ber::der_header(0x31, body.len() as u64);
+    out.extend_from_slice(&body);
+    Ok((out, repeated))
+}
+
+/// An Attribute (`SEQUENCE { type, SET OF value }`) with each value once, DER.
+fn attribute_values_once(attr: AnyRef<'_>, repeated: &mut usize) -> Result<Vec<u8>> {
+    if attr.tag() != Tag::Sequence {
+        return attr.to_der().map_err(malformed);
+    }
+    let mut parts = SliceReader::new(attr.value()).map_err(malformed)?;
+    let oid = AnyRef::decode(&mut parts).map_err(malformed)?.to_der().map_err(malformed)?;
+    let values = AnyRef::decode(&mut parts).map_err(malformed)?;
+    if !parts.is_finished() || values.tag() != Tag::Set {
+        return attr.to_der().map_err(malformed);
+    }
+    let mut items = SliceReader::new(values.value()).map_err(malformed)?;
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    while !items.is_finished() {
+        let v = AnyRef::decode(&mut items).map_err(malformed)?.to_der().map_err(malformed)?;
+        if kept.contains(&v) {
+            *repeated += 1;
+        } else {
+            kept.push(v);
+        }
+        if kept.len() > MAX_DIGEST_ALGORITHMS {
+            return Err(Error::Cms("SignerInfo: an unsigned attribute with too many values".into()));
+        }
+    }
+    let set: Vec<u8> = kept.concat();
+    let mut body = oid;
+    body.extend_from_slice(&crate::ber::der_header(0x31, set.len() as u64));
+    body.extend_from_slice(&set);
+    let mut out = crate::ber::der_header(0x30, body.len() as u64);
+    out.extend_from_slice(&body);
     Ok(out)
 }
 
@@ -273,5 +375,101 @@ mod tests {
         let sd = Any::new(Tag::Sequence, body).unwrap();
         assert!(decode_signed_data(&sd).is_err());
         assert!(decode_signed_data(&Any::new(Tag::Set, vec![]).unwrap()).is_err());
+    }
+
+    /// A SignedData written by hand whose only SignerInfo carries one unsigned attribute twice
+    /// (OID 1.2.3.4, value NULL), then one attribute with a value twice.
+    fn signed_data_with_unsigned(unsigned: &[u8]) -> Vec<u8> {
+        let mut info = vec![
+            0x02,
+            0x01,
+            0x01, // version
+            0x30,
+            0x05,
+            0x30,
+            0x00,
+            0x02,
+            0x01,
+            0x01, // issuerAndSerialNumber
+            0x30,
+            0x0B,
+            0x06,
+            0x09,
+            0x60,
+            0x86,
+            0x48,
+            0x01,
+            0x65,
+            0x03,
+            0x04,
+            0x02,
+            0x01, // sha256
+            0x30,
+            0x0B,
+            0x06,
+            0x09,
+            0x2A,
+            0x86,
+            0x48,
+            0x86,
+            0xF7,
+            0x0D,
+            0x01,
+            0x01,
+            0x01, // rsaEncryption
+            0x04,
+            0x01,
+            0x00, // signature
+            0xA1,
+            unsigned.len() as u8,
+        ];
+        info.extend_from_slice(unsigned);
+        let mut infos = vec![0x30, info.len() as u8];
+        infos.extend_from_slice(&info);
+        let mut body = vec![
+            0x02,
+            0x01,
+            0x01,
+            0x31,
+            0x00,
+            0x30,
+            0x0B,
+            0x06,
+            0x09,
+            0x2A,
+            0x86,
+            0x48,
+            0x86,
+            0xF7,
+            0x0D,
+            0x01,
+            0x07,
+            0x01,
+            0x31,
+            infos.len() as u8,
+        ];
+        body.extend_from_slice(&infos);
+        let mut sd = vec![0x30, body.len() as u8];
+        sd.extend_from_slice(&body);
+        sd
+    }
+
+    #[test]
+    fn repeated_unsigned_attributes_are_read_once() {
+        const ATTR: [u8; 11] = [0x30, 0x09, 0x06, 0x03, 0x2A, 0x03, 0x04, 0x31, 0x02, 0x05, 0x00];
+        let twice = signed_data_with_unsigned(&[ATTR, ATTR].concat());
+        let any = Any::from_der(&twice).unwrap();
+        assert!(any.decode_as::<SignedData>().is_err(), "the cms crate refuses the repeat");
+        let (sd, left) = decode_signed_data(&any).unwrap();
+        assert_eq!(left.repeated_unsigned_attributes, 1);
+        let si = sd.signer_infos.0.iter().next().unwrap();
+        assert_eq!(si.unsigned_attrs.as_ref().map(|a| a.len()), Some(1));
+        // One attribute whose value is repeated: SEQUENCE { 1.2.3.4, SET { NULL, NULL } }.
+        let values = [0x30, 0x0B, 0x06, 0x03, 0x2A, 0x03, 0x04, 0x31, 0x04, 0x05, 0x00, 0x05, 0x00];
+        let any = Any::from_der(&signed_data_with_unsigned(&values)).unwrap();
+        let (sd, left) = decode_signed_data(&any).unwrap();
+        assert_eq!(left.repeated_unsigned_attributes, 1);
+        let si = sd.signer_infos.0.iter().next().unwrap();
+        assert_eq!(si.unsigned_attrs.as_ref().and_then(|a| a.iter().next()).map(|a| a.values.len()), Some(1));
     }
 }
