@@ -2,9 +2,9 @@
 //! it refuses what OpenSSL and DSS both read: an `other [1] IMPLICIT` revocation entry (the
 //! crate reads it as if explicitly tagged), attribute certificates (`v1AttrCert [1]`,
 //! `v2AttrCert [2]`) in the certificate set, which TSAs such as PostSignum put in their tokens,
-//! and a digestAlgorithms SET that repeats an algorithm (one entry per signer, as some signing
+//! a digestAlgorithms SET that repeats an algorithm (one entry per signer, as some signing
 //! applications write it: esig/dss's DSS-768 file; the `der` crate refuses "SET OF contains
-//! duplicate"). None of these is under any signature a SignerInfo carries (RFC 5652 §5.4: it
+//! duplicate"), and unsigned attributes written twice (a signature timestamp repeated). None of these is under any signature a SignerInfo carries (RFC 5652 §5.4: it
 //! covers the content or the signed attributes), and none decides a verdict: the revocation
 //! field is taken out (and read by [`crate::revocation`]), the attribute certificates are
 //! dropped (they play no part in path building), the digest algorithms are written once each
