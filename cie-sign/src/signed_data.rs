@@ -4,12 +4,14 @@
 //! `v2AttrCert [2]`) in the certificate set, which TSAs such as PostSignum put in their tokens,
 //! a digestAlgorithms SET that repeats an algorithm (one entry per signer, as some signing
 //! applications write it: esig/dss's DSS-768 file; the `der` crate refuses "SET OF contains
-//! duplicate"), and unsigned attributes written twice (a signature timestamp repeated). None of these is under any signature a SignerInfo carries (RFC 5652 §5.4: it
-//! covers the content or the signed attributes), and none decides a verdict: the revocation
-//! field is taken out (and read by [`crate::revocation`]), the attribute certificates are
-//! dropped (they play no part in path building), the digest algorithms are written once each
-//! (each SignerInfo names its own, and that is what is checked). The crate reads the rest, and
-//! every other SET OF (certificates, CRLs, SignerInfos, attributes) stays strict.
+//! duplicate"), and unsigned attributes written twice (a signature timestamp repeated). None of
+//! these is under any signature a SignerInfo carries (RFC 5652 §5.4: it covers the content or
+//! the signed attributes), and none decides a verdict: the revocation field is taken out (and
+//! read by [`crate::revocation`]), the attribute certificates are dropped (they play no part in
+//! path building), the digest algorithms are written once each (each SignerInfo names its own,
+//! and that is what is checked), a repeated unsigned attribute is read once. The crate reads the
+//! rest, and every other SET OF (certificates, CRLs, SignerInfos, signed attributes) stays
+//! strict.
 
 use cms::signed_data::SignedData;
 use der::asn1::{AnyRef, SetOfVec};
