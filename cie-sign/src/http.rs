@@ -15,6 +15,9 @@ use crate::{Error, Result};
 /// How long connecting, sending and each read may take.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long a whole answer may take to arrive.
+pub(crate) const TOTAL: Duration = Duration::from_secs(60);
+
 /// A parsed `http://host[:port]/path` address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Url {
@@ -51,6 +54,17 @@ impl Url {
 /// One HTTP/1.0 exchange with `url` (a `what`): a POST of `body` (content type, accepted type,
 /// bytes) or, without one, a GET; the body of a `200` answer, at most `max` bytes.
 pub(crate) fn exchange(url: &Url, what: &str, body: Option<(&str, &str, &[u8])>, max: usize) -> Result<Vec<u8>> {
+    exchange_within(url, what, body, max, TOTAL)
+}
+
+/// [`exchange`], the whole answer within `total`.
+fn exchange_within(
+    url: &Url,
+    what: &str,
+    body: Option<(&str, &str, &[u8])>,
+    max: usize,
+    total: Duration,
+) -> Result<Vec<u8>> {
     let error = |why: String| Error::Io(std::io::Error::other(format!("{what} {}: {why}", url.host)));
     let addrs = (url.host.as_str(), url.port).to_socket_addrs().map_err(|e| error(e.to_string()))?;
     let mut last = None;
@@ -85,9 +99,24 @@ pub(crate) fn exchange(url: &Url, what: &str, body: Option<(&str, &str, &[u8])>,
     stream.write_all(&request)?;
     let limit = max.saturating_add(16 * 1024);
     let mut answer = Vec::new();
-    stream.take(limit as u64 + 1).read_to_end(&mut answer).map_err(|e| error(e.to_string()))?;
-    if answer.len() > limit {
-        return Err(error(format!("the answer is larger than {max} bytes")));
+    // One deadline for the whole answer: a server sending a byte now and then cannot keep us
+    // past it (each read's own timeout alone would allow that).
+    let deadline = std::time::Instant::now() + total;
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(error(format!("no complete answer within {} s", total.as_secs())));
+        }
+        stream.set_read_timeout(Some(left.min(TIMEOUT)))?;
+        let n = stream.read(&mut buf).map_err(|e| error(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.len() > limit {
+            return Err(error(format!("the answer is larger than {max} bytes")));
+        }
     }
     let split = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| error("not an HTTP answer".into()))?;
     let status_line = answer[..split].split(|&b| b == b'\n').next().unwrap_or_default();
@@ -118,5 +147,26 @@ mod tests {
         {
             assert!(Url::parse(bad, "TSA").is_err(), "{bad}");
         }
+    }
+
+    /// A server that sends its answer a byte at a time, slower than the deadline allows: an
+    /// error once the deadline passes, not a read that lasts as long as the server wants.
+    #[test]
+    fn a_slow_answer_stops_at_the_deadline() {
+        use std::io::Write as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/x", listener.local_addr().unwrap()), "test").unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = listener.accept().unwrap();
+            for _ in 0..40 {
+                if c.write_all(b"H").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let e = exchange_within(&url, "test", None, 1024, Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains("no complete answer within 1 s"), "{e}");
+        server.join().unwrap();
     }
 }
