@@ -808,3 +808,35 @@ fn a_signature_appearance_shared_with_the_signed_document_is_refused() {
     assert_modified(&r, "was rewritten in place (object 4), but that object is also used by object 3 (/Contents)");
     assert_modified(&r, "the content stream of page 1 was changed (object 4)");
 }
+
+/// The form's default appearance (/AcroForm /DA) changed after an approval signature: a
+/// modification on its own, but permitted in the update that adds a signature, where signing
+/// applications set it (as pyHanko, which ignores /DA, and DSS, on esig/dss's files, judge).
+#[test]
+fn default_appearance_changes_only_with_a_new_signature() {
+    let plain = certified_form("");
+    assert_valid(&verify(&plain));
+    let catalog = |fields: &str| {
+        format!(
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{fields}] /DA (/Helv 12 Tf 0 0 1 rg) /SigFlags 3 >> >>"
+        )
+    };
+    let da_only = append_update(&plain, &[(1, catalog("6 0 R 7 0 R 9 0 R"))], "");
+    assert_modified(&verify(&da_only), "the interactive form was changed (/DA)");
+
+    let (_h, mut s) = card();
+    let with_signature = sign_update(
+        &plain,
+        &mut s,
+        &[
+            (1, catalog("6 0 R 7 0 R 9 0 R 11 0 R")),
+            (3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 7 0 R 9 0 R 11 0 R] >>".into()),
+            (10, sig_dict("", false)),
+            (11, "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature2) /V 10 0 R /Rect [0 0 0 0] /F 132 /P 3 0 R >>".into()),
+        ],
+        "/Contents",
+    );
+    let r = verify(&with_signature);
+    assert_valid(&r);
+    assert_eq!(r.signatures.len(), 2, "{r:?}");
+}

@@ -318,6 +318,8 @@ struct Analysis<'a> {
     roles: HashMap<ObjectId, Role>,
     /// The form's default resources changed by additions only, in a revision that signs.
     dr: Option<DrAdditions>,
+    /// The newer revision adds a signature (a signature field gets its value).
+    signing: bool,
     /// Where the appearance objects of the older revision's fields are referenced there.
     usages: Usages,
     out: Outcome,
@@ -401,7 +403,7 @@ impl<'a> Analysis<'a> {
             None
         };
         let usages = usages(old, &appearance_objects(old, &lo.fields))?;
-        Ok(Analysis { old, new, rules, lo, ln, roles, dr, usages, out: Outcome::default() })
+        Ok(Analysis { old, new, rules, lo, ln, roles, dr, signing, usages, out: Outcome::default() })
     }
 
     /// An object whose id the older revision does not use.
@@ -490,6 +492,11 @@ impl<'a> Analysis<'a> {
                 b"DR" | b"DA" | b"NeedAppearances" if self.rules.level >= Level::FormFilling => {}
                 // New resources for the appearance of a new signature (Adobe adds its fonts).
                 b"DR" if self.dr.is_some() => {}
+                // The form's default appearance (a font and size for fields that name none),
+                // which signing applications set while adding their signature; no field's
+                // value or signed appearance stream changes with it. pyHanko ignores /DA, and
+                // DSS finds the signatures of esig/dss's files with such updates valid.
+                b"DA" if self.signing => {}
                 k => bad.push(k),
             }
         }
