@@ -44,6 +44,29 @@ fn is_regular(b: u8) -> bool {
     !b.is_ascii_whitespace() && b != 0 && !is_delimiter(b)
 }
 
+/// Where the literal string opening at `at` (its `(`) ends: the index after its balanced `)`
+/// (backslash escapes skipped), or past the end of `pdf` when it is not closed (ISO 32000-1
+/// §7.3.4.2).
+pub(crate) fn literal_string_end(pdf: &[u8], at: usize) -> usize {
+    let mut i = at;
+    let mut level = 0usize;
+    while i < pdf.len() {
+        match pdf[i] {
+            b'\\' => i += 1,
+            b'(' => level += 1,
+            b')' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i + 1
+}
+
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
 }
@@ -75,23 +98,7 @@ pub(crate) fn check(pdf: &[u8]) -> Result<(), String> {
                 continue;
             }
             b'(' => {
-                // Literal string: balanced parentheses, backslash escapes.
-                let mut level = 0usize;
-                while i < pdf.len() {
-                    match pdf[i] {
-                        b'\\' => i += 1,
-                        b'(' => level += 1,
-                        b')' => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
+                i = literal_string_end(pdf, i);
                 Token::Other
             }
             b'<' if pdf.get(i + 1) == Some(&b'<') => {

@@ -154,24 +154,7 @@ fn dict_end(pdf: &[u8], open: usize) -> Option<usize> {
                 }
             }
             (b'<', _) => j = find(&pdf[..limit], j, b">")? + 1,
-            (b'(', _) => {
-                let mut level = 0usize;
-                while j < limit {
-                    match pdf[j] {
-                        b'\\' => j += 1,
-                        b'(' => level += 1,
-                        b')' => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                j += 1;
-            }
+            (b'(', _) => j = crate::pdf_guard::literal_string_end(&pdf[..limit], j),
             (b'%', _) => {
                 while j < limit && pdf[j] != b'\n' && pdf[j] != b'\r' {
                     j += 1;
