@@ -348,10 +348,14 @@ fn check_signature(
         h.finish()
     };
     if sig.subfilter == b"ETSI.RFC3161" {
-        // A document timestamp (ETSI EN 319 142-1 §5.4): /Contents is a token over the range.
+        // A document timestamp (ETSI EN 319 142-1 §5.4): /Contents is a token over the range,
+        // in DER or in BER (indefinite lengths, as some TSAs write it) made DER, like a signature.
         let token = match ContentInfo::decode(&mut SliceReader::new(&cms)?) {
             Ok(ci) => ci.to_der()?,
-            Err(e) => return Ok(unreadable(name, &format!("/Contents is not a timestamp token: {e}"))),
+            Err(e) => match crate::ber::to_der(&cms) {
+                Ok((der, _, Encoding::Ber)) => der,
+                _ => return Ok(unreadable(name, &format!("/Contents is not a timestamp token: {e}"))),
+            },
         };
         let t = verify_token(&token, &mut { hash_range }, trust, TimestampKind::Document)?;
         let mut r = SignatureReport::of_document_timestamp(Some(name.to_owned()), t);

@@ -8,6 +8,14 @@
 //! signing)? Trust is out of scope: no file is TOTAL-PASSED without anchors. Every disagreement
 //! is listed with its reason in the MANIFESTs, and the test asserts that the list is exactly the
 //! disagreements found. A panic or a verification over 10 s fails the test.
+//!
+//! The same verdicts are also compared with what each file's own project expects of it (the
+//! MANIFESTs' "origin expects" column, read by fixed rules; a file with no stated verdict does not
+//! count): intact means no signature TOTAL-FAILED (nothing TOTAL-FAILED when the origin judges
+//! the document: changes after signing, coverage), broken or not valid means some finding beyond
+//! the missing trust anchor. Those disagreements are listed with their reason in
+//! `tests/corpus/ORIGIN`, exactly, and the test requires at least 95 % agreement on the files the
+//! origin calls intact.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,6 +47,99 @@ struct Entry {
     content: Option<PathBuf>,
     /// The disagreements the MANIFEST lists: reference → reason.
     listed: BTreeMap<String, String>,
+    /// What the file's own project expects of it (the MANIFEST's "origin expects" column).
+    origin: String,
+}
+
+/// What a file's own project says of it, read from the MANIFEST's "origin expects" words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Expectation {
+    /// The origin calls the signatures (or the document) intact; false: broken, altered, refused.
+    intact: bool,
+    /// The origin judges the whole document (changes after signing, coverage), not only the
+    /// signatures' integrity.
+    document: bool,
+}
+
+/// Reads the origin's verdict from its words; `None` where the origin states none (a file only
+/// used by a test, a check overridden, a parse without verification). Words no rule knows fail
+/// the test, so that a new MANIFEST line is classified on purpose.
+fn expectation(words: &str) -> Option<Expectation> {
+    // The test's name, before the first ": ", is not part of the verdict.
+    let verdict = words.split_once(": ").map_or(words, |(_, v)| v).to_lowercase();
+    let has = |any: &[&str]| any.iter().any(|w| verdict.contains(w));
+    if has(&["no verdict", "not named", "used by", "overridden", "not checked", "nothing to verify"])
+        || words.to_lowercase().starts_with("parse pass")
+        || words.to_lowercase().starts_with("only signed data parse pass")
+        || verdict.starts_with("parsed,")
+    {
+        return None;
+    }
+    let document = has(&["modification", "changes permitted", "coverage", "placeholder"]);
+    let broken = has(&[
+        "not intact",
+        "not valid",
+        "not a valid",
+        "not permitted",
+        "bottom line false",
+        "refused",
+        "fail",
+        "tampered",
+        "exception",
+        "indeterminate",
+    ]);
+    let intact = has(&[
+        "intact",
+        "valid",
+        "verifies",
+        "pass",
+        "read whole",
+        "as the reference",
+        "converted to der",
+        "invoice read",
+    ]);
+    match (broken, intact) {
+        (true, _) => Some(Expectation { intact: false, document }),
+        (false, true) => Some(Expectation { intact: true, document }),
+        (false, false) => panic!("MANIFEST: no rule reads this origin verdict: {words}"),
+    }
+}
+
+/// Our verdict on the signatures alone: an error, no signature, or a TOTAL-FAILED signature is
+/// not intact (changes after signing, a document-level finding, do not count here).
+fn signatures_intact(result: &Result<Report, String>) -> bool {
+    matches!(result, Ok(r) if !r.signatures.is_empty()
+        && r.signatures.iter().all(|s| s.indication() != Indication::TotalFailed))
+}
+
+/// Our verdict has a finding beyond the missing trust anchor (this test gives none): a signature
+/// TOTAL-FAILED or INDETERMINATE for another reason (weak algorithm, expired certificate, no
+/// signing certificate ...), a change after signing, an error, or no signature at all.
+fn any_finding(result: &Result<Report, String>) -> bool {
+    let untrusted_only = |s: &cie_sign::SignatureReport| {
+        s.problems.iter().all(|p| p.sub == cie_sign::SubIndication::NoCertificateChainFound)
+    };
+    match result {
+        Ok(r) => {
+            r.signatures.is_empty()
+                || r.indication() == Indication::TotalFailed
+                || !r.signatures.iter().all(untrusted_only)
+        }
+        Err(_) => true,
+    }
+}
+
+/// The disagreements with the files' own projects, listed in `tests/corpus/ORIGIN` as
+/// `name | reason` lines.
+fn origin_listed() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(corpus().join("ORIGIN")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (name, why) = l.split_once(" | ").unwrap_or_else(|| panic!("ORIGIN: `name | reason` expected: {l}"));
+            (name.trim().to_string(), why.trim().to_string())
+        })
+        .collect()
 }
 
 fn corpus() -> PathBuf {
@@ -92,7 +193,7 @@ fn manifest(dir: &str, base: &Path) -> Vec<Entry> {
             "-" => format!("{dir}/{}", cols[0]),
             c => format!("{dir}/{} + {c}", cols[0]),
         };
-        entries.push(Entry { name, path, content, listed });
+        entries.push(Entry { name, path, content, listed, origin: cols[6].to_string() });
     }
     entries
 }
@@ -307,6 +408,9 @@ fn third_party_files_get_the_references_integrity_verdict() {
     let mut per_reference: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut we_pass_they_fail = BTreeSet::new();
     let (mut cms_files, mut pdf_files, mut pdfsig_abstentions) = (0, 0, 0);
+    // The files' own projects: (intact judged, agreeing), (broken judged, agreeing), disagreements.
+    let (mut origin_intact, mut origin_broken) = ((0, 0), (0, 0));
+    let mut origin_found: BTreeMap<String, String> = BTreeMap::new();
     for entry in &entries {
         let result = match ours(entry) {
             Ok(r) => r,
@@ -321,6 +425,25 @@ fn third_party_files_get_the_references_integrity_verdict() {
             }
         }
         let mine = integrity(&result);
+        if let Some(expected) = expectation(&entry.origin) {
+            // Intact: no signature (or, for a document verdict, nothing) TOTAL-FAILED. Broken or
+            // not valid: some finding beyond the missing anchor. INDETERMINATE fits both.
+            let agrees = match (expected.intact, expected.document) {
+                (true, true) => mine.intact(),
+                (true, false) => signatures_intact(&result),
+                (false, _) => any_finding(&result),
+            };
+            let tally = if expected.intact { &mut origin_intact } else { &mut origin_broken };
+            tally.0 += 1;
+            tally.1 += usize::from(agrees);
+            if !agrees {
+                let what = match &result {
+                    Ok(r) => format!("{} {:?}", r.indication(), r.sub_indication()),
+                    Err(e) => e.clone(),
+                };
+                origin_found.insert(entry.name.clone(), format!("origin {expected:?}, ours {what}"));
+            }
+        }
         let mut references: Vec<(&str, Integrity)> = Vec::new();
         let mut abstained = false;
         let mut extraction = None;
@@ -421,6 +544,18 @@ fn third_party_files_get_the_references_integrity_verdict() {
     for f in &we_pass_they_fail {
         println!("  {f}");
     }
+    let judged = origin_intact.0 + origin_broken.0;
+    println!(
+        "the files' own projects: {judged} files with a stated verdict, we agree on {} ({:.1} %); \
+         of the {} they call intact we agree on {} ({:.1} %), of the {} they call broken on {}",
+        origin_intact.1 + origin_broken.1,
+        100.0 * (origin_intact.1 + origin_broken.1) as f64 / judged as f64,
+        origin_intact.0,
+        origin_intact.1,
+        100.0 * origin_intact.1 as f64 / origin_intact.0 as f64,
+        origin_broken.0,
+        origin_broken.1
+    );
     println!("pdfsig checked no signature of {pdfsig_abstentions} PDFs (\"{PDFSIG_ABSTAINS}\"): pyHanko alone is their reference");
     for ((reference, why), n) in &by_reason {
         println!("  {n:3} {reference}: {why}");
@@ -439,6 +574,25 @@ fn third_party_files_get_the_references_integrity_verdict() {
         "disagreements not listed in the MANIFESTs:\n{}\nlisted but not found:\n{}",
         unlisted.join("\n"),
         stale.join("\n")
+    );
+    let origin_listed = origin_listed();
+    let origin_unlisted: Vec<String> = origin_found
+        .iter()
+        .filter(|(name, _)| !origin_listed.contains_key(*name))
+        .map(|(name, what)| format!("{name} | {what}"))
+        .collect();
+    let origin_stale: Vec<&String> = origin_listed.keys().filter(|name| !origin_found.contains_key(*name)).collect();
+    assert!(
+        origin_unlisted.is_empty() && origin_stale.is_empty(),
+        "disagreements with the files' own projects not listed in tests/corpus/ORIGIN:\n{}\nlisted but not found:\n{:?}",
+        origin_unlisted.join("\n"),
+        origin_stale
+    );
+    assert!(
+        origin_intact.1 * 100 >= origin_intact.0 * 95,
+        "agreement with the files' own projects on the files they call intact: {} of {}",
+        origin_intact.1,
+        origin_intact.0
     );
     assert!(distinct.len() >= 200, "the corpus holds at least 200 files: {}", distinct.len());
     let files_listed: BTreeSet<&String> = listed.keys().map(|(f, _)| f).collect();

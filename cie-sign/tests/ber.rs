@@ -382,3 +382,34 @@ fn ber_cms_inside_a_pdf_verifies() {
     let r = pades::verify_pdf(&rewritten, &trust).unwrap();
     assert_eq!(r.indication(), Indication::TotalFailed, "{r:?}");
 }
+
+/// Document timestamps whose token is BER (indefinite lengths) in /Contents, as four signed
+/// PDFs of esig/dss's test suite have them (`tests/corpus/esig-dss/MANIFEST`; DSS finds each
+/// signature and timestamp intact): each is read and checked, never "not a timestamp token"; a
+/// byte of the last revision changed by hand (a blank after /ByteRange, outside /Contents) makes
+/// the document timestamp TOTAL-FAILED (HASH_FAILURE).
+#[test]
+fn ber_document_timestamps_of_third_party_pdfs_are_read() {
+    let dss = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/esig-dss");
+    for (name, timestamps) in [
+        ("pades-doc-firmado.pdf", 1),
+        ("pades-Signature-P-BG_BOR-2.pdf", 1),
+        ("pades-Signature-P-FR_CS-5.pdf", 2),
+        ("pades-pades_with_orphan_ocsp_cert_refs.pdf", 1),
+    ] {
+        let r = verify_file(&dss.join(name), None, &Trust::none(), &mut Silent).unwrap();
+        let found: Vec<_> = r.signatures.iter().filter(|s| s.document_timestamp).collect();
+        assert_eq!(found.len(), timestamps, "{name}: {r:?}");
+        for s in r.signatures.iter() {
+            assert_ne!(s.indication(), Indication::TotalFailed, "{name} {}: {:?}", s.level, s.problems);
+        }
+    }
+    let mut pdf = std::fs::read(dss.join("pades-doc-firmado.pdf")).unwrap();
+    let at = pdf.windows(31).rposition(|w| w == b"/ByteRange [0 43493 70119 614] ").unwrap() + 31;
+    assert!(at > 70119 && pdf[at] == b' ', "a blank inside the document timestamp's second range");
+    pdf[at] = b'\t';
+    let r = pades::verify_pdf(&pdf, &Trust::none()).unwrap();
+    let ts = r.signatures.iter().find(|s| s.document_timestamp).unwrap();
+    assert_eq!(ts.indication(), Indication::TotalFailed, "{:?}", ts.problems);
+    assert_eq!(ts.sub_indication(), Some(SubIndication::HashFailure), "{:?}", ts.problems);
+}
