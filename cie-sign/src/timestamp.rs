@@ -159,14 +159,18 @@ pub enum TimestampKind {
     /// A PDF document timestamp (/SubFilter /ETSI.RFC3161, ETSI EN 319 142-1 §5.4): over the
     /// document's bytes up to it.
     Document,
+    /// A CAdES archive time-stamp (v2 or v3, [`crate::archive`]): over the content, the
+    /// signature and the validation data before it.
+    Archive,
 }
 
 impl TimestampKind {
-    /// `signature` or `document`.
+    /// `signature`, `document` or `archive`.
     pub fn as_str(self) -> &'static str {
         match self {
             TimestampKind::Signature => "signature",
             TimestampKind::Document => "document",
+            TimestampKind::Archive => "archive",
         }
     }
 }

@@ -17,6 +17,7 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
 use crate::algorithms;
+use crate::archive::{self, ArchiveContent, ContentFeed, HashIndex, Imprints, RawAttribute, RawSignerInfo};
 pub use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data};
 use crate::chain::{self, Cert, Chain, Trust};
@@ -483,8 +484,10 @@ pub(crate) fn verify_signed_data(
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
+    archive: &ArchiveContent,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(None), None)
+    let context = Context { timestamps: Some(None), beside: None, archive: Some(archive), at: None };
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, &context)
 }
 
 /// [`verify_signed_data`] with revocation data found beside the signature (a PDF's document
@@ -502,14 +505,26 @@ pub(crate) fn verify_signed_data_with(
     beside: &Sources,
     proven: Option<Duration>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(proven), Some(beside))
+    let context = Context { timestamps: Some(proven), beside: Some(beside), archive: None, at: None };
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, &context)
 }
 
-/// [`verify_signed_data`]; `timestamps`: `None` inside a timestamp token (a TSA's own signature
-/// is checked at the current time, its timestamps are not read and its revocation not
-/// checked), otherwise the signers' timestamps are verified, with a time proven from elsewhere
-/// if there is one; `beside`: revocation data found outside the SignedData.
-#[allow(clippy::too_many_arguments)]
+/// How a SignedData is verified besides its own bytes.
+struct Context<'a> {
+    /// `None` inside a timestamp token (a TSA's own signature is checked at the current time,
+    /// its timestamps are not read and its revocation not checked), otherwise the signers'
+    /// timestamps are verified, with a time proven from elsewhere if there is one.
+    timestamps: Option<Option<Duration>>,
+    /// Revocation data found outside the SignedData.
+    beside: Option<&'a Sources>,
+    /// The content's hashes for archive time-stamps (`None`: they cannot be checked here).
+    archive: Option<&'a ArchiveContent>,
+    /// The validation time when it is not the current one: a time a later archive time-stamp
+    /// proves the token existed.
+    at: Option<Duration>,
+}
+
+/// [`verify_signed_data`] in `context`.
 fn signed_data_reports(
     sd: &SignedData,
     raw: &[u8],
@@ -517,9 +532,9 @@ fn signed_data_reports(
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
-    timestamps: Option<Option<Duration>>,
-    beside: Option<&Sources>,
+    context: &Context<'_>,
 ) -> Result<Vec<SignatureReport>> {
+    let (timestamps, beside) = (context.timestamps, context.beside);
     check_limits(sd)?;
     let mut certs = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
@@ -527,13 +542,18 @@ fn signed_data_reports(
             certs.push(Cert::from_cert(c.clone())?);
         }
     }
-    let mut paths = chain::Paths::new(trust, &certs, now());
+    let current = chain::Paths::new(trust, &certs, now());
+    let mut paths = match context.at {
+        Some(at) => current.at_proven_time(at),
+        None => current,
+    };
+    let certificates_and_crls = archive::certificates_and_crls(raw).unwrap_or_default();
     let sources = if timestamps.is_some() { Sources::of_signed_data(raw) } else { Sources::default() };
     let mut layers = vec![&sources];
     layers.extend(beside);
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
-    for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
+    for (i, (si, raw_attrs, raw_si)) in signer_infos(sd, raw).into_iter().enumerate() {
         let mut report = SignatureReport::new(field.clone());
         report.level = (i + 1).to_string();
         let d = match HashAlg::from_oid(&si.digest_alg.oid) {
@@ -552,6 +572,11 @@ fn signed_data_reports(
             digest: d.as_deref(),
             timestamps,
             revocation: &layers,
+            archive: context.archive.zip(raw_si.as_ref()).map(|(content, signer)| Imprints {
+                content,
+                certificates_and_crls: &certificates_and_crls,
+                signer,
+            }),
         };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
@@ -615,6 +640,7 @@ impl Countersignatures<'_, '_> {
                 digest: digest.as_deref(),
                 timestamps: Some(None),
                 revocation: self.sources,
+                archive: None,
             };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
@@ -628,19 +654,35 @@ impl Countersignatures<'_, '_> {
 /// The SignerInfos of `sd` with their signed attributes as received, in the order of `raw`
 /// (the ContentInfo `sd` was decoded from); when `raw` cannot be walked, those of `sd`, with
 /// only their DER-sorted attributes.
-fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>)> {
-    let from_raw = crate::signer_infos::raw_signer_infos(raw).ok().and_then(|list| {
-        list.into_iter()
-            .map(|bytes| {
-                let si = SignerInfo::from_der(bytes).ok()?;
-                let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok()?;
-                Some((si, attrs))
-            })
-            .collect::<Option<Vec<_>>>()
-    });
+/// Each comes with the SignerInfo as in the file when it can be read so.
+fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>, Option<RawSignerInfo>)> {
+    let list = crate::signer_infos::raw_signer_infos(raw).unwrap_or_default();
+    let from_raw = list
+        .iter()
+        .map(|bytes| {
+            let si = SignerInfo::from_der(bytes).ok()?;
+            let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok()?;
+            Some((si, attrs, RawSignerInfo::from_der(bytes).ok()))
+        })
+        .collect::<Option<Vec<_>>>();
     match from_raw {
         Some(list) if list.len() == sd.signer_infos.0.len() => list,
-        _ => sd.signer_infos.0.iter().map(|si| (si.clone(), None)).collect(),
+        // One the crate reads only once rewritten (a repeated unsigned attribute): the
+        // SignerInfo as decoded, with its encoding in the file found by its signature value
+        // for the archive time-stamps.
+        _ => sd
+            .signer_infos
+            .0
+            .iter()
+            .map(|si| {
+                let value = si.signature.to_der().unwrap_or_default();
+                let raw = list
+                    .iter()
+                    .filter_map(|bytes| RawSignerInfo::from_der(bytes).ok())
+                    .find(|r| !value.is_empty() && r.signed_fields.ends_with(&value));
+                (si.clone(), None, raw)
+            })
+            .collect(),
     }
 }
 
@@ -657,6 +699,8 @@ struct Signed<'a> {
     timestamps: Option<Option<Duration>>,
     /// The revocation data the SignedData carries, and what was found beside it.
     revocation: &'a [&'a Sources],
+    /// What the SignerInfo's archive time-stamps cover, when they can be checked.
+    archive: Option<Imprints<'a>>,
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -745,7 +789,7 @@ fn verify_signer(
     }
     let proven = match what.timestamps {
         Some(outer) => {
-            let own = signature_timestamps(si, paths.trust(), report)?;
+            let own = signature_timestamps(si, what.archive.as_ref(), paths.trust(), report)?;
             match (own, outer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -775,38 +819,191 @@ fn verify_signer(
     Ok(())
 }
 
-/// Verifies the signature time-stamps of `si` (RFC 3161 tokens in its unsigned attribute
-/// id-aa-signatureTimeStampToken, each over its signature value; ETSI EN 319 102-1 §5.4) into
-/// `report`: a broken one fails the signature; the earliest one that passes is returned, the
-/// time the signature is proven to have existed.
-fn signature_timestamps(si: &SignerInfo, trust: &Trust, report: &mut SignatureReport) -> Result<Option<Duration>> {
-    let values = si
-        .unsigned_attrs
-        .iter()
-        .flat_map(|a| a.iter())
-        .filter(|a| a.oid == OID_SIGNATURE_TIME_STAMP)
-        .flat_map(|a| a.values.iter());
-    let mut proven: Option<Duration> = None;
-    for (k, value) in values.enumerate() {
-        if k >= MAX_TIMESTAMPS {
+/// One timestamp of a SignerInfo waiting for its verification.
+struct Pending {
+    kind: TimestampKind,
+    /// The token (a ContentInfo).
+    token: Vec<u8>,
+    /// The attribute it is a value of, as in the file (archive time-stamps need it).
+    attribute: Option<usize>,
+    /// Its TSTInfo, if readable.
+    info: Option<TstInfo>,
+}
+
+/// Verifies the timestamps of `si` (ETSI EN 319 102-1 §5.4, §5.6.2.1) into `report`: its
+/// signature time-stamps (RFC 3161 tokens in id-aa-signatureTimeStampToken, each over its
+/// signature value) and its archive time-stamps (v2 and v3, [`crate::archive`], over
+/// `archive`'s data). The latest first: a verified archive time-stamp proves what it covers
+/// existed at its time, so the earlier timestamps it covers are validated at that time rather
+/// than now. A broken one fails the signature; the earliest time proven for the signature is
+/// returned.
+fn signature_timestamps(
+    si: &SignerInfo,
+    archive: Option<&Imprints<'_>>,
+    trust: &Trust,
+    report: &mut SignatureReport,
+) -> Result<Option<Duration>> {
+    let raw_unsigned: Option<&[RawAttribute]> = archive.map(|a| a.signer.unsigned.as_slice());
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut add = |kind: TimestampKind, token: Vec<u8>, attribute: Option<usize>| -> Result<()> {
+        if pending.len() >= MAX_TIMESTAMPS {
             return Err(Error::Limit(format!("a signature carries more than {MAX_TIMESTAMPS} timestamps")));
         }
-        let signature = si.signature.as_bytes();
-        let t = verify_token(&value.to_der()?, &mut |alg| alg.hash(signature), trust, TimestampKind::Signature)?;
-        if t.indication() == Indication::TotalFailed {
-            let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
-            let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
-            let message = why.map_or_else(String::new, |p| p.message.clone());
-            report.fail(sub, format!("the signature timestamp is broken: {message}"));
+        let info = archive::token_info(&token);
+        pending.push(Pending { kind, token, attribute, info });
+        Ok(())
+    };
+    let kind_of = |oid: &ObjectIdentifier| {
+        if *oid == OID_SIGNATURE_TIME_STAMP {
+            Some(TimestampKind::Signature)
+        } else if archive::is_archive(oid) {
+            Some(TimestampKind::Archive)
+        } else {
+            None
         }
+    };
+    match raw_unsigned {
+        Some(attrs) => {
+            for (i, a) in attrs.iter().enumerate() {
+                if let Some(kind) = kind_of(&a.oid) {
+                    for v in &a.values {
+                        add(kind, v.clone(), Some(i))?;
+                    }
+                }
+            }
+        }
+        None => {
+            for a in si.unsigned_attrs.iter().flat_map(|a| a.iter()) {
+                if let Some(kind) = kind_of(&a.oid) {
+                    for v in a.values.iter() {
+                        add(kind, v.to_der()?, None)?;
+                    }
+                }
+            }
+        }
+    }
+    // The latest first (unreadable ones, with no time, before all).
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(pending[i].info.as_ref().map(|t| t.gen_time.unix_duration())));
+    let mut done: Vec<Option<TimestampReport>> = vec![None; pending.len()];
+    // (index, time, hash index) of the archive time-stamps verified so far that prove their time.
+    let mut proofs: Vec<(usize, Duration, Option<HashIndex>)> = Vec::new();
+    let mut proven: Option<Duration> = None;
+    for &i in &order {
+        let p = &pending[i];
+        // The earliest time a verified later archive time-stamp proves this one existed at.
+        let covered_at = proofs
+            .iter()
+            .filter(|(j, t, index)| {
+                let own = p.info.as_ref().map(|x| x.gen_time.unix_duration());
+                own.is_some_and(|o| o < *t)
+                    && match (index, p.attribute.zip(raw_unsigned)) {
+                        // v3: what its hash index lists.
+                        (Some(index), Some((k, attrs))) => attrs.get(k).is_some_and(|a| index.covers(a)),
+                        (Some(_), None) => false,
+                        // v2: every unsigned attribute but the archive time-stamps not older.
+                        (None, _) => *j != i,
+                    }
+            })
+            .map(|(_, t, _)| *t)
+            .min();
+        let signature = si.signature.as_bytes();
+        let (t, index) = match p.kind {
+            TimestampKind::Archive => {
+                let checked = archive_timestamp(p, archive, trust, covered_at)?;
+                if checked.0.indication() == Indication::TotalFailed {
+                    let why = checked.0.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
+                    let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
+                    let message = why.map_or_else(String::new, |p| p.message.clone());
+                    report.fail(sub, format!("the archive timestamp does not match: {message}"));
+                }
+                checked
+            }
+            _ => {
+                let t = verify_token_at(
+                    &p.token,
+                    &mut |alg| alg.hash(signature),
+                    trust,
+                    TimestampKind::Signature,
+                    covered_at,
+                )?;
+                if t.indication() == Indication::TotalFailed {
+                    let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
+                    let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
+                    let message = why.map_or_else(String::new, |p| p.message.clone());
+                    report.fail(sub, format!("the signature timestamp is broken: {message}"));
+                }
+                (t, None)
+            }
+        };
         if t.proves_existence() {
             if let Some(at) = t.time.map(|d| d.unix_duration()) {
                 proven = Some(proven.map_or(at, |p| p.min(at)));
+                if p.kind == TimestampKind::Archive {
+                    proofs.push((i, at, index));
+                }
             }
         }
-        report.timestamps.push(t);
+        done[i] = Some(t);
     }
+    report.timestamps.extend(done.into_iter().flatten());
     Ok(proven)
+}
+
+/// Verifies the archive time-stamp `p` (validated at `at`, or now) over what `archive` gives;
+/// with its ats-hash-index when it is a v3.
+fn archive_timestamp(
+    p: &Pending,
+    archive: Option<&Imprints<'_>>,
+    trust: &Trust,
+    at: Option<Duration>,
+) -> Result<(TimestampReport, Option<HashIndex>)> {
+    let unchecked = |why: &str| {
+        let mut t = TimestampReport::new(TimestampKind::Archive);
+        t.time = p.info.as_ref().map(|i| i.gen_time);
+        t.problems.push(Problem::new(SubIndication::SignedDataNotFound, why));
+        t
+    };
+    let (Some(imprints), Some(at_index)) = (archive, p.attribute) else {
+        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+    };
+    let Some(attr) = imprints.signer.unsigned.get(at_index) else {
+        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+    };
+    let imprint = p.info.as_ref().map(|i| i.imprint.clone()).unwrap_or_default();
+    if attr.oid == archive::OID_ARCHIVE_TIME_STAMP_V2 {
+        let time = |a: &RawAttribute| a.values.first().and_then(|v| archive::token_info(v)).map(|i| i.gen_time);
+        let mut digest = |alg: HashAlg| {
+            let candidates = imprints.v2(alg, at_index, &time).unwrap_or_default();
+            candidates.iter().find(|c| **c == imprint).or(candidates.first()).cloned().unwrap_or_default()
+        };
+        return Ok((verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at)?, None));
+    }
+    // v3: the ats-hash-index(-v3) is an unsigned attribute of the token's SignerInfo.
+    let index = read_signed_data(&p.token).ok().and_then(|(sd, _)| {
+        let si = sd.signer_infos.0.iter().next()?.clone();
+        si.unsigned_attrs.iter().flat_map(|a| a.iter()).find_map(|a| {
+            (a.oid == archive::OID_ATS_HASH_INDEX_V3 || a.oid == archive::OID_ATS_HASH_INDEX)
+                .then(|| a.values.get(0).map(|v| v.to_der()))
+                .flatten()
+        })
+    });
+    let index = match index {
+        Some(Ok(der)) => HashIndex::from_der(&der),
+        _ => Err("the archive timestamp (v3) carries no ats-hash-index".to_owned()),
+    };
+    let index = match index {
+        Ok(i) => i,
+        Err(e) => {
+            let mut t = verify_token_at(&p.token, &mut |_| Vec::new(), trust, TimestampKind::Archive, at)?;
+            t.problems.retain(|p| p.sub != SubIndication::HashFailure);
+            t.problems.push(Problem::new(SubIndication::FormatFailure, e));
+            return Ok((t, None));
+        }
+    };
+    let mut digest = |alg: HashAlg| imprints.v3(alg, &index).unwrap_or_default();
+    let t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at)?;
+    Ok((t, Some(index)))
 }
 
 /// Verifies one RFC 3161 token (a ContentInfo, DER or BER) over `data` (RFC 3161 §2.4.2): the
@@ -817,6 +1014,18 @@ pub(crate) fn verify_token(
     digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
     trust: &Trust,
     kind: TimestampKind,
+) -> Result<TimestampReport> {
+    verify_token_at(token, digest_of, trust, kind, None)
+}
+
+/// [`verify_token`] with the TSA's certificates checked at `at` when a later archive
+/// time-stamp proves the token existed then (`None`: now).
+fn verify_token_at(
+    token: &[u8],
+    digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
+    trust: &Trust,
+    kind: TimestampKind,
+    at: Option<Duration>,
 ) -> Result<TimestampReport> {
     let mut t = TimestampReport::new(kind);
     let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
@@ -858,7 +1067,8 @@ pub(crate) fn verify_token(
         Err(_) => token.to_vec(),
     };
     let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
-    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, None, None)?;
+    let context = Context { timestamps: None, beside: None, archive: None, at };
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, &context)?;
     if let Some(r) = tsa.into_iter().next() {
         t.tsa = r.signer;
         t.chain = r.chain;
@@ -968,11 +1178,13 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     }
     let mut same = supplied.map(SameContent::new);
     progress.total(layout.content_len);
+    let mut archived = ContentFeed::new(&sd, Some(layout.content_len));
     let mut feed = |chunk: &[u8]| {
         progress.advance(chunk.len() as u64);
         for (_, h) in hashers.iter_mut() {
             h.update(chunk);
         }
+        archived.update(chunk);
         match same.as_mut() {
             Some(s) => s.feed(chunk),
             None => Ok(()),
@@ -985,7 +1197,8 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-    let mut signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None)?;
+    let archive = archived.finish();
+    let mut signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None, &archive)?;
     for s in &mut signatures {
         s.encoding = layout.encoding;
     }
@@ -1013,7 +1226,10 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                 }
                 same.finish("")?;
             }
-            let r = verify_signed_data(&sd, &raw, &mut |alg| Ok(alg.hash(inside)), trust, None, None)?;
+            let mut archived = ContentFeed::new(&sd, Some(inside.len() as u64));
+            archived.update(inside);
+            let archive = archived.finish();
+            let r = verify_signed_data(&sd, &raw, &mut |alg| Ok(alg.hash(inside)), trust, None, None, &archive)?;
             (DocumentKind::Enveloping, r)
         }
         (None, Some(reader)) => {
@@ -1024,6 +1240,7 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                     hashers.push((a, digest::Hasher::new(a)));
                 }
             }
+            let mut archived = ContentFeed::new(&sd, None);
             let mut buf = vec![0u8; digest::CHUNK];
             loop {
                 let n = reader.read(&mut buf)?;
@@ -1033,11 +1250,13 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                 for (_, h) in hashers.iter_mut() {
                     h.update(&buf[..n]);
                 }
+                archived.update(&buf[..n]);
             }
+            let archive = archived.finish();
             let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
             let mut lookup =
                 |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-            (DocumentKind::Detached, verify_signed_data(&sd, &raw, &mut lookup, trust, None, None)?)
+            (DocumentKind::Detached, verify_signed_data(&sd, &raw, &mut lookup, trust, None, None, &archive)?)
         }
         (None, None) => {
             return Err(Error::Unsupported(

@@ -401,8 +401,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     for t in &s.timestamps {
         let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
         let tsa = t.tsa.as_ref().map_or_else(|| "?".to_owned(), |w| shown(&w.name));
+        let archive = t.kind == TimestampKind::Archive;
         lines.push(if t.proves_existence() && t.kind == TimestampKind::Document {
             tr!(DocumentTimestampProofLine, time = time, tsa = tsa)
+        } else if t.proves_existence() && archive {
+            tr!(ArchiveTimestampProofLine, time = time, tsa = tsa)
         } else if t.proves_existence() {
             tr!(TimestampProofLine, time = time, tsa = tsa)
         } else {
@@ -410,7 +413,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
                 Some(sub) => format!("{} ({})", t.indication().as_str(), sub.as_str()),
                 None => t.indication().as_str().to_owned(),
             };
-            tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            if archive {
+                tr!(ArchiveTimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            } else {
+                tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            }
         });
     }
     if let Some(h) = s.hash {
