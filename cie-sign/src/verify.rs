@@ -376,6 +376,47 @@ fn check_attributes(
     Ok(Some(attrs.to_der()?))
 }
 
+/// The signed attributes RFC 5652 §11 and RFC 5035 §3 want at most once in a SignerInfo.
+const SINGLE_SIGNED_ATTRIBUTES: [(ObjectIdentifier, &str); 5] = [
+    (OID_CONTENT_TYPE, "content-type"),
+    (OID_MESSAGE_DIGEST, "message-digest"),
+    (OID_SIGNING_TIME, "signing-time"),
+    (OID_SIGNING_CERTIFICATE, "signing-certificate"),
+    (OID_SIGNING_CERTIFICATE_V2, "signing-certificate-v2"),
+];
+
+/// id-aa-ets-contentTimestamp (ETSI EN 319 122-1 §5.2.8), named in notes.
+const OID_CONTENT_TIME_STAMP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.20");
+
+/// Checks the signed attributes as received (`raw`, a SET) for attributes written more than
+/// once: one RFC 5652 §11 wants single fails the signature (the decoded form holds it once, so
+/// this is where a copy is seen); an identical copy of another (esig/dss's copied content
+/// timestamp, read by DSS and OpenSSL) is noted, the signature covering both as written.
+fn repeated_signed_attributes(raw: &[u8], report: &mut SignatureReport) {
+    let Ok(attrs) = crate::signer_infos::attributes(raw) else { return };
+    for (oid, name) in SINGLE_SIGNED_ATTRIBUTES {
+        let n = attrs.iter().filter(|(o, _, _)| *o == oid).count();
+        let values: usize = attrs.iter().filter(|(o, _, _)| *o == oid).map(|(_, v, _)| v).sum();
+        if n > 1 || values > 1 {
+            report.fail(
+                SubIndication::FormatFailure,
+                format!("the {name} signed attribute is written more than once; it must be single (RFC 5652 §11)"),
+            );
+        }
+    }
+    for (i, (oid, _, der)) in attrs.iter().enumerate() {
+        let copies = attrs.iter().filter(|(_, _, d)| d == der).count();
+        let first = attrs.iter().position(|(_, _, d)| d == der) == Some(i);
+        if copies > 1 && first && !SINGLE_SIGNED_ATTRIBUTES.iter().any(|(o, _)| o == oid) {
+            let name = if *oid == OID_CONTENT_TIME_STAMP { "content-time-stamp".to_owned() } else { oid.to_string() };
+            report.notes.push(format!(
+                "the signed attribute {name} is written {copies} times (identical copies): read once; the signature \
+                 covers them as written"
+            ));
+        }
+    }
+}
+
 /// A UTCTime with a time-zone offset, `YYMMDDhhmm[ss](+|-)hhmm` (X.680 §47.3 allows it in BER,
 /// DER wants `Z`; Go's and older Java signers write it, OpenSSL reads it), as UTC. The
 /// signing time is the signer's claim whatever its form, so this only lets it be shown.
@@ -667,20 +708,26 @@ fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>
         .collect::<Option<Vec<_>>>();
     match from_raw {
         Some(list) if list.len() == sd.signer_infos.0.len() => list,
-        // One the crate reads only once rewritten (a repeated unsigned attribute): the
-        // SignerInfo as decoded, with its encoding in the file found by its signature value
-        // for the archive time-stamps.
+        // One the crate reads only once rewritten (an attribute written twice): the
+        // SignerInfo as decoded, with its encoding in the file (signed attributes as received,
+        // unsigned ones for the archive time-stamps) found by its signature value.
         _ => sd
             .signer_infos
             .0
             .iter()
             .map(|si| {
                 let value = si.signature.to_der().unwrap_or_default();
-                let raw = list
-                    .iter()
-                    .filter_map(|bytes| RawSignerInfo::from_der(bytes).ok())
-                    .find(|r| !value.is_empty() && r.signed_fields.ends_with(&value));
-                (si.clone(), None, raw)
+                let found = list.iter().find_map(|bytes| {
+                    let raw = RawSignerInfo::from_der(bytes).ok()?;
+                    (!value.is_empty() && raw.signed_fields.ends_with(&value)).then_some((bytes, raw))
+                });
+                match found {
+                    Some((bytes, raw)) => {
+                        let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok().flatten();
+                        (si.clone(), attrs, Some(raw))
+                    }
+                    None => (si.clone(), None, None),
+                }
             })
             .collect(),
     }
@@ -730,6 +777,9 @@ fn verify_signer(
         return Ok(());
     };
     report.hash = Some(alg);
+    if let Some(raw) = raw_attrs {
+        repeated_signed_attributes(raw, report);
+    }
     let signed = check_attributes(what.content_type, si, cert, d, report)?;
     let spki = &cert.cert.tbs_certificate.subject_public_key_info;
     let verifies = |input: algorithms::Input<'_>| {
