@@ -157,11 +157,7 @@ impl SignatureReport {
             t.make_printable();
         }
         for e in &mut self.revocation {
-            e.subject = shown(&e.subject);
-            e.issuer = shown(&e.issuer);
-            if let crate::evidence::Status::Unverifiable(why) = &mut e.status {
-                *why = shown(why);
-            }
+            e.make_printable();
         }
         self.chain = self.chain.shown();
     }
@@ -837,9 +833,12 @@ fn verify_signer(
              and nothing proves this one is older",
         );
     }
+    let own_sources = Sources::of_attributes(si);
     let proven = match what.timestamps {
         Some(outer) => {
-            let own = signature_timestamps(si, what.archive.as_ref(), paths.trust(), report)?;
+            let mut layers = what.revocation.to_vec();
+            layers.push(&own_sources);
+            let own = signature_timestamps(si, what.archive.as_ref(), paths.trust(), &layers, report)?;
             match (own, outer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -854,8 +853,13 @@ fn verify_signer(
     report.chain = path.chain;
     report.problems.extend(path.problems);
     if what.timestamps.is_some() {
-        let own = Sources::of_attributes(si);
-        let w = Weighing { at: proven.unwrap_or_else(now), proven: proven.is_some(), claimed: report.signing_time };
+        let own = own_sources;
+        let w = Weighing {
+            at: proven.unwrap_or_else(now),
+            proven: proven.is_some(),
+            claimed: report.signing_time,
+            tsa: false,
+        };
         let online = paths.trust().online_revocation();
         let mut layers = what.revocation.to_vec();
         layers.push(&own);
@@ -887,10 +891,12 @@ struct Pending {
 /// existed at its time, so the earlier timestamps it covers are validated at that time rather
 /// than now. A broken one fails the signature; the earliest time proven for the signature is
 /// returned.
+/// `revocation`: the revocation data of the signature, for the TSAs' certificates.
 fn signature_timestamps(
     si: &SignerInfo,
     archive: Option<&Imprints<'_>>,
     trust: &Trust,
+    revocation: &[&Sources],
     report: &mut SignatureReport,
 ) -> Result<Option<Duration>> {
     let raw_unsigned: Option<&[RawAttribute]> = archive.map(|a| a.signer.unsigned.as_slice());
@@ -960,7 +966,7 @@ fn signature_timestamps(
         let signature = si.signature.as_bytes();
         let (t, index) = match p.kind {
             TimestampKind::Archive => {
-                let checked = archive_timestamp(p, archive, trust, covered_at)?;
+                let checked = archive_timestamp(p, archive, trust, covered_at, revocation)?;
                 if checked.0.indication() == Indication::TotalFailed {
                     let why = checked.0.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
                     let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
@@ -976,6 +982,7 @@ fn signature_timestamps(
                     trust,
                     TimestampKind::Signature,
                     covered_at,
+                    revocation,
                 )?;
                 if t.indication() == Indication::TotalFailed {
                     let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
@@ -1007,6 +1014,7 @@ fn archive_timestamp(
     archive: Option<&Imprints<'_>>,
     trust: &Trust,
     at: Option<Duration>,
+    revocation: &[&Sources],
 ) -> Result<(TimestampReport, Option<HashIndex>)> {
     let unchecked = |why: &str| {
         let mut t = TimestampReport::new(TimestampKind::Archive);
@@ -1027,7 +1035,7 @@ fn archive_timestamp(
             let candidates = imprints.v2(alg, at_index, &time).unwrap_or_default();
             candidates.iter().find(|c| **c == imprint).or(candidates.first()).cloned().unwrap_or_default()
         };
-        return Ok((verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at)?, None));
+        return Ok((verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?, None));
     }
     // v3: the ats-hash-index(-v3) is an unsigned attribute of the token's SignerInfo.
     let index = read_signed_data(&p.token).ok().and_then(|(sd, _)| {
@@ -1045,14 +1053,14 @@ fn archive_timestamp(
     let index = match index {
         Ok(i) => i,
         Err(e) => {
-            let mut t = verify_token_at(&p.token, &mut |_| Vec::new(), trust, TimestampKind::Archive, at)?;
+            let mut t = verify_token_at(&p.token, &mut |_| Vec::new(), trust, TimestampKind::Archive, at, revocation)?;
             t.problems.retain(|p| p.sub != SubIndication::HashFailure);
             t.problems.push(Problem::new(SubIndication::FormatFailure, e));
             return Ok((t, None));
         }
     };
     let mut digest = |alg: HashAlg| imprints.v3(alg, &index).unwrap_or_default();
-    let t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at)?;
+    let t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?;
     Ok((t, Some(index)))
 }
 
@@ -1064,18 +1072,23 @@ pub(crate) fn verify_token(
     digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
     trust: &Trust,
     kind: TimestampKind,
+    revocation: &[&Sources],
 ) -> Result<TimestampReport> {
-    verify_token_at(token, digest_of, trust, kind, None)
+    verify_token_at(token, digest_of, trust, kind, None, revocation)
 }
 
 /// [`verify_token`] with the TSA's certificates checked at `at` when a later archive
-/// time-stamp proves the token existed then (`None`: now).
+/// time-stamp proves the token existed then (`None`: now). The TSA's certificate and its CAs
+/// are checked for revocation at the token's time with `revocation` (the data of the
+/// signature it belongs to, a PDF's store), the token's own and, when the trust allows it,
+/// online.
 fn verify_token_at(
     token: &[u8],
     digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
     trust: &Trust,
     kind: TimestampKind,
     at: Option<Duration>,
+    revocation: &[&Sources],
 ) -> Result<TimestampReport> {
     let mut t = TimestampReport::new(kind);
     let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
@@ -1133,9 +1146,22 @@ fn verify_token_at(
             CertificateChoices::Other(_) => None,
         })
         .collect();
-    if let Some(cert) = sd.signer_infos.0.iter().next().and_then(|si| find_certificate(&certs, &si.sid)) {
+    let Some(token_si) = sd.signer_infos.0.iter().next() else { return Ok(t) };
+    if let Some(cert) = find_certificate(&certs, &token_si.sid) {
         if let Err(e) = is_tsa_certificate(&cert.cert) {
             t.problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, e));
+        }
+        if let Some(time) = t.time {
+            let own = Sources::of_signed_data(&raw);
+            let attributes = Sources::of_attributes(token_si);
+            let mut layers = revocation.to_vec();
+            layers.extend([&own, &attributes]);
+            let mut paths = chain::Paths::new(trust, &certs, at.unwrap_or_else(now));
+            let w = Weighing { at: time.unix_duration(), proven: false, claimed: None, tsa: true };
+            let (evidence, problems, notes) = check_path(cert, &mut paths, &layers, trust.online_revocation(), &w);
+            t.revocation = evidence;
+            t.problems.extend(problems);
+            t.notes = notes;
         }
     }
     Ok(t)

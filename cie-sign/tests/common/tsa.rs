@@ -99,6 +99,24 @@ impl LocalTsa {
                 "tsa.pem",
             ],
         );
+        LocalTsa::serving(dir)
+    }
+
+    /// A TSA signing with the certificate `cert` and key `key` (PEM) issued by `ca` (PEM, put
+    /// in its tokens), made elsewhere (a PKI with revocation services), in a new directory
+    /// under `scratch`.
+    pub(crate) fn start_with(scratch: &Path, cert: &Path, key: &Path, ca: &Path) -> LocalTsa {
+        let dir = scratch.join(format!("tsa-given-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (from, to) in [(cert, "tsa.pem"), (key, "tsa.key"), (ca, "root.pem")] {
+            std::fs::copy(from, dir.join(to)).unwrap();
+        }
+        LocalTsa::serving(dir)
+    }
+
+    /// Serves from `dir`, which holds tsa.pem, tsa.key and root.pem.
+    fn serving(dir: PathBuf) -> LocalTsa {
         std::fs::write(dir.join("serial"), "01\n").unwrap();
         std::fs::write(
             dir.join("ts.cnf"),
