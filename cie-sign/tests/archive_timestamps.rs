@@ -2,9 +2,27 @@
 //! files (enveloping and detached, one to two per signature, v3 with ats-hash-index and
 //! ats-hash-index-v3) verified intact and reported, and copies altered by hand (a byte of the
 //! data an archive time-stamp covers, a byte of its token) failing with "the archive timestamp
-//! does not match".
+//! does not match". A real TSA on the loopback (`openssl ts`, tests/common/tsa.rs) time-stamps
+//! the v2 imprint of a signature, computed and inserted here by hand: once the signer's
+//! certificate has expired, the archive time-stamp proves the signature existed in time.
 
+#[path = "common/certs.rs"]
+mod certs;
+#[path = "common/http_request.rs"]
+mod http_request;
+#[path = "common/tsa.rs"]
+mod tsa;
+
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use certs::{certificate, cn, test_key, years, HandSigner, Spec};
+use cie_sign::cades::{self, SignOptions};
+use cie_sign::der::asn1::UtcTime;
+use cie_sign::der::DateTime;
+use cie_sign::HashAlg;
+use x509_cert::time::{Time, Validity};
 
 use cie_sign::timestamp::TimestampKind;
 use cie_sign::{verify_file, Indication, Report, Silent, SubIndication, Trust};
@@ -148,4 +166,178 @@ fn hand_altered_copies_fail() {
         .find(|&i| bytes[i] == 0x02 && usize::from(bytes[i + 1]) + i + 2 == time_at)
         .unwrap();
     assert_archive_fails(&altered(file, int_at - 1, "v3-imprint.p7m"), None);
+}
+
+/// One DER element at `at`: (header length, content length).
+fn tlv(buf: &[u8], at: usize) -> (usize, usize) {
+    let first = buf[at + 1];
+    if first < 0x80 {
+        return (2, usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    (2 + n, buf[at + 2..at + 2 + n].iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b)))
+}
+
+/// The offsets of the elements inside the constructed element at `at`.
+fn children(buf: &[u8], at: usize) -> Vec<usize> {
+    let (h, l) = tlv(buf, at);
+    let (mut pos, end) = (at + h, at + h + l);
+    let mut out = Vec::new();
+    while pos < end {
+        out.push(pos);
+        let (eh, el) = tlv(buf, pos);
+        pos += eh + el;
+    }
+    out
+}
+
+/// A DER header: `tag` and the length `len`.
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    match len {
+        0..0x80 => vec![tag, len as u8],
+        0x80..0x100 => vec![tag, 0x81, len as u8],
+        0x100..0x10000 => vec![tag, 0x82, (len >> 8) as u8, len as u8],
+        _ => vec![tag, 0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8],
+    }
+}
+
+fn element(buf: &[u8], at: usize) -> &[u8] {
+    let (h, l) = tlv(buf, at);
+    &buf[at..at + h + l]
+}
+
+/// The archive-time-stamp-v2 imprint input of the only SignerInfo of `p7m` (a DER ContentInfo
+/// without unsigned attributes), per ETSI TS 101 733 §6.4.1, written here from the standard:
+/// the encapContentInfo, the certificates and crls fields, then the SignerInfo's fields.
+fn v2_input(p7m: &[u8]) -> Vec<u8> {
+    let explicit = children(p7m, 0)[1];
+    let sd = children(p7m, explicit)[0];
+    let fields = children(p7m, sd);
+    let mut input = element(p7m, fields[2]).to_vec();
+    for &f in &fields[3..fields.len() - 1] {
+        input.extend_from_slice(element(p7m, f));
+    }
+    let si = children(p7m, *fields.last().unwrap())[0];
+    for f in children(p7m, si) {
+        assert_ne!(p7m[f], 0xA1, "no unsigned attributes yet");
+        input.extend_from_slice(element(p7m, f));
+    }
+    input
+}
+
+/// `p7m` with `attribute` (DER) as the unsigned attributes `[1]` of its only SignerInfo, every
+/// enclosing length rewritten.
+fn with_unsigned_attribute(p7m: &[u8], attribute: &[u8]) -> Vec<u8> {
+    let explicit = children(p7m, 0)[1];
+    let sd = children(p7m, explicit)[0];
+    let set = *children(p7m, sd).last().unwrap();
+    let si = children(p7m, set)[0];
+    let added = [header(0xA1, attribute.len()), attribute.to_vec()].concat();
+    let (h, l) = tlv(p7m, si);
+    let insert = si + h + l;
+    let mut out = p7m.to_vec();
+    out.splice(insert..insert, added.iter().copied());
+    let mut grown = added.len();
+    for e in [si, set, sd, explicit, 0] {
+        let (eh, el) = tlv(p7m, e);
+        let new = header(p7m[e], el + grown);
+        grown += new.len() - eh;
+        out.splice(e..e + eh, new);
+    }
+    out
+}
+
+fn utc_from_now(secs: i64) -> Time {
+    let now = SystemTime::now();
+    let t = if secs >= 0 { now + Duration::from_secs(secs as u64) } else { now - Duration::from_secs((-secs) as u64) };
+    Time::UtcTime(UtcTime::from_date_time(DateTime::from_system_time(t).unwrap()).unwrap())
+}
+
+#[test]
+fn a_verified_archive_timestamp_proves_existence() {
+    let scratch = std::env::temp_dir().join(format!("cie-sign-ats-poe-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let tsa = tsa::LocalTsa::start(&scratch);
+    let ca_key = test_key("ats-ca");
+    let key = test_key("ats-signer");
+    let ca = certificate(&Spec {
+        serial: 1,
+        subject: cn("cie archive test CA"),
+        issuer: cn("cie archive test CA"),
+        validity: years(2020, 2040),
+        ca: true,
+        subject_key: &ca_key,
+        issuer_key: &ca_key,
+        hash: HashAlg::Sha256,
+    });
+    let cert = certificate(&Spec {
+        serial: 2,
+        subject: cn("MARIO ROSSI"),
+        issuer: cn("cie archive test CA"),
+        validity: Validity { not_before: utc_from_now(-3600), not_after: utc_from_now(4) },
+        ca: false,
+        subject_key: &key,
+        issuer_key: &ca_key,
+        hash: HashAlg::Sha256,
+    });
+    let mut signer = HandSigner { key, cert };
+    let mut plain = Vec::new();
+    cades::sign_enveloping(
+        &mut signer,
+        &SignOptions::default(),
+        &mut Cursor::new(b"verbale n. 7".to_vec()),
+        &mut plain,
+        &mut Silent,
+    )
+    .unwrap();
+    // The archive time-stamp: its token over the v2 imprint, in the attribute
+    // SEQUENCE { id-aa-ets-archiveTimestampV2, SET { token } }.
+    let token = tsa.token_for_digest(&HashAlg::Sha256.hash(&v2_input(&plain)));
+    let oid = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x30];
+    let set = [header(0x31, token.len()), token].concat();
+    let attribute = [header(0x30, oid.len() + set.len()), oid.to_vec(), set].concat();
+    let archived = with_unsigned_attribute(&plain, &attribute);
+    let mut trust = Trust::none();
+    trust.add(&ca).unwrap();
+    trust.add(&tsa.root_pem()).unwrap();
+    let verify_bytes = |bytes: &[u8]| cie_sign::verify::verify_p7m(bytes, None, &trust).unwrap();
+
+    let r = verify_bytes(&archived);
+    assert_eq!(r.indication(), Indication::TotalPassed, "{r:?}");
+    let t = &r.signatures[0].timestamps[0];
+    assert_eq!(t.kind, TimestampKind::Archive);
+    assert!(t.proves_existence(), "{t:?}");
+
+    // Once the signer's certificate has expired: the archive time-stamp proves the signature
+    // existed while it was valid; without it, nothing does.
+    std::thread::sleep(Duration::from_secs(6));
+    let r = verify_bytes(&archived);
+    assert_eq!(r.indication(), Indication::TotalPassed, "{r:?}");
+    let r = verify_bytes(&plain);
+    assert_eq!(
+        (r.indication(), r.sub_indication()),
+        (Indication::Indeterminate, Some(SubIndication::OutOfBoundsNoPoe))
+    );
+    // The TSA not trusted: the archive time-stamp is no proof.
+    let mut signer_only = Trust::none();
+    signer_only.add(&ca).unwrap();
+    let r = cie_sign::verify::verify_p7m(&archived, None, &signer_only).unwrap();
+    assert_eq!(
+        (r.indication(), r.sub_indication()),
+        (Indication::Indeterminate, Some(SubIndication::OutOfBoundsNoPoe))
+    );
+    // A byte of the signature value changed by hand: the signature and the archive time-stamp
+    // both fail.
+    let mut altered = archived.clone();
+    let explicit = children(&altered, 0)[1];
+    let sd = children(&altered, explicit)[0];
+    let si = children(&altered, *children(&altered, sd).last().unwrap())[0];
+    let value = children(&altered, si)[5];
+    let (h, _) = tlv(&altered, value);
+    altered[value + h + 10] ^= 0x01;
+    let r = verify_bytes(&altered);
+    assert_eq!(r.indication(), Indication::TotalFailed);
+    assert!(r.signatures[0].problems.iter().any(|p| p.message.starts_with("the archive timestamp does not match")));
+    drop(tsa);
+    let _ = std::fs::remove_dir_all(scratch);
 }

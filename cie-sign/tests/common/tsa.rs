@@ -162,6 +162,19 @@ impl LocalTsa {
         self.dir.join("root.pem")
     }
 
+    /// A token (the TimeStampToken, DER) over the SHA-256 digest `digest`, made by `openssl ts
+    /// -query -digest` and `openssl ts -reply -token_out` with the TSA's keys, not through
+    /// HTTP.
+    pub(crate) fn token_for_digest(&self, digest: &[u8]) -> Vec<u8> {
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        openssl(&self.dir, &["ts", "-query", "-sha256", "-digest", &hex, "-cert", "-out", "direct.tsq"]);
+        openssl(
+            &self.dir,
+            &["ts", "-reply", "-config", "ts.cnf", "-queryfile", "direct.tsq", "-token_out", "-out", "direct.tst"],
+        );
+        std::fs::read(self.dir.join("direct.tst")).unwrap()
+    }
+
     /// Requests answered so far.
     pub(crate) fn served(&self) -> usize {
         self.served.load(Ordering::SeqCst)
