@@ -938,9 +938,13 @@ fn signature_timestamps(
             }
         }
     }
-    // The latest first (unreadable ones, with no time, before all).
+    // The latest first (unreadable ones, with no time, before all; at the same second, archive
+    // time-stamps before what they may cover).
     let mut order: Vec<usize> = (0..pending.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(pending[i].info.as_ref().map(|t| t.gen_time.unix_duration())));
+    order.sort_by_key(|&i| {
+        let time = pending[i].info.as_ref().map(|t| t.gen_time.unix_duration());
+        (std::cmp::Reverse(time), pending[i].kind != TimestampKind::Archive)
+    });
     let mut done: Vec<Option<TimestampReport>> = vec![None; pending.len()];
     // (index, time, hash index) of the archive time-stamps verified so far that prove their time.
     let mut proofs: Vec<(usize, Duration, Option<HashIndex>)> = Vec::new();
@@ -952,13 +956,13 @@ fn signature_timestamps(
             .iter()
             .filter(|(j, t, index)| {
                 let own = p.info.as_ref().map(|x| x.gen_time.unix_duration());
-                own.is_some_and(|o| o < *t)
+                *j != i
                     && match (index, p.attribute.zip(raw_unsigned)) {
                         // v3: what its hash index lists.
                         (Some(index), Some((k, attrs))) => attrs.get(k).is_some_and(|a| index.covers(a)),
                         (Some(_), None) => false,
                         // v2: every unsigned attribute but the archive time-stamps not older.
-                        (None, _) => *j != i,
+                        (None, _) => p.kind != TimestampKind::Archive || own.is_some_and(|o| o < *t),
                     }
             })
             .map(|(_, t, _)| *t)

@@ -10,6 +10,8 @@
 mod certs;
 #[path = "common/http_request.rs"]
 mod http_request;
+#[path = "common/revocation_pki.rs"]
+mod revocation_pki;
 #[path = "common/tsa.rs"]
 mod tsa;
 
@@ -206,9 +208,10 @@ fn element(buf: &[u8], at: usize) -> &[u8] {
     &buf[at..at + h + l]
 }
 
-/// The archive-time-stamp-v2 imprint input of the only SignerInfo of `p7m` (a DER ContentInfo
-/// without unsigned attributes), per ETSI TS 101 733 §6.4.1, written here from the standard:
-/// the encapContentInfo, the certificates and crls fields, then the SignerInfo's fields.
+/// The archive-time-stamp-v2 imprint input of the only SignerInfo of `p7m` (a DER ContentInfo),
+/// per ETSI TS 101 733 §6.4.1, written here from the standard: the encapContentInfo, the
+/// certificates and crls fields, then the SignerInfo's fields, its unsigned attributes so far
+/// with their `[1]` tag and length.
 fn v2_input(p7m: &[u8]) -> Vec<u8> {
     let explicit = children(p7m, 0)[1];
     let sd = children(p7m, explicit)[0];
@@ -219,32 +222,46 @@ fn v2_input(p7m: &[u8]) -> Vec<u8> {
     }
     let si = children(p7m, *fields.last().unwrap())[0];
     for f in children(p7m, si) {
-        assert_ne!(p7m[f], 0xA1, "no unsigned attributes yet");
         input.extend_from_slice(element(p7m, f));
     }
     input
 }
 
-/// `p7m` with `attribute` (DER) as the unsigned attributes `[1]` of its only SignerInfo, every
-/// enclosing length rewritten.
+/// `p7m` with `attribute` (DER) added last to the unsigned attributes `[1]` of its only
+/// SignerInfo (the field made when there is none), every enclosing length rewritten.
 fn with_unsigned_attribute(p7m: &[u8], attribute: &[u8]) -> Vec<u8> {
     let explicit = children(p7m, 0)[1];
     let sd = children(p7m, explicit)[0];
     let set = *children(p7m, sd).last().unwrap();
     let si = children(p7m, set)[0];
-    let added = [header(0xA1, attribute.len()), attribute.to_vec()].concat();
-    let (h, l) = tlv(p7m, si);
-    let insert = si + h + l;
+    let last = *children(p7m, si).last().unwrap();
+    let (added, mut path) = if p7m[last] == 0xA1 {
+        (attribute.to_vec(), vec![last, si, set, sd, explicit, 0])
+    } else {
+        ([header(0xA1, attribute.len()), attribute.to_vec()].concat(), vec![si, set, sd, explicit, 0])
+    };
+    let (h, l) = tlv(p7m, path[0]);
+    let insert = path[0] + h + l;
     let mut out = p7m.to_vec();
     out.splice(insert..insert, added.iter().copied());
     let mut grown = added.len();
-    for e in [si, set, sd, explicit, 0] {
+    for e in path.drain(..) {
         let (eh, el) = tlv(p7m, e);
         let new = header(p7m[e], el + grown);
         grown += new.len() - eh;
         out.splice(e..e + eh, new);
     }
     out
+}
+
+/// `p7m` with an archive-time-stamp-v2 attribute from `tsa` added by hand: SEQUENCE {
+/// id-aa-ets-archiveTimestampV2, SET { token over [`v2_input`] } }.
+fn archive(tsa: &tsa::LocalTsa, p7m: &[u8]) -> Vec<u8> {
+    let token = tsa.token_for_digest(&HashAlg::Sha256.hash(&v2_input(p7m)));
+    let oid = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x30];
+    let set = [header(0x31, token.len()), token].concat();
+    let attribute = [header(0x30, oid.len() + set.len()), oid.to_vec(), set].concat();
+    with_unsigned_attribute(p7m, &attribute)
 }
 
 fn utc_from_now(secs: i64) -> Time {
@@ -292,11 +309,7 @@ fn a_verified_archive_timestamp_proves_existence() {
     .unwrap();
     // The archive time-stamp: its token over the v2 imprint, in the attribute
     // SEQUENCE { id-aa-ets-archiveTimestampV2, SET { token } }.
-    let token = tsa.token_for_digest(&HashAlg::Sha256.hash(&v2_input(&plain)));
-    let oid = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x30];
-    let set = [header(0x31, token.len()), token].concat();
-    let attribute = [header(0x30, oid.len() + set.len()), oid.to_vec(), set].concat();
-    let archived = with_unsigned_attribute(&plain, &attribute);
+    let archived = archive(&tsa, &plain);
     let mut trust = Trust::none();
     trust.add(&ca).unwrap();
     trust.add(&tsa.root_pem()).unwrap();
@@ -339,5 +352,90 @@ fn a_verified_archive_timestamp_proves_existence() {
     assert_eq!(r.indication(), Indication::TotalFailed);
     assert!(r.signatures[0].problems.iter().any(|p| p.message.starts_with("the archive timestamp does not match")));
     drop(tsa);
+    let _ = std::fs::remove_dir_all(scratch);
+}
+
+/// Past signature validation kept simple (ETSI EN 319 102-1 §5.6.2.4): a signature timestamp
+/// whose TSA certificate (from the loopback PKI, `openssl ca -enddate`) expires seconds later,
+/// then an archive time-stamp v2 (another TSA, inserted by hand) over the signature and that
+/// timestamp. Once the first TSA's certificate has expired, the signature timestamp alone proves
+/// nothing (OUT_OF_BOUNDS_NO_POE); under the archive time-stamp it is validated at the archive's
+/// time and proves the signature's time again.
+#[test]
+fn an_archive_timestamp_keeps_an_earlier_timestamp_valid() {
+    let scratch = std::env::temp_dir().join(format!("cie-sign-ats-earlier-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let pki = revocation_pki::RevocationPki::start(&scratch, "ats");
+    let end = DateTime::from_system_time(SystemTime::now() + Duration::from_secs(5)).unwrap();
+    let end = format!(
+        "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+        end.year() % 100,
+        end.month(),
+        end.day(),
+        end.hour(),
+        end.minutes(),
+        end.seconds()
+    );
+    pki.issue_until("tsa1", "tsa", &end);
+    let dir = pki.dir().to_path_buf();
+    let first = tsa::LocalTsa::start_with(&scratch, &dir.join("tsa1.pem"), &dir.join("tsa1.key"), &pki.ca_path());
+    let ca_key = test_key("ats-ca");
+    let key = test_key("ats-signer");
+    let ca = certificate(&Spec {
+        serial: 1,
+        subject: cn("cie archive test CA"),
+        issuer: cn("cie archive test CA"),
+        validity: years(2020, 2040),
+        ca: true,
+        subject_key: &ca_key,
+        issuer_key: &ca_key,
+        hash: HashAlg::Sha256,
+    });
+    let cert = certificate(&Spec {
+        serial: 3,
+        subject: cn("MARIO ROSSI"),
+        issuer: cn("cie archive test CA"),
+        validity: years(2020, 2040),
+        ca: false,
+        subject_key: &key,
+        issuer_key: &ca_key,
+        hash: HashAlg::Sha256,
+    });
+    let mut signer = HandSigner { key, cert };
+    let mut stamped = Vec::new();
+    let options = SignOptions { timestamp: Some(first.url().to_owned()), ..SignOptions::default() };
+    cades::sign_enveloping(
+        &mut signer,
+        &options,
+        &mut Cursor::new(b"verbale n. 8".to_vec()),
+        &mut stamped,
+        &mut Silent,
+    )
+    .unwrap();
+    drop(first);
+    let second = tsa::LocalTsa::start(&scratch);
+    let archived = archive(&second, &stamped);
+    let mut trust = Trust::none();
+    for anchor in [ca, std::fs::read(pki.ca_path()).unwrap(), second.root_pem()] {
+        trust.add(&anchor).unwrap();
+    }
+    let kinds = |r: &Report| -> Vec<(TimestampKind, bool)> {
+        r.signatures[0].timestamps.iter().map(|t| (t.kind, t.proves_existence())).collect()
+    };
+    let r = cie_sign::verify::verify_p7m(&archived, None, &trust).unwrap();
+    assert_eq!(kinds(&r), [(TimestampKind::Signature, true), (TimestampKind::Archive, true)], "{r:?}");
+
+    std::thread::sleep(Duration::from_secs(7));
+    let r = cie_sign::verify::verify_p7m(&stamped, None, &trust).unwrap();
+    let t = &r.signatures[0].timestamps[0];
+    assert_eq!(
+        (t.indication(), t.sub_indication()),
+        (Indication::Indeterminate, Some(SubIndication::OutOfBoundsNoPoe))
+    );
+    let r = cie_sign::verify::verify_p7m(&archived, None, &trust).unwrap();
+    assert_eq!(kinds(&r), [(TimestampKind::Signature, true), (TimestampKind::Archive, true)], "{r:?}");
+    assert_eq!(r.indication(), Indication::TotalPassed, "{r:?}");
+    drop(second);
+    drop(pki);
     let _ = std::fs::remove_dir_all(scratch);
 }

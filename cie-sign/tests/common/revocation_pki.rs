@@ -144,6 +144,36 @@ impl RevocationPki {
         self.dir.join(pem)
     }
 
+    /// As [`RevocationPki::issue`], the certificate valid until `end` (`openssl ca -enddate`,
+    /// `YYMMDDHHMMSSZ`).
+    pub(crate) fn issue_until(&self, name: &str, ext: &str, end: &str) -> PathBuf {
+        let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+        let subject = format!("/CN=cie revocation test {name}");
+        let mut args = vec!["req"];
+        args.extend(EC);
+        args.extend(["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(&self.dir, &args);
+        openssl(
+            &self.dir,
+            &[
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-extensions",
+                ext,
+                "-enddate",
+                end,
+                "-in",
+                &csr,
+                "-out",
+                &pem,
+                "-notext",
+            ],
+        );
+        self.dir.join(pem)
+    }
+
     /// Revokes certificate `name` (reason keyCompromise).
     pub(crate) fn revoke(&self, name: &str) {
         let pem = format!("{name}.pem");
