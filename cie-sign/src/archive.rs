@@ -155,15 +155,37 @@ fn children(outer: &[u8]) -> der::Result<Vec<Element<'_>>> {
     Ok(out)
 }
 
-/// The encodings of the certificates and crls fields of the SignedData in the DER ContentInfo
-/// `content_info`, as they are in the file (v2 hashes them).
-pub(crate) fn certificates_and_crls(content_info: &[u8]) -> der::Result<Vec<u8>> {
+/// The certificates and crls fields of a SignedData as they are in the file.
+#[derive(Default)]
+pub(crate) struct Validation {
+    /// The two fields' encodings, one after the other (v2 hashes them).
+    pub fields: Vec<u8>,
+    /// Each CertificateChoices' encoding (an ats-hash-index lists their hashes).
+    pub certificates: Vec<Vec<u8>>,
+    /// Each RevocationInfoChoice's encoding, likewise.
+    pub crls: Vec<Vec<u8>>,
+}
+
+/// The certificates and crls fields of the SignedData in the DER ContentInfo `content_info`.
+pub(crate) fn validation_fields(content_info: &[u8]) -> der::Result<Validation> {
     let ci = children(content_info)?;
     let explicit = ci.get(1).ok_or(Tag::Sequence.value_error())?;
     let inner = children(explicit.1)?;
     let sd = inner.first().ok_or(Tag::Sequence.value_error())?;
-    let fields = children(sd.1)?;
-    Ok(fields.iter().filter(|(tag, _)| *tag == 0xA0 || *tag == 0xA1).flat_map(|(_, b)| b.iter().copied()).collect())
+    let mut out = Validation::default();
+    for (tag, field) in children(sd.1)? {
+        if tag != 0xA0 && tag != 0xA1 {
+            continue;
+        }
+        out.fields.extend_from_slice(field);
+        let items = children(field)?.into_iter().map(|(_, e)| e.to_vec());
+        if tag == 0xA0 {
+            out.certificates.extend(items);
+        } else {
+            out.crls.extend(items);
+        }
+    }
+    Ok(out)
 }
 
 /// One unsigned attribute of a SignerInfo as it is in the file.
@@ -215,6 +237,10 @@ pub(crate) struct HashIndex {
     pub der: Vec<u8>,
     /// The hash algorithm of its entries.
     pub alg: HashAlg,
+    /// The hashes of the certificates it covers.
+    pub certificates: Vec<Vec<u8>>,
+    /// The hashes of the CRLs and OCSP responses (RevocationInfoChoices) it covers.
+    pub crls: Vec<Vec<u8>>,
     /// The hashes of the unsigned attributes it covers.
     pub attributes: Vec<Vec<u8>>,
 }
@@ -236,7 +262,7 @@ impl HashIndex {
             _ if fields.len() == 3 => (HashAlg::Sha256, &fields[..]),
             _ => return Err("the archive timestamp's hash index is malformed".into()),
         };
-        let mut attributes = Vec::new();
+        let mut read = Vec::new();
         for (tag, list) in lists {
             if *tag != 0x30 {
                 return Err("the archive timestamp's hash index is malformed".into());
@@ -245,12 +271,39 @@ impl HashIndex {
             if entries.len() > MAX_INDEX_ENTRIES {
                 return Err("the archive timestamp's hash index is too long".into());
             }
-            attributes.clear();
+            let mut hashes = Vec::new();
             for (_, e) in entries {
-                attributes.push(OctetString::from_der(e).map_err(bad)?.as_bytes().to_vec());
+                hashes.push(OctetString::from_der(e).map_err(bad)?.as_bytes().to_vec());
             }
+            read.push(hashes);
         }
-        Ok(HashIndex { der: der.to_vec(), alg, attributes })
+        let attributes = read.pop().unwrap_or_default();
+        let crls = read.pop().unwrap_or_default();
+        let certificates = read.pop().unwrap_or_default();
+        Ok(HashIndex { der: der.to_vec(), alg, certificates, crls, attributes })
+    }
+
+    /// What the index lists that is no longer in the signature (an element archived and then
+    /// removed, or a hash computed otherwise), in words; `None` when every entry is found
+    /// among `validation`'s certificates and CRLs and the `unsigned` attributes.
+    pub(crate) fn missing(&self, validation: &Validation, unsigned: &[RawAttribute]) -> Option<String> {
+        let hashes = |items: &[Vec<u8>]| -> Vec<Vec<u8>> { items.iter().map(|i| self.alg.hash(i)).collect() };
+        let (certs, crls) = (hashes(&validation.certificates), hashes(&validation.crls));
+        if let Some(n) = self.certificates.iter().filter(|h| !certs.contains(h)).count().checked_sub(1) {
+            return Some(format!("{} certificate(s) it archived are no longer in the signature", n + 1));
+        }
+        if let Some(n) = self.crls.iter().filter(|h| !crls.contains(h)).count().checked_sub(1) {
+            return Some(format!("{} CRL(s) or OCSP response(s) it archived are no longer in the signature", n + 1));
+        }
+        let mut present: Vec<Vec<u8>> = unsigned.iter().map(|a| self.alg.hash(&a.der)).collect();
+        for a in unsigned {
+            let Ok(oid) = a.oid.to_der() else { continue };
+            present.extend(a.values.iter().map(|v| self.alg.hash(&[oid.as_slice(), v].concat())));
+        }
+        if let Some(n) = self.attributes.iter().filter(|h| !present.contains(h)).count().checked_sub(1) {
+            return Some(format!("{} unsigned attribute(s) it archived are no longer in the signature", n + 1));
+        }
+        None
     }
 
     /// Whether the index covers `attr` (ats-hash-index: the hash of its encoding; -v3: of its
@@ -271,7 +324,7 @@ pub(crate) struct Imprints<'a> {
     /// The content's hashes.
     pub content: &'a ArchiveContent,
     /// The certificates and crls fields as in the file.
-    pub certificates_and_crls: &'a [u8],
+    pub validation: &'a Validation,
     /// The SignerInfo.
     pub signer: &'a RawSignerInfo,
 }
@@ -305,7 +358,7 @@ impl Imprints<'_> {
         for (_, prefix) in self.content.prefixes.iter().filter(|(a, _)| *a == alg) {
             for tagged in [true, false] {
                 let mut h = prefix.clone();
-                h.update(self.certificates_and_crls);
+                h.update(&self.validation.fields);
                 h.update(&self.signer.signed_fields);
                 if tagged {
                     h.update(&crate::ber::der_header(0xA1, kept.len() as u64));

@@ -584,7 +584,7 @@ fn signed_data_reports(
         Some(at) => current.at_proven_time(at),
         None => current,
     };
-    let certificates_and_crls = archive::certificates_and_crls(raw).unwrap_or_default();
+    let validation = archive::validation_fields(raw).unwrap_or_default();
     let sources = if timestamps.is_some() { Sources::of_signed_data(raw) } else { Sources::default() };
     let mut layers = vec![&sources];
     layers.extend(beside);
@@ -611,7 +611,7 @@ fn signed_data_reports(
             revocation: &layers,
             archive: context.archive.zip(raw_si.as_ref()).map(|(content, signer)| Imprints {
                 content,
-                certificates_and_crls: &certificates_and_crls,
+                validation: &validation,
                 signer,
             }),
         };
@@ -1064,7 +1064,13 @@ fn archive_timestamp(
         }
     };
     let mut digest = |alg: HashAlg| imprints.v3(alg, &index).unwrap_or_default();
-    let t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?;
+    let mut t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?;
+    // As DSS's default policy (AtsHashIndex: WARN): what the index lists and is gone does not
+    // touch what the imprint proves (the content, the signature), only what the time-stamp
+    // archives; said, not failed.
+    if let Some(why) = index.missing(imprints.validation, &imprints.signer.unsigned) {
+        t.notes.push(format!("the archive timestamp's hash index does not match the signature: {why}"));
+    }
     Ok((t, Some(index)))
 }
 
