@@ -183,6 +183,7 @@ fn hand_altered_copies_fail() {
         .find(|&i| bytes[i] == 0x02 && usize::from(bytes[i + 1]) + i + 2 == time_at)
         .unwrap();
     assert_archive_fails(&altered(file, int_at - 1, "v3-imprint.p7m"), None);
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("cie-sign-ats-{}", std::process::id())));
 }
 
 /// One DER element at `at`: (header length, content length).
