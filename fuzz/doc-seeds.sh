@@ -197,6 +197,12 @@ for f in "$root"/cie-sign/tests/corpus/ber/*.p7m; do
   fi
 done
 
+# CAdES archive time-stamps (esig/dss, LGPL-2.1): v3 with ats-hash-index (enveloping), v2 over
+# a detached signature and its content.
+dss=$root/cie-sign/tests/corpus/esig-dss
+cms dss_archive_v3 4 "$dss/cades-CAdESDoubleLTA.p7m"
+cms_detached dss_archive_v2_detached 3 "$dss/cades-dss-2011-data.txt" "$dss/cades-dss-2011-cades-tstv2-detached.p7s"
+
 # PDFs: a small hand-written one, normalised by qpdf, signed by pyHanko, re-written by qpdf.
 cat >hand.pdf <<'EOF'
 %PDF-1.7

@@ -257,6 +257,8 @@ messages! {
     TimestampProofLine = "timestamp-proof-line" [time, tsa],
     DocumentTimestampProofLine = "document-timestamp-proof-line" [time, tsa],
     TimestampNoProofLine = "timestamp-no-proof-line" [time, tsa, verdict],
+    ArchiveTimestampProofLine = "archive-timestamp-proof-line" [time, tsa],
+    ArchiveTimestampNoProofLine = "archive-timestamp-no-proof-line" [time, tsa, verdict],
     FormatCadesLine = "format-cades-line" [hash],
     FormatCmsLine = "format-cms-line" [hash],
     AttributesAsReceivedLine = "attributes-as-received-line" [],

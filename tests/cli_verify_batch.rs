@@ -5,7 +5,8 @@
 //! (sorted paths in a directory, the order given otherwise), one result per file, JSON Lines,
 //! the summary, the exit status (1 over 6 over 0), the Italian output, the pairing of a detached
 //! signature with its content, `--content` refused with several files or a directory, and a
-//! hostile file name escaped. No card is needed.
+//! hostile file name escaped; the archive time-stamps of a DSS file shown, and a copy with a byte
+//! of one changed by hand failing. No card is needed.
 
 mod cli_util;
 
@@ -345,4 +346,38 @@ fn hostile_file_names_are_escaped() {
     let first: serde_json::Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
     assert_eq!(first["file"], s(&hostile));
     assert!(!r.stdout.contains('\u{1b}'), "{r:?}");
+}
+
+#[test]
+fn archive_timestamps_are_shown_and_an_altered_one_fails() {
+    // DSS's CAdESDoubleLTA.p7m: two archive time-stamps (v3) after a signature time-stamp; the
+    // TSAs' certificates have expired, so none is a proof of the time.
+    let file = corpus("esig-dss/cades-CAdESDoubleLTA.p7m");
+    let r = cie(&["verify", "--no-default-ca", s(&file)]);
+    assert_eq!(r.code, Some(6), "{r:?}");
+    assert_eq!(r.stdout.matches("  archive timestamp: 2019-05-28T15:23:5").count(), 2, "{r:?}");
+    assert!(r.stdout.contains("(INDETERMINATE (OUT_OF_BOUNDS_NO_POE): not a proof of the time)"), "{r:?}");
+    let r = cie(&["--json", "verify", "--no-default-ca", s(&file)]);
+    assert_eq!(r.stdout.matches(r#"{"type":"archive","time":"2019-05-28T15:23:5"#).count(), 2, "{r:?}");
+    assert_eq!(r.stdout.matches(r#"{"type":"signature","time":"2019-05-28T15:23:51Z""#).count(), 1, "{r:?}");
+    // Its first ats-hash-index (OID 0.4.0.1733.2.5, inside the first archive token, outside
+    // what the TSA signs) with its last byte flipped by hand: TOTAL-FAILED with the reason.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let oid = [0x06, 0x06, 0x04, 0x00, 0x8D, 0x45, 0x02, 0x05];
+    let at = bytes.windows(oid.len()).position(|w| w == oid).unwrap() + oid.len();
+    // SET { SEQUENCE ... } with a long-form length: the last byte of the SET.
+    let (len, header) = match bytes[at + 1] {
+        n if n < 0x80 => (usize::from(n), 2),
+        n => {
+            let k = usize::from(n & 0x7F);
+            (bytes[at + 2..at + 2 + k].iter().fold(0, |a, b| a << 8 | usize::from(*b)), 2 + k)
+        }
+    };
+    bytes[at + header + len - 1] ^= 0x01;
+    let work = Dir::new("archive");
+    let altered = work.join("altered.p7m");
+    std::fs::write(&altered, bytes).unwrap();
+    let r = cie(&["verify", "--no-default-ca", s(&altered)]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.contains("the archive timestamp does not match"), "{r:?}");
 }

@@ -33,6 +33,34 @@ impl Hasher {
     pub(crate) fn finish(self) -> Vec<u8> {
         self.inner.finalize().into_vec()
     }
+
+    /// A copy of the state, to go on with other data than this one (within one thread).
+    pub(crate) fn fork(&self) -> Fork {
+        Fork { inner: self.inner.box_clone() }
+    }
+}
+
+/// A hash state copied from a [`Hasher`], which can be copied again.
+pub(crate) struct Fork {
+    inner: Box<dyn DynDigest>,
+}
+
+impl Clone for Fork {
+    fn clone(&self) -> Fork {
+        Fork { inner: self.inner.box_clone() }
+    }
+}
+
+impl Fork {
+    /// Adds bytes.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.inner.update(data);
+    }
+
+    /// The digest.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.inner.finalize().into_vec()
+    }
 }
 
 /// Size of the read buffer of the streaming functions.

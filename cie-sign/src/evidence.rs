@@ -108,6 +108,15 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Escapes what quotes the document: the names, why it cannot be used.
+    pub(crate) fn make_printable(&mut self) {
+        self.subject = crate::verdict::shown(&self.subject);
+        self.issuer = crate::verdict::shown(&self.issuer);
+        if let Status::Unverifiable(why) = &mut self.status {
+            *why = crate::verdict::shown(why);
+        }
+    }
+
     /// Evidence of `kind` about `cert` that cannot be trusted, and why.
     pub(crate) fn unverifiable(kind: EvidenceKind, cert: &Cert, issuer: String, why: impl Into<String>) -> Evidence {
         Evidence {

@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 mod algorithms;
+pub mod archive;
 mod base64;
 mod ber;
 pub mod cades;

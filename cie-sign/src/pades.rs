@@ -357,7 +357,7 @@ fn check_signature(
                 _ => return Ok(unreadable(name, &format!("/Contents is not a timestamp token: {e}"))),
             },
         };
-        let t = verify_token(&token, &mut { hash_range }, trust, TimestampKind::Document)?;
+        let t = verify_token(&token, &mut { hash_range }, trust, TimestampKind::Document, &[dss])?;
         let mut r = SignatureReport::of_document_timestamp(Some(name.to_owned()), t);
         r.covers_whole_document = Some(end == pdf.len());
         return Ok(Checked { reports: vec![r], dict: Some(sig) });

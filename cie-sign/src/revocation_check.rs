@@ -257,6 +257,9 @@ pub(crate) struct Weighing {
     pub(crate) proven: bool,
     /// The signing time the signer states (signing-time attribute), if any.
     pub(crate) claimed: Option<der::DateTime>,
+    /// The certificate is a TSA's and `at` its token's time: a revocation at or before it
+    /// makes the timestamp untrusted (INDETERMINATE, never a proof of existence).
+    pub(crate) tsa: bool,
 }
 
 /// Checks the revocation of the signer's certificate `cert` and of the CA certificates above
@@ -323,7 +326,9 @@ pub(crate) fn check_path(
         evidence.extend(found);
         current = issuer;
     }
-    if !signer_checked {
+    if !signer_checked && w.tsa {
+        notes.push("revocation of the TSA's certificate was not checked: no revocation data for it".into());
+    } else if !signer_checked {
         notes.push(if online {
             "revocation was not checked: no revocation data for the signer's certificate".into()
         } else {
@@ -350,6 +355,24 @@ fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Prob
         }
     }
     let Some((e, time)) = revoked else { return };
+    if w.tsa {
+        let whose = if signer { "the TSA's certificate" } else { "the CA certificate of the TSA" };
+        let per = format!("{} of \"{}\"", e.kind.name(), e.issuer);
+        if seconds(time) > w.at {
+            notes.push(format!("{}, after the time of the timestamp", e.describe()));
+        } else {
+            let sub = if signer { SubIndication::RevokedNoPoe } else { SubIndication::RevokedCaNoPoe };
+            problems.push(Problem::new(
+                sub,
+                format!(
+                    "{whose} \"{}\" was revoked on {time} per the {per}, at or before the time of the timestamp: the \
+                     timestamp is not trusted",
+                    e.subject
+                ),
+            ));
+        }
+        return;
+    }
     if seconds(time) > w.at {
         notes.push(format!(
             "{}, after the time the signature timestamp proves: the signature was made before",
@@ -415,7 +438,7 @@ mod tests {
     #[test]
     fn revocation_before_the_validation_time_counts_after_it_does_not() {
         let revoked = evidence(Status::Revoked { time: date(2024, 3, 1), reason: Some("key compromise") });
-        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None };
+        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None, tsa: false };
         let (p, _) = weighed(std::slice::from_ref(&revoked), true, &now);
         assert_eq!(p.iter().map(|p| p.sub).collect::<Vec<_>>(), [SubIndication::RevokedNoPoe]);
         assert!(p[0].message.contains("revoked on 2024-03-01T00:00:00Z (key compromise)"), "{}", p[0].message);
@@ -426,18 +449,19 @@ mod tests {
         let (p, _) = weighed(std::slice::from_ref(&revoked), true, &claimed);
         assert_eq!(p[0].sub, SubIndication::Revoked);
         // A timestamp proving the signature existed before the revocation: no problem.
-        let proven = Weighing { at: seconds(date(2024, 2, 1)), proven: true, claimed: Some(date(2024, 1, 31)) };
+        let proven =
+            Weighing { at: seconds(date(2024, 2, 1)), proven: true, claimed: Some(date(2024, 1, 31)), tsa: false };
         let (p, n) = weighed(std::slice::from_ref(&revoked), true, &proven);
         assert!(p.is_empty(), "{p:?}");
         assert!(n.iter().any(|n| n.contains("after the time the signature timestamp proves")), "{n:?}");
         // Revoked at exactly the validation time counts.
-        let at = Weighing { at: seconds(date(2024, 3, 1)), proven: true, claimed: None };
+        let at = Weighing { at: seconds(date(2024, 3, 1)), proven: true, claimed: None, tsa: false };
         assert_eq!(weighed(std::slice::from_ref(&revoked), true, &at).0.len(), 1);
     }
 
     #[test]
     fn unverifiable_and_unknown_data_is_never_acted_upon() {
-        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None };
+        let now = Weighing { at: seconds(date(2025, 1, 1)), proven: false, claimed: None, tsa: false };
         let found = [evidence(Status::Unverifiable("its signature does not verify".into())), evidence(Status::Unknown)];
         let (p, n) = weighed(&found, true, &now);
         assert!(p.is_empty());

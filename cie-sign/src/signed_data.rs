@@ -4,14 +4,16 @@
 //! `v2AttrCert [2]`) in the certificate set, which TSAs such as PostSignum put in their tokens,
 //! a digestAlgorithms SET that repeats an algorithm (one entry per signer, as some signing
 //! applications write it: esig/dss's DSS-768 file; the `der` crate refuses "SET OF contains
-//! duplicate"), and unsigned attributes written twice (a signature timestamp repeated). None of
-//! these is under any signature a SignerInfo carries (RFC 5652 §5.4: it covers the content or
-//! the signed attributes), and none decides a verdict: the revocation field is taken out (and
-//! read by [`crate::revocation`]), the attribute certificates are dropped (they play no part in
-//! path building), the digest algorithms are written once each (each SignerInfo names its own,
-//! and that is what is checked), a repeated unsigned attribute is read once. The crate reads the
-//! rest, and every other SET OF (certificates, CRLs, SignerInfos, signed attributes) stays
-//! strict.
+//! duplicate"), unsigned attributes written twice (a signature timestamp repeated), and signed
+//! attributes copied whole (a content timestamp repeated). None of the first four is under any
+//! signature a SignerInfo carries (RFC 5652 §5.4: it covers the content or the signed
+//! attributes), and none decides a verdict: the revocation field is taken out (and read by
+//! [`crate::revocation`]), the attribute certificates are dropped (they play no part in path
+//! building), the digest algorithms are written once each (each SignerInfo names its own, and
+//! that is what is checked), a repeated unsigned attribute is read once. A signed attribute's
+//! copy is dropped from the decoded form only: the signature is checked on the signed
+//! attributes as received, and a copy of one that must be single fails ([`crate::verify`]). The
+//! crate reads the rest, and every other SET OF (certificates, CRLs, SignerInfos) stays strict.
 
 use cms::signed_data::SignedData;
 use der::asn1::{AnyRef, SetOfVec};
@@ -36,6 +38,9 @@ pub struct LeftOut {
     pub repeated_digest_algorithms: usize,
     /// Repeated unsigned attributes (and values of one) dropped from the SignerInfos.
     pub repeated_unsigned_attributes: usize,
+    /// Signed attributes written twice (identical copies) dropped from the decoded SignerInfos;
+    /// the signature is checked on the signed attributes as received, copies included.
+    pub repeated_signed_attributes: usize,
 }
 
 /// Decodes the SignedData in `content` (the `[0] EXPLICIT` content of a ContentInfo, DER):
@@ -51,12 +56,19 @@ pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
     if content.tag() != Tag::Sequence {
         return Err(refused());
     }
-    let Rewritten { rest, crls, attribute_certificates, repeated_digest_algorithms, repeated_unsigned_attributes } =
-        rewrite(content.value())?;
+    let Rewritten {
+        rest,
+        crls,
+        attribute_certificates,
+        repeated_digest_algorithms,
+        repeated_unsigned_attributes,
+        repeated_signed_attributes,
+    } = rewrite(content.value())?;
     if crls.is_none()
         && attribute_certificates == 0
         && repeated_digest_algorithms == 0
         && repeated_unsigned_attributes == 0
+        && repeated_signed_attributes == 0
     {
         return Err(refused());
     }
@@ -67,6 +79,7 @@ pub fn decode_signed_data(content: &Any) -> Result<(SignedData, LeftOut)> {
         attribute_certificates,
         repeated_digest_algorithms,
         repeated_unsigned_attributes,
+        repeated_signed_attributes,
         ..LeftOut::default()
     };
     if let Some(crls) = crls {
@@ -85,6 +98,7 @@ struct Rewritten {
     attribute_certificates: usize,
     repeated_digest_algorithms: usize,
     repeated_unsigned_attributes: usize,
+    repeated_signed_attributes: usize,
 }
 
 /// The fields of a SignedData's value without its `[1] crls` field, without the attribute
@@ -100,6 +114,7 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
         attribute_certificates: 0,
         repeated_digest_algorithms: 0,
         repeated_unsigned_attributes: 0,
+        repeated_signed_attributes: 0,
     };
     let mut index = 0;
     while !reader.is_finished() {
@@ -115,8 +130,9 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
             out.crls = Some(field.to_der().map_err(malformed)?);
         } else if index > 1 && field.tag() == Tag::Set {
             // signerInfos.
-            let (set, repeated) = signer_infos_without_repeats(field.value())?;
+            let (set, repeated, repeated_signed) = signer_infos_without_repeats(field.value())?;
             out.repeated_unsigned_attributes = repeated;
+            out.repeated_signed_attributes = repeated_signed;
             out.rest.extend_from_slice(&set);
         } else if field.tag() == certs_tag {
             let (kept, n) = without_attribute_certificates(field.value())?;
@@ -132,15 +148,20 @@ fn rewrite(value: &[u8]) -> Result<Rewritten> {
 }
 
 /// A signerInfos SET (its value) whose SignerInfos have each unsigned attribute, and each value
-/// of one, once (DER, the elements in their order), and how many repeats were dropped. A
-/// repeated unsigned attribute says nothing more (esig/dss's files with a signature timestamp
-/// written twice, which DSS reads); they are outside the signature. Signed attributes are left
-/// as they are.
-fn signer_infos_without_repeats(value: &[u8]) -> Result<(Vec<u8>, usize)> {
+/// of one, once (DER, the elements in their order), and how many repeats were dropped, and
+/// their signed attributes each once, and how many identical copies were dropped. A repeated
+/// unsigned attribute says nothing more (esig/dss's files with a signature timestamp written
+/// twice, which DSS reads); they are outside the signature. A signed attribute copied whole
+/// (esig/dss's file with its content timestamp written twice, which DSS and OpenSSL read) is
+/// under the signature as received ([`crate::verify`] checks it on those bytes and refuses a
+/// copy of an attribute RFC 5652 §11 wants single); only the decoded form drops the copy.
+fn signer_infos_without_repeats(value: &[u8]) -> Result<(Vec<u8>, usize, usize)> {
     let unsigned_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N1 };
+    let signed_tag = Tag::ContextSpecific { constructed: true, number: TagNumber::N0 };
     let mut infos = SliceReader::new(value).map_err(malformed)?;
     let mut body = Vec::with_capacity(value.len());
     let mut repeated = 0;
+    let mut repeated_signed = 0;
     while !infos.is_finished() {
         let info = AnyRef::decode(&mut infos).map_err(malformed)?;
         if info.tag() != Tag::Sequence {
@@ -151,6 +172,25 @@ fn signer_infos_without_repeats(value: &[u8]) -> Result<(Vec<u8>, usize)> {
         let mut info_body = Vec::with_capacity(info.value().len());
         while !fields.is_finished() {
             let field = AnyRef::decode(&mut fields).map_err(malformed)?;
+            if field.tag() == signed_tag {
+                let mut attrs = SliceReader::new(field.value()).map_err(malformed)?;
+                let mut kept: Vec<Vec<u8>> = Vec::new();
+                while !attrs.is_finished() {
+                    let der = AnyRef::decode(&mut attrs).map_err(malformed)?.to_der().map_err(malformed)?;
+                    if kept.contains(&der) {
+                        repeated_signed += 1;
+                    } else {
+                        kept.push(der);
+                    }
+                    if kept.len() > MAX_DIGEST_ALGORITHMS {
+                        return Err(Error::Cms("SignerInfo: too many signed attributes".into()));
+                    }
+                }
+                let all: Vec<u8> = kept.concat();
+                info_body.extend_from_slice(&crate::ber::der_header(0xA0, all.len() as u64));
+                info_body.extend_from_slice(&all);
+                continue;
+            }
             if field.tag() != unsigned_tag {
                 info_body.extend_from_slice(&field.to_der().map_err(malformed)?);
                 continue;
@@ -178,7 +218,7 @@ fn signer_infos_without_repeats(value: &[u8]) -> Result<(Vec<u8>, usize)> {
     }
     let mut out = crate::ber::der_header(0x31, body.len() as u64);
     out.extend_from_slice(&body);
-    Ok((out, repeated))
+    Ok((out, repeated, repeated_signed))
 }
 
 /// An Attribute (`SEQUENCE { type, SET OF value }`) with each value once, DER.

@@ -4,6 +4,7 @@
 //! another order signed those bytes instead (§5.4: the signature covers the encoding of the
 //! SignedAttributes with the [0] IMPLICIT tag replaced by the SET OF tag).
 
+use der::asn1::ObjectIdentifier;
 use der::{Decode, Header, Reader, SliceReader, Tag};
 
 /// One element of `input` at the reader's position: its tag and its whole encoding.
@@ -53,6 +54,20 @@ pub(crate) fn signed_attrs_as_received(signer_info: &[u8]) -> der::Result<Option
         set[0] = 0x31;
         set
     }))
+}
+
+/// The attributes of an attribute SET (its whole encoding, as received), in its order: each
+/// one's type, number of values and whole encoding.
+pub(crate) fn attributes(set: &[u8]) -> der::Result<Vec<(ObjectIdentifier, usize, &[u8])>> {
+    let mut out = Vec::new();
+    for (_, attr) in children(set)? {
+        let parts = children(attr)?;
+        let (Some((_, oid)), Some((_, values)), 2) = (parts.first(), parts.get(1), parts.len()) else {
+            return Err(Tag::Sequence.value_error());
+        };
+        out.push((ObjectIdentifier::from_der(oid)?, children(values)?.len(), attr));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use x509_cert::ext::pkix::ExtendedKeyUsage;
 use x509_cert::Certificate;
 
 use crate::chain::Chain;
+use crate::evidence::Evidence;
 use crate::identity::Identity;
 use crate::verdict::{shown, verdict, Indication, Problem, SubIndication};
 
@@ -159,14 +160,18 @@ pub enum TimestampKind {
     /// A PDF document timestamp (/SubFilter /ETSI.RFC3161, ETSI EN 319 142-1 §5.4): over the
     /// document's bytes up to it.
     Document,
+    /// A CAdES archive time-stamp (v2 or v3, [`crate::archive`]): over the content, the
+    /// signature and the validation data before it.
+    Archive,
 }
 
 impl TimestampKind {
-    /// `signature` or `document`.
+    /// `signature`, `document` or `archive`.
     pub fn as_str(self) -> &'static str {
         match self {
             TimestampKind::Signature => "signature",
             TimestampKind::Document => "document",
+            TimestampKind::Archive => "archive",
         }
     }
 }
@@ -184,12 +189,26 @@ pub struct TimestampReport {
     pub chain: Chain,
     /// Why it does not pass; empty when it is TOTAL-PASSED and so a proof of existence.
     pub problems: Vec<Problem>,
+    /// The revocation data about the TSA's certificate and its CAs, each piece checked (the
+    /// signature's, the token's and, with `--online`, what the TSA certificate's responder or
+    /// distribution point answers).
+    pub revocation: Vec<Evidence>,
+    /// Observations that do not change the verdict (revocation data found good, not checked).
+    pub notes: Vec<String>,
 }
 
 impl TimestampReport {
     /// An empty report of `kind`.
     pub(crate) fn new(kind: TimestampKind) -> TimestampReport {
-        TimestampReport { kind, time: None, tsa: None, chain: Chain::NotChecked, problems: Vec::new() }
+        TimestampReport {
+            kind,
+            time: None,
+            tsa: None,
+            chain: Chain::NotChecked,
+            problems: Vec::new(),
+            revocation: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// The timestamp's verdict (ETSI EN 319 102-1 §5.4: a timestamp is validated as a
@@ -216,6 +235,12 @@ impl TimestampReport {
         }
         for p in &mut self.problems {
             p.message = shown(&p.message);
+        }
+        for n in &mut self.notes {
+            *n = shown(n);
+        }
+        for e in &mut self.revocation {
+            e.make_printable();
         }
         self.chain = self.chain.shown();
     }

@@ -17,6 +17,7 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
 use crate::algorithms;
+use crate::archive::{self, ArchiveContent, ContentFeed, HashIndex, Imprints, RawAttribute, RawSignerInfo};
 pub use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data};
 use crate::chain::{self, Cert, Chain, Trust};
@@ -156,11 +157,7 @@ impl SignatureReport {
             t.make_printable();
         }
         for e in &mut self.revocation {
-            e.subject = shown(&e.subject);
-            e.issuer = shown(&e.issuer);
-            if let crate::evidence::Status::Unverifiable(why) = &mut e.status {
-                *why = shown(why);
-            }
+            e.make_printable();
         }
         self.chain = self.chain.shown();
     }
@@ -375,6 +372,47 @@ fn check_attributes(
     Ok(Some(attrs.to_der()?))
 }
 
+/// The signed attributes RFC 5652 §11 and RFC 5035 §3 want at most once in a SignerInfo.
+const SINGLE_SIGNED_ATTRIBUTES: [(ObjectIdentifier, &str); 5] = [
+    (OID_CONTENT_TYPE, "content-type"),
+    (OID_MESSAGE_DIGEST, "message-digest"),
+    (OID_SIGNING_TIME, "signing-time"),
+    (OID_SIGNING_CERTIFICATE, "signing-certificate"),
+    (OID_SIGNING_CERTIFICATE_V2, "signing-certificate-v2"),
+];
+
+/// id-aa-ets-contentTimestamp (ETSI EN 319 122-1 §5.2.8), named in notes.
+const OID_CONTENT_TIME_STAMP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.20");
+
+/// Checks the signed attributes as received (`raw`, a SET) for attributes written more than
+/// once: one RFC 5652 §11 wants single fails the signature (the decoded form holds it once, so
+/// this is where a copy is seen); an identical copy of another (esig/dss's copied content
+/// timestamp, read by DSS and OpenSSL) is noted, the signature covering both as written.
+fn repeated_signed_attributes(raw: &[u8], report: &mut SignatureReport) {
+    let Ok(attrs) = crate::signer_infos::attributes(raw) else { return };
+    for (oid, name) in SINGLE_SIGNED_ATTRIBUTES {
+        let n = attrs.iter().filter(|(o, _, _)| *o == oid).count();
+        let values: usize = attrs.iter().filter(|(o, _, _)| *o == oid).map(|(_, v, _)| v).sum();
+        if n > 1 || values > 1 {
+            report.fail(
+                SubIndication::FormatFailure,
+                format!("the {name} signed attribute is written more than once; it must be single (RFC 5652 §11)"),
+            );
+        }
+    }
+    for (i, (oid, _, der)) in attrs.iter().enumerate() {
+        let copies = attrs.iter().filter(|(_, _, d)| d == der).count();
+        let first = attrs.iter().position(|(_, _, d)| d == der) == Some(i);
+        if copies > 1 && first && !SINGLE_SIGNED_ATTRIBUTES.iter().any(|(o, _)| o == oid) {
+            let name = if *oid == OID_CONTENT_TIME_STAMP { "content-time-stamp".to_owned() } else { oid.to_string() };
+            report.notes.push(format!(
+                "the signed attribute {name} is written {copies} times (identical copies): read once; the signature \
+                 covers them as written"
+            ));
+        }
+    }
+}
+
 /// A UTCTime with a time-zone offset, `YYMMDDhhmm[ss](+|-)hhmm` (X.680 §47.3 allows it in BER,
 /// DER wants `Z`; Go's and older Java signers write it, OpenSSL reads it), as UTC. The
 /// signing time is the signer's claim whatever its form, so this only lets it be shown.
@@ -483,8 +521,10 @@ pub(crate) fn verify_signed_data(
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
+    archive: &ArchiveContent,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(None), None)
+    let context = Context { timestamps: Some(None), beside: None, archive: Some(archive), at: None };
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, &context)
 }
 
 /// [`verify_signed_data`] with revocation data found beside the signature (a PDF's document
@@ -502,14 +542,26 @@ pub(crate) fn verify_signed_data_with(
     beside: &Sources,
     proven: Option<Duration>,
 ) -> Result<Vec<SignatureReport>> {
-    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, Some(proven), Some(beside))
+    let context = Context { timestamps: Some(proven), beside: Some(beside), archive: None, at: None };
+    signed_data_reports(sd, raw, content_digest, trust, claimed_time, field, &context)
 }
 
-/// [`verify_signed_data`]; `timestamps`: `None` inside a timestamp token (a TSA's own signature
-/// is checked at the current time, its timestamps are not read and its revocation not
-/// checked), otherwise the signers' timestamps are verified, with a time proven from elsewhere
-/// if there is one; `beside`: revocation data found outside the SignedData.
-#[allow(clippy::too_many_arguments)]
+/// How a SignedData is verified besides its own bytes.
+struct Context<'a> {
+    /// `None` inside a timestamp token (a TSA's own signature is checked at the current time,
+    /// its timestamps are not read and its revocation not checked), otherwise the signers'
+    /// timestamps are verified, with a time proven from elsewhere if there is one.
+    timestamps: Option<Option<Duration>>,
+    /// Revocation data found outside the SignedData.
+    beside: Option<&'a Sources>,
+    /// The content's hashes for archive time-stamps (`None`: they cannot be checked here).
+    archive: Option<&'a ArchiveContent>,
+    /// The validation time when it is not the current one: a time a later archive time-stamp
+    /// proves the token existed.
+    at: Option<Duration>,
+}
+
+/// [`verify_signed_data`] in `context`.
 fn signed_data_reports(
     sd: &SignedData,
     raw: &[u8],
@@ -517,9 +569,9 @@ fn signed_data_reports(
     trust: &Trust,
     claimed_time: Option<der::DateTime>,
     field: Option<String>,
-    timestamps: Option<Option<Duration>>,
-    beside: Option<&Sources>,
+    context: &Context<'_>,
 ) -> Result<Vec<SignatureReport>> {
+    let (timestamps, beside) = (context.timestamps, context.beside);
     check_limits(sd)?;
     let mut certs = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
@@ -527,13 +579,18 @@ fn signed_data_reports(
             certs.push(Cert::from_cert(c.clone())?);
         }
     }
-    let mut paths = chain::Paths::new(trust, &certs, now());
+    let current = chain::Paths::new(trust, &certs, now());
+    let mut paths = match context.at {
+        Some(at) => current.at_proven_time(at),
+        None => current,
+    };
+    let validation = archive::validation_fields(raw).unwrap_or_default();
     let sources = if timestamps.is_some() { Sources::of_signed_data(raw) } else { Sources::default() };
     let mut layers = vec![&sources];
     layers.extend(beside);
     let mut digests: HashMap<HashAlg, Vec<u8>> = HashMap::new();
     let mut reports = Vec::new();
-    for (i, (si, raw_attrs)) in signer_infos(sd, raw).into_iter().enumerate() {
+    for (i, (si, raw_attrs, raw_si)) in signer_infos(sd, raw).into_iter().enumerate() {
         let mut report = SignatureReport::new(field.clone());
         report.level = (i + 1).to_string();
         let d = match HashAlg::from_oid(&si.digest_alg.oid) {
@@ -552,6 +609,11 @@ fn signed_data_reports(
             digest: d.as_deref(),
             timestamps,
             revocation: &layers,
+            archive: context.archive.zip(raw_si.as_ref()).map(|(content, signer)| Imprints {
+                content,
+                validation: &validation,
+                signer,
+            }),
         };
         verify_signer(&si, raw_attrs.as_deref(), &what, &certs, &mut paths, &mut report)?;
         if report.signing_time.is_none() {
@@ -615,6 +677,7 @@ impl Countersignatures<'_, '_> {
                 digest: digest.as_deref(),
                 timestamps: Some(None),
                 revocation: self.sources,
+                archive: None,
             };
             verify_signer(&si, raw_attrs.as_deref(), &what, self.certs, self.paths, &mut report)?;
             let own = report.level.clone();
@@ -628,19 +691,41 @@ impl Countersignatures<'_, '_> {
 /// The SignerInfos of `sd` with their signed attributes as received, in the order of `raw`
 /// (the ContentInfo `sd` was decoded from); when `raw` cannot be walked, those of `sd`, with
 /// only their DER-sorted attributes.
-fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>)> {
-    let from_raw = crate::signer_infos::raw_signer_infos(raw).ok().and_then(|list| {
-        list.into_iter()
-            .map(|bytes| {
-                let si = SignerInfo::from_der(bytes).ok()?;
-                let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok()?;
-                Some((si, attrs))
-            })
-            .collect::<Option<Vec<_>>>()
-    });
+/// Each comes with the SignerInfo as in the file when it can be read so.
+fn signer_infos(sd: &SignedData, raw: &[u8]) -> Vec<(SignerInfo, Option<Vec<u8>>, Option<RawSignerInfo>)> {
+    let list = crate::signer_infos::raw_signer_infos(raw).unwrap_or_default();
+    let from_raw = list
+        .iter()
+        .map(|bytes| {
+            let si = SignerInfo::from_der(bytes).ok()?;
+            let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok()?;
+            Some((si, attrs, RawSignerInfo::from_der(bytes).ok()))
+        })
+        .collect::<Option<Vec<_>>>();
     match from_raw {
         Some(list) if list.len() == sd.signer_infos.0.len() => list,
-        _ => sd.signer_infos.0.iter().map(|si| (si.clone(), None)).collect(),
+        // One the crate reads only once rewritten (an attribute written twice): the
+        // SignerInfo as decoded, with its encoding in the file (signed attributes as received,
+        // unsigned ones for the archive time-stamps) found by its signature value.
+        _ => sd
+            .signer_infos
+            .0
+            .iter()
+            .map(|si| {
+                let value = si.signature.to_der().unwrap_or_default();
+                let found = list.iter().find_map(|bytes| {
+                    let raw = RawSignerInfo::from_der(bytes).ok()?;
+                    (!value.is_empty() && raw.signed_fields.ends_with(&value)).then_some((bytes, raw))
+                });
+                match found {
+                    Some((bytes, raw)) => {
+                        let attrs = crate::signer_infos::signed_attrs_as_received(bytes).ok().flatten();
+                        (si.clone(), attrs, Some(raw))
+                    }
+                    None => (si.clone(), None, None),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -657,6 +742,8 @@ struct Signed<'a> {
     timestamps: Option<Option<Duration>>,
     /// The revocation data the SignedData carries, and what was found beside it.
     revocation: &'a [&'a Sources],
+    /// What the SignerInfo's archive time-stamps cover, when they can be checked.
+    archive: Option<Imprints<'a>>,
 }
 
 /// Verifies one SignerInfo `si` (whose signed attributes as received are `raw_attrs`) over
@@ -686,6 +773,9 @@ fn verify_signer(
         return Ok(());
     };
     report.hash = Some(alg);
+    if let Some(raw) = raw_attrs {
+        repeated_signed_attributes(raw, report);
+    }
     let signed = check_attributes(what.content_type, si, cert, d, report)?;
     let spki = &cert.cert.tbs_certificate.subject_public_key_info;
     let verifies = |input: algorithms::Input<'_>| {
@@ -743,9 +833,12 @@ fn verify_signer(
              and nothing proves this one is older",
         );
     }
+    let own_sources = Sources::of_attributes(si);
     let proven = match what.timestamps {
         Some(outer) => {
-            let own = signature_timestamps(si, paths.trust(), report)?;
+            let mut layers = what.revocation.to_vec();
+            layers.push(&own_sources);
+            let own = signature_timestamps(si, what.archive.as_ref(), paths.trust(), &layers, report)?;
             match (own, outer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -760,8 +853,13 @@ fn verify_signer(
     report.chain = path.chain;
     report.problems.extend(path.problems);
     if what.timestamps.is_some() {
-        let own = Sources::of_attributes(si);
-        let w = Weighing { at: proven.unwrap_or_else(now), proven: proven.is_some(), claimed: report.signing_time };
+        let own = own_sources;
+        let w = Weighing {
+            at: proven.unwrap_or_else(now),
+            proven: proven.is_some(),
+            claimed: report.signing_time,
+            tsa: false,
+        };
         let online = paths.trust().online_revocation();
         let mut layers = what.revocation.to_vec();
         layers.push(&own);
@@ -775,38 +873,205 @@ fn verify_signer(
     Ok(())
 }
 
-/// Verifies the signature time-stamps of `si` (RFC 3161 tokens in its unsigned attribute
-/// id-aa-signatureTimeStampToken, each over its signature value; ETSI EN 319 102-1 §5.4) into
-/// `report`: a broken one fails the signature; the earliest one that passes is returned, the
-/// time the signature is proven to have existed.
-fn signature_timestamps(si: &SignerInfo, trust: &Trust, report: &mut SignatureReport) -> Result<Option<Duration>> {
-    let values = si
-        .unsigned_attrs
-        .iter()
-        .flat_map(|a| a.iter())
-        .filter(|a| a.oid == OID_SIGNATURE_TIME_STAMP)
-        .flat_map(|a| a.values.iter());
-    let mut proven: Option<Duration> = None;
-    for (k, value) in values.enumerate() {
-        if k >= MAX_TIMESTAMPS {
+/// One timestamp of a SignerInfo waiting for its verification.
+struct Pending {
+    kind: TimestampKind,
+    /// The token (a ContentInfo).
+    token: Vec<u8>,
+    /// The attribute it is a value of, as in the file (archive time-stamps need it).
+    attribute: Option<usize>,
+    /// Its TSTInfo, if readable.
+    info: Option<TstInfo>,
+}
+
+/// Verifies the timestamps of `si` (ETSI EN 319 102-1 §5.4, §5.6.2.1) into `report`: its
+/// signature time-stamps (RFC 3161 tokens in id-aa-signatureTimeStampToken, each over its
+/// signature value) and its archive time-stamps (v2 and v3, [`crate::archive`], over
+/// `archive`'s data). The latest first: a verified archive time-stamp proves what it covers
+/// existed at its time, so the earlier timestamps it covers are validated at that time rather
+/// than now. A broken one fails the signature; the earliest time proven for the signature is
+/// returned.
+/// `revocation`: the revocation data of the signature, for the TSAs' certificates.
+fn signature_timestamps(
+    si: &SignerInfo,
+    archive: Option<&Imprints<'_>>,
+    trust: &Trust,
+    revocation: &[&Sources],
+    report: &mut SignatureReport,
+) -> Result<Option<Duration>> {
+    let raw_unsigned: Option<&[RawAttribute]> = archive.map(|a| a.signer.unsigned.as_slice());
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut add = |kind: TimestampKind, token: Vec<u8>, attribute: Option<usize>| -> Result<()> {
+        if pending.len() >= MAX_TIMESTAMPS {
             return Err(Error::Limit(format!("a signature carries more than {MAX_TIMESTAMPS} timestamps")));
         }
-        let signature = si.signature.as_bytes();
-        let t = verify_token(&value.to_der()?, &mut |alg| alg.hash(signature), trust, TimestampKind::Signature)?;
-        if t.indication() == Indication::TotalFailed {
-            let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
-            let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
-            let message = why.map_or_else(String::new, |p| p.message.clone());
-            report.fail(sub, format!("the signature timestamp is broken: {message}"));
+        let info = archive::token_info(&token);
+        pending.push(Pending { kind, token, attribute, info });
+        Ok(())
+    };
+    let kind_of = |oid: &ObjectIdentifier| {
+        if *oid == OID_SIGNATURE_TIME_STAMP {
+            Some(TimestampKind::Signature)
+        } else if archive::is_archive(oid) {
+            Some(TimestampKind::Archive)
+        } else {
+            None
         }
+    };
+    match raw_unsigned {
+        Some(attrs) => {
+            for (i, a) in attrs.iter().enumerate() {
+                if let Some(kind) = kind_of(&a.oid) {
+                    for v in &a.values {
+                        add(kind, v.clone(), Some(i))?;
+                    }
+                }
+            }
+        }
+        None => {
+            for a in si.unsigned_attrs.iter().flat_map(|a| a.iter()) {
+                if let Some(kind) = kind_of(&a.oid) {
+                    for v in a.values.iter() {
+                        add(kind, v.to_der()?, None)?;
+                    }
+                }
+            }
+        }
+    }
+    // The latest first (unreadable ones, with no time, before all; at the same second, archive
+    // time-stamps before what they may cover).
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|&i| {
+        let time = pending[i].info.as_ref().map(|t| t.gen_time.unix_duration());
+        (std::cmp::Reverse(time), pending[i].kind != TimestampKind::Archive)
+    });
+    let mut done: Vec<Option<TimestampReport>> = vec![None; pending.len()];
+    // (index, time, hash index) of the archive time-stamps verified so far that prove their time.
+    let mut proofs: Vec<(usize, Duration, Option<HashIndex>)> = Vec::new();
+    let mut proven: Option<Duration> = None;
+    for &i in &order {
+        let p = &pending[i];
+        // The earliest time a verified later archive time-stamp proves this one existed at.
+        let covered_at = proofs
+            .iter()
+            .filter(|(j, t, index)| {
+                let own = p.info.as_ref().map(|x| x.gen_time.unix_duration());
+                *j != i
+                    && match (index, p.attribute.zip(raw_unsigned)) {
+                        // v3: what its hash index lists.
+                        (Some(index), Some((k, attrs))) => attrs.get(k).is_some_and(|a| index.covers(a)),
+                        (Some(_), None) => false,
+                        // v2: every unsigned attribute but the archive time-stamps not older.
+                        (None, _) => p.kind != TimestampKind::Archive || own.is_some_and(|o| o < *t),
+                    }
+            })
+            .map(|(_, t, _)| *t)
+            .min();
+        let signature = si.signature.as_bytes();
+        let (t, index) = match p.kind {
+            TimestampKind::Archive => {
+                let checked = archive_timestamp(p, archive, trust, covered_at, revocation)?;
+                if checked.0.indication() == Indication::TotalFailed {
+                    let why = checked.0.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
+                    let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
+                    let message = why.map_or_else(String::new, |p| p.message.clone());
+                    report.fail(sub, format!("the archive timestamp does not match: {message}"));
+                }
+                checked
+            }
+            _ => {
+                let t = verify_token_at(
+                    &p.token,
+                    &mut |alg| alg.hash(signature),
+                    trust,
+                    TimestampKind::Signature,
+                    covered_at,
+                    revocation,
+                )?;
+                if t.indication() == Indication::TotalFailed {
+                    let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
+                    let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
+                    let message = why.map_or_else(String::new, |p| p.message.clone());
+                    report.fail(sub, format!("the signature timestamp is broken: {message}"));
+                }
+                (t, None)
+            }
+        };
         if t.proves_existence() {
             if let Some(at) = t.time.map(|d| d.unix_duration()) {
                 proven = Some(proven.map_or(at, |p| p.min(at)));
+                if p.kind == TimestampKind::Archive {
+                    proofs.push((i, at, index));
+                }
             }
         }
-        report.timestamps.push(t);
+        done[i] = Some(t);
     }
+    report.timestamps.extend(done.into_iter().flatten());
     Ok(proven)
+}
+
+/// Verifies the archive time-stamp `p` (validated at `at`, or now) over what `archive` gives;
+/// with its ats-hash-index when it is a v3.
+fn archive_timestamp(
+    p: &Pending,
+    archive: Option<&Imprints<'_>>,
+    trust: &Trust,
+    at: Option<Duration>,
+    revocation: &[&Sources],
+) -> Result<(TimestampReport, Option<HashIndex>)> {
+    let unchecked = |why: &str| {
+        let mut t = TimestampReport::new(TimestampKind::Archive);
+        t.time = p.info.as_ref().map(|i| i.gen_time);
+        t.problems.push(Problem::new(SubIndication::SignedDataNotFound, why));
+        t
+    };
+    let (Some(imprints), Some(at_index)) = (archive, p.attribute) else {
+        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+    };
+    let Some(attr) = imprints.signer.unsigned.get(at_index) else {
+        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+    };
+    let imprint = p.info.as_ref().map(|i| i.imprint.clone()).unwrap_or_default();
+    if attr.oid == archive::OID_ARCHIVE_TIME_STAMP_V2 {
+        let time = |a: &RawAttribute| a.values.first().and_then(|v| archive::token_info(v)).map(|i| i.gen_time);
+        let mut digest = |alg: HashAlg| {
+            let candidates = imprints.v2(alg, at_index, &time).unwrap_or_default();
+            candidates.iter().find(|c| **c == imprint).or(candidates.first()).cloned().unwrap_or_default()
+        };
+        return Ok((verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?, None));
+    }
+    // v3: the ats-hash-index(-v3) is an unsigned attribute of the token's SignerInfo.
+    let index = read_signed_data(&p.token).ok().and_then(|(sd, _)| {
+        let si = sd.signer_infos.0.iter().next()?.clone();
+        si.unsigned_attrs.iter().flat_map(|a| a.iter()).find_map(|a| {
+            (a.oid == archive::OID_ATS_HASH_INDEX_V3 || a.oid == archive::OID_ATS_HASH_INDEX)
+                .then(|| a.values.get(0).map(|v| v.to_der()))
+                .flatten()
+        })
+    });
+    let index = match index {
+        Some(Ok(der)) => HashIndex::from_der(&der),
+        _ => Err("the archive timestamp (v3) carries no ats-hash-index".to_owned()),
+    };
+    let index = match index {
+        Ok(i) => i,
+        Err(e) => {
+            let mut t = verify_token_at(&p.token, &mut |_| Vec::new(), trust, TimestampKind::Archive, at, revocation)?;
+            t.problems.retain(|p| p.sub != SubIndication::HashFailure);
+            t.problems.push(Problem::new(SubIndication::FormatFailure, e));
+            return Ok((t, None));
+        }
+    };
+    let mut digest = |alg: HashAlg| imprints.v3(alg, &index).unwrap_or_default();
+    let mut t = verify_token_at(&p.token, &mut digest, trust, TimestampKind::Archive, at, revocation)?;
+    // As DSS's default policy (AtsHashIndex: WARN): what the index lists and is gone does not
+    // touch what the imprint proves (the content, the signature), only what the time-stamp
+    // archives; said, not failed.
+    if let Some(why) = index.missing(imprints.validation, &imprints.signer.unsigned) {
+        t.notes.push(format!("the archive timestamp's hash index does not match the signature: {why}"));
+    }
+    Ok((t, Some(index)))
 }
 
 /// Verifies one RFC 3161 token (a ContentInfo, DER or BER) over `data` (RFC 3161 §2.4.2): the
@@ -817,6 +1082,23 @@ pub(crate) fn verify_token(
     digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
     trust: &Trust,
     kind: TimestampKind,
+    revocation: &[&Sources],
+) -> Result<TimestampReport> {
+    verify_token_at(token, digest_of, trust, kind, None, revocation)
+}
+
+/// [`verify_token`] with the TSA's certificates checked at `at` when a later archive
+/// time-stamp proves the token existed then (`None`: now). The TSA's certificate and its CAs
+/// are checked for revocation at the token's time with `revocation` (the data of the
+/// signature it belongs to, a PDF's store), the token's own and, when the trust allows it,
+/// online.
+fn verify_token_at(
+    token: &[u8],
+    digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>,
+    trust: &Trust,
+    kind: TimestampKind,
+    at: Option<Duration>,
+    revocation: &[&Sources],
 ) -> Result<TimestampReport> {
     let mut t = TimestampReport::new(kind);
     let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
@@ -858,7 +1140,8 @@ pub(crate) fn verify_token(
         Err(_) => token.to_vec(),
     };
     let mut digest = |alg: HashAlg| Ok(alg.hash(&info_der));
-    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, None, None)?;
+    let context = Context { timestamps: None, beside: None, archive: None, at };
+    let tsa = signed_data_reports(&sd, &raw, &mut digest, trust, None, None, &context)?;
     if let Some(r) = tsa.into_iter().next() {
         t.tsa = r.signer;
         t.chain = r.chain;
@@ -873,9 +1156,22 @@ pub(crate) fn verify_token(
             CertificateChoices::Other(_) => None,
         })
         .collect();
-    if let Some(cert) = sd.signer_infos.0.iter().next().and_then(|si| find_certificate(&certs, &si.sid)) {
+    let Some(token_si) = sd.signer_infos.0.iter().next() else { return Ok(t) };
+    if let Some(cert) = find_certificate(&certs, &token_si.sid) {
         if let Err(e) = is_tsa_certificate(&cert.cert) {
             t.problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, e));
+        }
+        if let Some(time) = t.time {
+            let own = Sources::of_signed_data(&raw);
+            let attributes = Sources::of_attributes(token_si);
+            let mut layers = revocation.to_vec();
+            layers.extend([&own, &attributes]);
+            let mut paths = chain::Paths::new(trust, &certs, at.unwrap_or_else(now));
+            let w = Weighing { at: time.unix_duration(), proven: false, claimed: None, tsa: true };
+            let (evidence, problems, notes) = check_path(cert, &mut paths, &layers, trust.online_revocation(), &w);
+            t.revocation = evidence;
+            t.problems.extend(problems);
+            t.notes = notes;
         }
     }
     Ok(t)
@@ -968,11 +1264,13 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     }
     let mut same = supplied.map(SameContent::new);
     progress.total(layout.content_len);
+    let mut archived = ContentFeed::new(&sd, Some(layout.content_len));
     let mut feed = |chunk: &[u8]| {
         progress.advance(chunk.len() as u64);
         for (_, h) in hashers.iter_mut() {
             h.update(chunk);
         }
+        archived.update(chunk);
         match same.as_mut() {
             Some(s) => s.feed(chunk),
             None => Ok(()),
@@ -985,7 +1283,8 @@ pub fn verify_enveloping_file_against<R: Read + std::io::Seek>(
     let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
     let mut lookup =
         |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-    let mut signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None)?;
+    let archive = archived.finish();
+    let mut signatures = verify_signed_data(&sd, &layout.without_content, &mut lookup, trust, None, None, &archive)?;
     for s in &mut signatures {
         s.encoding = layout.encoding;
     }
@@ -1013,7 +1312,10 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                 }
                 same.finish("")?;
             }
-            let r = verify_signed_data(&sd, &raw, &mut |alg| Ok(alg.hash(inside)), trust, None, None)?;
+            let mut archived = ContentFeed::new(&sd, Some(inside.len() as u64));
+            archived.update(inside);
+            let archive = archived.finish();
+            let r = verify_signed_data(&sd, &raw, &mut |alg| Ok(alg.hash(inside)), trust, None, None, &archive)?;
             (DocumentKind::Enveloping, r)
         }
         (None, Some(reader)) => {
@@ -1024,6 +1326,7 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                     hashers.push((a, digest::Hasher::new(a)));
                 }
             }
+            let mut archived = ContentFeed::new(&sd, None);
             let mut buf = vec![0u8; digest::CHUNK];
             loop {
                 let n = reader.read(&mut buf)?;
@@ -1033,11 +1336,13 @@ pub fn verify_p7m(p7m: &[u8], content: Option<&mut dyn Read>, trust: &Trust) -> 
                 for (_, h) in hashers.iter_mut() {
                     h.update(&buf[..n]);
                 }
+                archived.update(&buf[..n]);
             }
+            let archive = archived.finish();
             let digests: HashMap<HashAlg, Vec<u8>> = hashers.into_iter().map(|(a, h)| (a, h.finish())).collect();
             let mut lookup =
                 |alg: HashAlg| digests.get(&alg).cloned().ok_or_else(|| Error::Unsupported("digest algorithm".into()));
-            (DocumentKind::Detached, verify_signed_data(&sd, &raw, &mut lookup, trust, None, None)?)
+            (DocumentKind::Detached, verify_signed_data(&sd, &raw, &mut lookup, trust, None, None, &archive)?)
         }
         (None, None) => {
             return Err(Error::Unsupported(

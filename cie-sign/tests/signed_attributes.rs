@@ -3,7 +3,9 @@
 //! (the attributes put in another order, the SET re-signed by `openssl dgst -sign`) so that
 //! the signer signed attributes that are not in DER order, as some signing applications do.
 //! OpenSSL (`openssl cms -verify`) is the reference: what it accepts passes, what it refuses
-//! fails. An attribute list reordered after signing verifies in neither form.
+//! fails. An attribute list reordered after signing verifies in neither form. A signed attribute
+//! written twice (a copy made by hand, re-signed; DSS's copied content timestamp) is read and
+//! noted, unless RFC 5652 §11 wants it single.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -229,4 +231,109 @@ fn third_party_attributes_written_out_of_der_order() {
     assert_eq!(s.signed_attributes, Some(AttributesForm::DerSorted), "{:?}", s.problems);
     assert_ne!(s.indication(), Indication::TotalFailed, "{:?}", s.problems);
     assert_eq!(s.signer.as_ref().unwrap().name, "Nometest1 Cognometest1");
+}
+
+/// A DER header: `tag` and the length `len`.
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    match len {
+        0..0x80 => vec![tag, len as u8],
+        0x80..0x100 => vec![tag, 0x81, len as u8],
+        0x100..0x10000 => vec![tag, 0x82, (len >> 8) as u8, len as u8],
+        _ => vec![tag, 0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8],
+    }
+}
+
+/// The p7m with its first SignerInfo's signed attribute `index` written a second time right
+/// after itself, every enclosing length rewritten (ContentInfo, [0], SignedData, signerInfos,
+/// SignerInfo, [0] signedAttrs).
+fn attribute_repeated(p7m: &[u8], index: usize) -> Vec<u8> {
+    let explicit = children(p7m, 0)[1];
+    let signed_data = children(p7m, explicit)[0];
+    let set = *children(p7m, signed_data).last().unwrap();
+    let si = children(p7m, set)[0];
+    let attrs = children(p7m, si)[3];
+    let at = children(p7m, attrs)[index];
+    let (_, h, l) = tlv(p7m, at);
+    let copy = &p7m[at..at + h + l];
+    // Inside out: each element rebuilt with the copy inserted after the attribute.
+    let insert = at + h + l;
+    let mut path = [0, explicit, signed_data, set, si, attrs];
+    path.reverse();
+    let mut out = p7m.to_vec();
+    out.splice(insert..insert, copy.iter().copied());
+    let mut grown = copy.len();
+    for &e in &path {
+        let (tag, eh, el) = tlv(p7m, e);
+        let new = header(tag, el + grown);
+        grown += new.len() - eh;
+        out.splice(e..e + eh, new);
+    }
+    out
+}
+
+#[test]
+fn a_signed_attribute_written_twice() {
+    let dir = Scratch::new("repeated-attributes");
+    let p7m = signed_by_openssl(&dir);
+    let (attrs, _) = locate(&p7m);
+    let oids: Vec<Vec<u8>> = children(&p7m, attrs)
+        .into_iter()
+        .map(|at| {
+            let oid = children(&p7m, at)[0];
+            let (_, h, l) = tlv(&p7m, oid);
+            p7m[oid..oid + h + l].to_vec()
+        })
+        .collect();
+    let find = |oid: &[u8]| oids.iter().position(|o| o.ends_with(oid)).unwrap();
+    // S/MIME capabilities (1.2.840.113549.1.9.15) copied whole and the SET re-signed as
+    // written: read, TOTAL-PASSED on the bytes as received, the copy noted; OpenSSL agrees.
+    let caps = find(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0F]);
+    let twice = resign(&dir, &attribute_repeated(&p7m, caps));
+    assert!(openssl_accepts(&dir, &twice), "the reference reads the copy");
+    let r = verify(&dir, &twice);
+    assert_eq!(r.indication(), Indication::TotalPassed, "{:?}", r.signatures);
+    assert_eq!(r.signatures[0].signed_attributes, Some(AttributesForm::AsReceived));
+    assert!(
+        r.signatures[0].notes.iter().any(|n| n.contains("is written 2 times (identical copies)")),
+        "{:?}",
+        r.signatures
+    );
+    // The message-digest attribute (1.2.840.113549.1.9.4) copied and re-signed: RFC 5652 §11.2
+    // wants it single, so the signature fails as malformed, whatever the signature value says.
+    let digest = find(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x04]);
+    let twice = resign(&dir, &attribute_repeated(&p7m, digest));
+    let r = verify(&dir, &twice);
+    assert_eq!(r.indication(), Indication::TotalFailed, "{:?}", r.signatures);
+    assert_eq!(r.sub_indication(), Some(SubIndication::FormatFailure));
+    assert!(
+        r.signatures[0]
+            .problems
+            .iter()
+            .any(|p| p.message.contains("message-digest signed attribute is written more than once")),
+        "{:?}",
+        r.signatures
+    );
+    // The content-type attribute likewise.
+    let content_type = find(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x03]);
+    let r = verify(&dir, &resign(&dir, &attribute_repeated(&p7m, content_type)));
+    assert_eq!(r.sub_indication(), Some(SubIndication::FormatFailure), "{:?}", r.signatures);
+}
+
+#[test]
+fn third_party_copied_content_timestamp() {
+    // DSS's CAdESLevelBWithCopiedContentTstTest (tests/corpus/esig-dss/MANIFEST): its content
+    // timestamp signed attribute written twice; DSS finds the signature intact and valid,
+    // OpenSSL too. Here: read, the signature intact on the attributes as received, the copy
+    // noted.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/esig-dss/cades-cades-b-copied-cnttst.p7m");
+    let r = verify_p7m(&std::fs::read(path).unwrap(), None, &Trust::none()).unwrap();
+    assert_eq!(r.signatures.len(), 1);
+    let s = &r.signatures[0];
+    assert_eq!(s.signed_attributes, Some(AttributesForm::AsReceived), "{:?}", s.problems);
+    assert_ne!(s.indication(), Indication::TotalFailed, "{:?}", s.problems);
+    assert!(
+        s.notes.iter().any(|n| n.contains("the signed attribute content-time-stamp is written 2 times")),
+        "{:?}",
+        s.notes
+    );
 }

@@ -1,7 +1,8 @@
 //! RFC 3161 signature timestamps (issue 23 item 4): third-party tokens from DSS's test suite
 //! (five TSAs) verified intact, the same tokens altered by hand failing their signature, and a
 //! real TSA on the loopback (OpenSSL's `openssl ts -reply` behind a small HTTP server) whose
-//! token, once its root is trusted, proves a signature existed while its certificate was valid.
+//! token, once its root is trusted, proves a signature existed while its certificate was valid;
+//! the TSA's certificate checked for revocation (embedded CRL, online OCSP) as the signer's.
 
 mod common;
 
@@ -9,6 +10,8 @@ mod common;
 mod certs;
 #[path = "common/http_request.rs"]
 mod http_request;
+#[path = "common/revocation_pki.rs"]
+mod revocation_pki;
 #[path = "common/tsa.rs"]
 mod tsa;
 
@@ -61,11 +64,16 @@ fn third_party_tokens_are_intact() {
         let content = content.map(corpus);
         let report = verify_file(&corpus(file), content.as_deref(), &Trust::none(), &mut Silent)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let found: Vec<_> = report.signatures.iter().flat_map(|s| s.timestamps.iter()).collect();
+        // The signature time-stamps (archive ones: tests/archive_timestamps.rs).
+        let found: Vec<_> = report
+            .signatures
+            .iter()
+            .flat_map(|s| s.timestamps.iter())
+            .filter(|t| t.kind == TimestampKind::Signature)
+            .collect();
         let shown: Vec<String> = found.iter().map(|t| t.time.map(|t| t.to_string()).unwrap_or_default()).collect();
         assert_eq!(shown, times, "{file}");
         for t in found {
-            assert_eq!(t.kind, TimestampKind::Signature);
             assert_ne!(t.indication(), Indication::TotalFailed, "{file}: {t:?}");
             assert!(t.tsa.is_some(), "{file}: the TSA is named");
             assert!(!t.proves_existence(), "{file}: no anchor, no proof");
@@ -337,4 +345,83 @@ fn tsa_reply_seeds_reach_the_checks() {
             assert!(e.to_string().contains("imprint differs"), "{name}: {e}");
         }
     }
+}
+
+/// The TSA's certificate checked for revocation as the signer's is (issue 23 item 5): a TSA
+/// whose certificate comes from a PKI made by `openssl ca` with an OCSP responder and a CRL
+/// distribution point on the loopback (tests/common/revocation_pki.rs), OpenSSL's `openssl ts`
+/// signing with it. Good: with `--online` the responder is asked about the TSA and its answer
+/// reported with the timestamp. Revoked before the token was made: with the CRL embedded in the
+/// SignedData by hand (offline) or from the responder (online), the timestamp is INDETERMINATE
+/// REVOKED_NO_POE and proves nothing. Revoked after: the timestamp stands, the revocation noted.
+#[test]
+fn the_tsa_certificate_is_checked_for_revocation() {
+    let dir = scratch("tsa-revocation");
+    let pki = revocation_pki::RevocationPki::start(&dir, "tsa");
+    pki.issue("tsa", "tsa");
+    pki.issue("tsa2", "tsa");
+    let (mut signer, ca) = short_lived_signer(3600);
+    let mut trust = Trust::none();
+    trust.add(&ca).unwrap();
+    trust.add(&std::fs::read(pki.ca_path()).unwrap()).unwrap();
+    let key = |n: &str| pki.dir().join(format!("{n}.key"));
+    let cert = |n: &str| pki.dir().join(format!("{n}.pem"));
+
+    // Good, asked online.
+    let tsa = LocalTsa::start_with(&dir, &cert("tsa"), &key("tsa"), &pki.ca_path());
+    let stamped = sign(&mut signer, Some(tsa.url()));
+    drop(tsa);
+    let offline = cie_sign::verify::verify_p7m(&stamped, None, &trust).unwrap();
+    let t = &offline.signatures[0].timestamps[0];
+    assert!(t.proves_existence(), "{t:?}");
+    assert!(t.notes.iter().any(|n| n.contains("revocation of the TSA's certificate was not checked")), "{t:?}");
+    let mut online = trust.clone();
+    online.set_online_revocation(true);
+    let r = cie_sign::verify::verify_p7m(&stamped, None, &online).unwrap();
+    let t = &r.signatures[0].timestamps[0];
+    assert!(t.proves_existence(), "{t:?}");
+    assert!(pki.ocsp_served() >= 1, "the TSA's responder was asked");
+    assert!(
+        t.revocation.iter().any(|e| e.subject.contains("cie revocation test tsa")
+            && e.status == cie_sign::verify::RevocationStatus::Good
+            && e.origin == cie_sign::verify::EvidenceOrigin::Online),
+        "{t:?}"
+    );
+
+    // Revoked after the token: the CRL embedded, the timestamp stands.
+    std::thread::sleep(Duration::from_secs(2));
+    pki.revoke("tsa");
+    let with_crl = revocation_pki::with_crl(&stamped, &pki.crl());
+    let r = cie_sign::verify::verify_p7m(&with_crl, None, &trust).unwrap();
+    let t = &r.signatures[0].timestamps[0];
+    assert!(t.proves_existence(), "{t:?}");
+    assert!(t.notes.iter().any(|n| n.contains("after the time of the timestamp")), "{t:?}");
+    assert!(t.revocation.iter().any(|e| matches!(e.status, cie_sign::verify::RevocationStatus::Revoked { .. })));
+
+    // Revoked before the token: the TSA tsa2 revoked, then asked for a token.
+    pki.revoke("tsa2");
+    std::thread::sleep(Duration::from_secs(1));
+    let tsa = LocalTsa::start_with(&dir, &cert("tsa2"), &key("tsa2"), &pki.ca_path());
+    let stamped = sign(&mut signer, Some(tsa.url()));
+    drop(tsa);
+    let with_crl = revocation_pki::with_crl(&stamped, &pki.crl());
+    for (what, file, trust) in [("embedded CRL", &with_crl, &trust), ("online", &stamped, &online)] {
+        let r = cie_sign::verify::verify_p7m(file, None, trust).unwrap();
+        let t = &r.signatures[0].timestamps[0];
+        assert!(!t.proves_existence(), "{what}: {t:?}");
+        assert_eq!(
+            (t.indication(), t.sub_indication()),
+            (Indication::Indeterminate, Some(SubIndication::RevokedNoPoe)),
+            "{what}"
+        );
+        assert!(
+            t.problems.iter().any(|p| p.message.contains("the TSA's certificate")
+                && p.message.contains("at or before the time of the timestamp: the timestamp is not trusted")),
+            "{what}: {t:?}"
+        );
+        // The signature itself does not rest on it: valid now.
+        assert_eq!(r.signatures[0].indication(), Indication::TotalPassed, "{what}: {r:?}");
+    }
+    drop(pki);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -401,8 +401,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     for t in &s.timestamps {
         let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
         let tsa = t.tsa.as_ref().map_or_else(|| "?".to_owned(), |w| shown(&w.name));
+        let archive = t.kind == TimestampKind::Archive;
         lines.push(if t.proves_existence() && t.kind == TimestampKind::Document {
             tr!(DocumentTimestampProofLine, time = time, tsa = tsa)
+        } else if t.proves_existence() && archive {
+            tr!(ArchiveTimestampProofLine, time = time, tsa = tsa)
         } else if t.proves_existence() {
             tr!(TimestampProofLine, time = time, tsa = tsa)
         } else {
@@ -410,7 +413,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
                 Some(sub) => format!("{} ({})", t.indication().as_str(), sub.as_str()),
                 None => t.indication().as_str().to_owned(),
             };
-            tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            if archive {
+                tr!(ArchiveTimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            } else {
+                tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
+            }
         });
     }
     if let Some(h) = s.hash {
@@ -618,7 +625,7 @@ struct RevocationJson {
 /// One timestamp in [`SignatureJson`].
 #[derive(Serialize)]
 struct TimestampJson {
-    /// What it time-stamps: `signature`.
+    /// What it time-stamps: `signature`, `document` or `archive`.
     #[serde(rename = "type")]
     kind: &'static str,
     /// The time it states (RFC 3339), when readable.
@@ -635,6 +642,8 @@ struct TimestampJson {
     chain: ChainJson,
     /// Why it did not pass, in words.
     problems: Vec<String>,
+    /// The revocation data about the TSA's certificates, each piece checked.
+    revocation: Vec<RevocationJson>,
 }
 
 /// A signature's chain in [`SignatureJson`]: `{"status":"not_checked"}`,
@@ -750,6 +759,7 @@ fn timestamp_json(t: &TimestampReport) -> TimestampJson {
         proof_of_existence: t.proves_existence(),
         chain: chain_json(&t.chain),
         problems: shown_list(t.problems.iter().map(|p| &p.message)),
+        revocation: t.revocation.iter().map(revocation_json).collect(),
     }
 }
 
@@ -810,6 +820,8 @@ mod tests {
                 }),
                 chain: Chain::Trusted("CN=TSA CA".into()),
                 problems: Vec::new(),
+                revocation: Vec::new(),
+                notes: Vec::new(),
             }],
             document_timestamp: false,
             revocation: vec![cie_sign::verify::Evidence {
@@ -875,7 +887,7 @@ mod tests {
         );
         assert!(it.contains("\n  marca temporale: 2024-03-01T12:00:00Z di \"TSA\\u{001b}[31m 1\" (verificata"), "{it}");
         assert!(
-            json.contains(r#""timestamps":[{"type":"signature","time":"2024-03-01T12:00:00Z","tsa":"TSA\\u{001b}[31m 1","indication":"TOTAL-PASSED","sub_indication":null,"proof_of_existence":true,"chain":{"status":"trusted","anchor":"CN=TSA CA"},"problems":[]}]"#),
+            json.contains(r#""timestamps":[{"type":"signature","time":"2024-03-01T12:00:00Z","tsa":"TSA\\u{001b}[31m 1","indication":"TOTAL-PASSED","sub_indication":null,"proof_of_existence":true,"chain":{"status":"trusted","anchor":"CN=TSA CA"},"problems":[],"revocation":[]}]"#),
             "{json}"
         );
         // The revocation data, its issuer's name escaped.

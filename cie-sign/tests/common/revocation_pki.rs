@@ -69,7 +69,10 @@ impl RevocationPki {
                  [ crl_only ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,nonRepudiation\n\
                  crlDistributionPoints = URI:http://{addr}/crl\n\
                  [ responder ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n\
-                 extendedKeyUsage = OCSPSigning\n"
+                 extendedKeyUsage = OCSPSigning\n\
+                 [ tsa ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+                 extendedKeyUsage = critical,timeStamping\n\
+                 authorityInfoAccess = OCSP;URI:http://{addr}/ocsp\ncrlDistributionPoints = URI:http://{addr}/crl\n"
             ),
         )
         .unwrap();
@@ -125,7 +128,8 @@ impl RevocationPki {
 
     /// Issues a certificate `name` (key `name.key`, certificate `name.pem`) with the
     /// extensions of section `ext` (`signer`: OCSP and CRL addresses; `crl_only`: only the
-    /// CRL address; `responder`); returns the certificate's path.
+    /// CRL address; `responder`; `tsa`: a TSA's, with both addresses); returns the
+    /// certificate's path.
     pub(crate) fn issue(&self, name: &str, ext: &str) -> PathBuf {
         let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
         let subject = format!("/CN=cie revocation test {name}");
@@ -136,6 +140,36 @@ impl RevocationPki {
         openssl(
             &self.dir,
             &["ca", "-batch", "-config", "ca.cnf", "-extensions", ext, "-in", &csr, "-out", &pem, "-notext"],
+        );
+        self.dir.join(pem)
+    }
+
+    /// As [`RevocationPki::issue`], the certificate valid until `end` (`openssl ca -enddate`,
+    /// `YYMMDDHHMMSSZ`).
+    pub(crate) fn issue_until(&self, name: &str, ext: &str, end: &str) -> PathBuf {
+        let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+        let subject = format!("/CN=cie revocation test {name}");
+        let mut args = vec!["req"];
+        args.extend(EC);
+        args.extend(["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(&self.dir, &args);
+        openssl(
+            &self.dir,
+            &[
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-extensions",
+                ext,
+                "-enddate",
+                end,
+                "-in",
+                &csr,
+                "-out",
+                &pem,
+                "-notext",
+            ],
         );
         self.dir.join(pem)
     }

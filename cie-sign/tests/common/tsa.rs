@@ -99,6 +99,24 @@ impl LocalTsa {
                 "tsa.pem",
             ],
         );
+        LocalTsa::serving(dir)
+    }
+
+    /// A TSA signing with the certificate `cert` and key `key` (PEM) issued by `ca` (PEM, put
+    /// in its tokens), made elsewhere (a PKI with revocation services), in a new directory
+    /// under `scratch`.
+    pub(crate) fn start_with(scratch: &Path, cert: &Path, key: &Path, ca: &Path) -> LocalTsa {
+        let dir = scratch.join(format!("tsa-given-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (from, to) in [(cert, "tsa.pem"), (key, "tsa.key"), (ca, "root.pem")] {
+            std::fs::copy(from, dir.join(to)).unwrap();
+        }
+        LocalTsa::serving(dir)
+    }
+
+    /// Serves from `dir`, which holds tsa.pem, tsa.key and root.pem.
+    fn serving(dir: PathBuf) -> LocalTsa {
         std::fs::write(dir.join("serial"), "01\n").unwrap();
         std::fs::write(
             dir.join("ts.cnf"),
@@ -142,6 +160,19 @@ impl LocalTsa {
     /// The root certificate's path.
     pub(crate) fn root_path(&self) -> PathBuf {
         self.dir.join("root.pem")
+    }
+
+    /// A token (the TimeStampToken, DER) over the SHA-256 digest `digest`, made by `openssl ts
+    /// -query -digest` and `openssl ts -reply -token_out` with the TSA's keys, not through
+    /// HTTP.
+    pub(crate) fn token_for_digest(&self, digest: &[u8]) -> Vec<u8> {
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        openssl(&self.dir, &["ts", "-query", "-sha256", "-digest", &hex, "-cert", "-out", "direct.tsq"]);
+        openssl(
+            &self.dir,
+            &["ts", "-reply", "-config", "ts.cnf", "-queryfile", "direct.tsq", "-token_out", "-out", "direct.tst"],
+        );
+        std::fs::read(self.dir.join("direct.tst")).unwrap()
     }
 
     /// Requests answered so far.
