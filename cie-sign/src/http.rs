@@ -109,7 +109,20 @@ fn exchange_within(
             return Err(error(format!("no complete answer within {} s", total.as_secs())));
         }
         stream.set_read_timeout(Some(left.min(TIMEOUT)))?;
-        let n = stream.read(&mut buf).map_err(|e| error(e.to_string()))?;
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // A read timeout: the deadline's (that read was given what was left of it), or a
+            // server silent for a whole read.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Err(error(if left <= TIMEOUT {
+                    format!("no complete answer within {} s", total.as_secs())
+                } else {
+                    format!("no answer for {} s", left.min(TIMEOUT).as_secs())
+                }));
+            }
+            Err(e) => return Err(error(e.to_string())),
+        };
         if n == 0 {
             break;
         }
