@@ -1,0 +1,174 @@
+//! `cie agent` as a process of its own over the real PC/SC stack: `status` (text and JSON)
+//! and `stop`; the idle exit; the agent killed with SIGKILL in the middle of a signature (no
+//! PIN try spent, the stale socket replaced by the next agent, which works).
+
+mod cli_util;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cie_agent::{AgentClient, ClientError};
+use cie_core::pcsc_backend::PcscTransport;
+use cie_core::session::{PinStatus, Session};
+use cie_core::sign::HashAlg;
+use cli_util::{Card, TEST_PIN};
+
+/// A `cie agent` process, killed on drop.
+struct AgentProcess {
+    child: Child,
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `$XDG_RUNTIME_DIR` for the agent and its clients: a fresh 0700 directory.
+fn runtime_dir(card: &Card) -> PathBuf {
+    let dir = card.path("run");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+fn socket(run: &Path) -> PathBuf {
+    run.join("cie/agent.sock")
+}
+
+/// Starts `cie agent ARGS` and waits until its socket answers.
+fn start_agent(card: &Card, run: &Path, args: &[&str]) -> AgentProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_cie"))
+        .arg("agent")
+        .args(args)
+        .env("XDG_RUNTIME_DIR", run)
+        .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cie agent");
+    let agent = AgentProcess { child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while AgentClient::connect_to(&socket(run)).is_err() {
+        assert!(Instant::now() < deadline, "the agent's socket never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    agent
+}
+
+/// Waits (at most 20 s) for the agent process to exit; its status.
+fn wait_exit(agent: &mut AgentProcess) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = agent.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the agent did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn pin_tries(card: &Card) -> PinStatus {
+    card.stack.export_socket_env();
+    let t = PcscTransport::connect(card.stack.reader_name()).expect("connect");
+    Session::open(t).expect("open").pin_status().expect("PIN status")
+}
+
+#[test]
+fn status_and_stop() {
+    let card = Card::start("agent-status");
+    let run = runtime_dir(&card);
+    let run_s = run.to_str().unwrap();
+    let env = [("XDG_RUNTIME_DIR", run_s)];
+
+    // No agent yet: exit 1 and the advice to start one.
+    let r = card.cie_env(&env, &["agent", "status"], "");
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("no card agent is running"), "{r:?}");
+
+    let mut agent = start_agent(&card, &run, &["--idle", "0"]);
+    let mut client = AgentClient::connect_to(&socket(&run)).unwrap();
+    client.login(None, TEST_PIN.as_bytes()).expect("login through the agent");
+
+    let r = card.cie_env(&env, &["agent", "status"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("2 clients connected"), "{r:?}");
+    assert!(r.stdout.contains(&format!("card {}, 1 clients logged in", cli_util::TEST_NIS)), "{r:?}");
+    let r = card.cie_env(&env, &["--json", "agent", "status"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains(r#""logged_in_clients":1"#) && r.stdout.contains(r#""idle_timeout_secs":0"#), "{r:?}");
+    // In Italian too.
+    let r = card.cie_env(&[("XDG_RUNTIME_DIR", run_s), ("LC_ALL", "it_IT.UTF-8")], &["agent", "status"], "");
+    assert!(r.stdout.contains("client autenticati"), "{r:?}");
+
+    let r = card.cie_env(&env, &["agent", "stop"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("card agent stopped"), "{r:?}");
+    assert!(wait_exit(&mut agent).success());
+    assert!(!socket(&run).exists(), "the agent removes the socket it made");
+    // Its client sees a closed connection: a reason to use the in-process path.
+    let err = client.status().unwrap_err();
+    assert!(err.is_agent_failure(), "{err:?}");
+}
+
+#[test]
+fn idle_time_ends_the_agent() {
+    let card = Card::start("agent-idle");
+    let run = runtime_dir(&card);
+    let mut agent = start_agent(&card, &run, &["--idle", "1"]);
+    // The status connection counts as activity; then nobody comes.
+    assert!(wait_exit(&mut agent).success());
+    assert!(!socket(&run).exists());
+}
+
+/// SIGKILL while a client signs in a loop: the client sees a broken connection (an agent
+/// failure, not a card error), the PIN counter is untouched, and a new agent takes over the
+/// stale socket and serves a new login.
+#[test]
+fn agent_killed_mid_signature() {
+    let card = Card::start("agent-kill");
+    let run = runtime_dir(&card);
+    let mut agent = start_agent(&card, &run, &["--idle", "0"]);
+    let path = socket(&run);
+    let mut client = AgentClient::connect_to(&path).unwrap();
+    client.login(None, TEST_PIN.as_bytes()).unwrap();
+    let der = client.certificate(None).unwrap();
+    let signer = std::thread::spawn(move || {
+        let mut n = 0u32;
+        loop {
+            let digest = HashAlg::Sha256.hash(&n.to_be_bytes());
+            match client.sign_digest(None, HashAlg::Sha256, &digest) {
+                Ok(sig) => {
+                    cie_core::certificate::verify_digest_info(
+                        &cie_core::certificate::public_key(&der).unwrap(),
+                        &cie_core::sign::digest_info(HashAlg::Sha256, &digest).unwrap(),
+                        &sig,
+                    )
+                    .expect("every signature before the kill verifies");
+                    n += 1;
+                }
+                Err(e) => return (n, e),
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(agent.child.id() as i32, libc::SIGKILL) }, 0);
+    let (n, err) = signer.join().unwrap();
+    assert!(n > 0, "no signature before the kill");
+    assert!(matches!(err, ClientError::Io(_)), "after {n} signatures: {err:?}");
+    let _ = agent.child.wait();
+    assert!(path.exists(), "SIGKILL leaves the socket behind");
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3), "no PIN try spent by the kill");
+
+    let _agent = start_agent(&card, &run, &["--idle", "0"]);
+    let mut client = AgentClient::connect_to(&path).unwrap();
+    client.login(None, TEST_PIN.as_bytes()).unwrap();
+    let digest = HashAlg::Sha256.hash(b"the next agent");
+    client.sign_digest(None, HashAlg::Sha256, &digest).expect("the next agent signs");
+}
