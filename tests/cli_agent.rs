@@ -172,3 +172,68 @@ fn agent_killed_mid_signature() {
     let digest = HashAlg::Sha256.hash(b"the next agent");
     client.sign_digest(None, HashAlg::Sha256, &digest).expect("the next agent signs");
 }
+
+/// `cie cert` and `cie sign` give the same output, files and exit codes through the agent as
+/// in-process: success (text and JSON; PKCS#1 v1.5 signatures are deterministic, so the files
+/// are byte for byte the same), a wrong PIN, no card.
+#[test]
+fn same_answers_with_and_without_the_agent() {
+    let mut card = Card::start("agent-same");
+    let run = runtime_dir(&card);
+    let run_s = run.to_str().unwrap().to_owned();
+    let input = cli_util::readme();
+    let sig = card.path("readme.sig");
+    let (input_s, sig_s) = (input.to_str().unwrap().to_owned(), sig.to_str().unwrap().to_owned());
+    let commands: Vec<(Vec<&str>, String)> = vec![
+        (vec!["cert", "--pin-stdin"], "11111111\n".into()),
+        (vec!["cert", "--pin-stdin"], format!("{TEST_PIN}\n")),
+        (vec!["--json", "cert", "--pin-stdin"], format!("{TEST_PIN}\n")),
+        (vec!["cert", "--der", "--pin-stdin", "-o", sig_s.as_str()], format!("{TEST_PIN}\n")),
+        (vec!["sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], format!("{TEST_PIN}\n")),
+        (vec!["--json", "sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], format!("{TEST_PIN}\n")),
+        (vec!["sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], "1234\n".into()),
+    ];
+    let env = [("XDG_RUNTIME_DIR", run_s.as_str())];
+    let each = |card: &Card| -> Vec<(Option<i32>, String, Vec<u8>)> {
+        commands
+            .iter()
+            .map(|(args, stdin)| {
+                let _ = std::fs::remove_file(&sig);
+                let r = card.cie_env(&env, args, stdin);
+                (r.code, r.stdout, std::fs::read(&sig).unwrap_or_default())
+            })
+            .collect()
+    };
+    let without = each(&card);
+    assert_eq!(without[0].0, Some(3), "wrong PIN: {:?}", without[0]);
+    assert!(without[0].1.is_empty());
+    assert_eq!(without[1].0, Some(0));
+    assert_eq!(without[4].2.len(), 256, "a signature was written");
+
+    let agent = start_agent(&card, &run, &["--idle", "0"]);
+    let with = each(&card);
+    for (k, (a, b)) in without.iter().zip(&with).enumerate() {
+        assert_eq!(a, b, "command {k} {:?}: in-process vs through the agent", commands[k].0);
+    }
+    // The agent was used: its log says so, and it holds the card's session.
+    let r = card.cie_env(
+        &[("XDG_RUNTIME_DIR", run_s.as_str()), ("CIE_LOG", "info")],
+        &["cert", "--pin-stdin"],
+        &format!("{TEST_PIN}\n"),
+    );
+    assert!(r.stderr.contains("using the card agent"), "{r:?}");
+    let mut client = AgentClient::connect_to(&socket(&run)).unwrap();
+    let status = client.status().unwrap();
+    assert!(status.cards.iter().any(|c| c.nis.as_deref() == Some(cli_util::TEST_NIS)), "{status:?}");
+
+    // No card: the same error and exit code both ways.
+    card.stack.remove_card().unwrap();
+    let args = ["cert", "--pin-stdin"];
+    let through = card.cie_env(&env, &args, &format!("{TEST_PIN}\n"));
+    drop(agent);
+    let local = card.cie_env(&env, &args, &format!("{TEST_PIN}\n"));
+    assert_eq!(local.code, Some(5), "{local:?}");
+    assert_eq!((through.code, through.stdout), (local.code, local.stdout));
+    assert_eq!(through.stderr.lines().last(), local.stderr.lines().last(), "the same advice");
+    card.stack.insert_card().unwrap();
+}

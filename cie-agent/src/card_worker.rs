@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::pin::{Pin, Puk};
 use cie_core::session::{PinStatus, Session};
-use cie_core::{Error, Result, TransportError};
+use cie_core::{Error, Result, Transport, TransportError};
 
 use crate::locked::LockedPin;
 use crate::message::{CardInfo, CardStatus, Reply, Request};
@@ -133,8 +133,18 @@ impl Card {
         self.session = None;
     }
 
-    /// The open session, opened now if needed.
+    /// The open session, opened now if needed. A client new to the session first has the
+    /// card's presence checked (PC/SC status, no APDU): a card pulled since the last operation
+    /// is news to the clients that used it, while a new client opens the card now in the
+    /// reader, as a process of its own would.
     fn session(&mut self, client: ClientId) -> Result<&mut Session<PcscTransport>> {
+        if let Some(s) = self.session.as_mut() {
+            if !self.attached.contains(&client) {
+                if let Err(e) = s.transport_mut().atr() {
+                    self.after_error(client, &Error::from(e));
+                }
+            }
+        }
         if self.session.is_none() {
             let transport = PcscTransport::connect(&self.reader)?;
             self.session = Some(Session::open(transport)?);

@@ -12,7 +12,7 @@ use cie_agent::frame::write_frame;
 use cie_agent::{ClientError, Request};
 use cie_core::session::PinStatus;
 use cie_core::{Credential, Error, TransportError};
-use common::{assert_verifies, sha256, start, SHA256};
+use common::{assert_verifies, settled_counts, sha256, start, SHA256};
 
 /// Reads until the agent closes the connection; true when it did within 10 s without sending
 /// a byte.
@@ -215,9 +215,9 @@ fn login_state_is_per_client() {
     assert!(matches!(a.sign_digest(None, SHA256, &digest), Err(ClientError::Card(Error::LoginRequired))));
     assert_eq!(a.pin_status(None).unwrap(), PinStatus::TriesLeft(3));
     // A PIN of the wrong form: the in-process error, no APDU.
-    let before = running.stack.counts().unwrap();
+    let before = settled_counts(&mut running.stack);
     assert!(matches!(a.login(None, b"1234"), Err(ClientError::Card(Error::InvalidCredentialFormat(Credential::Pin)))));
-    assert_eq!(running.stack.counts().unwrap(), before);
+    assert_eq!(settled_counts(&mut running.stack), before);
 }
 
 /// A wrong PIN from one client spends exactly one try (one PIN command reaches the card) and
@@ -228,13 +228,13 @@ fn a_wrong_pin_spends_one_try_and_only_its_client_sees_it() {
     let mut a = running.logged_in_client();
     let der = a.certificate(None).expect("certificate");
     let mut b = running.client();
-    let before = running.stack.counts().unwrap();
+    let before = settled_counts(&mut running.stack);
     let err = b.login(None, b"11111111").unwrap_err();
     assert!(
         matches!(err, ClientError::Card(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(2) })),
         "{err:?}"
     );
-    let after = running.stack.counts().unwrap();
+    let after = settled_counts(&mut running.stack);
     assert_eq!(after.pin_commands - before.pin_commands, 1, "exactly one VERIFY for the wrong PIN");
     assert_eq!(b.pin_status(None).unwrap(), PinStatus::TriesLeft(2));
     // A never sees B's error: its next signature works (the held PIN verified again).

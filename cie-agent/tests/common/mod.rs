@@ -97,3 +97,17 @@ pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) const SHA256: HashAlg = HashAlg::Sha256;
+
+/// The simulator's counts once they stop moving: it counts an APDU just after answering it, so
+/// a count read right after an answer may miss that APDU.
+pub(crate) fn settled_counts(stack: &mut VirtualStack) -> cie_sim::control::Counts {
+    let mut last = stack.counts().expect("counts");
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = stack.counts().expect("counts");
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
