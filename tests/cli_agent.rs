@@ -116,6 +116,24 @@ fn status_and_stop() {
     assert!(err.is_agent_failure(), "{err:?}");
 }
 
+/// SIGTERM (systemd stopping the unit, the session ending) ends the agent cleanly: exit 0, the
+/// socket removed, its clients disconnected.
+#[test]
+fn sigterm_ends_the_agent_cleanly() {
+    let card = Card::start("agent-term");
+    let run = runtime_dir(&card);
+    let mut agent = start_agent(&card, &run, &["--idle", "0"]);
+    let mut client = AgentClient::connect_to(&socket(&run)).unwrap();
+    client.login(None, TEST_PIN.as_bytes()).unwrap();
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(agent.child.id() as i32, libc::SIGTERM) }, 0);
+    assert!(wait_exit(&mut agent).success());
+    assert!(!socket(&run).exists());
+    assert!(client.status().unwrap_err().is_agent_failure());
+    // The login it held went with it; the card's PIN counter is untouched.
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+}
+
 #[test]
 fn idle_time_ends_the_agent() {
     let card = Card::start("agent-idle");

@@ -30,4 +30,4 @@ mod wire_error;
 pub use client::{AgentClient, ClientError};
 pub use codec::DecodeError;
 pub use message::{AgentStatus, CardEntry, CardInfo, CardStatus, Reply, Request, SecretBytes};
-pub use server::{Agent, AgentConfig};
+pub use server::{forbid_dumps, stop_on_signals, Agent, AgentConfig};

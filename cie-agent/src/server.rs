@@ -23,6 +23,37 @@ use crate::socket::{self, SocketError};
 const READ_TICK: Duration = Duration::from_secs(2);
 /// How long a reply may take to be taken by its client before the client is disconnected.
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// Set by [`stop_on_signals`]'s handler.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALLED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGTERM (systemd stopping the unit, the user's session ending), SIGINT (Ctrl-C) and
+/// SIGHUP end [`Agent::run`] as `stop` does: clients disconnected, logins and PINs dropped,
+/// the socket removed. For the agent's own process only (the handler is process-wide).
+pub fn stop_on_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// Makes this process non-dumpable (`PR_SET_DUMPABLE` 0): no core file, and other processes
+/// of the same uid cannot read its memory through ptrace or /proc (where the PIN is held).
+pub fn forbid_dumps() -> io::Result<()> {
+    // SAFETY: prctl with these arguments changes one flag of this process.
+    let rc = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// How often the accept loop looks at the stop flag and the idle timer.
 const POLL_TICK: Duration = Duration::from_millis(100);
 
@@ -129,6 +160,10 @@ impl Agent {
     fn accept_loop(&self) -> io::Result<()> {
         loop {
             if self.shared.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if SIGNALLED.load(Ordering::SeqCst) {
+                tracing::info!(target: "cie::agent", "signal received");
                 return Ok(());
             }
             if self.shared.idle_expired() {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cie_agent::{Agent, AgentClient, AgentConfig, ClientError};
+use cie_agent::{forbid_dumps, stop_on_signals, Agent, AgentClient, AgentConfig, ClientError};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -97,7 +97,9 @@ fn serve(idle: u64) -> Result<(), Failure> {
     // Refused connections are security events: logged even without CIE_LOG.
     let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_writer(std::io::stderr).try_init();
     let config = AgentConfig { idle: (idle > 0).then(|| Duration::from_secs(idle)) };
+    forbid_dumps().map_err(agent_failure)?;
     let agent = Agent::bind(config).map_err(agent_failure)?;
+    stop_on_signals();
     eprintln!("{}", tr!(AgentListening, path = agent.path().display().to_string()));
     agent.run().map_err(agent_failure)
 }
