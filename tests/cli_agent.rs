@@ -191,8 +191,8 @@ fn agent_killed_mid_signature() {
     client.sign_digest(None, HashAlg::Sha256, &digest).expect("the next agent signs");
 }
 
-/// `cie cert` and `cie sign` give the same output, files and exit codes through the agent as
-/// in-process: success (text and JSON; PKCS#1 v1.5 signatures are deterministic, so the files
+/// `cie cert`, `cie sign` and `cie info` give the same output, files and exit codes through
+/// the agent as in-process: success (text and JSON; PKCS#1 v1.5 signatures are deterministic, so the files
 /// are byte for byte the same), a wrong PIN, no card.
 #[test]
 fn same_answers_with_and_without_the_agent() {
@@ -210,6 +210,10 @@ fn same_answers_with_and_without_the_agent() {
         (vec!["sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], format!("{TEST_PIN}\n")),
         (vec!["--json", "sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], format!("{TEST_PIN}\n")),
         (vec!["sign", "--pin-stdin", "-i", input_s.as_str(), "-o", sig_s.as_str()], "1234\n".into()),
+        (vec!["info"], String::new()),
+        (vec!["--json", "info"], String::new()),
+        (vec!["info", "--pin-stdin"], format!("{TEST_PIN}\n")),
+        (vec!["--json", "info", "--pin-stdin"], format!("{TEST_PIN}\n")),
     ];
     let env = [("XDG_RUNTIME_DIR", run_s.as_str())];
     let each = |card: &Card| -> Vec<(Option<i32>, String, Vec<u8>)> {
@@ -227,6 +231,7 @@ fn same_answers_with_and_without_the_agent() {
     assert!(without[0].1.is_empty());
     assert_eq!(without[1].0, Some(0));
     assert_eq!(without[4].2.len(), 256, "a signature was written");
+    assert!(without[10].1.contains(cli_util::TEST_SERIAL), "{:?}", without[10]);
 
     let agent = start_agent(&card, &run, &["--idle", "0"]);
     let with = each(&card);

@@ -215,10 +215,12 @@ impl Card {
                     nis: s.nis().to_owned(),
                     atr: s.atr().to_vec(),
                     generation: s.generation().to_string(),
+                    manufacturer: s.generation().manufacturer().to_owned(),
                     logged_in,
                 }))
             }
             Request::ReadCertificate { .. } => self.as_user(client, |s| s.certificate()).map(Reply::Certificate),
+            Request::ReadSerial { .. } => self.as_user(client, |s| s.serial()).map(Reply::Serial),
             Request::Login { pin, .. } => {
                 let pin = Pin::new(&pin.0[..])?;
                 let s = self.session(client)?;

@@ -131,6 +131,14 @@ impl AgentClient {
         }
     }
 
+    /// The card number; this client must be logged in.
+    pub fn serial(&mut self, reader: Option<&str>) -> Result<String, ClientError> {
+        match self.call(&Request::ReadSerial { reader: reader.map(str::to_owned) })? {
+            Reply::Serial(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The holder's certificate (DER); this client must be logged in.
     pub fn certificate(&mut self, reader: Option<&str>) -> Result<Vec<u8>, ClientError> {
         match self.call(&Request::ReadCertificate { reader: reader.map(str::to_owned) })? {

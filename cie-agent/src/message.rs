@@ -40,6 +40,11 @@ pub enum Request {
         /// The reader, or the first CIE.
         reader: Option<String>,
     },
+    /// The card number (EF 1002; needs this client logged in, as in-process).
+    ReadSerial {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+    },
     /// The holder's certificate (needs this client logged in, as in-process).
     ReadCertificate {
         /// The reader, or the first CIE.
@@ -122,6 +127,8 @@ pub struct CardInfo {
     pub atr: Vec<u8>,
     /// The card generation's name.
     pub generation: String,
+    /// The chip's manufacturer.
+    pub manufacturer: String,
     /// This client is logged in.
     pub logged_in: bool,
 }
@@ -165,6 +172,8 @@ pub enum Reply {
     Certificate(Vec<u8>),
     /// A signature.
     Signature(Vec<u8>),
+    /// [`Request::ReadSerial`].
+    Serial(String),
     /// [`Request::PinStatus`].
     PinStatus(PinStatus),
     /// [`Request::Status`].
@@ -239,6 +248,7 @@ impl Request {
             }
             Request::Status => Out::new(0x0B),
             Request::Stop => Out::new(0x0C),
+            Request::ReadSerial { reader } => with_reader(0x0D, reader),
         };
         out.0
     }
@@ -267,6 +277,7 @@ impl Request {
             },
             0x0B => Request::Status,
             0x0C => Request::Stop,
+            0x0D => Request::ReadSerial { reader: cur.opt_text()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -277,6 +288,7 @@ impl Request {
     pub fn reader(&self) -> Option<&str> {
         match self {
             Request::CardInfo { reader }
+            | Request::ReadSerial { reader }
             | Request::ReadCertificate { reader }
             | Request::Login { reader, .. }
             | Request::Logout { reader }
@@ -312,7 +324,12 @@ impl Reply {
             }
             Reply::Info(i) => {
                 o = Out::new(0x82);
-                o.text(&i.reader).text(&i.nis).bytes(&i.atr).text(&i.generation).bool(i.logged_in);
+                o.text(&i.reader)
+                    .text(&i.nis)
+                    .bytes(&i.atr)
+                    .text(&i.generation)
+                    .text(&i.manufacturer)
+                    .bool(i.logged_in);
             }
             Reply::Certificate(der) => {
                 o = Out::new(0x83);
@@ -348,6 +365,10 @@ impl Reply {
                 o = Out::new(0x88);
                 o.text(why);
             }
+            Reply::Serial(serial) => {
+                o = Out::new(0x89);
+                o.text(serial);
+            }
         }
         o.0.to_vec()
     }
@@ -370,6 +391,7 @@ impl Reply {
                 nis: cur.text()?,
                 atr: cur.bytes()?,
                 generation: cur.text()?,
+                manufacturer: cur.text()?,
                 logged_in: cur.bool()?,
             }),
             0x83 => Reply::Certificate(cur.bytes()?),
@@ -397,6 +419,7 @@ impl Reply {
             }
             0x87 => Reply::Failed(decode_error(&mut cur)?),
             0x88 => Reply::Refused(cur.text()?),
+            0x89 => Reply::Serial(cur.text()?),
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -414,6 +437,7 @@ mod tests {
             Request::ListCards,
             Request::CardInfo { reader: None },
             Request::ReadCertificate { reader: r.clone() },
+            Request::ReadSerial { reader: None },
             Request::Login { reader: r.clone(), pin: SecretBytes::new(b"12345678") },
             Request::Logout { reader: None },
             Request::SignDigest { reader: None, alg: HashAlg::Sha256, digest: vec![1; 32] },
@@ -457,8 +481,10 @@ mod tests {
                 nis: "1".into(),
                 atr: vec![0x3B],
                 generation: "NXP".into(),
+                manufacturer: "NXP".into(),
                 logged_in: true,
             }),
+            Reply::Serial("CA00000AA".into()),
             Reply::Certificate(vec![0x30, 1, 2]),
             Reply::Signature(vec![9; 256]),
             Reply::PinStatus(PinStatus::TriesLeft(2)),
