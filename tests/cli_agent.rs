@@ -260,3 +260,70 @@ fn same_answers_with_and_without_the_agent() {
     assert_eq!(through.stderr.lines().last(), local.stderr.lines().last(), "the same advice");
     card.stack.insert_card().unwrap();
 }
+
+/// Starts `cie agent` as systemd's socket activation does: `listener` as fd 3, `LISTEN_FDS=1`,
+/// `LISTEN_PID` its own pid (set by the shell that execs it).
+fn start_activated(card: &Card, run: &Path, listener: &std::os::unix::net::UnixListener) -> Child {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let fd = listener.as_raw_fd();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" agent --idle 0"#)
+        .arg(env!("CARGO_BIN_EXE_cie"))
+        .env("XDG_RUNTIME_DIR", run)
+        .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: dup2 is async-signal-safe; it puts the listening socket at fd 3 (without
+    // close-on-exec) in the child only.
+    unsafe {
+        cmd.pre_exec(move || if libc::dup2(fd, 3) == 3 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+    }
+    cmd.spawn().expect("sh -c cie agent")
+}
+
+/// Socket activation: the agent serves on the socket it was handed, after the same owner and
+/// mode checks; `stop` leaves the socket to its owner (systemd). A socket of mode 0666 is
+/// refused, not repaired.
+#[test]
+fn socket_activation_checks_the_handed_socket() {
+    let card = Card::start("agent-activation");
+    let run = runtime_dir(&card);
+    std::fs::create_dir_all(run.join("cie")).unwrap();
+    std::fs::set_permissions(run.join("cie"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = socket(&run);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut agent = AgentProcess { child: start_activated(&card, &run, &listener) };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut client = loop {
+        // The socket already exists and accepts before the agent runs: wait for an answer.
+        if let Ok(mut c) = AgentClient::connect_to(&path) {
+            if let Ok(status) = c.status() {
+                assert_eq!(status.pid, agent.child.id(), "the activated process answers");
+                break c;
+            }
+        }
+        assert!(Instant::now() < deadline, "the activated agent never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    client.login(None, TEST_PIN.as_bytes()).expect("login through the activated agent");
+    client.stop().unwrap();
+    assert!(wait_exit(&mut agent).success());
+    assert!(path.exists(), "the activated agent leaves the socket to systemd");
+    drop(listener);
+    std::fs::remove_file(&path).unwrap();
+
+    // The same with a socket others may write to: refused at start.
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let child = start_activated(&card, &run, &listener);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("mode 666, not 600"), "{stderr}");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o666, "not repaired");
+}
