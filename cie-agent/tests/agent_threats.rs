@@ -282,3 +282,38 @@ fn a_removed_card_reaches_every_client_as_removal() {
     let sig = b.sign_digest(None, SHA256, &digest).expect("sign");
     assert_verifies(&der, &digest, &sig);
 }
+
+/// A client that sends requests and never reads the answers: once its socket buffer is full the
+/// agent's write to it times out (10 s) and that connection is closed; meanwhile and afterwards
+/// the other client's signatures go through the same card queue.
+#[test]
+fn a_client_that_stops_reading_is_disconnected_without_stalling_the_queue() {
+    let running = start();
+    let mut a = running.logged_in_client();
+    let der = a.certificate(None).expect("certificate");
+    let mut greedy = UnixStream::connect(&running.socket).unwrap();
+    let writer = std::thread::spawn(move || {
+        let request = Request::CardInfo { reader: None }.encode();
+        let mut sent = 0u32;
+        // Stops when the agent closes the connection (EPIPE / reset).
+        while write_frame(&mut greedy, &request).is_ok() {
+            sent += 1;
+        }
+        sent
+    });
+    let started = std::time::Instant::now();
+    let mut signed = 0u32;
+    while !writer.is_finished() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the greedy client was never disconnected");
+        let digest = sha256(&signed.to_be_bytes());
+        let sig = a.sign_digest(None, SHA256, &digest).expect("A signs while the greedy client stalls");
+        assert_verifies(&der, &digest, &sig);
+        signed += 1;
+    }
+    let sent = writer.join().unwrap();
+    assert!(sent > 100, "only {sent} requests before the disconnection");
+    assert!(signed > 0);
+    let digest = sha256(b"after the greedy client");
+    assert_verifies(&der, &digest, &a.sign_digest(None, SHA256, &digest).expect("sign"));
+    assert_eq!(running.client().status().unwrap().clients, 2, "A and the asking client only");
+}
