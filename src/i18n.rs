@@ -437,6 +437,7 @@ messages! {
     AgentCard = "agent-card" [reader, nis, clients],
     AgentCardClosed = "agent-card-closed" [reader],
     AdviceAgent = "advice-agent" [],
+    AgentInstalled = "agent-installed" [dir],
 }
 
 /// A value for a message's variable: a number (plural forms are chosen by it), a string, or

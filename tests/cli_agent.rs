@@ -327,3 +327,28 @@ fn socket_activation_checks_the_handed_socket() {
     assert!(stderr.contains("mode 666, not 600"), "{stderr}");
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o666, "not repaired");
 }
+
+/// `cie agent install` writes the two user units, with this binary in `ExecStart`, that
+/// `systemd-analyze verify` accepts; nothing is enabled.
+#[test]
+fn install_writes_valid_user_units() {
+    let config = std::env::temp_dir().join(format!("cie-agent-install-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&config);
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    let r = cli_util::cie_with_env(None, &[("LC_ALL", "C")], &env, &["agent", "install"], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("systemctl --user enable --now cie-agent.socket"), "{r:?}");
+    let dir = config.join("systemd/user");
+    let socket_unit = std::fs::read_to_string(dir.join("cie-agent.socket")).unwrap();
+    let service_unit = std::fs::read_to_string(dir.join("cie-agent.service")).unwrap();
+    assert!(socket_unit.contains("ListenStream=%t/cie/agent.sock") && socket_unit.contains("SocketMode=0600"));
+    assert!(socket_unit.contains("DirectoryMode=0700"));
+    assert!(service_unit.contains(&format!("ExecStart={} agent", env!("CARGO_BIN_EXE_cie"))), "{service_unit}");
+    assert!(!dir.join("sockets.target.wants").exists(), "installed, not enabled");
+    let (ok, out, err) = cli_util::tool(
+        "systemd-analyze",
+        &["verify".as_ref(), dir.join("cie-agent.socket").as_os_str(), dir.join("cie-agent.service").as_os_str()],
+    );
+    assert!(ok, "systemd-analyze verify (package systemd): {out}{err}");
+    std::fs::remove_dir_all(&config).unwrap();
+}

@@ -178,7 +178,11 @@ fn every_command_prints_the_documented_keys() {
         .expect("the agent's socket answers");
     client.card_info(None).expect("a card session in the agent");
     check("`cie --json agent status`", card.cie_env(&agent_env, &["--json", "agent", "status"], ""), 0);
-    check("`cie --json agent stop`", card.cie_env(&agent_env, &["--json", "agent", "stop"], ""), 0);
+    check(
+        "`cie --json agent stop` and `cie --json agent install`",
+        card.cie_env(&agent_env, &["--json", "agent", "stop"], ""),
+        0,
+    );
     assert!(agent.0.wait().unwrap().success());
 
     // Failures: a file that is not there, no card.

@@ -17,6 +17,14 @@
 //! - [`server`]: [`Agent`], the accept loop and one thread per connection.
 //! - [`client`]: the client, [`AgentClient`].
 
+/// The systemd user units of the agent: the socket, and the service it starts, whose
+/// `ExecStart` names the `cie` binary as `@CIE@` (the package puts /usr/bin/cie there,
+/// `cie agent install` its own path).
+pub const SYSTEMD_UNITS: [(&str, &str); 2] = [
+    ("cie-agent.socket", include_str!("../systemd/cie-agent.socket")),
+    ("cie-agent.service", include_str!("../systemd/cie-agent.service")),
+];
+
 mod card_worker;
 pub mod client;
 mod codec;

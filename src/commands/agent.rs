@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Run;
 use crate::ctx::Ctx;
-use crate::failure::Failure;
+use crate::failure::{file_error, Failure};
 use crate::output::print_json;
 
 /// Run the card agent, or ask the running one for its status or to stop
@@ -33,6 +33,11 @@ enum AgentAction {
     Status,
     /// Stop the running agent
     Stop,
+    /// Install the systemd user units (socket activation), disabled
+    ///
+    /// Writes cie-agent.socket and cie-agent.service to $XDG_CONFIG_HOME/systemd/user (or
+    /// ~/.config/systemd/user); `systemctl --user enable --now cie-agent.socket` turns them on.
+    Install,
 }
 
 /// `cie --json agent status` (docs/JSON.md).
@@ -79,6 +84,7 @@ impl Run for AgentArgs {
         match self.action {
             None => serve(self.idle),
             Some(AgentAction::Status) => status(ctx),
+            Some(AgentAction::Install) => install(ctx),
             Some(AgentAction::Stop) => {
                 connect()?.stop().map_err(client_failure)?;
                 if ctx.globals.json {
@@ -90,6 +96,31 @@ impl Run for AgentArgs {
             }
         }
     }
+}
+
+/// Writes the user units with this binary's path in `ExecStart`.
+fn install(ctx: &Ctx) -> Result<(), Failure> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config")))
+        .ok_or_else(|| agent_failure("neither XDG_CONFIG_HOME nor HOME is set"))?;
+    let dir = config.join("systemd/user");
+    std::fs::create_dir_all(&dir).map_err(|e| file_error(&dir, e))?;
+    let exe = std::env::current_exe().map_err(agent_failure)?;
+    let exe = exe.to_str().filter(|p| !p.contains(char::is_whitespace)).ok_or_else(|| {
+        agent_failure(format!("{}: a path with spaces or not UTF-8 cannot go in ExecStart", exe.display()))
+    })?;
+    for (name, text) in cie_agent::SYSTEMD_UNITS {
+        let path = dir.join(name);
+        std::fs::write(&path, text.replace("@CIE@", exe)).map_err(|e| file_error(&path, e))?;
+    }
+    if ctx.globals.json {
+        print_json(&Done { ok: true });
+    } else {
+        println!("{}", tr!(AgentInstalled, dir = dir.display()));
+    }
+    Ok(())
 }
 
 /// Runs the agent until `stop`, the idle time or a signal.

@@ -394,3 +394,4 @@ agent-status = card agent { $pid } on { $socket }: { $clients } clients connecte
 agent-card = { $reader }: card { $nis }, { $clients } clients logged in
 agent-card-closed = { $reader }: no card session open
 advice-agent = start it with cie agent; without it every command works on its own
+agent-installed = cie-agent.socket and cie-agent.service written to { $dir }, not enabled; to start the agent on demand: systemctl --user enable --now cie-agent.socket

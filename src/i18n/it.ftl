@@ -394,3 +394,4 @@ agent-status = agente della carta { $pid } su { $socket }: { $clients } client c
 agent-card = { $reader }: carta { $nis }, { $clients } client autenticati
 agent-card-closed = { $reader }: nessuna sessione aperta con la carta
 advice-agent = avvialo con cie agent; senza, ogni comando funziona da solo
+agent-installed = cie-agent.socket e cie-agent.service scritti in { $dir }, non abilitati; per avviare l'agente quando serve: systemctl --user enable --now cie-agent.socket
