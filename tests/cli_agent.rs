@@ -41,7 +41,20 @@ fn socket(run: &Path) -> PathBuf {
 
 /// Starts `cie agent ARGS` and waits until its socket answers.
 fn start_agent(card: &Card, run: &Path, args: &[&str]) -> AgentProcess {
-    let child = Command::new(env!("CARGO_BIN_EXE_cie"))
+    start_agent_under(card, run, &[], args)
+}
+
+/// [`start_agent`] run through `wrapper` (a program and its arguments that exec the rest).
+fn start_agent_under(card: &Card, run: &Path, wrapper: &[&str], args: &[&str]) -> AgentProcess {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_cie"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_cie")),
+    };
+    let child = cmd
         .arg("agent")
         .args(args)
         .env("XDG_RUNTIME_DIR", run)
@@ -351,4 +364,61 @@ fn install_writes_valid_user_units() {
     );
     assert!(ok, "systemd-analyze verify (package systemd): {out}{err}");
     std::fs::remove_dir_all(&config).unwrap();
+}
+
+/// Another application replaces the agent's secure channel on the card (a process of its own
+/// opening a channel): the agent's next signature for its logged-in client rebuilds the
+/// channel and verifies the PIN it holds in locked memory once (DESIGN.md §3), so the client
+/// sees nothing. When the agent cannot lock memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK 0) it
+/// holds no PIN: the same event then asks the client to log in again, and no try is spent.
+#[test]
+fn a_replaced_channel_is_recovered_only_with_a_locked_pin() {
+    let mut card = Card::start("agent-recovery");
+    let run = runtime_dir(&card);
+    let path = socket(&run);
+    let digest = HashAlg::Sha256.hash(b"after another application");
+    let another_application = |card: &Card| {
+        card.stack.export_socket_env();
+        let t = PcscTransport::connect(card.stack.reader_name()).expect("connect");
+        let mut other = Session::open(t).expect("open");
+        // Asking the tries opens this process's channel, replacing the agent's.
+        assert_eq!(other.pin_status().expect("PIN status"), PinStatus::TriesLeft(3));
+    };
+
+    for locked in [true, false] {
+        let wrapper: &[&str] = if locked {
+            &[]
+        } else {
+            &["setpriv", "--bounding-set", "-ipc_lock", "--", "prlimit", "--memlock=0:0", "--"]
+        };
+        let mut agent = start_agent_under(&card, &run, wrapper, &["--idle", "0"]);
+        let mut client = AgentClient::connect_to(&path).unwrap();
+        client.login(None, TEST_PIN.as_bytes()).unwrap();
+        let der = client.certificate(None).unwrap();
+        another_application(&card);
+        std::thread::sleep(Duration::from_millis(200));
+        let before = card.stack.counts().unwrap();
+        let result = client.sign_digest(None, HashAlg::Sha256, &digest);
+        std::thread::sleep(Duration::from_millis(200));
+        let pin_commands = card.stack.counts().unwrap().pin_commands - before.pin_commands;
+        if locked {
+            let sig = result.expect("recovered with the held PIN");
+            cie_core::certificate::verify_digest_info(
+                &cie_core::certificate::public_key(&der).unwrap(),
+                &cie_core::sign::digest_info(HashAlg::Sha256, &digest).unwrap(),
+                &sig,
+            )
+            .expect("the signature verifies");
+            assert_eq!(pin_commands, 1, "one VERIFY with the held PIN");
+        } else {
+            let err = result.unwrap_err();
+            assert!(matches!(err, ClientError::Card(cie_core::Error::LoginRequired)), "{err:?}");
+            assert_eq!(pin_commands, 0, "no PIN held, none sent");
+            client.login(None, TEST_PIN.as_bytes()).expect("logging in again");
+            client.sign_digest(None, HashAlg::Sha256, &digest).expect("then it signs");
+        }
+        assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+        client.stop().unwrap();
+        assert!(wait_exit(&mut agent).success());
+    }
 }
