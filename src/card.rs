@@ -1,8 +1,14 @@
-//! Finding the card: the first reader that holds a CIE, or the reader the user named.
+//! Finding the card: the first reader that holds a CIE, or the reader the user named; or the
+//! user's card agent (DESIGN.md §8) when its socket answers.
 
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::Session;
 use cie_core::transport::Counting;
+
+use cie_agent::{AgentClient, ClientError};
+use cie_core::session::PinStatus;
+use cie_core::sign::HashAlg;
+use cie_core::Transport;
 
 use crate::failure::Failure;
 
@@ -15,5 +21,114 @@ pub(crate) fn open(reader: Option<&str>) -> Result<CardSession, Failure> {
     match reader {
         Some(name) => Ok(Session::open(Counting::new(PcscTransport::connect(name)?))?),
         None => Ok(cie_core::open_first_cie_with(Counting::new)?),
+    }
+}
+
+/// What `cie info` shows of a card before the PIN.
+pub(crate) struct CardFacts {
+    /// The reader's name.
+    pub(crate) reader: String,
+    /// The generation's name.
+    pub(crate) generation: String,
+    /// The chip's manufacturer.
+    pub(crate) manufacturer: String,
+    /// The answer to reset.
+    pub(crate) atr: Vec<u8>,
+    /// The NIS.
+    pub(crate) nis: String,
+}
+
+/// Where the holder's certificate and signatures come from: the card in this process, or the
+/// user's card agent. Both give the same answers and the same errors.
+pub(crate) enum HolderCard {
+    /// A session of this process (boxed: it is much larger than a connection).
+    Local(Box<CardSession>),
+    /// The card agent, and the reader the user named.
+    Agent(AgentClient, Option<String>),
+}
+
+/// An error through the agent: the card's own error as it is (the same exit code and message
+/// as in-process), or the agent's failure.
+pub(crate) fn agent_failure(e: ClientError) -> Failure {
+    match e {
+        ClientError::Card(e) => Failure::Card(e),
+        other => Failure::File(tr!(AgentSocket, detail = other.to_string())),
+    }
+}
+
+impl HolderCard {
+    /// The agent when its socket answers, else a session opened here.
+    pub(crate) fn open(reader: Option<&str>) -> Result<HolderCard, Failure> {
+        match AgentClient::connect() {
+            Some(client) => {
+                tracing::info!(target: "cie::agent", "using the card agent");
+                Ok(HolderCard::Agent(client, reader.map(str::to_owned)))
+            }
+            None => open(reader).map(|s| HolderCard::Local(Box::new(s))),
+        }
+    }
+
+    /// What the card tells without a PIN.
+    pub(crate) fn facts(&mut self) -> Result<CardFacts, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(CardFacts {
+                reader: s.transport().name(),
+                generation: s.generation().name().to_owned(),
+                manufacturer: s.generation().manufacturer().to_owned(),
+                atr: s.atr().to_vec(),
+                nis: s.nis().to_owned(),
+            }),
+            HolderCard::Agent(c, reader) => {
+                let i = c.card_info(reader.as_deref()).map_err(agent_failure)?;
+                Ok(CardFacts {
+                    reader: i.reader,
+                    generation: i.generation,
+                    manufacturer: i.manufacturer,
+                    atr: i.atr,
+                    nis: i.nis,
+                })
+            }
+        }
+    }
+
+    /// The PIN's state, spending no try (through the agent: as this process sees it).
+    pub(crate) fn pin_status(&mut self) -> Result<PinStatus, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.pin_status()?),
+            HolderCard::Agent(c, reader) => c.pin_status(reader.as_deref()).map_err(agent_failure),
+        }
+    }
+
+    /// The tries left the card last reported, when known (in-process only: through the agent
+    /// the PIN is never verified for this process before it logs in).
+    pub(crate) fn pin_tries_left(&self) -> Option<u8> {
+        match self {
+            HolderCard::Local(s) => s.pin_tries_left(),
+            HolderCard::Agent(..) => None,
+        }
+    }
+
+    /// The card number (after login).
+    pub(crate) fn serial(&mut self) -> Result<String, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.serial()?),
+            HolderCard::Agent(c, reader) => c.serial(reader.as_deref()).map_err(agent_failure),
+        }
+    }
+
+    /// The holder's certificate (after login).
+    pub(crate) fn certificate(&mut self) -> Result<Vec<u8>, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.certificate()?),
+            HolderCard::Agent(c, reader) => c.certificate(reader.as_deref()).map_err(agent_failure),
+        }
+    }
+
+    /// A signature of `digest`, checked against the certificate's key by whoever holds the card.
+    pub(crate) fn sign_digest(&mut self, alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.sign_digest(alg, digest)?),
+            HolderCard::Agent(c, reader) => c.sign_digest(reader.as_deref(), alg, digest).map_err(agent_failure),
+        }
     }
 }

@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::commands::agent::AgentArgs;
 use crate::commands::browser::BrowserArgs;
 use crate::commands::cert::CertArgs;
 use crate::commands::completions::CompletionsArgs;
@@ -95,6 +96,7 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     Browser(BrowserArgs),
     Doctor(DoctorArgs),
+    Agent(AgentArgs),
     Completions(CompletionsArgs),
     Help(HelpArgs),
     /// `cie manpage DIR`: hidden, added to the parser by [`read`] only.
@@ -120,6 +122,7 @@ impl Command {
             Command::Demo(c) => checked(c, ctx),
             Command::Browser(c) => checked(c, ctx),
             Command::Doctor(c) => checked(c, ctx),
+            Command::Agent(c) => checked(c, ctx),
             Command::Completions(c) => checked(c, ctx),
             Command::Help(c) => checked(c, ctx),
             Command::Manpage(c) => checked(c, ctx),

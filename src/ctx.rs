@@ -8,7 +8,9 @@ use cie_core::pin::Pin;
 use cie_core::session::PinStatus;
 use cie_core::Credential;
 
-use crate::card::{self, CardSession};
+use cie_core::pin::Secret;
+
+use crate::card::{self, agent_failure, CardSession, HolderCard};
 use crate::failure::Failure;
 use crate::pin_input::{confirm, prompt, read_secret, PinSource};
 use crate::progress::Progress;
@@ -51,6 +53,36 @@ impl Ctx {
             None => self.progress.step(tr!(StepSearch)),
         }
         card::open(self.globals.reader.as_deref())
+    }
+
+    /// Opens the holder's card for a certificate or a signature: through the user's card
+    /// agent when its socket answers, else in this process (the same answers and errors).
+    pub(crate) fn open_holder(&self) -> Result<HolderCard, Failure> {
+        match &self.globals.reader {
+            Some(r) => self.progress.step(tr!(StepConnect, reader = r)),
+            None => self.progress.step(tr!(StepSearch)),
+        }
+        HolderCard::open(self.globals.reader.as_deref())
+    }
+
+    /// [`Ctx::login`] for a [`HolderCard`]: through the agent, the PIN goes to the card in a
+    /// VERIFY as in-process, and only this process's connection is logged in.
+    pub(crate) fn login_holder(&self, card: &mut HolderCard) -> Result<(), Failure> {
+        let (client, reader) = match card {
+            HolderCard::Local(s) => return self.login(s),
+            HolderCard::Agent(client, reader) => (client, reader.as_deref()),
+        };
+        if self.globals.pin_source == PinSource::Terminal && std::io::stdin().is_terminal() {
+            let status = client.pin_status(reader).map_err(agent_failure)?;
+            if status == PinStatus::TriesLeft(1) && !confirm(&tr!(ConfirmLastTry).to_string())? {
+                return Err(Failure::Cancelled(tr!(LastTryCancelled)));
+            }
+        }
+        let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, tr!(PromptPin)))?;
+        self.progress.step(tr!(StepLogin));
+        let result = client.login(reader, pin.digits());
+        drop(pin);
+        result.map_err(agent_failure)
     }
 
     /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is

@@ -161,6 +161,7 @@ impl Failure {
                 Failure::Cancelled(_) => tr!(AdviceCancelled),
                 Failure::Diagnosed(_) => tr!(AdviceDiagnosed),
                 Failure::File(t) if t.msg() == Msg::TrustAnchorsError => tr!(AdviceTrustAnchors),
+                Failure::File(t) if matches!(t.msg(), Msg::AgentSocket | Msg::AgentNotRunning) => tr!(AdviceAgent),
                 _ => tr!(AdviceFile),
             };
         };

@@ -431,6 +431,15 @@ messages! {
     DoctorCacheNotPrivate = "doctor-cache-not-private" [dir],
     DoctorAdviceCache = "doctor-advice-cache" [dir],
     DoctorVersions = "doctor-versions" [cie, module, pcsc, system],
+    AgentListening = "agent-listening" [path],
+    AgentSocket = "agent-socket" [detail],
+    AgentNotRunning = "agent-not-running" [],
+    AgentStopped = "agent-stopped" [],
+    AgentStatus = "agent-status" [pid, socket, clients, idle, timeout],
+    AgentCard = "agent-card" [reader, nis, clients],
+    AgentCardClosed = "agent-card-closed" [reader],
+    AdviceAgent = "advice-agent" [],
+    AgentInstalled = "agent-installed" [dir],
 }
 
 /// A value for a message's variable: a number (plural forms are chosen by it), a string, or

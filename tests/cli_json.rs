@@ -155,6 +155,36 @@ fn every_command_prints_the_documented_keys() {
     check(browser, r, 0);
     check(browser, card.cie_env(&env, &["--json", "browser", "remove"], ""), 0);
 
+    // The card agent: started in the foreground, asked for its status, stopped.
+    let run_dir = card.path("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    std::fs::set_permissions(&run_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let agent_env = [("XDG_RUNTIME_DIR", s(&run_dir))];
+    let mut agent = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_cie"))
+            .args(["agent", "--idle", "0"])
+            .env("XDG_RUNTIME_DIR", &run_dir)
+            .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("cie agent"),
+    );
+    let agent_socket = run_dir.join("cie/agent.sock");
+    let mut client = (0..400)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            cie_agent::AgentClient::connect_to(&agent_socket).ok()
+        })
+        .expect("the agent's socket answers");
+    client.card_info(None).expect("a card session in the agent");
+    check("`cie --json agent status`", card.cie_env(&agent_env, &["--json", "agent", "status"], ""), 0);
+    check(
+        "`cie --json agent stop` and `cie --json agent install`",
+        card.cie_env(&agent_env, &["--json", "agent", "stop"], ""),
+        0,
+    );
+    assert!(agent.0.wait().unwrap().success());
+
     // Failures: a file that is not there, no card.
     let failed = "When a command fails";
     check(failed, card.cie(&["--json", "extract", s(&card.path("missing.p7m"))], ""), 1);
@@ -235,4 +265,14 @@ fn names_with_escapes_and_bytes_not_utf8_stay_escaped() {
         assert_eq!(j["file"].as_str().unwrap(), file.to_string_lossy(), "{line}");
     }
     assert!(std::fs::read(&out).unwrap() == b"x\n");
+}
+
+/// A child process killed and reaped on drop.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -90,8 +90,8 @@ fn export(ctx: &Ctx, format: CertFormat, output: Option<&Path>) -> Result<(), Fa
     if output.is_none() && format == CertFormat::Der && !ctx.globals.json && std::io::stdout().is_terminal() {
         return Err(Failure::Usage(tr!(DerToTerminal)));
     }
-    let mut s = ctx.open()?;
-    ctx.login(&mut s)?;
+    let mut s = ctx.open_holder()?;
+    ctx.login_holder(&mut s)?;
     ctx.progress.step(tr!(StepReadCertificate));
     let der = s.certificate()?;
     let who = holder::holder(&der).map_err(Error::Malformed)?;

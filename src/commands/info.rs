@@ -3,7 +3,7 @@
 
 use cie_core::session::PinStatus;
 use cie_core::transport::hex;
-use cie_core::{Credential, Error, Transport};
+use cie_core::{Credential, Error};
 use clap::Args;
 use serde::Serialize;
 
@@ -47,11 +47,11 @@ struct InfoJson<'a> {
 impl Run for InfoArgs {
     /// Shows the card's information.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
-        let mut s = ctx.open()?;
-        let reader = s.transport().name();
-        let generation = s.generation();
-        let atr = hex(s.atr());
-        let nis = s.nis().to_owned();
+        let mut s = ctx.open_holder()?;
+        let facts = s.facts()?;
+        let reader = facts.reader;
+        let atr = hex(&facts.atr);
+        let nis = facts.nis;
         ctx.progress.step(tr!(StepPinStatus));
         let (tries, blocked) = match s.pin_status()? {
             PinStatus::TriesLeft(n) => (Some(n), false),
@@ -64,7 +64,7 @@ impl Run for InfoArgs {
             if blocked {
                 return Err(Error::Blocked(Credential::Pin).into());
             }
-            ctx.login(&mut s)?;
+            ctx.login_holder(&mut s)?;
             ctx.progress.step(tr!(StepReadSerial));
             serial = Some(s.serial()?);
             let cert = s.certificate()?;
@@ -73,8 +73,8 @@ impl Run for InfoArgs {
         if ctx.globals.json {
             print_json(&InfoJson {
                 reader: &reader,
-                generation: generation.name(),
-                manufacturer: generation.manufacturer(),
+                generation: &facts.generation,
+                manufacturer: &facts.manufacturer,
                 atr: atr.replace(' ', ""),
                 nis: &nis,
                 pin_tries_left: tries,
@@ -87,7 +87,10 @@ impl Run for InfoArgs {
         }
         ctx.progress.done();
         println!("{}", tr!(InfoReader, reader = reader));
-        println!("{}", tr!(InfoCard, generation = generation.to_string(), manufacturer = generation.manufacturer()));
+        println!(
+            "{}",
+            tr!(InfoCard, generation = facts.generation.as_str(), manufacturer = facts.manufacturer.as_str())
+        );
         println!("{}", tr!(InfoAtr, atr = atr));
         println!("{}", tr!(InfoNis, nis = nis));
         match (blocked, tries) {

@@ -8,6 +8,7 @@
 //! line below, its variant and its dispatch line in `crate::cli::Command`, and its messages
 //! (`crate::i18n::Msg` and both `.ftl` files).
 
+pub(crate) mod agent;
 pub(crate) mod browser;
 pub(crate) mod cert;
 pub(crate) mod completions;

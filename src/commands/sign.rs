@@ -204,8 +204,8 @@ fn sign_raw(ctx: &Ctx, alg: HashAlg, input: &Path, output: &Path) -> Result<(), 
     }
     // Read the data first: a missing file should not cost a PIN try.
     let (digest, size) = hash_file(ctx, alg, input)?;
-    let mut s = ctx.open()?;
-    ctx.login(&mut s)?;
+    let mut s = ctx.open_holder()?;
+    ctx.login_holder(&mut s)?;
     ctx.progress.step(tr!(StepReadCertificate));
     let cert = s.certificate()?;
     let who = holder::holder(&cert).map_err(Error::Malformed)?;

@@ -107,7 +107,9 @@ pub(crate) fn cie_with_env(
         cmd.env_remove(name);
     }
     cmd.envs(locale.iter().copied());
-    cmd.env("CIE_TRUST_ANCHORS", "").env_remove("CIE_LOG");
+    // No card agent of the machine running the tests: only one a test starts (XDG_RUNTIME_DIR
+    // in `env`).
+    cmd.env("CIE_TRUST_ANCHORS", "").env_remove("CIE_LOG").env_remove("XDG_RUNTIME_DIR");
     for (name, value) in env {
         match name.strip_prefix('!') {
             Some(name) => cmd.env_remove(name),

@@ -47,6 +47,8 @@ pub(crate) const PACKAGES: &[&str] = &[
     "nginx-light",
     "python3-websocket",
     "imagemagick",
+    // `systemd-analyze verify` of the card agent's user units (tests/cli_agent.rs).
+    "systemd",
     // The Debian package and its test (`cargo xtask deb`): dpkg-shlibdeps, lintian,
     // p11-kit-proxy, strip/objdump, groff (the man pages are checked).
     "dpkg-dev",

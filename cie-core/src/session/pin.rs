@@ -118,6 +118,13 @@ impl<T: Transport> Session<T> {
         result
     }
 
+    /// Drops the PIN held for recovery (§3) but keeps the card's verified state: a later reset
+    /// then ends in [`Error::LoginRequired`] instead of a VERIFY with the held PIN. For callers
+    /// that keep the PIN themselves in locked memory (the card agent), or keep none.
+    pub fn forget_held_pin(&mut self) {
+        self.state.credentials.pin = None;
+    }
+
     /// Forgets the PIN and closes the secure channel (the card drops its PIN status with it).
     pub fn logout(&mut self) {
         self.state.credentials.forget_pin();

@@ -1,0 +1,227 @@
+//! The client side: [`AgentClient`] connects to the user's agent when one answers and sends
+//! one request per method. Card errors come back as cie-core's own [`cie_core::Error`], so a
+//! front end reports them exactly as it reports the in-process path's.
+
+use std::io;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use cie_core::session::PinStatus;
+use cie_core::sign::HashAlg;
+
+use crate::codec::DecodeError;
+use crate::frame::{read_frame, write_frame, FrameError};
+use crate::message::{AgentStatus, CardEntry, CardInfo, Reply, Request, SecretBytes};
+use crate::socket::{self, SocketError};
+
+/// How long a reply may take: a queue of several signatures on a slow card.
+const REPLY_DEADLINE: Duration = Duration::from_secs(120);
+/// How long sending a request may take.
+const SEND_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why a call through the agent did not give the card's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The card or cie-core failed, exactly as it would have in-process.
+    #[error(transparent)]
+    Card(#[from] cie_core::Error),
+    /// The agent refused to run the request.
+    #[error("the agent refused: {0}")]
+    Refused(String),
+    /// The connection failed or closed (the agent stopped or was killed).
+    #[error("agent connection: {0}")]
+    Io(#[from] io::Error),
+    /// The agent's reply is not a reply to this request.
+    #[error("agent protocol: {0}")]
+    Protocol(String),
+    /// The socket or its directory is not what the security model wants.
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+}
+
+impl ClientError {
+    /// True when the agent, not the card, failed: the caller may use the in-process path.
+    pub fn is_agent_failure(&self) -> bool {
+        !matches!(self, ClientError::Card(_))
+    }
+}
+
+impl From<FrameError> for ClientError {
+    fn from(e: FrameError) -> ClientError {
+        match e {
+            FrameError::Io(e) => ClientError::Io(e),
+            FrameError::Closed => ClientError::Io(io::ErrorKind::UnexpectedEof.into()),
+            other => ClientError::Protocol(other.to_string()),
+        }
+    }
+}
+
+impl From<DecodeError> for ClientError {
+    fn from(e: DecodeError) -> ClientError {
+        ClientError::Protocol(e.to_string())
+    }
+}
+
+/// A connection to the user's agent.
+#[derive(Debug)]
+pub struct AgentClient {
+    stream: UnixStream,
+}
+
+fn unexpected(reply: Reply) -> ClientError {
+    match reply {
+        Reply::Failed(e) => ClientError::Card(e),
+        Reply::Refused(why) => ClientError::Refused(why),
+        other => ClientError::Protocol(format!("unexpected reply {other:?}")),
+    }
+}
+
+impl AgentClient {
+    /// Connects to `$XDG_RUNTIME_DIR/cie/agent.sock`; `None`, at once, when no agent answers
+    /// there (no socket, nobody listening, or a socket or directory the model refuses).
+    pub fn connect() -> Option<AgentClient> {
+        let path = socket::socket_path().ok()?;
+        match AgentClient::connect_to(&path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::debug!(target: "cie::agent", "no agent: {e}");
+                None
+            }
+        }
+    }
+
+    /// Connects to the agent at `path` after checking the directory, the socket and the
+    /// listener's uid (all this user's).
+    pub fn connect_to(path: &Path) -> Result<AgentClient, ClientError> {
+        if let Some(dir) = path.parent() {
+            socket::check_dir(dir)?;
+        }
+        socket::check_socket(path)?;
+        let stream = UnixStream::connect(path)?;
+        let cred = socket::peer_cred(&stream)?;
+        if !socket::same_user(&cred) {
+            return Err(ClientError::Protocol(format!("the agent runs as uid {}", cred.uid)));
+        }
+        stream.set_read_timeout(Some(REPLY_DEADLINE))?;
+        stream.set_write_timeout(Some(SEND_DEADLINE))?;
+        Ok(AgentClient { stream })
+    }
+
+    /// Sends `request` and reads its reply.
+    pub fn call(&mut self, request: &Request) -> Result<Reply, ClientError> {
+        write_frame(&mut self.stream, &request.encode())?;
+        let body = read_frame(&mut self.stream)?;
+        Ok(Reply::decode(&body)?)
+    }
+
+    /// The readers holding a CIE.
+    pub fn list_cards(&mut self) -> Result<Vec<CardEntry>, ClientError> {
+        match self.call(&Request::ListCards)? {
+            Reply::Cards(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A card's public data.
+    pub fn card_info(&mut self, reader: Option<&str>) -> Result<CardInfo, ClientError> {
+        match self.call(&Request::CardInfo { reader: reader.map(str::to_owned) })? {
+            Reply::Info(i) => Ok(i),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The card number; this client must be logged in.
+    pub fn serial(&mut self, reader: Option<&str>) -> Result<String, ClientError> {
+        match self.call(&Request::ReadSerial { reader: reader.map(str::to_owned) })? {
+            Reply::Serial(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The holder's certificate (DER); this client must be logged in.
+    pub fn certificate(&mut self, reader: Option<&str>) -> Result<Vec<u8>, ClientError> {
+        match self.call(&Request::ReadCertificate { reader: reader.map(str::to_owned) })? {
+            Reply::Certificate(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Logs this client in with `pin` (checked by the card: one VERIFY).
+    pub fn login(&mut self, reader: Option<&str>, pin: &[u8]) -> Result<(), ClientError> {
+        let request = Request::Login { reader: reader.map(str::to_owned), pin: SecretBytes::new(pin) };
+        self.expect_done(&request)
+    }
+
+    /// Drops this client's login.
+    pub fn logout(&mut self, reader: Option<&str>) -> Result<(), ClientError> {
+        self.expect_done(&Request::Logout { reader: reader.map(str::to_owned) })
+    }
+
+    /// Signs `digest`, a hash with `alg`.
+    pub fn sign_digest(&mut self, reader: Option<&str>, alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let request = Request::SignDigest { reader: reader.map(str::to_owned), alg, digest: digest.to_vec() };
+        self.expect_signature(&request)
+    }
+
+    /// Signs a DER DigestInfo.
+    pub fn sign_digest_info(&mut self, reader: Option<&str>, digest_info: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let request = Request::SignDigestInfo { reader: reader.map(str::to_owned), digest_info: digest_info.to_vec() };
+        self.expect_signature(&request)
+    }
+
+    /// The PIN's tries left as this client sees them.
+    pub fn pin_status(&mut self, reader: Option<&str>) -> Result<PinStatus, ClientError> {
+        match self.call(&Request::PinStatus { reader: reader.map(str::to_owned) })? {
+            Reply::PinStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Changes the PIN.
+    pub fn change_pin(&mut self, reader: Option<&str>, old: &[u8], new: &[u8]) -> Result<(), ClientError> {
+        let request = Request::ChangePin {
+            reader: reader.map(str::to_owned),
+            old: SecretBytes::new(old),
+            new: SecretBytes::new(new),
+        };
+        self.expect_done(&request)
+    }
+
+    /// Unblocks the PIN with the PUK and sets `new`.
+    pub fn unblock_pin(&mut self, reader: Option<&str>, puk: &[u8], new: &[u8]) -> Result<(), ClientError> {
+        let request = Request::UnblockPin {
+            reader: reader.map(str::to_owned),
+            puk: SecretBytes::new(puk),
+            new: SecretBytes::new(new),
+        };
+        self.expect_done(&request)
+    }
+
+    /// The agent's cards, clients and idle timer.
+    pub fn status(&mut self) -> Result<AgentStatus, ClientError> {
+        match self.call(&Request::Status)? {
+            Reply::Status(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Asks the agent to exit (it answers first).
+    pub fn stop(&mut self) -> Result<(), ClientError> {
+        self.expect_done(&Request::Stop)
+    }
+
+    fn expect_done(&mut self, request: &Request) -> Result<(), ClientError> {
+        match self.call(request)? {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn expect_signature(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
+        match self.call(request)? {
+            Reply::Signature(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+}
