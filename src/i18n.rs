@@ -230,6 +230,9 @@ messages! {
     CertificateWritten = "certificate-written" [holder, output, format, bytes],
     DocumentSigned = "document-signed" [file, holder, format, hash, output],
     VerifyHeader = "verify-header" [file, kind, count],
+    SignedContentInside = "signed-content-inside" [name],
+    SignedContentDetached = "signed-content-detached" [name],
+    UnnamedContent = "unnamed-content" [],
     VerifyFileError = "verify-file-error" [file, message],
     VerifySummary = "verify-summary" [count, passed, failed, indeterminate, errors],
     VerifySummaryLine = "verify-summary-line" [summary],
@@ -254,6 +257,7 @@ messages! {
     LocationLine = "location-line" [text],
     PdfNameLine = "pdf-name-line" [text],
     SigningTimeLine = "signing-time-line" [time],
+    NoTimeLine = "no-time-line" [],
     TimestampProofLine = "timestamp-proof-line" [time, tsa],
     DocumentTimestampProofLine = "document-timestamp-proof-line" [time, tsa],
     TimestampNoProofLine = "timestamp-no-proof-line" [time, tsa, verdict],
@@ -441,6 +445,24 @@ pub(crate) enum Arg {
     Str(String),
     /// A message of the catalogue.
     Text(Box<Text>),
+    /// A reason cie-sign gives, told in the language ([`cie_sign::Reason::text`]) and escaped.
+    Reason(Box<cie_sign::Reason>),
+}
+
+impl From<&cie_sign::Reason> for Arg {
+    fn from(r: &cie_sign::Reason) -> Arg {
+        Arg::Reason(Box::new(r.clone()))
+    }
+}
+
+impl Lang {
+    /// The language cie-sign tells its reasons in.
+    pub(crate) fn of_reasons(self) -> cie_sign::Language {
+        match self {
+            Lang::En => cie_sign::Language::English,
+            Lang::It => cie_sign::Language::Italian,
+        }
+    }
 }
 
 impl From<Text> for Arg {
@@ -577,6 +599,7 @@ fn format(lang: Lang, msg: Msg, args: &[(&'static str, Arg)]) -> (String, usize)
             Arg::Num(n) => FluentValue::from(*n),
             Arg::Str(s) => FluentValue::String(Cow::Borrowed(s.as_str())),
             Arg::Text(t) => FluentValue::String(Cow::Owned(t.render(lang))),
+            Arg::Reason(r) => FluentValue::String(Cow::Owned(cie_sign::verdict::shown(&r.text(lang.of_reasons())))),
         };
         fluent_args.set(*name, value);
     }

@@ -43,7 +43,7 @@ pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> 
     ) {
         Ok(true) => {}
         Ok(false) => return bad("its signature does not verify with the issuer's key".into()),
-        Err(e) => return bad(format!("its signature cannot be checked: {}", e.message())),
+        Err(e) => return bad(format!("its signature cannot be checked: {}", e.text(crate::Language::English))),
     }
     for ext in tbs.crl_extensions.iter().flatten() {
         if ext.extn_id == OID_DELTA_CRL_INDICATOR {

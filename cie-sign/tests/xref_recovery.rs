@@ -26,7 +26,7 @@ fn root() -> Trust {
 }
 
 fn notes(r: &Report) -> Vec<String> {
-    r.signatures.iter().flat_map(|s| s.notes.clone()).collect()
+    r.signatures.iter().flat_map(|s| s.notes.iter().map(ToString::to_string)).collect()
 }
 
 /// `pdfsig` on `bytes`: (signatures said valid, "Total document signed" lines, output).

@@ -79,7 +79,7 @@ impl Run for VerifyArgs {
                 let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
                 let report = check(file, &trust, self.content.as_deref(), &mut bar)?;
                 drop(bar);
-                print_report(ctx, file, &report, &trust);
+                print_report(ctx, file, self.content.as_deref(), &report, &trust);
                 verdict(&report)
             }
             entries => verify_all(ctx, entries, &trust),
@@ -312,12 +312,17 @@ fn check(
     })
 }
 
-/// Prints the report of `file`: text, or its JSON object with `--json`.
-fn print_report(ctx: &Ctx, file: &Path, report: &Report, trust: &Trust) {
+/// Prints the report of `file` (a detached signature of `content`, when given): text, or its
+/// JSON object with `--json`.
+fn print_report(ctx: &Ctx, file: &Path, content: Option<&Path>, report: &Report, trust: &Trust) {
     if ctx.globals.json {
         print_json(&report_json(file, report, trust));
     } else {
-        for line in report_lines(file, report, trust) {
+        let mut lines = report_lines(file, report, trust);
+        if let Some(what) = signed_content(file, content, report) {
+            lines.insert(1, what);
+        }
+        for line in lines {
             println!("{line}");
         }
     }
@@ -375,8 +380,8 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
     }
 }
 
-/// The report of one signature, a line each (the notes and problems cie-sign finds stay in
-/// English).
+/// The report of one signature, a line each (the notes and problems cie-sign finds told in the
+/// language of the environment).
 fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     let mut lines = vec![signature_heading(s)];
     if let Some(who) = &s.signer {
@@ -397,6 +402,8 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     }
     if let Some(t) = s.signing_time {
         lines.push(tr!(SigningTimeLine, time = t.to_string()));
+    } else if s.timestamps.is_empty() {
+        lines.push(tr!(NoTimeLine));
     }
     for t in &s.timestamps {
         let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
@@ -427,15 +434,15 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
-        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = shown(why)),
+        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = why),
     });
     match s.covers_whole_document {
         Some(true) => lines.push(tr!(CoverageWhole)),
         Some(false) => lines.push(tr!(CoverageRevision)),
         None => {}
     }
-    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = shown(n))));
-    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = shown(&p.message))));
+    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = n)));
+    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = &*p.reason)));
     lines
 }
 
@@ -489,6 +496,27 @@ fn kind_name(report: &Report) -> &'static str {
         cie_sign::DocumentKind::Enveloping => "CAdES enveloping (.p7m)",
         cie_sign::DocumentKind::Detached => "CAdES detached",
         cie_sign::DocumentKind::Pdf => "PDF",
+    }
+}
+
+/// What was signed, for a `.p7m` or a detached signature: the content's file name (the
+/// envelope's name without `.p7m`, the content given or the signature's name without `.p7s`).
+fn signed_content(file: &Path, content: Option<&Path>, report: &Report) -> Option<Text> {
+    let name = |p: &Path| p.file_name().map(|n| shown(&n.to_string_lossy()));
+    let without = |exts: [&str; 2]| {
+        let n = name(file)?;
+        exts.iter().find_map(|e| n.strip_suffix(e).map(str::to_owned)).filter(|n| !n.is_empty())
+    };
+    match report.kind {
+        cie_sign::DocumentKind::Enveloping => {
+            let inner = without([".p7m", ".P7M"]).unwrap_or_else(|| tr!(UnnamedContent).to_string());
+            Some(tr!(SignedContentInside, name = inner))
+        }
+        cie_sign::DocumentKind::Detached => {
+            let named = content.and_then(name).or_else(|| without([".p7s", ".P7S"]))?;
+            Some(tr!(SignedContentDetached, name = named))
+        }
+        cie_sign::DocumentKind::Pdf => None,
     }
 }
 
@@ -702,7 +730,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         encoding: s.encoding.as_str(),
         chain,
         covers_whole_document: s.covers_whole_document,
-        notes: shown_list(s.notes.iter()),
+        notes: s.notes.iter().map(|n| shown(&n.to_string())).collect(),
         problems: shown_list(s.problems.iter().map(|p| &p.message)),
         problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
         timestamps: s.timestamps.iter().map(timestamp_json).collect(),
@@ -736,7 +764,7 @@ fn chain_json(chain: &Chain) -> ChainJson {
     match chain {
         Chain::NotChecked => ChainJson::NotChecked,
         Chain::Trusted(a) => ChainJson::Trusted { anchor: shown(a) },
-        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(w) },
+        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(&w.to_string()) },
     }
 }
 
@@ -771,7 +799,7 @@ fn trust_anchors(ca: &[PathBuf], installed: bool) -> Result<Trust, Failure> {
 #[cfg(test)]
 mod tests {
     use cie_sign::verify::DocumentKind;
-    use cie_sign::{HashAlg, Identity, Problem};
+    use cie_sign::{HashAlg, Identity, Problem, Reason};
 
     use super::*;
     use crate::i18n::Lang;
@@ -791,7 +819,7 @@ mod tests {
             signing_time: None,
             cades: true,
             problems,
-            notes: vec!["line one\nforged: line".into()],
+            notes: vec![Reason::SubFilterNotChecked("line one\nforged: line".into())],
             chain: Chain::Trusted("CN=CA".into()),
             covers_whole_document: Some(false),
             reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
@@ -843,7 +871,7 @@ mod tests {
         let en = render(&report_lines(file, &report, &trust), Lang::En);
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
         assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
-        assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("  note:         SubFilter /line one\\u{000a}forged: line is not checked"), "{en}");
         assert!(en.contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks"), "{en}");
         assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
         assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
@@ -888,9 +916,9 @@ mod tests {
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
     #[test]
     fn worst_signature_decides() {
-        let mut failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        let mut failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, Reason::SignatureInvalid)]);
         failed.level = "2".into();
-        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, "SHA-1")]);
+        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, Reason::Sha1Signature)]);
         let report = Report::new(DocumentKind::Enveloping, vec![weak.clone(), failed]);
         let en = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::En);
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): NOT CONFIRMED: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE)\n"), "{en}");
@@ -898,14 +926,18 @@ mod tests {
             en.contains("signature 2 (field Firma\\u{202e}1): INVALID: TOTAL-FAILED (SIG_CRYPTO_FAILURE)\n"),
             "{en}"
         );
-        assert!(en.contains("  PROBLEM:      bad signature value\n"), "{en}");
+        assert!(en.contains("  PROBLEM:      the signature does not verify with the signer's certificate\n"), "{en}");
         assert!(en.ends_with("result: TOTAL-FAILED (SIG_CRYPTO_FAILURE) — a signature value does not verify with the signer's key: the signature or its signed attributes were altered\n"), "{en}");
         let report = Report::new(DocumentKind::Enveloping, vec![weak]);
         let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
+        assert!(
+            it.contains("algoritmo debole: SHA-1 non è più accettato per le firme apposte dopo il 1° gennaio 2011"),
+            "{it}"
+        );
         assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1 o MD5) e nulla prova che sia stata apposta prima\n"), "{it}");
         let json = json_line(&report_json(Path::new("x.p7m"), &report, &Trust::none()));
         assert!(
-            json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
+            json.contains(r#""problems":["weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, and nothing proves this one is older"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
             "{json}"
         );
         assert!(json.contains(r#""chain_checked":false,"trust_anchors":0"#), "{json}");

@@ -167,6 +167,9 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 signature
    *[other] { $count } signatures
 }
+signed-content-inside = signed content: { $name } (inside the envelope: cie extract gives it)
+signed-content-detached = signed content: { $name } (the separate file given)
+unnamed-content = the content (the envelope has no .p7m name)
 verify-file-error = { $file }: { $message }
 verify-summary = { $count } files: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } not checked (error)
 verify-summary-line = summary: { $summary }
@@ -191,6 +194,7 @@ reason-line = {"  "}reason:       { $text } (as the signature dictionary states 
 location-line = {"  "}location:     { $text }
 pdf-name-line = {"  "}name in PDF:  { $text } (as the signature dictionary states it, not checked)
 signing-time-line = {"  "}claimed time: { $time } (signing time claimed by the signer, not proven)
+no-time-line = {"  "}time:         not stated (no signing time and no timestamp)
 timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the signature existed then; its certificates are checked at that time)
 document-timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the document up to it, and its signatures, existed then)
 timestamp-no-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" ({ $verdict }: not a proof of the time)

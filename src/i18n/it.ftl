@@ -167,6 +167,9 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 firma
    *[other] { $count } firme
 }
+signed-content-inside = contenuto firmato: { $name } (dentro la busta: cie extract lo estrae)
+signed-content-detached = contenuto firmato: { $name } (il file separato indicato)
+unnamed-content = il contenuto (la busta non ha un nome .p7m)
 verify-file-error = { $file }: { $message }
 verify-summary = { $count } file: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } non verificati (errore)
 verify-summary-line = riepilogo: { $summary }
@@ -191,6 +194,7 @@ reason-line = {"  "}motivo:          { $text } (come lo indica il dizionario del
 location-line = {"  "}luogo:           { $text }
 pdf-name-line = {"  "}nome nel PDF:    { $text } (come lo indica il dizionario della firma, non verificato)
 signing-time-line = {"  "}ora dichiarata:  { $time } (ora della firma dichiarata dal firmatario, non provata)
+no-time-line = {"  "}ora:             non indicata (né data di firma né marca temporale)
 timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che la firma esisteva a quell'ora; i suoi certificati sono verificati a quell'ora)
 document-timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che il documento fino a essa, con le sue firme, esisteva a quell'ora)
 timestamp-no-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" ({ $verdict }: non prova l'ora)

@@ -25,6 +25,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::walk::{self, array_of, dict_of, Budget, Field};
+use crate::reason::Reason;
 use crate::Result;
 
 /// What may change after a signature (ISO 32000-2 §12.8.2.2.2 table 257).
@@ -92,7 +93,7 @@ pub(crate) struct Outcome {
     /// One plain sentence per change not permitted.
     pub modifications: Vec<String>,
     /// Permitted changes worth saying.
-    pub notes: Vec<String>,
+    pub notes: Vec<Reason>,
 }
 
 /// Most modifications listed one by one; the rest are counted in a last sentence.
@@ -459,7 +460,7 @@ impl<'a> Analysis<'a> {
         for k in changed_keys(old, new) {
             match k {
                 b"AcroForm" | b"DSS" | b"Extensions" | b"Version" => {}
-                b"Metadata" => self.out.notes.push("the XMP metadata (/Metadata) was changed after signing".into()),
+                b"Metadata" => self.out.notes.push(Reason::MetadataChanged),
                 b"Pages" => self.out.modified("the page tree was replaced".into()),
                 k => bad.push(k),
             }
@@ -820,9 +821,7 @@ impl<'a> Analysis<'a> {
             if let Object::Reference(aid) = a {
                 if st == b"Widget" && new_sig_widgets.contains(aid) {
                     if visible(self.new, a) {
-                        self.out.notes.push(format!(
-                            "a visible signature field was added to page {n} after this signature: what it shows is not covered by this signature"
-                        ));
+                        self.out.notes.push(Reason::VisibleSignatureFieldAdded(n));
                     }
                     continue;
                 }
@@ -1010,7 +1009,7 @@ impl<'a> Analysis<'a> {
             changed |= self.changed(*id);
         }
         if changed {
-            self.out.notes.push("the document information dictionary (/Info) was changed after signing".into());
+            self.out.notes.push(Reason::InfoChanged);
         }
     }
 }
