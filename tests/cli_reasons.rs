@@ -249,3 +249,16 @@ fn pdf_modified_after_signing_in_words() {
         ],
     );
 }
+
+/// Mbed TLS's PKCS#7 whose signer info has a wrong size ("Parse Fail"): an unreadable
+/// signature is said without the parser's byte offset.
+#[test]
+fn no_parser_offsets() {
+    let sig = corpus("mbedtls/pkcs7_data_signed_badsigner1_badsize.der");
+    let data = corpus("mbedtls/pkcs7_data.bin");
+    let (code, en, it) = verify(&[sig.to_str().unwrap(), "--content", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{en}");
+    assert!(en.contains("not a readable CMS signature"), "{en}");
+    assert!(it.contains("impossibile elaborare il documento"), "{it}");
+    assert!(!en.contains("DER byte") && !it.contains("DER byte"), "{en}\n{it}");
+}

@@ -47,7 +47,7 @@ impl Cert {
 
     /// The subject, RFC 4514.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        crate::identity::name_text(&self.cert.tbs_certificate.subject)
     }
 
     /// The name a person reads: the subject's common name, or the whole subject without one.
@@ -413,7 +413,7 @@ impl<'a> Paths<'a> {
 /// The common name of `name` (X.520 commonName), or the whole name without one.
 fn name_of(name: &x509_cert::name::Name) -> String {
     const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
-    crate::identity::attribute(name, COMMON_NAME).unwrap_or_else(|| name.to_string())
+    crate::identity::attribute(name, COMMON_NAME).unwrap_or_else(|| crate::identity::name_text(name))
 }
 
 /// Whether `cert` names itself as its issuer.

@@ -30,7 +30,7 @@ pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> 
     if tbs.issuer != cert.cert.tbs_certificate.issuer {
         return None;
     }
-    let issuer_name = crate::verdict::shown(&tbs.issuer.to_string());
+    let issuer_name = crate::verdict::shown(&crate::identity::name_text(&tbs.issuer));
     let bad = |why: String| Some(Evidence::unverifiable(EvidenceKind::Crl, cert, issuer_name.clone(), why));
     let Some(signed) = signed_part(der) else { return bad("the CRL cannot be read".into()) };
     let Some(sig) = crl.signature.as_bytes() else { return bad("the CRL's signature is malformed".into()) };

@@ -508,10 +508,23 @@ pub enum Revocation {
     Told,
 }
 
-/// Drops what a parser appends about where it stopped (" at DER byte 12"): an offset tells a
-/// person nothing.
-fn detail(text: &str) -> &str {
-    text.find(" at DER byte").map_or(text, |i| &text[..i])
+/// `text` without what a parser appends about where it stopped (" at DER byte 12"): an offset
+/// tells a person nothing. For every technical detail shown to people (errors too).
+pub fn without_offsets(text: &str) -> String {
+    const AT: &str = " at DER byte ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        rest = rest[i + AT.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A technical detail as shown ([`without_offsets`]).
+fn detail(text: &str) -> String {
+    without_offsets(text)
 }
 
 impl Reason {
@@ -1188,6 +1201,7 @@ mod tests {
     fn offsets_are_dropped() {
         let r = Reason::CmsMalformed("ASN.1 DER message is incomplete at DER byte 1234".into());
         assert_eq!(r.text(Language::English), "the CMS signature is malformed (ASN.1 DER message is incomplete)");
+        assert_eq!(without_offsets("a at DER byte 5: b at DER byte 66, c"), "a: b, c");
     }
 
     #[test]

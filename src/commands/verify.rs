@@ -307,7 +307,9 @@ fn check(
     cie_sign::verify_file(file, detached_content, trust, progress).map_err(|e| match (e, detached_content) {
         (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
         // A detached signature without its content, an encrypted PDF...
-        (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+        (cie_sign::Error::Unsupported(d), _) => {
+            Failure::Document(tr!(DocumentUnsupported, detail = shown(&cie_sign::reason::without_offsets(&d))))
+        }
         (e, _) => e.into(),
     })
 }
