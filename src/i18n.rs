@@ -282,6 +282,8 @@ messages! {
     ReasonHash = "reason-hash" [],
     ReasonSigCrypto = "reason-sig-crypto" [],
     ReasonModified = "reason-modified" [modifications],
+    ModificationItem = "modification-item" [modification],
+    ModificationList = "modification-list" [first, next],
     ReasonNoSigningCertificate = "reason-no-signing-certificate" [],
     ReasonNoChain = "reason-no-chain" [],
     ReasonChainFailure = "reason-chain-failure" [],
@@ -447,6 +449,14 @@ pub(crate) enum Arg {
     Text(Box<Text>),
     /// A reason cie-sign gives, told in the language ([`cie_sign::Reason::text`]) and escaped.
     Reason(Box<cie_sign::Reason>),
+    /// A change after signing cie-sign found, told in the language and escaped.
+    Modification(Box<cie_sign::Modification>),
+}
+
+impl From<&cie_sign::Modification> for Arg {
+    fn from(m: &cie_sign::Modification) -> Arg {
+        Arg::Modification(Box::new(m.clone()))
+    }
 }
 
 impl From<&cie_sign::Reason> for Arg {
@@ -600,6 +610,9 @@ fn format(lang: Lang, msg: Msg, args: &[(&'static str, Arg)]) -> (String, usize)
             Arg::Str(s) => FluentValue::String(Cow::Borrowed(s.as_str())),
             Arg::Text(t) => FluentValue::String(Cow::Owned(t.render(lang))),
             Arg::Reason(r) => FluentValue::String(Cow::Owned(cie_sign::verdict::shown(&r.text(lang.of_reasons())))),
+            Arg::Modification(m) => {
+                FluentValue::String(Cow::Owned(cie_sign::verdict::shown(&m.text(lang.of_reasons()))))
+            }
         };
         fluent_args.set(*name, value);
     }

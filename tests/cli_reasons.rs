@@ -229,6 +229,12 @@ fn pdf_modified_after_signing_in_words() {
         &[
             ("signature 1 (field Signature2)", "firma 1 (campo Signature2)"),
             ("the document was modified after signing", "il documento è stato modificato dopo la firma"),
+            (
+                "modified after signing: the value of form field Text1 was changed, which no certification signature \
+                 permits",
+                "modificato dopo la firma: il valore del campo Text1 del modulo è stato modificato, che nessuna firma \
+                 di certificazione consente",
+            ),
         ],
     );
 

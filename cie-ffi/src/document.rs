@@ -668,7 +668,7 @@ pub unsafe extern "C" fn cie_report_modifications(
     guard(|| {
         // SAFETY: forwarded contract.
         let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
-        let lines: Vec<String> = r.modifications.iter().map(|m| shown(m)).collect();
+        let lines: Vec<String> = r.modifications.iter().map(|m| shown(&m.to_string())).collect();
         // SAFETY: forwarded contract.
         unsafe { args::write_string(&lines.join("\n"), buf, len) }
     })

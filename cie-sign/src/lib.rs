@@ -40,6 +40,7 @@ mod base64;
 mod ber;
 pub mod cades;
 pub mod chain;
+pub mod change;
 mod crl;
 mod digest;
 mod envelope;
@@ -71,6 +72,7 @@ use std::path::Path;
 
 pub use cades::SignOptions;
 pub use chain::{Chain, Trust};
+pub use change::Modification;
 pub use cie_core::sign::HashAlg;
 /// The `der` crate, whose types (times, identifiers) the reports carry.
 pub use der;

@@ -7,6 +7,7 @@ use std::io::{Read, Seek, SeekFrom};
 use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data};
 use crate::chain::Trust;
+use crate::change::Modification;
 use crate::envelope::Layout;
 use crate::reason::Reason;
 use crate::verdict::SubIndication;
@@ -141,9 +142,7 @@ fn add_inner(report: &mut Report, content: &[u8], trust: &Trust, depth: usize) -
         s.level = format!("1/{}", s.level);
         report.signatures.push(s);
     }
-    report
-        .modifications
-        .extend(inner.modifications.into_iter().map(|m| format!("in the PDF inside the envelope: {m}")));
+    report.modifications.extend(inner.modifications.into_iter().map(|m| Modification { inside_envelope: true, ..m }));
     Ok(())
 }
 

@@ -25,6 +25,7 @@ use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringF
 use crate::ber::Encoding;
 use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
+use crate::change::{Change, Modification};
 use crate::digest::Hasher;
 use crate::pdf::diff;
 pub use crate::pdf::load::MAX_INFLATED;
@@ -429,10 +430,9 @@ fn rules_after(signed: &[(usize, String, SignatureDict)], end: usize) -> diff::R
 fn analyse(old: &Document, new: &Document, rules: &diff::Rules) -> Result<diff::Outcome> {
     match diff::analyse(old, new, rules) {
         Ok(o) => Ok(o),
-        Err(Error::Pdf(m) | Error::Limit(m)) => Ok(diff::Outcome {
-            modifications: vec![format!("the changes after signing cannot be analysed: {}", verdict::shown(&m))],
-            notes: Vec::new(),
-        }),
+        Err(Error::Pdf(m) | Error::Limit(m)) => {
+            Ok(diff::Outcome { modifications: vec![Change::Unanalysable(m)], notes: Vec::new() })
+        }
         Err(e) => Err(e),
     }
 }
@@ -486,18 +486,11 @@ fn prove_with_document_timestamps(
 /// The objects defined twice after `signed_end` in a file read from a scan: with its table
 /// damaged, nothing says which definition a reader takes, so each is a modification (a reader
 /// that took the other would show another document).
-fn redefined_after(redefined: &[(u32, usize, usize)], signed_end: usize) -> Vec<String> {
+fn redefined_after(redefined: &[(u32, usize, usize)], signed_end: usize) -> Vec<Modification> {
     let mut numbers: Vec<u32> = redefined.iter().filter(|(_, a, _)| *a >= signed_end).map(|(n, _, _)| *n).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    numbers
-        .into_iter()
-        .map(|n| {
-            format!(
-                "object {n} is defined more than once after the signature, and the damaged cross-reference table cannot say which definition counts"
-            )
-        })
-        .collect()
+    numbers.into_iter().map(|n| Change::RedefinedObject(n).into()).collect()
 }
 
 /// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
@@ -598,12 +591,12 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
                 signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
             let outcome = analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
-            let when = format!(
-                " (after signature {}, in the revision signed by {})",
-                verdict::shown(&after.join(", ")),
-                verdict::shown(&before.join(", "))
-            );
-            modifications.extend(outcome.modifications.into_iter().map(|m| m + &when));
+            let between = Some((after.join(", "), before.join(", ")));
+            modifications.extend(outcome.modifications.into_iter().map(|change| Modification {
+                change,
+                between: between.clone(),
+                inside_envelope: false,
+            }));
             notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
         }
         prev = Some((end, rev));
@@ -615,7 +608,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
         modifications.extend(redefined_after(&last.redefined, *prev_end));
         let outcome = analyse(prev_doc, &last.doc, &rules_after(&signed, *prev_end))?;
-        modifications.extend(outcome.modifications);
+        modifications.extend(outcome.modifications.into_iter().map(Modification::from));
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }
     if let Some((prev_end, _)) = &prev {

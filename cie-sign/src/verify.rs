@@ -20,6 +20,7 @@ use crate::algorithms;
 pub use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data};
 use crate::chain::{self, Cert, Chain, Trust};
+use crate::change::Modification;
 use crate::digest;
 pub use crate::envelope::WALK_BUFFER;
 use crate::ess::{
@@ -198,8 +199,9 @@ pub struct Report {
     /// One entry per signature, in the document's order.
     pub signatures: Vec<SignatureReport>,
     /// PDF only: the changes after the last signed revision that the signatures do not
-    /// permit, in plain words; any makes the document TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
-    pub modifications: Vec<String>,
+    /// permit ([`Modification::text`] tells each in a language); any makes the document
+    /// TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
+    pub modifications: Vec<Modification>,
 }
 
 impl Report {

@@ -358,14 +358,15 @@ fn verdict_words(indication: Indication, sub: Option<SubIndication>) -> Text {
 }
 
 /// Why a document did not pass, in plain words (the sub-indication's meaning).
-fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
+fn reason(sub: Option<SubIndication>, modifications: &[cie_sign::Modification]) -> Text {
     match sub {
         Some(SubIndication::FormatFailure) => tr!(ReasonFormat),
         Some(SubIndication::HashFailure) => tr!(ReasonHash),
         Some(SubIndication::SigCryptoFailure) => tr!(ReasonSigCrypto),
         Some(SubIndication::ModifiedAfterSigning) => {
-            let list: Vec<String> = modifications.iter().map(|m| shown(m)).collect();
-            tr!(ReasonModified, modifications = list.join("; "))
+            let list = modifications.iter().map(|m| tr!(ModificationItem, modification = m));
+            let first = list.reduce(|a, b| tr!(ModificationList, first = a, next = b));
+            tr!(ReasonModified, modifications = first.unwrap_or_else(|| tr!(ReasonOther)))
         }
         Some(SubIndication::NoSigningCertificateFound) => tr!(ReasonNoSigningCertificate),
         Some(SubIndication::NoCertificateChainFound) => tr!(ReasonNoChain),
@@ -473,7 +474,7 @@ fn compact_lines(file: &Path, report: &Report) -> Vec<Text> {
             lines.push(tr!(SignerLine, name = shown(&who.name)));
         }
     }
-    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = m)));
     lines.push(result_line(report));
     lines
 }
@@ -529,7 +530,7 @@ fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     for s in &report.signatures {
         lines.extend(signature_lines(s));
     }
-    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = m)));
     if trust.is_empty() && n > 0 {
         lines.push(tr!(ChainsNotChecked));
     }
@@ -696,7 +697,7 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
         sub_indication: report.sub_indication().map(|s| s.as_str()),
         chain_checked: !trust.is_empty(),
         trust_anchors: trust.len(),
-        modifications: shown_list(report.modifications.iter()),
+        modifications: report.modifications.iter().map(|m| shown(&m.to_string())).collect(),
         signatures: report.signatures.iter().map(signature_json).collect(),
     }
 }
@@ -800,6 +801,7 @@ fn trust_anchors(ca: &[PathBuf], installed: bool) -> Result<Trust, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use cie_sign::change::Change;
     use cie_sign::verify::DocumentKind;
     use cie_sign::{HashAlg, Identity, Problem, Reason};
 
@@ -868,34 +870,46 @@ mod tests {
         let mut trust = Trust::none();
         trust.add(cie_sim::fixtures::citizen_ca_certificate()).unwrap();
         let mut report = Report::new(DocumentKind::Pdf, vec![signature(vec![])]);
-        report.modifications = vec!["page 1 content changed".into(), "new annotation\u{2028}x".into()];
+        report.modifications =
+            vec![Change::PageContentReplaced(1).into(), Change::AnnotationAdded(1, "Text\u{2028}x".into()).into()];
         let file = Path::new("modulo.pdf");
         let en = render(&report_lines(file, &report, &trust), Lang::En);
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
         assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
         assert!(en.contains("  note:         SubFilter /line one\\u{000a}forged: line is not checked"), "{en}");
         assert!(en.contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks"), "{en}");
-        assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
-        assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
+        assert!(
+            en.contains("\nmodified after signing: the content stream of page 1 was replaced (/Contents)\n"),
+            "{en}"
+        );
+        assert!(en.contains("\nmodified after signing: an annotation was added to page 1 (/Text\\u{2028}x)\n"), "{en}");
         assert!(
             en.ends_with(
                 "result: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — the document was modified after signing: \
-                 page 1 content changed; new annotation\\u{2028}x\n"
+                 the content stream of page 1 was replaced (/Contents); an annotation was added to page 1 \
+                 (/Text\\u{2028}x)\n"
             ),
             "{en}"
         );
         let it = render(&report_lines(file, &report, &trust), Lang::It);
-        assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(
+            it.contains("\nmodificato dopo la firma: il contenuto della pagina 1 è stato sostituito (/Contents)\n"),
+            "{it}"
+        );
         assert!(it.contains("\n  codifica:        codifica BER (lunghezze indefinite"), "{it}");
         assert!(it.contains(
-            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
+            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: il \
+             contenuto della pagina 1 è stato sostituito (/Contents); è stata aggiunta un'annotazione alla pagina 1"
         ));
         let json = json_line(&report_json(file, &report, &trust));
         assert!(
             json.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
             "{json}"
         );
-        assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
+        assert!(
+            json.contains(r#""modifications":["the content stream of page 1 was replaced (/Contents)","an annotation was added to page 1 (/Text\\u{2028}x)"]"#),
+            "{json}"
+        );
         assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
         assert!(json.contains(r#""encoding":"BER""#), "{json}");
         // The timestamp: its time and TSA (escaped), a proof of existence.
