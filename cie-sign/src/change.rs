@@ -1,5 +1,5 @@
 //! What was changed in a PDF after it was signed, typed, told in English and Italian: the
-//! modifications of [`crate::Report::modifications`] ([`crate::pdf`]'s difference analysis
+//! modifications of [`crate::Report::modifications`] (the PDF difference analysis
 //! finds them). Names quoted from the document (fields, keys) are kept as found; whoever prints
 //! a text escapes it ([`crate::verdict::shown`]).
 
