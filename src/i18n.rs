@@ -261,6 +261,7 @@ messages! {
     TimestampProofLine = "timestamp-proof-line" [time, tsa],
     DocumentTimestampProofLine = "document-timestamp-proof-line" [time, tsa],
     TimestampNoProofLine = "timestamp-no-proof-line" [time, tsa, verdict],
+    TimestampProblemLine = "timestamp-problem-line" [problem],
     FormatCadesLine = "format-cades-line" [hash],
     FormatCmsLine = "format-cms-line" [hash],
     AttributesAsReceivedLine = "attributes-as-received-line" [],

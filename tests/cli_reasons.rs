@@ -197,7 +197,11 @@ fn broken_timestamp_in_words() {
         &[
             ("the signature timestamp is broken", "la marca temporale della firma non è valida"),
             ("its imprint differs", "la sua impronta è diversa"),
-            ("not a proof of the time", "marca temporale"),
+            ("not a proof of the time", "non prova l'ora"),
+            (
+                "why: the timestamp does not match what it should time-stamp",
+                "perché: la marca temporale non corrisponde",
+            ),
         ],
     );
 }

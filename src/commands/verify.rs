@@ -422,6 +422,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
             };
             tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
         });
+        // Why a timestamp proves nothing, in words: its first problem of the worst kind.
+        if !t.proves_existence() {
+            let worst = t.problems.iter().find(|p| p.sub.indication() == t.indication());
+            lines.extend(worst.map(|p| tr!(TimestampProblemLine, problem = &*p.reason)));
+        }
     }
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });

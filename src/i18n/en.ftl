@@ -198,6 +198,7 @@ no-time-line = {"  "}time:         not stated (no signing time and no timestamp)
 timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the signature existed then; its certificates are checked at that time)
 document-timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the document up to it, and its signatures, existed then)
 timestamp-no-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" ({ $verdict }: not a proof of the time)
+timestamp-problem-line = {"  "}              why: { $problem }
 format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute), { $hash }
 format-cms-line = {"  "}format:       CMS, { $hash }
 attributes-as-received-line = {"  "}attributes:   signed attributes verified as they are in the file

@@ -198,6 +198,7 @@ no-time-line = {"  "}ora:             non indicata (né data di firma né marca 
 timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che la firma esisteva a quell'ora; i suoi certificati sono verificati a quell'ora)
 document-timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che il documento fino a essa, con le sue firme, esisteva a quell'ora)
 timestamp-no-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" ({ $verdict }: non prova l'ora)
+timestamp-problem-line = {"  "}                 perché: { $problem }
 format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
 format-cms-line = {"  "}formato:         CMS, { $hash }
 attributes-as-received-line = {"  "}attributi:       attributi firmati verificati così come sono nel file
