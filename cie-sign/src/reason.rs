@@ -251,6 +251,62 @@ fn crl_reason(words: &str, lang: Language) -> &str {
     }
 }
 
+/// Why a piece of revocation data could not be used, in `lang`, from the English the CRL and
+/// OCSP checks give (`crl.rs`, `ocsp.rs`, `revocation_check.rs`); a detail with data of its
+/// own (a parser's message) keeps its English after the words that introduce it.
+fn unverifiable(detail: &str, lang: Language) -> String {
+    let detail = without_offsets(detail);
+    if lang == Language::English {
+        return detail;
+    }
+    let fixed = match detail.as_str() {
+        "the CRL cannot be read" => "la CRL non è leggibile",
+        "the CRL's signature is malformed" => "la firma della CRL è malformata",
+        "its signature does not verify with the issuer's key" => {
+            "la sua firma non è valida con la chiave dell'emittente"
+        }
+        "its signature does not verify" => "la sua firma non è valida",
+        "a delta CRL, which does not list every revocation" => "è una CRL delta, che non elenca tutte le revoche",
+        "an indirect CRL (entries of other issuers), not supported" => {
+            "è una CRL indiretta (voci di altri emittenti), non supportata"
+        }
+        "the response cannot be read" => "la risposta non è leggibile",
+        "its signature is malformed" => "la sua firma è malformata",
+        "its signature does not verify with the responder's certificate" => {
+            "la sua firma non è valida con il certificato del servizio OCSP"
+        }
+        "its signature verifies with the responder's certificate, but the issuer's certificate is not available \
+         to tell whether that responder may answer for it" => {
+            "la sua firma è valida con il certificato del servizio OCSP, ma il certificato dell'emittente non è \
+             disponibile per sapere se quel servizio può rispondere per esso"
+        }
+        "its responder is neither the certificate's issuer nor a responder the issuer authorised \
+         (id-kp-OCSPSigning)" => {
+            "il servizio che risponde non è né l'emittente del certificato né un servizio autorizzato \
+             dall'emittente (OCSP Signing)"
+        }
+        "the responder's certificate was not valid when the response was produced" => {
+            "il certificato del servizio OCSP non era valido quando la risposta è stata prodotta"
+        }
+        "it is dated in the future (its thisUpdate is after now)" => {
+            "è datata nel futuro (thisUpdate successivo a adesso)"
+        }
+        _ => {
+            let pairs = [
+                ("unreadable CRL: ", "CRL illeggibile: "),
+                ("unreadable OCSP response: ", "risposta OCSP illeggibile: "),
+                ("its signature cannot be checked: ", "la sua firma non può essere verificata: "),
+                ("an unknown critical extension ", "un'estensione critica sconosciuta "),
+            ];
+            return pairs
+                .iter()
+                .find_map(|(en, it)| detail.strip_prefix(en).map(|rest| format!("{it}{rest}")))
+                .unwrap_or(detail);
+        }
+    };
+    fixed.to_owned()
+}
+
 /// One reason a signature did not pass, or one observation about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -915,7 +971,7 @@ impl Reason {
             Reason::RevocationUnverifiable { subject, source, detail: d } => format!(
                 "i dati di revoca su \"{subject}\" non sono verificabili e non sono stati usati ({}): {}",
                 source.text(it),
-                detail(d)
+                unverifiable(d, it)
             ),
             Reason::Revoked { role, subject, time, reason, source, weight } => {
                 let why = reason.map(|r| format!(" ({})", crl_reason(r, it))).unwrap_or_default();
@@ -1194,6 +1250,27 @@ mod tests {
         let unknown = Reason::Algorithm(AlgorithmProblem::Unsupported(Algorithm::UnknownDigest("1.2.3.4".into())));
         assert!(unknown.text(Language::English).contains("unknown digest algorithm 1.2.3.4"));
         assert!(unknown.text(Language::Italian).contains("algoritmo di hash sconosciuto 1.2.3.4"));
+    }
+
+    /// The CRL and OCSP checks' reasons in Italian: the fixed ones whole, the others' words.
+    #[test]
+    fn revocation_details_in_italian() {
+        let it = Language::Italian;
+        assert_eq!(unverifiable("its signature does not verify", it), "la sua firma non è valida");
+        assert_eq!(
+            unverifiable("an unknown critical extension 1.2.3.4", it),
+            "un'estensione critica sconosciuta 1.2.3.4"
+        );
+        assert_eq!(unverifiable("something new", it), "something new");
+        for d in [
+            "the CRL cannot be read",
+            "its signature verifies with the responder's certificate, but the issuer's certificate is not available \
+             to tell whether that responder may answer for it",
+            "its responder is neither the certificate's issuer nor a responder the issuer authorised \
+             (id-kp-OCSPSigning)",
+        ] {
+            assert_ne!(unverifiable(d, it), d);
+        }
     }
 
     /// Parser offsets are dropped from technical details.
