@@ -158,10 +158,15 @@ fn invoice_signer_time_and_expiry_in_words() {
     let out = verify(&[p7m.to_str().unwrap(), "--ca", ca.to_str().unwrap()]);
     says(
         &out,
-        &[(
-            "untrusted: no path to a trust anchor, the issuer \"InfoCert Firma Qualificata 2\" is not among them",
-            "non attendibile: nessuna catena porta a una CA attendibile, l'emittente \"InfoCert Firma Qualificata 2\"",
-        )],
+        &[
+            (
+                "chain:        NOT TRUSTED: no path to a trusted CA: the issuer \"InfoCert Firma Qualificata 2\" is \
+                 not among the trusted CAs",
+                "catena:          NON ATTENDIBILE: nessuna catena porta a una CA attendibile: l'emittente \"InfoCert \
+                 Firma Qualificata 2\" non è tra le CA attendibili",
+            ),
+            ("result: INDETERMINATE", "esito: INDETERMINATE"),
+        ],
     );
 }
 

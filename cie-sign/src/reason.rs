@@ -672,7 +672,7 @@ impl Reason {
                 format!("the self-signed certificate \"{s}\" is not trusted: it is not a trust anchor")
             }
             Reason::IssuerUntrusted(i) => {
-                format!("untrusted: no path to a trust anchor, the issuer \"{i}\" is not among them")
+                format!("no path to a trusted CA: the issuer \"{i}\" is not among the trusted CAs")
             }
             Reason::Expired { role, subject, date, proven: true } => format!(
                 "certificate expired: {} \"{subject}\" expired on {date}, before the time the signature timestamp \
@@ -870,9 +870,9 @@ impl Reason {
             Reason::SelfSignedUntrusted(s) => {
                 format!("il certificato autofirmato \"{s}\" non è attendibile: non è tra le CA attendibili")
             }
-            Reason::IssuerUntrusted(i) => format!(
-                "non attendibile: nessuna catena porta a una CA attendibile, l'emittente \"{i}\" non è tra queste"
-            ),
+            Reason::IssuerUntrusted(i) => {
+                format!("nessuna catena porta a una CA attendibile: l'emittente \"{i}\" non è tra le CA attendibili")
+            }
             Reason::Expired { role, subject, date, proven: true } => format!(
                 "certificato scaduto: {} \"{subject}\" è scaduto il {date}, prima dell'ora provata dalla marca \
                  temporale della firma",
