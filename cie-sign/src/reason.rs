@@ -191,7 +191,7 @@ impl CertificateRole {
             (CertificateRole::Ca, Language::English) => "the CA certificate",
             (CertificateRole::Ca, Language::Italian) => "il certificato della CA",
             (CertificateRole::Anchor, Language::English) => "the trust anchor",
-            (CertificateRole::Anchor, Language::Italian) => "il certificato radice attendibile",
+            (CertificateRole::Anchor, Language::Italian) => "il certificato della CA attendibile",
         }
     }
 }
@@ -289,7 +289,7 @@ fn unverifiable(detail: &str, lang: Language) -> String {
             "il certificato del servizio OCSP non era valido quando la risposta è stata prodotta"
         }
         "it is dated in the future (its thisUpdate is after now)" => {
-            "è datata nel futuro (thisUpdate successivo a adesso)"
+            "è datata nel futuro (il suo thisUpdate è successivo all'ora attuale)"
         }
         _ => {
             let pairs = [
@@ -685,7 +685,7 @@ impl Reason {
                 role.text(en)
             ),
             Reason::NotYetValid { role, subject, date } => {
-                format!("{} \"{subject}\" is not valid before {date}", role.text(en))
+                format!("certificate not yet valid: {} \"{subject}\" is not valid before {date}", role.text(en))
             }
             Reason::SignatureDictionaryOutsideRevision => {
                 "the signature dictionary is not in the revision its /ByteRange covers: the file was modified".into()
@@ -884,7 +884,7 @@ impl Reason {
                 role.text(it)
             ),
             Reason::NotYetValid { role, subject, date } => {
-                format!("{} \"{subject}\" non è valido prima del {date}", role.text(it))
+                format!("certificato non ancora valido: {} \"{subject}\" è valido solo dal {date}", role.text(it))
             }
             Reason::SignatureDictionaryOutsideRevision => "il dizionario della firma non è nella revisione coperta \
                                                            dal suo /ByteRange: il file è stato modificato"
@@ -983,7 +983,7 @@ impl Reason {
                     }
                     Revocation::BeforeValidation { proven } => format!(
                         "{head}, prima {}, e nulla prova che la firma sia stata apposta prima",
-                        if *proven { "dell'ora provata dalla marca temporale della firma" } else { "di adesso" }
+                        if *proven { "dell'ora provata dalla marca temporale della firma" } else { "dell'ora attuale" }
                     ),
                     Revocation::AfterProof => format!(
                         "{head}, dopo l'ora provata dalla marca temporale della firma: la firma è stata apposta prima"
