@@ -636,6 +636,34 @@ cie_status cie_report_problems(const struct cie_report *report,
                                size_t *len);
 
 /**
+ * As `cie_report_problems`, in `language`: `"it"` for Italian, `"en"` (or NULL) for English.
+ * Each reason names its cause in words (an algorithm by its name, a certificate by its
+ * subject, dates), as `cie verify` shows it.
+ *
+ * # Safety
+ * As `cie_report_signer`; `language` is NULL or a NUL-terminated string.
+ */
+cie_status cie_report_problems_in(const struct cie_report *report,
+                                  size_t index,
+                                  const char *language,
+                                  char *buf,
+                                  size_t *len);
+
+/**
+ * What was noticed about signature `index` that does not invalidate it (revocation data
+ * found, incremental updates after it, a plain PKCS#7 signature...), one per line, in
+ * `language` (`"it"` or `"en"`, NULL: English); empty if nothing.
+ *
+ * # Safety
+ * As `cie_report_problems_in`.
+ */
+cie_status cie_report_notes(const struct cie_report *report,
+                            size_t index,
+                            const char *language,
+                            char *buf,
+                            size_t *len);
+
+/**
  * The ETSI EN 319 102-1 sub-indication saying why signature `index` did not pass
  * (`HASH_FAILURE`, `NO_CERTIFICATE_CHAIN_FOUND`, `OUT_OF_BOUNDS_NO_POE`,
  * `MODIFIED_AFTER_SIGNING`...), or the document's with `index` `SIZE_MAX`; empty when it is

@@ -45,7 +45,11 @@ impl From<cie_sign::Error> for Failure {
                 Failure::Document(tr!(ContentDiffersDetail, detail = cie_sign::verdict::shown(&d)))
             }
             // Details may quote the document: shown escapes what a terminal would obey.
-            other => Failure::Document(tr!(DocumentError, detail = cie_sign::verdict::shown(&other.to_string()))),
+            // Parser offsets ("at DER byte 12") tell a person nothing: dropped.
+            other => {
+                let detail = cie_sign::reason::without_offsets(&other.to_string());
+                Failure::Document(tr!(DocumentError, detail = cie_sign::verdict::shown(&detail)))
+            }
         }
     }
 }

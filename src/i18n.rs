@@ -230,6 +230,9 @@ messages! {
     CertificateWritten = "certificate-written" [holder, output, format, bytes],
     DocumentSigned = "document-signed" [file, holder, format, hash, output],
     VerifyHeader = "verify-header" [file, kind, count],
+    SignedContentInside = "signed-content-inside" [name],
+    SignedContentDetached = "signed-content-detached" [name],
+    UnnamedContent = "unnamed-content" [],
     VerifyFileError = "verify-file-error" [file, message],
     VerifySummary = "verify-summary" [count, passed, failed, indeterminate, errors],
     VerifySummaryLine = "verify-summary-line" [summary],
@@ -254,11 +257,13 @@ messages! {
     LocationLine = "location-line" [text],
     PdfNameLine = "pdf-name-line" [text],
     SigningTimeLine = "signing-time-line" [time],
+    NoTimeLine = "no-time-line" [],
     TimestampProofLine = "timestamp-proof-line" [time, tsa],
     DocumentTimestampProofLine = "document-timestamp-proof-line" [time, tsa],
     TimestampNoProofLine = "timestamp-no-proof-line" [time, tsa, verdict],
     ArchiveTimestampProofLine = "archive-timestamp-proof-line" [time, tsa],
     ArchiveTimestampNoProofLine = "archive-timestamp-no-proof-line" [time, tsa, verdict],
+    TimestampProblemLine = "timestamp-problem-line" [problem],
     FormatCadesLine = "format-cades-line" [hash],
     FormatCmsLine = "format-cms-line" [hash],
     AttributesAsReceivedLine = "attributes-as-received-line" [],
@@ -280,6 +285,8 @@ messages! {
     ReasonHash = "reason-hash" [],
     ReasonSigCrypto = "reason-sig-crypto" [],
     ReasonModified = "reason-modified" [modifications],
+    ModificationItem = "modification-item" [modification],
+    ModificationList = "modification-list" [first, next],
     ReasonNoSigningCertificate = "reason-no-signing-certificate" [],
     ReasonNoChain = "reason-no-chain" [],
     ReasonChainFailure = "reason-chain-failure" [],
@@ -452,6 +459,32 @@ pub(crate) enum Arg {
     Str(String),
     /// A message of the catalogue.
     Text(Box<Text>),
+    /// A reason cie-sign gives, told in the language ([`cie_sign::Reason::text`]) and escaped.
+    Reason(Box<cie_sign::Reason>),
+    /// A change after signing cie-sign found, told in the language and escaped.
+    Modification(Box<cie_sign::Modification>),
+}
+
+impl From<&cie_sign::Modification> for Arg {
+    fn from(m: &cie_sign::Modification) -> Arg {
+        Arg::Modification(Box::new(m.clone()))
+    }
+}
+
+impl From<&cie_sign::Reason> for Arg {
+    fn from(r: &cie_sign::Reason) -> Arg {
+        Arg::Reason(Box::new(r.clone()))
+    }
+}
+
+impl Lang {
+    /// The language cie-sign tells its reasons in.
+    pub(crate) fn of_reasons(self) -> cie_sign::Language {
+        match self {
+            Lang::En => cie_sign::Language::English,
+            Lang::It => cie_sign::Language::Italian,
+        }
+    }
 }
 
 impl From<Text> for Arg {
@@ -588,6 +621,10 @@ fn format(lang: Lang, msg: Msg, args: &[(&'static str, Arg)]) -> (String, usize)
             Arg::Num(n) => FluentValue::from(*n),
             Arg::Str(s) => FluentValue::String(Cow::Borrowed(s.as_str())),
             Arg::Text(t) => FluentValue::String(Cow::Owned(t.render(lang))),
+            Arg::Reason(r) => FluentValue::String(Cow::Owned(cie_sign::verdict::shown(&r.text(lang.of_reasons())))),
+            Arg::Modification(m) => {
+                FluentValue::String(Cow::Owned(cie_sign::verdict::shown(&m.text(lang.of_reasons()))))
+            }
         };
         fluent_args.set(*name, value);
     }

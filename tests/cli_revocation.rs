@@ -69,6 +69,18 @@ fn online_revocation_in_text_and_json() {
     let r = cie_with_locale(None, &[("LANG", "it_IT.UTF-8")], &["verify", "--online", s(&gone), "--ca", s(&ca)], "");
     assert_eq!(r.code, Some(6), "{r:?}");
     assert!(r.stdout.contains("il certificato del firmatario è stato revocato"), "{r:?}");
+    // The cause in words, in Italian too (issue 23 item 9): who, when, why, per what.
+    assert!(
+        r.stdout.contains(
+            "PROBLEMA:        il certificato del firmatario \"CN=cie revocation test gone\" è stato revocato il "
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("(chiave compromessa) secondo la risposta OCSP di \"CN=cie revocation test responder\""),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("e nulla prova che la firma sia stata apposta prima"), "{r:?}");
     let r = cie_with_socket(None, &["--json", "verify", "--online", s(&gone), "--ca", s(&ca)], "");
     assert!(r.stdout.contains(r#""sub_indication":"REVOKED_NO_POE""#), "{r:?}");
     assert!(r.stdout.contains(r#""status":"revoked""#) && r.stdout.contains(r#""revocation_reason":"key compromise""#));

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
-use cie_sign::{Chain, Indication, Report, SubIndication, Trust};
+use cie_sign::{Chain, Indication, Language, Report, SubIndication, Trust};
 
 use crate::args;
 use crate::card::{cie_card, on_card};
@@ -456,7 +456,8 @@ enum Text {
     Signer,
     FiscalCode,
     SigningTime,
-    Problems,
+    Problems(Language),
+    Notes(Language),
     SubIndication,
 }
 
@@ -471,38 +472,49 @@ unsafe fn report_text(
     buf: *mut c_char,
     len: *mut usize,
 ) -> cie_status {
-    guard(|| {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { report_text_checked(report, index, what, buf, len) })
+}
+
+/// [`report_text`] inside a guard already.
+///
+/// # Safety
+/// As the accessors.
+unsafe fn report_text_checked(
+    report: *const cie_report,
+    index: usize,
+    what: Text,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> Result<(), FfiError> {
+    // SAFETY: forwarded contract.
+    let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
+    // SIZE_MAX: the document's.
+    if let (Text::SubIndication, usize::MAX) = (what, index) {
+        let token = r.sub_indication().map(SubIndication::as_str).unwrap_or_default();
         // SAFETY: forwarded contract.
-        let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
-        // SIZE_MAX: the document's.
-        if let (Text::SubIndication, usize::MAX) = (what, index) {
-            let token = r.sub_indication().map(SubIndication::as_str).unwrap_or_default();
-            // SAFETY: forwarded contract.
-            return unsafe { args::write_string(token, buf, len) };
-        }
-        let s = r.signatures.get(index).ok_or_else(|| FfiError::bad_argument(format!("no signature {index}")))?;
-        let text = match what {
-            Text::Signer => s.signer.as_ref().map(|w| shown(&w.name)).unwrap_or_default(),
-            Text::FiscalCode => s.signer.as_ref().and_then(|w| w.fiscal_code.as_deref().map(shown)).unwrap_or_default(),
-            Text::SigningTime => s.signing_time.map(|t| t.to_string()).unwrap_or_default(),
-            Text::Problems => {
-                let mut lines: Vec<String> = s.problems.iter().map(|p| shown(&p.message)).collect();
-                let chain_problem = s.problems.iter().any(|p| {
-                    matches!(
-                        p.sub,
-                        SubIndication::NoCertificateChainFound | SubIndication::CertificateChainGeneralFailure
-                    )
-                });
-                if let (Chain::Untrusted(why), false) = (&s.chain, chain_problem) {
-                    lines.push(format!("certificate chain: {}", shown(why)));
-                }
-                lines.join("\n")
+        return unsafe { args::write_string(token, buf, len) };
+    }
+    let s = r.signatures.get(index).ok_or_else(|| FfiError::bad_argument(format!("no signature {index}")))?;
+    let text = match what {
+        Text::Signer => s.signer.as_ref().map(|w| shown(&w.name)).unwrap_or_default(),
+        Text::FiscalCode => s.signer.as_ref().and_then(|w| w.fiscal_code.as_deref().map(shown)).unwrap_or_default(),
+        Text::SigningTime => s.signing_time.map(|t| t.to_string()).unwrap_or_default(),
+        Text::Notes(lang) => s.notes.iter().map(|n| shown(&n.text(lang))).collect::<Vec<_>>().join("\n"),
+        Text::Problems(lang) => {
+            let mut lines: Vec<String> = s.problems.iter().map(|p| p.text(lang)).collect();
+            let chain_problem = s.problems.iter().any(|p| {
+                matches!(p.sub, SubIndication::NoCertificateChainFound | SubIndication::CertificateChainGeneralFailure)
+            });
+            if let (Chain::Untrusted(why), false) = (&s.chain, chain_problem) {
+                lines.push(shown(&why.text(lang)));
             }
-            Text::SubIndication => s.sub_indication().map(SubIndication::as_str).unwrap_or_default().to_owned(),
-        };
-        // SAFETY: forwarded contract.
-        unsafe { args::write_string(&text, buf, len) }
-    })
+            lines.join("\n")
+        }
+        Text::SubIndication => s.sub_indication().map(SubIndication::as_str).unwrap_or_default().to_owned(),
+    };
+    // SAFETY: forwarded contract.
+    unsafe { args::write_string(&text, buf, len) }
 }
 
 /// The signer's name ("Given-name Surname") of signature `index`; empty if unknown.
@@ -564,7 +576,62 @@ pub unsafe extern "C" fn cie_report_problems(
     len: *mut usize,
 ) -> cie_status {
     // SAFETY: forwarded contract.
-    unsafe { report_text(report, index, Text::Problems, buf, len) }
+    unsafe { report_text(report, index, Text::Problems(Language::English), buf, len) }
+}
+
+/// The language `language` names: `"it"` (or a locale such as `"it_IT.UTF-8"`) is Italian,
+/// anything else, and NULL, English.
+///
+/// # Safety
+/// `language` is NULL or a NUL-terminated string.
+unsafe fn language_of(language: *const c_char) -> Result<Language, FfiError> {
+    // SAFETY: forwarded contract.
+    let tag = unsafe { args::optional_string(language, "language") }?;
+    Ok(tag.map_or(Language::English, Language::of_tag))
+}
+
+/// As `cie_report_problems`, in `language`: `"it"` for Italian, `"en"` (or NULL) for English.
+/// Each reason names its cause in words (an algorithm by its name, a certificate by its
+/// subject, dates), as `cie verify` shows it.
+///
+/// # Safety
+/// As `cie_report_signer`; `language` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_problems_in(
+    report: *const cie_report,
+    index: usize,
+    language: *const c_char,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> cie_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let lang = unsafe { language_of(language) }?;
+        // SAFETY: forwarded contract.
+        unsafe { report_text_checked(report, index, Text::Problems(lang), buf, len) }
+    })
+}
+
+/// What was noticed about signature `index` that does not invalidate it (revocation data
+/// found, incremental updates after it, a plain PKCS#7 signature...), one per line, in
+/// `language` (`"it"` or `"en"`, NULL: English); empty if nothing.
+///
+/// # Safety
+/// As `cie_report_problems_in`.
+#[no_mangle]
+pub unsafe extern "C" fn cie_report_notes(
+    report: *const cie_report,
+    index: usize,
+    language: *const c_char,
+    buf: *mut c_char,
+    len: *mut usize,
+) -> cie_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let lang = unsafe { language_of(language) }?;
+        // SAFETY: forwarded contract.
+        unsafe { report_text_checked(report, index, Text::Notes(lang), buf, len) }
+    })
 }
 
 /// The ETSI EN 319 102-1 sub-indication saying why signature `index` did not pass
@@ -601,7 +668,7 @@ pub unsafe extern "C" fn cie_report_modifications(
     guard(|| {
         // SAFETY: forwarded contract.
         let r = unsafe { report_ref(report) }.ok_or_else(|| FfiError::bad_argument("report is NULL"))?;
-        let lines: Vec<String> = r.modifications.iter().map(|m| shown(m)).collect();
+        let lines: Vec<String> = r.modifications.iter().map(|m| shown(&m.to_string())).collect();
         // SAFETY: forwarded contract.
         unsafe { args::write_string(&lines.join("\n"), buf, len) }
     })

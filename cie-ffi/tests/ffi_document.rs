@@ -234,6 +234,21 @@ fn verdicts_follow_the_trust_anchors_and_the_content() {
         assert_eq!((doc, sig, all, valid), (CIE_INDICATION_TOTAL_FAILED, CIE_INDICATION_TOTAL_FAILED, 0, 0));
         assert_eq!((doc_sub.as_str(), sig_sub.as_str()), ("HASH_FAILURE", "HASH_FAILURE"));
     }
+    // Its cause in words, in the language asked for (issue 23 item 9).
+    let r = verify_buffer(&tampered, ca);
+    // SAFETY: a live report; NUL-terminated languages; buffers per the size-query convention.
+    let (en, it, default, notes) = unsafe {
+        (
+            text(|b, l| cie_report_problems_in(r.0, 0, c"en".as_ptr(), b, l)),
+            text(|b, l| cie_report_problems_in(r.0, 0, c"it_IT.UTF-8".as_ptr(), b, l)),
+            text(|b, l| cie_report_problems(r.0, 0, b, l)),
+            text(|b, l| cie_report_notes(r.0, 0, c"it".as_ptr(), b, l)),
+        )
+    };
+    assert!(en.contains("the content was modified after signing"), "{en}");
+    assert!(it.contains("documento modificato dopo la firma"), "{it}");
+    assert_eq!(default, en);
+    assert!(notes.contains("revoca"), "{notes}");
 
     // Issue 19 item 1 through the C ABI: a PDF signed by the card, then an unsigned
     // incremental update (written here) that redefines its page's content stream. The

@@ -13,6 +13,8 @@ use rsa::pkcs1::{RsaPssParams, TrailerField};
 use rsa::{BigUint, RsaPublicKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use crate::reason::{hash_name, Algorithm};
+
 /// Largest RSA modulus accepted, in bits.
 pub(crate) const MAX_RSA_BITS: usize = 16384;
 
@@ -22,30 +24,8 @@ const MGF1: &str = "1.2.840.113549.1.1.8";
 const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const ED25519: &str = "1.3.101.112";
 
-/// Why a signature could not be checked (as opposed to checked and found wrong).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum AlgError {
-    /// A weak algorithm (MD5, MD2, RIPEMD-160), named in words.
-    Weak(String),
-    /// An algorithm or curve this verifier does not implement, named in words.
-    Unsupported(String),
-    /// The public key cannot be loaded (malformed, wrong size, not a point of its curve).
-    Key(String),
-    /// The algorithm identifier is malformed or does not match the key.
-    Format(String),
-}
-
-impl AlgError {
-    /// The message a person reads.
-    pub(crate) fn message(&self) -> String {
-        match self {
-            AlgError::Weak(what) => format!("weak algorithm: {what} (too weak), refused"),
-            AlgError::Unsupported(what) => format!("unsupported algorithm: {what}"),
-            AlgError::Key(why) => format!("the public key cannot be loaded: {why}"),
-            AlgError::Format(why) => format!("malformed signature algorithm: {why}"),
-        }
-    }
-}
+/// Why a signature could not be checked (as opposed to checked and found wrong), typed.
+pub(crate) use crate::reason::AlgorithmProblem as AlgError;
 
 /// What a signature covers: the signed bytes themselves, or only their digest (a SignerInfo
 /// without signed attributes, whose content was hashed as it streamed).
@@ -57,23 +37,23 @@ pub(crate) enum Input<'a> {
     Digest(&'a [u8]),
 }
 
-/// The name in words of a weak digest algorithm identifier (MD2, MD5, RIPEMD-160), if it is one.
-pub(crate) fn weak_digest(oid: &ObjectIdentifier) -> Option<&'static str> {
+/// A weak digest algorithm identifier (MD2, MD5, RIPEMD-160) named, if it is one.
+pub(crate) fn weak_digest(oid: &ObjectIdentifier) -> Option<Algorithm> {
     match oid.to_string().as_str() {
-        "1.2.840.113549.2.2" => Some("digest algorithm MD2"),
-        "1.2.840.113549.2.5" => Some("digest algorithm MD5"),
-        "1.3.36.3.2.1" => Some("digest algorithm RIPEMD-160"),
+        "1.2.840.113549.2.2" => Some(Algorithm::Digest("MD2")),
+        "1.2.840.113549.2.5" => Some(Algorithm::Digest("MD5")),
+        "1.3.36.3.2.1" => Some(Algorithm::Digest("RIPEMD-160")),
         _ => None,
     }
 }
 
 /// The name in words of a weak signature algorithm identifier (md2/md5WithRSAEncryption,
 /// RIPEMD-160 with RSA), if it is one.
-pub(crate) fn weak_signature(oid: &ObjectIdentifier) -> Option<&'static str> {
+pub(crate) fn weak_signature(oid: &ObjectIdentifier) -> Option<Algorithm> {
     match oid.to_string().as_str() {
-        "1.2.840.113549.1.1.2" => Some("signature algorithm RSA with MD2"),
-        "1.2.840.113549.1.1.4" => Some("signature algorithm RSA with MD5"),
-        "1.3.36.3.3.1.2" => Some("signature algorithm RSA with RIPEMD-160"),
+        "1.2.840.113549.1.1.2" => Some(Algorithm::RsaWith("MD2")),
+        "1.2.840.113549.1.1.4" => Some(Algorithm::RsaWith("MD5")),
+        "1.3.36.3.3.1.2" => Some(Algorithm::RsaWith("RIPEMD-160")),
         _ => None,
     }
 }
@@ -89,7 +69,7 @@ enum Scheme {
 
 fn scheme(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
     if let Some(w) = weak_signature(&alg.oid) {
-        return Err(AlgError::Weak(w.into()));
+        return Err(AlgError::Weak(w));
     }
     if let Some(h) = HashAlg::from_rsa_pkcs1_oid(&alg.oid) {
         return Ok(Scheme::Pkcs1(Some(h)));
@@ -107,9 +87,11 @@ fn scheme(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
         "2.16.840.1.101.3.4.3.11" => Scheme::Ecdsa(Some(HashAlg::Sha3_384)),
         "2.16.840.1.101.3.4.3.12" => Scheme::Ecdsa(Some(HashAlg::Sha3_512)),
         ED25519 => Scheme::Ed25519,
-        "1.3.101.113" => return Err(AlgError::Unsupported("Ed448".into())),
-        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => return Err(AlgError::Unsupported("DSA".into())),
-        other => return Err(AlgError::Unsupported(format!("signature algorithm {other}"))),
+        "1.3.101.113" => return Err(AlgError::Unsupported(Algorithm::Signature("Ed448"))),
+        "1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.2" => {
+            return Err(AlgError::Unsupported(Algorithm::Signature("DSA")))
+        }
+        other => return Err(AlgError::Unsupported(unsupported_signature(other))),
     })
 }
 
@@ -125,10 +107,9 @@ fn pss(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
         }
         None => RsaPssParams::default(),
     };
-    let hash =
-        HashAlg::from_oid(&params.hash.oid).ok_or_else(|| unsupported_hash(&params.hash.oid, "RSASSA-PSS hash"))?;
+    let hash = HashAlg::from_oid(&params.hash.oid).ok_or_else(|| unsupported_hash(&params.hash.oid))?;
     if params.mask_gen.oid.to_string() != MGF1 {
-        return Err(AlgError::Unsupported(format!("RSASSA-PSS mask generation {}", params.mask_gen.oid)));
+        return Err(AlgError::Unsupported(Algorithm::PssMaskGeneration(params.mask_gen.oid.to_string())));
     }
     let mgf_hash = params
         .mask_gen
@@ -136,10 +117,12 @@ fn pss(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
         .as_ref()
         .map(|a| a.oid)
         .ok_or_else(|| AlgError::Format("RSASSA-PSS MGF1 without its hash".into()))?;
-    if HashAlg::from_oid(&mgf_hash) != Some(hash) {
-        return Err(AlgError::Unsupported(format!(
-            "RSASSA-PSS with MGF1 over a hash ({mgf_hash}) other than the message hash ({hash})"
-        )));
+    match HashAlg::from_oid(&mgf_hash) {
+        Some(h) if h == hash => {}
+        Some(h) => {
+            return Err(AlgError::Unsupported(Algorithm::PssMixedHashes(hash_name(h), hash_name(hash))));
+        }
+        None => return Err(unsupported_hash(&mgf_hash)),
     }
     if params.trailer_field != TrailerField::BC {
         return Err(AlgError::Format("RSASSA-PSS trailer field other than 1".into()));
@@ -147,10 +130,39 @@ fn pss(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
     Ok(Scheme::Pss { hash, salt: usize::from(params.salt_len) })
 }
 
-fn unsupported_hash(oid: &ObjectIdentifier, what: &str) -> AlgError {
+fn unsupported_hash(oid: &ObjectIdentifier) -> AlgError {
     match weak_digest(oid) {
-        Some(w) => AlgError::Weak(w.into()),
-        None => AlgError::Unsupported(format!("{what} {oid}")),
+        Some(w) => AlgError::Weak(w),
+        None => AlgError::Unsupported(unsupported_digest(oid)),
+    }
+}
+
+/// A digest algorithm this verifier does not implement, by name when it has one.
+pub(crate) fn unsupported_digest(oid: &ObjectIdentifier) -> Algorithm {
+    match oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.2.7" => Algorithm::Digest("SHA3-224"),
+        "2.16.840.1.101.3.4.2.5" => Algorithm::Digest("SHA-512/224"),
+        "2.16.840.1.101.3.4.2.6" => Algorithm::Digest("SHA-512/256"),
+        "2.16.840.1.101.3.4.2.11" => Algorithm::Digest("SHAKE128"),
+        "2.16.840.1.101.3.4.2.12" => Algorithm::Digest("SHAKE256"),
+        "1.2.156.10197.1.401" => Algorithm::Digest("SM3"),
+        "1.2.643.7.1.1.2.2" | "1.2.643.7.1.1.2.3" => Algorithm::Digest("GOST R 34.11-2012"),
+        other => Algorithm::UnknownDigest(other.to_owned()),
+    }
+}
+
+/// A signature algorithm this verifier does not implement, by name when it has one.
+fn unsupported_signature(oid: &str) -> Algorithm {
+    match oid {
+        "2.16.840.1.101.3.4.3.13" => Algorithm::RsaWith("SHA3-224"),
+        "2.16.840.1.101.3.4.3.9" => Algorithm::Signature("ECDSA-SHA3-224"),
+        "0.4.0.127.0.7.1.1.4.1.1" => Algorithm::Signature("ECDSA plain SHA-1 (BSI TR-03111)"),
+        "0.4.0.127.0.7.1.1.4.1.2" => Algorithm::Signature("ECDSA plain SHA-224 (BSI TR-03111)"),
+        "0.4.0.127.0.7.1.1.4.1.3" => Algorithm::Signature("ECDSA plain SHA-256 (BSI TR-03111)"),
+        "0.4.0.127.0.7.1.1.4.1.4" => Algorithm::Signature("ECDSA plain SHA-384 (BSI TR-03111)"),
+        "0.4.0.127.0.7.1.1.4.1.5" => Algorithm::Signature("ECDSA plain SHA-512 (BSI TR-03111)"),
+        "1.2.840.10045.3.1.7" => Algorithm::CurveAsSignature("P-256"),
+        other => Algorithm::UnknownSignature(other.to_owned()),
     }
 }
 
@@ -178,19 +190,18 @@ pub(crate) fn verify(
     let hash = match (scheme, digest) {
         (Scheme::Ed25519, _) => None,
         (Scheme::Pkcs1(Some(h)) | Scheme::Ecdsa(Some(h)) | Scheme::Pss { hash: h, .. }, Some(d)) if h != d => {
-            return Err(AlgError::Format(format!(
-                "the signature algorithm hashes with {h}, the digest algorithm is {d}"
-            )));
+            return Err(AlgError::HashMismatch(hash_name(h), hash_name(d)));
         }
         (Scheme::Pkcs1(Some(h)) | Scheme::Ecdsa(Some(h)) | Scheme::Pss { hash: h, .. }, _) => Some(h),
         (_, Some(d)) => Some(d),
-        (_, None) => return Err(AlgError::Format(format!("signature algorithm {} names no hash", alg.oid))),
+        (_, None) => return Err(AlgError::Format("the signature algorithm names no hash".into())),
     };
     let digest_of = |h: HashAlg| match input {
         Input::Message(m) => h.hash(m),
         Input::Digest(d) => d.to_vec(),
     };
     let key_alg = spki.algorithm.oid.to_string();
+    let key_name = key_algorithm_name(&key_alg);
     let point = || {
         spki.subject_public_key
             .as_bytes()
@@ -208,7 +219,7 @@ pub(crate) fn verify(
         }
         (Scheme::Ecdsa(_), Some(h)) => {
             if key_alg != EC_PUBLIC_KEY {
-                return Err(AlgError::Key(format!("the signature is ECDSA, the key is of algorithm {key_alg}")));
+                return Err(AlgError::Key(format!("the signature is ECDSA, the key is {key_name}")));
             }
             let curve = spki
                 .algorithm
@@ -221,20 +232,18 @@ pub(crate) fn verify(
                 "1.2.840.10045.3.1.7" => ecdsa_check!(p256::NistP256, point()?, &d, signature, "P-256"),
                 "1.3.132.0.34" => ecdsa_check!(p384::NistP384, point()?, &d, signature, "P-384"),
                 "1.3.132.0.35" => ecdsa_check!(p521::NistP521, point()?, &d, signature, "P-521"),
-                "1.3.36.3.3.2.8.1.1.7" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP256r1".into())),
-                "1.3.36.3.3.2.8.1.1.11" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP384r1".into())),
-                "1.3.36.3.3.2.8.1.1.13" => Err(AlgError::Unsupported("ECDSA on the curve brainpoolP512r1".into())),
-                other => Err(AlgError::Unsupported(format!("ECDSA on the curve {other}"))),
+                "1.3.36.3.3.2.8.1.1.7" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP256r1"))),
+                "1.3.36.3.3.2.8.1.1.11" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP384r1"))),
+                "1.3.36.3.3.2.8.1.1.13" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP512r1"))),
+                other => Err(AlgError::Unsupported(Algorithm::UnknownCurve(other.to_owned()))),
             }
         }
         (Scheme::Ed25519, _) => {
             if key_alg != ED25519 {
-                return Err(AlgError::Key(format!("the signature is Ed25519, the key is of algorithm {key_alg}")));
+                return Err(AlgError::Key(format!("the signature is Ed25519, the key is {key_name}")));
             }
             let Input::Message(m) = input else {
-                return Err(AlgError::Unsupported(
-                    "Ed25519 without signed attributes (content signed directly)".into(),
-                ));
+                return Err(AlgError::Unsupported(Algorithm::Ed25519WithoutAttributes));
             };
             let bytes: [u8; 32] =
                 point()?.try_into().map_err(|_| AlgError::Key("an Ed25519 key is not 32 bytes".into()))?;
@@ -244,15 +253,27 @@ pub(crate) fn verify(
             Ok(key.verify_strict(m, &sig).is_ok())
         }
         (Scheme::Pkcs1(_) | Scheme::Ecdsa(_), None) => {
-            Err(AlgError::Format(format!("signature algorithm {} names no hash", alg.oid)))
+            Err(AlgError::Format("the signature algorithm names no hash".into()))
         }
+    }
+}
+
+/// A public key algorithm in words ("an RSA key"), an unknown one labelled with its identifier.
+fn key_algorithm_name(oid: &str) -> String {
+    match oid {
+        RSA_ENCRYPTION | RSASSA_PSS => "an RSA key".into(),
+        EC_PUBLIC_KEY => "an EC key".into(),
+        ED25519 => "an Ed25519 key".into(),
+        "1.3.101.113" => "an Ed448 key".into(),
+        "1.2.840.10040.4.1" => "a DSA key".into(),
+        other => format!("a key of unknown algorithm {other}"),
     }
 }
 
 /// The RSA key of `spki` (rsaEncryption or id-RSASSA-PSS), up to [`MAX_RSA_BITS`].
 fn rsa_key(spki: &SubjectPublicKeyInfoOwned, key_alg: &str) -> Result<RsaPublicKey, AlgError> {
     if key_alg != RSA_ENCRYPTION && key_alg != RSASSA_PSS {
-        return Err(AlgError::Key(format!("the signature is RSA, the key is of algorithm {key_alg}")));
+        return Err(AlgError::Key(format!("the signature is RSA, the key is {}", key_algorithm_name(key_alg))));
     }
     let bytes = spki
         .subject_public_key
@@ -349,10 +370,10 @@ mod tests {
         let md5 = AlgorithmIdentifierOwned { oid: oid("1.2.840.113549.1.1.4"), parameters: None };
         let r = verify(&rsa_spki(256), &md5, None, Input::Message(b"x"), &[0; 256]);
         assert_eq!(
-            r.map_err(|e| e.message()),
+            r.map_err(|e| e.text(crate::Language::English)),
             Err("weak algorithm: signature algorithm RSA with MD5 (too weak), refused".into())
         );
-        assert_eq!(weak_digest(&oid("1.3.36.3.2.1")), Some("digest algorithm RIPEMD-160"));
+        assert_eq!(weak_digest(&oid("1.3.36.3.2.1")), Some(Algorithm::Digest("RIPEMD-160")));
         let dsa = AlgorithmIdentifierOwned { oid: oid("2.16.840.1.101.3.4.3.2"), parameters: None };
         assert!(matches!(verify(&rsa_spki(256), &dsa, None, Input::Message(b"x"), &[]), Err(AlgError::Unsupported(_))));
         let ecdsa = AlgorithmIdentifierOwned { oid: oid("1.2.840.10045.4.3.2"), parameters: None };

@@ -13,6 +13,7 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Reader, SliceReader, Tag};
 
 use crate::digest::{Fork, Hasher};
+use crate::reason::HashIndexProblem;
 use crate::timestamp::TstInfo;
 
 /// id-aa-ets-archiveTimestampV2 (ETSI TS 101 733 §6.4.1).
@@ -249,27 +250,27 @@ impl HashIndex {
     /// Reads the value (DER) of an ats-hash-index or ats-hash-index-v3: `SEQUENCE {
     /// hashIndAlgorithm DEFAULT sha256, certificatesHashIndex, crlsHashIndex,
     /// unsignedAttrsHashIndex }`.
-    pub(crate) fn from_der(der: &[u8]) -> Result<HashIndex, String> {
-        let bad = |e: der::Error| format!("the archive timestamp's hash index is malformed: {e}");
+    pub(crate) fn from_der(der: &[u8]) -> Result<HashIndex, HashIndexProblem> {
+        let bad = |_: der::Error| HashIndexProblem::Malformed;
         let fields = children(der).map_err(bad)?;
         let (alg, lists) = match fields.first() {
             Some((0x30, first)) if fields.len() == 4 => {
                 let id = spki::AlgorithmIdentifierOwned::from_der(first).map_err(bad)?;
-                let alg = HashAlg::from_oid(&id.oid)
-                    .ok_or_else(|| format!("the archive timestamp's hash index uses hash {}", id.oid))?;
+                let alg =
+                    HashAlg::from_oid(&id.oid).ok_or_else(|| HashIndexProblem::UnknownHash(id.oid.to_string()))?;
                 (alg, &fields[1..])
             }
             _ if fields.len() == 3 => (HashAlg::Sha256, &fields[..]),
-            _ => return Err("the archive timestamp's hash index is malformed".into()),
+            _ => return Err(HashIndexProblem::Malformed),
         };
         let mut read = Vec::new();
         for (tag, list) in lists {
             if *tag != 0x30 {
-                return Err("the archive timestamp's hash index is malformed".into());
+                return Err(HashIndexProblem::Malformed);
             }
             let entries = children(list).map_err(bad)?;
             if entries.len() > MAX_INDEX_ENTRIES {
-                return Err("the archive timestamp's hash index is too long".into());
+                return Err(HashIndexProblem::TooLong);
             }
             let mut hashes = Vec::new();
             for (_, e) in entries {
@@ -284,16 +285,16 @@ impl HashIndex {
     }
 
     /// What the index lists that is no longer in the signature (an element archived and then
-    /// removed, or a hash computed otherwise), in words; `None` when every entry is found
-    /// among `validation`'s certificates and CRLs and the `unsigned` attributes.
-    pub(crate) fn missing(&self, validation: &Validation, unsigned: &[RawAttribute]) -> Option<String> {
+    /// removed, or a hash computed otherwise); `None` when every entry is found among
+    /// `validation`'s certificates and CRLs and the `unsigned` attributes.
+    pub(crate) fn missing(&self, validation: &Validation, unsigned: &[RawAttribute]) -> Option<HashIndexProblem> {
         let hashes = |items: &[Vec<u8>]| -> Vec<Vec<u8>> { items.iter().map(|i| self.alg.hash(i)).collect() };
         let (certs, crls) = (hashes(&validation.certificates), hashes(&validation.crls));
         if let Some(n) = self.certificates.iter().filter(|h| !certs.contains(h)).count().checked_sub(1) {
-            return Some(format!("{} certificate(s) it archived are no longer in the signature", n + 1));
+            return Some(HashIndexProblem::CertificatesGone(n + 1));
         }
         if let Some(n) = self.crls.iter().filter(|h| !crls.contains(h)).count().checked_sub(1) {
-            return Some(format!("{} CRL(s) or OCSP response(s) it archived are no longer in the signature", n + 1));
+            return Some(HashIndexProblem::RevocationGone(n + 1));
         }
         let mut present: Vec<Vec<u8>> = unsigned.iter().map(|a| self.alg.hash(&a.der)).collect();
         for a in unsigned {
@@ -301,7 +302,7 @@ impl HashIndex {
             present.extend(a.values.iter().map(|v| self.alg.hash(&[oid.as_slice(), v].concat())));
         }
         if let Some(n) = self.attributes.iter().filter(|h| !present.contains(h)).count().checked_sub(1) {
-            return Some(format!("{} unsigned attribute(s) it archived are no longer in the signature", n + 1));
+            return Some(HashIndexProblem::AttributesGone(n + 1));
         }
         None
     }

@@ -16,6 +16,7 @@ use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::Certificate;
 
 use crate::algorithms::{self, AlgError};
+use crate::reason::{CertificateRole, Reason};
 use crate::verdict::{shown, Problem, SubIndication};
 use crate::{Error, Result};
 
@@ -46,7 +47,12 @@ impl Cert {
 
     /// The subject, RFC 4514.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        crate::identity::name_text(&self.cert.tbs_certificate.subject)
+    }
+
+    /// The name a person reads: the subject's common name, or the whole subject without one.
+    pub fn name(&self) -> String {
+        name_of(&self.cert.tbs_certificate.subject)
     }
 
     /// Whether the certificate is valid at `t` (seconds since the Unix epoch).
@@ -192,8 +198,8 @@ pub enum Chain {
     NotChecked,
     /// The certificate chains to this anchor (its subject).
     Trusted(String),
-    /// It does not, and why.
-    Untrusted(String),
+    /// It does not, and why ([`Reason::text`] tells it in a language).
+    Untrusted(Reason),
 }
 
 impl Chain {
@@ -201,7 +207,7 @@ impl Chain {
     pub(crate) fn shown(&self) -> Chain {
         match self {
             Chain::Trusted(a) => Chain::Trusted(shown(a)),
-            Chain::Untrusted(w) => Chain::Untrusted(shown(w)),
+            Chain::Untrusted(w) => Chain::Untrusted(w.clone()),
             Chain::NotChecked => Chain::NotChecked,
         }
     }
@@ -313,7 +319,7 @@ impl<'a> Paths<'a> {
 
     fn build(&mut self, leaf: &Cert) -> PathCheck {
         let mut problems = Vec::new();
-        validity(leaf, self.at, self.proven, "the signer's certificate", &mut problems);
+        validity(leaf, self.at, self.proven, CertificateRole::Signer, &mut problems);
         let mut current = leaf.clone();
         for _ in 0..MAX_DEPTH {
             if self.trust.anchors.iter().any(|a| a.der == current.der) {
@@ -334,26 +340,20 @@ impl<'a> Paths<'a> {
                     Link::Broken => {
                         broken = Some(Problem::new(
                             SubIndication::CertificateChainGeneralFailure,
-                            format!(
-                                "the signature of \"{}\" by \"{}\" does not verify",
-                                shown(&current.subject()),
-                                shown(&candidate.subject())
-                            ),
+                            Reason::CertificateSignatureInvalid { subject: current.name(), issuer: candidate.name() },
                         ))
                     }
                     Link::Unsupported(e) => {
                         let sub = match e {
                             AlgError::Weak(_) => SubIndication::CryptoConstraintsFailureNoPoe,
                             AlgError::Unsupported(_) => SubIndication::CryptoConstraintsFailure,
-                            AlgError::Key(_) | AlgError::Format(_) => SubIndication::FormatFailure,
+                            AlgError::Key(_) | AlgError::Format(_) | AlgError::HashMismatch(..) => {
+                                SubIndication::FormatFailure
+                            }
                         };
                         broken = Some(Problem::new(
                             sub,
-                            format!(
-                                "the signature on the certificate \"{}\" cannot be checked: {}",
-                                shown(&current.subject()),
-                                e.message()
-                            ),
+                            Reason::CertificateSignatureUnchecked { subject: current.name(), cause: e },
                         ))
                     }
                 }
@@ -364,25 +364,22 @@ impl<'a> Paths<'a> {
             if weak_signature(&current) && !is_self_issued(&current) {
                 problems.push(Problem::new(
                     SubIndication::CryptoConstraintsFailureNoPoe,
-                    format!(
-                        "weak algorithm: the certificate \"{}\" is signed with SHA-1, no longer accepted for signatures made after 2011-01-01",
-                        shown(&current.subject())
-                    ),
+                    Reason::CertificateSha1(current.name()),
                 ));
             }
             if is_anchor {
-                validity(&issuer, self.at, self.proven, "the trust anchor", &mut problems);
+                validity(&issuer, self.at, self.proven, CertificateRole::Anchor, &mut problems);
                 return PathCheck { chain: Chain::Trusted(shown(&issuer.subject())), problems };
             }
             if !issuer.is_ca() {
-                let why = format!("\"{}\" is not a CA certificate", shown(&issuer.subject()));
+                let why = Reason::NotCa(issuer.name());
                 problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
                 return PathCheck { chain: Chain::Untrusted(why), problems };
             }
-            validity(&issuer, self.at, self.proven, "the CA certificate", &mut problems);
+            validity(&issuer, self.at, self.proven, CertificateRole::Ca, &mut problems);
             current = issuer;
         }
-        let why = "the certificate chain is too long".to_owned();
+        let why = Reason::ChainTooLong;
         problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
         PathCheck { chain: Chain::Untrusted(why), problems }
     }
@@ -390,33 +387,33 @@ impl<'a> Paths<'a> {
     /// The outcome when no issuer of `current` verifies it.
     fn no_path(&mut self, current: &Cert, broken: Option<Problem>, mut problems: Vec<Problem>) -> PathCheck {
         if let Some(p) = broken {
-            let why = p.message.clone();
+            let why = (*p.reason).clone();
             problems.push(p);
             return PathCheck { chain: Chain::Untrusted(why), problems };
         }
         if is_self_issued(current) && self.link(current, current) == Link::Broken {
-            let why = format!("the self-signed certificate \"{}\" does not verify", shown(&current.subject()));
+            let why = Reason::SelfSignedInvalid(current.name());
             problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
             return PathCheck { chain: Chain::Untrusted(why), problems };
         }
         if self.trust.is_empty() {
-            problems.push(Problem::new(
-                SubIndication::NoCertificateChainFound,
-                "no trust anchor is configured: the signer's identity is not confirmed by a trusted authority",
-            ));
+            problems.push(Problem::new(SubIndication::NoCertificateChainFound, Reason::NoTrustAnchors));
             return PathCheck { chain: Chain::NotChecked, problems };
         }
         let why = if is_self_issued(current) {
-            format!("the self-signed certificate \"{}\" is not a trust anchor", shown(&current.subject()))
+            Reason::SelfSignedUntrusted(current.name())
         } else {
-            format!(
-                "no path to a trust anchor: the issuer \"{}\" is not among them",
-                shown(&current.cert.tbs_certificate.issuer.to_string())
-            )
+            Reason::IssuerUntrusted(name_of(&current.cert.tbs_certificate.issuer))
         };
         problems.push(Problem::new(SubIndication::NoCertificateChainFound, why.clone()));
         PathCheck { chain: Chain::Untrusted(why), problems }
     }
+}
+
+/// The common name of `name` (X.520 commonName), or the whole name without one.
+fn name_of(name: &x509_cert::name::Name) -> String {
+    const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+    crate::identity::attribute(name, COMMON_NAME).unwrap_or_else(|| crate::identity::name_text(name))
 }
 
 /// Whether `cert` names itself as its issuer.
@@ -432,27 +429,15 @@ fn weak_signature(cert: &Cert) -> bool {
 /// Adds a problem when `cert` is not valid at `at` (RFC 5280 §4.1.2.5): expired, without
 /// proof that the signature existed before (OUT_OF_BOUNDS_NO_POE), or not yet valid.
 /// `proven`: `at` is the time a verified timestamp proves, not the current time.
-fn validity(cert: &Cert, at: Duration, proven: bool, what: &str, problems: &mut Vec<Problem>) {
+fn validity(cert: &Cert, at: Duration, proven: bool, role: CertificateRole, problems: &mut Vec<Problem>) {
     let v = &cert.cert.tbs_certificate.validity;
-    let subject = shown(&cert.subject());
-    if at > v.not_after.to_unix_duration() && proven {
-        problems.push(Problem::new(
-            SubIndication::OutOfBoundsNoPoe,
-            format!("{what} \"{subject}\" expired on {}, before the time the signature timestamp proves", v.not_after),
-        ));
-    } else if at > v.not_after.to_unix_duration() {
-        problems.push(Problem::new(
-            SubIndication::OutOfBoundsNoPoe,
-            format!(
-                "{what} \"{subject}\" expired on {} (checked at the current time: no timestamp proves the signature was made before)",
-                v.not_after
-            ),
-        ));
+    let subject = cert.name();
+    if at > v.not_after.to_unix_duration() {
+        let date = v.not_after.to_string();
+        problems.push(Problem::new(SubIndication::OutOfBoundsNoPoe, Reason::Expired { role, subject, date, proven }));
     } else if at < v.not_before.to_unix_duration() {
-        problems.push(Problem::new(
-            SubIndication::NotYetValid,
-            format!("{what} \"{subject}\" is not valid before {}", v.not_before),
-        ));
+        let date = v.not_before.to_string();
+        problems.push(Problem::new(SubIndication::NotYetValid, Reason::NotYetValid { role, subject, date }));
     }
 }
 

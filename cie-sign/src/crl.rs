@@ -30,7 +30,7 @@ pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> 
     if tbs.issuer != cert.cert.tbs_certificate.issuer {
         return None;
     }
-    let issuer_name = crate::verdict::shown(&tbs.issuer.to_string());
+    let issuer_name = crate::verdict::shown(&crate::identity::name_text(&tbs.issuer));
     let bad = |why: String| Some(Evidence::unverifiable(EvidenceKind::Crl, cert, issuer_name.clone(), why));
     let Some(signed) = signed_part(der) else { return bad("the CRL cannot be read".into()) };
     let Some(sig) = crl.signature.as_bytes() else { return bad("the CRL's signature is malformed".into()) };
@@ -43,7 +43,7 @@ pub(crate) fn check(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Evidence> 
     ) {
         Ok(true) => {}
         Ok(false) => return bad("its signature does not verify with the issuer's key".into()),
-        Err(e) => return bad(format!("its signature cannot be checked: {}", e.message())),
+        Err(e) => return bad(format!("its signature cannot be checked: {}", e.text(crate::Language::English))),
     }
     for ext in tbs.crl_extensions.iter().flatten() {
         if ext.extn_id == OID_DELTA_CRL_INDICATOR {

@@ -13,6 +13,7 @@ use x509_cert::time::Time;
 use x509_cert::Certificate;
 
 use crate::digest;
+use crate::reason::Reason;
 use crate::{Error, Result};
 
 /// id-contentType (RFC 5652 §11.1).
@@ -105,13 +106,28 @@ pub(crate) fn signed_attributes(
     SetOfVec::try_from(attrs).map_err(Error::from)
 }
 
+/// The name of a signed attribute this crate reads (RFC 5652 §11, RFC 5035 §3); another one
+/// labelled with its identifier.
+fn attribute_name(oid: ObjectIdentifier) -> String {
+    let name = match oid {
+        OID_CONTENT_TYPE => "content-type",
+        OID_MESSAGE_DIGEST => "message-digest",
+        OID_SIGNING_TIME => "signing-time",
+        OID_SIGNING_CERTIFICATE => "signing-certificate",
+        OID_SIGNING_CERTIFICATE_V2 => "signing-certificate-v2",
+        // Only the attributes above are read one by one.
+        other => return other.to_string(),
+    };
+    name.to_owned()
+}
+
 /// The single value of attribute `oid`, if present; an error if it has several values or
 /// appears twice (RFC 5652 §11: these attributes are single-valued).
-pub(crate) fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, String> {
+pub(crate) fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, Reason> {
     let mut found = None;
     for a in attrs.iter().filter(|a| a.oid == oid) {
         if found.is_some() || a.values.len() != 1 {
-            return Err(format!("attribute {oid} must have exactly one value"));
+            return Err(Reason::AttributeNotSingle(attribute_name(oid)));
         }
         found = a.values.get(0);
     }

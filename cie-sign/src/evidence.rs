@@ -6,6 +6,7 @@ use std::time::Duration;
 use x509_cert::ext::pkix::crl::CrlReason;
 
 use crate::chain::Cert;
+use crate::reason::{CertificateRole, Reason, Revocation, RevocationSource};
 
 /// The kind of revocation data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,26 +131,37 @@ impl Evidence {
         }
     }
 
-    /// One line a person reads: "good per the OCSP response of X of 2024-01-01T00:00:00Z".
+    /// One line a person reads, in English: "good per the OCSP response of X of
+    /// 2024-01-01T00:00:00Z" ([`Evidence::note`] in other languages).
     pub fn describe(&self) -> String {
-        let when = self.this_update.map(|t| format!(" of {t}")).unwrap_or_default();
-        let by = if self.issuer.is_empty() { String::new() } else { format!(" of \"{}\"", self.issuer) };
-        let fetched = if self.origin == EvidenceOrigin::Online { " (fetched online)" } else { "" };
-        let what = format!("{}{by}{when}{fetched}", self.kind.name());
+        self.note().to_string()
+    }
+
+    /// What it says, as a reason to note ([`Reason::text`] tells it in a language).
+    pub fn note(&self) -> Reason {
+        let (subject, source) = (self.subject.clone(), Box::new(self.source()));
         match &self.status {
-            Status::Good => format!("revocation: \"{}\" is good per the {what}", self.subject),
-            Status::Revoked { time, reason } => format!(
-                "revocation: \"{}\" was revoked on {time}{} per the {what}",
-                self.subject,
-                reason.map(|r| format!(" ({r})")).unwrap_or_default()
-            ),
-            Status::Unknown => format!("revocation: \"{}\" is unknown to the responder per the {what}", self.subject),
-            Status::Unverifiable(why) => {
-                format!(
-                    "revocation data about \"{}\" cannot be verified and was not used ({what}): {why}",
-                    self.subject
-                )
-            }
+            Status::Good => Reason::RevocationGood { subject, source },
+            Status::Revoked { time, reason } => Reason::Revoked {
+                role: CertificateRole::Signer,
+                subject,
+                time: *time,
+                reason: *reason,
+                source,
+                weight: Revocation::Told,
+            },
+            Status::Unknown => Reason::RevocationUnknown { subject, source },
+            Status::Unverifiable(why) => Reason::RevocationUnverifiable { subject, source, detail: why.clone() },
+        }
+    }
+
+    /// The piece of data, as reasons name it.
+    pub fn source(&self) -> RevocationSource {
+        RevocationSource {
+            ocsp: self.kind == EvidenceKind::Ocsp,
+            issuer: self.issuer.clone(),
+            this_update: self.this_update,
+            online: self.origin == EvidenceOrigin::Online,
         }
     }
 }

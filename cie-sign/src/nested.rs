@@ -7,7 +7,9 @@ use std::io::{Read, Seek, SeekFrom};
 use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data};
 use crate::chain::Trust;
+use crate::change::Modification;
 use crate::envelope::Layout;
+use crate::reason::Reason;
 use crate::verdict::SubIndication;
 use crate::verify::{self, Report, SignatureReport};
 use crate::{Error, Result};
@@ -50,10 +52,7 @@ pub(crate) fn add_inner_from_file<R: Read + Seek>(report: &mut Report, p7m: &mut
     }
     if layout.content_len > MAX_INNER_DOCUMENT {
         for s in &mut report.signatures {
-            s.notes.push(format!(
-                "the content is larger than {} MiB: it was not searched for signatures of its own",
-                MAX_INNER_DOCUMENT >> 20
-            ));
+            s.notes.push(Reason::InnerTooLarge(MAX_INNER_DOCUMENT >> 20));
         }
         return Ok(());
     }
@@ -107,7 +106,7 @@ fn add_inner(report: &mut Report, content: &[u8], trust: &Trust, depth: usize) -
             Err(e) => {
                 // A PDF that cannot be read: the envelope's signatures still hold for its bytes.
                 for s in &mut report.signatures {
-                    s.notes.push(format!("the PDF inside could not be searched for signatures: {e}"));
+                    s.notes.push(Reason::InnerPdfUnreadable(e.to_string()));
                 }
                 return Ok(());
             }
@@ -124,10 +123,8 @@ fn add_inner(report: &mut Report, content: &[u8], trust: &Trust, depth: usize) -
             Ok(r) => r,
             Err(e @ Error::Limit(_)) => return Err(e),
             Err(e) => {
-                let p = crate::Problem::new(
-                    SubIndication::FormatFailure,
-                    format!("the envelope inside cannot be verified: {e}"),
-                );
+                let p =
+                    crate::Problem::new(SubIndication::FormatFailure, Reason::InnerEnvelopeUnreadable(e.to_string()));
                 let mut unreadable = SignatureReport::unreadable(None, p);
                 unreadable.level = "1".into();
                 Report::new(crate::DocumentKind::Enveloping, vec![unreadable])
@@ -145,9 +142,7 @@ fn add_inner(report: &mut Report, content: &[u8], trust: &Trust, depth: usize) -
         s.level = format!("1/{}", s.level);
         report.signatures.push(s);
     }
-    report
-        .modifications
-        .extend(inner.modifications.into_iter().map(|m| format!("in the PDF inside the envelope: {m}")));
+    report.modifications.extend(inner.modifications.into_iter().map(|m| Modification { inside_envelope: true, ..m }));
     Ok(())
 }
 

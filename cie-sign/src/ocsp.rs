@@ -152,7 +152,7 @@ pub(crate) fn check(basic: &[u8], cert: &Cert, issuer: Option<&Cert>, pool: &[Ce
         ResponderId::ByKey(h) => HashAlg::Sha1.hash(key_bits(c)).as_slice() == h.as_bytes(),
     });
     let responder_name = match &data.responder_id {
-        ResponderId::ByName(n) => shown(&n.to_string()),
+        ResponderId::ByName(n) => shown(&crate::identity::name_text(n)),
         ResponderId::ByKey(_) => String::new(),
     };
     let bad = |who: String, why: &str| Some(Evidence::unverifiable(EvidenceKind::Ocsp, cert, who, why));

@@ -25,6 +25,7 @@ use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringF
 use crate::ber::Encoding;
 use crate::cades::{sign_digest_detached, OID_SIGNED_DATA};
 use crate::chain::Trust;
+use crate::change::{Change, Modification};
 use crate::digest::Hasher;
 use crate::pdf::diff;
 pub use crate::pdf::load::MAX_INFLATED;
@@ -32,6 +33,7 @@ use crate::pdf::revisions::{self, SignatureDict, SignatureField};
 pub use crate::pdf::revisions::{MAX_REVISIONS, MAX_SIGNATURES, MAX_SIGNATURE_FIELDS};
 use crate::pdf::walk;
 pub use crate::pdf::walk::{MAX_DEPTH, MAX_FIELDS, MAX_NAME, MAX_NODES};
+use crate::reason::Reason;
 use crate::revocation_check::Sources;
 use crate::signed_data::decode_signed_data;
 use crate::timestamp::TimestampKind;
@@ -311,7 +313,7 @@ struct Checked {
     dict: Option<SignatureDict>,
 }
 
-fn unreadable(field: &str, problem: &str) -> Checked {
+fn unreadable(field: &str, problem: Reason) -> Checked {
     let p = Problem::new(SubIndication::FormatFailure, problem);
     Checked { reports: vec![SignatureReport::unreadable(Some(field.to_owned()), p)], dict: None }
 }
@@ -330,16 +332,13 @@ fn check_signature(
 ) -> Result<Checked> {
     let name = field.name.as_str();
     let Some(sig) = revisions::signature_in_revision(rev, name, field.sig_id, range)? else {
-        return Ok(unreadable(
-            name,
-            "the signature dictionary is not in the revision its /ByteRange covers: the file was modified",
-        ));
+        return Ok(unreadable(name, Reason::SignatureDictionaryOutsideRevision));
     };
     let [_, b, c, d] = range;
     let end = c + d;
     let cms = match revisions::check_gap(pdf, rev, sig.holder, range, sig.contents.as_deref()) {
         Ok(cms) => cms,
-        Err(e) => return Ok(unreadable(name, e)),
+        Err(_) => return Ok(unreadable(name, Reason::ByteRangeGap)),
     };
     let hash_range = |alg: HashAlg| {
         let mut h = Hasher::new(alg);
@@ -354,7 +353,7 @@ fn check_signature(
             Ok(ci) => ci.to_der()?,
             Err(e) => match crate::ber::to_der(&cms) {
                 Ok((der, _, Encoding::Ber)) => der,
-                _ => return Ok(unreadable(name, &format!("/Contents is not a timestamp token: {e}"))),
+                _ => return Ok(unreadable(name, Reason::ContentsNotTimestamp(e.to_string()))),
             },
         };
         let t = verify_token(&token, &mut { hash_range }, trust, TimestampKind::Document, &[dss])?;
@@ -365,8 +364,7 @@ fn check_signature(
     let pades = sig.subfilter == b"ETSI.CAdES.detached";
     if !pades && sig.subfilter != b"adbe.pkcs7.detached" {
         let sub = verdict::shown(&String::from_utf8_lossy(&sig.subfilter));
-        let what = format!("SubFilter /{sub} is not checked by this verifier");
-        let p = Problem::new(SubIndication::SigConstraintsFailure, what);
+        let p = Problem::new(SubIndication::SigConstraintsFailure, Reason::SubFilterNotChecked(sub));
         return Ok(Checked { reports: vec![SignatureReport::unreadable(Some(name.to_owned()), p)], dict: Some(sig) });
     }
     // DER, or BER made DER. What follows the CMS in /Contents (the zeros that pad it, or bytes
@@ -384,10 +382,10 @@ fn check_signature(
     let sd = match ContentInfo::decode(&mut reader) {
         Ok(ci) if ci.content_type == OID_SIGNED_DATA => match decode_signed_data(&ci.content) {
             Ok((sd, _)) => sd,
-            Err(e) => return Ok(unreadable(name, &format!("the CMS signature is malformed: {e}"))),
+            Err(e) => return Ok(unreadable(name, Reason::CmsMalformed(e.to_string()))),
         },
-        Ok(_) => return Ok(unreadable(name, "/Contents is not a CMS SignedData")),
-        Err(e) => return Ok(unreadable(name, &format!("/Contents is not a CMS signature: {e}"))),
+        Ok(_) => return Ok(unreadable(name, Reason::ContentsNotSignedData)),
+        Err(e) => return Ok(unreadable(name, Reason::ContentsNotCms(e.to_string()))),
     };
     let claimed = sig.m.as_deref().and_then(parse_pdf_date);
     let mut digest = |alg: HashAlg| Ok(hash_range(alg));
@@ -401,16 +399,13 @@ fn check_signature(
         r.location = sig.location.as_deref().map(verdict::shown);
         r.signer_name = sig.name.as_deref().map(verdict::shown);
         if sd.encap_content_info.econtent.is_some() {
-            r.fail(SubIndication::FormatFailure, "the CMS carries content: a PDF signature must be detached");
+            r.fail(SubIndication::FormatFailure, Reason::PdfSignatureWithContent);
         }
         if pades && !r.cades {
-            r.fail(
-                SubIndication::FormatFailure,
-                "ETSI.CAdES.detached without signing-certificate-v2 (ETSI EN 319 142-1 §6.3)",
-            );
+            r.fail(SubIndication::FormatFailure, Reason::PadesWithoutSigningCertificate);
         }
         if !whole {
-            r.notes.push("the document was extended after this signature by incremental updates".into());
+            r.notes.push(Reason::ExtendedAfterSignature);
         }
     }
     Ok(Checked { reports, dict: Some(sig) })
@@ -439,10 +434,9 @@ fn rules_after(signed: &[(usize, String, SignatureDict)], end: usize) -> diff::R
 fn analyse(old: &Document, new: &Document, rules: &diff::Rules) -> Result<diff::Outcome> {
     match diff::analyse(old, new, rules) {
         Ok(o) => Ok(o),
-        Err(Error::Pdf(m) | Error::Limit(m)) => Ok(diff::Outcome {
-            modifications: vec![format!("the changes after signing cannot be analysed: {}", verdict::shown(&m))],
-            notes: Vec::new(),
-        }),
+        Err(Error::Pdf(m) | Error::Limit(m)) => {
+            Ok(diff::Outcome { modifications: vec![Change::Unanalysable(m)], notes: Vec::new() })
+        }
         Err(e) => Err(e),
     }
 }
@@ -493,26 +487,14 @@ fn prove_with_document_timestamps(
     Ok(())
 }
 
-/// The note on a signature whose revision's cross-reference table was rebuilt.
-const REBUILT_SIGNED: &str = "the cross-reference table of the signed revision is damaged: it was rebuilt from the objects the signature covers, as PDF viewers do";
-/// The note on the last signature when the table of a later update was rebuilt.
-const REBUILT_LATER: &str = "the cross-reference table of an update after this signature is damaged: it was rebuilt from the objects in the file, as PDF viewers do, and the changes compared on it";
-
 /// The objects defined twice after `signed_end` in a file read from a scan: with its table
 /// damaged, nothing says which definition a reader takes, so each is a modification (a reader
 /// that took the other would show another document).
-fn redefined_after(redefined: &[(u32, usize, usize)], signed_end: usize) -> Vec<String> {
+fn redefined_after(redefined: &[(u32, usize, usize)], signed_end: usize) -> Vec<Modification> {
     let mut numbers: Vec<u32> = redefined.iter().filter(|(_, a, _)| *a >= signed_end).map(|(n, _, _)| *n).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    numbers
-        .into_iter()
-        .map(|n| {
-            format!(
-                "object {n} is defined more than once after the signature, and the damaged cross-reference table cannot say which definition counts"
-            )
-        })
-        .collect()
+    numbers.into_iter().map(|n| Change::RedefinedObject(n).into()).collect()
 }
 
 /// Verifies every signature of a PDF (see [`crate::verify`] for what is checked of each CMS)
@@ -564,14 +546,11 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         }
         let end = c.checked_add(d).filter(|&e| e <= pdf.len() && a == 0 && b < c);
         let Some(end) = end else {
-            results.insert(
-                range,
-                unreadable(&f.name, "the /ByteRange does not fit the file: the file was truncated or modified"),
-            );
+            results.insert(range, unreadable(&f.name, Reason::ByteRangeOutsideFile));
             continue;
         };
         if !pdf[..end].trim_ascii_end().ends_with(b"%%EOF") {
-            results.insert(range, unreadable(&f.name, "the signed bytes do not end a revision of the document"));
+            results.insert(range, unreadable(&f.name, Reason::SignedBytesNotRevision));
             continue;
         }
         if by_end.values().map(Vec::len).sum::<usize>() == MAX_SIGNATURES {
@@ -583,13 +562,13 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     // Each signed revision in turn, compared with the previous one; then the final file.
     let mut signed: Vec<(usize, String, SignatureDict)> = Vec::new();
     let mut modifications = Vec::new();
-    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut notes: Vec<(usize, Reason)> = Vec::new();
     let mut prev: Option<(usize, Document)> = None;
     for (&end, ranges) in &by_end {
         let rev = match revisions::load(&pdf[..end]) {
             Ok(loaded) => {
                 if loaded.rebuilt {
-                    notes.push((end, REBUILT_SIGNED.into()));
+                    notes.push((end, Reason::CrossReferenceRebuiltSigned));
                 }
                 if let Some((prev_end, _)) = &prev {
                     modifications.extend(redefined_after(&loaded.redefined, *prev_end));
@@ -598,8 +577,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             }
             Err(e) => {
                 for &(range, i) in ranges {
-                    let msg = format!("the revision this signature covers cannot be read: {e}");
-                    results.insert(range, unreadable(&fields[i].name, &msg));
+                    results.insert(range, unreadable(&fields[i].name, Reason::RevisionUnreadable(e.to_string())));
                 }
                 continue;
             }
@@ -617,12 +595,12 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
                 signed.iter().filter(|(e, _, _)| e == prev_end).map(|(_, n, _)| n.as_str()).collect();
             let before: Vec<&str> = signed.iter().filter(|(e, _, _)| *e == end).map(|(_, n, _)| n.as_str()).collect();
             let outcome = analyse(old, rev_doc, &rules_after(&signed, *prev_end))?;
-            let when = format!(
-                " (after signature {}, in the revision signed by {})",
-                verdict::shown(&after.join(", ")),
-                verdict::shown(&before.join(", "))
-            );
-            modifications.extend(outcome.modifications.into_iter().map(|m| m + &when));
+            let between = Some((after.join(", "), before.join(", ")));
+            modifications.extend(outcome.modifications.into_iter().map(|change| Modification {
+                change,
+                between: between.clone(),
+                inside_envelope: false,
+            }));
             notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
         }
         prev = Some((end, rev));
@@ -630,17 +608,17 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
     if let Some((prev_end, prev_doc)) = prev.as_ref().filter(|(e, _)| *e < pdf.len()) {
         let last = revisions::load(pdf)?;
         if last.rebuilt {
-            notes.push((*prev_end, REBUILT_LATER.into()));
+            notes.push((*prev_end, Reason::CrossReferenceRebuiltLater));
         }
         modifications.extend(redefined_after(&last.redefined, *prev_end));
         let outcome = analyse(prev_doc, &last.doc, &rules_after(&signed, *prev_end))?;
-        modifications.extend(outcome.modifications);
+        modifications.extend(outcome.modifications.into_iter().map(Modification::from));
         notes.extend(outcome.notes.into_iter().map(|n| (*prev_end, n)));
     }
     if let Some((prev_end, _)) = &prev {
         let tail = &pdf[*prev_end..];
         if !tail.is_empty() && !tail.windows(5).any(|w| w == b"%%EOF") && !tail.trim_ascii().is_empty() {
-            notes.push((*prev_end, "bytes that are not a revision follow the last signed revision".into()));
+            notes.push((*prev_end, Reason::TrailingBytes));
         }
     }
     drop(prev);
@@ -659,7 +637,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
             n += 1;
             let mut r = SignatureReport::unreadable(
                 Some(f.name.clone()),
-                Problem::new(SubIndication::FormatFailure, "the signature has no valid /ByteRange"),
+                Problem::new(SubIndication::FormatFailure, Reason::NoByteRange),
             );
             r.level = n.to_string();
             signatures.push(r);
@@ -675,10 +653,7 @@ pub fn verify_pdf(pdf: &[u8], trust: &Trust) -> Result<Report> {
         if other {
             let mut r = SignatureReport::unreadable(
                 Some(f.name.clone()),
-                Problem::new(
-                    SubIndication::FormatFailure,
-                    "the /ByteRange is another signature's: it does not leave out this signature's /Contents (the file was modified)",
-                ),
+                Problem::new(SubIndication::FormatFailure, Reason::ByteRangeOfAnother),
             );
             r.level = n.to_string();
             signatures.push(r);

@@ -22,6 +22,7 @@ use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 
 use crate::chain::{self, Cert};
 use crate::evidence::{seconds, Evidence, EvidenceOrigin, Status};
+use crate::reason::{CertificateRole, Reason, Revocation};
 use crate::revocation::read_revocations;
 use crate::verdict::{Problem, SubIndication};
 
@@ -272,18 +273,18 @@ pub(crate) fn check_path(
     layers: &[&Sources],
     online: bool,
     w: &Weighing,
-) -> (Vec<Evidence>, Vec<Problem>, Vec<String>) {
+) -> (Vec<Evidence>, Vec<Problem>, Vec<Reason>) {
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
-    let mut notes: Vec<String> = layers
+    let mut notes: Vec<Reason> = layers
         .iter()
         .flat_map(|l| l.unreadable.iter())
-        .map(|e| format!("revocation data in the signature cannot be used: {e}"))
+        .map(|e| Reason::RevocationDataUnusable(e.to_string()))
         .collect();
     let pool: Vec<Cert> = paths.pool().to_vec();
     let gathered = Gathered::new(layers, &pool);
     if gathered.cut {
-        notes.push(format!("only the first {MAX_ITEMS} CRLs and OCSP responses were read"));
+        notes.push(Reason::RevocationItemsCut(MAX_ITEMS));
     }
     let mut current = cert.clone();
     let mut signer_checked = false;
@@ -291,10 +292,9 @@ pub(crate) fn check_path(
         let Some(issuer) = paths.issuer_of(&current) else {
             if depth == 0 {
                 let found = gathered.evidence_without_issuer(&current);
-                notes.extend(found.iter().map(Evidence::describe));
+                notes.extend(found.iter().map(Evidence::note));
                 evidence.extend(found);
-                notes
-                    .push("revocation was not checked: the issuer's certificate of the signer is not available".into());
+                notes.push(Reason::RevocationNoIssuer);
                 signer_checked = true;
             }
             break;
@@ -311,7 +311,7 @@ pub(crate) fn check_path(
                         found.push(e);
                     }
                 }
-                Err(why) => notes.push(format!("online revocation check failed: {why}")),
+                Err(why) => notes.push(Reason::OnlineCheckFailed(why.to_string())),
             }
         }
         for e in &mut found {
@@ -327,21 +327,15 @@ pub(crate) fn check_path(
         current = issuer;
     }
     if !signer_checked && w.tsa {
-        notes.push("revocation of the TSA's certificate was not checked: no revocation data for it".into());
+        notes.push(Reason::TsaRevocationNoData);
     } else if !signer_checked {
-        notes.push(if online {
-            "revocation was not checked: no revocation data for the signer's certificate".into()
-        } else {
-            "revocation was not checked: the signature carries no revocation data for the signer's certificate \
-             (cie verify --online asks its OCSP responder or CRL distribution point)"
-                .into()
-        });
+        notes.push(Reason::RevocationNoData { online });
     }
     (evidence, problems, notes)
 }
 
 /// Adds the problems and notes `found` (about one certificate; `signer`: the signer's) gives.
-fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Problem>, notes: &mut Vec<String>) {
+fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Problem>, notes: &mut Vec<Reason>) {
     let revoked = found
         .iter()
         .filter_map(|e| match &e.status {
@@ -351,61 +345,47 @@ fn weigh(found: &[Evidence], signer: bool, w: &Weighing, problems: &mut Vec<Prob
         .min_by_key(|(_, t)| seconds(*t));
     for e in found {
         if !matches!(e.status, Status::Revoked { .. }) {
-            notes.push(e.describe());
+            notes.push(e.note());
         }
     }
     let Some((e, time)) = revoked else { return };
+    let role = match (w.tsa, signer) {
+        (false, true) => CertificateRole::Signer,
+        (false, false) => CertificateRole::Ca,
+        (true, true) => CertificateRole::Tsa,
+        (true, false) => CertificateRole::TsaCa,
+    };
+    let reason = match &e.status {
+        Status::Revoked { reason, .. } => *reason,
+        _ => None,
+    };
+    let revoked = |weight| Reason::Revoked {
+        role,
+        subject: e.subject.clone(),
+        time,
+        reason,
+        source: Box::new(e.source()),
+        weight,
+    };
     if w.tsa {
-        let whose = if signer { "the TSA's certificate" } else { "the CA certificate of the TSA" };
-        let per = format!("{} of \"{}\"", e.kind.name(), e.issuer);
         if seconds(time) > w.at {
-            notes.push(format!("{}, after the time of the timestamp", e.describe()));
+            notes.push(revoked(Revocation::AfterTimestamp));
         } else {
             let sub = if signer { SubIndication::RevokedNoPoe } else { SubIndication::RevokedCaNoPoe };
-            problems.push(Problem::new(
-                sub,
-                format!(
-                    "{whose} \"{}\" was revoked on {time} per the {per}, at or before the time of the timestamp: the \
-                     timestamp is not trusted",
-                    e.subject
-                ),
-            ));
+            problems.push(Problem::new(sub, revoked(Revocation::BeforeTimestamp)));
         }
         return;
     }
     if seconds(time) > w.at {
-        notes.push(format!(
-            "{}, after the time the signature timestamp proves: the signature was made before",
-            e.describe()
-        ));
+        notes.push(revoked(Revocation::AfterProof));
         return;
     }
-    let whose = if signer { "the signer's certificate" } else { "the CA certificate" };
-    let reason = match &e.status {
-        Status::Revoked { reason: Some(r), .. } => format!(" ({r})"),
-        _ => String::new(),
-    };
-    let per = format!("{} of \"{}\"", e.kind.name(), e.issuer);
-    if signer && w.claimed.is_some_and(|c| seconds(c) >= seconds(time)) {
-        let claimed = w.claimed.map(|c| c.to_string()).unwrap_or_default();
-        problems.push(Problem::new(
-            SubIndication::Revoked,
-            format!(
-                "{whose} \"{}\" was revoked on {time}{reason} per the {per}, before the signing time the signature states ({claimed})",
-                e.subject
-            ),
-        ));
+    if let Some(claimed) = w.claimed.filter(|c| signer && seconds(*c) >= seconds(time)) {
+        problems.push(Problem::new(SubIndication::Revoked, revoked(Revocation::BeforeClaimedTime(claimed))));
         return;
     }
     let sub = if signer { SubIndication::RevokedNoPoe } else { SubIndication::RevokedCaNoPoe };
-    let when = if w.proven { "the time the signature timestamp proves" } else { "now" };
-    problems.push(Problem::new(
-        sub,
-        format!(
-            "{whose} \"{}\" was revoked on {time}{reason} per the {per}, before {when}, and nothing proves the signature was made before",
-            e.subject
-        ),
-    ));
+    problems.push(Problem::new(sub, revoked(Revocation::BeforeValidation { proven: w.proven })));
 }
 
 #[cfg(test)]
@@ -432,7 +412,7 @@ mod tests {
     fn weighed(found: &[Evidence], signer: bool, w: &Weighing) -> (Vec<Problem>, Vec<String>) {
         let (mut problems, mut notes) = (Vec::new(), Vec::new());
         weigh(found, signer, w, &mut problems, &mut notes);
-        (problems, notes)
+        (problems, notes.iter().map(Reason::to_string).collect())
     }
 
     #[test]

@@ -13,6 +13,7 @@ use x509_cert::Certificate;
 use crate::chain::Chain;
 use crate::evidence::Evidence;
 use crate::identity::Identity;
+use crate::reason::Reason;
 use crate::verdict::{shown, verdict, Indication, Problem, SubIndication};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A; ETSI EN 319 122-1 §5.3): an unsigned
@@ -55,7 +56,7 @@ pub struct TstInfo {
 impl TstInfo {
     /// Reads a TSTInfo (its DER, the token's eContent). The optional fields after genTime
     /// (accuracy, ordering, nonce, tsa, extensions) are not used and only skipped.
-    pub fn from_der(der: &[u8]) -> Result<TstInfo, String> {
+    pub fn from_der(der: &[u8]) -> Result<TstInfo, Reason> {
         let read = || -> der::Result<TstInfo> {
             let mut outer = SliceReader::new(der)?;
             let info = outer.sequence(|r| {
@@ -86,7 +87,7 @@ impl TstInfo {
             })?;
             outer.finish(info)
         };
-        read().map_err(|e| format!("the timestamp's TSTInfo is malformed: {e}"))
+        read().map_err(|e| Reason::TstInfoMalformed(e.to_string()))
     }
 
     /// Checks the imprint against `data` (RFC 3161 §2.4.2: hashed with the imprint's
@@ -99,16 +100,13 @@ impl TstInfo {
     /// (for data not held in one piece, such as a PDF's /ByteRange).
     pub fn check_imprint_digest(&self, digest_of: &mut dyn FnMut(HashAlg) -> Vec<u8>) -> Result<(), Problem> {
         let Some(alg) = HashAlg::from_oid(&self.imprint_algorithm) else {
-            return Err(Problem::new(
-                SubIndication::CryptoConstraintsFailure,
-                format!("the timestamp's hash algorithm {} is not supported", self.imprint_algorithm),
-            ));
+            let oid = &self.imprint_algorithm;
+            let named =
+                crate::algorithms::weak_digest(oid).unwrap_or_else(|| crate::algorithms::unsupported_digest(oid));
+            return Err(Problem::new(SubIndication::CryptoConstraintsFailure, Reason::TimestampHash(named)));
         };
         if digest_of(alg) != self.imprint {
-            return Err(Problem::new(
-                SubIndication::HashFailure,
-                "the timestamp does not match what it should time-stamp (its imprint differs)",
-            ));
+            return Err(Problem::new(SubIndication::HashFailure, Reason::TimestampImprintMismatch));
         }
         Ok(())
     }
@@ -139,15 +137,14 @@ fn gen_time(any: der::asn1::AnyRef<'_>) -> der::Result<der::DateTime> {
 
 /// Whether `cert` is a TSA certificate: extended key usage id-kp-timeStamping, and nothing
 /// else, in a critical extension (RFC 3161 §2.3).
-pub fn is_tsa_certificate(cert: &Certificate) -> Result<(), String> {
+pub fn is_tsa_certificate(cert: &Certificate) -> Result<(), Reason> {
     let ext = cert.tbs_certificate.extensions.iter().flatten().find(|e| e.extn_id == OID_EXT_KEY_USAGE);
     let Some(ext) = ext else {
-        return Err("the timestamp's certificate has no extended key usage: it is not a TSA certificate".into());
+        return Err(Reason::TsaWithoutKeyUsage);
     };
-    let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
-        .map_err(|e| format!("the TSA certificate's extended key usage is malformed: {e}"))?;
+    let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| Reason::TsaKeyUsageMalformed)?;
     if eku.0 != [OID_KP_TIME_STAMPING] || !ext.critical {
-        return Err("the timestamp's certificate is not for timestamping only (RFC 3161 §2.3)".into());
+        return Err(Reason::TsaNotTimestampingOnly);
     }
     Ok(())
 }
@@ -194,7 +191,7 @@ pub struct TimestampReport {
     /// distribution point answers).
     pub revocation: Vec<Evidence>,
     /// Observations that do not change the verdict (revocation data found good, not checked).
-    pub notes: Vec<String>,
+    pub notes: Vec<Reason>,
 }
 
 impl TimestampReport {
@@ -235,9 +232,6 @@ impl TimestampReport {
         }
         for p in &mut self.problems {
             p.message = shown(&p.message);
-        }
-        for n in &mut self.notes {
-            *n = shown(n);
         }
         for e in &mut self.revocation {
             e.make_printable();

@@ -128,7 +128,7 @@ fn check_token(token: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<()> {
         Some(any) if any.tag() == Tag::OctetString => any.value(),
         _ => return Err(Error::Cms("the TSA's token carries no TSTInfo".into())),
     };
-    let info_parsed = TstInfo::from_der(info).map_err(Error::Cms)?;
+    let info_parsed = TstInfo::from_der(info).map_err(|r| Error::Cms(r.to_string()))?;
     if info_parsed.imprint != imprint {
         return Err(Error::Cms("the TSA's token is over other data (its imprint differs)".into()));
     }

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use crate::reason::{Language, Reason};
+
 /// The main indication (ETSI EN 319 102-1 §5.1.3, table 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Indication {
@@ -133,19 +135,26 @@ impl fmt::Display for SubIndication {
     }
 }
 
-/// One reason a signature or document did not pass, in plain words.
+/// One reason a signature or document did not pass, typed and in plain words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// What kind of reason.
     pub sub: SubIndication,
-    /// The reason, safe to print ([`shown`] applied to anything quoted from the document).
+    /// The reason in English, safe to print ([`shown`] applied): `reason`'s English text.
     pub message: String,
+    /// The reason, with its data ([`Problem::text`] tells it in a language).
+    pub reason: Box<Reason>,
 }
 
 impl Problem {
-    /// A problem of kind `sub`.
-    pub fn new(sub: SubIndication, message: impl Into<String>) -> Problem {
-        Problem { sub, message: message.into() }
+    /// A problem of kind `sub` for `reason`.
+    pub fn new(sub: SubIndication, reason: Reason) -> Problem {
+        Problem { sub, message: shown(&reason.text(Language::English)), reason: Box::new(reason) }
+    }
+
+    /// The reason in `lang`, safe to print ([`shown`] applied).
+    pub fn text(&self, lang: Language) -> String {
+        shown(&self.reason.text(lang))
     }
 }
 
@@ -192,9 +201,9 @@ mod tests {
     fn worst_indication_wins() {
         assert_eq!(verdict(&[]), (Indication::TotalPassed, None));
         let p = [
-            Problem::new(SubIndication::NoCertificateChainFound, "a"),
-            Problem::new(SubIndication::HashFailure, "b"),
-            Problem::new(SubIndication::SigCryptoFailure, "c"),
+            Problem::new(SubIndication::NoCertificateChainFound, Reason::NoTrustAnchors),
+            Problem::new(SubIndication::HashFailure, Reason::ContentAltered),
+            Problem::new(SubIndication::SigCryptoFailure, Reason::SignatureInvalid),
         ];
         assert_eq!(verdict(&p), (Indication::TotalFailed, Some(SubIndication::HashFailure)));
         assert_eq!(verdict(&p[..1]), (Indication::Indeterminate, Some(SubIndication::NoCertificateChainFound)));

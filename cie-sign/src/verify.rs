@@ -21,6 +21,7 @@ use crate::archive::{self, ArchiveContent, ContentFeed, HashIndex, Imprints, Raw
 pub use crate::ber::Encoding;
 use crate::cades::{encapsulated_content, parse_signed_data, read_signed_data};
 use crate::chain::{self, Cert, Chain, Trust};
+use crate::change::Modification;
 use crate::digest;
 pub use crate::envelope::WALK_BUFFER;
 use crate::ess::{
@@ -30,6 +31,7 @@ use crate::ess::{
 pub use crate::evidence::{Evidence, EvidenceKind, EvidenceOrigin, Status as RevocationStatus};
 use crate::identity::{identity, Identity};
 use crate::progress::{Progress, Silent};
+use crate::reason::{HashIndexProblem, Reason};
 use crate::revocation_check::{check_path, Sources, Weighing};
 use crate::timestamp::{
     is_tsa_certificate, TimestampKind, TimestampReport, TstInfo, MAX_TIMESTAMPS, OID_CT_TSTINFO,
@@ -68,8 +70,8 @@ pub struct SignatureReport {
     pub cades: bool,
     /// Why the signature did not pass; empty when it is TOTAL-PASSED.
     pub problems: Vec<Problem>,
-    /// Observations that do not invalidate it.
-    pub notes: Vec<String>,
+    /// Observations that do not invalidate it ([`Reason::text`] tells each in a language).
+    pub notes: Vec<Reason>,
     /// The certificate path check.
     pub chain: Chain,
     /// PDF only: whether the signature covers the whole file (no later incremental update).
@@ -150,9 +152,6 @@ impl SignatureReport {
         for p in &mut self.problems {
             p.message = shown(&p.message);
         }
-        for n in &mut self.notes {
-            *n = shown(n);
-        }
         for t in &mut self.timestamps {
             t.make_printable();
         }
@@ -163,8 +162,8 @@ impl SignatureReport {
     }
 
     /// Records a reason the signature does not pass.
-    pub(crate) fn fail(&mut self, sub: SubIndication, message: impl Into<String>) {
-        self.problems.push(Problem::new(sub, message));
+    pub(crate) fn fail(&mut self, sub: SubIndication, reason: Reason) {
+        self.problems.push(Problem::new(sub, reason));
     }
 
     /// The level of the signature this one countersigns, `None` unless it is a countersignature.
@@ -197,8 +196,9 @@ pub struct Report {
     /// One entry per signature, in the document's order.
     pub signatures: Vec<SignatureReport>,
     /// PDF only: the changes after the last signed revision that the signatures do not
-    /// permit, in plain words; any makes the document TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
-    pub modifications: Vec<String>,
+    /// permit ([`Modification::text`] tells each in a language); any makes the document
+    /// TOTAL-FAILED / MODIFIED_AFTER_SIGNING.
+    pub modifications: Vec<Modification>,
 }
 
 impl Report {
@@ -278,13 +278,14 @@ fn check_cert_id(
     cert_hash: &OctetString,
     issuer_serial: Option<&IssuerSerial>,
     cert: &Cert,
-) -> std::result::Result<(), String> {
+    v2: bool,
+) -> std::result::Result<(), Reason> {
     if hash.hash(&cert.der) != cert_hash.as_bytes() {
-        return Err("the signing-certificate attribute names another certificate (hash differs)".into());
+        return Err(Reason::SigningCertificateOther { v2 });
     }
     if let Some(is) = issuer_serial {
         if is.serial_number != cert.cert.tbs_certificate.serial_number {
-            return Err("the signing-certificate attribute names another serial number".into());
+            return Err(Reason::SigningCertificateOtherSerial { v2 });
         }
     }
     Ok(())
@@ -300,35 +301,34 @@ fn check_attributes(
     report: &mut SignatureReport,
 ) -> Result<Option<Vec<u8>>> {
     let Some(attrs) = &si.signed_attrs else {
-        report.notes.push("no signed attributes: a plain PKCS#7 signature, not CAdES".into());
+        report.notes.push(Reason::NoSignedAttributes);
         return Ok(None);
     };
-    let mut problem = |p: String| report.fail(SubIndication::FormatFailure, p);
+    let mut problem = |p: Reason| report.fail(SubIndication::FormatFailure, p);
     match (ess::single_value(attrs, OID_CONTENT_TYPE), content_type) {
         (Ok(Some(v)), Some(expected)) => match v.decode_as::<ObjectIdentifier>() {
             Ok(oid) if oid == *expected => {}
-            _ => problem("the content-type attribute does not match the content".into()),
+            _ => problem(Reason::ContentTypeMismatch),
         },
-        (Ok(None), Some(_)) => problem("the content-type signed attribute is missing".into()),
-        (Ok(Some(_)), None) => problem("a countersignature must not have a content-type attribute".into()),
+        (Ok(None), Some(_)) => problem(Reason::ContentTypeMissing),
+        (Ok(Some(_)), None) => problem(Reason::ContentTypeInCountersignature),
         (Ok(None), None) => {}
         (Err(e), _) => problem(e),
     }
     match ess::single_value(attrs, OID_MESSAGE_DIGEST) {
         Ok(Some(v)) => match v.decode_as::<OctetString>() {
             Ok(d) if d.as_bytes() == content_digest => {}
-            Ok(_) => report
-                .fail(SubIndication::HashFailure, "the content was modified: its digest differs from the signed one"),
-            Err(_) => problem("the message-digest attribute is malformed".into()),
+            Ok(_) => report.fail(SubIndication::HashFailure, Reason::ContentAltered),
+            Err(_) => problem(Reason::MessageDigestMalformed),
         },
-        Ok(None) => problem("the message-digest signed attribute is missing".into()),
+        Ok(None) => problem(Reason::MessageDigestMissing),
         Err(e) => problem(e),
     }
     match ess::single_value(attrs, OID_SIGNING_TIME) {
         Ok(Some(v)) => {
             match Time::from_der(&v.to_der()?).map(|t| t.to_date_time()).or_else(|_| utc_time_with_offset(v)) {
                 Ok(t) => report.signing_time = Some(t),
-                Err(_) => report.fail(SubIndication::FormatFailure, "the signing-time attribute is malformed"),
+                Err(_) => report.fail(SubIndication::FormatFailure, Reason::SigningTimeMalformed),
             }
         }
         Ok(None) => {}
@@ -337,16 +337,23 @@ fn check_attributes(
     match ess::single_value(attrs, OID_SIGNING_CERTIFICATE_V2) {
         Ok(Some(v)) => {
             report.cades = true;
-            let checked = v.decode_as::<SigningCertificateV2>().map_err(|e| e.to_string()).and_then(|sc| {
-                let id = sc.certs.first().ok_or("the signing-certificate-v2 attribute is empty")?;
+            let v2 = true;
+            let checked = v.decode_as::<SigningCertificateV2>().map_err(|_| Reason::SigningCertificateMalformed { v2 });
+            let checked = checked.and_then(|sc| {
+                let id = sc.certs.first().ok_or(Reason::SigningCertificateEmpty { v2 })?;
                 let hash = match &id.hash_algorithm {
                     None => HashAlg::Sha256,
-                    Some(a) => HashAlg::from_oid(&a.oid).ok_or(format!("hash {} not supported", a.oid))?,
+                    Some(a) => HashAlg::from_oid(&a.oid).ok_or_else(|| {
+                        Reason::SigningCertificateHash(
+                            algorithms::weak_digest(&a.oid)
+                                .unwrap_or_else(|| crate::reason::Algorithm::UnknownDigest(a.oid.to_string())),
+                        )
+                    })?,
                 };
-                check_cert_id(hash, &id.cert_hash, id.issuer_serial.as_ref(), cert)
+                check_cert_id(hash, &id.cert_hash, id.issuer_serial.as_ref(), cert, v2)
             });
             if let Err(e) = checked {
-                report.fail(SubIndication::NoSigningCertificateFound, format!("signing-certificate-v2: {e}"));
+                report.fail(SubIndication::NoSigningCertificateFound, e);
             }
         }
         Ok(None) => {}
@@ -355,19 +362,21 @@ fn check_attributes(
     match ess::single_value(attrs, OID_SIGNING_CERTIFICATE) {
         Ok(Some(v)) => {
             report.cades = true;
-            let checked = v.decode_as::<SigningCertificateV1>().map_err(|e| e.to_string()).and_then(|sc| {
-                let id = sc.certs.first().ok_or("the signing-certificate attribute is empty")?;
-                check_cert_id(HashAlg::Sha1, &id.cert_hash, id.issuer_serial.as_ref(), cert)
+            let v2 = false;
+            let checked = v.decode_as::<SigningCertificateV1>().map_err(|_| Reason::SigningCertificateMalformed { v2 });
+            let checked = checked.and_then(|sc| {
+                let id = sc.certs.first().ok_or(Reason::SigningCertificateEmpty { v2 })?;
+                check_cert_id(HashAlg::Sha1, &id.cert_hash, id.issuer_serial.as_ref(), cert, v2)
             });
             if let Err(e) = checked {
-                report.fail(SubIndication::NoSigningCertificateFound, format!("signing-certificate: {e}"));
+                report.fail(SubIndication::NoSigningCertificateFound, e);
             }
         }
         Ok(None) => {}
         Err(e) => report.fail(SubIndication::FormatFailure, e),
     }
     if !report.cades {
-        report.notes.push("no signing-certificate(-v2) attribute: a CMS signature, not CAdES-BES".into());
+        report.notes.push(Reason::NotCades);
     }
     Ok(Some(attrs.to_der()?))
 }
@@ -394,10 +403,7 @@ fn repeated_signed_attributes(raw: &[u8], report: &mut SignatureReport) {
         let n = attrs.iter().filter(|(o, _, _)| *o == oid).count();
         let values: usize = attrs.iter().filter(|(o, _, _)| *o == oid).map(|(_, v, _)| v).sum();
         if n > 1 || values > 1 {
-            report.fail(
-                SubIndication::FormatFailure,
-                format!("the {name} signed attribute is written more than once; it must be single (RFC 5652 §11)"),
-            );
+            report.fail(SubIndication::FormatFailure, Reason::SignedAttributeRepeated(name.to_string()));
         }
     }
     for (i, (oid, _, der)) in attrs.iter().enumerate() {
@@ -405,10 +411,7 @@ fn repeated_signed_attributes(raw: &[u8], report: &mut SignatureReport) {
         let first = attrs.iter().position(|(_, _, d)| d == der) == Some(i);
         if copies > 1 && first && !SINGLE_SIGNED_ATTRIBUTES.iter().any(|(o, _)| o == oid) {
             let name = if *oid == OID_CONTENT_TIME_STAMP { "content-time-stamp".to_owned() } else { oid.to_string() };
-            report.notes.push(format!(
-                "the signed attribute {name} is written {copies} times (identical copies): read once; the signature \
-                 covers them as written"
-            ));
+            report.notes.push(Reason::SignedAttributeCopies { name, copies });
         }
     }
 }
@@ -665,7 +668,7 @@ impl Countersignatures<'_, '_> {
             let si = match SignerInfo::from_der(&bytes) {
                 Ok(si) => si,
                 Err(e) => {
-                    report.fail(SubIndication::FormatFailure, format!("the countersignature cannot be read: {e}"));
+                    report.fail(SubIndication::FormatFailure, Reason::CountersignatureUnreadable(e.to_string()));
                     self.reports.push(report);
                     continue;
                 }
@@ -757,17 +760,16 @@ fn verify_signer(
     report: &mut SignatureReport,
 ) -> Result<()> {
     let Some(cert) = find_certificate(certs, &si.sid) else {
-        report.fail(
-            SubIndication::NoSigningCertificateFound,
-            "the signer's certificate is not included in the signature",
-        );
+        report.fail(SubIndication::NoSigningCertificateFound, Reason::SignerCertificateMissing);
         return Ok(());
     };
     report.signer = Some(identity(&cert.cert));
     let (Some(alg), Some(d)) = (HashAlg::from_oid(&si.digest_alg.oid), what.digest) else {
         match algorithms::weak_digest(&si.digest_alg.oid) {
-            Some(weak) => report
-                .fail(SubIndication::CryptoConstraintsFailureNoPoe, algorithms::AlgError::Weak(weak.into()).message()),
+            Some(weak) => report.fail(
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                Reason::Algorithm(algorithms::AlgError::Weak(weak)),
+            ),
             None => report.fail(SubIndication::CryptoConstraintsFailure, unsupported_digest(&si.digest_alg.oid)),
         }
         return Ok(());
@@ -807,31 +809,21 @@ fn verify_signer(
     match outcome {
         Ok(true) => {
             if report.signed_attributes == Some(AttributesForm::DerSorted) {
-                report.notes.push(
-                    "the signed attributes verified only once re-encoded in DER order, not as they are in the file"
-                        .into(),
-                );
+                report.notes.push(Reason::AttributesVerifiedSorted);
             }
         }
-        Ok(false) => {
-            report.fail(SubIndication::SigCryptoFailure, "the signature does not verify with the signer's certificate")
-        }
-        Err(e @ algorithms::AlgError::Weak(_)) => {
-            report.fail(SubIndication::CryptoConstraintsFailureNoPoe, e.message())
-        }
-        Err(e @ algorithms::AlgError::Unsupported(_)) => {
-            report.fail(SubIndication::CryptoConstraintsFailure, e.message())
-        }
-        Err(e @ (algorithms::AlgError::Key(_) | algorithms::AlgError::Format(_))) => {
-            report.fail(SubIndication::FormatFailure, format!("signer's certificate: {}", e.message()))
+        Ok(false) => report.fail(SubIndication::SigCryptoFailure, Reason::SignatureInvalid),
+        Err(e) => {
+            let sub = match e {
+                algorithms::AlgError::Weak(_) => SubIndication::CryptoConstraintsFailureNoPoe,
+                algorithms::AlgError::Unsupported(_) => SubIndication::CryptoConstraintsFailure,
+                _ => SubIndication::FormatFailure,
+            };
+            report.fail(sub, Reason::Algorithm(e))
         }
     }
     if alg == HashAlg::Sha1 {
-        report.fail(
-            SubIndication::CryptoConstraintsFailureNoPoe,
-            "weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, \
-             and nothing proves this one is older",
-        );
+        report.fail(SubIndication::CryptoConstraintsFailureNoPoe, Reason::Sha1Signature);
     }
     let own_sources = Sources::of_attributes(si);
     let proven = match what.timestamps {
@@ -868,7 +860,7 @@ fn verify_signer(
         report.problems.extend(problems);
         report.notes.extend(notes);
     } else {
-        report.notes.push("revocation was not checked".into());
+        report.notes.push(Reason::RevocationNotChecked);
     }
     Ok(())
 }
@@ -974,8 +966,8 @@ fn signature_timestamps(
                 if checked.0.indication() == Indication::TotalFailed {
                     let why = checked.0.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
                     let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
-                    let message = why.map_or_else(String::new, |p| p.message.clone());
-                    report.fail(sub, format!("the archive timestamp does not match: {message}"));
+                    let cause = why.map_or(Reason::TimestampWithoutTstInfo, |p| (*p.reason).clone());
+                    report.fail(sub, Reason::ArchiveTimestampBroken(Box::new(cause)));
                 }
                 checked
             }
@@ -991,8 +983,8 @@ fn signature_timestamps(
                 if t.indication() == Indication::TotalFailed {
                     let why = t.problems.iter().find(|p| p.sub.indication() == Indication::TotalFailed);
                     let sub = why.map_or(SubIndication::FormatFailure, |p| p.sub);
-                    let message = why.map_or_else(String::new, |p| p.message.clone());
-                    report.fail(sub, format!("the signature timestamp is broken: {message}"));
+                    let cause = why.map_or(Reason::TimestampWithoutTstInfo, |p| (*p.reason).clone());
+                    report.fail(sub, Reason::TimestampBroken(Box::new(cause)));
                 }
                 (t, None)
             }
@@ -1020,17 +1012,17 @@ fn archive_timestamp(
     at: Option<Duration>,
     revocation: &[&Sources],
 ) -> Result<(TimestampReport, Option<HashIndex>)> {
-    let unchecked = |why: &str| {
+    let unchecked = || {
         let mut t = TimestampReport::new(TimestampKind::Archive);
         t.time = p.info.as_ref().map(|i| i.gen_time);
-        t.problems.push(Problem::new(SubIndication::SignedDataNotFound, why));
+        t.problems.push(Problem::new(SubIndication::SignedDataNotFound, Reason::ArchiveTimestampNotChecked));
         t
     };
     let (Some(imprints), Some(at_index)) = (archive, p.attribute) else {
-        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+        return Ok((unchecked(), None));
     };
     let Some(attr) = imprints.signer.unsigned.get(at_index) else {
-        return Ok((unchecked("the archive timestamp could not be checked here"), None));
+        return Ok((unchecked(), None));
     };
     let imprint = p.info.as_ref().map(|i| i.imprint.clone()).unwrap_or_default();
     if attr.oid == archive::OID_ARCHIVE_TIME_STAMP_V2 {
@@ -1052,14 +1044,14 @@ fn archive_timestamp(
     });
     let index = match index {
         Some(Ok(der)) => HashIndex::from_der(&der),
-        _ => Err("the archive timestamp (v3) carries no ats-hash-index".to_owned()),
+        _ => Err(HashIndexProblem::Absent),
     };
     let index = match index {
         Ok(i) => i,
         Err(e) => {
             let mut t = verify_token_at(&p.token, &mut |_| Vec::new(), trust, TimestampKind::Archive, at, revocation)?;
             t.problems.retain(|p| p.sub != SubIndication::HashFailure);
-            t.problems.push(Problem::new(SubIndication::FormatFailure, e));
+            t.problems.push(Problem::new(SubIndication::FormatFailure, Reason::ArchiveHashIndex(e)));
             return Ok((t, None));
         }
     };
@@ -1069,7 +1061,7 @@ fn archive_timestamp(
     // touch what the imprint proves (the content, the signature), only what the time-stamp
     // archives; said, not failed.
     if let Some(why) = index.missing(imprints.validation, &imprints.signer.unsigned) {
-        t.notes.push(format!("the archive timestamp's hash index does not match the signature: {why}"));
+        t.notes.push(Reason::ArchiveHashIndex(why));
     }
     Ok((t, Some(index)))
 }
@@ -1101,22 +1093,22 @@ fn verify_token_at(
     revocation: &[&Sources],
 ) -> Result<TimestampReport> {
     let mut t = TimestampReport::new(kind);
-    let format = |t: &mut TimestampReport, m: String| t.problems.push(Problem::new(SubIndication::FormatFailure, m));
+    let format = |t: &mut TimestampReport, r: Reason| t.problems.push(Problem::new(SubIndication::FormatFailure, r));
     let (sd, _) = match read_signed_data(token) {
         Ok(x) => x,
         Err(e) => {
-            format(&mut t, format!("the timestamp cannot be read: {e}"));
+            format(&mut t, Reason::TimestampUnreadable(e.to_string()));
             return Ok(t);
         }
     };
     if sd.encap_content_info.econtent_type != OID_CT_TSTINFO {
-        format(&mut t, "the timestamp's content is not a TSTInfo".into());
+        format(&mut t, Reason::TimestampNotTstInfo);
         return Ok(t);
     }
     let info_der = match encapsulated_content(&sd) {
         Ok(Some(c)) => c.to_vec(),
         _ => {
-            format(&mut t, "the timestamp carries no TSTInfo".into());
+            format(&mut t, Reason::TimestampWithoutTstInfo);
             return Ok(t);
         }
     };
@@ -1132,7 +1124,7 @@ fn verify_token_at(
         t.problems.push(p);
     }
     if sd.signer_infos.0.len() != 1 {
-        format(&mut t, format!("a timestamp has one signer, this one {}", sd.signer_infos.0.len()));
+        format(&mut t, Reason::TimestampSigners(sd.signer_infos.0.len()));
         return Ok(t);
     }
     let raw = match crate::ber::to_der(&crate::base64::der_or_base64(token)) {
@@ -1177,17 +1169,13 @@ fn verify_token_at(
     Ok(t)
 }
 
-/// Why a SignerInfo's digest algorithm is not supported, in words: a signature algorithm given
-/// in its place (RSA with a hash, as some signing applications write it, esig/dss's
+/// Why a SignerInfo's digest algorithm is not supported: a signature algorithm given in its
+/// place (RSA with a hash, as some signing applications write it, esig/dss's
 /// PAdESInvalidDigestAlgorithmTest), or an identifier this verifier does not know.
-fn unsupported_digest(oid: &ObjectIdentifier) -> String {
+fn unsupported_digest(oid: &ObjectIdentifier) -> Reason {
     match HashAlg::ALL.into_iter().find(|h| h.rsa_pkcs1_oid() == *oid) {
-        Some(h) => format!(
-            "the digest algorithm is given as RSA with {} ({oid}), a signature algorithm: the signature does not say \
-             which digest it signs",
-            h.name()
-        ),
-        None => format!("digest algorithm {oid} is not supported (unknown identifier)"),
+        Some(h) => Reason::DigestGivenAsSignatureAlgorithm(crate::reason::hash_name(h)),
+        None => Reason::Algorithm(algorithms::AlgError::Unsupported(algorithms::unsupported_digest(oid))),
     }
 }
 

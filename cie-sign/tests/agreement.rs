@@ -210,7 +210,10 @@ fn integrity(result: &Result<Report, String>) -> Integrity {
                     s.problems.iter().find(failed).map(|p| format!("{} {}", p.sub, p.message)).unwrap_or_default();
                 Integrity::Broken(format!("signature {}: {why}", s.level))
             } else if r.indication() == Indication::TotalFailed {
-                Integrity::Broken(format!("modified: {}", r.modifications.first().map_or("", String::as_str)))
+                Integrity::Broken(format!(
+                    "modified: {}",
+                    r.modifications.first().map_or(String::new(), ToString::to_string)
+                ))
             } else {
                 Integrity::Intact
             }

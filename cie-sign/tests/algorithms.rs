@@ -329,7 +329,7 @@ fn a_signature_algorithm_given_as_digest_algorithm_is_named() {
     assert!(
         s.problems
             .iter()
-            .any(|p| p.message.contains("given as RSA with sha256") && p.message.contains("a signature algorithm")),
+            .any(|p| p.message.contains("given as RSA with SHA-256") && p.message.contains("a signature algorithm")),
         "{:?}",
         s.problems
     );

@@ -94,7 +94,7 @@ fn third_party_archive_timestamps_match() {
             .signatures
             .iter()
             .flat_map(|s| s.timestamps.iter())
-            .any(|t| t.notes.iter().any(|n| n.contains("hash index does not match")));
+            .any(|t| t.notes.iter().any(|n| n.to_string().contains("hash index does not match")));
         let expected_stale = [
             "cades-cades-ats-v3-rev-val-crl.p7s",
             "cades-cades-ats-v3-wrong-crl.p7s",

@@ -26,7 +26,7 @@ fn root() -> Trust {
 }
 
 fn notes(r: &Report) -> Vec<String> {
-    r.signatures.iter().flat_map(|s| s.notes.clone()).collect()
+    r.signatures.iter().flat_map(|s| s.notes.iter().map(ToString::to_string)).collect()
 }
 
 /// `pdfsig` on `bytes`: (signatures said valid, "Total document signed" lines, output).
@@ -227,7 +227,7 @@ fn changes_behind_a_damaged_table_are_still_modifications() {
             "{damage:?}: {r:?}"
         );
         assert!(
-            r.modifications.iter().any(|m| m.contains("content stream of page 1")),
+            r.modifications.iter().map(ToString::to_string).any(|m| m.contains("content stream of page 1")),
             "{damage:?}: {:?}",
             r.modifications
         );
@@ -268,7 +268,7 @@ fn two_readings_of_one_file_never_pass() {
         let r = pades::verify_pdf(&pdf, &root()).unwrap_or_else(|e| panic!("{damage:?}: {e}"));
         assert_eq!(r.sub_indication(), Some(SubIndication::ModifiedAfterSigning), "{damage:?}: {r:?}");
         assert!(
-            r.modifications.iter().any(|m| m.contains("object 4 is defined more than once")),
+            r.modifications.iter().map(ToString::to_string).any(|m| m.contains("object 4 is defined more than once")),
             "{:?}",
             r.modifications
         );

@@ -79,7 +79,7 @@ impl Run for VerifyArgs {
                 let mut bar = ctx.progress.bar(tr!(ProgressVerifying, file = file.display()), None);
                 let report = check(file, &trust, self.content.as_deref(), &mut bar)?;
                 drop(bar);
-                print_report(ctx, file, &report, &trust);
+                print_report(ctx, file, self.content.as_deref(), &report, &trust);
                 verdict(&report)
             }
             entries => verify_all(ctx, entries, &trust),
@@ -307,17 +307,24 @@ fn check(
     cie_sign::verify_file(file, detached_content, trust, progress).map_err(|e| match (e, detached_content) {
         (cie_sign::Error::ContentMismatch(_), Some(c)) => Failure::Document(tr!(ContentDiffers, file = c.display())),
         // A detached signature without its content, an encrypted PDF...
-        (cie_sign::Error::Unsupported(d), _) => Failure::Document(tr!(DocumentUnsupported, detail = shown(&d))),
+        (cie_sign::Error::Unsupported(d), _) => {
+            Failure::Document(tr!(DocumentUnsupported, detail = shown(&cie_sign::reason::without_offsets(&d))))
+        }
         (e, _) => e.into(),
     })
 }
 
-/// Prints the report of `file`: text, or its JSON object with `--json`.
-fn print_report(ctx: &Ctx, file: &Path, report: &Report, trust: &Trust) {
+/// Prints the report of `file` (a detached signature of `content`, when given): text, or its
+/// JSON object with `--json`.
+fn print_report(ctx: &Ctx, file: &Path, content: Option<&Path>, report: &Report, trust: &Trust) {
     if ctx.globals.json {
         print_json(&report_json(file, report, trust));
     } else {
-        for line in report_lines(file, report, trust) {
+        let mut lines = report_lines(file, report, trust);
+        if let Some(what) = signed_content(file, content, report) {
+            lines.insert(1, what);
+        }
+        for line in lines {
             println!("{line}");
         }
     }
@@ -351,14 +358,15 @@ fn verdict_words(indication: Indication, sub: Option<SubIndication>) -> Text {
 }
 
 /// Why a document did not pass, in plain words (the sub-indication's meaning).
-fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
+fn reason(sub: Option<SubIndication>, modifications: &[cie_sign::Modification]) -> Text {
     match sub {
         Some(SubIndication::FormatFailure) => tr!(ReasonFormat),
         Some(SubIndication::HashFailure) => tr!(ReasonHash),
         Some(SubIndication::SigCryptoFailure) => tr!(ReasonSigCrypto),
         Some(SubIndication::ModifiedAfterSigning) => {
-            let list: Vec<String> = modifications.iter().map(|m| shown(m)).collect();
-            tr!(ReasonModified, modifications = list.join("; "))
+            let list = modifications.iter().map(|m| tr!(ModificationItem, modification = m));
+            let first = list.reduce(|a, b| tr!(ModificationList, first = a, next = b));
+            tr!(ReasonModified, modifications = first.unwrap_or_else(|| tr!(ReasonOther)))
         }
         Some(SubIndication::NoSigningCertificateFound) => tr!(ReasonNoSigningCertificate),
         Some(SubIndication::NoCertificateChainFound) => tr!(ReasonNoChain),
@@ -375,8 +383,8 @@ fn reason(sub: Option<SubIndication>, modifications: &[String]) -> Text {
     }
 }
 
-/// The report of one signature, a line each (the notes and problems cie-sign finds stay in
-/// English).
+/// The report of one signature, a line each (the notes and problems cie-sign finds told in the
+/// language of the environment).
 fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     let mut lines = vec![signature_heading(s)];
     if let Some(who) = &s.signer {
@@ -397,6 +405,8 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     }
     if let Some(t) = s.signing_time {
         lines.push(tr!(SigningTimeLine, time = t.to_string()));
+    } else if s.timestamps.is_empty() {
+        lines.push(tr!(NoTimeLine));
     }
     for t in &s.timestamps {
         let time = t.time.map_or_else(|| "?".to_owned(), |t| t.to_string());
@@ -419,6 +429,11 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
                 tr!(TimestampNoProofLine, time = time, tsa = tsa, verdict = verdict)
             }
         });
+        // Why a timestamp proves nothing, in words: its first problem of the worst kind.
+        if !t.proves_existence() {
+            let worst = t.problems.iter().find(|p| p.sub.indication() == t.indication());
+            lines.extend(worst.map(|p| tr!(TimestampProblemLine, problem = &*p.reason)));
+        }
     }
     if let Some(h) = s.hash {
         lines.push(if s.cades { tr!(FormatCadesLine, hash = h.name()) } else { tr!(FormatCmsLine, hash = h.name()) });
@@ -434,15 +449,15 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
     lines.push(match &s.chain {
         Chain::NotChecked => tr!(ChainNotChecked),
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
-        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = shown(why)),
+        Chain::Untrusted(why) => tr!(ChainUntrusted, reason = why),
     });
     match s.covers_whole_document {
         Some(true) => lines.push(tr!(CoverageWhole)),
         Some(false) => lines.push(tr!(CoverageRevision)),
         None => {}
     }
-    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = shown(n))));
-    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = shown(&p.message))));
+    lines.extend(s.notes.iter().map(|n| tr!(NoteLine, note = n)));
+    lines.extend(s.problems.iter().map(|p| tr!(ProblemLine, problem = &*p.reason)));
     lines
 }
 
@@ -471,7 +486,7 @@ fn compact_lines(file: &Path, report: &Report) -> Vec<Text> {
             lines.push(tr!(SignerLine, name = shown(&who.name)));
         }
     }
-    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = m)));
     lines.push(result_line(report));
     lines
 }
@@ -499,6 +514,27 @@ fn kind_name(report: &Report) -> &'static str {
     }
 }
 
+/// What was signed, for a `.p7m` or a detached signature: the content's file name (the
+/// envelope's name without `.p7m`, the content given or the signature's name without `.p7s`).
+fn signed_content(file: &Path, content: Option<&Path>, report: &Report) -> Option<Text> {
+    let name = |p: &Path| p.file_name().map(|n| shown(&n.to_string_lossy()));
+    let without = |exts: [&str; 2]| {
+        let n = name(file)?;
+        exts.iter().find_map(|e| n.strip_suffix(e).map(str::to_owned)).filter(|n| !n.is_empty())
+    };
+    match report.kind {
+        cie_sign::DocumentKind::Enveloping => {
+            let inner = without([".p7m", ".P7M"]).unwrap_or_else(|| tr!(UnnamedContent).to_string());
+            Some(tr!(SignedContentInside, name = inner))
+        }
+        cie_sign::DocumentKind::Detached => {
+            let named = content.and_then(name).or_else(|| without([".p7s", ".P7S"]))?;
+            Some(tr!(SignedContentDetached, name = named))
+        }
+        cie_sign::DocumentKind::Pdf => None,
+    }
+}
+
 /// The text report of `file`: its signatures, the modifications after signing, the result.
 fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     let n = report.signatures.len();
@@ -506,7 +542,7 @@ fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     for s in &report.signatures {
         lines.extend(signature_lines(s));
     }
-    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = shown(m))));
+    lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = m)));
     if trust.is_empty() && n > 0 {
         lines.push(tr!(ChainsNotChecked));
     }
@@ -675,7 +711,7 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
         sub_indication: report.sub_indication().map(|s| s.as_str()),
         chain_checked: !trust.is_empty(),
         trust_anchors: trust.len(),
-        modifications: shown_list(report.modifications.iter()),
+        modifications: report.modifications.iter().map(|m| shown(&m.to_string())).collect(),
         signatures: report.signatures.iter().map(signature_json).collect(),
     }
 }
@@ -711,7 +747,7 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         encoding: s.encoding.as_str(),
         chain,
         covers_whole_document: s.covers_whole_document,
-        notes: shown_list(s.notes.iter()),
+        notes: s.notes.iter().map(|n| shown(&n.to_string())).collect(),
         problems: shown_list(s.problems.iter().map(|p| &p.message)),
         problem_kinds: s.problems.iter().map(|p| p.sub.as_str()).collect(),
         timestamps: s.timestamps.iter().map(timestamp_json).collect(),
@@ -745,7 +781,7 @@ fn chain_json(chain: &Chain) -> ChainJson {
     match chain {
         Chain::NotChecked => ChainJson::NotChecked,
         Chain::Trusted(a) => ChainJson::Trusted { anchor: shown(a) },
-        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(w) },
+        Chain::Untrusted(w) => ChainJson::Untrusted { reason: shown(&w.to_string()) },
     }
 }
 
@@ -780,8 +816,9 @@ fn trust_anchors(ca: &[PathBuf], installed: bool) -> Result<Trust, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use cie_sign::change::Change;
     use cie_sign::verify::DocumentKind;
-    use cie_sign::{HashAlg, Identity, Problem};
+    use cie_sign::{HashAlg, Identity, Problem, Reason};
 
     use super::*;
     use crate::i18n::Lang;
@@ -801,7 +838,7 @@ mod tests {
             signing_time: None,
             cades: true,
             problems,
-            notes: vec!["line one\nforged: line".into()],
+            notes: vec![Reason::SubFilterNotChecked("line one\nforged: line".into())],
             chain: Chain::Trusted("CN=CA".into()),
             covers_whole_document: Some(false),
             reason: Some("Approvazione\u{1b}]0;x\u{7}".into()),
@@ -850,34 +887,46 @@ mod tests {
         let mut trust = Trust::none();
         trust.add(cie_sim::fixtures::citizen_ca_certificate()).unwrap();
         let mut report = Report::new(DocumentKind::Pdf, vec![signature(vec![])]);
-        report.modifications = vec!["page 1 content changed".into(), "new annotation\u{2028}x".into()];
+        report.modifications =
+            vec![Change::PageContentReplaced(1).into(), Change::AnnotationAdded(1, "Text\u{2028}x".into()).into()];
         let file = Path::new("modulo.pdf");
         let en = render(&report_lines(file, &report, &trust), Lang::En);
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): VALID (TOTAL-PASSED)\n"), "{en}");
         assert!(en.contains("  signer:       MARIO\\u{001b}[2J ROSSI\n"), "{en}");
-        assert!(en.contains("  note:         line one\\u{000a}forged: line\n"), "{en}");
+        assert!(en.contains("  note:         SubFilter /line one\\u{000a}forged: line is not checked"), "{en}");
         assert!(en.contains("\n  encoding:     BER encoding (indefinite lengths or content in chunks"), "{en}");
-        assert!(en.contains("\nmodified after signing: page 1 content changed\n"), "{en}");
-        assert!(en.contains("\nmodified after signing: new annotation\\u{2028}x\n"), "{en}");
+        assert!(
+            en.contains("\nmodified after signing: the content stream of page 1 was replaced (/Contents)\n"),
+            "{en}"
+        );
+        assert!(en.contains("\nmodified after signing: an annotation was added to page 1 (/Text\\u{2028}x)\n"), "{en}");
         assert!(
             en.ends_with(
                 "result: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — the document was modified after signing: \
-                 page 1 content changed; new annotation\\u{2028}x\n"
+                 the content stream of page 1 was replaced (/Contents); an annotation was added to page 1 \
+                 (/Text\\u{2028}x)\n"
             ),
             "{en}"
         );
         let it = render(&report_lines(file, &report, &trust), Lang::It);
-        assert!(it.contains("\nmodificato dopo la firma: page 1 content changed\n"), "{it}");
+        assert!(
+            it.contains("\nmodificato dopo la firma: il contenuto della pagina 1 è stato sostituito (/Contents)\n"),
+            "{it}"
+        );
         assert!(it.contains("\n  codifica:        codifica BER (lunghezze indefinite"), "{it}");
         assert!(it.contains(
-            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: "
+            "esito: TOTAL-FAILED (MODIFIED_AFTER_SIGNING) — il documento è stato modificato dopo la firma: il \
+             contenuto della pagina 1 è stato sostituito (/Contents); è stata aggiunta un'annotazione alla pagina 1"
         ));
         let json = json_line(&report_json(file, &report, &trust));
         assert!(
             json.contains(r#""valid":false,"indication":"TOTAL-FAILED","sub_indication":"MODIFIED_AFTER_SIGNING""#),
             "{json}"
         );
-        assert!(json.contains(r#""modifications":["page 1 content changed","new annotation\\u{2028}x"]"#), "{json}");
+        assert!(
+            json.contains(r#""modifications":["the content stream of page 1 was replaced (/Contents)","an annotation was added to page 1 (/Text\\u{2028}x)"]"#),
+            "{json}"
+        );
         assert!(json.contains(r#""signer":"MARIO\\u{001b}[2J ROSSI""#), "{json}");
         assert!(json.contains(r#""encoding":"BER""#), "{json}");
         // The timestamp: its time and TSA (escaped), a proof of existence.
@@ -900,9 +949,9 @@ mod tests {
     /// A signature's verdict in its heading, the worst one in the result, problems with kinds.
     #[test]
     fn worst_signature_decides() {
-        let mut failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, "bad signature value")]);
+        let mut failed = signature(vec![Problem::new(SubIndication::SigCryptoFailure, Reason::SignatureInvalid)]);
         failed.level = "2".into();
-        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, "SHA-1")]);
+        let weak = signature(vec![Problem::new(SubIndication::CryptoConstraintsFailureNoPoe, Reason::Sha1Signature)]);
         let report = Report::new(DocumentKind::Enveloping, vec![weak.clone(), failed]);
         let en = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::En);
         assert!(en.contains("signature 1 (field Firma\\u{202e}1): NOT CONFIRMED: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE)\n"), "{en}");
@@ -910,14 +959,18 @@ mod tests {
             en.contains("signature 2 (field Firma\\u{202e}1): INVALID: TOTAL-FAILED (SIG_CRYPTO_FAILURE)\n"),
             "{en}"
         );
-        assert!(en.contains("  PROBLEM:      bad signature value\n"), "{en}");
+        assert!(en.contains("  PROBLEM:      the signature does not verify with the signer's certificate\n"), "{en}");
         assert!(en.ends_with("result: TOTAL-FAILED (SIG_CRYPTO_FAILURE) — a signature value does not verify with the signer's key: the signature or its signed attributes were altered\n"), "{en}");
         let report = Report::new(DocumentKind::Enveloping, vec![weak]);
         let it = render(&report_lines(Path::new("x.p7m"), &report, &Trust::none()), Lang::It);
+        assert!(
+            it.contains("algoritmo debole: SHA-1 non è più accettato per le firme apposte dopo il 1° gennaio 2011"),
+            "{it}"
+        );
         assert!(it.ends_with("esito: INDETERMINATE (CRYPTO_CONSTRAINTS_FAILURE_NO_POE) — una firma usa un algoritmo non più considerato sicuro (come SHA-1 o MD5) e nulla prova che sia stata apposta prima\n"), "{it}");
         let json = json_line(&report_json(Path::new("x.p7m"), &report, &Trust::none()));
         assert!(
-            json.contains(r#""problems":["SHA-1"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
+            json.contains(r#""problems":["weak algorithm: SHA-1 is no longer accepted for signatures made after 2011-01-01, and nothing proves this one is older"],"problem_kinds":["CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]"#),
             "{json}"
         );
         assert!(json.contains(r#""chain_checked":false,"trust_anchors":0"#), "{json}");

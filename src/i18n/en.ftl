@@ -167,6 +167,9 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 signature
    *[other] { $count } signatures
 }
+signed-content-inside = signed content: { $name } (inside the envelope: cie extract gives it)
+signed-content-detached = signed content: { $name } (the separate file given)
+unnamed-content = the content (the envelope has no .p7m name)
 verify-file-error = { $file }: { $message }
 verify-summary = { $count } files: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } not checked (error)
 verify-summary-line = summary: { $summary }
@@ -191,11 +194,13 @@ reason-line = {"  "}reason:       { $text } (as the signature dictionary states 
 location-line = {"  "}location:     { $text }
 pdf-name-line = {"  "}name in PDF:  { $text } (as the signature dictionary states it, not checked)
 signing-time-line = {"  "}claimed time: { $time } (signing time claimed by the signer, not proven)
+no-time-line = {"  "}time:         not stated (no signing time and no timestamp)
 timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the signature existed then; its certificates are checked at that time)
 document-timestamp-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" (verified: proves the document up to it, and its signatures, existed then)
 timestamp-no-proof-line = {"  "}timestamp:    { $time } by "{ $tsa }" ({ $verdict }: not a proof of the time)
 archive-timestamp-proof-line = {"  "}archive timestamp: { $time } by "{ $tsa }" (verified: proves the signature, its earlier timestamps and validation data existed then)
 archive-timestamp-no-proof-line = {"  "}archive timestamp: { $time } by "{ $tsa }" ({ $verdict }: not a proof of the time)
+timestamp-problem-line = {"  "}              why: { $problem }
 format-cades-line = {"  "}format:       CAdES-BES (signing-certificate attribute), { $hash }
 format-cms-line = {"  "}format:       CMS, { $hash }
 attributes-as-received-line = {"  "}attributes:   signed attributes verified as they are in the file
@@ -219,6 +224,8 @@ verdict-error = { $indication } ({ $sub }): { $reason }
 reason-format = a signature cannot be read or checked (malformed)
 reason-hash = the signed content was altered: its digest differs from the signed one
 reason-sig-crypto = a signature value does not verify with the signer's key: the signature or its signed attributes were altered
+modification-item = { $modification }
+modification-list = { $first }; { $next }
 reason-modified = the document was modified after signing: { $modifications }
 reason-no-signing-certificate = the signer's certificate is missing or does not match the signature
 reason-no-chain = the signer's identity is not confirmed by a trusted authority

@@ -167,6 +167,9 @@ verify-header = { $file }: { $kind }, { $count ->
     [one] 1 firma
    *[other] { $count } firme
 }
+signed-content-inside = contenuto firmato: { $name } (dentro la busta: cie extract lo estrae)
+signed-content-detached = contenuto firmato: { $name } (il file separato indicato)
+unnamed-content = il contenuto (la busta non ha un nome .p7m)
 verify-file-error = { $file }: { $message }
 verify-summary = { $count } file: { $passed } TOTAL-PASSED, { $failed } TOTAL-FAILED, { $indeterminate } INDETERMINATE, { $errors } non verificati (errore)
 verify-summary-line = riepilogo: { $summary }
@@ -191,11 +194,13 @@ reason-line = {"  "}motivo:          { $text } (come lo indica il dizionario del
 location-line = {"  "}luogo:           { $text }
 pdf-name-line = {"  "}nome nel PDF:    { $text } (come lo indica il dizionario della firma, non verificato)
 signing-time-line = {"  "}ora dichiarata:  { $time } (ora della firma dichiarata dal firmatario, non provata)
+no-time-line = {"  "}ora:             non indicata (né data di firma né marca temporale)
 timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che la firma esisteva a quell'ora; i suoi certificati sono verificati a quell'ora)
 document-timestamp-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" (verificata: prova che il documento fino a essa, con le sue firme, esisteva a quell'ora)
 timestamp-no-proof-line = {"  "}marca temporale: { $time } di "{ $tsa }" ({ $verdict }: non prova l'ora)
 archive-timestamp-proof-line = {"  "}marca temporale di archiviazione: { $time } di "{ $tsa }" (verificata: prova che la firma, le sue marche temporali precedenti e i dati di validazione esistevano a quell'ora)
 archive-timestamp-no-proof-line = {"  "}marca temporale di archiviazione: { $time } di "{ $tsa }" ({ $verdict }: non prova l'ora)
+timestamp-problem-line = {"  "}                 perché: { $problem }
 format-cades-line = {"  "}formato:         CAdES-BES (attributo signing-certificate), { $hash }
 format-cms-line = {"  "}formato:         CMS, { $hash }
 attributes-as-received-line = {"  "}attributi:       attributi firmati verificati così come sono nel file
@@ -219,6 +224,8 @@ verdict-error = { $indication } ({ $sub }): { $reason }
 reason-format = una firma non può essere letta né verificata (è malformata)
 reason-hash = il contenuto firmato è stato alterato: la sua impronta non è quella firmata
 reason-sig-crypto = il valore di una firma non si verifica con la chiave del firmatario: la firma o i suoi attributi firmati sono stati alterati
+modification-item = { $modification }
+modification-list = { $first }; { $next }
 reason-modified = il documento è stato modificato dopo la firma: { $modifications }
 reason-no-signing-certificate = il certificato del firmatario manca o non corrisponde alla firma
 reason-no-chain = l'identità del firmatario non è confermata da un'autorità attendibile

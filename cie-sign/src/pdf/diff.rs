@@ -25,6 +25,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::walk::{self, array_of, dict_of, Budget, Field};
+use crate::change::{BadSignature, Change, Part, Place, Refusal};
+use crate::reason::Reason;
 use crate::Result;
 
 /// What may change after a signature (ISO 32000-2 §12.8.2.2.2 table 257).
@@ -89,23 +91,23 @@ pub(crate) struct Rules {
 /// The result: changes not permitted, and observations.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
-    /// One plain sentence per change not permitted.
-    pub modifications: Vec<String>,
+    /// One change not permitted each.
+    pub modifications: Vec<Change>,
     /// Permitted changes worth saying.
-    pub notes: Vec<String>,
+    pub notes: Vec<Reason>,
 }
 
 /// Most modifications listed one by one; the rest are counted in a last sentence.
 const MAX_LISTED: usize = 100;
 
 impl Outcome {
-    fn modified(&mut self, s: String) {
+    fn modified(&mut self, s: Change) {
         if self.modifications.contains(&s) {
             return;
         }
         match self.modifications.len() {
             n if n < MAX_LISTED => self.modifications.push(s),
-            MAX_LISTED => self.modifications.push("and more changes not listed".into()),
+            MAX_LISTED => self.modifications.push(Change::More),
             _ => {}
         }
     }
@@ -224,21 +226,21 @@ enum Ctx {
 }
 
 impl Ctx {
-    fn sentence(&self, id: ObjectId) -> String {
-        let n = id.0;
-        match self {
-            Ctx::Catalog(k) => format!("the document catalogue was changed ({k}, object {n})"),
-            Ctx::FormResources | Ctx::NewResources => format!("the form's default resources were changed (object {n})"),
-            Ctx::Field(f) => format!("form field {f} was changed (object {n})"),
-            Ctx::Appearance(f) => format!("the appearance of form field {f} was changed (object {n})"),
-            Ctx::SigDict(f) => format!("the signature dictionary of field {f} was changed (object {n})"),
-            Ctx::PageTree => format!("the page tree was changed (object {n})"),
-            Ctx::Page(p) => format!("page {p} was changed (object {n})"),
-            Ctx::Content(p) => format!("the content stream of page {p} was changed (object {n})"),
-            Ctx::Resources(p) => format!("the resources of page {p} were changed (object {n})"),
-            Ctx::Font(p) => format!("a font of page {p} was changed (object {n})"),
-            Ctx::Annotation(p) => format!("an annotation of page {p} was changed (object {n})"),
-        }
+    fn sentence(&self, id: ObjectId) -> Change {
+        let part = match self {
+            Ctx::Catalog(k) => Part::Catalogue(k.clone()),
+            Ctx::FormResources | Ctx::NewResources => Part::FormResources,
+            Ctx::Field(f) => Part::Field(f.clone()),
+            Ctx::Appearance(f) => Part::Appearance(f.clone()),
+            Ctx::SigDict(f) => Part::SignatureDictionary(f.clone()),
+            Ctx::PageTree => Part::PageTree,
+            Ctx::Page(p) => Part::Page(*p),
+            Ctx::Content(p) => Part::Content(*p),
+            Ctx::Resources(p) => Part::Resources(*p),
+            Ctx::Font(p) => Part::Font(*p),
+            Ctx::Annotation(p) => Part::Annotation(*p),
+        };
+        Change::Object { part, object: id.0 }
     }
 }
 
@@ -428,14 +430,14 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn permits_form_filling(&self, field: &str) -> Option<String> {
+    fn permits_form_filling(&self, field: &str) -> Option<Refusal> {
         if self.rules.level < Level::FormFilling {
             return Some(match self.rules.level {
-                Level::Nothing => "which the certification signature (DocMDP P=1) does not permit".into(),
-                _ => "which no certification signature permits".into(),
+                Level::Nothing => Refusal::CertificationForbids,
+                _ => Refusal::NotPermitted,
             });
         }
-        self.rules.locks.iter().find(|(_, l)| l.covers(field)).map(|(s, _)| format!("which signature {s} locks"))
+        self.rules.locks.iter().find(|(_, l)| l.covers(field)).map(|(s, _)| Refusal::LockedBy(s.clone()))
     }
 
     fn run(mut self) -> Result<Outcome> {
@@ -450,7 +452,7 @@ impl<'a> Analysis<'a> {
     /// The catalogue's entries (ISO 32000-1 §7.7.2).
     fn catalog(&mut self) {
         if self.lo.root != self.ln.root {
-            self.out.modified("the document catalogue was replaced".into());
+            self.out.modified(Change::CatalogueReplaced);
         }
         let empty = Dictionary::new();
         let old = self.lo.catalog.unwrap_or(&empty);
@@ -459,13 +461,13 @@ impl<'a> Analysis<'a> {
         for k in changed_keys(old, new) {
             match k {
                 b"AcroForm" | b"DSS" | b"Extensions" | b"Version" => {}
-                b"Metadata" => self.out.notes.push("the XMP metadata (/Metadata) was changed after signing".into()),
-                b"Pages" => self.out.modified("the page tree was replaced".into()),
+                b"Metadata" => self.out.notes.push(Reason::MetadataChanged),
+                b"Pages" => self.out.modified(Change::PageTreeReplaced),
                 k => bad.push(k),
             }
         }
         if !bad.is_empty() {
-            self.out.modified(format!("the document catalogue was changed ({})", key_list(&bad)));
+            self.out.modified(Change::CatalogueChanged(key_list(&bad)));
         }
     }
 
@@ -476,13 +478,12 @@ impl<'a> Analysis<'a> {
         let new_af = self.ln.acroform.map_or(&empty, |(_, d, _)| d);
         if let (Some((Some(n), _, _)), old) = (self.ln.acroform, self.lo.acroform) {
             if old.and_then(|(id, _, _)| id) != Some(n) && !self.fresh(n) {
-                self.out.modified(format!("the interactive form was moved to an object already used (object {})", n.0));
+                self.out.modified(Change::FormMoved(n.0));
             }
         }
         if let (Some((_, _, Some(n))), old) = (self.ln.acroform, self.lo.acroform) {
             if old.and_then(|(_, _, f)| f) != Some(n) && !self.fresh(n) {
-                self.out
-                    .modified(format!("the form's field list was moved to an object already used (object {})", n.0));
+                self.out.modified(Change::FieldListMoved(n.0));
             }
         }
         let mut bad = Vec::new();
@@ -501,14 +502,14 @@ impl<'a> Analysis<'a> {
             }
         }
         if !bad.is_empty() {
-            self.out.modified(format!("the interactive form was changed ({})", key_list(&bad)));
+            self.out.modified(Change::FormChanged(key_list(&bad)));
         }
         let key = |f: &Field| f.id.map_or_else(|| format!("name:{}", f.name), |id| format!("{} {}", id.0, id.1));
         let old_keys: HashMap<String, usize> = self.lo.fields.iter().enumerate().map(|(i, f)| (key(f), i)).collect();
         let new_keys: HashSet<String> = self.ln.fields.iter().map(key).collect();
         for f in &self.lo.fields {
             if !new_keys.contains(&key(f)) && f.terminal {
-                self.out.modified(format!("form field {} was removed", f.name));
+                self.out.modified(Change::FieldRemoved(f.name.clone()));
             }
         }
         for i in 0..self.ln.fields.len() {
@@ -522,15 +523,15 @@ impl<'a> Analysis<'a> {
 
     /// Whether a signature dictionary `v` (the /V of a signature field) is a new one: a new
     /// object (or direct) of /Type /Sig or /DocTimeStamp; `Err` with the reason otherwise.
-    fn new_signature(&self, v: &Object) -> std::result::Result<bool, String> {
+    fn new_signature(&self, v: &Object) -> std::result::Result<bool, BadSignature> {
         let timestamp = dict_of(self.new, v).is_some_and(|(_, d)| d.has_type(b"DocTimeStamp"));
         if let Object::Reference(id) = v {
             if !self.fresh(*id) {
-                return Err(format!("reuses the signature dictionary object {}", id.0));
+                return Err(BadSignature::ReusesDictionary(id.0));
             }
         }
         if dict_of(self.new, v).is_none() {
-            return Err("has a value that is not a signature dictionary".into());
+            return Err(BadSignature::NotSignatureDictionary);
         }
         Ok(timestamp)
     }
@@ -540,29 +541,27 @@ impl<'a> Analysis<'a> {
         let name = crate::verdict::shown(&f.name);
         if let Some(id) = f.id {
             if !self.fresh(id) {
-                self.out.modified(format!("form field {name} was added in an object already used (object {})", id.0));
+                self.out.modified(Change::FieldAddedInUsedObject(name.clone(), id.0));
                 return;
             }
         }
         if !f.is_signature() {
             if f.terminal || f.dict.has(b"FT") {
-                self.out.modified(format!("a form field was added ({name})"));
+                self.out.modified(Change::FieldAdded(name.clone()));
             }
             return;
         }
         let Ok(v) = f.dict.get(b"V") else {
             if self.rules.level == Level::Nothing {
-                self.out.modified(format!(
-                    "a signature field was added ({name}), which the certification signature (DocMDP P=1) does not permit"
-                ));
+                self.out.modified(Change::SignatureFieldForbidden(name.clone()));
             }
             return;
         };
         match self.new_signature(v) {
-            Err(why) => self.out.modified(format!("a signature field was added ({name}) that {why}")),
-            Ok(false) if self.rules.level == Level::Nothing => self.out.modified(format!(
-                "a signature was added (field {name}), which the certification signature (DocMDP P=1) does not permit"
-            )),
+            Err(why) => self.out.modified(Change::SignatureFieldBad(name.clone(), why)),
+            Ok(false) if self.rules.level == Level::Nothing => {
+                self.out.modified(Change::SignatureForbidden(name.clone()))
+            }
             Ok(_) => {}
         }
     }
@@ -587,11 +586,9 @@ impl<'a> Analysis<'a> {
                 b"V" if nf.is_signature() => {
                     if signed_now {
                         match nf.dict.get(b"V").map(|v| self.new_signature(v)) {
-                            Ok(Err(why)) => self.out.modified(format!("signature field {name} was signed but {why}")),
+                            Ok(Err(why)) => self.out.modified(Change::SignedBadly(name.clone(), why)),
                             Ok(Ok(false)) if self.rules.level == Level::Nothing => {
-                                self.out.modified(format!(
-                                    "a signature was added (field {name}), which the certification signature (DocMDP P=1) does not permit"
-                                ))
+                                self.out.modified(Change::SignatureForbidden(name.clone()))
                             }
                             _ => {}
                         }
@@ -599,16 +596,13 @@ impl<'a> Analysis<'a> {
                         let (ov, nv) = (of.dict.get(b"V").ok(), nf.dict.get(b"V").ok());
                         match (ov.and_then(|v| dict_of(self.old, v)), nv.and_then(|v| dict_of(self.new, v))) {
                             (Some((Some(a), _)), Some((Some(b), _))) if a != b => {
-                                self.out.modified(format!("the signature of field {name} was replaced"))
+                                self.out.modified(Change::SignatureReplaced(name.clone()))
                             }
                             (Some((_, a)), Some((_, b))) => {
                                 let keys = changed_keys(a, b);
-                                self.out.modified(format!(
-                                    "the signature dictionary of field {name} was changed ({})",
-                                    key_list(&keys)
-                                ))
+                                self.out.modified(Change::SignatureDictionaryChanged(name.clone(), key_list(&keys)))
                             }
-                            _ => self.out.modified(format!("the signature of field {name} was removed")),
+                            _ => self.out.modified(Change::SignatureRemoved(name.clone())),
                         }
                     }
                 }
@@ -620,21 +614,23 @@ impl<'a> Analysis<'a> {
         }
         if value_changed {
             if let Some(Some(why)) = &fill {
-                self.out.modified(format!("the value of form field {name} was changed, {why}"));
+                self.out.modified(Change::ValueChanged(name.clone(), why.clone()));
             }
         }
         if !bad.is_empty() {
-            self.out.modified(format!("form field {name} was changed ({})", key_list(&bad)));
+            self.out.modified(Change::FieldChanged(name.clone(), key_list(&bad)));
         }
         // The signature dictionary, when indirect and kept.
         if nf.is_signature() && !signed_now {
             if let (Ok(Object::Reference(a)), Ok(Object::Reference(b))) = (of.dict.get(b"V"), nf.dict.get(b"V")) {
                 if a == b && self.changed(*a) {
-                    let keys = match (self.old.objects.get(a), self.new.objects.get(b)) {
-                        (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) => key_list(&changed_keys(x, y)),
-                        _ => format!("object {}", a.0),
+                    let change = match (self.old.objects.get(a), self.new.objects.get(b)) {
+                        (Some(Object::Dictionary(x)), Some(Object::Dictionary(y))) => {
+                            Change::SignatureDictionaryChanged(name.clone(), key_list(&changed_keys(x, y)))
+                        }
+                        _ => Change::Object { part: Part::SignatureDictionary(name.clone()), object: a.0 },
                     };
-                    self.out.modified(format!("the signature dictionary of field {name} was changed ({keys})"));
+                    self.out.modified(change);
                 }
             }
         }
@@ -659,10 +655,10 @@ impl<'a> Analysis<'a> {
             }
             let ap_ok = signed_now || matches!(fill, Some(None));
             if appearance && !ap_ok {
-                self.out.modified(format!("the appearance of form field {name} was changed (object {})", w.0));
+                self.out.modified(Change::AppearanceChanged(name.clone(), w.0));
             }
             if !bad.is_empty() {
-                self.out.modified(format!("a widget of form field {name} was changed ({})", key_list(&bad)));
+                self.out.modified(Change::WidgetChanged(name.clone(), key_list(&bad)));
             }
         }
         // An appearance that may change must be the field's own, not shared with other parts.
@@ -686,7 +682,7 @@ impl<'a> Analysis<'a> {
     /// referenced elsewhere there and is replaced (the /AP dictionary) or rewritten in place
     /// (the dictionary or an appearance stream): changing it would change the other places
     /// too, or at least no longer be the field's own business.
-    fn shared_appearance(&self, name: &str, holder: ObjectId, old: &Dictionary, new: &Dictionary) -> Vec<String> {
+    fn shared_appearance(&self, name: &str, holder: ObjectId, old: &Dictionary, new: &Dictionary) -> Vec<Change> {
         let mut out = Vec::new();
         let Ok(oap) = old.get(b"AP") else { return out };
         let Some((oap_id, oap_dict)) = dict_of(self.old, oap) else { return out };
@@ -694,10 +690,7 @@ impl<'a> Analysis<'a> {
         let shared = oap_id.and_then(|a| Some((a, self.elsewhere(a, holder)?)));
         if let Some((a, place)) = &shared {
             if !new.get(b"AP").is_ok_and(|n| same(oap, n)) || self.changed(*a) {
-                out.push(format!(
-                    "the appearance of form field {name} was changed, but its appearance dictionary (object {}) is also used by {place}",
-                    a.0
-                ));
+                out.push(Change::SharedAppearanceDictionary(name.to_owned(), a.0, place.clone()));
             }
         }
         let container = oap_id.unwrap_or(holder);
@@ -705,25 +698,19 @@ impl<'a> Analysis<'a> {
             if !self.changed(s) {
                 continue;
             }
-            let through = || shared.as_ref().map(|(a, p)| format!("{p}, through object {}", a.0));
+            let through = || shared.as_ref().map(|(a, p)| Place { through: Some(a.0), ..p.clone() });
             if let Some(place) = self.elsewhere(s, within).or_else(through) {
-                out.push(format!(
-                    "the appearance of form field {name} was rewritten in place (object {}), but that object is also used by {place}",
-                    s.0
-                ));
+                out.push(Change::SharedAppearanceStream(name.to_owned(), s.0, place));
             }
         }
         out
     }
 
     /// A place of the older revision, other than object `own`, that references `id`.
-    fn elsewhere(&self, id: ObjectId, own: ObjectId) -> Option<String> {
+    fn elsewhere(&self, id: ObjectId, own: ObjectId) -> Option<Place> {
         let (holder, key) = self.usages.get(&id)?.iter().find(|(h, _)| *h != Some(own))?;
-        let key = if key.is_empty() { String::new() } else { format!(" (/{})", String::from_utf8_lossy(key)) };
-        Some(match holder {
-            Some(h) => format!("object {}{key}", h.0),
-            None => format!("the trailer{key}"),
-        })
+        let key = (!key.is_empty()).then(|| String::from_utf8_lossy(key).into_owned());
+        Some(Place { holder: holder.map(|h| h.0), key, through: None })
     }
 
     /// The page tree (ISO 32000-1 §7.7.3), each page, and its annotations (§12.5).
@@ -735,16 +722,15 @@ impl<'a> Analysis<'a> {
         let removed = op.iter().filter(|p| !new_set.contains(p)).count();
         match added {
             0 => {}
-            1 => self.out.modified("a page was added".into()),
-            n => self.out.modified(format!("{n} pages were added")),
+            n => self.out.modified(Change::PagesAdded(n)),
         }
         if removed > 0 {
-            self.out.modified(format!("the page tree was changed: pages removed ({removed} of {})", op.len()));
+            self.out.modified(Change::PagesRemoved(removed, op.len()));
         }
         let kept_old: Vec<&ObjectId> = op.iter().filter(|p| new_set.contains(p)).collect();
         let kept_new: Vec<&ObjectId> = np.iter().filter(|p| old_set.contains(p)).collect();
         if kept_old != kept_new {
-            self.out.modified("the page tree was changed: pages reordered".into());
+            self.out.modified(Change::PagesReordered);
         }
         let same_leaves = added == 0 && removed == 0;
         let old_nodes: HashSet<&ObjectId> = self.lo.pages.nodes.iter().collect();
@@ -756,16 +742,16 @@ impl<'a> Analysis<'a> {
                 (self.old.objects.get(&id), self.new.objects.get(&id))
             else {
                 if same_leaves || !old_nodes.contains(&id) {
-                    self.out.modified(format!("the page tree was changed (object {})", id.0));
+                    self.out.modified(Change::Object { part: Part::PageTree, object: id.0 });
                 }
                 continue;
             };
             let keys: Vec<&[u8]> =
                 changed_keys(x, y).into_iter().filter(|k| !matches!(*k, b"Kids" | b"Count")).collect();
             if !keys.is_empty() {
-                self.out.modified(format!("the page tree was changed ({})", key_list(&keys)));
+                self.out.modified(Change::PageTreeChanged(key_list(&keys)));
             } else if same_leaves {
-                self.out.modified(format!("the page tree was changed (object {})", id.0));
+                self.out.modified(Change::Object { part: Part::PageTree, object: id.0 });
             }
         }
         let old_index: HashMap<&ObjectId, usize> = op.iter().enumerate().map(|(i, p)| (p, i)).collect();
@@ -786,22 +772,20 @@ impl<'a> Analysis<'a> {
             for k in changed_keys(x, y) {
                 match k {
                     b"Annots" => {}
-                    b"Contents" => {
-                        self.out.modified(format!("the content stream of page {n} was replaced (/Contents)"))
-                    }
-                    b"Resources" => self.out.modified(format!("the resources of page {n} were replaced (/Resources)")),
+                    b"Contents" => self.out.modified(Change::PageContentReplaced(n)),
+                    b"Resources" => self.out.modified(Change::PageResourcesReplaced(n)),
                     k => bad.push(k),
                 }
             }
             if !bad.is_empty() {
-                self.out.modified(format!("page {n} was changed ({})", key_list(&bad)));
+                self.out.modified(Change::PageChanged(n, key_list(&bad)));
             }
         }
         let (oid, old_list) = (self.lo.annots[j].0, self.lo.annots[j].1.clone());
         let (nid, new_list) = (self.ln.annots[i].0, self.ln.annots[i].1.clone());
         if let Some(nid) = nid {
             if oid != Some(nid) && !self.fresh(nid) {
-                self.out.modified(format!("the annotations of page {n} were moved to an object already used"));
+                self.out.modified(Change::AnnotationsMoved(n));
             }
         }
         let annotations = self.rules.level >= Level::Annotations;
@@ -811,7 +795,7 @@ impl<'a> Analysis<'a> {
                 if let Object::Reference(aid) = a {
                     if self.changed(*aid) && !annotations && !self.is_field_or_widget(*aid) {
                         let what = String::from_utf8_lossy(&subtype(self.new, a)).into_owned();
-                        self.out.modified(format!("an annotation of page {n} was changed (/{what}, object {})", aid.0));
+                        self.out.modified(Change::AnnotationChanged(n, what, aid.0));
                     }
                 }
                 continue;
@@ -820,24 +804,19 @@ impl<'a> Analysis<'a> {
             if let Object::Reference(aid) = a {
                 if st == b"Widget" && new_sig_widgets.contains(aid) {
                     if visible(self.new, a) {
-                        self.out.notes.push(format!(
-                            "a visible signature field was added to page {n} after this signature: what it shows is not covered by this signature"
-                        ));
+                        self.out.notes.push(Reason::VisibleSignatureFieldAdded(n));
                     }
                     continue;
                 }
                 if !self.fresh(*aid) {
-                    self.out.modified(format!(
-                        "an annotation was added to page {n} in an object already used (object {})",
-                        aid.0
-                    ));
+                    self.out.modified(Change::AnnotationAddedInUsedObject(n, aid.0));
                     continue;
                 }
             }
             if st == b"Widget" {
-                self.out.modified(format!("a form field widget was added to page {n}"));
+                self.out.modified(Change::WidgetAdded(n));
             } else if !annotations {
-                self.out.modified(format!("an annotation was added to page {n} (/{})", String::from_utf8_lossy(&st)));
+                self.out.modified(Change::AnnotationAdded(n, String::from_utf8_lossy(&st).into_owned()));
             }
         }
         for o in &old_list {
@@ -846,8 +825,7 @@ impl<'a> Analysis<'a> {
             }
             let st = subtype(self.old, o);
             if st == b"Widget" || !annotations {
-                self.out
-                    .modified(format!("an annotation was removed from page {n} (/{})", String::from_utf8_lossy(&st)));
+                self.out.modified(Change::AnnotationRemoved(n, String::from_utf8_lossy(&st).into_owned()));
             }
         }
     }
@@ -1010,7 +988,7 @@ impl<'a> Analysis<'a> {
             changed |= self.changed(*id);
         }
         if changed {
-            self.out.notes.push("the document information dictionary (/Info) was changed after signing".into());
+            self.out.notes.push(Reason::InfoChanged);
         }
     }
 }
