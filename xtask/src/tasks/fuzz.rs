@@ -20,6 +20,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "pdf_verify",
     "p7m_extract",
     "tsa_reply",
+    "tsl_xml",
 ];
 
 /// Per-input time limit (seconds): a slower input is reported as a failure (a hang or a
