@@ -48,7 +48,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "CERT")]
     pub(crate) ca: Vec<PathBuf>,
     /// Ignore the installed trust anchors (CIE_TRUST_ANCHORS, /etc/cie/trust-anchors/,
-    /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
+    /// ~/.config/cie/trust-anchors/) and the configured trusted lists (CIE_TRUSTED_LISTS,
+    /// /etc/cie/tsl/, ~/.config/cie/tsl/): trust only the --ca certificates and --tsl lists
     #[arg(long)]
     pub(crate) no_default_ca: bool,
     /// The signed file of a detached signature (one FILE only, not a directory)
