@@ -541,12 +541,12 @@ struct ReportJson {
     chain_checked: bool,
     /// How many trust anchors were configured.
     trust_anchors: usize,
-    /// The trusted lists given and what became of each.
-    trusted_lists: Vec<TrustedListJson>,
     /// Changes made to a PDF after it was signed, made safe to show.
     modifications: Vec<String>,
     /// Each signature's verdict.
     signatures: Vec<SignatureJson>,
+    /// The trusted lists given and what became of each.
+    trusted_lists: Vec<TrustedListJson>,
 }
 
 /// One signature in [`ReportJson`]; every text quoted from the document goes through [`shown`].
@@ -707,6 +707,8 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
         sub_indication: report.sub_indication().map(|s| s.as_str()),
         chain_checked: !trust.is_empty(),
         trust_anchors: trust.len(),
+        modifications: shown_list(report.modifications.iter()),
+        signatures: report.signatures.iter().map(signature_json).collect(),
         trusted_lists: trust
             .trusted_lists()
             .iter()
@@ -719,8 +721,6 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
                 problem: l.refused.as_deref().map(shown),
             })
             .collect(),
-        modifications: shown_list(report.modifications.iter()),
-        signatures: report.signatures.iter().map(signature_json).collect(),
     }
 }
 
