@@ -221,6 +221,18 @@ impl Pki {
     /// The Italian national list with the qualified CA as a CA/QC service whose statuses are
     /// `history` (status, starting time; the first is the current one), next update `next`.
     fn national(&self, history: &[(&str, &str)], next: &str, signer: &str, out: &str) -> PathBuf {
+        self.national_with(history, next, "", signer, out)
+    }
+
+    /// [`Pki::national`] with `extensions` (ServiceInformationExtensions content) in the service.
+    fn national_with(
+        &self,
+        history: &[(&str, &str)],
+        next: &str,
+        extensions: &str,
+        signer: &str,
+        out: &str,
+    ) -> PathBuf {
         let status = |(st, from): &(&str, &str)| {
             format!(
                 "<tsl:ServiceStatus>http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/{st}</tsl:ServiceStatus>\
@@ -251,7 +263,7 @@ impl Pki {
              <tsl:TrustServiceProviderList><tsl:TrustServiceProvider><tsl:TSPInformation><tsl:TSPName>\
              <tsl:Name xml:lang=\"en\">Test QTSP S.p.A.</tsl:Name></tsl:TSPName></tsl:TSPInformation><tsl:TSPServices><tsl:TSPService>\
              <tsl:ServiceInformation><tsl:ServiceTypeIdentifier>{svc_type}</tsl:ServiceTypeIdentifier>\
-             <tsl:ServiceName><tsl:Name xml:lang=\"en\">Test qualified CA</tsl:Name></tsl:ServiceName>{identity}{}</tsl:ServiceInformation>\
+             <tsl:ServiceName><tsl:Name xml:lang=\"en\">Test qualified CA</tsl:Name></tsl:ServiceName>{identity}{}{extensions}</tsl:ServiceInformation>\
              <tsl:ServiceHistory>{older}</tsl:ServiceHistory></tsl:TSPService></tsl:TSPServices></tsl:TrustServiceProvider></tsl:TrustServiceProviderList>",
             status(&history[0])
         );
@@ -467,4 +479,46 @@ fn a_service_counts_by_its_status_at_the_validation_time() {
     let r = verify(&pki, &[&future], "it-signer", "qes.p7m", &[]);
     assert_eq!(r.code, Some(6), "{r:?}");
     assert!(r.stdout.contains("had no status yet at the validation time"), "{r:?}");
+}
+
+/// A Qualifications extension (TS 119 612 §5.5.9.2) with one element: `qualifier` for the
+/// certificates `criteria` select.
+fn qualification(qualifier: &str, criteria: &str) -> String {
+    format!(
+        "<tsl:ServiceInformationExtensions><tsl:Extension Critical=\"true\">\
+         <q:Qualifications xmlns:q=\"http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#\">\
+         <q:QualificationElement><q:Qualifiers><q:Qualifier uri=\"http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/{qualifier}\"/>\
+         </q:Qualifiers><q:CriteriaList assert=\"all\">{criteria}</q:CriteriaList></q:QualificationElement>\
+         </q:Qualifications></tsl:Extension></tsl:ServiceInformationExtensions>"
+    )
+}
+
+#[test]
+fn the_lists_qualifications_apply_to_the_certificates_their_criteria_select() {
+    let pki = Pki::new("qualifications");
+    let non_repudiation = "<q:KeyUsage><q:KeyUsageBit name=\"nonRepudiation\">true</q:KeyUsageBit></q:KeyUsage>";
+    let other_policy = "<q:PolicySet><q:PolicyIdentifier><Identifier xmlns=\"http://uri.etsi.org/01903/v1.3.2#\">urn:oid:1.3.6.1.4.1.99999.1</Identifier></q:PolicyIdentifier></q:PolicySet>";
+    // QCWithQSCD for the certificates with nonRepudiation: the certificate without QcSSCD too.
+    let ext = qualification("QCWithQSCD", non_repudiation);
+    let with = pki.national_with(&[GRANTED_2020], FUTURE, &ext, "it-signer", "IT-qscd.xml");
+    let r = verify(&pki, &[&with], "it-signer", "no-sscd.p7m", &[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("qualified:    yes"), "{r:?}");
+    // QCNoQSCD for the same certificates: not qualified, though the certificate says QcSSCD.
+    let ext = qualification("QCNoQSCD", non_repudiation);
+    let without = pki.national_with(&[GRANTED_2020], FUTURE, &ext, "it-signer", "IT-noqscd.xml");
+    let r = verify(&pki, &[&without], "it-signer", "qes.p7m", &[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.contains("qualified:    no, a qualified certificate whose key is not in a qualified signature"),
+        "{r:?}"
+    );
+    // QCNoQSCD for a policy the certificates do not assert: it does not apply.
+    let ext = qualification("QCNoQSCD", other_policy);
+    let elsewhere = pki.national_with(&[GRANTED_2020], FUTURE, &ext, "it-signer", "IT-policy.xml");
+    let r = verify(&pki, &[&elsewhere], "it-signer", "qes.p7m", &[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("qualified:    yes"), "{r:?}");
+    let r = verify(&pki, &[&elsewhere], "it-signer", "no-sscd.p7m", &[]);
+    assert!(r.stdout.contains("qualified:    no, a qualified certificate whose key"), "{r:?}");
 }

@@ -10,7 +10,8 @@ use der::asn1::ObjectIdentifier;
 use der::{Any, Decode, Sequence};
 
 use crate::chain::Cert;
-use crate::trusted_service::TrustedService;
+use crate::trusted_service::{Criterion, QualificationElement, TrustedService, NO_QSCD_QUALIFIERS, QSCD_QUALIFIERS};
+use x509_cert::ext::pkix::{CertificatePolicies, KeyUsage, KeyUsages};
 
 const OID_QC_STATEMENTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.3");
 const OID_QC_COMPLIANCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.1862.1.1");
@@ -72,6 +73,76 @@ impl QcStatements {
     }
 }
 
+/// What the list's qualifications that select `cert` say of its key: in a QSCD (`Some(true)`),
+/// not in one (`Some(false)`, which wins), or nothing (`None`).
+fn list_qscd(service: &TrustedService, cert: &Cert) -> Option<bool> {
+    let applying: Vec<&QualificationElement> = service.qualifications.iter().filter(|q| selects(q, cert)).collect();
+    let says = |set: &[&str]| applying.iter().any(|q| q.qualifiers.iter().any(|u| set.contains(&u.as_str())));
+    if says(&NO_QSCD_QUALIFIERS) {
+        Some(false)
+    } else if says(&QSCD_QUALIFIERS[..2]) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Whether a qualification's CriteriaList selects `cert` (TS 119 612 §5.5.9.2.2).
+fn selects(q: &QualificationElement, cert: &Cert) -> bool {
+    let mut results = q.criteria.iter().map(|c| matches_criterion(c, cert));
+    match q.assert.as_str() {
+        "all" => !q.criteria.is_empty() && results.all(|r| r),
+        "atLeastOne" => results.any(|r| r),
+        // "none" selects by absence: an unsupported criterion would then select; not applied.
+        _ => false,
+    }
+}
+
+fn matches_criterion(c: &Criterion, cert: &Cert) -> bool {
+    let ext = |oid: ObjectIdentifier| {
+        cert.cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == oid)
+            .map(|e| e.extn_value.as_bytes().to_vec())
+    };
+    match c {
+        Criterion::KeyUsage(bits) => {
+            let Some(ku) = ext(ObjectIdentifier::new_unwrap("2.5.29.15")).and_then(|d| KeyUsage::from_der(&d).ok())
+            else {
+                return false;
+            };
+            !bits.is_empty()
+                && bits.iter().all(|(name, set)| {
+                    let flag = match name.as_str() {
+                        "digitalSignature" => KeyUsages::DigitalSignature,
+                        "nonRepudiation" | "contentCommitment" => KeyUsages::NonRepudiation,
+                        "keyEncipherment" => KeyUsages::KeyEncipherment,
+                        "dataEncipherment" => KeyUsages::DataEncipherment,
+                        "keyAgreement" => KeyUsages::KeyAgreement,
+                        "keyCertSign" => KeyUsages::KeyCertSign,
+                        "crlSign" => KeyUsages::CRLSign,
+                        "encipherOnly" => KeyUsages::EncipherOnly,
+                        "decipherOnly" => KeyUsages::DecipherOnly,
+                        _ => return false,
+                    };
+                    ku.0.contains(flag) == *set
+                })
+        }
+        Criterion::PolicySet(oids) => {
+            let Some(p) =
+                ext(ObjectIdentifier::new_unwrap("2.5.29.32")).and_then(|d| CertificatePolicies::from_der(&d).ok())
+            else {
+                return false;
+            };
+            !oids.is_empty() && oids.iter().all(|o| p.0.iter().any(|i| i.policy_identifier.to_string() == *o))
+        }
+        Criterion::Unsupported => false,
+    }
+}
+
 /// Whether a signature is a qualified electronic signature, and if not, what it lacks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Qualification {
@@ -104,7 +175,7 @@ impl Qualification {
         if !qc.types.is_empty() && !qc.types.iter().any(|t| t == "esign") {
             return Qualification::NotForSignatures(qc.types.join(", "));
         }
-        let qscd = match service.qscd() {
+        let qscd = match list_qscd(service, cert) {
             Some(list_says) => list_says,
             None => qc.sscd,
         };

@@ -90,10 +90,30 @@ pub struct TrustedService {
     pub service_type: String,
     /// Its statuses, latest first: the current one, then the ServiceHistory.
     pub statuses: Vec<StatusPeriod>,
-    /// The qualifier URIs of its Qualifications extension that apply to every certificate it
-    /// issued (qualification elements without criteria other than those the list states for
-    /// all); empty when there is none.
+    /// The QualificationElements of its Qualifications extension (TS 119 612 §5.5.9.2).
+    pub qualifications: Vec<QualificationElement>,
+}
+
+/// One QualificationElement: qualifiers for the certificates its criteria select.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QualificationElement {
+    /// The qualifier URIs.
     pub qualifiers: Vec<String>,
+    /// The CriteriaList's assert: `all`, `atLeastOne` or `none`.
+    pub assert: String,
+    /// Its criteria.
+    pub criteria: Vec<Criterion>,
+}
+
+/// A criterion of a CriteriaList (TS 119 612 §5.5.9.2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Criterion {
+    /// KeyUsage: each named bit (`nonRepudiation` ...) set (true) or clear (false).
+    KeyUsage(Vec<(String, bool)>),
+    /// PolicySet: the certificate asserts every one of these policy OIDs.
+    PolicySet(Vec<String>),
+    /// What this verifier does not evaluate (nested lists, other criteria): never matches.
+    Unsupported,
 }
 
 impl TrustedService {
@@ -111,18 +131,6 @@ impl TrustedService {
     /// Whether it is a CA issuing qualified certificates.
     pub fn is_ca_qc(&self) -> bool {
         self.service_type == CA_QC
-    }
-
-    /// Whether the list says its certificates' keys are in a QSCD (`Some(true)`), not in one
-    /// (`Some(false)`), or says nothing (`None`).
-    pub fn qscd(&self) -> Option<bool> {
-        if self.qualifiers.iter().any(|q| NO_QSCD_QUALIFIERS.contains(&q.as_str())) {
-            Some(false)
-        } else if self.qualifiers.iter().any(|q| QSCD_QUALIFIERS[..2].contains(&q.as_str())) {
-            Some(true)
-        } else {
-            None
-        }
     }
 }
 
@@ -142,7 +150,7 @@ mod tests {
             name: "N".into(),
             service_type: CA_QC.into(),
             statuses: vec![s("withdrawn", 300), s("granted", 100)],
-            qualifiers: vec![],
+            qualifications: vec![],
         };
         assert!(!svc.usable_at(Duration::from_secs(50)));
         assert!(svc.usable_at(Duration::from_secs(100)));

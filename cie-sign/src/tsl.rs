@@ -17,7 +17,7 @@ use std::time::Duration;
 use roxmltree::{Document, Node};
 
 use crate::chain::{Cert, Trust};
-use crate::trusted_service::{ListOutcome, StatusPeriod, TrustedService};
+use crate::trusted_service::{Criterion, ListOutcome, QualificationElement, StatusPeriod, TrustedService};
 use crate::xmldsig::{self, DsigError};
 
 /// Largest list file read.
@@ -30,6 +30,8 @@ const MAX_SERVICES: usize = 20_000;
 const MAX_HISTORY: usize = 200;
 /// Most pointers of a list of lists.
 const MAX_POINTERS: usize = 200;
+/// Most qualification elements of one service.
+const MAX_QUALIFICATIONS: usize = 64;
 /// Most certificates of one service or pointer.
 const MAX_IDENTITY_CERTS: usize = 16;
 /// Most lists read at once.
@@ -297,18 +299,13 @@ fn service(svc: Node<'_, '_>, territory: &str, provider: &str) -> Result<(Vec<Ce
             }
         }
     }
-    let mut qualifiers = Vec::new();
+    let mut qualifications = Vec::new();
     if let Some(ext) = children(info, "ServiceInformationExtensions").next() {
-        for q in ext.descendants().filter(|n| n.is_element() && n.tag_name().name() == "QualificationElement").take(64)
-        {
-            if !applies_to_all(q) {
-                continue;
+        for q in ext.descendants().filter(|n| n.is_element() && n.tag_name().name() == "QualificationElement") {
+            if qualifications.len() >= MAX_QUALIFICATIONS {
+                return Err(TslError::Limit(format!("more than {MAX_QUALIFICATIONS} qualifications in a service")));
             }
-            for uri in q.descendants().filter(|n| n.is_element() && n.tag_name().name() == "Qualifier").take(16) {
-                if let Some(u) = uri.attribute("uri") {
-                    qualifiers.push(u.to_owned());
-                }
-            }
+            qualifications.push(qualification(q));
         }
     }
     let svc = TrustedService {
@@ -317,30 +314,49 @@ fn service(svc: Node<'_, '_>, territory: &str, provider: &str) -> Result<(Vec<Ce
         name,
         service_type,
         statuses,
-        qualifiers,
+        qualifications,
     };
     Ok((certs, svc))
 }
 
-/// Whether a QualificationElement's criteria select every certificate of the service: a
-/// CriteriaList asserting "all" of nothing, or "atLeastOne" or "all" of a KeyUsage asking for
-/// nonRepudiation only (how lists mark the signing certificates of a CA). Other criteria
-/// (policy sets, further extensions) are not evaluated, and such an element is not applied.
-fn applies_to_all(q: Node<'_, '_>) -> bool {
-    let Some(criteria) = children(q, "CriteriaList").next() else { return false };
-    let items: Vec<Node<'_, '_>> =
-        criteria.children().filter(|n| n.is_element() && n.tag_name().name() != "Description").collect();
-    let assert = criteria.attribute("assert").unwrap_or("all");
-    if items.is_empty() {
-        return assert == "all";
-    }
-    (assert == "all" || assert == "atLeastOne")
-        && items.iter().all(|n| {
-            n.tag_name().name() == "KeyUsage"
-                && n.children()
+/// A QualificationElement: its qualifiers and its CriteriaList's KeyUsage and PolicySet
+/// criteria (anything else is [`Criterion::Unsupported`], which selects no certificate).
+fn qualification(q: Node<'_, '_>) -> QualificationElement {
+    let qualifiers = q
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "Qualifier")
+        .take(16)
+        .filter_map(|n| n.attribute("uri").map(str::to_owned))
+        .collect();
+    let Some(list) = children(q, "CriteriaList").next() else {
+        return QualificationElement { qualifiers, assert: "all".into(), criteria: vec![Criterion::Unsupported] };
+    };
+    let criteria = list
+        .children()
+        .filter(|n| n.is_element() && n.tag_name().name() != "Description")
+        .take(16)
+        .map(|n| match n.tag_name().name() {
+            "KeyUsage" => Criterion::KeyUsage(
+                n.children()
                     .filter(|b| b.is_element())
-                    .all(|b| b.attribute("name") == Some("nonRepudiation") && b.text().map(str::trim) == Some("true"))
+                    .take(16)
+                    .map(|b| (b.attribute("name").unwrap_or("").to_owned(), b.text().map(str::trim) == Some("true")))
+                    .collect(),
+            ),
+            "PolicySet" => Criterion::PolicySet(
+                n.descendants()
+                    .filter(|i| i.is_element() && i.tag_name().name() == "Identifier")
+                    .take(16)
+                    .map(|i| {
+                        let t = i.text().unwrap_or("").trim();
+                        t.strip_prefix("urn:oid:").unwrap_or(t).to_owned()
+                    })
+                    .collect(),
+            ),
+            _ => Criterion::Unsupported,
         })
+        .collect();
+    QualificationElement { qualifiers, assert: list.attribute("assert").unwrap_or("all").to_owned(), criteria }
 }
 
 fn status(node: Node<'_, '_>) -> Result<StatusPeriod, TslError> {
