@@ -149,9 +149,9 @@ impl Trust {
     }
 
     /// The anchors at `at`: the certificates, and the services usable then.
-    fn anchors_at(&self, at: Duration) -> Vec<Cert> {
-        let listed = self.services.iter().filter(|(_, s)| s.usable_at(at)).map(|(c, _)| c.clone());
-        self.anchors.iter().cloned().chain(listed).collect()
+    fn anchors_at(&self, at: Duration) -> Vec<&Cert> {
+        let listed = self.services.iter().filter(|(_, s)| s.usable_at(at)).map(|(c, _)| c);
+        self.anchors.iter().chain(listed).collect()
     }
 
     /// The trusted list's service of the anchor `cert`, usable at `at`, if it is one.
@@ -303,7 +303,7 @@ enum Link {
 pub struct Paths<'a> {
     trust: &'a Trust,
     /// The trust's anchors at `at`.
-    anchors: Vec<Cert>,
+    anchors: Vec<&'a Cert>,
     pool: &'a [Cert],
     at: Duration,
     /// `at` is a time a timestamp proves, not the current time.
@@ -359,6 +359,7 @@ impl<'a> Paths<'a> {
         let candidates: Vec<Cert> = self
             .anchors
             .iter()
+            .copied()
             .filter(named)
             .take(MAX_CANDIDATES)
             .chain(self.pool.iter().filter(named).take(MAX_CANDIDATES))
@@ -403,7 +404,7 @@ impl<'a> Paths<'a> {
             }
             let issuer_name = current.cert.tbs_certificate.issuer.clone();
             let named = |c: &&Cert| c.cert.tbs_certificate.subject == issuer_name && c.der != current.der;
-            let anchors: Vec<Cert> = self.anchors.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
+            let anchors: Vec<Cert> = self.anchors.iter().copied().filter(named).take(MAX_CANDIDATES).cloned().collect();
             let inner: Vec<Cert> = self.pool.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
             let mut broken: Option<Problem> = None;
             let mut found = None;
