@@ -193,9 +193,9 @@ fn check_reference(
     if !whole && !target.ancestors().any(|a| a == signature) {
         return Err(format(format!("the reference \"#{}\" is neither the list nor part of its signature", uri)));
     }
-    let (method, comments) = c14n.unwrap_or((Method::Inclusive, false));
-    // A same-document reference drops comments (XML Signature §4.4.3.3).
-    let _ = comments;
+    // A same-document reference drops comments (XML Signature §4.4.3.3), so a "with comments"
+    // transform canonicalizes as the plain one.
+    let (method, _with_comments) = c14n.unwrap_or((Method::Inclusive, false));
     let exclude = enveloped.then(|| signature.id());
     let bytes = xml_c14n::canonicalize(text, target, exclude, &method, false).map_err(|e| format(e.0))?;
     let dm = ds_child(r, "DigestMethod")?.attribute("Algorithm").unwrap_or("");
