@@ -2,7 +2,8 @@
 //! binary. The test makes its own PKI with OpenSSL (a qualified CA, certificates with and
 //! without QC statements, the signers of the lists), writes an EU list of lists (LOTL) and
 //! Italian national lists (ETSI TS 119 612 XML) whose CA/QC service is that CA, and signs them
-//! with xmlsec1 (an independent XML signer); documents are signed by `openssl cms`. Checked:
+//! with xmlsec1 (an independent XML signer); documents are signed by `openssl cms` (CAdES)
+//! and pyHanko (PAdES). Checked:
 //! a qualified electronic signature is reported as such (English, Italian, JSON), through a
 //! LOTL and with the national list's own signer, and through the configured directory; a
 //! certificate without QcSSCD is valid but not qualified; one not under the list is not
@@ -520,5 +521,73 @@ fn the_lists_qualifications_apply_to_the_certificates_their_criteria_select() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("qualified:    yes"), "{r:?}");
     let r = verify(&pki, &[&elsewhere], "it-signer", "no-sscd.p7m", &[]);
+    assert!(r.stdout.contains("qualified:    no, a qualified certificate whose key"), "{r:?}");
+}
+
+/// pyHanko (installed by `cargo xtask test` into target/pyhanko-venv, or `CIE_PYHANKO`).
+fn pyhanko() -> PathBuf {
+    let p = match std::env::var_os("CIE_PYHANKO") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyhanko-venv/bin/pyhanko"),
+    };
+    assert!(
+        p.exists(),
+        "{} missing: run `cargo xtask test` (it installs pyHanko into target/pyhanko-venv)",
+        p.display()
+    );
+    p
+}
+
+/// A one-page PDF written out with its cross-reference table.
+fn small_pdf() -> Vec<u8> {
+    let objects = [
+        "<</Type/Catalog/Pages 2 0 R>>",
+        "<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj{o}endobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer<</Size 4/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    pdf
+}
+
+#[test]
+fn a_pades_signature_by_pyhanko_is_qualified_too() {
+    let pki = Pki::new("pades");
+    let it = pki.national(&[GRANTED_2020], FUTURE, "it-signer", "IT.xml");
+    std::fs::write(pki.path("unsigned.pdf"), small_pdf()).unwrap();
+    for leaf in ["qes", "no-sscd"] {
+        let out = format!("{leaf}.pdf");
+        let (key, cert) = (format!("{leaf}.key"), format!("{leaf}.pem"));
+        let args = [
+            "sign",
+            "addsig",
+            "--field",
+            "Sig1",
+            "pemder",
+            "--key",
+            &key,
+            "--cert",
+            &cert,
+            "--no-pass",
+            "unsigned.pdf",
+            &out,
+        ];
+        run(&pki.dir.0, s(&pyhanko()), &args);
+    }
+    let r = verify(&pki, &[&it], "it-signer", "qes.pdf", &[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("qualified:    yes"), "{r:?}");
+    let r = verify(&pki, &[&it], "it-signer", "no-sscd.pdf", &[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("qualified:    no, a qualified certificate whose key"), "{r:?}");
 }
