@@ -296,6 +296,8 @@ mod tests {
                 no_default_ca,
                 content: content.map(PathBuf::from),
                 online: false,
+                tsl: Vec::new(),
+                tsl_signer: Vec::new(),
             })
         };
         assert_eq!(

@@ -17,6 +17,7 @@ use x509_cert::Certificate;
 
 use crate::algorithms::{self, AlgError};
 use crate::reason::{CertificateRole, Reason};
+use crate::trusted_service::{ListOutcome, TrustedService};
 use crate::verdict::{shown, Problem, SubIndication};
 use crate::{Error, Result};
 
@@ -74,6 +75,11 @@ impl Cert {
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
     anchors: Vec<Cert>,
+    /// The qualified CA services of the trusted lists used (`tsl.rs`): anchors only at a time
+    /// their status was a positive one.
+    services: Vec<(Cert, TrustedService)>,
+    /// The trusted lists given, used or not.
+    lists: Vec<ListOutcome>,
     /// Whether revocation data is fetched online when the signature carries none.
     online: bool,
 }
@@ -110,14 +116,66 @@ impl Trust {
         self.online
     }
 
-    /// Whether no anchor was given.
+    /// Whether no anchor was given (neither a certificate nor a trusted list's service).
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty()
+        self.anchors.is_empty() && self.services.is_empty()
     }
 
-    /// How many anchors there are.
+    /// How many anchors there are (certificates and trusted lists' services).
     pub fn len(&self) -> usize {
-        self.anchors.len()
+        self.anchors.len() + self.services.len()
+    }
+
+    /// Whether trusted lists were used (their services added): signatures are then assessed
+    /// as qualified or not.
+    pub fn has_trusted_lists(&self) -> bool {
+        !self.services.is_empty() || !self.lists.is_empty()
+    }
+
+    /// Records what became of a trusted list (`tsl::add_lists`), even when none of its
+    /// services was added: reports then say why no signature is qualified.
+    pub fn add_list_outcome(&mut self, outcome: ListOutcome) {
+        self.lists.push(outcome);
+    }
+
+    /// The trusted lists given and what became of each.
+    pub fn trusted_lists(&self) -> &[ListOutcome] {
+        &self.lists
+    }
+
+    /// The anchor certificates given or installed (not those of trusted lists).
+    pub fn anchors(&self) -> &[Cert] {
+        &self.anchors
+    }
+
+    /// Adds a qualified CA service of a trusted list, its certificate an anchor whenever its
+    /// status at the validation time is a positive one (`tsl::add_lists` calls it).
+    pub fn add_service(&mut self, cert: Cert, service: TrustedService) {
+        self.services.push((cert, service));
+    }
+
+    /// The anchors at `at`: the certificates, and the services usable then.
+    fn anchors_at(&self, at: Duration) -> Vec<&Cert> {
+        let listed = self.services.iter().filter(|(_, s)| s.usable_at(at)).map(|(c, _)| c);
+        self.anchors.iter().chain(listed).collect()
+    }
+
+    /// The trusted list's service of the anchor `cert`, usable at `at`, if it is one.
+    fn service_of(&self, cert: &Cert, at: Duration) -> Option<TrustedService> {
+        self.services.iter().find(|(c, s)| c.der == cert.der && s.usable_at(at)).map(|(_, s)| s.clone())
+    }
+
+    /// Why a path stops at `issuer` when it names a trusted list's service not usable at `at`
+    /// (withdrawn then, or not yet granted).
+    fn withdrawn_service(&self, issuer: &x509_cert::name::Name, at: Duration) -> Option<Reason> {
+        self.services.iter().find(|(c, s)| c.cert.tbs_certificate.subject == *issuer && !s.usable_at(at)).map(
+            |(_, s)| Reason::ServiceNotUsable {
+                service: s.name.clone(),
+                provider: s.provider.clone(),
+                territory: s.territory.clone(),
+                status: s.status_at(at).map(|st| st.name().to_owned()),
+            },
+        )
     }
 
     /// Adds the anchors of a file (PEM with one or more certificates, or DER) or of every
@@ -222,6 +280,8 @@ pub struct PathCheck {
     pub chain: Chain,
     /// Why it does not pass; empty when the path is trusted and every certificate is valid.
     pub problems: Vec<Problem>,
+    /// When the anchor is a trusted list's qualified CA service: that service.
+    pub service: Option<TrustedService>,
 }
 
 /// Certificates an issuer's name may match that are tried, at each step of a path.
@@ -244,6 +304,8 @@ enum Link {
 /// built once, however many SignerInfos name it.
 pub struct Paths<'a> {
     trust: &'a Trust,
+    /// The trust's anchors at `at`.
+    anchors: Vec<&'a Cert>,
     pool: &'a [Cert],
     at: Duration,
     /// `at` is a time a timestamp proves, not the current time.
@@ -256,13 +318,29 @@ impl<'a> Paths<'a> {
     /// Paths through `pool` (the certificates a signature carries) to `trust`'s anchors, every
     /// certificate checked at `at` (seconds since the Unix epoch).
     pub fn new(trust: &'a Trust, pool: &'a [Cert], at: Duration) -> Paths<'a> {
-        Paths { trust, pool, at, proven: false, links: HashMap::new(), done: HashMap::new() }
+        Paths {
+            trust,
+            anchors: trust.anchors_at(at),
+            pool,
+            at,
+            proven: false,
+            links: HashMap::new(),
+            done: HashMap::new(),
+        }
     }
 
     /// The same paths checked at `at`, a time a verified timestamp proves the signature existed
     /// (ETSI EN 319 102-1 §5.6.2.1: the validation moves to that time).
     pub fn at_proven_time(&self, at: Duration) -> Paths<'a> {
-        Paths { trust: self.trust, pool: self.pool, at, proven: true, links: HashMap::new(), done: HashMap::new() }
+        Paths {
+            trust: self.trust,
+            anchors: self.trust.anchors_at(at),
+            pool: self.pool,
+            at,
+            proven: true,
+            links: HashMap::new(),
+            done: HashMap::new(),
+        }
     }
 
     /// The trust anchors the paths lead to.
@@ -281,9 +359,9 @@ impl<'a> Paths<'a> {
         let issuer_name = cert.cert.tbs_certificate.issuer.clone();
         let named = |c: &&Cert| c.cert.tbs_certificate.subject == issuer_name;
         let candidates: Vec<Cert> = self
-            .trust
             .anchors
             .iter()
+            .copied()
             .filter(named)
             .take(MAX_CANDIDATES)
             .chain(self.pool.iter().filter(named).take(MAX_CANDIDATES))
@@ -322,12 +400,13 @@ impl<'a> Paths<'a> {
         validity(leaf, self.at, self.proven, CertificateRole::Signer, &mut problems);
         let mut current = leaf.clone();
         for _ in 0..MAX_DEPTH {
-            if self.trust.anchors.iter().any(|a| a.der == current.der) {
-                return PathCheck { chain: Chain::Trusted(shown(&current.subject())), problems };
+            if self.anchors.iter().any(|a| a.der == current.der) {
+                let service = self.trust.service_of(&current, self.at);
+                return PathCheck { chain: Chain::Trusted(shown(&current.subject())), problems, service };
             }
             let issuer_name = current.cert.tbs_certificate.issuer.clone();
             let named = |c: &&Cert| c.cert.tbs_certificate.subject == issuer_name && c.der != current.der;
-            let anchors: Vec<Cert> = self.trust.anchors.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
+            let anchors: Vec<Cert> = self.anchors.iter().copied().filter(named).take(MAX_CANDIDATES).cloned().collect();
             let inner: Vec<Cert> = self.pool.iter().filter(named).take(MAX_CANDIDATES).cloned().collect();
             let mut broken: Option<Problem> = None;
             let mut found = None;
@@ -369,19 +448,20 @@ impl<'a> Paths<'a> {
             }
             if is_anchor {
                 validity(&issuer, self.at, self.proven, CertificateRole::Anchor, &mut problems);
-                return PathCheck { chain: Chain::Trusted(shown(&issuer.subject())), problems };
+                let service = self.trust.service_of(&issuer, self.at);
+                return PathCheck { chain: Chain::Trusted(shown(&issuer.subject())), problems, service };
             }
             if !issuer.is_ca() {
                 let why = Reason::NotCa(issuer.name());
                 problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
-                return PathCheck { chain: Chain::Untrusted(why), problems };
+                return PathCheck { chain: Chain::Untrusted(why), problems, service: None };
             }
             validity(&issuer, self.at, self.proven, CertificateRole::Ca, &mut problems);
             current = issuer;
         }
         let why = Reason::ChainTooLong;
         problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
-        PathCheck { chain: Chain::Untrusted(why), problems }
+        PathCheck { chain: Chain::Untrusted(why), problems, service: None }
     }
 
     /// The outcome when no issuer of `current` verifies it.
@@ -389,24 +469,26 @@ impl<'a> Paths<'a> {
         if let Some(p) = broken {
             let why = (*p.reason).clone();
             problems.push(p);
-            return PathCheck { chain: Chain::Untrusted(why), problems };
+            return PathCheck { chain: Chain::Untrusted(why), problems, service: None };
         }
         if is_self_issued(current) && self.link(current, current) == Link::Broken {
             let why = Reason::SelfSignedInvalid(current.name());
             problems.push(Problem::new(SubIndication::CertificateChainGeneralFailure, why.clone()));
-            return PathCheck { chain: Chain::Untrusted(why), problems };
+            return PathCheck { chain: Chain::Untrusted(why), problems, service: None };
         }
         if self.trust.is_empty() {
             problems.push(Problem::new(SubIndication::NoCertificateChainFound, Reason::NoTrustAnchors));
-            return PathCheck { chain: Chain::NotChecked, problems };
+            return PathCheck { chain: Chain::NotChecked, problems, service: None };
         }
-        let why = if is_self_issued(current) {
+        let why = if let Some(w) = self.trust.withdrawn_service(&current.cert.tbs_certificate.issuer, self.at) {
+            w
+        } else if is_self_issued(current) {
             Reason::SelfSignedUntrusted(current.name())
         } else {
             Reason::IssuerUntrusted(name_of(&current.cert.tbs_certificate.issuer))
         };
         problems.push(Problem::new(SubIndication::NoCertificateChainFound, why.clone()));
-        PathCheck { chain: Chain::Untrusted(why), problems }
+        PathCheck { chain: Chain::Untrusted(why), problems, service: None }
     }
 }
 

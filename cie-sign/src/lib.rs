@@ -58,6 +58,7 @@ pub mod pades;
 mod pdf;
 mod pdf_guard;
 pub mod progress;
+pub mod qualified;
 pub mod reason;
 pub mod revocation;
 mod revocation_check;
@@ -65,9 +66,13 @@ pub mod signed_data;
 mod signer;
 mod signer_infos;
 pub mod timestamp;
+pub mod trusted_service;
 pub mod tsa;
+pub mod tsl;
 pub mod verdict;
 pub mod verify;
+mod xml_c14n;
+pub mod xmldsig;
 
 use std::path::Path;
 

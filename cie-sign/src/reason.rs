@@ -422,6 +422,18 @@ pub enum Reason {
     Sha1Signature,
     /// A signature timestamp is broken, for this cause.
     TimestampBroken(Box<Reason>),
+    /// The trusted list's service of the signer's issuer was not usable at the validation time
+    /// (withdrawn, or no status yet: `status` is `None`).
+    ServiceNotUsable {
+        /// The service's name.
+        service: String,
+        /// Its provider.
+        provider: String,
+        /// The list's territory.
+        territory: String,
+        /// Its status at that time (the last part of the status URI), if it had one.
+        status: Option<String>,
+    },
     /// A CAdES archive time-stamp does not match what it covers, for this cause.
     ArchiveTimestampBroken(Box<Reason>),
     /// An archive time-stamp this verifier cannot check where it is (a countersignature's, a
@@ -715,6 +727,14 @@ impl Reason {
                 format!("the archive timestamp does not match: {}", cause.english())
             }
             Reason::ArchiveTimestampNotChecked => "the archive timestamp could not be checked here".into(),
+            Reason::ServiceNotUsable { service, provider, territory, status: Some(st) } => format!(
+                "the trusted list's service \"{service}\" of \"{provider}\" ({territory}) was not usable at the \
+                 validation time: its status was \"{st}\""
+            ),
+            Reason::ServiceNotUsable { service, provider, territory, status: None } => format!(
+                "the trusted list's service \"{service}\" of \"{provider}\" ({territory}) had no status yet at the \
+                 validation time"
+            ),
             Reason::ArchiveHashIndex(p) => format!("the archive timestamp's hash index {}", p.text(Language::English)),
             Reason::SignedAttributeRepeated(a) => {
                 format!("the {a} signed attribute is written more than once; it must be single (RFC 5652 §11)")
@@ -931,6 +951,14 @@ impl Reason {
             Reason::ArchiveTimestampNotChecked => "la marca temporale di archiviazione non può essere verificata \
                                                    qui"
             .into(),
+            Reason::ServiceNotUsable { service, provider, territory, status: Some(st) } => format!(
+                "il servizio \"{service}\" di \"{provider}\" ({territory}) dell'elenco di fiducia non era \
+                 utilizzabile all'ora della verifica: il suo stato era \"{st}\""
+            ),
+            Reason::ServiceNotUsable { service, provider, territory, status: None } => format!(
+                "il servizio \"{service}\" di \"{provider}\" ({territory}) dell'elenco di fiducia non aveva ancora \
+                 uno stato all'ora della verifica"
+            ),
             Reason::ArchiveHashIndex(p) => {
                 format!("l'indice delle impronte della marca temporale di archiviazione {}", p.text(Language::Italian))
             }
@@ -1208,6 +1236,18 @@ mod tests {
             Reason::TimestampBroken(Box::new(Reason::TimestampImprintMismatch)),
             Reason::ArchiveTimestampBroken(Box::new(Reason::TimestampImprintMismatch)),
             Reason::ArchiveTimestampNotChecked,
+            Reason::ServiceNotUsable {
+                service: "CA".into(),
+                provider: "TSP".into(),
+                territory: "IT".into(),
+                status: Some("withdrawn".into()),
+            },
+            Reason::ServiceNotUsable {
+                service: "CA".into(),
+                provider: "TSP".into(),
+                territory: "IT".into(),
+                status: None,
+            },
             Reason::ArchiveHashIndex(HashIndexProblem::Absent),
             Reason::ArchiveHashIndex(HashIndexProblem::Malformed),
             Reason::ArchiveHashIndex(HashIndexProblem::TooLong),
@@ -1367,6 +1407,7 @@ mod tests {
             Reason::ArchiveHashIndex(_) => 81,
             Reason::SignedAttributeRepeated(_) => 82,
             Reason::SignedAttributeCopies { .. } => 83,
+            Reason::ServiceNotUsable { .. } => 84,
         }
     }
 
@@ -1374,7 +1415,7 @@ mod tests {
     #[test]
     fn every_reason_in_english_and_italian() {
         let all = every_reason();
-        let mut seen = [false; 84];
+        let mut seen = [false; 85];
         for r in &all {
             seen[variant(r)] = true;
             let (en, it) = (r.text(Language::English), r.text(Language::Italian));

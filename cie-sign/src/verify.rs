@@ -31,6 +31,7 @@ use crate::ess::{
 pub use crate::evidence::{Evidence, EvidenceKind, EvidenceOrigin, Status as RevocationStatus};
 use crate::identity::{identity, Identity};
 use crate::progress::{Progress, Silent};
+use crate::qualified::Qualification;
 use crate::reason::{HashIndexProblem, Reason};
 use crate::revocation_check::{check_path, Sources, Weighing};
 use crate::timestamp::{
@@ -97,6 +98,10 @@ pub struct SignatureReport {
     /// The revocation data about the signer's certificate and its CAs, each piece checked
     /// (docs/VERIFY.md "Revocation").
     pub revocation: Vec<Evidence>,
+    /// What the signer's certificate and the trusted lists make of the signature if it passes
+    /// (docs/VERIFY.md "Trusted lists"); `None` when no trusted list is used. Read it through
+    /// [`SignatureReport::qualification`], which also weighs the verdict.
+    pub qualified_basis: Option<Qualification>,
 }
 
 impl SignatureReport {
@@ -120,6 +125,7 @@ impl SignatureReport {
             timestamps: Vec::new(),
             document_timestamp: false,
             revocation: Vec::new(),
+            qualified_basis: None,
         }
     }
 
@@ -185,6 +191,13 @@ impl SignatureReport {
     /// TOTAL-PASSED: intact, well-formed, trusted and valid at the validation time.
     pub fn is_valid(&self) -> bool {
         self.indication() == Indication::TotalPassed
+    }
+
+    /// Whether it is a qualified electronic signature (only when TOTAL-PASSED), and if not
+    /// what it lacks; `None` when no trusted list is used.
+    pub fn qualification(&self) -> Option<Qualification> {
+        let basis = self.qualified_basis.clone()?;
+        Some(if self.is_valid() { basis } else { Qualification::NotValid })
     }
 }
 
@@ -844,6 +857,9 @@ fn verify_signer(
     };
     report.chain = path.chain;
     report.problems.extend(path.problems);
+    if paths.trust().has_trusted_lists() {
+        report.qualified_basis = Some(Qualification::assess(cert, path.service.as_ref()));
+    }
     if what.timestamps.is_some() {
         let own = own_sources;
         let w = Weighing {

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use cie_sign::qualified::Qualification;
 use cie_sign::timestamp::{TimestampKind, TimestampReport};
 use cie_sign::verdict::shown;
 use cie_sign::{AttributesForm, Chain, Indication, Report, SignatureReport, SubIndication, Trust};
@@ -47,7 +48,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "CERT")]
     pub(crate) ca: Vec<PathBuf>,
     /// Ignore the installed trust anchors (CIE_TRUST_ANCHORS, /etc/cie/trust-anchors/,
-    /// ~/.config/cie/trust-anchors/): trust only the --ca certificates
+    /// ~/.config/cie/trust-anchors/) and the configured trusted lists (CIE_TRUSTED_LISTS,
+    /// /etc/cie/tsl/, ~/.config/cie/tsl/): trust only the --ca certificates and --tsl lists
     #[arg(long)]
     pub(crate) no_default_ca: bool,
     /// The signed file of a detached signature (one FILE only, not a directory)
@@ -57,6 +59,16 @@ pub(crate) struct VerifyArgs {
     /// signature carries no revocation data for it (http:// only)
     #[arg(long)]
     pub(crate) online: bool,
+    /// An EU trusted list (ETSI TS 119 612 XML: a national list, or the EU list of lists and
+    /// the national lists it points to), repeatable: its qualified CAs become trust anchors
+    /// and each signature is said qualified or not; added to the lists configured in
+    /// ~/.config/cie/tsl/ and /etc/cie/tsl/ (docs/VERIFY.md)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tsl: Vec<PathBuf>,
+    /// A certificate (PEM or DER) trusted to sign the --tsl lists, repeatable; a national list
+    /// may instead be signed by a certificate a given list of lists names for it
+    #[arg(long, value_name = "CERT")]
+    pub(crate) tsl_signer: Vec<PathBuf>,
 }
 
 impl Run for VerifyArgs {
@@ -71,6 +83,7 @@ impl Run for VerifyArgs {
     /// Verifies each file's signatures and prints its report.
     fn run(self, ctx: &Ctx) -> Result<(), Failure> {
         let mut trust = trust_anchors(&self.ca, !self.no_default_ca)?;
+        trusted_lists(&mut trust, &self.tsl, &self.tsl_signer, !self.no_default_ca)?;
         trust.set_online_revocation(self.online);
         let (entries, any_dir) =
             batch::expand(&self.files).map_err(|_| Failure::File(tr!(VerifyTooManyFiles, max = batch::MAX_FILES)))?;
@@ -451,6 +464,9 @@ fn signature_lines(s: &SignatureReport) -> Vec<Text> {
         Chain::Trusted(anchor) => tr!(ChainTrusted, anchor = shown(anchor)),
         Chain::Untrusted(why) => tr!(ChainUntrusted, reason = why),
     });
+    if let Some(q) = s.qualification() {
+        lines.push(qualification_line(&q));
+    }
     match s.covers_whole_document {
         Some(true) => lines.push(tr!(CoverageWhole)),
         Some(false) => lines.push(tr!(CoverageRevision)),
@@ -539,6 +555,7 @@ fn signed_content(file: &Path, content: Option<&Path>, report: &Report) -> Optio
 fn report_lines(file: &Path, report: &Report, trust: &Trust) -> Vec<Text> {
     let n = report.signatures.len();
     let mut lines = vec![tr!(VerifyHeader, file = shown_path(file), kind = kind_name(report), count = n)];
+    lines.extend(trust.trusted_lists().iter().map(list_line));
     for s in &report.signatures {
         lines.extend(signature_lines(s));
     }
@@ -571,6 +588,8 @@ struct ReportJson {
     modifications: Vec<String>,
     /// Each signature's verdict.
     signatures: Vec<SignatureJson>,
+    /// The trusted lists given and what became of each.
+    trusted_lists: Vec<TrustedListJson>,
 }
 
 /// One signature in [`ReportJson`]; every text quoted from the document goes through [`shown`].
@@ -630,6 +649,28 @@ struct SignatureJson {
     document_timestamp: bool,
     /// The revocation data about its certificates, each piece checked.
     revocation: Vec<RevocationJson>,
+    /// With trusted lists: `qualified` (a qualified electronic signature) or what it lacks;
+    /// null without trusted lists.
+    qualification: Option<&'static str>,
+    /// When qualified: the trusted list's service its certificate was issued under.
+    qualified_service: Option<String>,
+}
+
+/// One trusted list in [`ReportJson`].
+#[derive(Serialize)]
+struct TrustedListJson {
+    /// The list's file name.
+    file: String,
+    /// Its scheme territory, when readable.
+    territory: Option<String>,
+    /// Whether it is the EU list of lists.
+    list_of_lists: bool,
+    /// Whether it is used.
+    used: bool,
+    /// How many qualified CA certificates it added as trust anchors.
+    anchors: usize,
+    /// Why it is not used.
+    problem: Option<String>,
 }
 
 /// One piece of revocation data in [`SignatureJson`] (docs/JSON.md).
@@ -713,6 +754,18 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
         trust_anchors: trust.len(),
         modifications: report.modifications.iter().map(|m| shown(&m.to_string())).collect(),
         signatures: report.signatures.iter().map(signature_json).collect(),
+        trusted_lists: trust
+            .trusted_lists()
+            .iter()
+            .map(|l| TrustedListJson {
+                file: shown(&l.name),
+                territory: l.territory.as_deref().map(shown),
+                list_of_lists: l.is_lotl,
+                used: l.refused.is_none(),
+                anchors: l.anchors,
+                problem: l.refused.as_deref().map(shown),
+            })
+            .collect(),
     }
 }
 
@@ -753,7 +806,60 @@ fn signature_json(s: &SignatureReport) -> SignatureJson {
         timestamps: s.timestamps.iter().map(timestamp_json).collect(),
         document_timestamp: s.document_timestamp,
         revocation: s.revocation.iter().map(revocation_json).collect(),
+        qualification: s.qualification().map(|q| q.as_str()),
+        qualified_service: match s.qualification() {
+            Some(Qualification::Qualified(service)) => Some(shown(&service)),
+            _ => None,
+        },
     }
+}
+
+/// A signature's qualification line (docs/VERIFY.md "Trusted lists").
+fn qualification_line(q: &Qualification) -> Text {
+    match q {
+        Qualification::Qualified(service) => tr!(QualifiedYes, service = shown(service)),
+        Qualification::NotValid => tr!(QualifiedNotValid),
+        Qualification::NotUnderQualifiedCa => tr!(QualifiedNoCa),
+        Qualification::NotQualifiedCertificate => tr!(QualifiedNoQc),
+        Qualification::NoQscd => tr!(QualifiedNoQscd),
+        Qualification::NotForSignatures(kind) => tr!(QualifiedNotEsign, kind = shown(kind)),
+    }
+}
+
+/// What became of a trusted list, one line.
+fn list_line(l: &cie_sign::trusted_service::ListOutcome) -> Text {
+    let territory = l.territory.as_deref().map_or_else(|| "?".to_owned(), shown);
+    match &l.refused {
+        None => tr!(TslUsed, file = shown(&l.name), territory = territory, anchors = l.anchors),
+        Some(why) => tr!(TslRefused, file = shown(&l.name), territory = territory, reason = shown(why)),
+    }
+}
+
+/// Adds the trusted lists to `trust`: the configured ones (`tsl::configured`) unless
+/// `installed` is false, plus each `--tsl`, signed by a `--tsl-signer` (or named by a list of
+/// lists); each list's outcome is kept in `trust` for the report.
+fn trusted_lists(trust: &mut Trust, files: &[PathBuf], signers: &[PathBuf], installed: bool) -> Result<(), Failure> {
+    let mut given = Trust::none();
+    for path in signers {
+        let data = std::fs::read(path).map_err(|e| file_error(path, e))?;
+        given.add(&data).map_err(|e| Failure::File(tr!(FileError, path = path.display(), detail = e.to_string())))?;
+    }
+    let mut sources = if installed {
+        cie_sign::tsl::configured()
+            .map_err(|e| Failure::File(tr!(TrustAnchorsError, detail = shown(&e.to_string()))))?
+    } else {
+        Vec::new()
+    };
+    for path in files {
+        let source = cie_sign::tsl::source(path, given.anchors().to_vec())
+            .map_err(|e| Failure::File(tr!(FileError, path = path.display(), detail = e.to_string())))?;
+        sources.push(source);
+    }
+    if !sources.is_empty() {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        cie_sign::tsl::add_lists(trust, &sources, now);
+    }
+    Ok(())
 }
 
 fn revocation_json(e: &cie_sign::verify::Evidence) -> RevocationJson {
@@ -873,6 +979,7 @@ mod tests {
                     reason: Some("key compromise"),
                 },
             }],
+            qualified_basis: None,
         }
     }
 

@@ -214,6 +214,14 @@ coverage-revision = {"  "}coverage:     a previous revision of the document
 note-line = {"  "}note:         { $note }
 problem-line = {"  "}PROBLEM:      { $problem }
 chains-not-checked = warning: the certificate chains were NOT checked: no trusted CA is installed (docs/VERIFY.md) and none was given with --ca FILE
+qualified-yes = {"  "}qualified:    yes, a qualified electronic signature (certificate issued under the qualified service "{ $service }" of a trusted list)
+qualified-not-valid = {"  "}qualified:    no, the signature is not valid
+qualified-no-ca = {"  "}qualified:    no, the certificate is not issued under a qualified CA of a trusted list (advanced signature at most)
+qualified-no-qc = {"  "}qualified:    no, the certificate does not state it is qualified (advanced signature)
+qualified-no-qscd = {"  "}qualified:    no, a qualified certificate whose key is not in a qualified signature creation device (advanced signature with a qualified certificate)
+qualified-not-esign = {"  "}qualified:    no, the qualified certificate is not for electronic signatures (it is for: { $kind })
+tsl-used = trusted list { $file } ({ $territory }): used, { $anchors } qualified CA certificates
+tsl-refused = trusted list { $file } ({ $territory }): NOT used: { $reason }
 modification-line = modified after signing: { $modification }
 result-passed = result: TOTAL-PASSED — { $count ->
     [one] all 1 signature valid

@@ -214,6 +214,14 @@ coverage-revision = {"  "}copertura:       una revisione precedente del document
 note-line = {"  "}nota:            { $note }
 problem-line = {"  "}PROBLEMA:        { $problem }
 chains-not-checked = attenzione: le catene dei certificati NON sono state verificate: nessuna CA attendibile è installata (docs/VERIFY.md) né indicata con --ca FILE
+qualified-yes = {"  "}qualificata:     sì, firma elettronica qualificata (certificato emesso sotto il servizio qualificato "{ $service }" di una lista di fiducia)
+qualified-not-valid = {"  "}qualificata:     no, la firma non è valida
+qualified-no-ca = {"  "}qualificata:     no, il certificato non è emesso da una CA qualificata di una lista di fiducia (al più firma avanzata)
+qualified-no-qc = {"  "}qualificata:     no, il certificato non si dichiara qualificato (firma avanzata)
+qualified-no-qscd = {"  "}qualificata:     no, certificato qualificato con la chiave fuori da un dispositivo qualificato per la creazione di firme (firma avanzata con certificato qualificato)
+qualified-not-esign = {"  "}qualificata:     no, il certificato qualificato non è per firme elettroniche (è per: { $kind })
+tsl-used = lista di fiducia { $file } ({ $territory }): usata, { $anchors } certificati di CA qualificate
+tsl-refused = lista di fiducia { $file } ({ $territory }): NON usata: { $reason }
 modification-line = modificato dopo la firma: { $modification }
 result-passed = esito: TOTAL-PASSED — { $count ->
     [one] l'unica firma è valida

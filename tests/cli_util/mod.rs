@@ -92,7 +92,8 @@ pub(crate) fn cie_with_locale(socket: Option<&Path>, locale: &[(&str, &str)], ar
 }
 
 /// Runs the `cie` binary with these locale variables only and `env` set. `CIE_TRUST_ANCHORS`
-/// is empty unless `env` sets it: no trust anchor installed on the machine running the tests
+/// (and `CIE_TRUSTED_LISTS`) is empty unless `env` sets it: no trust anchor or trusted list
+/// installed on the machine running the tests
 /// (/etc/cie/trust-anchors, ~/.config/cie/trust-anchors) counts. `CIE_LOG` is unset unless
 /// `env` sets it.
 pub(crate) fn cie_with_env(
@@ -109,7 +110,7 @@ pub(crate) fn cie_with_env(
     cmd.envs(locale.iter().copied());
     // No card agent of the machine running the tests: only one a test starts (XDG_RUNTIME_DIR
     // in `env`).
-    cmd.env("CIE_TRUST_ANCHORS", "").env_remove("CIE_LOG").env_remove("XDG_RUNTIME_DIR");
+    cmd.env("CIE_TRUST_ANCHORS", "").env("CIE_TRUSTED_LISTS", "").env_remove("CIE_LOG").env_remove("XDG_RUNTIME_DIR");
     for (name, value) in env {
         match name.strip_prefix('!') {
             Some(name) => cmd.env_remove(name),

@@ -58,6 +58,9 @@ pub(crate) const PACKAGES: &[&str] = &[
     "binutils",
     // Document signatures: poppler's pdfsig; Python for pyHanko's virtual environment.
     "poppler-utils",
+    // Trusted lists: xmlsec1 signs the test's lists (tests/cli_verify_tsl.rs,
+    // cie-sign/tests/xmldsig.rs), an XML signer independent of cie-sign.
+    "xmlsec1",
     "python3",
     "python3-venv",
 ];

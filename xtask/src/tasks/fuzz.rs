@@ -21,6 +21,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "p7m_extract",
     "tsa_reply",
     "agent_frame",
+    "tsl_xml",
 ];
 
 /// Per-input time limit (seconds): a slower input is reported as a failure (a hang or a
