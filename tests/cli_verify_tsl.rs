@@ -436,6 +436,11 @@ fn lists_that_cannot_be_relied_on_are_not_used() {
     std::fs::write(&altered, changed).unwrap();
     refused(&verify(&pki, &[&altered], "it-signer", "qes.p7m", &[]), "the list was changed after it was signed");
     refused(&verify(&pki, &[&lotl, &altered], "lotl-signer", "qes.p7m", &[]), "changed after it was signed");
+    // The same reason in Italian.
+    let (signer, qes) = (pki.path("it-signer.pem"), pki.path("qes.p7m"));
+    let args = ["verify", "--tsl", s(&altered), "--tsl-signer", s(&signer), s(&qes)];
+    let r = cie_with_locale(None, &[("LANG", "it_IT.UTF-8")], &args, "");
+    assert!(r.stdout.contains("(IT): NON usata: la lista è stata modificata dopo la firma ("), "{r:?}");
     // Signed by another key than the given one, or than the one the LOTL names.
     let intruder = pki.national(&[GRANTED_2020], FUTURE, "intruder", "IT-intruder.xml");
     refused(

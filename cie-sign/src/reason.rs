@@ -250,6 +250,73 @@ impl HashIndexProblem {
     }
 }
 
+/// Why a trusted list (ETSI TS 119 612) is not used; details from the XML reader in English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListProblem {
+    /// Not well-formed XML the reader accepts (a DTD, an entity, bad syntax ...).
+    Xml(String),
+    /// A limit on its size or its counts was exceeded.
+    Limit(String),
+    /// Not a trusted list, or a required field missing or malformed.
+    Format(String),
+    /// It carries no signature where an enveloped one must be.
+    NotSigned(String),
+    /// Its signature is malformed or uses what this verifier does not follow.
+    SignatureUnchecked(String),
+    /// A reference's digest does not match: the list was changed after it was signed.
+    Altered(String),
+    /// The signature does not verify with the expected signing certificates (the certificate
+    /// the signature names, if any).
+    WrongSigner(Option<String>),
+    /// Its NextUpdate (as written) has passed.
+    Expired(String),
+    /// No signing certificate was given for it, nor named by a list of lists.
+    NoSigner,
+}
+
+impl ListProblem {
+    /// The problem in words, in `lang`.
+    pub fn text(&self, lang: Language) -> String {
+        use Language::{English as En, Italian as It};
+        match (self, lang) {
+            (ListProblem::Xml(w), En) => format!("not readable XML: {w}"),
+            (ListProblem::Xml(w), It) => format!("XML non leggibile ({w})"),
+            (ListProblem::Limit(w), En) => format!("limit exceeded: {w}"),
+            (ListProblem::Limit(w), It) => format!("limite superato ({w})"),
+            (ListProblem::Format(w), En) => format!("not a trusted list: {w}"),
+            (ListProblem::Format(w), It) => format!("non è una lista di fiducia ({w})"),
+            (ListProblem::NotSigned(w), En) => format!("the list is not signed: {w}"),
+            (ListProblem::NotSigned(w), It) => format!("la lista non è firmata ({w})"),
+            (ListProblem::SignatureUnchecked(w), En) => format!("the list's signature cannot be checked: {w}"),
+            (ListProblem::SignatureUnchecked(w), It) => format!("la firma della lista non può essere verificata ({w})"),
+            (ListProblem::Altered(w), En) => format!("the list was changed after it was signed: {w}"),
+            (ListProblem::Altered(w), It) => format!("la lista è stata modificata dopo la firma ({w})"),
+            (ListProblem::WrongSigner(Some(s)), En) => {
+                format!("the list's signature does not verify with the expected signing certificate (it names \"{s}\")")
+            }
+            (ListProblem::WrongSigner(Some(s)), It) => {
+                format!("la firma della lista non risulta valida con il certificato di firma atteso (indica \"{s}\")")
+            }
+            (ListProblem::WrongSigner(None), En) => {
+                "the list's signature does not verify with the expected signing certificate".into()
+            }
+            (ListProblem::WrongSigner(None), It) => {
+                "la firma della lista non risulta valida con il certificato di firma atteso".into()
+            }
+            (ListProblem::Expired(when), En) => format!("its next update was due on {when}: the list is out of date"),
+            (ListProblem::Expired(when), It) => {
+                format!("il suo aggiornamento era previsto per il {when}: la lista non è aggiornata")
+            }
+            (ListProblem::NoSigner, En) => {
+                "no signing certificate is given for it, nor named by a list of lists".into()
+            }
+            (ListProblem::NoSigner, It) => {
+                "non è indicato alcun certificato di firma per la lista, né da una lista delle liste".into()
+            }
+        }
+    }
+}
+
 /// A piece of revocation data a reason names: a CRL or an OCSP response, who issued it, when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevocationSource {
@@ -434,6 +501,8 @@ pub enum Reason {
         /// Its status at that time (the last part of the status URI), if it had one.
         status: Option<String>,
     },
+    /// A trusted list is not used, for this reason.
+    TrustedList(ListProblem),
     /// A CAdES archive time-stamp does not match what it covers, for this cause.
     ArchiveTimestampBroken(Box<Reason>),
     /// An archive time-stamp this verifier cannot check where it is (a countersignature's, a
@@ -727,6 +796,7 @@ impl Reason {
                 format!("the archive timestamp does not match: {}", cause.english())
             }
             Reason::ArchiveTimestampNotChecked => "the archive timestamp could not be checked here".into(),
+            Reason::TrustedList(p) => p.text(Language::English),
             Reason::ServiceNotUsable { service, provider, territory, status: Some(st) } => format!(
                 "the trusted list's service \"{service}\" of \"{provider}\" ({territory}) was not usable at the \
                  validation time: its status was \"{st}\""
@@ -951,12 +1021,13 @@ impl Reason {
             Reason::ArchiveTimestampNotChecked => "la marca temporale di archiviazione non può essere verificata \
                                                    qui"
             .into(),
+            Reason::TrustedList(p) => p.text(Language::Italian),
             Reason::ServiceNotUsable { service, provider, territory, status: Some(st) } => format!(
-                "il servizio \"{service}\" di \"{provider}\" ({territory}) dell'elenco di fiducia non era \
+                "il servizio \"{service}\" di \"{provider}\" ({territory}) della lista di fiducia non era \
                  utilizzabile all'ora della verifica: il suo stato era \"{st}\""
             ),
             Reason::ServiceNotUsable { service, provider, territory, status: None } => format!(
-                "il servizio \"{service}\" di \"{provider}\" ({territory}) dell'elenco di fiducia non aveva ancora \
+                "il servizio \"{service}\" di \"{provider}\" ({territory}) della lista di fiducia non aveva ancora \
                  uno stato all'ora della verifica"
             ),
             Reason::ArchiveHashIndex(p) => {
@@ -1236,6 +1307,16 @@ mod tests {
             Reason::TimestampBroken(Box::new(Reason::TimestampImprintMismatch)),
             Reason::ArchiveTimestampBroken(Box::new(Reason::TimestampImprintMismatch)),
             Reason::ArchiveTimestampNotChecked,
+            Reason::TrustedList(ListProblem::Xml("x".into())),
+            Reason::TrustedList(ListProblem::Limit("x".into())),
+            Reason::TrustedList(ListProblem::Format("x".into())),
+            Reason::TrustedList(ListProblem::NotSigned("x".into())),
+            Reason::TrustedList(ListProblem::SignatureUnchecked("x".into())),
+            Reason::TrustedList(ListProblem::Altered("x".into())),
+            Reason::TrustedList(ListProblem::WrongSigner(Some("CN=X".into()))),
+            Reason::TrustedList(ListProblem::WrongSigner(None)),
+            Reason::TrustedList(ListProblem::Expired("2020-01-01".into())),
+            Reason::TrustedList(ListProblem::NoSigner),
             Reason::ServiceNotUsable {
                 service: "CA".into(),
                 provider: "TSP".into(),
@@ -1408,6 +1489,7 @@ mod tests {
             Reason::SignedAttributeRepeated(_) => 82,
             Reason::SignedAttributeCopies { .. } => 83,
             Reason::ServiceNotUsable { .. } => 84,
+            Reason::TrustedList(_) => 85,
         }
     }
 
@@ -1415,7 +1497,7 @@ mod tests {
     #[test]
     fn every_reason_in_english_and_italian() {
         let all = every_reason();
-        let mut seen = [false; 85];
+        let mut seen = [false; 86];
         for r in &all {
             seen[variant(r)] = true;
             let (en, it) = (r.text(Language::English), r.text(Language::Italian));

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::reason::Reason;
+
 /// The service type of a CA issuing qualified certificates (TS 119 612 §5.5.1.1).
 pub const CA_QC: &str = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC";
 
@@ -52,8 +54,8 @@ pub struct ListOutcome {
     pub is_lotl: bool,
     /// How many qualified CA service certificates it added as trust anchors (0 for a LOTL).
     pub anchors: usize,
-    /// Why it is not used, in words; `None` when it is.
-    pub refused: Option<String>,
+    /// Why it is not used; `None` when it is.
+    pub refused: Option<Reason>,
 }
 
 /// One status of a service from a starting time.

@@ -17,6 +17,7 @@ use std::time::Duration;
 use roxmltree::{Document, Node};
 
 use crate::chain::{Cert, Trust};
+use crate::reason::{ListProblem, Reason};
 use crate::trusted_service::{Criterion, ListOutcome, QualificationElement, StatusPeriod, TrustedService};
 use crate::xmldsig::{self, DsigError};
 
@@ -57,16 +58,21 @@ pub enum TslError {
 }
 
 impl TslError {
-    /// The reason in words.
+    /// The reason, to be told in English or Italian.
+    pub fn reason(&self) -> Reason {
+        Reason::TrustedList(match self {
+            TslError::Xml(w) => ListProblem::Xml(w.clone()),
+            TslError::Limit(w) => ListProblem::Limit(w.clone()),
+            TslError::Format(w) => ListProblem::Format(w.clone()),
+            TslError::Signature(e) => e.problem(),
+            TslError::Expired(when) => ListProblem::Expired(when.clone()),
+            TslError::NoSigner => ListProblem::NoSigner,
+        })
+    }
+
+    /// The reason in English.
     pub fn message(&self) -> String {
-        match self {
-            TslError::Xml(w) => format!("not readable XML: {w}"),
-            TslError::Limit(w) => format!("limit exceeded: {w}"),
-            TslError::Format(w) => format!("not a trusted list: {w}"),
-            TslError::Signature(e) => e.message(),
-            TslError::Expired(when) => format!("its next update was due on {when}: the list is out of date"),
-            TslError::NoSigner => "no signing certificate is given for it, nor named by a list of lists".into(),
-        }
+        self.reason().to_string()
     }
 }
 
@@ -118,7 +124,7 @@ pub fn add_lists(trust: &mut Trust, sources: &[ListSource], now: Duration) -> Ve
         let mut outcome =
             ListOutcome { name: s.name.clone(), territory: None, is_lotl: false, anchors: 0, refused: None };
         if k >= MAX_LISTS {
-            outcome.refused = Some(TslError::Limit(format!("more than {MAX_LISTS} trusted lists")).message());
+            outcome.refused = Some(TslError::Limit(format!("more than {MAX_LISTS} trusted lists")).reason());
             parsed.push(None);
         } else {
             match read(&s.xml) {
@@ -128,7 +134,7 @@ pub fn add_lists(trust: &mut Trust, sources: &[ListSource], now: Duration) -> Ve
                     parsed.push(Some((p, text)));
                 }
                 Err(e) => {
-                    outcome.refused = Some(e.message());
+                    outcome.refused = Some(e.reason());
                     parsed.push(None);
                 }
             }
@@ -165,7 +171,7 @@ pub fn add_lists(trust: &mut Trust, sources: &[ListSource], now: Duration) -> Ve
                         }
                     }
                 }
-                Err(e) => outcomes[k].refused = Some(e.message()),
+                Err(e) => outcomes[k].refused = Some(e.reason()),
             }
         }
     }

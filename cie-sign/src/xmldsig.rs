@@ -16,6 +16,7 @@ use spki::AlgorithmIdentifierOwned;
 
 use crate::algorithms::{self, AlgError};
 use crate::chain::Cert;
+use crate::reason::{Language, ListProblem};
 use crate::xml_c14n::{self, Method};
 
 /// The XML Signature namespace.
@@ -50,19 +51,19 @@ pub enum DsigError {
 }
 
 impl DsigError {
-    /// The message a person reads.
-    pub fn message(&self) -> String {
+    /// The problem, to be told in English or Italian.
+    pub fn problem(&self) -> ListProblem {
         match self {
-            DsigError::Missing(w) => format!("the list is not signed: {w}"),
-            DsigError::Format(w) => format!("the list's signature cannot be checked: {w}"),
-            DsigError::Altered(w) => format!("the list was changed after it was signed: {w}"),
-            DsigError::WrongSigner(Some(s)) => {
-                format!("the list's signature does not verify with the expected signing certificate (it names \"{s}\")")
-            }
-            DsigError::WrongSigner(None) => {
-                "the list's signature does not verify with the expected signing certificate".into()
-            }
+            DsigError::Missing(w) => ListProblem::NotSigned(w.clone()),
+            DsigError::Format(w) => ListProblem::SignatureUnchecked(w.clone()),
+            DsigError::Altered(w) => ListProblem::Altered(w.clone()),
+            DsigError::WrongSigner(s) => ListProblem::WrongSigner(s.clone()),
         }
+    }
+
+    /// The message a person reads, in English.
+    pub fn message(&self) -> String {
+        self.problem().text(Language::English)
     }
 }
 
@@ -136,7 +137,7 @@ pub(crate) fn verify_enveloped(text: &str, doc: &Document<'_>, signers: &[Cert])
             Ok(false) => {}
             Err(e) => {
                 if signers.len() == 1 {
-                    return Err(format(e.text(crate::reason::Language::English)));
+                    return Err(format(e.text(Language::English)));
                 }
             }
         }

@@ -763,7 +763,7 @@ fn report_json(file: &Path, report: &Report, trust: &Trust) -> ReportJson {
                 list_of_lists: l.is_lotl,
                 used: l.refused.is_none(),
                 anchors: l.anchors,
-                problem: l.refused.as_deref().map(shown),
+                problem: l.refused.as_ref().map(|r| shown(&r.to_string())),
             })
             .collect(),
     }
@@ -831,7 +831,7 @@ fn list_line(l: &cie_sign::trusted_service::ListOutcome) -> Text {
     let territory = l.territory.as_deref().map_or_else(|| "?".to_owned(), shown);
     match &l.refused {
         None => tr!(TslUsed, file = shown(&l.name), territory = territory, anchors = l.anchors),
-        Some(why) => tr!(TslRefused, file = shown(&l.name), territory = territory, reason = shown(why)),
+        Some(why) => tr!(TslRefused, file = shown(&l.name), territory = territory, reason = why),
     }
 }
 
