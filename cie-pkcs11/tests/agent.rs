@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -127,28 +128,50 @@ fn agent_tries(run: &Path) -> u8 {
     }
 }
 
-/// pkcs11-tool in a fresh process: `--login --sign` of `input` into `output`; the APDUs the
-/// card answered meanwhile.
-fn pkcs11_tool_sign(stack: &mut VirtualStack, run: &Path, home: &Path, input: &Path, output: &Path) -> u64 {
+/// pkcs11-tool in a fresh process with `args`, the certificate cache in `home` when `cache`;
+/// its output and the APDUs the card answered meanwhile.
+fn pkcs11_tool(stack: &mut VirtualStack, run: &Path, home: &Path, cache: bool, args: &[&OsStr]) -> (String, u64) {
     require("pkcs11-tool");
     let before = stack.counts().unwrap().apdus;
-    ok(Command::new("timeout")
-        .args(["60", "pkcs11-tool", "--module"])
+    let mut cmd = Command::new("timeout");
+    cmd.args(["60", "pkcs11-tool", "--module"])
         .arg(module_path())
-        .args(["--login", "--pin", fixtures::TEST_PIN, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--id"])
-        .arg(key_id_hex())
-        .arg("-i")
-        .arg(input)
-        .arg("-o")
-        .arg(output)
+        .args(args)
         .stdin(Stdio::null())
         .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
         .env("XDG_RUNTIME_DIR", run)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("CIE_PKCS11_CACHE", "off")
-        .env_remove("CIE_PKCS11_LOG"));
-    stack.counts().unwrap().apdus - before
+        .env_remove("CIE_PKCS11_LOG");
+    if cache {
+        cmd.env_remove("CIE_PKCS11_CACHE");
+    } else {
+        cmd.env("CIE_PKCS11_CACHE", "off");
+    }
+    let out = ok(&mut cmd);
+    (out, stack.counts().unwrap().apdus - before)
+}
+
+/// pkcs11-tool in a fresh process: `--login --sign` of `input` into `output`; the APDUs the
+/// card answered meanwhile.
+fn pkcs11_tool_sign(stack: &mut VirtualStack, run: &Path, home: &Path, input: &Path, output: &Path) -> u64 {
+    pkcs11_tool_sign_cached(stack, run, home, false, input, output)
+}
+
+/// [`pkcs11_tool_sign`], with the certificate cache when `cache`.
+fn pkcs11_tool_sign_cached(
+    stack: &mut VirtualStack,
+    run: &Path,
+    home: &Path,
+    cache: bool,
+    input: &Path,
+    output: &Path,
+) -> u64 {
+    let id = key_id_hex();
+    let words = ["--login", "--pin", fixtures::TEST_PIN, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--id", &id, "-i"];
+    let args: Vec<&OsStr> =
+        words.iter().map(OsStr::new).chain([input.as_os_str(), OsStr::new("-o"), output.as_os_str()]).collect();
+    pkcs11_tool(stack, run, home, cache, &args).1
 }
 
 fn verify_file(input: &Path, sig: &Path) {
@@ -201,6 +224,21 @@ fn fresh_process_signs_through_the_agent() {
     println!("fresh process C_Initialize..C_Login..C_Sign: {without} APDUs without the agent, {counts:?} with it");
     assert!(counts.iter().all(|n| *n <= 5), "with the agent: {counts:?} APDUs (without: {without})");
     assert!(without > 5, "without the agent a fresh process builds its channel: {without}");
+
+    // With the certificate cache (the default): the agent gives the card-binding key (once
+    // per card session), the module keeps the cache; a later fresh process lists the
+    // certificate before any login without an APDU, and signs within the same bound.
+    let _ = std::fs::remove_file(&output);
+    let first = pkcs11_tool_sign_cached(&mut stack, &run, &home, true, &input, &output);
+    verify_file(&input, &output);
+    let (listed, listing) = pkcs11_tool(&mut stack, &run, &home, true, &[OsStr::new("--list-objects")]);
+    assert!(listed.contains("Certificate Object"), "{listed}");
+    assert_eq!(listing, 0, "the certificate listed from the cache with the agent's binding");
+    let _ = std::fs::remove_file(&output);
+    let cached = pkcs11_tool_sign_cached(&mut stack, &run, &home, true, &input, &output);
+    verify_file(&input, &output);
+    println!("with the certificate cache: {first} APDUs (binding computed), then {cached}");
+    assert!(cached <= 5, "{cached}");
 
     // Not logged in while another client is: no signature.
     let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];

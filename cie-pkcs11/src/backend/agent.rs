@@ -123,9 +123,9 @@ impl CardOps for AgentCard {
         r
     }
 
-    fn verify_puk(&mut self, _puk: &Puk) -> Result<()> {
-        // The agent has no PUK login of its own (only the unblock, which sets a new PIN).
-        Err(Error::Transport(TransportError::Other("the card agent does not keep a PUK login".into())))
+    fn verify_puk(&mut self, puk: &Puk) -> Result<()> {
+        let reader = self.reader.clone();
+        self.client.verify_puk(Some(&reader), puk.digits()).map_err(card_error)
     }
 
     fn unblock_pin(&mut self, puk: &Puk, new: &Pin) -> Result<()> {
@@ -160,9 +160,9 @@ impl CardOps for AgentCard {
     }
 
     fn card_binding_signature(&mut self) -> Result<Vec<u8>> {
-        // Not in the agent's protocol yet: without it the certificate cache is not used and
-        // the objects appear at login, read through the agent.
-        Err(Error::NoSecureChannel)
+        // Computed once per card session by the agent; the cache itself stays the module's.
+        let reader = self.reader.clone();
+        self.client.card_binding(Some(&reader)).map_err(card_error)
     }
 
     fn use_certificate_key(&mut self, _certificate_der: &[u8]) -> Result<()> {
