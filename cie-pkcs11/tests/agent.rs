@@ -221,6 +221,9 @@ fn fresh_process_signs_through_the_agent() {
         let mine = stack.counts().unwrap().apdus - before;
         assert!(mine <= 3, "turn {turn}: this instance's signature cost {mine} APDUs");
     }
+    // The fresh processes' logins went with them: only this instance is logged in.
+    let status = AgentClient::connect_to(&run.join("cie/agent.sock")).unwrap().status().unwrap();
+    assert_eq!(status.cards.iter().map(|c| c.logged_in_clients).sum::<u32>(), 1, "{status:?}");
     println!("fresh process C_Initialize..C_Login..C_Sign: {without} APDUs without the agent, {counts:?} with it");
     assert!(counts.iter().all(|n| *n <= 5), "with the agent: {counts:?} APDUs (without: {without})");
     assert!(without > 5, "without the agent a fresh process builds its channel: {without}");
@@ -265,7 +268,7 @@ fn fresh_process_signs_through_the_agent() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// What a module instance answers, in order: a wrong PIN, a signature with the card removed,
+/// What a module instance answers, in order: a wrong PIN, the PIN flags then, a signature with the card removed,
 /// the slot's token afterwards, a login after the card is back, a signature then.
 /// With `agent`, also checks that the login went through the agent (its status counts this
 /// instance's login).
@@ -275,6 +278,13 @@ fn removal_and_wrong_pin(stack: &mut VirtualStack, run: &Path, agent: bool) -> V
     let s = p11.open_ro_session(slot).unwrap();
     let mut seen = Vec::new();
     seen.push(format!("{:?}", s.login(UserType::User, Some(&pin("11112222"))).map_err(rv)));
+    let info = p11.get_token_info(slot).unwrap();
+    seen.push(format!(
+        "count low {}, final try {}, locked {}",
+        info.user_pin_count_low(),
+        info.user_pin_final_try(),
+        info.user_pin_locked()
+    ));
     s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
     if agent {
         let status = AgentClient::connect_to(&run.join("cie/agent.sock")).unwrap().status().unwrap();
