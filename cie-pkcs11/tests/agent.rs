@@ -128,8 +128,9 @@ fn agent_tries(run: &Path) -> u8 {
     }
 }
 
-/// pkcs11-tool in a fresh process with `args`, the certificate cache in `home` when `cache`;
-/// its output and the APDUs the card answered meanwhile.
+/// pkcs11-tool in a fresh process with `args`, the certificate cache in `home` when `cache`,
+/// the module's debug log in `home/p11.log`; its output and the APDUs the card answered
+/// meanwhile.
 fn pkcs11_tool(stack: &mut VirtualStack, run: &Path, home: &Path, cache: bool, args: &[&OsStr]) -> (String, u64) {
     require("pkcs11-tool");
     let before = stack.counts().unwrap().apdus;
@@ -142,7 +143,9 @@ fn pkcs11_tool(stack: &mut VirtualStack, run: &Path, home: &Path, cache: bool, a
         .env("XDG_RUNTIME_DIR", run)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env_remove("CIE_PKCS11_LOG");
+        .env("CIE_PKCS11_LOG", "debug")
+        .env("CIE_PKCS11_LOG_FILE", home.join("p11.log"));
+    let _ = std::fs::remove_file(home.join("p11.log"));
     if cache {
         cmd.env_remove("CIE_PKCS11_CACHE");
     } else {
@@ -200,6 +203,8 @@ fn fresh_process_signs_through_the_agent() {
     // Without the agent: the in-process path's count, for the comparison.
     let without = pkcs11_tool_sign(&mut stack, &run, &home, &input, &output);
     verify_file(&input, &output);
+    let log = std::fs::read_to_string(home.join("p11.log")).unwrap();
+    assert!(log.contains("card operations in this process (PC/SC)"), "{log}");
 
     let agent = start_agent(&stack, &run);
     let p11 = load(&run);
@@ -214,6 +219,10 @@ fn fresh_process_signs_through_the_agent() {
         let n = pkcs11_tool_sign(&mut stack, &run, &home, &input, &output);
         verify_file(&input, &output);
         counts.push(n);
+        // The module's log says which path it took, and never the PIN.
+        let log = std::fs::read_to_string(home.join("p11.log")).unwrap();
+        assert!(log.contains("card operations through the card agent"), "{log}");
+        assert!(!log.contains(fixtures::TEST_PIN), "the PIN in the module's log");
         // This process's instance signs again between the fresh processes: the channel it
         // shares through the agent was not replaced (4 APDUs at most: no VERIFY needed).
         let before = stack.counts().unwrap().apdus;
