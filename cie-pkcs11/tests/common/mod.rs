@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod agent;
 pub(crate) mod client;
 
 use std::path::PathBuf;
