@@ -71,6 +71,22 @@ fn sign_and_verify(s: &Session, message: &[u8]) {
         .expect("the signature verifies with the certificate's key");
 }
 
+/// The clients logged in to the agent's cards.
+fn logged_in(run: &Path) -> u32 {
+    let status = AgentClient::connect_to(&socket(run)).unwrap().status().unwrap();
+    status.cards.iter().map(|c| c.logged_in_clients).sum()
+}
+
+/// Waits (5 s at most) until `n` clients are logged in to the agent: it notices a closed
+/// connection on its own thread.
+fn wait_logged_in(run: &Path, n: u32, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while logged_in(run) != n {
+        assert!(std::time::Instant::now() < deadline, "{what}: {} logged in", logged_in(run));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The PIN's tries left, asked through the agent by a client of its own (no VERIFY).
 fn agent_tries(run: &Path) -> u8 {
     let mut c = AgentClient::connect_to(&run.join("cie/agent.sock")).unwrap();
@@ -182,9 +198,7 @@ fn fresh_process_signs_through_the_agent() {
         let mine = stack.counts().unwrap().apdus - before;
         assert!(mine <= 3, "turn {turn}: this instance's signature cost {mine} APDUs");
     }
-    // The fresh processes' logins went with them: only this instance is logged in.
-    let status = AgentClient::connect_to(&run.join("cie/agent.sock")).unwrap().status().unwrap();
-    assert_eq!(status.cards.iter().map(|c| c.logged_in_clients).sum::<u32>(), 1, "{status:?}");
+    wait_logged_in(&run, 1, "the fresh processes' logins went with them: only this instance's is left");
     println!("fresh process C_Initialize..C_Login..C_Sign: {without} APDUs without the agent, {counts:?} with it");
     assert!(counts.iter().all(|n| *n <= 5), "with the agent: {counts:?} APDUs (without: {without})");
     assert!(without > 5, "without the agent a fresh process builds its channel: {without}");
@@ -207,6 +221,7 @@ fn fresh_process_signs_through_the_agent() {
     // Not logged in while another client is: no signature.
     let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
     s.logout().unwrap();
+    assert_eq!(logged_in(&run), 0, "C_Logout drops the instance's login in the agent");
     let mut other = AgentClient::connect_to(&run.join("cie/agent.sock")).unwrap();
     other.login(None, fixtures::TEST_PIN.as_bytes()).unwrap();
     let e = s.sign(&Mechanism::Sha256RsaPkcs, key, b"not logged in").unwrap_err();
@@ -276,6 +291,7 @@ fn same_answers_with_and_without_the_agent() {
     let with = removal_and_wrong_pin(&mut stack, &run, true);
     println!("without the agent: {without:?}; with it: {with:?}");
     assert_eq!(with, without);
+    wait_logged_in(&run, 0, "C_Finalize drops the instance's login in the agent");
     assert_eq!(agent_tries(&run), 3);
     drop(agent);
     let _ = std::fs::remove_dir_all(&run);
