@@ -289,6 +289,15 @@ impl Card {
                 self.log_everyone_out();
                 Ok(Reply::Done)
             }
+            Request::CardBinding { .. } => {
+                // Cached by the session: one MSE SET + INTERNAL AUTHENTICATE per card session.
+                self.session(client)?.card_binding_signature().map(Reply::Signature)
+            }
+            Request::VerifyPuk { puk, .. } => {
+                let puk = Puk::new(&puk.0[..])?;
+                self.session(client)?.verify_puk(&puk)?;
+                Ok(Reply::Done)
+            }
             Request::ListCards | Request::Status | Request::Stop => {
                 Err(Error::InvalidArgument("not a card request".into()))
             }

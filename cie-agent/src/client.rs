@@ -198,6 +198,16 @@ impl AgentClient {
         self.expect_done(&request)
     }
 
+    /// The card's key-83 signature over its NIS (the certificate cache's key, DESIGN.md §5).
+    pub fn card_binding(&mut self, reader: Option<&str>) -> Result<Vec<u8>, ClientError> {
+        self.expect_signature(&Request::CardBinding { reader: reader.map(str::to_owned) })
+    }
+
+    /// VERIFY of the PUK (a PKCS#11 security officer's login).
+    pub fn verify_puk(&mut self, reader: Option<&str>, puk: &[u8]) -> Result<(), ClientError> {
+        self.expect_done(&Request::VerifyPuk { reader: reader.map(str::to_owned), puk: SecretBytes::new(puk) })
+    }
+
     /// The agent's cards, clients and idle timer.
     pub fn status(&mut self) -> Result<AgentStatus, ClientError> {
         match self.call(&Request::Status)? {

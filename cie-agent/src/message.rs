@@ -101,6 +101,19 @@ pub enum Request {
         /// The new PIN.
         new: SecretBytes,
     },
+    /// The card's key-83 signature over its NIS: deterministic, no PIN needed; the key of the
+    /// clients' certificate cache (DESIGN.md §5). Answered with [`Reply::Signature`].
+    CardBinding {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+    },
+    /// VERIFY of the PUK (a PKCS#11 security officer's login); no login state is kept.
+    VerifyPuk {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+        /// The PUK.
+        puk: SecretBytes,
+    },
     /// The agent's cards, clients and idle timer.
     Status,
     /// Asks the agent to exit.
@@ -249,6 +262,12 @@ impl Request {
             Request::Status => Out::new(0x0B),
             Request::Stop => Out::new(0x0C),
             Request::ReadSerial { reader } => with_reader(0x0D, reader),
+            Request::CardBinding { reader } => with_reader(0x0E, reader),
+            Request::VerifyPuk { reader, puk } => {
+                let mut o = with_reader(0x0F, reader);
+                o.secret(&puk.0);
+                o
+            }
         };
         out.0
     }
@@ -278,6 +297,8 @@ impl Request {
             0x0B => Request::Status,
             0x0C => Request::Stop,
             0x0D => Request::ReadSerial { reader: cur.opt_text()? },
+            0x0E => Request::CardBinding { reader: cur.opt_text()? },
+            0x0F => Request::VerifyPuk { reader: cur.opt_text()?, puk: SecretBytes(cur.secret()?) },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -296,7 +317,9 @@ impl Request {
             | Request::SignDigestInfo { reader, .. }
             | Request::PinStatus { reader }
             | Request::ChangePin { reader, .. }
-            | Request::UnblockPin { reader, .. } => reader.as_deref(),
+            | Request::UnblockPin { reader, .. }
+            | Request::CardBinding { reader }
+            | Request::VerifyPuk { reader, .. } => reader.as_deref(),
             Request::ListCards | Request::Status | Request::Stop => None,
         }
     }
@@ -444,7 +467,9 @@ mod tests {
             Request::SignDigestInfo { reader: r.clone(), digest_info: vec![0x30, 0] },
             Request::PinStatus { reader: None },
             Request::ChangePin { reader: None, old: SecretBytes::new(b"1"), new: SecretBytes::new(b"2") },
-            Request::UnblockPin { reader: r, puk: SecretBytes::new(b"3"), new: SecretBytes::new(b"4") },
+            Request::UnblockPin { reader: r.clone(), puk: SecretBytes::new(b"3"), new: SecretBytes::new(b"4") },
+            Request::CardBinding { reader: r.clone() },
+            Request::VerifyPuk { reader: r, puk: SecretBytes::new(b"87654321") },
             Request::Status,
             Request::Stop,
         ]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use cryptoki_sys::*;
 
-use crate::backend::{Backend, PcscBackend};
+use crate::backend::{AgentBackend, Backend, PcscBackend};
 use crate::cache::{dir_from_env, CertCache};
 use crate::error::{Ckr, Result};
 use crate::instance::Instance;
@@ -46,10 +46,26 @@ impl Config {
     }
 }
 
+/// The production backend of one `C_Initialize`: the user's card agent when its socket answers
+/// now (DESIGN.md §8), today's in-process path over PC/SC otherwise.
+fn production_backend() -> Arc<dyn Backend> {
+    match AgentBackend::connect() {
+        Some(agent) => {
+            tracing::info!("card operations through the card agent");
+            Arc::new(agent)
+        }
+        None => {
+            tracing::info!("card operations in this process (PC/SC)");
+            Arc::new(PcscBackend::new())
+        }
+    }
+}
+
 /// A PKCS#11 module: the library state between `C_Initialize` and `C_Finalize`.
 pub struct Module {
     /// A fixed backend (tests, benches); `None`: the production module, which opens a new
-    /// [`PcscBackend`] at each `C_Initialize` and drops it at `C_Finalize`.
+    /// backend at each `C_Initialize` (the card agent's when it answers, else a
+    /// [`PcscBackend`]) and drops it at `C_Finalize`.
     backend: Option<Arc<dyn Backend>>,
     /// Fixed settings (tests, benches); `None`: read from the environment at `C_Initialize`.
     config: Option<Config>,
@@ -98,7 +114,7 @@ impl Module {
             return Err(Ckr(CKR_CRYPTOKI_ALREADY_INITIALIZED));
         }
         let config = self.config.clone().unwrap_or_else(Config::from_env);
-        let backend = self.backend.clone().unwrap_or_else(|| Arc::new(PcscBackend::new()));
+        let backend = self.backend.clone().unwrap_or_else(production_backend);
         *guard = Some(Arc::new(Instance::start(backend, config.cache_dir.map(CertCache::new))));
         Ok(())
     }

@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use cie_core::pin::Puk;
 use cie_core::session::Session as CardSession;
 use cie_core::transport::Counting;
-use cie_core::{Credential, Error, Transport};
+use cie_core::{Credential, Error};
 use cryptoki_sys::*;
 
 use crate::backend::{Backend, ReaderStatus};
 use crate::cache::CertCache;
+use crate::card::CardOps;
 use crate::error::{is_removal, Ckr, Result};
 use crate::objects::ObjectSet;
 use crate::sync::lock;
@@ -56,8 +57,8 @@ pub(crate) struct Slot {
 pub(crate) struct CardConnection {
     /// The insertion of the card this connection reaches.
     insertion: u64,
-    /// The cie-core session with the card.
-    pub(crate) card: CardSession<Counting<Box<dyn Transport>>>,
+    /// The card: cie-core's session in this process, or the card agent's client.
+    pub(crate) card: Box<dyn CardOps>,
     /// The PUK given at an SO login (zeroized on drop), used by `C_InitPIN`.
     pub(crate) puk: Option<Puk>,
 }
@@ -80,7 +81,7 @@ pub(crate) struct TokenData {
     /// The card's NIS (token label and serial number).
     pub(crate) nis: String,
     /// The chip maker of the card's generation.
-    pub(crate) manufacturer: &'static str,
+    pub(crate) manufacturer: String,
 }
 
 /// The token state of a slot.
@@ -224,8 +225,12 @@ impl Slot {
     }
 
     /// Connects to the card of `insertion` and opens a cie-core session (reads the static
-    /// data, or takes them from the card-constants cache).
+    /// data, or takes them from the card-constants cache), or the card agent's client when the
+    /// backend is the agent's.
     fn connect(&self, insertion: u64) -> Result<CardConnection> {
+        if let Some(opened) = self.backend.open_card(&self.reader) {
+            return self.opened(insertion, opened);
+        }
         let transport = match self.backend.connect(&self.reader) {
             Ok(t) => t,
             Err(e) => {
@@ -240,7 +245,14 @@ impl Slot {
         };
         // A card seen before is opened from its stored constants (cie-core checks they fit).
         let known = |sn_icc: &[u8]| self.cache.as_ref().and_then(|c| c.load_constants(sn_icc));
-        match CardSession::open_with_constants(Counting::new(transport), known) {
+        let opened = CardSession::open_with_constants(Counting::new(transport), known)
+            .map(|card| Box::new(card) as Box<dyn CardOps>);
+        self.opened(insertion, opened)
+    }
+
+    /// The connection to the card of `insertion` once `opened` (or why not).
+    fn opened(&self, insertion: u64, opened: std::result::Result<Box<dyn CardOps>, Error>) -> Result<CardConnection> {
+        match opened {
             Ok(mut card) => {
                 // The token's certificate (read at login or from the cache) gives the session
                 // the key that checks every signature, without reading the card again.
@@ -291,9 +303,9 @@ impl Slot {
         };
         let result = f(conn);
         // Constants read from the card and confirmed by a secure channel go to the cache.
-        if let Some(bytes) = conn.card.constants_to_store() {
+        if let Some((sn_icc, bytes)) = conn.card.constants_to_store() {
             if let Some(cache) = &self.cache {
-                if let Err(e) = cache.store_constants(conn.card.sn_icc(), &bytes) {
+                if let Err(e) = cache.store_constants(&sn_icc, &bytes) {
                     tracing::warn!("card constants cache: cannot store: {e}");
                 }
             }
@@ -347,7 +359,7 @@ impl Slot {
         // No card crypto here: the certificate cache is looked up only when objects are asked
         // for (`Slot::ensure_objects`).
         let info = self.with_card(insertion, |conn| {
-            Ok(TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.generation().manufacturer() })
+            Ok(TokenData { nis: conn.card.nis().to_owned(), manufacturer: conn.card.manufacturer() })
         })?;
         let mut st = lock(&self.state);
         if st.insertion != insertion {
@@ -526,7 +538,7 @@ impl Slot {
             let first = conn.card.sign_digest_info(input);
             // A signature that fails its check with a key the card itself gave is the card's
             // fault; so is anything but a failed check.
-            if !matches!(first, Err(Error::CardSignature(_))) || conn.card.cached_certificate().is_some() {
+            if !matches!(first, Err(Error::CardSignature(_))) || conn.card.has_own_certificate() {
                 return first;
             }
             let own = match conn.card.certificate() {

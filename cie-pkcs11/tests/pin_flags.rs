@@ -5,7 +5,9 @@
 //! the two must agree. That reading opens a secure channel of its own, which ends the module's
 //! on the card, so it resets the card afterwards, as an application that is done with the card
 //! may: the module sees the reset and opens a new channel before its next PIN. Then `C_SetPIN` with a wrong old PIN spends one try (the VERIFY before
-//! CHANGE REFERENCE DATA) and shows it, and with the right one changes the PIN.
+//! CHANGE REFERENCE DATA) and shows it, and with the right one changes the PIN. The same steps
+//! run once more with `cie agent` running (the module's PIN commands, SO login, `C_InitPIN` and
+//! `C_SetPIN` through the agent), with the same flags and counters.
 
 mod common;
 
@@ -54,6 +56,27 @@ fn pin_flags_follow_the_cards_counter() {
     let _serial = serial();
     std::env::set_var("CIE_PKCS11_CACHE", "off");
     let stack = start_stack();
+    steps(&stack, None);
+}
+
+#[test]
+fn pin_flags_follow_the_cards_counter_through_the_agent() {
+    let _serial = serial();
+    std::env::set_var("CIE_PKCS11_CACHE", "off");
+    let stack = start_stack();
+    let run = agent::runtime_dir("pin-flags");
+    let _agent = agent::start_agent(&stack, &run);
+    steps(&stack, Some(&run));
+    let _ = std::fs::remove_dir_all(&run);
+}
+
+/// The steps of the module's doc, with the module reaching the agent of `run` when given
+/// (checked: the user's login shows in the agent's status).
+fn steps(stack: &cie_sim::stack::VirtualStack, run: Option<&std::path::Path>) {
+    match run {
+        Some(run) => std::env::set_var("XDG_RUNTIME_DIR", run),
+        None => std::env::remove_var("XDG_RUNTIME_DIR"),
+    }
     let reader = stack.reader_name().to_owned();
     let lib = unsafe { Pkcs11::new(module_path()) }.unwrap();
     unsafe {
@@ -103,6 +126,10 @@ fn pin_flags_follow_the_cards_counter() {
         assert_eq!(login(&lib, s, CKU_USER, first), CKR_PIN_INCORRECT);
         assert_eq!(login(&lib, s, CKU_USER, b"33334444"), CKR_OK);
         assert_eq!(flags(&lib, slot), 0);
+        if let Some(run) = run {
+            let status = cie_agent::AgentClient::connect_to(&agent::socket(run)).unwrap().status().unwrap();
+            assert_eq!(status.cards.iter().map(|c| c.logged_in_clients).sum::<u32>(), 1, "{status:?}");
+        }
         assert_eq!(lib.C_Finalize(null_mut()), CKR_OK);
     }
 }

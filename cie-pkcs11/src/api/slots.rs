@@ -68,7 +68,7 @@ impl Module {
         let (sessions, rw) = inst.session_counts(&slot, insertion);
         Ok(CK_TOKEN_INFO {
             label: pad(&format!("CIE {}", info.nis)),
-            manufacturerID: pad(info.manufacturer),
+            manufacturerID: pad(&info.manufacturer),
             model: pad("CIE 3.0"),
             serialNumber: pad(&info.nis),
             flags,

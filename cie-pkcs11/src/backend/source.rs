@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use cie_core::{Transport, TransportError};
 
+use crate::card::CardOps;
+
 /// The state of one reader, as far as slots are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReaderStatus {
@@ -32,6 +34,12 @@ pub trait Backend: Send + Sync {
     fn status(&self, reader: &str) -> Result<ReaderStatus, TransportError>;
     /// Connects to the card in `reader`.
     fn connect(&self, reader: &str) -> Result<Box<dyn Transport>, TransportError>;
+    /// Opens the card in `reader` as operations served by another process (the card agent,
+    /// DESIGN.md §8); `None`: this backend's cards are reached with [`Backend::connect`] and
+    /// cie-core runs in this process.
+    fn open_card(&self, _reader: &str) -> Option<cie_core::Result<Box<dyn CardOps>>> {
+        None
+    }
     /// A new waiter for slot events (each blocking caller gets its own).
     fn waiter(&self) -> Result<Arc<dyn EventWaiter>, TransportError>;
     /// Releases what the backend keeps open between calls (`C_Finalize`: the PC/SC context

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod agent;
 pub(crate) mod client;
 
 use std::path::PathBuf;
@@ -151,10 +152,13 @@ pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Starts the isolated pcscd + vpcd + simulator stack and points this process's PC/SC client
-/// library at it.
+/// library at it. The module loaded here and the clients started from here never reach the
+/// machine's own card agent (whose cards are the real PC/SC service's): `XDG_RUNTIME_DIR` is
+/// unset; the agent's tests set their own.
 pub(crate) fn start_stack() -> cie_sim::stack::VirtualStack {
     let stack = cie_sim::stack::VirtualStack::start(cie_sim::stack::StackOptions::default())
         .unwrap_or_else(|e| panic!("starting the virtual PC/SC stack: {e}"));
     stack.export_socket_env();
+    std::env::remove_var("XDG_RUNTIME_DIR");
     stack
 }

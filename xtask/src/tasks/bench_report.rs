@@ -5,7 +5,9 @@
 //! The PKCS#11 and cie-core rows come from the `bench_rows` example of cie-pkcs11 (see its
 //! `rows.rs`), which counts APDUs in pcscd's APDU log; the TLS row runs curl with the OpenSSL
 //! pkcs11 engine and the built module against `openssl s_server` on 127.0.0.1, and measures
-//! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. The browser rows
+//! curl's CPU time (as a child process) and the APDUs pcscd logged meanwhile. The agent rows run
+//! pkcs11-tool `--login --sign` as a fresh process with the release module, once without and once
+//! with `cie agent` running while another client holds a login (its channel open). The browser rows
 //! come from the Chromium and Firefox end-to-end tests (tests/browsers.rs) run with the release
 //! module and each latency model (`--no-browsers` skips them). With
 //! `--criterion`, the medians of the last `cargo bench` run follow in a second table. The
@@ -118,6 +120,7 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let tls = o.tls && ensure_tls_packages();
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-sim", "--bin", "cie-sim"]))?;
     run(cargo().args(["build", "--release", "--quiet", "-p", "cie-pkcs11", "--lib", "--example", "bench_rows"]))?;
+    run(cargo().args(["build", "--release", "--quiet", "-p", "cie", "--bin", "cie"]))?;
     let release = target_dir().join("release");
     let probe = release.join("examples").join("bench_rows");
     let module = release.join("libcie_pkcs11.so");
@@ -148,6 +151,10 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
                 Ok(tls) => rows.extend(tls),
                 Err(e) => step(&format!("TLS row not measured: {e}")),
             }
+        }
+        match agent_rows(&stack, &module, &release.join("cie")) {
+            Ok(agent) => rows.extend(agent),
+            Err(e) => step(&format!("agent rows not measured: {e}")),
         }
         drop(stack);
         if model == "realistic" {
@@ -408,7 +415,12 @@ fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
 
 /// The APDU budget of an operation (DESIGN.md §3, issue 13), if it has one.
 fn target(name: &str) -> Option<u64> {
-    if name.starts_with("enumeration") && name.contains("card seen before") {
+    if name.contains("agent running") {
+        // VERIFY + MSE SET + INTERNAL AUTHENTICATE + GET RESPONSE (issue 22).
+        Some(5)
+    } else if name.contains("no agent") {
+        None
+    } else if name.starts_with("enumeration") && name.contains("card seen before") {
         Some(3)
     } else if name.contains("C_Login in a new process") {
         Some(16)
@@ -625,6 +637,93 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)
+}
+
+/// The agent rows: pkcs11-tool `--login --sign` in a fresh process (card seen before: the
+/// module's certificate cache in a private home), without the card agent, then with `cie agent`
+/// (the release `cie`) running while another client holds a login, so that its channel is open.
+fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Measured>> {
+    use std::os::unix::fs::PermissionsExt;
+    if Command::new("pkcs11-tool").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        return Err("pkcs11-tool is not installed (package opensc)".into());
+    }
+    let dir = std::env::temp_dir().join(format!("cie-bench-agent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (home, run) = (dir.join("home"), dir.join("run"));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&run).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+    let input = dir.join("document.txt");
+    std::fs::write(&input, b"a document signed by a fresh process\n").map_err(|e| e.to_string())?;
+    let log = stack.log_dir().join("pcscd.log");
+    let sign = |name: &str| -> Result<Measured> {
+        let before = pcscd_totals(&log);
+        let cpu = children_cpu();
+        let start = Instant::now();
+        let out = Command::new("timeout")
+            .args(["60", "pkcs11-tool", "--module"])
+            .arg(module)
+            .args(["--login", "--pin", fixtures::TEST_PIN, "--sign", "--mechanism", "SHA256-RSA-PKCS"])
+            .arg("-i")
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.join("document.sig"))
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("HOME", &home)
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("CIE_PKCS11_CACHE")
+            .env_remove("CIE_PKCS11_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("pkcs11-tool: {e}"))?;
+        let wall = start.elapsed();
+        let cpu = children_cpu().saturating_sub(cpu);
+        let after = pcscd_totals(&log);
+        if !out.status.success() {
+            return Err(format!("pkcs11-tool failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(Measured {
+            name: name.into(),
+            exchanges: after.0 - before.0,
+            sent: after.1 - before.1,
+            received: after.2 - before.2,
+            cpu,
+            wall,
+        })
+    };
+    // The card seen once (the module's caches filled), then measured.
+    sign("warm-up")?;
+    let without = sign("fresh process: C_Initialize .. C_Login .. C_Sign, no agent (card seen before)")?;
+
+    let agent = Command::new(cie)
+        .args(["agent", "--idle", "0"])
+        .env("XDG_RUNTIME_DIR", &run)
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", cie.display()))?;
+    let _agent = Background(agent);
+    let socket = run.join("cie").join("agent.sock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut holder = loop {
+        if let Ok(c) = cie_agent::AgentClient::connect_to(&socket) {
+            break c;
+        }
+        if Instant::now() > deadline {
+            return Err("the agent's socket never answered".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Another application logged in through the agent: its channel stays open.
+    holder.login(None, fixtures::TEST_PIN.as_bytes()).map_err(|e| format!("agent login: {e}"))?;
+    sign("warm-up through the agent")?;
+    let with = sign("fresh process: C_Initialize .. C_Login .. C_Sign, agent running")?;
+    drop(holder);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(vec![without, with])
 }
 
 /// Medians of the last `cargo bench` run (criterion's `new/estimates.json`), as a table.
