@@ -355,6 +355,50 @@ mod tests {
             let mut off = vec![4u8];
             off.extend(vec![1; 2 * size]);
             assert_eq!(verify_prehash(curve, &off, &[], &[]), Err(KeyError::NotOnCurve));
+            // Malformed signatures with a valid key (the generator): not verifying, no panic.
+            let c = curve.params();
+            let mut g = vec![4u8];
+            g.extend(fixed(&c.gx, size));
+            g.extend(fixed(&c.gy, size));
+            let n = fixed(&c.n, size);
+            let bad: [&[u8]; 7] = [
+                &[],
+                &[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00],
+                &[0x30, 0x06, 0x02, 0x01, 0xff, 0x02, 0x01, 0x01],
+                &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+                &[0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01],
+                &[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01],
+                &[0x02, 0x01, 0x01],
+            ];
+            for sig in bad {
+                assert_eq!(verify_prehash(curve, &g, &[0xab; 64], sig), Ok(false), "{sig:02x?}");
+            }
+            let mut huge = vec![0x30, 0x82, 0x01, 0x08, 0x02, 0x82, 0x01, 0x01, 0x00];
+            huge.extend(vec![0xff; 256]);
+            huge.extend([0x02, 0x01, 0x01]);
+            assert_eq!(verify_prehash(curve, &g, &[0xab; 64], &huge), Ok(false));
+            // r = s = 1 and r = 1, s = n - 1: in range, do not verify.
+            let mut one = vec![0u8; size];
+            one[size - 1] = 1;
+            let mut nm1 = n.clone();
+            nm1[size - 1] -= 1;
+            for (r, s) in [(&one, &one), (&one, &nm1)] {
+                let int = |v: &[u8]| {
+                    let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+                    let mut o = if v[0] & 0x80 != 0 { vec![0] } else { vec![] };
+                    o.extend(v);
+                    let mut t = vec![0x02, o.len() as u8];
+                    t.extend(o);
+                    t
+                };
+                let mut body = int(r);
+                body.extend(int(s));
+                let mut sig = if body.len() < 0x80 { vec![0x30] } else { vec![0x30, 0x81] };
+                sig.push(body.len() as u8);
+                sig.extend(body);
+                assert!(SigValue::from_der(&sig).is_ok());
+                assert_eq!(verify_prehash(curve, &g, &[0xab; 64], &sig), Ok(false));
+            }
         }
     }
 }

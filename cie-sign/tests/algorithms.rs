@@ -51,6 +51,12 @@ fn genpkey(dir: &Path, out: &str, key: &[&str]) {
 /// PSS); then `content.txt` signed into `signed.p7m` with `sign_extra`. Returns false when
 /// OpenSSL refuses to sign.
 fn make(dir: &Path, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]) -> bool {
+    make_with(dir, key, false, md, sigopt, sign_extra)
+}
+
+/// [`make`], the EC keys converted to compressed points first (`openssl ec -conv_form
+/// compressed`) when `compressed`, so that the certificates carry 02/03||X.
+fn make_with(dir: &Path, key: &[&str], compressed: bool, md: &str, sigopt: &[&str], sign_extra: &[&str]) -> bool {
     std::fs::write(dir.join("content.txt"), b"Documento firmato per la prova degli algoritmi.\n").unwrap();
     std::fs::write(dir.join("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
         .unwrap();
@@ -61,6 +67,11 @@ fn make(dir: &Path, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]
     .unwrap();
     genpkey(dir, "ca.key", key);
     genpkey(dir, "leaf.key", key);
+    if compressed {
+        for k in ["ca.key", "leaf.key"] {
+            assert!(openssl(dir, &["ec", "-in", k, "-conv_form", "compressed", "-out", k]), "{k} compressed");
+        }
+    }
     let mdopt = format!("-{md}");
     let mut ca = vec!["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Algorithm Test CA", "-days", "3650"];
     ca.extend_from_slice(&["-extensions", "v3_ca", "-addext", "basicConstraints=critical,CA:TRUE"]);
@@ -286,6 +297,32 @@ fn ecdsa_on_the_brainpool_curves() {
         assert!(!openssl_accepts(&s.0, "altered.p7m"), "{curve}: openssl refuses the altered content");
         let r = ours(&s.0, "altered.p7m");
         assert_eq!(r.indication(), Indication::TotalFailed, "{curve} content altered: {:?}", problems(&r));
+    }
+}
+
+/// Keys whose certificates carry compressed points (02/03||X) on each brainpool curve: decoded
+/// (the square root taken), verified, and the signature altered fails.
+#[test]
+fn brainpool_compressed_points() {
+    for curve in ["brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1"] {
+        let s = Scratch::new(&format!("{curve}-compressed"));
+        let param = format!("ec_paramgen_curve:{curve}");
+        let key = ["-algorithm", "EC", "-pkeyopt", &param];
+        assert!(make_with(&s.0, &key, true, "sha384", &[], &["-md", "sha384"]));
+        use der::DecodePem;
+        let leaf = std::fs::read_to_string(s.path("leaf.pem")).unwrap();
+        let der = x509_cert::Certificate::from_pem(leaf.as_bytes()).unwrap();
+        let point = der.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes().to_vec();
+        assert!(point[0] == 2 || point[0] == 3, "{curve}: a compressed point in the certificate");
+        assert!(openssl_accepts(&s.0, "signed.p7m"));
+        let r = ours(&s.0, "signed.p7m");
+        assert_eq!(r.indication(), Indication::TotalPassed, "{curve}: {:?}", problems(&r));
+        let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(s.path("altered.p7m"), &bytes).unwrap();
+        let r = ours(&s.0, "altered.p7m");
+        assert_eq!(r.sub_indication(), Some(SubIndication::SigCryptoFailure), "{curve}: {:?}", problems(&r));
     }
 }
 
