@@ -65,7 +65,7 @@ sign env_nocerts.p7m -nodetach -nocerts -in content.txt -signer cit.pem -inkey c
 sign env_pss.p7m -nodetach -in content.txt -signer cit.pem -inkey cit.key -keyopt rsa_padding_mode:pss
 sign env_ec.p7m -nodetach -in content.txt -signer ec.pem -inkey ec.key -md sha384
 # Signature algorithms (cie-sign/src/algorithms.rs): P-384, P-521 with a digest shorter than the
-# curve, brainpool (named as unsupported), RSA with SHA3-256, RSA-PSS with SHA-512 and salt 32,
+# curve, brainpoolP256r1 (brainpool.rs), RSA with SHA3-256, RSA-PSS with SHA-512 and salt 32,
 # MD5 (refused as weak).
 for curve in P-384 P-521 brainpoolP256r1; do
   openssl req -x509 -newkey ec -pkeyopt "ec_paramgen_curve:$curve" -nodes -keyout "$curve.key" \

@@ -1,9 +1,9 @@
 //! Signature algorithms: the one place where a signature algorithm identifier and a public key
 //! become a check. RSA PKCS#1 v1.5 and RSASSA-PSS (RFC 4055 §3) with SHA-1, SHA-2 and SHA-3,
-//! RSA keys up to 16384 bits; ECDSA on P-256, P-384 and P-521 (RFC 5480, RFC 5758); Ed25519
-//! (RFC 8410, RFC 8419). MD5, MD2 and RIPEMD-160 are refused as weak; brainpool curves are
-//! named as not supported; a key that cannot be loaded is reported as such, apart from a
-//! signature that does not verify.
+//! RSA keys up to 16384 bits; ECDSA on P-256, P-384 and P-521 (RFC 5480, RFC 5758) and on
+//! brainpoolP256r1/384r1/512r1 (RFC 5639, `brainpool.rs`); Ed25519 (RFC 8410, RFC 8419). MD5,
+//! MD2 and RIPEMD-160 are refused as weak; a key that cannot be loaded is reported as such,
+//! apart from a signature that does not verify.
 
 use cie_core::sign::HashAlg;
 use der::asn1::ObjectIdentifier;
@@ -13,6 +13,7 @@ use rsa::pkcs1::{RsaPssParams, TrailerField};
 use rsa::{BigUint, RsaPublicKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use crate::brainpool;
 use crate::reason::{hash_name, Algorithm};
 
 /// Largest RSA modulus accepted, in bits.
@@ -232,10 +233,11 @@ pub(crate) fn verify(
                 "1.2.840.10045.3.1.7" => ecdsa_check!(p256::NistP256, point()?, &d, signature, "P-256"),
                 "1.3.132.0.34" => ecdsa_check!(p384::NistP384, point()?, &d, signature, "P-384"),
                 "1.3.132.0.35" => ecdsa_check!(p521::NistP521, point()?, &d, signature, "P-521"),
-                "1.3.36.3.3.2.8.1.1.7" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP256r1"))),
-                "1.3.36.3.3.2.8.1.1.11" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP384r1"))),
-                "1.3.36.3.3.2.8.1.1.13" => Err(AlgError::Unsupported(Algorithm::EcdsaCurve("brainpoolP512r1"))),
-                other => Err(AlgError::Unsupported(Algorithm::UnknownCurve(other.to_owned()))),
+                other => match brainpool::Curve::from_oid(other) {
+                    Some(c) => brainpool::verify_prehash(c, point()?, &d, signature)
+                        .map_err(|e| AlgError::Key(format!("{e} ({})", c.name()))),
+                    None => Err(AlgError::Unsupported(Algorithm::UnknownCurve(other.to_owned()))),
+                },
             }
         }
         (Scheme::Ed25519, _) => {

@@ -39,6 +39,7 @@ mod algorithms;
 pub mod archive;
 mod base64;
 mod ber;
+mod brainpool;
 pub mod cades;
 pub mod chain;
 pub mod change;

@@ -62,8 +62,6 @@ pub enum Algorithm {
     RsaWith(&'static str),
     /// A signature algorithm by name ("DSA", "Ed448").
     Signature(&'static str),
-    /// ECDSA on a curve known by name ("brainpoolP256r1").
-    EcdsaCurve(&'static str),
     /// A digest algorithm this verifier does not know: its identifier.
     UnknownDigest(String),
     /// A signature algorithm this verifier does not know: its identifier.
@@ -91,8 +89,6 @@ impl Algorithm {
             (Algorithm::RsaWith(h), It) => format!("algoritmo di firma RSA con {h}"),
             (Algorithm::Signature(n), En) => format!("signature algorithm {n}"),
             (Algorithm::Signature(n), It) => format!("algoritmo di firma {n}"),
-            (Algorithm::EcdsaCurve(c), En) => format!("ECDSA on the curve {c}"),
-            (Algorithm::EcdsaCurve(c), It) => format!("ECDSA sulla curva {c}"),
             (Algorithm::UnknownDigest(oid), En) => format!("unknown digest algorithm {oid}"),
             (Algorithm::UnknownDigest(oid), It) => format!("algoritmo di hash sconosciuto {oid}"),
             (Algorithm::UnknownSignature(oid), En) => format!("unknown signature algorithm {oid}"),
@@ -1234,7 +1230,6 @@ mod tests {
             Algorithm::Digest("MD5"),
             Algorithm::RsaWith("MD5"),
             Algorithm::Signature("DSA"),
-            Algorithm::EcdsaCurve("brainpoolP256r1"),
             Algorithm::UnknownDigest("1.2.3.4".into()),
             Algorithm::UnknownSignature("1.2.3.4".into()),
             Algorithm::UnknownCurve("1.2.3.4".into()),

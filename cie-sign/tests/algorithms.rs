@@ -2,7 +2,8 @@
 //! from `openssl genpkey`, a CA and a leaf per algorithm, `openssl cms -sign`) in a scratch
 //! directory at test time, verified by us with the CA as trust anchor and cross-checked with
 //! `openssl cms -verify`; each one altered by a byte must fail as SIG_CRYPTO_FAILURE, MD5 is
-//! refused as weak, brainpool is named as not supported, a broken key is reported as such.
+//! refused as weak, ECDSA on the brainpool curves verifies (r, s out of range refused), a broken
+//! key (a point off the curve) is reported as such.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +51,12 @@ fn genpkey(dir: &Path, out: &str, key: &[&str]) {
 /// PSS); then `content.txt` signed into `signed.p7m` with `sign_extra`. Returns false when
 /// OpenSSL refuses to sign.
 fn make(dir: &Path, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]) -> bool {
+    make_with(dir, key, false, md, sigopt, sign_extra)
+}
+
+/// [`make`], the EC keys converted to compressed points first (`openssl ec -conv_form
+/// compressed`) when `compressed`, so that the certificates carry 02/03||X.
+fn make_with(dir: &Path, key: &[&str], compressed: bool, md: &str, sigopt: &[&str], sign_extra: &[&str]) -> bool {
     std::fs::write(dir.join("content.txt"), b"Documento firmato per la prova degli algoritmi.\n").unwrap();
     std::fs::write(dir.join("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
         .unwrap();
@@ -60,6 +67,11 @@ fn make(dir: &Path, key: &[&str], md: &str, sigopt: &[&str], sign_extra: &[&str]
     .unwrap();
     genpkey(dir, "ca.key", key);
     genpkey(dir, "leaf.key", key);
+    if compressed {
+        for k in ["ca.key", "leaf.key"] {
+            assert!(openssl(dir, &["ec", "-in", k, "-conv_form", "compressed", "-out", k]), "{k} compressed");
+        }
+    }
     let mdopt = format!("-{md}");
     let mut ca = vec!["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Algorithm Test CA", "-days", "3650"];
     ca.extend_from_slice(&["-extensions", "v3_ca", "-addext", "basicConstraints=critical,CA:TRUE"]);
@@ -264,17 +276,170 @@ fn ed25519() {
     assert_eq!(r.sub_indication(), Some(SubIndication::SigCryptoFailure));
 }
 
+/// brainpoolP256r1/384r1/512r1 (RFC 5639) with SHA-256, SHA-384 and SHA-512: each signature
+/// (and each certificate) by OpenSSL verifies, its last byte altered fails (round_trip), and a
+/// byte of the signed content altered by hand fails too, for us and for OpenSSL.
 #[test]
-fn brainpool_is_named_as_not_supported() {
-    let s = Scratch::new("bp256");
+fn ecdsa_on_the_brainpool_curves() {
+    for curve in ["brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1"] {
+        let key = ["-algorithm", "EC", "-pkeyopt", &format!("ec_paramgen_curve:{curve}")];
+        let key: Vec<&str> = key.iter().map(|k| k.as_ref()).collect();
+        for md in ["sha256", "sha384", "sha512"] {
+            round_trip(&format!("{curve}-{md}"), &key, md, &[], &["-md", md]);
+        }
+        let s = Scratch::new(&format!("{curve}-content"));
+        assert!(make(&s.0, &key, "sha256", &[], &["-md", "sha256"]));
+        let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+        let content = std::fs::read(s.path("content.txt")).unwrap();
+        let at = bytes.windows(content.len()).position(|w| w == content).expect("the content is inside");
+        bytes[at] ^= 0x20;
+        std::fs::write(s.path("altered.p7m"), &bytes).unwrap();
+        assert!(!openssl_accepts(&s.0, "altered.p7m"), "{curve}: openssl refuses the altered content");
+        let r = ours(&s.0, "altered.p7m");
+        assert_eq!(r.indication(), Indication::TotalFailed, "{curve} content altered: {:?}", problems(&r));
+    }
+}
+
+/// Keys whose certificates carry compressed points (02/03||X) on each brainpool curve: decoded
+/// (the square root taken), verified, and the signature altered fails.
+#[test]
+fn brainpool_compressed_points() {
+    for curve in ["brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1"] {
+        let s = Scratch::new(&format!("{curve}-compressed"));
+        let param = format!("ec_paramgen_curve:{curve}");
+        let key = ["-algorithm", "EC", "-pkeyopt", &param];
+        assert!(make_with(&s.0, &key, true, "sha384", &[], &["-md", "sha384"]));
+        use der::DecodePem;
+        let leaf = std::fs::read_to_string(s.path("leaf.pem")).unwrap();
+        let der = x509_cert::Certificate::from_pem(leaf.as_bytes()).unwrap();
+        let point = der.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes().to_vec();
+        assert!(point[0] == 2 || point[0] == 3, "{curve}: a compressed point in the certificate");
+        assert!(openssl_accepts(&s.0, "signed.p7m"));
+        let r = ours(&s.0, "signed.p7m");
+        assert_eq!(r.indication(), Indication::TotalPassed, "{curve}: {:?}", problems(&r));
+        let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(s.path("altered.p7m"), &bytes).unwrap();
+        let r = ours(&s.0, "altered.p7m");
+        assert_eq!(r.sub_indication(), Some(SubIndication::SigCryptoFailure), "{curve}: {:?}", problems(&r));
+    }
+}
+
+/// The order n of brainpoolP256r1 (RFC 5639 §3.4).
+const BP256_N: &str = "A9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7";
+
+/// A DER INTEGER of the unsigned big-endian `v` (short lengths only).
+fn der_int(v: &[u8]) -> Vec<u8> {
+    let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut body = if v.first().is_none_or(|b| b & 0x80 != 0) { vec![0] } else { vec![] };
+    body.extend(v);
+    let mut out = vec![0x02, body.len() as u8];
+    out.extend(body);
+    out
+}
+
+/// r and s of a DER ECDSA-Sig-Value of brainpoolP256r1 (short lengths), as written.
+fn r_and_s(sig: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    assert_eq!((sig[0], sig[2]), (0x30, 0x02));
+    let rl = sig[3] as usize;
+    let r = sig[4..4 + rl].to_vec();
+    assert_eq!(sig[4 + rl], 0x02);
+    let sl = sig[5 + rl] as usize;
+    (r, sig[6 + rl..6 + rl + sl].to_vec())
+}
+
+/// `signed.p7m` with its SignerInfo's signature replaced, written to `out`.
+fn with_signature(dir: &Path, out: &str, sig: Vec<u8>) {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{SignedData, SignerInfos};
+    use der::{Decode, Encode};
+    let ci = ContentInfo::from_der(&std::fs::read(dir.join("signed.p7m")).unwrap()).unwrap();
+    let mut sd: SignedData = ci.content.decode_as().unwrap();
+    let mut infos: Vec<_> = sd.signer_infos.0.into_vec();
+    infos[0].signature = der::asn1::OctetString::new(sig).unwrap();
+    sd.signer_infos = SignerInfos(der::asn1::SetOfVec::try_from(infos).unwrap());
+    let ci = ContentInfo { content_type: ci.content_type, content: der::Any::encode_from(&sd).unwrap() };
+    std::fs::write(dir.join(out), ci.to_der().unwrap()).unwrap();
+}
+
+/// r or s zero or not below n, written by hand into an OpenSSL signature on brainpoolP256r1:
+/// refused as a signature that does not verify (and OpenSSL refuses them too); the same file
+/// re-encoded with its own signature still verifies, so the refusal is the values'.
+#[test]
+fn brainpool_r_or_s_out_of_range_is_refused() {
+    let s = Scratch::new("bp256-range");
     let key = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1"];
     assert!(make(&s.0, &key, "sha256", &[], &["-md", "sha256"]));
-    assert!(openssl_accepts(&s.0, "signed.p7m"));
-    let r = ours(&s.0, "signed.p7m");
-    assert_eq!(r.indication(), Indication::Indeterminate, "{:?}", problems(&r));
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+    use der::Decode;
+    let ci = ContentInfo::from_der(&std::fs::read(s.path("signed.p7m")).unwrap()).unwrap();
+    let sd: SignedData = ci.content.decode_as().unwrap();
+    let sig = sd.signer_infos.0.get(0).unwrap().signature.as_bytes().to_vec();
+    let (r, sv) = r_and_s(&sig);
+    let n: Vec<u8> =
+        (0..BP256_N.len()).step_by(2).map(|i| u8::from_str_radix(&BP256_N[i..i + 2], 16).unwrap()).collect();
+    let seq = |r: &[u8], s: &[u8]| {
+        let mut body = der_int(r);
+        body.extend(der_int(s));
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    };
+    with_signature(&s.0, "same.p7m", seq(&r, &sv));
+    assert!(openssl_accepts(&s.0, "same.p7m"));
+    assert_eq!(ours(&s.0, "same.p7m").indication(), Indication::TotalPassed);
+    let mut r_plus_n = n.clone();
+    // r + n, when it fits in 256 bits, is r again modulo n: refused all the same.
+    let mut carry = 0u16;
+    let r32: Vec<u8> = {
+        let r: Vec<u8> = r.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut v = vec![0u8; 32 - r.len()];
+        v.extend(r);
+        v
+    };
+    for i in (0..32).rev() {
+        let t = r_plus_n[i] as u16 + r32[i] as u16 + carry;
+        r_plus_n[i] = t as u8;
+        carry = t >> 8;
+    }
+    let mut cases =
+        vec![("r-zero", seq(&[0], &sv)), ("s-zero", seq(&r, &[0])), ("r-n", seq(&n, &sv)), ("s-n", seq(&r, &n))];
+    if carry == 0 {
+        cases.push(("r-plus-n", seq(&r_plus_n, &sv)));
+    }
+    for (name, sig) in cases {
+        let file = format!("{name}.p7m");
+        with_signature(&s.0, &file, sig);
+        assert!(!openssl_accepts(&s.0, &file), "{name}: openssl refuses it");
+        let rep = ours(&s.0, &file);
+        assert_eq!(rep.indication(), Indication::TotalFailed, "{name}: {:?}", problems(&rep));
+        assert_eq!(rep.sub_indication(), Some(SubIndication::SigCryptoFailure), "{name}: {:?}", problems(&rep));
+    }
+}
+
+/// A coordinate byte of the signer's brainpoolP256r1 point changed by hand: the point is not on
+/// the curve, and the key is reported as one that cannot be loaded, never as "does not verify".
+#[test]
+fn a_brainpool_point_off_the_curve_is_a_key_error() {
+    let s = Scratch::new("bp256-badkey");
+    let key = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1"];
+    assert!(make(&s.0, &key, "sha256", &[], &["-md", "sha256"]));
+    let mut bytes = std::fs::read(s.path("signed.p7m")).unwrap();
+    let at = bytes.windows(4).position(|w| w == [0x03, 0x42, 0x00, 0x04]).expect("the leaf's point");
+    assert_eq!(bytes.windows(4).filter(|w| *w == [0x03, 0x42, 0x00, 0x04]).count(), 1, "only the leaf is inside");
+    // The last byte of Y.
+    bytes[at + 4 + 63] ^= 0x01;
+    std::fs::write(s.path("badkey.p7m"), &bytes).unwrap();
+    let r = ours(&s.0, "badkey.p7m");
+    assert_ne!(r.indication(), Indication::TotalPassed);
     let p = problems(&r);
     assert!(
-        p.iter().any(|(sub, m)| *sub == SubIndication::CryptoConstraintsFailure && m.contains("brainpoolP256r1")),
+        p.iter().any(|(sub, m)| *sub == SubIndication::FormatFailure
+            && m.contains("public key cannot be loaded")
+            && m.contains("not on the curve")
+            && m.contains("brainpoolP256r1")),
         "{p:?}"
     );
     assert!(!p.iter().any(|(sub, _)| *sub == SubIndication::SigCryptoFailure), "{p:?}");

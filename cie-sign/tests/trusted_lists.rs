@@ -71,13 +71,20 @@ fn a_broken_signature_a_wrong_signer_and_an_old_list_are_refused() {
     let outcomes = tsl::add_lists(&mut trust, &[source("eu-lotl.xml", &["eu-lotl-signer.pem"])], now);
     assert!(outcomes[0].refused.as_ref().unwrap().to_string().contains("out of date"), "{outcomes:?}");
     assert!(trust.is_empty());
-    // A list signed with ECDSA on brainpoolP256r1 (DSS tl-ecdsa-brainpool.xml, gematik's): its
-    // references verify, the curve is named as not supported (not as an altered list).
+    // A list signed with ECDSA on brainpoolP256r1 (DSS tl-ecdsa-brainpool.xml, gematik's, valid
+    // for DSS): its XML signature (raw r||s) verifies; a byte of its signature value changed by
+    // hand (the first character of the base64 text) makes it fail as not verifying with the signer.
     let t = std::fs::read(corpus("tl-ecdsa-brainpool.xml")).unwrap();
     let mut signer = Trust::none();
     signer.add_path(&corpus("tl-ecdsa-brainpool-signer.pem")).unwrap();
     let r = cie_sign::xmldsig::verify_document(&t, signer.anchors());
-    assert!(matches!(&r, Err(DsigError::Format(w)) if w.contains("brainpoolP256r1")), "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
+    let text = String::from_utf8(t.clone()).unwrap();
+    let at = text.find("SignatureValue").and_then(|i| text[i..].find('>').map(|j| i + j + 1)).unwrap();
+    let mut altered = t.clone();
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    let r = cie_sign::xmldsig::verify_document(&altered, signer.anchors());
+    assert!(matches!(&r, Err(DsigError::WrongSigner(_))), "{r:?}");
 }
 
 #[test]
