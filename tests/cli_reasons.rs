@@ -20,28 +20,6 @@ fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("cie-sign/tests/corpus").join(rel)
 }
 
-/// A temporary directory, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("cie-reasons-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Dir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `cie verify ARGS` (no installed anchor) in English and in Italian: (exit code, English
 /// output, Italian output), the exit code the same in both.
 fn verify(args: &[&str]) -> (Option<i32>, String, String) {
@@ -131,7 +109,7 @@ fn invoice_signer_time_and_expiry_in_words() {
         ],
     );
 
-    let dir = Dir::new("untrusted");
+    let dir = Dir::new("cie-reasons", "untrusted");
     let (key, ca) = (dir.join("ca.key"), dir.join("ca.pem"));
     let (ok, _, err) = tool(
         "openssl",
@@ -182,7 +160,7 @@ fn altered_content_in_words() {
     let mut bytes = std::fs::read(corpus("italian/FatturaElettronica.NET-IT02182030391_31.xml.p7m")).unwrap();
     let at = bytes.windows(11).position(|w| w == b"02182030391").expect("the sender's code");
     bytes[at] = b'9';
-    let dir = Dir::new("flipped");
+    let dir = Dir::new("cie-reasons", "flipped");
     let flipped = dir.join("fattura.xml.p7m");
     std::fs::write(&flipped, &bytes).unwrap();
     let out = verify(&[flipped.to_str().unwrap()]);
@@ -251,7 +229,7 @@ fn pdf_modified_after_signing_in_words() {
     assert!(signed.windows(16).any(|w| w == b"/Contents 22 0 R"), "the page's content stream is object 22");
     let forged =
         update::append_update(&signed, &[(22, update::stream("BT /F1 24 Tf 72 720 Td (PAY 1000000 EUR) Tj ET"))], "");
-    let dir = Dir::new("pdf");
+    let dir = Dir::new("cie-reasons", "pdf");
     let file = dir.join("forged.pdf");
     std::fs::write(&file, forged).unwrap();
     let out = verify(&[file.to_str().unwrap()]);

@@ -33,28 +33,6 @@ fn openssl(args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// A temporary directory, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("cie-batch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Dir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A CA, and `signed.p7m`: a CAdES signature of a short text made by `openssl cms -sign -cades`
 /// with a certificate that CA issued (TOTAL-PASSED with `--ca ca.pem`); both in `work`.
 fn openssl_signature(work: &Dir) -> (PathBuf, PathBuf) {
@@ -150,9 +128,9 @@ enum Expect {
 
 #[test]
 fn a_directory_of_third_party_files() {
-    let work = Dir::new("work");
+    let work = Dir::new("cie-batch", "work");
     let (ca, signed) = openssl_signature(&work);
-    let dir = Dir::new("dir");
+    let dir = Dir::new("cie-batch", "dir");
     let sub = dir.join("sottocartella");
     std::fs::create_dir_all(&sub).unwrap();
     // The corpus's files whose origin (DSS, and OpenSSL here) finds them intact: with expired
@@ -272,7 +250,7 @@ fn a_directory_of_third_party_files() {
 /// (1 over 6 over 0); an empty directory is reported; `--content` belongs to one file.
 #[test]
 fn files_in_the_order_given_and_exit_status() {
-    let work = Dir::new("order");
+    let work = Dir::new("cie-batch", "order");
     let (ca, signed) = openssl_signature(&work);
     let copy = work.join("z-copia.p7m");
     std::fs::copy(&signed, &copy).unwrap();
@@ -331,9 +309,9 @@ fn files_in_the_order_given_and_exit_status() {
 /// the JSON (serde_json escapes it).
 #[test]
 fn hostile_file_names_are_escaped() {
-    let work = Dir::new("names");
+    let work = Dir::new("cie-batch", "names");
     let (ca, signed) = openssl_signature(&work);
-    let dir = Dir::new("names-dir");
+    let dir = Dir::new("cie-batch", "names-dir");
     let hostile = dir.join("a\u{1b}[2J\u{202e}.p7m");
     std::fs::copy(&signed, &hostile).unwrap();
     std::fs::copy(&signed, dir.join("b.p7m")).unwrap();
@@ -374,7 +352,7 @@ fn archive_timestamps_are_shown_and_an_altered_one_fails() {
         }
     };
     bytes[at + header + len - 1] ^= 0x01;
-    let work = Dir::new("archive");
+    let work = Dir::new("cie-batch", "archive");
     let altered = work.join("altered.p7m");
     std::fs::write(&altered, bytes).unwrap();
     let r = cie(&["verify", "--no-default-ca", s(&altered)]);

@@ -23,28 +23,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A temporary directory, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("cie-tsl-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Dir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn run(dir: &Path, program: &str, args: &[&str]) {
     let out = Command::new(program)
         .args(args)
@@ -68,7 +46,7 @@ struct Pki {
 
 impl Pki {
     fn new(name: &str) -> Pki {
-        let dir = Dir::new(name);
+        let dir = Dir::new("cie-tsl", name);
         let d = &dir.0;
         // The lists' signers (RSA, as the EU lists use) and an intruder.
         for signer in ["lotl-signer", "it-signer", "intruder"] {

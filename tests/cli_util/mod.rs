@@ -251,3 +251,27 @@ pub(crate) fn on_terminal_in(card: &Card, locale: &str, args: &str, answers: &[(
     }
     (status.code(), seen)
 }
+
+/// A temporary directory for one test's files, removed when dropped.
+pub(crate) struct Dir(pub(crate) PathBuf);
+
+impl Dir {
+    /// A new, empty `$TMPDIR/{prefix}-{name}-{pid}`.
+    pub(crate) fn new(prefix: &str, name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+
+    /// A path inside it.
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
