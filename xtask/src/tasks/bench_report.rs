@@ -143,13 +143,13 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
             ..StackOptions::default()
         })?;
         let mut rows: Vec<Measured> = if o.agent_only { Vec::new() } else { probe_rows(&probe, &stack, model)? };
-        if tls && !o.agent_only {
-            match tls_rows(&stack, &module) {
+        if tls {
+            match tls_rows(&stack, &module, None) {
                 Ok(tls) => rows.extend(tls),
                 Err(e) => step(&format!("TLS row not measured: {e}")),
             }
         }
-        match agent_rows(&stack, &module, &release.join("cie")) {
+        match agent_rows(&stack, &module, &release.join("cie"), tls) {
             Ok(agent) => rows.extend(agent),
             Err(e) => step(&format!("agent rows not measured: {e}")),
         }
@@ -568,9 +568,11 @@ fn readers_rows(release: &Path, probe: &Path, model: &str) -> Result<Vec<Measure
 
 /// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +
 /// the built module (a new process: C_Initialize, login, one signature) against s_server; the
-/// first time the card is seen, then again with the module's cache filled.
-fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
-    let dir = std::env::temp_dir().join(format!("cie-bench-tls-{}", std::process::id()));
+/// first time the card is seen, then again with the module's cache filled. With `agent` (the
+/// runtime directory of a running `cie agent`), one row: the second handshake, through the agent.
+fn tls_rows(stack: &VirtualStack, module: &Path, agent: Option<&Path>) -> Result<Vec<Measured>> {
+    let tag = if agent.is_some() { "agent-" } else { "" };
+    let dir = std::env::temp_dir().join(format!("cie-bench-tls-{tag}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("home")).map_err(|e| e.to_string())?;
     let p = |name: &str| dir.join(name);
@@ -634,7 +636,11 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
         let before = pcscd_totals(&log);
         let cpu = children_cpu();
         let start = Instant::now();
-        let out = Command::new("timeout")
+        let mut curl = Command::new("timeout");
+        if let Some(run) = agent {
+            curl.env("XDG_RUNTIME_DIR", run);
+        }
+        let out = curl
             .args(["60", "curl", "--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
             .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &uri, "--cert", &s(&p("client.pem"))])
             .arg(format!("https://127.0.0.1:{port}/"))
@@ -664,13 +670,20 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if agent.is_some() {
+        return Ok(rows.pop().map(|r| Measured { name: TLS_AGENT.into(), ..r }).into_iter().collect());
+    }
     Ok(rows)
 }
 
+/// Name of the TLS row through the agent (its twin is the TLS row of the same card seen before).
+const TLS_AGENT: &str = "TLS 1.2 client auth, curl + OpenSSL, fresh process, agent running";
+
 /// The agent rows: pkcs11-tool `--login --sign` in a fresh process (card seen before: the
 /// module's certificate cache in a private home), without the card agent, then with `cie agent`
-/// (the release `cie`) running while another client holds a login, so that its channel is open.
-fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Measured>> {
+/// (the release `cie`) running while another client holds a login, so that its channel is open;
+/// then the round-trip, taking-turns and (with `tls`) TLS rows, each beside its twin without the agent.
+fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path, tls: bool) -> Result<Vec<Measured>> {
     use std::os::unix::fs::PermissionsExt;
     if Command::new("pkcs11-tool").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         return Err("pkcs11-tool is not installed (package opensc)".into());
@@ -796,6 +809,12 @@ fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Mea
     }) {
         Ok(with) => rows.extend(turns_without.into_iter().chain([with])),
         Err(e) => step(&format!("taking-turns row not measured: {e}")),
+    }
+    if tls {
+        match tls_rows(stack, module, Some(&run)) {
+            Ok(row) => rows.extend(row),
+            Err(e) => step(&format!("TLS row through the agent not measured: {e}")),
+        }
     }
     drop(holder);
     let _ = std::fs::remove_dir_all(&dir);
@@ -1152,6 +1171,7 @@ mod tests {
         assert_eq!(target(&turns_name(true)), Some(8));
         assert_eq!(target(&turns_name(false)), None);
         assert_eq!(target("fresh process: C_Initialize .. C_Login .. C_Sign, agent running"), Some(5));
+        assert_eq!(target(TLS_AGENT), Some(5));
     }
 
     #[test]
