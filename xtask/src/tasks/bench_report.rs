@@ -14,6 +14,7 @@
 //! document-verification rows ("verify 1,000 CAdES .p7m, files per second", against `openssl cms
 //! -verify`) come from `bench_verify.rs` (`--no-verify` skips them, `--verify-only` prints only
 //! them; `CIE_BENCH_CIE=PATH` measures that `cie` binary instead of building the release one).
+//! `--agent-only` prints only the agent rows (issue 22) and their twins without the agent.
 //! Times are reported, never asserted; the APDU counts are asserted by cie-pkcs11's
 //! `bench_rows` test.
 
@@ -23,9 +24,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use cie_core::pcsc_backend::PcscTransport;
+use cie_core::pin::Pin;
+use cie_core::session::Session;
+use cie_core::sign::HashAlg;
 use cie_sim::fixtures;
 use cie_sim::image::SodProfile;
 use cie_sim::stack::{StackOptions, VirtualStack};
+use cie_sim::{Profile, SimCard, SimHandle, SimOptions};
 use serde::{Deserialize, Serialize};
 
 use cie_sim::latency::LatencyModel;
@@ -76,6 +82,7 @@ struct Options {
     svg: PathBuf,
     verify: bool,
     verify_only: bool,
+    agent_only: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -87,6 +94,7 @@ fn parse(args: &[String]) -> Result<Options> {
         svg: target_dir().join("bench-report").join("bench.svg"),
         verify: true,
         verify_only: false,
+        agent_only: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -97,10 +105,11 @@ fn parse(args: &[String]) -> Result<Options> {
             "--criterion" => o.criterion = true,
             "--no-verify" => o.verify = false,
             "--verify-only" => o.verify_only = true,
+            "--agent-only" => o.agent_only = true,
             "--svg" => o.svg = PathBuf::from(it.next().ok_or("--svg needs a file name")?),
             other => {
                 return Err(format!(
-                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion] [--svg PATH] [--no-verify | --verify-only])"
+                    "unknown option {other:?} (bench-report [--latency M] [--no-tls] [--no-browsers] [--criterion] [--svg PATH] [--no-verify | --verify-only] [--agent-only])"
                 ))
             }
         }
@@ -109,7 +118,7 @@ fn parse(args: &[String]) -> Result<Options> {
 }
 
 /// `cargo xtask bench-report [--latency realistic|none] [--no-tls] [--no-browsers] [--criterion] [--svg PATH]
-/// [--no-verify | --verify-only]`.
+/// [--no-verify | --verify-only] [--agent-only]`.
 pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     let o = parse(args)?;
     if o.verify_only {
@@ -133,31 +142,19 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
             latency: Some(model.clone()),
             ..StackOptions::default()
         })?;
-        step(&format!("measuring the operations (latency model: {model})"));
-        let out = Command::new(&probe)
-            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
-            .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
-            .env_remove("CIE_PKCS11_LOG")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{}: {e}", probe.display()))?;
-        if !out.status.success() {
-            return Err(format!("bench_rows failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let mut rows: Vec<Measured> =
-            String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect();
+        let mut rows: Vec<Measured> = if o.agent_only { Vec::new() } else { probe_rows(&probe, &stack, model)? };
         if tls {
-            match tls_rows(&stack, &module) {
+            match tls_rows(&stack, &module, None) {
                 Ok(tls) => rows.extend(tls),
                 Err(e) => step(&format!("TLS row not measured: {e}")),
             }
         }
-        match agent_rows(&stack, &module, &release.join("cie")) {
+        match agent_rows(&stack, &module, &release.join("cie"), tls) {
             Ok(agent) => rows.extend(agent),
             Err(e) => step(&format!("agent rows not measured: {e}")),
         }
         drop(stack);
-        if model == "realistic" {
+        if model == "realistic" && !o.agent_only {
             match readers_rows(&release, &probe, model) {
                 Ok(r) => rows.extend(r),
                 Err(e) => step(&format!("16-reader row not measured: {e}")),
@@ -167,6 +164,9 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     }
     let base = baseline(&runs)?;
     print!("{}", table(&runs, &base));
+    if o.agent_only {
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut browser_runs = Vec::new();
     if o.browsers {
         for model in &o.models {
@@ -188,6 +188,22 @@ pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
     }
     write_chart(&o.svg, &runs, &browser_runs)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The probe's rows (`bench_rows` against the stack).
+fn probe_rows(probe: &Path, stack: &VirtualStack, model: &str) -> Result<Vec<Measured>> {
+    step(&format!("measuring the operations (latency model: {model})"));
+    let out = Command::new(probe)
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .env("CIE_BENCH_PCSCD_LOG", stack.log_dir().join("pcscd.log"))
+        .env_remove("CIE_PKCS11_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", probe.display()))?;
+    if !out.status.success() {
+        return Err(format!("bench_rows failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().filter_map(Measured::parse).collect())
 }
 
 /// The `cie` binary the verification rows measure: `CIE_BENCH_CIE`, or the release build.
@@ -415,7 +431,13 @@ fn baseline(runs: &[(String, Vec<Measured>)]) -> Result<Baseline> {
 
 /// The APDU budget of an operation (DESIGN.md §3, issue 13), if it has one.
 fn target(name: &str) -> Option<u64> {
-    if name.contains("agent running") {
+    if name.starts_with("agent round trip") {
+        // A time budget (under 1 ms), not an APDU one.
+        None
+    } else if name.starts_with("two applications taking turns") && name.contains("agent running") {
+        // Two signatures a turn, at most 4 exchanges each, no channel rebuild (issue 22).
+        Some(8)
+    } else if name.contains("agent running") {
         // VERIFY + MSE SET + INTERNAL AUTHENTICATE + GET RESPONSE (issue 22).
         Some(5)
     } else if name.contains("no agent") {
@@ -436,8 +458,14 @@ fn target(name: &str) -> Option<u64> {
     }
 }
 
+/// Milliseconds, one decimal; three under 1 ms (the round-trip rows are tens of µs).
 fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    let v = d.as_secs_f64() * 1000.0;
+    if d < Duration::from_millis(1) && !d.is_zero() {
+        format!("{v:.3} ms")
+    } else {
+        format!("{v:.1} ms")
+    }
 }
 
 /// Installs the TLS row's packages when missing (false if that is not possible here).
@@ -540,9 +568,11 @@ fn readers_rows(release: &Path, probe: &Path, model: &str) -> Result<Vec<Measure
 
 /// A TLS 1.2 handshake with client authentication by the card: curl + OpenSSL pkcs11 engine +
 /// the built module (a new process: C_Initialize, login, one signature) against s_server; the
-/// first time the card is seen, then again with the module's cache filled.
-fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
-    let dir = std::env::temp_dir().join(format!("cie-bench-tls-{}", std::process::id()));
+/// first time the card is seen, then again with the module's cache filled. With `agent` (the
+/// runtime directory of a running `cie agent`), one row: the second handshake, through the agent.
+fn tls_rows(stack: &VirtualStack, module: &Path, agent: Option<&Path>) -> Result<Vec<Measured>> {
+    let tag = if agent.is_some() { "agent-" } else { "" };
+    let dir = std::env::temp_dir().join(format!("cie-bench-tls-{tag}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("home")).map_err(|e| e.to_string())?;
     let p = |name: &str| dir.join(name);
@@ -606,7 +636,11 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
         let before = pcscd_totals(&log);
         let cpu = children_cpu();
         let start = Instant::now();
-        let out = Command::new("timeout")
+        let mut curl = Command::new("timeout");
+        if let Some(run) = agent {
+            curl.env("XDG_RUNTIME_DIR", run);
+        }
+        let out = curl
             .args(["60", "curl", "--silent", "--show-error", "--insecure", "--tlsv1.2", "--tls-max", "1.2"])
             .args(["--engine", "pkcs11", "--key-type", "ENG", "--key", &uri, "--cert", &s(&p("client.pem"))])
             .arg(format!("https://127.0.0.1:{port}/"))
@@ -636,13 +670,20 @@ fn tls_rows(stack: &VirtualStack, module: &Path) -> Result<Vec<Measured>> {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if agent.is_some() {
+        return Ok(rows.pop().map(|r| Measured { name: TLS_AGENT.into(), ..r }).into_iter().collect());
+    }
     Ok(rows)
 }
 
+/// Name of the TLS row through the agent (its twin is the TLS row of the same card seen before).
+const TLS_AGENT: &str = "TLS 1.2 client auth, curl + OpenSSL, fresh process, agent running";
+
 /// The agent rows: pkcs11-tool `--login --sign` in a fresh process (card seen before: the
 /// module's certificate cache in a private home), without the card agent, then with `cie agent`
-/// (the release `cie`) running while another client holds a login, so that its channel is open.
-fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Measured>> {
+/// (the release `cie`) running while another client holds a login, so that its channel is open;
+/// then the round-trip, taking-turns and (with `tls`) TLS rows, each beside its twin without the agent.
+fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path, tls: bool) -> Result<Vec<Measured>> {
     use std::os::unix::fs::PermissionsExt;
     if Command::new("pkcs11-tool").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         return Err("pkcs11-tool is not installed (package opensc)".into());
@@ -695,6 +736,42 @@ fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Mea
     // The card seen once (the module's caches filled), then measured.
     sign("warm-up")?;
     let without = sign("fresh process: C_Initialize .. C_Login .. C_Sign, no agent (card seen before)")?;
+    // The CLI's raw signature in a fresh process (through the agent when its socket answers).
+    let cli_sign = || -> Result<()> {
+        let mut child = Command::new("timeout")
+            .arg("60")
+            .arg(cie)
+            .args(["sign", "--pin-stdin", "-i"])
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.join("document.raw.sig"))
+            .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("HOME", &home)
+            .env_remove("XDG_CACHE_HOME")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", cie.display()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(format!("{}\n", fixtures::TEST_PIN).as_bytes()).map_err(|e| e.to_string())?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("cie sign: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("cie sign failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
+    };
+    let turns_without = match turns_without_agent(stack, &log, &cli_sign) {
+        Ok(row) => Some(row),
+        Err(e) => {
+            step(&format!("taking-turns row without the agent not measured: {e}"));
+            None
+        }
+    };
+    let overhead_in_process = overhead_in_process_row()?;
 
     let agent = Command::new(cie)
         .args(["agent", "--idle", "0"])
@@ -721,9 +798,192 @@ fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path) -> Result<Vec<Mea
     holder.login(None, fixtures::TEST_PIN.as_bytes()).map_err(|e| format!("agent login: {e}"))?;
     sign("warm-up through the agent")?;
     let with = sign("fresh process: C_Initialize .. C_Login .. C_Sign, agent running")?;
+    let mut rows = vec![without, with];
+    let agent_pid = _agent.0.id();
+    match overhead_row(&log, agent_pid, &mut holder) {
+        Ok(row) => rows.extend([overhead_in_process, row]),
+        Err(e) => step(&format!("agent round trip row not measured: {e}")),
+    }
+    match turns_row(&log, Some(agent_pid), &cli_sign, &mut |d: &[u8]| {
+        holder.sign_digest(None, HashAlg::Sha256, d).map(drop).map_err(|e| format!("agent sign: {e}"))
+    }) {
+        Ok(with) => rows.extend(turns_without.into_iter().chain([with])),
+        Err(e) => step(&format!("taking-turns row not measured: {e}")),
+    }
+    if tls {
+        match tls_rows(stack, module, Some(&run)) {
+            Ok(row) => rows.extend(row),
+            Err(e) => step(&format!("TLS row through the agent not measured: {e}")),
+        }
+    }
     drop(holder);
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(vec![without, with])
+    Ok(rows)
+}
+
+/// Calls of the round-trip rows (enough for the agent's CPU time in clock ticks to count).
+const ROUND_TRIPS: u32 = 5000;
+/// Measured turns of the taking-turns rows (after one warm-up turn).
+const TURNS: u32 = 5;
+
+/// Name of the round-trip row through the agent.
+const OVERHEAD_AGENT: &str =
+    "agent round trip overhead per operation (certificate request through the socket), agent running";
+/// Name of its twin without the agent.
+const OVERHEAD_IN_PROCESS: &str =
+    "agent round trip overhead per operation (the same request in-process on a session), no agent";
+
+/// Name of a taking-turns row (a long-lived logged-in session signs, then a fresh `cie sign`).
+fn turns_name(agent: bool) -> String {
+    format!(
+        "two applications taking turns (browser-like session + fresh CLI signature), per turn of 2 signatures, {}",
+        if agent { "agent running" } else { "no agent" }
+    )
+}
+
+/// CPU time (user + system) of this process so far.
+fn self_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to a rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU time (user + system, all its threads) of a running process, from `/proc/PID/stat`.
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu(&stat, clock_ticks())
+}
+
+/// Clock ticks per second of `/proc` times.
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line; zero when malformed.
+fn stat_cpu(stat: &str, ticks: u64) -> Duration {
+    // The command name (field 2) may hold spaces and parentheses: fields restart after the last ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return Duration::ZERO };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let total = field(11).saturating_add(field(12));
+    Duration::from_micros(total.saturating_mul(1_000_000) / ticks.max(1))
+}
+
+/// The same certificate request `ROUND_TRIPS` times on a session of this process (the
+/// simulated card in-process: the certificate is cached after login, no card I/O).
+fn overhead_in_process_row() -> Result<Measured> {
+    let card = SimHandle::new(SimCard::new(
+        Profile::Nxp,
+        fixtures::card_image(SodProfile::Sha256Pkcs1),
+        SimOptions::default(),
+    ));
+    let mut session = Session::open(card.connect()).map_err(|e| format!("in-process session: {e}"))?;
+    let pin = Pin::new(fixtures::TEST_PIN).map_err(|e| e.to_string())?;
+    session.verify_pin(&pin).map_err(|e| format!("in-process login: {e}"))?;
+    session.certificate().map_err(|e| format!("in-process certificate: {e}"))?;
+    let cpu = self_cpu();
+    let start = Instant::now();
+    for _ in 0..ROUND_TRIPS {
+        std::hint::black_box(session.certificate().map_err(|e| format!("in-process certificate: {e}"))?);
+    }
+    Ok(per_call(OVERHEAD_IN_PROCESS, start.elapsed(), self_cpu().saturating_sub(cpu), (0, 0, 0)))
+}
+
+/// The certificate request `ROUND_TRIPS` times through the agent (the client logged in, the
+/// certificate cached by the agent): wall time and CPU time of client and agent per call.
+fn overhead_row(log: &Path, agent: u32, client: &mut cie_agent::AgentClient) -> Result<Measured> {
+    client.certificate(None).map_err(|e| format!("agent certificate: {e}"))?;
+    let before = pcscd_totals(log);
+    let cpu = self_cpu() + process_cpu(agent);
+    let start = Instant::now();
+    for _ in 0..ROUND_TRIPS {
+        std::hint::black_box(client.certificate(None).map_err(|e| format!("agent certificate: {e}"))?);
+    }
+    let wall = start.elapsed();
+    let cpu = (self_cpu() + process_cpu(agent)).saturating_sub(cpu);
+    let after = pcscd_totals(log);
+    Ok(per_call(OVERHEAD_AGENT, wall, cpu, (after.0 - before.0, after.1 - before.1, after.2 - before.2)))
+}
+
+/// A row of `ROUND_TRIPS` calls, per call (APDU totals divided too: any card I/O shows).
+fn per_call(name: &str, wall: Duration, cpu: Duration, apdus: (u64, u64, u64)) -> Measured {
+    let n = u64::from(ROUND_TRIPS);
+    Measured {
+        name: name.into(),
+        exchanges: apdus.0.div_ceil(n),
+        sent: apdus.1.div_ceil(n),
+        received: apdus.2.div_ceil(n),
+        cpu: cpu / ROUND_TRIPS,
+        wall: wall / ROUND_TRIPS,
+    }
+}
+
+/// Two applications taking turns: per turn, the long-lived session signs (`browser`), then a
+/// fresh process signs (`cli`); one warm-up turn, then `TURNS` measured, per turn. The host CPU
+/// is this process's, its children's and the agent's (`agent`) when there is one.
+fn turns_row(
+    log: &Path,
+    agent: Option<u32>,
+    cli: &dyn Fn() -> Result<()>,
+    browser: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<Measured> {
+    let digest = [0x5A; 32];
+    let cpu_now = || self_cpu() + children_cpu() + agent.map(process_cpu).unwrap_or_default();
+    browser(&digest)?;
+    cli()?;
+    let before = pcscd_totals(log);
+    let cpu = cpu_now();
+    let start = Instant::now();
+    for _ in 0..TURNS {
+        browser(&digest)?;
+        cli()?;
+    }
+    let wall = start.elapsed();
+    let cpu = cpu_now().saturating_sub(cpu);
+    let after = pcscd_totals(log);
+    let n = u64::from(TURNS);
+    Ok(Measured {
+        name: turns_name(agent.is_some()),
+        exchanges: (after.0 - before.0).div_ceil(n),
+        sent: (after.1 - before.1).div_ceil(n),
+        received: (after.2 - before.2).div_ceil(n),
+        cpu: cpu / TURNS,
+        wall: wall / TURNS,
+    })
+}
+
+/// The taking-turns row without the agent: a session of this process over pcscd (logged in
+/// once, then recovering its channel after each fresh process as it must) and `cli`.
+fn turns_without_agent(stack: &VirtualStack, log: &Path, cli: &dyn Fn() -> Result<()>) -> Result<Measured> {
+    // pcsc-lite reads its socket's name once per process: the first stack's serves this one.
+    if std::env::var_os("PCSCLITE_CSOCK_NAME").is_none() {
+        std::env::set_var("PCSCLITE_CSOCK_NAME", stack.socket_path());
+    } else if std::env::var_os("PCSCLITE_CSOCK_NAME").as_deref() != Some(stack.socket_path().as_os_str()) {
+        return Err("this process already talks to another stack's pcscd".into());
+    }
+    let reader = PcscTransport::list_readers().map_err(|e| e.to_string())?.into_iter().next().ok_or("no reader")?;
+    let transport = PcscTransport::connect(&reader).map_err(|e| format!("{reader}: {e}"))?;
+    let mut session = Session::open(transport).map_err(|e| format!("session: {e}"))?;
+    let pin = Pin::new(fixtures::TEST_PIN).map_err(|e| e.to_string())?;
+    session.verify_pin(&pin).map_err(|e| format!("login: {e}"))?;
+    turns_row(log, None, cli, &mut |d: &[u8]| {
+        // The fresh process rebuilt the channel: the session recovers it or logs in again, as
+        // an application without the agent must.
+        match session.sign_digest(HashAlg::Sha256, d) {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                session.verify_pin(&pin).map_err(|e| format!("login again: {e}"))?;
+                session.sign_digest(HashAlg::Sha256, d).map(drop).map_err(|e| format!("sign: {e}"))
+            }
+        }
+    })
 }
 
 /// Medians of the last `cargo bench` run (criterion's `new/estimates.json`), as a table.
@@ -883,6 +1143,44 @@ mod tests {
             rows: vec![BaselineRow { operation: "x\ny \"z\"".into(), exchanges: 1, wall_us: 2 }],
         };
         assert_eq!(Baseline::parse(&hostile.to_json().unwrap()), Some(hostile));
+    }
+
+    #[test]
+    fn agent_rows_format_and_targets() {
+        assert_eq!(ms(Duration::from_micros(42)), "0.042 ms");
+        assert_eq!(ms(Duration::from_micros(1500)), "1.5 ms");
+        assert_eq!(ms(Duration::ZERO), "0.0 ms");
+        let row = Measured {
+            name: OVERHEAD_AGENT.into(),
+            exchanges: 0,
+            sent: 0,
+            received: 0,
+            cpu: Duration::from_micros(31),
+            wall: Duration::from_micros(58),
+        };
+        let t = table(&[("realistic".into(), vec![row])], &Baseline::default());
+        assert_eq!(
+            t.lines().nth(2),
+            Some(format!("| {OVERHEAD_AGENT} | 0 |  | 0 / 0 | 0.031 ms | 0.058 ms | – |").as_str())
+        );
+        let per = per_call(OVERHEAD_IN_PROCESS, Duration::from_millis(50), Duration::from_millis(10), (1, 5, 2));
+        assert_eq!((per.exchanges, per.sent, per.received), (1, 1, 1), "any card I/O shows");
+        assert_eq!((per.wall, per.cpu), (Duration::from_micros(10), Duration::from_micros(2)));
+        assert_eq!(target(OVERHEAD_AGENT), None);
+        assert_eq!(target(OVERHEAD_IN_PROCESS), None);
+        assert_eq!(target(&turns_name(true)), Some(8));
+        assert_eq!(target(&turns_name(false)), None);
+        assert_eq!(target("fresh process: C_Initialize .. C_Login .. C_Sign, agent running"), Some(5));
+        assert_eq!(target(TLS_AGENT), Some(5));
+    }
+
+    #[test]
+    fn reads_process_cpu_from_proc_stat() {
+        let stat = "4242 (cie (agent) x) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0";
+        assert_eq!(stat_cpu(stat, 100), Duration::from_secs(3));
+        assert_eq!(stat_cpu("garbage", 100), Duration::ZERO);
+        assert_eq!(stat_cpu("1 (x) S 1", 100), Duration::ZERO);
+        assert!(process_cpu(std::process::id()) <= self_cpu() + Duration::from_millis(20));
     }
 
     #[test]
