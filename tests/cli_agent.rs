@@ -290,10 +290,17 @@ fn start_activated(card: &Card, run: &Path, listener: &std::os::unix::net::UnixL
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    // SAFETY: dup2 is async-signal-safe; it puts the listening socket at fd 3 (without
-    // close-on-exec) in the child only.
+    // SAFETY: dup2 and fcntl are async-signal-safe; they put the listening socket at fd 3 in
+    // the child only, without close-on-exec. When the listener already is fd 3, dup2 does
+    // nothing and leaves close-on-exec set: the fcntl clears it in both cases.
     unsafe {
-        cmd.pre_exec(move || if libc::dup2(fd, 3) == 3 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+        cmd.pre_exec(move || {
+            if libc::dup2(fd, 3) == 3 && libc::fcntl(3, libc::F_SETFD, 0) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
     }
     cmd.spawn().expect("sh -c cie agent")
 }
@@ -319,6 +326,13 @@ fn socket_activation_checks_the_handed_socket() {
                 assert_eq!(status.pid, agent.child.id(), "the activated process answers");
                 break c;
             }
+        }
+        if let Some(status) = agent.child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = agent.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            panic!("the activated agent exited ({status}) before answering: {stderr}");
         }
         assert!(Instant::now() < deadline, "the activated agent never answered");
         std::thread::sleep(Duration::from_millis(100));
