@@ -6,9 +6,11 @@ use cie_core::session::Session;
 use cie_core::transport::Counting;
 
 use cie_agent::{AgentClient, ClientError};
+use cie_core::pin::{Pin, Puk, Secret};
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
 use cie_core::Transport;
+use cie_sign::Signer;
 
 use crate::failure::Failure;
 
@@ -47,15 +49,6 @@ pub(crate) enum HolderCard {
     Agent(AgentClient, Option<String>),
 }
 
-/// An error through the agent: the card's own error as it is (the same exit code and message
-/// as in-process), or the agent's failure.
-pub(crate) fn agent_failure(e: ClientError) -> Failure {
-    match e {
-        ClientError::Card(e) => Failure::Card(e),
-        other => Failure::File(tr!(AgentSocket, detail = other.to_string())),
-    }
-}
-
 impl HolderCard {
     /// The agent when its socket answers, else a session opened here.
     pub(crate) fn open(reader: Option<&str>) -> Result<HolderCard, Failure> {
@@ -79,7 +72,7 @@ impl HolderCard {
                 nis: s.nis().to_owned(),
             }),
             HolderCard::Agent(c, reader) => {
-                let i = c.card_info(reader.as_deref()).map_err(agent_failure)?;
+                let i = c.card_info(reader.as_deref()).map_err(Failure::from)?;
                 Ok(CardFacts {
                     reader: i.reader,
                     generation: i.generation,
@@ -95,7 +88,7 @@ impl HolderCard {
     pub(crate) fn pin_status(&mut self) -> Result<PinStatus, Failure> {
         match self {
             HolderCard::Local(s) => Ok(s.pin_status()?),
-            HolderCard::Agent(c, reader) => c.pin_status(reader.as_deref()).map_err(agent_failure),
+            HolderCard::Agent(c, reader) => c.pin_status(reader.as_deref()).map_err(Failure::from),
         }
     }
 
@@ -112,7 +105,7 @@ impl HolderCard {
     pub(crate) fn serial(&mut self) -> Result<String, Failure> {
         match self {
             HolderCard::Local(s) => Ok(s.serial()?),
-            HolderCard::Agent(c, reader) => c.serial(reader.as_deref()).map_err(agent_failure),
+            HolderCard::Agent(c, reader) => c.serial(reader.as_deref()).map_err(Failure::from),
         }
     }
 
@@ -120,7 +113,7 @@ impl HolderCard {
     pub(crate) fn certificate(&mut self) -> Result<Vec<u8>, Failure> {
         match self {
             HolderCard::Local(s) => Ok(s.certificate()?),
-            HolderCard::Agent(c, reader) => c.certificate(reader.as_deref()).map_err(agent_failure),
+            HolderCard::Agent(c, reader) => c.certificate(reader.as_deref()).map_err(Failure::from),
         }
     }
 
@@ -128,7 +121,63 @@ impl HolderCard {
     pub(crate) fn sign_digest(&mut self, alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, Failure> {
         match self {
             HolderCard::Local(s) => Ok(s.sign_digest(alg, digest)?),
-            HolderCard::Agent(c, reader) => c.sign_digest(reader.as_deref(), alg, digest).map_err(agent_failure),
+            HolderCard::Agent(c, reader) => c.sign_digest(reader.as_deref(), alg, digest).map_err(Failure::from),
         }
+    }
+
+    /// Has the card verify `pin` (through the agent: for this process's connection only).
+    pub(crate) fn login(&mut self, pin: &Pin) -> Result<(), Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.verify_pin(pin)?),
+            HolderCard::Agent(c, reader) => c.login(reader.as_deref(), pin.digits()).map_err(Failure::from),
+        }
+    }
+
+    /// Changes the PIN: the card checks `old` (a wrong one spends one try) and sets `new`.
+    pub(crate) fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<(), Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.change_pin(old, new)?),
+            HolderCard::Agent(c, reader) => {
+                c.change_pin(reader.as_deref(), old.digits(), new.digits()).map_err(Failure::from)
+            }
+        }
+    }
+
+    /// Unblocks the PIN with the PUK (a wrong one spends one of its tries) and sets `new`.
+    pub(crate) fn unblock_pin(&mut self, puk: &Puk, new: &Pin) -> Result<(), Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.unblock_pin(puk, new)?),
+            HolderCard::Agent(c, reader) => {
+                c.unblock_pin(reader.as_deref(), puk.digits(), new.digits()).map_err(Failure::from)
+            }
+        }
+    }
+}
+
+/// cie-sign's documents are signed by the same card, in this process or through the agent: only
+/// the certificate and the digest's signature cross the socket. An agent failure travels inside
+/// cie-sign's I/O error and comes out as the same [`Failure`] as raw `cie sign` gives.
+impl Signer for HolderCard {
+    fn certificate(&mut self) -> cie_sign::Result<Vec<u8>> {
+        match self {
+            HolderCard::Local(s) => Signer::certificate(s.as_mut()),
+            HolderCard::Agent(c, reader) => c.certificate(reader.as_deref()).map_err(sign_error),
+        }
+    }
+
+    fn sign_digest(&mut self, alg: HashAlg, digest: &[u8]) -> cie_sign::Result<Vec<u8>> {
+        match self {
+            HolderCard::Local(s) => Signer::sign_digest(s.as_mut(), alg, digest),
+            HolderCard::Agent(c, reader) => c.sign_digest(reader.as_deref(), alg, digest).map_err(sign_error),
+        }
+    }
+}
+
+/// A call through the agent as cie-sign's error: the card's error as it is, the agent's
+/// inside an I/O error ([`Failure`]'s conversion takes it out again).
+fn sign_error(e: ClientError) -> cie_sign::Error {
+    match e {
+        ClientError::Card(e) => cie_sign::Error::Card(e),
+        other => cie_sign::Error::Io(std::io::Error::other(other)),
     }
 }

@@ -8,9 +8,7 @@ use cie_core::pin::Pin;
 use cie_core::session::PinStatus;
 use cie_core::Credential;
 
-use cie_core::pin::Secret;
-
-use crate::card::{self, agent_failure, CardSession, HolderCard};
+use crate::card::{self, CardSession, HolderCard};
 use crate::failure::Failure;
 use crate::pin_input::{confirm, prompt, read_secret, PinSource};
 use crate::progress::Progress;
@@ -68,21 +66,13 @@ impl Ctx {
     /// [`Ctx::login`] for a [`HolderCard`]: through the agent, the PIN goes to the card in a
     /// VERIFY as in-process, and only this process's connection is logged in.
     pub(crate) fn login_holder(&self, card: &mut HolderCard) -> Result<(), Failure> {
-        let (client, reader) = match card {
-            HolderCard::Local(s) => return self.login(s),
-            HolderCard::Agent(client, reader) => (client, reader.as_deref()),
-        };
-        if self.globals.pin_source == PinSource::Terminal && std::io::stdin().is_terminal() {
-            let status = client.pin_status(reader).map_err(agent_failure)?;
-            if status == PinStatus::TriesLeft(1) && !confirm(&tr!(ConfirmLastTry).to_string())? {
-                return Err(Failure::Cancelled(tr!(LastTryCancelled)));
-            }
+        if let HolderCard::Local(s) = card {
+            return self.login(s);
         }
+        self.confirm_last_try_holder(card)?;
         let pin = read_secret::<Pin>(self.globals.pin_source, &prompt(Credential::Pin, tr!(PromptPin)))?;
         self.progress.step(tr!(StepLogin));
-        let result = client.login(reader, pin.digits());
-        drop(pin);
-        result.map_err(agent_failure)
+        card.login(&pin)
     }
 
     /// Asks for the PIN and verifies it; the secure channel (DH + device authentication) is
@@ -100,17 +90,36 @@ impl Ctx {
     /// block the card). Not with `--pin-stdin` (a script decides for itself). Asking the
     /// card how many tries are left spends none.
     pub(crate) fn confirm_last_try(&self, session: &mut CardSession) -> Result<(), Failure> {
-        if self.globals.pin_source != PinSource::Terminal || !std::io::stdin().is_terminal() {
+        if !self.asks_before_last_try() {
             return Ok(());
         }
-        let tries = match session.pin_tries_left() {
-            Some(n) => n,
-            None => match session.pin_status()? {
-                PinStatus::TriesLeft(n) => n,
-                _ => return Ok(()),
-            },
+        let status = match session.pin_tries_left() {
+            Some(n) => PinStatus::TriesLeft(n),
+            None => session.pin_status()?,
         };
-        if tries == 1 && !confirm(&tr!(ConfirmLastTry).to_string())? {
+        self.confirm_if_last(status)
+    }
+
+    /// [`Ctx::confirm_last_try`] for a [`HolderCard`] (through the agent: the tries as this
+    /// process sees them).
+    pub(crate) fn confirm_last_try_holder(&self, card: &mut HolderCard) -> Result<(), Failure> {
+        match card {
+            HolderCard::Local(s) => self.confirm_last_try(s),
+            HolderCard::Agent(client, reader) if self.asks_before_last_try() => {
+                self.confirm_if_last(client.pin_status(reader.as_deref())?)
+            }
+            HolderCard::Agent(..) => Ok(()),
+        }
+    }
+
+    /// True when the PIN is typed on a terminal, where the last try is confirmed first.
+    fn asks_before_last_try(&self) -> bool {
+        self.globals.pin_source == PinSource::Terminal && std::io::stdin().is_terminal()
+    }
+
+    /// Asks whether to go on when `status` says one try is left.
+    fn confirm_if_last(&self, status: PinStatus) -> Result<(), Failure> {
+        if status == PinStatus::TriesLeft(1) && !confirm(&tr!(ConfirmLastTry).to_string())? {
             return Err(Failure::Cancelled(tr!(LastTryCancelled)));
         }
         Ok(())

@@ -8,6 +8,7 @@
 //! Document Signer issued by no CSCA of the trust set), 7 `cie doctor` found a link with a problem (it printed
 //! each with what to do).
 
+use cie_agent::ClientError;
 use cie_core::{Credential, Error, TransportError};
 use cie_sign::SubIndication;
 
@@ -41,15 +42,37 @@ impl From<cie_sign::Error> for Failure {
     fn from(e: cie_sign::Error) -> Failure {
         match e {
             cie_sign::Error::Card(e) => Failure::Card(e),
+            // The card agent failed under a document's signature (crate::card).
+            cie_sign::Error::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<ClientError>()) => {
+                match e.into_inner().map(|inner| inner.downcast::<ClientError>()) {
+                    Some(Ok(agent)) => Failure::from(*agent),
+                    Some(Err(inner)) => document_error(&inner),
+                    None => document_error(&"I/O"),
+                }
+            }
             cie_sign::Error::ContentMismatch(d) => {
                 Failure::Document(tr!(ContentDiffersDetail, detail = cie_sign::verdict::shown(&d)))
             }
-            // Details may quote the document: shown escapes what a terminal would obey.
-            // Parser offsets ("at DER byte 12") tell a person nothing: dropped.
-            other => {
-                let detail = cie_sign::reason::without_offsets(&other.to_string());
-                Failure::Document(tr!(DocumentError, detail = cie_sign::verdict::shown(&detail)))
-            }
+            other => document_error(&other),
+        }
+    }
+}
+
+/// A document could not be read or made, for reason `e`.
+fn document_error(e: &dyn std::fmt::Display) -> Failure {
+    // Details may quote the document: shown escapes what a terminal would obey.
+    // Parser offsets ("at DER byte 12") tell a person nothing: dropped.
+    let detail = cie_sign::reason::without_offsets(&e.to_string());
+    Failure::Document(tr!(DocumentError, detail = cie_sign::verdict::shown(&detail)))
+}
+
+/// An error through the card agent: the card's own error as it is (the same exit code and
+/// message as in-process), or the agent's failure.
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Failure {
+        match e {
+            ClientError::Card(e) => Failure::Card(e),
+            other => Failure::File(tr!(AgentSocket, detail = other.to_string())),
         }
     }
 }

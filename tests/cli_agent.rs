@@ -5,7 +5,7 @@
 mod cli_util;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,84 +13,8 @@ use cie_agent::{AgentClient, ClientError};
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::{PinStatus, Session};
 use cie_core::sign::HashAlg;
+use cli_util::agent::{pin_tries, runtime_dir, socket, start_agent, start_agent_under, wait_exit, AgentProcess};
 use cli_util::{Card, TEST_PIN};
-
-/// A `cie agent` process, killed on drop.
-struct AgentProcess {
-    child: Child,
-}
-
-impl Drop for AgentProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `$XDG_RUNTIME_DIR` for the agent and its clients: a fresh 0700 directory.
-fn runtime_dir(card: &Card) -> PathBuf {
-    let dir = card.path("run");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    dir
-}
-
-fn socket(run: &Path) -> PathBuf {
-    run.join("cie/agent.sock")
-}
-
-/// Starts `cie agent ARGS` and waits until its socket answers.
-fn start_agent(card: &Card, run: &Path, args: &[&str]) -> AgentProcess {
-    start_agent_under(card, run, &[], args)
-}
-
-/// [`start_agent`] run through `wrapper` (a program and its arguments that exec the rest).
-fn start_agent_under(card: &Card, run: &Path, wrapper: &[&str], args: &[&str]) -> AgentProcess {
-    let mut cmd = match wrapper.split_first() {
-        Some((program, rest)) => {
-            let mut c = Command::new(program);
-            c.args(rest).arg(env!("CARGO_BIN_EXE_cie"));
-            c
-        }
-        None => Command::new(env!("CARGO_BIN_EXE_cie")),
-    };
-    let child = cmd
-        .arg("agent")
-        .args(args)
-        .env("XDG_RUNTIME_DIR", run)
-        .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cie agent");
-    let agent = AgentProcess { child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while AgentClient::connect_to(&socket(run)).is_err() {
-        assert!(Instant::now() < deadline, "the agent's socket never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    agent
-}
-
-/// Waits (at most 20 s) for the agent process to exit; its status.
-fn wait_exit(agent: &mut AgentProcess) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = agent.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the agent did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn pin_tries(card: &Card) -> PinStatus {
-    card.stack.export_socket_env();
-    let t = PcscTransport::connect(card.stack.reader_name()).expect("connect");
-    Session::open(t).expect("open").pin_status().expect("PIN status")
-}
 
 #[test]
 fn status_and_stop() {

@@ -1,4 +1,5 @@
-//! `cie pin change` and `cie pin unblock` (PROTOCOL.md §6).
+//! `cie pin change` and `cie pin unblock` (PROTOCOL.md §6), on the card in this process or
+//! through the user's card agent ([`crate::card::HolderCard`]): the same messages and exit codes.
 //!
 //! On the terminal the new PIN is asked twice. With `--pin-stdin` each secret is one line and
 //! the new PIN is given once (a script does not mistype): change reads the current PIN then
@@ -105,8 +106,8 @@ fn print_success(ctx: &Ctx, message: Text) {
 
 /// Changes the PIN.
 fn change(ctx: &Ctx) -> Result<(), Failure> {
-    let mut s = ctx.open()?;
-    ctx.confirm_last_try(&mut s)?;
+    let mut s = ctx.open_holder()?;
+    ctx.confirm_last_try_holder(&mut s)?;
     let old = read_secret::<Pin>(ctx.globals.pin_source, &prompt(Credential::Pin, tr!(PromptCurrentPin)))?;
     let new = new_pin(ctx)?;
     ctx.progress.step(tr!(StepChangePin));
@@ -117,7 +118,7 @@ fn change(ctx: &Ctx) -> Result<(), Failure> {
 
 /// Unblocks the PIN with the PUK and sets a new one.
 fn unblock(ctx: &Ctx) -> Result<(), Failure> {
-    let mut s = ctx.open()?;
+    let mut s = ctx.open_holder()?;
     let puk = read_secret::<Puk>(ctx.globals.pin_source, &prompt(Credential::Puk, tr!(PromptPuk)))?;
     let new = new_pin(ctx)?;
     ctx.progress.step(tr!(StepUnblockPin));

@@ -293,8 +293,8 @@ fn sign_document(
     } else {
         None
     };
-    let mut s = ctx.open()?;
-    ctx.login(&mut s)?;
+    let mut s = ctx.open_holder()?;
+    ctx.login_holder(&mut s)?;
     let step = || tr!(StepSignDocument, file = input.display(), format = format_name(format));
     ctx.progress.step(step());
     let (staged, mut out) = Staged::create(output)?;

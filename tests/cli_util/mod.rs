@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+pub(crate) mod agent;
+
 /// The simulated card's credentials.
 #[allow(unused_imports)]
 pub(crate) use cie_sim::fixtures::{TEST_NIS, TEST_PIN, TEST_PUK, TEST_SERIAL};
