@@ -16,7 +16,7 @@ use std::time::Duration;
 use cie_agent::AgentClient;
 use cie_core::session::PinStatus;
 use cli_util::agent::{pin_tries, runtime_dir, socket, start_agent};
-use cli_util::{tool, Card, Run, TEST_PIN, TEST_PUK};
+use cli_util::{on_terminal_with, tool, Card, Run, TEST_PIN, TEST_PUK};
 
 /// What a step of a scenario left behind: exit code, standard output and error, the PIN and
 /// PUK commands the card received, and the PIN's state read afterwards (when read: reading it
@@ -124,6 +124,66 @@ fn pin_change_and_unblock_same_with_and_without_the_agent() {
     let (r, _) = step(&mut card, &env, &["pin", "change", "--pin-stdin"], &format!("{TEST_PIN}\n{TEST_PIN}\n"));
     assert_eq!(r.code, Some(0), "{r:?}");
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+}
+
+/// What a terminal showed, without the progress spinner's frames (redrawn on a timer, so their
+/// number varies from run to run).
+fn without_spinner(shown: &str) -> String {
+    let spinning = |c: char| ('\u{2800}'..='\u{28ff}').contains(&c);
+    shown
+        .split("\r\n")
+        .flat_map(|line| line.split("\r\u{1b}[2K"))
+        .filter(|part| !part.starts_with(spinning))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `cie pin change` on a terminal at the PIN's last try: declined (nothing sent to the card),
+/// then accepted with the current PIN and the new one twice. (exit code, what the terminal
+/// showed, PIN commands) of each.
+fn last_try_scenario(card: &mut Card, env: &[(&str, &str)]) -> Vec<(Option<i32>, String, u64)> {
+    for _ in 0..2 {
+        let (r, _) = step(card, env, &["pin", "change", "--pin-stdin"], &format!("99999999\n{TEST_PIN}\n"));
+        assert_eq!(r.code, Some(3), "{r:?}");
+    }
+    let question = "one try left: a wrong PIN blocks the card; continue? [y/N] ";
+    let runs: [&[(&str, &str)]; 2] = [
+        &[(question, "n")],
+        &[
+            (question, "y"),
+            ("current PIN (8 digits): ", TEST_PIN),
+            ("new PIN (8 digits): ", TEST_PIN),
+            ("new PIN again: ", TEST_PIN),
+        ],
+    ];
+    runs.iter()
+        .map(|answers| {
+            let before = settled_pin_commands(card);
+            let (code, shown) = on_terminal_with(card, env, "pin change", answers);
+            (code, without_spinner(&shown), settled_pin_commands(card) - before)
+        })
+        .collect()
+}
+
+#[test]
+fn last_try_confirmed_on_the_terminal_with_and_without_the_agent() {
+    let mut card = Card::start("agent-last-try");
+    let run = runtime_dir(&card);
+    let run_s = run.to_str().unwrap().to_owned();
+    let env = [("XDG_RUNTIME_DIR", run_s.as_str())];
+    let without = last_try_scenario(&mut card, &env);
+    assert_eq!((without[0].0, without[0].2), (Some(1), 0), "{:?}", without[0]);
+    assert!(without[0].1.contains("the PIN was not tried"), "{:?}", without[0]);
+    assert!(!without[0].1.contains("current PIN"), "no PIN asked: {:?}", without[0]);
+    assert_eq!((without[1].0, without[1].2), (Some(0), 2), "{:?}", without[1]);
+    assert!(without[1].1.contains("PIN changed"), "{:?}", without[1]);
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+
+    let _agent = start_agent(&card, &run, &["--idle", "0"]);
+    let with = last_try_scenario(&mut card, &env);
+    assert_eq!(without, with, "in-process vs through the agent");
+    let status = AgentClient::connect_to(&socket(&run)).unwrap().status().unwrap();
+    assert!(status.cards.iter().any(|c| c.nis.as_deref() == Some(cli_util::TEST_NIS)), "the agent served: {status:?}");
 }
 
 fn os(s: &str) -> &OsStr {

@@ -199,10 +199,23 @@ pub(crate) fn on_terminal(card: &Card, args: &str, answers: &[(&str, &str)]) -> 
 
 /// As [`on_terminal`], with `LC_ALL` set to `locale`.
 pub(crate) fn on_terminal_in(card: &Card, locale: &str, args: &str, answers: &[(&str, &str)]) -> (Option<i32>, String) {
+    on_terminal_with(card, &[("LC_ALL", locale)], args, answers)
+}
+
+/// As [`on_terminal`], with `env` set (`LC_ALL` among them); no card agent of the machine
+/// running the tests, only one whose `XDG_RUNTIME_DIR` is in `env`.
+pub(crate) fn on_terminal_with(
+    card: &Card,
+    env: &[(&str, &str)],
+    args: &str,
+    answers: &[(&str, &str)],
+) -> (Option<i32>, String) {
     let cmdline = format!("{} {args}", env!("CARGO_BIN_EXE_cie"));
     let mut child: Child = Command::new("timeout")
         .args(["120", "script", "-qec", &cmdline, "/dev/null"])
-        .env("LC_ALL", locale)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("LC_ALL", "C")
+        .envs(env.iter().copied())
         .env("PCSCLITE_CSOCK_NAME", card.stack.socket_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
