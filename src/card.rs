@@ -6,9 +6,11 @@ use cie_core::session::Session;
 use cie_core::transport::Counting;
 
 use cie_agent::{AgentClient, ClientError};
+use cie_core::csca::CscaSet;
 use cie_core::pin::{Pin, Puk, Secret};
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
+use cie_core::sod::SodReport;
 use cie_core::Transport;
 use cie_sign::Signer;
 
@@ -130,6 +132,16 @@ impl HolderCard {
         match self {
             HolderCard::Local(s) => Ok(s.verify_pin(pin)?),
             HolderCard::Agent(c, reader) => c.login(reader.as_deref(), pin.digits()).map_err(Failure::from),
+        }
+    }
+
+    /// Passive authentication of the card, its Document Signer checked against `trust`; the
+    /// card number and certificate are among the files checked after login only (through the
+    /// agent: this process's login).
+    pub(crate) fn verify_sod(&mut self, trust: &CscaSet) -> Result<SodReport, Failure> {
+        match self {
+            HolderCard::Local(s) => Ok(s.verify_sod(trust)?),
+            HolderCard::Agent(c, reader) => c.verify_sod(reader.as_deref(), trust).map_err(Failure::from),
         }
     }
 

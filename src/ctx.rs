@@ -8,7 +8,7 @@ use cie_core::pin::Pin;
 use cie_core::session::PinStatus;
 use cie_core::Credential;
 
-use crate::card::{self, CardSession, HolderCard};
+use crate::card::{CardSession, HolderCard};
 use crate::failure::Failure;
 use crate::pin_input::{confirm, prompt, read_secret, PinSource};
 use crate::progress::Progress;
@@ -42,15 +42,6 @@ impl Ctx {
     /// The context of a command run with `globals`.
     pub(crate) fn new(globals: Globals, definition: fn() -> clap::Command) -> Ctx {
         Ctx { progress: Progress::new(globals.quiet), globals, definition }
-    }
-
-    /// Opens the CIE in the chosen reader (or the first one holding a CIE).
-    pub(crate) fn open(&self) -> Result<CardSession, Failure> {
-        match &self.globals.reader {
-            Some(r) => self.progress.step(tr!(StepConnect, reader = r)),
-            None => self.progress.step(tr!(StepSearch)),
-        }
-        card::open(self.globals.reader.as_deref())
     }
 
     /// Opens the holder's card for a certificate or a signature: through the user's card

@@ -1,5 +1,5 @@
-//! `cie pin change|unblock` and `cie sign --format cades|cades-detached|pades` (and `--cosign`)
-//! through the card agent and in-process, over the real PC/SC stack: the same output, exit
+//! `cie pin change|unblock`, `cie sign --format cades|cades-detached|pades` (and `--cosign`)
+//! and `cie verify-sod` on the card through the card agent and in-process, over the real PC/SC stack: the same output, exit
 //! codes and PIN tries both ways (a wrong PIN or PUK spends exactly one try either way, counted
 //! by the simulator), the agent seen in use (`CIE_LOG=info`), and every signed document checked
 //! by verifiers written elsewhere (`openssl cms -verify`, poppler's `pdfsig`) and by `cie verify`.
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use cie_agent::AgentClient;
 use cie_core::session::PinStatus;
+use cie_sim::stack::StackOptions;
 use cli_util::agent::{pin_tries, runtime_dir, socket, start_agent};
 use cli_util::{on_terminal_with, tool, Card, Run, TEST_PIN, TEST_PUK};
 
@@ -323,4 +324,68 @@ fn documents_signed_the_same_with_and_without_the_agent() {
     let r = card.cie_env(&info, &["sign", "--format", "cades", "--pin-stdin", "-i", s(&doc), "-o", s(&out)], TEST_PIN);
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stderr.contains("using the card agent"), "{r:?}");
+}
+
+/// `cie verify-sod` on the card, without and with the PIN, trusted, untrusted, a wrong PIN: the
+/// outcomes to compare.
+fn sod_scenario(card: &mut Card, env: &[(&str, &str)], csca: &Path) -> Vec<Outcome> {
+    let pin = format!("{TEST_PIN}\n");
+    let steps: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["verify-sod", "--csca", s(csca)], ""),
+        (vec!["--json", "verify-sod", "--csca", s(csca)], ""),
+        (vec!["verify-sod", "--pin-stdin", "--csca", s(csca)], &pin),
+        (vec!["--json", "verify-sod", "--pin-stdin", "--csca", s(csca)], &pin),
+        // The built-in Italian CSCAs only: the simulator's Document Signer is not trusted.
+        (vec!["verify-sod"], ""),
+        (vec!["verify-sod", "--pin-stdin", "--csca", s(csca)], "99999999\n"),
+        (vec!["verify-sod", "--pin-stdin", "--csca", s(csca)], &pin),
+    ];
+    steps
+        .iter()
+        .map(|(args, stdin)| {
+            let (r, pin_commands) = step(card, env, args, stdin);
+            Outcome { code: r.code, stdout: r.stdout, stderr: r.stderr, pin_commands, pin: None }
+        })
+        .collect()
+}
+
+#[test]
+fn verify_sod_same_with_and_without_the_agent() {
+    // The old EF.SOD profile lists the card number and the certificate (checked after login).
+    let mut card = Card::start_with("agent-sod", StackOptions { sod: Some("old".into()), ..StackOptions::default() });
+    let run = runtime_dir(&card);
+    let run_s = run.to_str().unwrap().to_owned();
+    let config = card.path("config");
+    let env = [("XDG_RUNTIME_DIR", run_s.as_str()), ("XDG_CONFIG_HOME", s(&config))];
+    let csca = card.path("csca.der");
+    std::fs::write(&csca, cie_sim::fixtures::csca_certificate()).unwrap();
+
+    let without = sod_scenario(&mut card, &env, &csca);
+    let expected = [(0, 0, 4), (0, 0, 0), (0, 1, 6), (0, 1, 0), (6, 0, 4), (3, 1, 0), (0, 1, 6)];
+    for (k, (o, (code, pin_commands, matches))) in without.iter().zip(expected).enumerate() {
+        assert_eq!((o.code, o.pin_commands), (Some(code), pin_commands), "step {k}: {o:?}");
+        assert_eq!(o.stdout.matches("hash matches").count(), matches, "step {k}: {o:?}");
+    }
+    assert!(without[0].stdout.contains("key 83 answered a fresh challenge): not a copy"), "{:?}", without[0]);
+    assert!(without[1].stdout.contains(r#""chain":"trusted""#), "{:?}", without[1]);
+    assert!(without[3].stdout.contains(r#""data_groups":["A1","A4","A5","1B","A2","A3"]"#), "{:?}", without[3]);
+    assert!(without[4].stderr.contains("EF.SOD is intact but NOT trusted"), "{:?}", without[4]);
+    assert!(without[5].stderr.contains("wrong PIN: 2 tries left"), "{:?}", without[5]);
+
+    let _agent = start_agent(&card, &run, &["--idle", "0"]);
+    let with = sod_scenario(&mut card, &env, &csca);
+    for (k, (a, b)) in without.iter().zip(&with).enumerate() {
+        assert_eq!(a, b, "step {k}: in-process vs through the agent");
+    }
+
+    // Another client logged in to the agent does not give this one the holder's files, and
+    // the agent was used.
+    let mut other = AgentClient::connect_to(&socket(&run)).unwrap();
+    other.login(None, TEST_PIN.as_bytes()).unwrap();
+    let info = [("XDG_RUNTIME_DIR", run_s.as_str()), ("XDG_CONFIG_HOME", s(&config)), ("CIE_LOG", "info")];
+    let (r, pin_commands) = step(&mut card, &info, &["verify-sod", "--csca", s(&csca)], "");
+    assert_eq!((r.code, pin_commands), (Some(0), 0), "{r:?}");
+    assert_eq!(r.stdout, without[0].stdout);
+    assert!(r.stderr.contains("using the card agent"), "{r:?}");
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
 }

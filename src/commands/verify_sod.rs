@@ -149,11 +149,12 @@ fn offline(path: &Path, dgs: &[String], trust: &CscaSet) -> Result<SodReport, Fa
     Ok(sod::verify_sod(der, &groups, trust)?)
 }
 
-/// Passive authentication of the card in the reader.
+/// Passive authentication of the card in the reader, in this process or by the user's card
+/// agent (which checks the card; the Document Signer's chain is checked here, against `trust`).
 fn on_card(ctx: &Ctx, trust: &CscaSet) -> Result<SodReport, Failure> {
-    let mut s = ctx.open()?;
+    let mut s = ctx.open_holder()?;
     if ctx.globals.login {
-        ctx.login(&mut s)?;
+        ctx.login_holder(&mut s)?;
     }
     ctx.progress.step(tr!(StepReadSod));
     let report = s.verify_sod(trust)?;
