@@ -265,6 +265,24 @@ mod tests {
         assert!(Failure::from(Error::Blocked(Credential::Pin)).advice().english().contains("cie pin unblock"));
     }
 
+    /// An agent's failure under a document's signature (carried through cie-sign's I/O error)
+    /// is reported as raw `cie sign` reports it; a card error through the agent as in-process.
+    #[test]
+    fn agent_failures_under_a_document_signature() {
+        let agent = || ClientError::Io(std::io::ErrorKind::UnexpectedEof.into());
+        let direct = Failure::from(agent());
+        let wrapped = Failure::from(cie_sign::Error::Io(std::io::Error::other(agent())));
+        assert!(matches!(&wrapped, Failure::File(t) if t.msg() == Msg::AgentSocket), "{wrapped:?}");
+        assert_eq!(wrapped.to_string(), direct.to_string());
+        assert_eq!((wrapped.exit_code(), wrapped.advice().english()), (1, direct.advice().english()));
+        let card = ClientError::Card(Error::WrongCredential { credential: Credential::Pin, tries_left: Some(1) });
+        let card = Failure::from(cie_sign::Error::Io(std::io::Error::other(card)));
+        assert_eq!(card.exit_code(), 3, "{card:?}");
+        // Any other I/O error stays a document error.
+        let other = Failure::from(cie_sign::Error::Io(std::io::Error::other("disk full")));
+        assert!(matches!(&other, Failure::Document(_)) && other.to_string().contains("disk full"), "{other:?}");
+    }
+
     /// Only a changed content or signature is called altered; an untrusted chain, an expired
     /// certificate or an unsupported algorithm are not.
     #[test]

@@ -6,8 +6,12 @@
 
 mod cli_util;
 
+#[path = "../cie-sign/tests/common/http_request.rs"]
+mod http_request;
 #[path = "../cie-sign/tests/common/pdf.rs"]
 mod pdf;
+#[path = "../cie-sign/tests/common/tsa.rs"]
+mod tsa;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -230,7 +234,13 @@ fn pdfsig(file: &Path) -> (usize, usize, String) {
 
 /// Every document form of `cie sign`, signed in `dir` (a fresh directory per mode), each
 /// output checked by an outside verifier and by `cie verify`; the outcomes to compare.
-fn document_scenario(card: &mut Card, env: &[(&str, &str)], dir: &Path, ca: &Path) -> Vec<Outcome> {
+fn document_scenario(
+    card: &mut Card,
+    env: &[(&str, &str)],
+    dir: &Path,
+    ca: &Path,
+    tsa: &tsa::LocalTsa,
+) -> Vec<Outcome> {
     std::fs::create_dir_all(dir).unwrap();
     let doc = dir.join("domanda.txt");
     std::fs::write(&doc, b"Il sottoscritto chiede il rilascio del certificato di residenza.\n").unwrap();
@@ -238,6 +248,7 @@ fn document_scenario(card: &mut Card, env: &[(&str, &str)], dir: &Path, ca: &Pat
     std::fs::write(&pdf, pdf::classic_pdf("1.7", "Modulo")).unwrap();
     let (p7m, p7s, signed_pdf, cosigned) =
         (dir.join("domanda.txt.p7m"), dir.join("domanda.txt.p7s"), dir.join("modulo-signed.pdf"), dir.join("co.p7m"));
+    let stamped = dir.join("stamped.pdf");
     let wrong = dir.join("wrong.pdf");
     let pin = format!("{TEST_PIN}\n");
     let steps: Vec<(Vec<&str>, &str)> = vec![
@@ -245,6 +256,23 @@ fn document_scenario(card: &mut Card, env: &[(&str, &str)], dir: &Path, ca: &Pat
         (vec!["--json", "sign", "--format", "p7s", "--pin-stdin", "-i", s(&doc)], &pin),
         (vec!["sign", "--format", "pades", "--pin-stdin", "-i", s(&pdf)], &pin),
         (vec!["sign", "--format", "cades", "--cosign", "--pin-stdin", "-i", s(&p7m), "-o", s(&cosigned)], &pin),
+        // PAdES B-T: the CLI asks the TSA, the agent only signs.
+        (
+            vec![
+                "--json",
+                "sign",
+                "--format",
+                "pades",
+                "--timestamp",
+                tsa.url(),
+                "--pin-stdin",
+                "-i",
+                s(&pdf),
+                "-o",
+                s(&stamped),
+            ],
+            &pin,
+        ),
         // A wrong PIN: one try spent, nothing written.
         (vec!["sign", "--format", "pades", "--pin-stdin", "-i", s(&pdf), "-o", s(&wrong)], "99999999\n"),
     ];
@@ -287,6 +315,11 @@ fn document_scenario(card: &mut Card, env: &[(&str, &str)], dir: &Path, ca: &Pat
     }
     let r = card.cie(&["verify", s(&cosigned), "--ca", s(ca)], "");
     assert!(r.stdout.contains("all 2 signatures valid"), "{r:?}");
+    let (valid, total, out) = pdfsig(&stamped);
+    assert_eq!((valid, total), (1, 1), "pdfsig: {out}");
+    let r = card.cie(&["--json", "verify", s(&stamped), "--ca", s(ca), "--ca", s(&tsa.root_path())], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains(r#""proof_of_existence":true"#), "{r:?}");
     outcomes
 }
 
@@ -298,21 +331,25 @@ fn documents_signed_the_same_with_and_without_the_agent() {
     let env = [("XDG_RUNTIME_DIR", run_s.as_str())];
     let ca = citizen_ca(&card);
 
+    let tsa = tsa::LocalTsa::start(&card.path("tsa"));
     let local = card.path("local");
-    let without = document_scenario(&mut card, &env, &local, &ca);
-    for (k, o) in without.iter().take(4).enumerate() {
+    let without = document_scenario(&mut card, &env, &local, &ca, &tsa);
+    assert_eq!(tsa.served(), 1);
+    for (k, o) in without.iter().take(5).enumerate() {
         assert_eq!((o.code, o.pin_commands, o.pin), (Some(0), 1, Some(PinStatus::TriesLeft(3))), "step {k}: {o:?}");
     }
     assert!(without[0].stdout.contains("CAdES-BES enveloping (.p7m)"), "{:?}", without[0]);
     assert!(without[1].stdout.contains(r#""format":"CAdES-BES detached""#), "{:?}", without[1]);
     assert!(without[2].stdout.contains("PAdES B-B"), "{:?}", without[2]);
-    let wrong = &without[4];
+    assert!(without[4].stdout.contains(r#""format":"PAdES B-T""#), "{:?}", without[4]);
+    let wrong = &without[5];
     assert_eq!((wrong.code, wrong.pin_commands, wrong.pin), (Some(3), 1, Some(PinStatus::TriesLeft(2))), "{wrong:?}");
-    assert!(without[4].stderr.contains("wrong PIN: 2 tries left"), "{:?}", without[4]);
+    assert!(wrong.stderr.contains("wrong PIN: 2 tries left"), "{wrong:?}");
 
     let _agent = start_agent(&card, &run, &["--idle", "0"]);
     let through = card.path("agent");
-    let with = document_scenario(&mut card, &env, &through, &ca);
+    let with = document_scenario(&mut card, &env, &through, &ca, &tsa);
+    assert_eq!(tsa.served(), 2);
     for (k, (a, b)) in without.iter().zip(&with).enumerate() {
         assert_eq!(a, b, "step {k}: in-process vs through the agent");
     }
