@@ -112,7 +112,7 @@ fn pin_change_and_unblock_same_with_and_without_the_agent() {
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
 
     // The same steps through the agent: every outcome the same, to the byte and the try.
-    let _agent = start_agent(&card, &run, &["--idle", "0"]);
+    let agent = start_agent(&card, &run, &["--idle", "0"]);
     let with = pin_scenario(&mut card, &env);
     for (k, (a, b)) in without.iter().zip(&with).enumerate() {
         assert_eq!(a, b, "step {k}: in-process vs through the agent");
@@ -126,6 +126,17 @@ fn pin_change_and_unblock_same_with_and_without_the_agent() {
     let status = AgentClient::connect_to(&socket(&run)).unwrap().status().unwrap();
     assert!(status.cards.iter().any(|c| c.nis.as_deref() == Some(cli_util::TEST_NIS)), "{status:?}");
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(2));
+    let (r, _) = step(&mut card, &env, &["pin", "change", "--pin-stdin"], &format!("{TEST_PIN}\n{TEST_PIN}\n"));
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+
+    // The agent killed (SIGKILL): its socket stays behind and answers nobody, so the next
+    // command falls back to the in-process path, with the same answer.
+    drop(agent);
+    assert!(socket(&run).exists(), "a stale socket");
+    let (r, pin_commands) = step(&mut card, &info, &["pin", "change", "--pin-stdin"], "99999999\n11223344\n");
+    assert_eq!((r.code, pin_commands, r.stdout.as_str()), (Some(3), 1, without[0].stdout.as_str()), "{r:?}");
+    assert!(!r.stderr.contains("using the card agent") && r.stderr.contains("wrong PIN: 2 tries left"), "{r:?}");
     let (r, _) = step(&mut card, &env, &["pin", "change", "--pin-stdin"], &format!("{TEST_PIN}\n{TEST_PIN}\n"));
     assert_eq!(r.code, Some(0), "{r:?}");
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
