@@ -13,7 +13,9 @@ use cie_agent::{AgentClient, ClientError};
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::{PinStatus, Session};
 use cie_core::sign::HashAlg;
-use cli_util::agent::{pin_tries, runtime_dir, socket, start_agent, start_agent_under, wait_exit, AgentProcess};
+use cli_util::agent::{
+    assert_clean_exit, pin_tries, runtime_dir, socket, start_agent, start_agent_under, AgentProcess,
+};
 use cli_util::{Card, TEST_PIN};
 
 #[test]
@@ -46,7 +48,7 @@ fn status_and_stop() {
     let r = card.cie_env(&env, &["agent", "stop"], "");
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("card agent stopped"), "{r:?}");
-    assert!(wait_exit(&mut agent).success());
+    assert_clean_exit(&mut agent);
     assert!(!socket(&run).exists(), "the agent removes the socket it made");
     // Its client sees a closed connection: a reason to use the in-process path.
     let err = client.status().unwrap_err();
@@ -64,7 +66,7 @@ fn sigterm_ends_the_agent_cleanly() {
     client.login(None, TEST_PIN.as_bytes()).unwrap();
     // SAFETY: signalling our own child.
     assert_eq!(unsafe { libc::kill(agent.child.id() as i32, libc::SIGTERM) }, 0);
-    assert!(wait_exit(&mut agent).success());
+    assert_clean_exit(&mut agent);
     assert!(!socket(&run).exists());
     assert!(client.status().unwrap_err().is_agent_failure());
     // The login it held went with it; the card's PIN counter is untouched.
@@ -82,7 +84,7 @@ fn the_runtime_directory_removed_at_logout_ends_the_agent() {
     let mut client = AgentClient::connect_to(&socket(&run)).unwrap();
     client.login(None, TEST_PIN.as_bytes()).unwrap();
     std::fs::remove_dir_all(&run).unwrap();
-    assert!(wait_exit(&mut agent).success());
+    assert_clean_exit(&mut agent);
     assert!(client.status().unwrap_err().is_agent_failure());
     assert!(!run.exists(), "the agent recreated nothing");
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
@@ -94,7 +96,7 @@ fn idle_time_ends_the_agent() {
     let run = runtime_dir(&card);
     let mut agent = start_agent(&card, &run, &["--idle", "1"]);
     // The status connection counts as activity; then nobody comes.
-    assert!(wait_exit(&mut agent).success());
+    assert_clean_exit(&mut agent);
     assert!(!socket(&run).exists());
 }
 
@@ -280,7 +282,7 @@ fn socket_activation_checks_the_handed_socket() {
     };
     client.login(None, TEST_PIN.as_bytes()).expect("login through the activated agent");
     client.stop().unwrap();
-    assert!(wait_exit(&mut agent).success());
+    assert_clean_exit(&mut agent);
     assert!(path.exists(), "the activated agent leaves the socket to systemd");
     drop(listener);
     std::fs::remove_file(&path).unwrap();
@@ -374,6 +376,6 @@ fn a_replaced_channel_is_recovered_only_with_a_locked_pin() {
         }
         assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
         client.stop().unwrap();
-        assert!(wait_exit(&mut agent).success());
+        assert_clean_exit(&mut agent);
     }
 }

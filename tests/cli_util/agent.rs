@@ -83,6 +83,13 @@ pub(crate) fn wait_exit(agent: &mut AgentProcess) -> std::process::ExitStatus {
     }
 }
 
+/// Waits for the agent to exit and asserts it exited with status 0 (the status shown if not;
+/// its own messages are on the test's standard error).
+pub(crate) fn assert_clean_exit(agent: &mut AgentProcess) {
+    let status = wait_exit(agent);
+    assert!(status.success(), "the agent ended with {status}, not a clean exit");
+}
+
 pub(crate) fn pin_tries(card: &Card) -> PinStatus {
     card.stack.export_socket_env();
     let t = PcscTransport::connect(card.stack.reader_name()).expect("connect");
