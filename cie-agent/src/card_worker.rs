@@ -298,6 +298,7 @@ impl Card {
                 self.session(client)?.verify_puk(&puk)?;
                 Ok(Reply::Done)
             }
+            Request::PukStatus { .. } => self.session(client)?.puk_status().map(Reply::PinStatus),
             Request::ListCards | Request::Status | Request::Stop => {
                 Err(Error::InvalidArgument("not a card request".into()))
             }

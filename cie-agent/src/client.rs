@@ -208,6 +208,14 @@ impl AgentClient {
         self.expect_done(&Request::VerifyPuk { reader: reader.map(str::to_owned), puk: SecretBytes::new(puk) })
     }
 
+    /// The PUK's tries left (no PUK sent).
+    pub fn puk_status(&mut self, reader: Option<&str>) -> Result<PinStatus, ClientError> {
+        match self.call(&Request::PukStatus { reader: reader.map(str::to_owned) })? {
+            Reply::PinStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The agent's cards, clients and idle timer.
     pub fn status(&mut self) -> Result<AgentStatus, ClientError> {
         match self.call(&Request::Status)? {

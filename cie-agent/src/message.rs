@@ -114,6 +114,11 @@ pub enum Request {
         /// The PUK.
         puk: SecretBytes,
     },
+    /// The PUK's tries left (answered with [`Reply::PinStatus`]), spending none.
+    PukStatus {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+    },
     /// The agent's cards, clients and idle timer.
     Status,
     /// Asks the agent to exit.
@@ -268,6 +273,7 @@ impl Request {
                 o.secret(&puk.0);
                 o
             }
+            Request::PukStatus { reader } => with_reader(0x10, reader),
         };
         out.0
     }
@@ -299,6 +305,7 @@ impl Request {
             0x0D => Request::ReadSerial { reader: cur.opt_text()? },
             0x0E => Request::CardBinding { reader: cur.opt_text()? },
             0x0F => Request::VerifyPuk { reader: cur.opt_text()?, puk: SecretBytes(cur.secret()?) },
+            0x10 => Request::PukStatus { reader: cur.opt_text()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -319,7 +326,8 @@ impl Request {
             | Request::ChangePin { reader, .. }
             | Request::UnblockPin { reader, .. }
             | Request::CardBinding { reader }
-            | Request::VerifyPuk { reader, .. } => reader.as_deref(),
+            | Request::VerifyPuk { reader, .. }
+            | Request::PukStatus { reader } => reader.as_deref(),
             Request::ListCards | Request::Status | Request::Stop => None,
         }
     }
@@ -469,7 +477,9 @@ mod tests {
             Request::ChangePin { reader: None, old: SecretBytes::new(b"1"), new: SecretBytes::new(b"2") },
             Request::UnblockPin { reader: r.clone(), puk: SecretBytes::new(b"3"), new: SecretBytes::new(b"4") },
             Request::CardBinding { reader: r.clone() },
-            Request::VerifyPuk { reader: r, puk: SecretBytes::new(b"87654321") },
+            Request::VerifyPuk { reader: r.clone(), puk: SecretBytes::new(b"87654321") },
+            Request::PukStatus { reader: r },
+            Request::PukStatus { reader: None },
             Request::Status,
             Request::Stop,
         ]
