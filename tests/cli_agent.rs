@@ -147,6 +147,23 @@ fn sigterm_ends_the_agent_cleanly() {
     assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
 }
 
+/// Logout as logind does it when the user's last session ends: the runtime directory goes
+/// (with the socket in it). The agent notices within its path check (1 s), ends as on `stop`
+/// (clients disconnected, logins and PIN dropped), and creates nothing again.
+#[test]
+fn the_runtime_directory_removed_at_logout_ends_the_agent() {
+    let card = Card::start("agent-logout");
+    let run = runtime_dir(&card);
+    let mut agent = start_agent(&card, &run, &["--idle", "0"]);
+    let mut client = AgentClient::connect_to(&socket(&run)).unwrap();
+    client.login(None, TEST_PIN.as_bytes()).unwrap();
+    std::fs::remove_dir_all(&run).unwrap();
+    assert!(wait_exit(&mut agent).success());
+    assert!(client.status().unwrap_err().is_agent_failure());
+    assert!(!run.exists(), "the agent recreated nothing");
+    assert_eq!(pin_tries(&card), PinStatus::TriesLeft(3));
+}
+
 #[test]
 fn idle_time_ends_the_agent() {
     let card = Card::start("agent-idle");

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 
+use cie_core::csca::CscaSet;
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::pin::{Pin, Puk};
 use cie_core::session::{PinStatus, Session};
@@ -297,6 +298,16 @@ impl Card {
                 let puk = Puk::new(&puk.0[..])?;
                 self.session(client)?.verify_puk(&puk)?;
                 Ok(Reply::Done)
+            }
+            Request::VerifySod { .. } => {
+                // No trust anchor here: the client checks the chain against its own CSCAs.
+                let none = CscaSet::new();
+                let report = if self.logged_in.contains(&client) {
+                    self.as_user(client, |s| s.verify_sod_with(&none, true))?
+                } else {
+                    self.session(client)?.verify_sod_with(&none, false)?
+                };
+                Ok(Reply::Sod(report))
             }
             Request::PukStatus { .. } => self.session(client)?.puk_status().map(Reply::PinStatus),
             Request::ListCards | Request::Status | Request::Stop => {

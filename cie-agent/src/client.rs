@@ -7,8 +7,10 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+use cie_core::csca::CscaSet;
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
+use cie_core::sod::{chain_of, SodReport};
 
 use crate::codec::DecodeError;
 use crate::frame::{read_frame, write_frame, FrameError};
@@ -206,6 +208,20 @@ impl AgentClient {
     /// VERIFY of the PUK (a PKCS#11 security officer's login).
     pub fn verify_puk(&mut self, reader: Option<&str>, puk: &[u8]) -> Result<(), ClientError> {
         self.expect_done(&Request::VerifyPuk { reader: reader.map(str::to_owned), puk: SecretBytes::new(puk) })
+    }
+
+    /// Passive authentication of the card (PROTOCOL.md §8.2-§8.3.3) run by the agent, whose
+    /// Document Signer is then checked here against `trust` (`cie_core::sod::chain_of`): the
+    /// same report as `Session::verify_sod` in-process. The card number and certificate are
+    /// among the checked files only when this client is logged in.
+    pub fn verify_sod(&mut self, reader: Option<&str>, trust: &CscaSet) -> Result<SodReport, ClientError> {
+        match self.call(&Request::VerifySod { reader: reader.map(str::to_owned) })? {
+            Reply::Sod(mut report) => {
+                report.chain = chain_of(&report, trust)?;
+                Ok(report)
+            }
+            other => Err(unexpected(other)),
+        }
     }
 
     /// The PUK's tries left (no PUK sent).

@@ -4,6 +4,7 @@
 
 use cie_core::session::PinStatus;
 use cie_core::sign::HashAlg;
+use cie_core::sod::{Chain, LdsVersionInfo, SignatureAlgorithm, SodReport};
 use zeroize::Zeroizing;
 
 use crate::codec::{Cursor, DecodeError, Out};
@@ -114,6 +115,14 @@ pub enum Request {
         /// The PUK.
         puk: SecretBytes,
     },
+    /// Passive authentication of the card (EF.SOD, its data groups, the anti-clone check),
+    /// with no trust anchor: answered with [`Reply::Sod`], whose chain the client checks
+    /// against the CSCA certificates it trusts (`cie_core::sod::chain_of`). The card number
+    /// and certificate are checked only for a logged-in client.
+    VerifySod {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+    },
     /// The PUK's tries left (answered with [`Reply::PinStatus`]), spending none.
     PukStatus {
         /// The reader, or the first CIE.
@@ -196,6 +205,8 @@ pub enum Reply {
     PinStatus(PinStatus),
     /// [`Request::Status`].
     Status(AgentStatus),
+    /// [`Request::VerifySod`]: the report, its chain [`Chain::NotChecked`] (not sent).
+    Sod(SodReport),
     /// The operation failed with cie-core's error, as it would have in-process.
     Failed(cie_core::Error),
     /// The agent could not run the operation (bad request, shutting down); the client may fall
@@ -273,7 +284,8 @@ impl Request {
                 o.secret(&puk.0);
                 o
             }
-            Request::PukStatus { reader } => with_reader(0x10, reader),
+            Request::VerifySod { reader } => with_reader(0x10, reader),
+            Request::PukStatus { reader } => with_reader(0x11, reader),
         };
         out.0
     }
@@ -305,7 +317,8 @@ impl Request {
             0x0D => Request::ReadSerial { reader: cur.opt_text()? },
             0x0E => Request::CardBinding { reader: cur.opt_text()? },
             0x0F => Request::VerifyPuk { reader: cur.opt_text()?, puk: SecretBytes(cur.secret()?) },
-            0x10 => Request::PukStatus { reader: cur.opt_text()? },
+            0x10 => Request::VerifySod { reader: cur.opt_text()? },
+            0x11 => Request::PukStatus { reader: cur.opt_text()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -327,10 +340,56 @@ impl Request {
             | Request::UnblockPin { reader, .. }
             | Request::CardBinding { reader }
             | Request::VerifyPuk { reader, .. }
+            | Request::VerifySod { reader }
             | Request::PukStatus { reader } => reader.as_deref(),
             Request::ListCards | Request::Status | Request::Stop => None,
         }
     }
+}
+
+/// A [`SodReport`] without its chain: hash, signature algorithm, LDS version and version
+/// info, the listed and checked data groups, the Document Signer certificate, the anti-clone
+/// result.
+fn encode_sod(o: &mut Out, r: &SodReport) {
+    o.u8(hash_tag(r.digest));
+    match r.signature {
+        SignatureAlgorithm::Pkcs1(h) => o.u8(0).u8(hash_tag(h)),
+        SignatureAlgorithm::Pss { hash, salt } => {
+            o.u8(1).u8(hash_tag(hash)).u32(u32::try_from(salt).unwrap_or(u32::MAX))
+        }
+    };
+    o.u8(r.lds_version);
+    match &r.lds_version_info {
+        Some(i) => o.bool(true).text(&i.lds_version).text(&i.unicode_version),
+        None => o.bool(false),
+    };
+    o.bytes(&r.listed).bytes(&r.checked).bytes(&r.document_signer).bool(r.chip_authenticated);
+}
+
+fn decode_sod(cur: &mut Cursor<'_>) -> Result<SodReport, DecodeError> {
+    let digest = hash_alg(cur.u8()?)?;
+    let signature = match cur.u8()? {
+        0 => SignatureAlgorithm::Pkcs1(hash_alg(cur.u8()?)?),
+        1 => SignatureAlgorithm::Pss { hash: hash_alg(cur.u8()?)?, salt: cur.u32()? as usize },
+        t => return Err(DecodeError::UnknownTag(t)),
+    };
+    let lds_version = cur.u8()?;
+    let lds_version_info = if cur.bool()? {
+        Some(LdsVersionInfo { lds_version: cur.text()?, unicode_version: cur.text()? })
+    } else {
+        None
+    };
+    Ok(SodReport {
+        digest,
+        signature,
+        lds_version,
+        lds_version_info,
+        listed: cur.bytes()?,
+        checked: cur.bytes()?,
+        document_signer: cur.bytes()?,
+        chain: Chain::NotChecked,
+        chip_authenticated: cur.bool()?,
+    })
 }
 
 fn with_reader(tag: u8, reader: &Option<String>) -> Out {
@@ -400,6 +459,10 @@ impl Reply {
                 o = Out::new(0x89);
                 o.text(serial);
             }
+            Reply::Sod(report) => {
+                o = Out::new(0x8A);
+                encode_sod(&mut o, report);
+            }
         }
         o.0.to_vec()
     }
@@ -451,6 +514,7 @@ impl Reply {
             0x87 => Reply::Failed(decode_error(&mut cur)?),
             0x88 => Reply::Refused(cur.text()?),
             0x89 => Reply::Serial(cur.text()?),
+            0x8A => Reply::Sod(decode_sod(&mut cur)?),
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -478,8 +542,9 @@ mod tests {
             Request::UnblockPin { reader: r.clone(), puk: SecretBytes::new(b"3"), new: SecretBytes::new(b"4") },
             Request::CardBinding { reader: r.clone() },
             Request::VerifyPuk { reader: r.clone(), puk: SecretBytes::new(b"87654321") },
-            Request::PukStatus { reader: r },
+            Request::PukStatus { reader: r.clone() },
             Request::PukStatus { reader: None },
+            Request::VerifySod { reader: r },
             Request::Status,
             Request::Stop,
         ]
@@ -534,6 +599,28 @@ mod tests {
             }),
             Reply::Failed(cie_core::Error::LoginRequired),
             Reply::Refused("no".into()),
+            Reply::Sod(SodReport {
+                digest: HashAlg::Sha256,
+                signature: SignatureAlgorithm::Pkcs1(HashAlg::Sha1),
+                lds_version: 0,
+                lds_version_info: None,
+                listed: vec![0xA5, 0xA4, 0xA1, 0xA3, 0xA2, 0x1B],
+                checked: vec![0xA1, 0xA4, 0xA5, 0x1B],
+                document_signer: vec![0x30, 0x03, 1, 2, 3],
+                chain: Chain::NotChecked,
+                chip_authenticated: true,
+            }),
+            Reply::Sod(SodReport {
+                digest: HashAlg::Sha512,
+                signature: SignatureAlgorithm::Pss { hash: HashAlg::Sha512, salt: 64 },
+                lds_version: 1,
+                lds_version_info: Some(LdsVersionInfo { lds_version: "0108".into(), unicode_version: "040000".into() }),
+                listed: vec![0xA5, 0x1B],
+                checked: vec![],
+                document_signer: vec![],
+                chain: Chain::NotChecked,
+                chip_authenticated: false,
+            }),
         ];
         for reply in replies {
             let body = reply.encode();

@@ -56,6 +56,8 @@ pub fn forbid_dumps() -> io::Result<()> {
 
 /// How often the accept loop looks at the stop flag and the idle timer.
 const POLL_TICK: Duration = Duration::from_millis(100);
+/// How often the accept loop checks that its socket is still at its path.
+const PATH_TICK: Duration = Duration::from_secs(1);
 
 /// The agent's settings.
 #[derive(Clone, Debug, Default)]
@@ -70,7 +72,24 @@ pub struct Agent {
     path: PathBuf,
     /// The agent bound the socket itself (not socket activation): it removes it on exit.
     owns_path: bool,
+    /// Device and inode of the socket file at `path` when the agent started.
+    identity: Option<(u64, u64)>,
     shared: Arc<Shared>,
+}
+
+/// Device and inode of the file at `path` (not following a symbolic link).
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Why the accept loop ended.
+enum Ended {
+    /// `stop`, a signal or the idle time: the agent's socket is still its own.
+    Normally,
+    /// The socket file was removed or replaced (the user's runtime directory removed at
+    /// logout, or another agent bound the path): it is not the agent's to remove.
+    SocketGone,
 }
 
 struct Shared {
@@ -118,10 +137,12 @@ impl Agent {
         config: AgentConfig,
     ) -> Result<Agent, SocketError> {
         listener.set_nonblocking(true)?;
+        let identity = file_identity(&path);
         Ok(Agent {
             listener,
             path,
             owns_path,
+            identity,
             shared: Arc::new(Shared {
                 stop: AtomicBool::new(false),
                 next_client: AtomicU64::new(1),
@@ -138,11 +159,17 @@ impl Agent {
         &self.path
     }
 
-    /// Serves until `stop`, the idle time, or an accept failure; then logs every client out,
-    /// forgets the PINs, closes the cards and removes the socket it created.
+    /// Serves until `stop`, a signal, the idle time, its socket file removed or replaced
+    /// (logind removes the user's runtime directory when the user's last session ends), or an
+    /// accept failure; then logs every client out, forgets the PINs, closes the cards and
+    /// removes the socket it created, if it is still there.
     pub fn run(self) -> io::Result<()> {
         tracing::info!(target: "cie::agent", "listening on {}", self.path.display());
-        let result = self.accept_loop();
+        let (result, socket_gone) = match self.accept_loop() {
+            Ok(Ended::Normally) => (Ok(()), false),
+            Ok(Ended::SocketGone) => (Ok(()), true),
+            Err(e) => (Err(e), false),
+        };
         self.shared.stop.store(true, Ordering::SeqCst);
         for (_, stream) in std::mem::take(&mut *lock(&self.shared.clients)) {
             let _ = stream.shutdown(std::net::Shutdown::Both);
@@ -150,25 +177,33 @@ impl Agent {
         // Dropping the last handle of each worker joins its thread (logout, PIN zeroized).
         let workers = std::mem::take(&mut *lock(&self.shared.workers));
         drop(workers);
-        if self.owns_path {
+        if self.owns_path && !socket_gone && file_identity(&self.path) == self.identity {
             let _ = std::fs::remove_file(&self.path);
         }
         tracing::info!(target: "cie::agent", "stopped");
         result
     }
 
-    fn accept_loop(&self) -> io::Result<()> {
+    fn accept_loop(&self) -> io::Result<Ended> {
+        let mut path_checked = Instant::now();
         loop {
             if self.shared.stop.load(Ordering::SeqCst) {
-                return Ok(());
+                return Ok(Ended::Normally);
             }
             if SIGNALLED.load(Ordering::SeqCst) {
                 tracing::info!(target: "cie::agent", "signal received");
-                return Ok(());
+                return Ok(Ended::Normally);
             }
             if self.shared.idle_expired() {
                 tracing::info!(target: "cie::agent", "idle time reached");
-                return Ok(());
+                return Ok(Ended::Normally);
+            }
+            if path_checked.elapsed() >= PATH_TICK {
+                path_checked = Instant::now();
+                if self.identity.is_some() && file_identity(&self.path) != self.identity {
+                    tracing::info!(target: "cie::agent", "{} removed or replaced: exiting", self.path.display());
+                    return Ok(Ended::SocketGone);
+                }
             }
             let mut pfd = libc::pollfd { fd: self.listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
             // SAFETY: one valid pollfd for the duration of the call.

@@ -196,15 +196,7 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], trust: &CscaSet) -> Resu
         checked.push(group.number);
     }
 
-    // SHA-1 in the DS certificate only where real cards have it: the old profile.
-    let sha1_allowed = sod.signature_alg == SignatureAlgorithm::Pkcs1(HashAlg::Sha1);
-    let chain = if trust.is_empty() {
-        Chain::NotChecked
-    } else {
-        chain_to(&ds, trust, sha1_allowed).map_err(|e| fail(format!("DS certificate: {e}")))?
-    };
-
-    Ok(SodReport {
+    let mut report = SodReport {
         digest: sod.digest,
         signature: sod.signature_alg,
         lds_version: sod.lds_version,
@@ -212,9 +204,26 @@ pub fn verify_sod(sod: &[u8], groups: &[DataGroup<'_>], trust: &CscaSet) -> Resu
         listed: sod.dg_hashes.iter().map(|(n, _)| *n).collect(),
         document_signer: sod.ds_cert.to_vec(),
         checked,
-        chain,
+        chain: Chain::NotChecked,
         chip_authenticated: false,
-    })
+    };
+    report.chain = chain_of(&report, trust)?;
+    Ok(report)
+}
+
+/// The chain of `report`'s Document Signer certificate to a CSCA of `trust` (PROTOCOL.md
+/// §8.3.2), as [`verify_sod`] computes it: [`Chain::NotChecked`] for an empty set; SHA-1 in
+/// the certificate's signature only when EF.SOD itself is of the old profile (signed
+/// sha1WithRSA). For a report checked with no trust anchor, e.g. by the card agent, which
+/// checks the card while its client decides whom it trusts (DESIGN.md §8).
+pub fn chain_of(report: &SodReport, trust: &CscaSet) -> Result<Chain> {
+    if trust.is_empty() {
+        return Ok(Chain::NotChecked);
+    }
+    let ds = parse_certificate(&report.document_signer).map_err(|e| fail(format!("DS certificate: {e}")))?;
+    // SHA-1 in the DS certificate only where real cards have it: the old profile.
+    let sha1_allowed = report.signature == SignatureAlgorithm::Pkcs1(HashAlg::Sha1);
+    chain_to(&ds, trust, sha1_allowed).map_err(|e| fail(format!("DS certificate: {e}")))
 }
 
 fn fail(msg: String) -> Error {

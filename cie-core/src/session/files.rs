@@ -47,6 +47,20 @@ impl<T: Transport> Session<T> {
     /// is an error ([`Error::PassiveAuthentication`]), as a forged EF.SOD is.
     pub fn verify_sod(&mut self, trust: &CscaSet) -> Result<SodReport> {
         let logged_in = self.state.credentials.pin.is_some() || self.state.credentials.pin_verified;
+        self.passive_authentication(trust, logged_in)
+    }
+
+    /// [`Session::verify_sod`] choosing the files: with `holder_files` the card number and the
+    /// certificate are read (under the verified PIN, which must be there:
+    /// [`Error::LoginRequired`] otherwise) and checked too; without, only the files anyone may
+    /// read, even when the PIN is verified. The card agent uses the first for a logged-in
+    /// client and the second for any other, so a client never uses another's login
+    /// (DESIGN.md §8).
+    pub fn verify_sod_with(&mut self, trust: &CscaSet, holder_files: bool) -> Result<SodReport> {
+        self.passive_authentication(trust, holder_files)
+    }
+
+    fn passive_authentication(&mut self, trust: &CscaSet, logged_in: bool) -> Result<SodReport> {
         if logged_in {
             self.certificate()?;
             self.serial()?;
@@ -69,7 +83,7 @@ impl<T: Transport> Session<T> {
         let card = &self.state.card;
         let servizi = der_trim(&servizi)?;
         let ef_dh = der_trim(&ef_dh)?;
-        let serial = card.serial.as_ref().map(|s| s.as_bytes().to_vec());
+        let serial = card.serial.as_ref().filter(|_| logged_in).map(|s| s.as_bytes().to_vec());
         let mut groups = vec![
             DataGroup { number: 0xA1, content: card.nis.as_bytes() },
             DataGroup { number: 0xA4, content: &card.chip_key_der },
@@ -79,7 +93,7 @@ impl<T: Transport> Session<T> {
         if let Some(s) = &serial {
             groups.push(DataGroup { number: 0xA2, content: s });
         }
-        if let Some(c) = &card.certificate {
+        if let Some(c) = card.certificate.as_ref().filter(|_| logged_in) {
             groups.push(DataGroup { number: 0xA3, content: c });
         }
         let mut report = sod::verify_sod(der_trim(&ef_sod)?, &groups, trust)?;
