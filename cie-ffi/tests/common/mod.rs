@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+pub(crate) mod agent;
+
 /// Starts pcscd + vpcd + the simulated card (binary `cie-sim` from the target directory;
 /// `cargo test --workspace` builds it, or set CIE_SIM_BIN).
 pub(crate) fn stack() -> VirtualStack {
