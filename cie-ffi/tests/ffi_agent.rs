@@ -259,7 +259,7 @@ fn same_results_and_codes_with_and_without_the_agent() {
 
     // The agent: every handle is its client.
     let run = runtime_dir("agent");
-    let _agent = start_agent(&stack, &run);
+    let agent = start_agent(&stack, &run);
     use_env(&stack, &run);
     let with = transcript(&mut stack);
     let log = std::mem::take(&mut *LOG.lock().unwrap());
@@ -300,6 +300,9 @@ fn same_results_and_codes_with_and_without_the_agent() {
     for line in expect {
         assert!(with.contains(&line), "{line:?} not in {with:#?}");
     }
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&run);
+    let _ = std::fs::remove_dir_all(&alone);
 }
 
 #[test]
@@ -307,7 +310,7 @@ fn the_handle_is_the_agents_client_and_logins_stay_apart() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let stack = common::stack();
     let run = runtime_dir("clients");
-    let _agent = start_agent(&stack, &run);
+    let agent = start_agent(&stack, &run);
     use_env(&stack, &run);
     let pin = fixtures::TEST_PIN;
 
@@ -345,6 +348,8 @@ fn the_handle_is_the_agents_client_and_logins_stay_apart() {
     assert_eq!(b.sign(b"logged out"), Err(CIE_ERR_LOGIN_REQUIRED));
     drop(b);
     wait_clients(&run, (0, 0), "after B was freed");
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&run);
 }
 
 #[test]
@@ -398,4 +403,6 @@ fn agent_killed_mid_use_is_a_clean_status_and_the_next_handle_works_alone() {
     assert_eq!(card.verify(pin), (CIE_OK, 3));
     assert!(card.sign(b"in this process").is_ok(), "{}", last_error());
     assert_eq!(cades_of(&card, b"a document"), "ok, (1, 1, 0)");
+    drop(card);
+    let _ = std::fs::remove_dir_all(&run);
 }
