@@ -775,8 +775,9 @@ cie_status cie_card_validity(const struct cie_card *card, int64_t *not_before, i
 cie_status cie_set_log_callback(cie_log_callback callback, cie_log_level max_level, void *user);
 
 /**
- * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so
- * later operations (and recovery after a card reset) need no new prompt. `*tries_left`
+ * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session (or,
+ * through the card agent, the agent keeps it in locked memory), so later operations (and
+ * recovery after a card reset) need no new prompt. `*tries_left`
  * (optional, may be NULL) receives the PIN tries left: 3 after success, the card's count after
  * `CIE_ERR_WRONG_PIN`, 0 with `CIE_ERR_PIN_BLOCKED`, -1 when unknown. A PIN that is not 8
  * digits fails with `CIE_ERR_BAD_PIN_FORMAT` without spending a try.

@@ -23,8 +23,9 @@ fn tries_in(e: &ClientError, credential: Credential) -> Option<c_int> {
     }
 }
 
-/// Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so
-/// later operations (and recovery after a card reset) need no new prompt. `*tries_left`
+/// Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session (or,
+/// through the card agent, the agent keeps it in locked memory), so later operations (and
+/// recovery after a card reset) need no new prompt. `*tries_left`
 /// (optional, may be NULL) receives the PIN tries left: 3 after success, the card's count after
 /// `CIE_ERR_WRONG_PIN`, 0 with `CIE_ERR_PIN_BLOCKED`, -1 when unknown. A PIN that is not 8
 /// digits fails with `CIE_ERR_BAD_PIN_FORMAT` without spending a try.
