@@ -2,7 +2,9 @@
 //! against the simulated card through pcscd twice: without the card agent and with it
 //! (`cie agent`). The two transcripts (every result and status code, the signature's bytes)
 //! are identical, and while the program is logged in the agent lists it as its one client,
-//! logged in.
+//! logged in. The agent killed under a C program (SIGPIPE at its default there, unlike in a Rust
+//! test process; the client's socket writes must not raise it): the program lives on with
+//! `CIE_ERR_AGENT`, then opens the card itself.
 
 mod common;
 
@@ -98,4 +100,46 @@ fn the_same_transcript_with_and_without_the_agent() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&run);
     let _ = std::fs::remove_dir_all(&alone);
+}
+
+#[test]
+fn a_c_program_survives_the_agent_killed_under_it() {
+    let dir = temp_dir("c-agent-killed");
+    let exe = compile(&dir);
+    let stack = stack();
+    let run = runtime_dir("c-agent-killed");
+    let mut agent = start_agent(&stack, &run);
+    let mut child = Command::new("timeout")
+        .arg("120")
+        .arg(&exe)
+        .arg("killed")
+        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
+        .env("XDG_RUNTIME_DIR", &run)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", cie_sim::fixtures::TEST_PIN).unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "signed: 0\n");
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    writeln!(stdin, "go").unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    // No SIGPIPE: the program gets the agent's status twice, then opens the card itself.
+    assert!(status.success(), "{status}:\n{out}");
+    assert_eq!(
+        out,
+        "sign after the agent died: 24\nsign after the agent died: 24\nopen again: 0, pin tries: 0 3\ndone\n"
+    );
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&run);
 }

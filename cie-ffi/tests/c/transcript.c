@@ -2,7 +2,7 @@
  * line each: results and status codes. tests/c_agent.rs runs it once with the card agent and
  * once without and compares the two transcripts. Reads the PIN from the first line of standard
  * input; after logging in it prints "logged in" and waits for a line (the test then looks at
- * the agent's clients). */
+ * the agent's clients). With the argument "killed", see killed() below. */
 
 #include <cie.h>
 #include <stdio.h>
@@ -31,10 +31,45 @@ static void print_hex(const unsigned char *bytes, size_t len) {
     printf("\n");
 }
 
-int main(void) {
+/* "killed": logs in and signs, prints "signed", waits for a line (the test kills the agent
+ * meanwhile), then tries to sign again and reports the status: the process must survive the
+ * dead connection (no SIGPIPE) and get CIE_ERR_AGENT. */
+static int killed(const char *pin) {
+    char line[32];
+    cie_card *card = NULL;
+    if (cie_card_open(NULL, &card) != CIE_OK || cie_card_verify_pin(card, pin, NULL) != CIE_OK) {
+        fprintf(stderr, "%s\n", cie_last_error());
+        return 1;
+    }
+    unsigned char sig[256];
+    size_t len = sizeof sig;
+    cie_status st = cie_card_sign(card, CIE_HASH_SHA256, (const unsigned char *)"before", 6, sig, &len);
+    printf("signed: %d\n", st);
+    fflush(stdout);
+    read_line(line, sizeof line);
+    for (int i = 0; i < 2; i++) {
+        len = sizeof sig;
+        st = cie_card_sign(card, CIE_HASH_SHA256, (const unsigned char *)"after", 5, sig, &len);
+        printf("sign after the agent died: %d\n", st);
+    }
+    cie_card_free(card);
+    card = NULL;
+    st = cie_card_open(NULL, &card);
+    int tries = -9;
+    cie_status pt = st == CIE_OK ? cie_card_pin_tries_left(card, &tries) : st;
+    printf("open again: %d, pin tries: %d %d\n", st, pt, tries);
+    cie_card_free(card);
+    printf("done\n");
+    return 0;
+}
+
+int main(int argc, char **argv) {
     char pin[32];
     char line[32];
     read_line(pin, sizeof pin);
+    if (argc == 2 && strcmp(argv[1], "killed") == 0) {
+        return killed(pin);
+    }
 
     cie_card *card = NULL;
     cie_status st = cie_card_open("No Such Reader 00 00", &card);
