@@ -77,7 +77,7 @@ fn the_same_transcript_with_and_without_the_agent() {
     let run = runtime_dir("c-agent");
     let agent = start_agent(&stack, &run);
     let with = transcript(&exe, &socket, &run, || {
-        assert_eq!(agent_clients(&run), (1, 1), "the program is the agent's client, logged in");
+        wait_clients(&run, (1, 1), "the program is the agent's client, logged in");
     });
     // Its exit ended its login at the agent.
     wait_clients(&run, (0, 0), "after the program's exit");

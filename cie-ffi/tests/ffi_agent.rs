@@ -6,6 +6,8 @@
 //! gives `CIE_ERR_AGENT`, never a panic, and the next handle works in-process.
 
 mod common;
+#[path = "../../cie-sign/tests/common/pdf.rs"]
+mod pdf;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::Path;
@@ -149,6 +151,33 @@ fn cades_of(card: &Card, data: &[u8]) -> String {
     format!("ok, {verdict:?}")
 }
 
+/// `input` signed by `card` into a file with `cie_card_sign_file` in `format`, checked with the
+/// library's verifier against the simulator's citizen CA: the status and the verdict.
+fn signed_file(card: &Card, format: cie_format, input: &[u8], dir: &Path) -> String {
+    let (input_path, output_path) = (dir.join(format!("in-{format}")), dir.join(format!("out-{format}")));
+    std::fs::write(&input_path, input).unwrap();
+    let _ = std::fs::remove_file(&output_path);
+    let i = CString::new(input_path.to_str().unwrap()).unwrap();
+    let o = CString::new(output_path.to_str().unwrap()).unwrap();
+    let st = unsafe { cie_card_sign_file(card.0, format, CIE_HASH_SHA256, i.as_ptr(), o.as_ptr()) };
+    if st != CIE_OK {
+        assert!(!output_path.exists(), "no partial output");
+        return format!("status {st}");
+    }
+    let signed = std::fs::read(&output_path).unwrap();
+    let (content, content_len) =
+        if format == CIE_FORMAT_CADES_DETACHED { (input.as_ptr(), input.len()) } else { (null(), 0) };
+    let ca = fixtures::citizen_ca_certificate();
+    let mut report = null_mut();
+    let st = unsafe {
+        cie_verify_buffer(signed.as_ptr(), signed.len(), content, content_len, ca.as_ptr(), ca.len(), &mut report)
+    };
+    assert_eq!(st, CIE_OK, "{}", last_error());
+    let verdict = unsafe { (cie_report_count(report), cie_report_valid(report, 0), cie_report_indication(report)) };
+    unsafe { cie_report_free(report) };
+    format!("ok, {verdict:?}")
+}
+
 /// The same calls with or without the agent, as a transcript of results and status codes.
 /// Leaves the card as it found it (PIN and PUK tries full, the test PIN).
 fn transcript(stack: &mut VirtualStack) -> Vec<String> {
@@ -170,6 +199,9 @@ fn transcript(stack: &mut VirtualStack) -> Vec<String> {
     t.push(format!("holder: {}", text(|b, l| unsafe { cie_card_holder_name(c, b, l) })));
     t.push(format!("sign: {:?}", card.sign(b"before the PIN")));
     t.push(format!("cades: {}", cades_of(&card, b"before the PIN")));
+    let dir = common::temp_dir("agent-documents");
+    let pdf = pdf::classic_pdf("1.7", "Modulo");
+    t.push(format!("pades file: {}", signed_file(&card, CIE_FORMAT_PADES, &pdf, &dir)));
     // PIN format, wrong PIN (one try), right PIN.
     t.push(format!("verify 1234: {:?}", card.verify("1234")));
     t.push(format!("verify wrong: {:?}", card.verify("00000000")));
@@ -198,6 +230,10 @@ fn transcript(stack: &mut VirtualStack) -> Vec<String> {
     let st = unsafe { cie_card_sign_digest(c, CIE_HASH_SHA256, digest.as_ptr(), 32, sig.as_mut_ptr(), &mut len) };
     t.push(format!("sign_digest: {st} {}", hex(&sig[..len])));
     t.push(format!("cades: {}", cades_of(&card, b"a document")));
+    t.push(format!("pades file: {}", signed_file(&card, CIE_FORMAT_PADES, &pdf, &dir)));
+    t.push(format!("cades detached file: {}", signed_file(&card, CIE_FORMAT_CADES_DETACHED, b"content", &dir)));
+    t.push(format!("cades file: {}", signed_file(&card, CIE_FORMAT_CADES, b"content", &dir)));
+    let _ = std::fs::remove_dir_all(&dir);
     // Passive authentication: trusted with the simulator's CSCA, untrusted by the system's.
     let csca = fixtures::csca_certificate();
     let (mut ok, mut groups) = (-9, 99usize);
@@ -285,6 +321,10 @@ fn same_results_and_codes_with_and_without_the_agent() {
         format!("serial: {}", fixtures::TEST_SERIAL),
         "fiscal code: RSSMRA80A01H501U".to_string(),
         "cades: ok, (1, 1, 0)".to_string(),
+        format!("pades file: status {CIE_ERR_LOGIN_REQUIRED}"),
+        "pades file: ok, (1, 1, 0)".to_string(),
+        "cades detached file: ok, (1, 1, 0)".to_string(),
+        "cades file: ok, (1, 1, 0)".to_string(),
         format!("verify_sod with the CSCA: {CIE_OK} 1 6"),
         format!("verify_sod with the system's CSCAs: {CIE_ERR_SOD_UNTRUSTED} 0 6"),
         format!("change wrong: {CIE_ERR_WRONG_PIN} 2, verified: ({CIE_OK}, 0)"),
@@ -317,9 +357,9 @@ fn the_handle_is_the_agents_client_and_logins_stay_apart() {
     let a = Card::open(None).unwrap();
     let b = Card::open(Some(stack.reader_name())).unwrap();
     // Both handles are clients of the agent, neither logged in.
-    assert_eq!(agent_clients(&run), (2, 0));
+    wait_clients(&run, (2, 0), "clients");
     assert_eq!(a.verify(pin), (CIE_OK, 3), "{}", last_error());
-    assert_eq!(agent_clients(&run), (2, 1));
+    wait_clients(&run, (2, 1), "clients");
 
     // A's login does not serve B.
     assert_eq!(b.verified(), (CIE_OK, 0));
@@ -341,10 +381,10 @@ fn the_handle_is_the_agents_client_and_logins_stay_apart() {
     drop(a);
     wait_clients(&run, (1, 0), "after A was freed");
     assert_eq!(b.verify(pin), (CIE_OK, 3));
-    assert_eq!(agent_clients(&run), (1, 1));
+    wait_clients(&run, (1, 1), "clients");
     // B's logout ends its login at the agent too.
     assert_eq!(unsafe { cie_card_logout(b.0) }, CIE_OK);
-    assert_eq!(agent_clients(&run), (1, 0));
+    wait_clients(&run, (1, 0), "clients");
     assert_eq!(b.sign(b"logged out"), Err(CIE_ERR_LOGIN_REQUIRED));
     drop(b);
     wait_clients(&run, (0, 0), "after B was freed");
@@ -364,7 +404,7 @@ fn agent_killed_mid_use_is_a_clean_status_and_the_next_handle_works_alone() {
     let card = Card::open(None).unwrap();
     assert_eq!(card.verify(pin), (CIE_OK, 3));
     assert!(card.sign(b"before").is_ok(), "{}", last_error());
-    assert_eq!(agent_clients(&run), (1, 1));
+    wait_clients(&run, (1, 1), "clients");
 
     agent.child.kill().unwrap();
     agent.child.wait().unwrap();
