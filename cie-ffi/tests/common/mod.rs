@@ -11,11 +11,11 @@ pub(crate) mod agent;
 
 /// Starts pcscd + vpcd + the simulated card (binary `cie-sim` from the target directory;
 /// `cargo test --workspace` builds it, or set CIE_SIM_BIN).
-/// The process's `$XDG_RUNTIME_DIR` becomes an empty directory of its own, so that no test
+/// The process's `$XDG_RUNTIME_DIR` becomes a directory that does not exist, so that no test
 /// reaches the user's card agent (tests/ffi_agent.rs starts agents of its own).
 pub(crate) fn stack() -> VirtualStack {
     let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
-    std::env::set_var("XDG_RUNTIME_DIR", agent::runtime_dir("none"));
+    std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir().join("cie-ffi-tests-no-runtime-dir"));
     stack
 }
 
