@@ -336,6 +336,13 @@ typedef void (*cie_log_callback)(cie_log_level level, const char *message, void 
  */
 #define CIE_ERR_SOD_UNTRUSTED 23
 
+/**
+ * The card agent (`cie agent`) through which the handle was opened stopped answering (it was
+ * stopped or killed): free the handle and open the card again (with no agent answering, the
+ * library reaches the card itself). The card's own errors keep their codes through the agent.
+ */
+#define CIE_ERR_AGENT 24
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -360,6 +367,10 @@ const char *cie_status_string(cie_status status);
 /**
  * Opens the CIE in `reader` (a name from `cie_readers_list`), or, when `reader` is NULL, in the
  * first reader that holds one. Detects the card generation and reads the NIS (no PIN needed).
+ * When the user's card agent (`cie agent`) answers on its socket, the handle is one client of
+ * it (the agent keeps the card's secure channel for every application of the user, and this
+ * handle's PIN verification is this handle's alone); otherwise the library reaches the card
+ * itself. Both give the same answers and status codes.
  * On success `*out` receives a handle to free with `cie_card_free`; on failure `*out` is NULL.
  * Fails with `CIE_ERR_NO_READER`, `CIE_ERR_NO_CARD`, `CIE_ERR_NOT_CIE`, `CIE_ERR_CARD_BUSY`...
  *
@@ -370,7 +381,8 @@ cie_status cie_card_open(const char *reader, struct cie_card **out);
 
 /**
  * Closes the card and frees the handle (NULL is ignored). The PIN held for the session is
- * wiped and the card is left as it is (not reset).
+ * wiped and the card is left as it is (not reset); through the card agent, the handle's login
+ * ends with it.
  *
  * # Safety
  * `card` is NULL or a handle from `cie_card_open`, freed once and not in use by another thread.
@@ -430,7 +442,8 @@ cie_status cie_card_serial(const struct cie_card *card, char *buf, size_t *len);
 cie_status cie_card_certificate(const struct cie_card *card, uint8_t *buf, size_t *len);
 
 /**
- * Forgets the PIN and closes the secure channel; the next signature needs the PIN again.
+ * Forgets the PIN and closes the secure channel (through the card agent: ends this handle's
+ * login); the next signature needs the PIN again.
  *
  * # Safety
  * `card` is a live handle.
@@ -762,8 +775,9 @@ cie_status cie_card_validity(const struct cie_card *card, int64_t *not_before, i
 cie_status cie_set_log_callback(cie_log_callback callback, cie_log_level max_level, void *user);
 
 /**
- * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so
- * later operations (and recovery after a card reset) need no new prompt. `*tries_left`
+ * Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session (or,
+ * through the card agent, the agent keeps it in locked memory), so later operations (and
+ * recovery after a card reset) need no new prompt. `*tries_left`
  * (optional, may be NULL) receives the PIN tries left: 3 after success, the card's count after
  * `CIE_ERR_WRONG_PIN`, 0 with `CIE_ERR_PIN_BLOCKED`, -1 when unknown. A PIN that is not 8
  * digits fails with `CIE_ERR_BAD_PIN_FORMAT` without spending a try.

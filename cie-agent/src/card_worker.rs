@@ -309,6 +309,7 @@ impl Card {
                 };
                 Ok(Reply::Sod(report))
             }
+            Request::PukStatus { .. } => self.session(client)?.puk_status().map(Reply::PinStatus),
             Request::ListCards | Request::Status | Request::Stop => {
                 Err(Error::InvalidArgument("not a card request".into()))
             }

@@ -224,6 +224,14 @@ impl AgentClient {
         }
     }
 
+    /// The PUK's tries left (no PUK sent).
+    pub fn puk_status(&mut self, reader: Option<&str>) -> Result<PinStatus, ClientError> {
+        match self.call(&Request::PukStatus { reader: reader.map(str::to_owned) })? {
+            Reply::PinStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The agent's cards, clients and idle timer.
     pub fn status(&mut self) -> Result<AgentStatus, ClientError> {
         match self.call(&Request::Status)? {

@@ -123,6 +123,11 @@ pub enum Request {
         /// The reader, or the first CIE.
         reader: Option<String>,
     },
+    /// The PUK's tries left (answered with [`Reply::PinStatus`]), spending none.
+    PukStatus {
+        /// The reader, or the first CIE.
+        reader: Option<String>,
+    },
     /// The agent's cards, clients and idle timer.
     Status,
     /// Asks the agent to exit.
@@ -280,6 +285,7 @@ impl Request {
                 o
             }
             Request::VerifySod { reader } => with_reader(0x10, reader),
+            Request::PukStatus { reader } => with_reader(0x11, reader),
         };
         out.0
     }
@@ -312,6 +318,7 @@ impl Request {
             0x0E => Request::CardBinding { reader: cur.opt_text()? },
             0x0F => Request::VerifyPuk { reader: cur.opt_text()?, puk: SecretBytes(cur.secret()?) },
             0x10 => Request::VerifySod { reader: cur.opt_text()? },
+            0x11 => Request::PukStatus { reader: cur.opt_text()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         cur.finish()?;
@@ -333,7 +340,8 @@ impl Request {
             | Request::UnblockPin { reader, .. }
             | Request::CardBinding { reader }
             | Request::VerifyPuk { reader, .. }
-            | Request::VerifySod { reader } => reader.as_deref(),
+            | Request::VerifySod { reader }
+            | Request::PukStatus { reader } => reader.as_deref(),
             Request::ListCards | Request::Status | Request::Stop => None,
         }
     }
@@ -534,6 +542,8 @@ mod tests {
             Request::UnblockPin { reader: r.clone(), puk: SecretBytes::new(b"3"), new: SecretBytes::new(b"4") },
             Request::CardBinding { reader: r.clone() },
             Request::VerifyPuk { reader: r.clone(), puk: SecretBytes::new(b"87654321") },
+            Request::PukStatus { reader: r.clone() },
+            Request::PukStatus { reader: None },
             Request::VerifySod { reader: r },
             Request::Status,
             Request::Stop,

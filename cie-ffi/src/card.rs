@@ -1,9 +1,11 @@
-//! `cie_card`: one open card (a cie-core session over PC/SC), and the data it shows (§2).
+//! `cie_card`: one open card (a cie-core session over PC/SC, or the user's card agent when its
+//! socket answers: [`Backend`]), and the data it shows (§2).
 
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
 
+use cie_agent::{AgentClient, ClientError};
 use cie_core::pcsc_backend::PcscTransport;
 use cie_core::session::Session;
 use cie_core::transport::Counting;
@@ -11,6 +13,7 @@ use cie_core::{Error, Transport};
 use rsa::traits::PublicKeyParts;
 
 use crate::args;
+use crate::backend::{AgentCard, Backend};
 use crate::status::{cie_status, guard, FfiError};
 
 /// An open CIE (opaque). Create it with `cie_card_open`, free it with `cie_card_free`.
@@ -22,7 +25,7 @@ pub struct cie_card {
 
 /// What a handle holds.
 pub(crate) struct CardState {
-    pub(crate) session: Session<Box<dyn Transport>>,
+    pub(crate) card: Backend,
     reader: String,
     signature_len: Option<usize>,
 }
@@ -33,7 +36,7 @@ impl CardState {
         if let Some(n) = self.signature_len {
             return Ok(n);
         }
-        let cert = self.session.certificate()?;
+        let cert = self.card.certificate()?;
         let n = modulus_len(&cert)?;
         self.signature_len = Some(n);
         Ok(n)
@@ -59,8 +62,13 @@ impl cie_card {
 
     /// A handle on an open session; the reader is the transport's name.
     fn from_session(session: Session<Box<dyn Transport>>) -> Box<cie_card> {
-        let reader = session.transport().name();
-        Box::new(cie_card { state: Mutex::new(CardState { session, reader, signature_len: None }) })
+        tracing::info!(target: "cie::ffi", "card operations in this process (PC/SC)");
+        cie_card::from_backend(Backend::Local(Box::new(session)))
+    }
+
+    fn from_backend(card: Backend) -> Box<cie_card> {
+        let reader = card.reader();
+        Box::new(cie_card { state: Mutex::new(CardState { card, reader, signature_len: None }) })
     }
 
     /// Locks the handle, recovering it from a panic caught in an earlier call (the mutex
@@ -99,8 +107,32 @@ pub(crate) unsafe fn with_card(
     guard(|| unsafe { on_card(card, f) })
 }
 
+/// The card through the user's card agent when its socket answers: `None` when no agent
+/// answers or it fails (the caller then opens the card in this process); the card's own error
+/// as opening it in-process gives it.
+fn open_through_agent(reader: Option<&str>) -> Result<Option<Box<cie_card>>, Error> {
+    let Some(client) = AgentClient::connect() else {
+        return Ok(None);
+    };
+    match AgentCard::open(client, reader) {
+        Ok(card) => {
+            tracing::info!(target: "cie::ffi", "card operations through the card agent");
+            Ok(Some(cie_card::from_backend(Backend::Agent(card))))
+        }
+        Err(ClientError::Card(e)) => Err(e),
+        Err(e) => {
+            tracing::warn!(target: "cie::ffi", "card agent: {e}; using the card in this process");
+            Ok(None)
+        }
+    }
+}
+
 /// Opens the CIE in `reader` (a name from `cie_readers_list`), or, when `reader` is NULL, in the
 /// first reader that holds one. Detects the card generation and reads the NIS (no PIN needed).
+/// When the user's card agent (`cie agent`) answers on its socket, the handle is one client of
+/// it (the agent keeps the card's secure channel for every application of the user, and this
+/// handle's PIN verification is this handle's alone); otherwise the library reaches the card
+/// itself. Both give the same answers and status codes.
 /// On success `*out` receives a handle to free with `cie_card_free`; on failure `*out` is NULL.
 /// Fails with `CIE_ERR_NO_READER`, `CIE_ERR_NO_CARD`, `CIE_ERR_NOT_CIE`, `CIE_ERR_CARD_BUSY`...
 ///
@@ -114,6 +146,10 @@ pub unsafe extern "C" fn cie_card_open(reader: *const c_char, out: *mut *mut cie
         *out = std::ptr::null_mut();
         // SAFETY: forwarded contract.
         let reader = unsafe { args::optional_string(reader, "reader") }?;
+        if let Some(card) = open_through_agent(reader)? {
+            *out = Box::into_raw(card);
+            return Ok(());
+        }
         let card = match reader {
             Some(name) => {
                 PcscTransport::connect(name).map_err(Error::from).and_then(|t| cie_card::from_transport(Box::new(t)))?
@@ -126,7 +162,8 @@ pub unsafe extern "C" fn cie_card_open(reader: *const c_char, out: *mut *mut cie
 }
 
 /// Closes the card and frees the handle (NULL is ignored). The PIN held for the session is
-/// wiped and the card is left as it is (not reset).
+/// wiped and the card is left as it is (not reset); through the card agent, the handle's login
+/// ends with it.
 ///
 /// # Safety
 /// `card` is NULL or a handle from `cie_card_open`, freed once and not in use by another thread.
@@ -155,7 +192,7 @@ pub unsafe extern "C" fn cie_card_reader(card: *const cie_card, buf: *mut c_char
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_generation(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
     // SAFETY: forwarded contract.
-    unsafe { with_card(card, |c| args::write_string(c.session.generation().name(), buf, len)) }
+    unsafe { with_card(card, |c| args::write_string(c.card.generation(), buf, len)) }
 }
 
 /// The answer to reset (raw bytes).
@@ -165,7 +202,7 @@ pub unsafe extern "C" fn cie_card_generation(card: *const cie_card, buf: *mut c_
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_atr(card: *const cie_card, buf: *mut u8, len: *mut usize) -> cie_status {
     // SAFETY: forwarded contract.
-    unsafe { with_card(card, |c| args::write_bytes(c.session.atr(), buf, len)) }
+    unsafe { with_card(card, |c| args::write_bytes(c.card.atr(), buf, len)) }
 }
 
 /// The NIS (Numero Identificativo per i Servizi, EF 1001, PROTOCOL.md §2.2): 12 digits plus
@@ -176,7 +213,7 @@ pub unsafe extern "C" fn cie_card_atr(card: *const cie_card, buf: *mut u8, len: 
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_nis(card: *const cie_card, buf: *mut c_char, len: *mut usize) -> cie_status {
     // SAFETY: forwarded contract.
-    unsafe { with_card(card, |c| args::write_string(c.session.nis(), buf, len)) }
+    unsafe { with_card(card, |c| args::write_string(c.card.nis(), buf, len)) }
 }
 
 /// The card number printed on the card (EF 1002, §2.2), NUL-terminated. Needs the PIN
@@ -189,10 +226,10 @@ pub unsafe extern "C" fn cie_card_serial(card: *const cie_card, buf: *mut c_char
     // SAFETY: forwarded contract.
     unsafe {
         with_card(card, |c| {
-            if !c.session.is_logged_in() {
+            if !c.card.is_logged_in() {
                 return Err(Error::LoginRequired.into());
             }
-            let serial = c.session.serial()?;
+            let serial = c.card.serial()?;
             args::write_string(&serial, buf, len)
         })
     }
@@ -209,28 +246,24 @@ pub unsafe extern "C" fn cie_card_certificate(card: *const cie_card, buf: *mut u
     // SAFETY: forwarded contract.
     unsafe {
         with_card(card, |c| {
-            if c.session.cached_certificate().is_none() && !c.session.is_logged_in() {
+            if c.card.cached_certificate().is_none() && !c.card.is_logged_in() {
                 return Err(Error::LoginRequired.into());
             }
-            let cert = c.session.certificate()?;
+            let cert = c.card.certificate()?;
             args::write_bytes(&cert, buf, len)
         })
     }
 }
 
-/// Forgets the PIN and closes the secure channel; the next signature needs the PIN again.
+/// Forgets the PIN and closes the secure channel (through the card agent: ends this handle's
+/// login); the next signature needs the PIN again.
 ///
 /// # Safety
 /// `card` is a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn cie_card_logout(card: *mut cie_card) -> cie_status {
     // SAFETY: forwarded contract.
-    unsafe {
-        with_card(card, |c| {
-            c.session.logout();
-            Ok(())
-        })
-    }
+    unsafe { with_card(card, |c| Ok(c.card.logout()?)) }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub unsafe extern "C" fn cie_card_puk_tries_left(card: *const cie_card, tries_le
             if tries_left.is_null() {
                 return Err(FfiError::bad_argument("tries_left is NULL"));
             }
-            let n = match c.session.puk_status()? {
+            let n = match c.card.puk_status()? {
                 PinStatus::Blocked => 0,
                 PinStatus::TriesLeft(n) => c_int::from(n),
                 PinStatus::Verified => -1,
@@ -49,7 +49,7 @@ pub unsafe extern "C" fn cie_card_pin_verified(card: *const cie_card, verified: 
             if verified.is_null() {
                 return Err(FfiError::bad_argument("verified is NULL"));
             }
-            args::store(verified, c_int::from(c.session.is_logged_in()));
+            args::store(verified, c_int::from(c.card.is_logged_in()));
             Ok(())
         })
     }

@@ -8,12 +8,16 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use cie_agent::ClientError;
+use cie_core::sign::HashAlg;
+use cie_core::TransportError;
 use cie_sign::cades::{self, SignOptions};
 use cie_sign::pades::{self, PadesOptions};
 use cie_sign::verdict::shown;
-use cie_sign::{Chain, Indication, Language, Report, SubIndication, Trust};
+use cie_sign::{Chain, Indication, Language, Report, Signer, SubIndication, Trust};
 
 use crate::args;
+use crate::backend::{Backend, CardResult};
 use crate::card::{cie_card, on_card};
 use crate::sign::{cie_hash, hash_alg};
 use crate::status::{cie_status, guard, FfiError, CIE_ERR_DOCUMENT};
@@ -77,6 +81,52 @@ fn indication_code(i: Indication) -> cie_indication {
         Indication::TotalPassed => CIE_INDICATION_TOTAL_PASSED,
         Indication::TotalFailed => CIE_INDICATION_TOTAL_FAILED,
         Indication::Indeterminate => CIE_INDICATION_INDETERMINATE,
+    }
+}
+
+/// A handle's card as cie-sign's [`Signer`]: the document is built in this process and only its
+/// DigestInfo goes to the card (through the card agent when the handle uses it). An agent
+/// failure is kept aside, so that it is reported as `CIE_ERR_AGENT` rather than as the card's.
+struct CardSigner<'a> {
+    card: &'a mut Backend,
+    agent_failure: Option<ClientError>,
+}
+
+impl<'a> CardSigner<'a> {
+    fn new(card: &'a mut Backend) -> CardSigner<'a> {
+        CardSigner { card, agent_failure: None }
+    }
+
+    fn lift<T>(&mut self, result: CardResult<T>) -> cie_sign::Result<T> {
+        result.map_err(|e| match e {
+            ClientError::Card(e) => cie_sign::Error::Card(e),
+            other => {
+                let e = cie_sign::Error::Card(TransportError::Other(other.to_string()).into());
+                self.agent_failure = Some(other);
+                e
+            }
+        })
+    }
+
+    /// The status of a failed signature: the agent's failure when there was one.
+    fn failure(&mut self, e: cie_sign::Error) -> FfiError {
+        match self.agent_failure.take() {
+            Some(agent) => agent.into(),
+            None => e.into(),
+        }
+    }
+}
+
+impl Signer for CardSigner<'_> {
+    fn certificate(&mut self) -> cie_sign::Result<Vec<u8>> {
+        let result = self.card.certificate();
+        self.lift(result)
+    }
+
+    fn sign_digest(&mut self, alg: HashAlg, digest: &[u8]) -> cie_sign::Result<Vec<u8>> {
+        let digest_info = cie_core::sign::digest_info(alg, digest)?;
+        let result = self.card.sign_digest_info(&digest_info);
+        self.lift(result)
     }
 }
 
@@ -149,27 +199,25 @@ pub unsafe extern "C" fn cie_card_sign_file(
         // SAFETY: forwarded contract.
         unsafe {
             on_card(card, |c| {
-                if !c.session.is_logged_in() {
+                if !c.card.is_logged_in() {
                     return Err(cie_core::Error::LoginRequired.into());
                 }
                 let (staged, mut out) = Staged::create(output)?;
                 let options = SignOptions { hash: alg, signing_time: None, timestamp: None };
+                let mut signer = CardSigner::new(&mut c.card);
                 let signed = match (format, prepared) {
                     (CIE_FORMAT_PADES, Some(p)) => {
-                        let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;
+                        let cms = cades::sign_digest_detached(&mut signer, alg, &p.digest(alg), None)
+                            .map_err(|e| signer.failure(e))?;
                         p.finish(&cms)?
                     }
                     (CIE_FORMAT_CADES_DETACHED, _) => {
-                        cades::sign_detached(&mut c.session, &options, &mut content, &mut cie_sign::Silent)?
+                        cades::sign_detached(&mut signer, &options, &mut content, &mut cie_sign::Silent)
+                            .map_err(|e| signer.failure(e))?
                     }
                     _ => {
-                        cades::sign_enveloping(
-                            &mut c.session,
-                            &options,
-                            &mut content,
-                            &mut out,
-                            &mut cie_sign::Silent,
-                        )?;
+                        cades::sign_enveloping(&mut signer, &options, &mut content, &mut out, &mut cie_sign::Silent)
+                            .map_err(|e| signer.failure(e))?;
                         Vec::new()
                     }
                 };
@@ -214,7 +262,7 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
                 if out_len.is_null() {
                     return Err(FfiError::bad_argument("out_len is NULL"));
                 }
-                if !c.session.is_logged_in() {
+                if !c.card.is_logged_in() {
                     return Err(cie_core::Error::LoginRequired.into());
                 }
                 // Certificate, signature, attributes and DER headers fit in the certificate's
@@ -222,7 +270,7 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
                 let bound = match &prepared {
                     Some(p) => p.signed_ranges().iter().map(|r| r.len()).sum::<usize>() + 2 * p.capacity() + 2,
                     None => {
-                        let cert = c.session.certificate()?;
+                        let cert = c.card.certificate()?;
                         cert.len() + 4096 + if format == CIE_FORMAT_CADES { data.len() } else { 0 }
                     }
                 };
@@ -230,23 +278,27 @@ pub unsafe extern "C" fn cie_card_sign_buffer(
                     return Ok(());
                 }
                 let options = SignOptions { hash: alg, signing_time: None, timestamp: None };
+                let mut signer = CardSigner::new(&mut c.card);
                 let signed = match (format, prepared) {
                     (CIE_FORMAT_PADES, Some(p)) => {
-                        let cms = cades::sign_digest_detached(&mut c.session, alg, &p.digest(alg), None)?;
+                        let cms = cades::sign_digest_detached(&mut signer, alg, &p.digest(alg), None)
+                            .map_err(|e| signer.failure(e))?;
                         p.finish(&cms)?
                     }
                     (CIE_FORMAT_CADES_DETACHED, _) => {
-                        cades::sign_detached(&mut c.session, &options, &mut &data[..], &mut cie_sign::Silent)?
+                        cades::sign_detached(&mut signer, &options, &mut &data[..], &mut cie_sign::Silent)
+                            .map_err(|e| signer.failure(e))?
                     }
                     _ => {
                         let mut v = Vec::with_capacity(data.len() + 4096);
                         cades::sign_enveloping(
-                            &mut c.session,
+                            &mut signer,
                             &options,
                             &mut std::io::Cursor::new(data),
                             &mut v,
                             &mut cie_sign::Silent,
-                        )?;
+                        )
+                        .map_err(|e| signer.failure(e))?;
                         v
                     }
                 };

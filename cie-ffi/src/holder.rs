@@ -13,10 +13,10 @@ use crate::status::{cie_status, FfiError};
 
 /// The holder data of the card's certificate; needs the PIN unless the certificate was read.
 fn holder_of(c: &mut CardState) -> Result<Holder, FfiError> {
-    if c.session.cached_certificate().is_none() && !c.session.is_logged_in() {
+    if c.card.cached_certificate().is_none() && !c.card.is_logged_in() {
         return Err(Error::LoginRequired.into());
     }
-    let cert = c.session.certificate()?;
+    let cert = c.card.certificate()?;
     Ok(certificate::holder(&cert)?)
 }
 

@@ -1,8 +1,9 @@
 //! libcie: a small C API over cie-core for the Italian electronic identity card (CIE 3.0).
 //!
 //! No protocol logic lives here: every function is a thin shim over [`cie_core::session::Session`]
-//! that checks its arguments, catches panics, maps errors to `CIE_ERR_*` codes and keeps a
-//! thread-local message for `cie_last_error()`. The header `include/cie.h` is generated from this
+//! (in this process, or in the user's card agent when its socket answers) that checks its
+//! arguments, catches panics, maps errors to `CIE_ERR_*` codes and keeps a thread-local message
+//! for `cie_last_error()`. The header `include/cie.h` is generated from this
 //! crate by cbindgen (`cargo xtask header`); a test fails when it is stale.
 //!
 //! Conventions (also in the header): opaque handles with create/free pairs; caller-owned output
@@ -12,7 +13,8 @@
 //! Files, bottom up; each uses only files before it, and the crate root re-exports the C API
 //! of all of them: `status` (status codes, the last-error message, the guard every entry point
 //! runs in), `args` (arguments from C, bounded copies into caller buffers), `log` (the log
-//! callback), `readers` (`cie_reader_list`), `waiter` (`cie_waiter`), `card` (`cie_card`: opening
+//! callback), `readers` (`cie_reader_list`), `waiter` (`cie_waiter`), `backend` (where a handle's
+//! card operations run: a session here or the card agent), `card` (`cie_card`: opening
 //! and the card's public data), then over a card `pin`, `credentials`, `holder`, `sign`, `sod`,
 //! and `document` (document formats through cie-sign; it names hashes as `sign` does).
 
@@ -20,6 +22,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod args;
+mod backend;
 mod card;
 mod credentials;
 mod document;

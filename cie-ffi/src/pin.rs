@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
+use cie_agent::ClientError;
 use cie_core::pin::{Pin, Puk};
 use cie_core::session::PinStatus;
 use cie_core::{Credential, Error};
@@ -11,7 +12,10 @@ use crate::card::{cie_card, with_card};
 use crate::status::{cie_status, FfiError};
 
 /// The tries left carried by an error about `credential`, when it says.
-fn tries_in(e: &Error, credential: Credential) -> Option<c_int> {
+fn tries_in(e: &ClientError, credential: Credential) -> Option<c_int> {
+    let ClientError::Card(e) = e else {
+        return None;
+    };
     match e {
         Error::WrongCredential { credential: c, tries_left } if *c == credential => Some(args::tries(*tries_left)),
         Error::Blocked(c) if *c == credential => Some(0),
@@ -19,8 +23,9 @@ fn tries_in(e: &Error, credential: Credential) -> Option<c_int> {
     }
 }
 
-/// Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session, so
-/// later operations (and recovery after a card reset) need no new prompt. `*tries_left`
+/// Verifies the user PIN (8 digits, NUL-terminated) and keeps it for this handle's session (or,
+/// through the card agent, the agent keeps it in locked memory), so later operations (and
+/// recovery after a card reset) need no new prompt. `*tries_left`
 /// (optional, may be NULL) receives the PIN tries left: 3 after success, the card's count after
 /// `CIE_ERR_WRONG_PIN`, 0 with `CIE_ERR_PIN_BLOCKED`, -1 when unknown. A PIN that is not 8
 /// digits fails with `CIE_ERR_BAD_PIN_FORMAT` without spending a try.
@@ -38,15 +43,15 @@ pub unsafe extern "C" fn cie_card_verify_pin(
         args::store(tries_left, -1);
         with_card(card, |c| {
             let pin = args::secret::<Pin>(pin)?;
-            let result = c.session.verify_pin(&pin);
+            let result = c.card.verify_pin(&pin);
             drop(pin);
             match result {
                 Ok(()) => {
-                    args::store(tries_left, args::tries(c.session.pin_tries_left()));
+                    args::store(tries_left, args::tries(c.card.pin_tries_left()));
                     Ok(())
                 }
                 Err(e) => {
-                    let n = tries_in(&e, Credential::Pin).unwrap_or_else(|| args::tries(c.session.pin_tries_left()));
+                    let n = tries_in(&e, Credential::Pin).unwrap_or_else(|| args::tries(c.card.pin_tries_left()));
                     args::store(tries_left, n);
                     Err(e.into())
                 }
@@ -68,10 +73,10 @@ pub unsafe extern "C" fn cie_card_pin_tries_left(card: *const cie_card, tries_le
             if tries_left.is_null() {
                 return Err(FfiError::bad_argument("tries_left is NULL"));
             }
-            let n = match c.session.pin_status()? {
+            let n = match c.card.pin_status()? {
                 PinStatus::Blocked => 0,
                 PinStatus::TriesLeft(n) => c_int::from(n),
-                PinStatus::Verified => args::tries(c.session.pin_tries_left().or(Some(3))),
+                PinStatus::Verified => args::tries(c.card.pin_tries_left().or(Some(3))),
             };
             args::store(tries_left, n);
             Ok(())
@@ -97,9 +102,9 @@ pub unsafe extern "C" fn cie_card_change_pin(
         with_card(card, |c| {
             let old = args::secret::<Pin>(old_pin)?;
             let new = args::secret::<Pin>(new_pin)?;
-            match c.session.change_pin(&old, &new) {
+            match c.card.change_pin(&old, &new) {
                 Ok(()) => {
-                    args::store(tries_left, args::tries(c.session.pin_tries_left()));
+                    args::store(tries_left, args::tries(c.card.pin_tries_left()));
                     Ok(())
                 }
                 Err(e) => {
@@ -132,7 +137,7 @@ pub unsafe extern "C" fn cie_card_unblock_pin(
         with_card(card, |c| {
             let puk = args::secret::<Puk>(puk)?;
             let new = args::secret::<Pin>(new_pin)?;
-            c.session.unblock_pin(&puk, &new).map_err(|e| {
+            c.card.unblock_pin(&puk, &new).map_err(|e| {
                 args::store(puk_tries_left, tries_in(&e, Credential::Puk).unwrap_or(-1));
                 e.into()
             })

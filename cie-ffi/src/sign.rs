@@ -33,7 +33,8 @@ pub(crate) fn hash_alg(hash: cie_hash) -> Result<HashAlg, FfiError> {
     })
 }
 
-/// Shared body: checks the output buffer against the key size before the card signs.
+/// Shared body: checks the output buffer against the key size before the card signs
+/// `digest_info`.
 ///
 /// # Safety
 /// As the entry points.
@@ -41,7 +42,7 @@ unsafe fn sign_with(
     card: *const cie_card,
     signature: *mut u8,
     signature_len: *mut usize,
-    sign: impl FnOnce(&mut cie_core::session::Session<Box<dyn cie_core::Transport>>) -> cie_core::Result<Vec<u8>>,
+    digest_info: &[u8],
 ) -> Result<(), FfiError> {
     // SAFETY: forwarded contract.
     unsafe {
@@ -49,14 +50,14 @@ unsafe fn sign_with(
             if signature_len.is_null() {
                 return Err(FfiError::bad_argument("signature_len is NULL"));
             }
-            if !c.session.is_logged_in() {
+            if !c.card.is_logged_in() {
                 return Err(cie_core::Error::LoginRequired.into());
             }
             let needed = c.signature_len()?;
             if !args::check_room(signature, signature_len, needed)? {
                 return Ok(());
             }
-            let sig = sign(&mut c.session)?;
+            let sig = c.card.sign_digest_info(digest_info)?;
             // cie-core checked the answer against the certificate's key; the copy is bounded by
             // the room checked above whatever it holds.
             if sig.len() != needed {
@@ -92,8 +93,9 @@ pub unsafe extern "C" fn cie_card_sign(
         let alg = hash_alg(hash)?;
         // SAFETY: forwarded contract.
         let data = unsafe { args::bytes(data, data_len, "data") }?;
+        let digest_info = cie_core::sign::digest_info_of(alg, data);
         // SAFETY: forwarded contract.
-        unsafe { sign_with(card, signature, signature_len, |s| s.sign(alg, data)) }
+        unsafe { sign_with(card, signature, signature_len, &digest_info) }
     })
 }
 
@@ -118,7 +120,7 @@ pub unsafe extern "C" fn cie_card_sign_digest(
         // A digest of the wrong length is refused before the size query (cie-core's check).
         let digest_info = cie_core::sign::digest_info(alg, digest)?;
         // SAFETY: forwarded contract.
-        unsafe { sign_with(card, signature, signature_len, |s| s.sign_digest_info(&digest_info)) }
+        unsafe { sign_with(card, signature, signature_len, &digest_info) }
     })
 }
 

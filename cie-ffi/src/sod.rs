@@ -47,7 +47,7 @@ pub unsafe extern "C" fn cie_card_verify_sod(
                 set.add_der(csca)?;
                 set
             };
-            let report = c.session.verify_sod(&trust)?;
+            let report = c.card.verify_sod(&trust)?;
             args::store(csca_verified, c_int::from(report.trusted()));
             args::store(groups_checked, report.checked.len());
             match report.chain {

@@ -66,6 +66,10 @@ pub const CIE_ERR_DOCUMENT: cie_status = 22;
 /// trust set issued its Document Signer: the card's data is NOT confirmed (a card made by
 /// anyone with a key of their own looks like this).
 pub const CIE_ERR_SOD_UNTRUSTED: cie_status = 23;
+/// The card agent (`cie agent`) through which the handle was opened stopped answering (it was
+/// stopped or killed): free the handle and open the card again (with no agent answering, the
+/// library reaches the card itself). The card's own errors keep their codes through the agent.
+pub const CIE_ERR_AGENT: cie_status = 24;
 
 /// A failed call: the code returned to C and the message kept for `cie_last_error()`.
 #[derive(Debug)]
@@ -196,6 +200,7 @@ pub(crate) fn describe(status: cie_status) -> &'static std::ffi::CStr {
         CIE_ERR_CANCELLED => c"cancelled",
         CIE_ERR_DOCUMENT => c"unreadable document or signature",
         CIE_ERR_SOD_UNTRUSTED => c"EF.SOD is not signed by a trusted CSCA",
+        CIE_ERR_AGENT => c"the card agent stopped answering",
         _ => c"unknown status",
     }
 }

@@ -7,10 +7,16 @@ use std::process::{Command, Output, Stdio};
 
 use cie_sim::stack::{StackOptions, VirtualStack};
 
+pub(crate) mod agent;
+
 /// Starts pcscd + vpcd + the simulated card (binary `cie-sim` from the target directory;
 /// `cargo test --workspace` builds it, or set CIE_SIM_BIN).
+/// The process's `$XDG_RUNTIME_DIR` becomes a directory that does not exist, so that no test
+/// reaches the user's card agent (tests/ffi_agent.rs starts agents of its own).
 pub(crate) fn stack() -> VirtualStack {
-    VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)")
+    let stack = VirtualStack::start(StackOptions::default()).expect("virtual PC/SC stack (see cie_sim::stack)");
+    std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir().join("cie-ffi-tests-no-runtime-dir"));
+    stack
 }
 
 /// The directory holding the `libcie.so` built for these tests (next to the test binary).
