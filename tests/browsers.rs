@@ -11,8 +11,12 @@
 //! Cases, in one browser session on a cold certificate cache: first login (one PIN prompt),
 //! a second page on the same server (no prompt), a second server (a new full handshake, so a
 //! new signature by the card, and no prompt), the card removed and reinserted while the browser
-//! is open (the next login works, now with the certificate cache warm: one PIN prompt); then, in a fresh session, a wrong PIN (the failure is shown,
-//! the card has 2 tries left: nothing retried the PIN).
+//! is open (the next login works, now with the certificate cache warm: one PIN prompt); then, in a
+//! fresh session with `cie agent` running (DESIGN.md §8; its own 0700 `$XDG_RUNTIME_DIR`, given to
+//! the browser too), the first login and a second server again, through the agent (the module's
+//! log and the agent's status prove it; no PIN try spent); then, in a fresh session, a wrong PIN
+//! (the failure is shown, the card has 2 tries left: nothing retried the PIN). Every session but
+//! the agent's has an empty runtime directory of its own, so its module works in its process.
 //!
 //! Every external program runs under a time limit and in its own process group, stopped as a
 //! group. When a case fails, the output directory `target/tmp/browser-<name>` keeps the
@@ -461,13 +465,67 @@ impl Rig {
         let _ = self.xdotool().args(["key", "Escape"]).status();
     }
 
-    /// The card's PIN tries left, from `cie info` (no PIN involved).
+    /// The card's PIN tries left, from `cie info` in its own process (no PIN involved, no agent).
     fn pin_tries_left(&self) -> i64 {
         let out = ok(bounded(60, env!("CARGO_BIN_EXE_cie"))
             .args(["--json", "-q", "info"])
+            .env("XDG_RUNTIME_DIR", self.runtime_dir("no-agent"))
             .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path()));
         let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
         j["pin_tries_left"].as_i64().unwrap_or_else(|| panic!("no pin_tries_left in {out}"))
+    }
+
+    /// A 0700 `$XDG_RUNTIME_DIR` of its own for `tag` (created if missing): where the module of
+    /// a browser looks for the card agent's socket (`cie/agent.sock`), so a session without the
+    /// agent has an empty one.
+    fn runtime_dir(&self, tag: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.out.join(format!("run-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // The socket's path must fit a sockaddr_un (108 bytes).
+        assert!(dir.as_os_str().len() < 80, "{}: too long a path for the agent's socket", dir.display());
+        dir
+    }
+
+    /// Starts `cie agent` (no idle exit) over this card with `run` as its `$XDG_RUNTIME_DIR`,
+    /// stopped as a group when the returned guard drops; waits until it answers.
+    fn start_agent(&self, run: &Path) -> Group {
+        let mut agent = Group::spawn(
+            "cie agent",
+            Command::new(env!("CARGO_BIN_EXE_cie"))
+                .args(["agent", "--idle", "0"])
+                .env("XDG_RUNTIME_DIR", run)
+                .env("PCSCLITE_CSOCK_NAME", self.stack.socket_path())
+                .env("LC_ALL", "C")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(self.out.join("agent.log")).unwrap()),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !run.join("cie/agent.sock").exists() || self.agent_status(run).is_none() {
+            assert!(agent.alive(), "cie agent exited: see {}", self.out.join("agent.log").display());
+            assert!(Instant::now() < deadline, "the card agent did not answer within 20 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        agent
+    }
+
+    /// `cie --json agent status` of the agent under `run` (docs/JSON.md), if one answers.
+    fn agent_status(&self, run: &Path) -> Option<serde_json::Value> {
+        let out = bounded(30, env!("CARGO_BIN_EXE_cie"))
+            .args(["--json", "agent", "status"])
+            .env("XDG_RUNTIME_DIR", run)
+            .env("LC_ALL", "C")
+            .output()
+            .ok()?;
+        out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
+    }
+
+    /// The logged-in clients the agent under `run` counts for the card (0 when it has none).
+    fn agent_logged_in(&self, run: &Path) -> i64 {
+        let status = self.agent_status(run).expect("the card agent answers its status");
+        status["cards"].as_array().into_iter().flatten().map(|c| c["logged_in_clients"].as_i64().unwrap_or(0)).sum()
     }
 
     /// APDU exchanges in pcscd's log so far.
@@ -589,7 +647,8 @@ struct Session<'r> {
 impl<'r> Session<'r> {
     /// Prepares a home like a citizen's (NSS databases with the test server's CA trusted, the
     /// module registered with `cie browser setup`) and starts the browser in it.
-    fn start(rig: &'r mut Rig, browser: Browser, tag: &str) -> Session<'r> {
+    /// `run` is the browser's `$XDG_RUNTIME_DIR` (the card agent's socket, if one runs there).
+    fn start(rig: &'r mut Rig, browser: Browser, tag: &str, run: &Path) -> Session<'r> {
         let home = rig.out.join(format!("home-{tag}"));
         std::fs::create_dir_all(&home).unwrap();
         let nssdb = home.join(".pki/nssdb");
@@ -618,10 +677,10 @@ impl<'r> Session<'r> {
             .arg(&rig.ca_pem));
 
         // What the README tells citizens to run.
-        let setup = ok(cie(&home, rig).args(["browser", "setup", "--module"]).arg(&rig.module));
+        let setup = ok(cie(&home, rig, run).args(["browser", "setup", "--module"]).arg(&rig.module));
         std::fs::write(rig.out.join(format!("{tag}-setup.txt")), &setup).unwrap();
         assert!(setup.contains(&format!("registered {}", rig.module.display())), "{setup}");
-        let status = ok(cie(&home, rig).args(["browser", "status"]));
+        let status = ok(cie(&home, rig, run).args(["browser", "status"]));
         std::fs::write(rig.out.join(format!("{tag}-status.txt")), &status).unwrap();
         assert!(status.contains(&format!("card: {TOKEN} visible")), "{status}");
         let db_text = std::fs::read_to_string(db.join("pkcs11.txt")).unwrap();
@@ -676,6 +735,7 @@ impl<'r> Session<'r> {
             .env("DISPLAY", &rig.display)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_RUNTIME_DIR", run)
             .env("PCSCLITE_CSOCK_NAME", rig.stack.socket_path())
             .env("CIE_PKCS11_LOG_FILE", rig.out.join(format!("{tag}-pkcs11.log")))
             .env_remove("CIE_PKCS11_CACHE")
@@ -774,6 +834,11 @@ impl<'r> Session<'r> {
         }
     }
 
+    /// The module's log in this browser (`CIE_PKCS11_LOG_FILE`).
+    fn module_log(&self) -> String {
+        std::fs::read_to_string(self.rig.out.join(format!("{}-pkcs11.log", self.tag))).unwrap_or_default()
+    }
+
     fn quit(mut self) {
         self.send(serde_json::json!({"cmd": "quit"}));
         let _ = self.driver_out.recv_timeout(Duration::from_secs(10));
@@ -792,11 +857,12 @@ impl Drop for Session<'_> {
 }
 
 /// `cie` (this package's binary) with a citizen's environment.
-fn cie(home: &Path, rig: &Rig) -> Command {
+fn cie(home: &Path, rig: &Rig, run: &Path) -> Command {
     let mut c = bounded(120, env!("CARGO_BIN_EXE_cie"));
     c.env("HOME", home)
         .env("LC_ALL", "C")
         .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_RUNTIME_DIR", run)
         .env("PCSCLITE_CSOCK_NAME", rig.stack.socket_path())
         .env_remove("CIE_PKCS11_CACHE");
     c
@@ -826,7 +892,8 @@ fn end_to_end(browser: Browser) {
     let started = Instant::now();
 
     // Session 1: a cold certificate cache (a new home), so the first use needs the PIN.
-    let mut s = Session::start(&mut rig, browser, "session1");
+    let run = rig.runtime_dir("session1");
+    let mut s = Session::start(&mut rig, browser, "session1", &run);
     let cache = s.home.join(".cache/cie");
     assert!(!cache.exists(), "the certificate cache starts cold");
     s.rig.record(format!("browser started, module registered: {} ms", started.elapsed().as_millis()));
@@ -835,6 +902,7 @@ fn end_to_end(browser: Browser) {
     let nav = s.navigate("1-first-login", &url, AtPrompt::Type(fixtures::TEST_PIN));
     assert!(nav.ok && nav.shows_holder(), "first login: {nav:?}");
     assert_eq!(nav.prompts, 1, "first login asks the PIN exactly once");
+    assert!(s.module_log().contains("card operations in this process (PC/SC)"), "no agent: the module's own path");
     assert!(s.rig.served(0, "first").0, "a full handshake with the citizen's certificate");
     // One certificate entry (`.cert`) and one entry of the card's constants (`.card`).
     let cached = |ext: &str| {
@@ -886,10 +954,13 @@ fn end_to_end(browser: Browser) {
     ));
     s.quit();
 
+    login_through_the_agent(&mut rig, browser);
+
     // Session 2: a fresh profile and cache; one wrong PIN.
     let tries_before = rig.pin_tries_left();
     assert_eq!(tries_before, 3);
-    let mut s = Session::start(&mut rig, browser, "session2");
+    let run = rig.runtime_dir("session2");
+    let mut s = Session::start(&mut rig, browser, "session2", &run);
     let url = s.rig.url(0, "wrong-pin");
     let nav = s.navigate("5-wrong-pin", &url, AtPrompt::Type(WRONG_PIN));
     assert!(nav.prompts >= 1, "{nav:?}");
@@ -907,6 +978,54 @@ fn end_to_end(browser: Browser) {
         nav.prompts, nav.ms
     ));
     rig.record(format!("total: {} ms", started.elapsed().as_millis()));
+}
+
+/// The first login again in a fresh profile, now with `cie agent` running (DESIGN.md §8): the
+/// browser's module finds the agent's socket in its `$XDG_RUNTIME_DIR` at `C_Initialize` and
+/// sends every card operation through it. The login (PIN typed in the browser's dialog, the
+/// card's VERIFY through the agent) and the TLS client authentication on two servers succeed;
+/// the agent counts the browser as its one logged-in client until the browser exits; no PIN try
+/// is spent. Its rows go to the report beside the ones without the agent.
+fn login_through_the_agent(rig: &mut Rig, browser: Browser) {
+    let tries_before = rig.pin_tries_left();
+    let run = rig.runtime_dir("agent");
+    let mut agent = rig.start_agent(&run);
+    let mut s = Session::start(rig, browser, "agent", &run);
+
+    let url = s.rig.url(0, "agent");
+    let nav = s.navigate("agent-1-login", &url, AtPrompt::Type(fixtures::TEST_PIN));
+    assert!(nav.ok && nav.shows_holder(), "login with the agent: {nav:?}");
+    assert_eq!(nav.prompts, 1, "the PIN is asked once, as without the agent");
+    assert!(s.module_log().contains("card operations through the card agent"), "the module chose the agent");
+    assert!(s.rig.served(0, "agent").0, "a full handshake with the citizen's certificate");
+    let status = s.rig.agent_status(&run).expect("the agent's status");
+    assert!(status["clients"].as_i64().unwrap_or(0) >= 2, "the browser's module is a client of the agent: {status}");
+    assert_eq!(s.rig.agent_logged_in(&run), 1, "the browser is the agent's logged-in client: {status}");
+    s.rig.record(format!("case first login with the card agent: ok, {} ms, {} APDUs", nav.ms, nav.apdus));
+    s.rig.row("with the card agent: first login: navigation to page, PIN typed in the dialog", &nav);
+
+    let url = s.rig.url(1, "agent-other");
+    let nav = s.navigate("agent-2-second-server", &url, AtPrompt::Unexpected);
+    assert!(nav.ok && nav.shows_holder(), "second server with the agent: {nav:?}");
+    assert_eq!(nav.prompts, 0, "no prompt for a second server");
+    assert!(s.rig.served(1, "agent-other").0, "a full handshake (a card signature through the agent)");
+    assert!(nav.apdus >= 2, "the card signed the new handshake: {nav:?}");
+    s.rig.record(format!(
+        "case second server with the card agent (new signature, no prompt): ok, {} ms, {} APDUs",
+        nav.ms, nav.apdus
+    ));
+    s.rig.row("with the card agent: login on a second server (new handshake, card signature)", &nav);
+    s.quit();
+
+    // The browser's exit closed its connection: its login is gone with it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rig.agent_logged_in(&run) != 0 {
+        assert!(Instant::now() < deadline, "the agent still counts the closed browser as logged in");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    agent.stop();
+    assert!(!run.join("cie/agent.sock").exists(), "the agent ended cleanly (its socket removed)");
+    assert_eq!(rig.pin_tries_left(), tries_before, "no PIN try spent through the agent");
 }
 
 #[test]

@@ -678,6 +678,10 @@ fn tls_rows(stack: &VirtualStack, module: &Path, agent: Option<&Path>) -> Result
 
 /// Name of the TLS row through the agent (its twin is the TLS row of the same card seen before).
 const TLS_AGENT: &str = "TLS 1.2 client auth, curl + OpenSSL, fresh process, agent running";
+/// Name of the fresh pkcs11-tool signature row with the agent running.
+const FRESH_AGENT: &str = "fresh process: C_Initialize .. C_Login .. C_Sign, agent running";
+/// Name of its twin without the agent.
+const FRESH_NO_AGENT: &str = "fresh process: C_Initialize .. C_Login .. C_Sign, no agent (card seen before)";
 
 /// The agent rows: pkcs11-tool `--login --sign` in a fresh process (card seen before: the
 /// module's certificate cache in a private home), without the card agent, then with `cie agent`
@@ -735,7 +739,7 @@ fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path, tls: bool) -> Res
     };
     // The card seen once (the module's caches filled), then measured.
     sign("warm-up")?;
-    let without = sign("fresh process: C_Initialize .. C_Login .. C_Sign, no agent (card seen before)")?;
+    let without = sign(FRESH_NO_AGENT)?;
     // The CLI's raw signature in a fresh process (through the agent when its socket answers).
     let cli_sign = || -> Result<()> {
         let mut child = Command::new("timeout")
@@ -797,7 +801,7 @@ fn agent_rows(stack: &VirtualStack, module: &Path, cie: &Path, tls: bool) -> Res
     // Another application logged in through the agent: its channel stays open.
     holder.login(None, fixtures::TEST_PIN.as_bytes()).map_err(|e| format!("agent login: {e}"))?;
     sign("warm-up through the agent")?;
-    let with = sign("fresh process: C_Initialize .. C_Login .. C_Sign, agent running")?;
+    let with = sign(FRESH_AGENT)?;
     let mut rows = vec![without, with];
     let agent_pid = _agent.0.id();
     match overhead_row(&log, agent_pid, &mut holder) {
@@ -1143,6 +1147,17 @@ mod tests {
             rows: vec![BaselineRow { operation: "x\ny \"z\"".into(), exchanges: 1, wall_us: 2 }],
         };
         assert_eq!(Baseline::parse(&hostile.to_json().unwrap()), Some(hostile));
+    }
+
+    #[test]
+    fn the_committed_baseline_has_the_agent_rows() {
+        let text = std::fs::read_to_string(workspace_root().join("benches/baseline.json")).unwrap();
+        let b = Baseline::parse(&text).unwrap();
+        let keys =
+            [FRESH_NO_AGENT, FRESH_AGENT, OVERHEAD_IN_PROCESS, OVERHEAD_AGENT, &turns_name(false), &turns_name(true)];
+        for key in keys.into_iter().chain([TLS_AGENT]) {
+            assert!(b.wall(key).is_some_and(|w| !w.is_zero()), "{key:?}: no baseline wall time");
+        }
     }
 
     #[test]
