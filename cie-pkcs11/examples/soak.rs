@@ -277,9 +277,10 @@ enum CliOutcome {
     Unexpected(String),
 }
 
-/// The last non-empty line of `text`, bounded and escaped for printing.
+/// The error line of `text` (else its last non-empty line), bounded and escaped for printing.
 fn last_line(text: &str) -> String {
-    let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines.clone().find(|l| l.starts_with("error")).or_else(|| lines.next_back()).unwrap_or("");
     format!("{:?}", line.chars().take(160).collect::<String>())
 }
 
@@ -292,7 +293,16 @@ fn cli_sign(cie: &str, dir: &std::path::Path, input: &std::path::Path, output: &
     let Ok(err_file) = std::fs::File::create(&err_path) else {
         return CliOutcome::Unexpected("cannot create the stderr file".into());
     };
-    let spawned = Command::new(cie)
+    let mut command = Command::new(cie);
+    // Killed by the kernel if this process dies first (the soak killed it).
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+            Ok(())
+        });
+    }
+    let spawned = command
         .args(["sign", "--quiet", "--pin-stdin", "-i"])
         .arg(input)
         .arg("-o")

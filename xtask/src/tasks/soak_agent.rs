@@ -125,6 +125,15 @@ impl Setup {
     /// pcscd, a home of its own, no certificate cache.
     fn command(&self, program: &Path) -> Command {
         let mut c = Command::new(program);
+        // Killed by the kernel if xtask dies (Ctrl-C, a panic): every spawn happens on the main
+        // thread, which lives as long as the soak.
+        // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+        unsafe {
+            c.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                Ok(())
+            });
+        }
         c.env("XDG_RUNTIME_DIR", &self.run_dir)
             .env("PCSCLITE_CSOCK_NAME", &self.pcsc_socket)
             .env("HOME", self.work.join("home"))
