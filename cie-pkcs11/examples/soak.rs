@@ -330,7 +330,14 @@ fn cli_sign(cie: &str, dir: &std::path::Path, input: &std::path::Path, output: &
             }
         }
     };
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    // The child's words: read up to 64 KiB, printed escaped.
+    let mut stderr = String::new();
+    if let Ok(f) = std::fs::File::open(&err_path) {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let _ = f.take(64 * 1024).read_to_end(&mut bytes);
+        stderr = String::from_utf8_lossy(&bytes).into_owned();
+    }
     match status.map(|s| s.code()) {
         None => CliOutcome::Unexpected(format!("still running after {} s: killed", CLI_LIMIT.as_secs())),
         Some(Some(0)) => match std::fs::read(output) {
