@@ -256,3 +256,21 @@ impl AgentClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_closed_connection_is_seen_without_reading() {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let client = AgentClient { stream: ours };
+        assert!(!client.is_closed(), "the agent is there");
+        // A byte waiting is not an end: it stays for the next read.
+        theirs.write_all(b"x").unwrap();
+        assert!(!client.is_closed());
+        drop(theirs);
+        assert!(client.is_closed(), "the agent went away");
+    }
+}
