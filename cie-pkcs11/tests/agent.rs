@@ -4,8 +4,9 @@
 //! two module instances in two processes take turns without a channel rebuild; a module
 //! instance not logged in cannot sign while another is; a wrong PIN spends exactly one try;
 //! the answers to a wrong PIN and to a card removed are those of the in-process path; the
-//! agent killed mid-session is a token removed and reinserted for a long-lived module instance,
-//! which logs in again through the restarted agent (or in-process when none answers).
+//! agent killed mid-session (between calls or during a signature) is a token removed and
+//! reinserted for a long-lived module instance, which logs in again through the restarted agent
+//! (or in-process when none answers).
 
 mod common;
 
@@ -363,5 +364,41 @@ fn agent_killed_and_restarted_during_a_module_instance() {
     assert_eq!(stack.pin_tries_at_last_removal(), Some(3), "no PIN try spent in all this");
     stack.insert_card().unwrap();
     drop(agent);
+    let _ = std::fs::remove_dir_all(&run);
+}
+
+/// The agent killed (SIGKILL) while a signature of this module instance is on the card (the
+/// realistic latency model keeps it there for a few hundred milliseconds): that `C_Sign` fails
+/// with `CKR_DEVICE_REMOVED`, no panic, no hang; a new session logs in through the restarted
+/// agent and signs, and no PIN try was spent.
+#[test]
+fn agent_killed_mid_signature() {
+    let _serial = serial();
+    let options = cie_sim::stack::StackOptions { latency: Some("realistic".into()), ..Default::default() };
+    let mut stack = VirtualStack::start(options).unwrap_or_else(|e| panic!("starting the virtual PC/SC stack: {e}"));
+    stack.export_socket_env();
+    let run = runtime_dir("kill-sign");
+    let mut agent = start_agent(&stack, &run);
+    let p11 = load(&run);
+    let slot = card_slot(&p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let signing = std::thread::spawn(move || s.sign(&Mechanism::Sha256RsaPkcs, key, b"signing when the agent dies"));
+    std::thread::sleep(Duration::from_millis(120));
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    assert_eq!(signing.join().unwrap().map_err(rv), Err(RvError::DeviceRemoved));
+    let agent = start_agent(&stack, &run);
+    let s = p11.open_ro_session(card_slot(&p11)).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    wait_logged_in(&run, 1, "this instance, through the restarted agent");
+    sign_and_verify(&s, b"after the kill mid-signature");
+    assert_eq!(agent_tries(&run), 3, "no PIN try spent");
+    drop(s);
+    p11.finalize().unwrap();
+    drop(agent);
+    stack.remove_card().unwrap();
+    assert_eq!(stack.pin_tries_at_last_removal(), Some(3));
     let _ = std::fs::remove_dir_all(&run);
 }
