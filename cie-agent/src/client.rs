@@ -110,6 +110,27 @@ impl AgentClient {
         Ok(AgentClient { stream })
     }
 
+    /// True when the agent closed this connection (it stopped, or was killed): asked of the
+    /// socket without blocking and without reading, between two requests.
+    pub fn is_closed(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let fd = self.stream.as_raw_fd();
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for a descriptor this client owns; no wait (timeout 0).
+        let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if ready <= 0 {
+            return false;
+        }
+        if pfd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            return true;
+        }
+        // Readable between requests: end of stream (0 bytes) means the agent closed it.
+        let mut byte = 0u8;
+        // SAFETY: a one-byte buffer of ours; MSG_PEEK leaves any byte in the socket.
+        let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+        n == 0
+    }
+
     /// Sends `request` and reads its reply.
     pub fn call(&mut self, request: &Request) -> Result<Reply, ClientError> {
         write_frame(&mut self.stream, &request.encode())?;
@@ -257,5 +278,23 @@ impl AgentClient {
             Reply::Signature(s) => Ok(s),
             other => Err(unexpected(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_closed_connection_is_seen_without_reading() {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let client = AgentClient { stream: ours };
+        assert!(!client.is_closed(), "the agent is there");
+        // A byte waiting is not an end: it stays for the next read.
+        theirs.write_all(b"x").unwrap();
+        assert!(!client.is_closed());
+        drop(theirs);
+        assert!(client.is_closed(), "the agent went away");
     }
 }

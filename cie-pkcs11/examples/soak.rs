@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! soak sign MODULE THREADS SECONDS   THREADS threads sign through the PKCS#11 module
-//! soak reset READER EVERY_MS SECONDS  resets the card every EVERY_MS ms (another application)
+//! soak reset READER EVERY_MS SECONDS  resets the card about every EVERY_MS ms (another
+//!                                     application; each pause drawn from EVERY_MS/2..3*EVERY_MS/2)
+//! soak cli CIE CERT SECONDS           fresh `CIE sign` processes, one after the other, each
+//!                                     signature checked with the certificate CERT (DER)
 //! ```
 //!
 //! `sign` verifies every signature it gets against the token's certificate, reopens its
@@ -11,7 +14,11 @@
 //! `soak-result role=sign signatures=N verified=N removed=N unexpected=N fds_start=A
 //! fds_end=B rss_start_kib=C rss_end_kib=D` (descriptors and resident memory measured once
 //! warm, at a quarter of the run, and at the end). `reset` ends with `soak-result role=reset
-//! resets=N`. Unexpected return codes are printed as they happen.
+//! resets=N`. Unexpected return codes are printed as they happen. `cli` (`cargo xtask soak
+//! --agent`) counts a `cie sign` that exits 0 as a signature (verified or not), one that exits 1
+//! or 5 with a message as a clean failure, anything else (a wrong-PIN or blocked code, a
+//! panic, a signal, a hang) as unexpected, and ends with `soak-result role=cli signatures=N
+//! verified=N failed=N unexpected=N`; each kind of failure is printed with its count.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,13 +36,15 @@ use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::Digest;
 use x509_cert::der::{Decode, Encode};
 
-const USAGE: &str = "usage: soak sign MODULE THREADS SECONDS | soak reset READER EVERY_MS SECONDS";
+const USAGE: &str =
+    "usage: soak sign MODULE THREADS SECONDS | soak reset READER EVERY_MS SECONDS | soak cli CIE CERT SECONDS";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["sign", module, threads, seconds] => sign(module, parse(threads), parse(seconds)),
         ["reset", reader, every, seconds] => reset(reader, parse(every), parse(seconds)),
+        ["cli", cie, cert, seconds] => cli(cie, cert, parse(seconds)),
         _ => Err(USAGE.to_owned()),
     };
     if let Err(e) = result {
@@ -216,8 +225,9 @@ fn reset(reader: &str, every_ms: u64, seconds: u64) -> Result<(), String> {
     let name = std::ffi::CString::new(reader).map_err(|e| e.to_string())?;
     let mut resets = 0u64;
     let mut card = None;
+    let mut random = Random::seeded();
     while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(every_ms));
+        std::thread::sleep(Duration::from_millis(every_ms / 2 + random.below(every_ms.max(1))));
         if card.is_none() {
             card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY).ok();
         }
@@ -233,5 +243,159 @@ fn reset(reader: &str, every_ms: u64, seconds: u64) -> Result<(), String> {
         let _ = c.disconnect(Disposition::LeaveCard);
     }
     println!("soak-result role=reset resets={resets}");
+    Ok(())
+}
+
+/// A small xorshift generator for the pauses (no cryptography: only spreading events in time).
+struct Random(u64);
+
+impl Random {
+    fn seeded() -> Random {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        Random((nanos as u64 ^ u64::from(std::process::id()).rotate_left(32)) | 1)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// How long one `cie sign` may take: the agent's reply deadline (120 s) and some.
+const CLI_LIMIT: Duration = Duration::from_secs(150);
+
+/// The outcome of one `cie sign` process.
+enum CliOutcome {
+    /// Exit 0: the signature written.
+    Signed(Vec<u8>),
+    /// Exit 1 or 5 with a message: the card or the agent failed, and said so.
+    Failed(String),
+    /// Anything else.
+    Unexpected(String),
+}
+
+/// The error line of `text` (else its last non-empty line), bounded and escaped for printing.
+fn last_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines.clone().find(|l| l.starts_with("error")).or_else(|| lines.next_back()).unwrap_or("");
+    format!("{:?}", line.chars().take(160).collect::<String>())
+}
+
+/// One fresh `cie sign --pin-stdin` of `input` into `output`, ended after [`CLI_LIMIT`].
+fn cli_sign(cie: &str, dir: &std::path::Path, input: &std::path::Path, output: &std::path::Path) -> CliOutcome {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let _ = std::fs::remove_file(output);
+    let err_path = dir.join("stderr");
+    let Ok(err_file) = std::fs::File::create(&err_path) else {
+        return CliOutcome::Unexpected("cannot create the stderr file".into());
+    };
+    let mut command = Command::new(cie);
+    // Killed by the kernel if this process dies first (the soak killed it).
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+            Ok(())
+        });
+    }
+    let spawned = command
+        .args(["sign", "--quiet", "--pin-stdin", "-i"])
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(err_file)
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return CliOutcome::Unexpected(format!("{cie}: {e}")),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "{}", cie_sim::fixtures::TEST_PIN);
+    }
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() < CLI_LIMIT => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    // The child's words: read up to 64 KiB, printed escaped.
+    let mut stderr = String::new();
+    if let Ok(f) = std::fs::File::open(&err_path) {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let _ = f.take(64 * 1024).read_to_end(&mut bytes);
+        stderr = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    match status.map(|s| s.code()) {
+        None => CliOutcome::Unexpected(format!("still running after {} s: killed", CLI_LIMIT.as_secs())),
+        Some(Some(0)) => match std::fs::read(output) {
+            Ok(sig) => CliOutcome::Signed(sig),
+            Err(e) => CliOutcome::Unexpected(format!("exit 0 without a signature: {e}")),
+        },
+        Some(Some(code @ (1 | 5))) if !stderr.trim().is_empty() => {
+            CliOutcome::Failed(format!("exit {code}: {}", last_line(&stderr)))
+        }
+        Some(Some(code)) => CliOutcome::Unexpected(format!("exit {code}: {}", last_line(&stderr))),
+        Some(None) => CliOutcome::Unexpected(format!("killed by a signal: {}", last_line(&stderr))),
+    }
+}
+
+fn cli(cie: &str, cert: &str, seconds: u64) -> Result<(), String> {
+    let der = std::fs::read(cert).map_err(|e| format!("{cert}: {e}"))?;
+    let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("{cert}: {e}"))?;
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?;
+    let public = RsaPublicKey::from_public_key_der(&spki).map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("cie-soak-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (input, output) = (dir.join("document.txt"), dir.join("document.sig"));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let (mut signatures, mut verified, mut failed, mut unexpected) = (0u64, 0u64, 0u64, 0u64);
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let data = format!("soak {} cli signature {n}\n", std::process::id());
+        std::fs::write(&input, data.as_bytes()).map_err(|e| format!("{}: {e}", input.display()))?;
+        match cli_sign(cie, &dir, &input, &output) {
+            CliOutcome::Signed(sig) => {
+                signatures += 1;
+                let digest = sha2::Sha256::digest(data.as_bytes());
+                if public.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig).is_ok() {
+                    verified += 1;
+                } else {
+                    eprintln!("soak: cli: a signature does not verify");
+                }
+            }
+            CliOutcome::Failed(why) => {
+                failed += 1;
+                *kinds.entry(why).or_default() += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            CliOutcome::Unexpected(why) => {
+                eprintln!("soak: cli: unexpected: {why}");
+                unexpected += 1;
+                *kinds.entry(format!("unexpected {why}")).or_default() += 1;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for (why, count) in &kinds {
+        eprintln!("soak: cli ({}): {count} x {why}", std::process::id());
+    }
+    println!(
+        "soak-result role=cli signatures={signatures} verified={verified} failed={failed} unexpected={unexpected}"
+    );
     Ok(())
 }

@@ -39,6 +39,11 @@ pub trait CardOps: Send {
     /// Card constants confirmed by a secure channel and not stored yet, with the card's
     /// serial number (the cache's key).
     fn constants_to_store(&mut self) -> Option<(Vec<u8>, Vec<u8>)>;
+    /// True when the process that serves this card is gone (the card agent stopped or was
+    /// killed, DESIGN.md §8): the slot then treats its token as removed and reinserted.
+    fn is_lost(&self) -> bool {
+        false
+    }
 }
 
 /// The in-process path: cie-core's session over this process's transport.

@@ -191,6 +191,19 @@ impl Slot {
             st.new_token(0);
         }
         st.status = status;
+        if st.insertion != 0 && st.insertion == before {
+            // The card agent that served this token went away (stopped, killed): as if the
+            // card had been pulled and put back (DESIGN.md §8). A connection in use is left
+            // to its operation, which finds out itself.
+            if let Ok(mut io) = self.io.try_lock() {
+                if io.as_ref().is_some_and(|c| c.insertion == st.insertion && c.card.is_lost()) {
+                    *io = None;
+                    let insertion = next_insertion();
+                    tracing::info!("slot {}: the card agent went away: token {insertion}", self.id);
+                    st.new_token(insertion);
+                }
+            }
+        }
         if st.insertion != before {
             // Drop the old card connection (and the PIN it holds) now if nobody is using it.
             if let Ok(mut io) = self.io.try_lock() {
@@ -214,6 +227,18 @@ impl Slot {
             tracing::info!("slot {}: card removed during an operation", self.id);
             st.removed_at_events = st.status.map(|s| s.events);
             st.new_token(0);
+        }
+    }
+
+    /// The card agent serving the token of `insertion` went away during an operation: the
+    /// token counts as removed and reinserted (its sessions and login end, the next opening
+    /// reaches a new agent or runs in this process).
+    fn agent_lost(&self, insertion: u64) {
+        let mut st = lock(&self.state);
+        if st.insertion == insertion && insertion != 0 {
+            let next = next_insertion();
+            tracing::info!("slot {}: the card agent went away during an operation: token {next}", self.id);
+            st.new_token(next);
         }
     }
 
@@ -313,6 +338,12 @@ impl Slot {
         let pin_tries = conn.card.pin_tries_left();
         if let Err(e) = &result {
             tracing::debug!("slot {}: card operation failed: {e}", self.id);
+            if conn.card.is_lost() {
+                *io = None;
+                drop(io);
+                self.agent_lost(insertion);
+                return Err(Ckr(CKR_DEVICE_REMOVED));
+            }
             if is_removal(e) {
                 *io = None;
                 drop(io);

@@ -4,8 +4,9 @@
 //! two module instances in two processes take turns without a channel rebuild; a module
 //! instance not logged in cannot sign while another is; a wrong PIN spends exactly one try;
 //! the answers to a wrong PIN and to a card removed are those of the in-process path; the
-//! agent killed mid-session makes the next call fail cleanly and a new `C_Initialize` falls
-//! back to the in-process path.
+//! agent killed mid-session (between calls or during a signature) is a token removed and
+//! reinserted for a long-lived module instance, which logs in again through the restarted agent
+//! (or in-process when none answers).
 
 mod common;
 
@@ -25,7 +26,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
-use cryptoki::session::{Session, UserType};
+use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use rsa::Pkcs1v15Sign;
@@ -297,25 +298,57 @@ fn same_answers_with_and_without_the_agent() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
-/// The agent killed (SIGKILL) while a module instance is logged in through it: the next call
-/// fails cleanly (`CKR_DEVICE_ERROR`, no panic); after `C_Finalize` a new `C_Initialize` finds
-/// no agent and works in-process. No PIN try is spent.
+/// The agent killed (SIGKILL) while a module instance is logged in through it, then started
+/// again, all in one module instance's life (a browser's): the old session fails cleanly
+/// (`CKR_DEVICE_REMOVED`, then `CKR_SESSION_HANDLE_INVALID`, no panic), the login is gone, and
+/// a new session logs in through the new agent and signs; killed again with no agent to
+/// follow, the instance carries on in-process. A new `C_Initialize` without an agent is
+/// in-process from the start. The reconnections spend no PIN try.
 #[test]
-fn agent_killed_mid_session_falls_back() {
+fn agent_killed_and_restarted_during_a_module_instance() {
     let _serial = serial();
-    let stack = start_stack();
+    let mut stack = start_stack();
     let run = runtime_dir("kill");
     let mut agent = start_agent(&stack, &run);
+    assert_eq!(agent_tries(&run), 3);
     let p11 = load(&run);
     let slot = card_slot(&p11);
     let s = p11.open_ro_session(slot).unwrap();
     s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
     sign_and_verify(&s, b"before the kill");
+    wait_logged_in(&run, 1, "this instance, through the first agent");
+
+    // Killed mid-life: the old session is gone as if the card had been pulled and put back.
     agent.child.kill().unwrap();
     agent.child.wait().unwrap();
-    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let agent = start_agent(&stack, &run);
     let e = s.sign(&Mechanism::Sha256RsaPkcs, key, b"agent gone").unwrap_err();
-    assert_eq!(rv(e), RvError::DeviceError);
+    assert_eq!(rv(e), RvError::DeviceRemoved, "the old session's next call");
+    let e = s.sign(&Mechanism::Sha256RsaPkcs, key, b"agent gone").unwrap_err();
+    assert_eq!(rv(e), RvError::SessionHandleInvalid, "the old session is closed");
+    assert_eq!(logged_in(&run), 0, "no login carried over to the new agent");
+
+    // A new session logs in again, through the new agent, and signs.
+    let slot = card_slot(&p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    assert_eq!(s.get_session_info().unwrap().session_state(), SessionState::RoPublic, "login state gone");
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    wait_logged_in(&run, 1, "this instance's new login, through the new agent");
+    sign_and_verify(&s, b"through the restarted agent");
+    assert_eq!(agent_tries(&run), 3, "no PIN try spent by the reconnection");
+
+    // Killed with none to follow: a session found dead while idle (no card operation), and
+    // the next one runs in this process.
+    let mut agent = agent;
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    let e = s.get_session_info().unwrap_err();
+    assert_eq!(rv(e), RvError::DeviceRemoved, "an idle session notices the agent's loss");
+    let slot = card_slot(&p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    sign_and_verify(&s, b"in-process after the agent died");
     drop(s);
     p11.finalize().unwrap();
 
@@ -323,9 +356,49 @@ fn agent_killed_mid_session_falls_back() {
     let slot = card_slot(&p11);
     let s = p11.open_ro_session(slot).unwrap();
     s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
-    sign_and_verify(&s, b"in-process after the agent died");
+    sign_and_verify(&s, b"a new initialisation, in-process");
+    drop(s);
+    p11.finalize().unwrap();
+    // The card's own counter, as the simulator reports it when the card is pulled.
+    stack.remove_card().unwrap();
+    assert_eq!(stack.pin_tries_at_last_removal(), Some(3), "no PIN try spent in all this");
+    stack.insert_card().unwrap();
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&run);
+}
+
+/// The agent killed (SIGKILL) while a signature of this module instance is on the card (the
+/// realistic latency model keeps it there for a few hundred milliseconds): that `C_Sign` fails
+/// with `CKR_DEVICE_REMOVED`, no panic, no hang; a new session logs in through the restarted
+/// agent and signs, and no PIN try was spent.
+#[test]
+fn agent_killed_mid_signature() {
+    let _serial = serial();
+    let options = cie_sim::stack::StackOptions { latency: Some("realistic".into()), ..Default::default() };
+    let mut stack = VirtualStack::start(options).unwrap_or_else(|e| panic!("starting the virtual PC/SC stack: {e}"));
+    stack.export_socket_env();
+    let run = runtime_dir("kill-sign");
+    let mut agent = start_agent(&stack, &run);
+    let p11 = load(&run);
+    let slot = card_slot(&p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let signing = std::thread::spawn(move || s.sign(&Mechanism::Sha256RsaPkcs, key, b"signing when the agent dies"));
+    std::thread::sleep(Duration::from_millis(120));
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    assert_eq!(signing.join().unwrap().map_err(rv), Err(RvError::DeviceRemoved));
+    let agent = start_agent(&stack, &run);
+    let s = p11.open_ro_session(card_slot(&p11)).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    wait_logged_in(&run, 1, "this instance, through the restarted agent");
+    sign_and_verify(&s, b"after the kill mid-signature");
+    assert_eq!(agent_tries(&run), 3, "no PIN try spent");
     drop(s);
     p11.finalize().unwrap();
     drop(agent);
+    stack.remove_card().unwrap();
+    assert_eq!(stack.pin_tries_at_last_removal(), Some(3));
     let _ = std::fs::remove_dir_all(&run);
 }

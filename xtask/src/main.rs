@@ -14,7 +14,8 @@
 //!   runs it).
 //! - `deb`: the Debian packages (see `deb`); `test` also builds and checks them.
 //! - `bench-latency [-n N] [--latency realistic|none]`: per-APDU latency through pcscd.
-//! - `soak [--minutes N]`: concurrent signing processes, card resets and removals (not in `test`).
+//! - `soak [--minutes N] [--agent]`: concurrent signing processes, card resets and removals;
+//!   `--agent` through `cie agent`, restarted midway (not in `test`).
 //!
 //! The isolated stack (pcscd + vpcd + cie-sim in private namespaces) needs no root where
 //! unprivileged user namespaces are allowed (Debian and Ubuntu default); see `cie_sim::stack`

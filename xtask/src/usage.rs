@@ -31,10 +31,16 @@ commands:
                      Chromium and Firefox logins in a second table; an SVG chart beside the
                      official module's figures (benches/official.json), written to PATH
                      (default target/bench-report/bench.svg)
-  soak [--minutes N] 3 processes (8 + 1 + 1 threads) sign through the PKCS#11 module against
+  soak [--minutes N | --seconds N] [--agent [--seed N]]
+                     3 processes (8 + 1 + 1 threads) sign through the PKCS#11 module against
                      one card behind an isolated pcscd while a 4th resets the card every 3 s
                      and the card is pulled twice; checks every signature, deadlocks,
-                     descriptors and memory (default 3 minutes; not part of `test`)
+                     descriptors and memory (default 3 minutes; not part of `test`);
+                     --agent: through `cie agent` (own runtime directory), 2 module processes
+                     and 2 loops of fresh `cie sign` while the card is reset and pulled at
+                     random (--seed repeats the schedule) and the agent is killed and restarted
+                     at half time; checks every signature against the certificate, clean
+                     errors, PIN tries, and the agent's descriptors and memory over time
   fuzz [--seconds N] [--target T]...
                      run the cargo-fuzz targets of fuzz/ (stable, -s none) N seconds each
                      (default 60); fails on any crash

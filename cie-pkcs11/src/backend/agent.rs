@@ -37,12 +37,21 @@ impl Backend for AgentBackend {
         self.pcsc.status(reader)
     }
 
-    fn connect(&self, _reader: &str) -> std::result::Result<Box<dyn Transport>, TransportError> {
-        Err(TransportError::Other("the card agent owns the card: no direct connection".into()))
+    /// The in-process fallback: used for a card only when the agent did not answer when the
+    /// card was opened ([`Backend::open_card`] said `None`).
+    fn connect(&self, reader: &str) -> std::result::Result<Box<dyn Transport>, TransportError> {
+        self.pcsc.connect(reader)
     }
 
     fn open_card(&self, reader: &str) -> Option<Result<Box<dyn CardOps>>> {
-        Some(AgentCard::open(reader).map(|c| Box::new(c) as Box<dyn CardOps>))
+        match AgentCard::open(reader) {
+            Ok(card) => Some(Ok(Box::new(card))),
+            Err(Opening::Card(e)) => Some(Err(e)),
+            Err(Opening::NoAgent(why)) => {
+                tracing::info!("card agent unavailable ({why}): card operations in this process (PC/SC)");
+                None
+            }
+        }
     }
 
     fn waiter(&self) -> std::result::Result<Arc<dyn EventWaiter>, TransportError> {
@@ -58,8 +67,9 @@ impl Backend for AgentBackend {
     }
 }
 
-/// The agent's failure (not the card's) as a cie-core error: `CKR_DEVICE_ERROR`, the token
-/// stays (a card error keeps its own mapping).
+/// The agent's failure (not the card's) as a cie-core error: `CKR_DEVICE_ERROR` for this
+/// call (a card error keeps its own mapping; a lost connection also makes the card
+/// [`CardOps::is_lost`], which the slot turns into a removal and reinsertion).
 fn card_error(e: ClientError) -> Error {
     match e {
         ClientError::Card(e) => e,
@@ -70,6 +80,19 @@ fn card_error(e: ClientError) -> Error {
     }
 }
 
+/// True when `e` leaves the connection unusable: it broke, or the agent's answer was not one.
+fn breaks_connection(e: &ClientError) -> bool {
+    matches!(e, ClientError::Io(_) | ClientError::Protocol(_) | ClientError::Socket(_))
+}
+
+/// Why a card could not be opened through the agent.
+enum Opening {
+    /// The card's own answer (no card, not a CIE...): the same as in-process.
+    Card(Error),
+    /// No agent answered, or it failed: the card is opened in this process instead.
+    NoAgent(String),
+}
+
 /// One card reached through the agent: one client connection, so one login state.
 pub(crate) struct AgentCard {
     client: AgentClient,
@@ -78,22 +101,35 @@ pub(crate) struct AgentCard {
     manufacturer: String,
     /// The PIN tries left as the card last reported them to this client.
     pin_tries: Option<u8>,
+    /// A call broke the connection (the agent died or answered nonsense).
+    lost: bool,
 }
 
 impl AgentCard {
     /// Connects to the agent and asks for the card in `reader` (the agent opens its session
     /// if none is open, and checks the card is there for a client new to it).
-    fn open(reader: &str) -> Result<AgentCard> {
-        let mut client = AgentClient::connect()
-            .ok_or_else(|| Error::Transport(TransportError::Other("the card agent does not answer".into())))?;
-        let info = client.card_info(Some(reader)).map_err(card_error)?;
+    fn open(reader: &str) -> std::result::Result<AgentCard, Opening> {
+        let mut client = AgentClient::connect().ok_or_else(|| Opening::NoAgent("it does not answer".into()))?;
+        let info = client.card_info(Some(reader)).map_err(|e| match e {
+            ClientError::Card(e) => Opening::Card(e),
+            other => Opening::NoAgent(other.to_string()),
+        })?;
         Ok(AgentCard {
             client,
             reader: reader.to_owned(),
             nis: info.nis,
             manufacturer: info.manufacturer,
             pin_tries: None,
+            lost: false,
         })
+    }
+
+    /// The card's error for `e`, noting a broken connection.
+    fn failed(&mut self, e: ClientError) -> Error {
+        if breaks_connection(&e) {
+            self.lost = true;
+        }
+        card_error(e)
     }
 
     /// Keeps the PIN tries up to date from a PIN command's outcome.
@@ -118,26 +154,26 @@ impl CardOps for AgentCard {
 
     fn verify_pin(&mut self, pin: &Pin) -> Result<()> {
         let reader = self.reader.clone();
-        let r = self.client.login(Some(&reader), pin.digits()).map_err(card_error);
+        let r = self.client.login(Some(&reader), pin.digits()).map_err(|e| self.failed(e));
         self.note_pin(&r);
         r
     }
 
     fn verify_puk(&mut self, puk: &Puk) -> Result<()> {
         let reader = self.reader.clone();
-        self.client.verify_puk(Some(&reader), puk.digits()).map_err(card_error)
+        self.client.verify_puk(Some(&reader), puk.digits()).map_err(|e| self.failed(e))
     }
 
     fn unblock_pin(&mut self, puk: &Puk, new: &Pin) -> Result<()> {
         let reader = self.reader.clone();
-        let r = self.client.unblock_pin(Some(&reader), puk.digits(), new.digits()).map_err(card_error);
+        let r = self.client.unblock_pin(Some(&reader), puk.digits(), new.digits()).map_err(|e| self.failed(e));
         self.note_pin(&r);
         r
     }
 
     fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<()> {
         let reader = self.reader.clone();
-        let r = self.client.change_pin(Some(&reader), old.digits(), new.digits()).map_err(card_error);
+        let r = self.client.change_pin(Some(&reader), old.digits(), new.digits()).map_err(|e| self.failed(e));
         self.note_pin(&r);
         r
     }
@@ -146,23 +182,24 @@ impl CardOps for AgentCard {
         let reader = self.reader.clone();
         if let Err(e) = self.client.logout(Some(&reader)) {
             tracing::debug!("card agent: logout: {e}");
+            self.lost |= breaks_connection(&e);
         }
     }
 
     fn sign_digest_info(&mut self, input: &[u8]) -> Result<Vec<u8>> {
         let reader = self.reader.clone();
-        self.client.sign_digest_info(Some(&reader), input).map_err(card_error)
+        self.client.sign_digest_info(Some(&reader), input).map_err(|e| self.failed(e))
     }
 
     fn certificate(&mut self) -> Result<Vec<u8>> {
         let reader = self.reader.clone();
-        self.client.certificate(Some(&reader)).map_err(card_error)
+        self.client.certificate(Some(&reader)).map_err(|e| self.failed(e))
     }
 
     fn card_binding_signature(&mut self) -> Result<Vec<u8>> {
         // Computed once per card session by the agent; the cache itself stays the module's.
         let reader = self.reader.clone();
-        self.client.card_binding(Some(&reader)).map_err(card_error)
+        self.client.card_binding(Some(&reader)).map_err(|e| self.failed(e))
     }
 
     fn use_certificate_key(&mut self, _certificate_der: &[u8]) -> Result<()> {
@@ -180,5 +217,9 @@ impl CardOps for AgentCard {
 
     fn constants_to_store(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
         None
+    }
+
+    fn is_lost(&self) -> bool {
+        self.lost || self.client.is_closed()
     }
 }

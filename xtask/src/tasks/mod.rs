@@ -18,5 +18,7 @@ pub(crate) mod install_deps;
 pub(crate) mod layers;
 pub(crate) mod man;
 pub(crate) mod soak;
+pub(crate) mod soak_agent;
+pub(crate) mod soak_report;
 pub(crate) mod test;
 pub(crate) mod with_card;

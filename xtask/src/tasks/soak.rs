@@ -4,7 +4,8 @@
 //! resets the card every few seconds as another application would, and the card is pulled and
 //! reinserted twice. Passes when every signature returned verifies, nothing returns an
 //! unexpected code, every process ends in time (no deadlock), and each signer's open
-//! descriptors and resident memory are flat between a warm point and the end.
+//! descriptors and resident memory are flat between a warm point and the end. `--agent` runs
+//! the soak through the card agent instead (`soak_agent`).
 
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -18,38 +19,50 @@ use crate::packages::{ensure_packages, PACKAGES};
 use crate::paths::target_dir;
 use crate::usage::USAGE;
 
+use super::soak_agent;
+use super::soak_report::Report;
+
 /// Resident memory a signer may gain between the warm point and the end.
 const RSS_SLACK_KIB: u64 = 8 * 1024;
 /// How often the resetting process resets the card.
 const RESET_EVERY_MS: u64 = 3000;
 
-/// One `soak-result` line, as `key=value` pairs.
-struct Report(Vec<(String, String)>);
-
-impl Report {
-    fn parse(stdout: &str) -> Option<Report> {
-        let line = stdout.lines().find(|l| l.starts_with("soak-result "))?;
-        Some(Report(
-            line.split_whitespace()
-                .skip(1)
-                .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-                .collect(),
-        ))
-    }
-
-    fn get(&self, key: &str) -> u64 {
-        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
-    }
+/// What `cargo xtask soak` was asked for.
+#[derive(Debug, PartialEq, Eq)]
+struct Options {
+    /// How long the signers run.
+    seconds: u64,
+    /// `--agent`: through the card agent (`soak_agent`).
+    agent: bool,
+    /// `--seed`: the agent soak's random schedule.
+    seed: Option<u64>,
 }
 
-fn parse_minutes(args: &[String]) -> Result<u64> {
-    match args {
-        [] => Ok(3),
-        [flag, n] if flag == "--minutes" => {
-            n.parse().ok().filter(|m| *m > 0).ok_or_else(|| format!("--minutes: expected a positive number, got {n:?}"))
+fn parse_options(args: &[String]) -> Result<Options> {
+    let mut o = Options { seconds: 180, agent: false, seed: None };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut number = |unit: u64| -> Result<u64> {
+            let n = it.next().ok_or_else(|| format!("{a} needs a value"))?;
+            n.parse::<u64>()
+                .ok()
+                .filter(|m| *m > 0)
+                .map(|m| m.saturating_mul(unit))
+                .ok_or_else(|| format!("{a}: expected a positive number, got {n:?}"))
+        };
+        match a.as_str() {
+            "--minutes" => o.seconds = number(60)?,
+            "--seconds" => o.seconds = number(1)?,
+            "--seed" => o.seed = Some(number(1)?),
+            "--agent" => o.agent = true,
+            _ => {
+                return Err(format!(
+                    "usage: cargo xtask soak [--minutes N | --seconds N] [--agent [--seed N]]\n\n{USAGE}"
+                ))
+            }
         }
-        _ => Err(format!("usage: cargo xtask soak [--minutes N]\n\n{USAGE}")),
     }
+    Ok(o)
 }
 
 fn spawn(example: &Path, args: &[String], socket: &Path) -> Result<Child> {
@@ -66,8 +79,12 @@ fn spawn(example: &Path, args: &[String], socket: &Path) -> Result<Child> {
 
 /// Runs the soak.
 pub(crate) fn run_task(args: &[String]) -> Result<ExitCode> {
-    let minutes = parse_minutes(args)?;
-    let seconds = minutes * 60;
+    let options = parse_options(args)?;
+    if options.agent {
+        return soak_agent::run_agent_soak(options.seconds, options.seed);
+    }
+    let seconds = options.seconds;
+    let minutes = format!("{:.1}", seconds as f64 / 60.0);
     ensure_packages(PACKAGES)?;
     run(cargo().args(["build", "-p", "cie-pkcs11", "-p", "cie-sim", "--example", "soak", "--bin", "cie-sim"]))?;
     run(cargo().args(["build", "-p", "cie-pkcs11", "--lib"]))?;
@@ -172,13 +189,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_reports_and_options() {
-        let r = Report::parse("noise\nsoak-result role=sign signatures=12 verified=12 fds_start=7\n").unwrap();
-        assert_eq!((r.get("signatures"), r.get("verified"), r.get("fds_start"), r.get("missing")), (12, 12, 7, 0));
-        assert!(Report::parse("nothing here").is_none());
-        assert_eq!(parse_minutes(&[]).unwrap(), 3);
-        assert_eq!(parse_minutes(&["--minutes".into(), "2".into()]).unwrap(), 2);
-        assert!(parse_minutes(&["--minutes".into(), "0".into()]).is_err());
-        assert!(parse_minutes(&["--hours".into(), "1".into()]).is_err());
+    fn parses_options() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(parse_options(&[]).unwrap(), Options { seconds: 180, agent: false, seed: None });
+        assert_eq!(parse_options(&args("--minutes 2")).unwrap().seconds, 120);
+        let o = parse_options(&args("--agent --seconds 30 --seed 7")).unwrap();
+        assert_eq!(o, Options { seconds: 30, agent: true, seed: Some(7) });
+        assert!(parse_options(&args("--minutes 0")).is_err());
+        assert!(parse_options(&args("--minutes")).is_err());
+        assert!(parse_options(&args("--hours 1")).is_err());
     }
 }
