@@ -185,6 +185,22 @@ fn change_pin() {
     rig.session.verify_pin(&new_pin).unwrap();
 }
 
+/// A reset PC/SC never reported, in the middle of the handshake (pcscd resets the card when it
+/// cleans up after a process that died mid-command, and may do so while this handle's
+/// transaction runs): the card forgot the host's DH value and refuses the next step. The
+/// handshake is run once more as after a reset (the same card confirmed, selected again) and
+/// the login works; no PIN went to the card before the new channel.
+#[test]
+fn a_reset_nobody_reported_during_the_handshake_is_recovered() {
+    let mut rig = rig(Profile::Stm3, SodProfile::Sha256Pkcs1);
+    // The session is open, with no channel yet: login starts the handshake, whose second APDU
+    // (after MSE SET with the host's DH value) meets a card reset in silence.
+    rig.handle.reset_silently_before(2);
+    rig.session.verify_pin(&pin()).expect("login after a silent reset");
+    rig.session.sign(HashAlg::Sha256, b"after a silent reset").expect("signature after a silent reset");
+    assert_eq!(rig.handle.with_card(|card| card.pin_tries_left()), 3);
+}
+
 #[test]
 fn signature_after_login_costs_three_exchanges() {
     let mut rig = rig(Profile::Actalis2023, SodProfile::Sha256Pkcs1);

@@ -39,6 +39,8 @@ enum FaultKind {
     Remove,
     /// The card is reset (by another application) before the APDU reaches it.
     Reset,
+    /// The card is reset before the APDU reaches it, and no connection is told.
+    SilentReset,
 }
 
 struct Reader {
@@ -180,6 +182,14 @@ impl SimHandle {
         self.schedule(n, FaultKind::Reset);
     }
 
+    /// The card is reset just before the `n`-th APDU from now (1 = the next; 0 counts as 1)
+    /// reaches it, and no connection is told: the card answers that APDU from its state after
+    /// power-on. So pcscd may reset a card while cleaning up after a process that died
+    /// mid-command, racing the transaction of another handle.
+    pub fn reset_silently_before(&self, n: u64) {
+        self.schedule(n, FaultKind::SilentReset);
+    }
+
     /// Drops every scheduled fault that has not happened yet.
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
@@ -295,7 +305,7 @@ impl Link for SimLink<'_> {
         let now = r.apdus;
         let mut corrupt = false;
         let mut status = None;
-        let (mut remove, mut reset) = (false, false);
+        let (mut remove, mut reset, mut silent_reset) = (false, false, false);
         r.faults.retain(|f| {
             if f.at != now {
                 return true;
@@ -305,6 +315,7 @@ impl Link for SimLink<'_> {
                 FaultKind::Status(sw) => status = Some(sw),
                 FaultKind::Remove => remove = true,
                 FaultKind::Reset => reset = true,
+                FaultKind::SilentReset => silent_reset = true,
             }
             false
         });
@@ -318,6 +329,9 @@ impl Link for SimLink<'_> {
             r.reset_epoch += 1;
             self.transport.reset_epoch = r.reset_epoch;
             return Err(TransportError::CardReset);
+        }
+        if silent_reset {
+            r.card.reset();
         }
         if let Some(sw) = status {
             return Ok(sw.to_vec());

@@ -89,6 +89,18 @@ impl State {
         }
         self.ensure_selected(link)?;
         match self.handshake(link) {
+            Err(e @ Error::Card { .. }) if !self.card.constants_unconfirmed => {
+                // A card may be reset under this handle without PC/SC saying so: pcscd resets
+                // it when it cleans up after a process that died mid-command, and may do so
+                // while another handle's transaction runs. The card then forgets the half-done
+                // exchange and its selection. No PIN has been sent: once, as after a reset (the
+                // same card confirmed, selected again, a new handshake).
+                tracing::info!("the card refused the handshake ({e}); once more as after a reset");
+                self.card_was_reset();
+                self.confirm_identity(link)?;
+                self.ensure_selected(link)?;
+                self.handshake(link)
+            }
             Err(e) if self.card.constants_unconfirmed && !matches!(e, Error::Transport(_)) => {
                 tracing::info!("the stored card constants do not fit the card ({e}); reading them again");
                 self.card.constants_unconfirmed = false;
