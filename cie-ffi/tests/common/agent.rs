@@ -2,7 +2,6 @@
 //! runtime directory of its own (0700), killed and reaped on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cie_agent::AgentClient;
@@ -10,17 +9,7 @@ use cie_sim::stack::VirtualStack;
 
 use super::temp_dir;
 
-/// A `cie agent` process, killed and reaped on drop.
-pub(crate) struct AgentProcess {
-    pub(crate) child: Child,
-}
-
-impl Drop for AgentProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub(crate) use cie_sim::stack::AgentProcess;
 
 /// The `cie` binary of this build (`cargo build -p cie` first).
 pub(crate) fn cie_binary() -> PathBuf {
@@ -32,37 +21,20 @@ pub(crate) fn cie_binary() -> PathBuf {
 
 /// A fresh 0700 `$XDG_RUNTIME_DIR` for an agent and its clients (or for none).
 pub(crate) fn runtime_dir(tag: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir(&format!("run-{tag}"));
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    cie_sim::stack::private_runtime_dir(&dir).unwrap();
     dir
-}
-
-/// The agent's socket under `run`.
-pub(crate) fn socket(run: &Path) -> PathBuf {
-    run.join("cie/agent.sock")
 }
 
 /// Starts `cie agent --idle 0` over `stack` with `run` as its runtime directory and waits until
 /// its socket answers.
 pub(crate) fn start_agent(stack: &VirtualStack, run: &Path) -> AgentProcess {
-    let child = Command::new(cie_binary())
-        .args(["agent", "--idle", "0"])
-        .env("XDG_RUNTIME_DIR", run)
-        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cie agent");
-    let agent = AgentProcess { child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while AgentClient::connect_to(&socket(run)).is_err() {
-        assert!(Instant::now() < deadline, "the agent's socket never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    agent
+    stack.start_agent(&cie_binary(), run, &[], &["--idle", "0"]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The agent's socket under `run`.
+pub(crate) fn socket(run: &Path) -> PathBuf {
+    cie_sim::stack::agent_socket(run)
 }
 
 /// The clients connected to the agent (the asking one excluded) and those logged in to a card.

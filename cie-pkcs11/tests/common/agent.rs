@@ -2,25 +2,12 @@
 //! runtime directory of its own, killed on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use cie_agent::AgentClient;
 use cie_sim::stack::VirtualStack;
 
 use super::temp_dir;
 
-/// A `cie agent` process, killed and reaped on drop.
-pub(crate) struct AgentProcess {
-    pub(crate) child: Child,
-}
-
-impl Drop for AgentProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub(crate) use cie_sim::stack::AgentProcess;
 
 /// The `cie` binary next to this test executable (`cargo build -p cie` first).
 pub(crate) fn cie_binary() -> PathBuf {
@@ -30,36 +17,20 @@ pub(crate) fn cie_binary() -> PathBuf {
     bin
 }
 
-/// A fresh 0700 `$XDG_RUNTIME_DIR` for the agent and its clients.
+/// A fresh 0700 `$XDG_RUNTIME_DIR` for an agent and its clients (or for none).
 pub(crate) fn runtime_dir(tag: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir(&format!("agent-run-{tag}"));
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    cie_sim::stack::private_runtime_dir(&dir).unwrap();
     dir
 }
 
-/// Starts `cie agent --idle 0` over `stack` and waits until its socket answers.
+/// Starts `cie agent --idle 0` over `stack` with `run` as its runtime directory and waits until
+/// its socket answers.
 pub(crate) fn start_agent(stack: &VirtualStack, run: &Path) -> AgentProcess {
-    let child = Command::new(cie_binary())
-        .args(["agent", "--idle", "0"])
-        .env("XDG_RUNTIME_DIR", run)
-        .env("PCSCLITE_CSOCK_NAME", stack.socket_path())
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cie agent");
-    let agent = AgentProcess { child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while AgentClient::connect_to(&run.join("cie/agent.sock")).is_err() {
-        assert!(Instant::now() < deadline, "the agent's socket never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    agent
+    stack.start_agent(&cie_binary(), run, &[], &["--idle", "0"]).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The agent's socket under `run`.
 pub(crate) fn socket(run: &Path) -> PathBuf {
-    run.join("cie/agent.sock")
+    cie_sim::stack::agent_socket(run)
 }

@@ -40,13 +40,14 @@
 //! `namespace` the namespaces and the privileges they take, `process` finding, starting
 //! (supervised) and stopping programs, `logs` the log directory. Imports point one way:
 //! `mod` → {`card`, `pcscd`} → `namespace` → {`process`, `logs`} → `error`; `options` stands
-//! alone.
+//! alone; `agent` (a `cie agent` process over the stack) uses only `mod`'s API.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::thread;
 use std::time::Duration;
 
+mod agent;
 mod card;
 mod error;
 mod logs;
@@ -55,6 +56,7 @@ mod options;
 mod pcscd;
 mod process;
 
+pub use agent::{agent_socket, private_runtime_dir, AgentProcess};
 use card::{SimStatus, StackCard, WaitEnd};
 pub use error::StackError;
 use logs::log_tail;
