@@ -40,7 +40,7 @@
 //! `namespace` the namespaces and the privileges they take, `process` finding, starting
 //! (supervised) and stopping programs, `logs` the log directory. Imports point one way:
 //! `mod` → {`card`, `pcscd`} → `namespace` → {`process`, `logs`} → `error`; `options` stands
-//! alone; `agent` (a `cie agent` process over the stack) uses only `mod`'s API.
+//! alone; `mod` → `agent` (a `cie agent` process over the stack).
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -194,6 +194,20 @@ impl VirtualStack {
     /// The value for `PCSCLITE_CSOCK_NAME`: where PC/SC clients reach this stack's pcscd.
     pub fn socket_path(&self) -> &Path {
         &self.socket_link
+    }
+
+    /// Starts `cie agent ARGS` (the binary `cie`, run through `wrapper` when it is not empty: a
+    /// program and its arguments that exec the rest) with `run` as its `$XDG_RUNTIME_DIR`,
+    /// reaching this stack's pcscd; waits (at most 20 s) until its socket accepts a connection.
+    /// An agent that exits first is an error naming its status. Killed and reaped on drop.
+    pub fn start_agent(
+        &self,
+        cie: &Path,
+        run: &Path,
+        wrapper: &[&str],
+        args: &[&str],
+    ) -> std::io::Result<AgentProcess> {
+        agent::start(cie, self.socket_path(), run, wrapper, args)
     }
 
     /// The PC/SC name of the reader holding the simulated card (the first reader; with no
