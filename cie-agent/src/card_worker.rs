@@ -74,6 +74,9 @@ struct Card {
     /// The PIN of the last successful login, for re-verification after a reset (None when
     /// mlock failed or nobody is logged in).
     held: Option<LockedPin>,
+    /// Clients whose PUK the card accepted in the current session (a PKCS#11 security
+    /// officer's login): only they see the PUK as verified.
+    puk_verified: BTreeSet<ClientId>,
     /// Clients that used the current session.
     attached: BTreeSet<ClientId>,
     /// Clients that used a session whose card was removed and have not been told yet.
@@ -99,6 +102,7 @@ impl Card {
             session: None,
             logged_in: BTreeSet::new(),
             held: None,
+            puk_verified: BTreeSet::new(),
             attached: BTreeSet::new(),
             removal_unseen: BTreeSet::new(),
         }
@@ -178,6 +182,7 @@ impl Card {
         tracing::info!(target: "cie::agent", "{}: card gone ({e}); logins and PIN dropped", self.reader);
         self.held = None;
         self.logged_in.clear();
+        self.puk_verified.clear();
         self.session = None;
         let attached = std::mem::take(&mut self.attached);
         self.removal_unseen.extend(attached.into_iter().filter(|c| *c != client));
@@ -186,6 +191,7 @@ impl Card {
     fn client_gone(&mut self, client: ClientId) {
         self.attached.remove(&client);
         self.removal_unseen.remove(&client);
+        self.puk_verified.remove(&client);
         self.drop_login(client);
     }
 
@@ -297,6 +303,7 @@ impl Card {
             Request::VerifyPuk { puk, .. } => {
                 let puk = Puk::new(&puk.0[..])?;
                 self.session(client)?.verify_puk(&puk)?;
+                self.puk_verified.insert(client);
                 Ok(Reply::Done)
             }
             Request::VerifySod { .. } => {
@@ -309,7 +316,13 @@ impl Card {
                 };
                 Ok(Reply::Sod(report))
             }
-            Request::PukStatus { .. } => self.session(client)?.puk_status().map(Reply::PinStatus),
+            Request::PukStatus { .. } => {
+                // Verified for another client: this one sees the card's counter.
+                let verifier = self.puk_verified.contains(&client);
+                let s = self.session(client)?;
+                let status = if verifier { s.puk_status()? } else { s.puk_counter()? };
+                Ok(Reply::PinStatus(status))
+            }
             Request::ListCards | Request::Status | Request::Stop => {
                 Err(Error::InvalidArgument("not a card request".into()))
             }

@@ -317,3 +317,20 @@ fn a_client_that_stops_reading_is_disconnected_without_stalling_the_queue() {
     assert_verifies(&der, &digest, &a.sign_digest(None, SHA256, &digest).expect("sign"));
     assert_eq!(running.client().status().unwrap().clients, 2, "A and the asking client only");
 }
+
+/// A PUK verified by one client (a PKCS#11 security officer's login) is that client's: another
+/// client asking for the PUK's tries gets the card's counter, not "verified"; when the verifier
+/// leaves, nobody sees it verified.
+#[test]
+fn a_verified_puk_is_seen_only_by_its_client() {
+    let running = start();
+    let mut officer = running.client();
+    let mut other = running.client();
+    let before = other.puk_status(None).expect("PUK status");
+    assert!(matches!(before, PinStatus::TriesLeft(_)), "{before:?}");
+    officer.verify_puk(None, cie_sim::fixtures::TEST_PUK.as_bytes()).expect("VERIFY PUK");
+    assert_eq!(officer.puk_status(None).unwrap(), PinStatus::Verified);
+    assert_eq!(other.puk_status(None).unwrap(), before, "the other client sees the counter");
+    drop(officer);
+    assert_eq!(running.client().puk_status(None).unwrap(), before);
+}

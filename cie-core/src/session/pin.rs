@@ -70,6 +70,16 @@ impl<T: Transport> Session<T> {
         })
     }
 
+    /// The PUK's tries left as the card counts them (§6, GET DATA on `BF 81 02`), even when the
+    /// PUK was verified in this channel: what the card agent tells a client other than the one
+    /// that verified it (DESIGN.md §8).
+    pub fn puk_counter(&mut self) -> Result<PinStatus> {
+        self.run_with_recovery(|st, link| {
+            st.ensure_channel(link)?;
+            st.tries_status(link, Credential::Puk, pin::PUK_REF)
+        })
+    }
+
     /// Changes the PIN (§6): VERIFY of the old PIN, then CHANGE REFERENCE DATA `00 24 00 81`
     /// with old and new PIN, in the same secure channel (the card wants the PIN verified). A
     /// wrong old PIN spends one try at the VERIFY, and nothing else is sent.
