@@ -181,9 +181,11 @@ fn closed_pipe_is_no_panic() {
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
     // A pipe whose reading end is closed before the tool starts: every write fails with EPIPE.
+    // Both ends are close-on-exec, so a child another test thread spawns meanwhile cannot keep
+    // the reading end open (the tool would then write into the pipe and exit 0).
     let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe() writes.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: `fds` has room for the two descriptors pipe2() writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
     // SAFETY: pipe() just returned these descriptors; each is owned once.
     let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(read_end);
