@@ -41,6 +41,9 @@ pub(crate) struct Instance {
     pid: u32,
     /// Reader states already reported by `C_WaitForSlotEvent` (or seen at initialisation).
     pub(crate) reported_reader_states: Mutex<HashMap<String, ReaderStatus>>,
+    /// Each slot's token as `C_WaitForSlotEvent` last saw it (0: none), so that a token
+    /// replaced with no reader event (the card agent went away) is reported too.
+    pub(crate) reported_tokens: Mutex<HashMap<CK_SLOT_ID, u64>>,
 }
 
 impl Instance {
@@ -56,6 +59,7 @@ impl Instance {
             waiters: Mutex::new(Vec::new()),
             finalized: AtomicBool::new(false),
             reported_reader_states: Mutex::new(HashMap::new()),
+            reported_tokens: Mutex::new(HashMap::new()),
             pid: std::process::id(),
         };
         for slot in instance.refresh_readers() {

@@ -6,7 +6,7 @@
 //! the answers to a wrong PIN and to a card removed are those of the in-process path; the
 //! agent killed mid-session (between calls or during a signature) is a token removed and
 //! reinserted for a long-lived module instance, which logs in again through the restarted agent
-//! (or in-process when none answers).
+//! (or in-process when none answers), and a thread blocked in `C_WaitForSlotEvent` hears of it.
 
 mod common;
 
@@ -400,5 +400,51 @@ fn agent_killed_mid_signature() {
     drop(agent);
     stack.remove_card().unwrap();
     assert_eq!(stack.pin_tries_at_last_removal(), Some(3));
+    let _ = std::fs::remove_dir_all(&run);
+}
+
+/// The agent killed while a long-lived module instance (a browser's) has a thread blocked in
+/// `C_WaitForSlotEvent`: the slot is reported (the token removed and put back, which is what
+/// the next call finds), once, and nothing was reported before the kill. The old session then
+/// ends with `CKR_DEVICE_REMOVED` and a new one signs in this process.
+#[test]
+fn the_agent_lost_is_a_slot_event() {
+    let _serial = serial();
+    let mut stack = start_stack();
+    let run = runtime_dir("event");
+    let mut agent = start_agent(&stack, &run);
+    let p11 = load(&run);
+    let slot = card_slot(&p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    sign_and_verify(&s, b"before the agent goes");
+    assert_eq!(p11.get_slot_event().unwrap(), None, "no event while the agent serves the token");
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiting = {
+        let p11 = p11.clone();
+        std::thread::spawn(move || tx.send(p11.wait_for_slot_event()).unwrap())
+    };
+    // Several recheck periods with the agent alive: the blocked call reports nothing.
+    assert!(rx.recv_timeout(Duration::from_millis(3500)).is_err(), "an event with nothing changed");
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    let event = rx.recv_timeout(Duration::from_secs(30)).expect("the agent's loss was never reported");
+    assert_eq!(event.unwrap(), slot);
+    waiting.join().unwrap();
+    assert_eq!(p11.get_slot_event().unwrap(), None, "reported once");
+
+    let e = s.sign(&Mechanism::Sha256RsaPkcs, key, b"agent gone").unwrap_err();
+    assert_eq!(rv(e), RvError::DeviceRemoved, "the old session's next call");
+    let s = p11.open_ro_session(card_slot(&p11)).unwrap();
+    assert_eq!(s.get_session_info().unwrap().session_state(), SessionState::RoPublic, "login state gone");
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    sign_and_verify(&s, b"in-process after the agent's loss");
+    drop(s);
+    p11.finalize().unwrap();
+    stack.remove_card().unwrap();
+    assert_eq!(stack.pin_tries_at_last_removal(), Some(3), "no PIN try spent");
+    stack.insert_card().unwrap();
     let _ = std::fs::remove_dir_all(&run);
 }

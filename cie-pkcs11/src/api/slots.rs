@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use cryptoki_sys::*;
 
-use crate::backend::{ReaderStatus, WaitOutcome};
+use crate::backend::{EventWaiter, ReaderStatus, WaitOutcome};
 use crate::error::{Ckr, Result};
+use crate::instance::Instance;
 use crate::mechanism::{all_mechanisms, mechanism_info};
 use crate::module::Module;
 use crate::objects::CK_UNAVAILABLE_INFORMATION;
@@ -108,45 +109,40 @@ impl Module {
     }
 
     /// `C_WaitForSlotEvent`: the first slot whose card was inserted or removed since the last
-    /// report. Blocks (holding no lock) unless `CKF_DONT_BLOCK`; `C_Finalize` wakes it with
-    /// `CKR_CRYPTOKI_NOT_INITIALIZED`.
+    /// report, or whose token was replaced with no reader event (the card agent behind it went
+    /// away: DESIGN.md §8). Blocks (holding no lock) unless `CKF_DONT_BLOCK`; `C_Finalize`
+    /// wakes it with `CKR_CRYPTOKI_NOT_INITIALIZED`.
     pub fn wait_for_slot_event(&self, flags: CK_FLAGS) -> Result<CK_SLOT_ID> {
         let inst = self.instance()?;
+        // One waiter for the whole call, registered so that C_Finalize can cancel it.
+        let mut waiter: Option<Registered<'_>> = None;
         loop {
             if inst.finalized.load(Ordering::SeqCst) {
                 return Err(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED));
             }
-            let slots = inst.refresh_readers();
-            let mut known: Vec<(String, ReaderStatus)> = Vec::new();
-            for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
-                let Ok(now) = inst.backend.status(&slot.reader) else { continue };
-                let mut reported = lock(&inst.reported_reader_states);
-                match reported.insert(slot.reader.clone(), now) {
-                    Some(before) if before.present != now.present || (now.present && before.events != now.events) => {
-                        return Ok(slot.id);
-                    }
-                    // A reader seen for the first time is an event only if it holds a card.
-                    None if now.present => return Ok(slot.id),
-                    _ => known.push((slot.reader.clone(), now)),
-                }
-            }
+            let known = match next_slot_event(&inst) {
+                Ok(slot) => return Ok(slot),
+                Err(known) => known,
+            };
             if flags & CKF_DONT_BLOCK != 0 {
                 return Err(Ckr(CKR_NO_EVENT));
             }
-            let waiter = inst.backend.waiter().map_err(|e| {
-                tracing::debug!("cannot wait for slot events: {e}");
-                Ckr(CKR_DEVICE_ERROR)
-            })?;
-            lock(&inst.waiters).push(waiter.clone());
-            // C_Finalize may have run between the check above and the registration.
-            if inst.finalized.load(Ordering::SeqCst) {
-                waiter.cancel();
+            if waiter.is_none() {
+                let w = inst.backend.waiter().map_err(|e| {
+                    tracing::debug!("cannot wait for slot events: {e}");
+                    Ckr(CKR_DEVICE_ERROR)
+                })?;
+                lock(&inst.waiters).push(w.clone());
+                waiter = Some(Registered { inst: &inst, waiter: w });
+                // C_Finalize may have run between the check above and the registration.
+                if inst.finalized.load(Ordering::SeqCst) {
+                    return Err(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED));
+                }
             }
-            let outcome = waiter.wait(&known);
-            lock(&inst.waiters).retain(|w| !Arc::ptr_eq(w, &waiter));
-            match outcome {
+            let Some(w) = &waiter else { continue };
+            match w.waiter.wait(&known) {
                 Ok(WaitOutcome::Cancelled) => return Err(Ckr(CKR_CRYPTOKI_NOT_INITIALIZED)),
-                Ok(WaitOutcome::Changed) => {}
+                Ok(WaitOutcome::Changed | WaitOutcome::Recheck) => {}
                 Err(e) => {
                     tracing::debug!("waiting for slot events: {e}");
                     return Err(Ckr(CKR_DEVICE_ERROR));
@@ -161,4 +157,44 @@ impl Module {
         let st = lock(&slot.state);
         Ok(st.login == Login::User)
     }
+}
+
+/// A waiter of a blocked `C_WaitForSlotEvent`, listed in the instance's waiters while the call
+/// lasts (so `C_Finalize` can cancel it) and taken off the list when the call returns.
+struct Registered<'a> {
+    inst: &'a Instance,
+    waiter: Arc<dyn EventWaiter>,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        lock(&self.inst.waiters).retain(|w| !Arc::ptr_eq(w, &self.waiter));
+    }
+}
+
+/// The first slot with an event not yet reported, recording what it reports; else the reader
+/// states to wait on. An event is a card inserted or removed (a reader's state), or a token
+/// replaced while its reader saw nothing (the card agent behind it went away: the slot's
+/// [`crate::token::Slot::refresh`] starts a new token for it).
+fn next_slot_event(inst: &Instance) -> std::result::Result<CK_SLOT_ID, Vec<(String, ReaderStatus)>> {
+    let slots = inst.refresh_readers();
+    let mut known: Vec<(String, ReaderStatus)> = Vec::new();
+    for slot in slots.iter().filter(|s| s.attached.load(Ordering::Relaxed)) {
+        let Ok(now) = inst.backend.status(&slot.reader) else { continue };
+        let reader_event = match lock(&inst.reported_reader_states).insert(slot.reader.clone(), now) {
+            Some(before) => before.present != now.present || (now.present && before.events != now.events),
+            // A reader seen for the first time is an event only if it holds a card.
+            None => now.present,
+        };
+        let token = slot.refresh();
+        let replaced = match lock(&inst.reported_tokens).insert(slot.id, token) {
+            Some(before) => before != 0 && token != 0 && before != token,
+            None => false,
+        };
+        if reader_event || replaced {
+            return Ok(slot.id);
+        }
+        known.push((slot.reader.clone(), now));
+    }
+    Err(known)
 }

@@ -6,6 +6,7 @@
 //! agent client is IPC.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cie_agent::{AgentClient, ClientError};
 use cie_core::pin::{Pin, Puk, Secret};
@@ -14,6 +15,11 @@ use cie_core::{Credential, Error, Result, Transport, TransportError};
 use super::pcsc::PcscBackend;
 use super::source::{Backend, EventWaiter, ReaderStatus};
 use crate::card::CardOps;
+
+/// How often a blocked `C_WaitForSlotEvent` looks whether the agent behind a token went away:
+/// that is no PC/SC event, so the reader waiter wakes up this often to let the slots check
+/// their agent connections (a `poll` each, no message to the agent).
+const AGENT_RECHECK: Duration = Duration::from_secs(1);
 
 /// Cards through the user's card agent; readers through PC/SC.
 pub struct AgentBackend {
@@ -54,8 +60,10 @@ impl Backend for AgentBackend {
         }
     }
 
+    /// A reader waiter that also wakes every second, so that the agent's loss is
+    /// reported as a slot event (the token removed and put back, DESIGN.md §8).
     fn waiter(&self) -> std::result::Result<Arc<dyn EventWaiter>, TransportError> {
-        self.pcsc.waiter()
+        self.pcsc.waiter_every(Some(AGENT_RECHECK))
     }
 
     fn release(&self) {

@@ -24,6 +24,9 @@ pub enum WaitOutcome {
     Changed,
     /// [`EventWaiter::cancel`] was called.
     Cancelled,
+    /// Nothing the waiter can see changed, but its period passed: look at the tokens again
+    /// (a token can also change with no reader event: the card agent behind it went away).
+    Recheck,
 }
 
 /// A source of readers and cards.
@@ -54,7 +57,8 @@ pub trait Backend: Send + Sync {
 /// Blocks until readers change; cancellable from another thread (C_Finalize).
 pub trait EventWaiter: Send + Sync {
     /// Blocks until the state of a reader in `known` differs from it, or the reader list
-    /// changes, or [`EventWaiter::cancel`] is called (before or during the wait).
+    /// changes, or [`EventWaiter::cancel`] is called (before or during the wait), or the
+    /// waiter's period (if it has one) passes.
     fn wait(&self, known: &[(String, ReaderStatus)]) -> Result<WaitOutcome, TransportError>;
     /// Wakes the waiting thread; the waiter stays cancelled.
     fn cancel(&self);
