@@ -131,6 +131,34 @@ impl AgentClient {
         n == 0
     }
 
+    /// Blocks, with no timer, until the agent closes this connection (true: it stopped or was
+    /// killed) or `stop` turns readable or hung up (false). For a connection that sends no
+    /// request meanwhile, kept to learn of the agent's end (the PKCS#11 module's slot-event
+    /// waiter). A reply nobody asked for ends the watch too (false): it cannot be relied on.
+    pub fn wait_closed_or(&self, stop: &impl std::os::fd::AsRawFd) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut fds = [
+            libc::pollfd { fd: self.stream.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        loop {
+            // SAFETY: two valid pollfds for descriptors borrowed for the whole call; no timeout.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if ready < 0 {
+                if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return false;
+            }
+            if fds[1].revents != 0 {
+                return false;
+            }
+            if fds[0].revents != 0 {
+                return self.is_closed();
+            }
+        }
+    }
+
     /// Sends `request` and reads its reply.
     pub fn call(&mut self, request: &Request) -> Result<Reply, ClientError> {
         write_frame(&mut self.stream, &request.encode())?;

@@ -7,6 +7,7 @@
 //! readers connect to anything implementing [`cie_core::Transport`] (the cie-sim card).
 
 mod agent;
+mod agent_waiter;
 #[cfg(any(test, feature = "test-backend"))]
 mod in_process;
 mod pcsc;

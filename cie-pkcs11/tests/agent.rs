@@ -403,10 +403,21 @@ fn agent_killed_mid_signature() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
+/// User + system CPU time of this process.
+fn process_cpu() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) }, 0);
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 /// The agent killed while a long-lived module instance (a browser's) has a thread blocked in
 /// `C_WaitForSlotEvent`: the slot is reported (the token removed and put back, which is what
-/// the next call finds), once, and nothing was reported before the kill. The old session then
-/// ends with `CKR_DEVICE_REMOVED` and a new one signs in this process.
+/// the next call finds), once, and nothing was reported before the kill, nor any CPU spent
+/// waiting. The old session then ends with `CKR_DEVICE_REMOVED` and a new one signs in this
+/// process.
 #[test]
 fn the_agent_lost_is_a_slot_event() {
     let _serial = serial();
@@ -426,8 +437,14 @@ fn the_agent_lost_is_a_slot_event() {
         let p11 = p11.clone();
         std::thread::spawn(move || tx.send(p11.wait_for_slot_event()).unwrap())
     };
-    // Several recheck periods with the agent alive: the blocked call reports nothing.
-    assert!(rx.recv_timeout(Duration::from_millis(3500)).is_err(), "an event with nothing changed");
+    // The agent alive: the blocked call reports nothing, and watching the agent costs no CPU
+    // (no timer: the budget of tests/idle.rs, where one wake-up a second cost 1.5 ms in 10 s).
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "an event with nothing changed");
+    let before = process_cpu();
+    assert!(rx.recv_timeout(Duration::from_secs(5)).is_err(), "an event with nothing changed");
+    let used = process_cpu().saturating_sub(before);
+    eprintln!("CPU in 5 s blocked in C_WaitForSlotEvent, the agent watched: {used:?}");
+    assert!(used < Duration::from_millis(1), "{used:?} of CPU in 5 s blocked in C_WaitForSlotEvent");
     agent.child.kill().unwrap();
     agent.child.wait().unwrap();
     let event = rx.recv_timeout(Duration::from_secs(30)).expect("the agent's loss was never reported");

@@ -5,32 +5,31 @@
 //! `C_Finalize` and the process's exit (the connection closes). No card protocol here: the
 //! agent client is IPC.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use cie_agent::{AgentClient, ClientError};
 use cie_core::pin::{Pin, Puk, Secret};
 use cie_core::{Credential, Error, Result, Transport, TransportError};
 
+use super::agent_waiter::AgentWaiter;
 use super::pcsc::PcscBackend;
 use super::source::{Backend, EventWaiter, ReaderStatus};
 use crate::card::CardOps;
 
-/// How often a blocked `C_WaitForSlotEvent` looks whether the agent behind a token went away:
-/// that is no PC/SC event, so the reader waiter wakes up this often to let the slots check
-/// their agent connections (a `poll` each, no message to the agent).
-const AGENT_RECHECK: Duration = Duration::from_secs(1);
-
 /// Cards through the user's card agent; readers through PC/SC.
 pub struct AgentBackend {
     pcsc: PcscBackend,
+    /// How many cards this module instance has open through the agent now.
+    open_cards: Arc<AtomicUsize>,
 }
 
 impl AgentBackend {
     /// The agent's backend when the user's agent answers on its socket now; `None` otherwise
     /// (the module then runs cie-core in-process, [`PcscBackend`]).
     pub fn connect() -> Option<AgentBackend> {
-        AgentClient::connect().map(|_probe| AgentBackend { pcsc: PcscBackend::new() })
+        AgentClient::connect()
+            .map(|_probe| AgentBackend { pcsc: PcscBackend::new(), open_cards: Arc::new(AtomicUsize::new(0)) })
     }
 }
 
@@ -50,7 +49,7 @@ impl Backend for AgentBackend {
     }
 
     fn open_card(&self, reader: &str) -> Option<Result<Box<dyn CardOps>>> {
-        match AgentCard::open(reader) {
+        match AgentCard::open(reader, &self.open_cards) {
             Ok(card) => Some(Ok(Box::new(card))),
             Err(Opening::Card(e)) => Some(Err(e)),
             Err(Opening::NoAgent(why)) => {
@@ -60,10 +59,13 @@ impl Backend for AgentBackend {
         }
     }
 
-    /// A reader waiter that also wakes every second, so that the agent's loss is
-    /// reported as a slot event (the token removed and put back, DESIGN.md §8).
+    /// A reader waiter that, while a card is open through the agent, also wakes when the agent
+    /// ends, so that its loss is a slot event (the token removed and put back, DESIGN.md §8).
+    /// With no card open it watches nothing, and holds no connection that would keep an idle
+    /// agent from exiting.
     fn waiter(&self) -> std::result::Result<Arc<dyn EventWaiter>, TransportError> {
-        self.pcsc.waiter_every(Some(AGENT_RECHECK))
+        let watch = if self.open_cards.load(Ordering::SeqCst) > 0 { AgentClient::connect() } else { None };
+        Ok(Arc::new(AgentWaiter::new(watch)?))
     }
 
     fn release(&self) {
@@ -111,12 +113,30 @@ pub(crate) struct AgentCard {
     pin_tries: Option<u8>,
     /// A call broke the connection (the agent died or answered nonsense).
     lost: bool,
+    /// Counts this card among the backend's open ones while it lives.
+    _open: OpenCard,
+}
+
+/// One card open through the agent, counted in [`AgentBackend`]'s `open_cards` until dropped.
+struct OpenCard(Arc<AtomicUsize>);
+
+impl OpenCard {
+    fn new(count: &Arc<AtomicUsize>) -> OpenCard {
+        count.fetch_add(1, Ordering::SeqCst);
+        OpenCard(count.clone())
+    }
+}
+
+impl Drop for OpenCard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl AgentCard {
     /// Connects to the agent and asks for the card in `reader` (the agent opens its session
     /// if none is open, and checks the card is there for a client new to it).
-    fn open(reader: &str) -> std::result::Result<AgentCard, Opening> {
+    fn open(reader: &str, open_cards: &Arc<AtomicUsize>) -> std::result::Result<AgentCard, Opening> {
         let mut client = AgentClient::connect().ok_or_else(|| Opening::NoAgent("it does not answer".into()))?;
         let info = client.card_info(Some(reader)).map_err(|e| match e {
             ClientError::Card(e) => Opening::Card(e),
@@ -129,6 +149,7 @@ impl AgentCard {
             manufacturer: info.manufacturer,
             pin_tries: None,
             lost: false,
+            _open: OpenCard::new(open_cards),
         })
     }
 

@@ -2,7 +2,6 @@
 //! cie-core's PC/SC transport and reader monitor.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use cie_core::pcsc_backend::{PcscTransport, ReaderMonitor, ReaderSnapshot, WaitResult};
 use cie_core::{Transport, TransportError};
@@ -43,12 +42,6 @@ impl PcscBackend {
         }
         Err(TransportError::ServiceUnavailable("the PC/SC service (pcscd) is not available".into()))
     }
-
-    /// A waiter that also returns [`WaitOutcome::Recheck`] every `period` without a reader
-    /// change (for a backend whose tokens can change without one, as the agent's).
-    pub(crate) fn waiter_every(&self, period: Option<Duration>) -> Result<Arc<dyn EventWaiter>, TransportError> {
-        Ok(Arc::new(PcscWaiter { monitor: ReaderMonitor::new()?, period }))
-    }
 }
 
 impl Default for PcscBackend {
@@ -75,7 +68,7 @@ impl Backend for PcscBackend {
     }
 
     fn waiter(&self) -> Result<Arc<dyn EventWaiter>, TransportError> {
-        self.waiter_every(None)
+        Ok(Arc::new(PcscWaiter(ReaderMonitor::new()?)))
     }
 
     fn release(&self) {
@@ -91,11 +84,7 @@ impl Backend for PcscBackend {
 }
 
 /// A `C_WaitForSlotEvent` waiter with its own PC/SC context (cancelled by `SCardCancel`).
-struct PcscWaiter {
-    monitor: ReaderMonitor,
-    /// Wake up this often with [`WaitOutcome::Recheck`] (`None`: only on a change).
-    period: Option<Duration>,
-}
+struct PcscWaiter(ReaderMonitor);
 
 impl EventWaiter for PcscWaiter {
     fn wait(&self, known: &[(String, ReaderStatus)]) -> Result<WaitOutcome, TransportError> {
@@ -103,14 +92,13 @@ impl EventWaiter for PcscWaiter {
             .iter()
             .map(|(r, s)| ReaderSnapshot { reader: r.clone(), present: s.present, events: s.events, attached: true })
             .collect();
-        match self.monitor.wait(&known, self.period)? {
+        match self.0.wait(&known, None)? {
             WaitResult::Cancelled => Ok(WaitOutcome::Cancelled),
-            WaitResult::Changed => Ok(WaitOutcome::Changed),
-            WaitResult::TimedOut => Ok(WaitOutcome::Recheck),
+            WaitResult::Changed | WaitResult::TimedOut => Ok(WaitOutcome::Changed),
         }
     }
 
     fn cancel(&self) {
-        self.monitor.cancel();
+        self.0.cancel();
     }
 }

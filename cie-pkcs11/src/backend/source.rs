@@ -24,8 +24,8 @@ pub enum WaitOutcome {
     Changed,
     /// [`EventWaiter::cancel`] was called.
     Cancelled,
-    /// Nothing the waiter can see changed, but its period passed: look at the tokens again
-    /// (a token can also change with no reader event: the card agent behind it went away).
+    /// No reader changed, but a token may have: look at the slots again (the card agent
+    /// behind a token went away, which is no reader event).
     Recheck,
 }
 
@@ -57,8 +57,8 @@ pub trait Backend: Send + Sync {
 /// Blocks until readers change; cancellable from another thread (C_Finalize).
 pub trait EventWaiter: Send + Sync {
     /// Blocks until the state of a reader in `known` differs from it, or the reader list
-    /// changes, or [`EventWaiter::cancel`] is called (before or during the wait), or the
-    /// waiter's period (if it has one) passes.
+    /// changes, or [`EventWaiter::cancel`] is called (before or during the wait), or (the
+    /// agent's waiter) the card agent ends.
     fn wait(&self, known: &[(String, ReaderStatus)]) -> Result<WaitOutcome, TransportError>;
     /// Wakes the waiting thread; the waiter stays cancelled.
     fn cancel(&self);
