@@ -318,6 +318,21 @@ fn a_qualified_signature_through_the_lists_in_english_italian_and_json() {
         ),
         "{r:?}"
     );
+    // A batch: the lists said once, before the files; each signature's qualification in its
+    // file's block.
+    let (it_signer, qes, no_sscd) = (pki.path("it-signer.pem"), pki.path("qes.p7m"), pki.path("no-sscd.p7m"));
+    let r =
+        cie_with_socket(None, &["verify", "--tsl", s(&it), "--tsl-signer", s(&it_signer), s(&qes), s(&no_sscd)], "");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.stdout.matches("trusted list IT.xml (IT): used, 1 qualified CA certificates").count(), 1, "{r:?}");
+    let blocks: Vec<&str> = r.stdout.split("\n\n").collect();
+    assert!(blocks[0].starts_with("trusted list IT.xml"), "{r:?}");
+    let block_of = |name: &str| blocks.iter().find(|b| b.contains(name)).copied().unwrap_or_default();
+    assert!(block_of("qes.p7m").contains("qualified:    yes, a qualified electronic signature"), "{r:?}");
+    assert!(
+        block_of("no-sscd.p7m").contains("qualified:    no, a qualified certificate whose key is not in a qualified"),
+        "{r:?}"
+    );
     // The national list with its own signer given.
     let r = verify(&pki, &[&it], "it-signer", "qes.p7m", &[]);
     assert_eq!(r.code, Some(0), "{r:?}");

@@ -188,6 +188,15 @@ fn verify_all(ctx: &Ctx, entries: &[Entry], trust: &Trust) -> Result<(), Failure
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         bar.start(tr!(ProgressVerifying, file = shown(&name)));
     };
+    // The trusted lists are the whole batch's: said once, before the files.
+    if !json && !trust.trusted_lists().is_empty() {
+        bar.suspend(|| {
+            for l in trust.trusted_lists() {
+                println!("{}", list_line(l));
+            }
+            println!();
+        });
+    }
     if let Some(first) = entries.first() {
         start(first);
     }
@@ -491,8 +500,9 @@ fn signature_heading(s: &SignatureReport) -> Text {
     }
 }
 
-/// The compact report of `file` in a batch: its header, each signature's heading and signer,
-/// the modifications after signing, the result (`cie verify FILE` alone gives every detail).
+/// The compact report of `file` in a batch: its header, each signature's heading, signer and
+/// (with trusted lists) qualification, the modifications after signing, the result (`cie
+/// verify FILE` alone gives every detail).
 fn compact_lines(file: &Path, report: &Report) -> Vec<Text> {
     let n = report.signatures.len();
     let mut lines = vec![tr!(VerifyHeader, file = shown_path(file), kind = kind_name(report), count = n)];
@@ -500,6 +510,9 @@ fn compact_lines(file: &Path, report: &Report) -> Vec<Text> {
         lines.push(signature_heading(s));
         if let Some(who) = &s.signer {
             lines.push(tr!(SignerLine, name = shown(&who.name)));
+        }
+        if let Some(q) = s.qualification() {
+            lines.push(qualification_line(&q));
         }
     }
     lines.extend(report.modifications.iter().map(|m| tr!(ModificationLine, modification = m)));
