@@ -52,6 +52,15 @@ fn card_slot(p11: &Pkcs11) -> Slot {
     panic!("no token")
 }
 
+/// A session on the card's slot, logged in with the test PIN, and the private key's handle.
+fn logged_in_session(p11: &Pkcs11) -> (Slot, Session, cryptoki::object::ObjectHandle) {
+    let slot = card_slot(p11);
+    let s = p11.open_ro_session(slot).unwrap();
+    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
+    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    (slot, s, key)
+}
+
 fn pin(p: &str) -> AuthPin {
     AuthPin::new(p.into())
 }
@@ -312,10 +321,7 @@ fn agent_killed_and_restarted_during_a_module_instance() {
     let mut agent = start_agent(&stack, &run);
     assert_eq!(agent_tries(&run), 3);
     let p11 = load(&run);
-    let slot = card_slot(&p11);
-    let s = p11.open_ro_session(slot).unwrap();
-    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
-    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let (_, s, key) = logged_in_session(&p11);
     sign_and_verify(&s, b"before the kill");
     wait_logged_in(&run, 1, "this instance, through the first agent");
 
@@ -380,10 +386,7 @@ fn agent_killed_mid_signature() {
     let run = runtime_dir("kill-sign");
     let mut agent = start_agent(&stack, &run);
     let p11 = load(&run);
-    let slot = card_slot(&p11);
-    let s = p11.open_ro_session(slot).unwrap();
-    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
-    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let (_, s, key) = logged_in_session(&p11);
     let signing = std::thread::spawn(move || s.sign(&Mechanism::Sha256RsaPkcs, key, b"signing when the agent dies"));
     std::thread::sleep(Duration::from_millis(120));
     agent.child.kill().unwrap();
@@ -403,16 +406,6 @@ fn agent_killed_mid_signature() {
     let _ = std::fs::remove_dir_all(&run);
 }
 
-/// User + system CPU time of this process.
-fn process_cpu() -> Duration {
-    // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a valid, writable rusage.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) }, 0);
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 /// The agent killed while a long-lived module instance (a browser's) has a thread blocked in
 /// `C_WaitForSlotEvent`: the slot is reported (the token removed and put back, which is what
 /// the next call finds), once, and nothing was reported before the kill, nor any CPU spent
@@ -425,10 +418,7 @@ fn the_agent_lost_is_a_slot_event() {
     let run = runtime_dir("event");
     let mut agent = start_agent(&stack, &run);
     let p11 = load(&run);
-    let slot = card_slot(&p11);
-    let s = p11.open_ro_session(slot).unwrap();
-    s.login(UserType::User, Some(&pin(fixtures::TEST_PIN))).unwrap();
-    let key = s.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]).unwrap()[0];
+    let (slot, s, key) = logged_in_session(&p11);
     sign_and_verify(&s, b"before the agent goes");
     assert_eq!(p11.get_slot_event().unwrap(), None, "no event while the agent serves the token");
 

@@ -23,16 +23,6 @@ const IDLE: Duration = Duration::from_secs(10);
 /// second for a PC/SC round trip (as the module did before issue 13) measured 1.5 to 2.3 ms.
 const BUDGET: Duration = Duration::from_millis(1);
 
-/// User + system CPU time of this process.
-fn process_cpu() -> Duration {
-    // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a valid, writable rusage.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) }, 0);
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 /// The CPU the process uses while this thread sleeps through the idle window.
 fn idle_cpu(what: &str) -> Duration {
     let before = process_cpu();

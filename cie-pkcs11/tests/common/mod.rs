@@ -162,3 +162,14 @@ pub(crate) fn start_stack() -> cie_sim::stack::VirtualStack {
     std::env::remove_var("XDG_RUNTIME_DIR");
     stack
 }
+
+/// User + system CPU time of this process (`getrusage`), for the tests that measure that an
+/// idle module does no work.
+pub(crate) fn process_cpu() -> std::time::Duration {
+    // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) }, 0);
+    let tv = |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
