@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cie_agent::AgentClient;
-use cie_core::pcsc_backend::{ReaderMonitor, ReaderSnapshot, WaitResult};
+use cie_core::pcsc_backend::ReaderMonitor;
 use cie_core::TransportError;
 
+use super::pcsc::wait_readers;
 use super::source::{EventWaiter, ReaderStatus, WaitOutcome};
 use crate::sync::lock;
 
@@ -37,13 +38,6 @@ impl AgentWaiter {
     }
 }
 
-fn outcome(r: WaitResult) -> WaitOutcome {
-    match r {
-        WaitResult::Cancelled => WaitOutcome::Cancelled,
-        WaitResult::Changed | WaitResult::TimedOut => WaitOutcome::Changed,
-    }
-}
-
 impl EventWaiter for AgentWaiter {
     /// Blocks until a reader differs from `known` ([`WaitOutcome::Changed`]), the agent closed
     /// the watched connection ([`WaitOutcome::Recheck`]: the slots find out which token it
@@ -52,13 +46,9 @@ impl EventWaiter for AgentWaiter {
         if self.cancelled.load(Ordering::SeqCst) {
             return Ok(WaitOutcome::Cancelled);
         }
-        let known: Vec<ReaderSnapshot> = known
-            .iter()
-            .map(|(r, s)| ReaderSnapshot { reader: r.clone(), present: s.present, events: s.events, attached: true })
-            .collect();
         let monitor = lock(&self.monitor).clone();
         let Some(watch) = lock(&self.watch).take() else {
-            return monitor.wait(&known, None).map(outcome);
+            return wait_readers(&monitor, known);
         };
         let (stop, stopped) = UnixStream::pair().map_err(|e| TransportError::Other(format!("socket pair: {e}")))?;
         let agent_gone = AtomicBool::new(false);
@@ -69,7 +59,7 @@ impl EventWaiter for AgentWaiter {
                     monitor.cancel();
                 }
             });
-            let result = monitor.wait(&known, None);
+            let result = wait_readers(&monitor, known);
             // Ends the watching thread if it is still watching (its `stopped` hangs up).
             drop(stop);
             result
@@ -84,7 +74,7 @@ impl EventWaiter for AgentWaiter {
             return Ok(WaitOutcome::Recheck);
         }
         *lock(&self.watch) = Some(watch);
-        result.map(outcome)
+        result
     }
 
     fn cancel(&self) {

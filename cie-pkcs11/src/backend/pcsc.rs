@@ -88,17 +88,26 @@ struct PcscWaiter(ReaderMonitor);
 
 impl EventWaiter for PcscWaiter {
     fn wait(&self, known: &[(String, ReaderStatus)]) -> Result<WaitOutcome, TransportError> {
-        let known: Vec<ReaderSnapshot> = known
-            .iter()
-            .map(|(r, s)| ReaderSnapshot { reader: r.clone(), present: s.present, events: s.events, attached: true })
-            .collect();
-        match self.0.wait(&known, None)? {
-            WaitResult::Cancelled => Ok(WaitOutcome::Cancelled),
-            WaitResult::Changed | WaitResult::TimedOut => Ok(WaitOutcome::Changed),
-        }
+        wait_readers(&self.0, known)
     }
 
     fn cancel(&self) {
         self.0.cancel();
+    }
+}
+
+/// Blocks on `monitor` until a reader differs from `known`, the reader list changes or the
+/// monitor is cancelled (the PC/SC part of every backend's waiter).
+pub(super) fn wait_readers(
+    monitor: &ReaderMonitor,
+    known: &[(String, ReaderStatus)],
+) -> Result<WaitOutcome, TransportError> {
+    let known: Vec<ReaderSnapshot> = known
+        .iter()
+        .map(|(r, s)| ReaderSnapshot { reader: r.clone(), present: s.present, events: s.events, attached: true })
+        .collect();
+    match monitor.wait(&known, None)? {
+        WaitResult::Cancelled => Ok(WaitOutcome::Cancelled),
+        WaitResult::Changed | WaitResult::TimedOut => Ok(WaitOutcome::Changed),
     }
 }
